@@ -1,0 +1,105 @@
+// Configuration from environment variables, validated once at start-up. A bad value stops the process with a
+// message naming the variable and what was expected.
+import path from 'node:path';
+import { z } from 'zod';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..');
+
+const nodeSpec = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_-]+=esl:\/\/(:[^@]*@)?[^:/@]+:\d+$/,
+    'a comma-separated list of name=esl://:PASSWORD@HOST:PORT (e.g. fs1=esl://:ClueCon@10.0.0.5:8021)',
+  );
+
+export interface FreeswitchNode {
+  name: string;
+  host: string;
+  port: number;
+  password: string;
+}
+
+export function parseNodes(value: string): FreeswitchNode[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((spec) => {
+      nodeSpec.parse(spec);
+      const [name, url] = spec.split(/=(.*)/s) as [string, string];
+      const u = new URL(url);
+      return { name, host: u.hostname, port: Number(u.port), password: decodeURIComponent(u.password || 'ClueCon') };
+    });
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().positive();
+
+const schema = z.object({
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:]+:\d+$/, 'host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_CLI: z.string().optional(),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  HANDOFF_DATA_DIR: z.string().default(path.join(repoRoot, 'data')),
+  HANDOFF_DB: z.string().optional(),
+  FREESWITCH_NODES: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseNodes(v);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected name=esl://:PASSWORD@HOST:PORT[,name=...]' });
+        return z.NEVER;
+      }
+    }),
+  SIMULATOR_PORT: port.default(8021),
+  SIMULATOR_PASSWORD: z.string().min(1).default('ClueCon'),
+  API_PORT: port.default(8000),
+  API_HOST: z.string().default('127.0.0.1'),
+  HANDOFF_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  TOKEN_TTL_S: z.coerce.number().int().positive().default(3600),
+  ACCOUNT_ID_VARIABLE: z.string().min(1).default('ecallmgr_Account-ID'),
+  AUTHORIZING_ID_VARIABLE: z.string().min(1).default('ecallmgr_Authorizing-ID'),
+  OWNER_ID_VARIABLE: z.string().min(1).default('ecallmgr_Owner-ID'),
+  DEFAULT_ACCOUNT_ID: z.string().optional(),
+  /** Channel variables copied from the transferor to the target leg, so the switch routes and bills it as the account's. */
+  ACCOUNT_VARIABLES: z
+    .string()
+    .default(
+      'ecallmgr_Account-ID,ecallmgr_Authorizing-Type,ecallmgr_Authorizing-ID,ecallmgr_Channel-Authorized,ecallmgr_Realm',
+    )
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  TRANSFER_DIAL_TEMPLATE: z
+    .string()
+    .regex(/\{target\}/, 'must contain {target}')
+    .default('loopback/{target}/{context}'),
+  TRANSFER_CONTEXT: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('default'),
+  TARGET_RING_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(20),
+  DIGIT_TIMEOUT_MS: positiveMs.default(800),
+  BRIDGE_CONFIRM_TIMEOUT_MS: positiveMs.default(3000),
+  DEFAULT_MOH: z.string().default('local_stream://moh'),
+  DEFAULT_RINGBACK: z.string().default('%(2000,4000,440,480)'),
+  DEFAULT_TAKEBACK_DTMF: z.string().regex(/^[0-9*#]{1,8}$/).default('*1'),
+  PARTIAL_FAILURE_POLICY: z.enum(['hangup', 'callback']).default('hangup'),
+  STICKY_SCHEDULE_TO_START_MS: positiveMs.default(1500),
+  SHUTDOWN_GRACE_MS: positiveMs.default(10000),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+export function dbPath(config: Config): string {
+  return config.HANDOFF_DB ?? path.join(config.HANDOFF_DATA_DIR, 'handoff.sqlite');
+}

@@ -1,0 +1,28 @@
+// Deterministic IDs. Every process derives the same ID from the same leg UUIDs, which is what makes starts
+// idempotent (signal-with-start, child start) and the one-transfer-per-pair claim atomic.
+
+/** The call workflow of one leg: Kazoo's call-id is the FreeSWITCH channel UUID. */
+export function callWorkflowId(callId: string): string {
+  return `call:${callId}`;
+}
+
+export function callIdFromWorkflowId(workflowId: string): string | undefined {
+  return workflowId.startsWith('call:') ? workflowId.slice('call:'.length) : undefined;
+}
+
+/** One transfer per pair of legs at a time: the ID is the pair, in a fixed order, whoever asks first. */
+export function transferWorkflowId(legA: string, legB: string): string {
+  const [first, second] = legA < legB ? [legA, legB] : [legB, legA];
+  return `transfer:${first}:${second}`;
+}
+
+/** The task queue whose workers run the switch commands of one FreeSWITCH node. */
+export function nodeTaskQueue(node: string): string {
+  return `handoff-node-${node}`;
+}
+
+/** Workflows (and database-only activities) run on one shared queue: their workers are stateless. */
+export const WORKFLOW_TASK_QUEUE = 'handoff';
+
+/** The channel variable a transfer puts on the legs it originates, so that the ingest routes their events to it. */
+export const TRANSFER_ID_VARIABLE = 'handoff_transfer_id';

@@ -1,0 +1,158 @@
+// The messages that cross process boundaries: ingest → workflows (signals), API → workflows (updates, queries),
+// workflows → workflows. Shared by every process so that a signal name can never be misspelt on one side.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+/** The FreeSWITCH events a workflow acts on. The ingest forwards nothing else. */
+export type ChannelEventName =
+  | 'CHANNEL_CREATE'
+  | 'CHANNEL_ANSWER'
+  | 'CHANNEL_BRIDGE'
+  | 'CHANNEL_UNBRIDGE'
+  | 'CHANNEL_PARK'
+  | 'CHANNEL_HANGUP_COMPLETE'
+  | 'DTMF'
+  /** Synthetic: the reconciler's view of a live channel that had no workflow (or whose workflow must re-check it). */
+  | 'SNAPSHOT'
+  /** Synthetic: the reconciler found no such channel on the switch. */
+  | 'GONE';
+
+/** One FreeSWITCH channel event, reduced to what the engine reads. */
+export interface ChannelEvent {
+  name: ChannelEventName;
+  /** Unique-ID: the channel (leg) the event is about. */
+  uuid: string;
+  /** Core-UUID + Event-Sequence identify an event on one switch run; used to drop duplicates from HA ingest. */
+  coreUuid: string;
+  seq: number;
+  /** Event-Date-Timestamp in ms since the epoch. */
+  at: number;
+  /** The FreeSWITCH node (config name) that hosts the leg. */
+  node: string;
+  otherLeg?: string;
+  bridgeA?: string;
+  bridgeB?: string;
+  digit?: string;
+  hangupCause?: string;
+  answerState?: string;
+  /** Selected channel variables (account, device, owner, caller ID), only on events that carry variables. */
+  vars?: Record<string, string>;
+}
+
+/** The result of a `bgapi originate`, routed by the ingest from BACKGROUND_JOB to the transfer that asked. */
+export interface OriginateResult {
+  jobUuid: string;
+  /** The leg's UUID on `+OK <uuid>`. */
+  uuid?: string;
+  /** The hangup cause on `-ERR <CAUSE>` (e.g. NO_ANSWER, USER_BUSY, NO_ROUTE_DESTINATION). */
+  cause?: string;
+  at: number;
+}
+
+/** Every event for one channel, in switch order, batched by the ingest: one signal per batch, not per event. */
+export const channelEventsSignal = defineSignal<[ChannelEvent[]]>('channelEvents');
+
+/** Leg events a transfer follows: its target leg's own events (from the ingest), the others' (from their call workflows). */
+export const transferLegEventsSignal = defineSignal<[ChannelEvent[]]>('transferLegEvents');
+export const originateResultSignal = defineSignal<[OriginateResult]>('originateResult');
+
+/** Sent by a transfer to the transferee's call workflow, so that it forwards its leg's events to the transfer. */
+export const joinTransferSignal = defineSignal<[{ transferId: string; role: 'transferee' }]>('joinTransfer');
+/** Sent by a transfer to both call workflows when it ends. */
+export const transferEndedSignal = defineSignal<[TransferSummary]>('transferEnded');
+
+export type TransferType = 'attended' | 'blind';
+
+/** What a client (REST or feature code) asks for. Optional fields fall back to the account's, then the system's. */
+export interface TransferAsk {
+  target: string;
+  takebackDtmf?: string;
+  /** A media ID or a stream URL (tone_stream://, local_stream://, a file path). */
+  moh?: string;
+  ringback?: string;
+  /** The target's ring time in seconds. */
+  timeoutS?: number;
+  type?: TransferType;
+}
+
+export interface TransferAccepted {
+  transferId: string;
+  transferor: string;
+  transferee: string;
+  target: string;
+  type: TransferType;
+}
+
+export type TransferRefusalReason =
+  | 'not_bridged'
+  | 'transfer_in_progress'
+  | 'invalid_target'
+  | 'invalid_media'
+  | 'call_ended'
+  | 'not_answered';
+
+/** ApplicationFailure type used when a transfer is refused; `details[0]` is a TransferRefusalReason. */
+export const TRANSFER_REFUSED = 'TransferRefused';
+
+export type TransferPhase =
+  | 'starting'
+  | 'ringing'
+  | 'consulting'
+  | 'partial'
+  | 'completing'
+  | 'reconnecting'
+  | 'releasing'
+  | 'ended';
+
+export type TransferOutcome =
+  | 'completed'
+  | 'completed_partial'
+  | 'completed_blind'
+  | 'taken_back'
+  | 'target_failed'
+  | 'target_hung_up'
+  | 'transferee_left'
+  | 'transferor_and_transferee_left'
+  | 'partial_failed'
+  | 'refused'
+  | 'failed';
+
+export interface TransferSummary {
+  transferId: string;
+  phase: TransferPhase;
+  outcome?: TransferOutcome;
+  /** Why: a hangup cause (USER_BUSY, NO_ANSWER ...) or a refusal reason. */
+  reason?: string;
+  transferor: string;
+  transferee: string;
+  target: string;
+  targetLeg?: string;
+  type: TransferType;
+  startedAt: number;
+  endedAt?: number;
+}
+
+export type CallPhase = 'ringing' | 'answered' | 'bridged' | 'in_transfer' | 'ended';
+
+export interface CallSummary {
+  callId: string;
+  node: string;
+  accountId?: string;
+  phase: CallPhase;
+  direction?: string;
+  callerIdNumber?: string;
+  callerIdName?: string;
+  calleeIdNumber?: string;
+  answered: boolean;
+  bridgedTo?: string;
+  hangupCause?: string;
+  transfer?: TransferSummary;
+}
+
+/** REST and `resume`: start a transfer; answers accepted (with the transfer's ID) or throws TRANSFER_REFUSED. */
+export const requestTransferUpdate = defineUpdate<TransferAccepted, [TransferAsk]>('requestTransfer');
+/** REST cancel and the `resume` module: cancel the running transfer and reconnect transferor and transferee. */
+export const cancelTransferUpdate = defineUpdate<TransferSummary, []>('cancelTransfer');
+export const callQuery = defineQuery<CallSummary>('call');
+export const transferQuery = defineQuery<TransferSummary>('transfer');
+/** Cancel request delivered to a transfer workflow (from its parties' call workflows). */
+export const cancelTransferSignal = defineSignal<[{ by: string }]>('cancelTransfer');
