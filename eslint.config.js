@@ -18,9 +18,18 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: ['node:*', 'fs', 'net', 'crypto', '../activities/*', '../workers/*', '../api/*', '../store/*'] },
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'net', 'crypto'], message: 'workflow code is deterministic: no Node built-ins' },
+            {
+              group: ['../activities/*', '../workers/*', '../api/*', '../store/*'],
+              allowTypeImports: true,
+              message: 'workflows may import only the types of activities',
+            },
+          ],
+        },
       ],
     },
   },

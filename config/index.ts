@@ -36,7 +36,10 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
 
 const schema = z.object({
-  TEMPORAL_ADDRESS: z.string().regex(/^[^:]+:\d+$/, 'host:port').optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^:]+:\d+$/, 'host:port')
+    .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_CLI: z.string().optional(),
   TEMPORAL_PORT: port.default(7233),
@@ -70,19 +73,29 @@ const schema = z.object({
     .default(
       'ecallmgr_Account-ID,ecallmgr_Authorizing-Type,ecallmgr_Authorizing-ID,ecallmgr_Channel-Authorized,ecallmgr_Realm',
     )
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   TRANSFER_DIAL_TEMPLATE: z
     .string()
     .regex(/\{target\}/, 'must contain {target}')
     .default('loopback/{target}/{context}'),
-  TRANSFER_CONTEXT: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('default'),
+  TRANSFER_CONTEXT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default('default'),
   TARGET_RING_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(20),
   DIGIT_TIMEOUT_MS: positiveMs.default(800),
   BRIDGE_CONFIRM_TIMEOUT_MS: positiveMs.default(3000),
   DEFAULT_MOH: z.string().default('local_stream://moh'),
   DEFAULT_RINGBACK: z.string().default('%(2000,4000,440,480)'),
-  DEFAULT_TAKEBACK_DTMF: z.string().regex(/^[0-9*#]{1,8}$/).default('*1'),
-  PARTIAL_FAILURE_POLICY: z.enum(['hangup', 'callback']).default('hangup'),
+  DEFAULT_TAKEBACK_DTMF: z
+    .string()
+    .regex(/^[0-9*#]{1,8}$/)
+    .default('*1'),
   STICKY_SCHEDULE_TO_START_MS: positiveMs.default(1500),
   SHUTDOWN_GRACE_MS: positiveMs.default(10000),
 });

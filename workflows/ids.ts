@@ -26,3 +26,6 @@ export const WORKFLOW_TASK_QUEUE = 'handoff';
 
 /** The channel variable a transfer puts on the legs it originates, so that the ingest routes their events to it. */
 export const TRANSFER_ID_VARIABLE = 'handoff_transfer_id';
+
+/** The channel variable a transfer puts on the two legs it holds (transferor, transferee) while it runs. */
+export const ACTIVE_TRANSFER_VARIABLE = 'handoff_active_transfer';

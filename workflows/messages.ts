@@ -34,8 +34,27 @@ export interface ChannelEvent {
   digit?: string;
   hangupCause?: string;
   answerState?: string;
-  /** Selected channel variables (account, device, owner, caller ID), only on events that carry variables. */
-  vars?: Record<string, string>;
+  /**
+   * Who the leg is, read by the ingest from the event's headers and channel variables; only on events that carry
+   * variables (every channel event but DTMF). Variable names are configurable (ACCOUNT_ID_VARIABLE ...).
+   */
+  leg?: LegInfo;
+}
+
+export interface LegInfo {
+  /** From the ACCOUNT_ID_VARIABLE channel variable (Kazoo: ecallmgr_Account-ID), else DEFAULT_ACCOUNT_ID. */
+  accountId?: string;
+  /** From AUTHORIZING_ID_VARIABLE (Kazoo: the device). */
+  authorizingId?: string;
+  /** From OWNER_ID_VARIABLE (Kazoo: the user). */
+  ownerId?: string;
+  /** Call-Direction. */
+  direction?: string;
+  /** Caller-Caller-ID-Name / -Number, Caller-Callee-ID-Number. */
+  callerIdName?: string;
+  callerIdNumber?: string;
+  calleeIdNumber?: string;
+  channelName?: string;
 }
 
 /** The result of a `bgapi originate`, routed by the ingest from BACKGROUND_JOB to the transfer that asked. */
@@ -83,25 +102,13 @@ export interface TransferAccepted {
 }
 
 export type TransferRefusalReason =
-  | 'not_bridged'
-  | 'transfer_in_progress'
-  | 'invalid_target'
-  | 'invalid_media'
-  | 'call_ended'
-  | 'not_answered';
+  'not_bridged' | 'transfer_in_progress' | 'invalid_target' | 'invalid_media' | 'call_ended' | 'not_answered';
 
 /** ApplicationFailure type used when a transfer is refused; `details[0]` is a TransferRefusalReason. */
 export const TRANSFER_REFUSED = 'TransferRefused';
 
-export type TransferPhase =
-  | 'starting'
-  | 'ringing'
-  | 'consulting'
-  | 'partial'
-  | 'completing'
-  | 'reconnecting'
-  | 'releasing'
-  | 'ended';
+/** The transfer's phase (transfer-machine.ts), plus `starting` while the parties are put on hold. */
+export type TransferPhase = 'starting' | 'ringing' | 'consulting' | 'partial' | 'connecting' | 'ended';
 
 export type TransferOutcome =
   | 'completed'
@@ -156,3 +163,8 @@ export const callQuery = defineQuery<CallSummary>('call');
 export const transferQuery = defineQuery<TransferSummary>('transfer');
 /** Cancel request delivered to a transfer workflow (from its parties' call workflows). */
 export const cancelTransferSignal = defineSignal<[{ by: string }]>('cancelTransfer');
+
+/** REST `hangup` action: hang the call's leg up (default cause NORMAL_CLEARING). */
+export const hangupCallUpdate = defineUpdate<void, [{ cause?: string }]>('hangup');
+/** REST `break` action: stop what the leg is playing. */
+export const breakMediaUpdate = defineUpdate<void, []>('break');

@@ -1,0 +1,180 @@
+// Activities that decide what a leg's digits and a transfer request mean for this account: they read the switch
+// (the leg's variables, its peer) and the store (metaflows, media, account defaults). They run beside the switch
+// activities, on the node's task queue.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Config } from '../config/index.ts';
+import type { DigitPolicy, FeatureCodeSet, Metaflows } from '../workflows/metaflows.ts';
+import { TRANSFER_REFUSED, type TransferAsk, type TransferRefusalReason } from '../workflows/messages.ts';
+import type { LegState } from './types.ts';
+import type { SwitchActivities } from './switch.ts';
+
+/** What the engine reads from the store; the store module implements it (SQLite now, PostgreSQL later). */
+export interface PolicyStore {
+  effectiveMetaflows(accountId: string, deviceId?: string, userId?: string): Promise<Metaflows | undefined>;
+  accountDefaults(accountId: string): Promise<{ mohMediaId?: string; ringback?: string } | undefined>;
+  /** A media ID usable by this account (its own or an ancestor's), as a stream URL the switch plays. */
+  mediaUrl(accountId: string | undefined, mediaId: string): Promise<string | undefined>;
+}
+
+export type PolicyConfig = Pick<
+  Config,
+  | 'ACCOUNT_ID_VARIABLE'
+  | 'AUTHORIZING_ID_VARIABLE'
+  | 'OWNER_ID_VARIABLE'
+  | 'DEFAULT_ACCOUNT_ID'
+  | 'ACCOUNT_VARIABLES'
+  | 'TRANSFER_DIAL_TEMPLATE'
+  | 'TRANSFER_CONTEXT'
+  | 'TARGET_RING_TIMEOUT_S'
+  | 'DIGIT_TIMEOUT_MS'
+  | 'BRIDGE_CONFIRM_TIMEOUT_MS'
+  | 'DEFAULT_MOH'
+  | 'DEFAULT_RINGBACK'
+  | 'DEFAULT_TAKEBACK_DTMF'
+>;
+
+export interface LegPolicy extends DigitPolicy {
+  accountId?: string;
+  defaultDigitTimeoutMs: number;
+}
+
+/** Everything a transfer needs, resolved and validated before the call is touched. */
+export interface ResolvedTransfer {
+  transferee: string;
+  target: string;
+  dialString: string;
+  takebackDtmf: string;
+  moh: string;
+  ringback: string;
+  ringTimeoutS: number;
+  bridgeConfirmMs: number;
+  callerIdName?: string;
+  callerIdNumber?: string;
+  vars: Record<string, string>;
+  accountId?: string;
+}
+
+/** Dial-plan characters only: nothing a client sends may reach a switch command line. */
+export const TARGET_PATTERN = /^[0-9A-Za-z*#+._-]{1,64}$/;
+export const DTMF_CODE_PATTERN = /^[0-9*#]{1,8}$/;
+const STREAM_PATTERN =
+  /^(tone_stream:\/\/[%(),0-9.;=a-z-]+|local_stream:\/\/[A-Za-z0-9_./-]+|\/[A-Za-z0-9_./-]+\.(wav|mp3))$/;
+const TONE_PATTERN = /^%\([0-9,.]+\)$/;
+
+function refuse(reason: TransferRefusalReason, message: string): never {
+  throw ApplicationFailure.create({ type: TRANSFER_REFUSED, message, details: [reason], nonRetryable: true });
+}
+
+export function toneStream(ringback: string): string | undefined {
+  if (TONE_PATTERN.test(ringback)) return `tone_stream://${ringback};loops=-1`;
+  if (ringback.startsWith('tone_stream://')) {
+    const s = ringback.includes(';loops=') ? ringback : `${ringback};loops=-1`;
+    return STREAM_PATTERN.test(s) ? s : undefined;
+  }
+  return STREAM_PATTERN.test(ringback) ? ringback : undefined;
+}
+
+export function createPolicyActivities(
+  sw: Pick<SwitchActivities, 'legState'>,
+  store: PolicyStore,
+  config: PolicyConfig,
+) {
+  function accountOf(state: LegState): string | undefined {
+    return state.vars?.[config.ACCOUNT_ID_VARIABLE] || config.DEFAULT_ACCOUNT_ID || undefined;
+  }
+  async function metaflowsOf(state: LegState): Promise<Metaflows | undefined> {
+    const account = accountOf(state);
+    if (!account) return undefined;
+    return store.effectiveMetaflows(
+      account,
+      state.vars?.[config.AUTHORIZING_ID_VARIABLE] || undefined,
+      state.vars?.[config.OWNER_ID_VARIABLE] || undefined,
+    );
+  }
+  async function media(accountId: string | undefined, value: string, field: string): Promise<string> {
+    const url = toneStream(value) ?? (await store.mediaUrl(accountId, value));
+    if (!url)
+      refuse('invalid_media', `${field}: ${JSON.stringify(value)} is neither a known media ID nor a stream URL`);
+    return url;
+  }
+
+  return {
+    /** The feature codes that listen to this leg's digits: its own (self|both) and its peer's (peer|both). */
+    async loadLegPolicy(leg: string): Promise<LegPolicy> {
+      const self = await sw.legState(leg);
+      const policy: LegPolicy = {
+        sets: [],
+        defaultDigitTimeoutMs: config.DIGIT_TIMEOUT_MS,
+        accountId: accountOf(self),
+      };
+      if (!self.exists) return policy;
+      const own = await metaflowsOf(self);
+      if (own && (own.listen_on ?? 'self') !== 'peer')
+        policy.sets.push({ owner: 'self', ownerLeg: leg, metaflows: own });
+      if (self.bridgeUuid) {
+        policy.peer = self.bridgeUuid;
+        const peer = await sw.legState(self.bridgeUuid);
+        const theirs = peer.exists ? await metaflowsOf(peer) : undefined;
+        if (theirs && (theirs.listen_on === 'peer' || theirs.listen_on === 'both')) {
+          const set: FeatureCodeSet = { owner: 'peer', ownerLeg: self.bridgeUuid, metaflows: theirs };
+          policy.sets.push(set);
+        }
+      }
+      return policy;
+    },
+
+    /** Validates a transfer request against the switch and the store; refuses (TRANSFER_REFUSED) before anything moves. */
+    async resolveTransfer(transferor: string, ask: TransferAsk): Promise<ResolvedTransfer> {
+      if (!TARGET_PATTERN.test(ask.target))
+        refuse('invalid_target', `target: ${JSON.stringify(ask.target)} is not a dialable number`);
+      const takebackDtmf = ask.takebackDtmf ?? config.DEFAULT_TAKEBACK_DTMF;
+      if (!DTMF_CODE_PATTERN.test(takebackDtmf))
+        refuse('invalid_target', `takeback_dtmf: ${JSON.stringify(takebackDtmf)} is not 1-8 DTMF digits`);
+      const me = await sw.legState(transferor);
+      if (!me.exists) refuse('call_ended', 'the call has ended');
+      if (!me.answered) refuse('not_answered', 'the call is not answered');
+      const peer = me.bridgeUuid ? await sw.legState(me.bridgeUuid) : undefined;
+      if (!peer?.exists || peer.bridgeUuid !== transferor)
+        refuse('not_bridged', 'the call is not bridged to another party');
+      const accountId = accountOf(me);
+      const defaults = accountId ? await store.accountDefaults(accountId) : undefined;
+      const moh = ask.moh
+        ? await media(accountId, ask.moh, 'moh')
+        : defaults?.mohMediaId
+          ? await media(accountId, defaults.mohMediaId, 'moh')
+          : config.DEFAULT_MOH;
+      const ringback = await media(
+        accountId,
+        ask.ringback ?? defaults?.ringback ?? config.DEFAULT_RINGBACK,
+        'ringback',
+      );
+      // The transferor's own identity: its caller ID on an inbound leg, its callee ID on an outbound one (as Kazoo).
+      const outbound = me.direction === 'outbound';
+      const vars: Record<string, string> = {};
+      for (const name of config.ACCOUNT_VARIABLES) {
+        const v = me.vars?.[name];
+        if (v !== undefined && /^[^\s,{}'"`&;|\\]*$/.test(v)) vars[name] = v;
+      }
+      const dialString = config.TRANSFER_DIAL_TEMPLATE.replaceAll('{target}', ask.target).replaceAll(
+        '{context}',
+        config.TRANSFER_CONTEXT,
+      );
+      return {
+        transferee: peer.uuid,
+        target: ask.target,
+        dialString,
+        takebackDtmf,
+        moh,
+        ringback,
+        ringTimeoutS: ask.timeoutS ?? config.TARGET_RING_TIMEOUT_S,
+        bridgeConfirmMs: config.BRIDGE_CONFIRM_TIMEOUT_MS,
+        callerIdName: outbound ? me.calleeIdName : me.callerIdName,
+        callerIdNumber: outbound ? me.calleeIdNumber : me.callerIdNumber,
+        vars,
+        accountId,
+      };
+    },
+  };
+}
+
+export type PolicyActivities = ReturnType<typeof createPolicyActivities>;

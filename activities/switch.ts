@@ -1,0 +1,173 @@
+// Switch commands, the only side effects on FreeSWITCH. Each activity is safe to retry: it checks the switch's real
+// state (uuid_exists, the variables it set) before acting again. They run on the task queue of the node hosting the legs.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { HoldPlan, HoldResult, LegState, OriginatePlan, SavedSettings } from './types.ts';
+import { ACTIVE_TRANSFER_VARIABLE, TRANSFER_ID_VARIABLE } from '../workflows/ids.ts';
+
+/** What the activities need from an ESL node: a command connection (never the event connection). */
+export interface SwitchCommands {
+  api(command: string): Promise<string>;
+  bgapi(command: string, jobUuid: string): Promise<void>;
+}
+
+/** Every command the engine sends, for tests and SREs: the engine's own command journal. */
+export interface CommandJournal {
+  record(entry: { at: number; node: string; command: string; reply: string }): void;
+}
+
+const UUID_SAFE = /^[A-Za-z0-9._-]{1,128}$/;
+/** Values that reach a switch command line must not be able to start another argument, variable or command. */
+const VALUE_SAFE = /^[^\s,{}'"`&;|\\]*$/;
+const STREAM_SAFE = /^[^\s,{}'"`&|\\]*$/;
+
+function uuid(value: string): string {
+  if (!UUID_SAFE.test(value)) throw ApplicationFailure.nonRetryable(`unsafe channel uuid ${JSON.stringify(value)}`);
+  return value;
+}
+
+function value(v: string): string {
+  if (!VALUE_SAFE.test(v)) throw ApplicationFailure.nonRetryable(`unsafe switch value ${JSON.stringify(v)}`);
+  return v;
+}
+
+function stream(v: string): string {
+  if (!STREAM_SAFE.test(v)) throw ApplicationFailure.nonRetryable(`unsafe stream ${JSON.stringify(v)}`);
+  return v;
+}
+
+const NO_CHANNEL = /^-ERR (No such channel|Invalid uuid|invalid uuid|Cannot locate session)/i;
+const SAVED = ['park_after_bridge', 'hangup_after_bridge', 'playback_terminators'] as const;
+
+export function createSwitchActivities(node: string, sw: SwitchCommands, journal?: CommandJournal) {
+  async function api(command: string): Promise<string> {
+    const reply = await sw.api(command);
+    journal?.record({ at: Date.now(), node, command: `api ${command}`, reply });
+    return reply;
+  }
+  async function getvar(leg: string, name: string): Promise<string | undefined> {
+    const reply = await api(`uuid_getvar ${uuid(leg)} ${name}`);
+    if (reply === '_undef_' || reply.startsWith('-ERR')) return undefined;
+    return reply;
+  }
+  async function setvar(leg: string, name: string, v: string | undefined): Promise<boolean> {
+    // Without a value, uuid_setvar unsets the variable.
+    const reply = await api(
+      v === undefined ? `uuid_setvar ${uuid(leg)} ${name}` : `uuid_setvar ${uuid(leg)} ${name} ${value(v)}`,
+    );
+    return reply.startsWith('+OK');
+  }
+
+  /** The switch's view of one leg: does it exist, is it answered, what is it bridged to. */
+  async function legState(leg: string): Promise<LegState> {
+    const reply = await api(`uuid_dump ${uuid(leg)} json`);
+    if (!reply.trimStart().startsWith('{')) return { uuid: leg, exists: false };
+    const dump = JSON.parse(reply) as Record<string, string>;
+    const channelState = dump['Channel-State'];
+    const parked = channelState === 'CS_PARK' || channelState === 'CS_RESET' || channelState === 'CS_HIBERNATE';
+    return {
+      uuid: leg,
+      exists: true,
+      answered: dump['Answer-State'] === 'answered',
+      channelState,
+      bridgeUuid: parked ? undefined : dump['variable_bridge_uuid'],
+      callerIdName: dump['Caller-Caller-ID-Name'],
+      callerIdNumber: dump['Caller-Caller-ID-Number'],
+      vars: Object.fromEntries(
+        Object.entries(dump)
+          .filter(([k]) => k.startsWith('variable_'))
+          .map(([k, v]) => [k.slice('variable_'.length), v]),
+      ),
+    };
+  }
+
+  return {
+    legState,
+
+    /** Is `a` bridged to `b` right now? Both must exist, name each other, and neither may be parked. */
+    async isBridged(a: string, b: string): Promise<boolean> {
+      const [sa, sb] = [await legState(a), await legState(b)];
+      return sa.exists && sb.exists && sa.bridgeUuid === b && sb.bridgeUuid === a;
+    },
+
+    /**
+     * Puts the transferee on hold (music) and gives the transferor ringback, after making both legs survive the unbridge
+     * (park_after_bridge) and keeping digits from cutting the tones (playback_terminators=none). The settings found are
+     * saved on the channel itself, so a retry (or a new worker) restores the originals, not our own.
+     */
+    async holdForTransfer(plan: HoldPlan): Promise<HoldResult> {
+      const saved: Record<string, SavedSettings> = {};
+      for (const leg of [plan.transferor, plan.transferee]) {
+        const mine = (await getvar(leg, ACTIVE_TRANSFER_VARIABLE)) === plan.transferId;
+        const settings: SavedSettings = {};
+        for (const name of SAVED) {
+          const v = await getvar(leg, mine ? `handoff_saved_${name}` : name);
+          settings[name] = v === '__unset__' ? undefined : v;
+          if (!mine) await setvar(leg, `handoff_saved_${name}`, v ?? '__unset__');
+        }
+        saved[leg] = settings;
+        await setvar(leg, ACTIVE_TRANSFER_VARIABLE, plan.transferId);
+        await setvar(leg, 'park_after_bridge', 'true');
+        await setvar(leg, 'hangup_after_bridge', 'false');
+        await setvar(leg, 'playback_terminators', 'none');
+      }
+      // Parking the transferee unbridges the pair; the transferor parks too (park_after_bridge).
+      await api(`uuid_park ${uuid(plan.transferee)}`);
+      if (plan.releaseTransferor) await api(`uuid_kill ${uuid(plan.transferor)} NORMAL_CLEARING`);
+      await api(`uuid_broadcast ${uuid(plan.transferee)} ${stream(plan.moh)} aleg`);
+      if (!plan.releaseTransferor) await api(`uuid_broadcast ${uuid(plan.transferor)} ${stream(plan.ringback)} aleg`);
+      const exists = async (leg: string) => (await api(`uuid_exists ${uuid(leg)}`)) === 'true';
+      return { saved, alive: { transferor: await exists(plan.transferor), transferee: await exists(plan.transferee) } };
+    },
+
+    /** Originates the target with our own UUID and Job-UUID; does nothing if that leg already exists (a retry). */
+    async originateTarget(plan: OriginatePlan): Promise<'sent' | 'exists'> {
+      if ((await api(`uuid_exists ${uuid(plan.targetLeg)}`)) === 'true') return 'exists';
+      const vars: Record<string, string> = {
+        origination_uuid: plan.targetLeg,
+        [TRANSFER_ID_VARIABLE]: plan.transferId,
+        originate_timeout: String(plan.ringTimeoutS),
+        ignore_early_media: 'true',
+        park_after_bridge: 'true',
+        loopback_bowout: 'false',
+        ...(plan.callerIdNumber ? { origination_caller_id_number: plan.callerIdNumber } : {}),
+        ...(plan.callerIdName ? { origination_caller_id_name: plan.callerIdName } : {}),
+        ...plan.vars,
+      };
+      const varString = Object.entries(vars)
+        .map(([k, v]) => `${value(k)}=${value(v)}`)
+        .join(',');
+      const command = `originate {${varString}}${value(plan.dialString)} &park()`;
+      await sw.bgapi(command, uuid(plan.jobUuid));
+      journal?.record({ at: Date.now(), node, command: `bgapi ${command}`, reply: `Job-UUID: ${plan.jobUuid}` });
+      return 'sent';
+    },
+
+    /** uuid_bridge; `+OK` only means "scheduled": the workflow confirms by CHANNEL_BRIDGE or isBridged. */
+    async bridge(a: string, b: string): Promise<string> {
+      return api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
+    },
+
+    async kill(leg: string, cause: string): Promise<void> {
+      const reply = await api(`uuid_kill ${uuid(leg)} ${value(cause)}`);
+      if (!reply.startsWith('+OK') && !NO_CHANNEL.test(reply)) throw new Error(`uuid_kill ${leg}: ${reply.trim()}`);
+    },
+
+    /** Puts back the settings saved by holdForTransfer, so a later hangup ends the call as it would have. */
+    async restoreSettings(legs: { leg: string; saved?: SavedSettings }[]): Promise<void> {
+      for (const { leg, saved } of legs) {
+        if ((await api(`uuid_exists ${uuid(leg)}`)) !== 'true') continue;
+        for (const name of SAVED) await setvar(leg, name, saved?.[name]);
+        for (const name of SAVED) await setvar(leg, `handoff_saved_${name}`, undefined);
+        // The target leg is routed by TRANSFER_ID_VARIABLE; once the transfer is over it is a call like any other.
+        await setvar(leg, ACTIVE_TRANSFER_VARIABLE, undefined);
+        await setvar(leg, TRANSFER_ID_VARIABLE, undefined);
+      }
+    },
+
+    async breakMedia(leg: string): Promise<string> {
+      return api(`uuid_break ${uuid(leg)} all`);
+    },
+  };
+}
+
+export type SwitchActivities = ReturnType<typeof createSwitchActivities>;

@@ -1,0 +1,43 @@
+// The workflow worker: runs call and transfer workflows from the shared task queue. Stateless, so any number of them
+// can run side by side; each keeps hot workflows in its cache (sticky queues) and any other picks them up if it dies.
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { WORKFLOW_TASK_QUEUE } from '../workflows/ids.ts';
+
+const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundled once per process: webpack does not run again for every worker. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string, meta?: Record<string, unknown>) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
+};
+
+export interface WorkflowWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  /** How long a workflow task waits for the worker that has the workflow cached before any worker may take it. */
+  stickyScheduleToStartMs: number;
+  shutdownGraceMs: number;
+  taskQueue?: string;
+}
+
+export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue ?? WORKFLOW_TASK_QUEUE,
+    workflowBundle: await workflowBundle(),
+    stickyQueueScheduleToStartTimeout: opts.stickyScheduleToStartMs,
+    shutdownGraceTime: opts.shutdownGraceMs,
+  });
+}

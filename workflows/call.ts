@@ -1,0 +1,364 @@
+// The call workflow: one per leg (FreeSWITCH channel UUID = Kazoo call-id), fed by the ingest with that leg's events.
+// It knows the leg (account, node, answered, bridged peer), interprets the caller's digits with the account's
+// metaflows, and starts, follows and cancels transfers. It never touches the switch except through activities.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { LegPolicy, PolicyActivities } from '../activities/policy.ts';
+import type { SwitchActivities } from '../activities/switch.ts';
+import {
+  emptyCollector,
+  pressDigit,
+  takebackProgress,
+  timeOut,
+  type CollectorState,
+  type FeatureCodeMatch,
+} from './collector.ts';
+import { EventDeduplicator, type DedupState } from './dedup.ts';
+import { WORKFLOW_TASK_QUEUE, nodeTaskQueue, transferWorkflowId } from './ids.ts';
+import {
+  TRANSFER_REFUSED,
+  breakMediaUpdate,
+  callQuery,
+  cancelTransferSignal,
+  cancelTransferUpdate,
+  channelEventsSignal,
+  hangupCallUpdate,
+  joinTransferSignal,
+  requestTransferUpdate,
+  transferEndedSignal,
+  transferLegEventsSignal,
+  type CallSummary,
+  type ChannelEvent,
+  type TransferAccepted,
+  type TransferAsk,
+  type TransferRefusalReason,
+  type TransferSummary,
+  type TransferType,
+} from './messages.ts';
+import { ACCOUNT_ID, CALL_STATE, NODE } from './search-attributes.ts';
+import { transferWorkflow, type TransferPlan } from './transfer.ts';
+
+export interface CallStart {
+  callId: string;
+  node: string;
+}
+
+/** What a call carries across continue-as-new. */
+export interface CallCarried {
+  summary: CallSummary;
+  dedup: DedupState;
+}
+
+/** Events a running transfer needs from its parties' legs. */
+const FORWARDED = new Set(['CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE', 'CHANNEL_HANGUP_COMPLETE', 'GONE']);
+/** History stays small: a long call starts afresh (with its state) after this many events. */
+const EVENTS_PER_RUN = 2000;
+
+function refuse(reason: TransferRefusalReason, message: string): never {
+  throw ApplicationFailure.create({ type: TRANSFER_REFUSED, message, details: [reason], nonRetryable: true });
+}
+
+export async function callWorkflow(start: CallStart, carried?: CallCarried): Promise<CallSummary> {
+  const sw = proxyActivities<SwitchActivities & PolicyActivities>({
+    taskQueue: nodeTaskQueue(start.node),
+    startToCloseTimeout: '5 seconds',
+    scheduleToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds' },
+  });
+  const call: CallSummary = carried?.summary ?? {
+    callId: start.callId,
+    node: start.node,
+    phase: 'ringing',
+    answered: false,
+  };
+  const dedup = new EventDeduplicator(carried?.dedup);
+  const inbox: ChannelEvent[] = [];
+  let processed = 0;
+  /** The transfer this leg takes part in, and in which role. */
+  let transfer: { id: string; role: 'transferor' | 'transferee'; takebackDtmf?: string } | undefined;
+  let policy: LegPolicy | undefined;
+  let collector: CollectorState | undefined;
+  let typed = '';
+
+  // Handlers first, before any await: signals that arrived with the start are delivered to them.
+  setHandler(channelEventsSignal, (events) => void inbox.push(...events));
+  setHandler(callQuery, () => ({ ...call }));
+  setHandler(joinTransferSignal, ({ transferId, role }) => {
+    transfer = { id: transferId, role };
+    setPhase('in_transfer');
+  });
+  setHandler(transferEndedSignal, (ended: TransferSummary) => onTransferEnded(ended));
+  setHandler(requestTransferUpdate, (ask) => startTransfer(ask, 'api'), {
+    validator: (ask) => {
+      if (!ask || typeof ask.target !== 'string' || ask.target.length === 0) throw new Error('target is required');
+    },
+  });
+  setHandler(cancelTransferUpdate, async () => {
+    if (!transfer)
+      throw ApplicationFailure.create({ type: 'NoTransfer', message: 'no transfer is running on this call' });
+    const id = transfer.id;
+    await getExternalWorkflowHandle(id).signal(cancelTransferSignal, { by: 'api' });
+    return { ...(call.transfer as TransferSummary), transferId: id };
+  });
+  setHandler(hangupCallUpdate, async ({ cause }) => {
+    await sw.kill(start.callId, cause && /^[A-Z_]{1,64}$/.test(cause) ? cause : 'NORMAL_CLEARING');
+  });
+  setHandler(breakMediaUpdate, async () => {
+    await sw.breakMedia(start.callId);
+  });
+
+  const hungUp = (): boolean => call.phase === 'ended';
+
+  function setPhase(phase: CallSummary['phase']): void {
+    if (call.phase === phase) return;
+    call.phase = phase;
+    upsertSearchAttributes([{ key: CALL_STATE, value: phase }]);
+  }
+
+  function onTransferEnded(ended: TransferSummary): void {
+    if (!transfer || transfer.id !== ended.transferId) return;
+    transfer = undefined;
+    call.transfer = ended;
+    policy = undefined; // the peer may have changed: reload the feature codes on the next digit
+    typed = '';
+    const completed = ended.outcome?.startsWith('completed');
+    if (ended.transferee === start.callId && completed) call.bridgedTo = ended.targetLeg;
+    if (call.phase !== 'ended') setPhase(call.bridgedTo ? 'bridged' : 'answered');
+  }
+
+  async function startTransfer(ask: TransferAsk, startedBy: 'dtmf' | 'api'): Promise<TransferAccepted> {
+    if (call.phase === 'ended') refuse('call_ended', 'the call has ended');
+    if (transfer) refuse('transfer_in_progress', `transfer ${transfer.id} is already running on this call`);
+    let resolved;
+    try {
+      resolved = await sw.resolveTransfer(start.callId, ask);
+    } catch (err) {
+      // Surface the activity's refusal itself, so the API can map it to a status code.
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;
+      throw err;
+    }
+    const type: TransferType = ask.type ?? 'attended';
+    const plan: TransferPlan = {
+      ...resolved,
+      transferId: transferWorkflowId(start.callId, resolved.transferee),
+      node: start.node,
+      type,
+      transferor: start.callId,
+      targetLeg: uuid4(),
+      jobUuid: uuid4(),
+      startedBy,
+    };
+    try {
+      await startChild(transferWorkflow, {
+        workflowId: plan.transferId,
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        args: [plan],
+        // The transfer must outlive the transferor's hangup (partial transfer) and this run (continue-as-new).
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: [
+          { key: NODE, value: start.node },
+          ...(resolved.accountId ? [{ key: ACCOUNT_ID, value: resolved.accountId }] : []),
+        ],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        refuse('transfer_in_progress', 'a transfer is already running between these two legs');
+      }
+      throw err;
+    }
+    transfer = { id: plan.transferId, role: 'transferor', takebackDtmf: plan.takebackDtmf };
+    call.transfer = {
+      transferId: plan.transferId,
+      phase: 'starting',
+      transferor: plan.transferor,
+      transferee: plan.transferee,
+      target: plan.target,
+      targetLeg: plan.targetLeg,
+      type,
+      startedAt: Date.now(),
+    };
+    setPhase('in_transfer');
+    return {
+      transferId: plan.transferId,
+      transferor: plan.transferor,
+      transferee: plan.transferee,
+      target: plan.target,
+      type,
+    };
+  }
+
+  async function runFeatureCode(match: FeatureCodeMatch): Promise<void> {
+    const data = match.metaflow.data ?? {};
+    const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+    log.info('feature code', { module: match.metaflow.module, collected: match.collected, key: match.key });
+    switch (match.metaflow.module) {
+      case 'transfer': {
+        const target = match.captures[0] || str(data['target']);
+        if (!target) {
+          log.warn('transfer feature code without a target: the call is left as it is', { key: match.key });
+          return;
+        }
+        const rawType = str(data['transfer_type']) ?? str(data['transfer-type']);
+        const timeout = data['timeout'];
+        const ask: TransferAsk = {
+          target,
+          takebackDtmf: str(data['takeback_dtmf']),
+          moh: str(data['moh']),
+          ringback: str(data['ringback']),
+          timeoutS: typeof timeout === 'number' && timeout > 0 ? timeout : undefined,
+          type: rawType === 'blind' ? 'blind' : rawType === 'attended' ? 'attended' : undefined,
+        };
+        try {
+          await startTransfer(ask, 'dtmf');
+        } catch (err) {
+          log.warn('transfer refused: the call is left as it is', { error: String(err) });
+        }
+        return;
+      }
+      case 'resume':
+        if (transfer) await getExternalWorkflowHandle(transfer.id).signal(cancelTransferSignal, { by: 'resume' });
+        else log.info('resume: no transfer is running');
+        return;
+      case 'hangup':
+        await sw.kill(start.callId, 'NORMAL_CLEARING');
+        return;
+      default:
+        log.warn('feature code module not acted on', { module: match.metaflow.module });
+    }
+  }
+
+  /** A digit on this leg: the takeback code of a running transfer first, then the feature-code collectors. */
+  async function onDigit(digit: string): Promise<void> {
+    if (transfer?.role === 'transferor' && transfer.takebackDtmf) {
+      typed = (typed + digit).slice(-16);
+      if (typed.endsWith(transfer.takebackDtmf)) {
+        typed = '';
+        await getExternalWorkflowHandle(transfer.id).signal(cancelTransferSignal, { by: 'takeback' });
+        return;
+      }
+      if (takebackProgress(typed, transfer.takebackDtmf) > 0) return; // part of the takeback code: not a feature code
+    }
+    if (!policy) {
+      policy = await sw.loadLegPolicy(start.callId);
+      collector = emptyCollector(policy.sets);
+      if (policy.accountId && call.accountId !== policy.accountId) {
+        call.accountId = policy.accountId;
+        upsertSearchAttributes([{ key: ACCOUNT_ID, value: policy.accountId }]);
+      }
+    }
+    if (!policy.sets.length) return;
+    collector = pressDigit(
+      collector ?? emptyCollector(policy.sets),
+      policy.sets,
+      digit,
+      Date.now(),
+      policy.defaultDigitTimeoutMs,
+    );
+  }
+
+  async function onCollectorTimeout(): Promise<void> {
+    if (!policy || !collector) return;
+    const result = timeOut(collector, policy.sets);
+    collector = result.state;
+    for (const error of result.errors) log.warn('metaflow pattern skipped', { error });
+    if (result.match) await runFeatureCode(result.match);
+  }
+
+  function apply(event: ChannelEvent): void {
+    const leg = event.leg;
+    if (leg?.accountId && call.accountId !== leg.accountId) {
+      call.accountId = leg.accountId;
+      upsertSearchAttributes([{ key: ACCOUNT_ID, value: leg.accountId }]);
+    }
+    if (leg) {
+      call.callerIdNumber = leg.callerIdNumber ?? call.callerIdNumber;
+      call.callerIdName = leg.callerIdName ?? call.callerIdName;
+      call.calleeIdNumber = leg.calleeIdNumber ?? call.calleeIdNumber;
+      call.direction = leg.direction ?? call.direction;
+    }
+    switch (event.name) {
+      case 'SNAPSHOT':
+        call.answered = event.answerState === 'answered';
+        call.bridgedTo = event.otherLeg;
+        if (!transfer) setPhase(call.bridgedTo ? 'bridged' : call.answered ? 'answered' : 'ringing');
+        return;
+      case 'CHANNEL_ANSWER':
+        call.answered = true;
+        if (!transfer && call.phase === 'ringing') setPhase('answered');
+        return;
+      case 'CHANNEL_BRIDGE': {
+        const peer = event.bridgeA === start.callId ? event.bridgeB : (event.bridgeA ?? event.otherLeg);
+        call.bridgedTo = peer ?? event.otherLeg;
+        call.answered = true;
+        if (!transfer) setPhase('bridged');
+        return;
+      }
+      case 'CHANNEL_UNBRIDGE':
+      case 'CHANNEL_PARK':
+        if (event.name === 'CHANNEL_UNBRIDGE') call.bridgedTo = undefined;
+        if (!transfer && call.phase === 'bridged' && event.name === 'CHANNEL_UNBRIDGE') setPhase('answered');
+        return;
+      case 'CHANNEL_HANGUP_COMPLETE':
+      case 'GONE':
+        call.hangupCause = event.hangupCause ?? 'NORMAL_CLEARING';
+        setPhase('ended');
+        return;
+      default:
+        return;
+    }
+  }
+
+  if (!carried)
+    upsertSearchAttributes([
+      { key: NODE, value: start.node },
+      { key: CALL_STATE, value: call.phase },
+    ]);
+
+  while (call.phase !== 'ended') {
+    const deadline = collector?.deadline;
+    const woke = await condition(
+      () => inbox.length > 0,
+      deadline === undefined ? undefined : Math.max(deadline - Date.now(), 1),
+    );
+    if (!woke) {
+      await onCollectorTimeout();
+      continue;
+    }
+    const batch = inbox.splice(0).filter((e) => dedup.isNew(e));
+    processed += batch.length;
+    const forward: ChannelEvent[] = [];
+    for (const event of batch) {
+      apply(event);
+      if (transfer && FORWARDED.has(event.name)) forward.push(event);
+      if (event.name === 'DTMF' && event.digit && !hungUp()) await onDigit(event.digit);
+    }
+    if (forward.length && transfer) {
+      await getExternalWorkflowHandle(transfer.id)
+        .signal(transferLegEventsSignal, forward)
+        .catch((err) => log.warn('transfer gone before our events reached it', { error: String(err) }));
+    }
+    const info = workflowInfo();
+    if (!transfer && inbox.length === 0 && (processed >= EVENTS_PER_RUN || info.continueAsNewSuggested)) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof callWorkflow>(start, { summary: call, dedup: dedup.snapshot() });
+    }
+  }
+  await condition(allHandlersFinished);
+  return call;
+}

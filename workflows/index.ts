@@ -1,0 +1,3 @@
+// Every workflow type the workflow worker registers.
+export { callWorkflow } from './call.ts';
+export { transferWorkflow } from './transfer.ts';

@@ -1,0 +1,322 @@
+// The attended-transfer state machine, as one pure function: (state, input) → (next state, actions).
+// Read it as a table, phase by phase. The transfer workflow (transfer.ts) only feeds it inputs (leg events, timers,
+// activity results) and carries out the actions it returns; nothing here touches the switch.
+//
+// Parties: the transferor (pressed the code), the transferee (the transferor's peer), the target (the leg we originate).
+// Invariant kept in every phase: each live leg is bridged, hears a stream (MOH or ringback), or is under a deadline
+// (the no-answer timer, or a bridge-confirmation deadline after which the switch's real state is read).
+
+export type Party = 'transferor' | 'transferee' | 'target';
+
+export type Phase =
+  /** The target rings; the transferor hears ringback, the transferee hears music. */
+  | 'ringing'
+  /** The transferor talks to the target; the transferee hears music. */
+  | 'consulting'
+  /** The transferor has left while the target rings; the transferee hears music and gets the target on answer. */
+  | 'partial'
+  /** A bridge was requested and is awaiting its CHANNEL_BRIDGE (or the deadline, then a look at the switch). */
+  | 'connecting'
+  | 'ended';
+
+/** Why a bridge is being made, which decides what its success means. */
+export type Goal =
+  /** transferor ↔ target: the consultation. */
+  | 'consult'
+  /** transferee ↔ target: the transfer completes. */
+  | 'complete'
+  /** transferor ↔ transferee: the transfer is abandoned (takeback, target failed). */
+  | 'reconnect'
+  /** transferor ↔ target with the transferee gone: they simply keep talking. */
+  | 'keep_talking';
+
+export type Outcome =
+  | 'completed'
+  | 'completed_partial'
+  | 'completed_blind'
+  | 'taken_back'
+  | 'target_failed'
+  | 'target_hung_up'
+  | 'transferee_left'
+  | 'transferor_and_transferee_left'
+  | 'partial_failed'
+  | 'failed';
+
+export type Input =
+  | { type: 'target_answered' }
+  /** The target never answered: originate -ERR, or its leg hung up before answering. */
+  | { type: 'target_failed'; cause: string }
+  | { type: 'no_answer_timeout' }
+  | { type: 'hangup'; party: Party; cause: string }
+  /** A confirmed bridge: the CHANNEL_BRIDGE event, or the switch's state read after the deadline. */
+  | { type: 'bridged'; a: Party; b: Party }
+  | { type: 'bridge_deadline' }
+  | { type: 'bridge_not_confirmed' }
+  /** Takeback digits, the `resume` feature code, or the REST cancel action. */
+  | { type: 'cancel'; by: string };
+
+export type Action =
+  | { do: 'bridge'; a: Party; b: Party }
+  /** Read the switch: is `a` bridged to `b`? Answers with `bridged` or `bridge_not_confirmed`. */
+  | { do: 'check_bridge'; a: Party; b: Party }
+  | { do: 'kill'; party: Party; cause: string }
+  | { do: 'cancel_no_answer_timer' }
+  /** Put the legs' settings (park_after_bridge ...) back as they were before the transfer. */
+  | { do: 'restore'; parties: Party[] };
+
+export interface MachineState {
+  phase: Phase;
+  alive: Record<Party, boolean>;
+  targetAnswered: boolean;
+  /** What the transfer will be called if the current bridge succeeds. */
+  connecting?: { a: Party; b: Party; goal: Goal; attempts: number; outcome?: Outcome; reason?: string };
+  outcome?: Outcome;
+  reason?: string;
+  blind: boolean;
+}
+
+export interface Step {
+  state: MachineState;
+  actions: Action[];
+}
+
+/** How many times a bridge is tried before the legs are released rather than left unconnected. */
+export const MAX_BRIDGE_ATTEMPTS = 3;
+
+export function initialState(phase: 'ringing' | 'partial', blind: boolean): MachineState {
+  return {
+    phase,
+    alive: { transferor: phase === 'ringing', transferee: true, target: true },
+    targetAnswered: false,
+    blind,
+  };
+}
+
+export function step(state: MachineState, input: Input): Step {
+  const s: MachineState = { ...state, alive: { ...state.alive } };
+  // Facts first: a hangup or an answer is true whatever the phase.
+  if (input.type === 'hangup' || input.type === 'target_failed') {
+    const party = input.type === 'hangup' ? input.party : 'target';
+    if (!s.alive[party]) return { state: s, actions: [] }; // already known gone (e.g. we killed it)
+    s.alive[party] = false;
+  }
+  if (input.type === 'target_answered') {
+    if (s.targetAnswered || !s.alive.target) return { state: s, actions: [] };
+    s.targetAnswered = true;
+  }
+  switch (s.phase) {
+    case 'ringing':
+      return ringing(s, input);
+    case 'consulting':
+      return consulting(s, input);
+    case 'partial':
+      return partial(s, input);
+    case 'connecting':
+      return connecting(s, input);
+    case 'ended':
+      return { state: s, actions: [] };
+  }
+}
+
+// ringing: target rings, transferor hears ringback, transferee hears music.
+function ringing(s: MachineState, input: Input): Step {
+  switch (input.type) {
+    case 'target_answered':
+      return s.alive.transferee
+        ? connect(s, 'transferor', 'target', 'consult', [{ do: 'cancel_no_answer_timer' }])
+        : connect(s, 'transferor', 'target', 'keep_talking', [{ do: 'cancel_no_answer_timer' }], 'transferee_left');
+    case 'target_failed':
+      return giveBack(s, 'target_failed', input.cause, [{ do: 'cancel_no_answer_timer' }]);
+    case 'no_answer_timeout':
+      return giveBack(s, 'target_failed', 'NO_ANSWER', [kill(s, 'target', 'NO_ANSWER')]);
+    case 'cancel':
+      return giveBack(s, 'taken_back', input.by, [
+        { do: 'cancel_no_answer_timer' },
+        kill(s, 'target', 'ORIGINATOR_CANCEL'),
+      ]);
+    case 'hangup':
+      if (input.party === 'transferor') {
+        // Partial transfer: the transferee gets the target when it answers (the no-answer timer keeps running).
+        if (s.alive.transferee) return { state: { ...s, phase: 'partial' }, actions: [] };
+        return end(s, 'transferor_and_transferee_left', input.cause, [
+          { do: 'cancel_no_answer_timer' },
+          kill(s, 'target', 'ORIGINATOR_CANCEL'),
+        ]);
+      }
+      // The transferee left: the transferor keeps ringback and talks to the target if it answers (Kazoo stranded them).
+      return { state: s, actions: [] };
+    default:
+      return { state: s, actions: [] };
+  }
+}
+
+// consulting: transferor ↔ target, transferee hears music.
+function consulting(s: MachineState, input: Input): Step {
+  switch (input.type) {
+    case 'hangup':
+      if (input.party === 'transferor') return connect(s, 'transferee', 'target', 'complete', [], 'completed');
+      if (input.party === 'target') return giveBack(s, 'target_hung_up', input.cause, []);
+      // The transferee left: transferor and target stay connected.
+      return end(s, 'transferee_left', input.cause, [{ do: 'restore', parties: ['transferor', 'target'] }]);
+    case 'target_failed':
+      return giveBack(s, 'target_hung_up', input.cause, []);
+    case 'cancel':
+      return giveBack(s, 'taken_back', input.by, [kill(s, 'target', 'NORMAL_CLEARING')]);
+    default:
+      return { state: s, actions: [] };
+  }
+}
+
+// partial: the transferor has gone; the transferee hears music while the target rings.
+function partial(s: MachineState, input: Input): Step {
+  const completed: Outcome = s.blind ? 'completed_blind' : 'completed_partial';
+  switch (input.type) {
+    case 'target_answered':
+      return connect(s, 'transferee', 'target', 'complete', [{ do: 'cancel_no_answer_timer' }], completed);
+    case 'target_failed':
+      // Nobody to give the transferee back to: release them with the target's cause rather than leave them on hold.
+      return end(s, 'partial_failed', input.cause, [
+        { do: 'cancel_no_answer_timer' },
+        kill(s, 'transferee', input.cause),
+      ]);
+    case 'no_answer_timeout':
+      return end(s, 'partial_failed', 'NO_ANSWER', [
+        kill(s, 'target', 'NO_ANSWER'),
+        kill(s, 'transferee', 'NO_ANSWER'),
+      ]);
+    case 'hangup':
+      if (input.party === 'transferee') {
+        return end(s, 'transferor_and_transferee_left', input.cause, [
+          { do: 'cancel_no_answer_timer' },
+          kill(s, 'target', 'ORIGINATOR_CANCEL'),
+        ]);
+      }
+      return { state: s, actions: [] };
+    default:
+      // A cancel has nobody to reconnect: the transferor is gone.
+      return { state: s, actions: [] };
+  }
+}
+
+// connecting: a bridge was sent; wait for its confirmation, or re-plan if one of its legs goes away.
+function connecting(s: MachineState, input: Input): Step {
+  const c = s.connecting!;
+  switch (input.type) {
+    case 'bridged':
+      if (!samePair(c, input.a, input.b)) return { state: s, actions: [] };
+      return bridgeDone(s);
+    case 'bridge_deadline':
+      return { state: s, actions: [{ do: 'check_bridge', a: c.a, b: c.b }] };
+    case 'bridge_not_confirmed':
+      if (c.attempts < MAX_BRIDGE_ATTEMPTS) {
+        return {
+          state: { ...s, connecting: { ...c, attempts: c.attempts + 1 } },
+          actions: [{ do: 'bridge', a: c.a, b: c.b }],
+        };
+      }
+      // Never leave callers unconnected in silence: release whoever is still there.
+      return end(
+        s,
+        'failed',
+        'BRIDGE_FAILED',
+        livingParties(s).map((p) => kill(s, p, 'NORMAL_TEMPORARY_FAILURE')),
+      );
+    case 'cancel':
+      if (c.goal !== 'consult') return { state: s, actions: [] };
+      return giveBack(s, 'taken_back', input.by, [kill(s, 'target', 'NORMAL_CLEARING')]);
+    case 'hangup':
+    case 'target_failed':
+      return replan(s, input.type === 'hangup' ? input.party : 'target', input.cause);
+    default:
+      return { state: s, actions: [] };
+  }
+}
+
+/** A leg went away while a bridge was being made: decide the bridge that now makes sense, or release the rest. */
+function replan(s: MachineState, gone: Party, cause: string): Step {
+  const c = s.connecting!;
+  const { transferor, transferee, target } = s.alive;
+  switch (c.goal) {
+    case 'consult':
+      if (gone === 'transferee') {
+        const keep = { ...c, goal: 'keep_talking' as const, outcome: 'transferee_left' as const, reason: cause };
+        return { state: { ...s, connecting: keep }, actions: [] };
+      }
+      if (gone === 'transferor') {
+        return transferee
+          ? connect(s, 'transferee', 'target', 'complete', [], 'completed')
+          : end(s, 'transferor_and_transferee_left', cause, [kill(s, 'target', 'NORMAL_CLEARING')]);
+      }
+      return giveBack(s, 'target_hung_up', cause, []);
+    case 'complete':
+      if (gone === 'transferee') return end(s, 'transferee_left', cause, target ? [kill(s, 'target', cause)] : []);
+      if (gone === 'target') return end(s, 'partial_failed', cause, transferee ? [kill(s, 'transferee', cause)] : []);
+      return { state: s, actions: [] };
+    case 'reconnect':
+    case 'keep_talking': {
+      // The two legs being joined were each other's only company: the survivor's call is over.
+      const pair = [c.a, c.b];
+      if (!pair.includes(gone)) return { state: s, actions: [] };
+      const survivor = pair.find((p) => p !== gone)!;
+      const outcome = c.outcome ?? 'failed';
+      const alive = { transferor, transferee, target }[survivor];
+      return end(s, outcome, c.reason ?? cause, alive ? [kill(s, survivor, 'NORMAL_CLEARING')] : []);
+    }
+  }
+}
+
+function bridgeDone(s: MachineState): Step {
+  const c = s.connecting!;
+  switch (c.goal) {
+    case 'consult':
+      return { state: { ...s, phase: 'consulting', connecting: undefined }, actions: [] };
+    case 'complete':
+      return end(s, c.outcome ?? 'completed', c.reason, [{ do: 'restore', parties: ['transferee', 'target'] }]);
+    case 'reconnect':
+      return end(s, c.outcome ?? 'taken_back', c.reason, [{ do: 'restore', parties: ['transferor', 'transferee'] }]);
+    case 'keep_talking':
+      return end(s, c.outcome ?? 'transferee_left', c.reason, [{ do: 'restore', parties: ['transferor', 'target'] }]);
+  }
+}
+
+/** Transferor back to transferee; if one of them is gone, the other's call is over. */
+function giveBack(s: MachineState, outcome: Outcome, reason: string, before: Action[]): Step {
+  if (s.alive.transferor && s.alive.transferee) {
+    return connect(s, 'transferor', 'transferee', 'reconnect', before, outcome, reason);
+  }
+  const survivors = (['transferor', 'transferee'] as const).filter((p) => s.alive[p]);
+  return end(s, outcome, reason, [...before, ...survivors.map((p) => kill(s, p, 'NORMAL_CLEARING'))]);
+}
+
+function connect(
+  s: MachineState,
+  a: Party,
+  b: Party,
+  goal: Goal,
+  before: Action[],
+  outcome?: Outcome,
+  reason?: string,
+): Step {
+  return {
+    state: { ...s, phase: 'connecting', connecting: { a, b, goal, attempts: 1, outcome, reason } },
+    actions: [...before, { do: 'bridge', a, b }],
+  };
+}
+
+function end(s: MachineState, outcome: Outcome, reason: string | undefined, actions: Action[]): Step {
+  return { state: { ...s, phase: 'ended', connecting: undefined, outcome, reason }, actions };
+}
+
+/** Marks the party gone at once, so that its own hangup event, when it comes, changes nothing. */
+function kill(s: MachineState, party: Party, cause: string): Action {
+  s.alive[party] = false;
+  return { do: 'kill', party, cause };
+}
+
+function livingParties(s: MachineState): Party[] {
+  return (['transferor', 'transferee', 'target'] as const).filter((p) => s.alive[p]);
+}
+
+function samePair(c: { a: Party; b: Party }, a: Party, b: Party): boolean {
+  return (c.a === a && c.b === b) || (c.a === b && c.b === a);
+}

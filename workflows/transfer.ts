@@ -1,0 +1,243 @@
+// The transfer workflow: one per attended (or blind) transfer, its ID the pair of legs, so that only one can run on a
+// pair at a time. It carries out the state machine of transfer-machine.ts: put the parties on hold, originate the
+// target, then feed every leg event, timer and result to `step()` and perform the actions it returns.
+import {
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PolicyActivities, ResolvedTransfer } from '../activities/policy.ts';
+import type { SwitchActivities } from '../activities/switch.ts';
+import type { SavedSettings } from '../activities/types.ts';
+import { EventDeduplicator } from './dedup.ts';
+import { callWorkflowId, nodeTaskQueue } from './ids.ts';
+import {
+  cancelTransferSignal,
+  joinTransferSignal,
+  originateResultSignal,
+  transferEndedSignal,
+  transferLegEventsSignal,
+  transferQuery,
+  type ChannelEvent,
+  type TransferSummary,
+  type TransferType,
+} from './messages.ts';
+import { TRANSFER_STATE } from './search-attributes.ts';
+import { initialState, step, type Action, type Input, type MachineState, type Party } from './transfer-machine.ts';
+
+export interface TransferPlan extends ResolvedTransfer {
+  transferId: string;
+  node: string;
+  type: TransferType;
+  transferor: string;
+  /** The target leg's UUID, chosen here so that every retry and every event names the same leg. */
+  targetLeg: string;
+  jobUuid: string;
+  startedBy: 'dtmf' | 'api';
+}
+
+/** Activity options: switch commands are quick; a dead worker is noticed in seconds, not minutes. */
+function switchActivities(node: string) {
+  return proxyActivities<SwitchActivities & PolicyActivities>({
+    taskQueue: nodeTaskQueue(node),
+    startToCloseTimeout: '5 seconds',
+    scheduleToCloseTimeout: '60 seconds',
+    retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds' },
+  });
+}
+
+export async function transferWorkflow(plan: TransferPlan): Promise<TransferSummary> {
+  const sw = switchActivities(plan.node);
+  const legs: Record<Party, string> = {
+    transferor: plan.transferor,
+    transferee: plan.transferee,
+    target: plan.targetLeg,
+  };
+  const partyOf = (uuid: string | undefined): Party | undefined =>
+    (Object.keys(legs) as Party[]).find((p) => legs[p] === uuid);
+
+  let machine: MachineState = initialState(plan.type === 'blind' ? 'partial' : 'ringing', plan.type === 'blind');
+  const summary: TransferSummary = {
+    transferId: plan.transferId,
+    phase: 'starting',
+    transferor: plan.transferor,
+    transferee: plan.transferee,
+    target: plan.target,
+    targetLeg: plan.targetLeg,
+    type: plan.type,
+    startedAt: Date.now(),
+  };
+  const inbox: Input[] = [];
+  const dedup = new EventDeduplicator();
+  const timers: { noAnswer?: number; bridgeDeadline?: number } = {};
+  let saved: Record<string, SavedSettings> = {};
+
+  setHandler(transferLegEventsSignal, (events: ChannelEvent[]) => {
+    for (const event of events) {
+      if (!dedup.isNew(event)) continue;
+      const input = toInput(event);
+      if (input) inbox.push(input);
+    }
+  });
+  setHandler(originateResultSignal, (result) => {
+    if (result.jobUuid !== plan.jobUuid) return;
+    inbox.push(result.uuid ? { type: 'target_answered' } : { type: 'target_failed', cause: result.cause ?? 'UNKNOWN' });
+  });
+  setHandler(cancelTransferSignal, ({ by }) => void inbox.push({ type: 'cancel', by }));
+  setHandler(transferQuery, () => ({ ...summary }));
+
+  function toInput(event: ChannelEvent): Input | undefined {
+    const party = partyOf(event.uuid);
+    if (!party) return undefined;
+    switch (event.name) {
+      case 'CHANNEL_ANSWER':
+        return party === 'target' ? { type: 'target_answered' } : undefined;
+      case 'CHANNEL_HANGUP_COMPLETE':
+      case 'GONE': {
+        const cause = event.hangupCause ?? 'NORMAL_CLEARING';
+        if (party === 'target' && !machine.targetAnswered) return { type: 'target_failed', cause };
+        return { type: 'hangup', party, cause };
+      }
+      case 'CHANNEL_BRIDGE': {
+        const a = partyOf(event.bridgeA ?? event.uuid);
+        const b = partyOf(event.bridgeB ?? event.otherLeg);
+        return a && b ? { type: 'bridged', a, b } : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  async function perform(action: Action): Promise<void> {
+    switch (action.do) {
+      case 'bridge': {
+        const reply = await sw.bridge(legs[action.a], legs[action.b]);
+        if (reply.startsWith('-ERR')) inbox.push({ type: 'bridge_not_confirmed' });
+        else timers.bridgeDeadline = Date.now() + plan.bridgeConfirmMs;
+        return;
+      }
+      case 'check_bridge': {
+        delete timers.bridgeDeadline;
+        const bridged = await sw.isBridged(legs[action.a], legs[action.b]);
+        inbox.push(bridged ? { type: 'bridged', a: action.a, b: action.b } : { type: 'bridge_not_confirmed' });
+        return;
+      }
+      case 'kill':
+        return sw.kill(legs[action.party], action.cause);
+      case 'cancel_no_answer_timer':
+        delete timers.noAnswer;
+        return;
+      case 'restore':
+        return sw.restoreSettings(action.parties.map((p) => ({ leg: legs[p], saved: saved[legs[p]] })));
+    }
+  }
+
+  function setPhase(): void {
+    const phase = machine.phase === 'ended' ? 'ended' : machine.phase;
+    if (summary.phase === phase) return;
+    summary.phase = phase;
+    upsertSearchAttributes([{ key: TRANSFER_STATE, value: phase }]);
+  }
+
+  // Prologue: tell the transferee's call workflow to forward its leg's events, put both parties on hold, dial.
+  try {
+    await getExternalWorkflowHandle(callWorkflowId(plan.transferee)).signal(joinTransferSignal, {
+      transferId: plan.transferId,
+      role: 'transferee',
+    });
+  } catch {
+    inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
+  }
+  try {
+    const held = await sw.holdForTransfer({
+      transferId: plan.transferId,
+      transferor: plan.transferor,
+      transferee: plan.transferee,
+      moh: plan.moh,
+      ringback: plan.ringback,
+      releaseTransferor: plan.type === 'blind',
+    });
+    saved = held.saved;
+    if (!held.alive.transferee) inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
+    if (!held.alive.transferor && plan.type !== 'blind') {
+      inbox.push({ type: 'hangup', party: 'transferor', cause: 'NORMAL_CLEARING' });
+    }
+    await sw.originateTarget({
+      transferId: plan.transferId,
+      targetLeg: plan.targetLeg,
+      jobUuid: plan.jobUuid,
+      dialString: plan.dialString,
+      ringTimeoutS: plan.ringTimeoutS,
+      callerIdName: plan.callerIdName,
+      callerIdNumber: plan.callerIdNumber,
+      vars: plan.vars,
+    });
+    // The switch's originate_timeout ends the ringing; this deadline is ours, in case its answer never comes.
+    timers.noAnswer = Date.now() + (plan.ringTimeoutS + 2) * 1000;
+  } catch (err) {
+    log.error('transfer could not start; giving the parties back to each other', { error: String(err) });
+    inbox.unshift({ type: 'target_failed', cause: 'TRANSFER_SETUP_FAILED' });
+  }
+  setPhase();
+
+  while (machine.phase !== 'ended') {
+    if (inbox.length === 0) {
+      const deadlines = [timers.noAnswer, timers.bridgeDeadline].filter((d): d is number => d !== undefined);
+      const next = deadlines.length ? Math.min(...deadlines) : undefined;
+      const woke = await condition(
+        () => inbox.length > 0,
+        next === undefined ? undefined : Math.max(next - Date.now(), 1),
+      );
+      if (!woke) {
+        const now = Date.now();
+        if (timers.bridgeDeadline !== undefined && timers.bridgeDeadline <= now) {
+          delete timers.bridgeDeadline;
+          inbox.push({ type: 'bridge_deadline' });
+        }
+        if (timers.noAnswer !== undefined && timers.noAnswer <= now) {
+          delete timers.noAnswer;
+          inbox.push({ type: 'no_answer_timeout' });
+        }
+      }
+      continue;
+    }
+    const input = inbox.shift()!;
+    if (input.type === 'bridged') delete timers.bridgeDeadline;
+    const before = machine.phase;
+    const { state, actions } = step(machine, input);
+    machine = state;
+    if (before !== machine.phase || actions.length) {
+      log.info('transfer step', { input, from: before, to: machine.phase, actions: actions.map((a) => a.do) });
+    }
+    setPhase();
+    for (const action of actions) {
+      try {
+        await perform(action);
+      } catch (err) {
+        // An action that failed after its retries: the machine hears about it as an unconfirmed bridge or a lost leg.
+        log.error('transfer action failed', { action, error: String(err) });
+        if (action.do === 'bridge') inbox.push({ type: 'bridge_not_confirmed' });
+      }
+    }
+  }
+
+  summary.outcome = machine.outcome;
+  summary.reason = machine.reason;
+  summary.endedAt = Date.now();
+  setPhase();
+  for (const leg of [plan.transferor, plan.transferee]) {
+    await getExternalWorkflowHandle(callWorkflowId(leg))
+      .signal(transferEndedSignal, { ...summary })
+      .catch(() => undefined); // that call has ended
+  }
+  log.info('transfer ended', {
+    outcome: summary.outcome,
+    reason: summary.reason,
+    workflowId: workflowInfo().workflowId,
+  });
+  return summary;
+}
