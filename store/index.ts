@@ -1,0 +1,22 @@
+// The store's public surface: import from here, not from the implementation files.
+export type {
+  Account,
+  AccountPatch,
+  ApiKeyInfo,
+  ChannelRecord,
+  CreatedApiKey,
+  Media,
+  MetaflowLevel,
+  MetaflowScope,
+  MetaflowsDoc,
+  NewAccount,
+  NewMedia,
+  Store,
+  StoreErrorCode,
+} from './types.ts';
+export { StoreError } from './types.ts';
+export { openStore } from './sqlite-store.ts';
+export { seedDemo, DEMO_ACCOUNT_ID, DEMO_METAFLOWS } from './seed.ts';
+export type { DemoSeed } from './seed.ts';
+export { ID_PATTERN, isValidId } from './ids.ts';
+export { mergeMetaflowsDocs, normaliseMetaflowsDoc, toEngineMetaflows } from './metaflows.ts';

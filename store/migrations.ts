@@ -1,0 +1,103 @@
+// Numbered schema migrations. Append only: a migration that has run on some database is never edited.
+import type Database from 'better-sqlite3';
+
+interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'accounts, api keys, token revocations, metaflows, media, channels',
+    sql: `
+      CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        parent_id TEXT REFERENCES accounts(id),
+        moh_media_id TEXT,
+        ringback TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX accounts_parent ON accounts(parent_id);
+
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        key_hash TEXT NOT NULL UNIQUE,
+        label TEXT,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX api_keys_account ON api_keys(account_id);
+
+      CREATE TABLE token_revocations (
+        jti TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX token_revocations_expiry ON token_revocations(expires_at);
+
+      -- owner_id is '' for the account level, the device or user ID otherwise.
+      CREATE TABLE metaflows (
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        level TEXT NOT NULL CHECK (level IN ('account', 'device', 'user')),
+        owner_id TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, level, owner_id)
+      );
+
+      CREATE TABLE media (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        name TEXT NOT NULL,
+        stream_url TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX media_account ON media(account_id);
+
+      -- removed_at keeps a tombstone for a while, so a late upsert from a second ingest cannot resurrect a call.
+      CREATE TABLE channels (
+        call_id TEXT PRIMARY KEY,
+        node TEXT NOT NULL,
+        account_id TEXT,
+        direction TEXT,
+        caller_id_name TEXT,
+        caller_id_number TEXT,
+        callee_id_number TEXT,
+        answered INTEGER NOT NULL,
+        bridged_to TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        removed_at INTEGER
+      );
+      CREATE INDEX channels_account ON channels(account_id) WHERE removed_at IS NULL;
+      CREATE INDEX channels_node ON channels(node) WHERE removed_at IS NULL;
+      CREATE INDEX channels_removed ON channels(removed_at) WHERE removed_at IS NOT NULL;
+    `,
+  },
+];
+
+/** Applies the migrations this database lacks, each in its own transaction; returns the IDs applied. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+  );
+  const isApplied = db.prepare('SELECT 1 FROM migrations WHERE id = ?');
+  const record = db.prepare('INSERT INTO migrations (id, name, applied_at) VALUES (?, ?, ?)');
+  const done: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
+    // Checked inside the write transaction: another process opening the same file may have just applied it.
+    const applied = db
+      .transaction(() => {
+        if (isApplied.get(m.id)) return false;
+        db.exec(m.sql);
+        record.run(m.id, m.name, Date.now());
+        return true;
+      })
+      .immediate();
+    if (applied) done.push(m.id);
+  }
+  return done;
+}

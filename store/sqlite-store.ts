@@ -1,0 +1,436 @@
+// The embedded Store: one SQLite file in WAL mode through better-sqlite3 (synchronous, so every method resolves at once).
+import Database from 'better-sqlite3';
+import type { Metaflows } from '../workflows/metaflows.ts';
+import { generateApiKey, generateId, hashApiKey, isValidId } from './ids.ts';
+import { mergeMetaflowsDocs, normaliseMetaflowsDoc, toEngineMetaflows } from './metaflows.ts';
+import { migrate } from './migrations.ts';
+import type {
+  Account,
+  AccountPatch,
+  ApiKeyInfo,
+  ChannelRecord,
+  CreatedApiKey,
+  Media,
+  MetaflowScope,
+  MetaflowsDoc,
+  NewAccount,
+  NewMedia,
+  Store,
+} from './types.ts';
+import { StoreError } from './types.ts';
+
+/** How long a removed channel's tombstone outlives it, against late upserts from a second ingest. */
+const CHANNEL_TOMBSTONE_MS = 10 * 60_000;
+
+interface AccountRow {
+  id: string;
+  name: string;
+  parent_id: string | null;
+  moh_media_id: string | null;
+  ringback: string | null;
+  created_at: number;
+}
+
+interface ApiKeyRow {
+  id: string;
+  account_id: string;
+  label: string | null;
+  created_at: number;
+}
+
+interface MediaRow {
+  id: string;
+  account_id: string;
+  name: string;
+  stream_url: string;
+  created_at: number;
+}
+
+interface ChannelRow {
+  call_id: string;
+  node: string;
+  account_id: string | null;
+  direction: string | null;
+  caller_id_name: string | null;
+  caller_id_number: string | null;
+  callee_id_number: string | null;
+  answered: number;
+  bridged_to: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toAccount(r: AccountRow): Account {
+  const a: Account = { id: r.id, name: r.name, parentId: r.parent_id, createdAt: r.created_at };
+  if (r.moh_media_id !== null) a.musicOnHoldMediaId = r.moh_media_id;
+  if (r.ringback !== null) a.ringback = r.ringback;
+  return a;
+}
+
+function toApiKey(r: ApiKeyRow): ApiKeyInfo {
+  const k: ApiKeyInfo = { id: r.id, accountId: r.account_id, createdAt: r.created_at };
+  if (r.label !== null) k.label = r.label;
+  return k;
+}
+
+function toMedia(r: MediaRow): Media {
+  return { id: r.id, accountId: r.account_id, name: r.name, streamUrl: r.stream_url, createdAt: r.created_at };
+}
+
+function toChannel(r: ChannelRow): ChannelRecord {
+  const c: ChannelRecord = {
+    callId: r.call_id,
+    node: r.node,
+    accountId: r.account_id,
+    answered: r.answered === 1,
+    bridgedTo: r.bridged_to,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.direction !== null) c.direction = r.direction;
+  if (r.caller_id_name !== null) c.callerIdName = r.caller_id_name;
+  if (r.caller_id_number !== null) c.callerIdNumber = r.caller_id_number;
+  if (r.callee_id_number !== null) c.calleeIdNumber = r.callee_id_number;
+  return c;
+}
+
+function checkId(field: string, id: string): void {
+  if (!isValidId(id)) throw new StoreError('invalid', field, `${field} must match [A-Za-z0-9_-]{1,64}`);
+}
+
+function ownerKey(scope: MetaflowScope): string {
+  if (scope.level === 'account') return '';
+  if (!scope.ownerId)
+    throw new StoreError('invalid', 'owner_id', `a ${scope.level} metaflow needs the ${scope.level} ID`);
+  checkId(`${scope.level}_id`, scope.ownerId);
+  return scope.ownerId;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Database.SqliteError && err.code.startsWith('SQLITE_CONSTRAINT');
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    // Several processes (API, workers, admin CLI) share the file: wait for a writer rather than fail at once.
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+  }
+
+  // --- accounts ---
+
+  async createAccount(input: NewAccount): Promise<Account> {
+    const id = input.id ?? generateId();
+    checkId('id', id);
+    const parentId = input.parentId ?? null;
+    return this.db
+      .transaction(() => {
+        if (parentId !== null && !this.db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(parentId)) {
+          throw new StoreError('not_found', 'parent_id', `no account ${parentId}`);
+        }
+        try {
+          this.db
+            .prepare(
+              'INSERT INTO accounts (id, name, parent_id, moh_media_id, ringback, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+            )
+            .run(id, input.name, parentId, input.musicOnHoldMediaId ?? null, input.ringback ?? null, Date.now());
+        } catch (err) {
+          if (isUniqueViolation(err)) throw new StoreError('conflict', 'id', `an account ${id} already exists`);
+          throw err;
+        }
+        return this.accountRow(id);
+      })
+      .immediate();
+  }
+
+  private accountRow(id: string): Account {
+    const row = this.db.prepare('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
+    if (!row) throw new StoreError('not_found', 'id', `no account ${id}`);
+    return toAccount(row);
+  }
+
+  async getAccount(id: string): Promise<Account | undefined> {
+    const row = this.db.prepare('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
+    return row && toAccount(row);
+  }
+
+  async updateAccount(id: string, patch: AccountPatch): Promise<Account | undefined> {
+    const columns: [string, string | null | undefined][] = [
+      ['name', patch.name],
+      ['moh_media_id', patch.musicOnHoldMediaId],
+      ['ringback', patch.ringback],
+    ];
+    const set = columns.filter(([, v]) => v !== undefined) as [string, string | null][];
+    const sets = set.map(([column]) => `${column} = ?`);
+    const values = set.map(([, v]) => v);
+    if (sets.length > 0) this.db.prepare(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    return this.getAccount(id);
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (this.db.prepare('SELECT * FROM accounts ORDER BY created_at, id').all() as AccountRow[]).map(toAccount);
+  }
+
+  async listChildren(id: string): Promise<Account[]> {
+    const rows = this.db.prepare('SELECT * FROM accounts WHERE parent_id = ? ORDER BY created_at, id').all(id);
+    return (rows as AccountRow[]).map(toAccount);
+  }
+
+  async listDescendants(id: string): Promise<Account[]> {
+    const rows = this.db
+      .prepare(
+        `WITH RECURSIVE below(id, depth) AS (
+           SELECT id, 1 FROM accounts WHERE parent_id = ?
+           UNION ALL SELECT a.id, below.depth + 1 FROM accounts a JOIN below ON a.parent_id = below.id
+         )
+         SELECT accounts.* FROM accounts JOIN below USING (id) ORDER BY below.depth, accounts.created_at, accounts.id`,
+      )
+      .all(id);
+    return (rows as AccountRow[]).map(toAccount);
+  }
+
+  async ancestry(id: string): Promise<string[]> {
+    return this.ancestrySync(id);
+  }
+
+  private ancestrySync(id: string): string[] {
+    const rows = this.db
+      .prepare(
+        `WITH RECURSIVE up(id, parent_id, depth) AS (
+           SELECT id, parent_id, 0 FROM accounts WHERE id = ?
+           UNION ALL SELECT a.id, a.parent_id, up.depth + 1 FROM accounts a JOIN up ON a.id = up.parent_id
+         )
+         SELECT id FROM up ORDER BY depth`,
+      )
+      .all(id);
+    return (rows as { id: string }[]).map((r) => r.id);
+  }
+
+  async isDescendantOrSelf(ancestorId: string, accountId: string): Promise<boolean> {
+    return this.ancestrySync(accountId).includes(ancestorId);
+  }
+
+  // --- API keys ---
+
+  async createApiKey(accountId: string, label?: string): Promise<CreatedApiKey> {
+    if (!(await this.getAccount(accountId))) throw new StoreError('not_found', 'account_id', `no account ${accountId}`);
+    const key = generateApiKey();
+    const id = generateId().slice(0, 16);
+    const createdAt = Date.now();
+    this.db
+      .prepare('INSERT INTO api_keys (id, account_id, key_hash, label, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(id, accountId, hashApiKey(key), label ?? null, createdAt);
+    const info: CreatedApiKey = { id, accountId, createdAt, key };
+    if (label !== undefined) info.label = label;
+    return info;
+  }
+
+  async findApiKey(key: string): Promise<ApiKeyInfo | undefined> {
+    const row = this.db
+      .prepare('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
+      .get(hashApiKey(key)) as ApiKeyRow | undefined;
+    return row && toApiKey(row);
+  }
+
+  async listApiKeys(accountId: string): Promise<ApiKeyInfo[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM api_keys WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at, id')
+      .all(accountId);
+    return (rows as ApiKeyRow[]).map(toApiKey);
+  }
+
+  async revokeApiKey(idOrKey: string): Promise<boolean> {
+    const r = this.db
+      .prepare('UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR key_hash = ?) AND revoked_at IS NULL')
+      .run(Date.now(), idOrKey, hashApiKey(idOrKey));
+    return r.changes > 0;
+  }
+
+  // --- token revocations ---
+
+  async revokeToken(jti: string, expiresAt: number): Promise<void> {
+    const now = Date.now();
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM token_revocations WHERE expires_at < ?').run(now);
+      this.db
+        .prepare(
+          'INSERT INTO token_revocations (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO UPDATE SET expires_at = excluded.expires_at',
+        )
+        .run(jti, expiresAt);
+    })();
+  }
+
+  async isTokenRevoked(jti: string): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM token_revocations WHERE jti = ?').get(jti) !== undefined;
+  }
+
+  // --- metaflows ---
+
+  async getMetaflows(scope: MetaflowScope): Promise<MetaflowsDoc | undefined> {
+    return this.metaflowsDoc(scope.accountId, scope.level, ownerKey(scope));
+  }
+
+  private metaflowsDoc(accountId: string, level: string, owner: string): MetaflowsDoc | undefined {
+    const row = this.db
+      .prepare('SELECT doc FROM metaflows WHERE account_id = ? AND level = ? AND owner_id = ?')
+      .get(accountId, level, owner) as { doc: string } | undefined;
+    return row && (JSON.parse(row.doc) as MetaflowsDoc);
+  }
+
+  async setMetaflows(scope: MetaflowScope, doc: MetaflowsDoc): Promise<MetaflowsDoc> {
+    const owner = ownerKey(scope);
+    if (!(await this.getAccount(scope.accountId))) {
+      throw new StoreError('not_found', 'account_id', `no account ${scope.accountId}`);
+    }
+    const normalised = normaliseMetaflowsDoc(doc);
+    this.db
+      .prepare(
+        `INSERT INTO metaflows (account_id, level, owner_id, doc, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(account_id, level, owner_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`,
+      )
+      .run(scope.accountId, scope.level, owner, JSON.stringify(normalised), Date.now());
+    return normalised;
+  }
+
+  async deleteMetaflows(scope: MetaflowScope): Promise<boolean> {
+    const r = this.db
+      .prepare('DELETE FROM metaflows WHERE account_id = ? AND level = ? AND owner_id = ?')
+      .run(scope.accountId, scope.level, ownerKey(scope));
+    return r.changes > 0;
+  }
+
+  async effectiveMetaflows(accountId: string, deviceId?: string, userId?: string): Promise<Metaflows | undefined> {
+    const docs: MetaflowsDoc[] = [];
+    const account = this.metaflowsDoc(accountId, 'account', '');
+    if (account) docs.push(account);
+    const device = deviceId ? this.metaflowsDoc(accountId, 'device', deviceId) : undefined;
+    if (device) docs.push(device);
+    const user = userId ? this.metaflowsDoc(accountId, 'user', userId) : undefined;
+    if (user) docs.push(user);
+    return docs.length > 0 ? toEngineMetaflows(mergeMetaflowsDocs(docs)) : undefined;
+  }
+
+  // --- media ---
+
+  async createMedia(input: NewMedia): Promise<Media> {
+    const id = input.id ?? generateId();
+    checkId('id', id);
+    if (!(await this.getAccount(input.accountId))) {
+      throw new StoreError('not_found', 'account_id', `no account ${input.accountId}`);
+    }
+    try {
+      this.db
+        .prepare('INSERT INTO media (id, account_id, name, stream_url, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(id, input.accountId, input.name, input.streamUrl, Date.now());
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreError('conflict', 'id', `a media ${id} already exists`);
+      throw err;
+    }
+    return (await this.getMedia(id)) as Media;
+  }
+
+  async getMedia(id: string): Promise<Media | undefined> {
+    const row = this.db.prepare('SELECT * FROM media WHERE id = ?').get(id) as MediaRow | undefined;
+    return row && toMedia(row);
+  }
+
+  async findMediaForAccount(accountId: string, mediaId: string): Promise<Media | undefined> {
+    const media = await this.getMedia(mediaId);
+    return media && this.ancestrySync(accountId).includes(media.accountId) ? media : undefined;
+  }
+
+  async listMedia(accountId: string): Promise<Media[]> {
+    const rows = this.db.prepare('SELECT * FROM media WHERE account_id = ? ORDER BY created_at, id').all(accountId);
+    return (rows as MediaRow[]).map(toMedia);
+  }
+
+  async deleteMedia(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM media WHERE id = ?').run(id).changes > 0;
+  }
+
+  // --- live channels ---
+
+  async upsertChannel(rec: ChannelRecord): Promise<void> {
+    // Stale writes (older updatedAt) and writes after removal are dropped in the WHERE of the upsert.
+    this.db
+      .prepare(
+        `INSERT INTO channels (call_id, node, account_id, direction, caller_id_name, caller_id_number, callee_id_number,
+                               answered, bridged_to, created_at, updated_at)
+         VALUES (@callId, @node, @accountId, @direction, @callerIdName, @callerIdNumber, @calleeIdNumber,
+                 @answered, @bridgedTo, @createdAt, @updatedAt)
+         ON CONFLICT(call_id) DO UPDATE SET
+           node = excluded.node, account_id = excluded.account_id, direction = excluded.direction,
+           caller_id_name = excluded.caller_id_name, caller_id_number = excluded.caller_id_number,
+           callee_id_number = excluded.callee_id_number, answered = excluded.answered, bridged_to = excluded.bridged_to,
+           created_at = min(channels.created_at, excluded.created_at), updated_at = excluded.updated_at
+         WHERE channels.removed_at IS NULL AND excluded.updated_at >= channels.updated_at`,
+      )
+      .run({
+        callId: rec.callId,
+        node: rec.node,
+        accountId: rec.accountId,
+        direction: rec.direction ?? null,
+        callerIdName: rec.callerIdName ?? null,
+        callerIdNumber: rec.callerIdNumber ?? null,
+        calleeIdNumber: rec.calleeIdNumber ?? null,
+        answered: rec.answered ? 1 : 0,
+        bridgedTo: rec.bridgedTo,
+        createdAt: rec.createdAt,
+        updatedAt: rec.updatedAt,
+      });
+  }
+
+  async removeChannel(callId: string): Promise<void> {
+    const now = Date.now();
+    this.db.transaction(() => {
+      this.db
+        .prepare('DELETE FROM channels WHERE removed_at IS NOT NULL AND removed_at < ?')
+        .run(now - CHANNEL_TOMBSTONE_MS);
+      // A removal that arrives before any upsert still leaves a tombstone.
+      this.db
+        .prepare(
+          `INSERT INTO channels (call_id, node, answered, created_at, updated_at, removed_at) VALUES (?, '', 0, ?, ?, ?)
+           ON CONFLICT(call_id) DO UPDATE SET removed_at = coalesce(channels.removed_at, excluded.removed_at)`,
+        )
+        .run(callId, now, now, now);
+    })();
+  }
+
+  async getChannel(callId: string): Promise<ChannelRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM channels WHERE call_id = ? AND removed_at IS NULL').get(callId);
+    return row ? toChannel(row as ChannelRow) : undefined;
+  }
+
+  async listChannels(accountIds: string[]): Promise<ChannelRecord[]> {
+    if (accountIds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM channels WHERE removed_at IS NULL AND account_id IN (SELECT value FROM json_each(?))
+         ORDER BY created_at, call_id`,
+      )
+      .all(JSON.stringify(accountIds));
+    return (rows as ChannelRow[]).map(toChannel);
+  }
+
+  async listNodeChannels(node: string): Promise<ChannelRecord[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM channels WHERE removed_at IS NULL AND node = ? ORDER BY created_at, call_id')
+      .all(node);
+    return (rows as ChannelRow[]).map(toChannel);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Opens (creating and migrating as needed) the SQLite store at `file`; `:memory:` gives a private in-memory one. */
+export function openStore(file: string): Store {
+  return new SqliteStore(file);
+}

@@ -1,0 +1,153 @@
+// The one data-access interface every process uses. Methods are async so that a shared PostgreSQL implementation
+// can replace the embedded SQLite one without touching callers.
+import type { Metaflows } from '../workflows/metaflows.ts';
+
+export interface Account {
+  id: string;
+  name: string;
+  parentId: string | null;
+  /** Kazoo's `music_on_hold.media_id`: the transferee's hold music when a transfer names none. */
+  musicOnHoldMediaId?: string;
+  /** The transferor's ringback when a transfer names none (a media ID or a stream URL). */
+  ringback?: string;
+  createdAt: number;
+}
+
+export interface NewAccount {
+  /** Chosen by the administrator (Kazoo's 32-hex IDs work as they are), or generated (32 lowercase hex). */
+  id?: string;
+  name: string;
+  parentId?: string | null;
+  musicOnHoldMediaId?: string;
+  ringback?: string;
+}
+
+export interface AccountPatch {
+  name?: string;
+  /** null clears it. */
+  musicOnHoldMediaId?: string | null;
+  ringback?: string | null;
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  accountId: string;
+  label?: string;
+  createdAt: number;
+}
+
+export interface CreatedApiKey extends ApiKeyInfo {
+  /** The secret itself: shown once, stored only as a hash. */
+  key: string;
+}
+
+export type MetaflowLevel = 'account' | 'device' | 'user';
+
+/** Where a metaflows document lives: on the account, or on one of its devices or users. */
+export interface MetaflowScope {
+  accountId: string;
+  level: MetaflowLevel;
+  /** The device or user ID; absent for the account level. */
+  ownerId?: string;
+}
+
+/** A metaflows document as posted (Kazoo's schema), kept verbatim apart from the `binding_key` alias. */
+export type MetaflowsDoc = Record<string, unknown>;
+
+export interface Media {
+  id: string;
+  accountId: string;
+  name: string;
+  /** What the switch plays: tone_stream://..., local_stream://name, or an absolute file path. */
+  streamUrl: string;
+  createdAt: number;
+}
+
+export interface NewMedia {
+  id?: string;
+  accountId: string;
+  name: string;
+  streamUrl: string;
+}
+
+/** The live-channel projection the ESL ingest keeps: current and cheap to list, unlike Temporal visibility. */
+export interface ChannelRecord {
+  callId: string;
+  node: string;
+  accountId: string | null;
+  direction?: string;
+  callerIdName?: string;
+  callerIdNumber?: string;
+  calleeIdNumber?: string;
+  answered: boolean;
+  bridgedTo: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid';
+
+/** A refusal the caller can act on (duplicate ID, unknown parent, malformed ID); anything else is a bug or an outage. */
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export interface Store {
+  // Accounts: a tree. Parents are set at creation and never change, so the tree cannot grow a cycle.
+  createAccount(input: NewAccount): Promise<Account>;
+  getAccount(id: string): Promise<Account | undefined>;
+  updateAccount(id: string, patch: AccountPatch): Promise<Account | undefined>;
+  listAccounts(): Promise<Account[]>;
+  listChildren(id: string): Promise<Account[]>;
+  /** Every account below `id` (not `id` itself), parents before children. */
+  listDescendants(id: string): Promise<Account[]>;
+  /** `[id, parent, grandparent, ..., root]`; empty when the account does not exist. */
+  ancestry(id: string): Promise<string[]>;
+  isDescendantOrSelf(ancestorId: string, accountId: string): Promise<boolean>;
+
+  // API keys, stored as SHA-256 hashes.
+  createApiKey(accountId: string, label?: string): Promise<CreatedApiKey>;
+  /** The key's account, or undefined for an unknown or revoked key. */
+  findApiKey(key: string): Promise<ApiKeyInfo | undefined>;
+  listApiKeys(accountId: string): Promise<ApiKeyInfo[]>;
+  /** Revoke by key ID or by the key itself; false when nothing was revoked. */
+  revokeApiKey(idOrKey: string): Promise<boolean>;
+
+  // Token revocations (JWT `jti`), kept until the token would have expired anyway.
+  revokeToken(jti: string, expiresAt: number): Promise<void>;
+  isTokenRevoked(jti: string): Promise<boolean>;
+
+  // Metaflows at three levels.
+  getMetaflows(scope: MetaflowScope): Promise<MetaflowsDoc | undefined>;
+  /** Replaces the whole document (Kazoo's POST semantics, no merge) and returns it as stored. */
+  setMetaflows(scope: MetaflowScope, doc: MetaflowsDoc): Promise<MetaflowsDoc>;
+  deleteMetaflows(scope: MetaflowScope): Promise<boolean>;
+  /** Account → device → user, later wins; undefined when no level defines a feature code. */
+  effectiveMetaflows(accountId: string, deviceId?: string, userId?: string): Promise<Metaflows | undefined>;
+
+  // Media.
+  createMedia(input: NewMedia): Promise<Media>;
+  getMedia(id: string): Promise<Media | undefined>;
+  /** The media if it belongs to the account or one of its ancestors (what the account may play). */
+  findMediaForAccount(accountId: string, mediaId: string): Promise<Media | undefined>;
+  listMedia(accountId: string): Promise<Media[]>;
+  deleteMedia(id: string): Promise<boolean>;
+
+  // The live channels projection, written by the ESL ingest.
+  /** Ignored when older than what is stored (two ingests may watch one node) or when the channel was removed. */
+  upsertChannel(rec: ChannelRecord): Promise<void>;
+  removeChannel(callId: string): Promise<void>;
+  getChannel(callId: string): Promise<ChannelRecord | undefined>;
+  listChannels(accountIds: string[]): Promise<ChannelRecord[]>;
+  /** A node's live channels, for the ingest's reconciliation with `show channels`. */
+  listNodeChannels(node: string): Promise<ChannelRecord[]>;
+
+  close(): Promise<void>;
+}

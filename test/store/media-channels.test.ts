@@ -1,0 +1,96 @@
+import test from 'ava';
+import type { ChannelRecord } from '../../store/index.ts';
+import { tempStore } from './temp-db.ts';
+
+test('media: an account plays its own and its ancestors’ media, never a sibling’s', async (t) => {
+  const store = tempStore(t);
+  await store.createAccount({ id: 'root', name: 'Root' });
+  await store.createAccount({ id: 'child', name: 'Child', parentId: 'root' });
+  await store.createAccount({ id: 'sibling', name: 'Sibling', parentId: 'root' });
+  const rootMoh = await store.createMedia({
+    id: 'root-moh',
+    accountId: 'root',
+    name: 'Hold',
+    streamUrl: 'local_stream://moh',
+  });
+  const sib = await store.createMedia({
+    accountId: 'sibling',
+    name: 'Tone',
+    streamUrl: 'tone_stream://%(500,500,440)',
+  });
+  t.regex(sib.id, /^[0-9a-f]{32}$/);
+  t.deepEqual(await store.findMediaForAccount('child', 'root-moh'), rootMoh);
+  t.is(await store.findMediaForAccount('child', sib.id), undefined);
+  t.is(await store.findMediaForAccount('root', sib.id), undefined);
+  t.is(await store.findMediaForAccount('child', 'missing'), undefined);
+  t.deepEqual(await store.listMedia('root'), [rootMoh]);
+  await t.throwsAsync(store.createMedia({ id: 'root-moh', accountId: 'root', name: 'x', streamUrl: 'y' }), {
+    message: /already exists/,
+  });
+  t.true(await store.deleteMedia('root-moh'));
+  t.is(await store.getMedia('root-moh'), undefined);
+});
+
+function channel(callId: string, over: Partial<ChannelRecord> = {}): ChannelRecord {
+  return {
+    callId,
+    node: 'fs1',
+    accountId: 'acc',
+    direction: 'inbound',
+    callerIdName: 'Alice',
+    callerIdNumber: '1000',
+    calleeIdNumber: '1001',
+    answered: false,
+    bridgedTo: null,
+    createdAt: 1000,
+    updatedAt: 1000,
+    ...over,
+  };
+}
+
+test('channels: upsert, get, list by accounts and by node, remove', async (t) => {
+  const store = tempStore(t);
+  await store.upsertChannel(channel('a'));
+  await store.upsertChannel(channel('b', { accountId: 'other', node: 'fs2', createdAt: 1001, updatedAt: 1001 }));
+  await store.upsertChannel(
+    channel('c', { accountId: null, direction: undefined, callerIdName: undefined, createdAt: 1002, updatedAt: 1002 }),
+  );
+  await store.upsertChannel(channel('a', { answered: true, bridgedTo: 'b', updatedAt: 2000 }));
+
+  t.deepEqual(await store.getChannel('a'), channel('a', { answered: true, bridgedTo: 'b', updatedAt: 2000 }));
+  const c = await store.getChannel('c');
+  t.is(c?.accountId, null);
+  t.false(c !== undefined && 'direction' in c);
+  t.deepEqual(
+    (await store.listChannels(['acc', 'other'])).map((r) => r.callId),
+    ['a', 'b'],
+  );
+  t.deepEqual(await store.listChannels([]), []);
+  t.deepEqual(
+    (await store.listNodeChannels('fs1')).map((r) => r.callId),
+    ['a', 'c'],
+  );
+
+  await store.removeChannel('a');
+  t.is(await store.getChannel('a'), undefined);
+  t.deepEqual(
+    (await store.listChannels(['acc'])).map((r) => r.callId),
+    [],
+  );
+});
+
+test('channels: stale upserts and upserts after removal are ignored (two ingests on one node)', async (t) => {
+  const store = tempStore(t);
+  await store.upsertChannel(channel('a', { answered: true, updatedAt: 3000 }));
+  await store.upsertChannel(channel('a', { answered: false, updatedAt: 2000 }));
+  t.true((await store.getChannel('a'))?.answered);
+
+  await store.removeChannel('a');
+  await store.upsertChannel(channel('a', { updatedAt: 4000 }));
+  t.is(await store.getChannel('a'), undefined);
+
+  // A removal seen before the channel's first upsert also wins.
+  await store.removeChannel('z');
+  await store.upsertChannel(channel('z'));
+  t.is(await store.getChannel('z'), undefined);
+});
