@@ -1,0 +1,60 @@
+// Library entry: start a simulated FreeSWITCH that speaks ESL on a TCP port.
+
+import { randomInt } from 'node:crypto';
+import type { DialplanEntry } from './dialplan.ts';
+import { hears, type Hearing } from './hears.ts';
+import { EslServer } from './server.ts';
+import { Switch, type JournalEntry } from './switch.ts';
+
+export type { DialplanEntry } from './dialplan.ts';
+export type { Hearing } from './hears.ts';
+export { loadDialplanFile } from './dialplan.ts';
+
+export interface SimulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  password?: string;
+  /** Decides generated UUIDs, jitter and the interleaving of concurrent channels. */
+  seed?: number;
+  dialplan?: DialplanEntry[];
+  hostname?: string;
+  /** HEARTBEAT interval; 20 s like FreeSWITCH. 0 disables it. */
+  heartbeatMs?: number;
+}
+
+export interface Simulator {
+  host: string;
+  port: number;
+  password: string;
+  coreUuid: string;
+  seed: number;
+  /** `esl://:password@host:port`, the form HANDOFF_TEST_FREESWITCH uses. */
+  url: string;
+  /** What the simulator believes a channel's caller hears (same as `api sim_hears`). */
+  hears(uuid: string): Hearing;
+  journal(): readonly JournalEntry[];
+  close(): Promise<void>;
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const seed = opts.seed ?? randomInt(1, 2 ** 31 - 1);
+  const password = opts.password ?? 'ClueCon';
+  const sw = new Switch({ seed, hostname: opts.hostname ?? 'handoff-sim', dialplan: opts.dialplan ?? [] });
+  const server = new EslServer(sw, password, opts.heartbeatMs ?? 20000);
+  const addr = await server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
+  return {
+    host: addr.host,
+    port: addr.port,
+    password,
+    coreUuid: sw.coreUuid,
+    seed,
+    url: `esl://:${password}@${addr.host}:${addr.port}`,
+    hears: (uuid) => hears(sw, uuid),
+    journal: () => sw.journal,
+    close: async () => {
+      sw.close();
+      await server.close();
+    },
+  };
+}
