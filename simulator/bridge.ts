@@ -26,7 +26,9 @@ export function uuidBridge(sw: Switch, a: Channel, b: Channel): void {
           const old = x.bridge && !x.bridge.ended ? x.bridge : undefined;
           // A leg that was last bridged as the second leg gets a CALL_UPDATE when it becomes a first leg (10, 03d).
           if (x === a && a.lastBridgeRole === 'b') list.push(() => sw.callUpdate(a));
-          x.other = { ch: other, type: x === a ? 'originatee' : 'originator' };
+          list.push(() => {
+            x.other = { ch: other, type: x === a ? 'originatee' : 'originator' };
+          });
           if (old) endBridge(sw, old, x, 'steal', plan, 0);
           sw.leaveCurrent(x, list);
           x.mode = 'bridging';
