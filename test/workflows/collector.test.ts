@@ -1,0 +1,397 @@
+import test from 'ava';
+import {
+  DEFAULT_BINDING_DIGIT,
+  DEFAULT_DIGIT_TIMEOUT_MS,
+  emptyCollector,
+  findMetaflow,
+  pressDigit,
+  takebackProgress,
+  timeOut,
+  type CollectorState,
+} from '../../workflows/collector.ts';
+import type { FeatureCodeSet, Metaflow, Metaflows } from '../../workflows/metaflows.ts';
+
+const hangup: Metaflow = { module: 'hangup' };
+const park: Metaflow = { module: 'park', data: { action: 'park' } };
+const transfer: Metaflow = { module: 'transfer', data: { takeback_dtmf: '*1' } };
+const blind: Metaflow = { module: 'transfer', data: { transfer_type: 'blind' } };
+const record: Metaflow = { module: 'record_call' };
+
+function set(metaflows: Partial<Metaflows>, owner: 'self' | 'peer' = 'self', ownerLeg = 'leg-a'): FeatureCodeSet {
+  return { owner, ownerLeg, metaflows: { binding_digit: '*', ...metaflows } };
+}
+
+/** Presses each digit of `digits` at the given times (one time per digit). */
+function press(
+  sets: readonly FeatureCodeSet[],
+  digits: string,
+  times: number[],
+  state: CollectorState = emptyCollector(sets),
+  fallback?: number,
+): CollectorState {
+  checkLengths(digits, times);
+  let s = state;
+  [...digits].forEach((d, i) => {
+    s = pressDigit(s, sets, d, times[i]!, fallback);
+  });
+  return s;
+}
+
+function checkLengths(digits: string, times: number[]): void {
+  if (digits.length !== times.length) throw new Error(`test bug: ${digits.length} digits, ${times.length} times`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Arming, collecting, the inter-digit timer
+
+test('collector: defaults are the documented ones', (t) => {
+  t.is(DEFAULT_BINDING_DIGIT, '*');
+  t.is(DEFAULT_DIGIT_TIMEOUT_MS, 800);
+});
+
+test('collector: the empty collector has one disarmed slot per set and no deadline', (t) => {
+  const sets = [set({}), set({}, 'peer', 'leg-b')];
+  const s = emptyCollector(sets);
+  t.deepEqual(s.collecting, [undefined, undefined]);
+  t.is(s.deadline, undefined);
+  t.deepEqual(emptyCollector([]).collecting, []);
+});
+
+test('collector: digits before the binding digit are ignored and set no deadline', (t) => {
+  const sets = [set({ numbers: { '1': hangup } })];
+  const s = press(sets, '1234#', [0, 10, 20, 30, 40]);
+  t.deepEqual(s.collecting, [undefined]);
+  t.is(s.deadline, undefined);
+  // a timeout with nothing armed matches nothing
+  const r = timeOut(s, sets);
+  t.is(r.match, undefined);
+  t.deepEqual(r.errors, []);
+});
+
+test('collector: the binding digit arms with an empty string and a deadline of now + 800 ms', (t) => {
+  const sets = [set({})];
+  const s = pressDigit(emptyCollector(sets), sets, '*', 1000);
+  t.deepEqual(s.collecting, ['']);
+  t.is(s.deadline, 1800);
+});
+
+test('collector: digits typed before the binding digit are not part of the collected string', (t) => {
+  const sets = [set({ numbers: { '1': hangup, '91': park } })];
+  const s = press(sets, '9*1', [0, 100, 200]);
+  t.deepEqual(s.collecting, ['1']);
+  const r = timeOut(s, sets);
+  t.is(r.match?.metaflow, hangup);
+  t.is(r.match?.collected, '1');
+});
+
+test('collector: every digit while armed moves the deadline to that digit + timeout', (t) => {
+  const sets = [set({})];
+  let s = pressDigit(emptyCollector(sets), sets, '*', 0);
+  t.is(s.deadline, 800);
+  s = pressDigit(s, sets, '1', 500);
+  t.deepEqual(s.collecting, ['1']);
+  t.is(s.deadline, 1300);
+  s = pressDigit(s, sets, '2', 1200);
+  t.deepEqual(s.collecting, ['12']);
+  t.is(s.deadline, 2000);
+});
+
+test('collector: the binding digit pressed again while armed is collected like any digit', (t) => {
+  const sets = [set({ numbers: { '*': record, '**': park } })];
+  let s = press(sets, '**', [0, 100]);
+  t.deepEqual(s.collecting, ['*']);
+  t.is(s.deadline, 900);
+  let r = timeOut(s, sets);
+  t.is(r.match?.metaflow, record);
+  t.is(r.match?.key, '*');
+  s = press(sets, '***', [0, 100, 200]);
+  t.deepEqual(s.collecting, ['**']);
+  r = timeOut(s, sets);
+  t.is(r.match?.metaflow, park);
+});
+
+test('collector: the binding digit alone then the timeout collects the empty string', (t) => {
+  const sets = [set({ numbers: { '1': hangup } })];
+  const r = timeOut(press(sets, '*', [0]), sets);
+  t.is(r.match, undefined);
+  t.deepEqual(r.state.collecting, [undefined]);
+});
+
+test('collector: a per-set digit_timeout replaces the fallback', (t) => {
+  const sets = [set({ digit_timeout: 2500 })];
+  const s = press(sets, '*1', [100, 200], undefined, 1000);
+  t.is(s.deadline, 2700);
+});
+
+test('collector: without digit_timeout the fallback argument is used, else 800 ms', (t) => {
+  const sets = [set({})];
+  t.is(press(sets, '*', [100], undefined, 1500).deadline, 1600);
+  t.is(press(sets, '*', [100]).deadline, 900);
+});
+
+test('collector: digit_timeout 0 gives a deadline of now (match at once), not the fallback', (t) => {
+  const sets = [set({ digit_timeout: 0, numbers: { '': hangup } })];
+  const s = press(sets, '*', [5000], undefined, 1500);
+  t.is(s.deadline, 5000);
+  t.deepEqual(s.collecting, ['']);
+});
+
+test('collector: a negative or non-numeric digit_timeout falls back', (t) => {
+  t.is(press([set({ digit_timeout: -1 })], '*', [100], undefined, 1000).deadline, 1100);
+  const bogus = set({ digit_timeout: '300' as unknown as number });
+  t.is(press([bogus], '*', [100], undefined, 1000).deadline, 1100);
+});
+
+test('collector: an empty binding_digit means the default `*`', (t) => {
+  const sets = [set({ binding_digit: '' })];
+  t.deepEqual(press(sets, '#', [0]).collecting, [undefined]);
+  t.deepEqual(press(sets, '*', [0]).collecting, ['']);
+});
+
+test('collector: a custom binding digit arms only on itself; `*` is then an ordinary digit', (t) => {
+  const sets = [set({ binding_digit: '#', numbers: { '*2': park } })];
+  t.deepEqual(press(sets, '*', [0]).collecting, [undefined]);
+  const s = press(sets, '#*2', [0, 100, 200]);
+  t.deepEqual(s.collecting, ['*2']);
+  t.is(timeOut(s, sets).match?.metaflow, park);
+});
+
+test('collector: a pressDigit that leaves nothing armed clears the deadline', (t) => {
+  const sets = [set({})];
+  const armed = press(sets, '*1', [0, 100]);
+  const afterTimeout = timeOut(armed, sets).state;
+  t.is(afterTimeout.deadline, undefined);
+  const s = pressDigit(afterTimeout, sets, '5', 2000);
+  t.deepEqual(s.collecting, [undefined]);
+  t.is(s.deadline, undefined);
+});
+
+test('collector: pressDigit does not mutate the state it is given', (t) => {
+  const sets = [set({})];
+  const s0 = press(sets, '*1', [0, 100]);
+  const copy = structuredClone(s0);
+  pressDigit(s0, sets, '2', 200);
+  t.deepEqual(s0, copy);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Matching at the timeout
+
+test('timeOut: disarms every collector and clears the deadline', (t) => {
+  const sets = [set({ numbers: { '1': hangup } }), set({ binding_digit: '#' }, 'peer', 'leg-b')];
+  const s = press(sets, '*#1', [0, 100, 200]);
+  t.deepEqual(s.collecting, ['#1', '1']);
+  const r = timeOut(s, sets);
+  t.deepEqual(r.state.collecting, [undefined, undefined]);
+  t.is(r.state.deadline, undefined);
+});
+
+test('timeOut: an exact number matches with no captures and its own key', (t) => {
+  const sets = [set({ numbers: { '1': hangup, '12': park } })];
+  const r = timeOut(press(sets, '*12', [0, 100, 200]), sets);
+  t.deepEqual(r.match, { set: sets[0]!, collected: '12', metaflow: park, captures: [], key: '12' });
+  t.deepEqual(r.errors, []);
+});
+
+test('timeOut: numbers are exact — a prefix or extension of a number does not match', (t) => {
+  const sets = [set({ numbers: { '12': park } })];
+  t.is(timeOut(press(sets, '*1', [0, 1]), sets).match, undefined);
+  t.is(timeOut(press(sets, '*123', [0, 1, 2, 3]), sets).match, undefined);
+});
+
+test('findMetaflow: numbers are tried before patterns, whatever the pattern', (t) => {
+  const s = set({ numbers: { '2': hangup }, patterns: { '2(\\d*)': transfer, '\\d': record } });
+  const found = findMetaflow(s, '2');
+  t.deepEqual(found, { metaflow: hangup, captures: [], key: '2' });
+});
+
+test('findMetaflow: patterns are anchored to the whole string (Kazoo E2: `2(\\d+)` matched `12345`)', (t) => {
+  const s = set({ patterns: { '2(\\d+)': transfer } });
+  t.is(findMetaflow(s, '12345'), undefined);
+  t.is(findMetaflow(s, '2345x'), undefined);
+  t.is(findMetaflow(s, '2'), undefined); // \d+ needs at least one digit
+  t.deepEqual(findMetaflow(s, '2345'), { metaflow: transfer, captures: ['345'], key: '2(\\d+)' });
+});
+
+test('findMetaflow: an alternation is anchored as a whole, not just its first branch', (t) => {
+  // `^1|2$` would match "13"; the collector wraps in (?:...) so only "1" and "2" match
+  const s = set({ patterns: { '1|2': record } });
+  t.truthy(findMetaflow(s, '1'));
+  t.truthy(findMetaflow(s, '2'));
+  t.is(findMetaflow(s, '13'), undefined);
+  t.is(findMetaflow(s, '32'), undefined);
+});
+
+test('findMetaflow: patterns already carrying ^ and $ still work', (t) => {
+  const s = set({ patterns: { '^2(\\d+)$': transfer } });
+  t.deepEqual(findMetaflow(s, '2100')?.captures, ['100']);
+  t.is(findMetaflow(s, '12100'), undefined);
+});
+
+test('findMetaflow: captures in order; the first capture is the target', (t) => {
+  const s = set({ patterns: { '(\\d)\\*(\\d+)': transfer } });
+  t.deepEqual(findMetaflow(s, '3*2000')?.captures, ['3', '2000']);
+  const b = set({ patterns: { '3(\\d+)': blind } });
+  t.is(findMetaflow(b, '35551234')?.captures[0], '5551234');
+});
+
+test('findMetaflow: an optional group that did not take part captures the empty string', (t) => {
+  const s = set({ patterns: { '2(\\d+)?(#)?': transfer } });
+  t.deepEqual(findMetaflow(s, '2')?.captures, ['', '']);
+  t.deepEqual(findMetaflow(s, '2#')?.captures, ['', '#']);
+  t.deepEqual(findMetaflow(s, '21#')?.captures, ['1', '#']);
+});
+
+test('findMetaflow: a pattern without groups has no captures', (t) => {
+  const s = set({ patterns: { '9\\d\\d': park } });
+  t.deepEqual(findMetaflow(s, '912'), { metaflow: park, captures: [], key: '9\\d\\d' });
+});
+
+test('findMetaflow: patterns are tried in key order, the first match wins', (t) => {
+  const s = set({ patterns: { '2(\\d+)': transfer, '2(\\d)(\\d)': park, '\\d+': record } });
+  t.is(findMetaflow(s, '234')?.metaflow, transfer);
+  const reversed = set({ patterns: { '\\d+': record, '2(\\d+)': transfer } });
+  t.is(findMetaflow(reversed, '234')?.metaflow, record);
+  t.is(findMetaflow(reversed, '234')?.key, '\\d+');
+});
+
+test('findMetaflow: a pattern that does not compile is skipped and reported; later patterns still match', (t) => {
+  const errors: string[] = [];
+  const s = set({ patterns: { '2(\\d+': transfer, '[': park, '2(\\d+)': record } });
+  const found = findMetaflow(s, '25', errors);
+  t.is(found?.metaflow, record);
+  t.is(found?.key, '2(\\d+)');
+  t.is(errors.length, 2);
+  t.true(errors[0]!.startsWith('pattern "2(\\\\d+" does not compile'), errors[0]);
+  t.true(errors[1]!.startsWith('pattern "[" does not compile'), errors[1]);
+});
+
+test('timeOut: compile errors are returned in `errors`, also when nothing matches', (t) => {
+  const sets = [set({ patterns: { '(': park } })];
+  const r = timeOut(press(sets, '*1', [0, 1]), sets);
+  t.is(r.match, undefined);
+  t.is(r.errors.length, 1);
+  t.regex(r.errors[0]!, /^pattern "\(" does not compile: /);
+});
+
+test('findMetaflow: no numbers and no patterns matches nothing', (t) => {
+  t.is(findMetaflow(set({}), '1'), undefined);
+  t.is(findMetaflow(set({}), ''), undefined);
+});
+
+test('findMetaflow: inherited Object properties are not numbers', (t) => {
+  const s = set({ numbers: { '1': hangup } });
+  t.is(findMetaflow(s, 'constructor'), undefined);
+  t.is(findMetaflow(s, 'toString'), undefined);
+  t.is(findMetaflow(s, '__proto__'), undefined);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// listen_on: the caller passes the leg's own set and its peer's; each arms on its own binding digit
+
+test('listen_on both: own (*) and peer (#) sets arm independently on their own binding digit', (t) => {
+  const own = set({ binding_digit: '*', numbers: { '1': hangup } }, 'self', 'leg-a');
+  const peer = set({ binding_digit: '#', numbers: { '1': park } }, 'peer', 'leg-b');
+  const sets = [own, peer];
+  // only the peer's binding digit: only the peer's set arms
+  let s = press(sets, '#1', [0, 100]);
+  t.deepEqual(s.collecting, [undefined, '1']);
+  let r = timeOut(s, sets);
+  t.is(r.match?.set, peer);
+  t.is(r.match?.metaflow, park);
+  // only the own binding digit
+  s = press(sets, '*1', [0, 100]);
+  t.deepEqual(s.collecting, ['1', undefined]);
+  r = timeOut(s, sets);
+  t.is(r.match?.set, own);
+  t.is(r.match?.metaflow, hangup);
+});
+
+test('listen_on both: once armed, the other set’s binding digit is an ordinary digit for it', (t) => {
+  const own = set({ binding_digit: '*', numbers: { '#2': record } }, 'self');
+  const peer = set({ binding_digit: '#', numbers: { '2': park } }, 'peer', 'leg-b');
+  const sets = [own, peer];
+  const s = press(sets, '*#2', [0, 100, 200]);
+  t.deepEqual(s.collecting, ['#2', '2']);
+  const r = timeOut(s, sets);
+  // both match: the first set in the list wins
+  t.is(r.match?.set, own);
+  t.is(r.match?.metaflow, record);
+});
+
+test('listen_on both: when the first set matches nothing, the second set is tried', (t) => {
+  const own = set({ binding_digit: '*', numbers: { '9': record } }, 'self');
+  const peer = set({ binding_digit: '*', patterns: { '2(\\d+)': transfer } }, 'peer', 'leg-b');
+  const sets = [own, peer];
+  const r = timeOut(press(sets, '*2100', [0, 1, 2, 3, 4]), sets);
+  t.is(r.match?.set, peer);
+  t.is(r.match?.collected, '2100');
+  t.deepEqual(r.match?.captures, ['100']);
+});
+
+test('listen_on both: the deadline is the earliest of the armed sets', (t) => {
+  const own = set({ digit_timeout: 3000 }, 'self');
+  const peer = set({ binding_digit: '#', digit_timeout: 500 }, 'peer', 'leg-b');
+  const sets = [own, peer];
+  t.is(press(sets, '*', [0]).deadline, 3000); // only own is armed
+  t.is(press(sets, '#', [0]).deadline, 500); // only peer is armed
+  t.is(press(sets, '*#', [0, 100]).deadline, 600); // both: min(100 + 3000, 100 + 500)
+});
+
+// Bug: one shared deadline (the earliest) and a timeOut that disarms every set make a set's digit_timeout
+// the minimum over all armed sets: a set with a longer timeout is matched (and disarmed) early, on a partial string.
+test.failing(
+  'listen_on both: a set with a longer digit_timeout keeps collecting after a shorter one times out',
+  (t) => {
+    const own = set({ digit_timeout: 800, numbers: { '9': record } }, 'self');
+    const peer = set({ digit_timeout: 3000, patterns: { '2(\\d+)': transfer } }, 'peer', 'leg-b');
+    const sets = [own, peer];
+    // * 2 1 typed quickly; the own set's timer (800 ms) fires at 900, the peer's (3000 ms) would at 3100
+    const s = press(sets, '*21', [0, 50, 100]);
+    t.is(s.deadline, 900);
+    const r = timeOut(s, sets);
+    // the own set ('21') matched nothing and is done; the peer set must still be collecting until 3100
+    t.is(r.match, undefined);
+    t.deepEqual(r.state.collecting, [undefined, '21']);
+    t.is(r.state.deadline, 3100);
+  },
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// takebackProgress
+
+test('takebackProgress: longest suffix of typed that is a prefix of the code', (t) => {
+  t.is(takebackProgress('*', '*1'), 1);
+  t.is(takebackProgress('**', '*1'), 1);
+  t.is(takebackProgress('*1', '*1'), 2);
+  t.is(takebackProgress('5', '*1'), 0);
+  t.is(takebackProgress('1', '*1'), 0);
+  t.is(takebackProgress('*15', '*1'), 0);
+  t.is(takebackProgress('', '*1'), 0);
+  t.is(takebackProgress('123', ''), 0);
+});
+
+test('takebackProgress: codes starting with # (e.g. #9)', (t) => {
+  t.is(takebackProgress('#', '#9'), 1);
+  t.is(takebackProgress('1#', '#9'), 1);
+  t.is(takebackProgress('#9', '#9'), 2);
+  t.is(takebackProgress('##', '#9'), 1);
+  t.is(takebackProgress('9', '#9'), 0);
+  t.is(takebackProgress('#8', '#9'), 0);
+});
+
+test('takebackProgress: self-overlapping codes (e.g. *#*)', (t) => {
+  t.is(takebackProgress('*', '*#*'), 1);
+  t.is(takebackProgress('*#', '*#*'), 2);
+  t.is(takebackProgress('*#*', '*#*'), 3);
+  t.is(takebackProgress('*#*#', '*#*'), 2); // "*#" restarts the code
+  t.is(takebackProgress('*#**', '*#*'), 1);
+  t.is(takebackProgress('*##', '*#*'), 0);
+  t.is(takebackProgress('#', '*#*'), 0);
+});
+
+test('takebackProgress: typed longer than the code only looks at its tail', (t) => {
+  t.is(takebackProgress('1234567*', '*9'), 1);
+  t.is(takebackProgress('123456**9', '**9'), 3);
+  t.is(takebackProgress('*9*9*', '*9*9*9'), 5);
+});

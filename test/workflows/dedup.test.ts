@@ -1,0 +1,123 @@
+import test from 'ava';
+import { EventDeduplicator, type DedupState } from '../../workflows/dedup.ts';
+import type { ChannelEventName } from '../../workflows/messages.ts';
+
+const ev = (uuid: string, coreUuid: string, seq: number, name: ChannelEventName = 'CHANNEL_ANSWER') => ({
+  uuid,
+  coreUuid,
+  seq,
+  name,
+});
+
+test('dedup: the first event of a channel is new; the same (core, sequence) again is dropped', (t) => {
+  const d = new EventDeduplicator();
+  t.true(d.isNew(ev('leg-a', 'core-1', 10)));
+  t.false(d.isNew(ev('leg-a', 'core-1', 10)));
+  t.false(d.isNew(ev('leg-a', 'core-1', 10, 'CHANNEL_HANGUP_COMPLETE')));
+});
+
+test('dedup: a lower sequence from the same core is dropped, a higher one is new', (t) => {
+  const d = new EventDeduplicator();
+  t.true(d.isNew(ev('leg-a', 'core-1', 10)));
+  t.false(d.isNew(ev('leg-a', 'core-1', 9)));
+  t.false(d.isNew(ev('leg-a', 'core-1', 1)));
+  t.true(d.isNew(ev('leg-a', 'core-1', 11)));
+  t.true(d.isNew(ev('leg-a', 'core-1', 25)));
+  t.false(d.isNew(ev('leg-a', 'core-1', 11)));
+  t.false(d.isNew(ev('leg-a', 'core-1', 24)));
+});
+
+test('dedup: sequences are per channel (not in order across channels)', (t) => {
+  const d = new EventDeduplicator();
+  t.true(d.isNew(ev('leg-a', 'core-1', 100)));
+  t.true(d.isNew(ev('leg-b', 'core-1', 50)));
+  t.true(d.isNew(ev('leg-c', 'core-1', 100)));
+  t.true(d.isNew(ev('leg-a', 'core-1', 101)));
+  t.false(d.isNew(ev('leg-b', 'core-1', 50)));
+  t.true(d.isNew(ev('leg-b', 'core-1', 51)));
+});
+
+test('dedup: two ingests interleaving the same stream deliver each event once', (t) => {
+  const d = new EventDeduplicator();
+  const stream = [ev('a', 'c', 1), ev('b', 'c', 2), ev('a', 'c', 3), ev('b', 'c', 4), ev('a', 'c', 5)];
+  // ingest 2 lags one event behind ingest 1
+  const order = [0, 1, 0, 2, 1, 3, 2, 4, 3, 4];
+  const delivered = order
+    .map((i) => stream[i]!)
+    .filter((e) => d.isNew(e))
+    .map((e) => e.seq);
+  t.deepEqual(delivered, [1, 2, 3, 4, 5]);
+});
+
+test('dedup: a new Core-UUID (the switch restarted) starts the channel over, even with a lower sequence', (t) => {
+  const d = new EventDeduplicator();
+  t.true(d.isNew(ev('leg-a', 'core-1', 500)));
+  t.true(d.isNew(ev('leg-a', 'core-2', 3)));
+  t.false(d.isNew(ev('leg-a', 'core-2', 3)));
+  t.false(d.isNew(ev('leg-a', 'core-2', 2)));
+  t.true(d.isNew(ev('leg-a', 'core-2', 4)));
+  t.deepEqual(d.snapshot(), { last: { 'leg-a': { core: 'core-2', seq: 4 } } });
+});
+
+// Bug (low severity): only the last Core-UUID per channel is remembered, so around a switch restart (a recovered
+// channel keeps its UUID) a lagging second ingest's duplicate from the old core is taken as new — and it resets the
+// record, so the new core's duplicates are taken as new too. "The second is dropped here" does not hold then.
+test.failing('dedup: a late duplicate from the previous Core-UUID is still dropped after a restart', (t) => {
+  const d = new EventDeduplicator();
+  t.true(d.isNew(ev('leg-a', 'core-1', 500)));
+  t.true(d.isNew(ev('leg-a', 'core-2', 3)));
+  t.false(d.isNew(ev('leg-a', 'core-1', 500)));
+  t.false(d.isNew(ev('leg-a', 'core-2', 3)));
+});
+
+test('dedup: synthetic SNAPSHOT and GONE are always new and do not move the record', (t) => {
+  const d = new EventDeduplicator();
+  t.true(d.isNew(ev('leg-a', 'core-1', 10)));
+  for (const name of ['SNAPSHOT', 'GONE'] as const) {
+    t.true(d.isNew(ev('leg-a', 'core-1', 10, name)));
+    t.true(d.isNew(ev('leg-a', 'core-1', 10, name)));
+    t.true(d.isNew(ev('leg-a', '', 0, name)));
+    t.true(d.isNew(ev('leg-new', '', 0, name)));
+  }
+  t.deepEqual(d.snapshot(), { last: { 'leg-a': { core: 'core-1', seq: 10 } } });
+  t.false(d.isNew(ev('leg-a', 'core-1', 10)));
+  t.true(d.isNew(ev('leg-new', 'core-1', 1)));
+});
+
+test('dedup: snapshot is a copy — later events do not change it', (t) => {
+  const d = new EventDeduplicator();
+  d.isNew(ev('leg-a', 'core-1', 1));
+  const snap = d.snapshot();
+  d.isNew(ev('leg-a', 'core-1', 2));
+  d.isNew(ev('leg-b', 'core-1', 7));
+  t.deepEqual(snap, { last: { 'leg-a': { core: 'core-1', seq: 1 } } });
+  t.deepEqual(d.snapshot(), {
+    last: { 'leg-a': { core: 'core-1', seq: 2 }, 'leg-b': { core: 'core-1', seq: 7 } },
+  });
+});
+
+test('dedup: a deduplicator restored from a snapshot drops what was seen and keeps going', (t) => {
+  const d = new EventDeduplicator();
+  d.isNew(ev('leg-a', 'core-1', 5));
+  d.isNew(ev('leg-b', 'core-1', 9));
+  const restored = new EventDeduplicator(structuredClone(d.snapshot()) as DedupState);
+  t.false(restored.isNew(ev('leg-a', 'core-1', 5)));
+  t.false(restored.isNew(ev('leg-b', 'core-1', 8)));
+  t.true(restored.isNew(ev('leg-a', 'core-1', 6)));
+  t.true(restored.isNew(ev('leg-b', 'core-2', 1)));
+  t.true(restored.isNew(ev('leg-c', 'core-1', 1)));
+  // the original is independent of the restored one
+  t.true(d.isNew(ev('leg-a', 'core-1', 6)));
+});
+
+test('dedup: the snapshot survives JSON (as workflow state would)', (t) => {
+  const d = new EventDeduplicator();
+  d.isNew(ev('leg-a', 'core-1', 5));
+  const restored = new EventDeduplicator(JSON.parse(JSON.stringify(d.snapshot())) as DedupState);
+  t.false(restored.isNew(ev('leg-a', 'core-1', 5)));
+  t.true(restored.isNew(ev('leg-a', 'core-1', 6)));
+});
+
+test('dedup: a fresh deduplicator has an empty snapshot', (t) => {
+  t.deepEqual(new EventDeduplicator().snapshot(), { last: {} });
+});
