@@ -104,6 +104,9 @@ export interface Playback {
   app: { name: string; data: string; uuid: string };
 }
 
+/** A broadcast waiting to start, with the COMMAND event it queued. */
+export type PendingBroadcast = Timer & { prefix: Header[] };
+
 export class Channel {
   state: ChannelState = 'CS_NEW';
   stateNumber = 0;
@@ -119,7 +122,9 @@ export class Channel {
   lastBridgeRole?: 'a' | 'b';
   partner?: Channel;
   playback?: Playback;
-  pendingBroadcasts: Timer[] = [];
+  pendingBroadcasts: PendingBroadcast[] = [];
+  /** Commands of cancelled broadcasts, parsed (PRIVATE_COMMAND) when the channel next leaves park. */
+  queuedCommands: Header[][] = [];
   /** Application currently running (for show channels and the application of CHANNEL_EXECUTE_COMPLETE). */
   app?: { name: string; data: string; uuid: string };
   /** Dialplan applications still to run (-b legs) or the originate application list (-a legs). */

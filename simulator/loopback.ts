@@ -142,7 +142,6 @@ export function originateLoopback(sw: Switch, dial: DialString, hooks: LoopbackH
   b.partner = a;
   a.mode = 'ringing';
   b.mode = 'dialplan';
-  if (owner) a.other = { ch: owner, type: 'originator' };
   // Registered under its final uuid at once, so uuid_kill works while it rings.
   a.uuid = uuid;
   sw.channels.set(uuid, a);
@@ -192,10 +191,13 @@ export function originateLoopback(sw: Switch, dial: DialString, hooks: LoopbackH
           });
         }
       },
-      () =>
+      () => {
+        // A leg dialled by a bridge application names its caller from CHANNEL_OUTGOING on (capture 07).
+        if (owner) a.other = { ch: owner, type: 'originator' };
         sw.channelEvent(a, 'CHANNEL_OUTGOING', ['switch_core_session.c', 'switch_core_session_outgoing_channel', 768], {
           verbose: false,
-        }),
+        });
+      },
       () => sw.setState(a, 'CS_INIT'),
     );
     plan.add(1, b, () => codecEvents(sw, b, bUuid));
@@ -268,9 +270,7 @@ export function originateLoopback(sw: Switch, dial: DialString, hooks: LoopbackH
   });
 
   // Answer handling of the -a leg is driven by its -b leg's `answer` (see answerChannel).
-  a.originate.app = null;
-  const pendingHooks = hooks;
-  answerHooks.set(a, pendingHooks);
+  answerHooks.set(a, hooks);
   return a;
 }
 

@@ -1,6 +1,6 @@
 // Media on channels: uuid_broadcast playbacks, uuid_break, DTMF (with passthrough across a bridge) and hold.
 
-import type { Channel } from './channels.ts';
+import type { Channel, PendingBroadcast } from './channels.ts';
 import type { Header } from './protocol.ts';
 import type { Step } from './plan.ts';
 import type { Switch } from './switch.ts';
@@ -53,18 +53,21 @@ function commandPrefix(sw: Switch, path: string): Header[] {
 /** Queue a broadcast; it starts ~200 ms later unless uuid_break cancels it first (capture 03b). */
 export function broadcast(sw: Switch, ch: Channel, path: string, hold = false, delayMs = BROADCAST_DELAY_MS): void {
   const prefix = commandPrefix(sw, path);
-  const timer = sw.sched.after(
-    delayMs,
-    () => {
-      ch.pendingBroadcasts = ch.pendingBroadcasts.filter((t) => t !== timer);
-      if (!ch.alive) return;
-      sw.runPlan((plan) => {
-        const list = plan.list(0, ch);
-        if (ch.playback) stopPlayback(sw, ch, 'done', 'PLAYBACK ERROR', list);
-        list.push(() => startPlayback(sw, ch, path, hold, prefix));
-      });
-    },
-    0.08,
+  const timer: PendingBroadcast = Object.assign(
+    sw.sched.after(
+      delayMs,
+      () => {
+        ch.pendingBroadcasts = ch.pendingBroadcasts.filter((t) => t !== timer);
+        if (!ch.alive) return;
+        sw.runPlan((plan) => {
+          const list = plan.list(0, ch);
+          if (ch.playback) stopPlayback(sw, ch, 'done', 'PLAYBACK ERROR', list);
+          list.push(() => startPlayback(sw, ch, path, hold, prefix));
+        });
+      },
+      0.08,
+    ),
+    { prefix },
   );
   ch.pendingBroadcasts.push(timer);
 }
@@ -125,11 +128,19 @@ export function stopPlayback(sw: Switch, ch: Channel, status: string, response: 
   );
 }
 
-/** uuid_break: cancel queued broadcasts, stop the running one. */
+/**
+ * uuid_break: cancel queued broadcasts, stop the running one. A cancelled broadcast produces no playback events,
+ * but its queued command is still parsed (PRIVATE_COMMAND) when the channel next leaves park (capture 03b).
+ * The stop comes a little after a uuid_bridge's first step, so `uuid_break X; uuid_bridge X Y` sent back to back
+ * gives the stop with Other-Leg Y, as captured (03, 03b).
+ */
 export function breakMedia(sw: Switch, ch: Channel): void {
-  for (const t of ch.pendingBroadcasts) t.cancel();
+  for (const t of ch.pendingBroadcasts) {
+    if (!t.done) ch.queuedCommands.push(t.prefix);
+    t.cancel();
+  }
   ch.pendingBroadcasts = [];
-  if (ch.playback) sw.soon((plan) => stopPlayback(sw, ch, 'done', 'PLAYBACK ERROR', plan.list(0, ch)), 15);
+  if (ch.playback) sw.soon((plan) => stopPlayback(sw, ch, 'done', 'PLAYBACK ERROR', plan.list(0, ch)), 26);
 }
 
 export function dtmfEvent(sw: Switch, ch: Channel, digit: string, duration: number): void {
@@ -197,6 +208,8 @@ export function sendDtmf(sw: Switch, ch: Channel, spec: string): void {
 
 /** uuid_hold: CHANNEL_HOLD on the channel; with hold_music set, the peer plays it (capture 05). */
 export function hold(sw: Switch, ch: Channel): void {
+  // The held leg's application shows empty afterwards in show channels (capture 05).
+  ch.app = undefined;
   sw.soon(() => {
     ch.times.lastHold = Date.now();
     sw.channelEvent(ch, 'CHANNEL_HOLD', ['switch_ivr.c', 'switch_ivr_hold', 1558], { verbose: true });

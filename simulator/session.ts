@@ -52,7 +52,12 @@ export class Session {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       for (const cmd of this.parser.push(chunk)) {
-        this.queue = this.queue.then(() => this.handle(cmd)).catch(() => this.close());
+        this.queue = this.queue
+          .then(() => this.handle(cmd))
+          .catch((err: unknown) => {
+            console.error('session error', err);
+            this.close();
+          });
       }
     });
     socket.on('close', () => {

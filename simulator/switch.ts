@@ -232,6 +232,17 @@ export class Switch {
   /** Steps that take a channel out of what it is doing so it can be parked, bridged or transferred. */
   leaveCurrent(ch: Channel, list: Step[]): void {
     if (ch.playback) stopPlayback(this, ch, 'done', 'PLAYBACK ERROR', list);
+    if (ch.mode === 'park' || ch.mode === 'park-app') {
+      for (const prefix of ch.queuedCommands) {
+        list.push(() =>
+          this.channelEvent(ch, 'PRIVATE_COMMAND', ['switch_ivr.c', 'switch_ivr_parse_next_event', 804], {
+            verbose: false,
+            prefix,
+          }),
+        );
+      }
+      ch.queuedCommands = [];
+    }
     switch (ch.mode) {
       case 'park':
         list.push(() => this.unparkEvent(ch));
