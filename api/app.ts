@@ -1,0 +1,61 @@
+// The Hono app: small sub-apps (auth, accounts, channels, metaflows, media, docs) behind shared middleware.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Store } from '../store/index.ts';
+import { authenticate, authorizeAccount } from './auth.ts';
+import type { ApiConfig, ApiEnv } from './context.ts';
+import type { CallEngine } from './engine.ts';
+import { failure } from './envelope.ts';
+import { ApiError } from './errors.ts';
+import { errorHandler, jsonBodyGuard, requestContext } from './http.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { authRoutes } from './routes/auth.ts';
+import { channelRoutes } from './routes/channels.ts';
+import type { RouteDeps } from './routes/deps.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { mediaRoutes } from './routes/media.ts';
+import { metaflowRoutes } from './routes/metaflows.ts';
+import { toApiConfig } from './settings.ts';
+import type { ApiSettings } from './settings.ts';
+import { TokenSigner } from './tokens.ts';
+
+export interface CreateApiDeps {
+  store: Store;
+  engine: CallEngine;
+  config: ApiSettings | ApiConfig;
+}
+
+export function createApi(deps: CreateApiDeps): Hono<ApiEnv> {
+  const config = toApiConfig(deps.config);
+  const signer = new TokenSigner(config.jwtSecret, config.tokenTtlS);
+  const routeDeps: RouteDeps = { store: deps.store, engine: deps.engine, config, signer };
+
+  const app = new Hono<ApiEnv>();
+  app.use('*', requestContext());
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: config.bodyLimitBytes,
+      onError: () => {
+        throw ApiError.tooLarge(config.bodyLimitBytes);
+      },
+    }),
+  );
+  app.use('*', jsonBodyGuard());
+
+  // Everything under an account needs a caller whose tree holds that account.
+  const guard = [authenticate(deps.store, signer), authorizeAccount(deps.store)] as const;
+  app.use('/v2/accounts/:accountId', ...guard);
+  app.use('/v2/accounts/:accountId/*', ...guard);
+
+  app.route('/', docsRoutes(routeDeps));
+  app.route('/v2', authRoutes(routeDeps));
+  app.route('/v2', accountRoutes(routeDeps));
+  app.route('/v2', channelRoutes(routeDeps));
+  app.route('/v2', metaflowRoutes(routeDeps));
+  app.route('/v2', mediaRoutes(routeDeps));
+
+  app.notFound((c) => failure(c, config, ApiError.notFound()));
+  app.onError(errorHandler(config));
+  return app;
+}

@@ -1,0 +1,41 @@
+// The Hono environment shared by every sub-app: what middleware puts on the context for handlers to read.
+import type { Store } from '../store/index.ts';
+import type { CallEngine } from './engine.ts';
+
+/** The caller, as established from a valid, unrevoked token. */
+export interface AuthInfo {
+  accountId: string;
+  jti: string;
+  /** Token expiry, ms since the epoch. */
+  expiresAt: number;
+  token: string;
+}
+
+export interface ApiConfig {
+  /** HS256 secret for the tokens, at least 32 characters. */
+  jwtSecret: string;
+  /** Token lifetime in seconds (Kazoo's default is 3600). */
+  tokenTtlS: number;
+  /** Largest accepted request body, in bytes. */
+  bodyLimitBytes: number;
+  /** The envelope's `node`: an opaque name of this API process. */
+  node: string;
+  /** The envelope's `version`. */
+  version: string;
+}
+
+export interface ApiDeps {
+  store: Store;
+  engine: CallEngine;
+  config: ApiConfig;
+}
+
+export interface ApiEnv {
+  Variables: {
+    requestId: string;
+    /** The token to echo in the envelope's `auth_token` ("" when none). */
+    authToken: string;
+    /** Set by the authentication middleware on every route that needs a caller. */
+    auth: AuthInfo;
+  };
+}

@@ -1,0 +1,63 @@
+// Kazoo's response envelope (reference §6.3) on every answer, success or error.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ApiConfig, ApiEnv } from './context.ts';
+import type { ApiError } from './errors.ts';
+
+export interface Envelope {
+  status: 'success' | 'error';
+  data: unknown;
+  /** On errors only: the HTTP status as a string, and Kazoo's message. */
+  error?: string;
+  message?: string;
+  request_id: string;
+  auth_token: string;
+  revision?: string;
+  timestamp: string;
+  version: string;
+  node: string;
+  /** Handoff's extras where `data` is a string Kazoo clients compare (POST channel actions); see README. */
+  handoff?: unknown;
+}
+
+type Meta = Pick<ApiConfig, 'node' | 'version'>;
+
+/** Kazoo's timestamp: ISO-8601 to the second. */
+function timestamp(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function base(c: Context<ApiEnv>, meta: Meta): Omit<Envelope, 'status' | 'data'> {
+  return {
+    request_id: c.get('requestId') ?? '',
+    auth_token: c.get('authToken') ?? '',
+    timestamp: timestamp(),
+    version: meta.version,
+    node: meta.node,
+  };
+}
+
+export interface SuccessOptions {
+  status?: ContentfulStatusCode;
+  handoff?: unknown;
+  revision?: string;
+}
+
+export function success(c: Context<ApiEnv>, meta: Meta, data: unknown, options: SuccessOptions = {}): Response {
+  const body: Envelope = { status: 'success', data, ...base(c, meta) };
+  if (options.revision !== undefined) body.revision = options.revision;
+  if (options.handoff !== undefined) body.handoff = options.handoff;
+  return c.json(body, options.status ?? 200);
+}
+
+export function failure(c: Context<ApiEnv>, meta: Meta, err: ApiError): Response {
+  const body: Envelope = {
+    status: 'error',
+    error: String(err.status),
+    message: err.message,
+    data: err.data,
+    ...base(c, meta),
+  };
+  for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
+  return c.json(body, err.status as ContentfulStatusCode);
+}

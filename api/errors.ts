@@ -1,0 +1,73 @@
+// Kazoo's error catalogue (reference §6.4), as one exception type the app's error handler turns into the envelope.
+
+/** Kazoo's validation error map: `{field: {code: {message, ...}}}`. */
+export type ValidationErrors = Record<string, Record<string, { message: string; [extra: string]: unknown }>>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly data: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** 400 "validation error": every bad field, named. */
+  static validation(errors: ValidationErrors): ApiError {
+    return new ApiError(400, 'validation error', errors);
+  }
+
+  /** One field, one code. */
+  static field(field: string, code: string, message: string, status = 400): ApiError {
+    return new ApiError(status, status === 400 ? 'validation error' : 'conflict', { [field]: { [code]: { message } } });
+  }
+
+  static invalidCredentials(): ApiError {
+    return new ApiError(401, 'invalid_credentials', { message: 'invalid credentials' });
+  }
+
+  static forbidden(): ApiError {
+    return new ApiError(403, 'forbidden', { message: 'forbidden' });
+  }
+
+  /** 404 for a resource that does not exist or that the caller may not see (Kazoo's "bad identifier"). */
+  static badIdentifier(id: string): ApiError {
+    return new ApiError(404, 'bad identifier', [id]);
+  }
+
+  static notFound(): ApiError {
+    return new ApiError(404, 'not_found', { message: 'not found' });
+  }
+
+  static methodNotAllowed(allowed: readonly string[]): ApiError {
+    return new ApiError(405, 'invalid_method', { message: 'method not allowed' }, { Allow: allowed.join(', ') });
+  }
+
+  static conflict(field: string, code: string, message: string, extra: Record<string, unknown> = {}): ApiError {
+    return new ApiError(409, 'conflict', { [field]: { [code]: { message, ...extra } } });
+  }
+
+  static tooLarge(limitBytes: number): ApiError {
+    return new ApiError(413, 'request entity too large', {
+      message: `the request body is larger than ${limitBytes} bytes`,
+    });
+  }
+
+  static unsupportedMediaType(): ApiError {
+    return new ApiError(415, 'unsupported media type', { message: 'send the body as application/json' });
+  }
+
+  static malformedJson(): ApiError {
+    return new ApiError(400, 'malformed json', { message: 'the request body is not valid JSON' });
+  }
+
+  static unavailable(message: string): ApiError {
+    return new ApiError(503, 'service unavailable', { message });
+  }
+
+  static internal(): ApiError {
+    return new ApiError(500, 'internal error', { message: 'internal error' });
+  }
+}

@@ -1,0 +1,70 @@
+// Cross-cutting HTTP behaviour: request IDs, body checks, Kazoo's 405, and turning every failure into the envelope.
+import { randomUUID } from 'node:crypto';
+import type { Context, ErrorHandler, Handler, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ApiConfig, ApiEnv } from './context.ts';
+import { failure, success } from './envelope.ts';
+import { ApiError } from './errors.ts';
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+const SAFE_REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Every answer carries a request ID (the client's X-Request-ID when it is a sane one), as Kazoo's. */
+export function requestContext(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const given = c.req.header('X-Request-ID');
+    const id = given && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    c.set('requestId', id);
+    c.set('authToken', '');
+    c.header('X-Request-ID', id);
+    await next();
+  };
+}
+
+/**
+ * A body, when there is one, must be JSON: the wrong content type is a 415 and bad JSON a 400, both answered here in
+ * the envelope (Hono's own validator would silently read a non-JSON body as `{}`, or answer in plain text).
+ */
+export function jsonBodyGuard(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
+    const text = await c.req.text();
+    if (text.trim() === '') return next();
+    const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim() ?? '';
+    if (!JSON_MEDIA_TYPE.test(mediaType)) throw ApiError.unsupportedMediaType();
+    try {
+      JSON.parse(text);
+    } catch {
+      throw ApiError.malformedJson();
+    }
+    await next();
+  };
+}
+
+/** For a known path: 405 with `Allow` for any other method (Hono would answer 404), and OPTIONS answered. */
+export function otherMethods(config: ApiConfig, allowed: readonly string[]): Handler<ApiEnv> {
+  const allow = [...allowed, 'OPTIONS'];
+  return (c) => {
+    if (c.req.method === 'OPTIONS') {
+      c.header('Allow', allow.join(', '));
+      return success(c, config, {});
+    }
+    throw ApiError.methodNotAllowed(allow);
+  };
+}
+
+export function errorHandler(config: ApiConfig): ErrorHandler<ApiEnv> {
+  return (err, c) => failure(c, config, toApiError(err, c));
+}
+
+function toApiError(err: unknown, c: Context<ApiEnv>): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 413) return ApiError.tooLarge(Number(c.req.header('Content-Length')) || 0);
+    if (err.status === 400) return ApiError.malformedJson();
+    if (err.status === 401) return ApiError.invalidCredentials();
+    return new ApiError(err.status, err.message || 'error', { message: err.message });
+  }
+  console.error(`[api] ${c.req.method} ${c.req.path} (request ${c.get('requestId')}):`, err);
+  return ApiError.internal();
+}

@@ -1,0 +1,201 @@
+// Channels: the account's live calls (from the store's projection, current and cheap), one call with its transfer
+// state (projection + the call's workflow), and actions delivered to the call's workflow so the answer tells the truth.
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { ChannelRecord } from '../../store/index.ts';
+import type { ApiEnv } from '../context.ts';
+import type { CallEngine, CallSummary, TransferAsk } from '../engine.ts';
+import {
+  CallNotFoundError,
+  EngineFailedError,
+  EngineUnavailableError,
+  NoTransferError,
+  TransferRefusedError,
+} from '../engine.ts';
+import { success } from '../envelope.ts';
+import { ApiError } from '../errors.ts';
+import { otherMethods } from '../http.ts';
+import {
+  CHANNEL_ACTIONS,
+  UNSUPPORTED_KAZOO_ACTIONS,
+  channelAction,
+  channelActionEnvelope,
+} from '../schemas/channels.ts';
+import type { ChannelAction } from '../schemas/channels.ts';
+import { toValidationErrors, validate } from '../validation.ts';
+import { acceptedView, channelListItem, channelView, transferView } from '../views.ts';
+import type { RouteDeps } from './deps.ts';
+import { checkMediaRef } from './media-check.ts';
+
+/** Call IDs are FreeSWITCH UUIDs or SIP Call-IDs; anything longer or with control characters cannot be one. */
+const CALL_ID = /^[\x21-\x7e]{1,255}$/;
+
+/** The field a refusal is about, when the engine's message names one (`moh: ...`). */
+function refusalField(message: string, fallback: string): string {
+  const m = /^(target|takeback_dtmf|moh|ringback|timeout|transfer_type):/.exec(message);
+  return m?.[1] ?? fallback;
+}
+
+/** The engine's answers, as Kazoo-shaped HTTP errors. */
+export function engineError(callId: string, err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof CallNotFoundError) return ApiError.badIdentifier(callId);
+  if (err instanceof TransferRefusedError) {
+    switch (err.reason) {
+      case 'transfer_in_progress':
+        return ApiError.conflict('transfer', 'in_progress', err.message);
+      case 'not_bridged':
+        // Kazoo's own answer for this case (reference §6.2).
+        return ApiError.field('other_leg_call_id', 'required', 'Channel is not bridged');
+      case 'not_answered':
+        return ApiError.field('answered', 'required', 'Channel is not answered');
+      case 'call_ended':
+        return ApiError.field('call_id', 'ended', 'The call has ended');
+      case 'invalid_target':
+        return ApiError.field(refusalField(err.message, 'target'), 'invalid', err.message);
+      case 'invalid_media':
+        return ApiError.field(refusalField(err.message, 'moh'), 'invalid', err.message);
+    }
+  }
+  if (err instanceof NoTransferError) return ApiError.conflict('transfer', 'not_running', err.message);
+  if (err instanceof EngineUnavailableError) return ApiError.unavailable(err.message);
+  if (err instanceof EngineFailedError) return new ApiError(500, 'engine error', { message: err.message });
+  return ApiError.internal();
+}
+
+function toAsk(a: Extract<ChannelAction, { action: 'transfer' }>): TransferAsk {
+  const ask: TransferAsk = { target: a.target };
+  if (a.takeback_dtmf !== undefined) ask.takebackDtmf = a.takeback_dtmf;
+  if (a.moh !== undefined) ask.moh = a.moh;
+  if (a.ringback !== undefined) ask.ringback = a.ringback;
+  if (a.timeout !== undefined) ask.timeoutS = a.timeout;
+  // No default is injected: the engine's default is attended.
+  const type = a.transfer_type ?? a['transfer-type'] ?? a['Transfer-Type'];
+  if (type !== undefined) ask.type = type;
+  return ask;
+}
+
+function checkTransferTypeSpellings(a: Extract<ChannelAction, { action: 'transfer' }>): void {
+  const given = [a.transfer_type, a['transfer-type'], a['Transfer-Type']].filter((t) => t !== undefined);
+  if (new Set(given).size > 1) {
+    throw ApiError.field('transfer_type', 'conflict', 'transfer_type and transfer-type disagree');
+  }
+}
+
+export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const list = '/accounts/:accountId/channels';
+  const one = `${list}/:callId`;
+
+  /**
+   * The call, if it belongs to this very account. A call of another account, or of none, is "bad identifier": nothing
+   * about other accounts' calls leaks. The projection answers first; the engine covers a call it has not caught up on.
+   */
+  async function findCall(
+    accountId: string,
+    callId: string,
+    eng: CallEngine,
+  ): Promise<{ rec?: ChannelRecord; call?: CallSummary }> {
+    if (!CALL_ID.test(callId)) throw ApiError.badIdentifier(callId);
+    const rec = await store.getChannel(callId);
+    if (rec) {
+      if (rec.accountId !== accountId) throw ApiError.badIdentifier(callId);
+      return { rec };
+    }
+    let call: CallSummary | undefined;
+    try {
+      call = await eng.getCall(callId);
+    } catch (err) {
+      throw engineError(callId, err);
+    }
+    if (!call || call.accountId !== accountId || call.phase === 'ended') throw ApiError.badIdentifier(callId);
+    return { call };
+  }
+
+  app.get(list, async (c) => {
+    const now = Date.now();
+    const channels = await store.listChannels([c.req.param('accountId')]);
+    return success(
+      c,
+      config,
+      channels.map((r) => channelListItem(r, now)),
+    );
+  });
+  app.all(list, otherMethods(config, ['GET']));
+
+  app.get(one, async (c) => {
+    const callId = c.req.param('callId');
+    const found = await findCall(c.req.param('accountId'), callId, engine);
+    let call = found.call;
+    let problem: string | undefined;
+    if (!call) {
+      try {
+        call = await engine.getCall(callId);
+      } catch (err) {
+        // The projection still answers; say why the transfer state is missing rather than failing the read.
+        problem = err instanceof Error ? err.message : String(err);
+      }
+    }
+    return success(c, config, channelView(found.rec, call, problem));
+  });
+
+  app.post(one, validate('json', channelActionEnvelope), async (c) => {
+    const accountId = c.req.param('accountId');
+    const callId = c.req.param('callId');
+    const body = c.req.valid('json');
+    const data = body.data ?? {};
+    // Kazoo reads `action` from data, then the query string, then the top level of the body.
+    const action = data.action ?? c.req.query('action') ?? body.action;
+    if (typeof action !== 'string' || !(CHANNEL_ACTIONS as readonly string[]).includes(action)) {
+      const unsupported = (UNSUPPORTED_KAZOO_ACTIONS as readonly string[]).includes(String(action));
+      throw new ApiError(400, 'invalid data', {
+        action: {
+          [action === undefined ? 'required' : 'enum']: {
+            message: unsupported
+              ? `Handoff does not run the Kazoo action ${String(action)}; use one of ${CHANNEL_ACTIONS.join(', ')}`
+              : `action must be one of ${CHANNEL_ACTIONS.join(', ')}`,
+          },
+        },
+      });
+    }
+    if (action === 'transfer' && (data.target === undefined || data.target === null)) {
+      // Kazoo's own message for a missing target.
+      throw ApiError.field('target', 'required', 'No target destination specified');
+    }
+    const parsed = channelAction.safeParse({ ...data, action }, { reportInput: true });
+    if (!parsed.success) throw ApiError.validation(toValidationErrors(parsed.error.issues));
+    const a = parsed.data;
+
+    await findCall(accountId, callId, engine);
+    try {
+      return await runAction(c, accountId, callId, a);
+    } catch (err) {
+      throw engineError(callId, err);
+    }
+  });
+  app.all(one, otherMethods(config, ['GET', 'POST']));
+
+  async function runAction(c: Context<ApiEnv>, accountId: string, callId: string, a: ChannelAction) {
+    switch (a.action) {
+      case 'transfer': {
+        checkTransferTypeSpellings(a);
+        if (a.moh !== undefined) await checkMediaRef(store, accountId, 'moh', a.moh);
+        if (a.ringback !== undefined) await checkMediaRef(store, accountId, 'ringback', a.ringback);
+        const accepted = await engine.requestTransfer(callId, toAsk(a));
+        return success(c, config, 'transfer initiated', { handoff: acceptedView(accepted) });
+      }
+      case 'cancel_transfer': {
+        const summary = await engine.cancelTransfer(callId);
+        return success(c, config, 'cancel_transfer initiated', { handoff: transferView(summary) });
+      }
+      case 'hangup':
+        await engine.hangup(callId, a.cause);
+        return success(c, config, 'hangup initiated');
+      case 'break':
+        await engine.breakMedia(callId);
+        return success(c, config, 'break initiated');
+    }
+  }
+
+  return app;
+}

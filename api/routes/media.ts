@@ -1,0 +1,53 @@
+// Media an account can name as moh/ringback: stream URLs registered under an ID (sound files: admin command only).
+import { Hono } from 'hono';
+import { StoreError } from '../../store/index.ts';
+import type { ApiEnv } from '../context.ts';
+import { success } from '../envelope.ts';
+import { ApiError } from '../errors.ts';
+import { otherMethods } from '../http.ts';
+import { mediaCreateRequest } from '../schemas/media.ts';
+import { validate } from '../validation.ts';
+import { mediaView } from '../views.ts';
+import type { RouteDeps } from './deps.ts';
+
+export function mediaRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const list = '/accounts/:accountId/media';
+  const one = `${list}/:mediaId`;
+
+  app.get(list, async (c) => success(c, config, (await store.listMedia(c.req.param('accountId'))).map(mediaView)));
+  app.put(list, validate('json', mediaCreateRequest), async (c) => {
+    const body = c.req.valid('json').data;
+    try {
+      const media = await store.createMedia({
+        id: body.id,
+        accountId: c.req.param('accountId'),
+        name: body.name,
+        streamUrl: body.stream_url,
+      });
+      return success(c, config, mediaView(media), { status: 201 });
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'conflict') {
+        throw ApiError.conflict('id', 'unique', 'a media with this ID already exists');
+      }
+      throw err;
+    }
+  });
+  app.all(list, otherMethods(config, ['GET', 'PUT']));
+
+  // Only the account's own media: an ancestor's is playable but not the child's to read or delete.
+  async function own(accountId: string, mediaId: string) {
+    const media = await store.getMedia(mediaId);
+    if (!media || media.accountId !== accountId) throw ApiError.badIdentifier(mediaId);
+    return media;
+  }
+  app.get(one, async (c) => success(c, config, mediaView(await own(c.req.param('accountId'), c.req.param('mediaId')))));
+  app.delete(one, async (c) => {
+    const media = await own(c.req.param('accountId'), c.req.param('mediaId'));
+    await store.deleteMedia(media.id);
+    return success(c, config, {});
+  });
+  app.all(one, otherMethods(config, ['GET', 'DELETE']));
+
+  return app;
+}

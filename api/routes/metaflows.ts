@@ -1,0 +1,100 @@
+// Metaflows on the account, a user or a device (Kazoo's cb_metaflows): GET returns the document or {}, POST replaces
+// it whole, DELETE removes it. Users and devices are addressed by ID; Handoff keeps no user or device records.
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { ID_PATTERN } from '../../store/index.ts';
+import type { MetaflowLevel, MetaflowScope, MetaflowsDoc, Store } from '../../store/index.ts';
+import type { ApiEnv } from '../context.ts';
+import { success } from '../envelope.ts';
+import { ApiError } from '../errors.ts';
+import type { ValidationErrors } from '../errors.ts';
+import { otherMethods } from '../http.ts';
+import { captureGroupCount, metaflowsRequest } from '../schemas/metaflows.ts';
+import type { MetaflowsInput } from '../schemas/metaflows.ts';
+import { isStreamUrl } from '../schemas/common.ts';
+import { fieldName, validate } from '../validation.ts';
+import type { RouteDeps } from './deps.ts';
+
+type Entry = NonNullable<MetaflowsInput['numbers']>[string];
+
+/** What the schema alone cannot check: a transfer must have a target, and its media must exist for the account. */
+async function checkEntries(store: Store, accountId: string, doc: MetaflowsInput): Promise<void> {
+  const errors: ValidationErrors = {};
+  const add = (path: string[], code: string, message: string) => {
+    (errors[fieldName(path)] ??= {})[code] = { message };
+  };
+  const groups: ['numbers' | 'patterns', Record<string, Entry> | undefined][] = [
+    ['numbers', doc.numbers],
+    ['patterns', doc.patterns],
+  ];
+  for (const [group, entries] of groups) {
+    for (const [key, entry] of Object.entries(entries ?? {})) {
+      if (entry.module !== 'transfer') continue;
+      const data = entry.data ?? {};
+      if (data.target === undefined && (group === 'numbers' || captureGroupCount(key) === 0)) {
+        add(
+          [group, key, 'data', 'target'],
+          'required',
+          'A transfer needs data.target, or a pattern with a capture group',
+        );
+      }
+      for (const field of ['moh', 'ringback'] as const) {
+        const value = data[field];
+        if (value !== undefined && !isStreamUrl(value) && !(await store.findMediaForAccount(accountId, value))) {
+          add([group, key, 'data', field], 'not_found', `no media ${value} in this account or its ancestors`);
+        }
+      }
+    }
+  }
+  if (Object.keys(errors).length > 0) throw ApiError.validation(errors);
+}
+
+/** Kazoo's injected `captures: ["no_match"]` would become a literal target (reference E4): captures come from digits. */
+function withoutCaptures(doc: MetaflowsInput): MetaflowsDoc {
+  const out: MetaflowsDoc = { ...doc };
+  for (const group of ['numbers', 'patterns'] as const) {
+    const entries = doc[group];
+    if (!entries) continue;
+    out[group] = Object.fromEntries(
+      Object.entries(entries).map(([key, entry]) => {
+        if (entry.module !== 'transfer' || !entry.data) return [key, entry];
+        const { captures: _captures, ...data } = entry.data;
+        return [key, { ...entry, data }];
+      }),
+    );
+  }
+  return out;
+}
+
+export function metaflowRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+
+  function scopeOf(c: Context<ApiEnv>, level: MetaflowLevel): MetaflowScope {
+    const accountId = c.req.param('accountId') as string;
+    if (level === 'account') return { accountId, level };
+    const ownerId = c.req.param('ownerId') ?? '';
+    if (!ID_PATTERN.test(ownerId)) throw ApiError.badIdentifier(ownerId);
+    return { accountId, level, ownerId };
+  }
+
+  const paths: [string, MetaflowLevel][] = [
+    ['/accounts/:accountId/metaflows', 'account'],
+    ['/accounts/:accountId/users/:ownerId/metaflows', 'user'],
+    ['/accounts/:accountId/devices/:ownerId/metaflows', 'device'],
+  ];
+  for (const [path, level] of paths) {
+    app.get(path, async (c) => success(c, config, (await store.getMetaflows(scopeOf(c, level))) ?? {}));
+    app.post(path, validate('json', metaflowsRequest), async (c) => {
+      const scope = scopeOf(c, level);
+      const doc = c.req.valid('json').data;
+      await checkEntries(store, scope.accountId, doc);
+      return success(c, config, await store.setMetaflows(scope, withoutCaptures(doc)));
+    });
+    app.delete(path, async (c) => {
+      await store.deleteMetaflows(scopeOf(c, level));
+      return success(c, config, {});
+    });
+    app.all(path, otherMethods(config, ['GET', 'POST', 'DELETE']));
+  }
+  return app;
+}

@@ -1,0 +1,46 @@
+// Kazoo's request and response envelopes as zod schemas (requests are `{"data": {...}}`).
+import { z } from 'zod';
+
+/** A request body: Kazoo wraps the payload in `data`. */
+export function requestEnvelope<T extends z.ZodType>(data: T) {
+  return z.object({ data });
+}
+
+export function successEnvelope(data: z.ZodType, description: string) {
+  return z
+    .object({
+      status: z.literal('success'),
+      data,
+      request_id: z.string(),
+      auth_token: z.string().meta({ description: 'The token the request used (or was issued); "" when none' }),
+      revision: z.string().optional(),
+      timestamp: z.string().meta({ example: '2024-03-12T21:24:34Z' }),
+      version: z.string(),
+      node: z.string(),
+      handoff: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta({ description: "Handoff's extras where `data` is a Kazoo string (POST channel actions)" }),
+    })
+    .meta({ description });
+}
+
+export const errorEnvelope = z
+  .object({
+    status: z.literal('error'),
+    error: z.string().meta({ description: 'The HTTP status, as a string', example: '400' }),
+    message: z.string().meta({
+      description:
+        'validation error | invalid_credentials | forbidden | bad identifier | not_found | invalid_method | conflict | request entity too large | unsupported media type | malformed json | invalid data | service unavailable | internal error',
+    }),
+    data: z.unknown().meta({
+      description:
+        'For 400 validation errors: {field: {code: {message}}}; for 404 bad identifier: [id]; otherwise {message}',
+    }),
+    request_id: z.string(),
+    auth_token: z.string(),
+    timestamp: z.string(),
+    version: z.string(),
+    node: z.string(),
+  })
+  .meta({ id: 'ErrorEnvelope', description: "Kazoo's error envelope" });

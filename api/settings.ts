@@ -1,0 +1,28 @@
+// The API's settings, from the environment configuration (config/index.ts) or given directly (tests).
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Config } from '../config/index.ts';
+import type { ApiConfig } from './context.ts';
+
+export const API_VERSION = '0.1.0';
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+
+/** What the API reads from config/index.ts's Config; the JWT secret must be resolved (it is optional in Config). */
+export type ApiSettings = Partial<Pick<Config, 'TOKEN_TTL_S' | 'API_PORT' | 'API_HOST'>> & {
+  HANDOFF_JWT_SECRET: string;
+  /** Not in Config yet (see the report): the request body limit. */
+  API_BODY_LIMIT_BYTES?: number;
+  /** The envelope's `node` (default: a hash of the host name, so it names the process without exposing the host). */
+  API_NODE_NAME?: string;
+};
+
+export function toApiConfig(s: ApiSettings | ApiConfig): ApiConfig {
+  if ('jwtSecret' in s) return s;
+  return {
+    jwtSecret: s.HANDOFF_JWT_SECRET,
+    tokenTtlS: s.TOKEN_TTL_S ?? 3600,
+    bodyLimitBytes: s.API_BODY_LIMIT_BYTES ?? DEFAULT_BODY_LIMIT_BYTES,
+    node: s.API_NODE_NAME ?? createHash('sha256').update(hostname()).digest('hex').slice(0, 16),
+    version: API_VERSION,
+  };
+}

@@ -1,0 +1,142 @@
+// CallEngine over Temporal: each call is the workflow `callWorkflowId(callId)`; the API reads it with a query and acts
+// through updates, so the HTTP answer is the workflow's own verdict (accepted or refused), not a fire-and-forget.
+import type { Client } from '@temporalio/client';
+import {
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcServiceError,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { callWorkflowId } from '../workflows/ids.ts';
+import {
+  TRANSFER_REFUSED,
+  breakMediaUpdate,
+  callQuery,
+  cancelTransferUpdate,
+  hangupCallUpdate,
+  requestTransferUpdate,
+} from '../workflows/messages.ts';
+import type {
+  CallSummary,
+  TransferAccepted,
+  TransferAsk,
+  TransferRefusalReason,
+  TransferSummary,
+} from '../workflows/messages.ts';
+import type { CallEngine } from './engine.ts';
+import {
+  CallNotFoundError,
+  EngineFailedError,
+  EngineUnavailableError,
+  NoTransferError,
+  TransferRefusedError,
+} from './engine-errors.ts';
+
+/** The failure type the call workflow throws from cancelTransfer when nothing runs. */
+export const NO_TRANSFER = 'NoTransfer';
+
+const REFUSAL_REASONS: readonly TransferRefusalReason[] = [
+  'not_bridged',
+  'transfer_in_progress',
+  'invalid_target',
+  'invalid_media',
+  'call_ended',
+  'not_answered',
+];
+
+// gRPC status codes (numeric, to avoid a direct dependency on @grpc/grpc-js).
+const GRPC_NOT_FOUND = 5;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+export interface TemporalCallEngineOptions {
+  /** How long one call into the engine may take before the API answers 503 (a worker-less queue never answers). */
+  timeoutMs?: number;
+}
+
+function grpcCode(err: unknown): number | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isGrpcServiceError(e)) return e.code;
+  }
+  return undefined;
+}
+
+/** Turns what the Temporal client throws into the engine's errors. */
+export function mapTemporalError(callId: string, err: unknown): Error {
+  if (err instanceof WorkflowNotFoundError) return new CallNotFoundError(callId);
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) {
+      if (cause.type === TRANSFER_REFUSED) {
+        const reason = cause.details?.[0];
+        if (typeof reason === 'string' && (REFUSAL_REASONS as readonly string[]).includes(reason)) {
+          return new TransferRefusedError(reason as TransferRefusalReason, cause.message);
+        }
+      }
+      if (cause.type === NO_TRANSFER) return new NoTransferError(cause.message);
+    }
+    return new EngineFailedError(cause?.message ?? err.message, { cause: err });
+  }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new EngineUnavailableError('the call engine did not answer in time', { cause: err });
+  }
+  const code = grpcCode(err);
+  if (code === GRPC_NOT_FOUND) return new CallNotFoundError(callId);
+  if (code === GRPC_DEADLINE_EXCEEDED)
+    return new EngineUnavailableError('the call engine did not answer in time', { cause: err });
+  if (code === GRPC_UNAVAILABLE)
+    return new EngineUnavailableError('the call engine (Temporal) is unreachable', { cause: err });
+  if (err instanceof Error && err.name === 'ServiceError') {
+    return new EngineUnavailableError(`the call engine failed: ${err.message}`, { cause: err });
+  }
+  return err instanceof Error ? err : new EngineFailedError(String(err));
+}
+
+export class TemporalCallEngine implements CallEngine {
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly client: Client,
+    options: TemporalCallEngineOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  private async run<T>(callId: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.client.connection.withDeadline(Date.now() + this.timeoutMs, fn);
+    } catch (err) {
+      throw mapTemporalError(callId, err);
+    }
+  }
+
+  private handle(callId: string) {
+    return this.client.workflow.getHandle(callWorkflowId(callId));
+  }
+
+  async getCall(callId: string): Promise<CallSummary | undefined> {
+    try {
+      return await this.run(callId, () => this.handle(callId).query(callQuery));
+    } catch (err) {
+      if (err instanceof CallNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  requestTransfer(callId: string, ask: TransferAsk): Promise<TransferAccepted> {
+    return this.run(callId, () => this.handle(callId).executeUpdate(requestTransferUpdate, { args: [ask] }));
+  }
+
+  cancelTransfer(callId: string): Promise<TransferSummary> {
+    return this.run(callId, () => this.handle(callId).executeUpdate(cancelTransferUpdate));
+  }
+
+  async hangup(callId: string, cause?: string): Promise<void> {
+    const args: [{ cause?: string }] = [cause === undefined ? {} : { cause }];
+    await this.run(callId, () => this.handle(callId).executeUpdate(hangupCallUpdate, { args }));
+  }
+
+  async breakMedia(callId: string): Promise<void> {
+    await this.run(callId, () => this.handle(callId).executeUpdate(breakMediaUpdate));
+  }
+}

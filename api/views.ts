@@ -1,0 +1,110 @@
+// Store and engine records as the API shows them: Kazoo's snake_case keys, optional keys omitted when unset.
+import type { Account, ChannelRecord, Media } from '../store/index.ts';
+import type { CallSummary, TransferAccepted, TransferSummary } from '../workflows/messages.ts';
+
+/** Seconds between year 0 and 1970 in Erlang's calendar: Kazoo's channel timestamps are Gregorian seconds. */
+const GREGORIAN_OFFSET_S = 62_167_219_200;
+
+type Json = Record<string, unknown>;
+
+function compact(o: Json): Json {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
+}
+
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+export function accountView(a: Account, tree: string[]): Json {
+  return compact({
+    id: a.id,
+    name: a.name,
+    parent_id: a.parentId ?? undefined,
+    tree,
+    music_on_hold: compact({ media_id: a.musicOnHoldMediaId }),
+    ringback: a.ringback,
+    created: iso(a.createdAt),
+  });
+}
+
+export function mediaView(m: Media): Json {
+  return { id: m.id, account_id: m.accountId, name: m.name, stream_url: m.streamUrl, created: iso(m.createdAt) };
+}
+
+function elapsedS(rec: ChannelRecord, now: number): number {
+  return Math.max(0, Math.floor((now - rec.createdAt) / 1000));
+}
+
+/** Kazoo's list shape (ecallmgr_fs_channel:to_json). */
+export function channelListItem(rec: ChannelRecord, now = Date.now()): Json {
+  return compact({
+    uuid: rec.callId,
+    answered: rec.answered,
+    direction: rec.direction,
+    other_leg: rec.bridgedTo,
+    caller_id_name: rec.callerIdName,
+    caller_id_number: rec.callerIdNumber,
+    callee_id_number: rec.calleeIdNumber,
+    destination: rec.calleeIdNumber,
+    elapsed_s: elapsedS(rec, now),
+    timestamp: Math.floor(rec.createdAt / 1000) + GREGORIAN_OFFSET_S,
+  });
+}
+
+export function transferView(t: TransferSummary): Json {
+  return compact({
+    transfer_id: t.transferId,
+    phase: t.phase,
+    outcome: t.outcome,
+    reason: t.reason,
+    transferor: t.transferor,
+    transferee: t.transferee,
+    target: t.target,
+    target_leg: t.targetLeg,
+    transfer_type: t.type,
+    started: iso(t.startedAt),
+    ended: iso(t.endedAt),
+  });
+}
+
+export function acceptedView(t: TransferAccepted): Json {
+  return {
+    transfer_id: t.transferId,
+    phase: 'starting',
+    transferor: t.transferor,
+    transferee: t.transferee,
+    target: t.target,
+    transfer_type: t.type,
+  };
+}
+
+/** Kazoo's single-channel shape (to_api_json), plus Handoff's extras under `handoff`. */
+export function channelView(
+  rec: ChannelRecord | undefined,
+  call: CallSummary | undefined,
+  engineError?: string,
+  now = Date.now(),
+): Json {
+  const callId = rec?.callId ?? call?.callId ?? '';
+  const createdAt = rec?.createdAt ?? now;
+  const bridgedTo = rec ? rec.bridgedTo : call?.bridgedTo;
+  return compact({
+    call_id: callId,
+    uuid: callId,
+    answered: rec?.answered ?? call?.answered ?? false,
+    call_direction: rec?.direction ?? call?.direction,
+    other_leg_call_id: bridgedTo,
+    caller_id_name: rec?.callerIdName ?? call?.callerIdName,
+    caller_id_number: rec?.callerIdNumber ?? call?.callerIdNumber,
+    callee_id_number: rec?.calleeIdNumber ?? call?.calleeIdNumber,
+    elapsed_seconds: Math.max(0, Math.floor((now - createdAt) / 1000)),
+    timestamp: Math.floor(createdAt / 1000) + GREGORIAN_OFFSET_S,
+    handoff: compact({
+      node: rec?.node ?? call?.node,
+      phase: call?.phase,
+      transfer: call?.transfer && transferView(call.transfer),
+      hangup_cause: call?.hangupCause,
+      engine_error: engineError,
+    }),
+  });
+}

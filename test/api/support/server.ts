@@ -1,0 +1,131 @@
+// A real API server on an ephemeral port over a real SQLite file, with a tree of accounts and a token for each:
+// root → child → grandchild, root → sibling, and an unrelated stranger.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { startApi } from '../../../api/index.ts';
+import type { ChannelRecord, Store } from '../../../store/index.ts';
+import { openStore } from '../../../store/index.ts';
+import { RecordingEngineDouble } from './recording-engine-double.ts';
+
+export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+export const ACCOUNTS = ['root', 'child', 'grandchild', 'sibling', 'stranger'] as const;
+export type AccountName = (typeof ACCOUNTS)[number];
+
+export interface Harness {
+  url: string;
+  store: Store;
+  engine: RecordingEngineDouble;
+  keys: Record<AccountName, string>;
+  tokens: Record<AccountName, string>;
+  /** fetch relative to the server, JSON in and out. */
+  call(method: string, path: string, opts?: RequestOpts): Promise<Answer>;
+  addChannel(rec: Partial<ChannelRecord> & { callId: string }): Promise<void>;
+}
+
+export interface RequestOpts {
+  token?: string;
+  bearer?: string;
+  /** Sent as JSON unless a string (sent as is). */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  // The envelope, loosely typed for assertions.
+  body: Envelope;
+  text: string;
+}
+
+export interface Envelope {
+  status?: string;
+  error?: string;
+  message?: string;
+  data?: unknown;
+  request_id?: string;
+  auth_token?: string;
+  timestamp?: string;
+  version?: string;
+  node?: string;
+  handoff?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export async function startHarness(
+  t: ExecutionContext,
+  options: { tokenTtlS?: number; bodyLimitBytes?: number } = {},
+): Promise<Harness> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'handoff-api-'));
+  const store = openStore(path.join(dir, 'handoff.sqlite'));
+  const engine = new RecordingEngineDouble();
+  const api = await startApi({
+    store,
+    engine,
+    config: {
+      HANDOFF_JWT_SECRET: JWT_SECRET,
+      TOKEN_TTL_S: options.tokenTtlS ?? 3600,
+      API_BODY_LIMIT_BYTES: options.bodyLimitBytes,
+      API_NODE_NAME: 'test-node',
+    },
+    host: '127.0.0.1',
+    port: 0,
+  });
+  t.teardown(async () => {
+    await api.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  await store.createAccount({ id: 'root', name: 'Root' });
+  await store.createAccount({ id: 'child', name: 'Child', parentId: 'root' });
+  await store.createAccount({ id: 'grandchild', name: 'Grandchild', parentId: 'child' });
+  await store.createAccount({ id: 'sibling', name: 'Sibling', parentId: 'root' });
+  await store.createAccount({ id: 'stranger', name: 'Stranger' });
+
+  async function call(method: string, p: string, opts: RequestOpts = {}): Promise<Answer> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token !== undefined) headers['X-Auth-Token'] = opts.token;
+    if (opts.bearer !== undefined) headers.Authorization = `Bearer ${opts.bearer}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      headers['Content-Type'] ??= 'application/json';
+    }
+    const res = await fetch(`${api.url}${p}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: Envelope = {};
+    try {
+      parsed = JSON.parse(text) as Envelope;
+    } catch {
+      // Leave it empty: the tests assert on `text` when the answer is not JSON.
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  }
+
+  const keys = {} as Record<AccountName, string>;
+  const tokens = {} as Record<AccountName, string>;
+  for (const name of ACCOUNTS) {
+    keys[name] = (await store.createApiKey(name)).key;
+    const res = await call('PUT', '/v2/api_auth', { body: { data: { api_key: keys[name] } } });
+    if (res.status !== 201 || !res.body.auth_token) throw new Error(`api_auth failed for ${name}: ${res.text}`);
+    tokens[name] = res.body.auth_token;
+  }
+
+  async function addChannel(rec: Partial<ChannelRecord> & { callId: string }): Promise<void> {
+    const now = Date.now();
+    await store.upsertChannel({
+      node: 'fs1',
+      accountId: 'child',
+      answered: true,
+      bridgedTo: null,
+      createdAt: now - 5000,
+      updatedAt: now,
+      ...rec,
+    });
+  }
+
+  return { url: api.url, store, engine, keys, tokens, call, addChannel };
+}
