@@ -15,6 +15,12 @@ const BRIDGE_MS = 40;
  * B goes CS_EXCHANGE_MEDIA. If a leg dies in between, the other stays stuck where it is (section 8).
  */
 export function uuidBridge(sw: Switch, a: Channel, b: Channel): void {
+  // `uuid_break X; uuid_bridge X Y` back to back: the bridge's first step stops the playback, with Y as
+  // Other-Leg already (captures 03, 03b), so a break still pending is taken over here.
+  for (const x of [a, b]) {
+    x.pendingBreak?.cancel();
+    x.pendingBreak = undefined;
+  }
   sw.sched.after(
     PREPARE_MS,
     () => {
@@ -28,6 +34,7 @@ export function uuidBridge(sw: Switch, a: Channel, b: Channel): void {
           if (x === a && a.lastBridgeRole === 'b') list.push(() => sw.callUpdate(a));
           list.push(() => {
             x.other = { ch: other, type: x === a ? 'originatee' : 'originator' };
+            transferProfile(sw, x, other);
           });
           if (old) endBridge(sw, old, x, 'steal', plan, 0);
           sw.leaveCurrent(x, list);
@@ -58,8 +65,10 @@ function completeBridge(sw: Switch, a: Channel, b: Channel): void {
     return;
   }
   const br: Bridge = { a, b, kind: 'uuid', ended: false };
-  linkBridge(sw, br, true);
+  linkBridge(sw, br);
   sw.runPlan((plan) => {
+    // Under load the second leg's CS_SOFT_EXECUTE step may not have run yet: it always precedes the bridge.
+    if (b.state !== 'CS_SOFT_EXECUTE') plan.add(0, b, () => sw.setState(b, 'CS_SOFT_EXECUTE'));
     plan.add(0, a, () => {
       sw.execute(a, 'uuid_bridge', b.uuid, false);
     });
@@ -71,8 +80,20 @@ function completeBridge(sw: Switch, a: Channel, b: Channel): void {
   });
 }
 
-/** Record a new bridge on both legs: variables, caller profile (uuid_bridge is a transfer: a new profile). */
-export function linkBridge(sw: Switch, br: Bridge, transfer: boolean): void {
+/** uuid_bridge is a transfer: each leg gets a new caller profile with a Transfer-Source (from its first step on). */
+function transferProfile(sw: Switch, x: Channel, other: Channel): void {
+  const now = Date.now();
+  const src = `${Math.floor(now / 1000)}:${sw.rng.uuid()}:uuid_br:${other.uuid}`;
+  x.profile.profileIndex++;
+  x.profile.profileCreated = now;
+  x.profile.transferSource = src;
+  const hist = x.getVar('transfer_history');
+  x.setVar('transfer_history', hist ? `${hist.startsWith('ARRAY::') ? hist : `ARRAY::${hist}`}|:${src}` : src);
+  x.setVar('transfer_source', src);
+}
+
+/** Record a new bridge on both legs: variables and the callee id. */
+export function linkBridge(sw: Switch, br: Bridge): void {
   const { a, b } = br;
   const now = Date.now();
   for (const x of [a, b]) {
@@ -81,15 +102,6 @@ export function linkBridge(sw: Switch, br: Bridge, transfer: boolean): void {
     x.mode = br.kind === 'app' && x === a ? x.mode : 'bridged';
     x.lastBridgeRole = x === a ? 'a' : 'b';
     x.other = { ch: other, type: x === a ? 'originatee' : 'originator' };
-    if (transfer) {
-      const src = `${Math.floor(now / 1000)}:${sw.rng.uuid()}:uuid_br:${other.uuid}`;
-      x.profile.profileIndex++;
-      x.profile.profileCreated = now;
-      x.profile.transferSource = src;
-      const hist = x.getVar('transfer_history');
-      x.setVar('transfer_history', hist ? `${hist.startsWith('ARRAY::') ? hist : `ARRAY::${hist}`}|:${src}` : src);
-      x.setVar('transfer_source', src);
-    }
     x.profile.calleeIdName = other.profile.origCallerIdName;
     x.profile.calleeIdNumber = other.profile.origCallerIdNumber;
     x.times.bridged = x === a ? now : x.times.bridged;

@@ -123,6 +123,8 @@ export class Channel {
   partner?: Channel;
   playback?: Playback;
   pendingBroadcasts: PendingBroadcast[] = [];
+  /** A uuid_break whose stop has not happened yet; a uuid_bridge arriving meanwhile takes it over. */
+  pendingBreak?: Timer;
   /** Commands of cancelled broadcasts, parsed (PRIVATE_COMMAND) when the channel next leaves park. */
   queuedCommands: Header[][] = [];
   /** Application currently running (for show channels and the application of CHANNEL_EXECUTE_COMPLETE). */
@@ -256,7 +258,7 @@ function profileHeaders(prefix: string, ch: Channel, withIndex: boolean): Header
   add('Destination-Number', p.destinationNumber);
   add('Unique-ID', ch.uuid);
   add('Source', 'mod_loopback');
-  add('Transfer-Source', p.transferSource);
+  if (withIndex) add('Transfer-Source', p.transferSource); // never in Other-Leg-* (captures)
   add('Context', p.context);
   add('Channel-Name', p.channelName);
   if (withIndex) add('Profile-Index', String(p.profileIndex));

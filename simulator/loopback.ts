@@ -529,7 +529,7 @@ export function runBridgeApp(sw: Switch, ch: Channel, data: string): void {
         return;
       }
       const br = { a: ch, b: q, kind: 'app' as const, ended: false };
-      linkBridge(sw, br, false);
+      linkBridge(sw, br);
       q.mode = 'bridged';
       sw.runPlan((plan) => {
         if (!ch.answered) answerChannel(sw, ch, plan, 0);

@@ -140,7 +140,16 @@ export function breakMedia(sw: Switch, ch: Channel): void {
     t.cancel();
   }
   ch.pendingBroadcasts = [];
-  if (ch.playback) sw.soon((plan) => stopPlayback(sw, ch, 'done', 'PLAYBACK ERROR', plan.list(0, ch)), 26);
+  if (ch.playback) {
+    ch.pendingBreak = sw.sched.after(
+      25,
+      () => {
+        ch.pendingBreak = undefined;
+        sw.runPlan((plan) => stopPlayback(sw, ch, 'done', 'PLAYBACK ERROR', plan.list(0, ch)));
+      },
+      0.3,
+    );
+  }
 }
 
 export function dtmfEvent(sw: Switch, ch: Channel, digit: string, duration: number): void {

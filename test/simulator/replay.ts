@@ -145,7 +145,6 @@ function countsBefore(cap: Capture, L: Labeller, frameIndex: number): Map<string
   const m = new Map<string, number>();
   for (const [label, keys] of perChannel(evs, L)) m.set(label, keys.length);
   m.set('#jobs', evs.filter((e) => e.name === 'BACKGROUND_JOB').length);
-  m.set('#replies', replies(cap.frames.slice(0, frameIndex)).length);
   return m;
 }
 
