@@ -8,7 +8,8 @@ import { capturesAvailable, loadCapture, replies } from './captures.ts';
 import { replayStep } from './replay.ts';
 
 const run = capturesAvailable() ? test : test.skip;
-const VOLATILE = /^(Core-UUID|FreeSWITCH-Hostname|FreeSWITCH-Switchname|FreeSWITCH-IPv4|FreeSWITCH-IPv6|Event-Date-.*|Event-Sequence)$/;
+const VOLATILE =
+  /^(Core-UUID|FreeSWITCH-Hostname|FreeSWITCH-Switchname|FreeSWITCH-IPv4|FreeSWITCH-IPv6|Event-Date-.*|Event-Sequence)$/;
 
 function stable(e: EslEvent): string {
   return e.list.map(([k, v]) => `${k}: ${VOLATILE.test(k) ? '*' : v}`).join('\n');
@@ -50,48 +51,54 @@ run('99-exit: +OK bye, the disconnect notice, then the socket closes (bytes exac
   }
 });
 
-run('00-connect: greeting, auth, event, api replies, API events and bgapi job (bytes exact but for time and identity)', async (t) => {
-  const cap = loadCapture('00-connect');
-  const sut = await switchUnderTest({ heartbeatMs: 0 });
-  try {
-    const c = await EslClient.open(sut);
-    t.is(c.frames[0]!.raw, cap.frames[0]!.raw, 'auth/request greeting');
-    for (const cmd of cap.commands) {
-      const job = cmd.text.startsWith('bgapi') ? '\nJob-UUID: 518a8d15-842e-44f2-a13a-2f957e58f26e' : '';
-      c.write(`${cmd.text}${job}\n\n`);
-    }
-    await c.waitForEvent((e) => e.name === 'BACKGROUND_JOB');
-    await new Promise((r) => setTimeout(r, 50));
-    const want = replies(cap.frames);
-    const got = replies(c.frames);
-    t.is(got.length, want.length, 'number of replies');
-    const raw = (f: EslFrame): string => f.raw;
-    want.forEach((w, i) => {
-      const g = got[i]!;
-      if (/^UP /.test(w.text)) {
-        t.regex(g.text, /^UP \d+ years?, \d+ days?, \d+ hours?, \d+ minutes?, \d+ seconds?, \d+ milliseconds?, \d+ microseconds?\n/);
-        t.is(g.text.split('\n').length, w.text.split('\n').length, 'status has the captured number of lines');
-        t.is(g.text.split('\n')[1], w.text.split('\n')[1]);
-      } else {
-        t.is(raw(g.frame), raw(w.frame), `reply ${i + 1} (${cap.commands[i - 1]?.text ?? 'greeting'})`);
+run(
+  '00-connect: greeting, auth, event, api replies, API events and bgapi job (bytes exact but for time and identity)',
+  async (t) => {
+    const cap = loadCapture('00-connect');
+    const sut = await switchUnderTest({ heartbeatMs: 0 });
+    try {
+      const c = await EslClient.open(sut);
+      t.is(c.frames[0]!.raw, cap.frames[0]!.raw, 'auth/request greeting');
+      for (const cmd of cap.commands) {
+        const job = cmd.text.startsWith('bgapi') ? '\nJob-UUID: 518a8d15-842e-44f2-a13a-2f957e58f26e' : '';
+        c.write(`${cmd.text}${job}\n\n`);
       }
-    });
-    const wantEvents = cap.events.filter((e) => e.name === 'API').map(stable);
-    const gotEvents = c.events.filter((e) => e.name === 'API').map(stable);
-    t.deepEqual(gotEvents, wantEvents, 'API events: header order and values');
-    const job = c.events.find((e) => e.name === 'BACKGROUND_JOB')!;
-    const capJob = cap.events.find((e) => e.name === 'BACKGROUND_JOB')!;
-    t.deepEqual(
-      job.list.map(([k]) => k),
-      capJob.list.map(([k]) => k),
-      'BACKGROUND_JOB header order',
-    );
-    t.is(job.headers['Job-UUID'], '518a8d15-842e-44f2-a13a-2f957e58f26e', 'caller-chosen Job-UUID honoured');
-    t.regex(job.body ?? '', /^UP /);
-  } finally {
-    await sut.close();
-  }
-});
+      await c.waitForEvent((e) => e.name === 'BACKGROUND_JOB');
+      await new Promise((r) => setTimeout(r, 50));
+      const want = replies(cap.frames);
+      const got = replies(c.frames);
+      t.is(got.length, want.length, 'number of replies');
+      const raw = (f: EslFrame): string => f.raw;
+      want.forEach((w, i) => {
+        const g = got[i]!;
+        if (/^UP /.test(w.text)) {
+          t.regex(
+            g.text,
+            /^UP \d+ years?, \d+ days?, \d+ hours?, \d+ minutes?, \d+ seconds?, \d+ milliseconds?, \d+ microseconds?\n/,
+          );
+          t.is(g.text.split('\n').length, w.text.split('\n').length, 'status has the captured number of lines');
+          t.is(g.text.split('\n')[1], w.text.split('\n')[1]);
+        } else {
+          t.is(raw(g.frame), raw(w.frame), `reply ${i + 1} (${cap.commands[i - 1]?.text ?? 'greeting'})`);
+        }
+      });
+      const wantEvents = cap.events.filter((e) => e.name === 'API').map(stable);
+      const gotEvents = c.events.filter((e) => e.name === 'API').map(stable);
+      t.deepEqual(gotEvents, wantEvents, 'API events: header order and values');
+      const job = c.events.find((e) => e.name === 'BACKGROUND_JOB')!;
+      const capJob = cap.events.find((e) => e.name === 'BACKGROUND_JOB')!;
+      t.deepEqual(
+        job.list.map(([k]) => k),
+        capJob.list.map(([k]) => k),
+        'BACKGROUND_JOB header order',
+      );
+      t.is(job.headers['Job-UUID'], '518a8d15-842e-44f2-a13a-2f957e58f26e', 'caller-chosen Job-UUID honoured');
+      t.regex(job.body ?? '', /^UP /);
+    } finally {
+      await sut.close();
+    }
+  },
+);
 
 run('channel events carry the captured headers in the captured order (step 10, variables aside)', async (t) => {
   const sut = await switchUnderTest({ heartbeatMs: 0 });

@@ -10,7 +10,8 @@
 
 import type { EslEvent } from './esl-client.ts';
 
-export type Hearing = { kind: 'peer'; peer: string } | { kind: 'stream'; stream: string } | { kind: 'silence' } | { kind: 'gone' };
+export type Hearing =
+  { kind: 'peer'; peer: string } | { kind: 'stream'; stream: string } | { kind: 'silence' } | { kind: 'gone' };
 
 interface State {
   gone: boolean;

@@ -1,0 +1,260 @@
+// Behaviour of the switch under test, driven only by commands a real FreeSWITCH accepts (sim_* checks are skipped
+// against a real one). Capture references are to ../shared/reference/freeswitch-captures/README.md.
+
+import { randomUUID } from 'node:crypto';
+import test, { type ExecutionContext } from 'ava';
+import { EslClient, type EslEvent } from '../support/esl-client.ts';
+import { HearingTracker } from '../support/hearing.ts';
+import { switchUnderTest, type SwitchUnderTest } from '../support/switch.ts';
+
+const RINGBACK = 'tone_stream://%(2000,4000,440,480);loops=-1';
+
+async function withSwitch(
+  t: ExecutionContext,
+  fn: (sut: SwitchUnderTest, c: EslClient) => Promise<void>,
+  opts: Parameters<typeof switchUnderTest>[0] = { heartbeatMs: 0 },
+): Promise<void> {
+  const sut = await switchUnderTest(opts);
+  const c = await EslClient.connect(sut);
+  try {
+    await fn(sut, c);
+  } finally {
+    await c.close();
+    await sut.close();
+  }
+  t.pass();
+}
+
+/** Originate a parked loopback leg; resolves once it is parked. */
+async function parkedLeg(c: EslClient, ext = '2600', vars = ''): Promise<string> {
+  const uuid = randomUUID();
+  const { result } = await c.bgapi(`originate {origination_uuid=${uuid}${vars}}loopback/${ext}/default &park()`);
+  if ((await result) !== `+OK ${uuid}\n`) throw new Error(`originate failed: ${await result}`);
+  await c.waitForEvent((e) => e.name === 'CHANNEL_PARK' && e.headers['Unique-ID'] === uuid);
+  return uuid;
+}
+
+const is = (name: string, uuid: string) => (e: EslEvent) => e.name === name && e.headers['Unique-ID'] === uuid;
+
+test('event subscriptions, nixevent, noevents and filters answer as FreeSWITCH does', async (t) => {
+  await withSwitch(t, async (sut) => {
+    const c = await EslClient.connect(sut, null);
+    t.is(
+      (await c.command('event plain CHANNEL_CREATE DTMF')).headers['Reply-Text'],
+      '+OK event listener enabled plain',
+    );
+    t.is((await c.command('event plain')).headers['Reply-Text'], '-ERR no keywords supplied');
+    t.is((await c.command('nixevent DTMF')).headers['Reply-Text'], '+OK events nixed');
+    t.is((await c.command('noevents')).headers['Reply-Text'], '+OK no longer listening for events');
+    t.is((await c.command('noevents')).headers['Reply-Text'], '-ERR not listening for events');
+    t.is((await c.command('filter Unique-ID abc')).headers['Reply-Text'], '+OK filter added. [Unique-ID]=[abc]');
+    t.is((await c.command('no_such_thing')).headers['Reply-Text'], '-ERR command not found');
+    await c.close();
+  });
+});
+
+test('many clients, each with its own subscription, format and filter', async (t) => {
+  await withSwitch(t, async (sut, all) => {
+    const json = await EslClient.connect(sut, 'json CHANNEL_PARK');
+    const filtered = await EslClient.connect(sut, 'plain ALL');
+    const a = await parkedLeg(all);
+    await filtered.command(`filter Unique-ID ${a}`);
+    const b = await parkedLeg(all);
+    await all.waitForEvent(is('CHANNEL_PARK', b));
+    await new Promise((r) => setTimeout(r, 50));
+    t.true(
+      json.events.every((e) => e.name === 'CHANNEL_PARK'),
+      'json client only gets its events',
+    );
+    t.true(json.frames.some((f) => f.headers['Content-Type'] === 'text/event-json'));
+    t.false(
+      filtered.events.some((e) => e.headers['Unique-ID'] === b),
+      'filter keeps other channels out',
+    );
+    // Event-Sequence is global and increasing on every connection.
+    const seqs = all.events.map((e) => Number(e.headers['Event-Sequence']));
+    t.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+    );
+    await json.close();
+    await filtered.close();
+  });
+});
+
+test('bgapi: a generated Job-UUID, the API event just before BACKGROUND_JOB', async (t) => {
+  await withSwitch(t, async (_sut, c) => {
+    const { jobUuid, reply, result } = await c.bgapi('version');
+    t.regex(jobUuid, /^[0-9a-f-]{36}$/);
+    t.is(reply, `+OK Job-UUID: ${jobUuid}`);
+    t.regex(await result, /^FreeSWITCH Version /);
+    const i = c.events.findIndex((e) => e.name === 'BACKGROUND_JOB');
+    t.is(c.events[i - 1]?.name, 'API');
+    t.is(await c.api('uuid_getvar 11111111-1111-1111-1111-111111111111 foo'), '-ERR No such channel!\n');
+    t.is(await c.api('uuid_exists 11111111-1111-1111-1111-111111111111'), 'false');
+  });
+});
+
+test('originate outcomes: busy, no route, NO_ANSWER on originate_timeout, NORMAL_CLEARING when a ringing leg is killed', async (t) => {
+  await withSwitch(t, async (_sut, c) => {
+    const busy = await c.bgapi(`originate {origination_uuid=${randomUUID()}}loopback/2603/default &park()`);
+    const noRoute = await c.bgapi(`originate {origination_uuid=${randomUUID()}}loopback/9999/default &park()`);
+    const ringing = randomUUID();
+    const killed = await c.bgapi(
+      `originate {origination_uuid=${ringing},originate_timeout=20}loopback/2602/default &park()`,
+    );
+    const timeout = await c.bgapi(
+      `originate {origination_uuid=${randomUUID()},originate_timeout=1}loopback/2602/default &park()`,
+    );
+    t.is(await busy.result, '-ERR USER_BUSY\n');
+    t.is(await noRoute.result, '-ERR NO_ROUTE_DESTINATION\n');
+    await c.waitForEvent(is('CHANNEL_PROGRESS', ringing));
+    t.is(await c.api(`uuid_kill ${ringing}`), '+OK\n');
+    t.is(await killed.result, '-ERR NORMAL_CLEARING\n');
+    t.is(await timeout.result, '-ERR NO_ANSWER\n');
+  });
+});
+
+test('DTMF stops a broadcast unless playback_terminators=none; passthrough reaches the far end of the peer', async (t) => {
+  await withSwitch(t, async (_sut, c) => {
+    const a = await parkedLeg(c);
+    await c.api(`uuid_broadcast ${a} ${RINGBACK} aleg`);
+    await c.waitForEvent(is('PLAYBACK_START', a));
+    await c.api(`uuid_recv_dtmf ${a} *1`);
+    await c.waitForEvent(is('PLAYBACK_STOP', a));
+    const b = await parkedLeg(c, '2601', ',playback_terminators=none');
+    await c.api(`uuid_broadcast ${b} ${RINGBACK} aleg`);
+    await c.waitForEvent(is('PLAYBACK_START', b));
+    await c.api(`uuid_recv_dtmf ${b} *1`);
+    await c.waitForEvent((e) => is('DTMF', b)(e) && e.headers['DTMF-Digit'] === '1');
+    await new Promise((r) => setTimeout(r, 100));
+    t.false(c.events.some(is('PLAYBACK_STOP', b)), 'tone keeps playing');
+    t.false('variable_direction' in (c.events.find(is('DTMF', b))?.headers ?? {}), 'no variables on DTMF');
+    // Bridge them; DTMF on a shows on b's loopback partner, not on b.
+    await c.api(`uuid_bridge ${a} ${b}`);
+    await c.waitForEvent(is('CHANNEL_BRIDGE', a));
+    const bPartner = await c.api(`uuid_getvar ${b} other_loopback_leg_uuid`);
+    const from = c.events.length;
+    await c.api(`uuid_recv_dtmf ${a} 5`);
+    await c.waitForEvent((e) => is('DTMF', bPartner)(e) && e.headers['DTMF-Digit'] === '5', 3000, from);
+    t.false(c.events.slice(from).some(is('DTMF', b)));
+  });
+});
+
+test('section 8 race: uuid_kill right after uuid_bridge leaves the other leg stuck in CS_RESET, and it still obeys commands', async (t) => {
+  await withSwitch(t, async (_sut, c) => {
+    const b = await parkedLeg(c, '2600', ',park_after_bridge=true');
+    const cc = await parkedLeg(c, '2601');
+    c.write(`api uuid_bridge ${b} ${cc}\n\napi uuid_kill ${b}\n\n`);
+    await c.waitForEvent(is('CHANNEL_DESTROY', b));
+    await new Promise((r) => setTimeout(r, 200));
+    t.false(c.events.some(is('CHANNEL_BRIDGE', b)));
+    t.is(await c.api(`uuid_exists ${cc}`), 'true');
+    t.regex(await c.api(`uuid_dump ${cc}`), /Channel-State: CS_RESET/);
+    t.is(await c.api(`uuid_park ${cc}`), '+OK\n');
+    await c.waitForEvent((e) => is('CHANNEL_PARK', cc)(e) && e.headers['Channel-State'] === 'CS_PARK');
+  });
+});
+
+test('killing a bridged leg: the peer hangs up, or parks in silence with park_after_bridge (hearing helper agrees with sim_hears)', async (t) => {
+  await withSwitch(t, async (sut, c) => {
+    const a = await parkedLeg(c, '2600', ',park_after_bridge=true');
+    const b = await parkedLeg(c, '2601');
+    const x = await parkedLeg(c, '2600');
+    await c.api(`uuid_bridge ${a} ${b}`);
+    await c.waitForEvent(is('CHANNEL_BRIDGE', a));
+    t.deepEqual(new HearingTracker().feedAll(c.events).hears(b), { kind: 'peer', peer: a });
+    await c.api(`uuid_kill ${b}`);
+    await c.waitForEvent(is('CHANNEL_PARK', a), 3000, c.events.findIndex(is('CHANNEL_BRIDGE', a)));
+    t.deepEqual(new HearingTracker().feedAll(c.events).hears(a), { kind: 'silence' });
+    await c.api(`uuid_bridge ${a} ${x}`);
+    await c.waitForEvent((e) => is('CHANNEL_BRIDGE', a)(e) && e.headers['Bridge-B-Unique-ID'] === x);
+    await c.api(`uuid_kill ${a}`);
+    await c.waitForEvent(is('CHANNEL_HANGUP', x));
+    if (sut.simulated) {
+      t.deepEqual(JSON.parse(await c.api(`sim_hears ${x}`)), { kind: 'gone' });
+      const journal = JSON.parse(await c.api('sim_journal')) as { command: string }[];
+      t.true(journal.some((j) => j.command === `api uuid_kill ${a}`));
+    }
+  });
+});
+
+test('sim_hears matches the event-derived hearing for every channel of a transfer (simulator only)', async (t) => {
+  await withSwitch(t, async (sut, c) => {
+    if (!sut.simulated) return;
+    const a = await parkedLeg(c, '2601', ',park_after_bridge=true');
+    const b = await parkedLeg(c, '2601', ',park_after_bridge=true');
+    await c.api(`uuid_bridge ${a} ${b}`);
+    await c.waitForEvent(is('CHANNEL_BRIDGE', a));
+    await c.api(`uuid_park ${b}`);
+    await c.waitForEvent(is('CHANNEL_PARK', b), 3000, c.events.findIndex(is('CHANNEL_BRIDGE', a)));
+    await c.api(`uuid_broadcast ${a} ${RINGBACK} aleg`);
+    await c.waitForEvent(is('PLAYBACK_START', a));
+    await new Promise((r) => setTimeout(r, 50));
+    const tracker = new HearingTracker().feedAll(c.events);
+    for (const u of [a, b]) t.deepEqual(JSON.parse(await c.api(`sim_hears ${u}`)), tracker.hears(u));
+  });
+});
+
+test('faults on demand: refuse_auth, delay_replies, kill_channel, drop_clients (simulator only)', async (t) => {
+  await withSwitch(t, async (sut, c) => {
+    if (!sut.simulated) return;
+    t.is(await c.api('sim_fault refuse_auth on'), '+OK\n');
+    const refused = await EslClient.open(sut);
+    t.is((await refused.command(`auth ${sut.password}`)).headers['Reply-Text'], '-ERR invalid');
+    await refused.waitClosed();
+    await c.api('sim_fault refuse_auth off');
+    await c.api('sim_fault delay_replies 200');
+    const t0 = Date.now();
+    await c.api('version');
+    t.true(Date.now() - t0 >= 190);
+    await c.api('sim_fault delay_replies 0');
+    const a = await parkedLeg(c);
+    await c.api(`sim_fault kill_channel ${a} NETWORK_OUT_OF_ORDER`);
+    const h = await c.waitForEvent(is('CHANNEL_HANGUP', a));
+    t.is(h.headers['Hangup-Cause'], 'NETWORK_OUT_OF_ORDER');
+    const other = await EslClient.connect(sut);
+    t.is(await c.api('sim_fault drop_clients'), '+OK dropped 1\n');
+    await other.waitClosed();
+    t.is(await c.api('uuid_exists 00000000-0000-0000-0000-000000000000'), 'false');
+  });
+});
+
+test('a dialplan option adds extensions: answer after a delay, ring then busy, bridge through a second loopback', async (t) => {
+  await withSwitch(
+    t,
+    async (sut, c) => {
+      if (!sut.simulated) return;
+      const slow = randomUUID();
+      const t0 = Date.now();
+      const r1 = await c.bgapi(`originate {origination_uuid=${slow}}loopback/3001/default &park()`);
+      t.is(await r1.result, `+OK ${slow}\n`);
+      t.true(Date.now() - t0 >= 280);
+      const r2 = await c.bgapi(`originate {origination_uuid=${randomUUID()}}loopback/3002/default &park()`);
+      t.is(await r2.result, '-ERR USER_BUSY\n');
+      const via = randomUUID();
+      const r3 = await c.bgapi(`originate {origination_uuid=${via}}loopback/3003/default &park()`);
+      t.is(await r3.result, `+OK ${via}\n`);
+    },
+    {
+      heartbeatMs: 0,
+      dialplan: [
+        { extension: '3001', ringMs: 300 },
+        { extension: '3002', ringMs: 100, outcome: 'busy' },
+        { extension: '3003', outcome: 'bridge', bridgeTo: 'loopback/2600/default' },
+      ],
+    },
+  );
+});
+
+test('HEARTBEAT at the configured interval (simulator only)', async (t) => {
+  await withSwitch(
+    t,
+    async (sut, c) => {
+      if (!sut.simulated) return;
+      const hb = await c.waitForEvent((e) => e.name === 'HEARTBEAT', 2000);
+      t.is(hb.headers['Event-Info'], 'System Ready');
+    },
+    { heartbeatMs: 150 },
+  );
+});
