@@ -28,12 +28,10 @@ export const transferAction = z
       .optional()
       .meta({ description: 'What the transferor presses to take the call back (default *1)' }),
     moh: mediaRefSchema.optional().meta({ description: "The transferee's hold music (default: the account's)" }),
-    ringback: mediaRefSchema
-      .optional()
-      .meta({
-        description:
-          "What the transferor hears while the target rings (default: the account's, then %(2000,4000,440,480))",
-      }),
+    ringback: mediaRefSchema.optional().meta({
+      description:
+        "What the transferor hears while the target rings (default: the account's, then %(2000,4000,440,480))",
+    }),
     timeout: ringTimeoutSchema.optional(),
     transfer_type: transferTypeSchema.optional(),
     'transfer-type': transferTypeSchema.optional().meta({ description: 'Kazoo spelling of transfer_type' }),

@@ -31,13 +31,10 @@ export function isMediaStream(value: string): boolean {
   return isStreamUrl(value) || FILE_PATH_PATTERN.test(value);
 }
 
-export const idSchema = z
-  .string()
-  .regex(ID_PATTERN, { message: 'must be 1-64 of A-Z a-z 0-9 _ -' })
-  .meta({
-    description: "An ID: Kazoo's 32 hex characters, or 1-64 of A-Z a-z 0-9 _ -",
-    example: '4b8c5a2f3e1d4c6b9a8f7e6d5c4b3a21',
-  });
+export const idSchema = z.string().regex(ID_PATTERN, { message: 'must be 1-64 of A-Z a-z 0-9 _ -' }).meta({
+  description: "An ID: Kazoo's 32 hex characters, or 1-64 of A-Z a-z 0-9 _ -",
+  example: '4b8c5a2f3e1d4c6b9a8f7e6d5c4b3a21',
+});
 
 export const targetSchema = z
   .string()

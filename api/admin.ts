@@ -1,0 +1,151 @@
+// The administrator's command: accounts, API keys and media straight in the store, JSON out.
+//   tsx api/admin.ts accounts create --name NAME [--id ID] [--parent ID]
+//   tsx api/admin.ts accounts list
+//   tsx api/admin.ts keys create --account ID [--label TEXT]     (prints the key once)
+//   tsx api/admin.ts keys list --account ID
+//   tsx api/admin.ts keys revoke (--id KEY_ID | --key KEY)
+//   tsx api/admin.ts media create --account ID --name NAME --url STREAM_OR_FILE [--id ID]
+//   tsx api/admin.ts demo                                         (seed the demo account, print a fresh key)
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ConfigError, dbPath, loadConfig } from '../config/index.ts';
+import { StoreError, openStore, seedDemo } from '../store/index.ts';
+import type { Account, Store } from '../store/index.ts';
+import { isMediaStream } from './schemas/common.ts';
+
+export const ADMIN_USAGE = `usage:
+  admin accounts create --name NAME [--id ID] [--parent PARENT_ID]
+  admin accounts list
+  admin keys create --account ACCOUNT_ID [--label TEXT]
+  admin keys list --account ACCOUNT_ID
+  admin keys revoke (--id KEY_ID | --key API_KEY)
+  admin media create --account ACCOUNT_ID --name NAME --url STREAM_OR_FILE [--id ID]
+  admin demo`;
+
+export interface AdminResult {
+  /** 0 ok, 1 refused (unknown account, duplicate ID ...), 2 usage. */
+  code: number;
+  output: unknown;
+}
+
+class UsageError extends Error {}
+
+function accountJson(a: Account) {
+  return {
+    id: a.id,
+    name: a.name,
+    parent_id: a.parentId,
+    music_on_hold: a.musicOnHoldMediaId ? { media_id: a.musicOnHoldMediaId } : {},
+    ringback: a.ringback,
+    created: new Date(a.createdAt).toISOString(),
+  };
+}
+
+function need(values: Record<string, string | undefined>, name: string): string {
+  const v = values[name];
+  if (!v) throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+export async function runAdmin(argv: string[], store: Store): Promise<AdminResult> {
+  try {
+    const { positionals, values } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        name: { type: 'string' },
+        id: { type: 'string' },
+        parent: { type: 'string' },
+        account: { type: 'string' },
+        label: { type: 'string' },
+        key: { type: 'string' },
+        url: { type: 'string' },
+      },
+    });
+    const command = positionals.join(' ');
+    switch (command) {
+      case 'accounts create': {
+        const account = await store.createAccount({
+          name: need(values, 'name'),
+          id: values.id,
+          parentId: values.parent ?? null,
+        });
+        return { code: 0, output: accountJson(account) };
+      }
+      case 'accounts list':
+        return { code: 0, output: (await store.listAccounts()).map(accountJson) };
+      case 'keys create': {
+        const created = await store.createApiKey(need(values, 'account'), values.label);
+        return { code: 0, output: { id: created.id, account_id: created.accountId, api_key: created.key } };
+      }
+      case 'keys list': {
+        const keys = await store.listApiKeys(need(values, 'account'));
+        return {
+          code: 0,
+          output: keys.map((k) => ({ id: k.id, label: k.label, created: new Date(k.createdAt).toISOString() })),
+        };
+      }
+      case 'keys revoke': {
+        const which = values.id ?? values.key;
+        if (!which) throw new UsageError('--id or --key is required');
+        const revoked = await store.revokeApiKey(which);
+        return { code: revoked ? 0 : 1, output: { revoked } };
+      }
+      case 'media create': {
+        const url = need(values, 'url');
+        if (!isMediaStream(url)) {
+          throw new StoreError(
+            'invalid',
+            'url',
+            'expected tone_stream://%(...)[;loops=N], %(...), local_stream://NAME or an absolute .wav/.mp3 path',
+          );
+        }
+        const media = await store.createMedia({
+          id: values.id,
+          accountId: need(values, 'account'),
+          name: need(values, 'name'),
+          streamUrl: url,
+        });
+        return { code: 0, output: { id: media.id, account_id: media.accountId, name: media.name, stream_url: url } };
+      }
+      case 'demo': {
+        const demo = await seedDemo(store);
+        return { code: 0, output: { account_id: demo.accountId, api_key: demo.apiKey } };
+      }
+      default:
+        throw new UsageError(command ? `unknown command: ${command}` : 'no command');
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
+      return { code: 2, output: { error: err.message, usage: ADMIN_USAGE } };
+    }
+    if (err instanceof StoreError) return { code: 1, output: { error: err.message, field: err.field, code: err.code } };
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  let file: string;
+  try {
+    file = dbPath(loadConfig());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const store = openStore(file);
+  try {
+    const result = await runAdmin(process.argv.slice(2), store);
+    (result.code === 0 ? console.log : console.error)(JSON.stringify(result.output, null, 2));
+    process.exitCode = result.code;
+  } finally {
+    await store.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) void main();
