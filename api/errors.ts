@@ -20,8 +20,8 @@ export class ApiError extends Error {
   }
 
   /** One field, one code. */
-  static field(field: string, code: string, message: string, status = 400): ApiError {
-    return new ApiError(status, status === 400 ? 'validation error' : 'conflict', { [field]: { [code]: { message } } });
+  static field(field: string, code: string, message: string): ApiError {
+    return ApiError.validation({ [field]: { [code]: { message } } });
   }
 
   static invalidCredentials(): ApiError {

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { ChannelRecord } from '../../store/index.ts';
 import type { ApiEnv } from '../context.ts';
-import type { CallEngine, CallSummary, TransferAsk } from '../engine.ts';
+import type { CallSummary, TransferAsk } from '../engine.ts';
 import {
   CallNotFoundError,
   EngineFailedError,
@@ -91,11 +91,7 @@ export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv
    * The call, if it belongs to this very account. A call of another account, or of none, is "bad identifier": nothing
    * about other accounts' calls leaks. The projection answers first; the engine covers a call it has not caught up on.
    */
-  async function findCall(
-    accountId: string,
-    callId: string,
-    eng: CallEngine,
-  ): Promise<{ rec?: ChannelRecord; call?: CallSummary }> {
+  async function findCall(accountId: string, callId: string): Promise<{ rec?: ChannelRecord; call?: CallSummary }> {
     if (!CALL_ID.test(callId)) throw ApiError.badIdentifier(callId);
     const rec = await store.getChannel(callId);
     if (rec) {
@@ -104,7 +100,7 @@ export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv
     }
     let call: CallSummary | undefined;
     try {
-      call = await eng.getCall(callId);
+      call = await engine.getCall(callId);
     } catch (err) {
       throw engineError(callId, err);
     }
@@ -125,7 +121,7 @@ export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv
 
   app.get(one, async (c) => {
     const callId = c.req.param('callId');
-    const found = await findCall(c.req.param('accountId'), callId, engine);
+    const found = await findCall(c.req.param('accountId'), callId);
     let call = found.call;
     let problem: string | undefined;
     if (!call) {
@@ -166,7 +162,7 @@ export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv
     if (!parsed.success) throw ApiError.validation(toValidationErrors(parsed.error.issues));
     const a = parsed.data;
 
-    await findCall(accountId, callId, engine);
+    await findCall(accountId, callId);
     try {
       return await runAction(c, accountId, callId, a);
     } catch (err) {
