@@ -3,6 +3,7 @@
 // activities, on the node's task queue.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../config/index.ts';
+import type { Store } from '../store/index.ts';
 import type { DigitPolicy, FeatureCodeSet, Metaflows } from '../workflows/metaflows.ts';
 import { TRANSFER_REFUSED, type TransferAsk, type TransferRefusalReason } from '../workflows/messages.ts';
 import type { LegState } from './types.ts';
@@ -14,6 +15,21 @@ export interface PolicyStore {
   accountDefaults(accountId: string): Promise<{ mohMediaId?: string; ringback?: string } | undefined>;
   /** A media ID usable by this account (its own or an ancestor's), as a stream URL the switch plays. */
   mediaUrl(accountId: string | undefined, mediaId: string): Promise<string | undefined>;
+}
+
+/** The store, seen as the engine reads it. */
+export function policyStore(store: Store): PolicyStore {
+  return {
+    effectiveMetaflows: (accountId, deviceId, userId) => store.effectiveMetaflows(accountId, deviceId, userId),
+    async accountDefaults(accountId) {
+      const account = await store.getAccount(accountId);
+      return account && { mohMediaId: account.musicOnHoldMediaId, ringback: account.ringback };
+    },
+    async mediaUrl(accountId, mediaId) {
+      if (!accountId) return undefined;
+      return (await store.findMediaForAccount(accountId, mediaId))?.streamUrl;
+    },
+  };
 }
 
 export type PolicyConfig = Pick<
@@ -148,7 +164,8 @@ export function createPolicyActivities(
         ask.ringback ?? defaults?.ringback ?? config.DEFAULT_RINGBACK,
         'ringback',
       );
-      // The transferor's own identity: its caller ID on an inbound leg, its callee ID on an outbound one (as Kazoo).
+      // The transferor's own identity: its caller ID on an inbound leg. An outbound leg's Caller-* fields are flipped on
+      // answer and its callee ID becomes the bridged peer's (captures 01, §5.13), so use the caller ID it was created with.
       const outbound = me.direction === 'outbound';
       const vars: Record<string, string> = {};
       for (const name of config.ACCOUNT_VARIABLES) {
@@ -168,8 +185,8 @@ export function createPolicyActivities(
         ringback,
         ringTimeoutS: ask.timeoutS ?? config.TARGET_RING_TIMEOUT_S,
         bridgeConfirmMs: config.BRIDGE_CONFIRM_TIMEOUT_MS,
-        callerIdName: outbound ? me.calleeIdName : me.callerIdName,
-        callerIdNumber: outbound ? me.calleeIdNumber : me.callerIdNumber,
+        callerIdName: outbound ? (me.origCallerIdName ?? me.calleeIdName) : me.callerIdName,
+        callerIdNumber: outbound ? (me.origCallerIdNumber ?? me.calleeIdNumber) : me.callerIdNumber,
         vars,
         accountId,
       };

@@ -18,7 +18,8 @@ export interface CommandJournal {
 const UUID_SAFE = /^[A-Za-z0-9._-]{1,128}$/;
 /** Values that reach a switch command line must not be able to start another argument, variable or command. */
 const VALUE_SAFE = /^[^\s,{}'"`&;|\\]*$/;
-const STREAM_SAFE = /^[^\s,{}'"`&|\\]*$/;
+/** uuid_broadcast takes the stream as one space-separated argument: commas and `;loops=` are fine there. */
+const STREAM_SAFE = /^[^\s{}'"`&|\\]*$/;
 
 function uuid(value: string): string {
   if (!UUID_SAFE.test(value)) throw ApplicationFailure.nonRetryable(`unsafe channel uuid ${JSON.stringify(value)}`);
@@ -28,6 +29,16 @@ function uuid(value: string): string {
 function value(v: string): string {
   if (!VALUE_SAFE.test(v)) throw ApplicationFailure.nonRetryable(`unsafe switch value ${JSON.stringify(v)}`);
   return v;
+}
+
+/**
+ * A value inside originate's `{...}` block: commas separate variables (escaped as `\,`) and a value with spaces is
+ * single-quoted; quotes, braces, backslashes and line breaks are refused outright.
+ */
+function channelVariable(v: string): string {
+  if (/['"`{}\\\r\n]/.test(v)) throw ApplicationFailure.nonRetryable(`unsafe channel variable ${JSON.stringify(v)}`);
+  const escaped = v.replaceAll(',', '\\,');
+  return /\s/.test(escaped) ? `'${escaped}'` : escaped;
 }
 
 function stream(v: string): string {
@@ -134,7 +145,7 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
         ...plan.vars,
       };
       const varString = Object.entries(vars)
-        .map(([k, v]) => `${value(k)}=${value(v)}`)
+        .map(([k, v]) => `${value(k)}=${channelVariable(v)}`)
         .join(',');
       const command = `originate {${varString}}${value(plan.dialString)} &park()`;
       await sw.bgapi(command, uuid(plan.jobUuid));

@@ -13,6 +13,9 @@ export interface LegState {
   callerIdNumber?: string;
   calleeIdName?: string;
   calleeIdNumber?: string;
+  /** The caller ID the leg was created with: FreeSWITCH flips an originated leg's caller ID on answer. */
+  origCallerIdName?: string;
+  origCallerIdNumber?: string;
   vars?: Record<string, string>;
 }
 

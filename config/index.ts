@@ -1,9 +1,15 @@
 // Configuration from environment variables, validated once at start-up. A bad value stops the process with a
 // message naming the variable and what was expected.
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
-export const repoRoot = path.resolve(import.meta.dirname, '..');
+/** The repository's root, whether this runs from source or compiled into dist/. */
+export const repoRoot = ((): string => {
+  let dir = import.meta.dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
 
 const nodeSpec = z
   .string()
@@ -41,6 +47,11 @@ const schema = z.object({
     .regex(/^[^:]+:\d+$/, 'host:port')
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** The shared task queue of call and transfer workflows. */
+  WORKFLOW_TASK_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default('handoff'),
   TEMPORAL_CLI: z.string().optional(),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),

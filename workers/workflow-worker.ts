@@ -1,10 +1,18 @@
 // The workflow worker: runs call and transfer workflows from the shared task queue. Stateless, so any number of them
 // can run side by side; each keeps hot workflows in its cache (sticky queues) and any other picks them up if it dies.
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  Worker,
+  type NativeConnection,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { WORKFLOW_TASK_QUEUE } from '../workflows/ids.ts';
 
-const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// Compiled (dist/) or run from source: the workflows sit beside this file either way.
+const workflowsPath = fileURLToPath(
+  new URL(`../workflows/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
+);
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundled once per process: webpack does not run again for every worker. */

@@ -29,7 +29,7 @@ import {
   type FeatureCodeMatch,
 } from './collector.ts';
 import { EventDeduplicator, type DedupState } from './dedup.ts';
-import { WORKFLOW_TASK_QUEUE, nodeTaskQueue, transferWorkflowId } from './ids.ts';
+import { nodeTaskQueue, transferWorkflowId } from './ids.ts';
 import {
   TRANSFER_REFUSED,
   breakMediaUpdate,
@@ -52,6 +52,7 @@ import {
 } from './messages.ts';
 import { ACCOUNT_ID, CALL_STATE, NODE } from './search-attributes.ts';
 import { transferWorkflow, type TransferPlan } from './transfer.ts';
+import { waitUntil } from './wait.ts';
 
 export interface CallStart {
   callId: string;
@@ -166,7 +167,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     try {
       await startChild(transferWorkflow, {
         workflowId: plan.transferId,
-        taskQueue: WORKFLOW_TASK_QUEUE,
+        taskQueue: workflowInfo().taskQueue,
         args: [plan],
         // The transfer must outlive the transferor's hangup (partial transfer) and this run (continue-as-new).
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -332,10 +333,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
 
   while (call.phase !== 'ended') {
     const deadline = collector?.deadline;
-    const woke = await condition(
-      () => inbox.length > 0,
-      deadline === undefined ? undefined : Math.max(deadline - Date.now(), 1),
-    );
+    const woke = await waitUntil(() => inbox.length > 0, deadline);
     if (!woke) {
       await onCollectorTimeout();
       continue;

@@ -2,7 +2,6 @@
 // pair at a time. It carries out the state machine of transfer-machine.ts: put the parties on hold, originate the
 // target, then feed every leg event, timer and result to `step()` and perform the actions it returns.
 import {
-  condition,
   getExternalWorkflowHandle,
   log,
   proxyActivities,
@@ -14,6 +13,7 @@ import type { PolicyActivities, ResolvedTransfer } from '../activities/policy.ts
 import type { SwitchActivities } from '../activities/switch.ts';
 import type { SavedSettings } from '../activities/types.ts';
 import { EventDeduplicator } from './dedup.ts';
+import { waitUntil } from './wait.ts';
 import { callWorkflowId, nodeTaskQueue } from './ids.ts';
 import {
   cancelTransferSignal,
@@ -188,10 +188,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     if (inbox.length === 0) {
       const deadlines = [timers.noAnswer, timers.bridgeDeadline].filter((d): d is number => d !== undefined);
       const next = deadlines.length ? Math.min(...deadlines) : undefined;
-      const woke = await condition(
-        () => inbox.length > 0,
-        next === undefined ? undefined : Math.max(next - Date.now(), 1),
-      );
+      const woke = await waitUntil(() => inbox.length > 0, next);
       if (!woke) {
         const now = Date.now();
         if (timers.bridgeDeadline !== undefined && timers.bridgeDeadline <= now) {

@@ -1,0 +1,133 @@
+// `npm start`: the whole system on this machine. The Temporal dev server (unless TEMPORAL_ADDRESS), the FreeSWITCH
+// simulator (unless FREESWITCH_NODES), the workflow worker, one node worker per switch, and the REST API.
+// Ctrl-C stops all of it.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { ConfigError, dbPath, loadConfig, type Config, type FreeswitchNode } from '../config/index.ts';
+import { startSimulator } from '../simulator/index.ts';
+import { openStore, seedDemo } from '../store/index.ts';
+import { startApi } from '../api/index.ts';
+import { TemporalCallEngine } from '../api/engine.ts';
+import { createWorkflowWorker } from '../workers/workflow-worker.ts';
+import { startNodeWorker } from '../workers/node-worker.ts';
+import { startDevServer, waitForTemporal } from './lib/temporal-dev-server.ts';
+
+type Stop = () => Promise<unknown>;
+
+/** A signing secret that survives restarts, so tokens stay valid across `npm start`s. */
+function jwtSecret(config: Config): string {
+  if (config.HANDOFF_JWT_SECRET) return config.HANDOFF_JWT_SECRET;
+  const file = path.join(config.HANDOFF_DATA_DIR, 'jwt-secret');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  fs.mkdirSync(config.HANDOFF_DATA_DIR, { recursive: true });
+  const stops: Stop[] = [];
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping ...');
+    for (const stop of stops.reverse()) await stop().catch((err) => console.error(String(err)));
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    let address = config.TEMPORAL_ADDRESS;
+    let uiUrl: string | undefined;
+    if (!address) {
+      const server = await startDevServer({
+        cli: config.TEMPORAL_CLI,
+        port: config.TEMPORAL_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        dbFile: path.join(config.HANDOFF_DATA_DIR, 'temporal.sqlite'),
+        logFile: path.join(config.HANDOFF_DATA_DIR, 'temporal.log'),
+      });
+      stops.push(() => server.stop());
+      address = server.address;
+      uiUrl = server.uiUrl;
+    }
+    await waitForTemporal(address, config.TEMPORAL_NAMESPACE);
+
+    let nodes: FreeswitchNode[] = config.FREESWITCH_NODES;
+    let simulatorLine = '';
+    if (!nodes.length) {
+      const sim = await startSimulator({ port: config.SIMULATOR_PORT, password: config.SIMULATOR_PASSWORD });
+      stops.push(() => sim.close());
+      nodes = [{ name: 'sim1', host: sim.host, port: sim.port, password: sim.password }];
+      simulatorLine = `FreeSWITCH simulator (ESL): ${sim.host}:${sim.port}, password ${sim.password}`;
+    }
+
+    const store = openStore(dbPath(config));
+    stops.push(async () => store.close());
+    const demo = await seedDemo(store);
+
+    const nativeConnection = await NativeConnection.connect({ address });
+    stops.push(() => nativeConnection.close());
+    const clientConnection = await Connection.connect({ address });
+    stops.push(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+
+    const workflowWorker = await createWorkflowWorker({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.WORKFLOW_TASK_QUEUE,
+      stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
+      shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    });
+    const workflowsRunning = workflowWorker.run();
+    stops.push(async () => {
+      workflowWorker.shutdown();
+      await workflowsRunning;
+    });
+    for (const node of nodes) {
+      const nodeWorker = await startNodeWorker({ node, connection: nativeConnection, client, store, config });
+      stops.push(() => nodeWorker.stop());
+    }
+
+    const api = await startApi({
+      store,
+      engine: new TemporalCallEngine(client),
+      config: { ...config, HANDOFF_JWT_SECRET: jwtSecret(config) },
+    });
+    stops.push(() => api.close());
+
+    console.log(
+      [
+        '',
+        'Handoff is running.',
+        `  Temporal:        ${address}${uiUrl ? `   Web UI: ${uiUrl}` : ''}`,
+        `  REST API:        ${api.url}   (OpenAPI: ${api.url}/openapi.json, docs: ${api.url}/docs)`,
+        ...(simulatorLine ? [`  ${simulatorLine}`] : []),
+        `  Nodes:           ${nodes.map((n) => `${n.name}=${n.host}:${n.port}`).join(', ')}`,
+        `  Demo account:    ${demo.accountId}`,
+        `  Demo API key:    ${demo.apiKey}`,
+        '  Place a demo call: npm run demo   (Ctrl-C here stops everything)',
+        '',
+      ].join('\n'),
+    );
+    await workflowsRunning;
+  } catch (err) {
+    console.error(err);
+    await shutdown(1);
+  }
+}
+
+void main();

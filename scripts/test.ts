@@ -1,0 +1,40 @@
+// `npm test`'s suite runner: a real Temporal dev server (unless TEMPORAL_ADDRESS names one), then ava. Every test file
+// starts its own FreeSWITCH simulator (or uses HANDOFF_TEST_FREESWITCH) and its own workers on its own task queues.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../config/index.ts';
+import { startDevServer, waitForTemporal, type DevServer } from './lib/temporal-dev-server.ts';
+
+async function main(): Promise<number> {
+  let server: DevServer | undefined;
+  let address = process.env.TEMPORAL_ADDRESS;
+  if (!address) {
+    const logDir = path.join(repoRoot, 'data');
+    fs.mkdirSync(logDir, { recursive: true });
+    server = await startDevServer({ cli: process.env.TEMPORAL_CLI, logFile: path.join(logDir, 'test-temporal.log') });
+    address = server.address;
+    console.log(`temporal dev server for the tests: ${address} (log: data/test-temporal.log)`);
+  }
+  try {
+    await waitForTemporal(address);
+    const ava = path.join(repoRoot, 'node_modules', '.bin', 'ava');
+    const child = spawn(ava, process.argv.slice(2), {
+      stdio: 'inherit',
+      env: { ...process.env, TEMPORAL_ADDRESS: address },
+    });
+    return await new Promise<number>((resolve) =>
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+    );
+  } finally {
+    await server?.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,57 @@
+// Walking skeleton: Alice presses *22600 while talking to Bob; Carol answers; Alice hangs up; Bob and Carol talk.
+import anyTest, { type TestFn } from 'ava';
+import { transferWorkflowId } from '../../workflows/ids.ts';
+import type { TransferSummary } from '../../workflows/messages.ts';
+import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
+
+const test = anyTest as TestFn<Engine>;
+
+test.before(async (t) => {
+  t.context = await startEngine();
+});
+test.after.always(async (t) => {
+  await t.context?.stop();
+});
+
+test('attended transfer by feature code: consult, then the transferor hangs up and the parties are connected', async (t) => {
+  const e = t.context;
+  const { alice, bob } = await placeCall(e);
+  await press(e, alice.uuid, '*22600');
+
+  // Bob is put on hold with music, Alice hears ringback.
+  await waitFor(e, (ev) => ev.name === 'PLAYBACK_START' && ev.headers['Unique-ID'] === bob.uuid);
+  // Carol (2600) answers at once; Alice is bridged to her.
+  const consult = await waitFor(
+    e,
+    (ev) =>
+      ev.name === 'CHANNEL_BRIDGE' &&
+      ev.headers['Unique-ID'] === alice.uuid &&
+      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
+  );
+  const carol = consult.headers['Other-Leg-Unique-ID']!;
+  t.truthy(carol);
+  const handle = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
+  await new Promise((r) => setTimeout(r, 300));
+  t.is((await handle.query<TransferSummary>('transfer')).phase, 'consulting');
+
+  await hangUp(e, alice.uuid);
+  await waitFor(
+    e,
+    (ev) =>
+      ev.name === 'CHANNEL_BRIDGE' &&
+      ev.headers['Unique-ID'] === bob.uuid &&
+      ev.headers['Other-Leg-Unique-ID'] === carol,
+  );
+  const summary = await handle.result();
+  t.is(summary.outcome, 'completed');
+  t.is(summary.targetLeg, carol);
+
+  const commands = e.journal.commands();
+  t.true(commands.some((c) => c === `api uuid_park ${bob.uuid}`));
+  t.true(commands.some((c) => c.startsWith('bgapi originate {') && c.includes('loopback/2600/default')));
+  t.true(commands.includes(`api uuid_bridge ${alice.uuid} ${carol}`));
+  t.true(commands.includes(`api uuid_bridge ${bob.uuid} ${carol}`));
+  // The legs' own settings are back: a later hangup ends the call as it would have without a transfer.
+  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
+  t.is(await e.phones.api(`uuid_getvar ${carol} park_after_bridge`), '_undef_');
+});

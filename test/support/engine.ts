@@ -1,0 +1,161 @@
+// The whole engine for an end-to-end test, in this test process: a switch (the simulator, or a real FreeSWITCH when
+// HANDOFF_TEST_FREESWITCH is set), the workflow worker and the node worker (ingest + switch activities) on task queues
+// of their own, a seeded SQLite store, and a raw ESL client that plays the phones.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { loadConfig, type Config, type FreeswitchNode } from '../../config/index.ts';
+import type { CommandJournal } from '../../activities/switch.ts';
+import { openStore, seedDemo, type DemoSeed, type Store } from '../../store/index.ts';
+import { createWorkflowWorker } from '../../workers/workflow-worker.ts';
+import { startNodeWorker, type NodeWorker } from '../../workers/node-worker.ts';
+import { EslClient, type EslEvent } from './esl-client.ts';
+import { switchUnderTest, type SwitchUnderTest } from './switch.ts';
+
+export class MemoryJournal implements CommandJournal {
+  readonly entries: { at: number; node: string; command: string; reply: string }[] = [];
+  record(entry: { at: number; node: string; command: string; reply: string }): void {
+    this.entries.push(entry);
+  }
+  commands(): string[] {
+    return this.entries.map((e) => e.command);
+  }
+}
+
+export interface Engine {
+  config: Config;
+  client: Client;
+  store: Store;
+  demo: DemoSeed;
+  sw: SwitchUnderTest;
+  node: FreeswitchNode;
+  journal: MemoryJournal;
+  /** The phones: a raw ESL client subscribed to every event. */
+  phones: EslClient;
+  workflowWorker: Worker;
+  nodeWorker: NodeWorker;
+  stop(): Promise<void>;
+}
+
+export async function startEngine(env: Record<string, string> = {}): Promise<Engine> {
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run the suite with `npm test`');
+  const sw = await switchUnderTest();
+  const id = crypto.randomBytes(4).toString('hex');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-e2e-'));
+  const node: FreeswitchNode = { name: `t${id}`, host: sw.host, port: sw.port, password: sw.password };
+  const config = loadConfig({
+    ...process.env,
+    TEMPORAL_ADDRESS: address,
+    HANDOFF_DATA_DIR: dir,
+    WORKFLOW_TASK_QUEUE: `handoff-test-${id}`,
+    DIGIT_TIMEOUT_MS: '300',
+    TARGET_RING_TIMEOUT_S: '4',
+    BRIDGE_CONFIRM_TIMEOUT_MS: '2000',
+    STICKY_SCHEDULE_TO_START_MS: '1000',
+    SHUTDOWN_GRACE_MS: '2000',
+    ...env,
+  });
+  const store = openStore(path.join(dir, 'handoff.sqlite'));
+  const demo = await seedDemo(store);
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const journal = new MemoryJournal();
+  const workflowWorker = await createWorkflowWorker({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.WORKFLOW_TASK_QUEUE,
+    stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+  });
+  const workflowsRunning = workflowWorker.run();
+  const nodeWorker = await startNodeWorker({ node, connection: nativeConnection, client, store, config, journal });
+  await nodeWorker.ingest.ready(20_000);
+  const phones = await EslClient.connect(sw, 'plain ALL');
+  return {
+    config,
+    client,
+    store,
+    demo,
+    sw,
+    node,
+    journal,
+    phones,
+    workflowWorker,
+    nodeWorker,
+    async stop() {
+      await phones.close();
+      await nodeWorker.stop();
+      workflowWorker.shutdown();
+      await workflowsRunning.catch(() => undefined);
+      await nativeConnection.close();
+      await connection.close();
+      await store.close();
+      await sw.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Party {
+  uuid: string;
+  number: string;
+}
+
+/**
+ * Alice calls Bob, as a switch sees it: two answered loopback legs (each `-b` half is the phone) bridged with
+ * uuid_bridge, or (`bridgeApp`) one leg whose dialplan `bridge` application dials the other (capture 07, how Kazoo
+ * connects calls). Both legs carry the account variable.
+ */
+export async function placeCall(
+  e: Engine,
+  opts: { bridgeApp?: boolean; account?: string; aliceExt?: string; bobExt?: string } = {},
+): Promise<{ alice: Party; bob: Party }> {
+  const account = opts.account ?? e.demo.accountId;
+  const alice = { uuid: crypto.randomUUID(), number: '1001' };
+  const bob = { uuid: crypto.randomUUID(), number: '1002' };
+  const vars = (p: Party) =>
+    `origination_uuid=${p.uuid},origination_caller_id_number=${p.number},${e.config.ACCOUNT_ID_VARIABLE}=${account}`;
+  if (opts.bridgeApp) {
+    const job = await e.phones.bgapi(
+      `originate {${vars(alice)}}loopback/${opts.aliceExt ?? '2600'}/default &bridge({${vars(bob)}}loopback/${opts.bobExt ?? '2601'}/default)`,
+    );
+    const result = await job.result;
+    if (!result.startsWith('+OK')) throw new Error(`originate alice: ${result}`);
+  } else {
+    for (const [p, ext] of [
+      [alice, opts.aliceExt ?? '2600'],
+      [bob, opts.bobExt ?? '2601'],
+    ] as const) {
+      const job = await e.phones.bgapi(`originate {${vars(p)}}loopback/${ext}/default &park()`);
+      const result = await job.result;
+      if (!result.startsWith('+OK')) throw new Error(`originate: ${result}`);
+    }
+    const reply = await e.phones.api(`uuid_bridge ${alice.uuid} ${bob.uuid}`);
+    if (!reply.startsWith('+OK')) throw new Error(`uuid_bridge: ${reply}`);
+  }
+  await e.phones.waitForEvent((ev) => ev.name === 'CHANNEL_BRIDGE' && ev.headers['Unique-ID'] === alice.uuid, 5000);
+  return { alice, bob };
+}
+
+/** Presses keys on a leg, one digit at a time as a person would (the first digit must arrive before the rest). */
+export async function press(e: Engine, leg: string, digits: string, gapMs = 60): Promise<void> {
+  for (const d of digits) {
+    const reply = await e.phones.api(`uuid_recv_dtmf ${leg} ${d}`);
+    if (!reply.startsWith('+OK')) throw new Error(`uuid_recv_dtmf: ${reply}`);
+    await new Promise((r) => setTimeout(r, gapMs));
+  }
+}
+
+export async function hangUp(e: Engine, leg: string): Promise<void> {
+  await e.phones.api(`uuid_kill ${leg}`);
+}
+
+/** Resolves with the first event matching, failing the test after `timeoutMs` (generous: speed is the benchmark's). */
+export function waitFor(e: Engine, pred: (ev: EslEvent) => boolean, timeoutMs = 15_000): Promise<EslEvent> {
+  return e.phones.waitForEvent(pred, timeoutMs);
+}
