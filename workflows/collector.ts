@@ -12,7 +12,9 @@ export const DEFAULT_DIGIT_TIMEOUT_MS = 800;
 export interface CollectorState {
   /** Per feature-code set: the digits collected since the binding digit, or undefined when not armed. */
   collecting: (string | undefined)[];
-  /** When the armed collectors time out (workflow time, ms); undefined when none is armed. */
+  /** Per feature-code set: when its inter-digit timer runs out (workflow time, ms). */
+  deadlines?: (number | undefined)[];
+  /** The earliest of `deadlines`: when the caller's timer must fire; undefined when none is armed. */
   deadline?: number;
 }
 
@@ -42,36 +44,48 @@ export function pressDigit(
   now: number,
   fallbackTimeoutMs = DEFAULT_DIGIT_TIMEOUT_MS,
 ): CollectorState {
-  let deadline: number | undefined;
+  const deadlines: (number | undefined)[] = [];
   const collecting = sets.map((set, i) => {
     const current = state.collecting[i];
     const binding = set.metaflows.binding_digit || DEFAULT_BINDING_DIGIT;
     let next: string | undefined;
     if (current !== undefined) next = current + digit;
     else if (digit === binding) next = '';
-    if (next !== undefined) {
-      const d = now + digitTimeout(set, fallbackTimeoutMs);
-      deadline = deadline === undefined ? d : Math.min(deadline, d);
-    }
+    deadlines[i] = next === undefined ? undefined : now + digitTimeout(set, fallbackTimeoutMs);
     return next;
   });
-  return { collecting, deadline };
+  return { collecting, deadlines, deadline: earliest(deadlines) };
 }
 
-/** The inter-digit timer fired: match what each armed collector holds, and disarm them all. */
+function earliest(deadlines: (number | undefined)[]): number | undefined {
+  const armed = deadlines.filter((d): d is number => d !== undefined);
+  return armed.length ? Math.min(...armed) : undefined;
+}
+
+/**
+ * The inter-digit timer fired (at `state.deadline`): each set whose own timer has run out matches what it holds and is
+ * disarmed; a set with a longer digit_timeout keeps collecting. A match disarms every set: one action per key press.
+ */
 export function timeOut(
   state: CollectorState,
   sets: readonly FeatureCodeSet[],
 ): { state: CollectorState; match?: FeatureCodeMatch; errors: string[] } {
   const errors: string[] = [];
+  const now = state.deadline ?? Number.POSITIVE_INFINITY;
   let match: FeatureCodeMatch | undefined;
+  const collecting = [...state.collecting];
+  const deadlines = sets.map((_, i) => state.deadlines?.[i] ?? (collecting[i] !== undefined ? now : undefined));
   sets.forEach((set, i) => {
-    const collected = state.collecting[i];
-    if (collected === undefined || match) return;
+    const collected = collecting[i];
+    if (collected === undefined || (deadlines[i] ?? now) > now) return;
+    collecting[i] = undefined;
+    deadlines[i] = undefined;
+    if (match) return;
     const found = findMetaflow(set, collected, errors);
     if (found) match = { set, collected, ...found };
   });
-  return { state: { collecting: sets.map(() => undefined) }, match, errors };
+  if (match) return { state: { collecting: sets.map(() => undefined) }, match, errors };
+  return { state: { collecting, deadlines, deadline: earliest(deadlines) }, errors };
 }
 
 /** Numbers (exact) first, then patterns in key order, each anchored to the whole collected string. */

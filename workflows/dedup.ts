@@ -4,8 +4,8 @@
 import type { ChannelEvent } from './messages.ts';
 
 export interface DedupState {
-  /** Per channel: the switch run and the highest sequence seen from it. */
-  last: Record<string, { core: string; seq: number }>;
+  /** Per channel, per switch run (Core-UUID): the highest sequence seen. A channel can outlive a switch restart. */
+  last: Record<string, Record<string, number>>;
 }
 
 export class EventDeduplicator {
@@ -14,13 +14,14 @@ export class EventDeduplicator {
   isNew(event: Pick<ChannelEvent, 'uuid' | 'coreUuid' | 'seq' | 'name'>): boolean {
     // Synthetic events from the reconciler carry no sequence: always new.
     if (event.name === 'SNAPSHOT' || event.name === 'GONE') return true;
-    const last = this.state.last[event.uuid];
-    if (last && last.core === event.coreUuid && event.seq <= last.seq) return false;
-    this.state.last[event.uuid] = { core: event.coreUuid, seq: event.seq };
+    const runs = (this.state.last[event.uuid] ??= {});
+    const last = runs[event.coreUuid];
+    if (last !== undefined && event.seq <= last) return false;
+    runs[event.coreUuid] = event.seq;
     return true;
   }
 
   snapshot(): DedupState {
-    return { last: { ...this.state.last } };
+    return { last: Object.fromEntries(Object.entries(this.state.last).map(([k, v]) => [k, { ...v }])) };
   }
 }

@@ -73,6 +73,8 @@ export interface MachineState {
   outcome?: Outcome;
   reason?: string;
   blind: boolean;
+  /** Why the transferee left, when it left before the end (the outcome's reason). */
+  transfereeCause?: string;
 }
 
 export interface Step {
@@ -95,10 +97,15 @@ export function initialState(phase: 'ringing' | 'partial', blind: boolean): Mach
 export function step(state: MachineState, input: Input): Step {
   const s: MachineState = { ...state, alive: { ...state.alive } };
   // Facts first: a hangup or an answer is true whatever the phase.
+  // A target that hangs up before answering has failed, whatever the event says.
+  if (input.type === 'hangup' && input.party === 'target' && !s.targetAnswered) {
+    return step(state, { type: 'target_failed', cause: input.cause });
+  }
   if (input.type === 'hangup' || input.type === 'target_failed') {
     const party = input.type === 'hangup' ? input.party : 'target';
     if (!s.alive[party]) return { state: s, actions: [] }; // already known gone (e.g. we killed it)
     s.alive[party] = false;
+    if (party === 'transferee' && input.type === 'hangup') s.transfereeCause = input.cause;
   }
   if (input.type === 'target_answered') {
     if (s.targetAnswered || !s.alive.target) return { state: s, actions: [] };
@@ -124,7 +131,15 @@ function ringing(s: MachineState, input: Input): Step {
     case 'target_answered':
       return s.alive.transferee
         ? connect(s, 'transferor', 'target', 'consult', [{ do: 'cancel_no_answer_timer' }])
-        : connect(s, 'transferor', 'target', 'keep_talking', [{ do: 'cancel_no_answer_timer' }], 'transferee_left');
+        : connect(
+            s,
+            'transferor',
+            'target',
+            'keep_talking',
+            [{ do: 'cancel_no_answer_timer' }],
+            'transferee_left',
+            s.transfereeCause,
+          );
     case 'target_failed':
       return giveBack(s, 'target_failed', input.cause, [{ do: 'cancel_no_answer_timer' }]);
     case 'no_answer_timeout':

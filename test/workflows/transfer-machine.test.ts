@@ -240,9 +240,8 @@ test('the transferee hangs up while ringing: the transferor keeps ringback and k
   t.deepEqual(alive(end), ['transferor', 'target']);
 });
 
-// Minor bug: the transferee's hangup cause is lost on this path (reason undefined), while every other
-// transferee_left path (consulting, connecting a consult) reports the transferee's cause as the reason.
-test.failing('the transferee hangs up while ringing: the outcome’s reason is the transferee’s cause', (t) => {
+// Every transferee_left path reports the transferee's cause as the reason, this one too.
+test('the transferee hangs up while ringing: the outcome’s reason is the transferee’s cause', (t) => {
   const end = run(ringing(), [hangup('transferee', 'ORIGINATOR_CANCEL'), answered, bridged('transferor', 'target')]);
   t.is(end.outcome, 'transferee_left');
   t.is(end.reason, 'ORIGINATOR_CANCEL');
@@ -607,18 +606,14 @@ test('step never mutates the state it is given (kills mark the copy)', (t) => {
   t.true(s.alive.target);
 });
 
-// Robustness bug (low severity; transfer.ts maps a target hangup before the answer to target_failed, so it is not
-// reachable from the workflow today): `hangup target` before the answer only marks the target dead and the machine
-// stays in ringing/partial, leaving the transferor on ringback (partial: the transferee on music) for a leg that is
-// gone until the no-answer timer fires. The Input docs say such a hangup is a target failure; the machine should
-// treat it as one whatever the caller sends.
-test.failing('a hangup of the unanswered target while ringing is a target failure', (t) => {
+// `hangup target` before the answer is a target failure, whatever the caller sends.
+test('a hangup of the unanswered target while ringing is a target failure', (t) => {
   const r = step(ringing(), hangup('target', 'USER_BUSY'));
   t.is(r.state.phase, 'connecting');
   t.deepEqual(r.actions, [cancelTimer, bridge('transferor', 'transferee')]);
 });
 
-test.failing('a hangup of the unanswered target in partial is a target failure', (t) => {
+test('a hangup of the unanswered target in partial is a target failure', (t) => {
   const r = step(initialState('partial', true), hangup('target', 'USER_BUSY'));
   t.is(r.state.phase, 'ended');
   t.is(r.state.outcome, 'partial_failed');
