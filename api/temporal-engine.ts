@@ -33,7 +33,8 @@ import {
 } from './engine-errors.ts';
 
 /** The failure type the call workflow throws from cancelTransfer when nothing runs. */
-export const NO_TRANSFER = 'NoTransfer';
+export { NO_TRANSFER } from '../workflows/messages.ts';
+import { NO_TRANSFER } from '../workflows/messages.ts';
 
 const REFUSAL_REASONS: readonly TransferRefusalReason[] = [
   'not_bridged',

@@ -72,6 +72,14 @@ const schema = z.object({
   SIMULATOR_PASSWORD: z.string().min(1).default('ClueCon'),
   API_PORT: port.default(8000),
   API_HOST: z.string().default('127.0.0.1'),
+  API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65536),
+  /** How long the API waits for a workflow to answer an update or query. */
+  API_ENGINE_TIMEOUT_MS: positiveMs.default(10000),
+  /** The envelope's `node`; the host name when unset. */
+  API_NODE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .optional(),
   HANDOFF_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   TOKEN_TTL_S: z.coerce.number().int().positive().default(3600),
   ACCOUNT_ID_VARIABLE: z.string().min(1).default('ecallmgr_Account-ID'),

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, dbPath, loadConfig, type Config, type FreeswitchNode } from '../config/index.ts';
 import { startSimulator } from '../simulator/index.ts';
 import { openStore, seedDemo } from '../store/index.ts';
@@ -37,6 +37,11 @@ async function main(): Promise<void> {
     throw err;
   }
   fs.mkdirSync(config.HANDOFF_DATA_DIR, { recursive: true });
+  // Our own signal handler stops things in order (API, node workers, workflow worker, connections, server).
+  Runtime.install({
+    logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO'),
+    shutdownSignals: [],
+  });
   const stops: Stop[] = [];
   let stopping = false;
   const shutdown = async (code: number) => {
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
 
     const api = await startApi({
       store,
-      engine: new TemporalCallEngine(client),
+      engine: new TemporalCallEngine(client, { timeoutMs: config.API_ENGINE_TIMEOUT_MS }),
       config: { ...config, HANDOFF_JWT_SECRET: jwtSecret(config) },
     });
     stops.push(() => api.close());

@@ -31,6 +31,7 @@ import {
 import { EventDeduplicator, type DedupState } from './dedup.ts';
 import { nodeTaskQueue, transferWorkflowId } from './ids.ts';
 import {
+  NO_TRANSFER,
   TRANSFER_REFUSED,
   breakMediaUpdate,
   callQuery,
@@ -111,7 +112,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
   });
   setHandler(cancelTransferUpdate, async () => {
     if (!transfer)
-      throw ApplicationFailure.create({ type: 'NoTransfer', message: 'no transfer is running on this call' });
+      throw ApplicationFailure.create({ type: NO_TRANSFER, message: 'no transfer is running on this call' });
     const id = transfer.id;
     await getExternalWorkflowHandle(id).signal(cancelTransferSignal, { by: 'api' });
     return { ...(call.transfer as TransferSummary), transferId: id };

@@ -104,6 +104,9 @@ export interface TransferAccepted {
 export type TransferRefusalReason =
   'not_bridged' | 'transfer_in_progress' | 'invalid_target' | 'invalid_media' | 'call_ended' | 'not_answered';
 
+/** ApplicationFailure type of a cancel when no transfer runs on the call. */
+export const NO_TRANSFER = 'NoTransfer';
+
 /** ApplicationFailure type used when a transfer is refused; `details[0]` is a TransferRefusalReason. */
 export const TRANSFER_REFUSED = 'TransferRefused';
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig, type Config, type FreeswitchNode } from '../../config/index.ts';
 import type { CommandJournal } from '../../activities/switch.ts';
 import { openStore, seedDemo, type DemoSeed, type Store } from '../../store/index.ts';
@@ -40,7 +40,14 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
+let runtimeInstalled = false;
+
 export async function startEngine(env: Record<string, string> = {}): Promise<Engine> {
+  if (!runtimeInstalled) {
+    // Workflow and worker logs only when asked for (HANDOFF_TEST_LOG=INFO): the suite's output stays readable.
+    Runtime.install({ logger: new DefaultLogger((process.env.HANDOFF_TEST_LOG as 'INFO' | undefined) ?? 'WARN') });
+    runtimeInstalled = true;
+  }
   const address = process.env.TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run the suite with `npm test`');
   const sw = await switchUnderTest();
