@@ -173,6 +173,8 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
         // The transfer must outlive the transferor's hangup (partial transfer) and this run (continue-as-new).
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // A task held by a worker that died is retried after this, not after the default 10 s: callers are waiting.
+        workflowTaskTimeout: '2 seconds',
         typedSearchAttributes: [
           { key: NODE, value: start.node },
           ...(resolved.accountId ? [{ key: ACCOUNT_ID, value: resolved.accountId }] : []),

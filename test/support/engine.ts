@@ -35,14 +35,18 @@ export interface Engine {
   journal: MemoryJournal;
   /** The phones: a raw ESL client subscribed to every event. */
   phones: EslClient;
-  workflowWorker: Worker;
+  /** Undefined when the test runs workflow workers of its own (other processes). */
+  workflowWorker?: Worker;
   nodeWorker: NodeWorker;
   stop(): Promise<void>;
 }
 
 let runtimeInstalled = false;
 
-export async function startEngine(env: Record<string, string> = {}): Promise<Engine> {
+export async function startEngine(
+  env: Record<string, string> = {},
+  opts: { workflowWorker?: boolean } = {},
+): Promise<Engine> {
   if (!runtimeInstalled) {
     // Workflow and worker logs only when asked for (HANDOFF_TEST_LOG=INFO): the suite's output stays readable.
     Runtime.install({ logger: new DefaultLogger((process.env.HANDOFF_TEST_LOG as 'INFO' | undefined) ?? 'WARN') });
@@ -72,14 +76,17 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Eng
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const journal = new MemoryJournal();
-  const workflowWorker = await createWorkflowWorker({
-    connection: nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.WORKFLOW_TASK_QUEUE,
-    stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
-    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-  });
-  const workflowsRunning = workflowWorker.run();
+  const workflowWorker =
+    opts.workflowWorker === false
+      ? undefined
+      : await createWorkflowWorker({
+          connection: nativeConnection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          taskQueue: config.WORKFLOW_TASK_QUEUE,
+          stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
+          shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+        });
+  const workflowsRunning = workflowWorker?.run();
   const nodeWorker = await startNodeWorker({ node, connection: nativeConnection, client, store, config, journal });
   await nodeWorker.ingest.ready(20_000);
   const phones = await EslClient.connect(sw, 'plain ALL');
@@ -97,8 +104,8 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Eng
     async stop() {
       await phones.close();
       await nodeWorker.stop();
-      workflowWorker.shutdown();
-      await workflowsRunning.catch(() => undefined);
+      workflowWorker?.shutdown();
+      await workflowsRunning?.catch(() => undefined);
       await nativeConnection.close();
       await connection.close();
       await store.close();
