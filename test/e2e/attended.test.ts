@@ -7,7 +7,7 @@ import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../
 const test = anyTest as TestFn<Engine>;
 
 test.before(async (t) => {
-  t.context = await startEngine();
+  t.context = await startEngine({}, { scenario: 'attended' });
 });
 test.after.always(async (t) => {
   await t.context?.stop();

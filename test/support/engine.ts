@@ -6,6 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig, type Config, type FreeswitchNode } from '../../config/index.ts';
 import type { CommandJournal } from '../../activities/switch.ts';
@@ -45,7 +48,7 @@ let runtimeInstalled = false;
 
 export async function startEngine(
   env: Record<string, string> = {},
-  opts: { workflowWorker?: boolean } = {},
+  opts: { workflowWorker?: boolean; /** Names recorded histories. */ scenario?: string } = {},
 ): Promise<Engine> {
   if (!runtimeInstalled) {
     // Workflow and worker logs only when asked for (HANDOFF_TEST_LOG=INFO): the suite's output stays readable.
@@ -102,6 +105,8 @@ export async function startEngine(
     workflowWorker,
     nodeWorker,
     async stop() {
+      if (process.env.HANDOFF_RECORD_HISTORIES)
+        await recordHistories(client, config, process.env.HANDOFF_RECORD_HISTORIES, opts.scenario ?? 'e2e');
       await phones.close();
       await nodeWorker.stop();
       workflowWorker?.shutdown();
@@ -172,4 +177,28 @@ export async function hangUp(e: Engine, leg: string): Promise<void> {
 /** Resolves with the first event matching, failing the test after `timeoutMs` (generous: speed is the benchmark's). */
 export function waitFor(e: Engine, pred: (ev: EslEvent) => boolean, timeoutMs = 15_000): Promise<EslEvent> {
   return e.phones.waitForEvent(pred, timeoutMs);
+}
+
+/**
+ * Saves the history of every workflow this engine ran (HANDOFF_RECORD_HISTORIES=<dir>), named after the workflow type:
+ * test/replay replays them against the current code, so a change that would break calls in flight fails the suite.
+ */
+async function recordHistories(client: Client, config: Config, dir: string, scenario: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  const query = `TaskQueue = "${config.WORKFLOW_TASK_QUEUE}" AND ExecutionStatus != "Running"`;
+  const counts: Record<string, number> = {};
+  for await (const wf of client.workflow.list({ query })) {
+    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    const n = (counts[wf.type] = (counts[wf.type] ?? 0) + 1);
+    const name = `${scenario}-${config.WORKFLOW_TASK_QUEUE.slice(-8)}-${wf.type}-${n}.json`;
+    const json = temporal.api.history.v1.History.toObject(
+      history as InstanceType<typeof temporal.api.history.v1.History>,
+      {
+        longs: String,
+        enums: String,
+        bytes: String,
+      },
+    );
+    fs.writeFileSync(path.join(dir, name), JSON.stringify(json));
+  }
 }
