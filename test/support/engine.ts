@@ -191,14 +191,12 @@ async function recordHistories(client: Client, config: Config, dir: string, scen
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     const n = (counts[wf.type] = (counts[wf.type] ?? 0) + 1);
     const name = `${scenario}-${config.WORKFLOW_TASK_QUEUE.slice(-8)}-${wf.type}-${n}.json`;
-    const json = temporal.api.history.v1.History.toObject(
-      history as InstanceType<typeof temporal.api.history.v1.History>,
-      {
-        longs: String,
-        enums: String,
-        bytes: String,
-      },
-    );
+    const History = temporal.api.history.v1.History;
+    const json = History.toObject(History.fromObject(history), {
+      longs: String,
+      enums: String,
+      bytes: String,
+    });
     fs.writeFileSync(path.join(dir, name), JSON.stringify(json));
   }
 }
