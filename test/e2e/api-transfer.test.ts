@@ -1,0 +1,105 @@
+// Transfers started over HTTP, as a mobile app does: a token for the account, then
+// POST /v2/accounts/{A}/channels/{CALL_ID} — through the real API, engine, workers and switch.
+import anyTest, { type TestFn } from 'ava';
+import { TemporalCallEngine } from '../../api/temporal-engine.ts';
+import { startApi } from '../../api/index.ts';
+import { transferWorkflowId } from '../../workflows/ids.ts';
+import { hangUp, placeCall, startEngine, waitFor, type Engine } from '../support/engine.ts';
+
+interface Ctx {
+  e: Engine;
+  url: string;
+  token: string;
+  close: () => Promise<void>;
+}
+const test = anyTest as TestFn<Ctx>;
+
+test.before(async (t) => {
+  const e = await startEngine({}, { scenario: 'api' });
+  const api = await startApi({
+    store: e.store,
+    engine: new TemporalCallEngine(e.client),
+    config: { ...e.config, HANDOFF_JWT_SECRET: 'x'.repeat(40) },
+    port: 0,
+  });
+  const auth = await fetch(`${api.url}/v2/api_auth`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ data: { api_key: e.demo.apiKey } }),
+  });
+  const token = ((await auth.json()) as { auth_token: string }).auth_token;
+  t.context = { e, url: api.url, token, close: () => api.close() };
+});
+test.after.always(async (t) => {
+  await t.context?.close();
+  await t.context?.e.stop();
+});
+
+async function post(ctx: Ctx, callId: string, data: Record<string, unknown>) {
+  const res = await fetch(`${ctx.url}/v2/accounts/${ctx.e.demo.accountId}/channels/${callId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-auth-token': ctx.token },
+    body: JSON.stringify({ data }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+test.serial('POST transfer: accepted, consult, then completion when the transferor hangs up', async (t) => {
+  const { e } = t.context;
+  const { alice, bob } = await placeCall(e);
+  const res = await post(t.context, alice.uuid, { action: 'transfer', target: '2600', takeback_dtmf: '*1' });
+  t.is(res.status, 200, JSON.stringify(res.body));
+  const consult = await waitFor(
+    e,
+    (ev) =>
+      ev.name === 'CHANNEL_BRIDGE' &&
+      ev.headers['Unique-ID'] === alice.uuid &&
+      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
+  );
+  // A second request on the same pair while the first runs is a conflict.
+  const again = await post(t.context, bob.uuid, { action: 'transfer', target: '2601' });
+  t.is(again.status, 409, JSON.stringify(again.body));
+  await hangUp(e, alice.uuid);
+  const summary = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
+  t.is(summary.outcome, 'completed');
+  t.is(summary.targetLeg, consult.headers['Other-Leg-Unique-ID']);
+});
+
+test.serial('POST cancel_transfer during the consultation gives the transferor back to the transferee', async (t) => {
+  const { e } = t.context;
+  const { alice, bob } = await placeCall(e);
+  t.is((await post(t.context, alice.uuid, { action: 'transfer', target: '2600' })).status, 200);
+  await waitFor(
+    e,
+    (ev) =>
+      ev.name === 'CHANNEL_BRIDGE' &&
+      ev.headers['Unique-ID'] === alice.uuid &&
+      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
+  );
+  const cancel = await post(t.context, alice.uuid, { action: 'cancel_transfer' });
+  t.is(cancel.status, 200, JSON.stringify(cancel.body));
+  const summary = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
+  t.is(summary.outcome, 'taken_back');
+  t.is(await e.phones.api(`uuid_getvar ${alice.uuid} bridge_uuid`), bob.uuid);
+});
+
+test.serial('POST a blind transfer: the transferor is released at once, the transferee gets the target', async (t) => {
+  const { e } = t.context;
+  const { alice, bob } = await placeCall(e);
+  const res = await post(t.context, alice.uuid, { action: 'transfer', target: '2604', transfer_type: 'blind' });
+  t.is(res.status, 200, JSON.stringify(res.body));
+  await waitFor(e, (ev) => ev.name === 'CHANNEL_HANGUP_COMPLETE' && ev.headers['Unique-ID'] === alice.uuid);
+  const summary = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
+  t.is(summary.outcome, 'completed_blind');
+  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} bridge_uuid`), summary.targetLeg);
+});
+
+test.serial('POST refusals tell the truth: a bad target is 400 naming the field, an unknown call 404', async (t) => {
+  const { e } = t.context;
+  const { alice } = await placeCall(e);
+  const bad = await post(t.context, alice.uuid, { action: 'transfer', target: '2600,&park()' });
+  t.is(bad.status, 400);
+  t.truthy((bad.body.data as Record<string, unknown>)['target']);
+  const unknown = await post(t.context, '00000000-0000-4000-8000-000000000000', { action: 'transfer', target: '2600' });
+  t.is(unknown.status, 404);
+});
