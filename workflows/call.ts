@@ -58,6 +58,8 @@ import { waitUntil } from './wait.ts';
 export interface CallStart {
   callId: string;
   node: string;
+  /** Events per run before continue-as-new (default EVENTS_PER_RUN); tests set it low. */
+  eventsPerRun?: number;
 }
 
 /** What a call carries across continue-as-new. */
@@ -355,7 +357,11 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
         .catch((err) => log.warn('transfer gone before our events reached it', { error: String(err) }));
     }
     const info = workflowInfo();
-    if (!transfer && inbox.length === 0 && (processed >= EVENTS_PER_RUN || info.continueAsNewSuggested)) {
+    if (
+      !transfer &&
+      inbox.length === 0 &&
+      (processed >= (start.eventsPerRun ?? EVENTS_PER_RUN) || info.continueAsNewSuggested)
+    ) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof callWorkflow>(start, { summary: call, dedup: dedup.snapshot() });
     }
