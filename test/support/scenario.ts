@@ -1,0 +1,229 @@
+// Helpers for the end-to-end outcome scenarios (test/e2e): who hears whom, derived from the phones' ESL events only
+// (hearing.ts, so the same assertions hold against a real FreeSWITCH), the commands the engine sent (its journal), and
+// the transfer workflow's summary. The simulator's own view (sim_hears) is a cross-check only when simulated.
+import type { ExecutionContext } from 'ava';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { toneStream } from '../../activities/policy.ts';
+import { DEMO_METAFLOWS } from '../../store/seed.ts';
+import type { MetaflowsDoc } from '../../store/types.ts';
+import { callWorkflowId, transferWorkflowId } from '../../workflows/ids.ts';
+import { callQuery, type TransferSummary } from '../../workflows/messages.ts';
+import { press, waitFor, type Engine, type Party } from './engine.ts';
+import type { EslEvent } from './esl-client.ts';
+import { HearingTracker, type Hearing } from './hearing.ts';
+
+export const peer = (uuid: string): Hearing => ({ kind: 'peer', peer: uuid });
+export const gone: Hearing = { kind: 'gone' };
+export const silence: Hearing = { kind: 'silence' };
+/** The transferee's hold music (the system default: the demo account has none of its own). */
+export const music = (e: Engine): Hearing => ({ kind: 'stream', stream: e.config.DEFAULT_MOH });
+/** The transferor's ringback (the system default tone, looped). */
+export const ringback = (e: Engine): Hearing => ({ kind: 'stream', stream: toneStream(e.config.DEFAULT_RINGBACK)! });
+
+const trackers = new WeakMap<Engine, { tracker: HearingTracker; fed: number }>();
+
+/** What `uuid` hears after every event the phones have received so far (fed incrementally). */
+export function hearsNow(e: Engine, uuid: string): Hearing {
+  let s = trackers.get(e);
+  if (!s) trackers.set(e, (s = { tracker: new HearingTracker(), fed: 0 }));
+  const events = e.phones.events;
+  for (; s.fed < events.length; s.fed++) s.tracker.feed(events[s.fed]!);
+  return s.tracker.hears(uuid);
+}
+
+/** A party in an assertion: its name (for messages), its leg, and what it should hear. */
+export type Expect = [name: string, uuid: string, hears: Hearing];
+
+function same(a: Hearing, b: Hearing): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Waits until every party hears what it should (events only), then asserts it; when simulated, also checks the
+ * simulator agrees. A timeout does not throw: the assertion then fails with the difference.
+ */
+export async function expectHearing(
+  t: ExecutionContext,
+  e: Engine,
+  step: string,
+  parties: Expect[],
+  timeoutMs = 15_000,
+): Promise<void> {
+  const ok = (): boolean => parties.every(([, uuid, want]) => same(hearsNow(e, uuid), want));
+  await e.phones.waitUntil(ok, timeoutMs).catch(() => undefined);
+  for (const [name, uuid, want] of parties) {
+    t.deepEqual(hearsNow(e, uuid), want, `${step}: what ${name} hears (from ESL events)`);
+    if (e.sw.sim) t.deepEqual(e.sw.sim.hears(uuid), want, `${step}: what ${name} hears (simulator's own view)`);
+  }
+}
+
+/**
+ * Did `uuid` hear `want` all along, after each event from `from` (included) until `to` (excluded), both events of the
+ * phones' log (`to` omitted: until now)? Returns a description of the first event after which it heard something else.
+ */
+export function interruption(
+  e: Engine,
+  uuid: string,
+  want: Hearing,
+  from: EslEvent,
+  to?: EslEvent,
+): string | undefined {
+  const events = e.phones.events;
+  const first = events.indexOf(from);
+  const last = to ? events.indexOf(to) : events.length;
+  if (first < 0 || last < 0) throw new Error('interruption: events not in the phones log');
+  const tracker = new HearingTracker();
+  for (let i = 0; i < last; i++) {
+    const event = events[i]!;
+    tracker.feed(event);
+    if (i < first) continue;
+    const heard = tracker.hears(uuid);
+    if (!same(heard, want)) {
+      return `after ${event.name} on ${event.headers['Unique-ID']} (t=${event.t}): ${JSON.stringify(heard)}`;
+    }
+  }
+  return undefined;
+}
+
+/** The commands the engine sends from now on (its own journal). */
+export function commandsFrom(e: Engine): () => string[] {
+  const mark = e.journal.entries.length;
+  return () => e.journal.commands().slice(mark);
+}
+
+/** The target leg's UUID, read off the engine's `originate` (it chooses the leg's origination_uuid). */
+export function targetLegIn(commands: string[]): string | undefined {
+  for (const c of commands) {
+    const m = /^bgapi originate \{[^}]*\borigination_uuid=([^,}]+)/.exec(c);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+export function originates(commands: string[]): string[] {
+  return commands.filter((c) => c.startsWith('bgapi originate '));
+}
+
+/** Waits for the engine to originate the target, and returns the target leg's UUID. */
+export async function waitForTarget(e: Engine, commands: () => string[], timeoutMs = 15_000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const leg = targetLegIn(commands());
+    if (leg) return leg;
+    if (Date.now() > until) throw new Error(`no originate within ${timeoutMs} ms; commands: ${commands().join('\n')}`);
+    await sleep(50);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The transfer's final summary, failing after `timeoutMs` rather than hanging the file. */
+export async function transferResult(
+  e: Engine,
+  alice: Party,
+  bob: Party,
+  timeoutMs = 30_000,
+): Promise<TransferSummary> {
+  const handle = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`transfer did not end within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([handle.result() as Promise<TransferSummary>, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The transfer's current phase (its query), once the workflow exists. */
+export async function transferPhase(e: Engine, alice: Party, bob: Party): Promise<string | undefined> {
+  const handle = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
+  return (await handle.query<TransferSummary>('transfer').catch(() => undefined))?.phase;
+}
+
+/** Waits until the transfer reports `phase` (the machine has taken in what the switch said). */
+export async function waitForPhase(e: Engine, alice: Party, bob: Party, phase: string, timeoutMs = 15_000) {
+  const until = Date.now() + timeoutMs;
+  let seen: string | undefined;
+  while (Date.now() < until) {
+    seen = await transferPhase(e, alice, bob);
+    if (seen === phase) return;
+    await sleep(100);
+  }
+  throw new Error(`transfer phase ${seen ?? 'unknown'}, not ${phase}, after ${timeoutMs} ms`);
+}
+
+/** Waits until a leg's call workflow runs and knows the leg (ingest → signal-with-start). */
+export async function waitForCallWorkflow(e: Engine, uuid: string, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const call = await e.client.workflow
+      .getHandle(callWorkflowId(uuid))
+      .query(callQuery)
+      .catch(() => undefined);
+    if (call?.answered) return;
+    if (Date.now() > until) throw new Error(`no call workflow for ${uuid} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** The next time `ev` happens on `uuid`. */
+export function eventOn(e: Engine, name: string, uuid: string, timeoutMs = 15_000): Promise<EslEvent> {
+  return waitFor(e, (ev) => ev.name === name && ev.headers['Unique-ID'] === uuid, timeoutMs);
+}
+
+/** `a` and `b` were bridged to each other (CHANNEL_BRIDGE naming both, whichever leg got it). */
+export function bridgedTogether(e: Engine, a: string, b: string, timeoutMs = 15_000): Promise<EslEvent> {
+  return waitFor(
+    e,
+    (ev) => {
+      if (ev.name !== 'CHANNEL_BRIDGE') return false;
+      const x = ev.headers['Bridge-A-Unique-ID'] ?? ev.headers['Unique-ID'];
+      const y = ev.headers['Bridge-B-Unique-ID'] ?? ev.headers['Other-Leg-Unique-ID'];
+      return (x === a && y === b) || (x === b && y === a);
+    },
+    timeoutMs,
+  );
+}
+
+/** Presses the feature code and returns the target leg once the engine has originated it. */
+export async function transferByDigits(
+  e: Engine,
+  from: Party,
+  code: string,
+  commands: () => string[],
+): Promise<string> {
+  await press(e, from.uuid, code);
+  return waitForTarget(e, commands);
+}
+
+/** The account's metaflows for the duration of `body`, then the demo's again. */
+export async function withAccountMetaflows<T>(e: Engine, doc: MetaflowsDoc, body: () => Promise<T>): Promise<T> {
+  await e.store.setMetaflows({ accountId: e.demo.accountId, level: 'account' }, doc);
+  try {
+    return await body();
+  } finally {
+    await e.store.setMetaflows({ accountId: e.demo.accountId, level: 'account' }, DEMO_METAFLOWS);
+  }
+}
+
+/** The ApplicationFailure an Update was refused with (its type and details), or a failed assertion. */
+export async function updateRefusal(
+  t: ExecutionContext,
+  run: Promise<unknown>,
+): Promise<{ type?: string | null; details: unknown[] } | undefined> {
+  try {
+    const value = await run;
+    t.fail(`the update was accepted: ${JSON.stringify(value)}`);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    const cause = err.cause;
+    if (!(cause instanceof ApplicationFailure)) throw err;
+    return { type: cause.type, details: [...(cause.details ?? [])] };
+  }
+}
