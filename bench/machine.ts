@@ -1,0 +1,124 @@
+// The machine the figures come from, and who used its CPUs while they were taken (this process, the Temporal server
+// the benchmark started, everybody else), read from /proc where there is one.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  temporalCli: string;
+  os: string;
+  loadBefore: string;
+}
+
+export function describeMachine(temporalCli: string | undefined): Machine {
+  let temporal = 'unknown (TEMPORAL_ADDRESS given)';
+  if (temporalCli) {
+    try {
+      temporal = execFileSync(temporalCli, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim();
+    } catch (err) {
+      temporal = `unknown (${String(err)})`;
+    }
+  }
+  return {
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    temporalCli: temporal,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadBefore: loadAverage(),
+  };
+}
+
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat; undefined without /proc. */
+function machineBusySeconds(): number | undefined {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+    const busy = f.slice(0, 8).reduce((s, v, i) => (i === 3 || i === 4 ? s : s + v), 0);
+    return busy / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) of a process by pid, from /proc/<pid>/stat. */
+function processSeconds(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid of the process whose command line contains `marker` (the dev server's own SQLite file path). */
+export function findPid(marker: string): number | undefined {
+  try {
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
+        if (cmd.includes(marker) && !cmd.includes('node')) return Number(name);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return undefined;
+}
+
+export interface CpuWindow {
+  wallS: number;
+  /** This process: the engine's workers, ingest, simulator, the phones and the benchmark. */
+  selfS: number;
+  temporalS?: number;
+  machineS?: number;
+  /** machine − self − temporal: other processes on the machine (contention). */
+  othersS?: number;
+}
+
+export function cpuMeter(temporalPid: number | undefined): () => CpuWindow {
+  const t0 = Date.now();
+  const self0 = process.cpuUsage();
+  const temporal0 = temporalPid ? processSeconds(temporalPid) : undefined;
+  const machine0 = machineBusySeconds();
+  return () => {
+    const self = process.cpuUsage(self0);
+    const selfS = (self.user + self.system) / 1e6;
+    const temporal1 = temporalPid ? processSeconds(temporalPid) : undefined;
+    const machine1 = machineBusySeconds();
+    const temporalS = temporal0 !== undefined && temporal1 !== undefined ? temporal1 - temporal0 : undefined;
+    const machineS = machine0 !== undefined && machine1 !== undefined ? machine1 - machine0 : undefined;
+    return {
+      wallS: (Date.now() - t0) / 1000,
+      selfS,
+      temporalS,
+      machineS,
+      othersS: machineS !== undefined ? Math.max(0, machineS - selfS - (temporalS ?? 0)) : undefined,
+    };
+  };
+}

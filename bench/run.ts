@@ -1,0 +1,595 @@
+// `npm run bench`: control latency of attended transfers against the floor (one signal → one activity → one switch
+// command), and Temporal cost per call, on a Temporal dev server of its own (or TEMPORAL_ADDRESS) and the simulator.
+// Writes bench/RESULTS.md and prints the tables. See bench/README.md.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../config/index.ts';
+import {
+  findTemporalCli,
+  startDevServer,
+  waitForTemporal,
+  type DevServer,
+} from '../scripts/lib/temporal-dev-server.ts';
+import { placeCall, startEngine, type Engine } from '../test/support/engine.ts';
+import {
+  METRICS,
+  Timeline,
+  controlCall,
+  plainCall,
+  sleep,
+  targetFeatureCodeProbe,
+  transferredCall,
+  type CostCall,
+  type Metric,
+  type Samples,
+  type Timed,
+} from './calls.ts';
+import { COST_HEAD, costRow, countHistory, mergedTimeline, timerLateness, totalOf, type HistoryCount } from './cost.ts';
+import { callWorkflowId } from '../workflows/ids.ts';
+import { eslRoundTrips, runFloor, type FloorSample } from './floor.ts';
+import { cpuMeter, describeMachine, findPid, loadAverage, type CpuWindow } from './machine.ts';
+import { ms, ratio, summarise, table, type Summary } from './stats.ts';
+import { forceTcpNoDelay } from './what-if.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '30' },
+    concurrency: { type: 'string', default: '5' },
+    floor: { type: 'string', default: '60' },
+    'digit-timeout-ms': { type: 'string', default: '300' },
+    'think-ms': { type: 'string', default: '400' },
+    'max-seconds': { type: 'string', default: '170' },
+    out: { type: 'string', default: path.join(repoRoot, 'bench', 'RESULTS.md') },
+    'tcp-nodelay': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (flags.help) {
+  console.log(
+    'npm run bench -- [--calls 30] [--concurrency 5] [--floor 60] [--digit-timeout-ms 300] [--think-ms 400] ' +
+      '[--max-seconds 170] [--out bench/RESULTS.md] [--tcp-nodelay]',
+  );
+  process.exit(0);
+}
+
+function int(name: string, v: string | undefined, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: expected an integer in ${min}..${max}`);
+  return n;
+}
+
+const settings = {
+  calls: int('calls', flags.calls, 1, 1000),
+  concurrency: int('concurrency', flags.concurrency, 1, 50),
+  floorSamples: int('floor', flags.floor, 5, 5000),
+  digitTimeoutMs: int('digit-timeout-ms', flags['digit-timeout-ms'], 50, 5000),
+  thinkMs: int('think-ms', flags['think-ms'], 0, 10_000),
+  maxSeconds: int('max-seconds', flags['max-seconds'], 30, 3600),
+};
+
+if (flags['tcp-nodelay']) forceTcpNoDelay();
+
+const log = (line: string) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
+const t0 = Date.now();
+/** The control run and the floor stop starting new work after this; the process gives up 60 s later. */
+const deadline = t0 + settings.maxSeconds * 1000;
+
+const stoppers: (() => Promise<void>)[] = [];
+let stopping: Promise<void> | undefined;
+function stopAll(): Promise<void> {
+  stopping ??= (async () => {
+    for (const stop of stoppers.reverse()) await stop().catch((err) => console.error('stop:', err));
+  })();
+  return stopping;
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    console.error(`${sig}: stopping what the benchmark started`);
+    void stopAll().then(() => process.exit(130));
+  });
+}
+const watchdog = setTimeout(
+  () => {
+    console.error(`the benchmark ran past --max-seconds + 60 s: stopping`);
+    void stopAll().then(() => process.exit(2));
+  },
+  (settings.maxSeconds + 60) * 1000,
+);
+watchdog.unref();
+
+interface ControlResult {
+  /** TimerFired − TimerStarted − requested duration, for the transferors' call workflows' timers. */
+  timerLate: number[];
+  samples: Samples;
+  outcomes: Record<string, number>;
+  failures: string[];
+  callsRun: number;
+  wallS: number;
+  cpu: CpuWindow;
+  loopDelay: { p50: number; p99: number; max: number };
+}
+
+async function controlRun(tl: Timeline, temporalPid: number | undefined): Promise<ControlResult> {
+  const samples: Samples = { a: [], b: [], c: [], d: [] };
+  const transferors: string[] = [];
+  const outcomes: Record<string, number> = {};
+  const failures: string[] = [];
+  let next = 0;
+  let callsRun = 0;
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const cpu = cpuMeter(temporalPid);
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: settings.concurrency }, async (_, lane) => {
+      // Lanes start a little apart, as calls do; then each places its next call as soon as its last one ends.
+      await sleep(lane * 150);
+      while (next < settings.calls && Date.now() < deadline) {
+        const n = next++;
+        callsRun++;
+        try {
+          for (const o of await controlCall(
+            tl,
+            { digitTimeoutMs: settings.digitTimeoutMs, thinkMs: settings.thinkMs },
+            samples,
+            transferors,
+          ))
+            outcomes[o] = (outcomes[o] ?? 0) + 1;
+        } catch (err) {
+          failures.push(`call ${n}: ${String(err)}`);
+          log(`call ${n} failed: ${String(err)}`);
+        }
+        if ((n + 1) % 10 === 0) log(`${n + 1} calls placed`);
+      }
+    }),
+  );
+  loop.disable();
+  const wallS = (Date.now() - started) / 1000;
+  const cpuWindow = cpu();
+  // How late Temporal fired the inter-digit timers of the transferors' call workflows (a Temporal timer each).
+  const timerLate: number[] = [];
+  for (const alice of transferors) {
+    try {
+      timerLate.push(...(await timerLateness(tl.e.client, callWorkflowId(alice))));
+    } catch (err) {
+      failures.push(`timer lateness of call:${alice}: ${String(err)}`);
+    }
+  }
+  return {
+    timerLate,
+    samples,
+    outcomes,
+    failures,
+    callsRun,
+    wallS,
+    cpu: cpuWindow,
+    // The histogram counts the timer's own 10 ms resolution: what is left is the delay.
+    loopDelay: {
+      p50: loop.percentile(50) / 1e6 - 10,
+      p99: loop.percentile(99) / 1e6 - 10,
+      max: loop.max / 1e6 - 10,
+    },
+  };
+}
+
+interface FloorRun {
+  concurrency: number;
+  samples: FloorSample[];
+  errors: string[];
+  cpu: CpuWindow;
+}
+
+interface CostResult {
+  call: CostCall;
+  counts: HistoryCount[];
+  total: HistoryCount;
+}
+
+async function cost(e: Engine, call: CostCall): Promise<CostResult> {
+  const counts: HistoryCount[] = [];
+  for (const id of call.workflowIds) counts.push(await countHistory(e.client, id));
+  return { call, counts, total: totalOf(`${call.kind} call, total`, counts) };
+}
+
+function shortId(id: string, legs: Record<string, string>): string {
+  let out = id;
+  for (const [uuid, name] of Object.entries(legs)) out = out.replaceAll(uuid, name);
+  return out;
+}
+
+function legNames(call: CostCall): Record<string, string> {
+  // call:<alice>, call:<bob>, then the transfer's pair and the target, in the order calls.ts lists them.
+  const names = ['alice', 'bob', '', 'carol'];
+  const legs: Record<string, string> = {};
+  call.workflowIds.forEach((id, i) => {
+    const uuid = id.startsWith('call:') ? id.slice(5) : undefined;
+    if (uuid && names[i]) legs[uuid] = `<${names[i]}>`;
+  });
+  return legs;
+}
+
+function latencyTable(samples: Samples, floors: FloorRun[]): string {
+  const fs = floors.map((f) => summarise(f.samples.map((x) => x.total)));
+  const rows = (Object.keys(METRICS) as Metric[]).map((m) => {
+    const s = summarise(samples[m].map((t) => t.total));
+    return [METRICS[m].title, s.n, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max), ...fs.map((f) => ratio(s.p50, f.p50))];
+  });
+  floors.forEach((f, i) => {
+    const s = fs[i]!;
+    rows.push([
+      `floor, ${f.concurrency} in flight: signal → activity → uuid_exists reply`,
+      s.n,
+      ms(s.p50),
+      ms(s.p90),
+      ms(s.p99),
+      ms(s.max),
+      ...fs.map((g) => ratio(s.p50, g.p50)),
+    ]);
+  });
+  return table(
+    [
+      'latency (ms)',
+      'n',
+      'p50',
+      'p90',
+      'p99',
+      'max',
+      ...floors.map((f) => `p50 ÷ floor p50 (${f.concurrency} in flight)`),
+    ],
+    rows,
+  );
+}
+
+function segmentTable(samples: Samples, floor: Summary): string {
+  // Engine segments against the floor proper (one in flight).
+  const rows: (string | number)[][] = [];
+  for (const m of Object.keys(METRICS) as Metric[]) {
+    const list: Timed[] = samples[m];
+    for (const name of METRICS[m].segments) {
+      const values = list.map((t) => t.segments[name]).filter((v): v is number => v !== undefined);
+      const s = summarise(values);
+      const engine = !name.startsWith('switch:');
+      rows.push([`${m}: ${name}`, s.n, ms(s.p50), ms(s.p90), ms(s.max), engine ? ratio(s.p50, floor.p50) : '(switch)']);
+    }
+  }
+  return table(['segment (ms)', 'n', 'p50', 'p90', 'max', 'p50 ÷ floor p50 (1 in flight)'], rows);
+}
+
+function floorTable(floors: FloorRun[]): string {
+  const rows: (string | number)[][] = [];
+  for (const f of floors) {
+    const part = (label: string, values: number[]) => {
+      const s = summarise(values);
+      return [`${f.concurrency} in flight: ${label}`, s.n, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max)];
+    };
+    rows.push(
+      part(
+        'signal sent → activity started (Temporal)',
+        f.samples.map((s) => s.toActivity),
+      ),
+      part(
+        'activity started → switch reply (ESL)',
+        f.samples.map((s) => s.command),
+      ),
+      part(
+        'total',
+        f.samples.map((s) => s.total),
+      ),
+    );
+  }
+  return table(['floor (ms)', 'n', 'p50', 'p90', 'p99', 'max'], rows);
+}
+
+function costTables(results: CostResult[]): string {
+  const parts: string[] = [];
+  for (const r of results) {
+    const legs = legNames(r.call);
+    parts.push(
+      `**${r.call.kind} call**` +
+        (r.call.outcome ? ` (transfer outcome: ${r.call.outcome})` : '') +
+        `: ingest sent ${r.call.ingestSignals} signals carrying ${r.call.ingestEvents} events; ` +
+        `the engine sent ${r.call.switchCommands} switch commands; ` +
+        `the last leg was hung up by ${r.call.secondHangup === 'switch' ? 'the switch' : 'the benchmark (the switch left it up)'}.\n\n` +
+        table(COST_HEAD, [...r.counts.map((c) => costRow(c, shortId(c.workflowId, legs))), costRow(r.total)]),
+    );
+  }
+  return parts.join('\n\n');
+}
+
+function cpuLine(c: CpuWindow, calls: number, unit = 'call'): string {
+  const per = (v: number | undefined) => (v === undefined ? '—' : `${((v / Math.max(1, calls)) * 1000).toFixed(0)} ms`);
+  const f = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(1)} s`);
+  return (
+    `wall ${c.wallS.toFixed(1)} s; CPU: this process (engine workers, ingest, simulator, phones) ${f(c.selfS)} ` +
+    `(${per(c.selfS)}/${unit}), Temporal server ${f(c.temporalS)} (${per(c.temporalS)}/${unit}), ` +
+    `other processes on the machine ${f(c.othersS)} (of ${(c.wallS * os.availableParallelism()).toFixed(0)} CPU-s available)`
+  );
+}
+
+async function main(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-'));
+  stoppers.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
+  let address = process.env.TEMPORAL_ADDRESS;
+  let server: DevServer | undefined;
+  let cli: string | undefined;
+  const dbFile = path.join(tmp, 'temporal.sqlite');
+  if (!address) {
+    cli = findTemporalCli(process.env.TEMPORAL_CLI);
+    server = await startDevServer({ cli, dbFile, logFile: path.join(tmp, 'temporal.log') });
+    stoppers.push(() => server!.stop());
+    address = server.address;
+    log(`temporal dev server ${address} (SQLite ${dbFile}, WAL, synchronous=OFF)`);
+  } else log(`using TEMPORAL_ADDRESS=${address}`);
+  await waitForTemporal(address);
+  const temporalPid = server ? findPid(dbFile) : undefined;
+  const machine = describeMachine(cli);
+  process.env.TEMPORAL_ADDRESS = address;
+
+  const e = await startEngine({ DIGIT_TIMEOUT_MS: String(settings.digitTimeoutMs) });
+  stoppers.push(() => e.stop());
+  log(`engine up: simulator ${e.sw.host}:${e.sw.port}, task queue ${e.config.WORKFLOW_TASK_QUEUE}`);
+  const tl = new Timeline(e);
+  const callOpts = { digitTimeoutMs: settings.digitTimeoutMs, thinkMs: settings.thinkMs };
+
+  // 0. What one switch command costs, before any Temporal work.
+  const rtt = await eslRoundTrips({ name: 'rtt', host: e.sw.host, port: e.sw.port, password: e.sw.password }, e.phones);
+  log(
+    `ESL round trip p50: EslNode ${ms(summarise(rtt.eslNode).p50)} ms, raw client ${ms(summarise(rtt.rawClient).p50)} ms`,
+  );
+
+  // 1. Cost per call, one call at a time on a quiet engine (these calls also warm it up).
+  const plain = await cost(e, await plainCall(tl, settings.thinkMs));
+  const transferred = await cost(e, await transferredCall(tl, callOpts));
+  log(`cost: plain ${plain.total.events} events, transferred ${transferred.total.events} events`);
+  const probe = await targetFeatureCodeProbe(tl, callOpts);
+  log(`probe (target's feature code after a completed transfer): ${probe.detail}`);
+  await e.nodeWorker.ingest.idle();
+  await sleep(500);
+
+  // 2. Control latency.
+  log(`control run: ${settings.calls} calls, ${settings.concurrency} at a time`);
+  const control = await controlRun(tl, temporalPid);
+  log(`control run done in ${control.wallS.toFixed(1)} s, ${control.failures.length} failed`);
+  await e.nodeWorker.ingest.idle();
+  await sleep(1000);
+
+  // 3. The floor, on the same server and switch: alone (the floor proper), then as many in flight as calls ran at once.
+  const { alice } = await placeCall(e);
+  const floors: FloorRun[] = [];
+  for (const concurrency of [...new Set([1, settings.concurrency])]) {
+    const meter = cpuMeter(temporalPid);
+    const run = await runFloor({
+      address,
+      namespace: e.config.TEMPORAL_NAMESPACE,
+      client: e.client,
+      node: { name: 'floor', host: e.sw.host, port: e.sw.port, password: e.sw.password },
+      uuid: alice.uuid,
+      samples: settings.floorSamples,
+      concurrency,
+      warmup: 2,
+      gapMs: 100,
+      deadline: deadline + 20_000,
+    });
+    floors.push({ concurrency, ...run, cpu: meter() });
+    log(`floor, ${concurrency} in flight: ${run.samples.length} samples, ${run.errors.length} errors`);
+  }
+  const loadAfter = loadAverage();
+
+  const report = render({
+    machine,
+    address: server ? `dev server started by the benchmark (${address})` : `TEMPORAL_ADDRESS=${address}`,
+    engine: e,
+    control,
+    floors,
+    costs: [plain, transferred],
+    probe,
+    loadAfter,
+    rtt,
+  });
+  console.log(`\n${report.printed}`);
+  fs.writeFileSync(flags.out, report.markdown(readHandWritten(flags.out)));
+  log(`wrote ${path.relative(process.cwd(), flags.out)}`);
+}
+
+const HAND_START = '<!-- reading:start -->';
+const HAND_END = '<!-- reading:end -->';
+
+/** The hand-written reading of an earlier RESULTS.md, kept across runs (it says which run it read). */
+function readHandWritten(file: string): string | undefined {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    const i = text.indexOf(HAND_START);
+    const j = text.indexOf(HAND_END);
+    return i >= 0 && j > i ? text.slice(i, j + HAND_END.length) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface ReportInput {
+  machine: ReturnType<typeof describeMachine>;
+  address: string;
+  engine: Engine;
+  control: ControlResult;
+  floors: FloorRun[];
+  costs: CostResult[];
+  probe: Awaited<ReturnType<typeof targetFeatureCodeProbe>>;
+  loadAfter: string;
+  rtt: { eslNode: number[]; rawClient: number[] };
+}
+
+function render(r: ReportInput) {
+  const c = r.engine.config;
+  const m = r.machine;
+  const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const outcomes = Object.entries(r.control.outcomes)
+    .map(([k, v]) => `${k} ×${v}`)
+    .join(', ');
+  const latency = latencyTable(r.control.samples, r.floors);
+  const segments = segmentTable(r.control.samples, summarise(r.floors[0]!.samples.map((s) => s.total)));
+  const floor = floorTable(r.floors);
+  const late = summarise(r.control.timerLate);
+  const timers = table(
+    ['Temporal timer fired later than asked (ms)', 'n', 'p50', 'p90', 'p99', 'max'],
+    [
+      [
+        "inter-digit timers of the transferors' call workflows",
+        late.n,
+        ms(late.p50),
+        ms(late.p90),
+        ms(late.p99),
+        ms(late.max),
+      ],
+    ],
+  );
+  const costs = costTables(r.costs);
+  const rttRow = (label: string, v: number[]) => {
+    const s = summarise(v);
+    return [label, s.n, ms(s.p50), ms(s.p90), ms(s.max)];
+  };
+  const rtt = table(
+    ['one `api uuid_exists` to the simulator (ms)', 'n', 'p50', 'p90', 'max'],
+    [
+      rttRow("engine's wrapper (EslNode → modesl)", r.rtt.eslNode),
+      rttRow("phones' raw client (node:net, TCP_NODELAY)", r.rtt.rawClient),
+    ],
+  );
+  const failures = r.control.failures.length
+    ? r.control.failures.map((f) => `- ${f}`).join('\n')
+    : '- none: every call ran both transfers to the expected outcome';
+  const printed = [
+    '## ESL round trip',
+    rtt,
+    '## Control latency',
+    latency,
+    '## Where the time goes (segments)',
+    segments,
+    '## Temporal timers',
+    timers,
+    '## The floor',
+    floor,
+    '## Temporal cost per call',
+    costs,
+  ].join('\n\n');
+
+  const markdown = (hand: string | undefined) =>
+    `# Benchmark results
+
+Generated by \`npm run bench${flags['tcp-nodelay'] ? ' -- --tcp-nodelay' : ''}\` (bench/run.ts) on ${when}. Method and
+caveats: [README.md](README.md).${
+      flags['tcp-nodelay']
+        ? '\n\n**What-if run (`--tcp-nodelay`)**: TCP_NODELAY forced on every socket of this process, i.e. the engine ' +
+          'as it would be with Nagle turned off on its ESL connections. Not the engine as committed.'
+        : ''
+    }
+
+## Machine
+
+| | |
+|---|---|
+| CPUs (nproc) | ${m.cpus} × ${m.cpuModel} |
+| memory | ${m.memoryGiB} GiB |
+| OS | ${m.os} |
+| Node | ${m.node} |
+| Temporal | ${m.temporalCli.replaceAll('\n', ' ')} — ${r.address} |
+| load average before / after | ${m.loadBefore} / ${r.loadAfter} |
+
+CPU during the control run: ${cpuLine(r.control.cpu, r.control.callsRun)}.
+Main event-loop delay during the control run (this process hosts the simulator, ingest, switch activities, workflow
+worker and the phones): p50 ${r.control.loopDelay.p50.toFixed(1)} ms, p99 ${r.control.loopDelay.p99.toFixed(1)} ms,
+max ${r.control.loopDelay.max.toFixed(1)} ms.
+${r.floors.map((f) => `CPU during the floor with ${f.concurrency} in flight: ${cpuLine(f.cpu, f.samples.length, 'sample')}.`).join('\n')}
+
+## Settings
+
+- ${r.control.callsRun} calls, ${settings.concurrency} at a time; each call runs two attended transfers to 2600 (answers
+  at once): the first is taken back with \`*1\`, the second completed by the transferor's hangup. So (a) and (b) have
+  two samples per call, (c) and (d) one. A ${settings.thinkMs} ms pause between steps stands for the people.
+- Digits pressed as \`press()\` does (60 ms apart). \`DIGIT_TIMEOUT_MS=${c.DIGIT_TIMEOUT_MS}\` (the inter-digit timeout:
+  the caller's own wait, subtracted from (a)); \`BRIDGE_CONFIRM_TIMEOUT_MS=${c.BRIDGE_CONFIRM_TIMEOUT_MS}\`,
+  \`TARGET_RING_TIMEOUT_S=${c.TARGET_RING_TIMEOUT_S}\`, \`STICKY_SCHEDULE_TO_START_MS=${c.STICKY_SCHEDULE_TO_START_MS}\`
+  (test/support/engine.ts's values).
+- Whole engine in one process (test/support/engine.ts): simulator, node worker (ESL, ingest, switch activities),
+  workflow worker, phones. Times are when the phones' ESL client received an event, or when a journalled switch
+  command's reply came back, all on one clock.
+- Floor: ${settings.floorSamples} samples per run (after 2 discarded per workflow), first with one floor workflow
+  (the floor proper), then with ${settings.concurrency} in parallel (the control run's concurrency); 100–200 ms
+  (random) between two signals to one workflow; workflow and activity on two task queues (as the engine's call
+  workflows and switch activities are); activity = \`api uuid_exists <live uuid>\` through the engine's ESL wrapper
+  (EslNode), on its own connection to the same simulator. Floor errors:
+  ${r.floors.map((f) => `${f.errors.length} (${f.concurrency} in flight)`).join(', ')}.
+
+## One switch command
+
+${rtt}
+
+## Control latency
+
+p99 over ${r.control.samples.a.length} samples or fewer is the largest or second-largest value: read it as such.
+
+${latency}
+
+Transfer outcomes: ${outcomes || 'none'}. Failed calls:
+${failures}
+
+## Where the time goes
+
+p50 of each segment of each step, in order (segments add up to the step; engine segments are compared with the
+floor, switch segments are the simulator's modelled delays from the captures).
+
+${segments}
+
+Timers: every digit after the binding digit restarts the collector's Temporal timer; the one that fires ends the
+collection. From the histories of the control run's transferor call workflows (TimerFired − TimerStarted − the
+requested duration; server event times):
+
+${timers}
+
+## The floor
+
+${floor}
+
+## Temporal cost per call
+
+From the workflows' histories (\`fetchHistory\`), each call placed alone on a quiet engine. Signals in = the ingest's
+signal-with-starts plus workflow-to-workflow signals; signals out = SignalExternalWorkflowExecution commands.
+
+${costs}
+
+<details><summary>The transferred call's histories on one clock (server event times)</summary>
+
+\`\`\`
+${(() => {
+  const t = r.costs.find((x) => x.call.kind === 'transferred');
+  return t ? mergedTimeline(t.counts, (id) => shortId(id, legNames(t.call))) : '';
+})()}
+\`\`\`
+
+</details>
+
+Target's feature code after a completed transfer (Carol, now talking to Bob, presses \`*22601\`): ${r.probe.detail}.
+
+## Reading
+
+${hand ?? `${HAND_START}\n(not written yet)\n${HAND_END}`}
+`;
+  return { printed, markdown };
+}
+
+main()
+  .then(
+    () => stopAll().then(() => 0),
+    async (err) => {
+      console.error(err);
+      await stopAll();
+      return 1;
+    },
+  )
+  .then((code) => {
+    clearTimeout(watchdog);
+    process.exit(code);
+  });
