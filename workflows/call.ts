@@ -330,11 +330,8 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     }
   }
 
-  if (!carried)
-    upsertSearchAttributes([
-      { key: NODE, value: start.node },
-      { key: CALL_STATE, value: call.phase },
-    ]);
+  // The ingest sets HandoffNode when it starts the workflow; the call's state is ours to keep.
+  if (!carried) upsertSearchAttributes([{ key: CALL_STATE, value: call.phase }]);
 
   while (call.phase !== 'ended') {
     const deadline = collector?.deadline;

@@ -186,6 +186,9 @@ export class EslConnection extends EventEmitter<ConnectionEvents> {
     // EventEmitter2 throws on an unhandled 'error'; socket errors arrive on a later tick, so this is in time.
     conn.on('error', (err) => logger.debug(`esl ${label}: ${errorText(err)}`));
     const socket = conn.socket as Socket;
+    // modesl writes one command in several small writes: with Nagle's algorithm on, the last one waits for the
+    // switch's delayed ACK, ~40 ms per command (measured by the benchmark). Commands are latency, not bandwidth.
+    socket.setNoDelay(true);
     const session: Session = { conn, socket, pending: new Set(), ready: false, dead: false };
     this.session = session;
 
