@@ -1,0 +1,252 @@
+// The ingest's pure parts: which channel is a call, event conversion, deduplication, originate results, batching.
+import test from 'ava';
+import type { ChannelEvent } from '../../workflows/messages.ts';
+import { toChannelEvent, legInfo } from '../../workers/ingest/convert.ts';
+import { originateVariables, parseOriginateBody, routeOriginateJob } from '../../workers/ingest/jobs.ts';
+import { ChannelMemory } from '../../workers/ingest/memory.ts';
+import { takeBatch, DeliveryQueues, type Batch, type Delivery } from '../../workers/ingest/queue.ts';
+import { parseShowCalls, parseShowChannels } from '../../workers/ingest/reconcile.ts';
+import { routeFromEvent } from '../../workers/ingest/routing.ts';
+import { testLogger as logger } from './silent-logger.ts';
+
+const names = {
+  ACCOUNT_ID_VARIABLE: 'ecallmgr_Account-ID',
+  AUTHORIZING_ID_VARIABLE: 'ecallmgr_Authorizing-ID',
+  OWNER_ID_VARIABLE: 'ecallmgr_Owner-ID',
+};
+
+// Shaped like the captured JSON CHANNEL_BRIDGE (captures 06-json), trimmed.
+const bridge = {
+  'Event-Name': 'CHANNEL_BRIDGE',
+  'Core-UUID': 'a3bf47f6-4b02-496b-8cb3-8cce7ab9b441',
+  'Event-Date-Timestamp': '1795664173831541',
+  'Event-Sequence': '1918',
+  'Bridge-A-Unique-ID': 'aaaa',
+  'Bridge-B-Unique-ID': 'bbbb',
+  'Channel-Name': 'loopback/2600-a',
+  'Unique-ID': 'aaaa',
+  'Call-Direction': 'outbound',
+  'Answer-State': 'answered',
+  'Caller-Caller-ID-Name': 'Outbound Call',
+  'Caller-Caller-ID-Number': 'default',
+  'Caller-Destination-Number': '2600',
+  'Other-Leg-Unique-ID': 'bbbb',
+  variable_uuid: 'aaaa',
+  'variable_ecallmgr_Account-ID': 'acct1',
+  'variable_ecallmgr_Owner-ID': 'user1',
+  variable_sip_user_agent: 'not copied',
+};
+
+test('which channels are calls: loopback -b halves are not, transfer target legs go to their transfer', (t) => {
+  t.deepEqual(routeFromEvent(bridge), { kind: 'call' });
+  t.deepEqual(routeFromEvent({ ...bridge, 'Channel-Name': 'loopback/2600-b' }), { kind: 'ignore', why: 'loopback-b' });
+  t.deepEqual(routeFromEvent({ ...bridge, variable_handoff_transfer_id: 'transfer:a:b' }), {
+    kind: 'transfer',
+    workflowId: 'transfer:a:b',
+  });
+  t.deepEqual(routeFromEvent({ ...bridge, 'Channel-Name': 'sofia/internal/1001@example.com' }), { kind: 'call' });
+  // A DTMF event has no variables: it cannot tell by itself (the ingest remembers the route).
+  t.is(routeFromEvent({ 'Event-Name': 'DTMF', 'Unique-ID': 'x', 'Channel-Name': 'loopback/2602-a' }), undefined);
+  t.deepEqual(routeFromEvent({ 'Event-Name': 'DTMF', 'Unique-ID': 'x', 'Channel-Name': 'loopback/2602-b' }), {
+    kind: 'ignore',
+    why: 'loopback-b',
+  });
+});
+
+test('conversion keeps what the workflows read, in ms, and says whose leg it is', (t) => {
+  const e = toChannelEvent(bridge, 'fs1', { ...names, DEFAULT_ACCOUNT_ID: 'fallback' });
+  t.deepEqual(e, {
+    name: 'CHANNEL_BRIDGE',
+    uuid: 'aaaa',
+    coreUuid: 'a3bf47f6-4b02-496b-8cb3-8cce7ab9b441',
+    seq: 1918,
+    at: 1795664173831,
+    node: 'fs1',
+    otherLeg: 'bbbb',
+    bridgeA: 'aaaa',
+    bridgeB: 'bbbb',
+    answerState: 'answered',
+    leg: {
+      accountId: 'acct1',
+      ownerId: 'user1',
+      direction: 'outbound',
+      callerIdName: 'Outbound Call',
+      callerIdNumber: 'default',
+      calleeIdNumber: '2600',
+      channelName: 'loopback/2600-a',
+    },
+  });
+  const dtmf = toChannelEvent(
+    { 'Event-Name': 'DTMF', 'Unique-ID': 'aaaa', 'Core-UUID': 'c', 'Event-Sequence': '7', 'DTMF-Digit': '#' },
+    'fs1',
+    names,
+  );
+  t.is(dtmf?.digit, '#');
+  t.is(dtmf?.leg, undefined);
+  t.is(toChannelEvent({ ...bridge, 'Event-Name': 'CHANNEL_EXECUTE_COMPLETE' }, 'fs1', names), undefined);
+  t.is(toChannelEvent({ ...bridge, 'Event-Name': 'CHANNEL_STATE' }, 'fs1', names), undefined);
+  const hangup = toChannelEvent(
+    { ...bridge, 'Event-Name': 'CHANNEL_HANGUP_COMPLETE', 'Hangup-Cause': 'USER_BUSY' },
+    'fs1',
+    names,
+  );
+  t.is(hangup?.hangupCause, 'USER_BUSY');
+  t.is(hangup?.bridgeA, undefined);
+  t.is(legInfo({ 'Unique-ID': 'x', variable_uuid: 'x' }, { ...names, DEFAULT_ACCOUNT_ID: 'd' }).accountId, 'd');
+});
+
+test('dedup per channel on Core-UUID + Event-Sequence; a new Core-UUID starts again', (t) => {
+  const m = new ChannelMemory();
+  t.true(m.accept('a', 'core1', 10));
+  t.true(m.accept('b', 'core1', 5)); // lower than a's: sequences are per channel, not in delivery order across them
+  t.false(m.accept('a', 'core1', 10));
+  t.false(m.accept('a', 'core1', 9));
+  t.true(m.accept('a', 'core1', 11));
+  t.true(m.accept('a', 'core2', 1)); // the switch restarted
+  t.false(m.accept('a', 'core2', 1));
+});
+
+test('channel memory is bounded: forgotten after hangup + grace, and capped', (t) => {
+  const m = new ChannelMemory({ graceMs: 1000, maxChannels: 3 });
+  m.accept('a', 'c', 1);
+  m.setRoute('a', { kind: 'call' });
+  m.ended('a', 10_000);
+  t.is(m.sweep(10_500), 0);
+  t.false(m.accept('a', 'c', 1)); // a late duplicate within the grace period is still recognised
+  t.is(m.sweep(11_000), 1);
+  t.is(m.route('a'), undefined);
+  for (const id of ['x', 'y', 'z', 'w']) m.accept(id, 'c', 1);
+  t.is(m.size, 3);
+  t.true(m.accept('x', 'c', 1)); // the least recently active went first
+});
+
+test('originate results: transfer ID and origination_uuid from the leading {...}, +OK uuid or -ERR cause', (t) => {
+  const arg =
+    '{origination_uuid=cccc,handoff_transfer_id=transfer:aaaa:bbbb,ignore_early_media=true}loopback/2600/default &park()';
+  t.deepEqual(originateVariables(arg), {
+    origination_uuid: 'cccc',
+    handoff_transfer_id: 'transfer:aaaa:bbbb',
+    ignore_early_media: 'true',
+  });
+  t.deepEqual(originateVariables('loopback/2600/default &park()'), {});
+  t.deepEqual(parseOriginateBody('+OK cccc\n'), { uuid: 'cccc' });
+  t.deepEqual(parseOriginateBody('-ERR NO_ANSWER\n'), { cause: 'NO_ANSWER' });
+  t.deepEqual(parseOriginateBody('-ERR\n'), { cause: 'UNKNOWN' });
+  const job = {
+    'Event-Name': 'BACKGROUND_JOB',
+    'Job-UUID': 'job1',
+    'Job-Command': 'originate',
+    'Job-Command-Arg': arg,
+    'Event-Date-Timestamp': '1795664173831541',
+    _body: '-ERR USER_BUSY\n',
+  };
+  t.deepEqual(routeOriginateJob(job), {
+    workflowId: 'transfer:aaaa:bbbb',
+    legUuid: 'cccc',
+    result: { jobUuid: 'job1', cause: 'USER_BUSY', at: 1795664173831 },
+  });
+  t.is(routeOriginateJob({ ...job, 'Job-Command': 'uuid_bridge' }), undefined);
+  t.is(
+    routeOriginateJob({ ...job, 'Job-Command-Arg': '{origination_uuid=cccc}loopback/1/default &park()' }),
+    undefined,
+  );
+});
+
+test('show channels / show calls as json', (t) => {
+  t.deepEqual(parseShowChannels('{"row_count": 0}\n'), []);
+  const rows = parseShowChannels(
+    JSON.stringify({
+      row_count: 2,
+      rows: [
+        {
+          uuid: 'a',
+          name: 'loopback/2600-a',
+          direction: 'outbound',
+          cid_num: '1001',
+          callstate: 'ACTIVE',
+          dest: '2600',
+        },
+        { uuid: 'b', name: 'loopback/2602-a', direction: 'outbound', cid_num: '', callstate: 'RINGING', dest: '2602' },
+      ],
+    }),
+  );
+  t.is(rows.length, 2);
+  t.true(rows[0]?.answered);
+  t.false(rows[1]?.answered);
+  t.is(rows[1]?.callerIdNumber, undefined);
+  const peers = parseShowCalls(
+    JSON.stringify({
+      row_count: 1,
+      rows: [
+        { uuid: 'a', b_uuid: 'c' },
+        { uuid: 'x', b_uuid: '' },
+      ],
+    }),
+  );
+  t.is(peers.get('a'), 'c');
+  t.is(peers.get('c'), 'a');
+  t.false(peers.has('x'));
+});
+
+function ev(uuid: string, seq: number, name: ChannelEvent['name'] = 'DTMF'): ChannelEvent {
+  return { name, uuid, coreUuid: 'c', seq, at: seq, node: 'fs1' };
+}
+
+test('takeBatch takes the head run that fits one signal', (t) => {
+  const items: Delivery[] = [
+    { kind: 'call', uuid: 'a', event: ev('a', 1) },
+    { kind: 'call', uuid: 'a', event: ev('a', 2), allowNewRun: true },
+    { kind: 'originate', workflowId: 't', result: { jobUuid: 'j', at: 0 } },
+    { kind: 'transfer', workflowId: 't', event: ev('c', 3) },
+    { kind: 'transfer', workflowId: 't', event: ev('c', 4) },
+  ];
+  const first = takeBatch(items, 100).batch;
+  t.is(first.kind, 'call');
+  t.deepEqual(first.kind === 'call' && [first.events.map((e) => e.seq), first.allowNewRun], [[1, 2], true]);
+  t.is(takeBatch(items, 100).batch.kind, 'originate');
+  const third = takeBatch(items, 1).batch;
+  t.deepEqual(third.kind === 'transfer' && third.events.map((e) => e.seq), [3]);
+  t.is(items.length, 1);
+});
+
+test('queues: one signal in flight per channel, the rest batched behind it, in order, parallel across channels', async (t) => {
+  const sent: Batch[] = [];
+  const gates = new Map<string, () => void>();
+  let failOnce = true;
+  const q = new DeliveryQueues({
+    logger,
+    retry: { initialMs: 10, maxMs: 20 },
+    send: async (b) => {
+      const key = b.kind === 'call' ? b.uuid : b.workflowId;
+      if (key === 'flaky' && failOnce) {
+        failOnce = false;
+        throw new Error('UNAVAILABLE');
+      }
+      if (key === 'a' && !gates.has('a-open')) await new Promise<void>((r) => gates.set('a', r));
+      sent.push(b);
+    },
+  });
+  q.push('a', { kind: 'call', uuid: 'a', event: ev('a', 1) });
+  await new Promise((r) => setImmediate(r));
+  // While a's first signal is in flight, a's next events wait; b is not held up by a.
+  q.push('a', { kind: 'call', uuid: 'a', event: ev('a', 2) });
+  q.push('a', { kind: 'call', uuid: 'a', event: ev('a', 3) });
+  q.push('b', { kind: 'call', uuid: 'b', event: ev('b', 1) });
+  q.push('flaky', { kind: 'call', uuid: 'flaky', event: ev('flaky', 1) });
+  q.push('flaky', { kind: 'call', uuid: 'flaky', event: ev('flaky', 2) });
+  await new Promise((r) => setTimeout(r, 50));
+  t.deepEqual(
+    sent.map((b) => (b.kind === 'call' ? b.uuid : '')),
+    ['b', 'flaky'],
+  );
+  gates.set('a-open', () => {});
+  gates.get('a')?.();
+  await q.idle();
+  const seqs = (uuid: string): number[][] =>
+    sent
+      .filter((b) => b.kind === 'call' && b.uuid === uuid)
+      .map((b) => (b.kind === 'call' ? b.events.map((e) => e.seq) : []));
+  t.deepEqual(seqs('a'), [[1], [2, 3]]);
+  t.deepEqual(seqs('flaky'), [[1, 2]]); // retried as one batch, still in order
+  t.is(q.depth, 0);
+});

@@ -1,0 +1,375 @@
+// The ingest end to end: simulator (or the scripted server) → ingest → a real Temporal server → recording workflows.
+// Runs when TEMPORAL_ADDRESS is set (`npm test` starts a dev server and sets it).
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import anyTest, { type TestFn } from 'ava';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { startSimulator } from '../../simulator/index.ts';
+import { openStore } from '../../store/index.ts';
+import { callWorkflowId } from '../../workflows/ids.ts';
+import type { ChannelEvent } from '../../workflows/messages.ts';
+import { NODE } from '../../workflows/search-attributes.ts';
+import { EslConnection, EslNode } from '../../workers/esl/index.ts';
+import { startIngest, type Ingest } from '../../workers/ingest/index.ts';
+import { startFakeEsl } from './fake-esl-server.ts';
+import { testLogger as logger } from './silent-logger.ts';
+import { finishSignal, recordedQuery, type Recorded } from './workflows/recorders.ts';
+
+interface Context {
+  client: Client;
+  worker: Worker;
+  running: Promise<void>;
+  taskQueue: string;
+}
+
+const address = process.env.TEMPORAL_ADDRESS;
+const test = anyTest as TestFn<Context>;
+const itest = address ? test : test.skip;
+
+const names = {
+  ACCOUNT_ID_VARIABLE: 'ecallmgr_Account-ID',
+  AUTHORIZING_ID_VARIABLE: 'ecallmgr_Authorizing-ID',
+  OWNER_ID_VARIABLE: 'ecallmgr_Owner-ID',
+};
+
+test.before(async (t) => {
+  if (!address) return;
+  const taskQueue = `ingest-test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: await NativeConnection.connect({ address }),
+    taskQueue,
+    workflowsPath: fileURLToPath(new URL('./workflows/recorders.ts', import.meta.url)),
+  });
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  t.context = { client, worker, running: worker.run(), taskQueue };
+});
+
+test.after.always(async (t) => {
+  if (!address || !t.context.worker) return;
+  t.context.worker.shutdown();
+  await t.context.running;
+});
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+function recorded(client: Client, workflowId: string): Promise<Recorded> {
+  return client.workflow.getHandle(workflowId).query(recordedQuery);
+}
+
+async function eventsOf(
+  client: Client,
+  callId: string,
+  until: (events: ChannelEvent[]) => boolean,
+): Promise<ChannelEvent[]> {
+  return eventually(`events of ${callId}`, async () => {
+    const r = await recorded(client, callWorkflowId(callId));
+    return until(r.events) ? r.events : undefined;
+  });
+}
+
+const has = (name: ChannelEvent['name'], digit?: string) => (events: ChannelEvent[]) =>
+  events.some((e) => e.name === name && (digit === undefined || e.digit === digit));
+
+async function callWorkflowsOf(client: Client, node: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const wf of client.workflow.list({ query: `HandoffNode = '${node}'` })) ids.push(wf.workflowId);
+  return ids.sort();
+}
+
+function nodeName(): string {
+  return `t${randomUUID().slice(0, 8)}`;
+}
+
+itest('calls: per-channel order, one workflow per call leg (none for loopback -b halves), projection', async (t) => {
+  const { client, taskQueue } = t.context;
+  const sim = await startSimulator({ heartbeatMs: 0 });
+  const node = { name: nodeName(), host: sim.host, port: sim.port, password: sim.password };
+  const store = openStore(':memory:');
+  const ingest: Ingest = await startIngest({ node, client, store, config: names, taskQueue, logger });
+  await ingest.ready();
+  const [a, b] = [randomUUID(), randomUUID()];
+  for (const [leg, cid] of [
+    [a, '1001'],
+    [b, '1002'],
+  ] as const) {
+    await ingest.esl.bgapi(
+      `originate {origination_uuid=${leg},origination_caller_id_number=${cid},park_after_bridge=true,ecallmgr_Account-ID=acct1}loopback/2601/default &park()`,
+      randomUUID(),
+    );
+  }
+  await eventsOf(client, a, has('CHANNEL_PARK'));
+  await eventsOf(client, b, has('CHANNEL_PARK'));
+  t.is(await ingest.esl.api(`uuid_bridge ${a} ${b}`), `+OK ${b}\n`);
+  await eventsOf(client, a, has('CHANNEL_BRIDGE'));
+  // Only the first leg gets CHANNEL_BRIDGE, but the projection shows both sides bridged.
+  await eventually('both rows bridged', async () => {
+    const [ra, rb] = [await store.getChannel(a), await store.getChannel(b)];
+    return ra?.bridgedTo === b && rb?.bridgedTo === a ? true : undefined;
+  });
+  t.is((await store.getChannel(a))?.accountId, 'acct1');
+  t.true((await store.getChannel(b))?.answered);
+
+  await ingest.esl.api(`uuid_recv_dtmf ${a} *22`);
+  const withDigits = await eventsOf(client, a, (es) => es.filter((e) => e.name === 'DTMF').length >= 3);
+  t.deepEqual(
+    withDigits.filter((e) => e.name === 'DTMF').map((e) => e.digit),
+    ['*', '2', '2'],
+  );
+  await ingest.esl.api(`uuid_kill ${a}`);
+  const aEvents = await eventsOf(client, a, has('CHANNEL_HANGUP_COMPLETE'));
+  await eventsOf(client, b, has('CHANNEL_PARK'));
+  await ingest.esl.api(`uuid_kill ${b}`);
+  const bEvents = await eventsOf(client, b, has('CHANNEL_HANGUP_COMPLETE'));
+
+  for (const [leg, events] of [
+    [a, aEvents],
+    [b, bEvents],
+  ] as const) {
+    t.true(events.every((e) => e.uuid === leg && e.node === node.name));
+    const seqs = events.map((e) => e.seq);
+    t.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      'switch order',
+    );
+    t.is(new Set(seqs).size, seqs.length, 'no duplicates');
+    t.is(events[0]?.name, 'CHANNEL_CREATE');
+    t.is(events.at(-1)?.name, 'CHANNEL_HANGUP_COMPLETE');
+  }
+  t.is(aEvents[0]?.leg?.callerIdNumber, '1001');
+  t.deepEqual(await callWorkflowsOf(client, node.name), [callWorkflowId(a), callWorkflowId(b)].sort());
+  await ingest.idle();
+  t.is(await store.getChannel(a), undefined);
+  t.deepEqual(await store.listNodeChannels(node.name), []);
+  const stats = ingest.stats();
+  t.true(stats.signalsSent > 0);
+  t.true(stats.batches > 0 && stats.batchMax >= 1);
+  t.is(stats.deduplicated, 0);
+  t.is(stats.forwarded, aEvents.length + bEvents.length);
+  await ingest.stop();
+  await store.close();
+  await sim.close();
+});
+
+itest('transfer target legs and originate results go to the transfer workflow, never to a call', async (t) => {
+  const { client, taskQueue } = t.context;
+  const sim = await startSimulator({ heartbeatMs: 0 });
+  const node = { name: nodeName(), host: sim.host, port: sim.port, password: sim.password };
+  const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
+  await ingest.ready();
+  const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
+  const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
+  const [c, d, jobC, jobD] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  await ingest.esl.bgapi(
+    `originate {origination_uuid=${c},handoff_transfer_id=${transferId},ignore_early_media=true}loopback/2600/default &park()`,
+    jobC,
+  );
+  await ingest.esl.bgapi(
+    `originate {origination_uuid=${d},handoff_transfer_id=${transferId}}loopback/2603/default &park()`,
+    jobD,
+  );
+  const rec = await eventually('both originate results', async () => {
+    const r = await recorded(client, transferId);
+    return r.results.length === 2 && r.events.some((e) => e.uuid === c && e.name === 'CHANNEL_PARK') ? r : undefined;
+  });
+  const byJob = new Map(rec.results.map((r) => [r.jobUuid, r]));
+  t.is(byJob.get(jobC)?.uuid, c);
+  t.is(byJob.get(jobD)?.cause, 'USER_BUSY');
+  // DTMF carries no variables: it still reaches the transfer, from the route remembered for the leg.
+  await ingest.esl.api(`uuid_recv_dtmf ${c} 5`);
+  await eventually('the target leg digit', async () =>
+    (await recorded(client, transferId)).events.some((e) => e.uuid === c && e.name === 'DTMF' && e.digit === '5')
+      ? true
+      : undefined,
+  );
+  // The busy leg answered the originate but its result came as a job only; with its CREATE/HANGUP as leg events.
+  const cEvents = (await recorded(client, transferId)).events.filter((e) => e.uuid === c);
+  t.is(cEvents[0]?.name, 'CHANNEL_CREATE');
+  await t.throwsAsync(client.workflow.getHandle(callWorkflowId(c)).describe(), { instanceOf: WorkflowNotFoundError });
+  t.deepEqual(await callWorkflowsOf(client, node.name), []);
+  await ingest.esl.api(`uuid_kill ${c}`);
+  await handle.signal(finishSignal);
+  await ingest.stop();
+  await sim.close();
+});
+
+itest('duplicates are dropped, a switch restart is not a duplicate, a late event starts no new run', async (t) => {
+  const { client, taskQueue } = t.context;
+  const fs = await startFakeEsl();
+  const node = { name: nodeName(), host: '127.0.0.1', port: fs.port, password: 'ClueCon' };
+  const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
+  await ingest.ready();
+  try {
+    const u = randomUUID();
+    const ev = (
+      name: string,
+      core: string,
+      seq: number,
+      extra: Record<string, string> = {},
+    ): Record<string, string> => ({
+      'Event-Name': name,
+      'Core-UUID': core,
+      'Event-Sequence': String(seq),
+      'Event-Date-Timestamp': String(Date.now() * 1000),
+      'Unique-ID': u,
+      'Channel-Name': 'sofia/internal/1001@example.com',
+      ...extra,
+    });
+    const vars = { variable_uuid: u, 'variable_ecallmgr_Account-ID': 'acct9' };
+    fs.sendEvent(ev('CHANNEL_CREATE', 'core1', 10, vars));
+    fs.sendEvent(ev('CHANNEL_CREATE', 'core1', 10, vars)); // the same event again (a second subscription, a replay)
+    fs.sendEvent(ev('DTMF', 'core1', 12, { 'DTMF-Digit': '1' }));
+    fs.sendEvent(ev('DTMF', 'core1', 11, { 'DTMF-Digit': '0' })); // older than the last seen: a duplicate
+    fs.sendEvent(ev('CHANNEL_STATE', 'core1', 13, vars)); // not subscribed to: never arrives
+    fs.sendEvent(ev('DTMF', 'core2', 3, { 'DTMF-Digit': '2' })); // the switch restarted: its sequence starts again
+    fs.sendEvent(ev('CHANNEL_HANGUP_COMPLETE', 'core2', 4, { ...vars, 'Hangup-Cause': 'NORMAL_CLEARING' }));
+    const handle = client.workflow.getHandle(callWorkflowId(u));
+    // The ingest delivers asynchronously: the workflow exists only once the first signal-with-start went through.
+    const result = await eventually('the call workflow', async () => (await handle.result()) as Recorded);
+    t.deepEqual(
+      result.events.map((e) => `${e.name}:${e.coreUuid}:${e.seq}`),
+      ['CHANNEL_CREATE:core1:10', 'DTMF:core1:12', 'DTMF:core2:3', 'CHANNEL_HANGUP_COMPLETE:core2:4'],
+    );
+    t.is(result.events[0]?.leg?.accountId, 'acct9');
+    const firstRun = (await handle.describe()).runId;
+
+    fs.sendEvent(ev('DTMF', 'core2', 9, { 'DTMF-Digit': '9' }));
+    await eventually('the late event dropped', async () => (ingest.stats().lateDropped === 1 ? true : undefined));
+    const after = await handle.describe();
+    t.is(after.runId, firstRun);
+    t.is(after.status.name, 'COMPLETED');
+    const stats = ingest.stats();
+    t.is(stats.deduplicated, 2);
+    t.is(stats.received, 7); // 8 sent, CHANNEL_STATE filtered by the subscription
+    t.is(stats.forwarded, 5);
+  } finally {
+    await ingest.stop();
+    await fs.close();
+  }
+});
+
+itest(
+  'reconciliation: a live channel without a workflow gets a SNAPSHOT, a workflow without a channel a GONE',
+  async (t) => {
+    const { client, taskQueue } = t.context;
+    const sim = await startSimulator({ heartbeatMs: 0 });
+    const node = { name: nodeName(), host: sim.host, port: sim.port, password: sim.password };
+    // Before the ingest runs: a live call leg, a live transfer target leg, and a call workflow whose channel is gone.
+    const pre = new EslNode(node, { logger }).start();
+    await pre.waitConnected();
+    const [a, c, ghost] = [randomUUID(), randomUUID(), randomUUID()];
+    await pre.bgapi(
+      `originate {origination_uuid=${a},origination_caller_id_number=1001,ecallmgr_Account-ID=acct7}loopback/2600/default &park()`,
+      randomUUID(),
+    );
+    await pre.bgapi(
+      `originate {origination_uuid=${c},handoff_transfer_id=transfer:x:y}loopback/2600/default &park()`,
+      randomUUID(),
+    );
+    await eventually('legs up', async () =>
+      (await pre.api(`uuid_exists ${a}`)) === 'true' && (await pre.api(`uuid_exists ${c}`)) === 'true'
+        ? true
+        : undefined,
+    );
+    await pre.close();
+    await client.workflow.start('callWorkflow', {
+      workflowId: callWorkflowId(ghost),
+      taskQueue,
+      args: [{ callId: ghost, node: node.name }],
+      typedSearchAttributes: [{ key: NODE, value: node.name }],
+    });
+    await eventually('the ghost visible', async () =>
+      (await callWorkflowsOf(client, node.name)).includes(callWorkflowId(ghost)) ? true : undefined,
+    );
+
+    const store = openStore(':memory:');
+    await store.upsertChannel({
+      callId: 'stale',
+      node: node.name,
+      accountId: null,
+      answered: true,
+      bridgedTo: null,
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    const ingest = await startIngest({ node, client, store, config: names, taskQueue, logger });
+    await ingest.ready();
+    const aEvents = await eventsOf(client, a, has('SNAPSHOT'));
+    const snap = aEvents[0];
+    t.is(snap?.name, 'SNAPSHOT');
+    t.is(snap?.answerState, 'answered');
+    t.is(snap?.leg?.accountId, 'acct7');
+    t.is(snap?.leg?.channelName, 'loopback/2600-a');
+    const ghostResult = (await client.workflow.getHandle(callWorkflowId(ghost)).result()) as Recorded;
+    t.deepEqual(
+      ghostResult.events.map((e) => e.name),
+      ['GONE'],
+    );
+    await t.throwsAsync(client.workflow.getHandle(callWorkflowId(c)).describe(), { instanceOf: WorkflowNotFoundError });
+    await ingest.idle();
+    t.deepEqual(
+      (await store.listNodeChannels(node.name)).map((r) => [r.callId, r.accountId]),
+      [[a, 'acct7']],
+    );
+
+    // Once more by hand: everything is in place, nothing to send.
+    await eventually('a visible', async () =>
+      (await callWorkflowsOf(client, node.name)).includes(callWorkflowId(a)) ? true : undefined,
+    );
+    const report = await ingest.reconcile();
+    t.like(report, { liveCalls: 1, snapshots: 0, gones: 0 });
+    const full = await ingest.reconcile({ snapshotRunning: true });
+    t.is(full.snapshots, 1);
+    await eventsOf(client, a, (es) => es.filter((e) => e.name === 'SNAPSHOT').length === 2);
+
+    await ingest.esl.api(`uuid_kill ${a}`);
+    await ingest.esl.api(`uuid_kill ${c}`);
+    await eventsOf(client, a, has('CHANNEL_HANGUP_COMPLETE'));
+    await ingest.stop();
+    await store.close();
+    await sim.close();
+  },
+);
+
+itest(
+  'after the switch drops the event connection, the ingest reconnects and snapshots the running calls',
+  async (t) => {
+    const { client, taskQueue } = t.context;
+    const sim = await startSimulator({ heartbeatMs: 0 });
+    const node = { name: nodeName(), host: sim.host, port: sim.port, password: sim.password };
+    const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
+    await ingest.ready();
+    const a = randomUUID();
+    await ingest.esl.bgapi(`originate {origination_uuid=${a}}loopback/2600/default &park()`, randomUUID());
+    await eventsOf(client, a, has('CHANNEL_PARK'));
+    await eventually('a visible', async () =>
+      (await callWorkflowsOf(client, node.name)).includes(callWorkflowId(a)) ? true : undefined,
+    );
+    const before = ingest.stats().reconciles;
+    // Dropped from a third connection, so both of the ingest's connections go.
+    const control = new EslConnection({ ...sim, logger }).start();
+    await control.api('sim_fault drop_clients');
+    await control.close();
+    await eventually('reconciled again', async () => (ingest.stats().reconciles > before ? true : undefined));
+    await eventsOf(client, a, has('SNAPSHOT'));
+    await ingest.esl.api(`uuid_kill ${a}`);
+    await eventsOf(client, a, has('CHANNEL_HANGUP_COMPLETE'));
+    t.pass();
+    await ingest.stop();
+    await sim.close();
+  },
+);

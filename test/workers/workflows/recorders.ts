@@ -1,0 +1,47 @@
+// Stand-ins for the engine's workflows, registered under the names the ingest uses: they only record what the
+// ingest delivers, so the ingest's tests check delivery, order and deduplication without the real call logic.
+import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
+import {
+  channelEventsSignal,
+  originateResultSignal,
+  transferLegEventsSignal,
+  type ChannelEvent,
+  type OriginateResult,
+} from '../../../workflows/messages.ts';
+
+export interface Recorded {
+  events: ChannelEvent[];
+  /** Events per signal, in arrival order. */
+  batches: number[];
+  results: OriginateResult[];
+}
+
+export const recordedQuery = defineQuery<Recorded>('recorded');
+export const finishSignal = defineSignal<[]>('finish');
+
+/** Ends at the leg's hangup (or GONE), like a real call workflow. */
+export async function callWorkflow(_start: { callId: string; node: string }): Promise<Recorded> {
+  const rec: Recorded = { events: [], batches: [], results: [] };
+  setHandler(channelEventsSignal, (events) => {
+    rec.events.push(...events);
+    rec.batches.push(events.length);
+  });
+  setHandler(recordedQuery, () => rec);
+  await condition(() => rec.events.some((e) => e.name === 'CHANNEL_HANGUP_COMPLETE' || e.name === 'GONE'));
+  return rec;
+}
+
+/** A transfer that only listens: its target leg's events and its originate results. */
+export async function recordingTransfer(): Promise<Recorded> {
+  const rec: Recorded = { events: [], batches: [], results: [] };
+  let done = false;
+  setHandler(transferLegEventsSignal, (events) => {
+    rec.events.push(...events);
+    rec.batches.push(events.length);
+  });
+  setHandler(originateResultSignal, (r) => void rec.results.push(r));
+  setHandler(recordedQuery, () => rec);
+  setHandler(finishSignal, () => void (done = true));
+  await condition(() => done);
+  return rec;
+}

@@ -1,0 +1,79 @@
+// ESL event (JSON headers) → ChannelEvent, the reduced form the workflows read.
+import type { ChannelEvent, ChannelEventName, LegInfo } from '../../workflows/messages.ts';
+import type { EslEvent } from '../esl/index.ts';
+import { carriesVariables } from './routing.ts';
+
+/** The switch events forwarded to workflows; nothing else is (cost: every signal is a workflow task). */
+export const FORWARDED_EVENTS: ReadonlySet<string> = new Set<ChannelEventName>([
+  'CHANNEL_CREATE',
+  'CHANNEL_ANSWER',
+  'CHANNEL_BRIDGE',
+  'CHANNEL_UNBRIDGE',
+  'CHANNEL_PARK',
+  'CHANNEL_HANGUP_COMPLETE',
+  'DTMF',
+]);
+
+/** The channel variables that say whose leg it is. Names are configurable (Kazoo's by default). */
+export interface LegVariableNames {
+  ACCOUNT_ID_VARIABLE: string;
+  AUTHORIZING_ID_VARIABLE: string;
+  OWNER_ID_VARIABLE: string;
+  DEFAULT_ACCOUNT_ID?: string;
+}
+
+/** Event-Date-Timestamp is in microseconds. */
+export function eventTimeMs(evt: EslEvent, fallback = Date.now()): number {
+  const us = Number(evt['Event-Date-Timestamp']);
+  return Number.isFinite(us) && us > 0 ? Math.floor(us / 1000) : fallback;
+}
+
+/** The ChannelEvent for a forwarded event, or undefined for any other event or one without Unique-ID. */
+export function toChannelEvent(evt: EslEvent, node: string, names: LegVariableNames): ChannelEvent | undefined {
+  const name = evt['Event-Name'];
+  const uuid = evt['Unique-ID'];
+  if (!name || !uuid || !FORWARDED_EVENTS.has(name)) return undefined;
+  const out: ChannelEvent = {
+    name: name as ChannelEventName,
+    uuid,
+    coreUuid: evt['Core-UUID'] ?? '',
+    seq: Number(evt['Event-Sequence'] ?? 0) || 0,
+    at: eventTimeMs(evt),
+    node,
+  };
+  setIf(out, 'otherLeg', evt['Other-Leg-Unique-ID']);
+  if (name === 'CHANNEL_BRIDGE' || name === 'CHANNEL_UNBRIDGE') {
+    setIf(out, 'bridgeA', evt['Bridge-A-Unique-ID']);
+    setIf(out, 'bridgeB', evt['Bridge-B-Unique-ID']);
+  }
+  if (name === 'DTMF') setIf(out, 'digit', evt['DTMF-Digit']);
+  if (name === 'CHANNEL_HANGUP_COMPLETE') setIf(out, 'hangupCause', evt['Hangup-Cause'] ?? evt.variable_hangup_cause);
+  setIf(out, 'answerState', evt['Answer-State']);
+  if (carriesVariables(evt)) out.leg = legInfo(evt, names);
+  return out;
+}
+
+/**
+ * Who the leg is. Read from every event that carries variables, since FreeSWITCH flips an originated leg's caller ID
+ * after answer (captures §5.13): the workflow keeps what it needs from the first one.
+ */
+export function legInfo(evt: EslEvent, names: LegVariableNames): LegInfo {
+  const leg: LegInfo = {};
+  const set = (key: keyof LegInfo, value: string | undefined): void => {
+    if (value) leg[key] = value;
+  };
+  set('accountId', evt[`variable_${names.ACCOUNT_ID_VARIABLE}`] || names.DEFAULT_ACCOUNT_ID);
+  set('authorizingId', evt[`variable_${names.AUTHORIZING_ID_VARIABLE}`]);
+  set('ownerId', evt[`variable_${names.OWNER_ID_VARIABLE}`]);
+  set('direction', evt['Call-Direction']);
+  set('callerIdName', evt['Caller-Caller-ID-Name']);
+  set('callerIdNumber', evt['Caller-Caller-ID-Number']);
+  // The callee ID is empty until a bridge sets it; the dialled number says who was called.
+  set('calleeIdNumber', evt['Caller-Callee-ID-Number'] || evt['Caller-Destination-Number']);
+  set('channelName', evt['Channel-Name']);
+  return leg;
+}
+
+function setIf<K extends keyof ChannelEvent>(obj: ChannelEvent, key: K, value: ChannelEvent[K] | undefined): void {
+  if (value !== undefined && value !== '') obj[key] = value;
+}

@@ -1,0 +1,98 @@
+// Batches → Temporal. The workflow type is named, not imported, so the ingest never loads workflow code.
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { callWorkflowId } from '../../workflows/ids.ts';
+import { channelEventsSignal, originateResultSignal, transferLegEventsSignal } from '../../workflows/messages.ts';
+import { NODE } from '../../workflows/search-attributes.ts';
+import type { Logger } from '../esl/index.ts';
+import type { Batch, BatchSender } from './queue.ts';
+import type { IngestCounters } from './stats.ts';
+
+export const CALL_WORKFLOW_TYPE = 'callWorkflow';
+
+/** The call workflow's argument. */
+export interface CallWorkflowInput {
+  callId: string;
+  node: string;
+}
+
+// gRPC codes that no retry will fix: INVALID_ARGUMENT, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED.
+const PERMANENT_GRPC_CODES = new Set([3, 7, 12, 16]);
+
+export interface SenderOptions {
+  client: Client;
+  node: string;
+  /** Where call workflows run; WORKFLOW_TASK_QUEUE unless a test isolates itself. */
+  taskQueue: string;
+  counters: IngestCounters;
+  logger: Logger;
+}
+
+export function temporalSender(opts: SenderOptions): BatchSender {
+  const { counters, logger } = opts;
+  return async (batch: Batch) => {
+    try {
+      await send(opts, batch);
+      counters.signalsSent++;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        // The call's workflow has closed: a late event must not start a new run (REJECT_DUPLICATE).
+        counters.lateDropped++;
+        logger.debug('ingest: late event for a closed call workflow dropped', { uuid: batchTarget(batch) });
+        return;
+      }
+      if (err instanceof WorkflowNotFoundError) {
+        counters.transferGone++;
+        logger.debug('ingest: transfer workflow gone, dropped', { workflowId: batchTarget(batch) });
+        return;
+      }
+      const code = grpcCode(err);
+      if (code !== undefined && PERMANENT_GRPC_CODES.has(code)) {
+        counters.signalsFailed++;
+        logger.error('ingest: signal refused, dropped', { target: batchTarget(batch), code, error: String(err) });
+        return;
+      }
+      counters.signalRetries++;
+      throw err;
+    }
+  };
+}
+
+async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): Promise<void> {
+  switch (batch.kind) {
+    case 'call': {
+      const input: CallWorkflowInput = { callId: batch.uuid, node };
+      await client.workflow.signalWithStart(CALL_WORKFLOW_TYPE, {
+        workflowId: callWorkflowId(batch.uuid),
+        taskQueue,
+        args: [input],
+        signal: channelEventsSignal,
+        signalArgs: [batch.events],
+        workflowIdReusePolicy: batch.allowNewRun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+        // Set at start so that the reconciler's visibility query finds the call from its first moment.
+        typedSearchAttributes: [{ key: NODE, value: node }],
+      });
+      return;
+    }
+    case 'transfer':
+      await client.workflow.getHandle(batch.workflowId).signal(transferLegEventsSignal, batch.events);
+      return;
+    case 'originate':
+      await client.workflow.getHandle(batch.workflowId).signal(originateResultSignal, batch.result);
+      return;
+  }
+}
+
+function batchTarget(batch: Batch): string {
+  return batch.kind === 'call' ? batch.uuid : batch.workflowId;
+}
+
+function grpcCode(err: unknown): number | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,257 @@
+// The ESL ingest of one FreeSWITCH node: switch events → workflow signals, the live channels projection, and
+// reconciliation on every (re)connect. See routing.ts for which channels are calls.
+import type { Client } from '@temporalio/client';
+import { callIdFromWorkflowId, WORKFLOW_TASK_QUEUE } from '../../workflows/ids.ts';
+import { EslNode, quietLogger, type EslEvent, type EslNodeSpec, type Logger } from '../esl/index.ts';
+import { FORWARDED_EVENTS, toChannelEvent, type LegVariableNames } from './convert.ts';
+import { CALL_WORKFLOW_TYPE, temporalSender } from './deliver.ts';
+import { routeOriginateJob } from './jobs.ts';
+import { ChannelMemory } from './memory.ts';
+import { ProjectionWriter, type ChannelProjection } from './projection.ts';
+import { DeliveryQueues } from './queue.ts';
+import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.ts';
+import { routeFromEvent, type Route } from './routing.ts';
+import { BatchSizes, newCounters, type IngestStats } from './stats.ts';
+
+export interface IngestOptions {
+  node: EslNodeSpec;
+  client: Client;
+  /** The live channels projection; without it the ingest only signals. */
+  store?: ChannelProjection;
+  config: LegVariableNames;
+  /**
+   * The node's connections, shared with the switch-command activities. Without it the ingest opens its own
+   * (and closes them on stop).
+   */
+  esl?: EslNode;
+  logger?: Logger;
+  /** How long a channel's routing and dedup state outlive its hangup. */
+  graceMs?: number;
+  maxInFlight?: number;
+  /** The call workflows' task queue (default WORKFLOW_TASK_QUEUE); tests use their own. */
+  taskQueue?: string;
+}
+
+export interface Ingest {
+  readonly esl: EslNode;
+  /** Resolves after the first successful reconciliation. */
+  ready(timeoutMs?: number): Promise<void>;
+  reconcile(opts?: ReconcileOptions): Promise<ReconcileReport>;
+  /** Resolves when every event received so far has been delivered (or dropped). */
+  idle(): Promise<void>;
+  stats(): IngestStats;
+  stop(): Promise<void>;
+}
+
+export async function startIngest(opts: IngestOptions): Promise<Ingest> {
+  const logger = opts.logger ?? quietLogger;
+  const node = opts.node.name;
+  const ownEsl = !opts.esl;
+  const esl = opts.esl ?? new EslNode(opts.node, { logger });
+  const counters = newCounters();
+  const batchSizes = new BatchSizes();
+  const memory = new ChannelMemory({ graceMs: opts.graceMs });
+  const projection = new ProjectionWriter({
+    store: opts.store,
+    node,
+    defaultAccountId: opts.config.DEFAULT_ACCOUNT_ID,
+    logger,
+    onError: () => counters.projectionErrors++,
+  });
+  const queues = new DeliveryQueues({
+    send: temporalSender({
+      client: opts.client,
+      node,
+      taskQueue: opts.taskQueue ?? WORKFLOW_TASK_QUEUE,
+      counters,
+      logger,
+    }),
+    maxInFlight: opts.maxInFlight,
+    logger,
+    onBatch: (b) => {
+      if (b.kind !== 'originate') batchSizes.record(b.events.length);
+    },
+  });
+
+  function onEvent(evt: EslEvent): void {
+    counters.received++;
+    const name = evt['Event-Name'] ?? '';
+    if (name === 'BACKGROUND_JOB') return onJob(evt);
+    const uuid = evt['Unique-ID'];
+    if (!uuid || !FORWARDED_EVENTS.has(name)) {
+      counters.ignored++;
+      return;
+    }
+    if (!memory.accept(uuid, evt['Core-UUID'] ?? '', Number(evt['Event-Sequence'] ?? 0) || 0)) {
+      counters.deduplicated++;
+      return;
+    }
+    const route = learnRoute(uuid, evt);
+    const event = toChannelEvent(evt, node, opts.config);
+    if (!event) return;
+    const hungUp = name === 'CHANNEL_HANGUP_COMPLETE';
+    if (hungUp) memory.ended(uuid, Date.now());
+    switch (route.kind) {
+      case 'ignore':
+        counters.ignored++;
+        return;
+      case 'call':
+        projection.apply(event);
+        queues.push(uuid, { kind: 'call', uuid, event });
+        break;
+      case 'transfer':
+        if (hungUp) projection.channelEnded(uuid, event.at);
+        queues.push(uuid, { kind: 'transfer', workflowId: route.workflowId, event });
+        break;
+    }
+    counters.forwarded++;
+  }
+
+  // Events without variables (DTMF) cannot say where they go: the channel's earlier events did.
+  function learnRoute(uuid: string, evt: EslEvent): Route {
+    const proven = routeFromEvent(evt);
+    if (proven) {
+      memory.setRoute(uuid, proven);
+      return proven;
+    }
+    const known = memory.route(uuid);
+    if (known) return known;
+    logger.debug('ingest: event for a channel not seen before, taken as a call', { uuid, name: evt['Event-Name'] });
+    return { kind: 'call' };
+  }
+
+  function onJob(evt: EslEvent): void {
+    const routed = routeOriginateJob(evt);
+    if (!routed) {
+      counters.ignored++;
+      return;
+    }
+    counters.jobsRouted++;
+    // Same queue as the target leg's own events, so the transfer sees them in the order the switch sent them.
+    const key = routed.legUuid ?? `job:${routed.result.jobUuid}`;
+    queues.push(key, { kind: 'originate', workflowId: routed.workflowId, result: routed.result });
+  }
+
+  async function listRunningCalls(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    // Node names are [A-Za-z0-9_-] (config), so they need no escaping in the query.
+    const query = `WorkflowType = '${CALL_WORKFLOW_TYPE}' AND HandoffNode = '${node}' AND ExecutionStatus = 'Running'`;
+    for await (const wf of opts.client.workflow.list({ query })) {
+      const callId = callIdFromWorkflowId(wf.workflowId);
+      if (callId) ids.add(callId);
+    }
+    return ids;
+  }
+
+  async function runReconcile(ro: ReconcileOptions = {}): Promise<ReconcileReport> {
+    try {
+      const report = await reconcile(
+        {
+          node,
+          names: opts.config,
+          api: (cmd) => esl.api(cmd),
+          listRunningCalls,
+          memory,
+          projection,
+          enqueue: (key, d) => {
+            counters[d.kind === 'call' && d.event.name === 'GONE' ? 'gones' : 'snapshots']++;
+            queues.push(key, d);
+          },
+          logger,
+        },
+        ro,
+      );
+      counters.reconciles++;
+      logger.info(`ingest ${node}: reconciled`, { ...report });
+      return report;
+    } catch (err) {
+      counters.reconcileFailures++;
+      throw err;
+    }
+  }
+
+  // Reconcile on every connect; one at a time, and again if a connect happened while one ran.
+  let stopped = false;
+  let everConnected = false;
+  let reconciling: Promise<void> | undefined;
+  let again: ReconcileOptions | undefined;
+  let resolveReady: () => void = () => {};
+  const readyPromise = new Promise<void>((resolve) => (resolveReady = resolve));
+
+  function onConnected(): void {
+    // After a disconnect, events may have been missed: running workflows get a SNAPSHOT too.
+    const ro: ReconcileOptions = { snapshotRunning: everConnected };
+    everConnected = true;
+    if (reconciling) {
+      again = { snapshotRunning: (again?.snapshotRunning ?? false) || !!ro.snapshotRunning };
+      return;
+    }
+    reconciling = reconcileWithRetry(ro);
+  }
+
+  async function reconcileWithRetry(ro: ReconcileOptions): Promise<void> {
+    for (let attempt = 0; !stopped && esl.eventConnection.connected; attempt++) {
+      try {
+        await runReconcile(ro);
+        resolveReady();
+        break;
+      } catch (err) {
+        const delay = Math.min(10_000, 500 * 2 ** attempt);
+        logger.warn(`ingest ${node}: reconciliation failed, again in ${delay} ms`, { error: String(err) });
+        await sleep(delay);
+      }
+    }
+    reconciling = undefined;
+    if (again && !stopped) {
+      const next = again;
+      again = undefined;
+      reconciling = reconcileWithRetry(next);
+    }
+  }
+
+  const sweeper = setInterval(() => memory.sweep(Date.now()), Math.max(1000, (opts.graceMs ?? 60_000) / 2));
+  sweeper.unref();
+  esl.on('event', onEvent);
+  esl.on('connected', onConnected);
+  if (ownEsl) esl.start();
+  else if (esl.eventConnection.connected) onConnected();
+
+  return {
+    esl,
+    ready: (timeoutMs = 30_000) =>
+      Promise.race([
+        readyPromise,
+        sleep(timeoutMs).then(() => {
+          throw new Error(`ingest ${node}: not reconciled within ${timeoutMs} ms`);
+        }),
+      ]),
+    reconcile: (ro) => runReconcile(ro),
+    idle: async () => {
+      await queues.idle();
+      await projection.flushed();
+    },
+    stats: () => ({
+      ...counters,
+      ...batchSizes.snapshot(),
+      queueDepth: queues.depth,
+      channelsRemembered: memory.size,
+    }),
+    async stop() {
+      stopped = true;
+      esl.off('event', onEvent);
+      esl.off('connected', onConnected);
+      clearInterval(sweeper);
+      // Let what is queued leave (bounded), then drop the rest: the next ingest's reconciliation covers it.
+      await Promise.race([queues.idle(), sleep(2000)]);
+      const dropped = queues.stop();
+      if (dropped) logger.warn(`ingest ${node}: stopped with ${dropped} undelivered events`);
+      await Promise.race([reconciling?.catch(() => undefined), sleep(2000)]);
+      await projection.flushed();
+      if (ownEsl) await esl.close();
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

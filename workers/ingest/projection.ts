@@ -1,0 +1,196 @@
+// The live channels projection (store `channels`): one row per call channel, written as its events arrive, so the
+// API can list live calls without asking Temporal. Only the first leg of a bridge gets CHANNEL_BRIDGE/UNBRIDGE
+// (captures §5.2), so those events update both rows: the leg's, and the one named by Other-Leg-Unique-ID.
+import type { ChannelRecord, Store } from '../../store/types.ts';
+import type { ChannelEvent } from '../../workflows/messages.ts';
+import type { Logger } from '../esl/index.ts';
+
+export type ChannelProjection = Pick<Store, 'upsertChannel' | 'removeChannel' | 'listNodeChannels'>;
+
+export interface ProjectionOptions {
+  store: ChannelProjection | undefined;
+  node: string;
+  defaultAccountId?: string;
+  logger: Logger;
+  onError: () => void;
+}
+
+export class ProjectionWriter {
+  private readonly rows = new Map<string, ChannelRecord>();
+  /** bridged partner → the leg whose row names it, so a partner's hangup clears that row even if it is no call. */
+  private readonly namedBy = new Map<string, string>();
+  /** Writes go one after another, in event order. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: ProjectionOptions) {}
+
+  /** A call channel's event. */
+  apply(e: ChannelEvent): void {
+    if (!this.opts.store) return;
+    switch (e.name) {
+      case 'CHANNEL_CREATE':
+      case 'SNAPSHOT':
+        this.upsert(this.row(e), e.at);
+        return;
+      case 'CHANNEL_ANSWER': {
+        const row = this.row(e);
+        row.answered = true;
+        this.upsert(row, e.at);
+        return;
+      }
+      case 'CHANNEL_BRIDGE': {
+        const other = partner(e);
+        const row = this.row(e);
+        row.answered = true;
+        if (other) this.link(row, other, e.at);
+        this.upsert(row, e.at);
+        return;
+      }
+      case 'CHANNEL_UNBRIDGE':
+      case 'CHANNEL_PARK': {
+        // A parked channel is bridged to nobody; for the second leg of a uuid_bridge this is the only sign.
+        const row = this.row(e);
+        const other = row.bridgedTo ?? partner(e);
+        if (other) this.unlink(other, e.uuid, e.at);
+        if (row.bridgedTo !== null || e.name === 'CHANNEL_UNBRIDGE') {
+          row.bridgedTo = null;
+          this.upsert(row, e.at);
+        }
+        return;
+      }
+      case 'CHANNEL_HANGUP_COMPLETE':
+      case 'GONE':
+        this.remove(e.uuid, e.at);
+        return;
+      case 'DTMF':
+        return;
+    }
+  }
+
+  /** Any channel hung up (a call or not): rows bridged to it are bridged no more. */
+  channelEnded(uuid: string, at: number): void {
+    if (!this.opts.store) return;
+    const leg = this.namedBy.get(uuid);
+    if (leg) this.unlink(leg, uuid, at);
+    this.namedBy.delete(uuid);
+  }
+
+  /** Reconciliation: the live call channels are `live`; every other row of this node goes. */
+  async reconcile(live: ChannelRecord[]): Promise<void> {
+    const store = this.opts.store;
+    if (!store) return;
+    const stored = new Map((await store.listNodeChannels(this.opts.node)).map((r) => [r.callId, r]));
+    const liveIds = new Set(live.map((r) => r.callId));
+    for (const id of this.rows.keys()) if (!liveIds.has(id)) this.rows.delete(id);
+    this.namedBy.clear();
+    for (const r of live) {
+      // What events taught us (account, first caller ID) beats what `show channels` can say.
+      const known = this.rows.get(r.callId) ?? stored.get(r.callId);
+      const merged: ChannelRecord = known
+        ? {
+            ...known,
+            ...definedOnly(r),
+            accountId: r.accountId ?? known.accountId,
+            callerIdName: known.callerIdName ?? r.callerIdName,
+            callerIdNumber: known.callerIdNumber ?? r.callerIdNumber,
+            createdAt: known.createdAt,
+          }
+        : { ...r, accountId: r.accountId ?? this.opts.defaultAccountId ?? null };
+      this.rows.set(r.callId, merged);
+      if (merged.bridgedTo) this.namedBy.set(merged.bridgedTo, merged.callId);
+      const copy = { ...merged };
+      this.write(() => store.upsertChannel(copy));
+    }
+    for (const id of stored.keys()) if (!liveIds.has(id)) this.write(() => store.removeChannel(id));
+    await this.chain;
+  }
+
+  /** Resolves when every write so far is done. */
+  flushed(): Promise<void> {
+    return this.chain;
+  }
+
+  private row(e: ChannelEvent): ChannelRecord {
+    let row = this.rows.get(e.uuid);
+    if (!row) {
+      row = {
+        callId: e.uuid,
+        node: this.opts.node,
+        accountId: this.opts.defaultAccountId ?? null,
+        answered: false,
+        bridgedTo: null,
+        createdAt: e.at,
+        updatedAt: e.at,
+      };
+      this.rows.set(e.uuid, row);
+    }
+    const leg = e.leg;
+    if (leg) {
+      row.accountId = leg.accountId ?? row.accountId;
+      // The first values are kept: FreeSWITCH flips an originated leg's caller ID after answer.
+      row.direction ??= leg.direction;
+      row.callerIdName ??= leg.callerIdName;
+      row.callerIdNumber ??= leg.callerIdNumber;
+      row.calleeIdNumber ??= leg.calleeIdNumber;
+    }
+    if (e.answerState === 'answered') row.answered = true;
+    if (e.name === 'SNAPSHOT') row.bridgedTo = e.otherLeg ?? null;
+    return row;
+  }
+
+  private link(row: ChannelRecord, other: string, at: number): void {
+    row.bridgedTo = other;
+    this.namedBy.set(other, row.callId);
+    const peer = this.rows.get(other);
+    if (peer) {
+      peer.bridgedTo = row.callId;
+      peer.answered = true;
+      this.namedBy.set(row.callId, other);
+      this.upsert(peer, at);
+    }
+  }
+
+  private unlink(uuid: string, from: string, at: number): void {
+    const row = this.rows.get(uuid);
+    if (row?.bridgedTo === from) {
+      row.bridgedTo = null;
+      this.upsert(row, at);
+    }
+  }
+
+  private upsert(row: ChannelRecord, at: number): void {
+    const store = this.opts.store;
+    if (!store) return;
+    row.updatedAt = Math.max(row.updatedAt, at);
+    const copy = { ...row };
+    this.write(() => store.upsertChannel(copy));
+  }
+
+  private remove(uuid: string, at: number): void {
+    const store = this.opts.store;
+    const row = this.rows.get(uuid);
+    this.rows.delete(uuid);
+    if (row?.bridgedTo) this.unlink(row.bridgedTo, uuid, at);
+    this.channelEnded(uuid, at);
+    if (store) this.write(() => store.removeChannel(uuid));
+  }
+
+  private write(op: () => Promise<void>): void {
+    this.chain = this.chain.then(op).catch((err: unknown) => {
+      this.opts.onError();
+      this.opts.logger.warn('ingest: channel projection write failed', { error: String(err) });
+    });
+  }
+}
+
+/** The other leg of a bridge event: Other-Leg-Unique-ID, else whichever Bridge-*-Unique-ID is not this leg. */
+function partner(e: ChannelEvent): string | undefined {
+  if (e.otherLeg) return e.otherLeg;
+  if (e.bridgeA === e.uuid) return e.bridgeB;
+  if (e.bridgeB === e.uuid) return e.bridgeA;
+  return undefined;
+}
+
+function definedOnly<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

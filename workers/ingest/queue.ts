@@ -1,0 +1,191 @@
+// Per-channel FIFO delivery, parallel across channels. While one signal for a channel is in flight, that
+// channel's next events wait and then leave together: one signal per batch, not per event. A failed send is
+// retried with backoff before anything behind it, so a channel's events always arrive in switch order.
+import type { ChannelEvent, OriginateResult } from '../../workflows/messages.ts';
+import type { Logger } from '../esl/index.ts';
+
+export type Delivery =
+  /** To the channel's call workflow (signal-with-start). `allowNewRun`: the reconciler's SNAPSHOT may start a new run. */
+  | { kind: 'call'; uuid: string; event: ChannelEvent; allowNewRun?: boolean }
+  /** A transfer's target leg: to that transfer workflow. */
+  | { kind: 'transfer'; workflowId: string; event: ChannelEvent }
+  | { kind: 'originate'; workflowId: string; result: OriginateResult };
+
+export type Batch =
+  | { kind: 'call'; uuid: string; events: ChannelEvent[]; allowNewRun: boolean }
+  | { kind: 'transfer'; workflowId: string; events: ChannelEvent[] }
+  | { kind: 'originate'; workflowId: string; result: OriginateResult };
+
+/** Sends a batch; throws to have it retried (after backoff, still ahead of what queued behind it). */
+export type BatchSender = (batch: Batch) => Promise<void>;
+
+/** Takes the longest run at the head of `items` that fits one signal: same kind and same target. */
+export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; taken: Delivery[] } {
+  const head = items[0];
+  if (!head) throw new Error('takeBatch on an empty queue');
+  if (head.kind === 'originate') {
+    items.shift();
+    return { batch: { kind: 'originate', workflowId: head.workflowId, result: head.result }, taken: [head] };
+  }
+  const taken: Delivery[] = [];
+  while (taken.length < maxBatch) {
+    const next = items[0];
+    if (!next || next.kind !== head.kind) break;
+    if (next.kind === 'call' && head.kind === 'call' && next.uuid !== head.uuid) break;
+    if (next.kind === 'transfer' && head.kind === 'transfer' && next.workflowId !== head.workflowId) break;
+    taken.push(items.shift() as Delivery);
+  }
+  const events = taken.map((d) => (d as Exclude<Delivery, { kind: 'originate' }>).event);
+  const batch: Batch =
+    head.kind === 'call'
+      ? {
+          kind: 'call',
+          uuid: head.uuid,
+          events,
+          allowNewRun: taken.some((d) => d.kind === 'call' && d.allowNewRun),
+        }
+      : { kind: 'transfer', workflowId: head.workflowId, events };
+  return { batch, taken };
+}
+
+export interface DeliveryQueuesOptions {
+  send: BatchSender;
+  /** Signals in flight at once, across channels. */
+  maxInFlight?: number;
+  maxBatch?: number;
+  retry?: { initialMs?: number; maxMs?: number };
+  logger: Logger;
+  onBatch?: (batch: Batch) => void;
+}
+
+interface Queue {
+  items: Delivery[];
+  /** Scheduled, in flight, or waiting to retry: not to be scheduled again. */
+  busy: boolean;
+  attempt: number;
+}
+
+export class DeliveryQueues {
+  private readonly queues = new Map<string, Queue>();
+  private readonly ready: string[] = [];
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private inFlight = 0;
+  private pumpScheduled = false;
+  private stopped = false;
+  private readonly maxInFlight: number;
+  private readonly maxBatch: number;
+  private readonly retryInitialMs: number;
+  private readonly retryMaxMs: number;
+
+  constructor(private readonly opts: DeliveryQueuesOptions) {
+    this.maxInFlight = opts.maxInFlight ?? 128;
+    this.maxBatch = opts.maxBatch ?? 100;
+    this.retryInitialMs = opts.retry?.initialMs ?? 200;
+    this.retryMaxMs = opts.retry?.maxMs ?? 5000;
+  }
+
+  /** Deliveries not yet sent (queued, in flight or waiting to retry). */
+  get depth(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.items.length;
+    return n;
+  }
+
+  push(key: string, delivery: Delivery): void {
+    if (this.stopped) return;
+    let q = this.queues.get(key);
+    if (!q) {
+      q = { items: [], busy: false, attempt: 0 };
+      this.queues.set(key, q);
+    }
+    q.items.push(delivery);
+    if (!q.busy) {
+      q.busy = true;
+      this.ready.push(key);
+      this.schedulePump();
+    }
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  idle(): Promise<void> {
+    if (this.queues.size === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops sending; what is still queued is dropped (returns how many). */
+  stop(): number {
+    this.stopped = true;
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    const dropped = this.depth;
+    this.queues.clear();
+    this.ready.length = 0;
+    this.notifyIdle();
+    return dropped;
+  }
+
+  // Deferred to the next turn so that the events of one socket read (e.g. UNBRIDGE + PARK) leave in one batch.
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.inFlight < this.maxInFlight && this.ready.length > 0) {
+      const key = this.ready.shift() as string;
+      const q = this.queues.get(key);
+      if (q && q.items.length > 0) void this.run(key, q);
+    }
+  }
+
+  private async run(key: string, q: Queue): Promise<void> {
+    this.inFlight++;
+    const { batch, taken } = takeBatch(q.items, this.maxBatch);
+    let failed = false;
+    try {
+      await this.opts.send(batch);
+      this.opts.onBatch?.(batch);
+      q.attempt = 0;
+    } catch (err) {
+      failed = true;
+      q.items.unshift(...taken);
+      q.attempt++;
+      const delay = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (q.attempt - 1));
+      this.opts.logger.warn(`ingest: signal failed, retrying in ${delay} ms`, {
+        key,
+        kind: batch.kind,
+        attempt: q.attempt,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      const timer = setTimeout(() => {
+        this.retryTimers.delete(timer);
+        if (this.stopped) return;
+        this.ready.push(key);
+        this.pump();
+      }, delay);
+      this.retryTimers.add(timer);
+    } finally {
+      this.inFlight--;
+    }
+    if (this.stopped) return;
+    if (!failed) {
+      if (q.items.length > 0) this.ready.push(key);
+      else {
+        q.busy = false;
+        this.queues.delete(key);
+      }
+    }
+    this.pump();
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.queues.size > 0 || this.inFlight > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}
