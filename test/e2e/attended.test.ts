@@ -55,3 +55,36 @@ test('attended transfer by feature code: consult, then the transferor hangs up a
   t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
   t.is(await e.phones.api(`uuid_getvar ${carol} park_after_bridge`), '_undef_');
 });
+
+test('after a completed transfer the target is a call of its own: its feature codes work', async (t) => {
+  const e = t.context;
+  const { alice, bob } = await placeCall(e);
+  await press(e, alice.uuid, '*22600');
+  const consult = await waitFor(
+    e,
+    (ev) =>
+      ev.name === 'CHANNEL_BRIDGE' &&
+      ev.headers['Unique-ID'] === alice.uuid &&
+      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
+  );
+  const carol = consult.headers['Other-Leg-Unique-ID']!;
+  await hangUp(e, alice.uuid);
+  const first = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
+  t.is(first.outcome, 'completed');
+
+  // Carol, now talking to Bob, transfers him on to 2601.
+  await press(e, carol, '*22601');
+  const second = e.client.workflow.getHandle(transferWorkflowId(carol, bob.uuid));
+  const dave = await waitFor(
+    e,
+    (ev) =>
+      ev.name === 'CHANNEL_BRIDGE' &&
+      ev.headers['Unique-ID'] === carol &&
+      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
+    30_000,
+  );
+  await hangUp(e, carol);
+  const summary = await second.result();
+  t.is(summary.outcome, 'completed');
+  t.is(summary.targetLeg, dave.headers['Other-Leg-Unique-ID']);
+});

@@ -26,6 +26,11 @@ export interface SenderOptions {
   taskQueue: string;
   counters: IngestCounters;
   logger: Logger;
+  /**
+   * A leg's events reached a transfer that has ended: after a completed transfer its target leg is a call like any
+   * other (its DTMF carry no variables, so the route learnt during the transfer would otherwise stick).
+   */
+  onTransferGone?: (batch: Extract<Batch, { kind: 'transfer' }>) => void;
 }
 
 export function temporalSender(opts: SenderOptions): BatchSender {
@@ -42,6 +47,7 @@ export function temporalSender(opts: SenderOptions): BatchSender {
         return;
       }
       if (err instanceof WorkflowNotFoundError) {
+        if (batch.kind === 'transfer') opts.onTransferGone?.(batch);
         counters.transferGone++;
         logger.debug('ingest: transfer workflow gone, dropped', { workflowId: batchTarget(batch) });
         return;

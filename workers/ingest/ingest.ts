@@ -65,6 +65,15 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       taskQueue: opts.taskQueue ?? WORKFLOW_TASK_QUEUE,
       counters,
       logger,
+      onTransferGone: (batch) => {
+        // A hangup alone needs no call workflow: the channel is gone.
+        const live = batch.events.filter((e) => e.name !== 'CHANNEL_HANGUP_COMPLETE');
+        if (!live.length) return;
+        for (const event of live) {
+          memory.setRoute(event.uuid, { kind: 'call' });
+          queues.push(event.uuid, { kind: 'call', uuid: event.uuid, event });
+        }
+      },
     }),
     maxInFlight: opts.maxInFlight,
     logger,
