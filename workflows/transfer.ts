@@ -4,6 +4,7 @@
 import {
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -197,6 +198,15 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
         }
         if (timers.noAnswer !== undefined && timers.noAnswer <= now) {
           delete timers.noAnswer;
+          // Our deadline, not the switch's answer: before giving up, look at the target leg itself. Its answer may
+          // have been missed (an ingest outage loses events), and a caller who answered must not be hung up.
+          if (patched('no-answer-checks-switch')) {
+            const target = await sw.legState(plan.targetLeg).catch(() => undefined);
+            if (target?.exists && target.answered) {
+              inbox.push({ type: 'target_answered' });
+              continue;
+            }
+          }
           inbox.push({ type: 'no_answer_timeout' });
         }
       }
