@@ -291,11 +291,11 @@ async function costWindow<T extends Omit<CostCall, 'ingestSignals' | 'ingestEven
 ): Promise<CostCall> {
   const e = tl.e;
   const since = Date.now();
-  const s0 = e.nodeWorker.ingest.stats();
+  const s0 = e.nodeWorker!.ingest.stats();
   const j0 = e.journal.entries.length;
   const call = await run();
-  await e.nodeWorker.ingest.idle();
-  const s1 = e.nodeWorker.ingest.stats();
+  await e.nodeWorker!.ingest.idle();
+  const s1 = e.nodeWorker!.ingest.stats();
   const listed = (await startedSince(e, since)).filter((id) => !counted.has(id));
   const ids = [...new Set([...call.workflowIds, ...listed])];
   for (const id of ids) counted.add(id);
@@ -374,7 +374,7 @@ export async function targetFeatureCodeProbe(
     await tl.wait(bridged(bob.uuid, carol), from);
     await result(e, transferWorkflowId(alice.uuid, bob.uuid));
     await sleep(opts.thinkMs);
-    const gone0 = e.nodeWorker.ingest.stats().transferGone;
+    const gone0 = e.nodeWorker!.ingest.stats().transferGone;
     from = tl.mark();
     await press(e, carol, '*22601');
     let worked = true;
@@ -383,8 +383,8 @@ export async function targetFeatureCodeProbe(
     } catch {
       worked = false;
     }
-    await e.nodeWorker.ingest.idle();
-    const transferGone = e.nodeWorker.ingest.stats().transferGone - gone0;
+    await e.nodeWorker!.ingest.idle();
+    const transferGone = e.nodeWorker!.ingest.stats().transferGone - gone0;
     const targetCallAfter = await exists(e, callWorkflowId(carol));
     const detail = worked
       ? 'Bob heard music: the target leg started a transfer of its own'

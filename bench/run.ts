@@ -347,14 +347,14 @@ async function main(): Promise<void> {
   log(`cost: plain ${plain.total.events} events, transferred ${transferred.total.events} events`);
   const probe = await targetFeatureCodeProbe(tl, callOpts);
   log(`probe (target's feature code after a completed transfer): ${probe.detail}`);
-  await e.nodeWorker.ingest.idle();
+  await e.nodeWorker!.ingest.idle();
   await sleep(500);
 
   // 2. Control latency.
   log(`control run: ${settings.calls} calls, ${settings.concurrency} at a time`);
   const control = await controlRun(tl, temporalPid);
   log(`control run done in ${control.wallS.toFixed(1)} s, ${control.failures.length} failed`);
-  await e.nodeWorker.ingest.idle();
+  await e.nodeWorker!.ingest.idle();
   await sleep(1000);
 
   // 3. The floor, on the same server and switch: alone (the floor proper), then as many in flight as calls ran at once.

@@ -97,6 +97,9 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     switch (event.name) {
       case 'CHANNEL_ANSWER':
         return party === 'target' ? { type: 'target_answered' } : undefined;
+      case 'SNAPSHOT':
+        // The ingest's reconciliation after a reconnect: the target answered while its events were not heard.
+        return party === 'target' && event.answerState === 'answered' ? { type: 'target_answered' } : undefined;
       case 'CHANNEL_HANGUP_COMPLETE':
       case 'GONE': {
         const cause = event.hangupCause ?? 'NORMAL_CLEARING';

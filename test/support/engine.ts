@@ -40,7 +40,9 @@ export interface Engine {
   phones: EslClient;
   /** Undefined when the test runs workflow workers of its own (other processes). */
   workflowWorker?: Worker;
-  nodeWorker: NodeWorker;
+  nodeWorker?: NodeWorker;
+  /** The SQLite file the engine's store uses (for worker processes a test starts itself). */
+  dbFile: string;
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,13 @@ let runtimeInstalled = false;
 
 export async function startEngine(
   env: Record<string, string> = {},
-  opts: { workflowWorker?: boolean; /** Names recorded histories. */ scenario?: string } = {},
+  opts: {
+    workflowWorker?: boolean;
+    /** false: the test runs the node worker (ESL, ingest, switch activities) in a process of its own. */
+    nodeWorker?: boolean;
+    /** Names recorded histories. */
+    scenario?: string;
+  } = {},
 ): Promise<Engine> {
   if (!runtimeInstalled) {
     // Workflow and worker logs only when asked for (HANDOFF_TEST_LOG=INFO): the suite's output stays readable.
@@ -73,7 +81,8 @@ export async function startEngine(
     SHUTDOWN_GRACE_MS: '2000',
     ...env,
   });
-  const store = openStore(path.join(dir, 'handoff.sqlite'));
+  const dbFile = path.join(dir, 'handoff.sqlite');
+  const store = openStore(dbFile);
   const demo = await seedDemo(store);
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
@@ -90,8 +99,11 @@ export async function startEngine(
           shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         });
   const workflowsRunning = workflowWorker?.run();
-  const nodeWorker = await startNodeWorker({ node, connection: nativeConnection, client, store, config, journal });
-  await nodeWorker.ingest.ready(20_000);
+  const nodeWorker =
+    opts.nodeWorker === false
+      ? undefined
+      : await startNodeWorker({ node, connection: nativeConnection, client, store, config, journal });
+  await nodeWorker?.ingest.ready(20_000);
   const phones = await EslClient.connect(sw, 'plain ALL');
   return {
     config,
@@ -104,11 +116,12 @@ export async function startEngine(
     phones,
     workflowWorker,
     nodeWorker,
+    dbFile,
     async stop() {
       if (process.env.HANDOFF_RECORD_HISTORIES)
         await recordHistories(client, config, process.env.HANDOFF_RECORD_HISTORIES, opts.scenario ?? 'e2e');
       await phones.close();
-      await nodeWorker.stop();
+      await nodeWorker?.stop();
       workflowWorker?.shutdown();
       await workflowsRunning?.catch(() => undefined);
       await nativeConnection.close();
