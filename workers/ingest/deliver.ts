@@ -5,7 +5,7 @@ import { callWorkflowId } from '../../workflows/ids.ts';
 import { channelEventsSignal, originateResultSignal, transferLegEventsSignal } from '../../workflows/messages.ts';
 import { NODE } from '../../workflows/search-attributes.ts';
 import type { Logger } from '../esl/index.ts';
-import type { Batch, BatchSender } from './queue.ts';
+import type { Batch, BatchSender, Delivery } from './queue.ts';
 import type { IngestCounters } from './stats.ts';
 
 export const CALL_WORKFLOW_TYPE = 'callWorkflow';
@@ -30,7 +30,7 @@ export interface SenderOptions {
    * A leg's events reached a transfer that has ended: after a completed transfer its target leg is a call like any
    * other (its DTMF carry no variables, so the route learnt during the transfer would otherwise stick).
    */
-  onTransferGone?: (batch: Extract<Batch, { kind: 'transfer' }>) => void;
+  onTransferGone?: (batch: Extract<Batch, { kind: 'transfer' }>) => Delivery[];
 }
 
 export function temporalSender(opts: SenderOptions): BatchSender {
@@ -47,10 +47,14 @@ export function temporalSender(opts: SenderOptions): BatchSender {
         return;
       }
       if (err instanceof WorkflowNotFoundError) {
-        if (batch.kind === 'transfer') opts.onTransferGone?.(batch);
+        if (batch.kind === 'call') {
+          // signalOnly: the leg had no call workflow of its own, and a hangup is no reason to start one.
+          counters.lateDropped++;
+          return;
+        }
         counters.transferGone++;
-        logger.debug('ingest: transfer workflow gone, dropped', { workflowId: batchTarget(batch) });
-        return;
+        logger.debug('ingest: transfer workflow gone', { workflowId: batchTarget(batch) });
+        return batch.kind === 'transfer' ? opts.onTransferGone?.(batch) : undefined;
       }
       const code = grpcCode(err);
       if (code !== undefined && PERMANENT_GRPC_CODES.has(code)) {
@@ -67,6 +71,10 @@ export function temporalSender(opts: SenderOptions): BatchSender {
 async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): Promise<void> {
   switch (batch.kind) {
     case 'call': {
+      if (batch.signalOnly) {
+        await client.workflow.getHandle(callWorkflowId(batch.uuid)).signal(channelEventsSignal, batch.events);
+        return;
+      }
       const input: CallWorkflowInput = { callId: batch.uuid, node };
       await client.workflow.signalWithStart(CALL_WORKFLOW_TYPE, {
         workflowId: callWorkflowId(batch.uuid),

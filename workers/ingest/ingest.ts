@@ -2,13 +2,14 @@
 // reconciliation on every (re)connect. See routing.ts for which channels are calls.
 import type { Client } from '@temporalio/client';
 import { callIdFromWorkflowId, WORKFLOW_TASK_QUEUE } from '../../workflows/ids.ts';
+import type { ChannelEvent } from '../../workflows/messages.ts';
 import { EslNode, quietLogger, type EslEvent, type EslNodeSpec, type Logger } from '../esl/index.ts';
 import { FORWARDED_EVENTS, toChannelEvent, type LegVariableNames } from './convert.ts';
 import { CALL_WORKFLOW_TYPE, temporalSender } from './deliver.ts';
 import { routeOriginateJob } from './jobs.ts';
 import { ChannelMemory } from './memory.ts';
 import { ProjectionWriter, type ChannelProjection } from './projection.ts';
-import { DeliveryQueues } from './queue.ts';
+import { DeliveryQueues, type Delivery } from './queue.ts';
 import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.ts';
 import { routeFromEvent, type Route } from './routing.ts';
 import { BatchSizes, newCounters, type IngestStats } from './stats.ts';
@@ -65,14 +66,14 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       taskQueue: opts.taskQueue ?? WORKFLOW_TASK_QUEUE,
       counters,
       logger,
+      // After a completed transfer its target leg is a call like any other (its DTMF carry no variables, so the
+      // route learnt during the transfer would otherwise stick). The events go back at the head of their queue.
       onTransferGone: (batch) => {
-        // A hangup alone needs no call workflow: the channel is gone.
-        const live = batch.events.filter((e) => e.name !== 'CHANNEL_HANGUP_COMPLETE');
-        if (!live.length) return;
-        for (const event of live) {
-          memory.setRoute(event.uuid, { kind: 'call' });
-          queues.push(event.uuid, { kind: 'call', uuid: event.uuid, event });
-        }
+        endedTransfers.add(batch.workflowId);
+        return batch.events.map((event) => {
+          memory.setRoute(event.uuid, { kind: 'call', fromTransfer: batch.workflowId });
+          return adoptedDelivery(event, batch.events);
+        });
       },
     }),
     maxInFlight: opts.maxInFlight,
@@ -81,6 +82,15 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       if (b.kind !== 'originate') batchSizes.record(b.events.length);
     },
   });
+
+  /** Transfers known to have ended; bounded (oldest first out). */
+  const endedTransfers = new BoundedSet(10_000);
+
+  // A hangup alone of a leg that had no call of its own starts no workflow (the channel is gone).
+  function adoptedDelivery(event: ChannelEvent, batch: readonly ChannelEvent[]): Delivery {
+    const signalOnly = batch.every((e) => e.name === 'CHANNEL_HANGUP_COMPLETE');
+    return { kind: 'call', uuid: event.uuid, event, signalOnly };
+  }
 
   function onEvent(evt: EslEvent): void {
     counters.received++;
@@ -105,6 +115,10 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
         counters.ignored++;
         return;
       case 'call':
+        if (route.fromTransfer) {
+          queues.push(uuid, adoptedDelivery(event, [event]));
+          break;
+        }
         projection.apply(event);
         queues.push(uuid, { kind: 'call', uuid, event });
         break;
@@ -118,7 +132,9 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
 
   // Events without variables (DTMF) cannot say where they go: the channel's earlier events did.
   function learnRoute(uuid: string, evt: EslEvent): Route {
-    const proven = routeFromEvent(evt);
+    let proven = routeFromEvent(evt);
+    if (proven?.kind === 'transfer' && endedTransfers.has(proven.workflowId))
+      proven = { kind: 'call', fromTransfer: proven.workflowId };
     if (proven) {
       memory.setRoute(uuid, proven);
       return proven;
@@ -263,4 +279,17 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+class BoundedSet {
+  private readonly items = new Set<string>();
+  constructor(private readonly max: number) {}
+  has(key: string): boolean {
+    return this.items.has(key);
+  }
+  add(key: string): void {
+    this.items.delete(key);
+    this.items.add(key);
+    if (this.items.size > this.max) this.items.delete(this.items.values().next().value as string);
+  }
 }

@@ -5,19 +5,25 @@ import type { ChannelEvent, OriginateResult } from '../../workflows/messages.ts'
 import type { Logger } from '../esl/index.ts';
 
 export type Delivery =
-  /** To the channel's call workflow (signal-with-start). `allowNewRun`: the reconciler's SNAPSHOT may start a new run. */
-  | { kind: 'call'; uuid: string; event: ChannelEvent; allowNewRun?: boolean }
+  /**
+   * To the channel's call workflow (signal-with-start). `allowNewRun`: the reconciler's SNAPSHOT may start a new run.
+   * `signalOnly`: deliver only to a running workflow, never start one (a hangup of a leg that had no call of its own).
+   */
+  | { kind: 'call'; uuid: string; event: ChannelEvent; allowNewRun?: boolean; signalOnly?: boolean }
   /** A transfer's target leg: to that transfer workflow. */
   | { kind: 'transfer'; workflowId: string; event: ChannelEvent }
   | { kind: 'originate'; workflowId: string; result: OriginateResult };
 
 export type Batch =
-  | { kind: 'call'; uuid: string; events: ChannelEvent[]; allowNewRun: boolean }
+  | { kind: 'call'; uuid: string; events: ChannelEvent[]; allowNewRun: boolean; signalOnly: boolean }
   | { kind: 'transfer'; workflowId: string; events: ChannelEvent[] }
   | { kind: 'originate'; workflowId: string; result: OriginateResult };
 
-/** Sends a batch; throws to have it retried (after backoff, still ahead of what queued behind it). */
-export type BatchSender = (batch: Batch) => Promise<void>;
+/**
+ * Sends a batch; throws to have it retried (after backoff, still ahead of what queued behind it). May return
+ * deliveries to send instead (re-routed): they go back at the head of the queue, so the channel's order holds.
+ */
+export type BatchSender = (batch: Batch) => Promise<void | Delivery[]>;
 
 /** Takes the longest run at the head of `items` that fits one signal: same kind and same target. */
 export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; taken: Delivery[] } {
@@ -43,6 +49,7 @@ export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; 
           uuid: head.uuid,
           events,
           allowNewRun: taken.some((d) => d.kind === 'call' && d.allowNewRun),
+          signalOnly: taken.every((d) => d.kind === 'call' && d.signalOnly),
         }
       : { kind: 'transfer', workflowId: head.workflowId, events };
   return { batch, taken };
@@ -148,8 +155,9 @@ export class DeliveryQueues {
     const { batch, taken } = takeBatch(q.items, this.maxBatch);
     let failed = false;
     try {
-      await this.opts.send(batch);
-      this.opts.onBatch?.(batch);
+      const instead = await this.opts.send(batch);
+      if (instead?.length) q.items.unshift(...instead);
+      else this.opts.onBatch?.(batch);
       q.attempt = 0;
     } catch (err) {
       failed = true;

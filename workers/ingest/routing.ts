@@ -10,7 +10,9 @@
 import { TRANSFER_ID_VARIABLE } from '../../workflows/ids.ts';
 import type { EslEvent } from '../esl/index.ts';
 
-export type Route = { kind: 'call' } | { kind: 'transfer'; workflowId: string } | { kind: 'ignore'; why: string };
+export type Route =
+  /** `fromTransfer`: a transfer's target leg whose transfer has ended, now a call of its own. */
+  { kind: 'call'; fromTransfer?: string } | { kind: 'transfer'; workflowId: string } | { kind: 'ignore'; why: string };
 
 const LOOPBACK_B = /^loopback\/.+-b$/;
 
