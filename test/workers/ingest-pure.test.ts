@@ -250,3 +250,31 @@ test('queues: one signal in flight per channel, the rest batched behind it, in o
   t.deepEqual(seqs('flaky'), [[1, 2]]); // retried as one batch, still in order
   t.is(q.depth, 0);
 });
+
+test('queues: deliveries a sender re-routes go back at the head, ahead of what queued behind', async (t) => {
+  const sent: string[] = [];
+  let release: () => void = () => {};
+  const q = new DeliveryQueues({
+    logger,
+    send: async (b) => {
+      if (b.kind === 'transfer') {
+        await new Promise<void>((r) => (release = r));
+        // The transfer has ended: the same events, as the call's.
+        return b.events.map((event) => ({ kind: 'call', uuid: event.uuid, event }) as Delivery);
+      }
+      if (b.kind === 'call') sent.push(...b.events.map((e) => `${b.signalOnly ? 'signal' : 'start'}:${e.seq}`));
+    },
+  });
+  q.push('c', { kind: 'transfer', workflowId: 't', event: ev('c', 1) });
+  await new Promise((r) => setImmediate(r));
+  q.push('c', { kind: 'call', uuid: 'c', event: ev('c', 2) });
+  q.push('c', { kind: 'call', uuid: 'c', event: ev('c', 3, 'CHANNEL_HANGUP_COMPLETE'), signalOnly: true });
+  release();
+  await q.idle();
+  // One batch of three: not signal-only, since it needs a workflow for the digits before the hangup.
+  t.deepEqual(sent, ['start:1', 'start:2', 'start:3']);
+
+  q.push('d', { kind: 'call', uuid: 'd', event: ev('d', 9, 'CHANNEL_HANGUP_COMPLETE'), signalOnly: true });
+  await q.idle();
+  t.deepEqual(sent.slice(3), ['signal:9']);
+});

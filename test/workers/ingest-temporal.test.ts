@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startSimulator } from '../../simulator/index.ts';
 import { openStore } from '../../store/index.ts';
 import { callWorkflowId } from '../../workflows/ids.ts';
@@ -35,6 +35,7 @@ const names = {
 
 test.before(async (t) => {
   if (!address) return;
+  Runtime.install({ logger: new DefaultLogger(process.env.HANDOFF_TEST_LOG ? 'INFO' : 'WARN') });
   const taskQueue = `ingest-test-${randomUUID()}`;
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address }),
@@ -201,8 +202,28 @@ itest('transfer target legs and originate results go to the transfer workflow, n
   t.is(cEvents[0]?.name, 'CHANNEL_CREATE');
   await t.throwsAsync(client.workflow.getHandle(callWorkflowId(c)).describe(), { instanceOf: WorkflowNotFoundError });
   t.deepEqual(await callWorkflowsOf(client, node.name), []);
-  await ingest.esl.api(`uuid_kill ${c}`);
+
+  // The transfer ends; its target leg C lives on as a call of its own. A leg whose only later event is its hangup
+  // (F) gets no call workflow.
+  const f = randomUUID();
+  await ingest.esl.bgapi(
+    `originate {origination_uuid=${f},handoff_transfer_id=${transferId}}loopback/2600/default &park()`,
+    randomUUID(),
+  );
+  await eventually('F parked', async () =>
+    (await recorded(client, transferId)).events.some((e) => e.uuid === f && e.name === 'CHANNEL_PARK')
+      ? true
+      : undefined,
+  );
   await handle.signal(finishSignal);
+  await handle.result();
+  await ingest.esl.api(`uuid_recv_dtmf ${c} 7`);
+  await eventsOf(client, c, has('DTMF', '7'));
+  await ingest.esl.api(`uuid_kill ${c}`);
+  await eventsOf(client, c, has('CHANNEL_HANGUP_COMPLETE'));
+  await ingest.esl.api(`uuid_kill ${f}`);
+  await eventually('F hung up and dropped', async () => (ingest.stats().lateDropped >= 1 ? true : undefined));
+  await t.throwsAsync(client.workflow.getHandle(callWorkflowId(f)).describe(), { instanceOf: WorkflowNotFoundError });
   await ingest.stop();
   await sim.close();
 });
@@ -272,12 +293,15 @@ itest(
     const pre = new EslNode(node, { logger }).start();
     await pre.waitConnected();
     const [a, c, ghost] = [randomUUID(), randomUUID(), randomUUID()];
+    // C's transfer is running: a target leg of a transfer that has ended would be adopted as a call.
+    const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
+    const transfer = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
     await pre.bgapi(
       `originate {origination_uuid=${a},origination_caller_id_number=1001,ecallmgr_Account-ID=acct7}loopback/2600/default &park()`,
       randomUUID(),
     );
     await pre.bgapi(
-      `originate {origination_uuid=${c},handoff_transfer_id=transfer:x:y}loopback/2600/default &park()`,
+      `originate {origination_uuid=${c},handoff_transfer_id=${transferId}}loopback/2600/default &park()`,
       randomUUID(),
     );
     await eventually('legs up', async () =>
@@ -330,14 +354,18 @@ itest(
     await eventually('a visible', async () =>
       (await callWorkflowsOf(client, node.name)).includes(callWorkflowId(a)) ? true : undefined,
     );
+    const snapshotsOfA = async (): Promise<number> =>
+      (await recorded(client, callWorkflowId(a))).events.filter((e) => e.name === 'SNAPSHOT').length;
     const report = await ingest.reconcile();
-    t.like(report, { liveCalls: 1, snapshots: 0, gones: 0 });
-    const full = await ingest.reconcile({ snapshotRunning: true });
-    t.is(full.snapshots, 1);
-    await eventsOf(client, a, (es) => es.filter((e) => e.name === 'SNAPSHOT').length === 2);
+    t.like(report, { liveCalls: 1, gones: 0 });
+    await ingest.idle();
+    t.is(await snapshotsOfA(), 1, 'a running call gets no SNAPSHOT by default');
+    await ingest.reconcile({ snapshotRunning: true });
+    await eventually('a second SNAPSHOT', async () => ((await snapshotsOfA()) === 2 ? true : undefined));
 
     await ingest.esl.api(`uuid_kill ${a}`);
     await ingest.esl.api(`uuid_kill ${c}`);
+    await transfer.signal(finishSignal);
     await eventsOf(client, a, has('CHANNEL_HANGUP_COMPLETE'));
     await ingest.stop();
     await store.close();
