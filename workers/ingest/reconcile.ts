@@ -101,6 +101,8 @@ export interface ReconcileReport {
   liveCalls: number;
   runningWorkflows: number;
   snapshots: number;
+  /** Answered target legs whose transfer was told (their answer may have been missed while disconnected). */
+  targetSnapshots: number;
   gones: number;
   /** Channels left alone because one of their own events arrived while reconciling (it is newer than the snapshot). */
   skipped: number;
@@ -136,6 +138,7 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
     liveCalls: 0,
     runningWorkflows: running.size,
     snapshots: 0,
+    targetSnapshots: 0,
     gones: 0,
     skipped: 0,
   };
@@ -156,6 +159,15 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
       leg = legInfo(dump, deps.names);
     }
     if (!known) memory.setRoute(ch.uuid, route);
+    if (route.kind === 'transfer') {
+      // A transfer's target leg: its answer may have happened while nobody listened (a reconnect). Tell the transfer.
+      if (ch.answered && !newer(ch.uuid)) {
+        const event = snapshotEvent(ch, peers.get(ch.uuid), node, now);
+        deps.enqueue(ch.uuid, { kind: 'transfer', workflowId: route.workflowId, event });
+        report.targetSnapshots++;
+      }
+      continue;
+    }
     if (route.kind !== 'call') continue;
     report.liveCalls++;
     const bridgedTo = peers.get(ch.uuid);
