@@ -155,6 +155,11 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
 
     /** uuid_bridge; `+OK` only means "scheduled": the workflow confirms by CHANNEL_BRIDGE or isBridged. */
     async bridge(a: string, b: string): Promise<string> {
+      // A broadcast (ringback, music) starts ~200 ms after uuid_broadcast. A target that answers at once can be bridged
+      // before it starts, and it would then play over the conversation. uuid_break cancels a pending broadcast
+      // silently (captures 03, 03b), as capture 03 does before its uuid_bridge.
+      await api(`uuid_break ${uuid(a)} all`);
+      await api(`uuid_break ${uuid(b)} all`);
       return api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
     },
 

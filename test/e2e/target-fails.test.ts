@@ -73,8 +73,16 @@ for (const [name, target, cause] of [
         ['Bob', bob.uuid, music(e)],
       ]);
     } else {
-      // Bob was put on hold before the target was dialled.
-      await eventOn(e, 'PLAYBACK_START', bob.uuid);
+      // Bob was put on hold before the target was dialled. His music may never start: a target that fails at once
+      // is answered by bridging him back, which cancels a broadcast that has not started yet (uuid_break).
+      const deadline = Date.now() + 15_000;
+      while (!commands().some((c) => c.startsWith(`api uuid_broadcast ${bob.uuid}`)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      t.true(
+        commands().some((c) => c.startsWith(`api uuid_broadcast ${bob.uuid}`)),
+        'Bob was put on hold',
+      );
     }
 
     const summary = await talkingAgain(t, e, alice, bob, carol);
