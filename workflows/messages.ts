@@ -1,6 +1,7 @@
 // The messages that cross process boundaries: ingest → workflows (signals), API → workflows (updates, queries),
 // workflows → workflows. Shared by every process so that a signal name can never be misspelt on one side.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Outcome } from './transfer-machine.ts';
 
 /** The FreeSWITCH events a workflow acts on. The ingest forwards nothing else. */
 export type ChannelEventName =
@@ -113,18 +114,8 @@ export const TRANSFER_REFUSED = 'TransferRefused';
 /** The transfer's phase (transfer-machine.ts), plus `starting` while the parties are put on hold. */
 export type TransferPhase = 'starting' | 'ringing' | 'consulting' | 'partial' | 'connecting' | 'ended';
 
-export type TransferOutcome =
-  | 'completed'
-  | 'completed_partial'
-  | 'completed_blind'
-  | 'taken_back'
-  | 'target_failed'
-  | 'target_hung_up'
-  | 'transferee_left'
-  | 'transferor_and_transferee_left'
-  | 'partial_failed'
-  | 'refused'
-  | 'failed';
+/** How a transfer ended: the state machine's outcomes (transfer-machine.ts), in one place. */
+export type TransferOutcome = Outcome;
 
 export interface TransferSummary {
   transferId: string;
