@@ -11,8 +11,13 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 export const capturesDir =
   process.env.HANDOFF_CAPTURES_DIR ?? path.resolve(repoRoot, '..', 'shared', 'reference', 'freeswitch-captures');
 
+/** Outside CI a checkout without the captures skips the fidelity tests; in CI (CI=true) that is an error. */
 export function capturesAvailable(): boolean {
-  return existsSync(path.join(capturesDir, 'README.md'));
+  const found = existsSync(path.join(capturesDir, 'README.md'));
+  if (!found && process.env.CI) {
+    throw new Error(`the FreeSWITCH captures are missing at ${capturesDir} (set HANDOFF_CAPTURES_DIR)`);
+  }
+  return found;
 }
 
 export interface CapturedCommand {
