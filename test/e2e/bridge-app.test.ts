@@ -16,6 +16,8 @@ import {
   transferByDigits,
   transferResult,
   waitForPhase,
+  consulting,
+  completedByHangup,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -36,21 +38,9 @@ test.serial('bridge app: attended transfer, consult, the transferor hangs up, th
   ]);
   const commands = commandsFrom(e);
   const carol = await transferByDigits(e, alice, '*22600', commands);
-  await bridgedTogether(e, alice.uuid, carol);
-  await expectHearing(t, e, 'consulting', [
-    ['Alice', alice.uuid, peer(carol)],
-    ['Carol', carol, peer(alice.uuid)],
-    ['Bob', bob.uuid, music(e)],
-  ]);
-  await waitForPhase(e, alice, bob, 'consulting');
+  await consulting(t, e, alice, bob, carol);
 
-  await hangUp(e, alice.uuid);
-  await bridgedTogether(e, bob.uuid, carol);
-  await expectHearing(t, e, 'completed', [
-    ['Alice', alice.uuid, gone],
-    ['Bob', bob.uuid, peer(carol)],
-    ['Carol', carol, peer(bob.uuid)],
-  ]);
+  await completedByHangup(t, e, alice, bob, carol);
   const summary = await transferResult(e, alice, bob);
   t.is(summary.outcome, 'completed');
   t.is(summary.targetLeg, carol);

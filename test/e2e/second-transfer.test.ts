@@ -19,6 +19,7 @@ import {
   updateRefusal,
   waitForPhase,
   waitForTarget,
+  completedByHangup,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -57,13 +58,7 @@ async function firstCompletes(t: T, e: Engine, alice: Party, bob: Party, carol: 
   t.is(originates(commands()).length, 1, 'nothing else was dialled');
   await waitForPhase(e, alice, bob, 'consulting');
 
-  await hangUp(e, alice.uuid);
-  await bridgedTogether(e, bob.uuid, carol);
-  await expectHearing(t, e, 'completed', [
-    ['Alice', alice.uuid, gone],
-    ['Bob', bob.uuid, peer(carol)],
-    ['Carol', carol, peer(bob.uuid)],
-  ]);
+  await completedByHangup(t, e, alice, bob, carol);
   const summary = await transferResult(e, alice, bob);
   t.is(summary.outcome, 'completed');
   t.is(summary.targetLeg, carol);

@@ -22,6 +22,8 @@ import {
   transferResult,
   waitForPhase,
   withAccountMetaflows,
+  consulting,
+  completedByHangup,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -111,13 +113,7 @@ test.serial('takeback *1 during the consultation: the target is hung up, Alice a
   const { alice, bob } = await placeCall(e);
   const commands = commandsFrom(e);
   const carol = await transferByDigits(e, alice, '*22600', commands);
-  await bridgedTogether(e, alice.uuid, carol);
-  await expectHearing(t, e, 'consulting', [
-    ['Alice', alice.uuid, peer(carol)],
-    ['Carol', carol, peer(alice.uuid)],
-    ['Bob', bob.uuid, music(e)],
-  ]);
-  await waitForPhase(e, alice, bob, 'consulting');
+  await consulting(t, e, alice, bob, carol);
 
   await press(e, alice.uuid, '*1');
   await takenBack(t, e, alice, bob, carol);
@@ -182,13 +178,7 @@ test.serial('after a takeback the transferor can transfer again on the same pair
     ['Carol', carol, peer(alice.uuid)],
     ['Bob', bob.uuid, music(e)],
   ]);
-  await hangUp(e, alice.uuid);
-  await bridgedTogether(e, bob.uuid, carol);
-  await expectHearing(t, e, 'completed', [
-    ['Alice', alice.uuid, gone],
-    ['Bob', bob.uuid, peer(carol)],
-    ['Carol', carol, peer(bob.uuid)],
-  ]);
+  await completedByHangup(t, e, alice, bob, carol);
   const summary = await transferResult(e, alice, bob);
   t.is(summary.outcome, 'completed');
   t.is(summary.targetLeg, carol);

@@ -18,6 +18,7 @@ import {
   transferResult,
   waitForPhase,
   withAccountMetaflows,
+  consulting,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -137,13 +138,7 @@ test.serial('the target answers, then hangs up during the consultation: back to 
   const { alice, bob } = await placeCall(e);
   const commands = commandsFrom(e);
   const carol = await transferByDigits(e, alice, '*22605', commands); // answers, hangs up 2 s later
-  await bridgedTogether(e, alice.uuid, carol);
-  await expectHearing(t, e, 'consulting', [
-    ['Alice', alice.uuid, peer(carol)],
-    ['Carol', carol, peer(alice.uuid)],
-    ['Bob', bob.uuid, music(e)],
-  ]);
-  await waitForPhase(e, alice, bob, 'consulting');
+  await consulting(t, e, alice, bob, carol);
 
   await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', carol);
   const summary = await talkingAgain(t, e, alice, bob, carol);

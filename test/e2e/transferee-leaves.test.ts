@@ -16,6 +16,7 @@ import {
   transferByDigits,
   transferResult,
   waitForPhase,
+  consulting,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -74,13 +75,7 @@ test.serial('the transferee hangs up during the consultation: transferor and tar
   const { alice, bob } = await placeCall(e);
   const commands = commandsFrom(e);
   const carol = await transferByDigits(e, alice, '*22600', commands);
-  await bridgedTogether(e, alice.uuid, carol);
-  await expectHearing(t, e, 'consulting', [
-    ['Alice', alice.uuid, peer(carol)],
-    ['Carol', carol, peer(alice.uuid)],
-    ['Bob', bob.uuid, music(e)],
-  ]);
-  await waitForPhase(e, alice, bob, 'consulting');
+  await consulting(t, e, alice, bob, carol);
 
   await hangUp(e, bob.uuid);
   const bobHangup = await eventOn(e, 'CHANNEL_HANGUP', bob.uuid);

@@ -26,6 +26,8 @@ import {
   waitForCallWorkflow,
   waitForPhase,
   waitForTarget,
+  consulting,
+  completedByHangup,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -53,21 +55,9 @@ test.serial('requestTransfer: accepted with the transfer ID; consult, then compl
     type: 'attended',
   });
   const carol = await waitForTarget(e, commands);
-  await bridgedTogether(e, alice.uuid, carol);
-  await expectHearing(t, e, 'consulting', [
-    ['Alice', alice.uuid, peer(carol)],
-    ['Carol', carol, peer(alice.uuid)],
-    ['Bob', bob.uuid, music(e)],
-  ]);
-  await waitForPhase(e, alice, bob, 'consulting');
+  await consulting(t, e, alice, bob, carol);
 
-  await hangUp(e, alice.uuid);
-  await bridgedTogether(e, bob.uuid, carol);
-  await expectHearing(t, e, 'completed', [
-    ['Alice', alice.uuid, gone],
-    ['Bob', bob.uuid, peer(carol)],
-    ['Carol', carol, peer(bob.uuid)],
-  ]);
+  await completedByHangup(t, e, alice, bob, carol);
   const summary = await transferResult(e, alice, bob);
   t.is(summary.outcome, 'completed');
   t.is(summary.transferId, accepted.transferId);

@@ -9,7 +9,7 @@ import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import type { MetaflowsDoc } from '../../store/types.ts';
 import { callWorkflowId, transferWorkflowId } from '../../workflows/ids.ts';
 import { callQuery, type TransferSummary } from '../../workflows/messages.ts';
-import { press, waitFor, type Engine, type Party } from './engine.ts';
+import { hangUp, press, waitFor, type Engine, type Party } from './engine.ts';
 import type { EslEvent } from './esl-client.ts';
 import { HearingTracker, type Hearing } from './hearing.ts';
 
@@ -226,4 +226,38 @@ export async function updateRefusal(
     if (!(cause instanceof ApplicationFailure)) throw err;
     return { type: cause.type, details: [...(cause.details ?? [])] };
   }
+}
+
+/** Alice is bridged to Carol and consults her while Bob hears music; the transfer says so. */
+export async function consulting(
+  t: ExecutionContext,
+  e: Engine,
+  alice: Party,
+  bob: Party,
+  carol: string,
+): Promise<void> {
+  await bridgedTogether(e, alice.uuid, carol);
+  await expectHearing(t, e, 'consulting', [
+    ['Alice', alice.uuid, peer(carol)],
+    ['Carol', carol, peer(alice.uuid)],
+    ['Bob', bob.uuid, music(e)],
+  ]);
+  await waitForPhase(e, alice, bob, 'consulting');
+}
+
+/** Alice hangs up during the consultation: Bob and Carol are bridged and hear each other. */
+export async function completedByHangup(
+  t: ExecutionContext,
+  e: Engine,
+  alice: Party,
+  bob: Party,
+  carol: string,
+): Promise<void> {
+  await hangUp(e, alice.uuid);
+  await bridgedTogether(e, bob.uuid, carol);
+  await expectHearing(t, e, 'completed', [
+    ['Alice', alice.uuid, gone],
+    ['Bob', bob.uuid, peer(carol)],
+    ['Carol', carol, peer(bob.uuid)],
+  ]);
 }
