@@ -47,6 +47,11 @@ export type PolicyConfig = Pick<
   | 'DEFAULT_MOH'
   | 'DEFAULT_RINGBACK'
   | 'DEFAULT_TAKEBACK_DTMF'
+  | 'PARTIAL_FAILURE'
+  | 'RECALL_ATTEMPTS'
+  | 'RECALL_DELAY_MS'
+  | 'RECALL_RING_TIMEOUT_S'
+  | 'RECALL_NUMBER_VARIABLE'
 >;
 
 export interface LegPolicy extends DigitPolicy {
@@ -68,6 +73,20 @@ export interface ResolvedTransfer {
   callerIdNumber?: string;
   vars: Record<string, string>;
   accountId?: string;
+  /** Policy `recall`: how to call the transferor back if a partial transfer fails (absent: release the transferee). */
+  recall?: RecallPlan;
+}
+
+export interface RecallPlan {
+  /** The number that reaches the transferor, and the dial string made from it. */
+  number: string;
+  dialString: string;
+  attempts: number;
+  delayMs: number;
+  ringTimeoutS: number;
+  /** The transferee's identity, so the transferor sees who is handed back. */
+  callerIdName?: string;
+  callerIdNumber?: string;
 }
 
 /** Dial-plan characters only: nothing a client sends may reach a switch command line. */
@@ -76,6 +95,24 @@ export const DTMF_CODE_PATTERN = /^[0-9*#]{1,8}$/;
 const STREAM_PATTERN =
   /^(tone_stream:\/\/[%(),0-9.;=a-z-]+|local_stream:\/\/[A-Za-z0-9_./-]+|\/[A-Za-z0-9_./-]+\.(wav|mp3))$/;
 const TONE_PATTERN = /^%\([0-9,.]+\)$/;
+
+/**
+ * Who a leg is: its caller ID on an inbound leg. An outbound leg's Caller-* fields are flipped on answer and its callee
+ * ID becomes the bridged peer's (captures 01, §5.13), so use the caller ID it was created with.
+ */
+function identity(leg: LegState): { name?: string; number?: string } {
+  if (leg.direction !== 'outbound') return { name: leg.callerIdName, number: leg.callerIdNumber };
+  return { name: leg.origCallerIdName ?? leg.calleeIdName, number: leg.origCallerIdNumber ?? leg.calleeIdNumber };
+}
+
+/**
+ * The number that reaches a leg's phone: the RECALL_NUMBER_VARIABLE channel variable if set, else the number it called
+ * from (inbound) or the number the switch dialled to reach it (outbound).
+ */
+export function recallNumber(leg: LegState, variable: string): string | undefined {
+  const candidates = [leg.vars?.[variable], leg.direction === 'outbound' ? leg.destinationNumber : leg.callerIdNumber];
+  return candidates.find((n): n is string => !!n && TARGET_PATTERN.test(n));
+}
 
 function refuse(reason: TransferRefusalReason, message: string): never {
   throw ApplicationFailure.create({ type: TRANSFER_REFUSED, message, details: [reason], nonRetryable: true });
@@ -164,32 +201,42 @@ export function createPolicyActivities(
         ask.ringback ?? defaults?.ringback ?? config.DEFAULT_RINGBACK,
         'ringback',
       );
-      // The transferor's own identity: its caller ID on an inbound leg. An outbound leg's Caller-* fields are flipped on
-      // answer and its callee ID becomes the bridged peer's (captures 01, §5.13), so use the caller ID it was created with.
-      const outbound = me.direction === 'outbound';
       const vars: Record<string, string> = {};
       for (const name of config.ACCOUNT_VARIABLES) {
         const v = me.vars?.[name];
         if (v !== undefined && /^[^\s,{}'"`&;|\\]*$/.test(v)) vars[name] = v;
       }
-      const dialString = config.TRANSFER_DIAL_TEMPLATE.replaceAll('{target}', ask.target).replaceAll(
-        '{context}',
-        config.TRANSFER_CONTEXT,
-      );
-      return {
+      const dial = (number: string) =>
+        config.TRANSFER_DIAL_TEMPLATE.replaceAll('{target}', number).replaceAll('{context}', config.TRANSFER_CONTEXT);
+      const who = identity(me);
+      const resolved: ResolvedTransfer = {
         transferee: peer.uuid,
         target: ask.target,
-        dialString,
+        dialString: dial(ask.target),
         takebackDtmf,
         moh,
         ringback,
         ringTimeoutS: ask.timeoutS ?? config.TARGET_RING_TIMEOUT_S,
         bridgeConfirmMs: config.BRIDGE_CONFIRM_TIMEOUT_MS,
-        callerIdName: outbound ? (me.origCallerIdName ?? me.calleeIdName) : me.callerIdName,
-        callerIdNumber: outbound ? (me.origCallerIdNumber ?? me.calleeIdNumber) : me.callerIdNumber,
+        callerIdName: who.name,
+        callerIdNumber: who.number,
         vars,
         accountId,
       };
+      const number = config.PARTIAL_FAILURE === 'recall' ? recallNumber(me, config.RECALL_NUMBER_VARIABLE) : undefined;
+      if (number) {
+        const them = identity(peer);
+        resolved.recall = {
+          number,
+          dialString: dial(number),
+          attempts: config.RECALL_ATTEMPTS,
+          delayMs: config.RECALL_DELAY_MS,
+          ringTimeoutS: config.RECALL_RING_TIMEOUT_S,
+          callerIdName: them.name,
+          callerIdNumber: them.number,
+        };
+      }
+      return resolved;
     },
   };
 }

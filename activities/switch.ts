@@ -81,8 +81,14 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       answered: dump['Answer-State'] === 'answered',
       channelState,
       bridgeUuid: parked ? undefined : dump['variable_bridge_uuid'],
+      direction: dump['Call-Direction'],
       callerIdName: dump['Caller-Caller-ID-Name'],
       callerIdNumber: dump['Caller-Caller-ID-Number'],
+      calleeIdName: dump['Caller-Callee-ID-Name'],
+      calleeIdNumber: dump['Caller-Callee-ID-Number'],
+      destinationNumber: dump['Caller-Destination-Number'],
+      origCallerIdName: dump['Caller-Orig-Caller-ID-Name'],
+      origCallerIdNumber: dump['Caller-Orig-Caller-ID-Number'],
       vars: Object.fromEntries(
         Object.entries(dump)
           .filter(([k]) => k.startsWith('variable_'))

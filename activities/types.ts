@@ -13,6 +13,8 @@ export interface LegState {
   callerIdNumber?: string;
   calleeIdName?: string;
   calleeIdNumber?: string;
+  /** Caller-Destination-Number: what was dialled to create the leg. */
+  destinationNumber?: string;
   /** The caller ID the leg was created with: FreeSWITCH flips an originated leg's caller ID on answer. */
   origCallerIdName?: string;
   origCallerIdNumber?: string;

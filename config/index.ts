@@ -107,6 +107,18 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/)
     .default('default'),
   TARGET_RING_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(20),
+  /**
+   * A partial transfer whose target fails (busy, no answer, hangs up) has nobody to give the transferee back to:
+   * `hangup` releases the transferee with the target's cause (Kazoo's behaviour); `recall` calls the transferor back
+   * (Asterisk's atxferdropcall=no) and connects them to the transferee, releasing the transferee only if that fails too.
+   */
+  PARTIAL_FAILURE: z.enum(['hangup', 'recall']).default('hangup'),
+  /** Recall attempts (Asterisk's atxfercallbackretries), the pause between them, and how long each rings. */
+  RECALL_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2),
+  RECALL_DELAY_MS: positiveMs.default(10000),
+  RECALL_RING_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(20),
+  /** Channel variable with the number that reaches the transferor; else its own caller ID (inbound) or dialled number. */
+  RECALL_NUMBER_VARIABLE: z.string().min(1).default('handoff_recall_number'),
   DIGIT_TIMEOUT_MS: positiveMs.default(800),
   BRIDGE_CONFIRM_TIMEOUT_MS: positiveMs.default(3000),
   DEFAULT_MOH: z.string().default('local_stream://moh'),

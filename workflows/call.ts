@@ -142,6 +142,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     typed = '';
     const completed = ended.outcome?.startsWith('completed');
     if (ended.transferee === start.callId && completed) call.bridgedTo = ended.targetLeg;
+    if (ended.transferee === start.callId && ended.outcome === 'recalled') call.bridgedTo = ended.recallLeg;
     if (call.phase !== 'ended') setPhase(call.bridgedTo ? 'bridged' : 'answered');
   }
 

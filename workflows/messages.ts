@@ -112,7 +112,7 @@ export const NO_TRANSFER = 'NoTransfer';
 export const TRANSFER_REFUSED = 'TransferRefused';
 
 /** The transfer's phase (transfer-machine.ts), plus `starting` while the parties are put on hold. */
-export type TransferPhase = 'starting' | 'ringing' | 'consulting' | 'partial' | 'connecting' | 'ended';
+export type TransferPhase = 'starting' | 'ringing' | 'consulting' | 'partial' | 'recalling' | 'connecting' | 'ended';
 
 /** How a transfer ended: the state machine's outcomes (transfer-machine.ts), in one place. */
 export type TransferOutcome = Outcome;
@@ -127,6 +127,8 @@ export interface TransferSummary {
   transferee: string;
   target: string;
   targetLeg?: string;
+  /** The leg that called the transferor back (policy `recall`), once one was originated. */
+  recallLeg?: string;
   type: TransferType;
   startedAt: number;
   endedAt?: number;

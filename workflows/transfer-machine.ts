@@ -2,11 +2,12 @@
 // Read it as a table, phase by phase. The transfer workflow (transfer.ts) only feeds it inputs (leg events, timers,
 // activity results) and carries out the actions it returns; nothing here touches the switch.
 //
-// Parties: the transferor (pressed the code), the transferee (the transferor's peer), the target (the leg we originate).
+// Parties: the transferor (pressed the code), the transferee (the transferor's peer), the target (the leg we originate),
+// and the recall: a new leg to the transferor, called back when a partial transfer fails (policy `recall`).
 // Invariant kept in every phase: each live leg is bridged, hears a stream (MOH or ringback), or is under a deadline
 // (the no-answer timer, or a bridge-confirmation deadline after which the switch's real state is read).
 
-export type Party = 'transferor' | 'transferee' | 'target';
+export type Party = 'transferor' | 'transferee' | 'target' | 'recall';
 
 export type Phase =
   /** The target rings; the transferor hears ringback, the transferee hears music. */
@@ -15,6 +16,8 @@ export type Phase =
   | 'consulting'
   /** The transferor has left while the target rings; the transferee hears music and gets the target on answer. */
   | 'partial'
+  /** The target failed after the transferor left: the transferor is called back; the transferee hears music. */
+  | 'recalling'
   /** A bridge was requested and is awaiting its CHANNEL_BRIDGE (or the deadline, then a look at the switch). */
   | 'connecting'
   | 'ended';
@@ -28,7 +31,9 @@ export type Goal =
   /** transferor ↔ transferee: the transfer is abandoned (takeback, target failed). */
   | 'reconnect'
   /** transferor ↔ target with the transferee gone: they simply keep talking. */
-  | 'keep_talking';
+  | 'keep_talking'
+  /** transferee ↔ recall: the transferor, called back, takes the transferee again. */
+  | 'recalled';
 
 export type Outcome =
   | 'completed'
@@ -40,13 +45,21 @@ export type Outcome =
   | 'transferee_left'
   | 'transferor_and_transferee_left'
   | 'partial_failed'
+  /** A partial transfer failed and the transferor, called back, took the transferee again. */
+  | 'recalled'
   | 'failed';
 
 export type Input =
   | { type: 'target_answered' }
   /** The target never answered: originate -ERR, or its leg hung up before answering. */
   | { type: 'target_failed'; cause: string }
+  /** The ringing leg (the target, or the recall while recalling) did not answer in time. */
   | { type: 'no_answer_timeout' }
+  | { type: 'recall_answered' }
+  /** The recall never answered: originate -ERR, or its leg hung up before answering. */
+  | { type: 'recall_failed'; cause: string }
+  /** The pause between two recall attempts is over. */
+  | { type: 'recall_due' }
   | { type: 'hangup'; party: Party; cause: string }
   /** A confirmed bridge: the CHANNEL_BRIDGE event, or the switch's state read after the deadline. */
   | { type: 'bridged'; a: Party; b: Party }
@@ -61,13 +74,28 @@ export type Action =
   | { do: 'check_bridge'; a: Party; b: Party }
   | { do: 'kill'; party: Party; cause: string }
   | { do: 'cancel_no_answer_timer' }
+  /** Originate a new recall leg to the transferor (attempt n), with its own no-answer timer. */
+  | { do: 'recall'; attempt: number }
+  /** Start the pause before the next recall attempt; it ends with `recall_due`. */
+  | { do: 'wait_before_recall' }
   /** Put the legs' settings (park_after_bridge ...) back as they were before the transfer. */
   | { do: 'restore'; parties: Party[] };
+
+/** What to do when a partial transfer's target fails: release the transferee, or call the transferor back. */
+export interface PartialFailurePolicy {
+  partialFailure: 'hangup' | 'recall';
+  recallAttempts: number;
+}
+
+export const HANG_UP_ON_PARTIAL_FAILURE: PartialFailurePolicy = { partialFailure: 'hangup', recallAttempts: 0 };
 
 export interface MachineState {
   phase: Phase;
   alive: Record<Party, boolean>;
   targetAnswered: boolean;
+  policy: PartialFailurePolicy;
+  /** While recalling: which attempt, whether its leg answered, and the target's cause (the reason if all fail). */
+  recall?: { attempt: number; answered: boolean; targetCause: string };
   /** What the transfer will be called if the current bridge succeeds. */
   connecting?: { a: Party; b: Party; goal: Goal; attempts: number; outcome?: Outcome; reason?: string };
   outcome?: Outcome;
@@ -85,11 +113,16 @@ export interface Step {
 /** How many times a bridge is tried before the legs are released rather than left unconnected. */
 export const MAX_BRIDGE_ATTEMPTS = 3;
 
-export function initialState(phase: 'ringing' | 'partial', blind: boolean): MachineState {
+export function initialState(
+  phase: 'ringing' | 'partial',
+  blind: boolean,
+  policy: PartialFailurePolicy = HANG_UP_ON_PARTIAL_FAILURE,
+): MachineState {
   return {
     phase,
-    alive: { transferor: phase === 'ringing', transferee: true, target: true },
+    alive: { transferor: phase === 'ringing', transferee: true, target: true, recall: false },
     targetAnswered: false,
+    policy,
     blind,
   };
 }
@@ -101,8 +134,11 @@ export function step(state: MachineState, input: Input): Step {
   if (input.type === 'hangup' && input.party === 'target' && !s.targetAnswered) {
     return step(state, { type: 'target_failed', cause: input.cause });
   }
-  if (input.type === 'hangup' || input.type === 'target_failed') {
-    const party = input.type === 'hangup' ? input.party : 'target';
+  if (input.type === 'hangup' && input.party === 'recall' && !s.recall?.answered) {
+    return step(state, { type: 'recall_failed', cause: input.cause });
+  }
+  if (input.type === 'hangup' || input.type === 'target_failed' || input.type === 'recall_failed') {
+    const party = input.type === 'hangup' ? input.party : input.type === 'target_failed' ? 'target' : 'recall';
     if (!s.alive[party]) return { state: s, actions: [] }; // already known gone (e.g. we killed it)
     s.alive[party] = false;
     if (party === 'transferee' && input.type === 'hangup') s.transfereeCause = input.cause;
@@ -111,6 +147,10 @@ export function step(state: MachineState, input: Input): Step {
     if (s.targetAnswered || !s.alive.target) return { state: s, actions: [] };
     s.targetAnswered = true;
   }
+  if (input.type === 'recall_answered') {
+    if (!s.recall || s.recall.answered || !s.alive.recall) return { state: s, actions: [] };
+    s.recall = { ...s.recall, answered: true };
+  }
   switch (s.phase) {
     case 'ringing':
       return ringing(s, input);
@@ -118,6 +158,8 @@ export function step(state: MachineState, input: Input): Step {
       return consulting(s, input);
     case 'partial':
       return partial(s, input);
+    case 'recalling':
+      return recalling(s, input);
     case 'connecting':
       return connecting(s, input);
     case 'ended':
@@ -189,16 +231,9 @@ function partial(s: MachineState, input: Input): Step {
     case 'target_answered':
       return connect(s, 'transferee', 'target', 'complete', [{ do: 'cancel_no_answer_timer' }], completed);
     case 'target_failed':
-      // Nobody to give the transferee back to: release them with the target's cause rather than leave them on hold.
-      return end(s, 'partial_failed', input.cause, [
-        { do: 'cancel_no_answer_timer' },
-        kill(s, 'transferee', input.cause),
-      ]);
+      return partialFailed(s, input.cause, [{ do: 'cancel_no_answer_timer' }]);
     case 'no_answer_timeout':
-      return end(s, 'partial_failed', 'NO_ANSWER', [
-        kill(s, 'target', 'NO_ANSWER'),
-        kill(s, 'transferee', 'NO_ANSWER'),
-      ]);
+      return partialFailed(s, 'NO_ANSWER', [kill(s, 'target', 'NO_ANSWER')]);
     case 'hangup':
       if (input.party === 'transferee') {
         return end(s, 'transferor_and_transferee_left', input.cause, [
@@ -211,6 +246,63 @@ function partial(s: MachineState, input: Input): Step {
       // A cancel has nobody to reconnect: the transferor is gone.
       return { state: s, actions: [] };
   }
+}
+
+/**
+ * A partial transfer failed: nobody is there to give the transferee back to. Call the transferor back (policy
+ * `recall`), or release the transferee with the target's cause rather than leave them on hold.
+ */
+function partialFailed(s: MachineState, cause: string, before: Action[]): Step {
+  if (s.policy.partialFailure === 'recall' && s.alive.transferee && s.policy.recallAttempts > 0) {
+    s.alive.recall = true;
+    const recall = { attempt: 1, answered: false, targetCause: cause };
+    return { state: { ...s, phase: 'recalling', recall }, actions: [...before, { do: 'recall', attempt: 1 }] };
+  }
+  return end(s, 'partial_failed', cause, [...before, ...(s.alive.transferee ? [kill(s, 'transferee', cause)] : [])]);
+}
+
+// recalling: the transferor is being called back (or will be, after a pause); the transferee hears music.
+function recalling(s: MachineState, input: Input): Step {
+  const r = s.recall!;
+  switch (input.type) {
+    case 'recall_answered':
+      return connect(
+        s,
+        'transferee',
+        'recall',
+        'recalled',
+        [{ do: 'cancel_no_answer_timer' }],
+        'recalled',
+        r.targetCause,
+      );
+    case 'recall_failed':
+      return recallAgain(s, [{ do: 'cancel_no_answer_timer' }]);
+    case 'no_answer_timeout':
+      return s.alive.recall ? recallAgain(s, [kill(s, 'recall', 'NO_ANSWER')]) : { state: s, actions: [] };
+    case 'recall_due':
+      if (s.alive.recall) return { state: s, actions: [] }; // this attempt's leg is already up
+      s.alive.recall = true;
+      return { state: s, actions: [{ do: 'recall', attempt: r.attempt }] };
+    case 'hangup':
+      if (input.party !== 'transferee') return { state: s, actions: [] };
+      return end(s, 'transferor_and_transferee_left', input.cause, [
+        { do: 'cancel_no_answer_timer' },
+        ...(s.alive.recall ? [kill(s, 'recall', 'ORIGINATOR_CANCEL')] : []),
+      ]);
+    default:
+      // A cancel has nobody to reconnect yet: the transferor has not answered.
+      return { state: s, actions: [] };
+  }
+}
+
+/** This recall attempt failed: pause and try again (the transferee keeps its music), or release the transferee. */
+function recallAgain(s: MachineState, before: Action[]): Step {
+  const r = s.recall!;
+  if (r.attempt < s.policy.recallAttempts) {
+    const next = { attempt: r.attempt + 1, answered: false, targetCause: r.targetCause };
+    return { state: { ...s, recall: next }, actions: [...before, { do: 'wait_before_recall' }] };
+  }
+  return end(s, 'partial_failed', r.targetCause, [...before, kill(s, 'transferee', r.targetCause)]);
 }
 
 // connecting: a bridge was sent; wait for its confirmation, or re-plan if one of its legs goes away.
@@ -241,7 +333,10 @@ function connecting(s: MachineState, input: Input): Step {
       return giveBack(s, 'taken_back', input.by, [kill(s, 'target', 'NORMAL_CLEARING')]);
     case 'hangup':
     case 'target_failed':
-      return replan(s, input.type === 'hangup' ? input.party : 'target', input.cause);
+    case 'recall_failed': {
+      const gone = input.type === 'hangup' ? input.party : input.type === 'target_failed' ? 'target' : 'recall';
+      return replan(s, gone, input.cause);
+    }
     default:
       return { state: s, actions: [] };
   }
@@ -250,7 +345,7 @@ function connecting(s: MachineState, input: Input): Step {
 /** A leg went away while a bridge was being made: decide the bridge that now makes sense, or release the rest. */
 function replan(s: MachineState, gone: Party, cause: string): Step {
   const c = s.connecting!;
-  const { transferor, transferee, target } = s.alive;
+  const { transferee, target, recall } = s.alive;
   switch (c.goal) {
     case 'consult':
       if (gone === 'transferee') {
@@ -265,7 +360,16 @@ function replan(s: MachineState, gone: Party, cause: string): Step {
       return giveBack(s, 'target_hung_up', cause, []);
     case 'complete':
       if (gone === 'transferee') return end(s, 'transferee_left', cause, target ? [kill(s, 'target', cause)] : []);
-      if (gone === 'target') return end(s, 'partial_failed', cause, transferee ? [kill(s, 'transferee', cause)] : []);
+      if (gone === 'target') return partialFailed(s, cause, []);
+      return { state: s, actions: [] };
+    case 'recalled':
+      if (gone === 'transferee') {
+        return end(s, 'transferor_and_transferee_left', cause, recall ? [kill(s, 'recall', 'NORMAL_CLEARING')] : []);
+      }
+      if (gone === 'recall') {
+        const why = s.recall?.targetCause ?? cause;
+        return end(s, 'partial_failed', why, transferee ? [kill(s, 'transferee', why)] : []);
+      }
       return { state: s, actions: [] };
     case 'reconnect':
     case 'keep_talking': {
@@ -274,8 +378,7 @@ function replan(s: MachineState, gone: Party, cause: string): Step {
       if (!pair.includes(gone)) return { state: s, actions: [] };
       const survivor = pair.find((p) => p !== gone)!;
       const outcome = c.outcome ?? 'failed';
-      const alive = { transferor, transferee, target }[survivor];
-      return end(s, outcome, c.reason ?? cause, alive ? [kill(s, survivor, 'NORMAL_CLEARING')] : []);
+      return end(s, outcome, c.reason ?? cause, s.alive[survivor] ? [kill(s, survivor, 'NORMAL_CLEARING')] : []);
     }
   }
 }
@@ -291,6 +394,8 @@ function bridgeDone(s: MachineState): Step {
       return end(s, c.outcome ?? 'taken_back', c.reason, [{ do: 'restore', parties: ['transferor', 'transferee'] }]);
     case 'keep_talking':
       return end(s, c.outcome ?? 'transferee_left', c.reason, [{ do: 'restore', parties: ['transferor', 'target'] }]);
+    case 'recalled':
+      return end(s, 'recalled', c.reason, [{ do: 'restore', parties: ['transferee', 'recall'] }]);
   }
 }
 
@@ -329,7 +434,7 @@ function kill(s: MachineState, party: Party, cause: string): Action {
 }
 
 function livingParties(s: MachineState): Party[] {
-  return (['transferor', 'transferee', 'target'] as const).filter((p) => s.alive[p]);
+  return (['transferor', 'transferee', 'target', 'recall'] as const).filter((p) => s.alive[p]);
 }
 
 function samePair(c: { a: Party; b: Party }, a: Party, b: Party): boolean {

@@ -8,6 +8,7 @@ import {
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PolicyActivities, ResolvedTransfer } from '../activities/policy.ts';
@@ -28,7 +29,16 @@ import {
   type TransferType,
 } from './messages.ts';
 import { TRANSFER_STATE } from './search-attributes.ts';
-import { initialState, step, type Action, type Input, type MachineState, type Party } from './transfer-machine.ts';
+import {
+  HANG_UP_ON_PARTIAL_FAILURE,
+  initialState,
+  step,
+  type Action,
+  type Input,
+  type MachineState,
+  type PartialFailurePolicy,
+  type Party,
+} from './transfer-machine.ts';
 
 export interface TransferPlan extends ResolvedTransfer {
   transferId: string;
@@ -57,11 +67,20 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     transferor: plan.transferor,
     transferee: plan.transferee,
     target: plan.targetLeg,
+    recall: '', // chosen per recall attempt
   };
+  let recallJob = '';
   const partyOf = (uuid: string | undefined): Party | undefined =>
     (Object.keys(legs) as Party[]).find((p) => legs[p] === uuid);
 
-  let machine: MachineState = initialState(plan.type === 'blind' ? 'partial' : 'ringing', plan.type === 'blind');
+  const policy: PartialFailurePolicy = plan.recall
+    ? { partialFailure: 'recall', recallAttempts: plan.recall.attempts }
+    : HANG_UP_ON_PARTIAL_FAILURE;
+  let machine: MachineState = initialState(
+    plan.type === 'blind' ? 'partial' : 'ringing',
+    plan.type === 'blind',
+    policy,
+  );
   const summary: TransferSummary = {
     transferId: plan.transferId,
     phase: 'starting',
@@ -74,7 +93,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
   };
   const inbox: Input[] = [];
   const dedup = new EventDeduplicator();
-  const timers: { noAnswer?: number; bridgeDeadline?: number } = {};
+  const timers: { noAnswer?: number; bridgeDeadline?: number; recallDue?: number } = {};
   let saved: Record<string, SavedSettings> = {};
 
   setHandler(transferLegEventsSignal, (events: ChannelEvent[]) => {
@@ -85,17 +104,22 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     }
   });
   setHandler(originateResultSignal, (result) => {
-    if (result.jobUuid !== plan.jobUuid) return;
-    inbox.push(result.uuid ? { type: 'target_answered' } : { type: 'target_failed', cause: result.cause ?? 'UNKNOWN' });
+    const cause = result.cause ?? 'UNKNOWN';
+    if (result.jobUuid === plan.jobUuid) {
+      inbox.push(result.uuid ? { type: 'target_answered' } : { type: 'target_failed', cause });
+    } else if (recallJob && result.jobUuid === recallJob) {
+      inbox.push(result.uuid ? { type: 'recall_answered' } : { type: 'recall_failed', cause });
+    }
   });
   setHandler(cancelTransferSignal, ({ by }) => void inbox.push({ type: 'cancel', by }));
   setHandler(transferQuery, () => ({ ...summary }));
 
   function toInput(event: ChannelEvent): Input | undefined {
     const party = partyOf(event.uuid);
-    if (!party) return undefined;
+    if (!party) return undefined; // not ours, or an earlier recall attempt's leg
     switch (event.name) {
       case 'CHANNEL_ANSWER':
+        if (party === 'recall') return { type: 'recall_answered' };
         return party === 'target' ? { type: 'target_answered' } : undefined;
       case 'SNAPSHOT':
         // The ingest's reconciliation after a reconnect: the target answered while its events were not heard.
@@ -104,6 +128,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
       case 'GONE': {
         const cause = event.hangupCause ?? 'NORMAL_CLEARING';
         if (party === 'target' && !machine.targetAnswered) return { type: 'target_failed', cause };
+        if (party === 'recall' && !machine.recall?.answered) return { type: 'recall_failed', cause };
         return { type: 'hangup', party, cause };
       }
       case 'CHANNEL_BRIDGE': {
@@ -137,6 +162,35 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
         return;
       case 'restore':
         return sw.restoreSettings(action.parties.map((p) => ({ leg: legs[p], saved: saved[legs[p]] })));
+      case 'recall':
+        return recallTransferor();
+      case 'wait_before_recall':
+        timers.recallDue = Date.now() + (plan.recall?.delayMs ?? 0);
+        return;
+    }
+  }
+
+  /** Calls the transferor back on a new leg; it rings like a target, under its own no-answer deadline. */
+  async function recallTransferor(): Promise<void> {
+    const recall = plan.recall!;
+    legs.recall = uuid4();
+    recallJob = uuid4();
+    summary.recallLeg = legs.recall;
+    try {
+      await sw.originateTarget({
+        transferId: plan.transferId,
+        targetLeg: legs.recall,
+        jobUuid: recallJob,
+        dialString: recall.dialString,
+        ringTimeoutS: recall.ringTimeoutS,
+        callerIdName: recall.callerIdName,
+        callerIdNumber: recall.callerIdNumber,
+        vars: plan.vars,
+      });
+      timers.noAnswer = Date.now() + (recall.ringTimeoutS + 2) * 1000;
+    } catch (err) {
+      log.error('could not call the transferor back', { error: String(err) });
+      inbox.push({ type: 'recall_failed', cause: 'RECALL_FAILED' });
     }
   }
 
@@ -190,7 +244,9 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
 
   while (machine.phase !== 'ended') {
     if (inbox.length === 0) {
-      const deadlines = [timers.noAnswer, timers.bridgeDeadline].filter((d): d is number => d !== undefined);
+      const deadlines = [timers.noAnswer, timers.bridgeDeadline, timers.recallDue].filter(
+        (d): d is number => d !== undefined,
+      );
       const next = deadlines.length ? Math.min(...deadlines) : undefined;
       const woke = await waitUntil(() => inbox.length > 0, next);
       if (!woke) {
@@ -199,14 +255,19 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
           delete timers.bridgeDeadline;
           inbox.push({ type: 'bridge_deadline' });
         }
+        if (timers.recallDue !== undefined && timers.recallDue <= now) {
+          delete timers.recallDue;
+          inbox.push({ type: 'recall_due' });
+        }
         if (timers.noAnswer !== undefined && timers.noAnswer <= now) {
           delete timers.noAnswer;
-          // Our deadline, not the switch's answer: before giving up, look at the target leg itself. Its answer may
+          // Our deadline, not the switch's answer: before giving up, look at the ringing leg itself. Its answer may
           // have been missed (an ingest outage loses events), and a caller who answered must not be hung up.
+          const recalling = machine.phase === 'recalling';
           if (patched('no-answer-checks-switch')) {
-            const target = await sw.legState(plan.targetLeg).catch(() => undefined);
-            if (target?.exists && target.answered) {
-              inbox.push({ type: 'target_answered' });
+            const ringing = await sw.legState(recalling ? legs.recall : plan.targetLeg).catch(() => undefined);
+            if (ringing?.exists && ringing.answered) {
+              inbox.push({ type: recalling ? 'recall_answered' : 'target_answered' });
               continue;
             }
           }

@@ -12,7 +12,7 @@ import {
   type Party,
 } from '../../workflows/transfer-machine.ts';
 
-const PARTIES: readonly Party[] = ['transferor', 'transferee', 'target'];
+const PARTIES: readonly Party[] = ['transferor', 'transferee', 'target', 'recall'];
 const CAUSES = ['NORMAL_CLEARING', 'USER_BUSY', 'NO_ROUTE_DESTINATION', 'ORIGINATOR_CANCEL', 'NO_ANSWER'];
 
 /** mulberry32: small, fast, good enough for test sequences. */
@@ -44,14 +44,20 @@ function randomInput(rnd: () => number, s: MachineState): Input {
     'bridge_deadline',
     'bridge_not_confirmed',
     'cancel',
+    'recall_answered',
+    'recall_failed',
+    'recall_due',
   ] as const);
   switch (kind) {
     case 'target_answered':
+    case 'recall_answered':
+    case 'recall_due':
     case 'no_answer_timeout':
     case 'bridge_deadline':
     case 'bridge_not_confirmed':
       return { type: kind };
     case 'target_failed':
+    case 'recall_failed':
       return { type: kind, cause: pick(rnd, CAUSES) };
     case 'hangup':
       return { type: kind, party: pick(rnd, PARTIES), cause: pick(rnd, CAUSES) };
@@ -77,6 +83,8 @@ function randomInput(rnd: () => number, s: MachineState): Input {
 interface World {
   alive: Record<Party, boolean>;
   noAnswerTimer: boolean;
+  /** The pause before the next recall attempt is running. */
+  recallPause: boolean;
 }
 
 const samePair = (x: { a: Party; b: Party }, a: Party, b: Party) =>
@@ -96,7 +104,13 @@ const fmt = (v: unknown) => JSON.stringify(v);
 function checkStep(world: World, prev: MachineState, input: Input, next: MachineState, actions: Action[]) {
   // Facts from the input.
   const reportedGone: Party | undefined =
-    input.type === 'hangup' ? input.party : input.type === 'target_failed' ? 'target' : undefined;
+    input.type === 'hangup'
+      ? input.party
+      : input.type === 'target_failed'
+        ? 'target'
+        : input.type === 'recall_failed'
+          ? 'recall'
+          : undefined;
   const upBefore = { ...world.alive };
   if (reportedGone) world.alive[reportedGone] = false;
   const up = (Object.keys(world.alive) as Party[]).filter((p) => world.alive[p]);
@@ -116,6 +130,19 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
   for (const p of killed) world.alive[p] = false;
   if (actions.some((a) => a.do === 'cancel_no_answer_timer')) world.noAnswerTimer = false;
   if (input.type === 'no_answer_timeout') world.noAnswerTimer = false;
+  if (input.type === 'recall_due') world.recallPause = false;
+  const recalls = actions.filter((a) => a.do === 'recall');
+  if (recalls.length > 1) return `two recalls in one step: ${fmt(actions)}`;
+  if (recalls.length) {
+    if (world.alive.recall) return 'a recall while the previous recall leg is still up';
+    if (next.policy.partialFailure !== 'recall') return 'a recall under the hangup policy';
+    world.alive.recall = true;
+    world.noAnswerTimer = true;
+  }
+  if (actions.some((a) => a.do === 'wait_before_recall')) {
+    if (world.alive.recall) return 'a pause before the next recall with the recall leg still up';
+    world.recallPause = true;
+  }
 
   // The machine's own record of who is alive must agree with the world.
   for (const p of PARTIES) {
@@ -177,6 +204,18 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
       if (!world.noAnswerTimer) return 'partial without the no-answer timer';
       if (actions.length) return `actions while in partial: ${fmt(actions)}`;
       break;
+    case 'recalling': {
+      if (world.alive.transferor) return 'recalling with the transferor up';
+      if (!world.alive.transferee) return 'recalling without a transferee';
+      if (world.alive.target) return 'recalling with the target still up';
+      const r = next.recall;
+      if (!r || r.attempt < 1 || r.attempt > next.policy.recallAttempts) return `recall attempt ${fmt(r)}`;
+      // the transferee hears music; the recall leg rings under its timer, or the pause before the next one runs
+      if (world.alive.recall ? !world.noAnswerTimer : !world.recallPause) {
+        return `recalling with nothing pending: ${fmt(world)}`;
+      }
+      break;
+    }
     case 'consulting':
       if (up.length !== 3 || !world.alive.transferor || !world.alive.target || !world.alive.transferee) {
         return `consulting with legs gone: ${fmt(world.alive)}`;
@@ -201,7 +240,10 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
   }
   // Leaving ringing/partial for good: the no-answer timer is cancelled or has fired.
   if ((prev.phase === 'ringing' || prev.phase === 'partial') && next.phase !== 'ringing' && next.phase !== 'partial') {
-    if (world.noAnswerTimer) return `left ${prev.phase} for ${next.phase} with the no-answer timer still running`;
+    // (a recall starts a timer of its own)
+    if (world.noAnswerTimer && !recalls.length) {
+      return `left ${prev.phase} for ${next.phase} with the no-answer timer still running`;
+    }
   }
   return undefined;
 }
@@ -224,15 +266,27 @@ function explore(count: number, realistic: boolean) {
   for (let seed = 1; seed <= count; seed++) {
     const rnd = prng(seed);
     const blind = rnd() < 0.2;
-    let s = initialState(blind ? 'partial' : 'ringing', blind);
-    const world: World = { alive: { ...s.alive }, noAnswerTimer: true };
-    const trace: string[] = [`start ${s.phase}${blind ? ' (blind)' : ''}`];
-    const length = 1 + Math.floor(rnd() * 12);
+    const policy =
+      rnd() < 0.5
+        ? { partialFailure: 'recall' as const, recallAttempts: 1 + Math.floor(rnd() * 3) }
+        : { partialFailure: 'hangup' as const, recallAttempts: 0 };
+    let s = initialState(blind ? 'partial' : 'ringing', blind, policy);
+    const world: World = { alive: { ...s.alive }, noAnswerTimer: true, recallPause: false };
+    const trace: string[] = [`start ${s.phase}${blind ? ' (blind)' : ''} ${fmt(policy)}`];
+    const length = 1 + Math.floor(rnd() * 16);
     for (let i = 0; i < length; i++) {
       let input = randomInput(rnd, s);
       if (realistic && input.type === 'hangup' && input.party === 'target' && !s.targetAnswered) {
         input = { type: 'target_failed', cause: input.cause };
       }
+      if (realistic && input.type === 'hangup' && input.party === 'recall' && !s.recall?.answered) {
+        input = { type: 'recall_failed', cause: input.cause };
+      }
+      // the workflow only reports a recall's answer or failure while its leg is up, and the pause's end while it runs
+      if (realistic && (input.type === 'recall_answered' || input.type === 'recall_failed') && !world.alive.recall) {
+        continue;
+      }
+      if (realistic && input.type === 'recall_due' && !world.recallPause) continue;
       trace.push(fmt(input));
       let r: ReturnType<typeof step>;
       try {
@@ -265,6 +319,7 @@ const ALL_OUTCOMES: Outcome[] = [
   'transferee_left',
   'transferor_and_transferee_left',
   'partial_failed',
+  'recalled',
   'failed',
 ];
 
@@ -290,7 +345,11 @@ test('property: any input, including a target hangup before its answer, keeps ev
 test('property: the invariant checker catches a machine that leaves a leg up', (t) => {
   // sanity check of checkStep itself: an ending step without the kill is reported
   const prev = initialState('ringing', false);
-  const world: World = { alive: { transferor: true, transferee: true, target: true }, noAnswerTimer: true };
+  const world: World = {
+    alive: { transferor: true, transferee: true, target: true, recall: false },
+    noAnswerTimer: true,
+    recallPause: false,
+  };
   const next: MachineState = {
     ...prev,
     phase: 'ended',
@@ -303,6 +362,10 @@ test('property: the invariant checker catches a machine that leaves a leg up', (
   t.regex(problem ?? '', /leaving transferor up/);
   // and accepts the real step
   const real = step(prev, { type: 'target_failed', cause: 'USER_BUSY' });
-  const world2: World = { alive: { transferor: true, transferee: true, target: true }, noAnswerTimer: true };
+  const world2: World = {
+    alive: { transferor: true, transferee: true, target: true, recall: false },
+    noAnswerTimer: true,
+    recallPause: false,
+  };
   t.is(checkStep(world2, prev, { type: 'target_failed', cause: 'USER_BUSY' }, real.state, real.actions), undefined);
 });

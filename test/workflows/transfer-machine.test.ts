@@ -27,6 +27,11 @@ const check = (a: Party, b: Party): Action => ({ do: 'check_bridge', a, b });
 const kill = (party: Party, cause: string): Action => ({ do: 'kill', party, cause });
 const cancelTimer: Action = { do: 'cancel_no_answer_timer' };
 const restore = (...parties: Party[]): Action => ({ do: 'restore', parties });
+const recall = (attempt: number): Action => ({ do: 'recall', attempt });
+const pause: Action = { do: 'wait_before_recall' };
+const recallAnswered: Input = { type: 'recall_answered' };
+const recallFailed = (cause: string): Input => ({ type: 'recall_failed', cause });
+const recallDue: Input = { type: 'recall_due' };
 
 interface Expect {
   input: Input;
@@ -57,7 +62,7 @@ const ringing = (): MachineState => initialState('ringing', false);
 const consultingState = (): MachineState => run(ringing(), [answered, bridged('transferor', 'target')]);
 
 function alive(s: MachineState): Party[] {
-  return (['transferor', 'transferee', 'target'] as const).filter((p) => s.alive[p]);
+  return (['transferor', 'transferee', 'target', 'recall'] as const).filter((p) => s.alive[p]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -65,14 +70,16 @@ function alive(s: MachineState): Party[] {
 test('initialState: attended starts ringing with everyone alive; blind starts partial without the transferor', (t) => {
   t.deepEqual(initialState('ringing', false), {
     phase: 'ringing',
-    alive: { transferor: true, transferee: true, target: true },
+    alive: { transferor: true, transferee: true, target: true, recall: false },
     targetAnswered: false,
+    policy: { partialFailure: 'hangup', recallAttempts: 0 },
     blind: false,
   });
   t.deepEqual(initialState('partial', true), {
     phase: 'partial',
-    alive: { transferor: false, transferee: true, target: true },
+    alive: { transferor: false, transferee: true, target: true, recall: false },
     targetAnswered: false,
+    policy: { partialFailure: 'hangup', recallAttempts: 0 },
     blind: true,
   });
   t.is(MAX_BRIDGE_ATTEMPTS, 3);
@@ -618,4 +625,89 @@ test('a hangup of the unanswered target in partial is a target failure', (t) => 
   t.is(r.state.phase, 'ended');
   t.is(r.state.outcome, 'partial_failed');
   t.deepEqual(r.actions, [cancelTimer, kill('transferee', 'USER_BUSY')]);
+});
+
+// --- partial failure, policy `recall`: the transferor is called back -------------------------------------------------
+
+const recallPolicy = (recallAttempts: number) => ({ partialFailure: 'recall' as const, recallAttempts });
+const partialWithRecall = (attempts = 2): MachineState =>
+  run(initialState('ringing', false, recallPolicy(attempts)), [hangup('transferor')]);
+
+test('recall: a partial transfer whose target is busy calls the transferor back and connects the transferee', (t) => {
+  const end = drive(t, partialWithRecall(), [
+    { input: targetFailed('USER_BUSY'), phase: 'recalling', actions: [cancelTimer, recall(1)] },
+    { input: recallAnswered, phase: 'connecting', actions: [cancelTimer, bridge('transferee', 'recall')] },
+    { input: bridged('recall', 'transferee'), phase: 'ended', actions: [restore('transferee', 'recall')] },
+  ]);
+  t.is(end.outcome, 'recalled');
+  t.is(end.reason, 'USER_BUSY', 'the reason says why the transfer did not happen');
+  t.deepEqual(alive(end), ['transferee', 'recall']);
+});
+
+test('recall: no answer from the target, then the recall fails, pauses and answers on the second attempt', (t) => {
+  const end = drive(t, partialWithRecall(2), [
+    { input: noAnswer, phase: 'recalling', actions: [kill('target', 'NO_ANSWER'), recall(1)] },
+    { input: recallFailed('USER_BUSY'), phase: 'recalling', actions: [cancelTimer, pause] },
+    // the pause runs; a stray timeout meanwhile changes nothing
+    { input: noAnswer, phase: 'recalling', actions: [] },
+    { input: recallDue, phase: 'recalling', actions: [recall(2)] },
+    { input: recallAnswered, phase: 'connecting', actions: [cancelTimer, bridge('transferee', 'recall')] },
+    { input: bridged('transferee', 'recall'), phase: 'ended', actions: [restore('transferee', 'recall')] },
+  ]);
+  t.is(end.outcome, 'recalled');
+  t.is(end.reason, 'NO_ANSWER');
+});
+
+test('recall: every attempt unanswered → the transferee is released with the target’s cause', (t) => {
+  const end = drive(t, partialWithRecall(2), [
+    { input: targetFailed('CALL_REJECTED'), phase: 'recalling', actions: [cancelTimer, recall(1)] },
+    { input: noAnswer, phase: 'recalling', actions: [kill('recall', 'NO_ANSWER'), pause] },
+    { input: recallDue, phase: 'recalling', actions: [recall(2)] },
+    { input: noAnswer, phase: 'ended', actions: [kill('recall', 'NO_ANSWER'), kill('transferee', 'CALL_REJECTED')] },
+  ]);
+  t.is(end.outcome, 'partial_failed');
+  t.is(end.reason, 'CALL_REJECTED');
+  t.deepEqual(alive(end), []);
+});
+
+test('recall: the transferee hangs up while the transferor is called back → the recall is cancelled', (t) => {
+  const end = drive(t, partialWithRecall(), [
+    { input: targetFailed('USER_BUSY'), phase: 'recalling', actions: [cancelTimer, recall(1)] },
+    {
+      input: hangup('transferee'),
+      phase: 'ended',
+      actions: [cancelTimer, kill('recall', 'ORIGINATOR_CANCEL')],
+    },
+  ]);
+  t.is(end.outcome, 'transferor_and_transferee_left');
+  t.deepEqual(alive(end), []);
+});
+
+test('recall: a hangup of the unanswered recall leg is a recall failure; a cancel changes nothing', (t) => {
+  const s = run(partialWithRecall(1), [targetFailed('USER_BUSY')]);
+  t.deepEqual(step(s, cancel('api')).actions, []);
+  const r = step(s, hangup('recall', 'CALL_REJECTED'));
+  t.is(r.state.outcome, 'partial_failed');
+  t.deepEqual(r.actions, [cancelTimer, kill('transferee', 'USER_BUSY')]);
+});
+
+test('recall: the recalled transferor hangs up before the bridge is confirmed → the transferee is released', (t) => {
+  const s = run(partialWithRecall(), [targetFailed('USER_BUSY'), recallAnswered]);
+  const r = step(s, hangup('recall'));
+  t.is(r.state.outcome, 'partial_failed');
+  t.deepEqual(r.actions, [kill('transferee', 'USER_BUSY')]);
+});
+
+test('recall: a completion bridge whose target dies also recalls the transferor', (t) => {
+  const s = run(partialWithRecall(), [answered]);
+  t.is(s.phase, 'connecting');
+  const r = step(s, hangup('target', 'NORMAL_CLEARING'));
+  t.is(r.state.phase, 'recalling');
+  t.deepEqual(r.actions, [recall(1)]);
+});
+
+test('recall policy does not change an attended transfer whose target fails: transferor ↔ transferee', (t) => {
+  const s = initialState('ringing', false, recallPolicy(2));
+  const r = step(s, targetFailed('USER_BUSY'));
+  t.deepEqual(r.actions, [cancelTimer, bridge('transferor', 'transferee')]);
 });
