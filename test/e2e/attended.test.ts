@@ -48,7 +48,10 @@ test('attended transfer by feature code: consult, then the transferor hangs up a
 
   const commands = e.journal.commands();
   t.true(commands.some((c) => c === `api uuid_park ${bob.uuid}`));
-  t.true(commands.some((c) => c.startsWith('bgapi originate {') && c.includes('loopback/2600/default')));
+  const originate = commands.find((c) => c.startsWith('bgapi originate {') && c.includes('loopback/2600/default'));
+  t.truthy(originate);
+  // Carol sees Alice's number: the caller ID Alice's (outbound, answered, so flipped) leg was created with.
+  t.regex(originate ?? '', /[{,]origination_caller_id_number=1001[,}]/);
   t.true(commands.includes(`api uuid_bridge ${alice.uuid} ${carol}`));
   t.true(commands.includes(`api uuid_bridge ${bob.uuid} ${carol}`));
   // The legs' own settings are back: a later hangup ends the call as it would have without a transfer.

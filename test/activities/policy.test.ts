@@ -1,0 +1,105 @@
+// resolveTransfer against a fake switch view: who the transferor is (the caller ID the target sees), and how the
+// transferor is reached again when a partial transfer fails under PARTIAL_FAILURE=recall.
+import test from 'ava';
+import { createPolicyActivities, recallNumber, type PolicyStore } from '../../activities/policy.ts';
+import type { LegState } from '../../activities/types.ts';
+import { loadConfig } from '../../config/index.ts';
+
+const store: PolicyStore = {
+  effectiveMetaflows: async () => undefined,
+  accountDefaults: async () => undefined,
+  mediaUrl: async () => undefined,
+};
+
+// As captured (01-bridge, uuid_dump of an answered outbound loopback leg): its Caller-* are flipped, its callee ID is the
+// peer's, and the caller ID it was created with survives as Caller-Orig-*.
+const aliceOutbound: LegState = {
+  uuid: 'alice',
+  exists: true,
+  answered: true,
+  bridgeUuid: 'bob',
+  direction: 'outbound',
+  callerIdName: 'Outbound Call',
+  callerIdNumber: 'default',
+  origCallerIdName: 'Alice',
+  origCallerIdNumber: '1001',
+  calleeIdName: 'Bob',
+  calleeIdNumber: '1002',
+  destinationNumber: '2600',
+  vars: {},
+};
+const bobInbound: LegState = {
+  uuid: 'bob',
+  exists: true,
+  answered: true,
+  bridgeUuid: 'alice',
+  direction: 'inbound',
+  callerIdName: 'Bob',
+  callerIdNumber: '1002',
+  destinationNumber: '1001',
+  vars: {},
+};
+
+function activities(env: Record<string, string>, legs: LegState[]) {
+  const byUuid = new Map(legs.map((l) => [l.uuid, l]));
+  const legState = async (uuid: string): Promise<LegState> => byUuid.get(uuid) ?? { uuid, exists: false };
+  return createPolicyActivities({ legState }, store, loadConfig(env));
+}
+
+test('an outbound transferor is presented to the target by the caller ID it was created with, not the flipped one', async (t) => {
+  const p = activities({}, [aliceOutbound, bobInbound]);
+  const resolved = await p.resolveTransfer('alice', { target: '2600' });
+  t.is(resolved.callerIdNumber, '1001');
+  t.is(resolved.callerIdName, 'Alice');
+  t.is(resolved.transferee, 'bob');
+});
+
+test('an inbound transferor is presented by its own caller ID', async (t) => {
+  const p = activities({}, [aliceOutbound, bobInbound]);
+  const resolved = await p.resolveTransfer('bob', { target: '2600' });
+  t.is(resolved.callerIdNumber, '1002');
+  t.is(resolved.callerIdName, 'Bob');
+});
+
+test('PARTIAL_FAILURE=hangup (default): no recall plan', async (t) => {
+  const p = activities({}, [aliceOutbound, bobInbound]);
+  t.is((await p.resolveTransfer('alice', { target: '2600' })).recall, undefined);
+});
+
+test('PARTIAL_FAILURE=recall: the transferor is dialled back where it was reached, showing the transferee', async (t) => {
+  const p = activities(
+    { PARTIAL_FAILURE: 'recall', RECALL_ATTEMPTS: '3', RECALL_DELAY_MS: '700', RECALL_RING_TIMEOUT_S: '15' },
+    [aliceOutbound, bobInbound],
+  );
+  const { recall } = await p.resolveTransfer('alice', { target: '2600' });
+  t.deepEqual(recall, {
+    number: '2600',
+    dialString: 'loopback/2600/default',
+    attempts: 3,
+    delayMs: 700,
+    ringTimeoutS: 15,
+    callerIdName: 'Bob',
+    callerIdNumber: '1002',
+  });
+  // an inbound transferor is called back on the number it called from
+  const fromBob = await p.resolveTransfer('bob', { target: '2600' });
+  t.is(fromBob.recall?.number, '1002');
+  t.is(fromBob.recall?.callerIdNumber, '1001');
+});
+
+test('recallNumber: the channel variable wins when dialable; an unsafe one falls back', (t) => {
+  const name = 'handoff_recall_number';
+  t.is(recallNumber({ ...aliceOutbound, vars: { [name]: '+15551234' } }, name), '+15551234');
+  t.is(recallNumber({ ...aliceOutbound, vars: { [name]: '2600 &park()' } }, name), '2600');
+  t.is(recallNumber({ ...bobInbound, callerIdNumber: 'anonymous caller' }, name), undefined);
+});
+
+test('PARTIAL_FAILURE=recall without a dialable number: no recall plan (the transferee is released instead)', async (t) => {
+  const p = activities({ PARTIAL_FAILURE: 'recall' }, [aliceOutbound, { ...bobInbound, callerIdNumber: 'x y' }]);
+  t.is((await p.resolveTransfer('bob', { target: '2600' })).recall, undefined);
+});
+
+test('configuration: PARTIAL_FAILURE accepts only hangup or recall', (t) => {
+  t.throws(() => loadConfig({ PARTIAL_FAILURE: 'callback' }), { message: /PARTIAL_FAILURE/ });
+  t.throws(() => loadConfig({ RECALL_ATTEMPTS: '0' }), { message: /RECALL_ATTEMPTS/ });
+});
