@@ -100,6 +100,13 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
   return {
     legState,
 
+    /** Several legs at once (one activity for a transfer's audit); a leg that is gone reads as not existing. */
+    async legStates(legs: string[]): Promise<LegState[]> {
+      const states: LegState[] = [];
+      for (const leg of legs) states.push(await legState(leg));
+      return states;
+    },
+
     /** Is `a` bridged to `b` right now? Both must exist, name each other, and neither may be parked. */
     async isBridged(a: string, b: string): Promise<boolean> {
       const [sa, sb] = [await legState(a), await legState(b)];
@@ -172,6 +179,24 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
     async kill(leg: string, cause: string): Promise<void> {
       const reply = await api(`uuid_kill ${uuid(leg)} ${value(cause)}`);
       if (!reply.startsWith('+OK') && !NO_CHANNEL.test(reply)) throw new Error(`uuid_kill ${leg}: ${reply.trim()}`);
+    },
+
+    /**
+     * The settings holdForTransfer saved on these legs for this transfer (a resumed transfer's first run, ended by
+     * hand, took its copy with it). A leg that is gone or was not held by this transfer is left out.
+     */
+    async savedSettings(transferId: string, legs: string[]): Promise<Record<string, SavedSettings>> {
+      const found: Record<string, SavedSettings> = {};
+      for (const leg of legs) {
+        if ((await getvar(leg, ACTIVE_TRANSFER_VARIABLE)) !== transferId) continue;
+        const settings: SavedSettings = {};
+        for (const name of SAVED) {
+          const v = await getvar(leg, `handoff_saved_${name}`);
+          settings[name] = v === '__unset__' ? undefined : v;
+        }
+        found[leg] = settings;
+      }
+      return found;
     },
 
     /** Puts back the settings saved by holdForTransfer, so a later hangup ends the call as it would have. */

@@ -128,6 +128,11 @@ const schema = z.object({
     .regex(/^[0-9*#]{1,8}$/)
     .default('*1'),
   STICKY_SCHEDULE_TO_START_MS: positiveMs.default(1500),
+  /**
+   * How often each node's ingest looks for transfers ended by hand (terminated in the UI, say) whose callers still
+   * wait on hold, and resumes them from the switch's state; it also looks on every reconnect. 0: only on reconnect.
+   */
+  TRANSFER_SWEEP_MS: z.coerce.number().int().min(0).default(15000),
   SHUTDOWN_GRACE_MS: positiveMs.default(10000),
 });
 

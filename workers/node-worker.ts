@@ -50,6 +50,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     config,
     esl,
     taskQueue: config.WORKFLOW_TASK_QUEUE,
+    transferSweepMs: config.TRANSFER_SWEEP_MS,
   });
   return {
     node,

@@ -104,6 +104,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
   setHandler(callQuery, () => ({ ...call }));
   setHandler(joinTransferSignal, ({ transferId, role }) => {
     transfer = { id: transferId, role };
+    call.activeTransferId = transferId;
     setPhase('in_transfer');
   });
   setHandler(transferEndedSignal, (ended: TransferSummary) => onTransferEnded(ended));
@@ -137,6 +138,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
   function onTransferEnded(ended: TransferSummary): void {
     if (!transfer || transfer.id !== ended.transferId) return;
     transfer = undefined;
+    delete call.activeTransferId;
     call.transfer = ended;
     policy = undefined; // the peer may have changed: reload the feature codes on the next digit
     typed = '';
@@ -190,6 +192,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       throw err;
     }
     transfer = { id: plan.transferId, role: 'transferor', takebackDtmf: plan.takebackDtmf };
+    call.activeTransferId = plan.transferId;
     call.transfer = {
       transferId: plan.transferId,
       phase: 'starting',

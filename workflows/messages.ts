@@ -79,6 +79,8 @@ export const originateResultSignal = defineSignal<[OriginateResult]>('originateR
 export const joinTransferSignal = defineSignal<[{ transferId: string; role: 'transferee' }]>('joinTransfer');
 /** Sent by a transfer to both call workflows when it ends. */
 export const transferEndedSignal = defineSignal<[TransferSummary]>('transferEnded');
+/** The ingest reconnected and events may have been lost: a running transfer reads its legs on the switch again. */
+export const auditLegsSignal = defineSignal<[]>('auditLegs');
 
 export type TransferType = 'attended' | 'blind';
 
@@ -141,6 +143,8 @@ export interface CallSummary {
   node: string;
   accountId?: string;
   phase: CallPhase;
+  /** The transfer this leg takes part in now (as transferor or transferee). */
+  activeTransferId?: string;
   direction?: string;
   callerIdNumber?: string;
   callerIdName?: string;

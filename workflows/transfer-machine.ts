@@ -66,7 +66,9 @@ export type Input =
   | { type: 'bridge_deadline' }
   | { type: 'bridge_not_confirmed' }
   /** Takeback digits, the `resume` feature code, or the REST cancel action. */
-  | { type: 'cancel'; by: string };
+  | { type: 'cancel'; by: string }
+  /** An audit found transferor and target, both up, no longer bridged to each other during the consultation. */
+  | { type: 'consultation_lost' };
 
 export type Action =
   | { do: 'bridge'; a: Party; b: Party }
@@ -219,6 +221,9 @@ function consulting(s: MachineState, input: Input): Step {
       return giveBack(s, 'target_hung_up', input.cause, []);
     case 'cancel':
       return giveBack(s, 'taken_back', input.by, [kill(s, 'target', 'NORMAL_CLEARING')]);
+    case 'consultation_lost':
+      // Something broke the bridge while nobody listened (an ingest outage): put it back.
+      return connect(s, 'transferor', 'target', 'consult', []);
     default:
       return { state: s, actions: [] };
   }
@@ -439,4 +444,90 @@ function livingParties(s: MachineState): Party[] {
 
 function samePair(c: { a: Party; b: Party }, a: Party, b: Party): boolean {
   return (c.a === a && c.b === b) || (c.a === b && c.b === a);
+}
+
+// --- Reconciliation: the switch's real state, read when events may have been missed ---------------------------------
+
+/** One party's leg as the switch shows it: `bridgedTo` names the party it is bridged to, or 'other' for a stranger. */
+export interface SeenLeg {
+  exists: boolean;
+  answered: boolean;
+  bridgedTo?: Party | 'other';
+}
+
+export type Seen = Partial<Record<Party, SeenLeg>>;
+
+/**
+ * An audit (after the ingest reconnected: events may have been lost): the inputs that bring a running transfer in line
+ * with the switch. Legs gone are hangups, answers missed are answers, a consultation bridge that is gone is rebuilt,
+ * and a bridge being confirmed is checked at once.
+ */
+export function auditInputs(s: MachineState, seen: Seen): Input[] {
+  if (s.phase === 'ended') return [];
+  const inputs: Input[] = [];
+  for (const party of ['transferor', 'transferee', 'target', 'recall'] as const) {
+    const leg = seen[party];
+    if (!leg || !s.alive[party]) continue;
+    if (!leg.exists) inputs.push({ type: 'hangup', party, cause: 'NORMAL_CLEARING' });
+    else if (party === 'target' && leg.answered && !s.targetAnswered) inputs.push({ type: 'target_answered' });
+    else if (party === 'recall' && leg.answered && s.recall && !s.recall.answered) {
+      inputs.push({ type: 'recall_answered' });
+    }
+  }
+  const up = (p: Party) => seen[p]?.exists === true && s.alive[p];
+  if (s.phase === 'consulting' && up('transferor') && up('target') && seen.transferor?.bridgedTo !== 'target') {
+    inputs.push({ type: 'consultation_lost' });
+  }
+  if (s.phase === 'connecting') inputs.push({ type: 'bridge_deadline' });
+  return inputs;
+}
+
+/**
+ * A transfer whose workflow ended without an outcome (terminated or cancelled by hand, say) left its legs on hold:
+ * rebuild the machine from what the switch shows and go on from there. The bridges tell how far it had got; a target
+ * still ringing rings on (the caller of `resume` starts a new no-answer deadline). Recall legs are not known here.
+ */
+export function resume(seen: Seen, blind: boolean, policy: PartialFailurePolicy): Step {
+  const transferor = seen.transferor ?? { exists: false, answered: false };
+  const transferee = seen.transferee ?? { exists: false, answered: false };
+  const target = seen.target ?? { exists: false, answered: false };
+  let s = initialState(transferor.exists ? 'ringing' : 'partial', blind, policy);
+  s.alive = { transferor: transferor.exists, transferee: transferee.exists, target: target.exists, recall: false };
+  s.targetAnswered = target.exists && target.answered;
+  const others = (...kept: Party[]): Action[] =>
+    (['transferor', 'transferee', 'target'] as const)
+      .filter((p) => s.alive[p] && !kept.includes(p))
+      .map((p) => kill(s, p, 'NORMAL_CLEARING'));
+
+  // A bridge the transfer makes is already there: the transfer had got that far.
+  if (transferee.exists && transferee.bridgedTo === 'target') {
+    const outcome: Outcome = blind ? 'completed_blind' : transferor.exists ? 'completed' : 'completed_partial';
+    return end(s, outcome, 'RESUMED', [
+      { do: 'restore', parties: ['transferee', 'target'] },
+      ...others('transferee', 'target'),
+    ]);
+  }
+  if (transferor.exists && transferor.bridgedTo === 'transferee') {
+    return end(s, 'taken_back', 'RESUMED', [
+      { do: 'restore', parties: ['transferor', 'transferee'] },
+      ...others('transferor', 'transferee'),
+    ]);
+  }
+  if (transferor.exists && transferor.bridgedTo === 'target') {
+    if (transferee.exists) return { state: { ...s, phase: 'consulting' }, actions: [] };
+    return end(s, 'transferee_left', 'RESUMED', [{ do: 'restore', parties: ['transferor', 'target'] }]);
+  }
+  // Nothing bridged yet (or any more): replay the facts the switch shows through the machine itself.
+  let actions: Action[] = [];
+  const feed = (input: Input) => {
+    const r = step(s, input);
+    s = r.state;
+    actions = [...actions, ...r.actions];
+  };
+  s.alive = { transferor: transferor.exists, transferee: true, target: true, recall: false };
+  s.targetAnswered = false;
+  if (!transferee.exists) feed({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
+  if (!target.exists) feed({ type: 'hangup', party: 'target', cause: 'NORMAL_CLEARING' });
+  else if (target.answered) feed({ type: 'target_answered' });
+  return { state: s, actions };
 }

@@ -18,6 +18,7 @@ import { EventDeduplicator } from './dedup.ts';
 import { waitUntil } from './wait.ts';
 import { callWorkflowId, nodeTaskQueue } from './ids.ts';
 import {
+  auditLegsSignal,
   cancelTransferSignal,
   joinTransferSignal,
   originateResultSignal,
@@ -31,13 +32,16 @@ import {
 import { TRANSFER_STATE } from './search-attributes.ts';
 import {
   HANG_UP_ON_PARTIAL_FAILURE,
+  auditInputs,
   initialState,
+  resume,
   step,
   type Action,
   type Input,
   type MachineState,
   type PartialFailurePolicy,
   type Party,
+  type Seen,
 } from './transfer-machine.ts';
 
 export interface TransferPlan extends ResolvedTransfer {
@@ -49,6 +53,11 @@ export interface TransferPlan extends ResolvedTransfer {
   targetLeg: string;
   jobUuid: string;
   startedBy: 'dtmf' | 'api';
+  /**
+   * A new run of a transfer whose previous run ended without an outcome (terminated or cancelled by hand): it skips the
+   * prologue and starts from what the switch shows (transfer-machine.ts `resume`). Set by the ingest's reconciler.
+   */
+  resume?: boolean;
 }
 
 /** Activity options: switch commands are quick; a dead worker is noticed in seconds, not minutes. */
@@ -95,6 +104,8 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
   const dedup = new EventDeduplicator();
   const timers: { noAnswer?: number; bridgeDeadline?: number; recallDue?: number } = {};
   let saved: Record<string, SavedSettings> = {};
+  /** The ingest asked for a look at the switch (it reconnected: events may have been lost). */
+  let auditDue = false;
 
   setHandler(transferLegEventsSignal, (events: ChannelEvent[]) => {
     for (const event of events) {
@@ -112,6 +123,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     }
   });
   setHandler(cancelTransferSignal, ({ by }) => void inbox.push({ type: 'cancel', by }));
+  setHandler(auditLegsSignal, () => void (auditDue = true));
   setHandler(transferQuery, () => ({ ...summary }));
 
   function toInput(event: ChannelEvent): Input | undefined {
@@ -194,6 +206,50 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     }
   }
 
+  async function performAll(actions: Action[]): Promise<void> {
+    for (const action of actions) {
+      try {
+        await perform(action);
+      } catch (err) {
+        // An action that failed after its retries: the machine hears about it as an unconfirmed bridge or a lost leg.
+        log.error('transfer action failed', { action, error: String(err) });
+        if (action.do === 'bridge') inbox.push({ type: 'bridge_not_confirmed' });
+      }
+    }
+  }
+
+  /** The parties' legs as the switch shows them now; a bridge counts only when both legs name each other. */
+  async function observe(): Promise<Seen> {
+    const parties = (Object.keys(legs) as Party[]).filter((p) => legs[p] !== '');
+    const states = await sw.legStates(parties.map((p) => legs[p]));
+    const byParty = new Map(parties.map((p, i) => [p, states[i]!]));
+    const seen: Seen = {};
+    for (const [party, state] of byParty) {
+      const peer = partyOf(state.bridgeUuid);
+      const mutual = peer !== undefined && byParty.get(peer)?.bridgeUuid === legs[party];
+      seen[party] = {
+        exists: state.exists,
+        answered: state.answered === true,
+        bridgedTo: mutual ? peer : state.bridgeUuid && !peer ? 'other' : undefined,
+      };
+    }
+    return seen;
+  }
+
+  /** A resumed run: the previous one left the legs as they are; carry on from what the switch shows. */
+  async function resumeFromSwitch(): Promise<void> {
+    saved = await sw.savedSettings(plan.transferId, [plan.transferor, plan.transferee]);
+    const seen = await observe();
+    const { state, actions } = resume(seen, plan.type === 'blind', policy);
+    machine = state;
+    log.warn('transfer resumed from the switch', { seen, phase: machine.phase, actions: actions.map((a) => a.do) });
+    // A target still ringing gets a new deadline (the switch's originate_timeout still runs too).
+    if (machine.phase === 'ringing' || machine.phase === 'partial') {
+      timers.noAnswer = Date.now() + (plan.ringTimeoutS + 2) * 1000;
+    }
+    await performAll(actions);
+  }
+
   function setPhase(): void {
     const phase = machine.phase === 'ended' ? 'ended' : machine.phase;
     if (summary.phase === phase) return;
@@ -201,44 +257,57 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     upsertSearchAttributes([{ key: TRANSFER_STATE, value: phase }]);
   }
 
-  // Prologue: tell the transferee's call workflow to forward its leg's events, put both parties on hold, dial.
-  try {
-    await getExternalWorkflowHandle(callWorkflowId(plan.transferee)).signal(joinTransferSignal, {
-      transferId: plan.transferId,
-      role: 'transferee',
-    });
-  } catch {
-    inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
-  }
-  try {
-    const held = await sw.holdForTransfer({
-      transferId: plan.transferId,
-      transferor: plan.transferor,
-      transferee: plan.transferee,
-      moh: plan.moh,
-      ringback: plan.ringback,
-      releaseTransferor: plan.type === 'blind',
-    });
-    saved = held.saved;
-    if (!held.alive.transferee) inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
-    if (!held.alive.transferor && plan.type !== 'blind') {
-      inbox.push({ type: 'hangup', party: 'transferor', cause: 'NORMAL_CLEARING' });
+  /** Prologue: tell the transferee's call workflow to forward its leg's events, put both parties on hold, dial. */
+  async function holdAndDial(): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(callWorkflowId(plan.transferee)).signal(joinTransferSignal, {
+        transferId: plan.transferId,
+        role: 'transferee',
+      });
+    } catch {
+      inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
     }
-    await sw.originateTarget({
-      transferId: plan.transferId,
-      targetLeg: plan.targetLeg,
-      jobUuid: plan.jobUuid,
-      dialString: plan.dialString,
-      ringTimeoutS: plan.ringTimeoutS,
-      callerIdName: plan.callerIdName,
-      callerIdNumber: plan.callerIdNumber,
-      vars: plan.vars,
-    });
-    // The switch's originate_timeout ends the ringing; this deadline is ours, in case its answer never comes.
-    timers.noAnswer = Date.now() + (plan.ringTimeoutS + 2) * 1000;
-  } catch (err) {
-    log.error('transfer could not start; giving the parties back to each other', { error: String(err) });
-    inbox.unshift({ type: 'target_failed', cause: 'TRANSFER_SETUP_FAILED' });
+    try {
+      const held = await sw.holdForTransfer({
+        transferId: plan.transferId,
+        transferor: plan.transferor,
+        transferee: plan.transferee,
+        moh: plan.moh,
+        ringback: plan.ringback,
+        releaseTransferor: plan.type === 'blind',
+      });
+      saved = held.saved;
+      if (!held.alive.transferee) inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
+      if (!held.alive.transferor && plan.type !== 'blind') {
+        inbox.push({ type: 'hangup', party: 'transferor', cause: 'NORMAL_CLEARING' });
+      }
+      await sw.originateTarget({
+        transferId: plan.transferId,
+        targetLeg: plan.targetLeg,
+        jobUuid: plan.jobUuid,
+        dialString: plan.dialString,
+        ringTimeoutS: plan.ringTimeoutS,
+        callerIdName: plan.callerIdName,
+        callerIdNumber: plan.callerIdNumber,
+        vars: plan.vars,
+      });
+      // The switch's originate_timeout ends the ringing; this deadline is ours, in case its answer never comes.
+      timers.noAnswer = Date.now() + (plan.ringTimeoutS + 2) * 1000;
+    } catch (err) {
+      log.error('transfer could not start; giving the parties back to each other', { error: String(err) });
+      inbox.unshift({ type: 'target_failed', cause: 'TRANSFER_SETUP_FAILED' });
+    }
+  }
+
+  if (!plan.resume) await holdAndDial();
+  else {
+    try {
+      await resumeFromSwitch();
+    } catch (err) {
+      // The switch cannot be read: the legs' own events and deadlines still drive the machine from `ringing`.
+      log.error('transfer could not read the switch to resume', { error: String(err) });
+      timers.noAnswer = Date.now() + (plan.ringTimeoutS + 2) * 1000;
+    }
   }
   setPhase();
 
@@ -248,7 +317,18 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
         (d): d is number => d !== undefined,
       );
       const next = deadlines.length ? Math.min(...deadlines) : undefined;
-      const woke = await waitUntil(() => inbox.length > 0, next);
+      const woke = await waitUntil(() => inbox.length > 0 || auditDue, next);
+      if (auditDue) {
+        auditDue = false;
+        const seen = await observe().catch((err: unknown) => {
+          log.warn('transfer audit could not read the switch', { error: String(err) });
+          return undefined;
+        });
+        const found = seen ? auditInputs(machine, seen) : [];
+        if (found.length) log.warn('transfer audit: the switch disagrees', { seen, inputs: found });
+        inbox.push(...found);
+        continue;
+      }
       if (!woke) {
         const now = Date.now();
         if (timers.bridgeDeadline !== undefined && timers.bridgeDeadline <= now) {
@@ -285,15 +365,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
       log.info('transfer step', { input, from: before, to: machine.phase, actions: actions.map((a) => a.do) });
     }
     setPhase();
-    for (const action of actions) {
-      try {
-        await perform(action);
-      } catch (err) {
-        // An action that failed after its retries: the machine hears about it as an unconfirmed bridge or a lost leg.
-        log.error('transfer action failed', { action, error: String(err) });
-        if (action.do === 'bridge') inbox.push({ type: 'bridge_not_confirmed' });
-      }
-    }
+    await performAll(actions);
   }
 
   summary.outcome = machine.outcome;

@@ -47,8 +47,10 @@ function randomInput(rnd: () => number, s: MachineState): Input {
     'recall_answered',
     'recall_failed',
     'recall_due',
+    'consultation_lost',
   ] as const);
   switch (kind) {
+    case 'consultation_lost':
     case 'target_answered':
     case 'recall_answered':
     case 'recall_due':

@@ -1,9 +1,13 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import {
+  HANG_UP_ON_PARTIAL_FAILURE,
   MAX_BRIDGE_ATTEMPTS,
+  auditInputs,
   initialState,
+  resume,
   step,
+  type Seen,
   type Action,
   type Input,
   type MachineState,
@@ -710,4 +714,122 @@ test('recall policy does not change an attended transfer whose target fails: tra
   const s = initialState('ringing', false, recallPolicy(2));
   const r = step(s, targetFailed('USER_BUSY'));
   t.deepEqual(r.actions, [cancelTimer, bridge('transferor', 'transferee')]);
+});
+
+// --- reconciliation: audit of a running transfer, resumption of one whose workflow was ended by hand --------------------
+
+const up = (bridgedTo?: Party | 'other', answered = true) => ({ exists: true, answered, bridgedTo });
+const down = { exists: false, answered: false };
+
+test('audit: the switch agrees → no inputs', (t) => {
+  const s = consultingState();
+  const seen: Seen = { transferor: up('target'), transferee: up(), target: up('transferor') };
+  t.deepEqual(auditInputs(s, seen), []);
+});
+
+test('audit: a leg gone while nobody listened is its hangup; an unanswered target gone is its failure', (t) => {
+  const s = ringing();
+  const inputs = auditInputs(s, { transferor: up(), transferee: down, target: down });
+  t.deepEqual(inputs, [hangup('transferee'), hangup('target')]);
+  // fed to the machine: the target failed and the transferee is gone, so the transferor's call is over
+  const end = inputs.reduce((st, i) => step(st, i).state, s);
+  t.is(end.outcome, 'target_failed');
+});
+
+test('audit: an answer missed is an answer (the consultation is then bridged)', (t) => {
+  const inputs = auditInputs(ringing(), { transferor: up(), transferee: up(), target: up(undefined, true) });
+  t.deepEqual(inputs, [answered]);
+});
+
+test('audit: a consultation bridge that is gone is rebuilt', (t) => {
+  const s = consultingState();
+  const inputs = auditInputs(s, { transferor: up(), transferee: up(), target: up() });
+  t.deepEqual(inputs, [{ type: 'consultation_lost' }]);
+  const r = step(s, inputs[0]!);
+  t.is(r.state.phase, 'connecting');
+  t.deepEqual(r.actions, [bridge('transferor', 'target')]);
+});
+
+test('audit: while connecting, the bridge is checked at once rather than at its deadline', (t) => {
+  const s = run(ringing(), [answered]);
+  const inputs = auditInputs(s, { transferor: up('target'), transferee: up(), target: up('transferor') });
+  t.deepEqual(inputs, [deadline]);
+  t.deepEqual(step(s, deadline).actions, [check('transferor', 'target')]);
+});
+
+test('audit: a missed answer of the recall leg', (t) => {
+  const s = run(initialState('ringing', false, { partialFailure: 'recall', recallAttempts: 1 }), [
+    hangup('transferor'),
+    targetFailed('USER_BUSY'),
+  ]);
+  t.deepEqual(auditInputs(s, { transferee: up(), recall: up(undefined, true) }), [recallAnswered]);
+});
+
+test('resume: consultation under way → consulting again, nothing sent', (t) => {
+  const r = resume(
+    { transferor: up('target'), transferee: up(), target: up('transferor') },
+    false,
+    HANG_UP_ON_PARTIAL_FAILURE,
+  );
+  t.is(r.state.phase, 'consulting');
+  t.deepEqual(r.actions, []);
+});
+
+test('resume: target still ringing → ringing (or partial without the transferor), nothing sent', (t) => {
+  const seen = (transferorUp: boolean): Seen => ({
+    transferor: transferorUp ? up() : down,
+    transferee: up(),
+    target: up(undefined, false),
+  });
+  t.is(resume(seen(true), false, HANG_UP_ON_PARTIAL_FAILURE).state.phase, 'ringing');
+  const partial = resume(seen(false), false, HANG_UP_ON_PARTIAL_FAILURE);
+  t.is(partial.state.phase, 'partial');
+  t.deepEqual(partial.actions, []);
+});
+
+test('resume: target answered but not bridged → the bridge the phase calls for', (t) => {
+  const attended = resume({ transferor: up(), transferee: up(), target: up() }, false, HANG_UP_ON_PARTIAL_FAILURE);
+  t.deepEqual(attended.actions, [cancelTimer, bridge('transferor', 'target')]);
+  const partial = resume({ transferor: down, transferee: up(), target: up() }, false, HANG_UP_ON_PARTIAL_FAILURE);
+  t.deepEqual(partial.actions, [cancelTimer, bridge('transferee', 'target')]);
+});
+
+test('resume: target gone → transferor and transferee reconnected; in partial, the policy applies', (t) => {
+  const attended = resume({ transferor: up(), transferee: up(), target: down }, false, HANG_UP_ON_PARTIAL_FAILURE);
+  t.deepEqual(attended.actions, [cancelTimer, bridge('transferor', 'transferee')]);
+  const partial = resume({ transferor: down, transferee: up(), target: down }, false, HANG_UP_ON_PARTIAL_FAILURE);
+  t.is(partial.state.outcome, 'partial_failed');
+  t.deepEqual(partial.actions, [cancelTimer, kill('transferee', 'NORMAL_CLEARING')]);
+  const recalled = resume({ transferor: down, transferee: up(), target: down }, false, {
+    partialFailure: 'recall',
+    recallAttempts: 1,
+  });
+  t.is(recalled.state.phase, 'recalling');
+});
+
+test('resume: the completing or the giving-back bridge is already up → ended, settings restored, strays released', (t) => {
+  const completed = resume(
+    { transferor: down, transferee: up('target'), target: up('transferee') },
+    false,
+    HANG_UP_ON_PARTIAL_FAILURE,
+  );
+  t.is(completed.state.outcome, 'completed_partial');
+  t.deepEqual(completed.actions, [restore('transferee', 'target')]);
+  const takenBack = resume(
+    { transferor: up('transferee'), transferee: up('transferor'), target: up(undefined, false) },
+    false,
+    HANG_UP_ON_PARTIAL_FAILURE,
+  );
+  t.is(takenBack.state.outcome, 'taken_back');
+  t.deepEqual(takenBack.actions, [restore('transferor', 'transferee'), kill('target', 'NORMAL_CLEARING')]);
+});
+
+test('resume: nobody left but the target → it is released', (t) => {
+  const r = resume(
+    { transferor: down, transferee: down, target: up(undefined, false) },
+    false,
+    HANG_UP_ON_PARTIAL_FAILURE,
+  );
+  t.is(r.state.phase, 'ended');
+  t.deepEqual(r.actions, [cancelTimer, kill('target', 'ORIGINATOR_CANCEL')]);
 });

@@ -12,6 +12,7 @@ import { ProjectionWriter, type ChannelProjection } from './projection.ts';
 import { DeliveryQueues, type Delivery } from './queue.ts';
 import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.ts';
 import { routeFromEvent, type Route } from './routing.ts';
+import { sweepTransfers, type TransferSweepReport } from './transfers.ts';
 import { BatchSizes, newCounters, type IngestStats } from './stats.ts';
 
 export interface IngestOptions {
@@ -31,6 +32,8 @@ export interface IngestOptions {
   maxInFlight?: number;
   /** The call workflows' task queue (default WORKFLOW_TASK_QUEUE); tests use their own. */
   taskQueue?: string;
+  /** How often transfers ended by hand are looked for (transfers.ts), besides every reconnect; 0: only then. */
+  transferSweepMs?: number;
 }
 
 export interface Ingest {
@@ -168,6 +171,31 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     return ids;
   }
 
+  const resumedTransfers = new Map<string, number>();
+  /** Transfers: an audit after a reconnect, and a resumption of those ended by hand. Never fails the reconcile. */
+  async function runTransferSweep(audit: boolean): Promise<TransferSweepReport | undefined> {
+    try {
+      const report = await sweepTransfers(
+        {
+          client: opts.client,
+          node,
+          taskQueue: opts.taskQueue ?? WORKFLOW_TASK_QUEUE,
+          logger,
+          resumed: resumedTransfers,
+        },
+        { audit },
+      );
+      counters.transfersAudited += report.audited;
+      counters.transfersResumed += report.resumed;
+      if (report.audited || report.resumed || report.waiting) logger.info(`ingest ${node}: transfers`, { ...report });
+      return report;
+    } catch (err) {
+      counters.transferSweepFailures++;
+      logger.warn(`ingest ${node}: transfer sweep failed`, { error: String(err) });
+      return undefined;
+    }
+  }
+
   async function runReconcile(ro: ReconcileOptions = {}): Promise<ReconcileReport> {
     try {
       const report = await reconcile(
@@ -188,6 +216,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       );
       counters.reconciles++;
       logger.info(`ingest ${node}: reconciled`, { ...report });
+      await runTransferSweep(!!ro.snapshotRunning);
       return report;
     } catch (err) {
       counters.reconcileFailures++;
@@ -236,6 +265,16 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
 
   const sweeper = setInterval(() => memory.sweep(Date.now()), Math.max(1000, (opts.graceMs ?? 60_000) / 2));
   sweeper.unref();
+  let transferSweeping = false;
+  const transferSweeper =
+    opts.transferSweepMs && opts.transferSweepMs > 0
+      ? setInterval(() => {
+          if (transferSweeping || stopped || !esl.eventConnection.connected) return;
+          transferSweeping = true;
+          void runTransferSweep(false).finally(() => (transferSweeping = false));
+        }, opts.transferSweepMs)
+      : undefined;
+  transferSweeper?.unref();
   esl.on('event', onEvent);
   esl.on('connected', onConnected);
   if (ownEsl) esl.start();
@@ -266,6 +305,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       esl.off('event', onEvent);
       esl.off('connected', onConnected);
       clearInterval(sweeper);
+      if (transferSweeper) clearInterval(transferSweeper);
       // Let what is queued leave (bounded), then drop the rest: the next ingest's reconciliation covers it.
       await Promise.race([queues.idle(), sleep(2000)]);
       const dropped = queues.stop();

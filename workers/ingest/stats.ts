@@ -24,6 +24,11 @@ export interface IngestCounters {
   reconcileFailures: number;
   snapshots: number;
   gones: number;
+  /** Running transfers told to audit their legs after a reconnect. */
+  transfersAudited: number;
+  /** Transfers ended by hand (terminated, cancelled) whose legs were waiting, resumed from the switch. */
+  transfersResumed: number;
+  transferSweepFailures: number;
   projectionErrors: number;
 }
 
@@ -54,6 +59,9 @@ export function newCounters(): IngestCounters {
     reconcileFailures: 0,
     snapshots: 0,
     gones: 0,
+    transfersAudited: 0,
+    transfersResumed: 0,
+    transferSweepFailures: 0,
     projectionErrors: 0,
   };
 }

@@ -1,0 +1,132 @@
+// Reconciliation puts right a leg whose state disagrees with what its transfer expects (issue 3 §2):
+// - after a reconnect (events may have been lost) each running transfer audits its legs on the switch: here the
+//   consultation bridge is broken behind the engine's back and is rebuilt;
+// - a transfer whose workflow was ended by hand (terminated in the UI) left its callers on hold: the ingest's sweep
+//   starts a new run that resumes from the switch's state, and the transfer then ends as it would have.
+import anyTest, { type TestFn } from 'ava';
+import { DEMO_METAFLOWS } from '../../store/seed.ts';
+import { transferWorkflowId } from '../../workflows/ids.ts';
+import { placeCall, press, startEngine, type Engine, type Party } from '../support/engine.ts';
+import {
+  bridgedTogether,
+  commandsFrom,
+  completedByHangup,
+  consulting,
+  expectHearing,
+  gone,
+  music,
+  peer,
+  ringback,
+  sleep,
+  transferByDigits,
+  transferResult,
+  waitForPhase,
+  withAccountMetaflows,
+} from '../support/scenario.ts';
+
+const test = anyTest as TestFn<Engine>;
+
+test.before(async (t) => {
+  t.context = await startEngine({ TRANSFER_SWEEP_MS: '1000' }, { scenario: 'reconcile-transfers' });
+});
+test.after.always(async (t) => {
+  await t.context?.stop();
+});
+
+/** Terminates the transfer's workflow as an SRE would, and waits for the sweep to start a new run. */
+async function terminateAndAwaitResume(
+  e: Engine,
+  alice: Party,
+  bob: Party,
+): Promise<{ first: string; second: string }> {
+  const handle = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
+  const first = (await handle.describe()).runId;
+  await handle.terminate('test: ended by hand');
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const d = await e.client.workflow.getHandle(handle.workflowId).describe();
+    if (d.runId !== first) return { first, second: d.runId };
+    if (Date.now() > until) throw new Error(`not resumed: still ${d.status.name}`);
+    await sleep(100);
+  }
+}
+
+test.serial('audit after a reconnect: a consultation bridge broken behind the engine is rebuilt', async (t) => {
+  const e = t.context;
+  const { alice, bob } = await placeCall(e);
+  const commands = commandsFrom(e);
+  const carol = await transferByDigits(e, alice, '*22600', commands);
+  await consulting(t, e, alice, bob, carol);
+
+  // Something else parks Carol: Alice and Carol are unbridged and parked (park_after_bridge), hearing nothing.
+  t.true((await e.phones.api(`uuid_park ${carol}`)).startsWith('+OK'));
+  await expectHearing(t, e, 'bridge broken', [
+    ['Alice', alice.uuid, { kind: 'silence' }],
+    ['Carol', carol, { kind: 'silence' }],
+    ['Bob', bob.uuid, music(e)],
+  ]);
+  // The reconciliation the ingest runs when its event connection comes back (same code path, called directly so that
+  // the test also runs against a real FreeSWITCH).
+  const report = await e.nodeWorker!.ingest.reconcile({ snapshotRunning: true });
+  t.is(report.liveCalls >= 2, true);
+  t.true(e.nodeWorker!.ingest.stats().transfersAudited >= 1);
+  await bridgedTogether(e, alice.uuid, carol);
+  await expectHearing(t, e, 'consultation again', [
+    ['Alice', alice.uuid, peer(carol)],
+    ['Carol', carol, peer(alice.uuid)],
+    ['Bob', bob.uuid, music(e)],
+  ]);
+  await waitForPhase(e, alice, bob, 'consulting');
+  t.is(commands().filter((c) => c === `api uuid_bridge ${alice.uuid} ${carol}`).length, 2, 'bridged again');
+
+  await completedByHangup(t, e, alice, bob, carol);
+  t.is((await transferResult(e, alice, bob)).outcome, 'completed');
+});
+
+test.serial('a transfer terminated by hand during the consultation resumes and completes', async (t) => {
+  const e = t.context;
+  const { alice, bob } = await placeCall(e);
+  const commands = commandsFrom(e);
+  const carol = await transferByDigits(e, alice, '*22600', commands);
+  await consulting(t, e, alice, bob, carol);
+
+  const runs = await terminateAndAwaitResume(e, alice, bob);
+  t.not(runs.first, runs.second);
+  await waitForPhase(e, alice, bob, 'consulting');
+  await completedByHangup(t, e, alice, bob, carol);
+  const summary = await transferResult(e, alice, bob);
+  t.is(summary.outcome, 'completed');
+  // The resumed run put back the settings the first run saved on the channels: a later hangup ends the call.
+  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
+  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} handoff_active_transfer`), '_undef_');
+  t.false(
+    commands().some((c) => c.startsWith('bgapi originate') && !c.includes(`origination_uuid=${carol}`)),
+    'nobody was dialled again',
+  );
+});
+
+test.serial('a transfer terminated by hand while the target rings resumes; takeback still works', async (t) => {
+  const e = t.context;
+  const longRing = { ...DEMO_METAFLOWS, patterns: { '^2(\\d+)$': { module: 'transfer', data: { timeout: 30 } } } };
+  const { alice, bob, carol } = await withAccountMetaflows(e, longRing, async () => {
+    const { alice, bob } = await placeCall(e);
+    const carol = await transferByDigits(e, alice, '*22602', commandsFrom(e)); // rings forever
+    return { alice, bob, carol };
+  });
+  await waitForPhase(e, alice, bob, 'ringing');
+  await expectHearing(t, e, 'ringing', [
+    ['Alice', alice.uuid, ringback(e)],
+    ['Bob', bob.uuid, music(e)],
+  ]);
+
+  await terminateAndAwaitResume(e, alice, bob);
+  await waitForPhase(e, alice, bob, 'ringing');
+  await press(e, alice.uuid, '*1');
+  await bridgedTogether(e, alice.uuid, bob.uuid);
+  await expectHearing(t, e, 'taken back', [
+    ['Alice', alice.uuid, peer(bob.uuid)],
+    ['Bob', bob.uuid, peer(alice.uuid)],
+    ['Carol', carol, gone],
+  ]);
+  t.is((await transferResult(e, alice, bob)).outcome, 'taken_back');
+});
