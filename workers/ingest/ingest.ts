@@ -187,7 +187,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       );
       counters.transfersAudited += report.audited;
       counters.transfersResumed += report.resumed;
-      if (report.audited || report.resumed || report.waiting) logger.info(`ingest ${node}: transfers`, { ...report });
+      if (report.audited || report.endedByHand) logger.info(`ingest ${node}: transfers`, { ...report });
       return report;
     } catch (err) {
       counters.transferSweepFailures++;

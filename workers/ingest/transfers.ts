@@ -2,9 +2,10 @@
 // - after a reconnect (events may have been lost), every running transfer is told to audit its legs on the switch
 //   (auditLegs): a leg gone is a hangup, a missed answer an answer, a lost consultation bridge is rebuilt;
 // - a transfer whose workflow ended without an outcome (terminated, cancelled or timed out: an SRE's hand, say) leaves
-//   its legs on hold with nobody to take them off. While a party's call still waits for it (HandoffCallState
-//   `in_transfer`), a new run is started from the first run's own plan with `resume`: it reads the switch and carries
-//   on from there (transfer-machine.ts `resume`). This sweep also runs on a timer, since nothing else announces it.
+//   its legs on hold with nobody to take them off. While a party's call still waits for it (its call runs and names it
+//   as its active transfer), a new run is started from the first run's own plan with `resume`: it reads the switch and
+//   carries on from there (transfer-machine.ts `resume`). This sweep also runs on a timer, since nothing else
+//   announces such an end; it costs one visibility query per node, which usually finds nothing.
 // The workflow type is named, not imported, so the ingest never loads workflow code.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -13,7 +14,6 @@ import { auditLegsSignal, callQuery } from '../../workflows/messages.ts';
 import { ACCOUNT_ID, NODE } from '../../workflows/search-attributes.ts';
 import type { TransferPlan } from '../../workflows/transfer.ts';
 import type { Logger } from '../esl/index.ts';
-import { CALL_WORKFLOW_TYPE } from './deliver.ts';
 
 export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
 
@@ -33,59 +33,66 @@ export interface TransferSweepDeps {
 }
 
 export interface TransferSweepReport {
-  running: number;
+  /** Running transfers told to audit their legs (after a reconnect only). */
   audited: number;
-  /** In-transfer calls whose transfer is not running. */
-  waiting: number;
+  /** Transfers of this node ended by hand within the look-back window. */
+  endedByHand: number;
   resumed: number;
 }
 
+/** How far back the sweep looks for transfers ended by hand; callers left on hold longer than this have hung up. */
+const LOOKBACK_MS = 60 * 60 * 1000;
+
+// Node names are [A-Za-z0-9_-] (config), so they need no escaping in the queries below.
 export async function sweepTransfers(deps: TransferSweepDeps, opts: { audit: boolean }): Promise<TransferSweepReport> {
   const { client, node, logger } = deps;
-  const report: TransferSweepReport = { running: 0, audited: 0, waiting: 0, resumed: 0 };
-  // Node names are [A-Za-z0-9_-] (config), so they need no escaping in the queries.
-  const running = new Set<string>();
-  const transfers = `WorkflowType = '${TRANSFER_WORKFLOW_TYPE}' AND HandoffNode = '${node}' AND ExecutionStatus = 'Running'`;
-  for await (const wf of client.workflow.list({ query: transfers })) running.add(wf.workflowId);
-  report.running = running.size;
+  const report: TransferSweepReport = { audited: 0, endedByHand: 0, resumed: 0 };
 
   if (opts.audit) {
-    for (const id of running) {
+    const running = `WorkflowType = '${TRANSFER_WORKFLOW_TYPE}' AND HandoffNode = '${node}' AND ExecutionStatus = 'Running'`;
+    for await (const wf of client.workflow.list({ query: running })) {
       try {
-        await client.workflow.getHandle(id).signal(auditLegsSignal);
+        await client.workflow.getHandle(wf.workflowId).signal(auditLegsSignal);
         report.audited++;
       } catch (err) {
-        logger.warn('ingest: audit signal not delivered', { transferId: id, error: String(err) });
+        logger.warn('ingest: audit signal not delivered', { transferId: wf.workflowId, error: String(err) });
       }
     }
   }
 
-  const calls = `WorkflowType = '${CALL_WORKFLOW_TYPE}' AND HandoffNode = '${node}' AND ExecutionStatus = 'Running' AND HandoffCallState = 'in_transfer'`;
-  const legsOfRunning = new Set([...running].flatMap((id) => id.split(':').slice(1)));
-  const candidates = new Set<string>();
-  for await (const wf of client.workflow.list({ query: calls })) {
-    const callId = wf.workflowId.slice('call:'.length);
-    if (legsOfRunning.has(callId)) continue;
-    const summary = await client.workflow
-      .getHandle(callWorkflowId(callId))
-      .query(callQuery)
-      .catch(() => undefined);
-    if (summary?.activeTransferId && !running.has(summary.activeTransferId)) candidates.add(summary.activeTransferId);
+  // Cheap at any scale: usually no row at all. A transfer resumed since has a newer run, which describe() returns.
+  const since = new Date(Date.now() - LOOKBACK_MS).toISOString();
+  const endedByHand =
+    `WorkflowType = '${TRANSFER_WORKFLOW_TYPE}' AND HandoffNode = '${node}'` +
+    ` AND ExecutionStatus IN ('Terminated', 'Canceled', 'TimedOut', 'Failed') AND CloseTime > '${since}'`;
+  const ids = new Set<string>();
+  for await (const wf of client.workflow.list({ query: endedByHand })) ids.add(wf.workflowId);
+  report.endedByHand = ids.size;
+  for (const transferId of ids) {
+    if (await resumeIfWaitedFor(deps, transferId)) report.resumed++;
   }
-  report.waiting = candidates.size;
-
-  for (const transferId of candidates) {
-    if (await resumeIfEndedByHand(deps, transferId)) report.resumed++;
-  }
+  if (deps.resumed.size > 10_000) deps.resumed.clear();
   return report;
 }
 
-async function resumeIfEndedByHand(deps: TransferSweepDeps, transferId: string): Promise<boolean> {
+async function resumeIfWaitedFor(deps: TransferSweepDeps, transferId: string): Promise<boolean> {
   const { client, logger } = deps;
-  const handle = client.workflow.getHandle(transferId);
-  const description = await handle.describe().catch(() => undefined);
-  // Completed: its transferEnded signal is on its way to the calls. Running: started since we listed.
+  const description = await client.workflow
+    .getHandle(transferId)
+    .describe()
+    .catch(() => undefined);
+  // The latest run: running (resumed already, or started anew), completed, or still the one ended by hand.
   if (!description || !ENDED_BY_HAND.has(description.status.name)) return false;
+  // Does a party still wait for it? Its call runs and names this transfer as the one it takes part in.
+  let waiting = false;
+  for (const callId of transferId.split(':').slice(1)) {
+    const call = await client.workflow
+      .getHandle(callWorkflowId(callId))
+      .query(callQuery)
+      .catch(() => undefined);
+    if (call && call.phase !== 'ended' && call.activeTransferId === transferId) waiting = true;
+  }
+  if (!waiting) return false;
   const count = deps.resumed.get(transferId) ?? 0;
   if (count >= MAX_RESUMES) {
     logger.error('ingest: transfer ended by hand again; not resuming it any more', { transferId, count });
