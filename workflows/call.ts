@@ -10,7 +10,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  proxyActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -18,8 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { LegPolicy, PolicyActivities } from '../activities/policy.ts';
-import type { SwitchActivities } from '../activities/switch.ts';
+import type { LegPolicy } from '../activities/policy.ts';
 import {
   emptyCollector,
   pressDigit,
@@ -29,7 +27,7 @@ import {
   type FeatureCodeMatch,
 } from './collector.ts';
 import { EventDeduplicator, type DedupState } from './dedup.ts';
-import { nodeTaskQueue, transferWorkflowId } from './ids.ts';
+import { transferWorkflowId } from './ids.ts';
 import {
   NO_TRANSFER,
   TRANSFER_REFUSED,
@@ -52,6 +50,7 @@ import {
   type TransferType,
 } from './messages.ts';
 import { ACCOUNT_ID, CALL_STATE, NODE } from './search-attributes.ts';
+import { switchActivities } from './switch-activities.ts';
 import { transferWorkflow, type TransferPlan } from './transfer.ts';
 import { waitUntil } from './wait.ts';
 
@@ -78,12 +77,8 @@ function refuse(reason: TransferRefusalReason, message: string): never {
 }
 
 export async function callWorkflow(start: CallStart, carried?: CallCarried): Promise<CallSummary> {
-  const sw = proxyActivities<SwitchActivities & PolicyActivities>({
-    taskQueue: nodeTaskQueue(start.node),
-    startToCloseTimeout: '5 seconds',
-    scheduleToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds' },
-  });
+  // A caller waits on these (their feature code, their REST request): give up sooner than a transfer would.
+  const sw = switchActivities(start.node, { giveUpAfter: '30 seconds' });
   const call: CallSummary = carried?.summary ?? {
     callId: start.callId,
     node: start.node,

@@ -5,18 +5,17 @@ import {
   getExternalWorkflowHandle,
   log,
   patched,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PolicyActivities, ResolvedTransfer } from '../activities/policy.ts';
-import type { SwitchActivities } from '../activities/switch.ts';
+import type { ResolvedTransfer } from '../activities/policy.ts';
 import type { SavedSettings } from '../activities/types.ts';
 import { EventDeduplicator } from './dedup.ts';
 import { waitUntil } from './wait.ts';
-import { callWorkflowId, nodeTaskQueue } from './ids.ts';
+import { callWorkflowId } from './ids.ts';
+import { switchActivities } from './switch-activities.ts';
 import {
   auditLegsSignal,
   cancelTransferSignal,
@@ -60,18 +59,8 @@ export interface TransferPlan extends ResolvedTransfer {
   resume?: boolean;
 }
 
-/** Activity options: switch commands are quick; a dead worker is noticed in seconds, not minutes. */
-function switchActivities(node: string) {
-  return proxyActivities<SwitchActivities & PolicyActivities>({
-    taskQueue: nodeTaskQueue(node),
-    startToCloseTimeout: '5 seconds',
-    scheduleToCloseTimeout: '60 seconds',
-    retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds' },
-  });
-}
-
 export async function transferWorkflow(plan: TransferPlan): Promise<TransferSummary> {
-  const sw = switchActivities(plan.node);
+  const sw = switchActivities(plan.node, { giveUpAfter: '60 seconds' });
   const legs: Record<Party, string> = {
     transferor: plan.transferor,
     transferee: plan.transferee,
