@@ -3,6 +3,7 @@ import anyTest, { type TestFn } from 'ava';
 import { transferWorkflowId } from '../../workflows/ids.ts';
 import type { TransferSummary } from '../../workflows/messages.ts';
 import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
+import { expectSettingsRestored } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
 
@@ -55,8 +56,7 @@ test('attended transfer by feature code: consult, then the transferor hangs up a
   t.true(commands.includes(`api uuid_bridge ${alice.uuid} ${carol}`));
   t.true(commands.includes(`api uuid_bridge ${bob.uuid} ${carol}`));
   // The legs' own settings are back: a later hangup ends the call as it would have without a transfer.
-  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
-  t.is(await e.phones.api(`uuid_getvar ${carol} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, bob.uuid, carol);
 });
 
 test('after a completed transfer the target is a call of its own: its feature codes work', async (t) => {

@@ -18,6 +18,7 @@ import {
   waitForPhase,
   consulting,
   completedByHangup,
+  expectSettingsRestored,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -56,8 +57,7 @@ test.serial('bridge app: attended transfer, consult, the transferor hangs up, th
     sent.some((c) => c.startsWith('api uuid_kill')),
     'nobody hung up by the engine',
   );
-  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
-  t.is(await e.phones.api(`uuid_getvar ${carol} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, bob.uuid, carol);
 
   // A later hangup ends the call: nobody is left parked in silence.
   await hangUp(e, carol);
@@ -89,8 +89,7 @@ test.serial('bridge app: takeback *1 while the target rings gives Alice back to 
   const sent = commands();
   t.true(sent.includes(`api uuid_kill ${carol} ORIGINATOR_CANCEL`));
   t.true(sent.includes(`api uuid_bridge ${alice.uuid} ${bob.uuid}`));
-  t.is(await e.phones.api(`uuid_getvar ${alice.uuid} park_after_bridge`), '_undef_');
-  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, alice.uuid, bob.uuid);
 
   // Bob hangs up: Alice's call ends too, as it would have without the transfer.
   await hangUp(e, bob.uuid);

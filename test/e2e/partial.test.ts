@@ -18,6 +18,7 @@ import {
   transferResult,
   waitForPhase,
   withAccountMetaflows,
+  expectSettingsRestored,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -97,8 +98,7 @@ test.serial('partial: the transferor hangs up while the target rings; the transf
       'nobody hung up by the engine',
     );
     // Bob's and Carol's settings are back: a later hangup ends the call.
-    t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
-    t.is(await e.phones.api(`uuid_getvar ${carol} park_after_bridge`), '_undef_');
+    await expectSettingsRestored(t, e, bob.uuid, carol);
 
     await hangUp(e, bob.uuid);
     await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', carol);

@@ -19,6 +19,7 @@ import {
   transferByDigits,
   transferResult,
   waitForPhase,
+  expectSettingsRestored,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -109,8 +110,7 @@ test.serial('recall: the target does not answer; Alice is called back and gets B
     'Bob was not released',
   );
   // Settings put back on both: a later hangup ends the call as usual.
-  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
-  t.is(await e.phones.api(`uuid_getvar ${recall} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, bob.uuid, recall);
   await hangUp(e, bob.uuid);
   await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', recall);
 });

@@ -22,6 +22,7 @@ import {
   transferResult,
   waitForPhase,
   withAccountMetaflows,
+  expectSettingsRestored,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -97,7 +98,7 @@ test.serial('a transfer terminated by hand during the consultation resumes and c
   const summary = await transferResult(e, alice, bob);
   t.is(summary.outcome, 'completed');
   // The resumed run put back the settings the first run saved on the channels: a later hangup ends the call.
-  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, bob.uuid);
   t.is(await e.phones.api(`uuid_getvar ${bob.uuid} handoff_active_transfer`), '_undef_');
   t.false(
     commands().some((c) => c.startsWith('bgapi originate') && !c.includes(`origination_uuid=${carol}`)),

@@ -24,6 +24,7 @@ import {
   withAccountMetaflows,
   consulting,
   completedByHangup,
+  expectSettingsRestored,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -93,8 +94,7 @@ async function takenBack(t: T, e: Engine, alice: Party, bob: Party, carol: strin
   const summary = await transferResult(e, alice, bob);
   t.is(summary.outcome, 'taken_back');
   t.is(summary.targetLeg, carol);
-  t.is(await e.phones.api(`uuid_getvar ${alice.uuid} park_after_bridge`), '_undef_');
-  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, alice.uuid, bob.uuid);
   t.is(await e.phones.api(`uuid_getvar ${alice.uuid} playback_terminators`), '_undef_');
 }
 

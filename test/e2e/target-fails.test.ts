@@ -19,6 +19,7 @@ import {
   waitForPhase,
   withAccountMetaflows,
   consulting,
+  expectSettingsRestored,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -47,8 +48,7 @@ async function talkingAgain(
   ]);
   const summary = await transferResult(e, alice, bob);
   t.is(summary.targetLeg, carol);
-  t.is(await e.phones.api(`uuid_getvar ${alice.uuid} park_after_bridge`), '_undef_');
-  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, alice.uuid, bob.uuid);
   return summary;
 }
 

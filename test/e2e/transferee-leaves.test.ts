@@ -17,6 +17,7 @@ import {
   transferResult,
   waitForPhase,
   consulting,
+  expectSettingsRestored,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -64,8 +65,7 @@ test.serial('the transferee hangs up while the target rings: the transferor talk
     'nobody hung up by the engine',
   );
   // Their settings are back: when one hangs up, the other's call ends.
-  t.is(await e.phones.api(`uuid_getvar ${alice.uuid} park_after_bridge`), '_undef_');
-  t.is(await e.phones.api(`uuid_getvar ${carol} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, alice.uuid, carol);
   await hangUp(e, alice.uuid);
   await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', carol);
 });
@@ -95,8 +95,7 @@ test.serial('the transferee hangs up during the consultation: transferor and tar
     sent.some((c) => c.startsWith('api uuid_kill')),
     'nobody hung up by the engine',
   );
-  t.is(await e.phones.api(`uuid_getvar ${alice.uuid} park_after_bridge`), '_undef_');
-  t.is(await e.phones.api(`uuid_getvar ${carol} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, alice.uuid, carol);
   await hangUp(e, carol);
   await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', alice.uuid);
 });

@@ -28,6 +28,7 @@ import {
   waitForTarget,
   consulting,
   completedByHangup,
+  expectSettingsRestored,
 } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
@@ -124,7 +125,7 @@ test.serial('cancelTransfer while the target rings: the target is cancelled, Ali
   const sent = commands();
   t.true(sent.includes(`api uuid_kill ${carol} ORIGINATOR_CANCEL`));
   t.true(sent.includes(`api uuid_bridge ${alice.uuid} ${bob.uuid}`));
-  t.is(await e.phones.api(`uuid_getvar ${alice.uuid} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, alice.uuid);
   await hangUp(e, alice.uuid);
   await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', bob.uuid);
 });
@@ -171,7 +172,7 @@ test.serial('a blind transfer: the transferor is released at once, the transfere
     'no consultation',
   );
   t.true(sent.includes(`api uuid_bridge ${bob.uuid} ${carol}`));
-  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} park_after_bridge`), '_undef_');
+  await expectSettingsRestored(t, e, bob.uuid);
   await hangUp(e, bob.uuid);
   await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', carol);
 });

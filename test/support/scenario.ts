@@ -261,3 +261,10 @@ export async function completedByHangup(
     ['Carol', carol, peer(bob.uuid)],
   ]);
 }
+
+/** The transfer put the legs' own settings back (park_after_bridge unset): a later hangup ends the call as usual. */
+export async function expectSettingsRestored(t: ExecutionContext, e: Engine, ...legs: string[]): Promise<void> {
+  for (const leg of legs) {
+    t.is(await e.phones.api(`uuid_getvar ${leg} park_after_bridge`), '_undef_', `park_after_bridge of ${leg}`);
+  }
+}
