@@ -10,6 +10,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -69,6 +70,8 @@ export interface CallCarried {
 
 /** Events a running transfer needs from its parties' legs. */
 const FORWARDED = new Set(['CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE', 'CHANNEL_HANGUP_COMPLETE', 'GONE']);
+/** A transfer ended by hand again and again is left alone after this many resumptions. */
+const MAX_TRANSFER_RESUMES = 3;
 /** History stays small: a long call starts afresh (with its state) after this many events. */
 const EVENTS_PER_RUN = 2000;
 
@@ -93,6 +96,9 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
   let policy: LegPolicy | undefined;
   let collector: CollectorState | undefined;
   let typed = '';
+  /** The plan of this call's transfer when its workflow ended without an outcome; resumed by the main loop. */
+  let lostTransfer: TransferPlan | undefined;
+  let resumes = 0;
 
   // Handlers first, before any await: signals that arrived with the start are delivered to them.
   setHandler(channelEventsSignal, (events) => void inbox.push(...events));
@@ -166,20 +172,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       startedBy,
     };
     try {
-      await startChild(transferWorkflow, {
-        workflowId: plan.transferId,
-        taskQueue: workflowInfo().taskQueue,
-        args: [plan],
-        // The transfer must outlive the transferor's hangup (partial transfer) and this run (continue-as-new).
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        // A task held by a worker that died is retried after this, not after the default 10 s: callers are waiting.
-        workflowTaskTimeout: '2 seconds',
-        typedSearchAttributes: [
-          { key: NODE, value: start.node },
-          ...(resolved.accountId ? [{ key: ACCOUNT_ID, value: resolved.accountId }] : []),
-        ],
-      });
+      await startTransferChild(plan);
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         refuse('transfer_in_progress', 'a transfer is already running between these two legs');
@@ -206,6 +199,40 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       target: plan.target,
       type,
     };
+  }
+
+  async function startTransferChild(plan: TransferPlan): Promise<void> {
+    const child = await startChild(transferWorkflow, {
+      workflowId: plan.transferId,
+      taskQueue: workflowInfo().taskQueue,
+      args: [plan],
+      // The transfer must outlive the transferor's hangup (partial transfer) and this run (continue-as-new).
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      // A task held by a worker that died is retried after this, not after the default 10 s: callers are waiting.
+      workflowTaskTimeout: '2 seconds',
+      typedSearchAttributes: [
+        { key: NODE, value: start.node },
+        ...(plan.accountId ? [{ key: ACCOUNT_ID, value: plan.accountId }] : []),
+      ],
+    });
+    // A transfer that ends without an outcome (terminated or cancelled by hand) leaves the legs on hold: resume it from
+    // the switch's state at once (the ingest's sweep would, later).
+    child.result().catch(() => {
+      if (transfer?.id === plan.transferId && resumes < MAX_TRANSFER_RESUMES) lostTransfer = plan;
+    });
+  }
+
+  /** A new run of a transfer that ended by hand; it reads the switch and carries on (transfer-machine.ts `resume`). */
+  async function resumeTransfer(plan: TransferPlan): Promise<void> {
+    resumes++;
+    log.warn('transfer ended without an outcome; resuming it from the switch', { transferId: plan.transferId });
+    try {
+      await startTransferChild({ ...plan, resume: true });
+    } catch (err) {
+      // Another run is there already (the ingest's sweep was quicker): it is in charge.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
   }
 
   async function runFeatureCode(match: FeatureCodeMatch): Promise<void> {
@@ -334,7 +361,13 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
 
   while (call.phase !== 'ended') {
     const deadline = collector?.deadline;
-    const woke = await waitUntil(() => inbox.length > 0, deadline);
+    const woke = await waitUntil(() => inbox.length > 0 || lostTransfer !== undefined, deadline);
+    if (lostTransfer) {
+      const plan = lostTransfer;
+      lostTransfer = undefined;
+      if (patched('resume-lost-transfer')) await resumeTransfer(plan);
+      continue;
+    }
     if (!woke) {
       await onCollectorTimeout();
       continue;

@@ -1,12 +1,13 @@
 // Reconciliation puts right a leg whose state disagrees with what its transfer expects (issue 3 §2):
 // - after a reconnect (events may have been lost) each running transfer audits its legs on the switch: here the
 //   consultation bridge is broken behind the engine's back and is rebuilt;
-// - a transfer whose workflow was ended by hand (terminated in the UI) left its callers on hold: the ingest's sweep
-//   starts a new run that resumes from the switch's state, and the transfer then ends as it would have.
+// - a transfer whose workflow was ended by hand (terminated in the UI) left its callers on hold: the transferor's call
+//   workflow (its parent) starts a new run at once, or, when the transferor has gone, the ingest's sweep does; the new
+//   run resumes from the switch's state, and the transfer then ends as it would have.
 import anyTest, { type TestFn } from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import { transferWorkflowId } from '../../workflows/ids.ts';
-import { placeCall, press, startEngine, type Engine, type Party } from '../support/engine.ts';
+import { hangUp, placeCall, press, startEngine, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -130,4 +131,31 @@ test.serial('a transfer terminated by hand while the target rings resumes; takeb
     ['Carol', carol, gone],
   ]);
   t.is((await transferResult(e, alice, bob)).outcome, 'taken_back');
+});
+
+test.serial('a partial transfer terminated by hand: the sweep resumes it for the waiting transferee', async (t) => {
+  const e = t.context;
+  const before = e.nodeWorker!.ingest.stats().transfersResumed;
+  const { alice, bob } = await placeCall(e);
+  const commands = commandsFrom(e);
+  const carol = await transferByDigits(e, alice, '*22604', commands); // rings 2 s, then answers
+  await waitForPhase(e, alice, bob, 'ringing');
+  await hangUp(e, alice.uuid);
+  await waitForPhase(e, alice, bob, 'partial');
+
+  // Alice's call (the transfer's parent) has ended: only the sweep can notice, for Bob's call that still waits.
+  await terminateAndAwaitResume(e, alice, bob);
+  // (the sweep counts its resumptions when it finishes, just after starting the run)
+  const resumed = () => e.nodeWorker!.ingest.stats().transfersResumed;
+  for (const until = Date.now() + 10_000; resumed() === before && Date.now() < until;) await sleep(50);
+  t.is(resumed(), before + 1, 'resumed by the ingest sweep');
+  // Whether Carol answered before or after the resumption, Bob gets her.
+  await bridgedTogether(e, bob.uuid, carol);
+  await expectHearing(t, e, 'partial transfer completed', [
+    ['Alice', alice.uuid, gone],
+    ['Bob', bob.uuid, peer(carol)],
+    ['Carol', carol, peer(bob.uuid)],
+  ]);
+  t.is((await transferResult(e, alice, bob)).outcome, 'completed_partial');
+  await expectSettingsRestored(t, e, bob.uuid, carol);
 });
