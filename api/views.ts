@@ -61,6 +61,7 @@ export function transferView(t: TransferSummary): Json {
     transferee: t.transferee,
     target: t.target,
     target_leg: t.targetLeg,
+    recall_leg: t.recallLeg,
     transfer_type: t.type,
     started: iso(t.startedAt),
     ended: iso(t.endedAt),

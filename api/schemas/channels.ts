@@ -72,7 +72,7 @@ const transferView = z
   .object({
     transfer_id: z.string(),
     phase: z.string().meta({
-      description: 'starting | ringing | consulting | partial | connecting | ended',
+      description: 'starting | ringing | consulting | partial | recalling | connecting | ended',
     }),
     outcome: z.string().optional(),
     reason: z.string().optional(),
@@ -80,6 +80,9 @@ const transferView = z
     transferee: z.string(),
     target: z.string(),
     target_leg: z.string().optional(),
+    recall_leg: z.string().optional().meta({
+      description: 'PARTIAL_FAILURE=recall: the leg that called the transferor back',
+    }),
     transfer_type: z.string(),
     started: z.string().optional(),
     ended: z.string().optional(),
