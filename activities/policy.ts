@@ -223,7 +223,8 @@ export function createPolicyActivities(
         vars,
         accountId,
       };
-      const number = config.PARTIAL_FAILURE === 'recall' ? recallNumber(me, config.RECALL_NUMBER_VARIABLE) : undefined;
+      const partialFailure = ask.partialFailure ?? config.PARTIAL_FAILURE;
+      const number = partialFailure === 'recall' ? recallNumber(me, config.RECALL_NUMBER_VARIABLE) : undefined;
       if (number) {
         const them = identity(peer);
         resolved.recall = {

@@ -112,6 +112,9 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
   setHandler(requestTransferUpdate, (ask) => startTransfer(ask, 'api'), {
     validator: (ask) => {
       if (!ask || typeof ask.target !== 'string' || ask.target.length === 0) throw new Error('target is required');
+      if (ask.partialFailure !== undefined && ask.partialFailure !== 'hangup' && ask.partialFailure !== 'recall') {
+        throw new Error('partial_failure must be hangup or recall');
+      }
     },
   });
   setHandler(cancelTransferUpdate, async () => {
@@ -256,6 +259,8 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
           timeoutS: typeof timeout === 'number' && timeout > 0 ? timeout : undefined,
           type: rawType === 'blind' ? 'blind' : rawType === 'attended' ? 'attended' : undefined,
         };
+        const partialFailure = data['partial_failure'];
+        if (partialFailure === 'hangup' || partialFailure === 'recall') ask.partialFailure = partialFailure;
         try {
           await startTransfer(ask, 'dtmf');
         } catch (err) {

@@ -94,6 +94,8 @@ export interface TransferAsk {
   /** The target's ring time in seconds. */
   timeoutS?: number;
   type?: TransferType;
+  /** What to do if the transferor has left and the target fails (default: the PARTIAL_FAILURE setting). */
+  partialFailure?: 'hangup' | 'recall';
 }
 
 export interface TransferAccepted {

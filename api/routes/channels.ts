@@ -69,6 +69,7 @@ function toAsk(a: Extract<ChannelAction, { action: 'transfer' }>): TransferAsk {
   if (a.moh !== undefined) ask.moh = a.moh;
   if (a.ringback !== undefined) ask.ringback = a.ringback;
   if (a.timeout !== undefined) ask.timeoutS = a.timeout;
+  if (a.partial_failure !== undefined) ask.partialFailure = a.partial_failure;
   // No default is injected: the engine's default is attended.
   const type = a.transfer_type ?? a['transfer-type'] ?? a['Transfer-Type'];
   if (type !== undefined) ask.type = type;

@@ -65,6 +65,12 @@ export const transferTypeSchema = z
   .enum(['attended', 'blind'])
   .meta({ description: '`attended` (default): consult the target first; `blind`: release the transferor at once' });
 
+export const partialFailureSchema = z.enum(['hangup', 'recall']).meta({
+  description:
+    'Handoff extension: if the transferor has hung up and the target then fails, `hangup` releases the transferee, ' +
+    '`recall` calls the transferor back (default: PARTIAL_FAILURE)',
+});
+
 export const ringTimeoutSchema = z
   .number()
   .int()

@@ -1,7 +1,14 @@
 // Kazoo's metaflows schema (reference §7.2). Handoff's own modules are validated strictly; Kazoo's other modules are
 // stored as they are (so existing Kazoo metaflows can be posted unchanged) and not acted on yet.
 import { z } from 'zod';
-import { dtmfSchema, mediaRefSchema, ringTimeoutSchema, targetSchema, transferTypeSchema } from './common.ts';
+import {
+  dtmfSchema,
+  mediaRefSchema,
+  partialFailureSchema,
+  ringTimeoutSchema,
+  targetSchema,
+  transferTypeSchema,
+} from './common.ts';
 
 export const HANDOFF_MODULES = ['transfer', 'resume', 'hangup'] as const;
 export const KAZOO_STORED_MODULES = [
@@ -31,6 +38,7 @@ export const transferData = z
     moh: mediaRefSchema.optional(),
     ringback: mediaRefSchema.optional(),
     timeout: ringTimeoutSchema.optional(),
+    partial_failure: partialFailureSchema.optional(),
     transfer_type: transferTypeSchema.optional(),
     captures: z
       .array(z.string().max(64))

@@ -103,3 +103,16 @@ test('configuration: PARTIAL_FAILURE accepts only hangup or recall', (t) => {
   t.throws(() => loadConfig({ PARTIAL_FAILURE: 'callback' }), { message: /PARTIAL_FAILURE/ });
   t.throws(() => loadConfig({ RECALL_ATTEMPTS: '0' }), { message: /RECALL_ATTEMPTS/ });
 });
+
+test('a transfer may ask for its own partial-failure policy, over PARTIAL_FAILURE', async (t) => {
+  const hangupByDefault = activities({}, [aliceOutbound, bobInbound]);
+  t.is(
+    (await hangupByDefault.resolveTransfer('alice', { target: '2600', partialFailure: 'recall' })).recall?.number,
+    '2600',
+  );
+  const recallByDefault = activities({ PARTIAL_FAILURE: 'recall' }, [aliceOutbound, bobInbound]);
+  t.is(
+    (await recallByDefault.resolveTransfer('alice', { target: '2600', partialFailure: 'hangup' })).recall,
+    undefined,
+  );
+});

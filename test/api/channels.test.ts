@@ -178,6 +178,7 @@ test('POST transfer: delivered with every field honoured; 200 "transfer initiate
       moh: 'root-moh',
       ringback: '%(2000,4000,440,480)',
       timeout: 30,
+      partial_failure: 'recall',
       transfer_type: 'attended',
       captures: ['ignored'],
     }),
@@ -202,10 +203,17 @@ test('POST transfer: delivered with every field honoured; 200 "transfer initiate
         moh: 'root-moh',
         ringback: '%(2000,4000,440,480)',
         timeoutS: 30,
+        partialFailure: 'recall',
         type: 'attended',
       },
     },
   ]);
+  const bad = await h.call('POST', `${A}/alice`, {
+    token: h.tokens.child,
+    body: transfer({ partial_failure: 'callback' }),
+  });
+  t.is(bad.status, 400);
+  t.truthy(JSON.stringify(bad.body.data).includes('partial_failure'), JSON.stringify(bad.body.data));
 });
 
 test('POST transfer: no type means no injected type; blind in each of Kazoo’s spellings; disagreeing spellings 400', async (t) => {
