@@ -382,7 +382,8 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     const forward: ChannelEvent[] = [];
     for (const event of batch) {
       apply(event);
-      if (transfer && FORWARDED.has(event.name)) forward.push(event);
+      // (what the ingest sent the transfer itself is not sent again)
+      if (transfer && FORWARDED.has(event.name) && event.alsoTo !== transfer.id) forward.push(event);
       if (event.name === 'DTMF' && event.digit && !hungUp()) await onDigit(event.digit);
     }
     if (forward.length && transfer) {

@@ -40,6 +40,11 @@ export interface ChannelEvent {
    * variables (every channel event but DTMF). Variable names are configurable (ACCOUNT_ID_VARIABLE ...).
    */
   leg?: LegInfo;
+  /**
+   * The transfer the ingest delivered this event to as well: the leg is a transferor or transferee (it carries
+   * handoff_active_transfer), so its call workflow need not forward it.
+   */
+  alsoTo?: string;
 }
 
 export interface LegInfo {

@@ -6,7 +6,7 @@
 //   run resumes from the switch's state, and the transfer then ends as it would have.
 import anyTest, { type TestFn } from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
-import { transferWorkflowId } from '../../workflows/ids.ts';
+import { callWorkflowId, transferWorkflowId } from '../../workflows/ids.ts';
 import { hangUp, placeCall, press, startEngine, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,
@@ -157,5 +157,19 @@ test.serial('a partial transfer terminated by hand: the sweep resumes it for the
     ['Carol', carol, peer(bob.uuid)],
   ]);
   t.is((await transferResult(e, alice, bob)).outcome, 'completed_partial');
+  await expectSettingsRestored(t, e, bob.uuid, carol);
+});
+
+test.serial('a call workflow terminated by hand: its transfer still hears the leg hang up and completes', async (t) => {
+  const e = t.context;
+  const { alice, bob } = await placeCall(e);
+  const commands = commandsFrom(e);
+  const carol = await transferByDigits(e, alice, '*22600', commands);
+  await consulting(t, e, alice, bob, carol);
+
+  // Alice's call workflow is gone; her leg's hangup reaches the transfer straight from the ingest.
+  await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).terminate('test: ended by hand');
+  await completedByHangup(t, e, alice, bob, carol);
+  t.is((await transferResult(e, alice, bob)).outcome, 'completed');
   await expectSettingsRestored(t, e, bob.uuid, carol);
 });

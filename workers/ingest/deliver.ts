@@ -10,6 +10,9 @@ import type { IngestCounters } from './stats.ts';
 
 export const CALL_WORKFLOW_TYPE = 'callWorkflow';
 
+/** Closed without an outcome: the workflow did not finish its own business (an SRE's hand, say). */
+export const ENDED_BY_HAND: ReadonlySet<string> = new Set(['TERMINATED', 'CANCELLED', 'TIMED_OUT', 'FAILED']);
+
 /** The call workflow's argument. */
 export interface CallWorkflowInput {
   callId: string;
@@ -54,7 +57,11 @@ export function temporalSender(opts: SenderOptions): BatchSender {
         }
         counters.transferGone++;
         logger.debug('ingest: transfer workflow gone', { workflowId: batchTarget(batch) });
-        return batch.kind === 'transfer' ? opts.onTransferGone?.(batch) : undefined;
+        if (batch.kind !== 'transfer') return undefined;
+        // Ended by hand: a new run will resume it from the switch's state (transfers.ts), and must still get the legs'
+        // later events. Only a transfer that finished its business hands its legs over for good.
+        if (await endedByHand(opts.client, batch.workflowId)) return undefined;
+        return opts.onTransferGone?.(batch);
       }
       const code = grpcCode(err);
       if (code !== undefined && PERMANENT_GRPC_CODES.has(code)) {
@@ -109,4 +116,14 @@ function grpcCode(err: unknown): number | undefined {
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** Did this workflow's latest run end without an outcome (terminated, cancelled, timed out, failed)? */
+async function endedByHand(client: Client, workflowId: string): Promise<boolean> {
+  const status = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then((d) => d.status.name)
+    .catch(() => undefined);
+  return status !== undefined && ENDED_BY_HAND.has(status);
 }

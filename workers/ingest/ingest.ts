@@ -1,7 +1,7 @@
 // The ESL ingest of one FreeSWITCH node: switch events → workflow signals, the live channels projection, and
 // reconciliation on every (re)connect. See routing.ts for which channels are calls.
 import type { Client } from '@temporalio/client';
-import { callIdFromWorkflowId, WORKFLOW_TASK_QUEUE } from '../../workflows/ids.ts';
+import { ACTIVE_TRANSFER_VARIABLE, callIdFromWorkflowId, WORKFLOW_TASK_QUEUE } from '../../workflows/ids.ts';
 import type { ChannelEvent } from '../../workflows/messages.ts';
 import { EslNode, quietLogger, type EslEvent, type EslNodeSpec, type Logger } from '../esl/index.ts';
 import { FORWARDED_EVENTS, toChannelEvent, type LegVariableNames } from './convert.ts';
@@ -73,6 +73,8 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       // route learnt during the transfer would otherwise stick). The events go back at the head of their queue.
       onTransferGone: (batch) => {
         endedTransfers.add(batch.workflowId);
+        // A party's copy is dropped: its call workflow had the original.
+        if (batch.party) return [];
         return batch.events.map((event) => {
           memory.setRoute(event.uuid, { kind: 'call', fromTransfer: batch.workflowId });
           return adoptedDelivery(event, batch.events);
@@ -123,6 +125,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
           break;
         }
         projection.apply(event);
+        sendToActiveTransfer(uuid, evt, event);
         queues.push(uuid, { kind: 'call', uuid, event });
         break;
       case 'transfer':
@@ -131,6 +134,19 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
         break;
     }
     counters.forwarded++;
+  }
+
+  /**
+   * A transferor's or transferee's hangup and bridges go straight to its transfer (the leg carries
+   * handoff_active_transfer while one runs), on a queue of their own: one hop less than through the leg's call
+   * workflow, and the transfer hears its parties even if a call workflow is lost. `alsoTo` tells the call workflow.
+   */
+  function sendToActiveTransfer(uuid: string, evt: EslEvent, event: ChannelEvent): void {
+    if (event.name !== 'CHANNEL_HANGUP_COMPLETE' && event.name !== 'CHANNEL_BRIDGE') return;
+    const transferId = evt[`variable_${ACTIVE_TRANSFER_VARIABLE}`];
+    if (!transferId || endedTransfers.has(transferId)) return;
+    event.alsoTo = transferId;
+    queues.push(`party:${uuid}`, { kind: 'transfer', workflowId: transferId, event, party: true });
   }
 
   // Events without variables (DTMF) cannot say where they go: the channel's earlier events did.

@@ -10,13 +10,16 @@ export type Delivery =
    * `signalOnly`: deliver only to a running workflow, never start one (a hangup of a leg that had no call of its own).
    */
   | { kind: 'call'; uuid: string; event: ChannelEvent; allowNewRun?: boolean; signalOnly?: boolean }
-  /** A transfer's target leg: to that transfer workflow. */
-  | { kind: 'transfer'; workflowId: string; event: ChannelEvent }
+  /**
+   * To a transfer workflow: its target leg's events, or (`party`) a copy of a transferor's or transferee's event, which
+   * is dropped if the transfer has ended (the leg's call workflow has it anyway).
+   */
+  | { kind: 'transfer'; workflowId: string; event: ChannelEvent; party?: boolean }
   | { kind: 'originate'; workflowId: string; result: OriginateResult };
 
 export type Batch =
   | { kind: 'call'; uuid: string; events: ChannelEvent[]; allowNewRun: boolean; signalOnly: boolean }
-  | { kind: 'transfer'; workflowId: string; events: ChannelEvent[] }
+  | { kind: 'transfer'; workflowId: string; events: ChannelEvent[]; party?: boolean }
   | { kind: 'originate'; workflowId: string; result: OriginateResult };
 
 /**
@@ -38,7 +41,9 @@ export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; 
     const next = items[0];
     if (!next || next.kind !== head.kind) break;
     if (next.kind === 'call' && head.kind === 'call' && next.uuid !== head.uuid) break;
-    if (next.kind === 'transfer' && head.kind === 'transfer' && next.workflowId !== head.workflowId) break;
+    if (next.kind === 'transfer' && head.kind === 'transfer') {
+      if (next.workflowId !== head.workflowId || !!next.party !== !!head.party) break;
+    }
     taken.push(items.shift() as Delivery);
   }
   const events = taken.map((d) => (d as Exclude<Delivery, { kind: 'originate' }>).event);
@@ -51,7 +56,7 @@ export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; 
           allowNewRun: taken.some((d) => d.kind === 'call' && d.allowNewRun),
           signalOnly: taken.every((d) => d.kind === 'call' && d.signalOnly),
         }
-      : { kind: 'transfer', workflowId: head.workflowId, events };
+      : { kind: 'transfer', workflowId: head.workflowId, events, ...(head.party ? { party: true } : {}) };
   return { batch, taken };
 }
 

@@ -14,11 +14,10 @@ import { auditLegsSignal, callQuery } from '../../workflows/messages.ts';
 import { ACCOUNT_ID, NODE } from '../../workflows/search-attributes.ts';
 import type { TransferPlan } from '../../workflows/transfer.ts';
 import type { Logger } from '../esl/index.ts';
+import { ENDED_BY_HAND } from './deliver.ts';
 
 export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
 
-/** Closed without an outcome: the workflow did not finish its own business. */
-const ENDED_BY_HAND = new Set(['TERMINATED', 'CANCELLED', 'TIMED_OUT', 'FAILED']);
 /** A transfer ended by hand again and again is left alone after this many resumptions (by this process). */
 const MAX_RESUMES = 3;
 
