@@ -54,7 +54,8 @@ export interface TransferPlan extends ResolvedTransfer {
   startedBy: 'dtmf' | 'api';
   /**
    * A new run of a transfer whose previous run ended without an outcome (terminated or cancelled by hand): it skips the
-   * prologue and starts from what the switch shows (transfer-machine.ts `resume`). Set by the ingest's reconciler.
+   * prologue and starts from what the switch shows (transfer-machine.ts `resume`). Set by the transferor's call
+   * workflow (the parent) or, when that has ended, by the ingest's sweep (workers/ingest/transfers.ts).
    */
   resume?: boolean;
 }
