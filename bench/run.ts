@@ -319,7 +319,7 @@ async function main(): Promise<void> {
   const dbFile = path.join(tmp, 'temporal.sqlite');
   if (!address) {
     cli = findTemporalCli(process.env.TEMPORAL_CLI);
-    server = await startDevServer({ cli, dbFile, logFile: path.join(tmp, 'temporal.log') });
+    server = await startDevServer({ cli, dbFile, logFile: path.join(tmp, 'temporal.log'), fastTimers: true });
     stoppers.push(() => server!.stop());
     address = server.address;
     log(`temporal dev server ${address} (SQLite ${dbFile}, WAL, synchronous=OFF)`);

@@ -60,6 +60,11 @@ export interface DevServerOptions {
   uiPort?: number;
   /** SQLite file; undefined keeps state in memory. */
   dbFile?: string;
+  /**
+   * Precise sub-second timers and lifted queue read caps (bench/RESULTS.md, "Reading"). Off by default: `npm test` and
+   * `npm start` run Temporal's defaults, as a production cluster would; the benchmark turns it on.
+   */
+  fastTimers?: boolean;
   logFile?: string;
 }
 
@@ -86,15 +91,19 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     'system.enableActivityEagerExecution=true',
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
-    // A timer shorter than this shift (default 1 s) fires about 1 s after it starts: the inter-digit timeout (800 ms)
-    // would last ~1 s. A small shift needs more timer-queue reads, hence the higher read rates (bench/RESULTS.md).
-    '--dynamic-config-value',
-    'history.timerProcessorMaxTimeShift="100ms"',
-    '--dynamic-config-value',
-    'history.timerProcessorMaxPollRPS=200',
-    '--dynamic-config-value',
-    'history.transferProcessorMaxPollRPS=200',
   );
+  if (opts.fastTimers) {
+    // A timer shorter than this shift (default 1 s) fires about 1 s after it starts: the inter-digit timeout (800 ms)
+    // would last ~1 s. A small shift needs more timer-queue reads, hence the higher read rates.
+    args.push(
+      '--dynamic-config-value',
+      'history.timerProcessorMaxTimeShift="100ms"',
+      '--dynamic-config-value',
+      'history.timerProcessorMaxPollRPS=200',
+      '--dynamic-config-value',
+      'history.transferProcessorMaxPollRPS=200',
+    );
+  }
   const log = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(cli, args, {
     env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },

@@ -53,9 +53,24 @@ export async function expectHearing(
   const ok = (): boolean => parties.every(([, uuid, want]) => same(hearsNow(e, uuid), want));
   await e.phones.waitUntil(ok, timeoutMs).catch(() => undefined);
   for (const [name, uuid, want] of parties) {
+    if (!same(hearsNow(e, uuid), want)) t.log(`${step}: ${name}'s last events:\n${recentEvents(e, uuid)}`);
     t.deepEqual(hearsNow(e, uuid), want, `${step}: what ${name} hears (from ESL events)`);
     if (e.sw.sim) t.deepEqual(e.sw.sim.hears(uuid), want, `${step}: what ${name} hears (simulator's own view)`);
   }
+}
+
+/** The last events about a leg, one line each, for a failed assertion's log. */
+function recentEvents(e: Engine, uuid: string, count = 16): string {
+  return e.phones.events
+    .filter((ev) => ev.headers['Unique-ID'] === uuid || ev.headers['Other-Leg-Unique-ID'] === uuid)
+    .slice(-count)
+    .map((ev) => {
+      const h = ev.headers;
+      const about = h['Unique-ID'] === uuid ? 'self' : `peer ${h['Unique-ID']?.slice(0, 8)}`;
+      const other = h['Other-Leg-Unique-ID']?.slice(0, 8) ?? '';
+      return `  t=${ev.t} ms ${ev.name} (${about}) other=${other} ${h['Playback-File-Path'] ?? ''}`;
+    })
+    .join('\n');
 }
 
 /**
