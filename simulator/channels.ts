@@ -123,6 +123,8 @@ export class Channel {
   partner?: Channel;
   playback?: Playback;
   pendingBroadcasts: PendingBroadcast[] = [];
+  /** When the last queued received DTMF digit is due (epoch ms): digits leave the channel's queue in order. */
+  dtmfDueAt = 0;
   /** A uuid_break whose stop has not happened yet; a uuid_bridge arriving meanwhile takes it over. */
   pendingBreak?: Timer;
   /** Commands of cancelled broadcasts, parsed (PRIVATE_COMMAND) when the channel next leaves park. */

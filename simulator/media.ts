@@ -185,8 +185,13 @@ function stopsPlayback(ch: Channel, digit: string): boolean {
 export function receiveDtmf(sw: Switch, ch: Channel, spec: string): void {
   const { digits, duration } = parseDtmf(spec);
   digits.forEach((digit, i) => {
+    // A channel's DTMF queue keeps its order across commands (capture 02): two uuid_recv_dtmf sent back to back
+    // must not swap their digits through the timers' jitter.
+    const jittered = Math.round((20 + i * 20) * (0.95 + sw.rng.next() * 0.1));
+    const due = Math.max(Date.now() + jittered, ch.dtmfDueAt + 1);
+    ch.dtmfDueAt = due;
     sw.sched.after(
-      20 + i * 20,
+      due - Date.now(),
       () => {
         if (!ch.alive) return;
         sw.runPlan((plan) => {
@@ -198,10 +203,12 @@ export function receiveDtmf(sw: Switch, ch: Channel, spec: string): void {
         });
         const far = ch.peer?.partner;
         if (far && far.alive) {
-          sw.sched.after(2, () => far.alive && dtmfEvent(sw, far, digit, duration), 0.5);
+          const farDue = Math.max(Date.now() + 1 + Math.round(sw.rng.next() * 2), far.dtmfDueAt + 1);
+          far.dtmfDueAt = farDue;
+          sw.sched.after(farDue - Date.now(), () => far.alive && dtmfEvent(sw, far, digit, duration), 0);
         }
       },
-      0.1,
+      0,
     );
   });
 }
