@@ -50,8 +50,9 @@ import {
   type TransferSummary,
   type TransferType,
 } from './messages.ts';
-import { ACCOUNT_ID, CALL_STATE, NODE } from './search-attributes.ts';
+import { ACCOUNT_ID, CALL_STATE } from './search-attributes.ts';
 import { switchActivities } from './switch-activities.ts';
+import { transferStartOptions } from './transfer-start.ts';
 import { transferWorkflow, type TransferPlan } from './transfer.ts';
 import { waitUntil } from './wait.ts';
 
@@ -102,10 +103,9 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
 
   // Handlers first, before any await: signals that arrived with the start are delivered to them.
   setHandler(channelEventsSignal, (events) => void inbox.push(...events));
-  setHandler(callQuery, () => ({ ...call }));
+  setHandler(callQuery, () => ({ ...call, ...(transfer ? { activeTransferId: transfer.id } : {}) }));
   setHandler(joinTransferSignal, ({ transferId, role }) => {
     transfer = { id: transferId, role };
-    call.activeTransferId = transferId;
     setPhase('in_transfer');
   });
   setHandler(transferEndedSignal, (ended: TransferSummary) => onTransferEnded(ended));
@@ -142,7 +142,6 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
   function onTransferEnded(ended: TransferSummary): void {
     if (!transfer || transfer.id !== ended.transferId) return;
     transfer = undefined;
-    delete call.activeTransferId;
     call.transfer = ended;
     policy = undefined; // the peer may have changed: reload the feature codes on the next digit
     typed = '';
@@ -183,7 +182,6 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       throw err;
     }
     transfer = { id: plan.transferId, role: 'transferor', takebackDtmf: plan.takebackDtmf };
-    call.activeTransferId = plan.transferId;
     call.transfer = {
       transferId: plan.transferId,
       phase: 'starting',
@@ -206,18 +204,11 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
 
   async function startTransferChild(plan: TransferPlan): Promise<void> {
     const child = await startChild(transferWorkflow, {
-      workflowId: plan.transferId,
+      ...transferStartOptions(plan),
       taskQueue: workflowInfo().taskQueue,
       args: [plan],
       // The transfer must outlive the transferor's hangup (partial transfer) and this run (continue-as-new).
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      // A task held by a worker that died is retried after this, not after the default 10 s: callers are waiting.
-      workflowTaskTimeout: '2 seconds',
-      typedSearchAttributes: [
-        { key: NODE, value: start.node },
-        ...(plan.accountId ? [{ key: ACCOUNT_ID, value: plan.accountId }] : []),
-      ],
     });
     // A transfer that ends without an outcome (terminated or cancelled by hand) leaves the legs on hold: resume it from
     // the switch's state at once (the ingest's sweep would, later).

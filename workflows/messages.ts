@@ -150,7 +150,7 @@ export interface CallSummary {
   node: string;
   accountId?: string;
   phase: CallPhase;
-  /** The transfer this leg takes part in now (as transferor or transferee). */
+  /** The transfer this leg takes part in now (as transferor or transferee); set by the query only. */
   activeTransferId?: string;
   direction?: string;
   callerIdNumber?: string;

@@ -189,11 +189,16 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
         callerIdNumber: recall.callerIdNumber,
         vars: plan.vars,
       });
-      timers.noAnswer = Date.now() + (recall.ringTimeoutS + 2) * 1000;
+      startNoAnswerDeadline(recall.ringTimeoutS);
     } catch (err) {
       log.error('could not call the transferor back', { error: String(err) });
       inbox.push({ type: 'recall_failed', cause: 'RECALL_FAILED' });
     }
+  }
+
+  /** The switch's originate_timeout ends the ringing; this deadline is ours, in case its answer never comes. */
+  function startNoAnswerDeadline(ringTimeoutS: number): void {
+    timers.noAnswer = Date.now() + (ringTimeoutS + 2) * 1000;
   }
 
   async function performAll(actions: Action[]): Promise<void> {
@@ -235,7 +240,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     log.warn('transfer resumed from the switch', { seen, phase: machine.phase, actions: actions.map((a) => a.do) });
     // A target still ringing gets a new deadline (the switch's originate_timeout still runs too).
     if (machine.phase === 'ringing' || machine.phase === 'partial') {
-      timers.noAnswer = Date.now() + (plan.ringTimeoutS + 2) * 1000;
+      startNoAnswerDeadline(plan.ringTimeoutS);
     }
     await performAll(actions);
   }
@@ -281,8 +286,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
         callerIdNumber: plan.callerIdNumber,
         vars: plan.vars,
       });
-      // The switch's originate_timeout ends the ringing; this deadline is ours, in case its answer never comes.
-      timers.noAnswer = Date.now() + (plan.ringTimeoutS + 2) * 1000;
+      startNoAnswerDeadline(plan.ringTimeoutS);
     } catch (err) {
       log.error('transfer could not start; giving the parties back to each other', { error: String(err) });
       inbox.unshift({ type: 'target_failed', cause: 'TRANSFER_SETUP_FAILED' });
@@ -296,7 +300,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     } catch (err) {
       // The switch cannot be read: the legs' own events and deadlines still drive the machine from `ringing`.
       log.error('transfer could not read the switch to resume', { error: String(err) });
-      timers.noAnswer = Date.now() + (plan.ringTimeoutS + 2) * 1000;
+      startNoAnswerDeadline(plan.ringTimeoutS);
     }
   }
   setPhase();

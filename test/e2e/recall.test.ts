@@ -12,6 +12,7 @@ import {
   gone,
   interruption,
   music,
+  originatedLegs,
   originates,
   peer,
   ringback,
@@ -61,9 +62,7 @@ async function partialToNobody(t: ExecutionContext, e: Engine, recallNumber?: st
 
 /** The recall legs the engine originated: every originate after the target's, in order. */
 function recallLegs(commands: string[], target: string): string[] {
-  return originates(commands)
-    .map((c) => /\borigination_uuid=([^,}]+)/.exec(c)?.[1] ?? '')
-    .filter((leg) => leg && leg !== target);
+  return originatedLegs(commands).filter((leg) => leg !== target);
 }
 
 async function waitForRecall(commands: () => string[], target: string, n: number): Promise<string> {

@@ -109,11 +109,12 @@ export function commandsFrom(e: Engine): () => string[] {
 
 /** The target leg's UUID, read off the engine's `originate` (it chooses the leg's origination_uuid). */
 export function targetLegIn(commands: string[]): string | undefined {
-  for (const c of commands) {
-    const m = /^bgapi originate \{[^}]*\borigination_uuid=([^,}]+)/.exec(c);
-    if (m) return m[1];
-  }
-  return undefined;
+  return originatedLegs(commands)[0];
+}
+
+/** Every leg the engine originated, in order: the origination_uuid of each `originate`. */
+export function originatedLegs(commands: string[]): string[] {
+  return commands.flatMap((c) => /^bgapi originate \{[^}]*\borigination_uuid=([^,}]+)/.exec(c)?.[1] ?? []);
 }
 
 export function originates(commands: string[]): string[] {

@@ -7,11 +7,9 @@ import { NODE } from '../../workflows/search-attributes.ts';
 import type { Logger } from '../esl/index.ts';
 import type { Batch, BatchSender, Delivery } from './queue.ts';
 import type { IngestCounters } from './stats.ts';
+import { latestRunEndedByHand } from './transfers.ts';
 
 export const CALL_WORKFLOW_TYPE = 'callWorkflow';
-
-/** Closed without an outcome: the workflow did not finish its own business (an SRE's hand, say). */
-export const ENDED_BY_HAND: ReadonlySet<string> = new Set(['TERMINATED', 'CANCELLED', 'TIMED_OUT', 'FAILED']);
 
 /** The call workflow's argument. */
 export interface CallWorkflowInput {
@@ -60,7 +58,7 @@ export function temporalSender(opts: SenderOptions): BatchSender {
         if (batch.kind !== 'transfer') return undefined;
         // Ended by hand: a new run will resume it from the switch's state (transfers.ts), and must still get the legs'
         // later events. Only a transfer that finished its business hands its legs over for good.
-        if (await endedByHand(opts.client, batch.workflowId)) return undefined;
+        if (await latestRunEndedByHand(opts.client, batch.workflowId)) return undefined;
         return opts.onTransferGone?.(batch);
       }
       const code = grpcCode(err);
@@ -116,14 +114,4 @@ function grpcCode(err: unknown): number | undefined {
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-/** Did this workflow's latest run end without an outcome (terminated, cancelled, timed out, failed)? */
-async function endedByHand(client: Client, workflowId: string): Promise<boolean> {
-  const status = await client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .then((d) => d.status.name)
-    .catch(() => undefined);
-  return status !== undefined && ENDED_BY_HAND.has(status);
 }

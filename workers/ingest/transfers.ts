@@ -7,16 +7,34 @@
 //   carries on from there (transfer-machine.ts `resume`). This sweep also runs on a timer, since nothing else
 //   announces such an end; it costs one visibility query per node, which usually finds nothing.
 // The workflow type is named, not imported, so the ingest never loads workflow code.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { callWorkflowId } from '../../workflows/ids.ts';
 import { auditLegsSignal, callQuery } from '../../workflows/messages.ts';
-import { ACCOUNT_ID, NODE } from '../../workflows/search-attributes.ts';
+import { transferStartOptions } from '../../workflows/transfer-start.ts';
 import type { TransferPlan } from '../../workflows/transfer.ts';
 import type { Logger } from '../esl/index.ts';
-import { ENDED_BY_HAND } from './deliver.ts';
 
 export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
+
+/** Closed without an outcome: the workflow did not finish its own business (an SRE's hand, say). */
+const ENDED_BY_HAND: ReadonlySet<string> = new Set(['TERMINATED', 'CANCELLED', 'TIMED_OUT', 'FAILED']);
+
+/** The latest run of this workflow, if it ended without an outcome (terminated, cancelled, timed out, failed). */
+export async function latestRunEndedByHand(
+  client: Client,
+  workflowId: string,
+): Promise<WorkflowExecutionDescription | undefined> {
+  const description = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch(() => undefined);
+  return description && ENDED_BY_HAND.has(description.status.name) ? description : undefined;
+}
 
 /** A transfer ended by hand again and again is left alone after this many resumptions (by this process). */
 const MAX_RESUMES = 3;
@@ -76,12 +94,9 @@ export async function sweepTransfers(deps: TransferSweepDeps, opts: { audit: boo
 
 async function resumeIfWaitedFor(deps: TransferSweepDeps, transferId: string): Promise<boolean> {
   const { client, logger } = deps;
-  const description = await client.workflow
-    .getHandle(transferId)
-    .describe()
-    .catch(() => undefined);
-  // The latest run: running (resumed already, or started anew), completed, or still the one ended by hand.
-  if (!description || !ENDED_BY_HAND.has(description.status.name)) return false;
+  // Not when the latest run is running (resumed already, or started anew) or completed.
+  const description = await latestRunEndedByHand(client, transferId);
+  if (!description) return false;
   // Does a party still wait for it? Its call runs and names this transfer as the one it takes part in.
   let waiting = false;
   for (const callId of transferId.split(':').slice(1)) {
@@ -105,15 +120,9 @@ async function resumeIfWaitedFor(deps: TransferSweepDeps, transferId: string): P
   deps.resumed.set(transferId, count + 1);
   try {
     await client.workflow.start(TRANSFER_WORKFLOW_TYPE, {
-      workflowId: transferId,
+      ...transferStartOptions(plan),
       taskQueue: deps.taskQueue,
       args: [{ ...plan, resume: true }],
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      workflowTaskTimeout: '2 seconds',
-      typedSearchAttributes: [
-        { key: NODE, value: plan.node },
-        ...(plan.accountId ? [{ key: ACCOUNT_ID, value: plan.accountId }] : []),
-      ],
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return false; // another ingest (HA pair) did it
