@@ -1,8 +1,7 @@
 // Bridges: uuid_bridge (two steps, captures 01 and section 8), the end of a bridge, and what the leg that stays does.
 
 import type { Bridge, Channel } from './channels.ts';
-import type { Plan } from './plan.ts';
-import type { Switch } from './switch.ts';
+import type { BridgeEnd, Switch } from './switch.ts';
 
 /** Delays of the two halves of a uuid_bridge, as captured: unpark/reset ~20 ms, CHANNEL_BRIDGE ~40 ms later. */
 const PREPARE_MS = 20;
@@ -36,7 +35,7 @@ export function uuidBridge(sw: Switch, a: Channel, b: Channel): void {
             x.other = { ch: other, type: x === a ? 'originatee' : 'originator' };
             transferProfile(sw, x, other);
           });
-          if (old) endBridge(sw, old, x, 'steal', plan, 0);
+          if (old) endBridge(sw, { bridge: old, leaving: x, how: 'steal', plan, phase: 0 });
           sw.leaveCurrent(x, list);
           x.mode = 'bridging';
           list.push(
@@ -120,15 +119,8 @@ export function linkBridge(sw: Switch, br: Bridge): void {
  * is only ever on the first leg; the leg that stays parks if it has park_after_bridge, else hangs up
  * (captures 03, 03b, 03c, 03d, 07, 10, 13).
  */
-export function endBridge(
-  sw: Switch,
-  br: Bridge,
-  leaving: Channel,
-  how: 'hangup' | 'park' | 'transfer' | 'steal',
-  plan: Plan,
-  phase: number,
-  alsoMoving?: Channel,
-): void {
+export function endBridge(sw: Switch, end: BridgeEnd): void {
+  const { bridge: br, leaving, how, plan, phase, alsoMoving } = end;
   if (br.ended) return;
   br.ended = true;
   const stay = br.a === leaving ? br.b : br.a;
@@ -157,4 +149,9 @@ export function endBridge(
   stay.mode = 'bridged'; // so the hangup below treats it as a plain leg, nothing left to unpark
   stay.app = br.kind === 'app' && br.a === stay ? undefined : stay.app;
   sw.planAfterBridge(stay, plan, phase, { toExecute: br.kind === 'uuid' && br.a === stay });
+}
+
+/** The core ends bridges through its bridgeEnds hook. */
+export function installBridging(sw: Switch): void {
+  sw.hooks.on('bridgeEnds', (end) => endBridge(sw, end));
 }

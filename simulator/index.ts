@@ -1,10 +1,13 @@
 // Library entry: start a simulated FreeSWITCH that speaks ESL on a TCP port.
 
 import { randomInt } from 'node:crypto';
+import { installApps } from './apps.ts';
+import { installBridging } from './bridge.ts';
 import type { DialplanEntry } from './dialplan.ts';
 import { hears, type Hearing } from './hears.ts';
+import { installMedia } from './media.ts';
 import { EslServer } from './server.ts';
-import { Switch, type JournalEntry } from './switch.ts';
+import { Switch, type JournalEntry, type SwitchOptions } from './switch.ts';
 
 export type { DialplanEntry } from './dialplan.ts';
 export type { Hearing } from './hears.ts';
@@ -37,10 +40,19 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** The switch with its modules subscribed to its hooks (the core imports none of them). */
+export function createSwitch(opts: SwitchOptions): Switch {
+  const sw = new Switch(opts);
+  installMedia(sw);
+  installBridging(sw);
+  installApps(sw);
+  return sw;
+}
+
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const seed = opts.seed ?? randomInt(1, 2 ** 31 - 1);
   const password = opts.password ?? 'ClueCon';
-  const sw = new Switch({ seed, hostname: opts.hostname ?? 'handoff-sim', dialplan: opts.dialplan ?? [] });
+  const sw = createSwitch({ seed, hostname: opts.hostname ?? 'handoff-sim', dialplan: opts.dialplan ?? [] });
   const server = new EslServer(sw, password, opts.heartbeatMs ?? 20000);
   const addr = await server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   return {

@@ -1,70 +1,12 @@
 // originate over mod_loopback: one originate makes a pair of channels (captures section 1 and step 01):
 // the -a leg (outbound, gets the origination_uuid after a CHANNEL_UUID rename, runs the originate application)
 // and the -b leg (inbound, runs the dialplan: the simulated far-end phone).
+// The -b leg's applications run in apps.ts, started through the switch's runApps hook.
 
 import { Channel, type Profile } from './channels.ts';
-import { linkBridge } from './bridge.ts';
-import { broadcast } from './media.ts';
+import type { DialString } from './dialstring.ts';
 import type { Plan } from './plan.ts';
 import type { Switch } from './switch.ts';
-
-export interface DialString {
-  vars: [string, string][];
-  endpoint: string;
-  ext: string;
-  context: string;
-}
-
-/** Parse `{k=v,...}loopback/<ext>[/<context>]`; anything that is not loopback is `endpoint` only. */
-export function parseDialString(s: string): DialString | undefined {
-  let rest = s.trim();
-  const vars: [string, string][] = [];
-  while (rest.startsWith('{') || rest.startsWith('[') || rest.startsWith('<')) {
-    const close = { '{': '}', '[': ']', '<': '>' }[rest[0] as '{' | '[' | '<'];
-    const end = rest.indexOf(close);
-    if (end < 0) return undefined;
-    for (const kv of splitVars(rest.slice(1, end))) {
-      const i = kv.indexOf('=');
-      if (i > 0) vars.push([kv.slice(0, i).trim(), unquote(kv.slice(i + 1).trim())]);
-    }
-    rest = rest.slice(end + 1);
-  }
-  const parts = rest.split('/');
-  const endpoint = parts[0] ?? '';
-  if (endpoint !== 'loopback') return { vars, endpoint, ext: parts.slice(1).join('/'), context: '' };
-  return { vars, endpoint, ext: parts[1] ?? '', context: parts[2] || 'default' };
-}
-
-function splitVars(s: string): string[] {
-  // Commas separate variables; `\,` escapes one and quoted values may contain them.
-  const out: string[] = [];
-  let cur = '';
-  let quote: string | undefined;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '\\' && s[i + 1] === ',') {
-      cur += ',';
-      i++;
-    } else if (quote) {
-      if (c === quote) quote = undefined;
-      cur += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      cur += c;
-    } else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else {
-      cur += c;
-    }
-  }
-  if (cur) out.push(cur);
-  return out;
-}
-
-function unquote(v: string): string {
-  return (v.startsWith("'") && v.endsWith("'")) || (v.startsWith('"') && v.endsWith('"')) ? v.slice(1, -1) : v;
-}
 
 export interface LoopbackHooks {
   /** The channel running a `bridge` application that dials this pair: named in Other-Leg from the start (07). */
@@ -265,7 +207,7 @@ export function originateLoopback(sw: Switch, dial: DialString, hooks: LoopbackH
       b.setVar('DP_MATCH', dial.ext);
       b.setVar('call_uuid', bUuid);
       sw.setState(b, 'CS_EXECUTE');
-      runNextApp(sw, b);
+      sw.hooks.emit('runApps', b);
     });
   });
 
@@ -316,105 +258,6 @@ function codecEvents(sw: Switch, ch: Channel, uuid: string): void {
       ['Channel-Write-codec-bit-rate', '128000'],
     ],
   );
-}
-
-/** Run the next dialplan application of a channel; when none is left the channel hangs up. */
-export function runNextApp(sw: Switch, ch: Channel): void {
-  if (!ch.alive) return;
-  const next = ch.apps.shift();
-  if (!next) {
-    sw.runPlan((plan) => sw.planHangup(ch, 'NORMAL_CLEARING', 'dialplan', plan, 0));
-    return;
-  }
-  const { name, data } = next;
-  switch (name) {
-    case 'answer':
-    case 'pre_answer':
-      sw.execute(ch, name, data);
-      sw.runPlan((plan) => {
-        answerChannel(sw, ch, plan, 0);
-        plan.add(2, ch, () => sw.executeComplete(ch));
-      });
-      runNextApp(sw, ch);
-      return;
-    case 'ring_ready': {
-      sw.execute(ch, name, data);
-      const a = ch.partner;
-      sw.runPlan((plan) => {
-        if (a && a.alive && a.mode === 'ringing' && a.callState === 'DOWN') {
-          plan.add(
-            0,
-            a,
-            () => {
-              a.times.progress = Date.now();
-              sw.channelEvent(
-                a,
-                'CHANNEL_PROGRESS',
-                ['switch_channel.c', 'switch_channel_perform_mark_ring_ready_value', 3507],
-                { verbose: true },
-              );
-            },
-            () => sw.setCallState(a, 'RINGING'),
-          );
-        }
-        plan.add(
-          1,
-          ch,
-          () => {
-            ch.times.progress = Date.now();
-            sw.channelEvent(
-              ch,
-              'CHANNEL_PROGRESS',
-              ['switch_channel.c', 'switch_channel_perform_mark_ring_ready_value', 3507],
-              { verbose: true },
-            );
-          },
-          () => sw.executeComplete(ch),
-        );
-      });
-      runNextApp(sw, ch);
-      return;
-    }
-    case 'sleep':
-      sw.execute(ch, name, data);
-      ch.appTimer = sw.sched.after(
-        Number(data) || 0,
-        () => {
-          if (!ch.alive) return;
-          sw.executeComplete(ch);
-          runNextApp(sw, ch);
-        },
-        0.01,
-      );
-      return;
-    case 'park':
-      sw.execute(ch, name, data);
-      ch.mode = 'park-app';
-      sw.parkEvent(ch);
-      return;
-    case 'hangup':
-      sw.execute(ch, name, data);
-      sw.runPlan((plan) => sw.planHangup(ch, data || 'NORMAL_CLEARING', 'dialplan', plan, 0));
-      return;
-    case 'set': {
-      sw.execute(ch, name, data);
-      const i = data.indexOf('=');
-      if (i > 0) ch.setVar(data.slice(0, i), data.slice(i + 1));
-      sw.executeComplete(ch);
-      runNextApp(sw, ch);
-      return;
-    }
-    case 'playback':
-      broadcast(sw, ch, data, false, 1);
-      return;
-    case 'bridge':
-      runBridgeApp(sw, ch, data);
-      return;
-    default:
-      // An application the simulator does not model: it runs (silently) until the channel is moved or hung up.
-      sw.execute(ch, name, data);
-      return;
-  }
 }
 
 /**
@@ -472,73 +315,4 @@ function aLegAnswered(sw: Switch, a: Channel): void {
   }
   a.mode = 'app';
   hooks?.onAnswered(a);
-}
-
-/** Start the originate application (or dialplan extension) on an answered -a leg. */
-export function startALegApp(
-  sw: Switch,
-  a: Channel,
-  app: { name: string; data: string } | { ext: string; context: string },
-): void {
-  if (!a.alive) return;
-  if ('ext' in app) {
-    const apps = sw.dialplan.hasContext(app.context) ? sw.dialplan.lookup(app.ext, app.context) : undefined;
-    sw.setState(a, 'CS_ROUTING');
-    if (!apps) {
-      sw.runPlan((plan) => sw.planHangup(a, 'NO_ROUTE_DESTINATION', 'dialplan', plan, 0));
-      return;
-    }
-    a.apps = apps.map((x) => ({ name: x.app, data: x.data ?? '' }));
-  } else {
-    a.apps = [app];
-  }
-  sw.setState(a, 'CS_EXECUTE');
-  runNextApp(sw, a);
-}
-
-/**
- * The `bridge` application (capture 07): the caller goes RING_WAIT, the callee pair is originated with the
- * caller as Other-Leg, and on answer there is one CHANNEL_BRIDGE, on the caller, which stays in CS_EXECUTE.
- */
-export function runBridgeApp(sw: Switch, ch: Channel, data: string): void {
-  const app = sw.execute(ch, 'bridge', data);
-  const dial = parseDialString(data);
-  if (ch.answered) sw.setCallState(ch, 'RING_WAIT');
-  const fail = (cause: string): void => {
-    if (!ch.alive) return;
-    sw.runPlan((plan) => {
-      plan.add(0, ch, () => {
-        if (ch.callState === 'RING_WAIT') sw.setCallState(ch, 'ACTIVE');
-        sw.executeComplete(ch, '_none_', app);
-      });
-      sw.planHangup(ch, cause, 'dialplan', plan, 1);
-    });
-  };
-  if (!dial || dial.endpoint !== 'loopback') {
-    sw.sched.after(2, () => fail('CHAN_NOT_IMPLEMENTED'), 0);
-    return;
-  }
-  const timeout = Number(new Map(dial.vars).get('originate_timeout') ?? ch.getVar('call_timeout') ?? 60) || 60;
-  originateLoopback(sw, dial, {
-    owner: ch,
-    timeoutSec: timeout,
-    onFailed: fail,
-    onAnswered: (q) => {
-      if (!ch.alive) {
-        sw.runPlan((plan) => sw.planHangup(q, 'ORIGINATOR_CANCEL', 'kill', plan, 0));
-        return;
-      }
-      const br = { a: ch, b: q, kind: 'app' as const, ended: false };
-      linkBridge(sw, br);
-      q.mode = 'bridged';
-      sw.runPlan((plan) => {
-        if (!ch.answered) answerChannel(sw, ch, plan, 0);
-        plan.add(2, ch, () => {
-          if (ch.callState === 'RING_WAIT') sw.setCallState(ch, 'ACTIVE');
-          sw.bridgeEvent(ch, 'CHANNEL_BRIDGE', br);
-        });
-        plan.add(2, q, () => sw.setState(q, 'CS_EXCHANGE_MEDIA'));
-      });
-    },
-  });
 }

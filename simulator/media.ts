@@ -234,3 +234,18 @@ export function hold(sw: Switch, ch: Channel): void {
   const peer = ch.peer;
   if (music && peer && !peer.playback) broadcast(sw, peer, music, true, 180);
 }
+
+/** Playbacks end when the core moves a channel, when its bridge peer goes (hold music) and when it hangs up. */
+export function installMedia(sw: Switch): void {
+  sw.hooks.on('leaving', (ch, list) => {
+    if (ch.playback) stopPlayback(sw, ch, 'done', 'PLAYBACK ERROR', list);
+  });
+  sw.hooks.on('peerGone', (ch, list) => {
+    if (ch.playback?.hold) stopPlayback(sw, ch, 'break', 'FILE PLAYED', list);
+  });
+  sw.hooks.on('hangingUp', (ch, list) => {
+    // Hold music that ends with the call reports `break` / FILE PLAYED; any other playback `done` / PLAYBACK ERROR.
+    const hold = ch.playback?.hold;
+    if (ch.playback) stopPlayback(sw, ch, hold ? 'break' : 'done', hold ? 'FILE PLAYED' : 'PLAYBACK ERROR', list);
+  });
+}

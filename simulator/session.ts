@@ -3,7 +3,7 @@
 
 import type { Socket } from 'node:net';
 import { runApi, type CommandContext } from './commands/index.ts';
-import { runBridgeApp } from './loopback.ts';
+import { runBridgeApp } from './apps.ts';
 import { breakMedia, broadcast } from './media.ts';
 import type { EventPayloads } from './events.ts';
 import { type SimEvent } from './events.ts';

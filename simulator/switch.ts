@@ -1,5 +1,7 @@
 // The simulated FreeSWITCH core: channel registry, the event shapes of each channel event,
-// hangup, park and transfer. Originate lives in loopback.ts, bridging in bridge.ts, media in media.ts.
+// hangup, park and transfer. Loopback pairs live in loopback.ts, dialplan applications in apps.ts, bridging in
+// bridge.ts, media in media.ts: those modules build on this one and subscribe to its hooks (see SwitchHooks), so the
+// core never imports them.
 
 import type { Channel } from './channels.ts';
 import { type Bridge, type CallState, type ChannelState } from './channels.ts';
@@ -9,8 +11,6 @@ import { Plan, type Step } from './plan.ts';
 import type { Header } from './protocol.ts';
 import { Rng } from './random.ts';
 import { Scheduler } from './scheduler.ts';
-import { endBridge } from './bridge.ts';
-import { stopPlayback } from './media.ts';
 
 export interface SwitchOptions {
   seed: number;
@@ -23,6 +23,49 @@ export interface JournalEntry {
   at: string;
   client: number;
   command: string;
+}
+
+/** Why a bridge ends: its `leaving` leg hung up, was parked, was transferred, or was taken by another uuid_bridge. */
+export interface BridgeEnd {
+  bridge: Bridge;
+  leaving: Channel;
+  how: 'hangup' | 'park' | 'transfer' | 'steal';
+  plan: Plan;
+  phase: number;
+  /** A leg transferred together with `leaving` (uuid_transfer -both): it neither parks nor hangs up. */
+  alsoMoving?: Channel | undefined;
+}
+
+/**
+ * Points where the core hands over to the modules above it. Each subscriber adds its steps to the list it is given,
+ * at the place in the channel's sequence where the hook is called, so the captured order is kept.
+ */
+export interface SwitchHooks {
+  /** `ch` stops what it is doing to be parked, bridged or transferred (a playback stops, a conference is left). */
+  leaving: (ch: Channel, list: Step[]) => void;
+  /** `ch`'s bridge peer went: what played only because of the bridge (hold music) stops. */
+  peerGone: (ch: Channel, list: Step[]) => void;
+  /** `ch` is hanging up: right after its CHANNEL_HANGUP, what it was playing or was a member of ends. */
+  hangingUp: (ch: Channel, list: Step[]) => void;
+  /** A bridge ends (see BridgeEnd). */
+  bridgeEnds: (end: BridgeEnd) => void;
+  /** `ch` runs its next application (`ch.apps`); with none left it hangs up. */
+  runApps: (ch: Channel) => void;
+}
+
+/** Subscribers per hook, called in the order they subscribed. */
+export class Hooks<H extends { [K in keyof H]: (...args: never[]) => void }> {
+  private readonly subscribers: { [K in keyof H]?: H[K][] } = {};
+
+  on<K extends keyof H>(name: K, fn: H[K]): void {
+    (this.subscribers[name] ??= []).push(fn);
+  }
+
+  emit<K extends keyof H>(name: K, ...args: Parameters<H[K]>): void {
+    const subs = this.subscribers[name];
+    if (!subs?.length) throw new Error(`simulator: nothing subscribed to the ${String(name)} hook`);
+    for (const fn of subs) (fn as (...a: Parameters<H[K]>) => void)(...args);
+  }
 }
 
 const Q850: Record<string, number> = {
@@ -46,6 +89,7 @@ export class Switch {
   readonly dialplan: Dialplan;
   readonly channels = new Map<string, Channel>();
   readonly journal: JournalEntry[] = [];
+  readonly hooks = new Hooks<SwitchHooks>();
   readonly startedMs = Date.now();
   sessionsSinceStart = 0;
   peakSessions = 0;
@@ -231,7 +275,7 @@ export class Switch {
 
   /** Steps that take a channel out of what it is doing so it can be parked, bridged or transferred. */
   leaveCurrent(ch: Channel, list: Step[]): void {
-    if (ch.playback) stopPlayback(this, ch, 'done', 'PLAYBACK ERROR', list);
+    this.hooks.emit('leaving', ch, list);
     if (ch.mode === 'park' || ch.mode === 'park-app') {
       for (const prefix of ch.queuedCommands) {
         list.push(() =>
@@ -269,7 +313,7 @@ export class Switch {
     const br = ch.bridge && !ch.bridge.ended ? ch.bridge : undefined;
     const list = plan.list(phase, ch);
     if (br) {
-      endBridge(this, br, ch, 'park', plan, phase);
+      this.hooks.emit('bridgeEnds', { bridge: br, leaving: ch, how: 'park', plan, phase });
     } else if (ch.mode === 'park') {
       return;
     } else {
@@ -286,7 +330,7 @@ export class Switch {
   planTransferPark(ch: Channel, plan: Plan, phase: number, alsoMoving?: Channel): void {
     const br = ch.bridge && !ch.bridge.ended ? ch.bridge : undefined;
     const list = plan.list(phase, ch);
-    if (br) endBridge(this, br, ch, 'transfer', plan, phase, alsoMoving);
+    if (br) this.hooks.emit('bridgeEnds', { bridge: br, leaving: ch, how: 'transfer', plan, phase, alsoMoving });
     else this.leaveCurrent(ch, list);
     ch.mode = 'park-app';
     list.push(
@@ -306,7 +350,7 @@ export class Switch {
   /** What a leg does when its bridge partner went away: park (park_after_bridge) or hang up. */
   planAfterBridge(ch: Channel, plan: Plan, phase: number, opts: { toExecute: boolean }): void {
     const list = plan.list(phase, ch);
-    if (ch.playback?.hold) stopPlayback(this, ch, 'break', 'FILE PLAYED', list);
+    this.hooks.emit('peerGone', ch, list);
     if (ch.truthy('park_after_bridge')) {
       ch.mode = 'park';
       list.push(
@@ -362,14 +406,7 @@ export class Switch {
       });
     });
     if (reason === 'dialplan' && ch.app?.name === 'hangup') list.push(() => this.executeComplete(ch));
-    if (ch.playback)
-      stopPlayback(
-        this,
-        ch,
-        ch.playback.hold ? 'break' : 'done',
-        ch.playback.hold ? 'FILE PLAYED' : 'PLAYBACK ERROR',
-        list,
-      );
+    this.hooks.emit('hangingUp', ch, list);
     if (prevMode === 'park') list.push(() => this.unparkEvent(ch));
     else if (prevMode === 'park-app') {
       list.push(
@@ -387,7 +424,7 @@ export class Switch {
 
     let tailPhase = phase;
     if (br) {
-      endBridge(this, br, ch, 'hangup', plan, phase + 1);
+      this.hooks.emit('bridgeEnds', { bridge: br, leaving: ch, how: 'hangup', plan, phase: phase + 1 });
       tailPhase = phase + 2;
     }
     const tail = plan.list(tailPhase, ch);

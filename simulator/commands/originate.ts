@@ -1,29 +1,15 @@
 // api/bgapi originate. Results as captured in steps 01 and 04: `+OK <uuid>\n` or `-ERR <CAUSE>\n`.
 
-import { originateLoopback, parseDialString, startALegApp } from '../loopback.ts';
+import { startALegApp } from '../apps.ts';
+import { parseDialString, splitDialString } from '../dialstring.ts';
+import { originateLoopback } from '../loopback.ts';
 import type { ApiHandler } from './types.ts';
 
 const USAGE =
   '-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n';
 
-/** Split off the dial string: it runs to the first space that is not inside {...} / [...] or quotes. */
-function splitFirst(args: string): [string, string] {
-  let depth = 0;
-  let quote: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const c = args[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === '{' || c === '[' || c === '<') depth++;
-    else if (c === '}' || c === ']' || c === '>') depth--;
-    else if (c === ' ' && depth <= 0) return [args.slice(0, i), args.slice(i + 1).trim()];
-  }
-  return [args, ''];
-}
-
 export const originate: ApiHandler = ({ sw }, args) => {
-  const [dialText, rest] = splitFirst(args.trim());
+  const [dialText, rest] = splitDialString(args.trim());
   if (!dialText || !rest) return USAGE;
   const dial = parseDialString(dialText);
   if (!dial) return '-ERR INVALID_URL\n';
