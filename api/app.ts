@@ -41,7 +41,7 @@ export function createApi(deps: CreateApiDeps): Hono<ApiEnv> {
       },
     }),
   );
-  app.use('*', jsonBodyGuard());
+  app.use('*', jsonBodyGuard(config.maxJsonDepth));
 
   // Everything under an account needs a caller whose tree holds that account.
   const guard = [authenticate(deps.store, signer), authorizeAccount(deps.store)] as const;

@@ -18,6 +18,8 @@ export interface ApiConfig {
   tokenTtlS: number;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
+  /** Deepest accepted JSON nesting (objects and arrays, the body's own object counting as 1). */
+  maxJsonDepth: number;
   /** The envelope's `node`: an opaque name of this API process. */
   node: string;
   /** The envelope's `version`. */

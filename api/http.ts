@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ApiConfig, ApiEnv } from './context.ts';
 import { failure, success } from './envelope.ts';
 import { ApiError } from './errors.ts';
+import { fieldName } from './validation.ts';
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const SAFE_REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -22,20 +23,48 @@ export function requestContext(): MiddlewareHandler<ApiEnv> {
 }
 
 /**
- * A body, when there is one, must be JSON: the wrong content type is a 415 and bad JSON a 400, both answered here in
- * the envelope (Hono's own validator would silently read a non-JSON body as `{}`, or answer in plain text).
+ * The path of the first container (object or array, in document order) nested deeper than `maxDepth`, the body's own
+ * object counting as depth 1; undefined when the value is shallow enough. Iterative, so no input can exhaust the stack
+ * here, and the recursive code after it (zod, the stores' merges, JSON.stringify) never sees more than `maxDepth`.
  */
-export function jsonBodyGuard(): MiddlewareHandler<ApiEnv> {
+export function pathTooDeep(value: unknown, maxDepth: number): (string | number)[] | undefined {
+  const stack: [unknown, (string | number)[]][] = [[value, []]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [v, path] = item;
+    if (v === null || typeof v !== 'object') continue;
+    if (path.length >= maxDepth) return path;
+    const children: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+    for (let i = children.length - 1; i >= 0; i--) {
+      const [key, child] = children[i] as [string | number, unknown];
+      stack.push([child, [...path, key]]);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A body, when there is one, must be JSON: the wrong content type is a 415 and bad JSON a 400, both answered here in
+ * the envelope (Hono's own validator would silently read a non-JSON body as `{}`, or answer in plain text). JSON
+ * nested deeper than `maxDepth` is a 400 naming the first field past the limit.
+ */
+export function jsonBodyGuard(maxDepth: number): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
     const text = await c.req.text();
     if (text.trim() === '') return next();
     const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim() ?? '';
     if (!JSON_MEDIA_TYPE.test(mediaType)) throw ApiError.unsupportedMediaType();
+    let body: unknown;
     try {
-      JSON.parse(text);
+      body = JSON.parse(text);
     } catch {
       throw ApiError.malformedJson();
+    }
+    const tooDeep = pathTooDeep(body, maxDepth);
+    if (tooDeep) {
+      throw ApiError.validation({
+        [fieldName(tooDeep)]: { maxDepth: { message: `nested deeper than ${maxDepth} levels`, target: maxDepth } },
+      });
     }
     await next();
   };

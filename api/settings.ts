@@ -6,9 +6,10 @@ import type { ApiConfig } from './context.ts';
 
 export const API_VERSION = '0.1.0';
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+export const DEFAULT_MAX_JSON_DEPTH = 32;
 
 /** What the API reads from config/index.ts's Config; the JWT secret must be resolved (it is optional in Config). */
-export type ApiSettings = Partial<Pick<Config, 'TOKEN_TTL_S' | 'API_PORT' | 'API_HOST'>> & {
+export type ApiSettings = Partial<Pick<Config, 'TOKEN_TTL_S' | 'API_PORT' | 'API_HOST' | 'API_MAX_JSON_DEPTH'>> & {
   HANDOFF_JWT_SECRET: string;
   /** Not in Config yet (see the report): the request body limit. */
   API_BODY_LIMIT_BYTES?: number;
@@ -22,6 +23,7 @@ export function toApiConfig(s: ApiSettings | ApiConfig): ApiConfig {
     jwtSecret: s.HANDOFF_JWT_SECRET,
     tokenTtlS: s.TOKEN_TTL_S ?? 3600,
     bodyLimitBytes: s.API_BODY_LIMIT_BYTES ?? DEFAULT_BODY_LIMIT_BYTES,
+    maxJsonDepth: s.API_MAX_JSON_DEPTH ?? DEFAULT_MAX_JSON_DEPTH,
     node: s.API_NODE_NAME ?? createHash('sha256').update(hostname()).digest('hex').slice(0, 16),
     version: API_VERSION,
   };

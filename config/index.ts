@@ -73,6 +73,8 @@ const schema = z.object({
   API_PORT: port.default(8000),
   API_HOST: z.string().default('127.0.0.1'),
   API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65536),
+  /** Deepest JSON nesting a request body may have (the body's own object is level 1): deeper is a 400. */
+  API_MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(256).default(32),
   /** How long the API waits for a workflow to answer an update or query. */
   API_ENGINE_TIMEOUT_MS: positiveMs.default(10000),
   /** The envelope's `node`; the host name when unset. */

@@ -56,7 +56,7 @@ export interface Envelope {
 
 export async function startHarness(
   t: ExecutionContext,
-  options: { tokenTtlS?: number; bodyLimitBytes?: number } = {},
+  options: { tokenTtlS?: number; bodyLimitBytes?: number; maxJsonDepth?: number } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'handoff-api-'));
   const store = openStore(path.join(dir, 'handoff.sqlite'));
@@ -68,6 +68,7 @@ export async function startHarness(
       HANDOFF_JWT_SECRET: JWT_SECRET,
       TOKEN_TTL_S: options.tokenTtlS ?? 3600,
       API_BODY_LIMIT_BYTES: options.bodyLimitBytes,
+      API_MAX_JSON_DEPTH: options.maxJsonDepth,
       API_NODE_NAME: 'test-node',
     },
     host: '127.0.0.1',
