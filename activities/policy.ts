@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
 import type { DigitPolicy, FeatureCodeSet, Metaflows } from '../workflows/metaflows.ts';
+import { featureCodeLimits, runnableMetaflows, type FeatureCodeLimits } from '../workflows/patterns.ts';
 import { TRANSFER_REFUSED, type TransferAsk, type TransferRefusalReason } from '../workflows/messages.ts';
 import type { LegState } from './types.ts';
 import type { SwitchActivities } from './switch.ts';
@@ -52,11 +53,17 @@ export type PolicyConfig = Pick<
   | 'RECALL_DELAY_MS'
   | 'RECALL_RING_TIMEOUT_S'
   | 'RECALL_NUMBER_VARIABLE'
+  | 'FEATURE_CODE_MAX_DIGITS'
+  | 'FEATURE_CODE_PATTERN_MAX_LENGTH'
+  | 'FEATURE_CODE_PATTERN_MAX_PROGRAM'
+  | 'FEATURE_CODE_MAX_PATTERNS'
 >;
 
 export interface LegPolicy extends DigitPolicy {
   accountId?: string;
   defaultDigitTimeoutMs: number;
+  /** Absent in policies recorded before the limits existed: the workflow then uses the defaults. */
+  limits?: FeatureCodeLimits;
 }
 
 /** Everything a transfer needs, resolved and validated before the call is touched. */
@@ -135,14 +142,17 @@ export function createPolicyActivities(
   function accountOf(state: LegState): string | undefined {
     return state.vars?.[config.ACCOUNT_ID_VARIABLE] || config.DEFAULT_ACCOUNT_ID || undefined;
   }
+  const limits = featureCodeLimits(config);
+  /** The leg's feature codes that may run: patterns RE2 cannot run or over the limits are left out. */
   async function metaflowsOf(state: LegState): Promise<Metaflows | undefined> {
     const account = accountOf(state);
     if (!account) return undefined;
-    return store.effectiveMetaflows(
+    const metaflows = await store.effectiveMetaflows(
       account,
       state.vars?.[config.AUTHORIZING_ID_VARIABLE] || undefined,
       state.vars?.[config.OWNER_ID_VARIABLE] || undefined,
     );
+    return metaflows && runnableMetaflows(metaflows, limits);
   }
   async function media(accountId: string | undefined, value: string, field: string): Promise<string> {
     const url = toneStream(value) ?? (await store.mediaUrl(accountId, value));
@@ -158,6 +168,7 @@ export function createPolicyActivities(
       const policy: LegPolicy = {
         sets: [],
         defaultDigitTimeoutMs: config.DIGIT_TIMEOUT_MS,
+        limits,
         accountId: accountOf(self),
       };
       if (!self.exists) return policy;

@@ -1,5 +1,6 @@
 // The Hono environment shared by every sub-app: what middleware puts on the context for handlers to read.
 import type { Store } from '../store/index.ts';
+import type { FeatureCodeLimits } from '../workflows/patterns.ts';
 import type { CallEngine } from './engine.ts';
 
 /** The caller, as established from a valid, unrevoked token. */
@@ -24,6 +25,8 @@ export interface ApiConfig {
   node: string;
   /** The envelope's `version`. */
   version: string;
+  /** What a metaflows document may hold (FEATURE_CODE_* settings). */
+  featureCodes: FeatureCodeLimits;
 }
 
 export interface ApiDeps {

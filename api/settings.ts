@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../config/index.ts';
+import { featureCodeLimits } from '../workflows/patterns.ts';
 import type { ApiConfig } from './context.ts';
 
 export const API_VERSION = '0.1.0';
@@ -9,7 +10,19 @@ export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 export const DEFAULT_MAX_JSON_DEPTH = 32;
 
 /** What the API reads from config/index.ts's Config; the JWT secret must be resolved (it is optional in Config). */
-export type ApiSettings = Partial<Pick<Config, 'TOKEN_TTL_S' | 'API_PORT' | 'API_HOST' | 'API_MAX_JSON_DEPTH'>> & {
+export type ApiSettings = Partial<
+  Pick<
+    Config,
+    | 'TOKEN_TTL_S'
+    | 'API_PORT'
+    | 'API_HOST'
+    | 'API_MAX_JSON_DEPTH'
+    | 'FEATURE_CODE_MAX_DIGITS'
+    | 'FEATURE_CODE_PATTERN_MAX_LENGTH'
+    | 'FEATURE_CODE_PATTERN_MAX_PROGRAM'
+    | 'FEATURE_CODE_MAX_PATTERNS'
+  >
+> & {
   HANDOFF_JWT_SECRET: string;
   /** Not in Config yet (see the report): the request body limit. */
   API_BODY_LIMIT_BYTES?: number;
@@ -26,5 +39,6 @@ export function toApiConfig(s: ApiSettings | ApiConfig): ApiConfig {
     maxJsonDepth: s.API_MAX_JSON_DEPTH ?? DEFAULT_MAX_JSON_DEPTH,
     node: s.API_NODE_NAME ?? createHash('sha256').update(hostname()).digest('hex').slice(0, 16),
     version: API_VERSION,
+    featureCodes: featureCodeLimits(s),
   };
 }

@@ -122,6 +122,16 @@ const schema = z.object({
   /** Channel variable with the number that reaches the transferor; else its own caller ID (inbound) or dialled number. */
   RECALL_NUMBER_VARIABLE: z.string().min(1).default('handoff_recall_number'),
   DIGIT_TIMEOUT_MS: positiveMs.default(800),
+  /**
+   * Feature-code limits, so that no tenant's metaflows can stall the engine (workflows/patterns.ts): digits collected
+   * after the binding digit (one more ends the collection as no match; also the longest `numbers` key), the longest
+   * `patterns` key, the largest compiled pattern (RE2 program instructions: beyond it a pattern is stored but not
+   * run), and the most `patterns` keys in one document.
+   */
+  FEATURE_CODE_MAX_DIGITS: z.coerce.number().int().min(1).max(256).default(32),
+  FEATURE_CODE_PATTERN_MAX_LENGTH: z.coerce.number().int().min(1).max(1024).default(128),
+  FEATURE_CODE_PATTERN_MAX_PROGRAM: z.coerce.number().int().min(10).max(100_000).default(1000),
+  FEATURE_CODE_MAX_PATTERNS: z.coerce.number().int().min(1).max(1000).default(32),
   BRIDGE_CONFIRM_TIMEOUT_MS: positiveMs.default(3000),
   DEFAULT_MOH: z.string().default('local_stream://moh'),
   DEFAULT_RINGBACK: z.string().default('%(2000,4000,440,480)'),

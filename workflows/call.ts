@@ -297,12 +297,13 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       digit,
       Date.now(),
       policy.defaultDigitTimeoutMs,
+      policy.limits,
     );
   }
 
   async function onCollectorTimeout(): Promise<void> {
     if (!policy || !collector) return;
-    const result = timeOut(collector, policy.sets);
+    const result = timeOut(collector, policy.sets, policy.limits);
     collector = result.state;
     for (const error of result.errors) log.warn('metaflow pattern skipped', { error });
     if (result.match) await runFeatureCode(result.match);

@@ -1,10 +1,12 @@
 // The DTMF collector: Kazoo's konami_code_statem without its bugs, as a pure function of (state, input).
 // - a binding digit (default `*`) arms it; each further digit restarts the inter-digit timer (default 800 ms);
 // - on the timeout, numbers (exact) are tried before patterns; patterns are regular expressions that must match the
-//   WHOLE collected string (Kazoo's are unanchored: `2(\d+)` matched `12345`; ours do not);
+//   WHOLE collected string (Kazoo's are unanchored: `2(\d+)` matched `12345`; ours do not), run on RE2 (patterns.ts);
+// - at most `limits.maxDigits` digits are collected: one more ends that collection as no match;
 // - the binding digit pressed while armed is collected like any other digit (Kazoo's default, fast re-arm off);
 // - one collector per feature-code set, so a leg's own codes and its peer's (listen_on peer|both) both work.
 import type { FeatureCodeSet, Metaflow } from './metaflows.ts';
+import { compilePattern, DEFAULT_FEATURE_CODE_LIMITS, matchPattern, type FeatureCodeLimits } from './patterns.ts';
 
 export const DEFAULT_BINDING_DIGIT = '*';
 export const DEFAULT_DIGIT_TIMEOUT_MS = 800;
@@ -43,13 +45,15 @@ export function pressDigit(
   digit: string,
   now: number,
   fallbackTimeoutMs = DEFAULT_DIGIT_TIMEOUT_MS,
+  limits: Pick<FeatureCodeLimits, 'maxDigits'> = DEFAULT_FEATURE_CODE_LIMITS,
 ): CollectorState {
   const deadlines: (number | undefined)[] = [];
   const collecting = sets.map((set, i) => {
     const current = state.collecting[i];
     const binding = set.metaflows.binding_digit || DEFAULT_BINDING_DIGIT;
     let next: string | undefined;
-    if (current !== undefined) next = current + digit;
+    // Past the cap no code can match: the collection ends here, as no match.
+    if (current !== undefined) next = current.length < limits.maxDigits ? current + digit : undefined;
     else if (digit === binding) next = '';
     deadlines[i] = next === undefined ? undefined : now + digitTimeout(set, fallbackTimeoutMs);
     return next;
@@ -69,6 +73,7 @@ function earliest(deadlines: (number | undefined)[]): number | undefined {
 export function timeOut(
   state: CollectorState,
   sets: readonly FeatureCodeSet[],
+  limits: FeatureCodeLimits = DEFAULT_FEATURE_CODE_LIMITS,
 ): { state: CollectorState; match?: FeatureCodeMatch; errors: string[] } {
   const errors: string[] = [];
   const now = state.deadline ?? Number.POSITIVE_INFINITY;
@@ -81,34 +86,34 @@ export function timeOut(
     collecting[i] = undefined;
     deadlines[i] = undefined;
     if (match) return;
-    const found = findMetaflow(set, collected, errors);
+    const found = findMetaflow(set, collected, errors, limits);
     if (found) match = { set, collected, ...found };
   });
   if (match) return { state: { collecting: sets.map(() => undefined) }, match, errors };
   return { state: { collecting, deadlines, deadline: earliest(deadlines) }, errors };
 }
 
-/** Numbers (exact) first, then patterns in key order, each anchored to the whole collected string. */
+/** Numbers (exact) first, then patterns in key order, each matched against the whole collected string. */
 export function findMetaflow(
   set: FeatureCodeSet,
   collected: string,
   errors: string[] = [],
+  limits: FeatureCodeLimits = DEFAULT_FEATURE_CODE_LIMITS,
 ): { metaflow: Metaflow; captures: string[]; key: string } | undefined {
+  if (collected.length > limits.maxDigits) return undefined;
   const numbers = set.metaflows.numbers ?? {};
   const exact = numbers[collected];
   if (exact && Object.prototype.hasOwnProperty.call(numbers, collected)) {
     return { metaflow: exact, captures: [], key: collected };
   }
   for (const [pattern, metaflow] of Object.entries(set.metaflows.patterns ?? {})) {
-    let re: RegExp;
-    try {
-      re = new RegExp(`^(?:${pattern})$`);
-    } catch (err) {
-      errors.push(`pattern ${JSON.stringify(pattern)} does not compile: ${(err as Error).message}`);
+    const compiled = compilePattern(pattern, limits);
+    if (!compiled.active) {
+      errors.push(`pattern ${JSON.stringify(pattern)} is not run: ${compiled.reason}`);
       continue;
     }
-    const m = re.exec(collected);
-    if (m) return { metaflow, captures: m.slice(1).map((c) => c ?? ''), key: pattern };
+    const captures = matchPattern(compiled, collected);
+    if (captures) return { metaflow, captures, key: pattern };
   }
   return undefined;
 }

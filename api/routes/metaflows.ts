@@ -9,7 +9,8 @@ import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
 import type { ValidationErrors } from '../errors.ts';
 import { otherMethods } from '../http.ts';
-import { captureGroupCount, metaflowsRequest } from '../schemas/metaflows.ts';
+import { compilePattern, inactivePatterns, type FeatureCodeLimits } from '../../workflows/patterns.ts';
+import { metaflowsRequest } from '../schemas/metaflows.ts';
 import type { MetaflowsInput } from '../schemas/metaflows.ts';
 import { isStreamUrl } from '../schemas/common.ts';
 import { fieldName, validate } from '../validation.ts';
@@ -17,12 +18,39 @@ import type { RouteDeps } from './deps.ts';
 
 type Entry = NonNullable<MetaflowsInput['numbers']>[string];
 
-/** What the schema alone cannot check: a transfer must have a target, and its media must exist for the account. */
-async function checkEntries(store: Store, accountId: string, doc: MetaflowsInput): Promise<void> {
+/**
+ * What the schema alone cannot check: the configured limits (key lengths, number of patterns), a transfer must have a
+ * target, and its media must exist for the account. Size limits first: no pattern is compiled before they hold.
+ */
+async function checkEntries(
+  store: Store,
+  accountId: string,
+  doc: MetaflowsInput,
+  limits: FeatureCodeLimits,
+): Promise<void> {
   const errors: ValidationErrors = {};
   const add = (path: string[], code: string, message: string) => {
     (errors[fieldName(path)] ??= {})[code] = { message };
   };
+  const patternKeys = Object.keys(doc.patterns ?? {});
+  if (patternKeys.length > limits.maxPatterns) {
+    add(['patterns'], 'maxItems', `at most ${limits.maxPatterns} patterns (FEATURE_CODE_MAX_PATTERNS)`);
+  }
+  for (const key of patternKeys) {
+    if (key.length > limits.maxPatternLength) {
+      add(
+        ['patterns', key],
+        'maxLength',
+        `a pattern is at most ${limits.maxPatternLength} characters (FEATURE_CODE_PATTERN_MAX_LENGTH)`,
+      );
+    }
+  }
+  for (const key of Object.keys(doc.numbers ?? {})) {
+    if (key.length > limits.maxDigits) {
+      add(['numbers', key], 'maxLength', `a number is at most ${limits.maxDigits} digits (FEATURE_CODE_MAX_DIGITS)`);
+    }
+  }
+  if (Object.keys(errors).length > 0) throw ApiError.validation(errors);
   const groups: ['numbers' | 'patterns', Record<string, Entry> | undefined][] = [
     ['numbers', doc.numbers],
     ['patterns', doc.patterns],
@@ -31,7 +59,7 @@ async function checkEntries(store: Store, accountId: string, doc: MetaflowsInput
     for (const [key, entry] of Object.entries(entries ?? {})) {
       if (entry.module !== 'transfer') continue;
       const data = entry.data ?? {};
-      if (data.target === undefined && (group === 'numbers' || captureGroupCount(key) === 0)) {
+      if (data.target === undefined && capturesNothing(group, key, limits)) {
         add(
           [group, key, 'data', 'target'],
           'required',
@@ -47,6 +75,13 @@ async function checkEntries(store: Store, accountId: string, doc: MetaflowsInput
     }
   }
   if (Object.keys(errors).length > 0) throw ApiError.validation(errors);
+}
+
+/** A number, or a pattern RE2 runs without a capture group (an inactive pattern is never run: it needs no target). */
+function capturesNothing(group: 'numbers' | 'patterns', key: string, limits: FeatureCodeLimits): boolean {
+  if (group === 'numbers') return true;
+  const compiled = compilePattern(key, limits);
+  return compiled.active && compiled.groups === 0;
 }
 
 /** Kazoo's injected `captures: ["no_match"]` would become a literal target (reference E4): captures come from digits. */
@@ -69,6 +104,15 @@ function withoutCaptures(doc: MetaflowsInput): MetaflowsDoc {
 export function metaflowRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
+  /**
+   * The patterns stored but not run, and why. In the envelope, not in `data`: `data` is the document itself, which
+   * clients post back as it is.
+   */
+  function patternReport(doc: MetaflowsDoc): { inactive_patterns: Record<string, string> } {
+    const patterns = doc.patterns && typeof doc.patterns === 'object' ? (doc.patterns as Record<string, unknown>) : {};
+    return { inactive_patterns: inactivePatterns(patterns, config.featureCodes) };
+  }
+
   function scopeOf(c: Context<ApiEnv>, level: MetaflowLevel): MetaflowScope {
     const accountId = c.req.param('accountId') as string;
     if (level === 'account') return { accountId, level };
@@ -83,12 +127,16 @@ export function metaflowRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
     ['/accounts/:accountId/devices/:ownerId/metaflows', 'device'],
   ];
   for (const [path, level] of paths) {
-    app.get(path, async (c) => success(c, config, (await store.getMetaflows(scopeOf(c, level))) ?? {}));
+    app.get(path, async (c) => {
+      const doc = (await store.getMetaflows(scopeOf(c, level))) ?? {};
+      return success(c, config, doc, { handoff: patternReport(doc) });
+    });
     app.post(path, validate('json', metaflowsRequest), async (c) => {
       const scope = scopeOf(c, level);
       const doc = c.req.valid('json').data;
-      await checkEntries(store, scope.accountId, doc);
-      return success(c, config, await store.setMetaflows(scope, withoutCaptures(doc)));
+      await checkEntries(store, scope.accountId, doc, config.featureCodes);
+      const stored = await store.setMetaflows(scope, withoutCaptures(doc));
+      return success(c, config, stored, { handoff: patternReport(stored) });
     });
     app.delete(path, async (c) => {
       await store.deleteMetaflows(scopeOf(c, level));

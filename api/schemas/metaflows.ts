@@ -66,28 +66,9 @@ export const metaflowSchema = z
   .discriminatedUnion('module', [transferMetaflow, resumeMetaflow, hangupMetaflow, storedMetaflow])
   .meta({ id: 'Metaflow' });
 
-/** The pattern as the engine's collector compiles it: anchored on the whole collected string. */
-export function compilePattern(pattern: string): RegExp | undefined {
-  try {
-    return new RegExp(`^(?:${pattern})$`);
-  } catch {
-    return undefined;
-  }
-}
-
-export function captureGroupCount(pattern: string): number {
-  const re = compilePattern(pattern);
-  return re ? (new RegExp(`${re.source}|`).exec('')?.length ?? 1) - 1 : 0;
-}
-
-const patternKey = z
-  .string()
-  .min(1)
-  .max(256)
-  .refine((p) => compilePattern(p) !== undefined, {
-    message: 'does not compile as a regular expression',
-    params: { code: 'pattern' },
-  });
+// Pattern keys are checked against the configured limits by the route (api/routes/metaflows.ts): one RE2 cannot run
+// is stored but inactive, and reported in the response's `handoff` key.
+const patternKey = z.string().min(1);
 
 export const metaflowsDoc = z
   .object({
@@ -101,10 +82,16 @@ export const metaflowsDoc = z
     numbers: z
       .record(z.string().regex(/^[0-9]+$/, { message: 'must be digits only' }), metaflowSchema)
       .optional()
-      .meta({ description: 'Exact codes (after the binding digit), tried before patterns' }),
+      .meta({
+        description:
+          'Exact codes (after the binding digit), tried before patterns; at most FEATURE_CODE_MAX_DIGITS digits',
+      }),
     patterns: z.record(patternKey, metaflowSchema).optional().meta({
       description:
-        'Regular expressions matched against the WHOLE collected string (Kazoo: unanchored); the first capture is the transfer target',
+        'Regular expressions on RE2 (linear-time) semantics, matched against the WHOLE collected string (Kazoo: ' +
+        'unanchored); the first capture is the transfer target. At most FEATURE_CODE_MAX_PATTERNS keys of at most ' +
+        'FEATURE_CODE_PATTERN_MAX_LENGTH characters; a key RE2 cannot run (lookaround, backreferences) or larger than ' +
+        "FEATURE_CODE_PATTERN_MAX_PROGRAM is stored but not run, and named in the response's handoff.inactive_patterns",
     }),
   })
   .strict()

@@ -4,6 +4,7 @@ import test from 'ava';
 import { createPolicyActivities, recallNumber, type PolicyStore } from '../../activities/policy.ts';
 import type { LegState } from '../../activities/types.ts';
 import { loadConfig } from '../../config/index.ts';
+import type { Metaflows } from '../../workflows/metaflows.ts';
 
 const store: PolicyStore = {
   effectiveMetaflows: async () => undefined,
@@ -40,10 +41,10 @@ const bobInbound: LegState = {
   vars: {},
 };
 
-function activities(env: Record<string, string>, legs: LegState[]) {
+function activities(env: Record<string, string>, legs: LegState[], policyStore: PolicyStore = store) {
   const byUuid = new Map(legs.map((l) => [l.uuid, l]));
   const legState = async (uuid: string): Promise<LegState> => byUuid.get(uuid) ?? { uuid, exists: false };
-  return createPolicyActivities({ legState }, store, loadConfig(env));
+  return createPolicyActivities({ legState }, policyStore, loadConfig(env));
 }
 
 test('an outbound transferor is presented to the target by the caller ID it was created with, not the flipped one', async (t) => {
@@ -115,4 +116,24 @@ test('a transfer may ask for its own partial-failure policy, over PARTIAL_FAILUR
     (await recallByDefault.resolveTransfer('alice', { target: '2600', partialFailure: 'hangup' })).recall,
     undefined,
   );
+});
+
+test('loadLegPolicy: the collector gets only the patterns RE2 runs within the limits, and the limits themselves', async (t) => {
+  const metaflows: Metaflows = {
+    binding_digit: '*',
+    numbers: { '1': { module: 'resume' }, '123456789': { module: 'hangup' } },
+    patterns: { '2(\\d+)': { module: 'transfer' }, '(?=1)1': { module: 'hangup' }, '\\d{999}': { module: 'hangup' } },
+  };
+  const p = activities({ DEFAULT_ACCOUNT_ID: 'acc', FEATURE_CODE_MAX_DIGITS: '8' }, [bobInbound], {
+    ...store,
+    effectiveMetaflows: async () => metaflows,
+  });
+  const policy = await p.loadLegPolicy('bob');
+  t.deepEqual(policy.sets[0]?.metaflows, {
+    binding_digit: '*',
+    numbers: { '1': { module: 'resume' } },
+    patterns: { '2(\\d+)': { module: 'transfer' } },
+  });
+  t.is(policy.limits?.maxDigits, 8);
+  t.is(policy.limits?.maxPatternLength, 128);
 });

@@ -124,8 +124,6 @@ test('invalid documents: 400 naming the key', async (t) => {
     [{ numbers: { '1': {} } }, 'numbers.1.module'],
     [{ numbers: { '1': 'transfer' } }, 'numbers.1'],
     [{ numbers: { '*1': { module: 'resume' } } }, 'numbers.*1'],
-    [{ patterns: { '^2(\\d+$': { module: 'transfer' } } }, 'patterns.^2(\\d+$'],
-    [{ patterns: { '[': { module: 'resume' } } }, 'patterns.['],
     [{ patterns: { '^2\\d+$': { module: 'transfer', data: {} } } }, 'patterns.^2\\d+$.data.target'],
     [{ numbers: { '2': { module: 'transfer' } } }, 'numbers.2.data.target'],
     [{ numbers: { '2': { module: 'transfer', data: { target: '2600', colour: 'red' } } } }, 'numbers.2.data.colour'],
@@ -148,6 +146,46 @@ test('invalid documents: 400 naming the key', async (t) => {
     t.true(field in (res.body.data as object), `${JSON.stringify(data)} → ${res.text}`);
   }
   t.is(await h.store.getMetaflows({ accountId: 'child', level: 'account' }), undefined);
+});
+
+test('a pattern RE2 cannot run is stored as posted but inactive, and named in handoff.inactive_patterns', async (t) => {
+  const h = await startHarness(t);
+  const patterns = {
+    '^2(\\d+)$': { module: 'transfer' },
+    '([0-9]*)*#': { module: 'hangup' },
+    '(?=1)\\d+': { module: 'hangup' },
+    '(\\d)\\1': { module: 'resume' },
+    '^2(\\d+$': { module: 'transfer' },
+    '\\d{1000}': { module: 'hangup' },
+  };
+  const res = await h.call('POST', M, { token: h.tokens.child, body: { data: { patterns } } });
+  t.is(res.status, 200, res.text);
+  t.deepEqual(res.body.data, { patterns });
+  const inactive = (res.body.handoff as { inactive_patterns: Record<string, string> }).inactive_patterns;
+  t.deepEqual(Object.keys(inactive), ['(?=1)\\d+', '(\\d)\\1', '^2(\\d+$', '\\d{1000}']);
+  t.regex(inactive['(?=1)\\d+']!, /RE2/);
+  t.regex(inactive['\\d{1000}']!, /too large/);
+  const got = await h.call('GET', M, { token: h.tokens.child });
+  t.deepEqual(got.body.handoff, res.body.handoff);
+});
+
+test('feature-code limits: too many patterns, a pattern or a number too long: 400 naming the key', async (t) => {
+  const h = await startHarness(t, {
+    settings: { FEATURE_CODE_MAX_DIGITS: 4, FEATURE_CODE_PATTERN_MAX_LENGTH: 8, FEATURE_CODE_MAX_PATTERNS: 2 },
+  });
+  const hangup = { module: 'hangup' };
+  const cases: [unknown, string, string][] = [
+    [{ patterns: { '1': hangup, '2': hangup, '3': hangup } }, 'patterns', 'maxItems'],
+    [{ patterns: { '123456789': hangup } }, 'patterns.123456789', 'maxLength'],
+    [{ numbers: { '12345': hangup } }, 'numbers.12345', 'maxLength'],
+  ];
+  for (const [data, field, code] of cases) {
+    const res = await h.call('POST', M, { token: h.tokens.child, body: { data } });
+    t.is(res.status, 400, JSON.stringify(data));
+    t.truthy((res.body.data as Record<string, Record<string, unknown>>)[field]?.[code], res.text);
+  }
+  const ok = { patterns: { '12345678': hangup, '2': hangup }, numbers: { '1234': hangup } };
+  t.is((await h.call('POST', M, { token: h.tokens.child, body: { data: ok } })).status, 200);
 });
 
 test('a transfer pattern with a capture group needs no target; a numbers transfer with a target is fine', async (t) => {

@@ -145,13 +145,27 @@ export interface Party {
  */
 export async function placeCall(
   e: Engine,
-  opts: { bridgeApp?: boolean; account?: string; aliceExt?: string; bobExt?: string } = {},
+  opts: {
+    bridgeApp?: boolean;
+    account?: string;
+    aliceExt?: string;
+    bobExt?: string;
+    /** Bob's account when it is not Alice's (a call between two tenants). */
+    bobAccount?: string;
+    /** More channel variables on each leg (plain values: no commas, quotes or braces). */
+    aliceVars?: Record<string, string>;
+    bobVars?: Record<string, string>;
+  } = {},
 ): Promise<{ alice: Party; bob: Party }> {
   const account = opts.account ?? e.demo.accountId;
   const alice = { uuid: crypto.randomUUID(), number: '1001' };
   const bob = { uuid: crypto.randomUUID(), number: '1002' };
-  const vars = (p: Party) =>
-    `origination_uuid=${p.uuid},origination_caller_id_number=${p.number},${e.config.ACCOUNT_ID_VARIABLE}=${account}`;
+  const vars = (p: Party) => {
+    const own = p === alice ? opts.aliceVars : opts.bobVars;
+    const legAccount = p === bob ? (opts.bobAccount ?? account) : account;
+    const extra = Object.entries(own ?? {}).map(([k, v]) => `,${k}=${v}`);
+    return `origination_uuid=${p.uuid},origination_caller_id_number=${p.number},${e.config.ACCOUNT_ID_VARIABLE}=${legAccount}${extra.join('')}`;
+  };
   if (opts.bridgeApp) {
     const job = await e.phones.bgapi(
       `originate {${vars(alice)}}loopback/${opts.aliceExt ?? '2600'}/default &bridge({${vars(bob)}}loopback/${opts.bobExt ?? '2601'}/default)`,

@@ -262,8 +262,8 @@ test('findMetaflow: a pattern that does not compile is skipped and reported; lat
   t.is(found?.metaflow, record);
   t.is(found?.key, '2(\\d+)');
   t.is(errors.length, 2);
-  t.true(errors[0]!.startsWith('pattern "2(\\\\d+" does not compile'), errors[0]);
-  t.true(errors[1]!.startsWith('pattern "[" does not compile'), errors[1]);
+  t.true(errors[0]!.startsWith('pattern "2(\\\\d+" is not run: the linear-time (RE2) engine cannot run it'), errors[0]);
+  t.true(errors[1]!.startsWith('pattern "[" is not run'), errors[1]);
 });
 
 test('timeOut: compile errors are returned in `errors`, also when nothing matches', (t) => {
@@ -271,7 +271,7 @@ test('timeOut: compile errors are returned in `errors`, also when nothing matche
   const r = timeOut(press(sets, '*1', [0, 1]), sets);
   t.is(r.match, undefined);
   t.is(r.errors.length, 1);
-  t.regex(r.errors[0]!, /^pattern "\(" does not compile: /);
+  t.regex(r.errors[0]!, /^pattern "\(" is not run: /);
 });
 
 test('findMetaflow: no numbers and no patterns matches nothing', (t) => {
@@ -390,4 +390,60 @@ test('takebackProgress: typed longer than the code only looks at its tail', (t) 
   t.is(takebackProgress('1234567*', '*9'), 1);
   t.is(takebackProgress('123456**9', '**9'), 3);
   t.is(takebackProgress('*9*9*', '*9*9*9'), 5);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Hostile and careless metaflows: the linear-time engine and the digit cap
+
+test('findMetaflow: a catastrophic-backtracking pattern fails on 32 digits at once (RE2, not a backtracking engine)', (t) => {
+  // On a backtracking engine `([0-9]*)*#` against 32 × `1` tries 2^32 ways to split the digits before failing.
+  const s = set({ patterns: { '([0-9]*)*#': hangup, '(1+)+2': park } });
+  const errors: string[] = [];
+  t.is(findMetaflow(s, '1'.repeat(32), errors), undefined);
+  t.deepEqual(errors, []);
+  t.is(findMetaflow(s, '1'.repeat(31) + '#')?.metaflow, hangup);
+});
+
+test('findMetaflow: lookaround and backreferences are not run, and said so; other patterns still match', (t) => {
+  const s = set({ patterns: { '(?=1)(\\d+)': park, '(\\d)\\1': record, '(?<!2)1': blind, '1(\\d)': transfer } });
+  const errors: string[] = [];
+  const found = findMetaflow(s, '11', errors);
+  t.is(found?.metaflow, transfer);
+  t.deepEqual(found?.captures, ['1']);
+  t.is(errors.length, 3);
+  for (const e of errors) t.regex(e, /is not run: the linear-time \(RE2\) engine cannot run it/);
+});
+
+test('findMetaflow: patterns over the size limits are not run', (t) => {
+  const limits = { maxDigits: 32, maxPatternLength: 10, maxPatternProgram: 100, maxPatterns: 32 };
+  const s = set({ patterns: { '\\d{1000}': park, '12345678901': record, '\\d+': hangup } });
+  const errors: string[] = [];
+  t.is(findMetaflow(s, '12345678901', errors, limits)?.metaflow, hangup);
+  t.deepEqual(errors.map((e) => /is not run: (too large|longer than 10 characters)/.exec(e)?.[1]), [
+    'too large',
+    'longer than 10 characters',
+  ]);
+});
+
+test('collector: at most maxDigits digits are collected; one more ends the collection as no match', (t) => {
+  const sets = [set({ numbers: { ['1'.repeat(32)]: hangup }, patterns: { '1+': park } })];
+  const full = press(sets, '*' + '1'.repeat(32), Array.from({ length: 33 }, (_, i) => i));
+  t.is(full.collecting[0], '1'.repeat(32));
+  t.is(timeOut(full, sets).match?.metaflow, hangup);
+
+  const over = pressDigit(full, sets, '1', 100);
+  t.deepEqual(over.collecting, [undefined]);
+  t.is(over.deadline, undefined);
+  t.is(timeOut(over, sets).match, undefined);
+  // The binding digit arms a new collection as usual.
+  t.deepEqual(pressDigit(over, sets, '*', 200).collecting, ['']);
+
+  const small = press(sets, '*123', [0, 1, 2, 3], emptyCollector(sets), undefined);
+  t.deepEqual(pressDigit(small, sets, '4', 4, undefined, { maxDigits: 3 }).collecting, [undefined]);
+});
+
+test('findMetaflow: a collected string over the cap matches nothing, even a pattern that would', (t) => {
+  const s = set({ patterns: { '\\d*': park } });
+  t.is(findMetaflow(s, '1'.repeat(33)), undefined);
+  t.is(findMetaflow(s, '1'.repeat(32))?.metaflow, park);
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { startApi } from '../../../api/index.ts';
+import { startApi, type ApiSettings } from '../../../api/index.ts';
 import type { ChannelRecord, Store } from '../../../store/index.ts';
 import { openStore } from '../../../store/index.ts';
 import { RecordingEngineDouble } from './recording-engine-double.ts';
@@ -56,7 +56,7 @@ export interface Envelope {
 
 export async function startHarness(
   t: ExecutionContext,
-  options: { tokenTtlS?: number; bodyLimitBytes?: number; maxJsonDepth?: number } = {},
+  options: { tokenTtlS?: number; bodyLimitBytes?: number; maxJsonDepth?: number; settings?: Partial<ApiSettings> } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'handoff-api-'));
   const store = openStore(path.join(dir, 'handoff.sqlite'));
@@ -70,6 +70,7 @@ export async function startHarness(
       API_BODY_LIMIT_BYTES: options.bodyLimitBytes,
       API_MAX_JSON_DEPTH: options.maxJsonDepth,
       API_NODE_NAME: 'test-node',
+      ...options.settings,
     },
     host: '127.0.0.1',
     port: 0,

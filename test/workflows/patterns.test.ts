@@ -1,0 +1,80 @@
+// Feature-code patterns on RE2: which run, which are stored but inactive (and why), what the engine is given.
+import test from 'ava';
+import {
+  compilePattern,
+  DEFAULT_FEATURE_CODE_LIMITS,
+  featureCodeLimits,
+  inactivePatterns,
+  matchPattern,
+  runnableMetaflows,
+} from '../../workflows/patterns.ts';
+
+const limits = DEFAULT_FEATURE_CODE_LIMITS;
+
+test('compilePattern: the seed patterns run on RE2 with the captures the backtracking engine gave', (t) => {
+  for (const [pattern, input, captures] of [
+    ['^2(\\d+)$', '22600', ['2600']],
+    ['2(\\d+)', '22600', ['2600']],
+    ['(1|12)', '12', ['12']],
+    ['(\\d+?)(\\d*)', '123', ['1', '23']],
+    ['3(?:\\d)(\\d+)', '3912', ['12']],
+    ['(7)?8', '8', ['']],
+  ] as const) {
+    const compiled = compilePattern(pattern, limits);
+    if (!compiled.active) return t.fail(`${pattern}: ${compiled.reason}`);
+    t.deepEqual(matchPattern(compiled, input), [...captures], pattern);
+    const js = new RegExp(`^(?:${pattern})$`).exec(input);
+    t.deepEqual(
+      js?.slice(1).map((c) => c ?? ''),
+      [...captures],
+      `${pattern}: same as JavaScript's engine`,
+    );
+  }
+});
+
+test('compilePattern: inactive patterns and why', (t) => {
+  const reason = (p: string, l = limits) => {
+    const c = compilePattern(p, l);
+    return c.active ? 'active' : c.reason;
+  };
+  t.is(reason('([0-9]*)*#'), 'active');
+  t.regex(reason('(?=1)\\d'), /^the linear-time \(RE2\) engine cannot run it: .*\(\?=/);
+  t.regex(reason('(\\d)\\1'), /cannot run it: .*\\1/);
+  t.regex(reason('['), /cannot run it: .*missing closing \]/);
+  t.is(reason(''), 'empty pattern');
+  t.is(reason('1'.repeat(129)), 'longer than 128 characters');
+  t.regex(reason('\\d{1000}'), /^too large: \d+ RE2 instructions, more than 1000$/);
+});
+
+test('inactivePatterns: names each key that is not run', (t) => {
+  t.deepEqual(Object.keys(inactivePatterns({ '2(\\d+)': {}, '(?!0)\\d+': {}, '\\d{999}': {} }, limits)), [
+    '(?!0)\\d+',
+    '\\d{999}',
+  ]);
+  t.deepEqual(inactivePatterns(undefined, limits), {});
+});
+
+test('runnableMetaflows: the engine gets only what it may run; nothing left is undefined', (t) => {
+  const doc = {
+    binding_digit: '*',
+    listen_on: 'peer' as const,
+    numbers: { '1': { module: 'resume' }, ['1'.repeat(33)]: { module: 'hangup' } },
+    patterns: { '2(\\d+)': { module: 'transfer' }, '(\\d)\\1': { module: 'hangup' } },
+  };
+  t.deepEqual(runnableMetaflows(doc, limits), {
+    binding_digit: '*',
+    listen_on: 'peer',
+    numbers: { '1': { module: 'resume' } },
+    patterns: { '2(\\d+)': { module: 'transfer' } },
+  });
+  t.is(runnableMetaflows({ binding_digit: '*', patterns: { '(?=1)': { module: 'hangup' } } }, limits), undefined);
+});
+
+test('featureCodeLimits: from the FEATURE_CODE_* settings, defaults for those left out', (t) => {
+  t.deepEqual(featureCodeLimits({}), DEFAULT_FEATURE_CODE_LIMITS);
+  t.deepEqual(featureCodeLimits({ FEATURE_CODE_MAX_DIGITS: 8, FEATURE_CODE_MAX_PATTERNS: 4 }), {
+    ...DEFAULT_FEATURE_CODE_LIMITS,
+    maxDigits: 8,
+    maxPatterns: 4,
+  });
+});
