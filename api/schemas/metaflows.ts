@@ -86,13 +86,16 @@ export const metaflowsDoc = z
         description:
           'Exact codes (after the binding digit), tried before patterns; at most FEATURE_CODE_MAX_DIGITS digits',
       }),
-    patterns: z.record(patternKey, metaflowSchema).optional().meta({
-      description:
-        'Regular expressions on RE2 (linear-time) semantics, matched against the WHOLE collected string (Kazoo: ' +
-        'unanchored); the first capture is the transfer target. At most FEATURE_CODE_MAX_PATTERNS keys of at most ' +
-        'FEATURE_CODE_PATTERN_MAX_LENGTH characters; a key RE2 cannot run (lookaround, backreferences) or larger than ' +
-        "FEATURE_CODE_PATTERN_MAX_PROGRAM is stored but not run, and named in the response's handoff.inactive_patterns",
-    }),
+    patterns: z
+      .record(patternKey, metaflowSchema)
+      .optional()
+      .meta({
+        description:
+          'Regular expressions on RE2 (linear-time) semantics, matched against the WHOLE collected string (Kazoo: ' +
+          'unanchored); the first capture is the transfer target. At most FEATURE_CODE_MAX_PATTERNS keys of at most ' +
+          'FEATURE_CODE_PATTERN_MAX_LENGTH characters; a key RE2 cannot run (lookaround, backreferences) or larger than ' +
+          "FEATURE_CODE_PATTERN_MAX_PROGRAM is stored but not run, and named in the response's handoff.inactive_patterns",
+      }),
   })
   .strict()
   .meta({ id: 'Metaflows' });

@@ -4,8 +4,15 @@
 import anyTest, { type TestFn } from 'ava';
 import { TemporalCallEngine } from '../../api/temporal-engine.ts';
 import { startApi } from '../../api/index.ts';
-import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
-import { consulting, completedByHangup, commandsFrom, eventOn, transferResult, waitForTarget } from '../support/scenario.ts';
+import { hangUp, placeCall, press, startEngine, type Engine } from '../support/engine.ts';
+import {
+  consulting,
+  completedByHangup,
+  commandsFrom,
+  eventOn,
+  transferResult,
+  waitForTarget,
+} from '../support/scenario.ts';
 
 interface Ctx {
   e: Engine;

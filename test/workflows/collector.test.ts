@@ -419,15 +419,19 @@ test('findMetaflow: patterns over the size limits are not run', (t) => {
   const s = set({ patterns: { '\\d{1000}': park, '12345678901': record, '\\d+': hangup } });
   const errors: string[] = [];
   t.is(findMetaflow(s, '12345678901', errors, limits)?.metaflow, hangup);
-  t.deepEqual(errors.map((e) => /is not run: (too large|longer than 10 characters)/.exec(e)?.[1]), [
-    'too large',
-    'longer than 10 characters',
-  ]);
+  t.deepEqual(
+    errors.map((e) => /is not run: (too large|longer than 10 characters)/.exec(e)?.[1]),
+    ['too large', 'longer than 10 characters'],
+  );
 });
 
 test('collector: at most maxDigits digits are collected; one more ends the collection as no match', (t) => {
   const sets = [set({ numbers: { ['1'.repeat(32)]: hangup }, patterns: { '1+': park } })];
-  const full = press(sets, '*' + '1'.repeat(32), Array.from({ length: 33 }, (_, i) => i));
+  const full = press(
+    sets,
+    '*' + '1'.repeat(32),
+    Array.from({ length: 33 }, (_, i) => i),
+  );
   t.is(full.collecting[0], '1'.repeat(32));
   t.is(timeOut(full, sets).match?.metaflow, hangup);
 
