@@ -1,47 +1,21 @@
 // Transfers started over HTTP, as a mobile app does: a token for the account, then
 // POST /v2/accounts/{A}/channels/{CALL_ID} — through the real API, engine, workers and switch.
 import anyTest, { type TestFn } from 'ava';
-import { TemporalCallEngine } from '../../api/temporal-engine.ts';
-import { startApi } from '../../api/index.ts';
 import { transferWorkflowId } from '../../workflows/ids.ts';
-import { hangUp, placeCall, startEngine, waitFor, type Engine } from '../support/engine.ts';
+import { request, startEngineWithApi, type EngineWithApi } from '../support/api.ts';
+import { hangUp, placeCall, waitFor } from '../support/engine.ts';
 
-interface Ctx {
-  e: Engine;
-  url: string;
-  token: string;
-  close: () => Promise<void>;
-}
-const test = anyTest as TestFn<Ctx>;
+const test = anyTest as TestFn<EngineWithApi>;
 
 test.before(async (t) => {
-  const e = await startEngine({}, { scenario: 'api' });
-  const api = await startApi({
-    store: e.store,
-    engine: new TemporalCallEngine(e.client),
-    config: { ...e.config, HANDOFF_JWT_SECRET: 'x'.repeat(40) },
-    port: 0,
-  });
-  const auth = await fetch(`${api.url}/v2/api_auth`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ data: { api_key: e.demo.apiKey } }),
-  });
-  const token = ((await auth.json()) as { auth_token: string }).auth_token;
-  t.context = { e, url: api.url, token, close: () => api.close() };
+  t.context = await startEngineWithApi('api');
 });
 test.after.always(async (t) => {
   await t.context?.close();
-  await t.context?.e.stop();
 });
 
-async function post(ctx: Ctx, callId: string, data: Record<string, unknown>) {
-  const res = await fetch(`${ctx.url}/v2/accounts/${ctx.e.demo.accountId}/channels/${callId}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-auth-token': ctx.token },
-    body: JSON.stringify({ data }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+function post(ctx: EngineWithApi, callId: string, data: Record<string, unknown>) {
+  return request(ctx, 'POST', `/accounts/${ctx.e.demo.accountId}/channels/${callId}`, data);
 }
 
 test.serial('POST transfer: accepted, consult, then completion when the transferor hangs up', async (t) => {

@@ -2,9 +2,8 @@
 // odd caller names, hung-up legs in the channel list. Through the real API, engine, workers and switch; what the
 // callers get is read from ESL events only.
 import anyTest, { type TestFn } from 'ava';
-import { TemporalCallEngine } from '../../api/temporal-engine.ts';
-import { startApi } from '../../api/index.ts';
-import { hangUp, placeCall, press, startEngine, type Engine } from '../support/engine.ts';
+import { request, startEngineWithApi, type EngineWithApi } from '../support/api.ts';
+import { hangUp, placeCall, press } from '../support/engine.ts';
 import {
   consulting,
   completedByHangup,
@@ -14,43 +13,14 @@ import {
   waitForTarget,
 } from '../support/scenario.ts';
 
-interface Ctx {
-  e: Engine;
-  url: string;
-  token: string;
-  close: () => Promise<void>;
-}
-const test = anyTest as TestFn<Ctx>;
+const test = anyTest as TestFn<EngineWithApi>;
 
 test.before(async (t) => {
-  const e = await startEngine({}, { scenario: 'tenant-safety' });
-  const api = await startApi({
-    store: e.store,
-    engine: new TemporalCallEngine(e.client),
-    config: { ...e.config, HANDOFF_JWT_SECRET: 'x'.repeat(40) },
-    port: 0,
-  });
-  const auth = await fetch(`${api.url}/v2/api_auth`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ data: { api_key: e.demo.apiKey } }),
-  });
-  const token = ((await auth.json()) as { auth_token: string }).auth_token;
-  t.context = { e, url: api.url, token, close: () => api.close() };
+  t.context = await startEngineWithApi('tenant-safety');
 });
 test.after.always(async (t) => {
   await t.context?.close();
-  await t.context?.e.stop();
 });
-
-async function api(ctx: Ctx, method: string, path: string, data?: unknown) {
-  const res = await fetch(`${ctx.url}/v2${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-auth-token': ctx.token },
-    ...(data === undefined ? {} : { body: JSON.stringify({ data }) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 test.serial(
   'a catastrophic-backtracking pattern on one call: another call transfers in normal time, the pattern still works',
@@ -58,7 +28,7 @@ test.serial(
     const { e } = t.context;
     const user = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
     // The exact document of the report: on a backtracking engine `*` + 34 × `1` takes minutes to fail to match.
-    const posted = await api(t.context, 'POST', `/accounts/${e.demo.accountId}/users/${user}/metaflows`, {
+    const posted = await request(t.context, 'POST', `/accounts/${e.demo.accountId}/users/${user}/metaflows`, {
       binding_digit: '*',
       patterns: { '([0-9]*)*#': { module: 'hangup' } },
     });
