@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const store = openStore(file);
   try {
     const result = await runAdmin(process.argv.slice(2), store);

@@ -3,11 +3,14 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Store } from '../store/index.ts';
 import { authenticate, authorizeAccount } from './auth.ts';
+import { ClientAddresses } from './client.ts';
 import type { ApiConfig, ApiEnv } from './context.ts';
 import type { CallEngine } from './engine.ts';
 import { failure } from './envelope.ts';
 import { ApiError } from './errors.ts';
 import { errorHandler, jsonBodyGuard, requestContext } from './http.ts';
+import { createApiLogger } from './log.ts';
+import type { ApiLogger } from './log.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { authRoutes } from './routes/auth.ts';
 import { channelRoutes } from './routes/channels.ts';
@@ -23,6 +26,8 @@ export interface CreateApiDeps {
   store: Store;
   engine: CallEngine;
   config: ApiSettings | ApiConfig;
+  /** Where the API logs (default: JSON lines on stdout). */
+  logger?: ApiLogger;
 }
 
 export function createApi(deps: CreateApiDeps): Hono<ApiEnv> {
@@ -31,7 +36,7 @@ export function createApi(deps: CreateApiDeps): Hono<ApiEnv> {
   const routeDeps: RouteDeps = { store: deps.store, engine: deps.engine, config, signer };
 
   const app = new Hono<ApiEnv>();
-  app.use('*', requestContext());
+  app.use('*', requestContext(deps.logger ?? createApiLogger(), new ClientAddresses(config.trustedProxies)));
   app.use(
     '*',
     bodyLimit({

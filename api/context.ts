@@ -2,6 +2,7 @@
 import type { Store } from '../store/index.ts';
 import type { FeatureCodeLimits } from '../workflows/patterns.ts';
 import type { CallEngine } from './engine.ts';
+import type { ApiLogger } from './log.ts';
 
 /** The caller, as established from a valid, unrevoked token. */
 export interface AuthInfo {
@@ -21,6 +22,8 @@ export interface ApiConfig {
   bodyLimitBytes: number;
   /** Deepest accepted JSON nesting (objects and arrays, the body's own object counting as 1). */
   maxJsonDepth: number;
+  /** Proxies whose X-Forwarded-For names the client: IP addresses or CIDR subnets. */
+  trustedProxies: string[];
   /** The envelope's `node`: an opaque name of this API process. */
   node: string;
   /** The envelope's `version`. */
@@ -38,6 +41,10 @@ export interface ApiDeps {
 export interface ApiEnv {
   Variables: {
     requestId: string;
+    /** The API's logger, bound to this request's ID. */
+    log: ApiLogger;
+    /** The caller's address (through trusted proxies only; see client.ts). */
+    client: string;
     /** The token to echo in the envelope's `auth_token` ("" when none). */
     authToken: string;
     /** Set by the authentication middleware on every route that needs a caller. */

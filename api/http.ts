@@ -2,22 +2,32 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, ErrorHandler, Handler, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ClientAddresses } from './client.ts';
 import type { ApiConfig, ApiEnv } from './context.ts';
 import { failure, success } from './envelope.ts';
 import { ApiError } from './errors.ts';
+import { redactUrl } from './log.ts';
+import type { ApiLogger } from './log.ts';
 import { fieldName } from './validation.ts';
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const SAFE_REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-/** Every answer carries a request ID (the client's X-Request-ID when it is a sane one), as Kazoo's. */
-export function requestContext(): MiddlewareHandler<ApiEnv> {
+/**
+ * Every answer carries a request ID (the client's X-Request-ID when it is a sane one), as Kazoo's, and every log line
+ * about the request carries it too, with the method and the URL (secret query parameters blanked). No answer may be stored by a cache: the envelope echoes the caller's token, and
+ * some answers carry a new token or API key.
+ */
+export function requestContext(logger: ApiLogger, clients: ClientAddresses): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const given = c.req.header('X-Request-ID');
     const id = given && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     c.set('requestId', id);
+    c.set('client', clients.of(c));
+    c.set('log', logger.child({ request_id: id, method: c.req.method, url: redactUrl(c.req.url) }));
     c.set('authToken', '');
     c.header('X-Request-ID', id);
+    c.header('Cache-Control', 'no-store');
     await next();
   };
 }
@@ -94,6 +104,6 @@ function toApiError(err: unknown, c: Context<ApiEnv>): ApiError {
     if (err.status === 401) return ApiError.invalidCredentials();
     return new ApiError(err.status, err.message || 'error', { message: err.message });
   }
-  console.error(`[api] ${c.req.method} ${c.req.path} (request ${c.get('requestId')}):`, err);
+  c.get('log').error({ err }, 'internal error');
   return ApiError.internal();
 }

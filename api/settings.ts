@@ -17,6 +17,7 @@ export type ApiSettings = Partial<
     | 'API_PORT'
     | 'API_HOST'
     | 'API_MAX_JSON_DEPTH'
+    | 'API_TRUSTED_PROXIES'
     | 'FEATURE_CODE_MAX_DIGITS'
     | 'FEATURE_CODE_PATTERN_MAX_LENGTH'
     | 'FEATURE_CODE_PATTERN_MAX_PROGRAM'
@@ -37,6 +38,7 @@ export function toApiConfig(s: ApiSettings | ApiConfig): ApiConfig {
     tokenTtlS: s.TOKEN_TTL_S ?? 3600,
     bodyLimitBytes: s.API_BODY_LIMIT_BYTES ?? DEFAULT_BODY_LIMIT_BYTES,
     maxJsonDepth: s.API_MAX_JSON_DEPTH ?? DEFAULT_MAX_JSON_DEPTH,
+    trustedProxies: s.API_TRUSTED_PROXIES ?? [],
     node: s.API_NODE_NAME ?? createHash('sha256').update(hostname()).digest('hex').slice(0, 16),
     version: API_VERSION,
     featureCodes: featureCodeLimits(s),

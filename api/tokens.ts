@@ -1,5 +1,7 @@
 // Signed tokens (HS256 JWTs): the account ID, a jti (for revocation) and an expiry. Nothing else is trusted from them.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { SignJWT, jwtVerify } from 'jose';
 
 const ISSUER = 'handoff';
@@ -52,4 +54,20 @@ export class TokenSigner {
       return undefined;
     }
   }
+}
+
+/**
+ * The signing secret kept in the data directory when none is configured, so tokens survive restarts: 256 random bits,
+ * made once (never overwritten, even by two processes starting together), readable by its owner only.
+ */
+export function dataDirJwtSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  try {
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  // A file an older version wrote, or one copied in by hand, may be world-readable.
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').trim();
 }

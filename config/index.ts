@@ -1,6 +1,7 @@
 // Configuration from environment variables, validated once at start-up. A bad value stops the process with a
 // message naming the variable and what was expected.
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -38,6 +39,16 @@ export function parseNodes(value: string): FreeswitchNode[] {
     });
 }
 
+/** `10.0.0.5`, `10.0.0.0/8`, `fd00::1`, `fd00::/8`: what API_TRUSTED_PROXIES lists. */
+export function isAddressOrSubnet(value: string): boolean {
+  const [address = '', bits, extra] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
 
@@ -73,6 +84,25 @@ const schema = z.object({
   API_PORT: port.default(8000),
   API_HOST: z.string().default('127.0.0.1'),
   API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65536),
+  /**
+   * Load balancers and proxies in front of the API (IP addresses or CIDR subnets, comma-separated): from these only,
+   * X-Forwarded-For names the client. Without it every client behind a proxy would count as the proxy.
+   */
+  API_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = list.filter((s) => !isAddressOrSubnet(s));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `not an IP address or CIDR subnet: ${bad.join(', ')}` });
+        return z.NEVER;
+      }
+      return list;
+    }),
   /** Deepest JSON nesting a request body may have (the body's own object is level 1): deeper is a 400. */
   API_MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(256).default(32),
   /** How long the API waits for a workflow to answer an update or query. */

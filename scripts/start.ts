@@ -1,7 +1,6 @@
 // `npm start`: the whole system on this machine. The Temporal dev server (unless TEMPORAL_ADDRESS), the FreeSWITCH
 // simulator (unless FREESWITCH_NODES), the workflow worker, one node worker per switch, and the REST API.
 // Ctrl-C stops all of it.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -11,6 +10,7 @@ import { startSimulator } from '../simulator/index.ts';
 import { openStore, seedDemo } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
 import { TemporalCallEngine } from '../api/engine.ts';
+import { dataDirJwtSecret } from '../api/tokens.ts';
 import { createWorkflowWorker } from '../workers/workflow-worker.ts';
 import { startNodeWorker } from '../workers/node-worker.ts';
 import { startDevServer, waitForTemporal } from './lib/temporal-dev-server.ts';
@@ -19,10 +19,7 @@ type Stop = () => Promise<unknown>;
 
 /** A signing secret that survives restarts, so tokens stay valid across `npm start`s. */
 function jwtSecret(config: Config): string {
-  if (config.HANDOFF_JWT_SECRET) return config.HANDOFF_JWT_SECRET;
-  const file = path.join(config.HANDOFF_DATA_DIR, 'jwt-secret');
-  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 });
-  return fs.readFileSync(file, 'utf8').trim();
+  return config.HANDOFF_JWT_SECRET ?? dataDirJwtSecret(config.HANDOFF_DATA_DIR);
 }
 
 async function main(): Promise<void> {
@@ -36,7 +33,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  fs.mkdirSync(config.HANDOFF_DATA_DIR, { recursive: true });
+  // The data directory holds the store, the token secret and the dev server's histories: its owner's only.
+  fs.mkdirSync(config.HANDOFF_DATA_DIR, { recursive: true, mode: 0o700 });
+  fs.chmodSync(config.HANDOFF_DATA_DIR, 0o700);
   // Our own signal handler stops things in order (API, node workers, workflow worker, connections, server).
   Runtime.install({
     logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO'),

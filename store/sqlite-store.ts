@@ -1,4 +1,5 @@
 // The embedded Store: one SQLite file in WAL mode through better-sqlite3 (synchronous, so every method resolves at once).
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Metaflows } from '../workflows/metaflows.ts';
 import { generateApiKey, generateId, hashApiKey, isValidId } from './ids.ts';
@@ -110,10 +111,27 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof Database.SqliteError && err.code.startsWith('SQLITE_CONSTRAINT');
 }
 
+/** Names that are not files: SQLite's private in-memory databases. */
+function isFile(file: string): boolean {
+  return file !== ':memory:' && file !== '' && !file.startsWith('file:');
+}
+
+/**
+ * The database holds API key hashes, account trees and callers' numbers: readable by its owner only. SQLite gives its
+ * -wal and -shm files the database file's permissions, so creating the file 0600 before SQLite does covers all three;
+ * files left by an older version are tightened too.
+ */
+function ownerOnly(file: string): void {
+  if (!isFile(file)) return;
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
 export class SqliteStore implements Store {
   readonly db: Database.Database;
 
   constructor(file: string) {
+    ownerOnly(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

@@ -1,6 +1,7 @@
 // PUT /v2/api_auth (an API key for a token), GET|DELETE /v2/token_auth (check or revoke the presented token).
 import { Hono } from 'hono';
 import { authenticate } from '../auth.ts';
+import type { Context } from 'hono';
 import type { ApiEnv } from '../context.ts';
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
@@ -19,6 +20,12 @@ function tokenInfo(accountId: string, name: string | undefined, expiresAt: numbe
   return info;
 }
 
+/** A refused API key, logged (never the key) so that guessing shows; the answer is the same 401 whatever the reason. */
+function refuse(c: Context<ApiEnv>, reason: 'no key' | 'unknown or revoked key'): never {
+  c.get('log').warn({ client: c.get('client'), reason }, 'api_auth failed');
+  throw ApiError.invalidCredentials();
+}
+
 export function authRoutes({ store, config, signer }: RouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
@@ -28,7 +35,7 @@ export function authRoutes({ store, config, signer }: RouteDeps): Hono<ApiEnv> {
       // Kazoo answers 401 for a missing or empty key before looking at anything else.
       const body = (await c.req.text()).trim() === '' ? undefined : ((await c.req.json()) as unknown);
       const key = (body as { data?: { api_key?: unknown } } | undefined)?.data?.api_key;
-      if (key === undefined || key === '') throw ApiError.invalidCredentials();
+      if (key === undefined || key === '') refuse(c, 'no key');
       await next();
     },
     validate('json', apiAuthRequest),
@@ -36,9 +43,8 @@ export function authRoutes({ store, config, signer }: RouteDeps): Hono<ApiEnv> {
       const { api_key: apiKey } = c.req.valid('json').data;
       // Kazoo answers an unknown key with 404 and the key echoed back; Handoff answers 401 and echoes nothing.
       const found = await store.findApiKey(apiKey);
-      if (!found) throw ApiError.invalidCredentials();
-      const account = await store.getAccount(found.accountId);
-      if (!account) throw ApiError.invalidCredentials();
+      const account = found && (await store.getAccount(found.accountId));
+      if (!account) refuse(c, 'unknown or revoked key');
       const { token, claims } = await signer.issue(account.id);
       c.set('authToken', token);
       return success(c, config, tokenInfo(account.id, account.name, claims.expiresAt), { status: 201 });

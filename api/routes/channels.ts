@@ -15,6 +15,7 @@ import {
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
 import { otherMethods } from '../http.ts';
+import type { ApiLogger } from '../log.ts';
 import {
   CHANNEL_ACTIONS,
   UNSUPPORTED_KAZOO_ACTIONS,
@@ -36,8 +37,15 @@ function refusalField(message: string, fallback: string): string {
   return m?.[1] ?? fallback;
 }
 
-/** The engine's answers, as Kazoo-shaped HTTP errors. */
-export function engineError(callId: string, err: unknown): ApiError {
+/**
+ * What a client is told when the engine fails: fixed words. The engine's own (a gRPC status text, a server address, a
+ * namespace, a stack) go to the log under the request's ID, which the answer's envelope carries.
+ */
+export const ENGINE_UNAVAILABLE = 'the call engine is unavailable; try again';
+export const ENGINE_FAILED = 'the call engine failed';
+
+/** The engine's answers, as Kazoo-shaped HTTP errors; failures are logged with the engine's words. */
+export function engineError(callId: string, err: unknown, log: ApiLogger): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof CallNotFoundError) return ApiError.badIdentifier(callId);
   if (err instanceof TransferRefusedError) {
@@ -58,8 +66,12 @@ export function engineError(callId: string, err: unknown): ApiError {
     }
   }
   if (err instanceof NoTransferError) return ApiError.conflict('transfer', 'not_running', err.message);
-  if (err instanceof EngineUnavailableError) return ApiError.unavailable(err.message);
-  if (err instanceof EngineFailedError) return new ApiError(500, 'engine error', { message: err.message });
+  if (err instanceof EngineUnavailableError) {
+    log.warn({ err, call_id: callId }, 'call engine unavailable');
+    return ApiError.unavailable(ENGINE_UNAVAILABLE);
+  }
+  log.error({ err, call_id: callId }, 'call engine failed');
+  if (err instanceof EngineFailedError) return new ApiError(500, 'engine error', { message: ENGINE_FAILED });
   return ApiError.internal();
 }
 
@@ -92,7 +104,11 @@ export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv
    * The call, if it belongs to this very account. A call of another account, or of none, is "bad identifier": nothing
    * about other accounts' calls leaks. The projection answers first; the engine covers a call it has not caught up on.
    */
-  async function findCall(accountId: string, callId: string): Promise<{ rec?: ChannelRecord; call?: CallSummary }> {
+  async function findCall(
+    log: ApiLogger,
+    accountId: string,
+    callId: string,
+  ): Promise<{ rec?: ChannelRecord; call?: CallSummary }> {
     if (!CALL_ID.test(callId)) throw ApiError.badIdentifier(callId);
     const rec = await store.getChannel(callId);
     if (rec) {
@@ -103,7 +119,7 @@ export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv
     try {
       call = await engine.getCall(callId);
     } catch (err) {
-      throw engineError(callId, err);
+      throw engineError(callId, err, log);
     }
     if (!call || call.accountId !== accountId || call.phase === 'ended') throw ApiError.badIdentifier(callId);
     return { call };
@@ -122,15 +138,16 @@ export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv
 
   app.get(one, async (c) => {
     const callId = c.req.param('callId');
-    const found = await findCall(c.req.param('accountId'), callId);
+    const found = await findCall(c.get('log'), c.req.param('accountId'), callId);
     let call = found.call;
     let problem: string | undefined;
     if (!call) {
       try {
         call = await engine.getCall(callId);
       } catch (err) {
-        // The projection still answers; say why the transfer state is missing rather than failing the read.
-        problem = err instanceof Error ? err.message : String(err);
+        // The projection still answers; say that the transfer state is missing rather than failing the read.
+        const answer = engineError(callId, err, c.get('log'));
+        problem = answer.status === 503 ? ENGINE_UNAVAILABLE : ENGINE_FAILED;
       }
     }
     return success(c, config, channelView(found.rec, call, problem));
@@ -163,11 +180,11 @@ export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv
     if (!parsed.success) throw ApiError.validation(toValidationErrors(parsed.error.issues));
     const a = parsed.data;
 
-    await findCall(accountId, callId);
+    await findCall(c.get('log'), accountId, callId);
     try {
       return await runAction(c, accountId, callId, a);
     } catch (err) {
-      throw engineError(callId, err);
+      throw engineError(callId, err, c.get('log'));
     }
   });
   app.all(one, otherMethods(config, ['GET', 'POST']));

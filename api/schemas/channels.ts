@@ -124,7 +124,10 @@ export const channelView = z
         phase: z.string().optional().meta({ description: 'ringing | answered | bridged | in_transfer | ended' }),
         transfer: transferView.optional().meta({ description: 'The running (or last) transfer' }),
         hangup_cause: z.string().optional(),
-        engine_error: z.string().optional().meta({ description: 'Set when the engine could not be asked' }),
+        engine_error: z.string().optional().meta({
+          description:
+            "Set when the engine could not be asked: fixed words; the details are in the API's log under request_id",
+        }),
       })
       .meta({ description: "Handoff's extras (Kazoo clients ignore this key)" }),
   })

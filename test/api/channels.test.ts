@@ -112,7 +112,7 @@ test('GET one channel when the engine is down: the projection still answers, wit
   };
   const res = await h.call('GET', `${A}/alice`, { token: h.tokens.child });
   t.is(res.status, 200);
-  t.like(res.body.data, { call_id: 'alice', handoff: { engine_error: 'the call engine (Temporal) is unreachable' } });
+  t.like(res.body.data, { call_id: 'alice', handoff: { engine_error: 'the call engine is unavailable; try again' } });
 });
 
 test('a channel of another account, of no account, or unknown: 404 bad identifier, even for an ancestor', async (t) => {
@@ -335,14 +335,14 @@ test('engine outages and failures: 503 unreachable, 500 failure, 404 unknown cal
   };
   const down = await h.call('POST', `${A}/alice`, { token: h.tokens.child, body: transfer() });
   t.is(down.status, 503);
-  t.like(down.body, { status: 'error', error: '503', data: { message: 'the call engine (Temporal) is unreachable' } });
+  t.like(down.body, { status: 'error', error: '503', data: { message: 'the call engine is unavailable; try again' } });
 
   h.engine.onTransfer = () => {
     throw new EngineFailedError('workflow task failed');
   };
   const failed = await h.call('POST', `${A}/alice`, { token: h.tokens.child, body: transfer() });
   t.is(failed.status, 500);
-  t.like(failed.body, { status: 'error', error: '500', data: { message: 'workflow task failed' } });
+  t.like(failed.body, { status: 'error', error: '500', data: { message: 'the call engine failed' } });
 
   h.engine.onTransfer = () => {
     throw new Error('boom');

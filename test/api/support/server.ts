@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { startApi, type ApiSettings } from '../../../api/index.ts';
+import { createApiLogger } from '../../../api/log.ts';
 import type { ChannelRecord, Store } from '../../../store/index.ts';
 import { openStore } from '../../../store/index.ts';
 import { RecordingEngineDouble } from './recording-engine-double.ts';
@@ -22,6 +23,10 @@ export interface Harness {
   /** fetch relative to the server, JSON in and out. */
   call(method: string, path: string, opts?: RequestOpts): Promise<Answer>;
   addChannel(rec: Partial<ChannelRecord> & { callId: string }): Promise<void>;
+  /** Every line the API logged so far (JSON text, as written). */
+  logText(): string;
+  /** The same lines, parsed. */
+  logs(): Record<string, unknown>[];
 }
 
 export interface RequestOpts {
@@ -61,9 +66,15 @@ export async function startHarness(
   const dir = mkdtempSync(path.join(tmpdir(), 'handoff-api-'));
   const store = openStore(path.join(dir, 'handoff.sqlite'));
   const engine = new RecordingEngineDouble();
+  const logLines: string[] = [];
+  const logger = createApiLogger({
+    level: 'debug',
+    destination: { write: (line: string) => void logLines.push(line) },
+  });
   const api = await startApi({
     store,
     engine,
+    logger,
     config: {
       HANDOFF_JWT_SECRET: JWT_SECRET,
       TOKEN_TTL_S: options.tokenTtlS ?? 3600,
@@ -129,5 +140,15 @@ export async function startHarness(
     });
   }
 
-  return { url: api.url, store, engine, keys, tokens, call, addChannel };
+  return {
+    url: api.url,
+    store,
+    engine,
+    keys,
+    tokens,
+    call,
+    addChannel,
+    logText: () => logLines.join(''),
+    logs: () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
