@@ -3,7 +3,8 @@
 //   tsx api/admin.ts accounts list
 //   tsx api/admin.ts keys create --account ID [--label TEXT]     (prints the key once)
 //   tsx api/admin.ts keys list --account ID
-//   tsx api/admin.ts keys revoke (--id KEY_ID | --key KEY)
+//   tsx api/admin.ts keys rotate --account ID [--label TEXT]     (revokes the account's keys and their tokens)
+//   tsx api/admin.ts keys revoke (--id KEY_ID | --key KEY)       (and the key's tokens)
 //   tsx api/admin.ts media create --account ID --name NAME --url STREAM_OR_FILE [--id ID]
 //   tsx api/admin.ts demo                                         (seed the demo account, print a fresh key)
 import { mkdirSync } from 'node:fs';
@@ -20,6 +21,7 @@ export const ADMIN_USAGE = `usage:
   admin accounts list
   admin keys create --account ACCOUNT_ID [--label TEXT]
   admin keys list --account ACCOUNT_ID
+  admin keys rotate --account ACCOUNT_ID [--label TEXT]
   admin keys revoke (--id KEY_ID | --key API_KEY)
   admin media create --account ACCOUNT_ID --name NAME --url STREAM_OR_FILE [--id ID]
   admin demo`;
@@ -78,6 +80,10 @@ export async function runAdmin(argv: string[], store: Store): Promise<AdminResul
         return { code: 0, output: (await store.listAccounts()).map(accountJson) };
       case 'keys create': {
         const created = await store.createApiKey(need(values, 'account'), values.label);
+        return { code: 0, output: { id: created.id, account_id: created.accountId, api_key: created.key } };
+      }
+      case 'keys rotate': {
+        const created = await store.rotateApiKey(need(values, 'account'), values.label);
         return { code: 0, output: { id: created.id, account_id: created.accountId, api_key: created.key } };
       }
       case 'keys list': {

@@ -21,10 +21,25 @@ export function authenticate(store: Store, signer: TokenSigner): MiddlewareHandl
     const claims = await signer.verify(token);
     if (!claims) throw ApiError.invalidCredentials();
     if (await store.isTokenRevoked(claims.jti)) throw ApiError.invalidCredentials();
-    // A token outlives nothing it was issued for: an account that is gone takes its tokens with it.
+    // A token outlives nothing it was issued for: a key rotated or revoked, or an account gone, takes its tokens along.
+    const key = await store.activeApiKey(claims.keyId);
+    if (!key || key.accountId !== claims.accountId) throw ApiError.invalidCredentials();
     if (!(await store.getAccount(claims.accountId))) throw ApiError.invalidCredentials();
     c.set('authToken', token);
     c.set('auth', { ...claims, token });
+    await next();
+  };
+}
+
+/**
+ * An account's API key is rotated by an account above it (or by the administrator's command), never by a token of the
+ * account itself: a stolen token must not be able to mint a key that outlives it.
+ */
+export function authorizeKeyRotation(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    if (c.req.param('accountId') === c.get('auth').accountId) {
+      throw ApiError.forbidden("an account's API key is rotated by an account above it, or by the admin command");
+    }
     await next();
   };
 }

@@ -28,8 +28,8 @@ export class ApiError extends Error {
     return new ApiError(401, 'invalid_credentials', { message: 'invalid credentials' });
   }
 
-  static forbidden(): ApiError {
-    return new ApiError(403, 'forbidden', { message: 'forbidden' });
+  static forbidden(message = 'forbidden'): ApiError {
+    return new ApiError(403, 'forbidden', { message });
   }
 
   /** 404 for a resource that does not exist or that the caller may not see (Kazoo's "bad identifier"). */

@@ -1,4 +1,5 @@
-// Signed tokens (HS256 JWTs): the account ID, a jti (for revocation) and an expiry. Nothing else is trusted from them.
+// Signed tokens (HS256 JWTs): the account ID, the API key that issued the token, a jti (for revocation) and an expiry.
+// Nothing else is trusted from them. A token is good only while its key is: rotating or revoking the key ends it.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,8 @@ const ISSUER = 'handoff';
 
 export interface TokenClaims {
   accountId: string;
+  /** The ID of the API key the token was issued for. */
+  keyId: string;
   jti: string;
   /** ms since the epoch */
   expiresAt: number;
@@ -24,17 +27,17 @@ export class TokenSigner {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async issue(accountId: string, now = Date.now()): Promise<{ token: string; claims: TokenClaims }> {
+  async issue(accountId: string, keyId: string, now = Date.now()): Promise<{ token: string; claims: TokenClaims }> {
     const jti = randomUUID();
     const exp = Math.floor(now / 1000) + this.ttlS;
-    const token = await new SignJWT({ account_id: accountId })
+    const token = await new SignJWT({ account_id: accountId, key_id: keyId })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
       .setJti(jti)
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(exp)
       .sign(this.key);
-    return { token, claims: { accountId, jti, expiresAt: exp * 1000 } };
+    return { token, claims: { accountId, keyId, jti, expiresAt: exp * 1000 } };
   }
 
   /** The claims of a well-signed, unexpired token; undefined for anything else (forged, expired, malformed). */
@@ -45,11 +48,16 @@ export class TokenSigner {
         issuer: ISSUER,
         requiredClaims: ['exp', 'jti'],
       });
-      const accountId = payload.account_id;
-      if (typeof accountId !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') {
+      const { account_id: accountId, key_id: keyId } = payload;
+      if (
+        typeof accountId !== 'string' ||
+        typeof keyId !== 'string' ||
+        typeof payload.jti !== 'string' ||
+        typeof payload.exp !== 'number'
+      ) {
         return undefined;
       }
-      return { accountId, jti: payload.jti, expiresAt: payload.exp * 1000 };
+      return { accountId, keyId, jti: payload.jti, expiresAt: payload.exp * 1000 };
     } catch {
       return undefined;
     }

@@ -237,7 +237,13 @@ export class SqliteStore implements Store {
   // --- API keys ---
 
   async createApiKey(accountId: string, label?: string): Promise<CreatedApiKey> {
-    if (!(await this.getAccount(accountId))) throw new StoreError('not_found', 'account_id', `no account ${accountId}`);
+    return this.createApiKeySync(accountId, label);
+  }
+
+  private createApiKeySync(accountId: string, label?: string): CreatedApiKey {
+    if (!this.db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(accountId)) {
+      throw new StoreError('not_found', 'account_id', `no account ${accountId}`);
+    }
     const key = generateApiKey();
     const id = generateId().slice(0, 16);
     const createdAt = Date.now();
@@ -254,6 +260,24 @@ export class SqliteStore implements Store {
       .prepare('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
       .get(hashApiKey(key)) as ApiKeyRow | undefined;
     return row && toApiKey(row);
+  }
+
+  async activeApiKey(id: string): Promise<ApiKeyInfo | undefined> {
+    const row = this.db.prepare('SELECT * FROM api_keys WHERE id = ? AND revoked_at IS NULL').get(id) as
+      ApiKeyRow | undefined;
+    return row && toApiKey(row);
+  }
+
+  async rotateApiKey(accountId: string, label?: string): Promise<CreatedApiKey> {
+    return this.db
+      .transaction(() => {
+        const created = this.createApiKeySync(accountId, label);
+        this.db
+          .prepare('UPDATE api_keys SET revoked_at = ? WHERE account_id = ? AND id <> ? AND revoked_at IS NULL')
+          .run(Date.now(), accountId, created.id);
+        return created;
+      })
+      .immediate();
   }
 
   async listApiKeys(accountId: string): Promise<ApiKeyInfo[]> {

@@ -116,6 +116,10 @@ export interface Store {
   createApiKey(accountId: string, label?: string): Promise<CreatedApiKey>;
   /** The key's account, or undefined for an unknown or revoked key. */
   findApiKey(key: string): Promise<ApiKeyInfo | undefined>;
+  /** The key with this ID, or undefined when it is unknown or revoked (a token is good only while its key is). */
+  activeApiKey(id: string): Promise<ApiKeyInfo | undefined>;
+  /** Revokes every key of the account and creates one in their place, at once; the new secret is shown once. */
+  rotateApiKey(accountId: string, label?: string): Promise<CreatedApiKey>;
   listApiKeys(accountId: string): Promise<ApiKeyInfo[]>;
   /** Revoke by key ID or by the key itself; false when nothing was revoked. */
   revokeApiKey(idOrKey: string): Promise<boolean>;

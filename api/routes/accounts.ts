@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { StoreError } from '../../store/index.ts';
 import type { Account, Store } from '../../store/index.ts';
+import { authorizeKeyRotation } from '../auth.ts';
 import type { ApiEnv } from '../context.ts';
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
@@ -86,11 +87,13 @@ export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
   });
   app.all(`${path}/descendants`, otherMethods(config, ['GET']));
 
-  /** Kazoo's PUT /v2/accounts/{A}/api_key: a new key replaces the account's keys; shown once. */
-  app.put(`${path}/api_key`, async (c) => {
+  /**
+   * Kazoo's PUT /v2/accounts/{A}/api_key: a new key replaces the account's keys, and their tokens end with them; shown
+   * once. Only an account above {A} may ask.
+   */
+  app.put(`${path}/api_key`, authorizeKeyRotation(), async (c) => {
     const accountId = c.req.param('accountId');
-    for (const k of await store.listApiKeys(accountId)) await store.revokeApiKey(k.id);
-    const created = await store.createApiKey(accountId, 'api');
+    const created = await store.rotateApiKey(accountId, 'api');
     return success(c, config, { id: created.id, account_id: accountId, api_key: created.key }, { status: 201 });
   });
   app.all(`${path}/api_key`, otherMethods(config, ['PUT']));

@@ -44,8 +44,8 @@ export function authRoutes({ store, config, signer }: RouteDeps): Hono<ApiEnv> {
       // Kazoo answers an unknown key with 404 and the key echoed back; Handoff answers 401 and echoes nothing.
       const found = await store.findApiKey(apiKey);
       const account = found && (await store.getAccount(found.accountId));
-      if (!account) refuse(c, 'unknown or revoked key');
-      const { token, claims } = await signer.issue(account.id);
+      if (!found || !account) refuse(c, 'unknown or revoked key');
+      const { token, claims } = await signer.issue(account.id, found.id);
       c.set('authToken', token);
       return success(c, config, tokenInfo(account.id, account.name, claims.expiresAt), { status: 201 });
     },

@@ -81,20 +81,40 @@ test('forged tokens get 401: wrong secret, tampered payload, alg none, wrong iss
   );
   const tampered = `${header}.${payload}.${signature}`;
   const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
-  const wrongIssuer = await sign({ account_id: 'root' }, { iss: 'kazoo' });
-  const noAccount = await sign({});
-  for (const token of [wrongSecret, tampered, none, wrongIssuer, noAccount, 'garbage', 'a.b.c', 'x'.repeat(5000)]) {
+  const rootKey = (await h.store.listApiKeys('root'))[0]?.id;
+  const strangerKey = (await h.store.listApiKeys('stranger'))[0]?.id;
+  const wrongIssuer = await sign({ account_id: 'root', key_id: rootKey }, { iss: 'kazoo' });
+  const noAccount = await sign({ key_id: rootKey });
+  // Well signed, but naming no key, an unknown key, or another account's key.
+  const noKey = await sign({ account_id: 'root' });
+  const unknownKey = await sign({ account_id: 'root', key_id: 'nokey' });
+  const othersKey = await sign({ account_id: 'root', key_id: strangerKey });
+  for (const token of [
+    wrongSecret,
+    tampered,
+    none,
+    wrongIssuer,
+    noAccount,
+    noKey,
+    unknownKey,
+    othersKey,
+    'garbage',
+    'a.b.c',
+    'x'.repeat(5000),
+  ]) {
     const res = await h.call('GET', '/v2/accounts/root', { token });
     t.is(res.status, 401, token.slice(0, 40));
     t.is(res.body.message, 'invalid_credentials');
   }
   // The real thing, signed with the server's secret, works (so the cases above fail for the right reason).
-  t.is((await h.call('GET', '/v2/accounts/root', { token: await sign({ account_id: 'root' }) })).status, 200);
+  const real = await sign({ account_id: 'root', key_id: rootKey });
+  t.is((await h.call('GET', '/v2/accounts/root', { token: real })).status, 200);
 });
 
 test('expired tokens get 401', async (t) => {
   const h = await startHarness(t);
-  const expired = await sign({ account_id: 'root' }, { exp: Math.floor(Date.now() / 1000) - 10 });
+  const keyId = (await h.store.listApiKeys('root'))[0]?.id;
+  const expired = await sign({ account_id: 'root', key_id: keyId }, { exp: Math.floor(Date.now() / 1000) - 10 });
   t.is((await h.call('GET', '/v2/accounts/root', { token: expired })).status, 401);
 });
 

@@ -42,3 +42,27 @@ test('token revocations: remembered until expiry, then pruned', async (t) => {
   // Revoking prunes what has expired: an expired token is refused by its expiry anyway.
   t.false(await store.isTokenRevoked('old'));
 });
+
+test('api keys: active by ID until revoked; rotation replaces every key of the account at once', async (t) => {
+  const store = tempStore(t);
+  await store.createAccount({ id: 'acc', name: 'Acc' });
+  await store.createAccount({ id: 'other', name: 'Other' });
+  const k1 = await store.createApiKey('acc');
+  const k2 = await store.createApiKey('acc', 'second');
+  const theirs = await store.createApiKey('other');
+  t.like(await store.activeApiKey(k1.id), { id: k1.id, accountId: 'acc' });
+  t.is(await store.activeApiKey('nokey'), undefined);
+
+  const fresh = await store.rotateApiKey('acc', 'api');
+  t.regex(fresh.key, /^[0-9a-f]{64}$/);
+  t.is(await store.activeApiKey(k1.id), undefined);
+  t.is(await store.activeApiKey(k2.id), undefined);
+  t.is(await store.findApiKey(k2.key), undefined);
+  t.like(await store.activeApiKey(fresh.id), { accountId: 'acc', label: 'api' });
+  t.deepEqual(
+    (await store.listApiKeys('acc')).map((k) => k.id),
+    [fresh.id],
+  );
+  t.truthy(await store.activeApiKey(theirs.id));
+  await t.throwsAsync(store.rotateApiKey('nobody'), { message: /no account/ });
+});
