@@ -16,6 +16,8 @@ export interface PolicyStore {
   accountDefaults(accountId: string): Promise<{ mohMediaId?: string; ringback?: string } | undefined>;
   /** A media ID usable by this account (its own or an ancestor's), as a stream URL the switch plays. */
   mediaUrl(accountId: string | undefined, mediaId: string): Promise<string | undefined>;
+  /** Is `accountId` the account `ancestorId` or one below it? */
+  isDescendantOrSelf(ancestorId: string, accountId: string): Promise<boolean>;
 }
 
 /** The store, seen as the engine reads it. */
@@ -30,6 +32,7 @@ export function policyStore(store: Store): PolicyStore {
       if (!accountId) return undefined;
       return (await store.findMediaForAccount(accountId, mediaId))?.streamUrl;
     },
+    isDescendantOrSelf: (ancestorId, accountId) => store.isDescendantOrSelf(ancestorId, accountId),
   };
 }
 
@@ -154,6 +157,28 @@ export function createPolicyActivities(
     );
     return metaflows && runnableMetaflows(metaflows, limits);
   }
+  /**
+   * May the metaflows of `owner`'s account act on `leg`? Only when `leg` is of that account or an account below it.
+   * Legs without an account (and no DEFAULT_ACCOUNT_ID) belong to no tree: no other leg's metaflows act on them.
+   */
+  async function actsOn(owner: LegState, leg: LegState): Promise<boolean> {
+    const ownerAccount = accountOf(owner);
+    const legAccount = accountOf(leg);
+    if (!ownerAccount || !legAccount) return false;
+    return ownerAccount === legAccount || (await store.isDescendantOrSelf(ownerAccount, legAccount));
+  }
+  /**
+   * The leg whose metaflow asked for a transfer (`ownerLeg`; the transferor itself when absent): it must still be on
+   * the call (the transferor or its peer) and its account's metaflows must be allowed to act on the transferor's leg.
+   */
+  async function metaflowOwner(me: LegState, peer: LegState, ownerLeg: string | undefined): Promise<LegState> {
+    if (!ownerLeg || ownerLeg === me.uuid) return me;
+    if (ownerLeg !== peer.uuid) refuse('not_bridged', 'the party whose feature code this is has left the call');
+    if (!(await actsOn(peer, me))) {
+      refuse('not_bridged', "the peer's feature codes do not act on a leg outside its account tree");
+    }
+    return peer;
+  }
   async function media(accountId: string | undefined, value: string, field: string): Promise<string> {
     const url = toneStream(value) ?? (await store.mediaUrl(accountId, value));
     if (!url)
@@ -178,7 +203,9 @@ export function createPolicyActivities(
       if (self.bridgeUuid) {
         policy.peer = self.bridgeUuid;
         const peer = await sw.legState(self.bridgeUuid);
-        const theirs = peer.exists ? await metaflowsOf(peer) : undefined;
+        // The peer's codes listen to this leg only if this leg is of the peer's account tree: another tenant's
+        // metaflows never act on a call of yours.
+        const theirs = peer.exists && (await actsOn(peer, self)) ? await metaflowsOf(peer) : undefined;
         if (theirs && (theirs.listen_on === 'peer' || theirs.listen_on === 'both')) {
           const set: FeatureCodeSet = { owner: 'peer', ownerLeg: self.bridgeUuid, metaflows: theirs };
           policy.sets.push(set);
@@ -200,7 +227,10 @@ export function createPolicyActivities(
       const peer = me.bridgeUuid ? await sw.legState(me.bridgeUuid) : undefined;
       if (!peer?.exists || peer.bridgeUuid !== transferor)
         refuse('not_bridged', 'the call is not bridged to another party');
-      const accountId = accountOf(me);
+      // Whose transfer this is: the transferor's own, or (a peer's feature code) the account of the leg whose
+      // metaflow fired. Its media, its defaults and its account variables go with the transfer.
+      const owner = await metaflowOwner(me, peer, ask.metaflowOwnerLeg);
+      const accountId = accountOf(owner);
       const defaults = accountId ? await store.accountDefaults(accountId) : undefined;
       const moh = ask.moh
         ? await media(accountId, ask.moh, 'moh')
@@ -214,7 +244,7 @@ export function createPolicyActivities(
       );
       const vars: Record<string, string> = {};
       for (const name of config.ACCOUNT_VARIABLES) {
-        const v = me.vars?.[name];
+        const v = owner.vars?.[name];
         if (v !== undefined && /^[^\s,{}'"`&;|\\]*$/.test(v)) vars[name] = v;
       }
       const dial = (number: string) =>
@@ -232,7 +262,7 @@ export function createPolicyActivities(
         callerIdName: who.name,
         callerIdNumber: who.number,
         vars,
-        accountId,
+        accountId: accountOf(me),
       };
       const partialFailure = ask.partialFailure ?? config.PARTIAL_FAILURE;
       const number = partialFailure === 'recall' ? recallNumber(me, config.RECALL_NUMBER_VARIABLE) : undefined;

@@ -118,7 +118,10 @@ const schema = z.object({
   AUTHORIZING_ID_VARIABLE: z.string().min(1).default('ecallmgr_Authorizing-ID'),
   OWNER_ID_VARIABLE: z.string().min(1).default('ecallmgr_Owner-ID'),
   DEFAULT_ACCOUNT_ID: z.string().optional(),
-  /** Channel variables copied from the transferor to the target leg, so the switch routes and bills it as the account's. */
+  /**
+   * Channel variables copied to the target leg, so the switch routes and bills it as the account's: from the transferor,
+   * or from the peer's leg when a peer's metaflow (listen_on peer) started the transfer.
+   */
   ACCOUNT_VARIABLES: z
     .string()
     .default(

@@ -252,6 +252,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
         };
         const partialFailure = data['partial_failure'];
         if (partialFailure === 'hangup' || partialFailure === 'recall') ask.partialFailure = partialFailure;
+        if (match.set.owner === 'peer') ask.metaflowOwnerLeg = match.set.ownerLeg;
         try {
           await startTransfer(ask, 'dtmf');
         } catch (err) {

@@ -101,6 +101,11 @@ export interface TransferAsk {
   type?: TransferType;
   /** What to do if the transferor has left and the target fails (default: the PARTIAL_FAILURE setting). */
   partialFailure?: 'hangup' | 'recall';
+  /**
+   * A feature code of the peer's metaflows (listen_on peer|both): the peer's leg. The transfer is then that account's:
+   * its media and defaults, and its account variables on the target leg. Absent: the transferor's own.
+   */
+  metaflowOwnerLeg?: string;
 }
 
 export interface TransferAccepted {

@@ -4,12 +4,15 @@ import test from 'ava';
 import { createPolicyActivities, recallNumber, type PolicyStore } from '../../activities/policy.ts';
 import type { LegState } from '../../activities/types.ts';
 import { loadConfig } from '../../config/index.ts';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { Metaflows } from '../../workflows/metaflows.ts';
+import type { TransferAsk } from '../../workflows/messages.ts';
 
 const store: PolicyStore = {
   effectiveMetaflows: async () => undefined,
   accountDefaults: async () => undefined,
   mediaUrl: async () => undefined,
+  isDescendantOrSelf: async (ancestor, account) => ancestor === account,
 };
 
 // As captured (01-bridge, uuid_dump of an answered outbound loopback leg): its Caller-* are flipped, its callee ID is the
@@ -136,4 +139,86 @@ test('loadLegPolicy: the collector gets only the patterns RE2 runs within the li
   });
   t.is(policy.limits?.maxDigits, 8);
   t.is(policy.limits?.maxPatternLength, 128);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Calls between two accounts: a metaflow acts only on legs of its own account tree
+
+const ACCOUNT = 'ecallmgr_Account-ID';
+/** reseller → customer; `other` is a tenant of its own. */
+const parents: Record<string, string> = { customer: 'reseller' };
+const tree: PolicyStore = {
+  ...store,
+  isDescendantOrSelf: async (ancestor, account) => {
+    for (let a: string | undefined = account; a; a = parents[a]) if (a === ancestor) return true;
+    return false;
+  },
+  effectiveMetaflows: async (account) =>
+    ({
+      binding_digit: '*',
+      listen_on: 'peer',
+      numbers: { '7': { module: 'transfer', data: { target: '2600' } } },
+      patterns: { [`${account}(\\d+)`]: { module: 'transfer' } },
+    }) as Metaflows,
+  mediaUrl: async (account, id) => (account === 'reseller' && id === 'hold' ? 'local_stream://reseller' : undefined),
+};
+
+function legOf(uuid: string, peer: string, account: string): LegState {
+  return {
+    ...bobInbound,
+    uuid,
+    bridgeUuid: peer,
+    callerIdNumber: uuid,
+    vars: { [ACCOUNT]: account, ecallmgr_Realm: `${account}.example.com` },
+  };
+}
+
+test("loadLegPolicy: another tenant's listen_on peer metaflows do not listen to my leg", async (t) => {
+  const p = activities({}, [legOf('a', 'b', 'other'), legOf('b', 'a', 'reseller')], tree);
+  const policy = await p.loadLegPolicy('a');
+  t.deepEqual(
+    policy.sets.map((s) => s.owner),
+    [],
+  );
+  t.is(policy.peer, 'b');
+});
+
+test('loadLegPolicy: the listen_on peer metaflows of my account or an account above it do listen', async (t) => {
+  for (const [mine, theirs] of [
+    ['customer', 'reseller'],
+    ['reseller', 'reseller'],
+  ]) {
+    const p = activities({}, [legOf('a', 'b', mine!), legOf('b', 'a', theirs!)], tree);
+    const sets = (await p.loadLegPolicy('a')).sets;
+    t.deepEqual(
+      sets.map((s) => [s.owner, s.ownerLeg]),
+      [['peer', 'b']],
+      `${mine} ← ${theirs}`,
+    );
+  }
+  // ... but a parent's leg does not get its child's peer codes.
+  const p = activities({}, [legOf('a', 'b', 'reseller'), legOf('b', 'a', 'customer')], tree);
+  t.deepEqual((await p.loadLegPolicy('a')).sets, []);
+});
+
+test("resolveTransfer: a peer's feature code makes the transfer that account's (variables, media)", async (t) => {
+  const p = activities({}, [legOf('a', 'b', 'customer'), legOf('b', 'a', 'reseller')], tree);
+  const resolved = await p.resolveTransfer('a', { target: '2600', moh: 'hold', metaflowOwnerLeg: 'b' });
+  t.is(resolved.vars[ACCOUNT], 'reseller');
+  t.is(resolved.vars['ecallmgr_Realm'], 'reseller.example.com');
+  t.is(resolved.moh, 'local_stream://reseller');
+  // The call is still the transferor's.
+  t.is(resolved.accountId, 'customer');
+  // Its own feature code: the transferor's account.
+  t.is((await p.resolveTransfer('a', { target: '2600' })).vars[ACCOUNT], 'customer');
+});
+
+test("resolveTransfer: a peer's feature code from outside the tree, or from a leg no longer on the call, is refused", async (t) => {
+  const p = activities({}, [legOf('a', 'b', 'other'), legOf('b', 'a', 'reseller'), legOf('c', 'x', 'other')], tree);
+  const refusal = async (ask: TransferAsk) => {
+    const err = await t.throwsAsync(p.resolveTransfer('a', ask));
+    return (err as ApplicationFailure).details?.[0];
+  };
+  t.is(await refusal({ target: '2600', metaflowOwnerLeg: 'b' }), 'not_bridged');
+  t.is(await refusal({ target: '2600', metaflowOwnerLeg: 'c' }), 'not_bridged');
 });

@@ -2,13 +2,18 @@
 // odd caller names, hung-up legs in the channel list. Through the real API, engine, workers and switch; what the
 // callers get is read from ESL events only.
 import anyTest, { type TestFn } from 'ava';
-import { request, startEngineWithApi, type EngineWithApi } from '../support/api.ts';
-import { hangUp, placeCall, press } from '../support/engine.ts';
+import { TRANSFER_ID_VARIABLE } from '../../workflows/ids.ts';
+import { request, startEngineWithApi, tokenFor, type EngineWithApi } from '../support/api.ts';
+import type { EslEvent } from '../support/esl-client.ts';
+import { hangUp, placeCall, press, waitFor, type Engine } from '../support/engine.ts';
 import {
   consulting,
   completedByHangup,
   commandsFrom,
   eventOn,
+  expectHearing,
+  peer,
+  sleep,
   transferResult,
   waitForTarget,
 } from '../support/scenario.ts';
@@ -59,6 +64,86 @@ test.serial(
     await press(e, mallory.uuid, '*11#');
     const hungUp = await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', mallory.uuid);
     t.true(e.phones.events.indexOf(hungUp) >= pressed);
+    await hangUp(e, bob.uuid);
+  },
+);
+
+/** The legs the engine originated for a transfer off `transferor`, as the switch announced them (CHANNEL_CREATE). */
+function targetLegsCreated(e: Engine, transferor: string): EslEvent[] {
+  return e.phones.events.filter(
+    (ev) =>
+      ev.name === 'CHANNEL_CREATE' &&
+      (ev.headers[`variable_${TRANSFER_ID_VARIABLE}`] ?? '').includes(transferor) &&
+      !/-b$/.test(ev.headers['Channel-Name'] ?? ''),
+  );
+}
+
+/** The first leg originated for a transfer off `transferor`, once the switch has announced it. */
+async function targetLegCreated(e: Engine, transferor: string): Promise<EslEvent> {
+  await waitFor(e, () => targetLegsCreated(e, transferor).length > 0);
+  return targetLegsCreated(e, transferor)[0]!;
+}
+
+/** A tenant of its own (or below `parentId`) with a token, and its metaflows posted through the API. */
+async function tenant(ctx: EngineWithApi, id: string, metaflows?: unknown, parentId?: string) {
+  await ctx.e.store.createAccount({ id, name: id, parentId: parentId ?? null });
+  const token = await tokenFor(ctx.url, (await ctx.e.store.createApiKey(id, 'test')).key);
+  if (metaflows) {
+    const posted = await request({ url: ctx.url, token }, 'POST', `/accounts/${id}/metaflows`, metaflows);
+    if (posted.status !== 200) throw new Error(`metaflows of ${id}: ${JSON.stringify(posted.body)}`);
+  }
+  return token;
+}
+
+const PEER_CODES = { listen_on: 'peer', numbers: { '7': { module: 'transfer', data: { target: '2600' } } } };
+
+test.serial(
+  "another tenant's listen_on peer metaflows do nothing on my leg; my own codes still transfer, as my account",
+  async (t) => {
+    const { e } = t.context;
+    const accountVar = `variable_${e.config.ACCOUNT_ID_VARIABLE}`;
+    const b = 'b0000000000000000000000000000002';
+    await tenant(t.context, b, PEER_CODES);
+    // Alice (the demo account) talks to Bob, a leg of account B.
+    const { alice, bob } = await placeCall(e, { bobAccount: b });
+    await press(e, alice.uuid, '*7');
+    // B's `*7` does not listen to Alice's leg: nothing is originated, Alice and Bob still talk.
+    await sleep(e.config.DIGIT_TIMEOUT_MS * 4);
+    t.deepEqual(targetLegsCreated(e, alice.uuid), []);
+    await expectHearing(t, e, 'after *7', [
+      ['Alice', alice.uuid, peer(bob.uuid)],
+      ['Bob', bob.uuid, peer(alice.uuid)],
+    ]);
+
+    // Alice's own codes still work, and what they originate is her account's.
+    await press(e, alice.uuid, '*22600');
+    const created = await targetLegCreated(e, alice.uuid);
+    t.is(created.headers[accountVar], e.demo.accountId);
+    const carol = created.headers['Unique-ID']!;
+    await consulting(t, e, alice, bob, carol);
+    await completedByHangup(t, e, alice, bob, carol);
+    await hangUp(e, bob.uuid);
+  },
+);
+
+test.serial(
+  "a parent account's listen_on peer metaflows act on its child's leg, and what they originate is the parent's",
+  async (t) => {
+    const { e } = t.context;
+    const accountVar = `variable_${e.config.ACCOUNT_ID_VARIABLE}`;
+    const parent = 'c0000000000000000000000000000003';
+    const child = 'c0000000000000000000000000000004';
+    await tenant(t.context, parent, PEER_CODES);
+    await tenant(t.context, child, undefined, parent);
+    // Alice (the child account) talks to Bob (the parent's leg); Alice presses the parent's `*7`.
+    const { alice, bob } = await placeCall(e, { account: child, bobAccount: parent });
+    await press(e, alice.uuid, '*7');
+    const created = await targetLegCreated(e, alice.uuid);
+    t.is(created.headers[accountVar], parent, "the target leg carries the parent's account, whose code fired");
+    t.is(created.headers['Caller-Destination-Number'], '2600');
+    const carol = created.headers['Unique-ID']!;
+    await consulting(t, e, alice, bob, carol);
+    await completedByHangup(t, e, alice, bob, carol);
     await hangUp(e, bob.uuid);
   },
 );
