@@ -55,7 +55,7 @@ test.serial(
 
     // Too many digits ended that collection as no match: the leg is still up. The pattern itself is live: `*11#`
     // matches it and hangs the leg up.
-    await new Promise((r) => setTimeout(r, e.config.DIGIT_TIMEOUT_MS * 3));
+    await sleep(e.config.DIGIT_TIMEOUT_MS * 3);
     t.false(
       e.phones.events.some((ev) => ev.name === 'CHANNEL_HANGUP_COMPLETE' && ev.headers['Unique-ID'] === mallory.uuid),
       'the overlong collection matched nothing',
@@ -98,31 +98,33 @@ async function tenant(ctx: EngineWithApi, id: string, metaflows?: unknown, paren
 const PEER_CODES = { listen_on: 'peer', numbers: { '7': { module: 'transfer', data: { target: '2600' } } } };
 
 test.serial(
-  "another tenant's listen_on peer metaflows do nothing on my leg; my own codes still transfer, as my account",
+  "another tenant's listen_on peer metaflows do nothing on my leg; my account's own codes transfer, as my account",
   async (t) => {
     const { e } = t.context;
     const accountVar = `variable_${e.config.ACCOUNT_ID_VARIABLE}`;
     const b = 'b0000000000000000000000000000002';
     await tenant(t.context, b, PEER_CODES);
-    // Alice (the demo account) talks to Bob, a leg of account B.
+    // Alice (the demo account) talks to Bob, a leg of account B; so do Ann (the demo account too) and Ben (B).
     const { alice, bob } = await placeCall(e, { bobAccount: b });
+    const { alice: ann, bob: ben } = await placeCall(e, { bobAccount: b });
     await press(e, alice.uuid, '*7');
-    // B's `*7` does not listen to Alice's leg: nothing is originated, Alice and Bob still talk.
-    await sleep(e.config.DIGIT_TIMEOUT_MS * 4);
+    // Meanwhile Ann's own code transfers her call, as her account: when that is done, Alice's `*7` (pressed first,
+    // with the same inter-digit timeout) has long been read.
+    await press(e, ann.uuid, '*22600');
+    const created = await targetLegCreated(e, ann.uuid);
+    t.is(created.headers[accountVar], e.demo.accountId);
+    const carol = created.headers['Unique-ID']!;
+    await consulting(t, e, ann, ben, carol);
+    await completedByHangup(t, e, ann, ben, carol);
+
+    // B's `*7` does not listen to Alice's leg: nothing was originated, Alice and Bob still talk.
     t.deepEqual(targetLegsCreated(e, alice.uuid), []);
     await expectHearing(t, e, 'after *7', [
       ['Alice', alice.uuid, peer(bob.uuid)],
       ['Bob', bob.uuid, peer(alice.uuid)],
     ]);
-
-    // Alice's own codes still work, and what they originate is her account's.
-    await press(e, alice.uuid, '*22600');
-    const created = await targetLegCreated(e, alice.uuid);
-    t.is(created.headers[accountVar], e.demo.accountId);
-    const carol = created.headers['Unique-ID']!;
-    await consulting(t, e, alice, bob, carol);
-    await completedByHangup(t, e, alice, bob, carol);
-    await hangUp(e, bob.uuid);
+    await hangUp(e, alice.uuid);
+    await hangUp(e, ben.uuid);
   },
 );
 
