@@ -7,11 +7,14 @@
 //   tsx api/admin.ts keys revoke (--id KEY_ID | --key KEY)       (and the key's tokens)
 //   tsx api/admin.ts media create --account ID --name NAME --url STREAM_OR_FILE [--id ID]
 //   tsx api/admin.ts demo                                         (seed the demo account, print a fresh key)
+//   tsx api/admin.ts temporal-setup                               (register Handoff's search attributes)
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigError, dbPath, loadConfig } from '../config/index.ts';
+import { ConfigError, dbPath, loadConfig, type Config } from '../config/index.ts';
+import { ClusterSetupError, setupCluster, tcldCommand } from '../temporal/cluster.ts';
+import { connectClient, TemporalConnectError } from '../temporal/connection.ts';
 import { StoreError, openStore, seedDemo } from '../store/index.ts';
 import type { Account, Store } from '../store/index.ts';
 import { isMediaStream } from './schemas/common.ts';
@@ -24,7 +27,8 @@ export const ADMIN_USAGE = `usage:
   admin keys rotate --account ACCOUNT_ID [--label TEXT]
   admin keys revoke (--id KEY_ID | --key API_KEY)
   admin media create --account ACCOUNT_ID --name NAME --url STREAM_OR_FILE [--id ID]
-  admin demo`;
+  admin demo
+  admin temporal-setup   (registers the search attributes on a self-hosted cluster; prints the tcld command for Cloud)`;
 
 export interface AdminResult {
   /** 0 ok, 1 refused (unknown account, duplicate ID ...), 2 usage. */
@@ -132,16 +136,57 @@ export async function runAdmin(argv: string[], store: Store): Promise<AdminResul
   }
 }
 
+/**
+ * Registers Handoff's search attributes in the configured namespace through the operator service (a self-hosted
+ * cluster; the same TEMPORAL_* settings as every role). Temporal Cloud refuses that: its answer carries the tcld
+ * command that does it there.
+ */
+export async function runTemporalSetup(config: Config): Promise<AdminResult> {
+  const namespace = config.TEMPORAL_NAMESPACE;
+  const tcld = tcldCommand(namespace);
+  if (!config.TEMPORAL_ADDRESS) {
+    return { code: 2, output: { error: 'TEMPORAL_ADDRESS (or TEMPORAL_PROFILE): which cluster?', temporal_cloud: tcld } };
+  }
+  let connection: Awaited<ReturnType<typeof connectClient>>['connection'] | undefined;
+  try {
+    connection = (await connectClient(config)).connection;
+    const { added } = await setupCluster(connection, namespace);
+    return { code: 0, output: { namespace, added, temporal_cloud: tcld } };
+  } catch (err) {
+    if (err instanceof ClusterSetupError || err instanceof TemporalConnectError) {
+      return { code: 1, output: { error: err.message, temporal_cloud: tcld } };
+    }
+    // Temporal Cloud (and a cluster that denies operator calls) answers PERMISSION_DENIED or UNIMPLEMENTED here.
+    return {
+      code: 1,
+      output: {
+        error: `the cluster refused to register search attributes: ${(err as Error).message}`,
+        temporal_cloud: tcld,
+      },
+    };
+  } finally {
+    await connection?.close();
+  }
+}
+
 async function main(): Promise<void> {
+  let config: Config;
   let file: string;
   try {
-    file = dbPath(loadConfig());
+    config = loadConfig();
+    file = dbPath(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
       process.exit(2);
     }
     throw err;
+  }
+  if (process.argv[2] === 'temporal-setup') {
+    const result = await runTemporalSetup(config);
+    (result.code === 0 ? console.log : console.error)(JSON.stringify(result.output, null, 2));
+    process.exitCode = result.code;
+    return;
   }
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const store = openStore(file);

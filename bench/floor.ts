@@ -4,7 +4,9 @@
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import type { Config } from '../config/index.ts';
+import { connectNative, dataConverter } from '../temporal/connection.ts';
 import { EslNode, type EslNodeSpec } from '../workers/esl/index.ts';
 import { floorWorkflow, goSignal, stopSignal, type FloorActivities } from './floor-workflow.ts';
 
@@ -18,8 +20,9 @@ export interface FloorSample {
 }
 
 export interface FloorOptions {
+  /** Temporal connection, namespace and payload codec: the engine's. */
+  config: Config;
   address: string;
-  namespace: string;
   client: Client;
   node: EslNodeSpec;
   /** A live channel to ask about (any UUID works; a live one makes the reply `true`). */
@@ -55,16 +58,18 @@ export async function runFloor(opts: FloorOptions): Promise<{ samples: FloorSamp
       return reply;
     },
   };
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await connectNative(opts.config, { address: opts.address });
   const workflowWorker = await Worker.create({
     connection,
-    namespace: opts.namespace,
+    namespace: opts.config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(opts.config),
     taskQueue: workflowQueue,
     workflowsPath: fileURLToPath(new URL('./floor-workflow.ts', import.meta.url)),
   });
   const activityWorker = await Worker.create({
     connection,
-    namespace: opts.namespace,
+    namespace: opts.config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(opts.config),
     taskQueue: activityQueue,
     activities,
   });

@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '../config/index.ts';
+import { loadConfig, repoRoot } from '../config/index.ts';
+import { isTemporalConnectionVariable } from '../config/temporal.ts';
+import { connectionOptions } from '../temporal/connection.ts';
 import {
   findTemporalCli,
   startDevServer,
@@ -313,18 +315,24 @@ function cpuLine(c: CpuWindow, calls: number, unit = 'call'): string {
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-'));
   stoppers.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
-  let address = process.env.TEMPORAL_ADDRESS;
+  const config = loadConfig();
+  let address = config.TEMPORAL_ADDRESS;
   let server: DevServer | undefined;
   let cli: string | undefined;
   const dbFile = path.join(tmp, 'temporal.sqlite');
   if (!address) {
+    // Our own dev server: no stray TEMPORAL_* setting (namespace, TLS) of the shell may point the engine elsewhere.
+    for (const name of Object.keys(process.env)) if (isTemporalConnectionVariable(name)) delete process.env[name];
     cli = findTemporalCli(process.env.TEMPORAL_CLI);
     server = await startDevServer({ cli, dbFile, logFile: path.join(tmp, 'temporal.log'), fastTimers: true });
     stoppers.push(() => server!.stop());
     address = server.address;
     log(`temporal dev server ${address} (SQLite ${dbFile}, WAL, synchronous=OFF)`);
   } else log(`using TEMPORAL_ADDRESS=${address}`);
-  await waitForTemporal(address);
+  await waitForTemporal(
+    server ? address : connectionOptions(config.temporal, address),
+    server ? 'default' : config.TEMPORAL_NAMESPACE,
+  );
   const temporalPid = server ? findPid(dbFile) : undefined;
   const machine = describeMachine(cli);
   process.env.TEMPORAL_ADDRESS = address;
@@ -363,8 +371,8 @@ async function main(): Promise<void> {
   for (const concurrency of [...new Set([1, settings.concurrency])]) {
     const meter = cpuMeter(temporalPid);
     const run = await runFloor({
+      config: e.config,
       address,
-      namespace: e.config.TEMPORAL_NAMESPACE,
       client: e.client,
       node: { name: 'floor', host: e.sw.host, port: e.sw.port, password: e.sw.password },
       uuid: alice.uuid,

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { resolveTemporalSettings, TemporalSettingsError, type TemporalSettings } from './temporal.ts';
 
 /** The repository's root, whether this runs from source or compiled into dist/. */
 export const repoRoot = ((): string => {
@@ -49,15 +50,51 @@ export function isAddressOrSubnet(value: string): boolean {
   return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
+/** A payload codec key: AES-256, named so that payloads say which key encrypted them. */
+export interface CodecKey {
+  id: string;
+  key: Buffer;
+}
+
+export function parseCodecKeys(value: string): CodecKey[] {
+  const keys = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((spec) => {
+      const m = /^([A-Za-z0-9_.-]{1,64}):([A-Za-z0-9+/]+={0,2})$/.exec(spec);
+      if (!m) throw new Error(`expected id:BASE64KEY, got ${spec.split(':')[0]}:…`);
+      const key = Buffer.from(m[2]!, 'base64');
+      if (key.length !== 32) throw new Error(`key ${m[1]}: ${key.length} bytes, expected 32 (openssl rand -base64 32)`);
+      return { id: m[1]!, key };
+    });
+  const ids = new Set(keys.map((k) => k.id));
+  if (ids.size !== keys.length) throw new Error('key ids must be unique');
+  return keys;
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
 
+const optionalPath = z.string().min(1).optional();
+
 const schema = z.object({
+  // Temporal connection: read through @temporalio/envconfig in ./temporal.ts (profiles and these variables); the
+  // resolved address and namespace replace these two fields, so `config.TEMPORAL_ADDRESS` is the profile's address
+  // when the variable is unset.
   TEMPORAL_ADDRESS: z
     .string()
-    .regex(/^[^:]+:\d+$/, 'host:port')
+    .regex(/^[^:\s]+:\d+$/, 'host:port')
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_PROFILE: z.string().min(1).optional(),
+  TEMPORAL_CONFIG_FILE: optionalPath,
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0']).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalPath,
+  TEMPORAL_TLS_CLIENT_CERT_PATH: optionalPath,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: optionalPath,
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   /** The shared task queue of call and transfer workflows. */
   WORKFLOW_TASK_QUEUE: z
     .string()
@@ -179,9 +216,44 @@ const schema = z.object({
    */
   TRANSFER_SWEEP_MS: z.coerce.number().int().min(0).default(15000),
   SHUTDOWN_GRACE_MS: positiveMs.default(10000),
+  /**
+   * Payload encryption (caller numbers and names in histories): `id:base64(32 bytes)[,id:base64...]`; the first key
+   * encrypts, every one decrypts (rotation). Empty: payloads are plain JSON.
+   */
+  PAYLOAD_CODEC_KEYS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseCodecKeys(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** The codec server (the Temporal UI's remote codec endpoint and `temporal --codec-endpoint`). */
+  CODEC_SERVER_HOST: z.string().default('127.0.0.1'),
+  CODEC_SERVER_PORT: port.default(9233),
+  /** Browser origins allowed to call the codec server: the Temporal UI's (the dev server's UI by default). */
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .default('http://127.0.0.1:8233,http://localhost:8233')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  /** When set, the codec server answers only requests whose Authorization header is exactly this value. */
+  CODEC_SERVER_AUTH: z.string().min(8).optional(),
 });
 
-export type Config = z.infer<typeof schema>;
+export type Config = z.infer<typeof schema> & {
+  TEMPORAL_NAMESPACE: string;
+  /** How to reach Temporal (TLS, API key, headers), resolved from the profile and the TEMPORAL_* variables. */
+  temporal: TemporalSettings;
+};
 
 export class ConfigError extends Error {}
 
@@ -191,7 +263,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return result.data;
+  let temporal: TemporalSettings;
+  try {
+    temporal = resolveTemporalSettings(env);
+  } catch (err) {
+    if (err instanceof TemporalSettingsError) throw new ConfigError(`invalid configuration:\n  ${err.message}`);
+    throw err;
+  }
+  return { ...result.data, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, temporal };
 }
 
 export function dbPath(config: Config): string {

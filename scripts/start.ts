@@ -3,8 +3,7 @@
 // Ctrl-C stops all of it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, dbPath, loadConfig, type Config, type FreeswitchNode } from '../config/index.ts';
 import { startSimulator } from '../simulator/index.ts';
 import { openStore, seedDemo } from '../store/index.ts';
@@ -14,6 +13,9 @@ import { dataDirJwtSecret } from '../api/tokens.ts';
 import { createWorkflowWorker } from '../workers/workflow-worker.ts';
 import { startNodeWorker } from '../workers/node-worker.ts';
 import { startDevServer, waitForTemporal } from './lib/temporal-dev-server.ts';
+import { connectClient, connectionOptions, connectNative, dataConverter } from '../temporal/connection.ts';
+import { checkCluster } from '../temporal/cluster.ts';
+import { startCodecServer } from '../temporal/codec-server.ts';
 
 type Stop = () => Promise<unknown>;
 
@@ -54,8 +56,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
 
   try {
+    // A configured cluster (TEMPORAL_ADDRESS or a profile) is used as it is; otherwise the dev server, plain.
     let address = config.TEMPORAL_ADDRESS;
     let uiUrl: string | undefined;
+    let codecLine = '';
+    let uiCodecEndpoint: string | undefined;
+    if (config.PAYLOAD_CODEC_KEYS.length) {
+      const codec = await startCodecServer(config);
+      stops.push(() => codec.close());
+      codecLine = `Codec server:    ${codec.url}   (the Web UI's remote codec endpoint)`;
+      if (!address) uiCodecEndpoint = codec.url;
+    }
     if (!address) {
       const server = await startDevServer({
         cli: config.TEMPORAL_CLI,
@@ -63,12 +74,14 @@ async function main(): Promise<void> {
         uiPort: config.TEMPORAL_UI_PORT,
         dbFile: path.join(config.HANDOFF_DATA_DIR, 'temporal.sqlite'),
         logFile: path.join(config.HANDOFF_DATA_DIR, 'temporal.log'),
+        codecEndpoint: uiCodecEndpoint,
+        namespace: config.TEMPORAL_NAMESPACE,
       });
       stops.push(() => server.stop());
       address = server.address;
       uiUrl = server.uiUrl;
     }
-    await waitForTemporal(address, config.TEMPORAL_NAMESPACE);
+    await waitForTemporal(connectionOptions(config.temporal, address), config.TEMPORAL_NAMESPACE);
 
     let nodes: FreeswitchNode[] = config.FREESWITCH_NODES;
     let simulatorLine = '';
@@ -83,14 +96,15 @@ async function main(): Promise<void> {
     stops.push(async () => store.close());
     const demo = await seedDemo(store);
 
-    const nativeConnection = await NativeConnection.connect({ address });
-    stops.push(() => nativeConnection.close());
-    const clientConnection = await Connection.connect({ address });
+    const { client, connection: clientConnection } = await connectClient(config, { address });
     stops.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+    await checkCluster(clientConnection, config.TEMPORAL_NAMESPACE);
+    const nativeConnection = await connectNative(config, { address });
+    stops.push(() => nativeConnection.close());
 
     const workflowWorker = await createWorkflowWorker({
       connection: nativeConnection,
+      dataConverter: dataConverter(config),
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.WORKFLOW_TASK_QUEUE,
       stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
@@ -117,7 +131,8 @@ async function main(): Promise<void> {
       [
         '',
         'Handoff is running.',
-        `  Temporal:        ${address}${uiUrl ? `   Web UI: ${uiUrl}` : ''}`,
+        `  Temporal:        ${uiUrl ? `${address}   Web UI: ${uiUrl}` : config.temporal.summary}`,
+        ...(codecLine ? [`  ${codecLine}`] : []),
         `  REST API:        ${api.url}   (OpenAPI: ${api.url}/openapi.json, docs: ${api.url}/docs)`,
         ...(simulatorLine ? [`  ${simulatorLine}`] : []),
         `  Nodes:           ${nodes.map((n) => `${n.name}=${n.host}:${n.port}`).join(', ')}`,

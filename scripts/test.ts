@@ -3,13 +3,21 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../config/index.ts';
+import { loadConfig, repoRoot } from '../config/index.ts';
+import { isTemporalConnectionVariable } from '../config/temporal.ts';
+import { connectionOptions } from '../temporal/connection.ts';
 import { startDevServer, waitForTemporal, type DevServer } from './lib/temporal-dev-server.ts';
 
 async function main(): Promise<number> {
   let server: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
+  const env = { ...process.env };
   if (!address) {
+    // The suite runs against its own dev server: a profile, TLS, API key or namespace from the developer's shell is
+    // for another cluster and must not reach the tests.
+    const ignored = Object.keys(env).filter(isTemporalConnectionVariable);
+    for (const name of ignored) delete env[name];
+    if (ignored.length) console.log(`ignoring ${ignored.join(', ')}: the tests run on their own dev server`);
     const logDir = path.join(repoRoot, 'data');
     fs.mkdirSync(logDir, { recursive: true });
     server = await startDevServer({ cli: process.env.TEMPORAL_CLI, logFile: path.join(logDir, 'test-temporal.log') });
@@ -17,11 +25,16 @@ async function main(): Promise<number> {
     console.log(`temporal dev server for the tests: ${address} (log: data/test-temporal.log)`);
   }
   try {
-    await waitForTemporal(address);
+    // Against a given cluster, with its TLS, API key and namespace (the same settings as every role).
+    const given = server ? undefined : loadConfig(env);
+    await waitForTemporal(
+      given ? connectionOptions(given.temporal, address) : address,
+      given?.TEMPORAL_NAMESPACE ?? 'default',
+    );
     const ava = path.join(repoRoot, 'node_modules', '.bin', 'ava');
     const child = spawn(ava, process.argv.slice(2), {
       stdio: 'inherit',
-      env: { ...process.env, TEMPORAL_ADDRESS: address },
+      env: { ...env, TEMPORAL_ADDRESS: address },
     });
     return await new Promise<number>((resolve) =>
       child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),

@@ -2,9 +2,10 @@
 //   tsx workers/main.ts --role workflows   stateless workflow worker; run as many as the call rate needs
 //   tsx workers/main.ts --role nodes       ESL ingest + switch activities for every node in FREESWITCH_NODES
 //   tsx workers/main.ts --role api         the REST API
-// TEMPORAL_ADDRESS is required: at scale the Temporal cluster is not ours to start.
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+//   tsx workers/main.ts --role codec       the payload codec server for the Temporal UI and CLI (no Temporal needed)
+// A Temporal address is required (TEMPORAL_ADDRESS or a profile): at scale the Temporal cluster is not ours to start.
+// Each role checks the cluster first (namespace, search attributes) and stops with the fix if something is missing.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
 import { ConfigError, dbPath, loadConfig, type Config } from '../config/index.ts';
 import { openStore } from '../store/index.ts';
@@ -12,16 +13,27 @@ import { startApi } from '../api/index.ts';
 import { TemporalCallEngine } from '../api/engine.ts';
 import { createWorkflowWorker } from './workflow-worker.ts';
 import { startNodeWorker, type NodeWorker } from './node-worker.ts';
+import { connectClient, connectNative, dataConverter, TemporalConnectError } from '../temporal/connection.ts';
+import { checkCluster, ClusterSetupError } from '../temporal/cluster.ts';
+import { startCodecServer } from '../temporal/codec-server.ts';
 
-type Role = 'workflows' | 'nodes' | 'api';
+const ROLES = ['workflows', 'nodes', 'api', 'codec'] as const;
+type Role = (typeof ROLES)[number];
 
-async function run(role: Role, config: Config, address: string): Promise<() => Promise<void>> {
-  const client = () =>
-    Connection.connect({ address }).then((c) => new Client({ connection: c, namespace: config.TEMPORAL_NAMESPACE }));
-  if (role === 'api') {
-    if (!config.HANDOFF_JWT_SECRET) throw new ConfigError('HANDOFF_JWT_SECRET: required for the api role');
+async function run(role: Role, config: Config): Promise<() => Promise<void>> {
+  if (role === 'codec') {
+    const codec = await startCodecServer(config);
+    console.log(`codec server listening on ${codec.url}`);
+    return () => codec.close();
+  }
+  if (role === 'api' && !config.HANDOFF_JWT_SECRET)
+    throw new ConfigError('HANDOFF_JWT_SECRET: required for the api role');
+  // One client per process, also used for the start-up check of the cluster.
+  const { client: c, connection: clientConnection } = await connectClient(config);
+  await checkCluster(clientConnection, config.TEMPORAL_NAMESPACE);
+  console.log(`temporal: ${config.temporal.summary}`);
+  if (role === 'api' && config.HANDOFF_JWT_SECRET) {
     const store = openStore(dbPath(config));
-    const c = await client();
     const api = await startApi({
       store,
       engine: new TemporalCallEngine(c, { timeoutMs: config.API_ENGINE_TIMEOUT_MS }),
@@ -31,12 +43,14 @@ async function run(role: Role, config: Config, address: string): Promise<() => P
     return async () => {
       await api.close();
       await store.close();
+      await clientConnection.close();
     };
   }
-  const connection = await NativeConnection.connect({ address });
+  const connection = await connectNative(config);
   if (role === 'workflows') {
     const worker = await createWorkflowWorker({
       connection,
+      dataConverter: dataConverter(config),
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.WORKFLOW_TASK_QUEUE,
       stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
@@ -48,11 +62,11 @@ async function run(role: Role, config: Config, address: string): Promise<() => P
       worker.shutdown();
       await running;
       await connection.close();
+      await clientConnection.close();
     };
   }
   if (!config.FREESWITCH_NODES.length) throw new ConfigError('FREESWITCH_NODES: required for the nodes role');
   const store = openStore(dbPath(config));
-  const c = await client();
   const workers: NodeWorker[] = [];
   for (const node of config.FREESWITCH_NODES) {
     workers.push(await startNodeWorker({ node, connection, client: c, store, config }));
@@ -61,6 +75,7 @@ async function run(role: Role, config: Config, address: string): Promise<() => P
   return async () => {
     for (const w of workers) await w.stop();
     await connection.close();
+    await clientConnection.close();
     await store.close();
   };
 }
@@ -68,15 +83,17 @@ async function run(role: Role, config: Config, address: string): Promise<() => P
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { role: { type: 'string' } } });
   const role = values.role as Role | undefined;
-  if (!role || !['workflows', 'nodes', 'api'].includes(role)) {
-    console.error('usage: workers/main.ts --role workflows|nodes|api');
+  if (!role || !ROLES.includes(role)) {
+    console.error(`usage: workers/main.ts --role ${ROLES.join('|')}`);
     process.exit(2);
   }
   let config: Config;
   try {
     config = loadConfig();
-    if (!config.TEMPORAL_ADDRESS)
-      throw new ConfigError('TEMPORAL_ADDRESS: required (host:port of the Temporal frontend)');
+    if (role !== 'codec' && !config.TEMPORAL_ADDRESS)
+      throw new ConfigError('TEMPORAL_ADDRESS: required (host:port of the Temporal frontend), or TEMPORAL_PROFILE');
+    if (role === 'codec' && !config.PAYLOAD_CODEC_KEYS.length)
+      throw new ConfigError('PAYLOAD_CODEC_KEYS: required for the codec role');
   } catch (err) {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(2);
@@ -85,7 +102,17 @@ async function main(): Promise<void> {
     logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'WARN'),
     shutdownSignals: [],
   });
-  const stop = await run(role, config, config.TEMPORAL_ADDRESS);
+  let stop: () => Promise<void>;
+  try {
+    stop = await run(role, config);
+  } catch (err) {
+    // A refused connection or a cluster that lacks what Handoff needs: say what and how to fix it, no stack trace.
+    if (err instanceof TemporalConnectError || err instanceof ClusterSetupError) {
+      console.error(err.message);
+      process.exit(3);
+    }
+    throw err;
+  }
   const onSignal = () => void stop().then(() => process.exit(0));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

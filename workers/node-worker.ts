@@ -7,6 +7,7 @@ import { createPolicyActivities, policyStore } from '../activities/policy.ts';
 import { createSwitchActivities, type CommandJournal } from '../activities/switch.ts';
 import type { Store } from '../store/index.ts';
 import { nodeTaskQueue } from '../workflows/ids.ts';
+import { dataConverter } from '../temporal/connection.ts';
 import { EslNode } from './esl/index.ts';
 import { startIngest, type Ingest } from './ingest/index.ts';
 
@@ -37,6 +38,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
   const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config);
   const worker = await Worker.create({
     connection: opts.connection,
+    dataConverter: dataConverter(config),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: nodeTaskQueue(node.name),
     activities: { ...switchActivities, ...policyActivities },

@@ -7,6 +7,7 @@ import {
   type NativeConnection,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { WORKFLOW_TASK_QUEUE } from '../workflows/ids.ts';
 
 // Compiled (dist/) or run from source: the workflows sit beside this file either way.
@@ -32,6 +33,8 @@ const quietBundlerLogger = {
 
 export interface WorkflowWorkerOptions {
   connection: NativeConnection;
+  /** The payload codec (temporal/connection.ts `dataConverter`); the same on every client and worker. */
+  dataConverter?: DataConverter;
   namespace: string;
   /** How long a workflow task waits for the worker that has the workflow cached before any worker may take it. */
   stickyScheduleToStartMs: number;
@@ -42,6 +45,7 @@ export interface WorkflowWorkerOptions {
 export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
+    dataConverter: opts.dataConverter,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? WORKFLOW_TASK_QUEUE,
     workflowBundle: await workflowBundle(),

@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../../config/index.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
+import type { TemporalConnectionOptions } from '../../temporal/connection.ts';
 
 export interface DevServer {
   address: string;
@@ -66,6 +67,12 @@ export interface DevServerOptions {
    */
   fastTimers?: boolean;
   logFile?: string;
+  /** false: a server without Handoff's search attributes (tests of the start-up check and of temporal-setup). */
+  searchAttributes?: boolean;
+  /** A namespace to create besides `default`. */
+  namespace?: string;
+  /** The Web UI decodes payloads through this codec server (`--ui-codec-endpoint`). */
+  codecEndpoint?: string;
 }
 
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
@@ -85,7 +92,11 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       'synchronous=OFF',
     );
   }
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  if (opts.searchAttributes !== false) {
+    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  }
+  if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  if (opts.codecEndpoint && opts.uiPort) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   args.push(
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
@@ -129,14 +140,22 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   };
 }
 
-/** Waits until the frontend answers gRPC (an open port is not enough: the server listens before it serves). */
-export async function waitForTemporal(address: string, namespace = 'default', timeoutMs = 60_000): Promise<void> {
+/**
+ * Waits until the frontend answers gRPC (an open port is not enough: the server listens before it serves). `target`
+ * is an address (a dev server) or the full connection options (temporal/connection.ts) of a configured cluster.
+ */
+export async function waitForTemporal(
+  target: string | TemporalConnectionOptions,
+  namespace = 'default',
+  timeoutMs = 60_000,
+): Promise<void> {
   const { Connection } = await import('@temporalio/client');
+  const options = typeof target === 'string' ? { address: target } : target;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      const connection = await Connection.connect({ ...options, connectTimeout: 2000 });
       try {
         await connection.workflowService.describeNamespace({ namespace });
         return;
@@ -148,5 +167,5 @@ export async function waitForTemporal(address: string, namespace = 'default', ti
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  throw new Error(`Temporal at ${address} is not serving namespace ${namespace}: ${String(lastError)}`);
+  throw new Error(`Temporal at ${options.address} is not serving namespace ${namespace}: ${String(lastError)}`);
 }

@@ -3,8 +3,10 @@
 // way to HTTP status codes. The real call workflow's end-to-end tests belong to the engine.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { loadConfig } from '../../config/index.ts';
+import { connectClient, connectionOptions, connectNative, dataConverter } from '../../temporal/connection.ts';
 import test from 'ava';
 import { CallNotFoundError, NoTransferError, TemporalCallEngine, TransferRefusedError } from '../../api/engine.ts';
 import { startApi } from '../../api/index.ts';
@@ -43,8 +45,9 @@ test.before(async () => {
     server = await startDevServer({ cli: process.env.TEMPORAL_CLI });
     address = server.address;
   }
-  await waitForTemporal(address);
-  const native = await NativeConnection.connect({ address });
+  const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: address });
+  await waitForTemporal(connectionOptions(config.temporal, address), config.TEMPORAL_NAMESPACE);
+  const native = await connectNative(config);
   const quiet = {
     log: () => {},
     trace: () => {},
@@ -57,9 +60,15 @@ test.before(async () => {
     workflowsPath: fileURLToPath(new URL('./support/stub-call-workflow.ts', import.meta.url)),
     logger: quiet,
   });
-  worker = await Worker.create({ connection: native, taskQueue, workflowBundle });
+  worker = await Worker.create({
+    connection: native,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(config),
+    taskQueue,
+    workflowBundle,
+  });
   running = worker.run();
-  client = new Client({ connection: await Connection.connect({ address }) });
+  client = (await connectClient(config)).client;
   const start = (script: StubCallScript) =>
     client.workflow.start('stubCallWorkflow', { taskQueue, workflowId: callWorkflowId(script.callId), args: [script] });
   await start({ callId: id('ok'), accountId: 'acc' });

@@ -5,16 +5,17 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 
 const { temporal } = proto;
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig, type Config, type FreeswitchNode } from '../../config/index.ts';
 import type { CommandJournal } from '../../activities/switch.ts';
 import { openStore, seedDemo, type DemoSeed, type Store } from '../../store/index.ts';
 import { createWorkflowWorker } from '../../workers/workflow-worker.ts';
 import { startNodeWorker, type NodeWorker } from '../../workers/node-worker.ts';
+import { connectClient, connectNative, dataConverter } from '../../temporal/connection.ts';
 import { EslClient, type EslEvent } from './esl-client.ts';
 import { switchUnderTest, type SwitchUnderTest } from './switch.ts';
 
@@ -84,15 +85,15 @@ export async function startEngine(
   const dbFile = path.join(dir, 'handoff.sqlite');
   const store = openStore(dbFile);
   const demo = await seedDemo(store);
-  const nativeConnection = await NativeConnection.connect({ address });
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const nativeConnection = await connectNative(config);
+  const { client, connection } = await connectClient(config);
   const journal = new MemoryJournal();
   const workflowWorker =
     opts.workflowWorker === false
       ? undefined
       : await createWorkflowWorker({
           connection: nativeConnection,
+          dataConverter: dataConverter(config),
           namespace: config.TEMPORAL_NAMESPACE,
           taskQueue: config.WORKFLOW_TASK_QUEUE,
           stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,

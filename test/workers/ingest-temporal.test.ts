@@ -3,8 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { loadConfig } from '../../config/index.ts';
+import { connectClient, connectNative, dataConverter } from '../../temporal/connection.ts';
 import { startSimulator } from '../../simulator/index.ts';
 import { openStore } from '../../store/index.ts';
 import { callWorkflowId } from '../../workflows/ids.ts';
@@ -37,12 +39,15 @@ test.before(async (t) => {
   if (!address) return;
   Runtime.install({ logger: new DefaultLogger(process.env.HANDOFF_TEST_LOG ? 'INFO' : 'WARN') });
   const taskQueue = `ingest-test-${randomUUID()}`;
+  const config = loadConfig();
   const worker = await Worker.create({
-    connection: await NativeConnection.connect({ address }),
+    connection: await connectNative(config),
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(config),
     taskQueue,
     workflowsPath: fileURLToPath(new URL('./workflows/recorders.ts', import.meta.url)),
   });
-  const client = new Client({ connection: await Connection.connect({ address }) });
+  const { client } = await connectClient(config);
   t.context = { client, worker, running: worker.run(), taskQueue };
 });
 
