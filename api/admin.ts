@@ -145,7 +145,10 @@ export async function runTemporalSetup(config: Config): Promise<AdminResult> {
   const namespace = config.TEMPORAL_NAMESPACE;
   const tcld = tcldCommand(namespace);
   if (!config.TEMPORAL_ADDRESS) {
-    return { code: 2, output: { error: 'TEMPORAL_ADDRESS (or TEMPORAL_PROFILE): which cluster?', temporal_cloud: tcld } };
+    return {
+      code: 2,
+      output: { error: 'TEMPORAL_ADDRESS (or TEMPORAL_PROFILE): which cluster?', temporal_cloud: tcld },
+    };
   }
   let connection: Awaited<ReturnType<typeof connectClient>>['connection'] | undefined;
   try {

@@ -150,7 +150,9 @@ export function resolveTemporalSettings(env: NodeJS.ProcessEnv): TemporalSetting
     throw new TemporalSettingsError(`TEMPORAL_PROFILE/TEMPORAL_CONFIG_FILE (${where}): ${(err as Error).message}`);
   }
   if (profile.address !== undefined && !/^[^:\s]+:\d+$/.test(profile.address)) {
-    throw new TemporalSettingsError(`TEMPORAL_ADDRESS (or the profile's address): expected host:port, got ${profile.address}`);
+    throw new TemporalSettingsError(
+      `TEMPORAL_ADDRESS (or the profile's address): expected host:port, got ${profile.address}`,
+    );
   }
   if (profile.namespace !== undefined && !profile.namespace) {
     throw new TemporalSettingsError('TEMPORAL_NAMESPACE: empty');

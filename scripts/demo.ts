@@ -27,7 +27,9 @@ async function main(): Promise<void> {
     console.log(`  originate: ${(await job.result).trim()}`);
   }
   console.log(`  uuid_bridge: ${(await esl.api(`uuid_bridge ${alice} ${bob}`)).trim()}`);
-  console.log(`Temporal UI: http://127.0.0.1:${config.TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/call:${alice}`);
+  console.log(
+    `Temporal UI: http://127.0.0.1:${config.TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/call:${alice}`,
+  );
   await pause(2000);
   console.log('Alice presses *22600 ...');
   for (const d of '*22600') {

@@ -90,7 +90,11 @@ export async function startCodecServer(
   let server: ServerType | undefined;
   const info = await new Promise<AddressInfo>((resolve, reject) => {
     server = serve(
-      { fetch: app.fetch, hostname: opts.host ?? config.CODEC_SERVER_HOST, port: opts.port ?? config.CODEC_SERVER_PORT },
+      {
+        fetch: app.fetch,
+        hostname: opts.host ?? config.CODEC_SERVER_HOST,
+        port: opts.port ?? config.CODEC_SERVER_PORT,
+      },
       resolve,
     );
     server.once('error', reject);

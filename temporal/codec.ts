@@ -68,7 +68,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     decipher.setAAD(Buffer.from(id!));
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
     try {
-      const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      const plain = Buffer.concat([
+        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
       return decodePayload(plain);
     } catch {
       throw new PayloadCodecError(`payload under key id ${id} failed authentication (altered, or a different key)`);

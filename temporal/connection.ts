@@ -1,6 +1,8 @@
 // The one place that turns configuration into Temporal connections: every role (workflow worker, node worker, API),
 // `npm start`, the scripts, the benchmark and the tests connect through these functions, so TLS, the API key, gRPC
 // headers, the namespace and the payload codec are the same everywhere.
+import net from 'node:net';
+import tls from 'node:tls';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
@@ -35,8 +37,52 @@ export function dataConverter(config: Pick<Config, 'PAYLOAD_CODEC_KEYS'>): DataC
     : undefined;
 }
 
-function refused(settings: TemporalSettings, address: string, err: unknown): TemporalConnectError {
-  const cause = err instanceof Error ? err.message : String(err);
+/**
+ * Why a TLS handshake with `address` fails, from Node's own TLS stack with the same CA, certificate and key, or
+ * undefined when it succeeds. gRPC's error for a bad server CA is only "failed to connect before the deadline".
+ */
+async function tlsDiagnosis(settings: TemporalSettings, address: string): Promise<string | undefined> {
+  if (!settings.tls) return undefined;
+  const t = typeof settings.tls === 'object' ? settings.tls : {};
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    Number(address.slice(address.lastIndexOf(':') + 1)),
+  ];
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host,
+      port,
+      servername: t.serverNameOverride ?? (net.isIP(host) ? undefined : host),
+      ca: t.serverRootCACertificate,
+      cert: t.clientCertPair?.crt,
+      key: t.clientCertPair?.key,
+      ALPNProtocols: ['h2'],
+    });
+    const done = (why: string | undefined) => {
+      socket.destroy();
+      resolve(why);
+    };
+    socket.setTimeout(3000, () => done('TLS handshake timed out'));
+    // TLS 1.3 reports a refused client certificate after the handshake: wait for the server's first word.
+    socket.once('secureConnect', () => setTimeout(() => done(undefined), 1000));
+    socket.on('data', () => undefined);
+    socket.once('end', () =>
+      done('TLS: the server closed the connection right after the handshake (it refused the client certificate?)'),
+    );
+    // OpenSSL's messages carry its source file and line; the reason is the part after "SSL routines:<function>:".
+    socket.once('error', (e) => done(`TLS: ${/SSL routines:[^:]*:([^:]+)/.exec(e.message)?.[1] ?? e.message}`));
+  });
+}
+
+function refused(settings: TemporalSettings, address: string, err: unknown, tlsWhy?: string): TemporalConnectError {
+  // The SDK wraps the server's answer ("Failed to connect to Temporal server"); the reason is further down the chain.
+  const messages: string[] = [];
+  for (let e: unknown = err; e; e = e instanceof Error ? e.cause : undefined) {
+    const m = (e instanceof Error ? e.message : String(e)).trim();
+    if (m && !messages.some((seen) => seen.includes(m))) messages.push(m);
+  }
+  if (tlsWhy) messages.push(tlsWhy);
+  const cause = messages.join(': ');
   const hint = settings.tls
     ? 'check TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_CLIENT_CERT_PATH/KEY_PATH, TEMPORAL_TLS_SERVER_NAME and TEMPORAL_API_KEY'
     : 'is it up, and does it want TLS (TEMPORAL_TLS, TEMPORAL_API_KEY)?';
@@ -52,16 +98,16 @@ function refused(settings: TemporalSettings, address: string, err: unknown): Tem
  */
 export async function connectClient(
   config: Config,
-  opts: { address?: string } = {},
+  opts: { address?: string; connectTimeoutMs?: number } = {},
 ): Promise<{ client: Client; connection: Connection }> {
   const options = connectionOptions(config.temporal, opts.address ?? config.TEMPORAL_ADDRESS);
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ ...options, connectTimeout: 10_000 });
+    connection = await Connection.connect({ ...options, connectTimeout: opts.connectTimeoutMs ?? 10_000 });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
     await connection?.close().catch(() => undefined);
-    throw refused(config.temporal, options.address, err);
+    throw refused(config.temporal, options.address, err, await tlsDiagnosis(config.temporal, options.address));
   }
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
   return { client, connection };
@@ -73,6 +119,6 @@ export async function connectNative(config: Config, opts: { address?: string } =
   try {
     return await NativeConnection.connect(options);
   } catch (err) {
-    throw refused(config.temporal, options.address, err);
+    throw refused(config.temporal, options.address, err, await tlsDiagnosis(config.temporal, options.address));
   }
 }
