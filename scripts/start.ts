@@ -62,7 +62,14 @@ async function main(): Promise<void> {
     let codecLine = '';
     let uiCodecEndpoint: string | undefined;
     if (config.PAYLOAD_CODEC_KEYS.length) {
-      const codec = await startCodecServer(config);
+      // The dev server's Web UI (on whatever port it runs) may call it too.
+      const uiOrigins = address
+        ? []
+        : [`http://127.0.0.1:${config.TEMPORAL_UI_PORT}`, `http://localhost:${config.TEMPORAL_UI_PORT}`];
+      const codec = await startCodecServer({
+        ...config,
+        CODEC_CORS_ORIGINS: [...new Set([...config.CODEC_CORS_ORIGINS, ...uiOrigins])],
+      });
       stops.push(() => codec.close());
       codecLine = `Codec server:    ${codec.url}   (the Web UI's remote codec endpoint)`;
       if (!address) uiCodecEndpoint = codec.url;

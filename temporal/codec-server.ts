@@ -68,7 +68,7 @@ export function createCodecApp(config: CodecServerConfig): Hono {
     const payloads: Payload[] = Payloads.fromObject(body).payloads.map((p) => ({ metadata: p.metadata, data: p.data }));
     try {
       const out = op === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
-      return c.json(Payloads.toObject(Payloads.create({ payloads: out }), { bytes: String }));
+      return c.json(Payloads.toObject(Payloads.create({ payloads: out }), { bytes: String, arrays: true }));
     } catch (err) {
       if (err instanceof PayloadCodecError) return c.json({ error: err.message }, 422);
       throw err;

@@ -99,6 +99,8 @@ test('codec server: /encode and /decode under any prefix, CORS for the UI only, 
     t.is(dec.status, 200);
     t.is(text(fromJson(await dec.json())[0]!.data), '{"callerIdNumber":"1001"}');
 
+    // An empty list comes back as one (the UI reads `payloads`).
+    t.deepEqual(await (await post('/decode', { payloads: [] })).json(), { payloads: [] });
     t.is((await post('/decode', toJson(encrypted), { authorization: 'Bearer wrong' })).status, 401);
     const bad = await post('/decode', { payloads: 'nope' });
     t.is(bad.status, 400);
