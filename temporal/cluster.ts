@@ -74,7 +74,16 @@ export async function inspectCluster(connection: ClusterConnection, namespace: s
     }
     throw err;
   }
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  let customAttributes: Record<string, number> | null | undefined;
+  try {
+    ({ customAttributes } = await connection.operatorService.listSearchAttributes({ namespace }));
+  } catch (err) {
+    throw new ClusterSetupError(
+      `cannot list the search attributes of namespace "${namespace}" (${(err as Error).message}); ` +
+        `the credentials in use need read access to the namespace`,
+      { cause: err },
+    );
+  }
   const registered: Record<string, string> = {};
   for (const [name, t] of Object.entries(customAttributes ?? {})) registered[name] = typeName(t);
   const missing: string[] = [];
