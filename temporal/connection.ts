@@ -62,9 +62,9 @@ async function tlsDiagnosis(settings: TemporalSettings, address: string): Promis
       socket.destroy();
       resolve(why);
     };
-    socket.setTimeout(3000, () => done('TLS handshake timed out'));
+    socket.setTimeout(5000, () => done('TLS handshake timed out'));
     // TLS 1.3 reports a refused client certificate after the handshake: wait for the server's first word.
-    socket.once('secureConnect', () => setTimeout(() => done(undefined), 1000));
+    socket.once('secureConnect', () => setTimeout(() => done(undefined), 2000));
     socket.on('data', () => undefined);
     socket.once('end', () =>
       done('TLS: the server closed the connection right after the handshake (it refused the client certificate?)'),
