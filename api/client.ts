@@ -32,7 +32,8 @@ function ipv6Groups(address: string): number[] {
  * The key a client's failures are counted under: its IPv4 address, or its IPv6 /64 (one host commonly holds a whole
  * /64, and counting each of its 2^64 addresses apart would count nothing).
  */
-export function clientKey(address: string): string {
+export function clientKey(given: string): string {
+  const address = unmapped(given);
   if (isIP(address) !== 6) return address;
   const groups = ipv6Groups(address).slice(0, 4);
   return `${groups.map((g) => g.toString(16)).join(':')}::/64`;

@@ -22,6 +22,8 @@ export interface ApiConfig {
   bodyLimitBytes: number;
   /** Deepest accepted JSON nesting (objects and arrays, the body's own object counting as 1). */
   maxJsonDepth: number;
+  /** Failed api_auth attempts a client may make per window before it is refused (429) until the window ends. */
+  authThrottle: { maxFailures: number; windowS: number };
   /** Proxies whose X-Forwarded-For names the client: IP addresses or CIDR subnets. */
   trustedProxies: string[];
   /** The envelope's `node`: an opaque name of this API process. */

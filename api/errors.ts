@@ -63,6 +63,11 @@ export class ApiError extends Error {
     return new ApiError(400, 'malformed json', { message: 'the request body is not valid JSON' });
   }
 
+  /** Kazoo's 429, with how long to wait. */
+  static tooManyRequests(retryAfterS: number, message: string): ApiError {
+    return new ApiError(429, 'too_many_requests', { message }, { 'Retry-After': String(retryAfterS) });
+  }
+
   static unavailable(message: string): ApiError {
     return new ApiError(503, 'service unavailable', { message });
   }

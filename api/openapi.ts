@@ -31,6 +31,7 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'conflict',
   413: 'request entity too large',
   415: 'unsupported media type: send application/json',
+  429: 'too_many_requests: too many failed logins from this client; see Retry-After',
   503: 'service unavailable: the call engine (Temporal) cannot be reached',
 };
 
@@ -50,7 +51,7 @@ const ops: Operation[] = [
     response: tokenInfo,
     status: 201,
     auth: false,
-    errors: [401, ...BODY_ERRORS, 405],
+    errors: [401, ...BODY_ERRORS, 405, 429],
   },
   {
     method: 'get',

@@ -140,6 +140,12 @@ const schema = z.object({
       }
       return list;
     }),
+  /**
+   * Failed `PUT /v2/api_auth` attempts a client (an IPv4 address, an IPv6 /64) may make in a window of
+   * API_AUTH_WINDOW_S; past that, every attempt of the client is 429 until the window ends (never more than 60 s).
+   */
+  API_AUTH_MAX_FAILURES: z.coerce.number().int().min(1).max(10_000).default(20),
+  API_AUTH_WINDOW_S: z.coerce.number().int().min(1).max(60).default(60),
   /** Deepest JSON nesting a request body may have (the body's own object is level 1): deeper is a 400. */
   API_MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(256).default(32),
   /** How long the API waits for a workflow to answer an update or query. */

@@ -3,6 +3,7 @@ export type {
   Account,
   AccountPatch,
   ApiKeyInfo,
+  AuthFailures,
   ChannelRecord,
   CreatedApiKey,
   Media,

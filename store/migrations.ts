@@ -77,6 +77,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX channels_removed ON channels(removed_at) WHERE removed_at IS NOT NULL;
     `,
   },
+  {
+    id: 2,
+    name: 'failed logins per client',
+    // window_ends_at: the failures count within [first failure, window_ends_at); a new window starts after it.
+    sql: `
+      CREATE TABLE auth_failures (
+        client TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        window_ends_at BIGINT NOT NULL
+      );
+      CREATE INDEX auth_failures_window ON auth_failures(window_ends_at);
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction; returns the IDs applied. */

@@ -9,6 +9,7 @@ import type {
   Account,
   AccountPatch,
   ApiKeyInfo,
+  AuthFailures,
   ChannelRecord,
   CreatedApiKey,
   Media,
@@ -292,6 +293,32 @@ export class SqliteStore implements Store {
       .prepare('UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR key_hash = ?) AND revoked_at IS NULL')
       .run(Date.now(), idOrKey, hashApiKey(idOrKey));
     return r.changes > 0;
+  }
+
+  // --- failed logins ---
+
+  async authFailures(client: string, now: number): Promise<AuthFailures> {
+    const row = this.db
+      .prepare('SELECT failures, window_ends_at FROM auth_failures WHERE client = ? AND window_ends_at > ?')
+      .get(client, now) as { failures: number; window_ends_at: number } | undefined;
+    return row ? { failures: row.failures, windowEndsAt: row.window_ends_at } : { failures: 0, windowEndsAt: 0 };
+  }
+
+  async recordAuthFailure(client: string, now: number, windowMs: number): Promise<AuthFailures> {
+    return this.db
+      .transaction(() => {
+        // Ended windows are forgotten, so the table holds only the clients that failed in the last window.
+        this.db.prepare('DELETE FROM auth_failures WHERE window_ends_at <= ?').run(now);
+        const row = this.db
+          .prepare(
+            `INSERT INTO auth_failures (client, failures, window_ends_at) VALUES (?, 1, ?)
+             ON CONFLICT (client) DO UPDATE SET failures = auth_failures.failures + 1
+             RETURNING failures, window_ends_at`,
+          )
+          .get(client, now + windowMs) as { failures: number; window_ends_at: number };
+        return { failures: row.failures, windowEndsAt: row.window_ends_at };
+      })
+      .immediate();
   }
 
   // --- token revocations ---

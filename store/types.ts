@@ -41,6 +41,13 @@ export interface CreatedApiKey extends ApiKeyInfo {
   key: string;
 }
 
+/** A client's failed logins in its current window. */
+export interface AuthFailures {
+  failures: number;
+  /** When the window ends (ms since the epoch); 0 with no window. */
+  windowEndsAt: number;
+}
+
 export type MetaflowLevel = 'account' | 'device' | 'user';
 
 /** Where a metaflows document lives: on the account, or on one of its devices or users. */
@@ -123,6 +130,12 @@ export interface Store {
   listApiKeys(accountId: string): Promise<ApiKeyInfo[]>;
   /** Revoke by key ID or by the key itself; false when nothing was revoked. */
   revokeApiKey(idOrKey: string): Promise<boolean>;
+
+  // Failed logins per client, in fixed windows: shared by every API process that shares the store.
+  /** The client's failures in its current window (none when it has no window, or its window has ended). */
+  authFailures(client: string, now: number): Promise<AuthFailures>;
+  /** Counts one failure: in the client's window, or in a new one starting now (which prunes ended windows). */
+  recordAuthFailure(client: string, now: number, windowMs: number): Promise<AuthFailures>;
 
   // Token revocations (JWT `jti`), kept until the token would have expired anyway.
   revokeToken(jti: string, expiresAt: number): Promise<void>;

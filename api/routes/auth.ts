@@ -6,6 +6,7 @@ import type { ApiEnv } from '../context.ts';
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
 import { otherMethods } from '../http.ts';
+import { loginThrottle } from '../throttle.ts';
 import { apiAuthRequest } from '../schemas/auth.ts';
 import { validate } from '../validation.ts';
 import type { RouteDeps } from './deps.ts';
@@ -31,6 +32,7 @@ export function authRoutes({ store, config, signer }: RouteDeps): Hono<ApiEnv> {
 
   app.put(
     '/api_auth',
+    loginThrottle(store, config.authThrottle),
     async (c, next) => {
       // Kazoo answers 401 for a missing or empty key before looking at anything else.
       const body = (await c.req.text()).trim() === '' ? undefined : ((await c.req.json()) as unknown);

@@ -31,7 +31,7 @@ export const errorEnvelope = z
     error: z.string().meta({ description: 'The HTTP status, as a string', example: '400' }),
     message: z.string().meta({
       description:
-        'validation error | invalid_credentials | forbidden | bad identifier | not_found | invalid_method | conflict | request entity too large | unsupported media type | malformed json | invalid data | service unavailable | internal error',
+        'validation error | invalid_credentials | forbidden | bad identifier | not_found | invalid_method | conflict | request entity too large | unsupported media type | too_many_requests | malformed json | invalid data | service unavailable | internal error',
     }),
     data: z.unknown().meta({
       description:

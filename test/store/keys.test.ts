@@ -66,3 +66,23 @@ test('api keys: active by ID until revoked; rotation replaces every key of the a
   t.truthy(await store.activeApiKey(theirs.id));
   await t.throwsAsync(store.rotateApiKey('nobody'), { message: /no account/ });
 });
+
+test('failed logins: counted per client in a window that opens with the first failure; ended windows forgotten', async (t) => {
+  const store = tempStore(t);
+  const t0 = 1_700_000_000_000;
+  t.deepEqual(await store.authFailures('10.0.0.1', t0), { failures: 0, windowEndsAt: 0 });
+  t.deepEqual(await store.recordAuthFailure('10.0.0.1', t0, 60_000), { failures: 1, windowEndsAt: t0 + 60_000 });
+  t.deepEqual(await store.recordAuthFailure('10.0.0.1', t0 + 30_000, 60_000), {
+    failures: 2,
+    windowEndsAt: t0 + 60_000,
+  });
+  await store.recordAuthFailure('10.0.0.2', t0 + 1, 60_000);
+  t.deepEqual(await store.authFailures('10.0.0.1', t0 + 59_999), { failures: 2, windowEndsAt: t0 + 60_000 });
+  t.is((await store.authFailures('10.0.0.2', t0 + 59_999)).failures, 1);
+  // The window has ended: nothing counts, and the next failure opens a new window.
+  t.is((await store.authFailures('10.0.0.1', t0 + 60_000)).failures, 0);
+  t.deepEqual(await store.recordAuthFailure('10.0.0.1', t0 + 70_000, 60_000), {
+    failures: 1,
+    windowEndsAt: t0 + 130_000,
+  });
+});
