@@ -4,10 +4,12 @@
 
 import { linkBridge } from './bridge.ts';
 import type { Channel } from './channels.ts';
+import { conferences } from './conference.ts';
 import { parseDialString } from './dialstring.ts';
 import { answerChannel, originateLoopback } from './loopback.ts';
 import { broadcast } from './media.ts';
 import type { Switch } from './switch.ts';
+import { threeWays } from './threeway.ts';
 
 /** Run the next dialplan application of a channel; when none is left the channel hangs up. */
 export function runNextApp(sw: Switch, ch: Channel): void {
@@ -100,6 +102,12 @@ export function runNextApp(sw: Switch, ch: Channel): void {
       return;
     case 'bridge':
       runBridgeApp(sw, ch, data);
+      return;
+    case 'conference':
+      conferences(sw).join(ch, data);
+      return;
+    case 'three_way':
+      threeWays(sw).start(ch, data);
       return;
     default:
       // An application the simulator does not model: it runs (silently) until the channel is moved or hung up.

@@ -1,12 +1,15 @@
 // Bridges: uuid_bridge (two steps, captures 01 and section 8), the end of a bridge, and what the leg that stays does.
 
 import type { Bridge, Channel } from './channels.ts';
+import { runQueuedHoldMusic } from './media.ts';
 import type { BridgeEnd, Switch } from './switch.ts';
 
 /** Delays of the two halves of a uuid_bridge, as captured: unpark/reset ~20 ms, CHANNEL_BRIDGE ~40 ms later. */
 const PREPARE_MS = 20;
 const SECOND_LEG_SOFT_EXECUTE_MS = 18;
 const BRIDGE_MS = 40;
+/** 10 frames of 20 ms (FreeSWITCH's DEFAULT_LEAD_FRAMES). */
+const LEAD_FRAMES_MS = 200;
 
 /**
  * uuid_bridge A B (the reply `+OK B` is the caller's). Step 1: both legs stop what they do (broadcast, park) and
@@ -19,6 +22,7 @@ export function uuidBridge(sw: Switch, a: Channel, b: Channel): void {
   for (const x of [a, b]) {
     x.pendingBreak?.cancel();
     x.pendingBreak = undefined;
+    x.moving = true;
   }
   sw.sched.after(
     PREPARE_MS,
@@ -35,13 +39,18 @@ export function uuidBridge(sw: Switch, a: Channel, b: Channel): void {
             x.other = { ch: other, type: x === a ? 'originatee' : 'originator' };
             transferProfile(sw, x, other);
           });
-          if (old) endBridge(sw, { bridge: old, leaving: x, how: 'steal', plan, phase: 0 });
-          sw.leaveCurrent(x, list);
+          // Bridging two legs already bridged to each other ends their bridge without parking either (21a, 22c).
+          if (old) endBridge(sw, { bridge: old, leaving: x, how: 'steal', plan, phase: 0, alsoMoving: other });
+          sw.leaveCurrent(x, plan, 0);
           x.mode = 'bridging';
           list.push(
-            () => sw.setState(x, 'CS_HIBERNATE'),
+            // A first leg still in its bridge (CS_SOFT_EXECUTE) goes straight to CS_RESET (21a, 22c).
+            () => {
+              if (x.state !== 'CS_SOFT_EXECUTE') sw.setState(x, 'CS_HIBERNATE');
+            },
             () => sw.setState(x, 'CS_RESET'),
           );
+          runQueuedHoldMusic(sw, x, list);
           if (x === a) list.push(() => sw.setState(a, 'CS_SOFT_EXECUTE'));
         }
       });
@@ -59,6 +68,7 @@ export function uuidBridge(sw: Switch, a: Channel, b: Channel): void {
 }
 
 function completeBridge(sw: Switch, a: Channel, b: Channel): void {
+  a.moving = b.moving = false;
   if (!(a.alive && b.alive && a.mode === 'bridging' && b.mode === 'bridging')) {
     for (const x of [a, b]) if (x.alive && x.mode === 'bridging') x.mode = 'stuck';
     return;
@@ -95,14 +105,21 @@ function transferProfile(sw: Switch, x: Channel, other: Channel): void {
 export function linkBridge(sw: Switch, br: Bridge): void {
   const { a, b } = br;
   const now = Date.now();
+  // A leg runs queued commands only after 10 frames (200 ms) of the bridge's media (21e).
+  sw.sched.after(LEAD_FRAMES_MS, () => (br.leadFramesRead = true), 0);
+  // bridge_filter_dtmf is read as the bridge starts: set later, it changes nothing until the next bridge (22c).
+  br.filterDtmf = new Set([a, b].filter((x) => x.truthy('bridge_filter_dtmf')));
   for (const x of [a, b]) {
     const other = x === a ? b : a;
     x.bridge = br;
     x.mode = br.kind === 'app' && x === a ? x.mode : 'bridged';
     x.lastBridgeRole = x === a ? 'a' : 'b';
     x.other = { ch: other, type: x === a ? 'originatee' : 'originator' };
-    x.profile.calleeIdName = other.profile.origCallerIdName;
-    x.profile.calleeIdNumber = other.profile.origCallerIdNumber;
+    // Only the first leg's callee id becomes the other leg's; the second leg keeps its own (captures 10, 20a).
+    if (x === a) {
+      x.profile.calleeIdName = other.profile.origCallerIdName;
+      x.profile.calleeIdNumber = other.profile.origCallerIdNumber;
+    }
     x.times.bridged = x === a ? now : x.times.bridged;
     if (x === a) x.setVar('bridge_to', other.uuid);
     x.setVar('last_bridge_to', other.uuid);

@@ -49,11 +49,22 @@ export type AnswerState = 'ringing' | 'early' | 'answered' | 'hangup';
  * - `park-app`: parked by the `park` application (CS_EXECUTE);
  * - `park`: parked by uuid_park or park_after_bridge (CS_PARK);
  * - `bridging`: between the steps of a uuid_bridge; `bridged`;
+ * - `conference`: a member of a conference (the `conference` application);
  * - `stuck`: a uuid_bridge whose partner died half-way left it in CS_RESET (captures section 8);
  * - `hungup`.
  */
 export type Mode =
-  'init' | 'ringing' | 'dialplan' | 'app' | 'park-app' | 'park' | 'bridging' | 'bridged' | 'stuck' | 'hungup';
+  | 'init'
+  | 'ringing'
+  | 'dialplan'
+  | 'app'
+  | 'park-app'
+  | 'park'
+  | 'bridging'
+  | 'bridged'
+  | 'conference'
+  | 'stuck'
+  | 'hungup';
 
 export interface Profile {
   direction: 'inbound' | 'outbound';
@@ -91,6 +102,16 @@ export interface Bridge {
   b: Channel;
   kind: 'uuid' | 'app';
   ended: boolean;
+  /** The bridge has carried 200 ms of media: a command queued on a leg runs from then on (lead frames, 21e). */
+  leadFramesRead?: boolean;
+  /**
+   * uuid_hold on either leg: the bridge drops the audio both ways until it ends (any new bridge or transfer clears
+   * it). `leadFramesRead` says whether the lead frames were read before the first hold (after it no more frames are
+   * counted), `musicQueued` whether a hold music broadcast was already queued.
+   */
+  hold?: { leadFramesRead: boolean; musicQueued: boolean };
+  /** Legs that had bridge_filter_dtmf set when the bridge started: their digits do not pass. */
+  filterDtmf?: ReadonlySet<Channel>;
 }
 
 export interface Playback {
@@ -102,6 +123,28 @@ export interface Playback {
   /** The queued COMMAND event, replayed at the head of PRIVATE_COMMAND. */
   prefix: Header[];
   app: { name: string; data: string; uuid: string };
+}
+
+/** An application bound to DTMF (bind_meta_app, bind_digit_action), and whether it puts the peer on hold meanwhile. */
+export interface DigitBinding {
+  app: string;
+  data: string;
+  holdPeer: boolean;
+}
+
+export interface DtmfSettings {
+  /** uuid_drop_dtmf on: DTMF sent to this channel is dropped (replaced by `mask` digits, if any). */
+  drop?: { mask: string };
+  /** bind_meta_app: `*` then the key. `armed` after a `*`. */
+  metaApps: Map<string, DigitBinding>;
+  metaArmed?: boolean;
+  /** bind_digit_action: a regular expression over the digits pressed, and what runs on a match. */
+  digitActions: (DigitBinding & { pattern: RegExp; digits: string })[];
+  /** Digits held by the digit machine until they match or time out. */
+  buffer: string;
+  bufferTimer?: Timer;
+  /** While a bound application runs, digits wait here and arrive after it. */
+  waiting?: { digit: string; phone: boolean }[];
 }
 
 /** A broadcast waiting to start, with the COMMAND event it queued. */
@@ -123,12 +166,26 @@ export class Channel {
   partner?: Channel;
   playback?: Playback;
   pendingBroadcasts: PendingBroadcast[] = [];
-  /** When the last queued received DTMF digit is due (epoch ms): digits leave the channel's queue in order. */
-  dtmfDueAt = 0;
+  /**
+   * Digits on their way to this channel, in order: `receive` ones go through its bindings first (uuid_recv_dtmf),
+   * `event` ones only show as a DTMF event on it (what reaches a loopback partner). One timer serves the queue, so
+   * no timer jitter, nor a pause of the process, can swap two digits (CI once saw `*1` arrive as `1*`).
+   */
+  dtmfQueue: { digit: string; duration: number; kind: 'receive' | 'phone' | 'event'; due: number }[] = [];
+  dtmfTimer?: Timer;
   /** A uuid_break whose stop has not happened yet; a uuid_bridge arriving meanwhile takes it over. */
   pendingBreak?: Timer;
   /** Commands of cancelled broadcasts, parsed (PRIVATE_COMMAND) when the channel next leaves park. */
   queuedCommands: Header[][] = [];
+  /**
+   * Hold music broadcasts that never started (a hold too soon after the bridge, or a second hold): they run and fail
+   * when the channel is next bridged (captures 21a, 21e).
+   */
+  queuedHoldMusic: { path: string; prefix: Header[] }[] = [];
+  /** A command that moves the channel (uuid_transfer, uuid_bridge) was accepted and has not run yet. */
+  moving = false;
+  /** What the channel does with DTMF besides passing it on (dtmf.ts). */
+  readonly dtmf: DtmfSettings = { metaApps: new Map(), digitActions: [], buffer: '' };
   /** Application currently running (for show channels and the application of CHANNEL_EXECUTE_COMPLETE). */
   app?: { name: string; data: string; uuid: string };
   /** Dialplan applications still to run (-b legs) or the originate application list (-a legs). */
@@ -142,6 +199,8 @@ export class Channel {
   readonly createdMs: number;
   readonly loopbackLeg: 'A' | 'B';
   hangupReason?: 'kill' | 'partner' | 'dialplan' | 'bridge';
+  /** Shown as `dest` by show channels|calls after an inline transfer (the events keep Caller-Destination-Number). */
+  showDest?: string;
 
   constructor(
     public uuid: string,
@@ -150,6 +209,8 @@ export class Channel {
     readonly sessionId: number,
     profile: Profile,
     loopbackLeg: 'A' | 'B',
+    /** The switch's global variables: getVar falls back to them. */
+    private readonly globals: ReadonlyMap<string, string> = new Map(),
   ) {
     this.createdMs = Date.now();
     this.profile = profile;
@@ -192,12 +253,13 @@ export class Channel {
     this.vars.delete(name);
   }
 
+  /** The channel variable, else the global one (FreeSWITCH's lookup; captured in step 21a for hold_music). */
   getVar(name: string): string | undefined {
-    return this.vars.get(name);
+    return this.vars.get(name) ?? this.globals.get(name);
   }
 
   truthy(name: string): boolean {
-    const v = (this.vars.get(name) ?? '').toLowerCase();
+    const v = (this.getVar(name) ?? '').toLowerCase();
     return v === 'true' || v === 'yes' || v === 'on' || v === '1';
   }
 

@@ -3,11 +3,13 @@
 import { randomInt } from 'node:crypto';
 import { installApps } from './apps.ts';
 import { installBridging } from './bridge.ts';
+import { installConference } from './conference.ts';
 import type { DialplanEntry } from './dialplan.ts';
 import { hears, type Hearing } from './hears.ts';
 import { installMedia } from './media.ts';
 import { EslServer } from './server.ts';
 import { Switch, type JournalEntry, type SwitchOptions } from './switch.ts';
+import { installThreeWay } from './threeway.ts';
 
 export type { DialplanEntry } from './dialplan.ts';
 export type { Hearing } from './hears.ts';
@@ -24,6 +26,8 @@ export interface SimulatorOptions {
   hostname?: string;
   /** HEARTBEAT interval; 20 s like FreeSWITCH. 0 disables it. */
   heartbeatMs?: number;
+  /** Global variables (DEFAULT_GLOBALS when not given: the captured switch's from step 20 on). */
+  globals?: Record<string, string>;
 }
 
 export interface Simulator {
@@ -46,13 +50,20 @@ export function createSwitch(opts: SwitchOptions): Switch {
   installMedia(sw);
   installBridging(sw);
   installApps(sw);
+  installConference(sw);
+  installThreeWay(sw);
   return sw;
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const seed = opts.seed ?? randomInt(1, 2 ** 31 - 1);
   const password = opts.password ?? 'ClueCon';
-  const sw = createSwitch({ seed, hostname: opts.hostname ?? 'handoff-sim', dialplan: opts.dialplan ?? [] });
+  const sw = createSwitch({
+    seed,
+    hostname: opts.hostname ?? 'handoff-sim',
+    dialplan: opts.dialplan ?? [],
+    ...(opts.globals ? { globals: opts.globals } : {}),
+  });
   const server = new EslServer(sw, password, opts.heartbeatMs ?? 20000);
   const addr = await server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   return {

@@ -71,6 +71,7 @@ export function originateLoopback(sw: Switch, dial: DialString, hooks: LoopbackH
     sw.nextSessionId(),
     newProfile('outbound', cidName, cidNum, dial.ext, dial.context, aName),
     'A',
+    sw.globals,
   );
   const b = new Channel(
     bUuid,
@@ -79,6 +80,7 @@ export function originateLoopback(sw: Switch, dial: DialString, hooks: LoopbackH
     sw.nextSessionId(),
     newProfile('inbound', cidName, cidNum, dial.ext, dial.context, bName),
     'B',
+    sw.globals,
   );
   a.partner = b;
   b.partner = a;

@@ -1,4 +1,4 @@
-// Media on channels: uuid_broadcast playbacks, uuid_break, DTMF (with passthrough across a bridge) and hold.
+// Media on channels: uuid_broadcast playbacks, uuid_break, and uuid_hold with its hold music. DTMF is in dtmf.ts.
 
 import type { Channel, PendingBroadcast } from './channels.ts';
 import type { Header } from './protocol.ts';
@@ -34,7 +34,7 @@ export function playbackMs(path: string): number | undefined {
   return 1000;
 }
 
-function commandPrefix(sw: Switch, path: string): Header[] {
+export function commandPrefix(sw: Switch, path: string, extra: Header[] = []): Header[] {
   // The COMMAND event switch_ivr_broadcast queues; PRIVATE_COMMAND later carries it in front (capture 10).
   const ev = sw.bus.build(
     'COMMAND',
@@ -45,6 +45,7 @@ function commandPrefix(sw: Switch, path: string): Header[] {
       ['execute-app-arg', path],
       ['event-lock', 'true'],
       ['lead-frames', '5'],
+      ...extra,
     ],
   );
   return [...ev.headers];
@@ -52,7 +53,8 @@ function commandPrefix(sw: Switch, path: string): Header[] {
 
 /** Queue a broadcast; it starts ~200 ms later unless uuid_break cancels it first (capture 03b). */
 export function broadcast(sw: Switch, ch: Channel, path: string, hold = false, delayMs = BROADCAST_DELAY_MS): void {
-  const prefix = commandPrefix(sw, path);
+  // Hold music loops (SMF_LOOP): its queued COMMAND says so (captures 22d).
+  const prefix = commandPrefix(sw, path, hold ? [['loops', '-1']] : []);
   const timer: PendingBroadcast = Object.assign(
     sw.sched.after(
       delayMs,
@@ -152,100 +154,63 @@ export function breakMedia(sw: Switch, ch: Channel): void {
   }
 }
 
-export function dtmfEvent(sw: Switch, ch: Channel, digit: string, duration: number): void {
-  sw.channelEvent(ch, 'DTMF', ['switch_channel.c', 'switch_channel_dequeue_dtmf', 678], {
-    verbose: false,
-    post: [
-      ['DTMF-Digit', digit],
-      ['DTMF-Duration', String(duration)],
-      ['DTMF-Source', 'APP'],
-    ],
-  });
-}
-
-/** Parse `*22600`, `5@500` (ms per digit), as uuid_recv_dtmf accepts. Durations are in samples at 8 kHz. */
-export function parseDtmf(spec: string): { digits: string[]; duration: number } {
-  const [d, ms] = spec.split('@');
-  const duration = ms && Number(ms) > 0 ? Number(ms) * 8 : 2000;
-  return { digits: [...(d ?? '')].filter((c) => /[0-9*#A-Da-d]/.test(c)), duration };
-}
-
-function stopsPlayback(ch: Channel, digit: string): boolean {
-  const t = ch.getVar('playback_terminators');
-  if (t === undefined || t === 'any') return true;
-  if (t === 'none') return false;
-  return t.includes(digit);
-}
-
 /**
- * uuid_recv_dtmf: the digits show as DTMF events on the channel, ~20 ms apart; while it is bridged they pass to
- * the far end, so they also show on the peer's loopback partner (capture 02). A digit stops a broadcast unless
- * playback_terminators=none (captures section 9).
+ * uuid_hold: CHANNEL_HOLD on the channel, whose bridge then drops the audio both ways (the holder hears silence);
+ * the peer hears the holder's hold music (its `hold_music`, else the global one) if there is any (captures 05, 21a-c).
+ * Each hold queues one broadcast of the music on the peer; only the first in a bridge plays, and only when the bridge
+ * had carried media for 200 ms before it was first held. The others wait until the peer is next bridged and then fail
+ * (21a, 21e). The call state stays ACTIVE and no hold is ever undone by uuid_hold off on loopback (21a, 21d).
  */
-export function receiveDtmf(sw: Switch, ch: Channel, spec: string): void {
-  const { digits, duration } = parseDtmf(spec);
-  digits.forEach((digit, i) => {
-    // A channel's DTMF queue keeps its order across commands (capture 02): two uuid_recv_dtmf sent back to back
-    // must not swap their digits through the timers' jitter.
-    const jittered = Math.round((20 + i * 20) * (0.95 + sw.rng.next() * 0.1));
-    const due = Math.max(Date.now() + jittered, ch.dtmfDueAt + 1);
-    ch.dtmfDueAt = due;
-    sw.sched.after(
-      due - Date.now(),
-      () => {
-        if (!ch.alive) return;
-        sw.runPlan((plan) => {
-          const list = plan.list(0, ch);
-          list.push(() => dtmfEvent(sw, ch, digit, duration));
-          if (ch.playback && !ch.playback.hold && stopsPlayback(ch, digit)) {
-            stopPlayback(sw, ch, 'break', 'FILE PLAYED', list);
-          }
-        });
-        const far = ch.peer?.partner;
-        if (far && far.alive) {
-          const farDue = Math.max(Date.now() + 1 + Math.round(sw.rng.next() * 2), far.dtmfDueAt + 1);
-          far.dtmfDueAt = farDue;
-          sw.sched.after(farDue - Date.now(), () => far.alive && dtmfEvent(sw, far, digit, duration), 0);
-        }
-      },
-      0,
-    );
-  });
-}
-
-/** uuid_send_dtmf: digits go out of the channel to its far end, so the loopback partner sees them (assumed). */
-export function sendDtmf(sw: Switch, ch: Channel, spec: string): void {
-  const { digits, duration } = parseDtmf(spec);
-  const far = ch.partner;
-  digits.forEach((digit, i) => {
-    sw.sched.after(20 + i * 20, () => far?.alive && dtmfEvent(sw, far, digit, duration), 0.1);
-  });
-}
-
-/** uuid_hold: CHANNEL_HOLD on the channel; with hold_music set, the peer plays it (capture 05). */
 export function hold(sw: Switch, ch: Channel): void {
-  // The held leg's application shows empty afterwards in show channels (capture 05).
-  ch.app = undefined;
+  // A held bridged leg shows no application in show channels afterwards (capture 05); a parked one keeps park (21d).
+  if (ch.app?.name === 'uuid_bridge') ch.app = undefined;
   sw.soon(() => {
     ch.times.lastHold = Date.now();
     sw.channelEvent(ch, 'CHANNEL_HOLD', ['switch_ivr.c', 'switch_ivr_hold', 1558], { verbose: true });
   }, 2);
-  const music = ch.getVar('hold_music');
+  const br = ch.bridge && !ch.bridge.ended ? ch.bridge : undefined;
   const peer = ch.peer;
-  if (music && peer && !peer.playback) broadcast(sw, peer, music, true, 180);
+  if (!br || !peer) return;
+  br.hold ??= { leadFramesRead: br.leadFramesRead === true, musicQueued: false };
+  const music = ch.getVar('hold_music');
+  if (!music) return;
+  if (!br.hold.musicQueued && br.hold.leadFramesRead) broadcast(sw, peer, music, true, 180);
+  else peer.queuedHoldMusic.push({ path: music, prefix: commandPrefix(sw, music, [['loops', '-1']]) });
+  br.hold.musicQueued = true;
+}
+
+/**
+ * Hold music that never started runs when the channel is next bridged, in CS_RESET, and fails at once: EXECUTE,
+ * EXECUTE_COMPLETE `PLAYBACK ERROR`, PRIVATE_COMMAND, no PLAYBACK_START (captures 21a rows 98-103, 21e rows 86-88).
+ */
+export function runQueuedHoldMusic(sw: Switch, ch: Channel, list: Step[]): void {
+  const queued = ch.queuedHoldMusic;
+  ch.queuedHoldMusic = [];
+  for (const q of queued) {
+    list.push(() => {
+      const app = sw.execute(ch, 'playback', q.path, true, false);
+      sw.executeComplete(ch, 'PLAYBACK ERROR', app);
+      sw.channelEvent(ch, 'PRIVATE_COMMAND', ['switch_ivr.c', 'switch_ivr_parse_next_event', 804], {
+        verbose: false,
+        prefix: q.prefix,
+      });
+    });
+  }
 }
 
 /** Playbacks end when the core moves a channel, when its bridge peer goes (hold music) and when it hangs up. */
 export function installMedia(sw: Switch): void {
-  sw.hooks.on('leaving', (ch, list) => {
-    if (ch.playback) stopPlayback(sw, ch, 'done', 'PLAYBACK ERROR', list);
+  sw.hooks.on('leaving', (ch, plan, phase) => {
+    if (ch.playback) stopPlayback(sw, ch, 'done', 'PLAYBACK ERROR', plan.list(phase, ch));
   });
-  sw.hooks.on('peerGone', (ch, list) => {
-    if (ch.playback?.hold) stopPlayback(sw, ch, 'break', 'FILE PLAYED', list);
+  sw.hooks.on('peerGone', (ch, plan, phase) => {
+    if (ch.playback?.hold) stopPlayback(sw, ch, 'break', 'FILE PLAYED', plan.list(phase, ch));
   });
-  sw.hooks.on('hangingUp', (ch, list) => {
+  sw.hooks.on('hangingUp', (ch, plan, phase) => {
     // Hold music that ends with the call reports `break` / FILE PLAYED; any other playback `done` / PLAYBACK ERROR.
     const hold = ch.playback?.hold;
+    const list = plan.list(phase, ch);
     if (ch.playback) stopPlayback(sw, ch, hold ? 'break' : 'done', hold ? 'FILE PLAYED' : 'PLAYBACK ERROR', list);
+    ch.queuedHoldMusic = [];
   });
 }

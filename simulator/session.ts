@@ -4,6 +4,7 @@
 import type { Socket } from 'node:net';
 import { runApi, type CommandContext } from './commands/index.ts';
 import { runBridgeApp } from './apps.ts';
+import { runBindApp } from './dtmf.ts';
 import { breakMedia, broadcast } from './media.ts';
 import type { EventPayloads } from './events.ts';
 import { type SimEvent } from './events.ts';
@@ -309,7 +310,7 @@ export class Session {
         breakMedia(this.sw, ch);
         break;
       case 'park':
-        this.sw.soon((plan) => this.sw.planTransferPark(ch, plan, 0), 10);
+        this.sw.soon((plan) => this.sw.planTransfer(ch, plan, 0, [{ name: 'park', data: '' }]), 10);
         break;
       case 'hangup':
         this.sw.hangupSoon(ch, arg || 'NORMAL_CLEARING');
@@ -323,6 +324,18 @@ export class Session {
       case 'bridge':
         this.sw.sched.after(5, () => ch.alive && runBridgeApp(this.sw, ch, arg), 0.5);
         break;
+      case 'bind_meta_app':
+      case 'bind_digit_action': {
+        // It runs at once, beside whatever the channel does, a bridge included (capture 22d).
+        const prefix: [string, string][] = [
+          ['Command', `sendmsg ${ch.uuid}`],
+          ['call-command', 'execute'],
+          ['execute-app-name', app],
+          ['execute-app-arg', arg],
+        ];
+        this.sw.sched.after(20, () => ch.alive && runBindApp(this.sw, ch, app, arg, prefix), 0.1);
+        break;
+      }
       default:
         break;
     }

@@ -7,7 +7,7 @@ import type { Channel } from './channels.ts';
 import { type Bridge, type CallState, type ChannelState } from './channels.ts';
 import { Dialplan, type DialplanEntry } from './dialplan.ts';
 import { EventBus, type Calling, type SimEvent } from './events.ts';
-import { Plan, type Step } from './plan.ts';
+import { Plan } from './plan.ts';
 import type { Header } from './protocol.ts';
 import { Rng } from './random.ts';
 import { Scheduler } from './scheduler.ts';
@@ -17,7 +17,15 @@ export interface SwitchOptions {
   hostname: string;
   coreUuid?: string;
   dialplan?: readonly DialplanEntry[];
+  /** Global variables; DEFAULT_GLOBALS when not given. */
+  globals?: Readonly<Record<string, string>>;
 }
+
+/**
+ * The captured switch's global variables from steps 20 on (a stock vars.xml sets the same hold music). The build of
+ * steps 00-18 had none: `uuid_getvar <uuid> hold_music` answered `_undef_` there.
+ */
+export const DEFAULT_GLOBALS: Readonly<Record<string, string>> = { hold_music: 'local_stream://moh' };
 
 export interface JournalEntry {
   at: string;
@@ -41,12 +49,15 @@ export interface BridgeEnd {
  * at the place in the channel's sequence where the hook is called, so the captured order is kept.
  */
 export interface SwitchHooks {
-  /** `ch` stops what it is doing to be parked, bridged or transferred (a playback stops, a conference is left). */
-  leaving: (ch: Channel, list: Step[]) => void;
+  /**
+   * `ch` stops what it is doing to be parked, bridged or transferred (a playback stops, a conference is left).
+   * Its own steps go to `plan.list(phase, ch)`; what follows on other channels may go to a later phase.
+   */
+  leaving: (ch: Channel, plan: Plan, phase: number) => void;
   /** `ch`'s bridge peer went: what played only because of the bridge (hold music) stops. */
-  peerGone: (ch: Channel, list: Step[]) => void;
+  peerGone: (ch: Channel, plan: Plan, phase: number) => void;
   /** `ch` is hanging up: right after its CHANNEL_HANGUP, what it was playing or was a member of ends. */
-  hangingUp: (ch: Channel, list: Step[]) => void;
+  hangingUp: (ch: Channel, plan: Plan, phase: number) => void;
   /** A bridge ends (see BridgeEnd). */
   bridgeEnds: (end: BridgeEnd) => void;
   /** `ch` runs its next application (`ch.apps`); with none left it hangs up. */
@@ -90,6 +101,8 @@ export class Switch {
   readonly channels = new Map<string, Channel>();
   readonly journal: JournalEntry[] = [];
   readonly hooks = new Hooks<SwitchHooks>();
+  /** Global variables (`global_setvar`); a channel variable lookup falls back to them, as FreeSWITCH's does. */
+  readonly globals: Map<string, string>;
   readonly startedMs = Date.now();
   sessionsSinceStart = 0;
   peakSessions = 0;
@@ -105,6 +118,7 @@ export class Switch {
       this.rng.int(300, 900),
     );
     this.dialplan = new Dialplan(opts.dialplan);
+    this.globals = new Map(Object.entries(opts.globals ?? DEFAULT_GLOBALS));
   }
 
   get coreUuid(): string {
@@ -274,8 +288,9 @@ export class Switch {
   // ---- park / transfer ---------------------------------------------------------------------------
 
   /** Steps that take a channel out of what it is doing so it can be parked, bridged or transferred. */
-  leaveCurrent(ch: Channel, list: Step[]): void {
-    this.hooks.emit('leaving', ch, list);
+  leaveCurrent(ch: Channel, plan: Plan, phase: number): void {
+    this.hooks.emit('leaving', ch, plan, phase);
+    const list = plan.list(phase, ch);
     if (ch.mode === 'park' || ch.mode === 'park-app') {
       for (const prefix of ch.queuedCommands) {
         list.push(() =>
@@ -317,7 +332,7 @@ export class Switch {
     } else if (ch.mode === 'park') {
       return;
     } else {
-      this.leaveCurrent(ch, list);
+      this.leaveCurrent(ch, plan, phase);
     }
     ch.mode = 'park';
     list.push(
@@ -326,31 +341,59 @@ export class Switch {
     );
   }
 
-  /** uuid_transfer <uuid> park inline: the park application, Other-Leg cleared (capture 03e). */
-  planTransferPark(ch: Channel, plan: Plan, phase: number, alsoMoving?: Channel): void {
+  /**
+   * uuid_transfer (or sendmsg park): the channel leaves what it does and runs `apps` (an inline extension, or the
+   * extension found in the dialplan): CS_ROUTING, [CALL_UPDATE], CS_EXECUTE, then the applications. Other-Leg is
+   * cleared from the start, so a transferred first leg's CHANNEL_UNBRIDGE names no Other-Leg (captures 03e, 20a).
+   * A transfer never parks the transferred leg through park_after_bridge, also not the peer moved by `-both` (20a).
+   */
+  planTransfer(
+    ch: Channel,
+    plan: Plan,
+    phase: number,
+    apps: { name: string; data: string }[],
+    alsoMoving?: Channel,
+  ): void {
     const br = ch.bridge && !ch.bridge.ended ? ch.bridge : undefined;
     const list = plan.list(phase, ch);
+    list.push(() => {
+      ch.other = undefined;
+    });
     if (br) this.hooks.emit('bridgeEnds', { bridge: br, leaving: ch, how: 'transfer', plan, phase, alsoMoving });
-    else this.leaveCurrent(ch, list);
-    ch.mode = 'park-app';
+    else this.leaveCurrent(ch, plan, phase);
+    ch.mode = 'dialplan';
+    ch.appTimer?.cancel();
+    ch.apps = [];
     list.push(
-      () => {
-        ch.other = undefined;
-        this.setState(ch, 'CS_ROUTING');
-      },
-      () => this.callUpdate(ch),
+      () => this.setState(ch, 'CS_ROUTING'),
+      () => this.flipCallerId(ch),
       () => this.setState(ch, 'CS_EXECUTE'),
       () => {
-        this.execute(ch, 'park', '');
+        ch.moving = false;
+        ch.apps = [...apps];
+        this.hooks.emit('runApps', ch);
       },
-      () => this.parkEvent(ch),
     );
+  }
+
+  /**
+   * An outbound channel entering the dialplan swaps its caller and callee id and says so with CALL_UPDATE, once:
+   * a leg last bridged as the second leg does (captures 03e, 20a B and C), a first leg does not (20a A), and a
+   * second transfer does not (20b2).
+   */
+  flipCallerId(ch: Channel): void {
+    if (ch.lastBridgeRole !== 'b') return;
+    ch.lastBridgeRole = undefined;
+    const p = ch.profile;
+    [p.callerIdName, p.calleeIdName] = [p.calleeIdName, p.callerIdName];
+    [p.callerIdNumber, p.calleeIdNumber] = [p.calleeIdNumber, p.callerIdNumber];
+    this.callUpdate(ch);
   }
 
   /** What a leg does when its bridge partner went away: park (park_after_bridge) or hang up. */
   planAfterBridge(ch: Channel, plan: Plan, phase: number, opts: { toExecute: boolean }): void {
+    this.hooks.emit('peerGone', ch, plan, phase);
     const list = plan.list(phase, ch);
-    this.hooks.emit('peerGone', ch, list);
     if (ch.truthy('park_after_bridge')) {
       ch.mode = 'park';
       list.push(
@@ -406,7 +449,7 @@ export class Switch {
       });
     });
     if (reason === 'dialplan' && ch.app?.name === 'hangup') list.push(() => this.executeComplete(ch));
-    this.hooks.emit('hangingUp', ch, list);
+    this.hooks.emit('hangingUp', ch, plan, phase);
     if (prevMode === 'park') list.push(() => this.unparkEvent(ch));
     else if (prevMode === 'park-app') {
       list.push(

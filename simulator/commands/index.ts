@@ -1,8 +1,9 @@
 // The api command table.
 
+import { conference } from './conference.ts';
 import { originate } from './originate.ts';
 import { sim_fault, sim_hears, sim_journal } from './sim.ts';
-import { reloadxml, show, status, version } from './system.ts';
+import { global_getvar, global_setvar, module_exists, reloadxml, show, status, version } from './system.ts';
 import type { ApiHandler, ApiResult, CommandContext } from './types.ts';
 import * as uuid from './uuid.ts';
 
@@ -12,6 +13,10 @@ const TABLE: Record<string, ApiHandler> = {
   version,
   reloadxml,
   show,
+  global_getvar,
+  global_setvar,
+  module_exists,
+  conference,
   uuid_bridge: uuid.uuid_bridge,
   uuid_kill: uuid.uuid_kill,
   uuid_park: uuid.uuid_park,
@@ -19,6 +24,7 @@ const TABLE: Record<string, ApiHandler> = {
   uuid_broadcast: uuid.uuid_broadcast,
   uuid_break: uuid.uuid_break,
   uuid_hold: uuid.uuid_hold,
+  uuid_drop_dtmf: uuid.uuid_drop_dtmf,
   uuid_setvar: uuid.uuid_setvar,
   uuid_getvar: uuid.uuid_getvar,
   uuid_exists: uuid.uuid_exists,

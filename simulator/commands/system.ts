@@ -45,6 +45,45 @@ export const status: ApiHandler = ({ sw }) => {
 
 export const version: ApiHandler = () => `${VERSION_TEXT}\n`;
 
+/**
+ * `global_getvar <name>`: the value, without a newline; an unset one answers `-ERR no reply` (captures 20-0, 21c).
+ * Without a name: every global, `name=value` a line (assumed).
+ */
+export const global_getvar: ApiHandler = ({ sw }, args) => {
+  const name = args.trim();
+  if (!name) return [...sw.globals].map(([k, v]) => `${k}=${v}\n`).join('');
+  return sw.globals.get(name) ?? '-ERR no reply\n';
+};
+
+/** `global_setvar <name>=<value>` answers `+OK` without a newline; an empty value unsets it (capture 21c). */
+export const global_setvar: ApiHandler = ({ sw }, args) => {
+  const text = args.trim();
+  const i = text.indexOf('=');
+  if (i <= 0) return '-USAGE: <var>=<value>\n';
+  const value = text.slice(i + 1).trim();
+  if (value) sw.globals.set(text.slice(0, i).trim(), value);
+  else sw.globals.delete(text.slice(0, i).trim());
+  return '+OK';
+};
+
+/** The modules the captured switch had loaded from step 20 on (captures README section 1); `true`/`false`, no newline. */
+const MODULES = new Set([
+  'mod_console',
+  'mod_logfile',
+  'mod_event_socket',
+  'mod_loopback',
+  'mod_commands',
+  'mod_dptools',
+  'mod_hash',
+  'mod_dialplan_xml',
+  'mod_sndfile',
+  'mod_tone_stream',
+  'mod_local_stream',
+  'mod_conference',
+]);
+
+export const module_exists: ApiHandler = (_ctx, args) => String(MODULES.has(args.trim()));
+
 export const reloadxml: ApiHandler = ({ sw }) => {
   sw.sched.after(2, () => sw.fire('RELOADXML', ['switch_xml.c', 'switch_xml_open_root', 2423], []), 0.5);
   return '+OK [Success]\n';
@@ -74,7 +113,7 @@ function channelRow(ch: Channel): Record<string, string> {
     cid_name: p.callerIdName,
     cid_num: p.callerIdNumber,
     ip_addr: '',
-    dest: p.destinationNumber,
+    dest: ch.showDest ?? p.destinationNumber,
     application: app,
     application_data: appData,
     dialplan: 'xml',

@@ -2,7 +2,8 @@
 
 import { uuidBridge } from '../bridge.ts';
 import { serializeJsonEvent, serializePlainEvent } from '../protocol.ts';
-import { breakMedia, broadcast, hold, receiveDtmf, sendDtmf } from '../media.ts';
+import { dropDtmf, receiveDtmf, sendDtmf } from '../dtmf.ts';
+import { breakMedia, broadcast, hold } from '../media.ts';
 import { answerChannel } from '../loopback.ts';
 import { Plan } from '../plan.ts';
 import type { ApiHandler } from './types.ts';
@@ -41,6 +42,12 @@ export const uuid_park: ApiHandler = ({ sw }, args) => {
   return '+OK\n';
 };
 
+/**
+ * `uuid_transfer <uuid> [-bleg|-both] <dest> [<dialplan>] [<context>]`. With `inline`, `dest` is the extension itself:
+ * `app[:arg]` items separated by commas (`park`, `conference:3way-x@default`, `three_way:<uuid>,park`: captures 03e,
+ * 20a, 20e2). Otherwise the extension is looked up in the dialplan (assumed: not captured); none found hangs the
+ * channel up NO_ROUTE_DESTINATION. With -both the peer moves first and its bridge ends without parking anyone (20a).
+ */
 export const uuid_transfer: ApiHandler = ({ sw }, args) => {
   const w = words(args);
   if (w.length < 2) return '-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n';
@@ -50,44 +57,54 @@ export const uuid_transfer: ApiHandler = ({ sw }, args) => {
   let legs: 'a' | 'b' | 'both' = 'a';
   if (w[1] === '-bleg') [legs, i] = ['b', 2];
   else if (w[1] === '-both') [legs, i] = ['both', 2];
-  const dest = w[i];
+  const dest = w[i] ?? '';
   const dialplan = w[i + 1];
-  const peer = ch.peer;
-  const targets = legs === 'a' ? [ch] : legs === 'b' ? (peer ? [peer] : []) : peer ? [ch, peer] : [ch];
-  if (!targets.length) return '-ERR No B-leg found\n';
-  if (dest === 'park' && dialplan === 'inline') {
-    sw.soon((plan) => {
-      for (const t of targets)
-        sw.planTransferPark(
-          t,
-          plan,
-          0,
-          targets.find((o) => o !== t),
-        );
-    }, 20);
-    return '+OK\n';
-  }
-  // Other destinations run that dialplan extension on the channel (assumed; not captured).
   const context = w[i + 2] ?? 'default';
+  const peer = ch.peer;
+  // The peer first: it joined the conference before the leg named in all four captured runs (20a-20c).
+  const targets = legs === 'a' ? [ch] : legs === 'b' ? (peer ? [peer] : []) : peer ? [peer, ch] : [ch];
+  if (!targets.length) return '-ERR No B-leg found\n';
+  const apps =
+    dialplan === 'inline'
+      ? inlineApps(dest)
+      : sw.dialplan.lookup(dest, context)?.map((x) => ({ name: x.app, data: x.data ?? '' }));
+  for (const t of targets) t.moving = true;
   sw.soon((plan) => {
-    for (const t of targets) {
-      sw.planTransferPark(
+    // Other-Leg goes first on every moved leg: the named leg's CHANNEL_UNBRIDGE under -both names none (20a).
+    for (const t of targets)
+      plan.add(0, t, () => {
+        t.other = undefined;
+      });
+    targets.forEach((t, n) => {
+      if (!t.alive) return;
+      if (dialplan === 'inline') t.showDest = dest;
+      if (!apps) {
+        t.moving = false;
+        sw.planHangup(t, 'NO_ROUTE_DESTINATION', 'kill', plan, n);
+        return;
+      }
+      sw.planTransfer(
         t,
         plan,
-        0,
+        n,
+        apps,
         targets.find((o) => o !== t),
       );
-      t.apps = [];
-      plan.add(1, t, () => {
-        const apps = sw.dialplan.lookup(dest ?? '', context);
-        if (!apps) {
-          sw.runPlan((p2) => sw.planHangup(t, 'NO_ROUTE_DESTINATION', 'kill', p2, 0));
-        }
-      });
-    }
+    });
   }, 20);
   return '+OK\n';
 };
+
+/** An inline extension: `app[:arg]` items separated by commas. */
+function inlineApps(dest: string): { name: string; data: string }[] {
+  return dest
+    .split(',')
+    .filter(Boolean)
+    .map((item) => {
+      const c = item.indexOf(':');
+      return c < 0 ? { name: item, data: '' } : { name: item.slice(0, c), data: item.slice(c + 1) };
+    });
+}
 
 export const uuid_broadcast: ApiHandler = ({ sw }, args) => {
   const w = words(args);
@@ -111,14 +128,31 @@ export const uuid_break: ApiHandler = ({ sw }, args) => {
   return '+OK\n';
 };
 
+/**
+ * `uuid_hold [off|toggle] <uuid>` (captures 05, 21a-21e): `+OK Success` and a hold, also for toggle; `off` fails on
+ * a known channel (loopback is never really HELD, so there is nothing to undo) and succeeds for an unknown uuid or
+ * none, as does everything else on an unknown uuid; no argument at all is a usage error.
+ */
 export const uuid_hold: ApiHandler = ({ sw }, args) => {
   const w = words(args);
+  if (!w.length) return '-USAGE: [off|toggle] <uuid> [<display>]\n-ERR Operation failed\n';
   const mode = w[0] === 'off' || w[0] === 'toggle' ? w.shift() : undefined;
-  // On loopback the call state never becomes HELD, so unhold always fails (capture 05).
-  if (mode === 'off') return '-ERR Operation failed\n';
   const ch = sw.find(w[0]);
-  if (ch) hold(sw, ch);
+  if (!ch) return '+OK Success\n';
+  if (mode === 'off') return '-ERR Operation failed\n';
+  hold(sw, ch);
   return '+OK Success\n';
+};
+
+/** `uuid_drop_dtmf <uuid> on|off mask_digits <digits>|mask_file <file>`: the short forms are refused (22b). */
+export const uuid_drop_dtmf: ApiHandler = ({ sw }, args) => {
+  const [x, onOff, kind, mask] = words(args);
+  if (!x || (onOff !== 'on' && onOff !== 'off') || (kind !== 'mask_digits' && kind !== 'mask_file') || !mask)
+    return '-USAGE: <uuid> [on | off ] [ mask_digits <digits> | mask_file <file>]\n';
+  const ch = sw.find(x);
+  // Not captured: answered as the other uuid_ commands answer an unknown uuid.
+  if (!ch) return NO_SUCH;
+  return dropDtmf(ch, onOff === 'on', kind, mask);
 };
 
 export const uuid_setvar: ApiHandler = ({ sw }, args) => {

@@ -24,6 +24,8 @@ export interface CapturedCommand {
   text: string;
   /** Number of frames received before this command was written. */
   framesBefore: number;
+  /** Milliseconds between the last frame received before it and the command. */
+  gapMs: number;
 }
 
 export interface Capture {
@@ -52,14 +54,22 @@ export function loadCapture(step: string): Capture {
   // Where each command was sent: count RECV markers before each SEND marker of the annotated transcript.
   const plain = readFileSync(path.join(capturesDir, `${step}.plain.txt`), 'utf8');
   const sendPositions: number[] = [];
+  const gaps: number[] = [];
   let recvs = 0;
+  let lastRecvAt = 0;
+  const at = (line: string): number => Number(/t=\+([\d.]+)s/.exec(line)?.[1] ?? 0) * 1000;
   for (const line of plain.split('\n')) {
-    if (line.startsWith('##### RECV')) recvs++;
-    else if (line.startsWith('##### SEND')) sendPositions.push(recvs);
+    if (line.startsWith('##### RECV')) {
+      recvs++;
+      lastRecvAt = at(line);
+    } else if (line.startsWith('##### SEND')) {
+      sendPositions.push(recvs);
+      gaps.push(Math.max(0, at(line) - lastRecvAt));
+    }
   }
   const sent = readFileSync(path.join(capturesDir, `${step}.sent.raw`), 'utf8');
   const texts = sent.split('\n\n').filter((s) => s.trim() !== '');
-  const commands = texts.map((text, i) => ({ text, framesBefore: sendPositions[i] ?? 0 }));
+  const commands = texts.map((text, i) => ({ text, framesBefore: sendPositions[i] ?? 0, gapMs: gaps[i] ?? 0 }));
   const labels = new Map<string, string>();
   const summaryPath = path.join(capturesDir, `${step}.summary.md`);
   if (existsSync(summaryPath)) {
@@ -87,3 +97,9 @@ export function replies(frames: EslFrame[]): { type: string; text: string; frame
       frame: f,
     }));
 }
+
+/**
+ * The switch that recorded steps 00-18 had no global variables (its `uuid_getvar <uuid> hold_music` answered
+ * `_undef_`); the rebuilt one of steps 20-22 had `hold_music=local_stream://moh`, the simulator's default.
+ */
+export const SWITCH_00_18 = { heartbeatMs: 0, globals: {} } as const;

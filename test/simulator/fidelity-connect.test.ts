@@ -4,7 +4,7 @@
 import test from 'ava';
 import { EslClient, type EslEvent, type EslFrame } from '../support/esl-client.ts';
 import { switchUnderTest } from '../support/switch.ts';
-import { capturesAvailable, loadCapture, replies } from './captures.ts';
+import { capturesAvailable, loadCapture, replies, SWITCH_00_18 } from './captures.ts';
 import { replayStep } from './replay.ts';
 
 const run = capturesAvailable() ? test : test.skip;
@@ -17,7 +17,7 @@ function stable(e: EslEvent): string {
 
 run('00a-auth-fail: -ERR invalid, the disconnect notice, then the socket closes (bytes exact)', async (t) => {
   const cap = loadCapture('00a-auth-fail');
-  const sut = await switchUnderTest({ heartbeatMs: 0 });
+  const sut = await switchUnderTest(SWITCH_00_18);
   try {
     const c = await EslClient.open(sut);
     c.write('auth WrongPassword\n\n');
@@ -33,7 +33,7 @@ run('00a-auth-fail: -ERR invalid, the disconnect notice, then the socket closes 
 
 run('99-exit: +OK bye, the disconnect notice, then the socket closes (bytes exact)', async (t) => {
   const cap = loadCapture('99-exit');
-  const sut = await switchUnderTest({ heartbeatMs: 0 });
+  const sut = await switchUnderTest(SWITCH_00_18);
   try {
     const c = await EslClient.connect(sut, null);
     const before = c.frames.length;
@@ -55,7 +55,7 @@ run(
   '00-connect: greeting, auth, event, api replies, API events and bgapi job (bytes exact but for time and identity)',
   async (t) => {
     const cap = loadCapture('00-connect');
-    const sut = await switchUnderTest({ heartbeatMs: 0 });
+    const sut = await switchUnderTest(SWITCH_00_18);
     try {
       const c = await EslClient.open(sut);
       t.is(c.frames[0]!.raw, cap.frames[0]!.raw, 'auth/request greeting');
@@ -101,7 +101,7 @@ run(
 );
 
 run('channel events carry the captured headers in the captured order (step 10, variables aside)', async (t) => {
-  const sut = await switchUnderTest({ heartbeatMs: 0 });
+  const sut = await switchUnderTest(SWITCH_00_18);
   try {
     const r = await replayStep('10-attended-completed', sut);
     const cap = loadCapture('10-attended-completed');

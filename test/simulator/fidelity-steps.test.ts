@@ -1,8 +1,8 @@
-// Fidelity: replay capture steps 01+02, 03b, 04, 05 and 07 and compare with the real FreeSWITCH (see replay.ts).
+// Fidelity: replay capture steps 01+02, 03b-03e, 04, 05, 06 and 07 and compare with the real FreeSWITCH (replay.ts).
 
 import test from 'ava';
 import { switchUnderTest } from '../support/switch.ts';
-import { capturesAvailable } from './captures.ts';
+import { capturesAvailable, SWITCH_00_18 } from './captures.ts';
 import { replayStep, type ReplayReport } from './replay.ts';
 
 const run = capturesAvailable() ? test : test.skip;
@@ -16,7 +16,7 @@ function check(
 }
 
 run('01-bridge then 02-dtmf: originate pair, uuid_bridge, variables, show, DTMF passthrough', async (t) => {
-  const sut = await switchUnderTest({ heartbeatMs: 0 });
+  const sut = await switchUnderTest(SWITCH_00_18);
   try {
     const r1 = await replayStep('01-bridge', sut);
     check(t, r1);
@@ -26,9 +26,18 @@ run('01-bridge then 02-dtmf: originate pair, uuid_bridge, variables, show, DTMF 
   }
 });
 
-for (const step of ['03b-transfer-c-parkafter', '04-originate-failures', '05-misc', '07-bridge-app']) {
+for (const step of [
+  '03b-transfer-c-parkafter',
+  '03c-park-one-leg-defaults',
+  '03d-transfer-bridge-then-kill',
+  '03e-transfer-park-inline-defaults',
+  '04-originate-failures',
+  '05-misc',
+  '06-json',
+  '07-bridge-app',
+]) {
   run(`${step} matches the capture`, async (t) => {
-    const sut = await switchUnderTest({ heartbeatMs: 0 });
+    const sut = await switchUnderTest(SWITCH_00_18);
     try {
       check(t, await replayStep(step, sut));
     } finally {

@@ -8,10 +8,14 @@
 
 import { randomUUID } from 'node:crypto';
 import { EslClient, type EslEvent } from '../support/esl-client.ts';
+import type { Simulator } from '../../simulator/index.ts';
+import { HearingTracker } from '../support/hearing.ts';
 import type { SwitchUnderTest } from '../support/switch.ts';
 import { loadCapture, replies, type Capture } from './captures.ts';
 
 const UUID_RE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+/** Longer captured pauses are shortened to this: no timing rule of the switch is longer. */
+const MAX_GAP_MS = 400;
 const SKIP = new Set(['CODEC', 'API', 'BACKGROUND_JOB', 'HEARTBEAT', 'RE_SCHEDULE', 'RELOADXML']);
 
 /** Maps uuids to labels on one side (capture or switch under test). */
@@ -65,6 +69,7 @@ interface Key {
   text: string;
 }
 
+const CREATED = new Set(['CHANNEL_CREATE', 'CHANNEL_ORIGINATE']);
 const EARLY_STATES = new Set(['CS_INIT', 'CS_ROUTING', 'CS_CONSUME_MEDIA']);
 const EARLY_EVENTS = new Set(['CHANNEL_ANSWER', 'CHANNEL_CALLSTATE', 'CALL_UPDATE', 'CHANNEL_PROGRESS']);
 
@@ -74,11 +79,15 @@ function keyOf(e: EslEvent, L: Labeller): Key {
   // Race 2 (see perChannel): how far an originated leg got through its state machine before the answer.
   if (h['Call-Direction'] === 'outbound' && EARLY_EVENTS.has(e.name) && EARLY_STATES.has(state))
     state = 'CS_INIT..CS_CONSUME_MEDIA';
+  // Race 4 (see perChannel): whether the answer came before these two.
+  const created =
+    h['Call-Direction'] === 'outbound' &&
+    (CREATED.has(e.name) || (e.name === 'CALL_UPDATE' && state === 'CS_INIT..CS_CONSUME_MEDIA'));
   const parts = [
     e.name,
     state,
-    h['Channel-Call-State'] ?? '',
-    h['Answer-State'] ?? '',
+    created ? '*' : (h['Channel-Call-State'] ?? ''),
+    created ? '*' : (h['Answer-State'] ?? ''),
     h['Hangup-Cause'] ?? '',
     `other=${L.label(h['Other-Leg-Unique-ID'])}`,
   ];
@@ -91,6 +100,13 @@ function keyOf(e: EslEvent, L: Labeller): Key {
   if (h['Playback-Status']) parts.push(`status=${h['Playback-Status']}`);
   if (h['Original-Channel-Call-State']) parts.push(`from=${h['Original-Channel-Call-State']}`);
   if (e.name === 'CHANNEL_UUID') parts.push(`old=${L.label(h['Old-Unique-ID'])}`);
+  // Conference events: what happened, not the size (members leaving together race for it) nor the Member-ID (a
+  // counter of the switch process).
+  if (h['Event-Subclass']) parts.push(`sub=${h['Event-Subclass']}`);
+  if (h['Action']) parts.push(`action=${h['Action']}`);
+  if (h['Conference-Name']) parts.push(`conf=${L.text(h['Conference-Name'])}`);
+  if (h['New-ID']) parts.push(`floor=${h['New-ID'] === 'none' ? 'none' : 'member'}`);
+  if (h['Media-Bug-Function']) parts.push(`bug=${h['Media-Bug-Function']}/${L.label(h['Media-Bug-Target'])}`);
   return { name: e.name, answer: h['Answer-State'] ?? '', cause: h['Hangup-Cause'] ?? '', text: parts.join(' ') };
 }
 
@@ -99,13 +115,24 @@ function keyOf(e: EslEvent, L: Labeller): Key {
  * 1. an answered second leg sometimes passes CS_CONSUME_MEDIA before CS_EXCHANGE_MEDIA (01, 13 vs 10, 18);
  * 2. an originated -a leg answered by a quick far end may not have reached CS_ROUTING/CS_CONSUME_MEDIA yet
  *    (14 B vs 10 B): its CHANNEL_STATE CS_ROUTING/CS_CONSUME_MEDIA are dropped and its early state is not compared;
- * 3. a loopback partner's CHANNEL_HANGUP comes before or after its UNPARK/EXECUTE_COMPLETE park (10 A' vs B').
+ * 3. a loopback partner's CHANNEL_HANGUP comes before or after its UNPARK/EXECUTE_COMPLETE park (10 A' vs B');
+ * 4. a far end that rings or answers at once may do so before the -a leg's CHANNEL_CREATE (21e B, 20d C): see
+ *    originateRaces;
+ * 5. the -a leg's CHANNEL_CALLSTATE to ACTIVE comes anywhere between its CHANNEL_ANSWER and its first application
+ *    (20c A, 20e A), so the answer's CALL_UPDATE shows DOWN or ACTIVE: see originateRaces;
+ * 6. when a conference's floor falls free, the next member takes it on its next frame (2 ms later in 20a) unless it
+ *    is itself on its way out (20b2): see floorRace.
  */
 export function perChannel(events: EslEvent[], L: Labeller): Map<string, string[]> {
   const raw = new Map<string, { e: EslEvent; k: Key }[]>();
   for (const e of events) L.learn(e);
   for (const e of events) {
-    const u = e.headers['Unique-ID'];
+    // Conference events without a member (create, destroy, the floor to nobody) are a list of their own.
+    const conference =
+      e.headers['Event-Subclass'] === 'conference::maintenance' && e.headers['Conference-Name']
+        ? `conference ${L.text(e.headers['Conference-Name'])}`
+        : undefined;
+    const u = e.headers['Unique-ID'] ?? conference;
     if (!u || SKIP.has(e.name)) continue;
     const st = e.headers['Channel-State'];
     if (e.name === 'CHANNEL_STATE' && st === 'CS_CONSUME_MEDIA' && e.headers['Answer-State'] === 'answered') continue;
@@ -135,9 +162,51 @@ export function perChannel(events: EslEvent[], L: Labeller): Map<string, string[
         keys.splice(i, 3, c.k.text, fix(a.k.text), fix(b.k.text));
       }
     }
-    out.set(label, keys);
+    out.set(label, floorRace(originateRaces(keys)));
   }
   return out;
+}
+
+const EARLY_KEY = /^(CHANNEL_ANSWER|CHANNEL_PROGRESS|CHANNEL_CALLSTATE) CS_INIT\.\.CS_CONSUME_MEDIA /;
+
+/**
+ * Races 4 and 5 of perChannel: the ringing and answer events that came before CHANNEL_ORIGINATE go back after it (and
+ * CHANNEL_CREATE/ORIGINATE are compared without call and answer state), and the answer's CHANNEL_CALLSTATE to ACTIVE
+ * goes right after CHANNEL_ANSWER.
+ */
+function originateRaces(keys: string[]): string[] {
+  const originate = keys.findIndex((k) => k.startsWith('CHANNEL_ORIGINATE '));
+  if (originate > 0) {
+    const early = keys.slice(0, originate).filter((k) => EARLY_KEY.test(k));
+    const rest = keys.slice(0, originate + 1).filter((k) => !EARLY_KEY.test(k));
+    keys = [...rest, ...early, ...keys.slice(originate + 1)];
+  }
+  const answer = keys.findIndex((k) => k.startsWith('CHANNEL_ANSWER '));
+  const active = keys.findIndex(
+    (k, i) => i > answer && /^CHANNEL_CALLSTATE \S+ ACTIVE .* from=(DOWN|RINGING|EARLY)/.test(k),
+  );
+  if (answer >= 0 && active > answer + 1) {
+    const [moved] = keys.splice(active, 1);
+    keys.splice(
+      answer + 1,
+      0,
+      moved!.replace(/^CHANNEL_CALLSTATE \S+ /, 'CHANNEL_CALLSTATE CS_INIT..CS_CONSUME_MEDIA '),
+    );
+  }
+  return keys;
+}
+
+/**
+ * Race 6 of perChannel: a member that takes the floor and leaves right after (its floor-change directly followed by
+ * its del-member) is compared as if it had not taken it, and so is the second of two floor changes to nobody in a row
+ * on the conference's own list.
+ */
+function floorRace(keys: string[]): string[] {
+  return keys.filter((k, i) => {
+    const next = keys[i + 1] ?? '';
+    if (/action=floor-change .*floor=member/.test(k) && /action=del-member/.test(next)) return false;
+    return !(/action=floor-change .*floor=none/.test(k) && /action=floor-change .*floor=none/.test(keys[i - 1] ?? ''));
+  });
 }
 
 function countsBefore(cap: Capture, L: Labeller, frameIndex: number): Map<string, number> {
@@ -189,6 +258,16 @@ function showRows(body: string, L: Labeller): string {
 
 function normaliseReply(cmd: string, text: string, L: Labeller): string {
   if (/^api show (channels|calls) as json/.test(cmd)) return showRows(text, L);
+  // The build's identity, like Core-UUID: steps 20-22 ran on a rebuilt switch whose version string differs.
+  if (/^api version/.test(cmd)) return text.replace(/^FreeSWITCH Version .*$/m, 'FreeSWITCH Version <build>');
+  // Members: Member-ID is a counter of the switch process, and members that join together race for their order.
+  if (/^api conference \S+ list/.test(cmd) && !text.startsWith('-ERR'))
+    return L.text(text)
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.slice(line.indexOf(';') + 1))
+      .sort()
+      .join('\n');
   if (/^api status/.test(cmd) || /^bgapi status/.test(cmd)) {
     return text
       .replace(/^UP .*$/m, 'UP <uptime>')
@@ -246,6 +325,9 @@ export async function replayStep(
       await waitForCounts(client, base, simL, want, waitMs).catch((err: Error) =>
         diffs.push(`before command #${i + 1} (${capL.text(c.text)}): ${err.message}`),
       );
+      // The captured pause before the command, up to MAX_GAP_MS: a switch's timing rules (a broadcast starts ~200 ms
+      // after it is queued, a bridge runs queued commands after 200 ms of media) make a pause part of the cause.
+      if (c.gapMs > 0) await new Promise((r) => setTimeout(r, Math.min(c.gapMs, MAX_GAP_MS)));
       const text = c.text.replace(UUID_RE, (u) => {
         const label = capL.byUuid.get(u);
         return (label && simL.uuidOf(label)) || u;
@@ -255,6 +337,9 @@ export async function replayStep(
         const job = /Job-UUID: (\S+)/.exec(capReplies[i]?.text ?? '');
         if (job) headers.push(`Job-UUID: ${job[1]}`);
       }
+      // A step that continues an earlier one (02 after 01) starts from that one's events.
+      const seen = [...(opts.carry?.events ?? []), ...client.events];
+      if (sut.sim) crossCheckHearing(sut.sim, seen, simL, `before command #${i + 1}`, diffs);
       sent.push(text);
       client.write(`${text}\n${headers.map((h) => `${h}\n`).join('')}\n`);
     }
@@ -321,6 +406,21 @@ export async function replayStep(
       diffs.push(`channel ${label}: events that the capture does not have`);
   }
   return { step, diffs, compared, capture, actual, events: client.events, simLabels: simL };
+}
+
+/**
+ * Simulator only: what it believes each labelled channel hears must be what the events it sent say (the hearing
+ * helper, which works from events alone). Checked before every command of a replay.
+ */
+function crossCheckHearing(sim: Simulator, events: EslEvent[], L: Labeller, when: string, diffs: string[]): void {
+  const tracker = new HearingTracker().feedAll(events);
+  for (const [uuid, label] of L.byUuid) {
+    if (!relevantLabel(label) || label.startsWith('?')) continue;
+    const fromEvents = JSON.stringify(tracker.hears(uuid));
+    const own = JSON.stringify(sim.hears(uuid));
+    if (fromEvents !== own && !(own === '{"kind":"gone"}' && fromEvents === '{"kind":"silence"}'))
+      diffs.push(`${when}: ${label} hears ${L.text(own)} (simulator) but ${L.text(fromEvents)} (events)`);
+  }
 }
 
 function waitForCounts(

@@ -13,7 +13,7 @@ export interface SwitchUnderTest extends EslAddress {
 }
 
 export async function switchUnderTest(
-  opts: { dialplan?: DialplanEntry[]; heartbeatMs?: number } = {},
+  opts: { dialplan?: DialplanEntry[]; heartbeatMs?: number; globals?: Record<string, string> } = {},
 ): Promise<SwitchUnderTest> {
   const real = process.env.HANDOFF_TEST_FREESWITCH;
   if (real) {
@@ -28,6 +28,7 @@ export async function switchUnderTest(
     ...(seed !== undefined ? { seed } : {}),
     ...(opts.dialplan ? { dialplan: opts.dialplan } : {}),
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    ...(opts.globals ? { globals: opts.globals } : {}),
   });
   return { host: sim.host, port: sim.port, password: sim.password, simulated: true, sim, close: () => sim.close() };
 }
