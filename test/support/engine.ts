@@ -189,10 +189,20 @@ export async function placeCall(
   return { alice, bob };
 }
 
-/** Presses keys on a leg, one digit at a time as a person would (the first digit must arrive before the rest). */
-export async function press(e: Engine, leg: string, digits: string, gapMs = 60): Promise<void> {
+/**
+ * Presses keys on a leg, one digit at a time as a person would (the first digit must arrive before the rest).
+ * `throughBindings`: the digits go through the leg's DTMF bindings (bind_meta_app, bind_digit_action) as a real
+ * phone's do; plain uuid_recv_dtmf digits skip every binding (captures 22d, 22e), the `~` prefix undoes that.
+ */
+export async function press(
+  e: Engine,
+  leg: string,
+  digits: string,
+  gapMs = 60,
+  opts: { throughBindings?: boolean } = {},
+): Promise<void> {
   for (const d of digits) {
-    const reply = await e.phones.api(`uuid_recv_dtmf ${leg} ${d}`);
+    const reply = await e.phones.api(`uuid_recv_dtmf ${leg} ${opts.throughBindings ? '~' : ''}${d}`);
     if (!reply.startsWith('+OK')) throw new Error(`uuid_recv_dtmf: ${reply}`);
     await new Promise((r) => setTimeout(r, gapMs));
   }

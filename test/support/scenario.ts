@@ -11,11 +11,20 @@ import { callWorkflowId, transferWorkflowId } from '../../workflows/ids.ts';
 import { callQuery, type TransferSummary } from '../../workflows/messages.ts';
 import { hangUp, press, waitFor, type Engine, type Party } from './engine.ts';
 import type { EslEvent } from './esl-client.ts';
+import { digitsOn, phoneOf } from './digits.ts';
 import { HearingTracker, type Hearing } from './hearing.ts';
 
 export const peer = (uuid: string): Hearing => ({ kind: 'peer', peer: uuid });
 export const gone: Hearing = { kind: 'gone' };
 export const silence: Hearing = { kind: 'silence' };
+/** A member of conference `name` hearing the other members `others` (a lone member hears silence). */
+export const inConference = (name: string, ...others: string[]): Hearing => ({
+  kind: 'conference',
+  conference: name,
+  others: [...others].sort(),
+});
+/** A `three_way` listener, its target or the target's peer, hearing `parties`. */
+export const threeWay = (...parties: string[]): Hearing => ({ kind: 'three_way', parties: [...parties].sort() });
 /** The transferee's hold music (the system default: the demo account has none of its own). */
 export const music = (e: Engine): Hearing => ({ kind: 'stream', stream: e.config.DEFAULT_MOH });
 /** The transferor's ringback (the system default tone, looped). */
@@ -23,13 +32,88 @@ export const ringback = (e: Engine): Hearing => ({ kind: 'stream', stream: toneS
 
 const trackers = new WeakMap<Engine, { tracker: HearingTracker; fed: number }>();
 
-/** What `uuid` hears after every event the phones have received so far (fed incrementally). */
-export function hearsNow(e: Engine, uuid: string): Hearing {
+/** The hearing helper fed with every event the phones have received so far (incrementally). */
+function trackerNow(e: Engine): HearingTracker {
   let s = trackers.get(e);
   if (!s) trackers.set(e, (s = { tracker: new HearingTracker(), fed: 0 }));
   const events = e.phones.events;
   for (; s.fed < events.length; s.fed++) s.tracker.feed(events[s.fed]!);
-  return s.tracker.hears(uuid);
+  return s.tracker;
+}
+
+/** What `uuid` hears after every event the phones have received so far. */
+export function hearsNow(e: Engine, uuid: string): Hearing {
+  return trackerNow(e).hears(uuid);
+}
+
+/** A conference's members now, sorted, from the conference::maintenance events (add-member, del-member). */
+export function membersNow(e: Engine, conference: string): string[] {
+  return trackerNow(e).members(conference);
+}
+
+/** The conference a leg is a member of now, if any (conference::maintenance events). */
+export function conferenceOfNow(e: Engine, uuid: string): string | undefined {
+  return trackerNow(e).conferenceOf(uuid);
+}
+
+/**
+ * Waits until conference `name` has exactly `members` (none: it is gone or empty), then asserts it. A timeout does
+ * not throw: the assertion fails with the difference.
+ */
+export async function expectMembers(
+  t: ExecutionContext,
+  e: Engine,
+  step: string,
+  name: string,
+  members: string[],
+  timeoutMs = 15_000,
+): Promise<void> {
+  const want = [...members].sort();
+  const ok = (): boolean => JSON.stringify(membersNow(e, name)) === JSON.stringify(want);
+  await e.phones.waitUntil(ok, timeoutMs).catch(() => undefined);
+  t.deepEqual(membersNow(e, name), want, `${step}: members of conference ${name} (from ESL events)`);
+}
+
+/** A point in the phones' event log: the digits after it are what expectDigits looks at. */
+export function eventMark(e: Engine): number {
+  return e.phones.events.length;
+}
+
+/** What a party's digits should have done: `seen` on its leg (the event socket), `heard` by its phone's ear. */
+export type DigitExpect = [name: string, leg: string, want: { seen?: string; heard?: string }];
+
+/**
+ * Waits until, since `mark`, every party's leg showed exactly `seen` and its phone got exactly `heard`; then keeps
+ * looking for `settleMs` (a digit still on its way would arrive within it: the captures' passthrough takes ~20 ms a
+ * digit, a digit machine's timeout 1.5 s) and asserts. So `heard: ''` asserts that no digit reached that ear.
+ */
+export async function expectDigits(
+  t: ExecutionContext,
+  e: Engine,
+  step: string,
+  mark: number,
+  parties: DigitExpect[],
+  opts: { timeoutMs?: number; settleMs?: number } = {},
+): Promise<void> {
+  const since = (): EslEvent[] => e.phones.events.slice(mark);
+  const all = (): EslEvent[] => e.phones.events;
+  const got = (leg: string): { seen: string; heard: string } => ({
+    seen: digitsOn(since(), leg),
+    // The phone is found in the whole log: its CHANNEL_CREATE may be older than the mark.
+    heard: digitsOn(since(), phoneOf(all(), leg) ?? `no phone known for ${leg}`),
+  });
+  const ok = (): boolean =>
+    parties.every(([, leg, want]) => {
+      const g = got(leg);
+      return (want.seen === undefined || g.seen === want.seen) && (want.heard === undefined || g.heard === want.heard);
+    });
+  await e.phones.waitUntil(ok, opts.timeoutMs ?? 15_000).catch(() => undefined);
+  await sleep(opts.settleMs ?? 400);
+  for (const [name, leg, want] of parties) {
+    const g = got(leg);
+    if (want.seen !== undefined) t.is(g.seen, want.seen, `${step}: digits on ${name}'s leg (what ESL sees)`);
+    if (want.heard !== undefined) t.is(g.heard, want.heard, `${step}: digits that reached ${name}'s ear`);
+  }
 }
 
 /** A party in an assertion: its name (for messages), its leg, and what it should hear. */
