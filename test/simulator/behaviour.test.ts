@@ -5,6 +5,18 @@ import { randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { EslClient, type EslEvent } from '../support/esl-client.ts';
 import { HearingTracker } from '../support/hearing.ts';
+import {
+  conferenceOfNow,
+  eventMark,
+  expectDigits,
+  expectHearing,
+  expectMembers,
+  inConference,
+  peer,
+  silence,
+  sleep,
+  type Phones,
+} from '../support/scenario.ts';
 import { switchUnderTest, type SwitchUnderTest } from '../support/switch.ts';
 
 const RINGBACK = 'tone_stream://%(2000,4000,440,480);loops=-1';
@@ -257,4 +269,79 @@ test('HEARTBEAT at the configured interval (simulator only)', async (t) => {
     },
     { heartbeatMs: 150 },
   );
+});
+
+test('three-way, hold and digit privacy as an e2e test sees them: membership, hearing and digits from events only', async (t) => {
+  await withSwitch(t, async (sut, c) => {
+    const e: Phones = { phones: c, sw: sut };
+    // As in the captures: a leg left alone by a transfer parks rather than hanging up.
+    const pab = ',park_after_bridge=true';
+    const [a, b, carol] = [
+      await parkedLeg(c, '2601', pab),
+      await parkedLeg(c, '2601', pab),
+      await parkedLeg(c, '2600', pab),
+    ];
+    t.regex(await c.api(`uuid_bridge ${a} ${b}`), /^\+OK/);
+    await expectHearing(t, e, 'bridged', [
+      ['A', a, peer(b)],
+      ['B', b, peer(a)],
+    ]);
+
+    // Digits: B drops what reaches it, so A's code shows on A's leg and never in B's ear; B's own digit passes.
+    t.is(
+      await c.api(`uuid_drop_dtmf ${b} on mask_digits x`),
+      `+OK ${b} is dropping DTMF. mask_file: NONE mask_digits: x\n`,
+    );
+    let mark = eventMark(e);
+    await c.api(`uuid_recv_dtmf ${a} *3`);
+    await c.api(`uuid_recv_dtmf ${b} 5`);
+    await expectDigits(t, e, 'dropped', mark, [
+      ['A', a, { seen: '*3', heard: '5' }],
+      ['B', b, { seen: '5', heard: '' }],
+    ]);
+    await c.api(`uuid_drop_dtmf ${b} off mask_digits x`);
+    mark = eventMark(e);
+    await c.api(`uuid_recv_dtmf ${a} 7`);
+    await expectDigits(t, e, 'passed again', mark, [['B', b, { heard: '7' }]]);
+
+    // Three-way: B, then A with its peer, into one conference.
+    const name = `3way-${a}`;
+    await c.api(`uuid_transfer ${b} conference:${name}@default inline`);
+    await expectMembers(t, e, 'B alone', name, [b]);
+    await expectHearing(t, e, 'B alone', [['B', b, silence]]);
+    t.regex(await c.api(`uuid_bridge ${a} ${carol}`), /^\+OK/);
+    await expectHearing(t, e, 'consulting', [['A', a, peer(carol)]]);
+    await c.api(`uuid_transfer ${a} -both conference:${name}@default inline`);
+    await expectMembers(t, e, 'three-way', name, [a, b, carol]);
+    await expectHearing(t, e, 'three-way', [
+      ['A', a, inConference(name, b, carol)],
+      ['B', b, inConference(name, a, carol)],
+      ['C', carol, inConference(name, a, b)],
+    ]);
+    t.is(conferenceOfNow(e, a), name);
+
+    // The transferor leaves; the other two are bridged straight out of the conference.
+    await c.api(`uuid_kill ${a}`);
+    await expectMembers(t, e, 'A left', name, [b, carol]);
+    t.regex(await c.api(`uuid_bridge ${b} ${carol}`), /^\+OK/);
+    await expectMembers(t, e, 'bridged out', name, []);
+    await expectHearing(t, e, 'bridged out', [
+      ['B', b, peer(carol)],
+      ['C', carol, peer(b)],
+    ]);
+
+    // Hold: the holder hears silence, the peer the (global) hold music; only a new bridge ends it.
+    await sleep(300);
+    t.is(await c.api(`uuid_hold ${b}`), '+OK Success\n');
+    await expectHearing(t, e, 'held', [
+      ['B', b, silence],
+      ['C', carol, { kind: 'stream', stream: 'local_stream://moh' }],
+    ]);
+    t.is(await c.api(`uuid_hold off ${b}`), '-ERR Operation failed\n');
+    t.regex(await c.api(`uuid_bridge ${b} ${carol}`), /^\+OK/);
+    await expectHearing(t, e, 'bridged again', [
+      ['B', b, peer(carol)],
+      ['C', carol, peer(b)],
+    ]);
+  });
 });

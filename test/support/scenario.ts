@@ -30,10 +30,13 @@ export const music = (e: Engine): Hearing => ({ kind: 'stream', stream: e.config
 /** The transferor's ringback (the system default tone, looped). */
 export const ringback = (e: Engine): Hearing => ({ kind: 'stream', stream: toneStream(e.config.DEFAULT_RINGBACK)! });
 
-const trackers = new WeakMap<Engine, { tracker: HearingTracker; fed: number }>();
+/** What the hearing, membership and digit helpers need: the phones' event log and, for a cross-check, the switch. */
+export type Phones = Pick<Engine, 'phones' | 'sw'>;
+
+const trackers = new WeakMap<Phones, { tracker: HearingTracker; fed: number }>();
 
 /** The hearing helper fed with every event the phones have received so far (incrementally). */
-function trackerNow(e: Engine): HearingTracker {
+function trackerNow(e: Phones): HearingTracker {
   let s = trackers.get(e);
   if (!s) trackers.set(e, (s = { tracker: new HearingTracker(), fed: 0 }));
   const events = e.phones.events;
@@ -42,17 +45,17 @@ function trackerNow(e: Engine): HearingTracker {
 }
 
 /** What `uuid` hears after every event the phones have received so far. */
-export function hearsNow(e: Engine, uuid: string): Hearing {
+export function hearsNow(e: Phones, uuid: string): Hearing {
   return trackerNow(e).hears(uuid);
 }
 
 /** A conference's members now, sorted, from the conference::maintenance events (add-member, del-member). */
-export function membersNow(e: Engine, conference: string): string[] {
+export function membersNow(e: Phones, conference: string): string[] {
   return trackerNow(e).members(conference);
 }
 
 /** The conference a leg is a member of now, if any (conference::maintenance events). */
-export function conferenceOfNow(e: Engine, uuid: string): string | undefined {
+export function conferenceOfNow(e: Phones, uuid: string): string | undefined {
   return trackerNow(e).conferenceOf(uuid);
 }
 
@@ -62,7 +65,7 @@ export function conferenceOfNow(e: Engine, uuid: string): string | undefined {
  */
 export async function expectMembers(
   t: ExecutionContext,
-  e: Engine,
+  e: Phones,
   step: string,
   name: string,
   members: string[],
@@ -75,7 +78,7 @@ export async function expectMembers(
 }
 
 /** A point in the phones' event log: the digits after it are what expectDigits looks at. */
-export function eventMark(e: Engine): number {
+export function eventMark(e: Phones): number {
   return e.phones.events.length;
 }
 
@@ -89,7 +92,7 @@ export type DigitExpect = [name: string, leg: string, want: { seen?: string; hea
  */
 export async function expectDigits(
   t: ExecutionContext,
-  e: Engine,
+  e: Phones,
   step: string,
   mark: number,
   parties: DigitExpect[],
@@ -129,7 +132,7 @@ function same(a: Hearing, b: Hearing): boolean {
  */
 export async function expectHearing(
   t: ExecutionContext,
-  e: Engine,
+  e: Phones,
   step: string,
   parties: Expect[],
   timeoutMs = 15_000,
@@ -144,7 +147,7 @@ export async function expectHearing(
 }
 
 /** The last events about a leg, one line each, for a failed assertion's log. */
-function recentEvents(e: Engine, uuid: string, count = 16): string {
+function recentEvents(e: Phones, uuid: string, count = 16): string {
   return e.phones.events
     .filter((ev) => ev.headers['Unique-ID'] === uuid || ev.headers['Other-Leg-Unique-ID'] === uuid)
     .slice(-count)
