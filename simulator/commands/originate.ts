@@ -1,7 +1,7 @@
 // api/bgapi originate. Results as captured in steps 01 and 04: `+OK <uuid>\n` or `-ERR <CAUSE>\n`.
 
 import { startALegApp } from '../apps.ts';
-import { parseDialString, splitDialString } from '../dialstring.ts';
+import { originateArguments, parseDialString } from '../dialstring.ts';
 import { originateLoopback } from '../loopback.ts';
 import type { ApiHandler } from './types.ts';
 
@@ -9,14 +9,13 @@ const USAGE =
   '-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n';
 
 export const originate: ApiHandler = ({ sw }, args) => {
-  const [dialText, rest] = splitDialString(args.trim());
-  if (!dialText || !rest) return USAGE;
+  const [dialText, ...words] = originateArguments(args);
+  if (!dialText || words.length < 1 || words.length > 6) return USAGE;
   const dial = parseDialString(dialText);
   if (!dial) return '-ERR INVALID_URL\n';
   if (dial.endpoint !== 'loopback') return '-ERR CHAN_NOT_IMPLEMENTED\n';
-  const words = rest.split(/\s+/);
   const target = words[0]!;
-  const appMatch = /^&([A-Za-z0-9_]+)(?:\((.*)\))?$/.exec(rest.startsWith('&') ? rest : target);
+  const appMatch = /^&([A-Za-z0-9_]+)(?:\((.*)\))?$/.exec(target);
   const app = appMatch
     ? { name: appMatch[1]!, data: appMatch[2] ?? '' }
     : { ext: target, context: words[2] ?? 'default' };
