@@ -7,6 +7,7 @@ import type { Store } from '../store/index.ts';
 import type { DigitPolicy, FeatureCodeSet, Metaflows } from '../workflows/metaflows.ts';
 import { featureCodeLimits, runnableMetaflows, type FeatureCodeLimits } from '../workflows/patterns.ts';
 import { TRANSFER_REFUSED, type TransferAsk, type TransferRefusalReason } from '../workflows/messages.ts';
+import { unquotable } from './originate-vars.ts';
 import type { LegState } from './types.ts';
 import type { SwitchActivities } from './switch.ts';
 
@@ -108,11 +109,20 @@ const TONE_PATTERN = /^%\([0-9,.]+\)$/;
 
 /**
  * Who a leg is: its caller ID on an inbound leg. An outbound leg's Caller-* fields are flipped on answer and its callee
- * ID becomes the bridged peer's (captures 01, §5.13), so use the caller ID it was created with.
+ * ID becomes the bridged peer's, so use the caller ID it was created with. Any printable name is
+ * passed on as it is (originate-vars.ts quotes it); one the originate cannot carry (a control character, say) is left
+ * out, so the target sees the number alone rather than the transfer failing.
  */
 function identity(leg: LegState): { name?: string; number?: string } {
-  if (leg.direction !== 'outbound') return { name: leg.callerIdName, number: leg.callerIdNumber };
-  return { name: leg.origCallerIdName ?? leg.calleeIdName, number: leg.origCallerIdNumber ?? leg.calleeIdNumber };
+  const [name, number] =
+    leg.direction !== 'outbound'
+      ? [leg.callerIdName, leg.callerIdNumber]
+      : [leg.origCallerIdName ?? leg.calleeIdName, leg.origCallerIdNumber ?? leg.calleeIdNumber];
+  const quotable = (variable: string, v: string | undefined) => (v && !unquotable(variable, v) ? v : undefined);
+  return {
+    name: quotable('origination_caller_id_name', name),
+    number: quotable('origination_caller_id_number', number),
+  };
 }
 
 /**
@@ -245,7 +255,8 @@ export function createPolicyActivities(
       const vars: Record<string, string> = {};
       for (const name of config.ACCOUNT_VARIABLES) {
         const v = owner.vars?.[name];
-        if (v !== undefined && /^[^\s,{}'"`&;|\\]*$/.test(v)) vars[name] = v;
+        // A value the originate cannot carry unchanged is left off rather than sent changed.
+        if (v !== undefined && !unquotable(name, v)) vars[name] = v;
       }
       const dial = (number: string) =>
         config.TRANSFER_DIAL_TEMPLATE.replaceAll('{target}', number).replaceAll('{context}', config.TRANSFER_CONTEXT);

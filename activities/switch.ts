@@ -3,6 +3,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HoldPlan, HoldResult, LegState, OriginatePlan, SavedSettings } from './types.ts';
 import { ACTIVE_TRANSFER_VARIABLE, TRANSFER_ID_VARIABLE } from '../workflows/ids.ts';
+import { originateVariables, UnquotableValue } from './originate-vars.ts';
 
 /** What the activities need from an ESL node: a command connection (never the event connection). */
 export interface SwitchCommands {
@@ -31,18 +32,12 @@ function value(v: string): string {
   return v;
 }
 
-/**
- * A value inside originate's `{...}` block: commas separate variables (escaped as `\,`) and a value with spaces is
- * single-quoted; quotes, braces, backslashes and line breaks are refused outright.
- */
-function channelVariable(v: string): string {
-  if (/['"`{}\\\r\n]/.test(v)) throw ApplicationFailure.nonRetryable(`unsafe channel variable ${JSON.stringify(v)}`);
-  const escaped = v.replaceAll(',', '\\,');
-  return /\s/.test(escaped) ? `'${escaped}'` : escaped;
-}
-
+/** uuid_broadcast runs `APP::ARGS` (its first colon doubled) as a dialplan application: a stream never looks so. */
 function stream(v: string): string {
-  if (!STREAM_SAFE.test(v)) throw ApplicationFailure.nonRetryable(`unsafe stream ${JSON.stringify(v)}`);
+  const colon = v.indexOf(':');
+  if (!STREAM_SAFE.test(v) || (colon >= 0 && v[colon + 1] === ':')) {
+    throw ApplicationFailure.nonRetryable(`unsafe stream ${JSON.stringify(v)}`);
+  }
   return v;
 }
 
@@ -157,10 +152,14 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
         ...(plan.callerIdName ? { origination_caller_id_name: plan.callerIdName } : {}),
         ...plan.vars,
       };
-      const varString = Object.entries(vars)
-        .map(([k, v]) => `${value(k)}=${channelVariable(v)}`)
-        .join(',');
-      const command = `originate {${varString}}${value(plan.dialString)} &park()`;
+      let quoted: string;
+      try {
+        quoted = originateVariables(vars);
+      } catch (err) {
+        if (err instanceof UnquotableValue) throw ApplicationFailure.nonRetryable(`originate: ${err.message}`);
+        throw err;
+      }
+      const command = `originate ${quoted}${value(plan.dialString)} &park()`;
       await sw.bgapi(command, uuid(plan.jobUuid));
       journal?.record({ at: Date.now(), node, command: `bgapi ${command}`, reply: `Job-UUID: ${plan.jobUuid}` });
       return 'sent';

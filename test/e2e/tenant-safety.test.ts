@@ -149,3 +149,22 @@ test.serial(
     await hangUp(e, bob.uuid);
   },
 );
+
+test.serial('odd caller names (quotes, backslash, braces, commas, UTF-8) reach the target leg unchanged', async (t) => {
+  const { e } = t.context;
+  // In the global block; in the ultra-global one (unbalanced braces); in the leg's own (braces and <> unbalanced).
+  const names = [`Pat\\ O'Brien "Jr"`, ' {Zoë}, [Ops] <Sales> = 100% :_: ', 'Smith } (Acme] ünï', 'a}<b 日本 $x'];
+  for (const name of names) {
+    const { alice, bob } = await placeCall(e, { aliceCallerIdName: name });
+    const created = (uuid: string) =>
+      e.phones.events.find((ev) => ev.name === 'CHANNEL_CREATE' && ev.headers['Unique-ID'] === uuid);
+    t.is(created(alice.uuid)?.headers['Caller-Caller-ID-Name'], name, `Alice's own leg: ${JSON.stringify(name)}`);
+    await press(e, alice.uuid, '*22600');
+    const target = await targetLegCreated(e, alice.uuid);
+    t.is(target.headers['Caller-Caller-ID-Name'], name, `the target leg: ${JSON.stringify(name)}`);
+    t.is(target.headers['Caller-Caller-ID-Number'], alice.number);
+    await hangUp(e, alice.uuid);
+    await hangUp(e, bob.uuid);
+    t.truthy((await transferResult(e, alice, bob)).outcome);
+  }
+});

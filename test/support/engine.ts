@@ -11,6 +11,7 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig, type Config, type FreeswitchNode } from '../../config/index.ts';
+import { originateVariables } from '../../activities/originate-vars.ts';
 import type { CommandJournal } from '../../activities/switch.ts';
 import { openStore, seedDemo, type DemoSeed, type Store } from '../../store/index.ts';
 import { createWorkflowWorker } from '../../workers/workflow-worker.ts';
@@ -153,7 +154,9 @@ export async function placeCall(
     bobExt?: string;
     /** Bob's account when it is not Alice's (a call between two tenants). */
     bobAccount?: string;
-    /** More channel variables on each leg (plain values: no commas, quotes or braces). */
+    /** Alice's caller ID name (any printable name). */
+    aliceCallerIdName?: string;
+    /** More channel variables on each leg. */
     aliceVars?: Record<string, string>;
     bobVars?: Record<string, string>;
   } = {},
@@ -161,15 +164,20 @@ export async function placeCall(
   const account = opts.account ?? e.demo.accountId;
   const alice = { uuid: crypto.randomUUID(), number: '1001' };
   const bob = { uuid: crypto.randomUUID(), number: '1002' };
-  const vars = (p: Party) => {
-    const own = p === alice ? opts.aliceVars : opts.bobVars;
-    const legAccount = p === bob ? (opts.bobAccount ?? account) : account;
-    const extra = Object.entries(own ?? {}).map(([k, v]) => `,${k}=${v}`);
-    return `origination_uuid=${p.uuid},origination_caller_id_number=${p.number},${e.config.ACCOUNT_ID_VARIABLE}=${legAccount}${extra.join('')}`;
-  };
+  // Quoted as the engine quotes its own originates, so that any value reaches the leg as it is.
+  const vars = (p: Party) =>
+    originateVariables({
+      origination_uuid: p.uuid,
+      origination_caller_id_number: p.number,
+      ...(p === alice && opts.aliceCallerIdName !== undefined
+        ? { origination_caller_id_name: opts.aliceCallerIdName }
+        : {}),
+      [e.config.ACCOUNT_ID_VARIABLE]: p === bob ? (opts.bobAccount ?? account) : account,
+      ...(p === alice ? opts.aliceVars : opts.bobVars),
+    });
   if (opts.bridgeApp) {
     const job = await e.phones.bgapi(
-      `originate {${vars(alice)}}loopback/${opts.aliceExt ?? '2600'}/default &bridge({${vars(bob)}}loopback/${opts.bobExt ?? '2601'}/default)`,
+      `originate ${vars(alice)}loopback/${opts.aliceExt ?? '2600'}/default &bridge(${vars(bob)}loopback/${opts.bobExt ?? '2601'}/default)`,
     );
     const result = await job.result;
     if (!result.startsWith('+OK')) throw new Error(`originate alice: ${result}`);
@@ -178,7 +186,7 @@ export async function placeCall(
       [alice, opts.aliceExt ?? '2600'],
       [bob, opts.bobExt ?? '2601'],
     ] as const) {
-      const job = await e.phones.bgapi(`originate {${vars(p)}}loopback/${ext}/default &park()`);
+      const job = await e.phones.bgapi(`originate ${vars(p)}loopback/${ext}/default &park()`);
       const result = await job.result;
       if (!result.startsWith('+OK')) throw new Error(`originate: ${result}`);
     }

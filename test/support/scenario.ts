@@ -201,7 +201,10 @@ export function targetLegIn(commands: string[]): string | undefined {
 
 /** Every leg the engine originated, in order: the origination_uuid of each `originate`. */
 export function originatedLegs(commands: string[]): string[] {
-  return commands.flatMap((c) => /^bgapi originate \{[^}]*\borigination_uuid=([^,}]+)/.exec(c)?.[1] ?? []);
+  // origination_uuid comes first in the `{...}` block, which may follow a `<...>` block (originate-vars.ts).
+  return commands.flatMap((c) =>
+    c.startsWith('bgapi originate ') ? (/\{origination_uuid=([^,}]+)/.exec(c)?.[1] ?? []) : [],
+  );
 }
 
 export function originates(commands: string[]): string[] {
