@@ -73,7 +73,7 @@ function breakEnterpriseDelimiter(s: string): string {
  * reads them. Empty values are left out (the switch reads `name=` as no variable). Throws UnquotableValue for a value
  * that cannot be quoted, and for a name that is not a plain variable name.
  */
-export function originateVariables(vars: Record<string, string>): string {
+export function originateVariableBlocks(vars: Record<string, string>): string {
   const blocks: Record<Block, string[]> = { '{': [], '<': [], '[': [] };
   for (const [name, value] of Object.entries(vars)) {
     if (!NAME.test(name)) throw new UnquotableValue(`variable name ${JSON.stringify(name)}: not a plain name`);

@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HoldPlan, HoldResult, LegState, OriginatePlan, SavedSettings } from './types.ts';
 import { ACTIVE_TRANSFER_VARIABLE, TRANSFER_ID_VARIABLE } from '../workflows/ids.ts';
-import { originateVariables, UnquotableValue } from './originate-vars.ts';
+import { originateVariableBlocks, UnquotableValue } from './originate-vars.ts';
 
 /** What the activities need from an ESL node: a command connection (never the event connection). */
 export interface SwitchCommands {
@@ -154,7 +154,7 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       };
       let quoted: string;
       try {
-        quoted = originateVariables(vars);
+        quoted = originateVariableBlocks(vars);
       } catch (err) {
         if (err instanceof UnquotableValue) throw ApplicationFailure.nonRetryable(`originate: ${err.message}`);
         throw err;

@@ -1,13 +1,13 @@
 // Channel variables on an originate command line come back exactly as given when the switch's own parsing (the
 // simulator's port of it, simulator/fs-strings.ts) reads them; what cannot be quoted is refused, not sent changed.
 import test from 'ava';
-import { originateVariables, unquotable, UnquotableValue } from '../../activities/originate-vars.ts';
+import { originateVariableBlocks, unquotable, UnquotableValue } from '../../activities/originate-vars.ts';
 import { originateArguments, parseDialString } from '../../simulator/dialstring.ts';
 import { Rng } from '../../simulator/random.ts';
 
 /** What the switch makes of `originate <vars>loopback/2600/default &park()`. */
 function readBack(vars: Record<string, string>): { vars: Record<string, string>; rest: string[]; ext?: string } {
-  const line = `${originateVariables(vars)}loopback/2600/default &park()`;
+  const line = `${originateVariableBlocks(vars)}loopback/2600/default &park()`;
   const [dial, ...rest] = originateArguments(line);
   const parsed = parseDialString(dial ?? '');
   return { vars: Object.fromEntries(parsed?.vars ?? []), rest, ext: parsed?.ext };
@@ -42,7 +42,7 @@ test('odd caller names come back unchanged, whichever block holds them', (t) => 
 });
 
 test('the report’s name: one argument with no space, in the global block, nothing the switch would split', (t) => {
-  const line = originateVariables({ origination_caller_id_name: `Pat\\ O'Brien "Jr"`, a: 'x:_:y' });
+  const line = originateVariableBlocks({ origination_caller_id_name: `Pat\\ O'Brien "Jr"`, a: 'x:_:y' });
   t.true(line.startsWith('{origination_caller_id_name=Pat'));
   t.false(line.includes(' '));
   t.false(line.includes(':_:'));
@@ -60,7 +60,11 @@ test('random printable values (ASCII specials and UTF-8) come back unchanged or 
     const why = unquotable(name, value);
     if (why) {
       refused++;
-      t.throws(() => originateVariables({ [name]: value }), { instanceOf: UnquotableValue }, JSON.stringify(value));
+      t.throws(
+        () => originateVariableBlocks({ [name]: value }),
+        { instanceOf: UnquotableValue },
+        JSON.stringify(value),
+      );
       continue;
     }
     const vars = { origination_uuid: `u-${i}`, [name]: value, other: 'x' };
@@ -78,7 +82,7 @@ test('what cannot be quoted: control characters, ARRAY::, all three brackets unb
   t.regex(unquotable('ecallmgr_Realm', '${x}') ?? '', /\$\{/);
   t.is(unquotable('origination_caller_id_name', '${x}'), undefined);
   t.deepEqual(readBack({ origination_caller_id_name: '${x}' }).vars, { origination_caller_id_name: '${x}' });
-  t.throws(() => originateVariables({ 'bad name': 'x' }), { instanceOf: UnquotableValue });
+  t.throws(() => originateVariableBlocks({ 'bad name': 'x' }), { instanceOf: UnquotableValue });
   // An empty value is no variable at all.
-  t.is(originateVariables({ a: '' }), '');
+  t.is(originateVariableBlocks({ a: '' }), '');
 });

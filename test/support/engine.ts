@@ -11,7 +11,7 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig, type Config, type FreeswitchNode } from '../../config/index.ts';
-import { originateVariables } from '../../activities/originate-vars.ts';
+import { originateVariableBlocks } from '../../activities/originate-vars.ts';
 import type { CommandJournal } from '../../activities/switch.ts';
 import { openStore, seedDemo, type DemoSeed, type Store } from '../../store/index.ts';
 import { createWorkflowWorker } from '../../workers/workflow-worker.ts';
@@ -166,7 +166,7 @@ export async function placeCall(
   const bob = { uuid: crypto.randomUUID(), number: '1002' };
   // Quoted as the engine quotes its own originates, so that any value reaches the leg as it is.
   const vars = (p: Party) =>
-    originateVariables({
+    originateVariableBlocks({
       origination_uuid: p.uuid,
       origination_caller_id_number: p.number,
       ...(p === alice && opts.aliceCallerIdName !== undefined

@@ -129,6 +129,13 @@ test('originate results: transfer ID and origination_uuid from the leading {...}
     ignore_early_media: 'true',
   });
   t.deepEqual(originateVariables('loopback/2600/default &park()'), {});
+  // A `<...>` block first (a caller name with unbalanced braces) and a caller name with braces after the IDs.
+  t.deepEqual(
+    originateVariables(
+      '<origination_caller_id_name=a}<b>\\s>{origination_uuid=cccc,handoff_transfer_id=t:a:b,x={y}}loopback/1 &park()',
+    ),
+    { origination_uuid: 'cccc', handoff_transfer_id: 't:a:b', x: '{y' },
+  );
   t.deepEqual(parseOriginateBody('+OK cccc\n'), { uuid: 'cccc' });
   t.deepEqual(parseOriginateBody('-ERR NO_ANSWER\n'), { cause: 'NO_ANSWER' });
   t.deepEqual(parseOriginateBody('-ERR\n'), { cause: 'UNKNOWN' });

@@ -1,6 +1,6 @@
 // BACKGROUND_JOB → OriginateResult. A BACKGROUND_JOB has no Unique-ID, and some originate failures produce no
 // channel event at all, so results are routed by what the originate itself carried: the transfer's ID, in the
-// leading `{...}` variables of `Job-Command-Arg`.
+// `{...}` variables of `Job-Command-Arg`.
 import type { OriginateResult } from '../../workflows/messages.ts';
 import { TRANSFER_ID_VARIABLE } from '../../workflows/ids.ts';
 import type { EslEvent } from '../esl/index.ts';
@@ -14,9 +14,24 @@ export interface RoutedOriginate {
   result: OriginateResult;
 }
 
-/** The leading `{k=v,...}` of an originate argument, as a map. Values here never hold commas or braces. */
+/**
+ * The `{k=v,...}` block of an originate argument, as a map. The switch reads a `<...>` block first (it ends at the `>`
+ * that balances its first `<`), and the engine puts one there only for a value whose braces do not balance
+ * (activities/originate-vars.ts); origination_uuid and the transfer's ID come first in the `{...}` block, with nothing
+ * to quote, so the `{...}` block is read up to its first `}`.
+ */
 export function originateVariables(arg: string): Record<string, string> {
-  const m = /^\s*\{([^}]*)\}/.exec(arg);
+  let rest = arg.trimStart();
+  if (rest.startsWith('<')) {
+    let depth = 0;
+    let end = -1;
+    for (let i = 0; i < rest.length && end < 0; i++) {
+      if (rest[i] === '<') depth++;
+      else if (rest[i] === '>' && --depth === 0) end = i;
+    }
+    rest = end < 0 ? '' : rest.slice(end + 1);
+  }
+  const m = /^\{([^}]*)\}/.exec(rest);
   const vars: Record<string, string> = {};
   if (!m?.[1]) return vars;
   for (const pair of m[1].split(',')) {
