@@ -173,3 +173,47 @@ test.serial('odd caller names (quotes, backslash, braces, commas, UTF-8) reach t
     t.truthy((await transferResult(e, alice, bob)).outcome);
   }
 });
+
+/** The call IDs the account's channel list shows now (GET /v2/accounts/{A}/channels). */
+async function listed(ctx: EngineWithApi, account: string): Promise<string[]> {
+  const res = await request(ctx, 'GET', `/accounts/${account}/channels`);
+  return (res.body.data as { uuid: string }[]).map((c) => c.uuid);
+}
+
+/** Polls the channel list until none of `legs` is on it, or `timeoutMs` passes; returns those still listed. */
+async function stillListed(ctx: EngineWithApi, account: string, legs: string[], timeoutMs = 5000): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const shown = await listed(ctx, account);
+    const left = legs.filter((l) => shown.includes(l));
+    if (left.length === 0 || Date.now() > until) return left;
+    await sleep(200);
+  }
+}
+
+test.serial('hung-up legs leave the channel list within a few seconds, the transfer’s own legs too', async (t) => {
+  const { e } = t.context;
+  const account = e.demo.accountId;
+  const { alice, bob } = await placeCall(e);
+  t.deepEqual(
+    (await listed(t.context, account)).filter((id) => id === alice.uuid || id === bob.uuid).sort(),
+    [alice.uuid, bob.uuid].sort(),
+  );
+  const asked = await request(t.context, 'POST', `/accounts/${account}/channels/${alice.uuid}`, {
+    action: 'transfer',
+    target: '2600',
+  });
+  t.is(asked.status, 200, JSON.stringify(asked.body));
+  const carol = (await targetLegCreated(e, alice.uuid)).headers['Unique-ID']!;
+  await consulting(t, e, alice, bob, carol);
+  await completedByHangup(t, e, alice, bob, carol);
+  t.deepEqual(await stillListed(t.context, account, [alice.uuid]), [], 'the transferor, hung up');
+  // Nor does a leg still listed name it as its peer.
+  const bobNow = await request(t.context, 'GET', `/accounts/${account}/channels`);
+  const bobRow = (bobNow.body.data as { uuid: string; other_leg?: string }[]).find((c) => c.uuid === bob.uuid);
+  t.not(bobRow?.other_leg, alice.uuid);
+  await hangUp(e, bob.uuid);
+  await hangUp(e, carol);
+  for (const leg of [bob.uuid, carol]) await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', leg);
+  t.deepEqual(await stillListed(t.context, account, [alice.uuid, bob.uuid, carol]), [], 'every leg, hung up');
+});

@@ -1,6 +1,9 @@
 // The live channels projection (store `channels`): one row per call channel, written as its events arrive, so the
-// API can list live calls without asking Temporal. Only the first leg of a bridge gets CHANNEL_BRIDGE/UNBRIDGE
-// (captures §5.2), so those events update both rows: the leg's, and the one named by Other-Leg-Unique-ID.
+// API can list live calls without asking Temporal. Only the first leg of a bridge gets CHANNEL_BRIDGE/UNBRIDGE, so
+// those events update both rows: the leg's, and the one named by Other-Leg-Unique-ID.
+// A channel seen hung up stays out, whatever arrives after its hangup: its own late events, a peer's event naming it
+// (the switch's event threads do not keep order across channels), or a reconciliation's `show channels` taken just
+// before. The store keeps a tombstone too (against a second ingest); the writer does not rely on it.
 import type { ChannelRecord, Store } from '../../store/types.ts';
 import type { ChannelEvent } from '../../workflows/messages.ts';
 import type { Logger } from '../esl/index.ts';
@@ -15,8 +18,14 @@ export interface ProjectionOptions {
   onError: () => void;
 }
 
+/** How long, and how many, hung-up channels are remembered so that nothing after their hangup brings them back. */
+const ENDED_MEMORY_MS = 10 * 60_000;
+const ENDED_MEMORY_MAX = 100_000;
+
 export class ProjectionWriter {
   private readonly rows = new Map<string, ChannelRecord>();
+  /** Hung-up channels → when their hangup was seen (insertion order: oldest first). */
+  private readonly ended = new Map<string, number>();
   /** bridged partner → the leg whose row names it, so a partner's hangup clears that row even if it is no call. */
   private readonly namedBy = new Map<string, string>();
   /** Writes go one after another, in event order. */
@@ -27,6 +36,8 @@ export class ProjectionWriter {
   /** A call channel's event. */
   apply(e: ChannelEvent): void {
     if (!this.opts.store) return;
+    // After its hangup a channel has nothing more to say: a late event of its own is not a new channel.
+    if (this.ended.has(e.uuid) && e.name !== 'CHANNEL_HANGUP_COMPLETE' && e.name !== 'GONE') return;
     switch (e.name) {
       case 'CHANNEL_CREATE':
       case 'SNAPSHOT':
@@ -67,9 +78,10 @@ export class ProjectionWriter {
     }
   }
 
-  /** Any channel hung up (a call or not): rows bridged to it are bridged no more. */
+  /** Any channel hung up (a call or not): rows bridged to it are bridged no more, and no later event names it. */
   channelEnded(uuid: string, at: number): void {
     if (!this.opts.store) return;
+    this.remember(uuid);
     const leg = this.namedBy.get(uuid);
     if (leg) this.unlink(leg, uuid, at);
     this.namedBy.delete(uuid);
@@ -80,6 +92,10 @@ export class ProjectionWriter {
     const store = this.opts.store;
     if (!store) return;
     const stored = new Map((await store.listNodeChannels(this.opts.node)).map((r) => [r.callId, r]));
+    // What `show channels` listed may have hung up since; its hangup event, already applied, has the last word.
+    live = live
+      .filter((r) => !this.ended.has(r.callId))
+      .map((r) => (r.bridgedTo && this.ended.has(r.bridgedTo) ? { ...r, bridgedTo: null } : r));
     const liveIds = new Set(live.map((r) => r.callId));
     for (const id of this.rows.keys()) if (!liveIds.has(id)) this.rows.delete(id);
     this.namedBy.clear();
@@ -139,6 +155,11 @@ export class ProjectionWriter {
   }
 
   private link(row: ChannelRecord, other: string, at: number): void {
+    // A bridge to a channel that has already hung up (its hangup came first) is over already.
+    if (this.ended.has(other)) {
+      row.bridgedTo = null;
+      return;
+    }
     row.bridgedTo = other;
     this.namedBy.set(other, row.callId);
     const peer = this.rows.get(other);
@@ -173,6 +194,16 @@ export class ProjectionWriter {
     if (row?.bridgedTo) this.unlink(row.bridgedTo, uuid, at);
     this.channelEnded(uuid, at);
     if (store) this.write(() => store.removeChannel(uuid));
+  }
+
+  private remember(uuid: string): void {
+    const now = Date.now();
+    this.ended.delete(uuid);
+    this.ended.set(uuid, now);
+    for (const [id, at] of this.ended) {
+      if (this.ended.size <= ENDED_MEMORY_MAX && now - at < ENDED_MEMORY_MS) break;
+      this.ended.delete(id);
+    }
   }
 
   private write(op: () => Promise<void>): void {
