@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, dbPath, loadConfig, type Config } from '../config/index.ts';
 import { ClusterSetupError, setupCluster, tcldCommand } from '../temporal/cluster.ts';
 import { connectClient, TemporalConnectError } from '../temporal/connection.ts';
-import { StoreError, openStore, seedDemo } from '../store/index.ts';
+import { StoreError, openConfiguredStore, seedDemo } from '../store/index.ts';
 import type { Account, Store } from '../store/index.ts';
 import { isMediaStream } from './schemas/common.ts';
 
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     return;
   }
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const store = openStore(file);
+  const store = openConfiguredStore(config);
   try {
     const result = await runAdmin(process.argv.slice(2), store);
     (result.code === 0 ? console.log : console.error)(JSON.stringify(result.output, null, 2));

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiConfig, ApiEnv } from './context.ts';
 import type { ApiError } from './errors.ts';
+import type { PageKeys } from './pagination.ts';
 
 export interface Envelope {
   status: 'success' | 'error';
@@ -18,6 +19,10 @@ export interface Envelope {
   node: string;
   /** Handoff's extras where `data` is a string Kazoo clients compare (POST channel actions); see README. */
   handoff?: unknown;
+  /** Kazoo's pagination keys, on paginated listings. */
+  page_size?: number;
+  start_key?: string;
+  next_start_key?: string;
 }
 
 type Meta = Pick<ApiConfig, 'node' | 'version'>;
@@ -41,10 +46,11 @@ export interface SuccessOptions {
   status?: ContentfulStatusCode;
   handoff?: unknown;
   revision?: string;
+  page?: PageKeys;
 }
 
 export function success(c: Context<ApiEnv>, meta: Meta, data: unknown, options: SuccessOptions = {}): Response {
-  const body: Envelope = { status: 'success', data, ...base(c, meta) };
+  const body: Envelope = { status: 'success', data, ...options.page, ...base(c, meta) };
   if (options.revision !== undefined) body.revision = options.revision;
   if (options.handoff !== undefined) body.handoff = options.handoff;
   return c.json(body, options.status ?? 200);

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, ErrorHandler, Handler, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { StoreError } from '../store/index.ts';
 import type { ClientAddresses } from './client.ts';
 import type { ApiConfig, ApiEnv } from './context.ts';
 import { failure, success } from './envelope.ts';
@@ -98,6 +99,11 @@ export function errorHandler(config: ApiConfig): ErrorHandler<ApiEnv> {
 
 function toApiError(err: unknown, c: Context<ApiEnv>): ApiError {
   if (err instanceof ApiError) return err;
+  // The store's refusals that need no route's judgement: a malformed value, a limit reached.
+  if (err instanceof StoreError && err.code === 'invalid') return ApiError.field(err.field, 'invalid', err.message);
+  if (err instanceof StoreError && err.code === 'limit') {
+    return ApiError.validation({ [err.field]: { maxItems: { message: err.message, target: err.target } } });
+  }
   if (err instanceof HTTPException) {
     if (err.status === 413) return ApiError.tooLarge(Number(c.req.header('Content-Length')) || 0);
     if (err.status === 400) return ApiError.malformedJson();

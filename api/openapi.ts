@@ -102,6 +102,8 @@ const ops: Operation[] = [
     path: `/v2/accounts/${A}/children`,
     tag: 'accounts',
     summary: 'List the direct children',
+    description:
+      "Paginated, Kazoo's way: query `page_size` (default 50, at most 1000), `start_key` (a previous page's `next_start_key`), `paginate=false` (at most 1000 items, else 416).",
     response: z.array(accountView),
     errors: ACCOUNT_ERRORS,
   },
@@ -110,6 +112,8 @@ const ops: Operation[] = [
     path: `/v2/accounts/${A}/descendants`,
     tag: 'accounts',
     summary: 'List every descendant',
+    description:
+      "Paginated, Kazoo's way: query `page_size` (default 50, at most 1000), `start_key` (a previous page's `next_start_key`), `paginate=false` (at most 1000 items, else 416).",
     response: z.array(accountView),
     errors: ACCOUNT_ERRORS,
   },

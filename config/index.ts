@@ -156,6 +156,10 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.-]{1,64}$/)
     .optional(),
   HANDOFF_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /** Most ancestors an account may have (a top-level account has none): one tenant cannot grow a chain without end. */
+  ACCOUNT_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(16),
+  /** Most children one account may have. */
+  ACCOUNT_MAX_CHILDREN: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   TOKEN_TTL_S: z.coerce.number().int().positive().default(3600),
   ACCOUNT_ID_VARIABLE: z.string().min(1).default('ecallmgr_Account-ID'),
   AUTHORIZING_ID_VARIABLE: z.string().min(1).default('ecallmgr_Authorizing-ID'),
@@ -279,6 +283,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return { ...result.data, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, temporal };
 }
 
-export function dbPath(config: Config): string {
+export function dbPath(config: Pick<Config, 'HANDOFF_DB' | 'HANDOFF_DATA_DIR'>): string {
   return config.HANDOFF_DB ?? path.join(config.HANDOFF_DATA_DIR, 'handoff.sqlite');
 }

@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ConfigError, dbPath, loadConfig, type Config, type FreeswitchNode } from '../config/index.ts';
+import { ConfigError, loadConfig, type Config, type FreeswitchNode } from '../config/index.ts';
 import { startSimulator } from '../simulator/index.ts';
-import { openStore, seedDemo } from '../store/index.ts';
+import { openConfiguredStore, seedDemo } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
 import { TemporalCallEngine } from '../api/engine.ts';
 import { dataDirJwtSecret } from '../api/tokens.ts';
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       simulatorLine = `FreeSWITCH simulator (ESL): ${sim.host}:${sim.port}, password ${sim.password}`;
     }
 
-    const store = openStore(dbPath(config));
+    const store = openConfiguredStore(config);
     stops.push(async () => store.close());
     const demo = await seedDemo(store);
 

@@ -1,7 +1,9 @@
 // The store's public surface: import from here, not from the implementation files.
 export type {
   Account,
+  AccountInTree,
   AccountPatch,
+  AccountTreeLimits,
   ApiKeyInfo,
   AuthFailures,
   ChannelRecord,
@@ -12,12 +14,17 @@ export type {
   MetaflowsDoc,
   NewAccount,
   NewMedia,
+  Page,
+  PageRequest,
   Store,
   StoreErrorCode,
+  StoreOptions,
 } from './types.ts';
-export { StoreError } from './types.ts';
+export { DEFAULT_ACCOUNT_TREE_LIMITS, StoreError } from './types.ts';
 export { openStore } from './sqlite-store.ts';
 export { seedDemo, DEMO_ACCOUNT_ID, DEMO_METAFLOWS } from './seed.ts';
 export type { DemoSeed } from './seed.ts';
 export { ID_PATTERN, isValidId } from './ids.ts';
 export { mergeMetaflowsDocs, normaliseMetaflowsDoc, toEngineMetaflows } from './metaflows.ts';
+
+export { openConfiguredStore } from './configured.ts';

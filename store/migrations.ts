@@ -90,6 +90,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX auth_failures_window ON auth_failures(window_ends_at);
     `,
   },
+  {
+    id: 3,
+    name: 'account tree index: every account with each of its ancestors',
+    // distance 0 is the account itself. account_name copies accounts.name so that a page of descendants in name order
+    // is one range of account_tree_listing. Filled from the parent links for the accounts that exist already.
+    sql: `
+      CREATE TABLE account_tree (
+        ancestor_id TEXT NOT NULL REFERENCES accounts(id),
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        distance INTEGER NOT NULL,
+        account_name TEXT NOT NULL,
+        PRIMARY KEY (ancestor_id, account_id)
+      );
+      CREATE INDEX account_tree_listing ON account_tree(ancestor_id, account_name, account_id);
+      CREATE INDEX account_tree_up ON account_tree(account_id, distance, ancestor_id);
+      CREATE INDEX accounts_children ON accounts(parent_id, name, id);
+      INSERT INTO account_tree (ancestor_id, account_id, distance, account_name)
+      WITH RECURSIVE up(account_id, ancestor_id, distance) AS (
+        SELECT id, id, 0 FROM accounts
+        UNION ALL
+        SELECT up.account_id, a.parent_id, up.distance + 1
+        FROM up JOIN accounts a ON a.id = up.ancestor_id
+        WHERE a.parent_id IS NOT NULL
+      )
+      SELECT up.ancestor_id, up.account_id, up.distance, a.name FROM up JOIN accounts a ON a.id = up.account_id;
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction; returns the IDs applied. */

@@ -5,9 +5,12 @@ import type { Metaflows } from '../workflows/metaflows.ts';
 import { generateApiKey, generateId, hashApiKey, isValidId } from './ids.ts';
 import { mergeMetaflowsDocs, normaliseMetaflowsDoc, toEngineMetaflows } from './metaflows.ts';
 import { migrate } from './migrations.ts';
+import { decodePageKey, encodePageKey } from './paging.ts';
 import type {
   Account,
+  AccountInTree,
   AccountPatch,
+  AccountTreeLimits,
   ApiKeyInfo,
   AuthFailures,
   ChannelRecord,
@@ -17,9 +20,15 @@ import type {
   MetaflowsDoc,
   NewAccount,
   NewMedia,
+  Page,
+  PageRequest,
   Store,
+  StoreOptions,
 } from './types.ts';
-import { StoreError } from './types.ts';
+import { DEFAULT_ACCOUNT_TREE_LIMITS, StoreError } from './types.ts';
+
+/** Accounts whose trees are read in one go when listing (see accountPage). */
+const TREES_PER_TURN = 10;
 
 /** How long a removed channel's tombstone outlives it, against late upserts from a second ingest. */
 const CHANNEL_TOMBSTONE_MS = 10 * 60_000;
@@ -130,8 +139,10 @@ function ownerOnly(file: string): void {
 
 export class SqliteStore implements Store {
   readonly db: Database.Database;
+  private readonly treeLimits: AccountTreeLimits;
 
-  constructor(file: string) {
+  constructor(file: string, options: StoreOptions = {}) {
+    this.treeLimits = { ...DEFAULT_ACCOUNT_TREE_LIMITS, ...options.accountTree };
     ownerOnly(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -148,10 +159,34 @@ export class SqliteStore implements Store {
     const id = input.id ?? generateId();
     checkId('id', id);
     const parentId = input.parentId ?? null;
+    const { maxDepth, maxChildren } = this.treeLimits;
     return this.db
       .transaction(() => {
-        if (parentId !== null && !this.db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(parentId)) {
-          throw new StoreError('not_found', 'parent_id', `no account ${parentId}`);
+        if (parentId !== null) {
+          // The parent's ancestors and itself: the new account's tree.
+          const tree = this.db.prepare('SELECT count(*) AS n FROM account_tree WHERE account_id = ?').get(parentId) as {
+            n: number;
+          };
+          if (tree.n === 0) throw new StoreError('not_found', 'parent_id', `no account ${parentId}`);
+          if (tree.n > maxDepth) {
+            throw new StoreError(
+              'limit',
+              'tree',
+              `an account may have at most ${maxDepth} ancestors (ACCOUNT_MAX_DEPTH)`,
+              maxDepth,
+            );
+          }
+          const children = this.db.prepare('SELECT count(*) AS n FROM accounts WHERE parent_id = ?').get(parentId) as {
+            n: number;
+          };
+          if (children.n >= maxChildren) {
+            throw new StoreError(
+              'limit',
+              'parent_id',
+              `an account may have at most ${maxChildren} children (ACCOUNT_MAX_CHILDREN)`,
+              maxChildren,
+            );
+          }
         }
         try {
           this.db
@@ -163,6 +198,14 @@ export class SqliteStore implements Store {
           if (isUniqueViolation(err)) throw new StoreError('conflict', 'id', `an account ${id} already exists`);
           throw err;
         }
+        // The tree index: the account is its own ancestor at distance 0, and its parent's ancestors are its own.
+        this.db
+          .prepare(
+            `INSERT INTO account_tree (ancestor_id, account_id, distance, account_name)
+             SELECT ?, ?, 0, ?
+             UNION ALL SELECT ancestor_id, ?, distance + 1, ? FROM account_tree WHERE account_id = ?`,
+          )
+          .run(id, id, input.name, id, input.name, parentId);
         return this.accountRow(id);
       })
       .immediate();
@@ -188,7 +231,13 @@ export class SqliteStore implements Store {
     const set = columns.filter(([, v]) => v !== undefined) as [string, string | null][];
     const sets = set.map(([column]) => `${column} = ?`);
     const values = set.map(([, v]) => v);
-    if (sets.length > 0) this.db.prepare(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    this.db.transaction(() => {
+      if (sets.length > 0) this.db.prepare(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+      // Listings are ordered by name: the tree index keeps a copy of it.
+      if (patch.name !== undefined) {
+        this.db.prepare('UPDATE account_tree SET account_name = ? WHERE account_id = ?').run(patch.name, id);
+      }
+    })();
     return this.getAccount(id);
   }
 
@@ -196,22 +245,59 @@ export class SqliteStore implements Store {
     return (this.db.prepare('SELECT * FROM accounts ORDER BY created_at, id').all() as AccountRow[]).map(toAccount);
   }
 
-  async listChildren(id: string): Promise<Account[]> {
-    const rows = this.db.prepare('SELECT * FROM accounts WHERE parent_id = ? ORDER BY created_at, id').all(id);
-    return (rows as AccountRow[]).map(toAccount);
-  }
-
-  async listDescendants(id: string): Promise<Account[]> {
+  async listChildren(id: string, page: PageRequest): Promise<Page<AccountInTree>> {
+    // One range of accounts_children (parent, name, id), from the start key on.
+    const from = page.startKey ? decodePageKey(page.startKey, 2) : [];
     const rows = this.db
       .prepare(
-        `WITH RECURSIVE below(id, depth) AS (
-           SELECT id, 1 FROM accounts WHERE parent_id = ?
-           UNION ALL SELECT a.id, below.depth + 1 FROM accounts a JOIN below ON a.parent_id = below.id
-         )
-         SELECT accounts.* FROM accounts JOIN below USING (id) ORDER BY below.depth, accounts.created_at, accounts.id`,
+        `SELECT * FROM accounts WHERE parent_id = ? ${from.length ? 'AND (name, id) >= (?, ?)' : ''}
+         ORDER BY name, id LIMIT ?`,
       )
-      .all(id);
-    return (rows as AccountRow[]).map(toAccount);
+      .all(id, ...from, page.size + 1) as AccountRow[];
+    return this.accountPage(rows, page.size);
+  }
+
+  async listDescendants(id: string, page: PageRequest): Promise<Page<AccountInTree>> {
+    // One range of account_tree_listing (ancestor, name, account), from the start key on: the page, however large the
+    // tree and however far into it.
+    const from = page.startKey ? decodePageKey(page.startKey, 2) : [];
+    const rows = this.db
+      .prepare(
+        `SELECT a.* FROM account_tree t JOIN accounts a ON a.id = t.account_id
+         WHERE t.ancestor_id = ? AND t.distance > 0 ${from.length ? 'AND (t.account_name, t.account_id) >= (?, ?)' : ''}
+         ORDER BY t.account_name, t.account_id LIMIT ?`,
+      )
+      .all(id, ...from, page.size + 1) as AccountRow[];
+    return this.accountPage(rows, page.size);
+  }
+
+  /**
+   * `size + 1` rows make a page of `size` and the next page's key; the accounts' trees come from the tree index, a few
+   * accounts at a time with a turn of the event loop between: a tree deeper than the limit (made before there was
+   * one) costs in proportion to its depth, and other requests must not wait for all of it.
+   */
+  private async accountPage(rows: AccountRow[], size: number): Promise<Page<AccountInTree>> {
+    const next = rows.length > size ? rows[size] : undefined;
+    const items = rows.slice(0, size);
+    const trees = new Map<string, string[]>(items.map((r) => [r.id, []]));
+    for (let i = 0; i < items.length; i += TREES_PER_TURN) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      const chunk = items.slice(i, i + TREES_PER_TURN).map((r) => r.id);
+      const ancestors = this.db
+        .prepare(
+          `SELECT account_id, ancestor_id FROM account_tree
+           WHERE account_id IN (${chunk.map(() => '?').join(', ')}) AND distance > 0
+           ORDER BY account_id, distance DESC`,
+        )
+        .raw()
+        .all(...chunk) as [string, string][];
+      for (const [accountId, ancestorId] of ancestors) trees.get(accountId)?.push(ancestorId);
+    }
+    const page: Page<AccountInTree> = {
+      items: items.map((r) => ({ ...toAccount(r), tree: trees.get(r.id) ?? [] })),
+    };
+    if (next) page.nextStartKey = encodePageKey([next.name, next.id]);
+    return page;
   }
 
   async ancestry(id: string): Promise<string[]> {
@@ -220,19 +306,17 @@ export class SqliteStore implements Store {
 
   private ancestrySync(id: string): string[] {
     const rows = this.db
-      .prepare(
-        `WITH RECURSIVE up(id, parent_id, depth) AS (
-           SELECT id, parent_id, 0 FROM accounts WHERE id = ?
-           UNION ALL SELECT a.id, a.parent_id, up.depth + 1 FROM accounts a JOIN up ON a.id = up.parent_id
-         )
-         SELECT id FROM up ORDER BY depth`,
-      )
-      .all(id);
-    return (rows as { id: string }[]).map((r) => r.id);
+      .prepare('SELECT ancestor_id FROM account_tree WHERE account_id = ? ORDER BY distance')
+      .all(id) as { ancestor_id: string }[];
+    return rows.map((r) => r.ancestor_id);
   }
 
   async isDescendantOrSelf(ancestorId: string, accountId: string): Promise<boolean> {
-    return this.ancestrySync(accountId).includes(ancestorId);
+    return (
+      this.db
+        .prepare('SELECT 1 FROM account_tree WHERE ancestor_id = ? AND account_id = ?')
+        .get(ancestorId, accountId) !== undefined
+    );
   }
 
   // --- API keys ---
@@ -500,6 +584,6 @@ export class SqliteStore implements Store {
 }
 
 /** Opens (creating and migrating as needed) the SQLite store at `file`; `:memory:` gives a private in-memory one. */
-export function openStore(file: string): Store {
-  return new SqliteStore(file);
+export function openStore(file: string, options: StoreOptions = {}): Store {
+  return new SqliteStore(file, options);
 }

@@ -13,6 +13,38 @@ export interface Account {
   createdAt: number;
 }
 
+/** An account with its place in the tree, as listings give it. */
+export interface AccountInTree extends Account {
+  /** Kazoo's `pvt_tree`: the account's ancestors, the top-level account first. */
+  tree: string[];
+}
+
+/** How deep and wide the account tree may grow; checked when an account is created. */
+export interface AccountTreeLimits {
+  /** Most ancestors an account may have (a top-level account has none). */
+  maxDepth: number;
+  /** Most children one account may have. */
+  maxChildren: number;
+}
+
+export const DEFAULT_ACCOUNT_TREE_LIMITS: AccountTreeLimits = { maxDepth: 16, maxChildren: 10_000 };
+
+export interface StoreOptions {
+  accountTree?: Partial<AccountTreeLimits>;
+}
+
+/** One page of a listing: at most `size` items, from `startKey` (a previous page's `nextStartKey`) on. */
+export interface PageRequest {
+  size: number;
+  startKey?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Resumes the listing after this page; absent on the last page. */
+  nextStartKey?: string;
+}
+
 export interface NewAccount {
   /** Chosen by the administrator (Kazoo's 32-hex IDs work as they are), or generated (32 lowercase hex). */
   id?: string;
@@ -92,14 +124,18 @@ export interface ChannelRecord {
   updatedAt: number;
 }
 
-export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid';
+export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid' | 'limit';
 
-/** A refusal the caller can act on (duplicate ID, unknown parent, malformed ID); anything else is a bug or an outage. */
+/**
+ * A refusal the caller can act on (duplicate ID, unknown parent, malformed ID, a limit reached); anything else is a bug
+ * or an outage. `target` is the limit, for `limit`.
+ */
 export class StoreError extends Error {
   constructor(
     readonly code: StoreErrorCode,
     readonly field: string,
     message: string,
+    readonly target?: number,
   ) {
     super(message);
     this.name = 'StoreError';
@@ -107,14 +143,18 @@ export class StoreError extends Error {
 }
 
 export interface Store {
-  // Accounts: a tree. Parents are set at creation and never change, so the tree cannot grow a cycle.
+  // Accounts: a tree. Parents are set at creation and never change, so the tree cannot grow a cycle. It is indexed
+  // (every account with each of its ancestors), so every question about it is one indexed read, and it is held to
+  // the store's AccountTreeLimits (a StoreError `limit` beyond them).
   createAccount(input: NewAccount): Promise<Account>;
   getAccount(id: string): Promise<Account | undefined>;
   updateAccount(id: string, patch: AccountPatch): Promise<Account | undefined>;
+  /** Every account (the admin command's listing). */
   listAccounts(): Promise<Account[]>;
-  listChildren(id: string): Promise<Account[]>;
-  /** Every account below `id` (not `id` itself), parents before children. */
-  listDescendants(id: string): Promise<Account[]>;
+  /** A page of the account's children, by name then ID. */
+  listChildren(id: string, page: PageRequest): Promise<Page<AccountInTree>>;
+  /** A page of every account below `id` (not `id` itself), by name then ID (Kazoo's order). */
+  listDescendants(id: string, page: PageRequest): Promise<Page<AccountInTree>>;
   /** `[id, parent, grandparent, ..., root]`; empty when the account does not exist. */
   ancestry(id: string): Promise<string[]>;
   isDescendantOrSelf(ancestorId: string, accountId: string): Promise<boolean>;

@@ -7,8 +7,8 @@
 // Each role checks the cluster first (namespace, search attributes) and stops with the fix if something is missing.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
-import { ConfigError, dbPath, loadConfig, type Config } from '../config/index.ts';
-import { openStore } from '../store/index.ts';
+import { ConfigError, loadConfig, type Config } from '../config/index.ts';
+import { openConfiguredStore } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
 import { TemporalCallEngine } from '../api/engine.ts';
 import { createWorkflowWorker } from './workflow-worker.ts';
@@ -33,7 +33,7 @@ async function run(role: Role, config: Config): Promise<() => Promise<void>> {
   await checkCluster(clientConnection, config.TEMPORAL_NAMESPACE);
   console.log(`temporal: ${config.temporal.summary}`);
   if (role === 'api' && config.HANDOFF_JWT_SECRET) {
-    const store = openStore(dbPath(config));
+    const store = openConfiguredStore(config);
     const api = await startApi({
       store,
       engine: new TemporalCallEngine(c, { timeoutMs: config.API_ENGINE_TIMEOUT_MS }),
@@ -66,7 +66,7 @@ async function run(role: Role, config: Config): Promise<() => Promise<void>> {
     };
   }
   if (!config.FREESWITCH_NODES.length) throw new ConfigError('FREESWITCH_NODES: required for the nodes role');
-  const store = openStore(dbPath(config));
+  const store = openConfiguredStore(config);
   const workers: NodeWorker[] = [];
   for (const node of config.FREESWITCH_NODES) {
     workers.push(await startNodeWorker({ node, connection, client: c, store, config }));

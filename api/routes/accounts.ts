@@ -8,6 +8,7 @@ import type { ApiEnv } from '../context.ts';
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
 import { otherMethods } from '../http.ts';
+import { pageEnvelope, pageQuery } from '../pagination.ts';
 import { accountCreateRequest, accountUpdateRequest } from '../schemas/accounts.ts';
 import { validate } from '../validation.ts';
 import { accountView } from '../views.ts';
@@ -76,14 +77,18 @@ export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
   app.all(path, otherMethods(config, ['GET', 'PUT', 'POST']));
 
   app.get(`${path}/children`, async (c) => {
-    const children = await store.listChildren(c.req.param('accountId'));
-    return success(c, config, await Promise.all(children.map((a) => view(store, a))));
+    const query = pageQuery(c);
+    const page = await store.listChildren(c.req.param('accountId'), query);
+    const data = page.items.map((a) => accountView(a, a.tree));
+    return success(c, config, data, { page: pageEnvelope(query, page) });
   });
   app.all(`${path}/children`, otherMethods(config, ['GET']));
 
   app.get(`${path}/descendants`, async (c) => {
-    const below = await store.listDescendants(c.req.param('accountId'));
-    return success(c, config, await Promise.all(below.map((a) => view(store, a))));
+    const query = pageQuery(c);
+    const page = await store.listDescendants(c.req.param('accountId'), query);
+    const data = page.items.map((a) => accountView(a, a.tree));
+    return success(c, config, data, { page: pageEnvelope(query, page) });
   });
   app.all(`${path}/descendants`, otherMethods(config, ['GET']));
 

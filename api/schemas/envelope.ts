@@ -21,6 +21,12 @@ export function successEnvelope(data: z.ZodType, description: string) {
         .record(z.string(), z.unknown())
         .optional()
         .meta({ description: "Handoff's extras where `data` is a Kazoo string (POST channel actions)" }),
+      page_size: z.number().int().optional().meta({ description: 'Paginated listings: the items in this page' }),
+      start_key: z.string().optional().meta({ description: 'Paginated listings: the start_key asked for' }),
+      next_start_key: z
+        .string()
+        .optional()
+        .meta({ description: 'Paginated listings: pass as start_key for the next page; absent on the last page' }),
     })
     .meta({ description });
 }
@@ -31,7 +37,7 @@ export const errorEnvelope = z
     error: z.string().meta({ description: 'The HTTP status, as a string', example: '400' }),
     message: z.string().meta({
       description:
-        'validation error | invalid_credentials | forbidden | bad identifier | not_found | invalid_method | conflict | request entity too large | unsupported media type | too_many_requests | malformed json | invalid data | service unavailable | internal error',
+        'validation error | invalid_credentials | forbidden | bad identifier | not_found | invalid_method | conflict | request entity too large | unsupported media type | range not satisfiable | too_many_requests | malformed json | invalid data | service unavailable | internal error',
     }),
     data: z.unknown().meta({
       description:

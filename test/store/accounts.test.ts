@@ -1,6 +1,9 @@
+import Database from 'better-sqlite3';
 import test from 'ava';
-import { StoreError } from '../../store/index.ts';
-import { tempStore } from './temp-db.ts';
+import { StoreError, openStore } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
+import { MIGRATIONS, migrate } from '../../store/migrations.ts';
+import { tempDbFile, tempStore } from './temp-db.ts';
 
 test('accounts: chosen Kazoo IDs are kept, others are generated as 32 hex', async (t) => {
   const store = tempStore(t);
@@ -38,14 +41,22 @@ test('accounts: the tree answers ancestry, descendants and self-or-descendant', 
 
   t.deepEqual(await store.ancestry('grandchild'), ['grandchild', 'child', 'root']);
   t.deepEqual(await store.ancestry('unknown'), []);
+  // Kazoo's order: by name (then ID), each with its tree (ancestors, root first).
+  const below = await store.listDescendants('root', { size: 50 });
   t.deepEqual(
-    (await store.listDescendants('root')).map((a) => a.id),
-    ['child', 'sibling', 'grandchild'],
+    below.items.map((a) => [a.id, a.tree]),
+    [
+      ['child', ['root']],
+      ['grandchild', ['root', 'child']],
+      ['sibling', ['root']],
+    ],
   );
+  t.is(below.nextStartKey, undefined);
   t.deepEqual(
-    (await store.listChildren('root')).map((a) => a.id),
+    (await store.listChildren('root', { size: 50 })).items.map((a) => a.id),
     ['child', 'sibling'],
   );
+  t.deepEqual((await store.listChildren('grandchild', { size: 50 })).items, []);
   t.true(await store.isDescendantOrSelf('root', 'grandchild'));
   t.true(await store.isDescendantOrSelf('child', 'child'));
   t.false(await store.isDescendantOrSelf('child', 'sibling'));
@@ -65,4 +76,103 @@ test('accounts: music on hold and ringback can be set and cleared', async (t) =>
   a = await store.updateAccount('root', { musicOnHoldMediaId: null });
   t.is(a?.musicOnHoldMediaId, undefined);
   t.is(await store.updateAccount('missing', { name: 'x' }), undefined);
+});
+
+/** root → a0 → a1 → ... → a{n-1}: a chain n accounts deep below root. */
+async function chain(store: Store, n: number): Promise<void> {
+  await store.createAccount({ id: 'root', name: 'Root' });
+  for (let i = 0; i < n; i++) {
+    await store.createAccount({
+      id: `a${i}`,
+      name: `A${String(i).padStart(4, '0')}`,
+      parentId: i ? `a${i - 1}` : 'root',
+    });
+  }
+}
+
+test('accounts: the tree is at most maxDepth deep and an account has at most maxChildren children', async (t) => {
+  const store = openStore(tempDbFile(t), { accountTree: { maxDepth: 3, maxChildren: 2 } });
+  t.teardown(() => store.close());
+  await chain(store, 3);
+  t.deepEqual(await store.ancestry('a2'), ['a2', 'a1', 'a0', 'root']);
+  const deep = await t.throwsAsync(store.createAccount({ id: 'a3', name: 'Too deep', parentId: 'a2' }), {
+    instanceOf: StoreError,
+  });
+  t.like(deep, { code: 'limit', field: 'tree', target: 3 });
+  t.is(await store.getAccount('a3'), undefined);
+
+  await store.createAccount({ id: 'b', name: 'B', parentId: 'root' });
+  const wide = await t.throwsAsync(store.createAccount({ id: 'c', name: 'C', parentId: 'root' }), {
+    instanceOf: StoreError,
+  });
+  t.like(wide, { code: 'limit', field: 'parent_id', target: 2 });
+  // Top-level accounts have no parent to count against.
+  await store.createAccount({ id: 'top2', name: 'Top' });
+  t.truthy(await store.getAccount('top2'));
+});
+
+test('accounts: children and descendants come in pages, by name then ID, resumed from an opaque key', async (t) => {
+  const store = tempStore(t);
+  await store.createAccount({ id: 'root', name: 'Root' });
+  // Same names on purpose: the ID breaks the tie, so no account is skipped or repeated across pages.
+  for (const id of ['e', 'd', 'c', 'b', 'a']) await store.createAccount({ id, name: 'Same', parentId: 'root' });
+  await store.createAccount({ id: 'z', name: 'Alpha', parentId: 'c' });
+  const seen: string[] = [];
+  let startKey: string | undefined;
+  for (let pages = 0; pages < 10; pages++) {
+    const page = await store.listDescendants('root', { size: 2, startKey });
+    t.true(page.items.length <= 2);
+    seen.push(...page.items.map((a) => a.id));
+    startKey = page.nextStartKey;
+    if (!startKey) break;
+  }
+  t.deepEqual(seen, ['z', 'a', 'b', 'c', 'd', 'e']);
+  const children = await store.listChildren('root', { size: 4 });
+  t.deepEqual(
+    children.items.map((a) => a.id),
+    ['a', 'b', 'c', 'd'],
+  );
+  t.deepEqual(
+    (await store.listChildren('root', { size: 4, startKey: children.nextStartKey })).items.map((a) => a.id),
+    ['e'],
+  );
+  // A rename moves the account in the order at once.
+  await store.updateAccount('e', { name: 'Aardvark' });
+  t.is((await store.listDescendants('root', { size: 1 })).items[0]?.id, 'e');
+  for (const bad of [
+    'garbage',
+    Buffer.from('["x"]').toString('base64url'),
+    Buffer.from('[1,2]').toString('base64url'),
+  ]) {
+    const err = await t.throwsAsync(store.listDescendants('root', { size: 2, startKey: bad }), {
+      instanceOf: StoreError,
+    });
+    t.like(err, { code: 'invalid', field: 'start_key' });
+  }
+});
+
+test('accounts: a database made before the tree index gets it on opening, deep chains included', async (t) => {
+  const file = tempDbFile(t);
+  const raw = new Database(file);
+  migrate(
+    raw,
+    MIGRATIONS.filter((m) => m.id === 1),
+  );
+  const insert = raw.prepare('INSERT INTO accounts (id, name, parent_id, created_at) VALUES (?, ?, ?, ?)');
+  insert.run('root', 'Root', null, 1);
+  for (let i = 0; i < 300; i++) insert.run(`a${i}`, `A${i}`, i ? `a${i - 1}` : 'root', 2 + i);
+  insert.run('other', 'Other', null, 1000);
+  raw.close();
+
+  // The chain is deeper than the limit (made before there was one): it stays readable, it cannot grow.
+  const store = openStore(file, { accountTree: { maxDepth: 16, maxChildren: 100 } });
+  t.teardown(() => store.close());
+  t.is((await store.ancestry('a299')).length, 301);
+  t.true(await store.isDescendantOrSelf('root', 'a299'));
+  t.false(await store.isDescendantOrSelf('other', 'a299'));
+  const page = await store.listDescendants('root', { size: 50 });
+  t.is(page.items.length, 50);
+  t.truthy(page.nextStartKey);
+  t.is(page.items.find((a) => a.id === 'a10')?.tree.length, 11);
+  await t.throwsAsync(store.createAccount({ name: 'Deeper', parentId: 'a299' }), { instanceOf: StoreError });
 });

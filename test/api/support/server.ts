@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { startApi, type ApiSettings } from '../../../api/index.ts';
 import { createApiLogger } from '../../../api/log.ts';
-import type { ChannelRecord, Store } from '../../../store/index.ts';
+import type { AccountTreeLimits, ChannelRecord, Store } from '../../../store/index.ts';
 import { openStore } from '../../../store/index.ts';
 import { RecordingEngineDouble } from './recording-engine-double.ts';
 
@@ -61,10 +61,16 @@ export interface Envelope {
 
 export async function startHarness(
   t: ExecutionContext,
-  options: { tokenTtlS?: number; bodyLimitBytes?: number; maxJsonDepth?: number; settings?: Partial<ApiSettings> } = {},
+  options: {
+    tokenTtlS?: number;
+    bodyLimitBytes?: number;
+    maxJsonDepth?: number;
+    settings?: Partial<ApiSettings>;
+    accountTree?: Partial<AccountTreeLimits>;
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'handoff-api-'));
-  const store = openStore(path.join(dir, 'handoff.sqlite'));
+  const store = openStore(path.join(dir, 'handoff.sqlite'), { accountTree: options.accountTree });
   const engine = new RecordingEngineDouble();
   const logLines: string[] = [];
   const logger = createApiLogger({
