@@ -9,6 +9,8 @@ export type {
   ChannelRecord,
   CreatedApiKey,
   Media,
+  MediaDeletion,
+  MediaUse,
   MetaflowLevel,
   MetaflowScope,
   MetaflowsDoc,

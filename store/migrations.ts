@@ -117,6 +117,25 @@ export const MIGRATIONS: readonly Migration[] = [
       SELECT up.ancestor_id, up.account_id, up.distance, a.name FROM up JOIN accounts a ON a.id = up.account_id;
     `,
   },
+  {
+    id: 4,
+    name: 'media IDs per account',
+    // Keyed by (account, id): another tenant's media ID is free to use, so a refusal cannot reveal that it exists.
+    sql: `
+      CREATE TABLE media_per_account (
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        stream_url TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, id)
+      );
+      INSERT INTO media_per_account (account_id, id, name, stream_url, created_at)
+        SELECT account_id, id, name, stream_url, created_at FROM media;
+      DROP TABLE media;
+      ALTER TABLE media_per_account RENAME TO media;
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction; returns the IDs applied. */

@@ -16,6 +16,8 @@ import type {
   ChannelRecord,
   CreatedApiKey,
   Media,
+  MediaDeletion,
+  MediaUse,
   MetaflowScope,
   MetaflowsDoc,
   NewAccount,
@@ -26,6 +28,24 @@ import type {
   StoreOptions,
 } from './types.ts';
 import { DEFAULT_ACCOUNT_TREE_LIMITS, StoreError } from './types.ts';
+
+/** How many of a media's users a refused delete names. */
+const MEDIA_USES_SHOWN = 20;
+
+/** Where a metaflows document names `mediaId` as a transfer's moh or ringback (`numbers.2.data.moh`). */
+function mediaPathsIn(doc: MetaflowsDoc, mediaId: string): string[] {
+  const paths: string[] = [];
+  for (const group of ['numbers', 'patterns'] as const) {
+    const entries = doc[group];
+    if (!entries || typeof entries !== 'object') continue;
+    for (const [key, entry] of Object.entries(entries as Record<string, { data?: Record<string, unknown> }>)) {
+      for (const field of ['moh', 'ringback'] as const) {
+        if (entry?.data?.[field] === mediaId) paths.push(`${group}.${key}.data.${field}`);
+      }
+    }
+  }
+  return paths;
+}
 
 /** Accounts whose trees are read in one go when listing (see accountPage). */
 const TREES_PER_TURN = 10;
@@ -479,23 +499,29 @@ export class SqliteStore implements Store {
     }
     try {
       this.db
-        .prepare('INSERT INTO media (id, account_id, name, stream_url, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(id, input.accountId, input.name, input.streamUrl, Date.now());
+        .prepare('INSERT INTO media (account_id, id, name, stream_url, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(input.accountId, id, input.name, input.streamUrl, Date.now());
     } catch (err) {
-      if (isUniqueViolation(err)) throw new StoreError('conflict', 'id', `a media ${id} already exists`);
+      if (isUniqueViolation(err)) throw new StoreError('conflict', 'id', `this account has a media ${id} already`);
       throw err;
     }
-    return (await this.getMedia(id)) as Media;
+    return (await this.getMedia(input.accountId, id)) as Media;
   }
 
-  async getMedia(id: string): Promise<Media | undefined> {
-    const row = this.db.prepare('SELECT * FROM media WHERE id = ?').get(id) as MediaRow | undefined;
+  async getMedia(accountId: string, id: string): Promise<Media | undefined> {
+    const row = this.db.prepare('SELECT * FROM media WHERE account_id = ? AND id = ?').get(accountId, id) as
+      MediaRow | undefined;
     return row && toMedia(row);
   }
 
   async findMediaForAccount(accountId: string, mediaId: string): Promise<Media | undefined> {
-    const media = await this.getMedia(mediaId);
-    return media && this.ancestrySync(accountId).includes(media.accountId) ? media : undefined;
+    const row = this.db
+      .prepare(
+        `SELECT m.* FROM account_tree t JOIN media m ON m.account_id = t.ancestor_id AND m.id = ?
+         WHERE t.account_id = ? ORDER BY t.distance LIMIT 1`,
+      )
+      .get(mediaId, accountId) as MediaRow | undefined;
+    return row && toMedia(row);
   }
 
   async listMedia(accountId: string): Promise<Media[]> {
@@ -503,8 +529,66 @@ export class SqliteStore implements Store {
     return (rows as MediaRow[]).map(toMedia);
   }
 
-  async deleteMedia(id: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM media WHERE id = ?').run(id).changes > 0;
+  async deleteMedia(accountId: string, id: string): Promise<MediaDeletion> {
+    return this.db
+      .transaction((): MediaDeletion => {
+        if (!this.db.prepare('SELECT 1 FROM media WHERE account_id = ? AND id = ?').get(accountId, id)) {
+          return { deleted: false, usedBy: [] };
+        }
+        const usedBy = this.mediaUses(accountId, id);
+        if (usedBy.length > 0) return { deleted: false, usedBy };
+        this.db.prepare('DELETE FROM media WHERE account_id = ? AND id = ?').run(accountId, id);
+        return { deleted: true, usedBy: [] };
+      })
+      .immediate();
+  }
+
+  /**
+   * Who plays the account's media `id`: accounts of its subtree (itself included) whose defaults or metaflows name
+   * `id`, unless an account nearer to them has a media of that ID of its own (theirs is the one they play).
+   */
+  private mediaUses(ownerId: string, id: string): MediaUse[] {
+    // An account nearer to the user than the owner with its own media of that ID shadows the owner's.
+    const notShadowed = `NOT EXISTS (
+        SELECT 1 FROM account_tree z JOIN media s ON s.account_id = z.ancestor_id AND s.id = ?
+        WHERE z.account_id = t.account_id AND z.distance < t.distance)`;
+    const uses: MediaUse[] = [];
+    const defaults = this.db
+      .prepare(
+        `SELECT a.id, a.moh_media_id, a.ringback FROM account_tree t JOIN accounts a ON a.id = t.account_id
+         WHERE t.ancestor_id = ? AND (a.moh_media_id = ? OR a.ringback = ?) AND ${notShadowed}
+         ORDER BY t.distance, a.id LIMIT ?`,
+      )
+      .all(ownerId, id, id, id, MEDIA_USES_SHOWN) as {
+      id: string;
+      moh_media_id: string | null;
+      ringback: string | null;
+    }[];
+    for (const a of defaults) {
+      if (a.moh_media_id === id) uses.push({ accountId: a.id, field: 'music_on_hold.media_id' });
+      if (a.ringback === id) uses.push({ accountId: a.id, field: 'ringback' });
+    }
+    // Metaflow documents are JSON text: LIKE finds the candidates (IDs are [A-Za-z0-9_-]; `_` is escaped), and
+    // reading each document decides.
+    const docs = this.db
+      .prepare(
+        `SELECT m.account_id, m.level, m.owner_id, m.doc FROM account_tree t JOIN metaflows m ON m.account_id = t.account_id
+         WHERE t.ancestor_id = ? AND m.doc LIKE ? ESCAPE '\\' AND ${notShadowed}
+         ORDER BY t.distance, m.account_id, m.level, m.owner_id`,
+      )
+      .all(ownerId, `%"${id.replaceAll('_', '\\_')}"%`, id) as {
+      account_id: string;
+      level: string;
+      owner_id: string;
+      doc: string;
+    }[];
+    for (const d of docs) {
+      const where = d.level === 'account' ? 'metaflows (account)' : `metaflows (${d.level} ${d.owner_id})`;
+      for (const path of mediaPathsIn(JSON.parse(d.doc) as MetaflowsDoc, id)) {
+        uses.push({ accountId: d.account_id, field: `${where}: ${path}` });
+      }
+    }
+    return uses.slice(0, MEDIA_USES_SHOWN);
   }
 
   // --- live channels ---

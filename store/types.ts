@@ -102,6 +102,18 @@ export interface Media {
   createdAt: number;
 }
 
+/** An account's default or metaflow that names a media (`music_on_hold.media_id`, `metaflows (user U): numbers.2.data.moh`). */
+export interface MediaUse {
+  accountId: string;
+  field: string;
+}
+
+/** What a delete did: nothing when the media is unknown, or in use (and by whom). */
+export interface MediaDeletion {
+  deleted: boolean;
+  usedBy: MediaUse[];
+}
+
 export interface NewMedia {
   id?: string;
   accountId: string;
@@ -189,13 +201,15 @@ export interface Store {
   /** Account → device → user, later wins; undefined when no level defines a feature code. */
   effectiveMetaflows(accountId: string, deviceId?: string, userId?: string): Promise<Metaflows | undefined>;
 
-  // Media.
+  // Media. IDs are per account (another tenant's IDs are free to use, and nothing about them shows); an account plays
+  // the nearest media of an ID: its own, else its parent's, and so on up.
   createMedia(input: NewMedia): Promise<Media>;
-  getMedia(id: string): Promise<Media | undefined>;
+  getMedia(accountId: string, id: string): Promise<Media | undefined>;
   /** The media if it belongs to the account or one of its ancestors (what the account may play). */
   findMediaForAccount(accountId: string, mediaId: string): Promise<Media | undefined>;
   listMedia(accountId: string): Promise<Media[]>;
-  deleteMedia(id: string): Promise<boolean>;
+  /** Refused (not deleted, with the users) while an account of the subtree plays it: see MediaUse. */
+  deleteMedia(accountId: string, id: string): Promise<MediaDeletion>;
 
   // The live channels projection, written by the ESL ingest.
   /** Ignored when older than what is stored (two ingests may watch one node) or when the channel was removed. */

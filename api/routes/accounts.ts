@@ -56,7 +56,13 @@ export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
       return success(c, config, await view(store, account), { status: 201 });
     } catch (err) {
       if (err instanceof StoreError && err.code === 'conflict') {
-        throw ApiError.conflict('id', 'unique', 'an account with this ID already exists');
+        // Account IDs are global (the switch names accounts by them), so a chosen one may be another tenant's: the
+        // answer is the same whoever holds it, and does not say that it exists.
+        throw ApiError.field(
+          'id',
+          'unavailable',
+          'this ID cannot be used: choose another, or leave id out to have one generated',
+        );
       }
       throw err;
     }

@@ -28,7 +28,8 @@ export function mediaRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
       return success(c, config, mediaView(media), { status: 201 });
     } catch (err) {
       if (err instanceof StoreError && err.code === 'conflict') {
-        throw ApiError.conflict('id', 'unique', 'a media with this ID already exists');
+        // Media IDs are per account: this can only be the account's own media.
+        throw ApiError.conflict('id', 'unique', 'this account has a media with this ID already');
       }
       throw err;
     }
@@ -37,14 +38,21 @@ export function mediaRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
 
   // Only the account's own media: an ancestor's is playable but not the child's to read or delete.
   async function own(accountId: string, mediaId: string) {
-    const media = await store.getMedia(mediaId);
-    if (!media || media.accountId !== accountId) throw ApiError.badIdentifier(mediaId);
+    const media = await store.getMedia(accountId, mediaId);
+    if (!media) throw ApiError.badIdentifier(mediaId);
     return media;
   }
   app.get(one, async (c) => success(c, config, mediaView(await own(c.req.param('accountId'), c.req.param('mediaId')))));
   app.delete(one, async (c) => {
     const media = await own(c.req.param('accountId'), c.req.param('mediaId'));
-    await store.deleteMedia(media.id);
+    // Refused while an account of the tree plays it: deleting it would make that account's transfers fail.
+    const done = await store.deleteMedia(media.accountId, media.id);
+    if (done.usedBy.length > 0) {
+      throw ApiError.conflict('id', 'in_use', 'the media is in use: change these defaults and metaflows first', {
+        used_by: done.usedBy.map((u) => ({ account_id: u.accountId, field: u.field })),
+      });
+    }
+    if (!done.deleted) throw ApiError.badIdentifier(media.id);
     return success(c, config, {});
   });
   app.all(one, otherMethods(config, ['GET', 'DELETE']));

@@ -59,7 +59,7 @@ test('GET an account: Kazoo-style fields and its tree', async (t) => {
   t.like(res.body.data, { id: 'grandchild', name: 'Grandchild', parent_id: 'child', tree: ['root', 'child'] });
 });
 
-test('PUT /v2/accounts/{A}: creates a child with a chosen Kazoo ID or a generated one; duplicates are 409', async (t) => {
+test('PUT /v2/accounts/{A}: creates a child with a chosen Kazoo ID or a generated one; a taken ID is 400', async (t) => {
   const h = await startHarness(t);
   const kazooId = '4b8c5a2f3e1d4c6b9a8f7e6d5c4b3a21';
   const chosen = await h.call('PUT', '/v2/accounts/child', {
@@ -80,11 +80,13 @@ test('PUT /v2/accounts/{A}: creates a child with a chosen Kazoo ID or a generate
     token: h.tokens.root,
     body: { data: { id: kazooId, name: 'X' } },
   });
-  t.is(dup.status, 409);
+  t.is(dup.status, 400);
   t.like(dup.body, {
-    error: '409',
-    message: 'conflict',
-    data: { id: { unique: { message: 'an account with this ID already exists' } } },
+    error: '400',
+    message: 'validation error',
+    data: {
+      id: { unavailable: { message: 'this ID cannot be used: choose another, or leave id out to have one generated' } },
+    },
   });
 
   // The creator's token now reaches the new child; the child's siblings' tokens do not.

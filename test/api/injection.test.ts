@@ -127,7 +127,7 @@ test('moh and ringback: a media ID of the account’s tree or a strict stream gr
     await h.store.createMedia({ id: 'sib-moh', accountId: 'sibling', name: 'x', streamUrl: 'local_stream://moh' });
     for (const v of ['missing', 'sib-moh'])
       await expectRefused(t, h, { action: 'transfer', target: '2600', [field]: v }, field);
-    await h.store.deleteMedia('sib-moh');
+    await h.store.deleteMedia('sibling', 'sib-moh');
   }
   t.deepEqual(h.engine.actions(), []);
   for (const v of [

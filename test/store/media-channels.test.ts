@@ -25,10 +25,42 @@ test('media: an account plays its own and its ancestors’ media, never a siblin
   t.is(await store.findMediaForAccount('child', 'missing'), undefined);
   t.deepEqual(await store.listMedia('root'), [rootMoh]);
   await t.throwsAsync(store.createMedia({ id: 'root-moh', accountId: 'root', name: 'x', streamUrl: 'y' }), {
-    message: /already exists/,
+    message: /has a media root-moh already/,
   });
-  t.true(await store.deleteMedia('root-moh'));
-  t.is(await store.getMedia('root-moh'), undefined);
+  // Per account: the sibling may have a root-moh of its own; the root's stays the root's.
+  const sibMoh = await store.createMedia({ id: 'root-moh', accountId: 'sibling', name: 'x', streamUrl: 'y' });
+  t.deepEqual(await store.findMediaForAccount('sibling', 'root-moh'), sibMoh);
+  t.deepEqual(await store.findMediaForAccount('child', 'root-moh'), rootMoh);
+  t.deepEqual(await store.deleteMedia('root', 'root-moh'), { deleted: true, usedBy: [] });
+  t.is(await store.getMedia('root', 'root-moh'), undefined);
+  t.deepEqual(await store.getMedia('sibling', 'root-moh'), sibMoh);
+  t.deepEqual(await store.deleteMedia('root', 'root-moh'), { deleted: false, usedBy: [] });
+});
+
+test('media in use by an account of the subtree (defaults, metaflows) is not deleted; shadowed IDs do not count', async (t) => {
+  const store = tempStore(t);
+  await store.createAccount({ id: 'root', name: 'Root' });
+  await store.createAccount({ id: 'child', name: 'Child', parentId: 'root', ringback: 'tone' });
+  await store.createAccount({ id: 'gc', name: 'GC', parentId: 'child', musicOnHoldMediaId: 'hold' });
+  await store.createAccount({ id: 'other', name: 'Other', musicOnHoldMediaId: 'hold' });
+  await store.createMedia({ id: 'hold', accountId: 'root', name: 'Hold', streamUrl: 'local_stream://moh' });
+  await store.createMedia({ id: 'tone', accountId: 'root', name: 'Tone', streamUrl: 'tone_stream://%(1,2,3)' });
+  await store.setMetaflows(
+    { accountId: 'child', level: 'device', ownerId: 'd_1' },
+    { patterns: { '^5(\\d+)$': { module: 'transfer', data: { ringback: 'hold' } } } },
+  );
+  t.deepEqual(await store.deleteMedia('root', 'hold'), {
+    deleted: false,
+    usedBy: [
+      { accountId: 'gc', field: 'music_on_hold.media_id' },
+      { accountId: 'child', field: 'metaflows (device d_1): patterns.^5(\\d+)$.data.ringback' },
+    ],
+  });
+  t.deepEqual((await store.deleteMedia('root', 'tone')).usedBy, [{ accountId: 'child', field: 'ringback' }]);
+  // The child gets a hold of its own: the grandchild and the child's metaflow play that one now.
+  await store.createMedia({ id: 'hold', accountId: 'child', name: 'Own', streamUrl: 'local_stream://own' });
+  t.deepEqual(await store.deleteMedia('root', 'hold'), { deleted: true, usedBy: [] });
+  t.is((await store.deleteMedia('child', 'hold')).usedBy.length, 2);
 });
 
 function channel(callId: string, over: Partial<ChannelRecord> = {}): ChannelRecord {

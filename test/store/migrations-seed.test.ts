@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import test from 'ava';
 import { DEMO_ACCOUNT_ID, openStore, seedDemo } from '../../store/index.ts';
-import { MIGRATIONS } from '../../store/migrations.ts';
+import { MIGRATIONS, migrate } from '../../store/migrations.ts';
 import { tempDbFile, tempStore } from './temp-db.ts';
 
 test('migrations: recorded once, WAL on, re-opening the file applies nothing twice', async (t) => {
@@ -45,4 +45,29 @@ test('seedDemo: idempotent, with the metaflows the engine expects and one valid 
     numbers: { '1': { module: 'resume' } },
     patterns: { '^2(\\d+)$': { module: 'transfer', data: {} } },
   });
+});
+
+test('migration 4 keeps the media of a database made before media IDs were per account', async (t) => {
+  const file = tempDbFile(t);
+  const raw = new Database(file);
+  migrate(
+    raw,
+    MIGRATIONS.filter((m) => m.id < 4),
+  );
+  raw.prepare('INSERT INTO accounts (id, name, parent_id, created_at) VALUES (?, ?, ?, ?)').run('acc', 'Acc', null, 1);
+  raw.prepare("INSERT INTO account_tree VALUES ('acc', 'acc', 0, 'Acc')").run();
+  raw
+    .prepare('INSERT INTO media (id, account_id, name, stream_url, created_at) VALUES (?, ?, ?, ?, ?)')
+    .run('hold', 'acc', 'Hold', 'local_stream://moh', 5);
+  raw.close();
+  const store = openStore(file);
+  t.teardown(() => store.close());
+  t.deepEqual(await store.getMedia('acc', 'hold'), {
+    id: 'hold',
+    accountId: 'acc',
+    name: 'Hold',
+    streamUrl: 'local_stream://moh',
+    createdAt: 5,
+  });
+  t.truthy(await store.findMediaForAccount('acc', 'hold'));
 });
