@@ -36,6 +36,8 @@ const ERROR_TEXT: Record<number, string> = {
 };
 
 const A = '{accountId}';
+const PAGINATED =
+  "Paginated, Kazoo's way: query `page_size` (default 50, at most 1000), `start_key` (a previous page's `next_start_key`), `paginate=false` (at most 1000 items, else 416).";
 const ACCOUNT_ERRORS = [401, 403, 404, 405];
 const BODY_ERRORS = [400, 413, 415];
 
@@ -102,8 +104,7 @@ const ops: Operation[] = [
     path: `/v2/accounts/${A}/children`,
     tag: 'accounts',
     summary: 'List the direct children',
-    description:
-      "Paginated, Kazoo's way: query `page_size` (default 50, at most 1000), `start_key` (a previous page's `next_start_key`), `paginate=false` (at most 1000 items, else 416).",
+    description: PAGINATED,
     response: z.array(accountView),
     errors: ACCOUNT_ERRORS,
   },
@@ -112,8 +113,7 @@ const ops: Operation[] = [
     path: `/v2/accounts/${A}/descendants`,
     tag: 'accounts',
     summary: 'List every descendant',
-    description:
-      "Paginated, Kazoo's way: query `page_size` (default 50, at most 1000), `start_key` (a previous page's `next_start_key`), `paginate=false` (at most 1000 items, else 416).",
+    description: PAGINATED,
     response: z.array(accountView),
     errors: ACCOUNT_ERRORS,
   },
@@ -195,6 +195,7 @@ const ops: Operation[] = [
     path: `/v2/accounts/${A}/media`,
     tag: 'media',
     summary: "The account's media",
+    description: PAGINATED,
     response: z.array(mediaView),
     errors: ACCOUNT_ERRORS,
   },

@@ -136,6 +136,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE media_per_account RENAME TO media;
     `,
   },
+  {
+    id: 5,
+    name: 'media listed by name',
+    sql: `CREATE INDEX media_listing ON media(account_id, name, id);`,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction; returns the IDs applied. */

@@ -524,9 +524,19 @@ export class SqliteStore implements Store {
     return row && toMedia(row);
   }
 
-  async listMedia(accountId: string): Promise<Media[]> {
-    const rows = this.db.prepare('SELECT * FROM media WHERE account_id = ? ORDER BY created_at, id').all(accountId);
-    return (rows as MediaRow[]).map(toMedia);
+  async listMedia(accountId: string, page: PageRequest): Promise<Page<Media>> {
+    // One range of media_listing (account, name, id), from the start key on.
+    const from = page.startKey ? decodePageKey(page.startKey, 2) : [];
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM media WHERE account_id = ? ${from.length ? 'AND (name, id) >= (?, ?)' : ''}
+         ORDER BY name, id LIMIT ?`,
+      )
+      .all(accountId, ...from, page.size + 1) as MediaRow[];
+    const next = rows.length > page.size ? rows[page.size] : undefined;
+    const result: Page<Media> = { items: rows.slice(0, page.size).map(toMedia) };
+    if (next) result.nextStartKey = encodePageKey([next.name, next.id]);
+    return result;
   }
 
   async deleteMedia(accountId: string, id: string): Promise<MediaDeletion> {

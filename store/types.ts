@@ -207,7 +207,8 @@ export interface Store {
   getMedia(accountId: string, id: string): Promise<Media | undefined>;
   /** The media if it belongs to the account or one of its ancestors (what the account may play). */
   findMediaForAccount(accountId: string, mediaId: string): Promise<Media | undefined>;
-  listMedia(accountId: string): Promise<Media[]>;
+  /** A page of the account's own media, by name then ID. */
+  listMedia(accountId: string, page: PageRequest): Promise<Page<Media>>;
   /** Refused (not deleted, with the users) while an account of the subtree plays it: see MediaUse. */
   deleteMedia(accountId: string, id: string): Promise<MediaDeletion>;
 

@@ -5,6 +5,7 @@ import type { ApiEnv } from '../context.ts';
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
 import { otherMethods } from '../http.ts';
+import { pageEnvelope, pageQuery } from '../pagination.ts';
 import { mediaCreateRequest } from '../schemas/media.ts';
 import { validate } from '../validation.ts';
 import { mediaView } from '../views.ts';
@@ -15,7 +16,11 @@ export function mediaRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
   const list = '/accounts/:accountId/media';
   const one = `${list}/:mediaId`;
 
-  app.get(list, async (c) => success(c, config, (await store.listMedia(c.req.param('accountId'))).map(mediaView)));
+  app.get(list, async (c) => {
+    const query = pageQuery(c);
+    const page = await store.listMedia(c.req.param('accountId'), query);
+    return success(c, config, page.items.map(mediaView), { page: pageEnvelope(query, page) });
+  });
   app.put(list, validate('json', mediaCreateRequest), async (c) => {
     const body = c.req.valid('json').data;
     try {

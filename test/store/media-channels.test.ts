@@ -23,7 +23,7 @@ test('media: an account plays its own and its ancestors’ media, never a siblin
   t.is(await store.findMediaForAccount('child', sib.id), undefined);
   t.is(await store.findMediaForAccount('root', sib.id), undefined);
   t.is(await store.findMediaForAccount('child', 'missing'), undefined);
-  t.deepEqual(await store.listMedia('root'), [rootMoh]);
+  t.deepEqual(await store.listMedia('root', { size: 50 }), { items: [rootMoh] });
   await t.throwsAsync(store.createMedia({ id: 'root-moh', accountId: 'root', name: 'x', streamUrl: 'y' }), {
     message: /has a media root-moh already/,
   });
