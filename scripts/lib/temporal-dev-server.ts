@@ -75,10 +75,9 @@ export interface DevServerOptions {
   codecEndpoint?: string;
 }
 
-export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
-  const cli = findTemporalCli(opts.cli);
-  const port = opts.port || (await freePort());
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+/** The dev server's command line (the CLI's arguments), for a given port. */
+export function devServerArgs(opts: DevServerOptions & { port: number }): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
   if (opts.dbFile) {
@@ -115,9 +114,19 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       'history.transferProcessorMaxPollRPS=200',
     );
   }
+  return args;
+}
+
+/** The environment the dev server runs with (no version check: nothing may download at run time). */
+export const devServerEnv = (): NodeJS.ProcessEnv => ({ ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' });
+
+export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  const cli = findTemporalCli(opts.cli);
+  const port = opts.port || (await freePort());
+  const args = devServerArgs({ ...opts, port });
   const log = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(cli, args, {
-    env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+    env: devServerEnv(),
     stdio: ['ignore', log, log],
     detached: false,
   });

@@ -135,6 +135,16 @@ export async function startEngine(
   };
 }
 
+/**
+ * What placing calls and pressing keys need: a connection that plays the phones, the account the calls belong to and
+ * the channel variable that carries it. An Engine is one; so is the chaos tool's switch watcher (test/cluster).
+ */
+export interface PhoneLine {
+  phones: Pick<EslClient, 'api' | 'bgapi' | 'waitForEvent'>;
+  demo: { accountId: string };
+  config: Pick<Config, 'ACCOUNT_ID_VARIABLE'>;
+}
+
 export interface Party {
   uuid: string;
   number: string;
@@ -146,7 +156,7 @@ export interface Party {
  * connects calls). Both legs carry the account variable.
  */
 export async function placeCall(
-  e: Engine,
+  e: PhoneLine,
   opts: {
     bridgeApp?: boolean;
     account?: string;
@@ -203,7 +213,7 @@ export async function placeCall(
  * phone's do; plain uuid_recv_dtmf digits skip every binding (captures 22d, 22e), the `~` prefix undoes that.
  */
 export async function press(
-  e: Engine,
+  e: Pick<PhoneLine, 'phones'>,
   leg: string,
   digits: string,
   gapMs = 60,
@@ -216,7 +226,7 @@ export async function press(
   }
 }
 
-export async function hangUp(e: Engine, leg: string): Promise<void> {
+export async function hangUp(e: Pick<PhoneLine, 'phones'>, leg: string): Promise<void> {
   await e.phones.api(`uuid_kill ${leg}`);
 }
 

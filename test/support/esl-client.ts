@@ -100,20 +100,32 @@ export function parseEslUrl(url: string): EslAddress {
   return { host: u.hostname, port: Number(u.port || 8021), password: decodeURIComponent(u.password || 'ClueCon') };
 }
 
+export interface EslClientOptions {
+  /**
+   * Keep every event and frame (the default: tests assert over the whole log). A long-running client (the chaos tool)
+   * turns it off and follows events with onEvent(); waitForEvent then sees only events that arrive after the call.
+   */
+  retain?: boolean;
+}
+
 export class EslClient {
   readonly events: EslEvent[] = [];
   /** Every frame received, in order (raw bytes included), for byte-level assertions. */
   readonly frames: EslFrame[] = [];
   private readonly reader = new FrameReader();
   private readonly waiters: { resolve: (f: EslFrame) => void; types: string[] }[] = [];
-  private readonly eventWaiters = new Set<() => void>();
+  private readonly eventWaiters = new Set<(ev?: EslEvent) => void>();
+  private readonly listeners = new Set<(ev: EslEvent) => void>();
   private readonly jobs = new Map<string, (body: string) => void>();
   private readonly jobResults = new Map<string, string>();
   private readonly started = Date.now();
   private closedPromise: Promise<void>;
   closed = false;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly retain = true,
+  ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       for (const f of this.reader.push(chunk)) this.onFrame(f);
@@ -129,20 +141,24 @@ export class EslClient {
   }
 
   /** Connect and wait for the auth/request greeting (no auth yet). */
-  static async open(addr: { host: string; port: number }): Promise<EslClient> {
+  static async open(addr: { host: string; port: number }, opts: EslClientOptions = {}): Promise<EslClient> {
     const socket = connect(addr.port, addr.host);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    const c = new EslClient(socket);
+    const c = new EslClient(socket, opts.retain ?? true);
     await c.next(['auth/request']);
     return c;
   }
 
   /** Connect, authenticate and (optionally) subscribe. */
-  static async connect(addr: EslAddress, events: string | null = 'plain ALL'): Promise<EslClient> {
-    const c = await EslClient.open(addr);
+  static async connect(
+    addr: EslAddress,
+    events: string | null = 'plain ALL',
+    opts: EslClientOptions = {},
+  ): Promise<EslClient> {
+    const c = await EslClient.open(addr, opts);
     const r = await c.command(`auth ${addr.password}`);
     if (r.headers['Reply-Text'] !== '+OK accepted') throw new Error(`auth failed: ${r.headers['Reply-Text']}`);
     if (events) await c.command(`event ${events}`);
@@ -150,18 +166,19 @@ export class EslClient {
   }
 
   private onFrame(f: EslFrame): void {
-    this.frames.push(f);
+    if (this.retain) this.frames.push(f);
     const ct = f.headers['Content-Type'] ?? '';
     if (ct === 'text/event-plain' || ct === 'text/event-json') {
       const ev = parseEventBody(ct, f.body, Date.now() - this.started);
-      this.events.push(ev);
+      if (this.retain) this.events.push(ev);
       if (ev.name === 'BACKGROUND_JOB') {
         const id = ev.headers['Job-UUID'] ?? '';
         this.jobResults.set(id, ev.body ?? '');
         this.jobs.get(id)?.(ev.body ?? '');
         this.jobs.delete(id);
       }
-      for (const w of [...this.eventWaiters]) w();
+      for (const l of [...this.listeners]) l(ev);
+      for (const w of [...this.eventWaiters]) w(ev);
       return;
     }
     const i = this.waiters.findIndex((w) => w.types.includes(ct));
@@ -206,6 +223,12 @@ export class EslClient {
     return { jobUuid: id, reply: r.headers['Reply-Text'] ?? '', result };
   }
 
+  /** Calls `listener` with every event from now on; returns the function that stops it. */
+  onEvent(listener: (ev: EslEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   eventsFor(uuid: string): EslEvent[] {
     return this.events.filter((e) => e.headers['Unique-ID'] === uuid);
   }
@@ -223,7 +246,13 @@ export class EslClient {
         }
         return false;
       };
-      const onEvent = (): void => {
+      const onEvent = (ev?: EslEvent): void => {
+        if (!this.retain && ev && pred(ev)) {
+          this.eventWaiters.delete(onEvent);
+          clearTimeout(timer);
+          resolve(ev);
+          return;
+        }
         if (!check() && this.closed) {
           this.eventWaiters.delete(onEvent);
           clearTimeout(timer);

@@ -1,0 +1,212 @@
+// A Handoff cluster of real OS processes, configured by environment only, as at scale (README, "Running at scale"):
+// a Temporal dev server on a database file (so it can be SIGKILLed and started again on it), one FreeSWITCH simulator
+// process per node, and N processes of each role (`workers/main.ts --role workflows|nodes|api`), node workers per
+// node (two on one node: two ingests watching one switch). The chaos tool and the cluster test build on it.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { repoRoot } from '../../config/index.ts';
+import { openStore, seedDemo, type DemoSeed } from '../../store/index.ts';
+import {
+  devServerArgs,
+  devServerEnv,
+  findTemporalCli,
+  freePort,
+  waitForTemporal,
+} from '../../scripts/lib/temporal-dev-server.ts';
+import type { EslAddress } from '../support/esl-client.ts';
+import { Supervisor, type ManagedProcess, type ProcessEvent, type Role } from './processes.ts';
+
+export interface ClusterSpec {
+  /** The run's directory: logs (logs/<process>.log), the store, Temporal's database. Created if missing. */
+  dir: string;
+  /** The switches, and how many node-worker processes watch each (2: the HA pair). */
+  nodes: { name: string; workers: number }[];
+  workflowWorkers: number;
+  apiProcesses: number;
+  /** Configuration every role gets (TARGET_RING_TIMEOUT_S, DIGIT_TIMEOUT_MS, a DATABASE_URL ...). */
+  env?: Record<string, string>;
+  /** Use this Temporal frontend; otherwise the cluster runs a dev server of its own. */
+  temporalAddress?: string;
+  /** The simulators' seed (each node gets seed + its index). */
+  seed?: number;
+  /** The workflows' task queue; a fresh one by default, so visibility queries see only this cluster. */
+  taskQueue?: string;
+  onProcessEvent?: (e: ProcessEvent) => void;
+}
+
+export interface ClusterNode {
+  name: string;
+  esl: EslAddress;
+  simulator: ManagedProcess;
+  workers: ManagedProcess[];
+}
+
+export interface Cluster {
+  spec: ClusterSpec;
+  temporalAddress: string;
+  temporal?: ManagedProcess;
+  taskQueue: string;
+  nodes: ClusterNode[];
+  workflowWorkers: ManagedProcess[];
+  apis: { process: ManagedProcess; url: string }[];
+  supervisor: Supervisor;
+  /** The seeded store's account and API key. */
+  demo: DemoSeed;
+  /** The environment every role process runs with (before its own additions). */
+  env: NodeJS.ProcessEnv;
+  /** A Temporal client of this process (visibility only: the verdicts come from the switch). */
+  client(): Promise<Client>;
+  stop(): Promise<void>;
+}
+
+/** The role processes that may be killed: everything but the switches. */
+export const KILLABLE_ROLES: readonly Role[] = ['workflows', 'nodes', 'api', 'temporal'];
+
+const tsxProcess = (role: 'workflows' | 'nodes' | 'api') => ({
+  command: process.execPath,
+  args: ['--import', 'tsx', path.join(repoRoot, 'workers', 'main.ts'), '--role', role],
+});
+
+const READY: Record<'workflows' | 'nodes' | 'api', RegExp> = {
+  workflows: /workflow worker running/,
+  nodes: /node worker running/,
+  api: /api listening on/,
+};
+
+export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
+  const logs = path.join(spec.dir, 'logs');
+  fs.mkdirSync(logs, { recursive: true });
+  const supervisor = new Supervisor(spec.onProcessEvent);
+  const taskQueue = spec.taskQueue ?? `handoff-cluster-${crypto.randomBytes(3).toString('hex')}`;
+
+  let temporal: ManagedProcess | undefined;
+  let temporalAddress = spec.temporalAddress;
+  if (!temporalAddress) {
+    const port = await freePort();
+    temporalAddress = `127.0.0.1:${port}`;
+    const address = temporalAddress;
+    temporal = supervisor.add({
+      name: 'temporal',
+      role: 'temporal',
+      command: findTemporalCli(process.env.TEMPORAL_CLI),
+      args: devServerArgs({ port, dbFile: path.join(spec.dir, 'temporal.sqlite') }),
+      env: devServerEnv(),
+      logFile: path.join(logs, 'temporal.log'),
+      readyCheck: () => waitForTemporal(address, 'default', 60_000),
+    });
+  }
+
+  // The store: seeded here, then opened by the API and node-worker processes (HANDOFF_DB, or the spec's DATABASE_URL).
+  const dbFile = path.join(spec.dir, 'handoff.sqlite');
+  const store = openStore(dbFile);
+  const demo = await seedDemo(store);
+  await store.close();
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporalAddress,
+    WORKFLOW_TASK_QUEUE: taskQueue,
+    HANDOFF_DATA_DIR: spec.dir,
+    HANDOFF_DB: dbFile,
+    HANDOFF_JWT_SECRET: crypto.randomBytes(24).toString('hex'),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+    ...spec.env,
+  };
+  // A switch of the caller's environment must not leak into the cluster: its nodes are its own simulators.
+  delete env.HANDOFF_TEST_FREESWITCH;
+
+  const nodes: ClusterNode[] = [];
+  for (const [i, n] of spec.nodes.entries()) {
+    const port = await freePort();
+    const esl: EslAddress = { host: '127.0.0.1', port, password: 'ClueCon' };
+    const simulator = supervisor.add({
+      name: `simulator-${n.name}`,
+      role: 'simulator',
+      command: process.execPath,
+      args: [
+        '--import',
+        'tsx',
+        path.join(repoRoot, 'simulator', 'main.ts'),
+        '--port',
+        String(port),
+        '--password',
+        esl.password,
+        ...(spec.seed !== undefined ? ['--seed', String(spec.seed + i)] : []),
+      ],
+      env: { ...process.env },
+      logFile: path.join(logs, `simulator-${n.name}.log`),
+      readyLine: /ESL address/,
+    });
+    const workers = Array.from({ length: n.workers }, (_, k) =>
+      supervisor.add({
+        name: `nodes-${n.name}-${k + 1}`,
+        role: 'nodes',
+        ...tsxProcess('nodes'),
+        env: { ...env, FREESWITCH_NODES: `${n.name}=esl://:${esl.password}@${esl.host}:${esl.port}` },
+        logFile: path.join(logs, `nodes-${n.name}-${k + 1}.log`),
+        readyLine: READY.nodes,
+      }),
+    );
+    nodes.push({ name: n.name, esl, simulator, workers });
+  }
+  const workflowWorkers = Array.from({ length: spec.workflowWorkers }, (_, k) =>
+    supervisor.add({
+      name: `workflows-${k + 1}`,
+      role: 'workflows',
+      ...tsxProcess('workflows'),
+      env,
+      logFile: path.join(logs, `workflows-${k + 1}.log`),
+      readyLine: READY.workflows,
+    }),
+  );
+  const apis: Cluster['apis'] = [];
+  for (let k = 0; k < spec.apiProcesses; k++) {
+    const port = await freePort();
+    apis.push({
+      url: `http://127.0.0.1:${port}`,
+      process: supervisor.add({
+        name: `api-${k + 1}`,
+        role: 'api',
+        ...tsxProcess('api'),
+        env: { ...env, API_HOST: '127.0.0.1', API_PORT: String(port), API_NODE_NAME: `api-${k + 1}` },
+        logFile: path.join(logs, `api-${k + 1}.log`),
+        readyLine: READY.api,
+      }),
+    });
+  }
+
+  let connection: Connection | undefined;
+  const cluster: Cluster = {
+    spec,
+    temporalAddress,
+    temporal,
+    taskQueue,
+    nodes,
+    workflowWorkers,
+    apis,
+    supervisor,
+    demo,
+    env,
+    async client() {
+      connection ??= await Connection.connect({ address: temporalAddress });
+      return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
+    },
+    async stop() {
+      await connection?.close().catch(() => undefined);
+      await supervisor.stopAll();
+    },
+  };
+  try {
+    // Temporal and the switches first (the roles need them), then every role at once.
+    await Promise.all([temporal?.start(), ...nodes.map((n) => n.simulator.start())]);
+    await Promise.all(
+      supervisor.processes.filter((p) => p.role !== 'temporal' && p.role !== 'simulator').map((p) => p.start()),
+    );
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
