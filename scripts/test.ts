@@ -1,11 +1,13 @@
 // `npm test`'s suite runner: a real Temporal dev server (unless TEMPORAL_ADDRESS names one), then ava. Every test file
-// starts its own FreeSWITCH simulator (or uses HANDOFF_TEST_FREESWITCH) and its own workers on its own task queues.
+// starts its own FreeSWITCH simulator and its own workers on its own task queues; against a real FreeSWITCH
+// (HANDOFF_TEST_FREESWITCH) the files share that switch, so they run one at a time (scripts/lib/ava-args.ts).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, repoRoot } from '../config/index.ts';
 import { isTemporalConnectionVariable } from '../config/temporal.ts';
 import { connectionOptions } from '../temporal/connection.ts';
+import { avaArguments } from './lib/ava-args.ts';
 import { startDevServer, waitForTemporal, type DevServer } from './lib/temporal-dev-server.ts';
 
 async function main(): Promise<number> {
@@ -32,7 +34,8 @@ async function main(): Promise<number> {
       given?.TEMPORAL_NAMESPACE ?? 'default',
     );
     const ava = path.join(repoRoot, 'node_modules', '.bin', 'ava');
-    const child = spawn(ava, process.argv.slice(2), {
+    if (process.env.HANDOFF_TEST_FREESWITCH) console.log('real FreeSWITCH: one test file at a time, tests serially');
+    const child = spawn(ava, avaArguments(process.argv.slice(2), process.env), {
       stdio: 'inherit',
       env: { ...env, TEMPORAL_ADDRESS: address },
     });

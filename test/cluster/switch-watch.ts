@@ -4,7 +4,7 @@
 // "has it happened yet?") and the events of the legs a scenario follows.
 import { EslClient, type EslAddress, type EslEvent } from '../support/esl-client.ts';
 import { HearingTracker, type Hearing } from '../support/hearing.ts';
-import type { Phones } from '../support/engine.ts';
+import { liveChannels, type Phones } from '../support/engine.ts';
 import { TRANSFER_ID_VARIABLE } from '../../workflows/ids.ts';
 
 /** The events a verdict needs; anything else is not subscribed to. */
@@ -196,9 +196,7 @@ export class SwitchWatcher implements Phones {
 
   /** Live channels as the switch lists them (`show channels as json`), by UUID. */
   async liveChannels(): Promise<Set<string>> {
-    const text = await this.phones.api('show channels as json');
-    const parsed = JSON.parse(text) as { rows?: { uuid: string }[] };
-    return new Set((parsed.rows ?? []).map((r) => r.uuid));
+    return new Set(await liveChannels(this.phones));
   }
 
   /** Forgets legs that ended long ago (a long run keeps its memory flat). */

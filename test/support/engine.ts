@@ -122,6 +122,11 @@ export async function startEngine(
     async stop() {
       if (process.env.HANDOFF_RECORD_HISTORIES)
         await recordHistories(client, config, process.env.HANDOFF_RECORD_HISTORIES, opts.scenario ?? 'e2e');
+      // While the workers still run, so that the engine sees the hangups as a switch would show them.
+      const left = await hangUpLegs(phones).then(
+        async () => (sw.simulated ? liveChannels(phones) : []),
+        (err: unknown) => [`clean-up failed: ${String(err)}`],
+      );
       await phones.close();
       await nodeWorker?.stop();
       workflowWorker?.shutdown();
@@ -131,8 +136,40 @@ export async function startEngine(
       await store.close();
       await sw.close();
       fs.rmSync(dir, { recursive: true, force: true });
+      // Checked on the simulator, which this file has to itself: nothing may stay up after a test file.
+      if (left.length) throw new Error(`legs still up on the switch after the test file: ${left.join(', ')}`);
     },
   };
+}
+
+/**
+ * Hangs up every leg created since the phones connected that is still up, and waits until the switch reports each one
+ * ended. The tests create only loopback legs (the calls they place, and the legs the engine originates for them), so
+ * only those are touched. Against a real FreeSWITCH the next test file shares the switch: nothing of this one may stay.
+ */
+export async function hangUpLegs(phones: EslClient, timeoutMs = 10_000): Promise<string[]> {
+  if (phones.closed) return [];
+  const created = new Set<string>();
+  const ended = new Set<string>();
+  for (const ev of phones.events) {
+    const uuid = ev.headers['Unique-ID'];
+    if (!uuid) continue;
+    if (ev.name === 'CHANNEL_CREATE' && ev.headers['Channel-Name']?.startsWith('loopback/')) created.add(uuid);
+    if (ev.name === 'CHANNEL_HANGUP_COMPLETE') ended.add(uuid);
+  }
+  const up = [...created].filter((uuid) => !ended.has(uuid));
+  // A loopback half may already be going with its partner: "no such channel" is fine.
+  for (const uuid of up) await phones.api(`uuid_kill ${uuid}`);
+  const hungUp = (evs: EslEvent[]) =>
+    up.every((uuid) => evs.some((ev) => ev.name === 'CHANNEL_HANGUP_COMPLETE' && ev.headers['Unique-ID'] === uuid));
+  await phones.waitUntil(hungUp, timeoutMs).catch(() => undefined);
+  return up;
+}
+
+/** The UUIDs `show channels` lists. */
+export async function liveChannels(phones: EslClient): Promise<string[]> {
+  const parsed = JSON.parse(await phones.api('show channels as json')) as { rows?: { uuid: string }[] };
+  return (parsed.rows ?? []).map((r) => r.uuid);
 }
 
 /**
