@@ -5,8 +5,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { repoRoot } from '../../config/index.ts';
+import type { Client, Connection } from '@temporalio/client';
+import { loadConfig, repoRoot } from '../../config/index.ts';
+import { isTemporalConnectionVariable } from '../../config/temporal.ts';
+import { connectClient } from '../../temporal/connection.ts';
 import { openStore, seedDemo, type DemoSeed } from '../../store/index.ts';
 import {
   devServerArgs,
@@ -114,8 +116,14 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
     ...spec.env,
   };
-  // A switch of the caller's environment must not leak into the cluster: its nodes are its own simulators.
+  // A switch of the caller's environment must not leak into the cluster: its nodes are its own simulators. Nor, when
+  // the cluster runs its own dev server, a Temporal profile, TLS or API key meant for another cluster.
   delete env.HANDOFF_TEST_FREESWITCH;
+  if (!spec.temporalAddress) {
+    for (const name of Object.keys(env)) {
+      if (isTemporalConnectionVariable(name) && name !== 'TEMPORAL_ADDRESS') delete env[name];
+    }
+  }
 
   const nodes: ClusterNode[] = [];
   for (const [i, n] of spec.nodes.entries()) {
@@ -178,6 +186,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
   }
 
   let connection: Connection | undefined;
+  let client: Client | undefined;
   const cluster: Cluster = {
     spec,
     temporalAddress,
@@ -190,8 +199,8 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     demo,
     env,
     async client() {
-      connection ??= await Connection.connect({ address: temporalAddress });
-      return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
+      if (!client) ({ client, connection } = await connectClient(loadConfig(env)));
+      return client;
     },
     async stop() {
       await connection?.close().catch(() => undefined);
