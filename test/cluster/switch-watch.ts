@@ -4,7 +4,7 @@
 // "has it happened yet?") and the events of the legs a scenario follows.
 import { EslClient, type EslAddress, type EslEvent } from '../support/esl-client.ts';
 import { HearingTracker, type Hearing } from '../support/hearing.ts';
-import { liveChannels, type Phones } from '../support/engine.ts';
+import { liveChannels, type PhoneLine } from '../support/engine.ts';
 import { TRANSFER_ID_VARIABLE } from '../../workflows/ids.ts';
 
 /** The events a verdict needs; anything else is not subscribed to. */
@@ -69,7 +69,7 @@ export interface LegInfo {
 
 type Waiter = { pred: (ev: SwitchEvent) => boolean; hit: (ev: SwitchEvent) => void };
 
-export class SwitchWatcher implements Phones {
+export class SwitchWatcher implements PhoneLine {
   readonly hearing = new HearingTracker();
   readonly legs = new Map<string, LegInfo>();
   private readonly recent: SwitchEvent[] = [];
@@ -175,7 +175,7 @@ export class SwitchWatcher implements Phones {
     );
   }
 
-  /** `Phones` for placeCall and press (test/support/engine.ts). */
+  /** `PhoneLine` for placeCall and press (test/support/engine.ts). */
   waitForEvent = (pred: (e: EslEvent) => boolean, timeoutMs = 5000): Promise<EslEvent> => this.when(pred, timeoutMs);
   api = (cmd: string): Promise<string> => this.phones.api(cmd);
   bgapi: EslClient['bgapi'] = (cmd, jobUuid) => this.phones.bgapi(cmd, jobUuid);
