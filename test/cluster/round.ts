@@ -175,6 +175,8 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
       const run = runScenario(envFor(plan.node), plan)
         .then((r) => {
           results.push(r);
+          // A long run keeps the watchers' memory flat: legs that ended minutes ago are judged and done.
+          for (const w of watchers.values()) w.forgetEnded(Date.now() - 300_000);
           spec.onResult?.(r);
           const lost = r.presses.filter((p) => p.lost).length;
           spec.log(
