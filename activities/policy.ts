@@ -1,12 +1,13 @@
 // Activities that decide what a leg's digits and a transfer request mean for this account: they read the switch
 // (the leg's variables, its peer) and the store (metaflows, media, account defaults). They run beside the switch
 // activities, on the node's task queue.
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
-import type { DigitPolicy, FeatureCodeSet, Metaflows } from '../workflows/metaflows.ts';
-import { featureCodeLimits, runnableMetaflows, type FeatureCodeLimits } from '../workflows/patterns.ts';
-import { TRANSFER_REFUSED, type TransferAsk, type TransferRefusalReason } from '../workflows/messages.ts';
+import { DTMF_PATTERN, TARGET_PATTERN, playableStream } from '../contracts/grammar.ts';
+import type { TransferAsk } from '../contracts/messages.ts';
+import type { DigitPolicy, FeatureCodeSet, Metaflows } from '../contracts/metaflows.ts';
+import { featureCodeLimits, runnableMetaflows, type FeatureCodeLimits } from '../contracts/patterns.ts';
+import { refuse } from '../contracts/refusals.ts';
 import { unquotable } from './originate-vars.ts';
 import type { LegState } from './types.ts';
 import type { SwitchActivities } from './switch.ts';
@@ -100,13 +101,6 @@ export interface RecallPlan {
   callerIdNumber?: string;
 }
 
-/** Dial-plan characters only: nothing a client sends may reach a switch command line. */
-export const TARGET_PATTERN = /^[0-9A-Za-z*#+._-]{1,64}$/;
-export const DTMF_CODE_PATTERN = /^[0-9*#]{1,8}$/;
-const STREAM_PATTERN =
-  /^(tone_stream:\/\/[%(),0-9.;=a-z-]+|local_stream:\/\/[A-Za-z0-9_./-]+|\/[A-Za-z0-9_./-]+\.(wav|mp3))$/;
-const TONE_PATTERN = /^%\([0-9,.]+\)$/;
-
 /**
  * Who a leg is: its caller ID on an inbound leg. An outbound leg's Caller-* fields are flipped on answer and its callee
  * ID becomes the bridged peer's, so use the caller ID it was created with. Any printable name is
@@ -132,19 +126,6 @@ function identity(leg: LegState): { name?: string; number?: string } {
 export function recallNumber(leg: LegState, variable: string): string | undefined {
   const candidates = [leg.vars?.[variable], leg.direction === 'outbound' ? leg.destinationNumber : leg.callerIdNumber];
   return candidates.find((n): n is string => !!n && TARGET_PATTERN.test(n));
-}
-
-function refuse(reason: TransferRefusalReason, message: string): never {
-  throw ApplicationFailure.create({ type: TRANSFER_REFUSED, message, details: [reason], nonRetryable: true });
-}
-
-export function toneStream(ringback: string): string | undefined {
-  if (TONE_PATTERN.test(ringback)) return `tone_stream://${ringback};loops=-1`;
-  if (ringback.startsWith('tone_stream://')) {
-    const s = ringback.includes(';loops=') ? ringback : `${ringback};loops=-1`;
-    return STREAM_PATTERN.test(s) ? s : undefined;
-  }
-  return STREAM_PATTERN.test(ringback) ? ringback : undefined;
 }
 
 export function createPolicyActivities(
@@ -190,7 +171,7 @@ export function createPolicyActivities(
     return peer;
   }
   async function media(accountId: string | undefined, value: string, field: string): Promise<string> {
-    const url = toneStream(value) ?? (await store.mediaUrl(accountId, value));
+    const url = playableStream(value) ?? (await store.mediaUrl(accountId, value));
     if (!url)
       refuse('invalid_media', `${field}: ${JSON.stringify(value)} is neither a known media ID nor a stream URL`);
     return url;
@@ -229,8 +210,8 @@ export function createPolicyActivities(
       if (!TARGET_PATTERN.test(ask.target))
         refuse('invalid_target', `target: ${JSON.stringify(ask.target)} is not a dialable number`);
       const takebackDtmf = ask.takebackDtmf ?? config.DEFAULT_TAKEBACK_DTMF;
-      if (!DTMF_CODE_PATTERN.test(takebackDtmf))
-        refuse('invalid_target', `takeback_dtmf: ${JSON.stringify(takebackDtmf)} is not 1-8 DTMF digits`);
+      if (!DTMF_PATTERN.test(takebackDtmf))
+        refuse('invalid_takeback_dtmf', `takeback_dtmf: ${JSON.stringify(takebackDtmf)} is not 1-8 DTMF digits`);
       const me = await sw.legState(transferor);
       if (!me.exists) refuse('call_ended', 'the call has ended');
       if (!me.answered) refuse('not_answered', 'the call is not answered');

@@ -1,8 +1,9 @@
 // Switch commands, the only side effects on FreeSWITCH. Each activity is safe to retry: it checks the switch's real
 // state (uuid_exists, the variables it set) before acting again. They run on the task queue of the node hosting the legs.
 import { ApplicationFailure } from '@temporalio/activity';
+import { STREAM_SAFE, UUID_SAFE, VALUE_SAFE } from '../contracts/grammar.ts';
 import type { HoldPlan, HoldResult, LegState, OriginatePlan, SavedSettings } from './types.ts';
-import { ACTIVE_TRANSFER_VARIABLE, TRANSFER_ID_VARIABLE } from '../workflows/ids.ts';
+import { ACTIVE_TRANSFER_VARIABLE, TRANSFER_ID_VARIABLE } from '../contracts/ids.ts';
 import { originateVariableBlocks, UnquotableValue } from './originate-vars.ts';
 
 /** What the activities need from an ESL node: a command connection (never the event connection). */
@@ -15,12 +16,6 @@ export interface SwitchCommands {
 export interface CommandJournal {
   record(entry: { at: number; node: string; command: string; reply: string }): void;
 }
-
-const UUID_SAFE = /^[A-Za-z0-9._-]{1,128}$/;
-/** Values that reach a switch command line must not be able to start another argument, variable or command. */
-const VALUE_SAFE = /^[^\s,{}'"`&;|\\]*$/;
-/** uuid_broadcast takes the stream as one space-separated argument: commas and `;loops=` are fine there. */
-const STREAM_SAFE = /^[^\s{}'"`&|\\]*$/;
 
 function uuid(value: string): string {
   if (!UUID_SAFE.test(value)) throw ApplicationFailure.nonRetryable(`unsafe channel uuid ${JSON.stringify(value)}`);

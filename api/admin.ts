@@ -17,7 +17,7 @@ import { ClusterSetupError, setupCluster, tcldCommand } from '../temporal/cluste
 import { connectClient, TemporalConnectError } from '../temporal/connection.ts';
 import { StoreError, openConfiguredStore, seedDemo } from '../store/index.ts';
 import type { Account, Store } from '../store/index.ts';
-import { isMediaStream } from './schemas/common.ts';
+import { isMediaStream } from '../contracts/grammar.ts';
 
 export const ADMIN_USAGE = `usage:
   admin accounts create --name NAME [--id ID] [--parent PARENT_ID]

@@ -1,6 +1,6 @@
 // The Hono environment shared by every sub-app: what middleware puts on the context for handlers to read.
 import type { Store } from '../store/index.ts';
-import type { FeatureCodeLimits } from '../workflows/patterns.ts';
+import type { FeatureCodeLimits } from '../contracts/patterns.ts';
 import type { CallEngine } from './engine.ts';
 import type { ApiLogger } from './log.ts';
 

@@ -1,5 +1,5 @@
 // The errors a CallEngine answers with, each mapped by the API to one status code.
-import type { TransferRefusalReason } from '../workflows/messages.ts';
+import type { TransferRefusalReason } from '../contracts/refusals.ts';
 
 /** The engine has no such call, or it has ended. → 404 */
 export class CallNotFoundError extends Error {

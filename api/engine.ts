@@ -1,12 +1,8 @@
 // What the API asks of the call engine, and the errors it can answer with. The production implementation talks to
-// the call workflows through Temporal (temporal-engine.ts); HTTP tests use a recording double.
-import type {
-  CallSummary,
-  TransferAccepted,
-  TransferAsk,
-  TransferRefusalReason,
-  TransferSummary,
-} from '../workflows/messages.ts';
+// the call workflows through Temporal (temporal-engine.ts, which implements this interface); HTTP tests use a
+// recording double.
+import type { CallSummary, TransferAccepted, TransferAsk, TransferSummary } from '../contracts/messages.ts';
+import type { TransferRefusalReason } from '../contracts/refusals.ts';
 
 export type { CallSummary, TransferAccepted, TransferAsk, TransferRefusalReason, TransferSummary };
 export {
@@ -16,7 +12,6 @@ export {
   NoTransferError,
   TransferRefusedError,
 } from './engine-errors.ts';
-export { TemporalCallEngine } from './temporal-engine.ts';
 
 export interface CallEngine {
   /** The call's workflow state (phase, peer, running transfer); undefined when the engine has no such call. */

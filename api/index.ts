@@ -12,6 +12,6 @@ export {
   EngineFailedError,
   EngineUnavailableError,
   NoTransferError,
-  TemporalCallEngine,
   TransferRefusedError,
 } from './engine.ts';
+export { TemporalCallEngine } from './temporal-engine.ts';

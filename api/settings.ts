@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../config/index.ts';
-import { featureCodeLimits } from '../workflows/patterns.ts';
+import { featureCodeLimits } from '../contracts/patterns.ts';
 import type { ApiConfig } from './context.ts';
 
 export const API_VERSION = '0.1.0';

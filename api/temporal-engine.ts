@@ -1,28 +1,19 @@
 // CallEngine over Temporal: each call is the workflow `callWorkflowId(callId)`; the API reads it with a query and acts
 // through updates, so the HTTP answer is the workflow's own verdict (accepted or refused), not a fire-and-forget.
 import type { Client } from '@temporalio/client';
-import {
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  isGrpcServiceError,
-} from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { callWorkflowId } from '../workflows/ids.ts';
+import { GRPC_STATUS, grpcCode } from '../contracts/grpc.ts';
+import { callWorkflowId } from '../contracts/ids.ts';
 import {
-  TRANSFER_REFUSED,
   breakMediaUpdate,
   callQuery,
   cancelTransferUpdate,
   hangupCallUpdate,
   requestTransferUpdate,
-} from '../workflows/messages.ts';
-import type {
-  CallSummary,
-  TransferAccepted,
-  TransferAsk,
-  TransferRefusalReason,
-  TransferSummary,
-} from '../workflows/messages.ts';
+} from '../contracts/messages.ts';
+import type { CallSummary, TransferAccepted, TransferAsk, TransferSummary } from '../contracts/messages.ts';
+import { NO_TRANSFER, TRANSFER_REFUSED, isTransferRefusalReason } from '../contracts/refusals.ts';
 import type { CallEngine } from './engine.ts';
 import {
   CallNotFoundError,
@@ -32,34 +23,9 @@ import {
   TransferRefusedError,
 } from './engine-errors.ts';
 
-/** The failure type the call workflow throws from cancelTransfer when nothing runs. */
-export { NO_TRANSFER } from '../workflows/messages.ts';
-import { NO_TRANSFER } from '../workflows/messages.ts';
-
-const REFUSAL_REASONS: readonly TransferRefusalReason[] = [
-  'not_bridged',
-  'transfer_in_progress',
-  'invalid_target',
-  'invalid_media',
-  'call_ended',
-  'not_answered',
-];
-
-// gRPC status codes (numeric, to avoid a direct dependency on @grpc/grpc-js).
-const GRPC_NOT_FOUND = 5;
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_UNAVAILABLE = 14;
-
 export interface TemporalCallEngineOptions {
   /** How long one call into the engine may take before the API answers 503 (a worker-less queue never answers). */
   timeoutMs?: number;
-}
-
-function grpcCode(err: unknown): number | undefined {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (isGrpcServiceError(e)) return e.code;
-  }
-  return undefined;
 }
 
 /** Turns what the Temporal client throws into the engine's errors. */
@@ -70,9 +36,7 @@ export function mapTemporalError(callId: string, err: unknown): Error {
     if (cause instanceof ApplicationFailure) {
       if (cause.type === TRANSFER_REFUSED) {
         const reason = cause.details?.[0];
-        if (typeof reason === 'string' && (REFUSAL_REASONS as readonly string[]).includes(reason)) {
-          return new TransferRefusedError(reason as TransferRefusalReason, cause.message);
-        }
+        if (isTransferRefusalReason(reason)) return new TransferRefusedError(reason, cause.message);
       }
       if (cause.type === NO_TRANSFER) return new NoTransferError(cause.message);
     }
@@ -82,10 +46,10 @@ export function mapTemporalError(callId: string, err: unknown): Error {
     return new EngineUnavailableError('the call engine did not answer in time', { cause: err });
   }
   const code = grpcCode(err);
-  if (code === GRPC_NOT_FOUND) return new CallNotFoundError(callId);
-  if (code === GRPC_DEADLINE_EXCEEDED)
+  if (code === GRPC_STATUS.NOT_FOUND) return new CallNotFoundError(callId);
+  if (code === GRPC_STATUS.DEADLINE_EXCEEDED)
     return new EngineUnavailableError('the call engine did not answer in time', { cause: err });
-  if (code === GRPC_UNAVAILABLE)
+  if (code === GRPC_STATUS.UNAVAILABLE)
     return new EngineUnavailableError('the call engine (Temporal) is unreachable', { cause: err });
   if (err instanceof Error && err.name === 'ServiceError') {
     return new EngineUnavailableError(`the call engine failed: ${err.message}`, { cause: err });

@@ -1,6 +1,6 @@
 // Store and engine records as the API shows them: Kazoo's snake_case keys, optional keys omitted when unset.
 import type { Account, ChannelRecord, Media } from '../store/index.ts';
-import type { CallSummary, TransferAccepted, TransferSummary } from '../workflows/messages.ts';
+import type { CallSummary, TransferAccepted, TransferSummary } from '../contracts/messages.ts';
 
 /** Seconds between year 0 and 1970 in Erlang's calendar: Kazoo's channel timestamps are Gregorian seconds. */
 const GREGORIAN_OFFSET_S = 62_167_219_200;

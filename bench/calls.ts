@@ -4,8 +4,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { EslEvent } from '../test/support/esl-client.ts';
 import { hangUp, placeCall, press, type Engine } from '../test/support/engine.ts';
-import { callWorkflowId, transferWorkflowId } from '../workflows/ids.ts';
-import type { TransferSummary } from '../workflows/messages.ts';
+import { callWorkflowId, transferWorkflowId } from '../contracts/ids.ts';
+import type { TransferSummary } from '../contracts/messages.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

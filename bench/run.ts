@@ -30,7 +30,7 @@ import {
   type Timed,
 } from './calls.ts';
 import { COST_HEAD, costRow, countHistory, mergedTimeline, timerLateness, totalOf, type HistoryCount } from './cost.ts';
-import { callWorkflowId } from '../workflows/ids.ts';
+import { callWorkflowId } from '../contracts/ids.ts';
 import { eslRoundTrips, runFloor, type FloorSample } from './floor.ts';
 import { cpuMeter, describeMachine, findPid, loadAverage, type CpuWindow } from './machine.ts';
 import { ms, ratio, summarise, table, type Summary } from './stats.ts';

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { DTMF_PATTERN } from '../contracts/grammar.ts';
 import { resolveTemporalSettings, TemporalSettingsError, type TemporalSettings } from './temporal.ts';
 
 /** The repository's root, whether this runs from source or compiled into dist/. */
@@ -203,7 +204,7 @@ const schema = z.object({
   RECALL_NUMBER_VARIABLE: z.string().min(1).default('handoff_recall_number'),
   DIGIT_TIMEOUT_MS: positiveMs.default(800),
   /**
-   * Feature-code limits, so that no tenant's metaflows can stall the engine (workflows/patterns.ts): digits collected
+   * Feature-code limits, so that no tenant's metaflows can stall the engine (contracts/patterns.ts): digits collected
    * after the binding digit (one more ends the collection as no match; also the longest `numbers` key), the longest
    * `patterns` key, the largest compiled pattern (RE2 program instructions: beyond it a pattern is stored but not
    * run), and the most `patterns` keys in one document.
@@ -215,10 +216,7 @@ const schema = z.object({
   BRIDGE_CONFIRM_TIMEOUT_MS: positiveMs.default(3000),
   DEFAULT_MOH: z.string().default('local_stream://moh'),
   DEFAULT_RINGBACK: z.string().default('%(2000,4000,440,480)'),
-  DEFAULT_TAKEBACK_DTMF: z
-    .string()
-    .regex(/^[0-9*#]{1,8}$/)
-    .default('*1'),
+  DEFAULT_TAKEBACK_DTMF: z.string().regex(DTMF_PATTERN).default('*1'),
   STICKY_SCHEDULE_TO_START_MS: positiveMs.default(1500),
   /**
    * How often each node's ingest looks for transfers ended by hand (terminated in the UI, say) whose callers still

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, type Config, type FreeswitchNode } from '../co
 import { startSimulator } from '../simulator/index.ts';
 import { openConfiguredStore, seedDemo } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
-import { TemporalCallEngine } from '../api/engine.ts';
+import { TemporalCallEngine } from '../api/temporal-engine.ts';
 import { dataDirJwtSecret } from '../api/tokens.ts';
 import { createWorkflowWorker } from '../workers/workflow-worker.ts';
 import { startNodeWorker } from '../workers/node-worker.ts';

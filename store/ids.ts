@@ -1,13 +1,6 @@
 // Identifiers and secrets the store hands out.
 import { createHash, randomBytes } from 'node:crypto';
 
-/** Account, media, device and user IDs: Kazoo's 32-hex IDs fit, and nothing that could break a URL or a log line. */
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-export function isValidId(id: string): boolean {
-  return ID_PATTERN.test(id);
-}
-
 /** Kazoo-shaped: 32 lowercase hex characters. */
 export function generateId(): string {
   return randomBytes(16).toString('hex');

@@ -26,7 +26,6 @@ export { DEFAULT_ACCOUNT_TREE_LIMITS, StoreError } from './types.ts';
 export { openStore } from './sqlite-store.ts';
 export { seedDemo, DEMO_ACCOUNT_ID, DEMO_METAFLOWS } from './seed.ts';
 export type { DemoSeed } from './seed.ts';
-export { ID_PATTERN, isValidId } from './ids.ts';
 export { mergeMetaflowsDocs, normaliseMetaflowsDoc, toEngineMetaflows } from './metaflows.ts';
 
 export { openConfiguredStore } from './configured.ts';

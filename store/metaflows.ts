@@ -1,5 +1,5 @@
 // Metaflows documents: the `binding_key` alias, and Kazoo's merge of account → device → user into what the engine reads.
-import type { ListenOn, Metaflow, Metaflows } from '../workflows/metaflows.ts';
+import type { ListenOn, Metaflow, Metaflows } from '../contracts/metaflows.ts';
 import type { MetaflowsDoc } from './types.ts';
 
 export const DEFAULT_BINDING_DIGIT = '*';

@@ -1,8 +1,9 @@
 // The embedded Store: one SQLite file in WAL mode through better-sqlite3 (synchronous, so every method resolves at once).
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Metaflows } from '../workflows/metaflows.ts';
-import { generateApiKey, generateId, hashApiKey, isValidId } from './ids.ts';
+import type { Metaflows } from '../contracts/metaflows.ts';
+import { isValidId } from '../contracts/grammar.ts';
+import { generateApiKey, generateId, hashApiKey } from './ids.ts';
 import { mergeMetaflowsDocs, normaliseMetaflowsDoc, toEngineMetaflows } from './metaflows.ts';
 import { migrate } from './migrations.ts';
 import { decodePageKey, encodePageKey } from './paging.ts';

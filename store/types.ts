@@ -1,6 +1,6 @@
 // The one data-access interface every process uses. Methods are async so that a shared PostgreSQL implementation
 // can replace the embedded SQLite one without touching callers.
-import type { Metaflows } from '../workflows/metaflows.ts';
+import type { Metaflows } from '../contracts/metaflows.ts';
 
 export interface Account {
   id: string;

@@ -1,11 +1,12 @@
 // What Handoff needs on its Temporal cluster, checked by every role at start-up: the namespace exists and the custom
-// search attributes (workflows/search-attributes.ts) are registered with their types. Without them every call would
+// search attributes (contracts/search-attributes.ts) are registered with their types. Without them every call would
 // fail later, one by one (a workflow started with an unknown search attribute is refused); here the process stops at
 // once and says what is missing and which command fixes it. `npm run admin -- temporal-setup` registers them on a
 // self-hosted cluster through the operator service; Temporal Cloud manages them through its own API (tcld).
 import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
+import { GRPC_STATUS, grpcCode } from '../contracts/grpc.ts';
+import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.ts';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 type SearchAttributeTypeName = (typeof SEARCH_ATTRIBUTES)[string];
@@ -29,16 +30,6 @@ export type ClusterConnection = Pick<Connection, 'workflowService' | 'operatorSe
 
 /** The cluster lacks something Handoff needs; the message names it and the command that fixes it. */
 export class ClusterSetupError extends Error {}
-
-/** Server error code of a gRPC failure (the client raises ServiceError with the status in `cause`). */
-function grpcCode(err: unknown): number | undefined {
-  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'number') return code;
-  }
-  return undefined;
-}
-const NOT_FOUND = 5;
 
 export function tcldCommand(namespace: string, names: readonly string[] = Object.keys(SEARCH_ATTRIBUTES)): string {
   return [
@@ -65,7 +56,7 @@ export async function inspectCluster(connection: ClusterConnection, namespace: s
   try {
     await connection.workflowService.describeNamespace({ namespace });
   } catch (err) {
-    if (grpcCode(err) === NOT_FOUND) {
+    if (grpcCode(err) === GRPC_STATUS.NOT_FOUND) {
       throw new ClusterSetupError(
         `Temporal namespace "${namespace}" does not exist. Create it, then start again:\n` +
           `  self-hosted:     temporal operator namespace create --namespace ${namespace} --retention 7d\n` +

@@ -1,7 +1,7 @@
 // Payload codec: every payload a Handoff client or worker sends to Temporal (workflow and activity arguments, results,
 // signals, updates, queries, memos) is encrypted with AES-256-GCM before it leaves the process, so histories hold no
 // caller number or name in clear. Search attributes are not payloads the codec sees: they carry no caller data
-// (workflows/search-attributes.ts).
+// (contracts/search-attributes.ts).
 //
 // Keys come from configuration as `id:base64` pairs (PAYLOAD_CODEC_KEYS). The first encrypts; every one decrypts, so
 // keys rotate by putting a new key first and keeping the old ones until the namespace's retention has expired every

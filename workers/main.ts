@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { openConfiguredStore } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
-import { TemporalCallEngine } from '../api/engine.ts';
+import { TemporalCallEngine } from '../api/temporal-engine.ts';
 import { createWorkflowWorker } from './workflow-worker.ts';
 import { startNodeWorker, type NodeWorker } from './node-worker.ts';
 import { connectClient, connectNative, dataConverter, TemporalConnectError } from '../temporal/connection.ts';

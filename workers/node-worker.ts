@@ -6,7 +6,7 @@ import type { Config, FreeswitchNode } from '../config/index.ts';
 import { createPolicyActivities, policyStore } from '../activities/policy.ts';
 import { createSwitchActivities, type CommandJournal } from '../activities/switch.ts';
 import type { Store } from '../store/index.ts';
-import { nodeTaskQueue } from '../workflows/ids.ts';
+import { nodeTaskQueue } from '../contracts/ids.ts';
 import { dataConverter } from '../temporal/connection.ts';
 import { EslNode } from './esl/index.ts';
 import { startIngest, type Ingest } from './ingest/index.ts';

@@ -8,7 +8,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
-import { WORKFLOW_TASK_QUEUE } from '../workflows/ids.ts';
+import { WORKFLOW_TASK_QUEUE } from '../contracts/ids.ts';
 
 // Compiled (dist/) or run from source: the workflows sit beside this file either way.
 const workflowsPath = fileURLToPath(

@@ -28,10 +28,10 @@ import {
   type FeatureCodeMatch,
 } from './collector.ts';
 import { EventDeduplicator, type DedupState } from './dedup.ts';
-import { transferWorkflowId } from './ids.ts';
+import { HANGUP_CAUSE_PATTERN } from '../contracts/grammar.ts';
+import { transferWorkflowId } from '../contracts/ids.ts';
 import {
-  NO_TRANSFER,
-  TRANSFER_REFUSED,
+  MAX_TRANSFER_RESUMES,
   breakMediaUpdate,
   callQuery,
   cancelTransferSignal,
@@ -46,11 +46,11 @@ import {
   type ChannelEvent,
   type TransferAccepted,
   type TransferAsk,
-  type TransferRefusalReason,
   type TransferSummary,
   type TransferType,
-} from './messages.ts';
-import { ACCOUNT_ID, CALL_STATE } from './search-attributes.ts';
+} from '../contracts/messages.ts';
+import { NO_TRANSFER, refuse } from '../contracts/refusals.ts';
+import { ACCOUNT_ID, CALL_STATE } from '../contracts/search-attributes.ts';
 import { switchActivities } from './switch-activities.ts';
 import { transferStartOptions } from './transfer-start.ts';
 import { transferWorkflow, type TransferPlan } from './transfer.ts';
@@ -71,14 +71,8 @@ export interface CallCarried {
 
 /** Events a running transfer needs from its parties' legs. */
 const FORWARDED = new Set(['CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE', 'CHANNEL_HANGUP_COMPLETE', 'GONE']);
-/** A transfer ended by hand again and again is left alone after this many resumptions. */
-const MAX_TRANSFER_RESUMES = 3;
 /** History stays small: a long call starts afresh (with its state) after this many events. */
 const EVENTS_PER_RUN = 2000;
-
-function refuse(reason: TransferRefusalReason, message: string): never {
-  throw ApplicationFailure.create({ type: TRANSFER_REFUSED, message, details: [reason], nonRetryable: true });
-}
 
 export async function callWorkflow(start: CallStart, carried?: CallCarried): Promise<CallSummary> {
   // A caller waits on these (their feature code, their REST request): give up sooner than a transfer would.
@@ -125,7 +119,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     return { ...(call.transfer as TransferSummary), transferId: id };
   });
   setHandler(hangupCallUpdate, async ({ cause }) => {
-    await sw.kill(start.callId, cause && /^[A-Z_]{1,64}$/.test(cause) ? cause : 'NORMAL_CLEARING');
+    await sw.kill(start.callId, cause && HANGUP_CAUSE_PATTERN.test(cause) ? cause : 'NORMAL_CLEARING');
   });
   setHandler(breakMediaUpdate, async () => {
     await sw.breakMedia(start.callId);

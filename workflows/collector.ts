@@ -1,12 +1,18 @@
 // The DTMF collector: Kazoo's konami_code_statem without its bugs, as a pure function of (state, input).
 // - a binding digit (default `*`) arms it; each further digit restarts the inter-digit timer (default 800 ms);
 // - on the timeout, numbers (exact) are tried before patterns; patterns are regular expressions that must match the
-//   WHOLE collected string (Kazoo's are unanchored: `2(\d+)` matched `12345`; ours do not), run on RE2 (patterns.ts);
+//   WHOLE collected string (Kazoo's are unanchored: `2(\d+)` matched `12345`; ours do not), run on RE2
+//   (contracts/patterns.ts);
 // - at most `limits.maxDigits` digits are collected: one more ends that collection as no match;
 // - the binding digit pressed while armed is collected like any other digit (Kazoo's default, fast re-arm off);
 // - one collector per feature-code set, so a leg's own codes and its peer's (listen_on peer|both) both work.
-import type { FeatureCodeSet, Metaflow } from './metaflows.ts';
-import { compilePattern, DEFAULT_FEATURE_CODE_LIMITS, matchPattern, type FeatureCodeLimits } from './patterns.ts';
+import type { FeatureCodeSet, Metaflow } from '../contracts/metaflows.ts';
+import {
+  compilePattern,
+  DEFAULT_FEATURE_CODE_LIMITS,
+  matchPattern,
+  type FeatureCodeLimits,
+} from '../contracts/patterns.ts';
 
 export const DEFAULT_BINDING_DIGIT = '*';
 export const DEFAULT_DIGIT_TIMEOUT_MS = 800;

@@ -1,7 +1,7 @@
 // Drops events already seen. FreeSWITCH numbers events with Event-Sequence, which grows per channel but is not in
 // delivery order across channels, and restarts when the switch does (a new Core-UUID). Two ingest processes watching
 // one node therefore deliver the same (Core-UUID, sequence) twice: the second is dropped here.
-import type { ChannelEvent } from './messages.ts';
+import type { ChannelEvent } from '../contracts/messages.ts';
 
 export interface DedupState {
   /** Per channel, per switch run (Core-UUID): the highest sequence seen. A channel can outlive a switch restart. */

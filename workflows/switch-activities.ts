@@ -3,7 +3,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { PolicyActivities } from '../activities/policy.ts';
 import type { SwitchActivities } from '../activities/switch.ts';
-import { nodeTaskQueue } from './ids.ts';
+import { nodeTaskQueue } from '../contracts/ids.ts';
 
 export function switchActivities(node: string, opts: { giveUpAfter: '30 seconds' | '60 seconds' }) {
   return proxyActivities<SwitchActivities & PolicyActivities>({

@@ -6,6 +6,7 @@
 // and the recall: a new leg to the transferor, called back when a partial transfer fails (policy `recall`).
 // Invariant kept in every phase: each live leg is bridged, hears a stream (MOH or ringback), or is under a deadline
 // (the no-answer timer, or a bridge-confirmation deadline after which the switch's real state is read).
+import type { TransferOutcome } from '../contracts/messages.ts';
 
 export type Party = 'transferor' | 'transferee' | 'target' | 'recall';
 
@@ -34,20 +35,6 @@ export type Goal =
   | 'keep_talking'
   /** transferee ↔ recall: the transferor, called back, takes the transferee again. */
   | 'recalled';
-
-export type Outcome =
-  | 'completed'
-  | 'completed_partial'
-  | 'completed_blind'
-  | 'taken_back'
-  | 'target_failed'
-  | 'target_hung_up'
-  | 'transferee_left'
-  | 'transferor_and_transferee_left'
-  | 'partial_failed'
-  /** A partial transfer failed and the transferor, called back, took the transferee again. */
-  | 'recalled'
-  | 'failed';
 
 export type Input =
   | { type: 'target_answered' }
@@ -99,8 +86,8 @@ export interface MachineState {
   /** While recalling: which attempt, whether its leg answered, and the target's cause (the reason if all fail). */
   recall?: { attempt: number; answered: boolean; targetCause: string };
   /** What the transfer will be called if the current bridge succeeds. */
-  connecting?: { a: Party; b: Party; goal: Goal; attempts: number; outcome?: Outcome; reason?: string };
-  outcome?: Outcome;
+  connecting?: { a: Party; b: Party; goal: Goal; attempts: number; outcome?: TransferOutcome; reason?: string };
+  outcome?: TransferOutcome;
   reason?: string;
   blind: boolean;
   /** Why the transferee left, when it left before the end (the outcome's reason). */
@@ -231,7 +218,7 @@ function consulting(s: MachineState, input: Input): Step {
 
 // partial: the transferor has gone; the transferee hears music while the target rings.
 function partial(s: MachineState, input: Input): Step {
-  const completed: Outcome = s.blind ? 'completed_blind' : 'completed_partial';
+  const completed: TransferOutcome = s.blind ? 'completed_blind' : 'completed_partial';
   switch (input.type) {
     case 'target_answered':
       return connect(s, 'transferee', 'target', 'complete', [{ do: 'cancel_no_answer_timer' }], completed);
@@ -405,7 +392,7 @@ function bridgeDone(s: MachineState): Step {
 }
 
 /** Transferor back to transferee; if one of them is gone, the other's call is over. */
-function giveBack(s: MachineState, outcome: Outcome, reason: string, before: Action[]): Step {
+function giveBack(s: MachineState, outcome: TransferOutcome, reason: string, before: Action[]): Step {
   if (s.alive.transferor && s.alive.transferee) {
     return connect(s, 'transferor', 'transferee', 'reconnect', before, outcome, reason);
   }
@@ -419,7 +406,7 @@ function connect(
   b: Party,
   goal: Goal,
   before: Action[],
-  outcome?: Outcome,
+  outcome?: TransferOutcome,
   reason?: string,
 ): Step {
   return {
@@ -428,7 +415,7 @@ function connect(
   };
 }
 
-function end(s: MachineState, outcome: Outcome, reason: string | undefined, actions: Action[]): Step {
+function end(s: MachineState, outcome: TransferOutcome, reason: string | undefined, actions: Action[]): Step {
   return { state: { ...s, phase: 'ended', connecting: undefined, outcome, reason }, actions };
 }
 
@@ -501,7 +488,7 @@ export function resume(seen: Seen, blind: boolean, policy: PartialFailurePolicy)
 
   // A bridge the transfer makes is already there: the transfer had got that far.
   if (transferee.exists && transferee.bridgedTo === 'target') {
-    const outcome: Outcome = blind ? 'completed_blind' : transferor.exists ? 'completed' : 'completed_partial';
+    const outcome: TransferOutcome = blind ? 'completed_blind' : transferor.exists ? 'completed' : 'completed_partial';
     return end(s, outcome, 'RESUMED', [
       { do: 'restore', parties: ['transferee', 'target'] },
       ...others('transferee', 'target'),

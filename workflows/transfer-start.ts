@@ -1,6 +1,6 @@
 // How a transfer workflow is started, by its parent call workflow and by the ingest's sweep (a resumed transfer) alike.
 // Plain data, no workflow APIs, so that worker code may import it.
-import { ACCOUNT_ID, NODE } from './search-attributes.ts';
+import { ACCOUNT_ID, NODE } from '../contracts/search-attributes.ts';
 
 export function transferStartOptions(plan: { transferId: string; node: string; accountId?: string }) {
   return {

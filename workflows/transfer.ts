@@ -14,7 +14,7 @@ import type { ResolvedTransfer } from '../activities/policy.ts';
 import type { SavedSettings } from '../activities/types.ts';
 import { EventDeduplicator } from './dedup.ts';
 import { waitUntil } from './wait.ts';
-import { callWorkflowId } from './ids.ts';
+import { callWorkflowId } from '../contracts/ids.ts';
 import { switchActivities } from './switch-activities.ts';
 import {
   auditLegsSignal,
@@ -27,8 +27,8 @@ import {
   type ChannelEvent,
   type TransferSummary,
   type TransferType,
-} from './messages.ts';
-import { TRANSFER_STATE } from './search-attributes.ts';
+} from '../contracts/messages.ts';
+import { TRANSFER_STATE } from '../contracts/search-attributes.ts';
 import {
   HANG_UP_ON_PARTIAL_FAILURE,
   auditInputs,

@@ -61,6 +61,8 @@ export function engineError(callId: string, err: unknown, log: ApiLogger): ApiEr
         return ApiError.field('call_id', 'ended', 'The call has ended');
       case 'invalid_target':
         return ApiError.field(refusalField(err.message, 'target'), 'invalid', err.message);
+      case 'invalid_takeback_dtmf':
+        return ApiError.field('takeback_dtmf', 'invalid', err.message);
       case 'invalid_media':
         return ApiError.field(refusalField(err.message, 'moh'), 'invalid', err.message);
     }

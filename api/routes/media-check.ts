@@ -2,7 +2,7 @@
 // play (its own or an ancestor's). Checked at the edge so the client learns which field is wrong.
 import type { Store } from '../../store/index.ts';
 import { ApiError } from '../errors.ts';
-import { isStreamUrl } from '../schemas/common.ts';
+import { isStreamUrl } from '../../contracts/grammar.ts';
 
 export async function checkMediaRef(store: Store, accountId: string, field: string, value: string): Promise<void> {
   if (isStreamUrl(value)) return;

@@ -2,17 +2,17 @@
 // it whole, DELETE removes it. Users and devices are addressed by ID; Handoff keeps no user or device records.
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { ID_PATTERN } from '../../store/index.ts';
+import { ID_PATTERN } from '../../contracts/grammar.ts';
 import type { MetaflowLevel, MetaflowScope, MetaflowsDoc, Store } from '../../store/index.ts';
 import type { ApiEnv } from '../context.ts';
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
 import type { ValidationErrors } from '../errors.ts';
 import { otherMethods } from '../http.ts';
-import { compilePattern, inactivePatterns, type FeatureCodeLimits } from '../../workflows/patterns.ts';
+import { compilePattern, inactivePatterns, type FeatureCodeLimits } from '../../contracts/patterns.ts';
 import { metaflowsRequest } from '../schemas/metaflows.ts';
 import type { MetaflowsInput } from '../schemas/metaflows.ts';
-import { isStreamUrl } from '../schemas/common.ts';
+import { isStreamUrl } from '../../contracts/grammar.ts';
 import { fieldName, validate } from '../validation.ts';
 import type { RouteDeps } from './deps.ts';
 

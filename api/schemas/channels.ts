@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { HANGUP_CAUSE_PATTERN } from '../../contracts/grammar.ts';
 import {
-  HANGUP_CAUSE_PATTERN,
   dtmfSchema,
   mediaRefSchema,
   partialFailureSchema,

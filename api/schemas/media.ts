@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { idSchema, isStreamUrl } from './common.ts';
+import { isStreamUrl } from '../../contracts/grammar.ts';
+import { idSchema } from './common.ts';
 import { requestEnvelope } from './envelope.ts';
 
 export const mediaCreateRequest = requestEnvelope(

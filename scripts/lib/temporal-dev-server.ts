@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../../config/index.ts';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.ts';
 import type { TemporalConnectionOptions } from '../../temporal/connection.ts';
 
 export interface DevServer {

@@ -5,8 +5,8 @@ import { createPolicyActivities, recallNumber, type PolicyStore } from '../../ac
 import type { LegState } from '../../activities/types.ts';
 import { loadConfig } from '../../config/index.ts';
 import type { ApplicationFailure } from '@temporalio/common';
-import type { Metaflows } from '../../workflows/metaflows.ts';
-import type { TransferAsk } from '../../workflows/messages.ts';
+import type { Metaflows } from '../../contracts/metaflows.ts';
+import type { TransferAsk } from '../../contracts/messages.ts';
 
 const store: PolicyStore = {
   effectiveMetaflows: async () => undefined,
@@ -221,4 +221,29 @@ test("resolveTransfer: a peer's feature code from outside the tree, or from a le
   };
   t.is(await refusal({ target: '2600', metaflowOwnerLeg: 'b' }), 'not_bridged');
   t.is(await refusal({ target: '2600', metaflowOwnerLeg: 'c' }), 'not_bridged');
+});
+
+test('resolveTransfer: a bad target, a bad takeback code and a bad stream are each refused with their own reason', async (t) => {
+  const p = activities({}, [aliceOutbound, bobInbound]);
+  const refusal = async (ask: TransferAsk) => {
+    const err = await t.throwsAsync(p.resolveTransfer('alice', ask));
+    return (err as ApplicationFailure).details?.[0];
+  };
+  t.is(await refusal({ target: '26 00' }), 'invalid_target');
+  t.is(await refusal({ target: '2600', takebackDtmf: '*1x' }), 'invalid_takeback_dtmf');
+  t.is(await refusal({ target: '2600', ringback: 'tone_stream://%(1,2)' }), 'invalid_media');
+  t.is(await refusal({ target: '2600', moh: 'local_stream://../moh' }), 'invalid_media');
+});
+
+test('resolveTransfer: tones and streams are played as the switch wants them', async (t) => {
+  const p = activities({}, [aliceOutbound, bobInbound]);
+  const resolved = await p.resolveTransfer('alice', {
+    target: '2600',
+    ringback: '%(1000,2000,425)',
+    moh: 'tone_stream://%(500,500,440)',
+  });
+  t.is(resolved.ringback, 'tone_stream://%(1000,2000,425);loops=-1');
+  t.is(resolved.moh, 'tone_stream://%(500,500,440);loops=-1');
+  const local = await p.resolveTransfer('alice', { target: '2600', moh: 'local_stream://moh' });
+  t.is(local.moh, 'local_stream://moh');
 });

@@ -304,7 +304,7 @@ test('engine refusals map to 400/409 with Kazoo’s shapes where Kazoo has one',
       { target: { invalid: { message: 'target: "x" is not a dialable number' } } },
     ],
     [
-      'invalid_target',
+      'invalid_takeback_dtmf',
       'takeback_dtmf: "x" is not 1-8 DTMF digits',
       400,
       { takeback_dtmf: { invalid: { message: 'takeback_dtmf: "x" is not 1-8 DTMF digits' } } },

@@ -8,12 +8,13 @@ import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/
 import { loadConfig } from '../../config/index.ts';
 import { connectClient, connectionOptions, connectNative, dataConverter } from '../../temporal/connection.ts';
 import test from 'ava';
-import { CallNotFoundError, NoTransferError, TemporalCallEngine, TransferRefusedError } from '../../api/engine.ts';
+import { CallNotFoundError, NoTransferError, TransferRefusedError } from '../../api/engine.ts';
+import { TemporalCallEngine } from '../../api/temporal-engine.ts';
 import { startApi } from '../../api/index.ts';
 import { findTemporalCli, startDevServer, waitForTemporal } from '../../scripts/lib/temporal-dev-server.ts';
 import type { DevServer } from '../../scripts/lib/temporal-dev-server.ts';
 import { openStore } from '../../store/index.ts';
-import { callWorkflowId } from '../../workflows/ids.ts';
+import { callWorkflowId } from '../../contracts/ids.ts';
 import { JWT_SECRET } from './support/server.ts';
 import type { StubCallScript } from './support/stub-call-workflow.ts';
 

@@ -17,14 +17,12 @@ import {
   EngineFailedError,
   EngineUnavailableError,
   NoTransferError,
-  TemporalCallEngine,
   TransferRefusedError,
 } from '../../api/engine.ts';
 import { startApi } from '../../api/index.ts';
-import { NO_TRANSFER, mapTemporalError } from '../../api/temporal-engine.ts';
+import { TemporalCallEngine, mapTemporalError } from '../../api/temporal-engine.ts';
 import { openStore } from '../../store/index.ts';
-import { TRANSFER_REFUSED } from '../../workflows/messages.ts';
-import type { TransferRefusalReason } from '../../workflows/messages.ts';
+import { NO_TRANSFER, TRANSFER_REFUSAL_REASONS, TRANSFER_REFUSED } from '../../contracts/refusals.ts';
 import { JWT_SECRET } from './support/server.ts';
 
 function updateFailed(cause: Error): WorkflowUpdateFailedError {
@@ -38,15 +36,7 @@ test('WorkflowNotFoundError (no workflow, or a closed one) → CallNotFoundError
 });
 
 test('TRANSFER_REFUSED with a known reason → TransferRefusedError with that reason and message', (t) => {
-  const reasons: TransferRefusalReason[] = [
-    'not_bridged',
-    'transfer_in_progress',
-    'invalid_target',
-    'invalid_media',
-    'call_ended',
-    'not_answered',
-  ];
-  for (const reason of reasons) {
+  for (const reason of TRANSFER_REFUSAL_REASONS) {
     const cause = ApplicationFailure.create({
       type: TRANSFER_REFUSED,
       message: `refused: ${reason}`,

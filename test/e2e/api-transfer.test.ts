@@ -1,7 +1,7 @@
 // Transfers started over HTTP, as a mobile app does: a token for the account, then
 // POST /v2/accounts/{A}/channels/{CALL_ID} — through the real API, engine, workers and switch.
 import anyTest, { type TestFn } from 'ava';
-import { transferWorkflowId } from '../../workflows/ids.ts';
+import { transferWorkflowId } from '../../contracts/ids.ts';
 import { request, startEngineWithApi, type EngineWithApi } from '../support/api.ts';
 import { hangUp, placeCall, waitFor } from '../support/engine.ts';
 

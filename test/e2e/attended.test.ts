@@ -1,7 +1,7 @@
 // Walking skeleton: Alice presses *22600 while talking to Bob; Carol answers; Alice hangs up; Bob and Carol talk.
 import anyTest, { type TestFn } from 'ava';
-import { transferWorkflowId } from '../../workflows/ids.ts';
-import type { TransferSummary } from '../../workflows/messages.ts';
+import { transferWorkflowId } from '../../contracts/ids.ts';
+import type { TransferSummary } from '../../contracts/messages.ts';
 import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
 import { expectSettingsRestored } from '../support/scenario.ts';
 

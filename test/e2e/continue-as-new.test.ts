@@ -1,8 +1,8 @@
 // A long call continues as new with its state and its deduplication memory, and loses no signal on the way.
 import crypto from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
-import { callWorkflowId } from '../../workflows/ids.ts';
-import { callQuery, channelEventsSignal, type CallSummary, type ChannelEvent } from '../../workflows/messages.ts';
+import { callWorkflowId } from '../../contracts/ids.ts';
+import { callQuery, channelEventsSignal, type CallSummary, type ChannelEvent } from '../../contracts/messages.ts';
 import { startEngine, type Engine } from '../support/engine.ts';
 
 const test = anyTest as TestFn<Engine>;

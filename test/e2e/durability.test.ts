@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import { repoRoot } from '../../config/index.ts';
-import { transferWorkflowId } from '../../workflows/ids.ts';
+import { transferWorkflowId } from '../../contracts/ids.ts';
 import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
 
 const test = anyTest as TestFn<Engine>;

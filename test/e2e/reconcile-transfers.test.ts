@@ -6,7 +6,7 @@
 //   run resumes from the switch's state, and the transfer then ends as it would have.
 import anyTest, { type TestFn } from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
-import { callWorkflowId, transferWorkflowId } from '../../workflows/ids.ts';
+import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
 import { hangUp, placeCall, press, startEngine, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,

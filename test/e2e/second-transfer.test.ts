@@ -1,8 +1,9 @@
 // One transfer per pair of legs (issue 3 §4.6): a second transfer asked for on the same pair while one runs is refused,
 // by either party, and the first goes on unaffected to its end.
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
-import { TRANSFER_REFUSED, requestTransferUpdate, type TransferSummary } from '../../workflows/messages.ts';
-import { callWorkflowId, transferWorkflowId } from '../../workflows/ids.ts';
+import { requestTransferUpdate, type TransferSummary } from '../../contracts/messages.ts';
+import { TRANSFER_REFUSED } from '../../contracts/refusals.ts';
+import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
 import { hangUp, placeCall, press, startEngine, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,

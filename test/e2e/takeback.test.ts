@@ -4,7 +4,7 @@
 // the same. The ringback keeps playing while the digits are typed.
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
-import type { TransferSummary } from '../../workflows/messages.ts';
+import type { TransferSummary } from '../../contracts/messages.ts';
 import { hangUp, placeCall, press, startEngine, type Engine, type Party } from '../support/engine.ts';
 import type { EslEvent } from '../support/esl-client.ts';
 import {

@@ -2,7 +2,7 @@
 // and then hangs up during the consultation. Each time the transferor and the transferee talk to each other again.
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
-import type { TransferSummary } from '../../workflows/messages.ts';
+import type { TransferSummary } from '../../contracts/messages.ts';
 import { hangUp, placeCall, startEngine, waitFor, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,

@@ -2,7 +2,7 @@
 // odd caller names, hung-up legs in the channel list. Through the real API, engine, workers and switch; what the
 // callers get is read from ESL events only.
 import anyTest, { type TestFn } from 'ava';
-import { TRANSFER_ID_VARIABLE } from '../../workflows/ids.ts';
+import { TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
 import { request, startEngineWithApi, tokenFor, type EngineWithApi } from '../support/api.ts';
 import type { EslEvent } from '../support/esl-client.ts';
 import { hangUp, placeCall, press, waitFor, type Engine } from '../support/engine.ts';

@@ -2,13 +2,9 @@
 // the transfer's ID, or refused with a reason before anything moves), cancelTransfer, and a blind transfer.
 import crypto from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
-import { callWorkflowId, transferWorkflowId } from '../../workflows/ids.ts';
-import {
-  NO_TRANSFER,
-  TRANSFER_REFUSED,
-  cancelTransferUpdate,
-  requestTransferUpdate,
-} from '../../workflows/messages.ts';
+import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
+import { cancelTransferUpdate, requestTransferUpdate } from '../../contracts/messages.ts';
+import { NO_TRANSFER, TRANSFER_REFUSED } from '../../contracts/refusals.ts';
 import { hangUp, placeCall, startEngine, type Engine } from '../support/engine.ts';
 import {
   bridgedTogether,

@@ -4,11 +4,11 @@
 import type { ExecutionContext } from 'ava';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { toneStream } from '../../activities/policy.ts';
+import { playableStream } from '../../contracts/grammar.ts';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import type { MetaflowsDoc } from '../../store/types.ts';
-import { callWorkflowId, transferWorkflowId } from '../../workflows/ids.ts';
-import { callQuery, type TransferSummary } from '../../workflows/messages.ts';
+import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
+import { callQuery, type TransferSummary } from '../../contracts/messages.ts';
 import { hangUp, press, waitFor, type Engine, type Party } from './engine.ts';
 import type { EslEvent } from './esl-client.ts';
 import { digitsOn, phoneOf } from './digits.ts';
@@ -28,7 +28,10 @@ export const threeWay = (...parties: string[]): Hearing => ({ kind: 'three_way',
 /** The transferee's hold music (the system default: the demo account has none of its own). */
 export const music = (e: Engine): Hearing => ({ kind: 'stream', stream: e.config.DEFAULT_MOH });
 /** The transferor's ringback (the system default tone, looped). */
-export const ringback = (e: Engine): Hearing => ({ kind: 'stream', stream: toneStream(e.config.DEFAULT_RINGBACK)! });
+export const ringback = (e: Engine): Hearing => ({
+  kind: 'stream',
+  stream: playableStream(e.config.DEFAULT_RINGBACK)!,
+});
 
 /** What the hearing, membership and digit helpers need: the phones' event log and, for a cross-check, the switch. */
 export type Phones = Pick<Engine, 'phones' | 'sw'>;

@@ -12,7 +12,7 @@ import { loadConfig, repoRoot } from '../../config/index.ts';
 import { startDevServer, waitForTemporal, type DevServer } from '../../scripts/lib/temporal-dev-server.ts';
 import { checkCluster, ClusterSetupError, tcldCommand } from '../../temporal/cluster.ts';
 import { connectClient } from '../../temporal/connection.ts';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.ts';
 
 let server: DevServer;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-cluster-'));

@@ -13,7 +13,7 @@ import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, PayloadCodecError } from '../..
 import { startCodecServer, type CodecServerConfig } from '../../temporal/codec-server.ts';
 import { dataConverter } from '../../temporal/connection.ts';
 import { workflowBundle } from '../../workers/workflow-worker.ts';
-import { callWorkflowId } from '../../workflows/ids.ts';
+import { callWorkflowId } from '../../contracts/ids.ts';
 import { hangUp, placeCall, startEngine, waitFor, type Engine } from '../support/engine.ts';
 
 const { temporal } = proto;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import { loadConfig } from '../../config/index.ts';
 import { connectClient, connectNative, TemporalConnectError } from '../../temporal/connection.ts';
-import { callWorkflowId } from '../../workflows/ids.ts';
+import { callWorkflowId } from '../../contracts/ids.ts';
 import { makeTestPki, type TestPki } from '../support/certs.ts';
 import { hangUp, placeCall, startEngine, waitFor } from '../support/engine.ts';
 import { startTlsProxy, type TlsProxy } from '../support/tls-proxy.ts';

@@ -1,6 +1,6 @@
 // The ingest's pure parts: which channel is a call, event conversion, deduplication, originate results, batching.
 import test from 'ava';
-import type { ChannelEvent } from '../../workflows/messages.ts';
+import type { ChannelEvent } from '../../contracts/messages.ts';
 import { toChannelEvent, legInfo } from '../../workers/ingest/convert.ts';
 import { originateVariables, parseOriginateBody, routeOriginateJob } from '../../workers/ingest/jobs.ts';
 import { ChannelMemory } from '../../workers/ingest/memory.ts';

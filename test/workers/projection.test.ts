@@ -3,7 +3,7 @@
 // reconciliation that listed it just before it hung up.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import type { ChannelEvent } from '../../workflows/messages.ts';
+import type { ChannelEvent } from '../../contracts/messages.ts';
 import { ProjectionWriter } from '../../workers/ingest/projection.ts';
 import type { ChannelRecord, Store } from '../../store/index.ts';
 import { tempStore } from '../store/temp-db.ts';

@@ -9,7 +9,7 @@ import {
   timeOut,
   type CollectorState,
 } from '../../workflows/collector.ts';
-import type { FeatureCodeSet, Metaflow, Metaflows } from '../../workflows/metaflows.ts';
+import type { FeatureCodeSet, Metaflow, Metaflows } from '../../contracts/metaflows.ts';
 
 const hangup: Metaflow = { module: 'hangup' };
 const park: Metaflow = { module: 'park', data: { action: 'park' } };

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { EventDeduplicator, type DedupState } from '../../workflows/dedup.ts';
-import type { ChannelEventName } from '../../workflows/messages.ts';
+import type { ChannelEventName } from '../../contracts/messages.ts';
 
 const ev = (uuid: string, coreUuid: string, seq: number, name: ChannelEventName = 'CHANNEL_ANSWER') => ({
   uuid,

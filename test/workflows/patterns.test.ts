@@ -7,7 +7,7 @@ import {
   inactivePatterns,
   matchPattern,
   runnableMetaflows,
-} from '../../workflows/patterns.ts';
+} from '../../contracts/patterns.ts';
 
 const limits = DEFAULT_FEATURE_CODE_LIMITS;
 

@@ -8,9 +8,9 @@ import {
   type Action,
   type Input,
   type MachineState,
-  type Outcome,
   type Party,
 } from '../../workflows/transfer-machine.ts';
+import type { TransferOutcome } from '../../contracts/messages.ts';
 
 const PARTIES: readonly Party[] = ['transferor', 'transferee', 'target', 'recall'];
 const CAUSES = ['NORMAL_CLEARING', 'USER_BUSY', 'NO_ROUTE_DESTINATION', 'ORIGINATOR_CANCEL', 'NO_ANSWER'];
@@ -262,7 +262,7 @@ interface Failure {
 
 /** Runs `count` random sequences; `realistic` maps a target hangup before the answer to target_failed, as transfer.ts does. */
 function explore(count: number, realistic: boolean) {
-  const outcomes = new Set<Outcome>();
+  const outcomes = new Set<TransferOutcome>();
   const failures: Failure[] = [];
   let steps = 0;
   for (let seed = 1; seed <= count; seed++) {
@@ -311,7 +311,7 @@ function explore(count: number, realistic: boolean) {
   return { outcomes, failures, steps };
 }
 
-const ALL_OUTCOMES: Outcome[] = [
+const ALL_OUTCOMES: TransferOutcome[] = [
   'completed',
   'completed_partial',
   'completed_blind',

@@ -1,5 +1,5 @@
 // ESL event (JSON headers) → ChannelEvent, the reduced form the workflows read.
-import type { ChannelEvent, ChannelEventName, LegInfo } from '../../workflows/messages.ts';
+import type { ChannelEvent, ChannelEventName, LegInfo } from '../../contracts/messages.ts';
 import type { EslEvent } from '../esl/index.ts';
 import { carriesVariables } from './routing.ts';
 

@@ -1,9 +1,10 @@
 // Batches → Temporal. The workflow type is named, not imported, so the ingest never loads workflow code.
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { callWorkflowId } from '../../workflows/ids.ts';
-import { channelEventsSignal, originateResultSignal, transferLegEventsSignal } from '../../workflows/messages.ts';
-import { NODE } from '../../workflows/search-attributes.ts';
+import { grpcCode } from '../../contracts/grpc.ts';
+import { callWorkflowId } from '../../contracts/ids.ts';
+import { channelEventsSignal, originateResultSignal, transferLegEventsSignal } from '../../contracts/messages.ts';
+import { NODE } from '../../contracts/search-attributes.ts';
 import type { Logger } from '../esl/index.ts';
 import type { Batch, BatchSender, Delivery } from './queue.ts';
 import type { IngestCounters } from './stats.ts';
@@ -104,14 +105,4 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
 
 function batchTarget(batch: Batch): string {
   return batch.kind === 'call' ? batch.uuid : batch.workflowId;
-}
-
-function grpcCode(err: unknown): number | undefined {
-  let e: unknown = err;
-  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'number') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

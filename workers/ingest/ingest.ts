@@ -1,8 +1,8 @@
 // The ESL ingest of one FreeSWITCH node: switch events → workflow signals, the live channels projection, and
 // reconciliation on every (re)connect. See routing.ts for which channels are calls.
 import type { Client } from '@temporalio/client';
-import { ACTIVE_TRANSFER_VARIABLE, callIdFromWorkflowId, WORKFLOW_TASK_QUEUE } from '../../workflows/ids.ts';
-import type { ChannelEvent } from '../../workflows/messages.ts';
+import { ACTIVE_TRANSFER_VARIABLE, callIdFromWorkflowId, WORKFLOW_TASK_QUEUE } from '../../contracts/ids.ts';
+import type { ChannelEvent } from '../../contracts/messages.ts';
 import { EslNode, quietLogger, type EslEvent, type EslNodeSpec, type Logger } from '../esl/index.ts';
 import { FORWARDED_EVENTS, toChannelEvent, type LegVariableNames } from './convert.ts';
 import { CALL_WORKFLOW_TYPE, temporalSender } from './deliver.ts';

@@ -1,8 +1,8 @@
 // BACKGROUND_JOB → OriginateResult. A BACKGROUND_JOB has no Unique-ID, and some originate failures produce no
 // channel event at all, so results are routed by what the originate itself carried: the transfer's ID, in the
 // `{...}` variables of `Job-Command-Arg`.
-import type { OriginateResult } from '../../workflows/messages.ts';
-import { TRANSFER_ID_VARIABLE } from '../../workflows/ids.ts';
+import type { OriginateResult } from '../../contracts/messages.ts';
+import { TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
 import type { EslEvent } from '../esl/index.ts';
 import { eventTimeMs } from './convert.ts';
 

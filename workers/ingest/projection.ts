@@ -4,8 +4,8 @@
 // A channel seen hung up stays out, whatever arrives after its hangup: its own late events, a peer's event naming it
 // (the switch's event threads do not keep order across channels), or a reconciliation's `show channels` taken just
 // before. The store keeps a tombstone too (against a second ingest); the writer does not rely on it.
-import type { ChannelRecord, Store } from '../../store/types.ts';
-import type { ChannelEvent } from '../../workflows/messages.ts';
+import type { ChannelRecord, Store } from '../../store/index.ts';
+import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { Logger } from '../esl/index.ts';
 
 export type ChannelProjection = Pick<Store, 'upsertChannel' | 'removeChannel' | 'listNodeChannels'>;

@@ -1,7 +1,7 @@
 // Per-channel FIFO delivery, parallel across channels. While one signal for a channel is in flight, that
 // channel's next events wait and then leave together: one signal per batch, not per event. A failed send is
 // retried with backoff before anything behind it, so a channel's events always arrive in switch order.
-import type { ChannelEvent, OriginateResult } from '../../workflows/messages.ts';
+import type { ChannelEvent, OriginateResult } from '../../contracts/messages.ts';
 import type { Logger } from '../esl/index.ts';
 
 export type Delivery =

@@ -6,9 +6,9 @@
 // Order matters: running workflows are listed before the switch is asked for its channels, so a channel created in
 // between is seen live (at worst it gets a SNAPSHOT it did not need) and no live call is ever declared GONE.
 // Synthetic events have an empty coreUuid and seq 0: they are not switch events and are never deduplicated.
-import type { ChannelRecord } from '../../store/types.ts';
-import type { ChannelEvent, LegInfo } from '../../workflows/messages.ts';
-import { TRANSFER_ID_VARIABLE } from '../../workflows/ids.ts';
+import type { ChannelRecord } from '../../store/index.ts';
+import type { ChannelEvent, LegInfo } from '../../contracts/messages.ts';
+import { TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
 import { legInfo, type LegVariableNames } from './convert.ts';
 import type { ChannelMemory } from './memory.ts';

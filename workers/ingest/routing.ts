@@ -7,7 +7,7 @@
 // - a leg carrying the channel variable `handoff_transfer_id` (TRANSFER_ID_VARIABLE): a target leg that a transfer
 //   originated. Its events go to that transfer's workflow (the variable's value is the workflow ID).
 // DTMF events carry no channel variables, so the route learned from a channel's earlier events is remembered.
-import { TRANSFER_ID_VARIABLE } from '../../workflows/ids.ts';
+import { TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
 import type { EslEvent } from '../esl/index.ts';
 
 export type Route =

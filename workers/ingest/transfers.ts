@@ -13,8 +13,8 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { callWorkflowId } from '../../workflows/ids.ts';
-import { auditLegsSignal, callQuery } from '../../workflows/messages.ts';
+import { callWorkflowId, parseTransferId } from '../../contracts/ids.ts';
+import { MAX_TRANSFER_RESUMES, auditLegsSignal, callQuery } from '../../contracts/messages.ts';
 import { transferStartOptions } from '../../workflows/transfer-start.ts';
 import type { TransferPlan } from '../../workflows/transfer.ts';
 import type { Logger } from '../esl/index.ts';
@@ -35,9 +35,6 @@ export async function latestRunEndedByHand(
     .catch(() => undefined);
   return description && ENDED_BY_HAND.has(description.status.name) ? description : undefined;
 }
-
-/** A transfer ended by hand again and again is left alone after this many resumptions (by this process). */
-const MAX_RESUMES = 3;
 
 export interface TransferSweepDeps {
   client: Client;
@@ -99,7 +96,7 @@ async function resumeIfWaitedFor(deps: TransferSweepDeps, transferId: string): P
   if (!description) return false;
   // Does a party still wait for it? Its call runs and names this transfer as the one it takes part in.
   let waiting = false;
-  for (const callId of transferId.split(':').slice(1)) {
+  for (const callId of parseTransferId(transferId) ?? []) {
     const call = await client.workflow
       .getHandle(callWorkflowId(callId))
       .query(callQuery)
@@ -108,7 +105,7 @@ async function resumeIfWaitedFor(deps: TransferSweepDeps, transferId: string): P
   }
   if (!waiting) return false;
   const count = deps.resumed.get(transferId) ?? 0;
-  if (count >= MAX_RESUMES) {
+  if (count >= MAX_TRANSFER_RESUMES) {
     logger.error('ingest: transfer ended by hand again; not resuming it any more', { transferId, count });
     return false;
   }

@@ -1,15 +1,15 @@
 // A STUB call workflow for testing TemporalCallEngine against a real Temporal server: it answers the same update and
-// query names as the real call workflow (workflows/messages.ts), with scripted outcomes. It is not the engine.
+// query names as the real call workflow (contracts/messages.ts), with scripted outcomes. It is not the engine.
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import {
-  TRANSFER_REFUSED,
   breakMediaUpdate,
   callQuery,
   cancelTransferUpdate,
   hangupCallUpdate,
   requestTransferUpdate,
-} from '../../../workflows/messages.ts';
-import type { CallSummary, TransferRefusalReason } from '../../../workflows/messages.ts';
+} from '../../../contracts/messages.ts';
+import type { CallSummary } from '../../../contracts/messages.ts';
+import { TRANSFER_REFUSED, type TransferRefusalReason } from '../../../contracts/refusals.ts';
 
 export interface StubCallScript {
   callId: string;

@@ -7,7 +7,7 @@ import {
   transferLegEventsSignal,
   type ChannelEvent,
   type OriginateResult,
-} from '../../../workflows/messages.ts';
+} from '../../../contracts/messages.ts';
 
 export interface Recorded {
   events: ChannelEvent[];

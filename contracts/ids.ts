@@ -16,6 +16,12 @@ export function transferWorkflowId(legA: string, legB: string): string {
   return `transfer:${first}:${second}`;
 }
 
+/** The two legs (transferor and transferee, in the ID's order) of a transfer workflow ID; undefined if it is none. */
+export function parseTransferId(workflowId: string): [string, string] | undefined {
+  const m = /^transfer:([^:]+):([^:]+)$/.exec(workflowId);
+  return m ? [m[1]!, m[2]!] : undefined;
+}
+
 /** The task queue whose workers run the switch commands of one FreeSWITCH node. */
 export function nodeTaskQueue(node: string): string {
   return `handoff-node-${node}`;

@@ -1,7 +1,6 @@
 // The messages that cross process boundaries: ingest → workflows (signals), API → workflows (updates, queries),
 // workflows → workflows. Shared by every process so that a signal name can never be misspelt on one side.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Outcome } from './transfer-machine.ts';
 
 /** The FreeSWITCH events a workflow acts on. The ingest forwards nothing else. */
 export type ChannelEventName =
@@ -116,20 +115,29 @@ export interface TransferAccepted {
   type: TransferType;
 }
 
-export type TransferRefusalReason =
-  'not_bridged' | 'transfer_in_progress' | 'invalid_target' | 'invalid_media' | 'call_ended' | 'not_answered';
-
-/** ApplicationFailure type of a cancel when no transfer runs on the call. */
-export const NO_TRANSFER = 'NoTransfer';
-
-/** ApplicationFailure type used when a transfer is refused; `details[0]` is a TransferRefusalReason. */
-export const TRANSFER_REFUSED = 'TransferRefused';
-
 /** The transfer's phase (transfer-machine.ts), plus `starting` while the parties are put on hold. */
 export type TransferPhase = 'starting' | 'ringing' | 'consulting' | 'partial' | 'recalling' | 'connecting' | 'ended';
 
-/** How a transfer ended: the state machine's outcomes (transfer-machine.ts), in one place. */
-export type TransferOutcome = Outcome;
+/** How a transfer ended: the outcomes the state machine (workflows/transfer-machine.ts) ends a transfer with. */
+export type TransferOutcome =
+  | 'completed'
+  | 'completed_partial'
+  | 'completed_blind'
+  | 'taken_back'
+  | 'target_failed'
+  | 'target_hung_up'
+  | 'transferee_left'
+  | 'transferor_and_transferee_left'
+  | 'partial_failed'
+  /** A partial transfer failed and the transferor, called back, took the transferee again. */
+  | 'recalled'
+  | 'failed';
+
+/**
+ * A transfer ended by hand (terminated or cancelled in the UI) is started again from the switch's state, by the
+ * transferor's call workflow or the ingest's sweep; one ended by hand again and again is left alone after this many.
+ */
+export const MAX_TRANSFER_RESUMES = 3;
 
 export interface TransferSummary {
   transferId: string;
