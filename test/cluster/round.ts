@@ -4,7 +4,7 @@
 // the switch: "no workflow left running").
 import path from 'node:path';
 import { loadConfig } from '../../config/index.ts';
-import { toneStream } from '../../activities/policy.ts';
+import { playableStream } from '../../contracts/grammar.ts';
 import { Rng } from '../../simulator/random.ts';
 import { startCluster, type Cluster, type ClusterSpec } from './cluster.ts';
 import { Killer, type Kill, type KillOptions } from './kills.ts';
@@ -138,7 +138,7 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
       watcher: watchers.get(node)!,
       rest,
       moh: config.DEFAULT_MOH,
-      ringback: toneStream(config.DEFAULT_RINGBACK) ?? config.DEFAULT_RINGBACK,
+      ringback: playableStream(config.DEFAULT_RINGBACK) ?? config.DEFAULT_RINGBACK,
       ringTimeoutS: config.TARGET_RING_TIMEOUT_S,
       effectTimeoutMs: spec.effectTimeoutMs,
       outcomeTimeoutMs: spec.outcomeTimeoutMs,

@@ -4,7 +4,7 @@
 // request had no effect, or a leg was left in a state nothing will end (stranded), plus duplicate target legs.
 import { press, placeCall, type Party } from '../support/engine.ts';
 import type { Hearing } from '../support/hearing.ts';
-import { transferWorkflowId } from '../../workflows/ids.ts';
+import { transferWorkflowId } from '../../contracts/ids.ts';
 import type { RestClient } from './rest.ts';
 import type { SwitchEvent, SwitchWatcher } from './switch-watch.ts';
 

@@ -5,7 +5,7 @@
 import { EslClient, type EslAddress, type EslEvent } from '../support/esl-client.ts';
 import { HearingTracker, type Hearing } from '../support/hearing.ts';
 import { liveChannels, type PhoneLine } from '../support/engine.ts';
-import { TRANSFER_ID_VARIABLE } from '../../workflows/ids.ts';
+import { TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
 
 /** The events a verdict needs; anything else is not subscribed to. */
 const EVENTS = [
