@@ -1,5 +1,6 @@
 // The Hono app: small sub-apps (auth, accounts, channels, metaflows, media, docs) behind shared middleware.
 import { Hono } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Store } from '../store/index.ts';
 import { authenticate, authorizeAccount } from './auth.ts';
@@ -8,7 +9,9 @@ import type { ApiConfig, ApiEnv } from './context.ts';
 import type { CallEngine } from './engine.ts';
 import { failure } from './envelope.ts';
 import { ApiError } from './errors.ts';
-import { errorHandler, jsonBodyGuard, requestContext } from './http.ts';
+import { corsPolicy } from './cors.ts';
+import { errorHandler, jsonBodyGuard, methodOverride, requestContext } from './http.ts';
+import { routeTable, type RouteTable } from './route-table.ts';
 import { createApiLogger } from './log.ts';
 import type { ApiLogger } from './log.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -36,7 +39,12 @@ export function createApi(deps: CreateApiDeps): Hono<ApiEnv> {
   const routeDeps: RouteDeps = { store: deps.store, engine: deps.engine, config, signer };
 
   const app = new Hono<ApiEnv>();
+  // Read once every route is registered (the first request comes after).
+  let table: RouteTable | undefined;
+  const methodsOf = (path: string) => (table ??= routeTable(app.routes)).methodsOf(path);
+  app.use('*', methodOverride(app));
   app.use('*', requestContext(deps.logger ?? createApiLogger(), new ClientAddresses(config.trustedProxies)));
+  app.use('*', corsPolicy(config.corsOrigins, methodsOf));
   app.use(
     '*',
     bodyLimit({
@@ -48,10 +56,18 @@ export function createApi(deps: CreateApiDeps): Hono<ApiEnv> {
   );
   app.use('*', jsonBodyGuard(config.maxJsonDepth));
 
-  // Everything under an account needs a caller whose tree holds that account.
-  const guard = [authenticate(deps.store, signer), authorizeAccount(deps.store)] as const;
-  app.use('/v2/accounts/:accountId', ...guard);
-  app.use('/v2/accounts/:accountId/*', ...guard);
+  // Everything under an account needs a caller whose tree holds that account. OPTIONS needs none (Kazoo answers it
+  // to anyone: it says which methods a path takes, and browsers send it without credentials before a CORS request).
+  const authn = authenticate(deps.store, signer, { throttle: config.authThrottle });
+  const authz = authorizeAccount(deps.store);
+  const guard: MiddlewareHandler<ApiEnv> = async (c, next) => {
+    if (c.req.method === 'OPTIONS') return next();
+    await authn(c, async () => {
+      await authz(c, next);
+    });
+  };
+  app.use('/v2/accounts/:accountId', guard);
+  app.use('/v2/accounts/:accountId/*', guard);
 
   app.route('/', docsRoutes(routeDeps));
   app.route('/v2', authRoutes(routeDeps));

@@ -4,14 +4,21 @@ import type { FeatureCodeLimits } from '../contracts/patterns.ts';
 import type { CallEngine } from './engine.ts';
 import type { ApiLogger } from './log.ts';
 
-/** The caller, as established from a valid, unrevoked token. */
-export interface AuthInfo {
-  accountId: string;
-  jti: string;
-  /** Token expiry, ms since the epoch. */
-  expiresAt: number;
-  token: string;
-}
+/**
+ * The caller: a valid, unrevoked token (`token`), or an account ID and one of its API keys sent as `Authorization:
+ * Basic` (`basic`, Kazoo's basic authentication with the API key as the credential). Only a token has a jti and an
+ * expiry.
+ */
+export type AuthInfo =
+  | {
+      method: 'token';
+      accountId: string;
+      jti: string;
+      /** Token expiry, ms since the epoch. */
+      expiresAt: number;
+      token: string;
+    }
+  | { method: 'basic'; accountId: string };
 
 export interface ApiConfig {
   /** HS256 secret for the tokens, at least 32 characters. */
@@ -26,6 +33,8 @@ export interface ApiConfig {
   authThrottle: { maxFailures: number; windowS: number };
   /** Proxies whose X-Forwarded-For names the client: IP addresses or CIDR subnets. */
   trustedProxies: string[];
+  /** Browser origins allowed to call the API (CORS): `*` (Kazoo's default) or a list. */
+  corsOrigins: '*' | string[];
   /** The envelope's `node`: an opaque name of this API process. */
   node: string;
   /** The envelope's `version`. */
@@ -51,5 +60,7 @@ export interface ApiEnv {
     authToken: string;
     /** Set by the authentication middleware on every route that needs a caller. */
     auth: AuthInfo;
+    /** Set by a login (api_auth, Basic) that failed, so the login throttle counts it whatever the answer's status. */
+    loginFailed: boolean;
   };
 }

@@ -55,12 +55,10 @@ export class ApiError extends Error {
     });
   }
 
-  static unsupportedMediaType(): ApiError {
-    return new ApiError(415, 'unsupported media type', { message: 'send the body as application/json' });
-  }
-
-  static malformedJson(): ApiError {
-    return new ApiError(400, 'malformed json', { message: 'the request body is not valid JSON' });
+  /** Kazoo's answer to a body that is not JSON (api_util's invalid envelope): a validation error on `json`. */
+  static malformedJson(reason?: string): ApiError {
+    const message = reason ? `All JSON must be valid: ${reason}` : 'All JSON must be valid';
+    return ApiError.validation({ json: { invalid: { message, target: 'body' } } });
   }
 
   /** Kazoo's 429, with how long to wait. */

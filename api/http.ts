@@ -1,6 +1,7 @@
 // Cross-cutting HTTP behaviour: request IDs, body checks, Kazoo's 405, and turning every failure into the envelope.
 import { randomUUID } from 'node:crypto';
-import type { Context, ErrorHandler, Handler, MiddlewareHandler } from 'hono';
+import type { Context, ErrorHandler, Handler, Hono, MiddlewareHandler } from 'hono';
+import { methodOverride as honoMethodOverride } from 'hono/method-override';
 import { HTTPException } from 'hono/http-exception';
 import { StoreError } from '../store/index.ts';
 import type { ClientAddresses } from './client.ts';
@@ -54,8 +55,10 @@ export function pathTooDeep(value: unknown, maxDepth: number): (string | number)
 }
 
 /**
- * A body, when there is one, must be JSON: the wrong content type is a 415 and bad JSON a 400, both answered here in
- * the envelope (Hono's own validator would silently read a non-JSON body as `{}`, or answer in plain text). JSON
+ * A body, when there is one, is read as JSON whatever its Content-Type says, as Kazoo does: its documented `curl -d`
+ * sends `application/x-www-form-urlencoded`, and some clients send no Content-Type at all. A body that is not JSON is
+ * Kazoo's 400 (`{"json": {"invalid": ...}}`), answered here in the envelope. Once parsed, the request says
+ * `application/json`, so the routes' validators read it (Hono's own would read a body of another type as `{}`). JSON
  * nested deeper than `maxDepth` is a 400 naming the first field past the limit.
  */
 export function jsonBodyGuard(maxDepth: number): MiddlewareHandler<ApiEnv> {
@@ -63,13 +66,11 @@ export function jsonBodyGuard(maxDepth: number): MiddlewareHandler<ApiEnv> {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
     const text = await c.req.text();
     if (text.trim() === '') return next();
-    const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim() ?? '';
-    if (!JSON_MEDIA_TYPE.test(mediaType)) throw ApiError.unsupportedMediaType();
     let body: unknown;
     try {
       body = JSON.parse(text);
-    } catch {
-      throw ApiError.malformedJson();
+    } catch (err) {
+      throw ApiError.malformedJson(err instanceof Error ? err.message : undefined);
     }
     const tooDeep = pathTooDeep(body, maxDepth);
     if (tooDeep) {
@@ -77,7 +78,41 @@ export function jsonBodyGuard(maxDepth: number): MiddlewareHandler<ApiEnv> {
         [fieldName(tooDeep)]: { maxDepth: { message: `nested deeper than ${maxDepth} levels`, target: maxDepth } },
       });
     }
+    const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim() ?? '';
+    if (!JSON_MEDIA_TYPE.test(mediaType)) c.req.raw.headers.set('Content-Type', 'application/json');
     await next();
+  };
+}
+
+/** The methods a client may tunnel through a POST (Kazoo's `verb`). */
+const TUNNELLED_METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE', 'PATCH']);
+
+/**
+ * Method override, as Kazoo reads it: a POST carrying `verb=PUT` (or DELETE...) in its query string, or an
+ * `X-HTTP-Method-Override` header, is routed as that method (for clients and proxies that only send GET and POST).
+ * Only a POST is overridden: a GET link must never delete anything. Run first, before anything reads the body.
+ */
+export function methodOverride(app: Hono<ApiEnv>): MiddlewareHandler<ApiEnv> {
+  const byHeader = honoMethodOverride({ app, header: 'X-HTTP-Method-Override' });
+  const byQuery = honoMethodOverride({ app, query: 'verb' });
+  return async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const header = c.req.header('X-HTTP-Method-Override');
+    const verb = header ?? c.req.query('verb');
+    if (verb === undefined) return next();
+    if (!TUNNELLED_METHODS.has(verb.toUpperCase())) {
+      throw ApiError.field(
+        header !== undefined ? 'X-HTTP-Method-Override' : 'verb',
+        'enum',
+        'must be one of GET, PUT, POST, DELETE, PATCH',
+      );
+    }
+    if (verb.toUpperCase() === 'POST') return next();
+    if (header !== undefined) {
+      c.req.raw.headers.set('X-HTTP-Method-Override', verb.toUpperCase());
+      return byHeader(c, next);
+    }
+    return byQuery(c, next);
   };
 }
 

@@ -23,14 +23,13 @@ interface Operation {
 }
 
 const ERROR_TEXT: Record<number, string> = {
-  400: 'validation error (data: {field: {code: {message}}}), malformed json, or invalid data',
+  400: 'validation error (data: {field: {code: {message}}}; a body that is not JSON: json.invalid), or invalid data',
   401: 'invalid_credentials: missing, forged, expired or revoked token',
   403: "forbidden: the account is not the token's or a descendant",
   404: 'bad identifier (data: [id]) or not_found',
   405: 'invalid_method: known path, wrong method (see Allow)',
   409: 'conflict',
   413: 'request entity too large',
-  415: 'unsupported media type: send application/json',
   429: 'too_many_requests: too many failed logins from this client; see Retry-After',
   503: 'service unavailable: the call engine (Temporal) cannot be reached',
 };
@@ -39,7 +38,7 @@ const A = '{accountId}';
 const PAGINATED =
   "Paginated, Kazoo's way: query `page_size` (default 50, at most 1000), `start_key` (a previous page's `next_start_key`), `paginate=false` (at most 1000 items, else 416).";
 const ACCOUNT_ERRORS = [401, 403, 404, 405];
-const BODY_ERRORS = [400, 413, 415];
+const BODY_ERRORS = [400, 413];
 
 const ops: Operation[] = [
   {
@@ -48,12 +47,12 @@ const ops: Operation[] = [
     tag: 'auth',
     summary: 'Exchange an API key for a token',
     description:
-      "The token is in the envelope's `auth_token`. Send it as `X-Auth-Token` or `Authorization: Bearer`. Unknown keys get 401 (Kazoo: 404 echoing the key).",
+      "The token is in the envelope's `auth_token`. Send it as `X-Auth-Token`, the `auth_token` query parameter, or `Authorization: Bearer`. A key nobody holds is 404 bad identifier (Kazoo's answer).",
     request: apiAuthRequest,
     response: tokenInfo,
     status: 201,
     auth: false,
-    errors: [401, ...BODY_ERRORS, 405, 429],
+    errors: [401, 404, ...BODY_ERRORS, 405, 429],
   },
   {
     method: 'get',

@@ -18,6 +18,7 @@ export type ApiSettings = Partial<
     | 'API_HOST'
     | 'API_MAX_JSON_DEPTH'
     | 'API_TRUSTED_PROXIES'
+    | 'API_CORS_ORIGINS'
     | 'API_AUTH_MAX_FAILURES'
     | 'API_AUTH_WINDOW_S'
     | 'FEATURE_CODE_MAX_DIGITS'
@@ -41,6 +42,7 @@ export function toApiConfig(s: ApiSettings | ApiConfig): ApiConfig {
     bodyLimitBytes: s.API_BODY_LIMIT_BYTES ?? DEFAULT_BODY_LIMIT_BYTES,
     maxJsonDepth: s.API_MAX_JSON_DEPTH ?? DEFAULT_MAX_JSON_DEPTH,
     trustedProxies: s.API_TRUSTED_PROXIES ?? [],
+    corsOrigins: s.API_CORS_ORIGINS ?? '*',
     authThrottle: { maxFailures: s.API_AUTH_MAX_FAILURES ?? 20, windowS: Math.min(60, s.API_AUTH_WINDOW_S ?? 60) },
     node: s.API_NODE_NAME ?? createHash('sha256').update(hostname()).digest('hex').slice(0, 16),
     version: API_VERSION,

@@ -51,6 +51,16 @@ export function isAddressOrSubnet(value: string): boolean {
   return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
+/** `https://app.example.com`, `http://localhost:3000`: a browser origin, as the Origin header carries it. */
+export function isOrigin(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /** A payload codec key: AES-256, named so that payloads say which key encrypted them. */
 export interface CodecKey {
   id: string;
@@ -137,6 +147,26 @@ const schema = z.object({
       const bad = list.filter((s) => !isAddressOrSubnet(s));
       if (bad.length > 0) {
         ctx.addIssue({ code: 'custom', message: `not an IP address or CIDR subnet: ${bad.join(', ')}` });
+        return z.NEVER;
+      }
+      return list;
+    }),
+  /**
+   * The browser origins allowed to call the API (CORS), comma-separated `scheme://host[:port]`, or `*` for any origin
+   * (Kazoo's default: its answers carry no cookies, the token travels in a header).
+   */
+  API_CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((v, ctx) => {
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (list.length === 0 || (list.length === 1 && list[0] === '*')) return '*' as const;
+      const bad = list.filter((s) => !isOrigin(s));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `not an origin (scheme://host[:port]) or *: ${bad.join(', ')}` });
         return z.NEVER;
       }
       return list;

@@ -1,7 +1,8 @@
 // PUT /v2/api_auth (an API key for a token), GET|DELETE /v2/token_auth (check or revoke the presented token).
 import { Hono } from 'hono';
-import { authenticate } from '../auth.ts';
 import type { Context } from 'hono';
+import type { Account, Store } from '../../store/index.ts';
+import { authenticate } from '../auth.ts';
 import type { ApiEnv } from '../context.ts';
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
@@ -11,20 +12,35 @@ import { apiAuthRequest } from '../schemas/auth.ts';
 import { validate } from '../validation.ts';
 import type { RouteDeps } from './deps.ts';
 
-function tokenInfo(accountId: string, name: string | undefined, expiresAt: number) {
-  const info: Record<string, unknown> = {
-    account_id: accountId,
+/** Kazoo's default language when neither the account nor the user sets one (crossbar's `default_language`). */
+const DEFAULT_LANGUAGE = 'en-US';
+
+/**
+ * What Kazoo's api_auth answers (crossbar_util's response_auth): the account and its place in the tree. Handoff keeps
+ * no users, apps or reseller flags: a top-level account is its tree's master and reseller, and every account below it
+ * names it as `reseller_id`; `apps` is empty. `expires_at`/`expires_in_s` are Handoff's.
+ */
+async function tokenInfo(store: Store, account: Account, expiresAt: number): Promise<Record<string, unknown>> {
+  const ancestry = await store.ancestry(account.id);
+  const top = ancestry[ancestry.length - 1] ?? account.id;
+  const isTop = account.parentId === null || account.parentId === undefined;
+  return {
+    account_id: account.id,
+    account_name: account.name,
+    apps: [],
+    is_master_account: isTop,
+    is_reseller: isTop,
+    reseller_id: top,
+    language: DEFAULT_LANGUAGE,
     expires_at: new Date(expiresAt).toISOString(),
     expires_in_s: Math.max(0, Math.floor((expiresAt - Date.now()) / 1000)),
   };
-  if (name !== undefined) info.account_name = name;
-  return info;
 }
 
-/** A refused API key, logged (never the key) so that guessing shows; the answer is the same 401 whatever the reason. */
-function refuse(c: Context<ApiEnv>, reason: 'no key' | 'unknown or revoked key'): never {
+/** A refused API key, logged (never the key) so that guessing shows. */
+function logRefusal(c: Context<ApiEnv>, reason: 'no key' | 'unknown or revoked key'): void {
   c.get('log').warn({ client: c.get('client'), reason }, 'api_auth failed');
-  throw ApiError.invalidCredentials();
+  c.set('loginFailed', true);
 }
 
 export function authRoutes({ store, config, signer }: RouteDeps): Hono<ApiEnv> {
@@ -34,34 +50,42 @@ export function authRoutes({ store, config, signer }: RouteDeps): Hono<ApiEnv> {
     '/api_auth',
     loginThrottle(store, config.authThrottle),
     async (c, next) => {
-      // Kazoo answers 401 for a missing or empty key before looking at anything else.
+      // A missing or empty key is 401 before anything else is looked at.
       const body = (await c.req.text()).trim() === '' ? undefined : ((await c.req.json()) as unknown);
       const key = (body as { data?: { api_key?: unknown } } | undefined)?.data?.api_key;
-      if (key === undefined || key === '') refuse(c, 'no key');
+      if (key === undefined || key === '') {
+        logRefusal(c, 'no key');
+        throw ApiError.invalidCredentials();
+      }
       await next();
     },
     validate('json', apiAuthRequest),
     async (c) => {
       const { api_key: apiKey } = c.req.valid('json').data;
-      // Kazoo answers an unknown key with 404 and the key echoed back; Handoff answers 401 and echoes nothing.
       const found = await store.findApiKey(apiKey);
       const account = found && (await store.getAccount(found.accountId));
-      if (!found || !account) refuse(c, 'unknown or revoked key');
+      if (!found || !account) {
+        // Kazoo's answer for a key no account holds: 404 "bad identifier" naming the key the client sent.
+        logRefusal(c, 'unknown or revoked key');
+        throw ApiError.badIdentifier(apiKey);
+      }
       const { token, claims } = await signer.issue(account.id, found.id);
       c.set('authToken', token);
-      return success(c, config, tokenInfo(account.id, account.name, claims.expiresAt), { status: 201 });
+      return success(c, config, await tokenInfo(store, account, claims.expiresAt), { status: 201 });
     },
   );
   app.all('/api_auth', otherMethods(config, ['PUT']));
 
-  const authed = authenticate(store, signer);
-  app.get('/token_auth', authed, async (c) => {
+  const tokenOnly = authenticate(store, signer, { throttle: config.authThrottle, tokensOnly: true });
+  app.get('/token_auth', tokenOnly, async (c) => {
     const auth = c.get('auth');
     const account = await store.getAccount(auth.accountId);
-    return success(c, config, tokenInfo(auth.accountId, account?.name, auth.expiresAt));
+    if (!account || auth.method !== 'token') throw ApiError.invalidCredentials();
+    return success(c, config, await tokenInfo(store, account, auth.expiresAt));
   });
-  app.delete('/token_auth', authed, async (c) => {
+  app.delete('/token_auth', tokenOnly, async (c) => {
     const auth = c.get('auth');
+    if (auth.method !== 'token') throw ApiError.invalidCredentials();
     await store.revokeToken(auth.jti, auth.expiresAt);
     return success(c, config, {});
   });

@@ -37,7 +37,7 @@ export const errorEnvelope = z
     error: z.string().meta({ description: 'The HTTP status, as a string', example: '400' }),
     message: z.string().meta({
       description:
-        'validation error | invalid_credentials | forbidden | bad identifier | not_found | invalid_method | conflict | request entity too large | unsupported media type | range not satisfiable | too_many_requests | malformed json | invalid data | service unavailable | internal error',
+        'validation error | invalid_credentials | forbidden | bad identifier | not_found | invalid_method | conflict | request entity too large | range not satisfiable | too_many_requests | invalid data | service unavailable | internal error',
     }),
     data: z.unknown().meta({
       description:

@@ -153,7 +153,7 @@ test('PUT /v2/accounts/{A}/api_key: a new key, shown once, replaces the accountâ
   t.is(res.status, 201);
   const { api_key: apiKey } = res.body.data as { api_key: string };
   t.regex(apiKey, /^[0-9a-f]{64}$/);
-  t.is((await h.call('PUT', '/v2/api_auth', { body: { data: { api_key: h.keys.child } } })).status, 401);
+  t.is((await h.call('PUT', '/v2/api_auth', { body: { data: { api_key: h.keys.child } } })).status, 404);
   const login = await h.call('PUT', '/v2/api_auth', { body: { data: { api_key: apiKey } } });
   t.is(login.status, 201);
   t.like(login.body.data, { account_id: 'child' });

@@ -74,7 +74,7 @@ test('known path, wrong method: 405 with Allow; OPTIONS answers the methods', as
   t.is(options.headers.get('allow'), 'GET, OPTIONS');
 });
 
-test('malformed JSON: 400 in the envelope, on every body-taking endpoint', async (t) => {
+test("malformed JSON: Kazoo's 400 (a validation error on json, target body), on every body-taking endpoint", async (t) => {
   const h = await startHarness(t);
   for (const [method, path] of [
     ['PUT', '/v2/api_auth'],
@@ -85,32 +85,32 @@ test('malformed JSON: 400 in the envelope, on every body-taking endpoint', async
     for (const body of ['{"data":', '{data: {}}', 'null,', '\u0000']) {
       const res = await h.call(method, path, { token: h.tokens.root, body });
       t.is(res.status, 400, `${method} ${path} ${JSON.stringify(body)}`);
-      t.like(res.body, { status: 'error', error: '400', message: 'malformed json' });
+      t.like(res.body, { status: 'error', error: '400', message: 'validation error' });
+      const invalid = (res.body.data as { json?: { invalid?: { message?: string; target?: string } } }).json?.invalid;
+      t.is(invalid?.target, 'body');
+      t.regex(invalid?.message ?? '', /^All JSON must be valid/);
     }
   }
 });
 
-test('wrong content type: 415 in the envelope; JSON types with a charset or +json are fine', async (t) => {
+test('any content type: a JSON body is read as JSON (Kazoo), one that is not JSON is a 400 whatever the type', async (t) => {
   const h = await startHarness(t);
   for (const type of [
     'text/plain',
     'application/x-www-form-urlencoded',
     'multipart/form-data; boundary=x',
     'application/xml',
+    'application/json; charset=utf-8',
+    'application/vnd.api+json',
   ]) {
     const res = await h.call('PUT', '/v2/api_auth', {
       body: JSON.stringify({ data: { api_key: h.keys.root } }),
       headers: { 'Content-Type': type },
     });
-    t.is(res.status, 415, type);
-    t.like(res.body, { status: 'error', error: '415', message: 'unsupported media type' });
-  }
-  for (const type of ['application/json; charset=utf-8', 'application/vnd.api+json']) {
-    const res = await h.call('PUT', '/v2/api_auth', {
-      body: JSON.stringify({ data: { api_key: h.keys.root } }),
-      headers: { 'Content-Type': type },
-    });
     t.is(res.status, 201, type);
+    const bad = await h.call('PUT', '/v2/api_auth', { body: 'api_key=abc', headers: { 'Content-Type': type } });
+    t.is(bad.status, 400, type);
+    t.like(bad.body, { message: 'validation error', data: { json: { invalid: { target: 'body' } } } });
   }
 });
 
