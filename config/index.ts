@@ -51,6 +51,14 @@ export function isAddressOrSubnet(value: string): boolean {
   return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
+/** The items of a comma-separated setting, trimmed, empty ones dropped. */
+export function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** `https://app.example.com`, `http://localhost:3000`: a browser origin, as the Origin header carries it. */
 export function isOrigin(value: string): boolean {
   try {
@@ -140,10 +148,7 @@ const schema = z.object({
     .string()
     .default('')
     .transform((v, ctx) => {
-      const list = v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
+      const list = commaList(v);
       const bad = list.filter((s) => !isAddressOrSubnet(s));
       if (bad.length > 0) {
         ctx.addIssue({ code: 'custom', message: `not an IP address or CIDR subnet: ${bad.join(', ')}` });
@@ -159,10 +164,7 @@ const schema = z.object({
     .string()
     .default('*')
     .transform((v, ctx) => {
-      const list = v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
+      const list = commaList(v);
       if (list.length === 0 || (list.length === 1 && list[0] === '*')) return '*' as const;
       const bad = list.filter((s) => !isOrigin(s));
       if (bad.length > 0) {
@@ -205,12 +207,7 @@ const schema = z.object({
     .default(
       'ecallmgr_Account-ID,ecallmgr_Authorizing-Type,ecallmgr_Authorizing-ID,ecallmgr_Channel-Authorized,ecallmgr_Realm',
     )
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+    .transform(commaList),
   TRANSFER_DIAL_TEMPLATE: z
     .string()
     .regex(/\{target\}/, 'must contain {target}')
