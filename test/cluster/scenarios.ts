@@ -169,6 +169,8 @@ export interface ScenarioEnv {
 const DIGIT_GAP_MS = 120;
 /** Long enough for a killed process to be back (restart 1–3 s, start-up, reconciliation) and act on the hangups. */
 const CLEANUP_MS = 30_000;
+/** A failed scenario's legs are judged this long after the failure was seen. */
+const STRANDED_SETTLE_MS = 5000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -343,7 +345,11 @@ class Run {
 
   async answered_(target: string): Promise<SwitchEvent> {
     const answer = await this.see(this.on('CHANNEL_ANSWER', target), this.env.outcomeTimeoutMs, 'answer');
-    if (!answer) throw new Wrong('the target leg never answered');
+    if (!answer) {
+      const leg = this.env.watcher.legs.get(target);
+      const ended = leg?.hungUpAt !== undefined ? `; it ended ${leg.cause}` : '';
+      throw new Wrong(`the target leg (dialled ${leg?.destination ?? '?'}) never answered${ended}`);
+    }
     return answer;
   }
 
@@ -441,7 +447,8 @@ class Run {
       const h = ev.headers;
       const who = this.name(h['Unique-ID'] ?? '');
       const other = h['Other-Leg-Unique-ID'] ? ` other=${this.name(h['Other-Leg-Unique-ID'])}` : '';
-      const extra = [h['DTMF-Digit'], h['Playback-File-Path'], h['Hangup-Cause']].filter(Boolean).join(' ');
+      const dialled = ev.name === 'CHANNEL_CREATE' ? h['Caller-Destination-Number'] : undefined;
+      const extra = [dialled, h['DTMF-Digit'], h['Playback-File-Path'], h['Hangup-Cause']].filter(Boolean).join(' ');
       return `+${ev.at - t0} ms ${ev.name} ${who} ${(h['Unique-ID'] ?? '').slice(0, 8)}${other} ${extra}`.trimEnd();
     });
   }
@@ -508,14 +515,7 @@ const DRIVERS: Record<ScenarioKind, (r: Run) => Promise<string[]>> = {
     const target = await r.target();
     await r.pause();
     const cancel = await r.rest('REST cancel', { action: 'cancel_transfer' });
-    const ended = await r.see(r.on('CHANNEL_HANGUP_COMPLETE', target), r.env.outcomeTimeoutMs);
-    if (!ended) {
-      cancel.lost = true;
-      throw new Lost('REST cancel_transfer accepted, but the target leg kept ringing');
-    }
-    cancel.effectAt = ended.at;
-    await r.givenBack(target, cancel.sentAt, 'takeback');
-    return [r.alice.uuid];
+    return takenBack(r, cancel, target, 'ORIGINATOR_CANCEL');
   },
 };
 
@@ -530,17 +530,34 @@ async function consultThenHangUp(r: Run, p: Press): Promise<string[]> {
 }
 
 async function takeBack(r: Run, target: string, cause: string): Promise<string[]> {
-  const p = await r.pressCode('takeback', '*1', 'takeback-digit');
-  const ended = await r.see(r.on('CHANNEL_HANGUP_COMPLETE', target), r.env.outcomeTimeoutMs);
-  // A target that rang out (NO_ANSWER) ended by its own deadline, not by the takeback.
-  if (!ended || ended.headers['Hangup-Cause'] !== cause) {
-    p.lost = true;
-    const shown = ended ? `the target leg ended ${ended.headers['Hangup-Cause']}` : 'the target leg stayed up';
-    throw new Lost(`takeback *1 pressed, but ${shown}`);
+  return takenBack(r, await r.pressCode('takeback', '*1', 'takeback-digit'), target, cause);
+}
+
+/**
+ * The takeback (or REST cancel) `p` ends the target leg with `cause` and gives the transferor back. A target that
+ * rang out (NO_ANSWER) ended by its own deadline, not by the request: the request was lost, and the callers must still
+ * be given back.
+ */
+async function takenBack(r: Run, p: Press, target: string, cause: string): Promise<string[]> {
+  const ringing = !r.env.watcher.legs.get(target)?.answeredAt;
+  const waitMs = r.env.outcomeTimeoutMs + (ringing ? r.env.ringTimeoutS * 1000 : 0);
+  const ended = await r.see(r.on('CHANNEL_HANGUP_COMPLETE', target), waitMs, undefined, p.startedAt);
+  if (ended && ended.headers['Hangup-Cause'] === cause) {
+    p.effectAt = ended.at;
+    await r.givenBack(target, p.sentAt, 'takeback');
+    return [r.alice.uuid];
   }
-  p.effectAt = ended.at;
-  await r.givenBack(target, p.sentAt, 'takeback');
-  return [r.alice.uuid];
+  p.lost = true;
+  const what = p.what === 'takeback' ? `takeback ${p.code} pressed` : `${p.what} accepted`;
+  if (!ended) throw new Lost(`${what}, but the target leg stayed up`);
+  try {
+    await r.givenBack(undefined, ended.at, 'giveBack');
+  } catch (err) {
+    throw new Wrong(
+      `${what}, but the target leg ended ${ended.headers['Hangup-Cause']}; then ${(err as Error).message}`,
+    );
+  }
+  throw new Lost(`${what}, but the target leg ended ${ended.headers['Hangup-Cause']} (the callers were given back)`);
 }
 
 async function targetFails(r: Run, code: string, cause: string): Promise<string[]> {
@@ -586,6 +603,8 @@ export async function runScenario(env: ScenarioEnv, plan: ScenarioPlan): Promise
     if (!(err instanceof Lost || err instanceof Refused || err instanceof Wrong)) detail = `driver error: ${detail}`;
   }
   // Not reached: look again, in case the outcome is only late, then judge what is left.
+  // The engine gets a few seconds to act on what it has seen before what is left is judged.
+  if (verdict !== 'ok' && r.alice) await sleep(STRANDED_SETTLE_MS);
   const stranded = verdict === 'ok' ? [] : r.alice ? r.strandedLegs() : [];
   if (stranded.length && verdict !== 'error') verdict = 'stranded';
   const targets = r.transferId
@@ -614,7 +633,7 @@ export async function runScenario(env: ScenarioEnv, plan: ScenarioPlan): Promise
     bob: r.bob?.uuid,
     transferId: r.transferId || undefined,
     targets: targets.map((l) => l.uuid),
-    duplicates: Math.max(0, targets.length - 1),
+    duplicates: Math.max(0, targets.reduce((n, l) => n + l.creates, 0) - 1),
     presses: r.presses,
     stranded,
     leftUp,

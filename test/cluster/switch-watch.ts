@@ -62,6 +62,8 @@ export interface LegInfo {
   destination?: string;
   transferId?: string;
   createdAt: number;
+  /** How many times the switch created a channel with this UUID (more than once: the same leg dialled again). */
+  creates: number;
   answeredAt?: number;
   hungUpAt?: number;
   cause?: string;
@@ -107,12 +109,15 @@ export class SwitchWatcher implements PhoneLine {
     const uuid = ev.headers['Unique-ID'];
     if (uuid) {
       if (ev.name === 'CHANNEL_CREATE') {
+        // The same UUID created again (an originate sent twice with one origination_uuid) is a second leg.
+        const creates = (this.legs.get(uuid)?.creates ?? 0) + 1;
         this.legs.set(uuid, {
           uuid,
           channelName: ev.headers['Channel-Name'] ?? '',
           destination: ev.headers['Caller-Destination-Number'],
           transferId: ev.headers[`variable_${TRANSFER_ID_VARIABLE}`],
           createdAt: ev.at,
+          creates,
         });
       }
       const leg = this.legs.get(uuid);
