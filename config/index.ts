@@ -246,6 +246,14 @@ const schema = z.object({
   DEFAULT_TAKEBACK_DTMF: z.string().regex(DTMF_PATTERN).default('*1'),
   STICKY_SCHEDULE_TO_START_MS: positiveMs.default(1500),
   /**
+   * A workflow bundle built ahead of time (`npm run bundle:workflows -- FILE`): the workflow workers load it instead of
+   * running webpack at start, so a restarted one polls within seconds. It must be built from the same code.
+   */
+  WORKFLOW_BUNDLE: z
+    .string()
+    .refine((file) => fs.existsSync(file), 'no such file (build it with npm run bundle:workflows -- FILE)')
+    .optional(),
+  /**
    * How often each node's ingest looks for transfers ended by hand (terminated in the UI, say) whose callers still
    * wait on hold, and resumes them from the switch's state; it also looks on every reconnect. 0: only on reconnect.
    */

@@ -55,6 +55,7 @@ async function run(role: Role, config: Config): Promise<() => Promise<void>> {
       taskQueue: config.WORKFLOW_TASK_QUEUE,
       stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+      bundleFile: config.WORKFLOW_BUNDLE,
     });
     const running = worker.run();
     console.log(`workflow worker running on task queue ${config.WORKFLOW_TASK_QUEUE}`);

@@ -1,5 +1,7 @@
 // The workflow worker: runs call and transfer workflows from the shared task queue. Stateless, so any number of them
 // can run side by side; each keeps hot workflows in its cache (sticky queues) and any other picks them up if it dies.
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   bundleWorkflowCode,
@@ -31,6 +33,13 @@ const quietBundlerLogger = {
   error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
 };
 
+/** Builds the bundle once and writes it to `file`, for WORKFLOW_BUNDLE (scripts/bundle-workflows.ts, the chaos harness). */
+export async function writeWorkflowBundle(file: string): Promise<void> {
+  const { code } = await workflowBundle();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, code);
+}
+
 export interface WorkflowWorkerOptions {
   connection: NativeConnection;
   /** The payload codec (temporal/connection.ts `dataConverter`); the same on every client and worker. */
@@ -40,6 +49,8 @@ export interface WorkflowWorkerOptions {
   stickyScheduleToStartMs: number;
   shutdownGraceMs: number;
   taskQueue?: string;
+  /** A bundle built ahead of time (WORKFLOW_BUNDLE); without it the process bundles the workflows itself, once. */
+  bundleFile?: string;
 }
 
 export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise<Worker> {
@@ -48,7 +59,7 @@ export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise
     dataConverter: opts.dataConverter,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? WORKFLOW_TASK_QUEUE,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: opts.bundleFile ? { codePath: opts.bundleFile } : await workflowBundle(),
     stickyQueueScheduleToStartTimeout: opts.stickyScheduleToStartMs,
     shutdownGraceTime: opts.shutdownGraceMs,
   });

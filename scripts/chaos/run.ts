@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { repoRoot } from '../../config/index.ts';
 import { describeMachine } from '../../bench/machine.ts';
 import { findTemporalCli } from '../lib/temporal-dev-server.ts';
+import { writeWorkflowBundle } from '../../workers/workflow-worker.ts';
 import type { Role } from '../../test/cluster/processes.ts';
 import { runRound, type RoundResult, type RoundSpec } from '../../test/cluster/round.ts';
 import { SCENARIO_KINDS, type ScenarioKind } from '../../test/cluster/scenarios.ts';
@@ -121,6 +122,7 @@ function roundSpec(name: 'single' | 'ha'): RoundSpec {
       workflowWorkers: ha ? 2 : 1,
       apiProcesses: 1,
       env: settings.env,
+      workflowBundle,
     },
     // Both rounds draw the same scenarios.
     seed,
@@ -147,6 +149,10 @@ function roundSpec(name: 'single' | 'ha'): RoundSpec {
     },
   };
 }
+
+// One workflow bundle for every round: a restarted workflow worker loads it (WORKFLOW_BUNDLE) instead of bundling.
+const workflowBundle = path.join(runDir, 'workflows-bundle.js');
+await writeWorkflowBundle(workflowBundle);
 
 const machine = describeMachine(findTemporalCli(process.env.TEMPORAL_CLI));
 const rounds: RoundResult[] = [];

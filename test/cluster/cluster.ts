@@ -17,6 +17,7 @@ import {
   freePort,
   waitForTemporal,
 } from '../../scripts/lib/temporal-dev-server.ts';
+import { writeWorkflowBundle } from '../../workers/workflow-worker.ts';
 import type { EslAddress } from '../support/esl-client.ts';
 import { Supervisor, type ManagedProcess, type ProcessEvent, type Role } from './processes.ts';
 
@@ -33,6 +34,12 @@ export interface ClusterSpec {
   temporalAddress?: string;
   /** The simulators' seed (each node gets seed + its index). */
   seed?: number;
+  /**
+   * The workflow bundle the workflow workers load (WORKFLOW_BUNDLE): built once by the caller for several clusters, or
+   * else here, once for this cluster, so that a restarted workflow worker polls within seconds instead of re-running
+   * webpack. `false`: every workflow worker bundles at its start.
+   */
+  workflowBundle?: string | false;
   /** The workflows' task queue; a fresh one by default, so visibility queries see only this cluster. */
   taskQueue?: string;
   onProcessEvent?: (e: ProcessEvent) => void;
@@ -106,6 +113,12 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
   const demo = await seedDemo(store);
   await store.close();
 
+  let workflowBundle = spec.workflowBundle;
+  if (workflowBundle === undefined && spec.workflowWorkers > 0) {
+    workflowBundle = path.join(spec.dir, 'workflows-bundle.js');
+    await writeWorkflowBundle(workflowBundle);
+  }
+
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: temporalAddress,
@@ -114,6 +127,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     HANDOFF_DB: dbFile,
     HANDOFF_JWT_SECRET: crypto.randomBytes(24).toString('hex'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+    ...(workflowBundle ? { WORKFLOW_BUNDLE: workflowBundle } : {}),
     ...spec.env,
   };
   // A switch of the caller's environment must not leak into the cluster: its nodes are its own simulators. Nor, when
