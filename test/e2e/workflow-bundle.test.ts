@@ -7,7 +7,8 @@ import anyTest, { type TestFn } from 'ava';
 import { ConfigError, loadConfig } from '../../config/index.ts';
 import { connectNative } from '../../temporal/connection.ts';
 import { createWorkflowWorker, writeWorkflowBundle } from '../../workers/workflow-worker.ts';
-import { placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
+import { placeCall, startEngine, type Engine } from '../support/engine.ts';
+import { commandsFrom, consulting, transferByDigits } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<{ e: Engine; dir: string }>;
 
@@ -46,16 +47,8 @@ test('a workflow worker from a pre-built bundle runs a transfer', async (t) => {
   const running = worker.run();
   try {
     const { alice, bob } = await placeCall(e);
-    await press(e, alice.uuid, '*22600');
-    const consult = await waitFor(
-      e,
-      (ev) =>
-        ev.name === 'CHANNEL_BRIDGE' &&
-        ev.headers['Unique-ID'] === alice.uuid &&
-        ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
-      30_000,
-    );
-    t.truthy(consult.headers['Other-Leg-Unique-ID'], 'Alice consults the target: the bundle ran the transfer');
+    const carol = await transferByDigits(e, alice, '*22600', commandsFrom(e));
+    await consulting(t, e, alice, bob, carol);
   } finally {
     worker.shutdown();
     await running;
