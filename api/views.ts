@@ -35,20 +35,59 @@ function elapsedS(rec: ChannelRecord, now: number): number {
   return Math.max(0, Math.floor((now - rec.createdAt) / 1000));
 }
 
-/** Kazoo's list shape (ecallmgr_fs_channel:to_json). */
+/** Kazoo's list shape (ecallmgr_fs_channel:to_json, less the keys cb_channels deletes). */
 export function channelListItem(rec: ChannelRecord, now = Date.now()): Json {
   return compact({
     uuid: rec.callId,
     answered: rec.answered,
     direction: rec.direction,
+    destination: rec.destination ?? rec.calleeIdNumber,
     other_leg: rec.bridgedTo,
+    owner_id: rec.ownerId,
+    authorizing_id: rec.authorizingId,
+    authorizing_type: rec.authorizingType,
+    presence_id: rec.presenceId,
+    username: rec.username,
     caller_id_name: rec.callerIdName,
     caller_id_number: rec.callerIdNumber,
     callee_id_number: rec.calleeIdNumber,
-    destination: rec.calleeIdNumber,
     elapsed_s: elapsedS(rec, now),
     timestamp: Math.floor(rec.createdAt / 1000) + GREGORIAN_OFFSET_S,
   });
+}
+
+/**
+ * What Kazoo's single channel adds from the leg's variables (ecallmgr_fs_channel:to_api_props, normalised and less the
+ * keys cb_channels deletes: account_id, node, realm, profile, context, dialplan...).
+ */
+function kazooDetail(rec: ChannelRecord | undefined): Json {
+  if (!rec) return {};
+  const ccvs = rec.details?.ccvs ?? {};
+  const d = rec.details ?? {};
+  return {
+    owner_id: rec.ownerId,
+    authorizing_id: rec.authorizingId,
+    authorizing_type: rec.authorizingType,
+    presence_id: rec.presenceId,
+    username: rec.username,
+    destination: rec.destination ?? rec.calleeIdNumber,
+    callee_id_name: rec.calleeIdName,
+    account_billing: ccvs['Account-Billing'],
+    reseller_id: ccvs['Reseller-ID'],
+    reseller_billing: ccvs['Reseller-Billing'],
+    resource_id: ccvs['Resource-ID'],
+    callflow_id: ccvs['CallFlow-ID'],
+    channel_authorized: ccvs['Channel-Authorized'] === undefined ? undefined : ccvs['Channel-Authorized'] === 'true',
+    interaction_id: ccvs['Call-Interaction-ID'],
+    custom_channel_vars: rec.details?.ccvs,
+    from: d.from,
+    to: d.to,
+    from_tag: d.fromTag,
+    to_tag: d.toTag,
+    is_loopback: d.isLoopback,
+    loopback_leg_name: d.loopbackLegName,
+    loopback_other_leg: d.loopbackOtherLeg,
+  };
 }
 
 export function transferView(t: TransferSummary): Json {
@@ -98,6 +137,7 @@ export function channelView(
     caller_id_name: rec?.callerIdName ?? call?.callerIdName,
     caller_id_number: rec?.callerIdNumber ?? call?.callerIdNumber,
     callee_id_number: rec?.calleeIdNumber ?? call?.calleeIdNumber,
+    ...kazooDetail(rec),
     elapsed_seconds: Math.max(0, Math.floor((now - createdAt) / 1000)),
     timestamp: Math.floor(createdAt / 1000) + GREGORIAN_OFFSET_S,
     handoff: compact({

@@ -141,6 +141,24 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'media listed by name',
     sql: `CREATE INDEX media_listing ON media(account_id, name, id);`,
   },
+  {
+    id: 6,
+    name: 'channels: who they belong to, and what Kazoo shows of them',
+    // From the leg's ecallmgr_* variables and headers: a user's and a device's channels are listed by owner_id and
+    // authorizing_id; details is the JSON of the rest (custom channel variables, SIP From/To, loopback).
+    sql: `
+      ALTER TABLE channels ADD COLUMN owner_id TEXT;
+      ALTER TABLE channels ADD COLUMN authorizing_id TEXT;
+      ALTER TABLE channels ADD COLUMN authorizing_type TEXT;
+      ALTER TABLE channels ADD COLUMN presence_id TEXT;
+      ALTER TABLE channels ADD COLUMN username TEXT;
+      ALTER TABLE channels ADD COLUMN destination TEXT;
+      ALTER TABLE channels ADD COLUMN callee_id_name TEXT;
+      ALTER TABLE channels ADD COLUMN details TEXT;
+      CREATE INDEX channels_owner ON channels(account_id, owner_id) WHERE removed_at IS NULL;
+      CREATE INDEX channels_authorizing ON channels(account_id, authorizing_id) WHERE removed_at IS NULL;
+    `,
+  },
 ];
 
 /** Applies the migrations this database lacks, each in its own transaction; returns the IDs applied. */

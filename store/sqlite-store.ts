@@ -14,6 +14,8 @@ import type {
   AccountTreeLimits,
   ApiKeyInfo,
   AuthFailures,
+  ChannelDetails,
+  ChannelFilter,
   ChannelRecord,
   CreatedApiKey,
   Media,
@@ -90,6 +92,14 @@ interface ChannelRow {
   bridged_to: string | null;
   created_at: number;
   updated_at: number;
+  owner_id: string | null;
+  authorizing_id: string | null;
+  authorizing_type: string | null;
+  presence_id: string | null;
+  username: string | null;
+  destination: string | null;
+  callee_id_name: string | null;
+  details: string | null;
 }
 
 function toAccount(r: AccountRow): Account {
@@ -123,6 +133,14 @@ function toChannel(r: ChannelRow): ChannelRecord {
   if (r.caller_id_name !== null) c.callerIdName = r.caller_id_name;
   if (r.caller_id_number !== null) c.callerIdNumber = r.caller_id_number;
   if (r.callee_id_number !== null) c.calleeIdNumber = r.callee_id_number;
+  if (r.owner_id !== null) c.ownerId = r.owner_id;
+  if (r.authorizing_id !== null) c.authorizingId = r.authorizing_id;
+  if (r.authorizing_type !== null) c.authorizingType = r.authorizing_type;
+  if (r.presence_id !== null) c.presenceId = r.presence_id;
+  if (r.username !== null) c.username = r.username;
+  if (r.destination !== null) c.destination = r.destination;
+  if (r.callee_id_name !== null) c.calleeIdName = r.callee_id_name;
+  if (r.details !== null) c.details = JSON.parse(r.details) as ChannelDetails;
   return c;
 }
 
@@ -609,14 +627,20 @@ export class SqliteStore implements Store {
     this.db
       .prepare(
         `INSERT INTO channels (call_id, node, account_id, direction, caller_id_name, caller_id_number, callee_id_number,
-                               answered, bridged_to, created_at, updated_at)
+                               answered, bridged_to, created_at, updated_at, owner_id, authorizing_id, authorizing_type,
+                               presence_id, username, destination, callee_id_name, details)
          VALUES (@callId, @node, @accountId, @direction, @callerIdName, @callerIdNumber, @calleeIdNumber,
-                 @answered, @bridgedTo, @createdAt, @updatedAt)
+                 @answered, @bridgedTo, @createdAt, @updatedAt, @ownerId, @authorizingId, @authorizingType,
+                 @presenceId, @username, @destination, @calleeIdName, @details)
          ON CONFLICT(call_id) DO UPDATE SET
            node = excluded.node, account_id = excluded.account_id, direction = excluded.direction,
            caller_id_name = excluded.caller_id_name, caller_id_number = excluded.caller_id_number,
            callee_id_number = excluded.callee_id_number, answered = excluded.answered, bridged_to = excluded.bridged_to,
-           created_at = min(channels.created_at, excluded.created_at), updated_at = excluded.updated_at
+           created_at = min(channels.created_at, excluded.created_at), updated_at = excluded.updated_at,
+           owner_id = excluded.owner_id, authorizing_id = excluded.authorizing_id,
+           authorizing_type = excluded.authorizing_type, presence_id = excluded.presence_id,
+           username = excluded.username, destination = excluded.destination, callee_id_name = excluded.callee_id_name,
+           details = excluded.details
          WHERE channels.removed_at IS NULL AND excluded.updated_at >= channels.updated_at`,
       )
       .run({
@@ -631,6 +655,14 @@ export class SqliteStore implements Store {
         bridgedTo: rec.bridgedTo,
         createdAt: rec.createdAt,
         updatedAt: rec.updatedAt,
+        ownerId: rec.ownerId ?? null,
+        authorizingId: rec.authorizingId ?? null,
+        authorizingType: rec.authorizingType ?? null,
+        presenceId: rec.presenceId ?? null,
+        username: rec.username ?? null,
+        destination: rec.destination ?? null,
+        calleeIdName: rec.calleeIdName ?? null,
+        details: rec.details ? JSON.stringify(rec.details) : null,
       });
   }
 
@@ -655,14 +687,30 @@ export class SqliteStore implements Store {
     return row ? toChannel(row as ChannelRow) : undefined;
   }
 
-  async listChannels(accountIds: string[]): Promise<ChannelRecord[]> {
+  async listChannels(accountIds: string[], filter: ChannelFilter = {}): Promise<ChannelRecord[]> {
     if (accountIds.length === 0) return [];
     const rows = this.db
       .prepare(
-        `SELECT * FROM channels WHERE removed_at IS NULL AND account_id IN (SELECT value FROM json_each(?))
+        `SELECT * FROM channels WHERE removed_at IS NULL AND account_id IN (SELECT value FROM json_each(@accounts))
+           AND (@owner IS NULL OR owner_id = @owner) AND (@authorizing IS NULL OR authorizing_id = @authorizing)
          ORDER BY created_at, call_id`,
       )
-      .all(JSON.stringify(accountIds));
+      .all({
+        accounts: JSON.stringify(accountIds),
+        owner: filter.ownerId ?? null,
+        authorizing: filter.authorizingId ?? null,
+      });
+    return (rows as ChannelRow[]).map(toChannel);
+  }
+
+  async listTreeChannels(accountId: string): Promise<ChannelRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT c.* FROM channels c JOIN account_tree t ON t.account_id = c.account_id
+         WHERE t.ancestor_id = ? AND c.removed_at IS NULL
+         ORDER BY c.created_at, c.call_id`,
+      )
+      .all(accountId);
     return (rows as ChannelRow[]).map(toChannel);
   }
 

@@ -122,7 +122,7 @@ export interface NewMedia {
 }
 
 /** The live-channel projection the ESL ingest keeps: current and cheap to list, unlike Temporal visibility. */
-export interface ChannelRecord {
+export interface ChannelRecord extends ChannelOwnership {
   callId: string;
   node: string;
   accountId: string | null;
@@ -134,6 +134,44 @@ export interface ChannelRecord {
   bridgedTo: string | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/**
+ * Who a channel belongs to and what Kazoo says of it, from the leg's `ecallmgr_*` variables and headers (what Kazoo's
+ * ecallmgr keeps of a channel and its channel API shows).
+ */
+export interface ChannelOwnership {
+  /** The user (Kazoo: ecallmgr_Owner-ID). */
+  ownerId?: string;
+  /** The device or resource that placed or takes the call (ecallmgr_Authorizing-ID, -Type). */
+  authorizingId?: string;
+  authorizingType?: string;
+  presenceId?: string;
+  /** The device's SIP username (ecallmgr_Username). */
+  username?: string;
+  /** The number dialled (Caller-Destination-Number). */
+  destination?: string;
+  calleeIdName?: string;
+  /** The rest of what Kazoo's channel detail shows: every `ecallmgr_*` variable, SIP From/To and tags, loopback. */
+  details?: ChannelDetails;
+}
+
+export interface ChannelDetails {
+  /** Kazoo's custom channel variables: the leg's `ecallmgr_<Name>` variables, by Name. */
+  ccvs?: Record<string, string>;
+  from?: string;
+  to?: string;
+  fromTag?: string;
+  toTag?: string;
+  isLoopback?: boolean;
+  loopbackLegName?: string;
+  loopbackOtherLeg?: string;
+}
+
+/** Narrows a channel listing to one user's or one device's channels. */
+export interface ChannelFilter {
+  ownerId?: string;
+  authorizingId?: string;
 }
 
 export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid' | 'limit';
@@ -217,7 +255,9 @@ export interface Store {
   upsertChannel(rec: ChannelRecord): Promise<void>;
   removeChannel(callId: string): Promise<void>;
   getChannel(callId: string): Promise<ChannelRecord | undefined>;
-  listChannels(accountIds: string[]): Promise<ChannelRecord[]>;
+  listChannels(accountIds: string[], filter?: ChannelFilter): Promise<ChannelRecord[]>;
+  /** Every live channel of the account's tree (the account and every account below it). */
+  listTreeChannels(accountId: string): Promise<ChannelRecord[]>;
   /** A node's live channels, for the ingest's reconciliation with `show channels`. */
   listNodeChannels(node: string): Promise<ChannelRecord[]>;
 

@@ -2,7 +2,9 @@
 // state (projection + the call's workflow), and actions delivered to the call's workflow so the answer tells the truth.
 import { Hono } from 'hono';
 import type { Context } from 'hono';
+import { ID_PATTERN } from '../../contracts/grammar.ts';
 import type { ChannelRecord } from '../../store/index.ts';
+import { authenticate } from '../auth.ts';
 import type { ApiEnv } from '../context.ts';
 import type { CallSummary, TransferAsk } from '../engine.ts';
 import {
@@ -97,7 +99,7 @@ function checkTransferTypeSpellings(a: Extract<ChannelAction, { action: 'transfe
   }
 }
 
-export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv> {
+export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const list = '/accounts/:accountId/channels';
   const one = `${list}/:callId`;
@@ -127,16 +129,43 @@ export function channelRoutes({ store, engine, config }: RouteDeps): Hono<ApiEnv
     return { call };
   }
 
-  app.get(list, async (c) => {
+  const listed = (c: Context<ApiEnv>, channels: ChannelRecord[]) => {
     const now = Date.now();
-    const channels = await store.listChannels([c.req.param('accountId')]);
     return success(
       c,
       config,
       channels.map((r) => channelListItem(r, now)),
     );
-  });
+  };
+
+  app.get(list, async (c) => listed(c, await store.listChannels([c.req.param('accountId')])));
   app.all(list, otherMethods(config, ['GET']));
+
+  // A user's channels (its devices' legs carry its ID as ecallmgr_Owner-ID) and a device's (ecallmgr_Authorizing-ID),
+  // within the account: Kazoo finds them through the devices' SIP usernames, the same legs.
+  const owned: [string, 'ownerId' | 'authorizingId'][] = [
+    ['/accounts/:accountId/users/:ownerId/channels', 'ownerId'],
+    ['/accounts/:accountId/devices/:ownerId/channels', 'authorizingId'],
+  ];
+  for (const [path, by] of owned) {
+    app.get(path, async (c) => {
+      const id = c.req.param('ownerId') ?? '';
+      if (!ID_PATTERN.test(id)) throw ApiError.badIdentifier(id);
+      return listed(c, await store.listChannels([c.req.param('accountId') ?? ''], { [by]: id }));
+    });
+    app.all(path, otherMethods(config, ['GET']));
+  }
+
+  // Kazoo's system-wide list is for its super-duper admin only: here a top-level account's token, listing its whole
+  // tree (Handoff may hold several top-level accounts; none sees another's calls).
+  app.get('/channels', authenticate(store, signer, { throttle: config.authThrottle }), async (c) => {
+    const account = await store.getAccount(c.get('auth').accountId);
+    if (!account || account.parentId) {
+      throw ApiError.forbidden('GET /v2/channels is for a top-level account; use /v2/accounts/{ACCOUNT_ID}/channels');
+    }
+    return listed(c, await store.listTreeChannels(account.id));
+  });
+  app.all('/channels', otherMethods(config, ['GET']));
 
   app.get(one, async (c) => {
     const callId = c.req.param('callId');

@@ -126,3 +126,36 @@ test('channels: stale upserts and upserts after removal are ignored (two ingests
   await store.upsertChannel(channel('z'));
   t.is(await store.getChannel('z'), undefined);
 });
+
+test('channels: who they belong to round-trips; lists by user, by device, and by tree', async (t) => {
+  const store = tempStore(t);
+  await store.createAccount({ id: 'root', name: 'Root' });
+  await store.createAccount({ id: 'child', name: 'Child', parentId: 'root' });
+  await store.createAccount({ id: 'other', name: 'Other' });
+  const base = { node: 'fs1', answered: true, bridgedTo: null, createdAt: 1, updatedAt: 1 };
+  const mine: ChannelRecord = {
+    ...base,
+    callId: 'a',
+    accountId: 'child',
+    ownerId: 'u1',
+    authorizingId: 'd1',
+    authorizingType: 'device',
+    presenceId: 'u1@realm',
+    username: 'user1',
+    destination: '2600',
+    calleeIdName: 'Carol',
+    details: { ccvs: { 'Owner-ID': 'u1', 'Account-Billing': 'flat_rate' }, from: 'sip:1001@realm', isLoopback: false },
+  };
+  await store.upsertChannel(mine);
+  await store.upsertChannel({ ...base, callId: 'b', accountId: 'child', ownerId: 'u2', authorizingId: 'd2' });
+  await store.upsertChannel({ ...base, callId: 'c', accountId: 'root' });
+  await store.upsertChannel({ ...base, callId: 'd', accountId: 'other', ownerId: 'u1' });
+  t.deepEqual(await store.getChannel('a'), mine);
+  const ids = (rs: ChannelRecord[]) => rs.map((r) => r.callId).sort();
+  t.deepEqual(ids(await store.listChannels(['child'], { ownerId: 'u1' })), ['a']);
+  t.deepEqual(ids(await store.listChannels(['child'], { authorizingId: 'd2' })), ['b']);
+  t.deepEqual(ids(await store.listChannels(['child'])), ['a', 'b']);
+  t.deepEqual(ids(await store.listTreeChannels('root')), ['a', 'b', 'c']);
+  t.deepEqual(ids(await store.listTreeChannels('child')), ['a', 'b']);
+  t.deepEqual(ids(await store.listTreeChannels('other')), ['d']);
+});

@@ -1,5 +1,6 @@
 // ESL event (JSON headers) → ChannelEvent, the reduced form the workflows read.
 import type { ChannelEvent, ChannelEventName, LegInfo } from '../../contracts/messages.ts';
+import type { ChannelDetails, ChannelOwnership } from '../../store/index.ts';
 import type { EslEvent } from '../esl/index.ts';
 import { carriesVariables } from './routing.ts';
 
@@ -72,6 +73,48 @@ export function legInfo(evt: EslEvent, names: LegVariableNames): LegInfo {
   set('calleeIdNumber', evt['Caller-Callee-ID-Number'] || evt['Caller-Destination-Number']);
   set('channelName', evt['Channel-Name']);
   return leg;
+}
+
+/** Kazoo's custom channel variables are the leg's variables with this prefix (ecallmgr keeps them as the CCVs). */
+const KAZOO_CCV_PREFIX = 'variable_ecallmgr_';
+
+/**
+ * Who the channel belongs to and what Kazoo's channel API shows of it, for the live-channel projection only (not
+ * sent to workflows): where Kazoo's ecallmgr reads each (ecallmgr_fs_channel): owner, authorizing ID and type,
+ * username from the `ecallmgr_*` variables (the configured owner and authorizing variables first), the presence ID, the
+ * dialled number, SIP From/To and their tags, loopback, and every `ecallmgr_*` variable as the custom channel vars.
+ */
+export function channelOwnership(evt: EslEvent, names: LegVariableNames): ChannelOwnership {
+  const ccvs: Record<string, string> = {};
+  for (const [key, value] of Object.entries(evt)) {
+    if (key.startsWith(KAZOO_CCV_PREFIX) && value !== '') ccvs[key.slice(KAZOO_CCV_PREFIX.length)] = value;
+  }
+  const out: ChannelOwnership = {};
+  const set = <K extends keyof ChannelOwnership>(key: K, value: ChannelOwnership[K] | undefined): void => {
+    if (value !== undefined && value !== '') out[key] = value;
+  };
+  set('ownerId', evt[`variable_${names.OWNER_ID_VARIABLE}`] || ccvs['Owner-ID']);
+  set('authorizingId', evt[`variable_${names.AUTHORIZING_ID_VARIABLE}`] || ccvs['Authorizing-ID']);
+  set('authorizingType', ccvs['Authorizing-Type']);
+  set('username', ccvs['Username']);
+  set('presenceId', evt['variable_presence_id'] || evt['Channel-Presence-ID']);
+  set('destination', evt['Caller-Destination-Number']);
+  set('calleeIdName', evt['Caller-Callee-ID-Name']);
+  const details: ChannelDetails = {};
+  const detail = <K extends keyof ChannelDetails>(key: K, value: ChannelDetails[K] | undefined): void => {
+    if (value !== undefined && value !== '') details[key] = value;
+  };
+  if (Object.keys(ccvs).length > 0) details.ccvs = ccvs;
+  detail('from', evt['variable_sip_from_uri']);
+  detail('to', evt['variable_sip_to_uri']);
+  detail('fromTag', evt['variable_sip_from_tag']);
+  detail('toTag', evt['variable_sip_to_tag']);
+  const loopback = evt['variable_is_loopback'];
+  if (loopback !== undefined) details.isLoopback = loopback === '1' || loopback === 'true';
+  detail('loopbackLegName', evt['variable_loopback_leg']);
+  detail('loopbackOtherLeg', evt['variable_other_loopback_leg_uuid']);
+  if (Object.keys(details).length > 0) out.details = details;
+  return out;
 }
 
 function setIf<K extends keyof ChannelEvent>(obj: ChannelEvent, key: K, value: ChannelEvent[K] | undefined): void {

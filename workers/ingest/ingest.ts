@@ -4,14 +4,14 @@ import type { Client } from '@temporalio/client';
 import { ACTIVE_TRANSFER_VARIABLE, callIdFromWorkflowId, WORKFLOW_TASK_QUEUE } from '../../contracts/ids.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import { EslNode, quietLogger, type EslEvent, type EslNodeSpec, type Logger } from '../esl/index.ts';
-import { FORWARDED_EVENTS, toChannelEvent, type LegVariableNames } from './convert.ts';
+import { FORWARDED_EVENTS, channelOwnership, toChannelEvent, type LegVariableNames } from './convert.ts';
 import { CALL_WORKFLOW_TYPE, temporalSender } from './deliver.ts';
 import { routeOriginateJob } from './jobs.ts';
 import { ChannelMemory } from './memory.ts';
 import { ProjectionWriter, type ChannelProjection } from './projection.ts';
 import { DeliveryQueues, type Delivery } from './queue.ts';
 import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.ts';
-import { routeFromEvent, type Route } from './routing.ts';
+import { carriesVariables, routeFromEvent, type Route } from './routing.ts';
 import { sweepTransfers, type TransferSweepReport } from './transfers.ts';
 import { BatchSizes, newCounters, type IngestStats } from './stats.ts';
 
@@ -124,7 +124,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
           queues.push(uuid, adoptedDelivery(event, [event]));
           break;
         }
-        projection.apply(event);
+        projection.apply(event, carriesVariables(evt) ? channelOwnership(evt, opts.config) : undefined);
         sendToActiveTransfer(uuid, evt, event);
         queues.push(uuid, { kind: 'call', uuid, event });
         break;

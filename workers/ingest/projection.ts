@@ -4,7 +4,7 @@
 // A channel seen hung up stays out, whatever arrives after its hangup: its own late events, a peer's event naming it
 // (the switch's event threads do not keep order across channels), or a reconciliation's `show channels` taken just
 // before. The store keeps a tombstone too (against a second ingest); the writer does not rely on it.
-import type { ChannelRecord, Store } from '../../store/index.ts';
+import type { ChannelOwnership, ChannelRecord, Store } from '../../store/index.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { Logger } from '../esl/index.ts';
 
@@ -33,25 +33,25 @@ export class ProjectionWriter {
 
   constructor(private readonly opts: ProjectionOptions) {}
 
-  /** A call channel's event. */
-  apply(e: ChannelEvent): void {
+  /** A call channel's event, and (from the same switch event) who the channel belongs to. */
+  apply(e: ChannelEvent, ownership?: ChannelOwnership): void {
     if (!this.opts.store) return;
     // After its hangup a channel has nothing more to say: a late event of its own is not a new channel.
     if (this.ended.has(e.uuid) && e.name !== 'CHANNEL_HANGUP_COMPLETE' && e.name !== 'GONE') return;
     switch (e.name) {
       case 'CHANNEL_CREATE':
       case 'SNAPSHOT':
-        this.upsert(this.row(e), e.at);
+        this.upsert(this.row(e, ownership), e.at);
         return;
       case 'CHANNEL_ANSWER': {
-        const row = this.row(e);
+        const row = this.row(e, ownership);
         row.answered = true;
         this.upsert(row, e.at);
         return;
       }
       case 'CHANNEL_BRIDGE': {
         const other = partner(e);
-        const row = this.row(e);
+        const row = this.row(e, ownership);
         row.answered = true;
         if (other) this.link(row, other, e.at);
         this.upsert(row, e.at);
@@ -60,7 +60,7 @@ export class ProjectionWriter {
       case 'CHANNEL_UNBRIDGE':
       case 'CHANNEL_PARK': {
         // A parked channel is bridged to nobody; for the second leg of a uuid_bridge this is the only sign.
-        const row = this.row(e);
+        const row = this.row(e, ownership);
         const other = row.bridgedTo ?? partner(e);
         if (other) this.unlink(other, e.uuid, e.at);
         if (row.bridgedTo !== null || e.name === 'CHANNEL_UNBRIDGE') {
@@ -126,7 +126,7 @@ export class ProjectionWriter {
     return this.chain;
   }
 
-  private row(e: ChannelEvent): ChannelRecord {
+  private row(e: ChannelEvent, ownership?: ChannelOwnership): ChannelRecord {
     let row = this.rows.get(e.uuid);
     if (!row) {
       row = {
@@ -149,6 +149,8 @@ export class ProjectionWriter {
       row.callerIdNumber ??= leg.callerIdNumber;
       row.calleeIdNumber ??= leg.calleeIdNumber;
     }
+    // Kazoo sets its variables as the call goes (an owner once a device is found): the latest values stand.
+    if (ownership) Object.assign(row, ownership);
     if (e.answerState === 'answered') row.answered = true;
     if (e.name === 'SNAPSHOT') row.bridgedTo = e.otherLeg ?? null;
     return row;

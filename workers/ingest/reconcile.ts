@@ -6,11 +6,11 @@
 // Order matters: running workflows are listed before the switch is asked for its channels, so a channel created in
 // between is seen live (at worst it gets a SNAPSHOT it did not need) and no live call is ever declared GONE.
 // Synthetic events have an empty coreUuid and seq 0: they are not switch events and are never deduplicated.
-import type { ChannelRecord } from '../../store/index.ts';
+import type { ChannelOwnership, ChannelRecord } from '../../store/index.ts';
 import type { ChannelEvent, LegInfo } from '../../contracts/messages.ts';
 import { TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
-import { legInfo, type LegVariableNames } from './convert.ts';
+import { channelOwnership, legInfo, type LegVariableNames } from './convert.ts';
 import type { ChannelMemory } from './memory.ts';
 import type { ProjectionWriter } from './projection.ts';
 import type { Delivery } from './queue.ts';
@@ -151,12 +151,14 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
     const isRunning = running.has(ch.uuid);
     let route = known ?? routeFromChannel(ch.name, undefined);
     let leg: LegInfo | undefined;
+    let ownership: ChannelOwnership | undefined;
     if (!known && route.kind === 'call' && !isRunning) {
       // A channel we know nothing about: its variables say whether it is a transfer's target leg, and whose it is.
       const dump = await dumpChannel(deps, ch.uuid);
       if (!dump) continue; // gone meanwhile
       route = routeFromChannel(ch.name, dump[`variable_${TRANSFER_ID_VARIABLE}`]);
       leg = legInfo(dump, deps.names);
+      ownership = channelOwnership(dump, deps.names);
     }
     if (!known) memory.setRoute(ch.uuid, route);
     if (route.kind === 'transfer') {
@@ -171,7 +173,7 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
     if (route.kind !== 'call') continue;
     report.liveCalls++;
     const bridgedTo = peers.get(ch.uuid);
-    rows.push(recordFromRow(ch, bridgedTo, leg ?? legFromRow(ch, deps.names), node, now));
+    rows.push({ ...recordFromRow(ch, bridgedTo, leg ?? legFromRow(ch, deps.names), node, now), ...ownership });
     if (isRunning && !opts.snapshotRunning) continue;
     if (newer(ch.uuid)) {
       report.skipped++;
