@@ -13,7 +13,7 @@ const test = anyTest as TestFn<Engine>;
 function startWorkflowProcess(e: Engine): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'workers', 'main.ts'), '--role', 'workflows'],
+    ['--import', 'tsx', path.join(repoRoot, 'bin', 'handoff.ts'), '--role', 'workflows'],
     {
       env: {
         ...process.env,

@@ -14,7 +14,7 @@ function startNodeProcess(e: Engine): Promise<ChildProcess> {
   const { node } = e;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'workers', 'main.ts'), '--role', 'nodes'],
+    ['--import', 'tsx', path.join(repoRoot, 'bin', 'handoff.ts'), '--role', 'nodes'],
     {
       env: {
         ...process.env,

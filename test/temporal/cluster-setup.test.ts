@@ -64,7 +64,7 @@ const NAMES = Object.keys(SEARCH_ATTRIBUTES);
 test.serial(
   'a role refuses to start on a namespace without the search attributes, naming them and the fix',
   async (t) => {
-    const r = await run(['workers/main.ts', '--role', 'workflows'], { TEMPORAL_ADDRESS: server.address });
+    const r = await run(['bin/handoff.ts', '--role', 'workflows'], { TEMPORAL_ADDRESS: server.address });
     t.is(r.code, 3, r.stderr);
     for (const name of NAMES) t.regex(r.stderr, new RegExp(name));
     t.regex(r.stderr, /npm run admin -- temporal-setup/);
@@ -74,7 +74,7 @@ test.serial(
 );
 
 test.serial('a role refuses to start on a namespace that does not exist', async (t) => {
-  const r = await run(['workers/main.ts', '--role', 'api'], {
+  const r = await run(['bin/handoff.ts', '--role', 'api'], {
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: 'no-such-namespace',
     HANDOFF_JWT_SECRET: 'x'.repeat(32),
@@ -118,7 +118,7 @@ test.serial('admin temporal-setup registers them; the role then starts', async (
   t.deepEqual((JSON.parse(again.stdout) as { added: string[] }).added, []);
 
   const role = await run(
-    ['workers/main.ts', '--role', 'workflows'],
+    ['bin/handoff.ts', '--role', 'workflows'],
     { TEMPORAL_ADDRESS: server.address, WORKFLOW_TASK_QUEUE: 'cluster-setup-test' },
     /workflow worker running/,
   );

@@ -1,8 +1,8 @@
-// One Handoff process of a given role, for running at scale (npm start runs every role in one process instead):
-//   tsx workers/main.ts --role workflows   stateless workflow worker; run as many as the call rate needs
-//   tsx workers/main.ts --role nodes       ESL ingest + switch activities for every node in FREESWITCH_NODES
-//   tsx workers/main.ts --role api         the REST API
-//   tsx workers/main.ts --role codec       the payload codec server for the Temporal UI and CLI (no Temporal needed)
+// The Handoff process, one role per process, for running at scale (npm start runs every role in one process instead):
+//   npm run handoff -- --role workflows   stateless workflow worker; run as many as the call rate needs
+//   npm run handoff -- --role nodes       ESL ingest + switch activities for every node in FREESWITCH_NODES
+//   npm run handoff -- --role api         the REST API
+//   npm run handoff -- --role codec       the payload codec server for the Temporal UI and CLI (no Temporal needed)
 // A Temporal address is required (TEMPORAL_ADDRESS or a profile): at scale the Temporal cluster is not ours to start.
 // Each role checks the cluster first (namespace, search attributes) and stops with the fix if something is missing.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -11,8 +11,8 @@ import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { openConfiguredStore } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
 import { TemporalCallEngine } from '../api/temporal-engine.ts';
-import { createWorkflowWorker } from './workflow-worker.ts';
-import { startNodeWorker, type NodeWorker } from './node-worker.ts';
+import { createWorkflowWorker } from '../workers/workflow-worker.ts';
+import { startNodeWorker, type NodeWorker } from '../workers/node-worker.ts';
 import { connectClient, connectNative, dataConverter, TemporalConnectError } from '../temporal/connection.ts';
 import { checkCluster, ClusterSetupError } from '../temporal/cluster.ts';
 import { startCodecServer } from '../temporal/codec-server.ts';
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { role: { type: 'string' } } });
   const role = values.role as Role | undefined;
   if (!role || !ROLES.includes(role)) {
-    console.error(`usage: workers/main.ts --role ${ROLES.join('|')}`);
+    console.error(`usage: bin/handoff.ts --role ${ROLES.join('|')}`);
     process.exit(2);
   }
   let config: Config;
