@@ -1,4 +1,4 @@
-// `npm run chaos`: transfers under SIGKILL. Every role runs as its own OS process (workers/main.ts), the simulator
+// `npm run chaos`: transfers under SIGKILL. Every role runs as its own OS process (bin/handoff.ts), the simulator
 // as another, the Temporal dev server on a database file; scenarios run 2–4 at a time while processes are killed at
 // random and at chosen steps of a transfer, and the switch alone says whether every caller got the outcome. Two
 // rounds: one node worker (as a single-ingest deployment), and the HA pair (two node workers on one switch, two

@@ -1,6 +1,6 @@
 // A Handoff cluster of real OS processes, configured by environment only, as at scale (README, "Running at scale"):
 // a Temporal dev server on a database file (so it can be SIGKILLed and started again on it), one FreeSWITCH simulator
-// process per node, and N processes of each role (`workers/main.ts --role workflows|nodes|api`), node workers per
+// process per node, and N processes of each role (`bin/handoff.ts --role workflows|nodes|api`), node workers per
 // node (two on one node: two ingests watching one switch). The chaos tool and the cluster test build on it.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -75,7 +75,7 @@ export const KILLABLE_ROLES: readonly Role[] = ['workflows', 'nodes', 'api', 'te
 
 const tsxProcess = (role: 'workflows' | 'nodes' | 'api') => ({
   command: process.execPath,
-  args: ['--import', 'tsx', path.join(repoRoot, 'workers', 'main.ts'), '--role', role],
+  args: ['--import', 'tsx', path.join(repoRoot, 'bin', 'handoff.ts'), '--role', role],
 });
 
 const READY: Record<'workflows' | 'nodes' | 'api', RegExp> = {
