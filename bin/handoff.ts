@@ -103,7 +103,17 @@ async function main(): Promise<void> {
     logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'WARN'),
     shutdownSignals: [],
   });
-  let stop: () => Promise<void>;
+  // Listen before the role starts: a SIGTERM that comes while it starts (a deploy, a supervisor) stops it once it has
+  // started, rather than killing it half-way.
+  let stop: (() => Promise<void>) | undefined;
+  let stopAsked = false;
+  const stopAndExit = (halt: () => Promise<void>) => void halt().then(() => process.exit(0));
+  const onSignal = () => {
+    stopAsked = true;
+    if (stop) stopAndExit(stop);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     stop = await run(role, config);
   } catch (err) {
@@ -114,9 +124,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const onSignal = () => void stop().then(() => process.exit(0));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  if (stopAsked) stopAndExit(stop);
 }
 
 main().catch((err) => {
