@@ -97,6 +97,10 @@ const positiveMs = z.coerce.number().int().positive();
 
 const optionalPath = z.string().min(1).optional();
 
+// Every variable, with what the README's configuration table says of it: its description (`.describe()`, or
+// `.meta({ description, shownDefault })` where the default is computed or the README must say more than the value).
+// `npm run docs:config` writes the table from here, and test/config/readme-table.test.ts fails when it is not current
+// or a variable has no description: adding a variable with its description is all a change needs.
 const schema = z.object({
   // Temporal connection: read through @temporalio/envconfig in ./temporal.ts (profiles and these variables); the
   // resolved address and namespace replace these two fields, so `config.TEMPORAL_ADDRESS` is the profile's address
@@ -104,26 +108,66 @@ const schema = z.object({
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^:\s]+:\d+$/, 'host:port')
-    .optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_PROFILE: z.string().min(1).optional(),
-  TEMPORAL_CONFIG_FILE: optionalPath,
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
-  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0']).optional(),
-  TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalPath,
-  TEMPORAL_TLS_CLIENT_CERT_PATH: optionalPath,
-  TEMPORAL_TLS_CLIENT_KEY_PATH: optionalPath,
-  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
-  /** The shared task queue of call and transfer workflows. */
+    .optional()
+    .meta({
+      description:
+        "use this Temporal server (host:port) instead of starting the dev server; wins over a profile's address",
+      shownDefault: "— (the profile's, if one is asked for)",
+    }),
+  TEMPORAL_NAMESPACE: z
+    .string()
+    .min(1)
+    .default('default')
+    .meta({ description: "wins over a profile's namespace", shownDefault: "`default` (or the profile's)" }),
+  TEMPORAL_PROFILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'read the connection from this TOML profile of `@temporalio/envconfig` (else `default`, when ' +
+        '`TEMPORAL_CONFIG_FILE` is set). Without either no profile file is read, so a developer’s own file never ' +
+        'redirects `npm start` or `npm test`',
+    ),
+  TEMPORAL_CONFIG_FILE: optionalPath.describe(
+    'the profile file (else `~/.config/temporalio/temporal.toml`, when `TEMPORAL_PROFILE` is set)',
+  ),
+  TEMPORAL_API_KEY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Temporal Cloud API key, sent as `authorization: Bearer …`; implies TLS (refused with `TEMPORAL_TLS=false`)',
+    ),
+  TEMPORAL_TLS: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .describe('`true`/`1` or `false`/`0`: TLS on or off (on when a CA, client certificate or API key is set)'),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalPath.meta({
+    description: "CA of the server's certificate (or `TEMPORAL_TLS_SERVER_CA_CERT_DATA`, the PEM itself)",
+    shownDefault: '— (system roots)',
+  }),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: optionalPath.describe(
+    'mTLS client certificate (or `_DATA`); with its key or not at all, checked to match it at start-up',
+  ),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: optionalPath.describe('the mTLS client certificate’s key (or `_DATA`)'),
+  TEMPORAL_TLS_SERVER_NAME: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("server name to verify instead of the address's host"),
   WORKFLOW_TASK_QUEUE: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/)
-    .default('handoff'),
-  TEMPORAL_CLI: z.string().optional(),
-  TEMPORAL_PORT: port.default(7233),
-  TEMPORAL_UI_PORT: port.default(8233),
-  HANDOFF_DATA_DIR: z.string().default(path.join(repoRoot, 'data')),
-  HANDOFF_DB: z.string().optional(),
+    .default('handoff')
+    .describe('the task queue of call and transfer workflows'),
+  TEMPORAL_CLI: z.string().optional().describe('path of a `temporal` CLI to use (the dev server)'),
+  TEMPORAL_PORT: port.default(7233).describe("the dev server's gRPC port"),
+  TEMPORAL_UI_PORT: port.default(8233).describe("the dev server's Web UI port"),
+  HANDOFF_DATA_DIR: z
+    .string()
+    .default(path.join(repoRoot, 'data'))
+    .meta({ description: 'where the store, the JWT secret and logs are kept', shownDefault: '`./data`' }),
+  HANDOFF_DB: z.string().optional().meta({ description: 'the SQLite store', shownDefault: '`data/handoff.sqlite`' }),
   FREESWITCH_NODES: z
     .string()
     .default('')
@@ -134,16 +178,22 @@ const schema = z.object({
         ctx.addIssue({ code: 'custom', message: 'expected name=esl://:PASSWORD@HOST:PORT[,name=...]' });
         return z.NEVER;
       }
+    })
+    .meta({
+      description: '`name=esl://:PASSWORD@HOST:PORT,...`; when empty, `npm start` runs the simulator',
+      shownDefault: '— (simulator)',
     }),
-  SIMULATOR_PORT: port.default(8021),
-  SIMULATOR_PASSWORD: z.string().min(1).default('ClueCon'),
-  API_PORT: port.default(8000),
-  API_HOST: z.string().default('127.0.0.1'),
-  API_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65536),
-  /**
-   * Load balancers and proxies in front of the API (IP addresses or CIDR subnets, comma-separated): from these only,
-   * X-Forwarded-For names the client. Without it every client behind a proxy would count as the proxy.
-   */
+  SIMULATOR_PORT: port.default(8021).describe("the simulator's ESL port"),
+  SIMULATOR_PASSWORD: z.string().min(1).default('ClueCon').describe("the simulator's ESL password"),
+  API_PORT: port.default(8000).describe("the API's port"),
+  API_HOST: z.string().default('127.0.0.1').describe('the address the API listens on'),
+  API_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10_485_760)
+    .default(65536)
+    .describe('largest request body (413 beyond)'),
   API_TRUSTED_PROXIES: z
     .string()
     .default('')
@@ -155,11 +205,11 @@ const schema = z.object({
         return z.NEVER;
       }
       return list;
-    }),
-  /**
-   * The browser origins allowed to call the API (CORS), comma-separated `scheme://host[:port]`, or `*` for any origin
-   * (Kazoo's default: its answers carry no cookies, the token travels in a header).
-   */
+    })
+    .describe(
+      'load balancers in front of the API (IP addresses or CIDR subnets, comma-separated): only from these is ' +
+        '`X-Forwarded-For` read to name the client (without it every client behind a proxy would count as the proxy)',
+    ),
   API_CORS_ORIGINS: z
     .string()
     .default('*')
@@ -172,97 +222,200 @@ const schema = z.object({
         return z.NEVER;
       }
       return list;
-    }),
-  /**
-   * Failed `PUT /v2/api_auth` attempts a client (an IPv4 address, an IPv6 /64) may make in a window of
-   * API_AUTH_WINDOW_S; past that, every attempt of the client is 429 until the window ends (never more than 60 s).
-   */
-  API_AUTH_MAX_FAILURES: z.coerce.number().int().min(1).max(10_000).default(20),
-  API_AUTH_WINDOW_S: z.coerce.number().int().min(1).max(60).default(60),
-  /** Deepest JSON nesting a request body may have (the body's own object is level 1): deeper is a 400. */
-  API_MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(256).default(32),
-  /** How long the API waits for a workflow to answer an update or query. */
-  API_ENGINE_TIMEOUT_MS: positiveMs.default(10000),
-  /** The envelope's `node`; the host name when unset. */
+    })
+    .describe(
+      'the browser origins allowed to call the API (CORS), comma-separated `scheme://host[:port]`, or `*` for any ' +
+        "origin (Kazoo's default: its answers carry no cookies, the token travels in a header)",
+    ),
+  API_AUTH_MAX_FAILURES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(20)
+    .describe(
+      'failed `PUT /v2/api_auth` per client (an IPv4 address, an IPv6 /64) per `API_AUTH_WINDOW_S` before every ' +
+        'attempt of the client is 429 until the window ends',
+    ),
+  API_AUTH_WINDOW_S: z.coerce.number().int().min(1).max(60).default(60).describe('that window, 1–60 s'),
+  API_MAX_JSON_DEPTH: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(256)
+    .default(32)
+    .describe('deepest JSON nesting, the body’s own object counting as 1 (400 naming the field beyond)'),
+  API_ENGINE_TIMEOUT_MS: positiveMs
+    .default(10000)
+    .describe('how long the API waits for a workflow to answer an update or query (503 beyond)'),
   API_NODE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/)
-    .optional(),
-  HANDOFF_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
-  /** Most ancestors an account may have (a top-level account has none): one tenant cannot grow a chain without end. */
-  ACCOUNT_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(16),
-  /** Most children one account may have. */
-  ACCOUNT_MAX_CHILDREN: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
-  TOKEN_TTL_S: z.coerce.number().int().positive().default(3600),
-  ACCOUNT_ID_VARIABLE: z.string().min(1).default('ecallmgr_Account-ID'),
-  AUTHORIZING_ID_VARIABLE: z.string().min(1).default('ecallmgr_Authorizing-ID'),
-  OWNER_ID_VARIABLE: z.string().min(1).default('ecallmgr_Owner-ID'),
-  DEFAULT_ACCOUNT_ID: z.string().optional(),
-  /**
-   * Channel variables copied to the target leg, so the switch routes and bills it as the account's: from the transferor,
-   * or from the peer's leg when a peer's metaflow (listen_on peer) started the transfer.
-   */
+    .optional()
+    .meta({
+      description: "the envelope's `node`: it names the API process without exposing the host",
+      shownDefault: 'a hash of the host name',
+    }),
+  HANDOFF_JWT_SECRET: z
+    .string()
+    .min(32, 'at least 32 characters')
+    .optional()
+    .meta({ description: 'signs API tokens (at least 32 characters)', shownDefault: 'generated in `data/`' }),
+  ACCOUNT_MAX_DEPTH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(16)
+    .describe('the most ancestors an account may have (400 beyond): one tenant cannot grow a chain without end'),
+  ACCOUNT_MAX_CHILDREN: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(10_000)
+    .describe('the most children one account may have (400 beyond)'),
+  TOKEN_TTL_S: z.coerce.number().int().positive().default(3600).describe('how long an API token lasts'),
+  ACCOUNT_ID_VARIABLE: z
+    .string()
+    .min(1)
+    .default('ecallmgr_Account-ID')
+    .describe("the channel variable with a leg's account (Kazoo's)"),
+  AUTHORIZING_ID_VARIABLE: z
+    .string()
+    .min(1)
+    .default('ecallmgr_Authorizing-ID')
+    .describe("the channel variable with a leg's device (Kazoo's)"),
+  OWNER_ID_VARIABLE: z
+    .string()
+    .min(1)
+    .default('ecallmgr_Owner-ID')
+    .describe("the channel variable with a leg's user (Kazoo's)"),
+  DEFAULT_ACCOUNT_ID: z.string().optional().describe('the account of legs that carry none'),
   ACCOUNT_VARIABLES: z
     .string()
     .default(
       'ecallmgr_Account-ID,ecallmgr_Authorizing-Type,ecallmgr_Authorizing-ID,ecallmgr_Channel-Authorized,ecallmgr_Realm',
     )
-    .transform(commaList),
+    .transform(commaList)
+    .describe(
+      'channel variables copied to the target leg, so the switch routes and bills it as the account’s: from the ' +
+        "transferor, or from its peer when the peer's metaflow (`listen_on` `peer`) started the transfer (Security)",
+    ),
   TRANSFER_DIAL_TEMPLATE: z
     .string()
     .regex(/\{target\}/, 'must contain {target}')
-    .default('loopback/{target}/{context}'),
+    .default('loopback/{target}/{context}')
+    .describe('how the target is dialled'),
   TRANSFER_CONTEXT: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/)
-    .default('default'),
-  TARGET_RING_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(20),
-  /**
-   * A partial transfer whose target fails (busy, no answer, hangs up) has nobody to give the transferee back to:
-   * `hangup` releases the transferee with the target's cause (Kazoo's behaviour); `recall` calls the transferor back
-   * (Asterisk's atxferdropcall=no) and connects them to the transferee, releasing the transferee only if that fails too.
-   */
-  PARTIAL_FAILURE: z.enum(['hangup', 'recall']).default('hangup'),
-  /** Recall attempts (Asterisk's atxfercallbackretries), the pause between them, and how long each rings. */
-  RECALL_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2),
-  RECALL_DELAY_MS: positiveMs.default(10000),
-  RECALL_RING_TIMEOUT_S: z.coerce.number().int().min(1).max(600).default(20),
-  /** Channel variable with the number that reaches the transferor; else its own caller ID (inbound) or dialled number. */
-  RECALL_NUMBER_VARIABLE: z.string().min(1).default('handoff_recall_number'),
-  DIGIT_TIMEOUT_MS: positiveMs.default(800),
-  /**
-   * Feature-code limits, so that no tenant's metaflows can stall the engine (contracts/patterns.ts): digits collected
-   * after the binding digit (one more ends the collection as no match; also the longest `numbers` key), the longest
-   * `patterns` key, the largest compiled pattern (RE2 program instructions: beyond it a pattern is stored but not
-   * run), and the most `patterns` keys in one document.
-   */
-  FEATURE_CODE_MAX_DIGITS: z.coerce.number().int().min(1).max(256).default(32),
-  FEATURE_CODE_PATTERN_MAX_LENGTH: z.coerce.number().int().min(1).max(1024).default(128),
-  FEATURE_CODE_PATTERN_MAX_PROGRAM: z.coerce.number().int().min(10).max(100_000).default(1000),
-  FEATURE_CODE_MAX_PATTERNS: z.coerce.number().int().min(1).max(1000).default(32),
-  BRIDGE_CONFIRM_TIMEOUT_MS: positiveMs.default(3000),
-  DEFAULT_MOH: z.string().default('local_stream://moh'),
-  DEFAULT_RINGBACK: z.string().default('%(2000,4000,440,480)'),
-  DEFAULT_TAKEBACK_DTMF: z.string().regex(DTMF_PATTERN).default('*1'),
-  STICKY_SCHEDULE_TO_START_MS: positiveMs.default(1500),
-  /**
-   * A workflow bundle built ahead of time (`npm run bundle:workflows -- FILE`): the workflow workers load it instead of
-   * running webpack at start, so a restarted one polls within seconds. It must be built from the same code.
-   */
+    .default('default')
+    .describe('the dialplan context of `{context}`'),
+  TARGET_RING_TIMEOUT_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(600)
+    .default(20)
+    .describe('how long the target rings before the no-answer fallback'),
+  PARTIAL_FAILURE: z
+    .enum(['hangup', 'recall'])
+    .default('hangup')
+    .describe(
+      'a partial transfer whose target fails: `hangup` releases the transferee with the target’s cause (Kazoo); ' +
+        '`recall` calls the transferor back and connects them to the transferee (Asterisk’s `atxferdropcall=no`). ' +
+        'A metaflow’s or a REST transfer’s `partial_failure` overrides it per transfer',
+    ),
+  RECALL_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(2)
+    .describe('`recall`: attempts (Asterisk’s `atxfercallbackretries`)'),
+  RECALL_DELAY_MS: positiveMs
+    .default(10000)
+    .describe('`recall`: the pause between attempts (the transferee keeps its music)'),
+  RECALL_RING_TIMEOUT_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(600)
+    .default(20)
+    .describe('`recall`: how long each attempt rings'),
+  RECALL_NUMBER_VARIABLE: z
+    .string()
+    .min(1)
+    .default('handoff_recall_number')
+    .describe(
+      'channel variable with the number that reaches the transferor; without it, its own caller ID (inbound leg) ' +
+        'or the number dialled to reach it (outbound leg)',
+    ),
+  DIGIT_TIMEOUT_MS: positiveMs.default(800).describe('inter-digit timeout'),
+  // Feature-code limits, so that no tenant's metaflows can stall the engine (contracts/patterns.ts).
+  FEATURE_CODE_MAX_DIGITS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(32)
+    .describe(
+      'digits collected after the binding digit (one more ends the collection as no match); also the longest ' +
+        '`numbers` key',
+    ),
+  FEATURE_CODE_PATTERN_MAX_LENGTH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(128)
+    .describe('the longest `patterns` key'),
+  FEATURE_CODE_PATTERN_MAX_PROGRAM: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(100_000)
+    .default(1000)
+    .describe('a pattern that compiles to more RE2 instructions is stored but not run'),
+  FEATURE_CODE_MAX_PATTERNS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(32)
+    .describe('the most `patterns` keys in one metaflows document'),
+  BRIDGE_CONFIRM_TIMEOUT_MS: positiveMs.default(3000).describe('after this, a bridge is checked on the switch'),
+  DEFAULT_MOH: z.string().default('local_stream://moh').describe('what the transferee hears on hold'),
+  DEFAULT_RINGBACK: z
+    .string()
+    .default('%(2000,4000,440,480)')
+    .describe('what the transferor hears while the target rings'),
+  DEFAULT_TAKEBACK_DTMF: z.string().regex(DTMF_PATTERN).default('*1').describe('the takeback code'),
+  STICKY_SCHEDULE_TO_START_MS: positiveMs
+    .default(1500)
+    .describe("a dead workflow worker's calls move to another worker after this"),
   WORKFLOW_BUNDLE: z
     .string()
     .refine((file) => fs.existsSync(file), 'no such file (build it with npm run bundle:workflows -- FILE)')
-    .optional(),
-  /**
-   * How often each node's ingest looks for transfers ended by hand (terminated in the UI, say) whose callers still
-   * wait on hold, and resumes them from the switch's state; it also looks on every reconnect. 0: only on reconnect.
-   */
-  TRANSFER_SWEEP_MS: z.coerce.number().int().min(0).default(15000),
-  SHUTDOWN_GRACE_MS: positiveMs.default(10000),
-  /**
-   * Payload encryption (caller numbers and names in histories): `id:base64(32 bytes)[,id:base64...]`; the first key
-   * encrypts, every one decrypts (rotation). Empty: payloads are plain JSON.
-   */
+    .optional()
+    .describe(
+      'a workflow bundle built ahead of time (`npm run bundle:workflows -- FILE`): the workflow workers load it ' +
+        'instead of running webpack at start, so a restarted one polls within seconds. It must be built from the ' +
+        'same code',
+    ),
+  TRANSFER_SWEEP_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(15000)
+    .describe(
+      'how often each ingest looks for transfers ended by hand (terminated in the UI) whose callers wait on hold, ' +
+        'and resumes them from the switch’s state (also on every reconnect; 0: only then)',
+    ),
+  SHUTDOWN_GRACE_MS: positiveMs
+    .default(10000)
+    .describe('how long workers finish their activities on a deploy (SIGTERM)'),
   PAYLOAD_CODEC_KEYS: z
     .string()
     .default('')
@@ -273,11 +426,19 @@ const schema = z.object({
         ctx.addIssue({ code: 'custom', message: (err as Error).message });
         return z.NEVER;
       }
+    })
+    .meta({
+      description:
+        '`id:BASE64[,id:BASE64…]`, 32-byte AES-256-GCM keys (`openssl rand -base64 32`): every payload (call ' +
+        'events, caller numbers and names, results) is encrypted before it reaches Temporal. The first key ' +
+        'encrypts, all decrypt',
+      shownDefault: '— (payloads in clear)',
     }),
-  /** The codec server (the Temporal UI's remote codec endpoint and `temporal --codec-endpoint`). */
-  CODEC_SERVER_HOST: z.string().default('127.0.0.1'),
-  CODEC_SERVER_PORT: port.default(9233),
-  /** Browser origins allowed to call the codec server: the Temporal UI's (the dev server's UI by default). */
+  CODEC_SERVER_HOST: z
+    .string()
+    .default('127.0.0.1')
+    .describe('the codec server (`--role codec`; `npm start` runs it when keys are set and points its Web UI at it)'),
+  CODEC_SERVER_PORT: port.default(9233).describe("the codec server's port"),
   CODEC_CORS_ORIGINS: z
     .string()
     .default('http://127.0.0.1:8233,http://localhost:8233')
@@ -287,10 +448,27 @@ const schema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
-  /** When set, the codec server answers only requests whose Authorization header is exactly this value. */
-  CODEC_SERVER_AUTH: z.string().min(8).optional(),
+    .pipe(z.array(z.url({ protocol: /^https?$/ })))
+    .describe('the Temporal UI origins allowed to call the codec server'),
+  CODEC_SERVER_AUTH: z
+    .string()
+    .min(8)
+    .optional()
+    .describe(
+      'when set, the codec server answers only requests whose `Authorization` header is exactly this (the CLI’s ' +
+        '`--codec-auth`)',
+    ),
 });
+
+/** Variables read by a name pattern rather than one name (so not keys of the schema), for the README's table. */
+export const VARIABLE_FAMILIES: readonly { name: string; description: string }[] = [
+  {
+    name: 'TEMPORAL_GRPC_META_<NAME>',
+    description: 'an extra gRPC header on every call to Temporal (`_` becomes `-`), read by `@temporalio/envconfig`',
+  },
+];
+
+export const CONFIG_SCHEMA = schema;
 
 export type Config = z.infer<typeof schema> & {
   TEMPORAL_NAMESPACE: string;
