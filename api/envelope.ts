@@ -1,4 +1,4 @@
-// Kazoo's response envelope (reference §6.3) on every answer, success or error.
+// Kazoo's response envelope on every answer, success or error.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiConfig, ApiEnv } from './context.ts';

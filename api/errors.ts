@@ -1,4 +1,4 @@
-// Kazoo's error catalogue (reference §6.4), as one exception type the app's error handler turns into the envelope.
+// Kazoo's error catalogue, as one exception type the app's error handler turns into the envelope.
 
 /** Kazoo's validation error map: `{field: {code: {message, ...}}}`. */
 export type ValidationErrors = Record<string, Record<string, { message: string; [extra: string]: unknown }>>;

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { ApiError } from './errors.ts';
 import type { ValidationErrors } from './errors.ts';
 
-/** Kazoo names fields by dotted path, with dots inside keys escaped (reference §6.4). */
+/** Kazoo names fields by dotted path, with dots inside keys escaped. */
 export function fieldName(path: readonly PropertyKey[]): string {
   const segments = path.map((s) => String(s).replaceAll('.', '%2E'));
   // Bodies are wrapped in Kazoo's `{"data": {...}}`; fields are named relative to `data`.

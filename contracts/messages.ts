@@ -175,9 +175,9 @@ export interface CallSummary {
   transfer?: TransferSummary;
 }
 
-/** REST and `resume`: start a transfer; answers accepted (with the transfer's ID) or throws TRANSFER_REFUSED. */
+/** REST `transfer`: start a transfer; answers accepted (with the transfer's ID) or throws TRANSFER_REFUSED. */
 export const requestTransferUpdate = defineUpdate<TransferAccepted, [TransferAsk]>('requestTransfer');
-/** REST cancel and the `resume` module: cancel the running transfer and reconnect transferor and transferee. */
+/** REST `cancel_transfer`: take the call back (cancel the running transfer, reconnect transferor and transferee). */
 export const cancelTransferUpdate = defineUpdate<TransferSummary, []>('cancelTransfer');
 export const callQuery = defineQuery<CallSummary>('call');
 export const transferQuery = defineQuery<TransferSummary>('transfer');

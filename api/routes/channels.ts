@@ -55,7 +55,7 @@ export function engineError(callId: string, err: unknown, log: ApiLogger): ApiEr
       case 'transfer_in_progress':
         return ApiError.conflict('transfer', 'in_progress', err.message);
       case 'not_bridged':
-        // Kazoo's own answer for this case (reference §6.2).
+        // Kazoo's own answer to a transfer on a channel that is not bridged.
         return ApiError.field('other_leg_call_id', 'required', 'Channel is not bridged');
       case 'not_answered':
         return ApiError.field('answered', 'required', 'Channel is not answered');

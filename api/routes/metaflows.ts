@@ -84,7 +84,7 @@ function capturesNothing(group: 'numbers' | 'patterns', key: string, limits: Fea
   return compiled.active && compiled.groups === 0;
 }
 
-/** Kazoo's injected `captures: ["no_match"]` would become a literal target (reference E4): captures come from digits. */
+/** Kazoo's injected `captures: ["no_match"]` would become a literal target: captures come from digits. */
 function withoutCaptures(doc: MetaflowsInput): MetaflowsDoc {
   const out: MetaflowsDoc = { ...doc };
   for (const group of ['numbers', 'patterns'] as const) {

@@ -1,4 +1,4 @@
-// Kazoo's metaflows schema (reference §7.2). Handoff's own modules are validated strictly; Kazoo's other modules are
+// Kazoo's metaflows schema. Handoff's own modules are validated strictly; Kazoo's other modules are
 // stored as they are (so existing Kazoo metaflows can be posted unchanged) and not acted on yet.
 import { z } from 'zod';
 import {

@@ -1,4 +1,4 @@
-// Partial transfers (issue 3 §4.2): the transferor hangs up while the target still rings. The transferee keeps its
+// Partial transfers: the transferor hangs up while the target still rings. The transferee keeps its
 // music and gets the target when it answers; if the target never answers, the transferee is released with the
 // target's cause rather than left on hold.
 import anyTest, { type TestFn } from 'ava';

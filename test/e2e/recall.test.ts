@@ -1,4 +1,4 @@
-// A partial transfer that fails under PARTIAL_FAILURE=recall (issue 3 §4.2): the transferor has hung up, the target
+// A partial transfer that fails under PARTIAL_FAILURE=recall: the transferor has hung up, the target
 // never answers, and instead of releasing the transferee the engine calls the transferor back and connects them
 // (Asterisk's atxferdropcall=no). The transferee keeps its music throughout, and is released only when every recall
 // attempt fails too.

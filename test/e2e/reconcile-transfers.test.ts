@@ -1,4 +1,4 @@
-// Reconciliation puts right a leg whose state disagrees with what its transfer expects (issue 3 §2):
+// Reconciliation puts right a leg whose state disagrees with what its transfer expects:
 // - after a reconnect (events may have been lost) each running transfer audits its legs on the switch: here the
 //   consultation bridge is broken behind the engine's back and is rebuilt;
 // - a transfer whose workflow was ended by hand (terminated in the UI) left its callers on hold: the transferor's call

@@ -1,4 +1,4 @@
-// One transfer per pair of legs (issue 3 §4.6): a second transfer asked for on the same pair while one runs is refused,
+// One transfer per pair of legs: a second transfer asked for on the same pair while one runs is refused,
 // by either party, and the first goes on unaffected to its end.
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { requestTransferUpdate, type TransferSummary } from '../../contracts/messages.ts';

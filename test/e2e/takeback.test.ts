@@ -1,4 +1,4 @@
-// Takeback (issue 3 §4.4): the transferor's takeback digits (default `*1`, a suffix match) while the target rings or
+// Takeback: the transferor's takeback digits (default `*1`, a suffix match) while the target rings or
 // during the consultation hang the target's leg up and give the transferor back to the transferee. A custom code
 // comes from the transfer metaflow's `takeback_dtmf`; with that, `*1` reaches the `resume` feature code, which does
 // the same. The ringback keeps playing while the digits are typed.
@@ -129,7 +129,7 @@ const CUSTOM = {
   patterns: { '^2(\\d+)$': { module: 'transfer', data: { takeback_dtmf: '#9' } } },
 };
 
-test.serial("a custom takeback code from the metaflow's takeback_dtmf (#9) takes back", async (t) => {
+test.serial("a custom takeback code from the metaflow's takeback_dtmf takes back", async (t) => {
   const summary = await withAccountMetaflows(t.context, CUSTOM, () =>
     takeBackWhileRinging(t, t.context, '*22602', '#9'),
   );

@@ -1,4 +1,4 @@
-// The target fails (issue 3 §4.3): a misdial, a busy target, no answer within the ring time, or a target that answers
+// The target fails: a misdial, a busy target, no answer within the ring time, or a target that answers
 // and then hangs up during the consultation. Each time the transferor and the transferee talk to each other again.
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';

@@ -1,4 +1,4 @@
-// The transferee hangs up (issue 3 §4.5). While the target rings, the transferor keeps its ringback and talks to the
+// The transferee hangs up. While the target rings, the transferor keeps its ringback and talks to the
 // target when it answers (Kazoo strands the transferor here); during the consultation, transferor and target stay.
 import anyTest, { type TestFn } from 'ava';
 import { hangUp, placeCall, startEngine, type Engine } from '../support/engine.ts';

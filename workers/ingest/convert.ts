@@ -56,7 +56,7 @@ export function toChannelEvent(evt: EslEvent, node: string, names: LegVariableNa
 
 /**
  * Who the leg is. Read from every event that carries variables, since FreeSWITCH flips an originated leg's caller ID
- * after answer (captures §5.13): the workflow keeps what it needs from the first one.
+ * after answer (its Caller-* fields become the peer's): the workflow keeps what it needs from the first one.
  */
 export function legInfo(evt: EslEvent, names: LegVariableNames): LegInfo {
   const leg: LegInfo = {};
