@@ -191,8 +191,8 @@ async function main(): Promise<void> {
     process.exitCode = result.code;
     return;
   }
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const store = openConfiguredStore(config);
+  if (!config.DATABASE_URL && file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const store = await openConfiguredStore(config);
   try {
     const result = await runAdmin(process.argv.slice(2), store);
     (result.code === 0 ? console.log : console.error)(JSON.stringify(result.output, null, 2));

@@ -8,7 +8,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
-import { openConfiguredStore } from '../store/index.ts';
+import { openConfiguredStore, storeSummary, StoreUnavailableError, type Store } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
 import { TemporalCallEngine } from '../api/temporal-engine.ts';
 import { createWorkflowWorker } from '../workers/workflow-worker.ts';
@@ -33,7 +33,7 @@ async function run(role: Role, config: Config): Promise<() => Promise<void>> {
   await checkCluster(clientConnection, config.TEMPORAL_NAMESPACE);
   console.log(`temporal: ${config.temporal.summary}`);
   if (role === 'api' && config.HANDOFF_JWT_SECRET) {
-    const store = openConfiguredStore(config);
+    const store = await openStoreLogged(config);
     const api = await startApi({
       store,
       engine: new TemporalCallEngine(c, { timeoutMs: config.API_ENGINE_TIMEOUT_MS }),
@@ -67,7 +67,7 @@ async function run(role: Role, config: Config): Promise<() => Promise<void>> {
     };
   }
   if (!config.FREESWITCH_NODES.length) throw new ConfigError('FREESWITCH_NODES: required for the nodes role');
-  const store = openConfiguredStore(config);
+  const store = await openStoreLogged(config);
   const workers: NodeWorker[] = [];
   for (const node of config.FREESWITCH_NODES) {
     workers.push(await startNodeWorker({ node, connection, client: c, store, config }));
@@ -79,6 +79,15 @@ async function run(role: Role, config: Config): Promise<() => Promise<void>> {
     await clientConnection.close();
     await store.close();
   };
+}
+
+/** The configured store; a PostgreSQL connection lost while idle (a server restart) is a log line, not a crash. */
+async function openStoreLogged(config: Config): Promise<Store> {
+  const store = await openConfiguredStore(config, {
+    onConnectionError: (err) => console.error(`store: connection lost (${err.message}); reconnecting on demand`),
+  });
+  console.log(`store: ${storeSummary(config)}`);
+  return store;
 }
 
 async function main(): Promise<void> {
@@ -118,7 +127,11 @@ async function main(): Promise<void> {
     stop = await run(role, config);
   } catch (err) {
     // A refused connection or a cluster that lacks what Handoff needs: say what and how to fix it, no stack trace.
-    if (err instanceof TemporalConnectError || err instanceof ClusterSetupError) {
+    if (
+      err instanceof TemporalConnectError ||
+      err instanceof ClusterSetupError ||
+      err instanceof StoreUnavailableError
+    ) {
       console.error(err.message);
       process.exit(3);
     }

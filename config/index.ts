@@ -168,6 +168,25 @@ const schema = z.object({
     .default(path.join(repoRoot, 'data'))
     .meta({ description: 'where the store, the JWT secret and logs are kept', shownDefault: '`./data`' }),
   HANDOFF_DB: z.string().optional().meta({ description: 'the SQLite store', shownDefault: '`data/handoff.sqlite`' }),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'postgres://USER:PASSWORD@HOST:PORT/DATABASE')
+    .refine((v) => URL.canParse(v), 'not a URL')
+    .optional()
+    .meta({
+      description:
+        'the shared store: `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (libpq parameters such as ' +
+        '`sslmode=verify-full&sslrootcert=…` may follow). Every process of a cluster names the same database; the ' +
+        'first to start applies the migrations',
+      shownDefault: '— (the SQLite file)',
+    }),
+  DATABASE_POOL_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(10)
+    .describe('most PostgreSQL connections one process holds'),
   FREESWITCH_NODES: z
     .string()
     .default('')

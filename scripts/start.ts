@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       simulatorLine = `FreeSWITCH simulator (ESL): ${sim.host}:${sim.port}, password ${sim.password}`;
     }
 
-    const store = openConfiguredStore(config);
+    const store = await openConfiguredStore(config);
     stops.push(async () => store.close());
     const demo = await seedDemo(store);
 

@@ -10,6 +10,7 @@ export type {
   ChannelFilter,
   ChannelOwnership,
   ChannelRecord,
+  ChannelWrites,
   CreatedApiKey,
   Media,
   MediaDeletion,
@@ -25,10 +26,11 @@ export type {
   StoreErrorCode,
   StoreOptions,
 } from './types.ts';
-export { DEFAULT_ACCOUNT_TREE_LIMITS, StoreError } from './types.ts';
+export { DEFAULT_ACCOUNT_TREE_LIMITS, StoreError, StoreUnavailableError } from './types.ts';
 export { openStore } from './sqlite-store.ts';
+export { openPostgresStore } from './postgres-store.ts';
 export { seedDemo, DEMO_ACCOUNT_ID, DEMO_METAFLOWS } from './seed.ts';
 export type { DemoSeed } from './seed.ts';
 export { mergeMetaflowsDocs, normaliseMetaflowsDoc, toEngineMetaflows } from './metaflows.ts';
 
-export { openConfiguredStore } from './configured.ts';
+export { openConfiguredStore, storeSummary } from './configured.ts';

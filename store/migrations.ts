@@ -1,24 +1,43 @@
-// Numbered schema migrations. Append only: a migration that has run on some database is never edited.
+// Numbered schema migrations, one list for both engines. Append only: a migration that has run on some database is
+// never edited. Most are written in the SQL both SQLite and PostgreSQL take (BIGINT for millisecond timestamps,
+// ON CONFLICT, row values, WITH RECURSIVE); where the engines differ, a migration's SQL is a function of the dialect.
 import type Database from 'better-sqlite3';
 
-interface Migration {
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Migration {
   id: number;
   name: string;
-  sql: string;
+  sql: string | ((dialect: Dialect) => string);
 }
+
+export function migrationSql(m: Migration, dialect: Dialect): string {
+  return typeof m.sql === 'string' ? m.sql : m.sql(dialect);
+}
+
+/**
+ * Migration 1 wrote millisecond timestamps as INTEGER: 64-bit in SQLite, 32-bit in PostgreSQL. Its SQLite text stays
+ * as it ran; PostgreSQL gets BIGINT.
+ */
+const ms = (dialect: Dialect): string => (dialect === 'postgres' ? 'BIGINT' : 'INTEGER');
+
+/** The table of applied migrations, the same in both engines. */
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS migrations (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL
+)`;
 
 export const MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
     name: 'accounts, api keys, token revocations, metaflows, media, channels',
-    sql: `
+    sql: (d) => `
       CREATE TABLE accounts (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         parent_id TEXT REFERENCES accounts(id),
         moh_media_id TEXT,
         ringback TEXT,
-        created_at INTEGER NOT NULL
+        created_at ${ms(d)} NOT NULL
       );
       CREATE INDEX accounts_parent ON accounts(parent_id);
 
@@ -27,14 +46,14 @@ export const MIGRATIONS: readonly Migration[] = [
         account_id TEXT NOT NULL REFERENCES accounts(id),
         key_hash TEXT NOT NULL UNIQUE,
         label TEXT,
-        created_at INTEGER NOT NULL,
-        revoked_at INTEGER
+        created_at ${ms(d)} NOT NULL,
+        revoked_at ${ms(d)}
       );
       CREATE INDEX api_keys_account ON api_keys(account_id);
 
       CREATE TABLE token_revocations (
         jti TEXT PRIMARY KEY,
-        expires_at INTEGER NOT NULL
+        expires_at ${ms(d)} NOT NULL
       );
       CREATE INDEX token_revocations_expiry ON token_revocations(expires_at);
 
@@ -44,7 +63,7 @@ export const MIGRATIONS: readonly Migration[] = [
         level TEXT NOT NULL CHECK (level IN ('account', 'device', 'user')),
         owner_id TEXT NOT NULL,
         doc TEXT NOT NULL,
-        updated_at INTEGER NOT NULL,
+        updated_at ${ms(d)} NOT NULL,
         PRIMARY KEY (account_id, level, owner_id)
       );
 
@@ -53,7 +72,7 @@ export const MIGRATIONS: readonly Migration[] = [
         account_id TEXT NOT NULL REFERENCES accounts(id),
         name TEXT NOT NULL,
         stream_url TEXT NOT NULL,
-        created_at INTEGER NOT NULL
+        created_at ${ms(d)} NOT NULL
       );
       CREATE INDEX media_account ON media(account_id);
 
@@ -68,9 +87,9 @@ export const MIGRATIONS: readonly Migration[] = [
         callee_id_number TEXT,
         answered INTEGER NOT NULL,
         bridged_to TEXT,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        removed_at INTEGER
+        created_at ${ms(d)} NOT NULL,
+        updated_at ${ms(d)} NOT NULL,
+        removed_at ${ms(d)}
       );
       CREATE INDEX channels_account ON channels(account_id) WHERE removed_at IS NULL;
       CREATE INDEX channels_node ON channels(node) WHERE removed_at IS NULL;
@@ -161,11 +180,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** Applies the migrations this database lacks, each in its own transaction; returns the IDs applied. */
+/** Applies the migrations this SQLite database lacks, each in its own transaction; returns the IDs applied. */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  db.exec(
-    `CREATE TABLE IF NOT EXISTS migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
-  );
+  db.exec(MIGRATIONS_TABLE);
   const isApplied = db.prepare('SELECT 1 FROM migrations WHERE id = ?');
   const record = db.prepare('INSERT INTO migrations (id, name, applied_at) VALUES (?, ?, ?)');
   const done: number[] = [];
@@ -174,7 +191,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
     const applied = db
       .transaction(() => {
         if (isApplied.get(m.id)) return false;
-        db.exec(m.sql);
+        db.exec(migrationSql(m, 'sqlite'));
         record.run(m.id, m.name, Date.now());
         return true;
       })

@@ -2,11 +2,34 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Metaflows } from '../contracts/metaflows.ts';
-import { isValidId } from '../contracts/grammar.ts';
 import { generateApiKey, generateId, hashApiKey } from './ids.ts';
 import { mergeMetaflowsDocs, normaliseMetaflowsDoc, toEngineMetaflows } from './metaflows.ts';
 import { migrate } from './migrations.ts';
 import { decodePageKey, encodePageKey } from './paging.ts';
+import {
+  CHANNEL_COLUMNS,
+  CHANNEL_TOMBSTONE_MS,
+  CHANNEL_UPDATES,
+  MEDIA_USES_SHOWN,
+  TREES_PER_TURN,
+  channelRow,
+  checkId,
+  mediaLikePattern,
+  mediaUses,
+  normaliseChannelWrites,
+  ownerKey,
+  splitPage,
+  toAccount,
+  toApiKey,
+  toChannel,
+  toMedia,
+  type AccountRow,
+  type ApiKeyRow,
+  type ChannelRow,
+  type DefaultsRow,
+  type MediaRow,
+  type MetaflowsRow,
+} from './rows.ts';
 import type {
   Account,
   AccountInTree,
@@ -14,9 +37,9 @@ import type {
   AccountTreeLimits,
   ApiKeyInfo,
   AuthFailures,
-  ChannelDetails,
   ChannelFilter,
   ChannelRecord,
+  ChannelWrites,
   CreatedApiKey,
   Media,
   MediaDeletion,
@@ -31,130 +54,6 @@ import type {
   StoreOptions,
 } from './types.ts';
 import { DEFAULT_ACCOUNT_TREE_LIMITS, StoreError } from './types.ts';
-
-/** How many of a media's users a refused delete names. */
-const MEDIA_USES_SHOWN = 20;
-
-/** Where a metaflows document names `mediaId` as a transfer's moh or ringback (`numbers.2.data.moh`). */
-function mediaPathsIn(doc: MetaflowsDoc, mediaId: string): string[] {
-  const paths: string[] = [];
-  for (const group of ['numbers', 'patterns'] as const) {
-    const entries = doc[group];
-    if (!entries || typeof entries !== 'object') continue;
-    for (const [key, entry] of Object.entries(entries as Record<string, { data?: Record<string, unknown> }>)) {
-      for (const field of ['moh', 'ringback'] as const) {
-        if (entry?.data?.[field] === mediaId) paths.push(`${group}.${key}.data.${field}`);
-      }
-    }
-  }
-  return paths;
-}
-
-/** Accounts whose trees are read in one go when listing (see accountPage). */
-const TREES_PER_TURN = 10;
-
-/** How long a removed channel's tombstone outlives it, against late upserts from a second ingest. */
-const CHANNEL_TOMBSTONE_MS = 10 * 60_000;
-
-interface AccountRow {
-  id: string;
-  name: string;
-  parent_id: string | null;
-  moh_media_id: string | null;
-  ringback: string | null;
-  created_at: number;
-}
-
-interface ApiKeyRow {
-  id: string;
-  account_id: string;
-  label: string | null;
-  created_at: number;
-}
-
-interface MediaRow {
-  id: string;
-  account_id: string;
-  name: string;
-  stream_url: string;
-  created_at: number;
-}
-
-interface ChannelRow {
-  call_id: string;
-  node: string;
-  account_id: string | null;
-  direction: string | null;
-  caller_id_name: string | null;
-  caller_id_number: string | null;
-  callee_id_number: string | null;
-  answered: number;
-  bridged_to: string | null;
-  created_at: number;
-  updated_at: number;
-  owner_id: string | null;
-  authorizing_id: string | null;
-  authorizing_type: string | null;
-  presence_id: string | null;
-  username: string | null;
-  destination: string | null;
-  callee_id_name: string | null;
-  details: string | null;
-}
-
-function toAccount(r: AccountRow): Account {
-  const a: Account = { id: r.id, name: r.name, parentId: r.parent_id, createdAt: r.created_at };
-  if (r.moh_media_id !== null) a.musicOnHoldMediaId = r.moh_media_id;
-  if (r.ringback !== null) a.ringback = r.ringback;
-  return a;
-}
-
-function toApiKey(r: ApiKeyRow): ApiKeyInfo {
-  const k: ApiKeyInfo = { id: r.id, accountId: r.account_id, createdAt: r.created_at };
-  if (r.label !== null) k.label = r.label;
-  return k;
-}
-
-function toMedia(r: MediaRow): Media {
-  return { id: r.id, accountId: r.account_id, name: r.name, streamUrl: r.stream_url, createdAt: r.created_at };
-}
-
-function toChannel(r: ChannelRow): ChannelRecord {
-  const c: ChannelRecord = {
-    callId: r.call_id,
-    node: r.node,
-    accountId: r.account_id,
-    answered: r.answered === 1,
-    bridgedTo: r.bridged_to,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-  if (r.direction !== null) c.direction = r.direction;
-  if (r.caller_id_name !== null) c.callerIdName = r.caller_id_name;
-  if (r.caller_id_number !== null) c.callerIdNumber = r.caller_id_number;
-  if (r.callee_id_number !== null) c.calleeIdNumber = r.callee_id_number;
-  if (r.owner_id !== null) c.ownerId = r.owner_id;
-  if (r.authorizing_id !== null) c.authorizingId = r.authorizing_id;
-  if (r.authorizing_type !== null) c.authorizingType = r.authorizing_type;
-  if (r.presence_id !== null) c.presenceId = r.presence_id;
-  if (r.username !== null) c.username = r.username;
-  if (r.destination !== null) c.destination = r.destination;
-  if (r.callee_id_name !== null) c.calleeIdName = r.callee_id_name;
-  if (r.details !== null) c.details = JSON.parse(r.details) as ChannelDetails;
-  return c;
-}
-
-function checkId(field: string, id: string): void {
-  if (!isValidId(id)) throw new StoreError('invalid', field, `${field} must match [A-Za-z0-9_-]{1,64}`);
-}
-
-function ownerKey(scope: MetaflowScope): string {
-  if (scope.level === 'account') return '';
-  if (!scope.ownerId)
-    throw new StoreError('invalid', 'owner_id', `a ${scope.level} metaflow needs the ${scope.level} ID`);
-  checkId(`${scope.level}_id`, scope.ownerId);
-  return scope.ownerId;
-}
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Database.SqliteError && err.code.startsWith('SQLITE_CONSTRAINT');
@@ -316,8 +215,7 @@ export class SqliteStore implements Store {
    * one) costs in proportion to its depth, and other requests must not wait for all of it.
    */
   private async accountPage(rows: AccountRow[], size: number): Promise<Page<AccountInTree>> {
-    const next = rows.length > size ? rows[size] : undefined;
-    const items = rows.slice(0, size);
+    const { items, next } = splitPage(rows, size);
     const trees = new Map<string, string[]>(items.map((r) => [r.id, []]));
     for (let i = 0; i < items.length; i += TREES_PER_TURN) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
@@ -552,8 +450,8 @@ export class SqliteStore implements Store {
          ORDER BY name, id LIMIT ?`,
       )
       .all(accountId, ...from, page.size + 1) as MediaRow[];
-    const next = rows.length > page.size ? rows[page.size] : undefined;
-    const result: Page<Media> = { items: rows.slice(0, page.size).map(toMedia) };
+    const { items, next } = splitPage(rows, page.size);
+    const result: Page<Media> = { items: items.map(toMedia) };
     if (next) result.nextStartKey = encodePageKey([next.name, next.id]);
     return result;
   }
@@ -581,105 +479,56 @@ export class SqliteStore implements Store {
     const notShadowed = `NOT EXISTS (
         SELECT 1 FROM account_tree z JOIN media s ON s.account_id = z.ancestor_id AND s.id = ?
         WHERE z.account_id = t.account_id AND z.distance < t.distance)`;
-    const uses: MediaUse[] = [];
     const defaults = this.db
       .prepare(
         `SELECT a.id, a.moh_media_id, a.ringback FROM account_tree t JOIN accounts a ON a.id = t.account_id
          WHERE t.ancestor_id = ? AND (a.moh_media_id = ? OR a.ringback = ?) AND ${notShadowed}
          ORDER BY t.distance, a.id LIMIT ?`,
       )
-      .all(ownerId, id, id, id, MEDIA_USES_SHOWN) as {
-      id: string;
-      moh_media_id: string | null;
-      ringback: string | null;
-    }[];
-    for (const a of defaults) {
-      if (a.moh_media_id === id) uses.push({ accountId: a.id, field: 'music_on_hold.media_id' });
-      if (a.ringback === id) uses.push({ accountId: a.id, field: 'ringback' });
-    }
-    // Metaflow documents are JSON text: LIKE finds the candidates (IDs are [A-Za-z0-9_-]; `_` is escaped), and
-    // reading each document decides.
+      .all(ownerId, id, id, id, MEDIA_USES_SHOWN) as DefaultsRow[];
     const docs = this.db
       .prepare(
         `SELECT m.account_id, m.level, m.owner_id, m.doc FROM account_tree t JOIN metaflows m ON m.account_id = t.account_id
          WHERE t.ancestor_id = ? AND m.doc LIKE ? ESCAPE '\\' AND ${notShadowed}
          ORDER BY t.distance, m.account_id, m.level, m.owner_id`,
       )
-      .all(ownerId, `%"${id.replaceAll('_', '\\_')}"%`, id) as {
-      account_id: string;
-      level: string;
-      owner_id: string;
-      doc: string;
-    }[];
-    for (const d of docs) {
-      const where = d.level === 'account' ? 'metaflows (account)' : `metaflows (${d.level} ${d.owner_id})`;
-      for (const path of mediaPathsIn(JSON.parse(d.doc) as MetaflowsDoc, id)) {
-        uses.push({ accountId: d.account_id, field: `${where}: ${path}` });
-      }
-    }
-    return uses.slice(0, MEDIA_USES_SHOWN);
+      .all(ownerId, mediaLikePattern(id), id) as MetaflowsRow[];
+    return mediaUses(id, defaults, docs);
   }
 
   // --- live channels ---
 
-  async upsertChannel(rec: ChannelRecord): Promise<void> {
+  async writeChannels(writes: ChannelWrites): Promise<void> {
+    const { upserts, removals } = normaliseChannelWrites(writes);
     // Stale writes (older updatedAt) and writes after removal are dropped in the WHERE of the upsert.
-    this.db
-      .prepare(
-        `INSERT INTO channels (call_id, node, account_id, direction, caller_id_name, caller_id_number, callee_id_number,
-                               answered, bridged_to, created_at, updated_at, owner_id, authorizing_id, authorizing_type,
-                               presence_id, username, destination, callee_id_name, details)
-         VALUES (@callId, @node, @accountId, @direction, @callerIdName, @callerIdNumber, @calleeIdNumber,
-                 @answered, @bridgedTo, @createdAt, @updatedAt, @ownerId, @authorizingId, @authorizingType,
-                 @presenceId, @username, @destination, @calleeIdName, @details)
-         ON CONFLICT(call_id) DO UPDATE SET
-           node = excluded.node, account_id = excluded.account_id, direction = excluded.direction,
-           caller_id_name = excluded.caller_id_name, caller_id_number = excluded.caller_id_number,
-           callee_id_number = excluded.callee_id_number, answered = excluded.answered, bridged_to = excluded.bridged_to,
-           created_at = min(channels.created_at, excluded.created_at), updated_at = excluded.updated_at,
-           owner_id = excluded.owner_id, authorizing_id = excluded.authorizing_id,
-           authorizing_type = excluded.authorizing_type, presence_id = excluded.presence_id,
-           username = excluded.username, destination = excluded.destination, callee_id_name = excluded.callee_id_name,
-           details = excluded.details
-         WHERE channels.removed_at IS NULL AND excluded.updated_at >= channels.updated_at`,
-      )
-      .run({
-        callId: rec.callId,
-        node: rec.node,
-        accountId: rec.accountId,
-        direction: rec.direction ?? null,
-        callerIdName: rec.callerIdName ?? null,
-        callerIdNumber: rec.callerIdNumber ?? null,
-        calleeIdNumber: rec.calleeIdNumber ?? null,
-        answered: rec.answered ? 1 : 0,
-        bridgedTo: rec.bridgedTo,
-        createdAt: rec.createdAt,
-        updatedAt: rec.updatedAt,
-        ownerId: rec.ownerId ?? null,
-        authorizingId: rec.authorizingId ?? null,
-        authorizingType: rec.authorizingType ?? null,
-        presenceId: rec.presenceId ?? null,
-        username: rec.username ?? null,
-        destination: rec.destination ?? null,
-        calleeIdName: rec.calleeIdName ?? null,
-        details: rec.details ? JSON.stringify(rec.details) : null,
-      });
-  }
-
-  async removeChannel(callId: string): Promise<void> {
+    const upsert = this.db.prepare(
+      `INSERT INTO channels (${CHANNEL_COLUMNS.join(', ')}) VALUES (${CHANNEL_COLUMNS.map((c) => `@${c}`).join(', ')})
+       ON CONFLICT(call_id) DO UPDATE SET ${CHANNEL_UPDATES},
+         created_at = min(channels.created_at, excluded.created_at)
+       WHERE channels.removed_at IS NULL AND excluded.updated_at >= channels.updated_at`,
+    );
+    // A removal that arrives before any upsert still leaves a tombstone.
+    const remove = this.db.prepare(
+      `INSERT INTO channels (call_id, node, answered, created_at, updated_at, removed_at) VALUES (?, '', 0, ?, ?, ?)
+       ON CONFLICT(call_id) DO UPDATE SET removed_at = coalesce(channels.removed_at, excluded.removed_at)`,
+    );
     const now = Date.now();
     this.db.transaction(() => {
+      for (const rec of upserts) upsert.run(channelRow(rec));
+      if (removals.length === 0) return;
       this.db
         .prepare('DELETE FROM channels WHERE removed_at IS NOT NULL AND removed_at < ?')
         .run(now - CHANNEL_TOMBSTONE_MS);
-      // A removal that arrives before any upsert still leaves a tombstone.
-      this.db
-        .prepare(
-          `INSERT INTO channels (call_id, node, answered, created_at, updated_at, removed_at) VALUES (?, '', 0, ?, ?, ?)
-           ON CONFLICT(call_id) DO UPDATE SET removed_at = coalesce(channels.removed_at, excluded.removed_at)`,
-        )
-        .run(callId, now, now, now);
+      for (const callId of removals) remove.run(callId, now, now, now);
     })();
+  }
+
+  async upsertChannel(rec: ChannelRecord): Promise<void> {
+    await this.writeChannels({ upserts: [rec], removals: [] });
+  }
+
+  async removeChannel(callId: string): Promise<void> {
+    await this.writeChannels({ upserts: [], removals: [callId] });
   }
 
   async getChannel(callId: string): Promise<ChannelRecord | undefined> {
@@ -719,6 +568,10 @@ export class SqliteStore implements Store {
       .prepare('SELECT * FROM channels WHERE removed_at IS NULL AND node = ? ORDER BY created_at, call_id')
       .all(node);
     return (rows as ChannelRow[]).map(toChannel);
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {

@@ -174,6 +174,13 @@ export interface ChannelFilter {
   authorizingId?: string;
 }
 
+/** A batch of live-channel projection writes: each channel at most once, a removal winning over an upsert. */
+export interface ChannelWrites {
+  upserts: ChannelRecord[];
+  /** Call IDs hung up: their rows go, and a tombstone refuses late upserts for a while. */
+  removals: string[];
+}
+
 export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid' | 'limit';
 
 /**
@@ -189,6 +196,17 @@ export class StoreError extends Error {
   ) {
     super(message);
     this.name = 'StoreError';
+  }
+}
+
+/**
+ * The store cannot be reached (a database server restarting, a connection refused or cut): nothing was refused, the
+ * same call may succeed in a moment. The API answers 503; the ingest keeps its writes and tries again.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
   }
 }
 
@@ -251,8 +269,14 @@ export interface Store {
   deleteMedia(accountId: string, id: string): Promise<MediaDeletion>;
 
   // The live channels projection, written by the ESL ingest.
-  /** Ignored when older than what is stored (two ingests may watch one node) or when the channel was removed. */
+  /**
+   * One batch of projection writes, at once. An upsert is ignored when older than what is stored (two ingests may
+   * watch one node) or when the channel was removed.
+   */
+  writeChannels(writes: ChannelWrites): Promise<void>;
+  /** One upsert (writeChannels with one row). */
   upsertChannel(rec: ChannelRecord): Promise<void>;
+  /** One removal (writeChannels with one call ID). */
   removeChannel(callId: string): Promise<void>;
   getChannel(callId: string): Promise<ChannelRecord | undefined>;
   listChannels(accountIds: string[], filter?: ChannelFilter): Promise<ChannelRecord[]>;
@@ -261,5 +285,7 @@ export interface Store {
   /** A node's live channels, for the ingest's reconciliation with `show channels`. */
   listNodeChannels(node: string): Promise<ChannelRecord[]>;
 
+  /** Resolves when the store answers a trivial read (readiness); rejects with StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,9 +1,8 @@
-import test from 'ava';
 import type { ChannelRecord } from '../../store/index.ts';
-import { tempStore } from './temp-db.ts';
+import { bothEngines, engineStore } from './engines.ts';
 
-test('media: an account plays its own and its ancestors’ media, never a sibling’s', async (t) => {
-  const store = tempStore(t);
+bothEngines('media: an account plays its own and its ancestors’ media, never a sibling’s', async (t, engine) => {
+  const store = await engineStore(t, engine);
   await store.createAccount({ id: 'root', name: 'Root' });
   await store.createAccount({ id: 'child', name: 'Child', parentId: 'root' });
   await store.createAccount({ id: 'sibling', name: 'Sibling', parentId: 'root' });
@@ -37,31 +36,34 @@ test('media: an account plays its own and its ancestors’ media, never a siblin
   t.deepEqual(await store.deleteMedia('root', 'root-moh'), { deleted: false, usedBy: [] });
 });
 
-test('media in use by an account of the subtree (defaults, metaflows) is not deleted; shadowed IDs do not count', async (t) => {
-  const store = tempStore(t);
-  await store.createAccount({ id: 'root', name: 'Root' });
-  await store.createAccount({ id: 'child', name: 'Child', parentId: 'root', ringback: 'tone' });
-  await store.createAccount({ id: 'gc', name: 'GC', parentId: 'child', musicOnHoldMediaId: 'hold' });
-  await store.createAccount({ id: 'other', name: 'Other', musicOnHoldMediaId: 'hold' });
-  await store.createMedia({ id: 'hold', accountId: 'root', name: 'Hold', streamUrl: 'local_stream://moh' });
-  await store.createMedia({ id: 'tone', accountId: 'root', name: 'Tone', streamUrl: 'tone_stream://%(1,2,3)' });
-  await store.setMetaflows(
-    { accountId: 'child', level: 'device', ownerId: 'd_1' },
-    { patterns: { '^5(\\d+)$': { module: 'transfer', data: { ringback: 'hold' } } } },
-  );
-  t.deepEqual(await store.deleteMedia('root', 'hold'), {
-    deleted: false,
-    usedBy: [
-      { accountId: 'gc', field: 'music_on_hold.media_id' },
-      { accountId: 'child', field: 'metaflows (device d_1): patterns.^5(\\d+)$.data.ringback' },
-    ],
-  });
-  t.deepEqual((await store.deleteMedia('root', 'tone')).usedBy, [{ accountId: 'child', field: 'ringback' }]);
-  // The child gets a hold of its own: the grandchild and the child's metaflow play that one now.
-  await store.createMedia({ id: 'hold', accountId: 'child', name: 'Own', streamUrl: 'local_stream://own' });
-  t.deepEqual(await store.deleteMedia('root', 'hold'), { deleted: true, usedBy: [] });
-  t.is((await store.deleteMedia('child', 'hold')).usedBy.length, 2);
-});
+bothEngines(
+  'media in use by an account of the subtree (defaults, metaflows) is not deleted; shadowed IDs do not count',
+  async (t, engine) => {
+    const store = await engineStore(t, engine);
+    await store.createAccount({ id: 'root', name: 'Root' });
+    await store.createAccount({ id: 'child', name: 'Child', parentId: 'root', ringback: 'tone' });
+    await store.createAccount({ id: 'gc', name: 'GC', parentId: 'child', musicOnHoldMediaId: 'hold' });
+    await store.createAccount({ id: 'other', name: 'Other', musicOnHoldMediaId: 'hold' });
+    await store.createMedia({ id: 'hold', accountId: 'root', name: 'Hold', streamUrl: 'local_stream://moh' });
+    await store.createMedia({ id: 'tone', accountId: 'root', name: 'Tone', streamUrl: 'tone_stream://%(1,2,3)' });
+    await store.setMetaflows(
+      { accountId: 'child', level: 'device', ownerId: 'd_1' },
+      { patterns: { '^5(\\d+)$': { module: 'transfer', data: { ringback: 'hold' } } } },
+    );
+    t.deepEqual(await store.deleteMedia('root', 'hold'), {
+      deleted: false,
+      usedBy: [
+        { accountId: 'gc', field: 'music_on_hold.media_id' },
+        { accountId: 'child', field: 'metaflows (device d_1): patterns.^5(\\d+)$.data.ringback' },
+      ],
+    });
+    t.deepEqual((await store.deleteMedia('root', 'tone')).usedBy, [{ accountId: 'child', field: 'ringback' }]);
+    // The child gets a hold of its own: the grandchild and the child's metaflow play that one now.
+    await store.createMedia({ id: 'hold', accountId: 'child', name: 'Own', streamUrl: 'local_stream://own' });
+    t.deepEqual(await store.deleteMedia('root', 'hold'), { deleted: true, usedBy: [] });
+    t.is((await store.deleteMedia('child', 'hold')).usedBy.length, 2);
+  },
+);
 
 function channel(callId: string, over: Partial<ChannelRecord> = {}): ChannelRecord {
   return {
@@ -80,8 +82,8 @@ function channel(callId: string, over: Partial<ChannelRecord> = {}): ChannelReco
   };
 }
 
-test('channels: upsert, get, list by accounts and by node, remove', async (t) => {
-  const store = tempStore(t);
+bothEngines('channels: upsert, get, list by accounts and by node, remove', async (t, engine) => {
+  const store = await engineStore(t, engine);
   await store.upsertChannel(channel('a'));
   await store.upsertChannel(channel('b', { accountId: 'other', node: 'fs2', createdAt: 1001, updatedAt: 1001 }));
   await store.upsertChannel(
@@ -111,24 +113,27 @@ test('channels: upsert, get, list by accounts and by node, remove', async (t) =>
   );
 });
 
-test('channels: stale upserts and upserts after removal are ignored (two ingests on one node)', async (t) => {
-  const store = tempStore(t);
-  await store.upsertChannel(channel('a', { answered: true, updatedAt: 3000 }));
-  await store.upsertChannel(channel('a', { answered: false, updatedAt: 2000 }));
-  t.true((await store.getChannel('a'))?.answered);
+bothEngines(
+  'channels: stale upserts and upserts after removal are ignored (two ingests on one node)',
+  async (t, engine) => {
+    const store = await engineStore(t, engine);
+    await store.upsertChannel(channel('a', { answered: true, updatedAt: 3000 }));
+    await store.upsertChannel(channel('a', { answered: false, updatedAt: 2000 }));
+    t.true((await store.getChannel('a'))?.answered);
 
-  await store.removeChannel('a');
-  await store.upsertChannel(channel('a', { updatedAt: 4000 }));
-  t.is(await store.getChannel('a'), undefined);
+    await store.removeChannel('a');
+    await store.upsertChannel(channel('a', { updatedAt: 4000 }));
+    t.is(await store.getChannel('a'), undefined);
 
-  // A removal seen before the channel's first upsert also wins.
-  await store.removeChannel('z');
-  await store.upsertChannel(channel('z'));
-  t.is(await store.getChannel('z'), undefined);
-});
+    // A removal seen before the channel's first upsert also wins.
+    await store.removeChannel('z');
+    await store.upsertChannel(channel('z'));
+    t.is(await store.getChannel('z'), undefined);
+  },
+);
 
-test('channels: who they belong to round-trips; lists by user, by device, and by tree', async (t) => {
-  const store = tempStore(t);
+bothEngines('channels: who they belong to round-trips; lists by user, by device, and by tree', async (t, engine) => {
+  const store = await engineStore(t, engine);
   await store.createAccount({ id: 'root', name: 'Root' });
   await store.createAccount({ id: 'child', name: 'Child', parentId: 'root' });
   await store.createAccount({ id: 'other', name: 'Other' });

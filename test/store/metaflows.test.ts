@@ -1,11 +1,11 @@
 import test from 'ava';
 import { mergeMetaflowsDocs, normaliseMetaflowsDoc } from '../../store/index.ts';
-import { tempStore } from './temp-db.ts';
+import { bothEngines, engineStore } from './engines.ts';
 
 const transfer = { module: 'transfer', data: { takeback_dtmf: '*9' } };
 
-test('metaflows: stored per level, replaced whole by set, removed by delete', async (t) => {
-  const store = tempStore(t);
+bothEngines('metaflows: stored per level, replaced whole by set, removed by delete', async (t, engine) => {
+  const store = await engineStore(t, engine);
   await store.createAccount({ id: 'acc', name: 'Acc' });
   const scope = { accountId: 'acc', level: 'account' as const };
   t.is(await store.getMetaflows(scope), undefined);
@@ -45,8 +45,8 @@ test('metaflows: merge is account → device → user, later wins, empty values 
   });
 });
 
-test('metaflows: effectiveMetaflows merges the levels that exist into the engine view', async (t) => {
-  const store = tempStore(t);
+bothEngines('metaflows: effectiveMetaflows merges the levels that exist into the engine view', async (t, engine) => {
+  const store = await engineStore(t, engine);
   await store.createAccount({ id: 'acc', name: 'Acc' });
   t.is(await store.effectiveMetaflows('acc', 'dev', 'usr'), undefined);
 
@@ -76,8 +76,8 @@ test('metaflows: effectiveMetaflows merges the levels that exist into the engine
   t.deepEqual((await store.effectiveMetaflows('acc', 'other', 'other'))?.binding_digit, '*');
 });
 
-test('metaflows: a document with no feature code applies nothing', async (t) => {
-  const store = tempStore(t);
+bothEngines('metaflows: a document with no feature code applies nothing', async (t, engine) => {
+  const store = await engineStore(t, engine);
   await store.createAccount({ id: 'acc', name: 'Acc' });
   await store.setMetaflows({ accountId: 'acc', level: 'account' }, { binding_digit: '#', numbers: {} });
   t.is(await store.effectiveMetaflows('acc'), undefined);

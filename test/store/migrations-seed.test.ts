@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import test from 'ava';
-import { DEMO_ACCOUNT_ID, openStore, seedDemo } from '../../store/index.ts';
-import { MIGRATIONS, migrate } from '../../store/migrations.ts';
-import { tempDbFile, tempStore } from './temp-db.ts';
+import { DEMO_ACCOUNT_ID, openPostgresStore, openStore, seedDemo } from '../../store/index.ts';
+import { MIGRATIONS } from '../../store/migrations.ts';
+import { bothEngines, engineStore, rawDatabase, tempSchemaUrl } from './engines.ts';
+import { tempDbFile } from './temp-db.ts';
 
 test('migrations: recorded once, WAL on, re-opening the file applies nothing twice', async (t) => {
   const file = tempDbFile(t);
@@ -23,6 +24,32 @@ test('migrations: recorded once, WAL on, re-opening the file applies nothing twi
   t.is(raw.pragma('journal_mode', { simple: true }), 'wal');
 });
 
+test('postgres: processes starting together apply each migration once; timestamps are BIGINT', async (t) => {
+  const url = await tempSchemaUrl(t);
+  const stores = await Promise.all([openPostgresStore(url), openPostgresStore(url), openPostgresStore(url)]);
+  t.teardown(() => Promise.all(stores.map((s) => s.close())));
+  await stores[0]!.createAccount({ id: 'kept', name: 'Kept' });
+  t.is((await stores[2]!.getAccount('kept'))?.name, 'Kept');
+  const pool = (stores[0] as Awaited<ReturnType<typeof openPostgresStore>>).pool;
+  const applied = await pool.query<{ id: number }>('SELECT id FROM migrations ORDER BY id');
+  t.deepEqual(
+    applied.rows.map((r) => r.id),
+    MIGRATIONS.map((m) => m.id),
+  );
+  // Milliseconds since the epoch overflow PostgreSQL's 32-bit INTEGER: every timestamp column is 64-bit.
+  const columns = await pool.query<{ table_name: string; column_name: string; data_type: string }>(
+    `SELECT table_name, column_name, data_type FROM information_schema.columns
+     WHERE table_schema = current_schema() AND (column_name LIKE '%!_at' ESCAPE '!' OR column_name = 'since')`,
+  );
+  t.true(columns.rows.length >= 10);
+  t.deepEqual(
+    columns.rows.filter((c) => c.data_type !== 'bigint'),
+    [],
+  );
+  const account = await stores[1]!.createAccount({ id: 'late', name: 'Late' });
+  t.true(account.createdAt > 2 ** 31);
+});
+
 test('an in-memory store works', async (t) => {
   const store = openStore(':memory:');
   await store.createAccount({ id: 'x', name: 'X' });
@@ -31,8 +58,8 @@ test('an in-memory store works', async (t) => {
   await store.close();
 });
 
-test('seedDemo: idempotent, with the metaflows the engine expects and one valid key', async (t) => {
-  const store = tempStore(t);
+bothEngines('seedDemo: idempotent, with the metaflows the engine expects and one valid key', async (t, engine) => {
+  const store = await engineStore(t, engine);
   const a = await seedDemo(store);
   const b = await seedDemo(store);
   t.is(a.accountId, DEMO_ACCOUNT_ID);
@@ -47,21 +74,20 @@ test('seedDemo: idempotent, with the metaflows the engine expects and one valid 
   });
 });
 
-test('migration 4 keeps the media of a database made before media IDs were per account', async (t) => {
-  const file = tempDbFile(t);
-  const raw = new Database(file);
-  migrate(
-    raw,
-    MIGRATIONS.filter((m) => m.id < 4),
+bothEngines('migration 4 keeps the media of a database made before media IDs were per account', async (t, engine) => {
+  const raw = await rawDatabase(t, engine);
+  await raw.migrate(MIGRATIONS.filter((m) => m.id < 4));
+  await raw.run('INSERT INTO accounts (id, name, parent_id, created_at) VALUES (?, ?, ?, ?)', 'acc', 'Acc', null, 1);
+  await raw.run("INSERT INTO account_tree VALUES ('acc', 'acc', 0, 'Acc')");
+  await raw.run(
+    'INSERT INTO media (id, account_id, name, stream_url, created_at) VALUES (?, ?, ?, ?, ?)',
+    'hold',
+    'acc',
+    'Hold',
+    'local_stream://moh',
+    5,
   );
-  raw.prepare('INSERT INTO accounts (id, name, parent_id, created_at) VALUES (?, ?, ?, ?)').run('acc', 'Acc', null, 1);
-  raw.prepare("INSERT INTO account_tree VALUES ('acc', 'acc', 0, 'Acc')").run();
-  raw
-    .prepare('INSERT INTO media (id, account_id, name, stream_url, created_at) VALUES (?, ?, ?, ?, ?)')
-    .run('hold', 'acc', 'Hold', 'local_stream://moh', 5);
-  raw.close();
-  const store = openStore(file);
-  t.teardown(() => store.close());
+  const store = await raw.open();
   t.deepEqual(await store.getMedia('acc', 'hold'), {
     id: 'hold',
     accountId: 'acc',
