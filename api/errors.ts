@@ -3,6 +3,9 @@
 /** Kazoo's validation error map: `{field: {code: {message, ...}}}`. */
 export type ValidationErrors = Record<string, Record<string, { message: string; [extra: string]: unknown }>>;
 
+/** A database restart or failover takes a few seconds. */
+const STORE_RETRY_AFTER_S = 2;
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -68,6 +71,19 @@ export class ApiError extends Error {
 
   static unavailable(message: string): ApiError {
     return new ApiError(503, 'service unavailable', { message });
+  }
+
+  /**
+   * Kazoo's answer when its datastore cannot be reached (crossbar_util's response_datastore_timeout: 503 "datastore
+   * timeout"), with how long to wait before trying again.
+   */
+  static storeUnavailable(retryAfterS = STORE_RETRY_AFTER_S): ApiError {
+    return new ApiError(
+      503,
+      'datastore timeout',
+      { message: 'the data store is unavailable; try again' },
+      { 'Retry-After': String(retryAfterS) },
+    );
   }
 
   static internal(): ApiError {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, ErrorHandler, Handler, Hono, MiddlewareHandler } from 'hono';
 import { methodOverride as honoMethodOverride } from 'hono/method-override';
 import { HTTPException } from 'hono/http-exception';
-import { StoreError } from '../store/index.ts';
+import { StoreError, StoreUnavailableError } from '../store/index.ts';
 import type { ClientAddresses } from './client.ts';
 import type { ApiConfig, ApiEnv } from './context.ts';
 import { failure, success } from './envelope.ts';
@@ -138,6 +138,11 @@ function toApiError(err: unknown, c: Context<ApiEnv>): ApiError {
   if (err instanceof StoreError && err.code === 'invalid') return ApiError.field(err.field, 'invalid', err.message);
   if (err instanceof StoreError && err.code === 'limit') {
     return ApiError.validation({ [err.field]: { maxItems: { message: err.message, target: err.target } } });
+  }
+  if (err instanceof StoreUnavailableError) {
+    // The database is away (a restart, a failover): the client may try again; the details stay in the log.
+    c.get('log').warn({ err: err.message }, 'store unavailable');
+    return ApiError.storeUnavailable();
   }
   if (err instanceof HTTPException) {
     if (err.status === 413) return ApiError.tooLarge(Number(c.req.header('Content-Length')) || 0);

@@ -1,13 +1,10 @@
-// A real API server on an ephemeral port over a real SQLite file, with a tree of accounts and a token for each:
-// root → child → grandchild, root → sibling, and an unrelated stranger.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+// A real API server on an ephemeral port over a real store (a SQLite file, or a schema of the tests' PostgreSQL), with
+// a tree of accounts and a token for each: root → child → grandchild, root → sibling, and an unrelated stranger.
 import type { ExecutionContext } from 'ava';
 import { startApi, type ApiSettings } from '../../../api/index.ts';
 import { createApiLogger } from '../../../api/log.ts';
-import type { AccountTreeLimits, ChannelRecord, Store } from '../../../store/index.ts';
-import { openStore } from '../../../store/index.ts';
+import type { AccountTreeLimits, ChannelRecord, Store, StoreOptions } from '../../../store/index.ts';
+import { rawDatabase, type Engine } from '../../store/engines.ts';
 import { RecordingEngineDouble } from './recording-engine-double.ts';
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -17,6 +14,8 @@ export type AccountName = (typeof ACCOUNTS)[number];
 export interface Harness {
   url: string;
   store: Store;
+  /** Another store on the same database, as another API process would open it (closed after the test). */
+  openStore(options?: StoreOptions): Promise<Store>;
   engine: RecordingEngineDouble;
   keys: Record<AccountName, string>;
   tokens: Record<AccountName, string>;
@@ -67,10 +66,12 @@ export async function startHarness(
     maxJsonDepth?: number;
     settings?: Partial<ApiSettings>;
     accountTree?: Partial<AccountTreeLimits>;
+    /** The store's engine (default sqlite). */
+    store?: Engine;
   } = {},
 ): Promise<Harness> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'handoff-api-'));
-  const store = openStore(path.join(dir, 'handoff.sqlite'), { accountTree: options.accountTree });
+  const database = await rawDatabase(t, options.store ?? 'sqlite');
+  const store = await database.open({ accountTree: options.accountTree });
   const engine = new RecordingEngineDouble();
   const logLines: string[] = [];
   const logger = createApiLogger({
@@ -92,11 +93,7 @@ export async function startHarness(
     host: '127.0.0.1',
     port: 0,
   });
-  t.teardown(async () => {
-    await api.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  t.teardown(() => api.close());
 
   await store.createAccount({ id: 'root', name: 'Root' });
   await store.createAccount({ id: 'child', name: 'Child', parentId: 'root' });
@@ -149,6 +146,7 @@ export async function startHarness(
   return {
     url: api.url,
     store,
+    openStore: (storeOptions) => database.open(storeOptions),
     engine,
     keys,
     tokens,
