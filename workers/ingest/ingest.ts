@@ -61,6 +61,9 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     defaultAccountId: opts.config.DEFAULT_ACCOUNT_ID,
     logger,
     onError: () => counters.projectionErrors++,
+    // The writes held while the store was away were dropped: the switch's `show channels` rewrites the node's rows
+    // (retried until the store answers).
+    onOverflow: () => requestReconcile({}),
   });
   const queues = new DeliveryQueues({
     send: temporalSender({
@@ -252,6 +255,11 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     // After a disconnect, events may have been missed: running workflows get a SNAPSHOT too.
     const ro: ReconcileOptions = { snapshotRunning: everConnected };
     everConnected = true;
+    requestReconcile(ro);
+  }
+
+  function requestReconcile(ro: ReconcileOptions): void {
+    if (stopped || !esl.eventConnection.connected) return;
     if (reconciling) {
       again = { snapshotRunning: (again?.snapshotRunning ?? false) || !!ro.snapshotRunning };
       return;
@@ -315,6 +323,8 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       ...batchSizes.snapshot(),
       queueDepth: queues.depth,
       channelsRemembered: memory.size,
+      projectionBuffered: projection.buffered,
+      projectionDropped: projection.dropped,
     }),
     async stop() {
       stopped = true;
@@ -327,7 +337,8 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       const dropped = queues.stop();
       if (dropped) logger.warn(`ingest ${node}: stopped with ${dropped} undelivered events`);
       await Promise.race([reconciling?.catch(() => undefined), sleep(2000)]);
-      await projection.flushed();
+      const unwritten = await projection.stop(2000);
+      if (unwritten) logger.warn(`ingest ${node}: stopped with ${unwritten} channel projection writes unwritten`);
       if (ownEsl) await esl.close();
     },
   };

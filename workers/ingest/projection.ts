@@ -8,15 +8,28 @@ import type { ChannelOwnership, ChannelRecord, Store } from '../../store/index.t
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { Logger } from '../esl/index.ts';
 
-export type ChannelProjection = Pick<Store, 'upsertChannel' | 'removeChannel' | 'listNodeChannels'>;
+export type ChannelProjection = Pick<Store, 'writeChannels' | 'listNodeChannels'>;
 
 export interface ProjectionOptions {
   store: ChannelProjection | undefined;
   node: string;
   defaultAccountId?: string;
   logger: Logger;
+  /** A write that failed (it is kept and tried again). */
   onError: () => void;
+  /** The writes held for an unavailable store outgrew the buffer and were dropped: the node needs a reconciliation. */
+  onOverflow?: () => void;
+  /** Most channels whose writes are held while the store is away (PROJECTION_BUFFER_MAX). */
+  maxBuffered?: number;
+  /** Most rows in one batch. */
+  maxBatch?: number;
 }
+
+/** Held writes beyond this many channels are dropped (a reconciliation rebuilds the rows). */
+export const PROJECTION_BUFFER_MAX = 100_000;
+const BATCH_MAX = 500;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5000;
 
 /** How long, and how many, hung-up channels are remembered so that nothing after their hangup brings them back. */
 const ENDED_MEMORY_MS = 10 * 60_000;
@@ -28,10 +41,21 @@ export class ProjectionWriter {
   private readonly ended = new Map<string, number>();
   /** bridged partner → the leg whose row names it, so a partner's hangup clears that row even if it is no call. */
   private readonly namedBy = new Map<string, string>();
-  /** Writes go one after another, in event order. */
-  private chain: Promise<void> = Promise.resolve();
+  /** Writes not yet in the store: each channel's latest row, or null for its removal. */
+  private readonly pending = new Map<string, ChannelRecord | null>();
+  private flushing: Promise<void> | undefined;
+  /** Consecutive failed batches (the current outage). */
+  private failures = 0;
+  private stopped = false;
+  /** Writes dropped when the buffer overflowed, since the start. */
+  dropped = 0;
 
   constructor(private readonly opts: ProjectionOptions) {}
+
+  /** Channels whose writes wait for the store. */
+  get buffered(): number {
+    return this.pending.size;
+  }
 
   /** A call channel's event, and (from the same switch event) who the channel belongs to. */
   apply(e: ChannelEvent, ownership?: ChannelOwnership): void {
@@ -114,16 +138,24 @@ export class ProjectionWriter {
         : { ...r, accountId: r.accountId ?? this.opts.defaultAccountId ?? null };
       this.rows.set(r.callId, merged);
       if (merged.bridgedTo) this.namedBy.set(merged.bridgedTo, merged.callId);
-      const copy = { ...merged };
-      this.write(() => store.upsertChannel(copy));
+      this.queue(r.callId, { ...merged });
     }
-    for (const id of stored.keys()) if (!liveIds.has(id)) this.write(() => store.removeChannel(id));
-    await this.chain;
+    for (const id of stored.keys()) if (!liveIds.has(id)) this.queue(id, null);
+    await this.flushed();
   }
 
-  /** Resolves when every write so far is done. */
-  flushed(): Promise<void> {
-    return this.chain;
+  /** Resolves when every write so far is in the store (while the store is away: when it is back). */
+  async flushed(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /** Stops writing: what is still held after `graceMs` is dropped (the next ingest's reconciliation covers it). */
+  async stop(graceMs: number): Promise<number> {
+    await Promise.race([this.flushed(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    this.stopped = true;
+    const left = this.pending.size;
+    this.pending.clear();
+    return left;
   }
 
   private row(e: ChannelEvent, ownership?: ChannelOwnership): ChannelRecord {
@@ -185,8 +217,7 @@ export class ProjectionWriter {
     const store = this.opts.store;
     if (!store) return;
     row.updatedAt = Math.max(row.updatedAt, at);
-    const copy = { ...row };
-    this.write(() => store.upsertChannel(copy));
+    this.queue(row.callId, { ...row });
   }
 
   private remove(uuid: string, at: number): void {
@@ -195,7 +226,7 @@ export class ProjectionWriter {
     this.rows.delete(uuid);
     if (row?.bridgedTo) this.unlink(row.bridgedTo, uuid, at);
     this.channelEnded(uuid, at);
-    if (store) this.write(() => store.removeChannel(uuid));
+    if (store) this.queue(uuid, null);
   }
 
   private remember(uuid: string): void {
@@ -208,11 +239,71 @@ export class ProjectionWriter {
     }
   }
 
-  private write(op: () => Promise<void>): void {
-    this.chain = this.chain.then(op).catch((err: unknown) => {
-      this.opts.onError();
-      this.opts.logger.warn('ingest: channel projection write failed', { error: String(err) });
+  /** A channel's next write: its row, or null to remove it. A removal is not undone by a later row. */
+  private queue(callId: string, row: ChannelRecord | null): void {
+    if (this.stopped) return;
+    if (row && this.pending.get(callId) === null) return;
+    this.pending.set(callId, row);
+    this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+  }
+
+  /** Writes the held rows in batches, one batch at a time, until none is left; a failed batch is tried again. */
+  private async flush(): Promise<void> {
+    const store = this.opts.store;
+    const maxBatch = this.opts.maxBatch ?? BATCH_MAX;
+    // The events of this turn (one socket read carries many) go in the first batch together.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (store && this.pending.size > 0 && !this.stopped) {
+      const batch = new Map<string, ChannelRecord | null>();
+      for (const [id, row] of this.pending) {
+        batch.set(id, row);
+        this.pending.delete(id);
+        if (batch.size >= maxBatch) break;
+      }
+      const writes = { upserts: [] as ChannelRecord[], removals: [] as string[] };
+      for (const [id, row] of batch) {
+        if (row) writes.upserts.push(row);
+        else writes.removals.push(id);
+      }
+      try {
+        await store.writeChannels(writes);
+        if (this.failures > 0) {
+          this.opts.logger.info('ingest: channel projection written again after the store came back', {
+            failedAttempts: this.failures,
+          });
+          this.failures = 0;
+        }
+      } catch (err) {
+        this.failures++;
+        this.opts.onError();
+        // Kept, unless the channel has a newer write meanwhile (or a removal, which a row never undoes).
+        for (const [id, row] of batch) {
+          const newer = this.pending.get(id);
+          if (newer === undefined) this.pending.set(id, row);
+          else if (row === null && newer !== null) this.pending.set(id, null);
+        }
+        if (this.failures === 1) {
+          this.opts.logger.warn('ingest: channel projection write failed; holding the writes and trying again', {
+            error: String(err),
+            held: this.pending.size,
+          });
+        }
+        if (this.pending.size > (this.opts.maxBuffered ?? PROJECTION_BUFFER_MAX)) this.overflow();
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1))).unref(),
+        );
+      }
+    }
+  }
+
+  /** Too much held: dropping it is safe only because a reconciliation rewrites the node's rows from the switch. */
+  private overflow(): void {
+    this.dropped += this.pending.size;
+    this.opts.logger.error('ingest: channel projection buffer full; writes dropped, the node will be reconciled', {
+      dropped: this.pending.size,
     });
+    this.pending.clear();
+    this.opts.onOverflow?.();
   }
 }
 

@@ -41,6 +41,10 @@ export interface IngestStats extends IngestCounters {
   batchHistogram: Record<'1' | '2' | '3-4' | '5-8' | '9+', number>;
   queueDepth: number;
   channelsRemembered: number;
+  /** Channels whose projection writes wait for the store (it is away). */
+  projectionBuffered: number;
+  /** Projection writes dropped because too many waited (the node was reconciled instead). */
+  projectionDropped: number;
 }
 
 export function newCounters(): IngestCounters {
