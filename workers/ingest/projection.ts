@@ -4,6 +4,10 @@
 // A channel seen hung up stays out, whatever arrives after its hangup: its own late events, a peer's event naming it
 // (the switch's event threads do not keep order across channels), or a reconciliation's `show channels` taken just
 // before. The store keeps a tombstone too (against a second ingest); the writer does not rely on it.
+// Writes are batched: while one batch is in the store, the next gathers, one row per channel (its latest state), so a
+// burst of events costs a few statements, not one each. When the store is away (a database restart) the batch is kept
+// and tried again with backoff; past PROJECTION_BUFFER_MAX channels the writes are dropped and the node is reconciled
+// from the switch (`show channels`) once the store answers again.
 import type { ChannelOwnership, ChannelRecord, Store } from '../../store/index.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { Logger } from '../esl/index.ts';
