@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, dbPath, loadConfig, type Config } from '../config/index.ts';
 import { ClusterSetupError, setupCluster, tcldCommand } from '../temporal/cluster.ts';
 import { connectClient, TemporalConnectError } from '../temporal/connection.ts';
-import { StoreError, openConfiguredStore, seedDemo } from '../store/index.ts';
+import { StoreError, StoreUnavailableError, openConfiguredStore, seedDemo } from '../store/index.ts';
 import type { Account, Store } from '../store/index.ts';
 import { isMediaStream } from '../contracts/grammar.ts';
 
@@ -192,7 +192,17 @@ async function main(): Promise<void> {
     return;
   }
   if (!config.DATABASE_URL && file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const store = await openConfiguredStore(config);
+  let store: Store;
+  try {
+    store = await openConfiguredStore(config);
+  } catch (err) {
+    // The database cannot be reached: say which (no password) and why, no stack trace.
+    if (err instanceof StoreUnavailableError) {
+      console.error(err.message);
+      process.exit(3);
+    }
+    throw err;
+  }
   try {
     const result = await runAdmin(process.argv.slice(2), store);
     (result.code === 0 ? console.log : console.error)(JSON.stringify(result.output, null, 2));
