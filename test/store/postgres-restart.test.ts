@@ -1,12 +1,15 @@
 // A real PostgreSQL server stopped and started under load: the API answers 503 in Kazoo's shape while it is away and
 // 200 again once it is back, without being restarted; the ingest's projection writer holds its writes and writes them
 // when the server is back, ending with exactly the live channels the events describe; nothing crashes (an unhandled
-// pool error would kill this test process).
+// pool error would kill this test process, and the api role's process is checked alive through a restart).
+import { spawn } from 'node:child_process';
 import test from 'ava';
 import { startApi } from '../../api/index.ts';
 import { createApiLogger } from '../../api/log.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
+import { repoRoot } from '../../config/index.ts';
 import { startPostgresServer } from '../../scripts/lib/postgres-server.ts';
+import { freePort } from '../../scripts/lib/temporal-dev-server.ts';
 import { openPostgresStore } from '../../store/index.ts';
 import { ProjectionWriter } from '../../workers/ingest/projection.ts';
 import { RecordingEngineDouble } from '../api/support/recording-engine-double.ts';
@@ -125,4 +128,64 @@ test('postgres stopped and started under load: 503 while away, then served again
   const rows = await apiStore.listNodeChannels(node);
   t.deepEqual(new Set(rows.map((r) => r.callId)), live);
   t.true(rows.every((r) => r.answered));
+});
+
+test('the api role process (configured by its environment alone) lives through a PostgreSQL restart', async (t) => {
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address)
+    throw new Error('TEMPORAL_ADDRESS: run through the test runner (npx tsx scripts/test.ts), it starts one');
+  const server = await startPostgresServer({ fast: true });
+  t.teardown(() => server.destroy());
+  const seed = await openPostgresStore(server.url);
+  await seed.createAccount({ id: 'acc', name: 'Acc' });
+  const key = await seed.createApiKey('acc');
+  await seed.close();
+  const port = await freePort();
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/handoff.ts', '--role', 'api'], {
+    cwd: repoRoot,
+    env: {
+      ...clean,
+      TEMPORAL_ADDRESS: address,
+      DATABASE_URL: server.url,
+      HANDOFF_JWT_SECRET: JWT_SECRET,
+      API_PORT: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  let exit: number | null | undefined;
+  child.on('exit', (code) => (exit = code));
+  t.teardown(() => void child.kill('SIGKILL'));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('api listening') && exit === undefined && Date.now() < deadline) await sleep(100);
+  t.regex(output, /store: postgresql 127\.0\.0\.1:\d+\/postgres/);
+  const url = `http://127.0.0.1:${port}`;
+  const login = async () =>
+    fetch(`${url}/v2/api_auth`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ data: { api_key: key.key } }),
+    });
+  t.is((await login()).status, 201);
+  await server.stop();
+  const away = await login();
+  t.is(away.status, 503);
+  t.is(((await away.json()) as { message: string }).message, 'datastore timeout');
+  await sleep(500);
+  t.is(exit, undefined, `the process exited: ${output}`);
+  await server.start();
+  const back = Date.now() + 15_000;
+  let status = 0;
+  while (Date.now() < back && status !== 201) {
+    status = (await login()).status;
+    if (status !== 201) await sleep(100);
+  }
+  t.is(status, 201);
+  t.regex(output, /store: connection lost .*; reconnecting on demand/);
+  child.kill('SIGTERM');
+  while (exit === undefined) await sleep(50);
+  t.is(exit, 0);
 });
