@@ -6,7 +6,9 @@ import type { Store } from '../store/index.ts';
 import { DTMF_PATTERN, TARGET_PATTERN, playableStream } from '../contracts/grammar.ts';
 import type { TransferAsk } from '../contracts/messages.ts';
 import type { DigitPolicy, FeatureCodeSet, Metaflows } from '../contracts/metaflows.ts';
-import { featureCodeLimits, runnableMetaflows, type FeatureCodeLimits } from '../contracts/patterns.ts';
+import { runnableMetaflows } from '../contracts/metaflow-entries.ts';
+import { resolveMedia } from '../contracts/media.ts';
+import { featureCodeLimits, type FeatureCodeLimits } from '../contracts/patterns.ts';
 import { refuse } from '../contracts/refusals.ts';
 import { unquotable } from './originate-vars.ts';
 import type { LegState } from './types.ts';
@@ -51,6 +53,7 @@ export type PolicyConfig = Pick<
   | 'DIGIT_TIMEOUT_MS'
   | 'BRIDGE_CONFIRM_TIMEOUT_MS'
   | 'DEFAULT_MOH'
+  | 'MEDIA_URL_TEMPLATE'
   | 'DEFAULT_RINGBACK'
   | 'DEFAULT_TAKEBACK_DTMF'
   | 'PARTIAL_FAILURE'
@@ -170,11 +173,25 @@ export function createPolicyActivities(
     }
     return peer;
   }
-  async function media(accountId: string | undefined, value: string, field: string): Promise<string> {
-    const url = playableStream(value) ?? (await store.mediaUrl(accountId, value));
-    if (!url)
-      refuse('invalid_media', `${field}: ${JSON.stringify(value)} is neither a known media ID nor a stream URL`);
-    return url;
+  /**
+   * What the switch plays for a moh/ringback value (contracts/media.ts): a stream, the account tree's media record, or
+   * the MEDIA_URL_TEMPLATE URL of a Kazoo media ID; else `fallback` (the account's default, then the configured one).
+   * The API has said so to a REST client already, and named a metaflow's unknown media when it was posted.
+   */
+  async function media(
+    accountId: string | undefined,
+    value: string,
+    field: string,
+    fallback: () => Promise<string>,
+  ): Promise<string> {
+    const found = await resolveMedia(value, accountId, {
+      playable: playableStream,
+      lookup: (a, id) => store.mediaUrl(a, id),
+      template: config.MEDIA_URL_TEMPLATE,
+    });
+    if (found.url !== undefined) return found.url;
+    if (found.problem === 'invalid') refuse('invalid_media', `${field}: ${found.reason}`);
+    return fallback();
   }
 
   return {
@@ -223,16 +240,16 @@ export function createPolicyActivities(
       const owner = await metaflowOwner(me, peer, ask.metaflowOwnerLeg);
       const accountId = accountOf(owner);
       const defaults = accountId ? await store.accountDefaults(accountId) : undefined;
-      const moh = ask.moh
-        ? await media(accountId, ask.moh, 'moh')
-        : defaults?.mohMediaId
-          ? await media(accountId, defaults.mohMediaId, 'moh')
-          : config.DEFAULT_MOH;
-      const ringback = await media(
-        accountId,
-        ask.ringback ?? defaults?.ringback ?? config.DEFAULT_RINGBACK,
-        'ringback',
-      );
+      const configuredMoh = async () => playableStream(config.DEFAULT_MOH) ?? config.DEFAULT_MOH;
+      const accountMoh = async () =>
+        defaults?.mohMediaId ? media(accountId, defaults.mohMediaId, 'moh', configuredMoh) : configuredMoh();
+      const moh = ask.moh ? await media(accountId, ask.moh, 'moh', accountMoh) : await accountMoh();
+      const configuredRingback = async () => playableStream(config.DEFAULT_RINGBACK) ?? config.DEFAULT_RINGBACK;
+      const accountRingback = async () =>
+        defaults?.ringback ? media(accountId, defaults.ringback, 'ringback', configuredRingback) : configuredRingback();
+      const ringback = ask.ringback
+        ? await media(accountId, ask.ringback, 'ringback', accountRingback)
+        : await accountRingback();
       const vars: Record<string, string> = {};
       for (const name of config.ACCOUNT_VARIABLES) {
         const v = owner.vars?.[name];

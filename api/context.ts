@@ -35,6 +35,8 @@ export interface ApiConfig {
   trustedProxies: string[];
   /** Browser origins allowed to call the API (CORS): `*` (Kazoo's default) or a list. */
   corsOrigins: '*' | string[];
+  /** How a Kazoo media ID Handoff has no record of is played (MEDIA_URL_TEMPLATE; '' = off). */
+  mediaUrlTemplate: string;
   /** The envelope's `node`: an opaque name of this API process. */
   node: string;
   /** The envelope's `version`. */

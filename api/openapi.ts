@@ -175,7 +175,7 @@ const ops: Operation[] = [
       tag: 'metaflows',
       summary: `Replace the ${level}'s metaflows`,
       description:
-        "Feature codes apply account → device → user, later wins. Handoff runs `transfer`, `resume`, `hangup`; Kazoo's other modules are stored and not acted on yet.",
+        "Kazoo's metaflows schemas: what they accept is stored as posted (extra keys kept). Feature codes apply account → device → user, later wins. Handoff runs `transfer` (attended: a metaflow's transfer_type is ignored, as Konami ignores it), `blind_transfer`, `resume`, `hangup`; Kazoo's other modules are stored, inactive. The envelope's `handoff` names inactive patterns and entries, ignored fields, and media IDs played through MEDIA_URL_TEMPLATE or falling back to the default.",
       request: metaflowsRequest,
       response: metaflowsDoc,
       errors: [...ACCOUNT_ERRORS, ...BODY_ERRORS],

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/index.ts';
 import { featureCodeLimits } from '../contracts/patterns.ts';
 import type { ApiConfig } from './context.ts';
+import { DEFAULT_MEDIA_URL_TEMPLATE } from '../contracts/media.ts';
 
 export const API_VERSION = '0.1.0';
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
@@ -19,6 +20,7 @@ export type ApiSettings = Partial<
     | 'API_MAX_JSON_DEPTH'
     | 'API_TRUSTED_PROXIES'
     | 'API_CORS_ORIGINS'
+    | 'MEDIA_URL_TEMPLATE'
     | 'API_AUTH_MAX_FAILURES'
     | 'API_AUTH_WINDOW_S'
     | 'FEATURE_CODE_MAX_DIGITS'
@@ -41,6 +43,7 @@ export function toApiConfig(s: ApiSettings | ApiConfig): ApiConfig {
     maxJsonDepth: s.API_MAX_JSON_DEPTH ?? DEFAULT_MAX_JSON_DEPTH,
     trustedProxies: s.API_TRUSTED_PROXIES ?? [],
     corsOrigins: s.API_CORS_ORIGINS ?? '*',
+    mediaUrlTemplate: s.MEDIA_URL_TEMPLATE ?? DEFAULT_MEDIA_URL_TEMPLATE,
     authThrottle: { maxFailures: s.API_AUTH_MAX_FAILURES ?? 20, windowS: Math.min(60, s.API_AUTH_WINDOW_S ?? 60) },
     node: s.API_NODE_NAME ?? createHash('sha256').update(hostname()).digest('hex').slice(0, 16),
     version: API_VERSION,

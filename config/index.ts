@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DTMF_PATTERN } from '../contracts/grammar.ts';
+import { DEFAULT_MEDIA_URL_TEMPLATE, mediaTemplateProblem } from '../contracts/media.ts';
 import { resolveTemporalSettings, TemporalSettingsError, type TemporalSettings } from './temporal.ts';
 
 /** The repository's root, whether this runs from source or compiled into dist/. */
@@ -405,6 +406,18 @@ const schema = z.object({
     .default(32)
     .describe('the most `patterns` keys in one metaflows document'),
   BRIDGE_CONFIRM_TIMEOUT_MS: positiveMs.default(3000).describe('after this, a bridge is checked on the switch'),
+  MEDIA_URL_TEMPLATE: z
+    .string()
+    .default(DEFAULT_MEDIA_URL_TEMPLATE)
+    .superRefine((v, ctx) => {
+      const problem = mediaTemplateProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .describe(
+      'how a Kazoo media ID without a media record is played (`{account_id}`, `{account_db}`, `{media_id}`; ' +
+        'api/README.md, Media IDs); `\"\"`: such an ID falls back to the account’s default music, and the REST ' +
+        'answer says so',
+    ),
   DEFAULT_MOH: z.string().default('local_stream://moh').describe('what the transferee hears on hold'),
   DEFAULT_RINGBACK: z
     .string()

@@ -5,7 +5,6 @@
 // cannot run (lookaround, backreferences, anything re2js refuses) or one over the caps is inactive: stored as posted,
 // reported by the API, never run.
 import { RE2JS } from 're2js';
-import type { Metaflows } from './metaflows.ts';
 
 export interface FeatureCodeLimits {
   /** Digits collected after the binding digit; one more ends the collection as no match. Also the longest `numbers` key. */
@@ -86,23 +85,4 @@ export function inactivePatterns(
     if (!compiled.active) out[key] = compiled.reason;
   }
   return out;
-}
-
-/**
- * The feature codes the collector may run: patterns that are inactive and `numbers` keys longer than can be collected
- * are left out (documents stored before the limits, or under larger ones, still load). Undefined when nothing is left.
- */
-export function runnableMetaflows(metaflows: Metaflows, limits: FeatureCodeLimits): Metaflows | undefined {
-  const out: Metaflows = { ...metaflows };
-  const keep = <T>(entries: Record<string, T> | undefined, ok: (key: string) => boolean) => {
-    const kept = Object.entries(entries ?? {}).filter(([key]) => ok(key));
-    return kept.length ? Object.fromEntries(kept) : undefined;
-  };
-  const numbers = keep(metaflows.numbers, (key) => key.length <= limits.maxDigits);
-  const patterns = keep(metaflows.patterns, (key) => compilePattern(key, limits).active);
-  delete out.numbers;
-  delete out.patterns;
-  if (numbers) out.numbers = numbers;
-  if (patterns) out.patterns = patterns;
-  return numbers || patterns ? out : undefined;
 }

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { StoreError } from '../../store/index.ts';
 import type { Account, Store } from '../../store/index.ts';
 import { authorizeKeyRotation } from '../auth.ts';
-import type { ApiEnv } from '../context.ts';
+import type { ApiConfig, ApiEnv } from '../context.ts';
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
 import { otherMethods } from '../http.ts';
@@ -21,12 +21,13 @@ async function view(store: Store, account: Account) {
 
 async function checkDefaults(
   store: Store,
+  config: ApiConfig,
   accountId: string,
   mohMediaId: string | null | undefined,
   ringback: string | null | undefined,
 ): Promise<void> {
-  if (mohMediaId) await checkMediaRef(store, accountId, 'music_on_hold.media_id', mohMediaId);
-  if (ringback) await checkMediaRef(store, accountId, 'ringback', ringback);
+  if (mohMediaId) await checkMediaRef(store, config, accountId, 'music_on_hold.media_id', mohMediaId);
+  if (ringback) await checkMediaRef(store, config, accountId, 'ringback', ringback);
 }
 
 export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
@@ -44,7 +45,7 @@ export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
     const parentId = c.req.param('accountId');
     const body = c.req.valid('json').data;
     // The child's media defaults must be playable by the child: the parent's (or its ancestors') media.
-    await checkDefaults(store, parentId, body.music_on_hold?.media_id, body.ringback);
+    await checkDefaults(store, config, parentId, body.music_on_hold?.media_id, body.ringback);
     try {
       const account = await store.createAccount({
         id: body.id,
@@ -71,7 +72,7 @@ export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
   app.post(path, validate('json', accountUpdateRequest), async (c) => {
     const accountId = c.req.param('accountId');
     const body = c.req.valid('json').data;
-    await checkDefaults(store, accountId, body.music_on_hold?.media_id, body.ringback);
+    await checkDefaults(store, config, accountId, body.music_on_hold?.media_id, body.ringback);
     const account = await store.updateAccount(accountId, {
       name: body.name,
       musicOnHoldMediaId: body.music_on_hold?.media_id,

@@ -28,7 +28,7 @@ import type { ChannelAction } from '../schemas/channels.ts';
 import { toValidationErrors, validate } from '../validation.ts';
 import { acceptedView, channelListItem, channelView, transferView } from '../views.ts';
 import type { RouteDeps } from './deps.ts';
-import { checkMediaRef } from './media-check.ts';
+import { mediaNote, mediaRef } from './media-check.ts';
 
 /** Call IDs are FreeSWITCH UUIDs or SIP Call-IDs; anything longer or with control characters cannot be one. */
 const CALL_ID = /^[\x21-\x7e]{1,255}$/;
@@ -224,10 +224,20 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
     switch (a.action) {
       case 'transfer': {
         checkTransferTypeSpellings(a);
-        if (a.moh !== undefined) await checkMediaRef(store, accountId, 'moh', a.moh);
-        if (a.ringback !== undefined) await checkMediaRef(store, accountId, 'ringback', a.ringback);
+        // A media ID found nowhere is left out of the ask: the account's default plays, and the answer says so.
+        const media: Record<string, Record<string, string>> = {};
+        for (const field of ['moh', 'ringback'] as const) {
+          const value = a[field];
+          if (value === undefined) continue;
+          const found = await mediaRef(store, config, accountId, value);
+          const note = mediaNote(value, found);
+          if (note) media[field] = note;
+          if (found.url === undefined) delete a[field];
+        }
         const accepted = await engine.requestTransfer(callId, toAsk(a));
-        return success(c, config, 'transfer initiated', { handoff: acceptedView(accepted) });
+        const handoff = acceptedView(accepted);
+        if (Object.keys(media).length > 0) handoff.media = media;
+        return success(c, config, 'transfer initiated', { handoff });
       }
       case 'cancel_transfer': {
         const summary = await engine.cancelTransfer(callId);

@@ -3,31 +3,25 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { ID_PATTERN } from '../../contracts/grammar.ts';
-import type { MetaflowLevel, MetaflowScope, MetaflowsDoc, Store } from '../../store/index.ts';
+import type { MetaflowLevel, MetaflowScope, MetaflowsDoc } from '../../store/index.ts';
 import type { ApiEnv } from '../context.ts';
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
 import type { ValidationErrors } from '../errors.ts';
 import { otherMethods } from '../http.ts';
-import { compilePattern, inactivePatterns, type FeatureCodeLimits } from '../../contracts/patterns.ts';
+import { ignoredFields, inactiveEntries } from '../../contracts/metaflow-entries.ts';
+import { inactivePatterns, type FeatureCodeLimits } from '../../contracts/patterns.ts';
 import { metaflowsRequest } from '../schemas/metaflows.ts';
 import type { MetaflowsInput } from '../schemas/metaflows.ts';
-import { isStreamUrl } from '../../contracts/grammar.ts';
 import { fieldName, validate } from '../validation.ts';
 import type { RouteDeps } from './deps.ts';
-
-type Entry = NonNullable<MetaflowsInput['numbers']>[string];
+import { mediaNote, mediaRef } from './media-check.ts';
 
 /**
- * What the schema alone cannot check: the configured limits (key lengths, number of patterns), a transfer must have a
- * target, and its media must exist for the account. Size limits first: no pattern is compiled before they hold.
+ * Handoff's limits on a document (tenant safety, README Security): the number of patterns, the length of pattern and
+ * number keys. Checked before any pattern is compiled.
  */
-async function checkEntries(
-  store: Store,
-  accountId: string,
-  doc: MetaflowsInput,
-  limits: FeatureCodeLimits,
-): Promise<void> {
+function checkLimits(doc: MetaflowsInput, limits: FeatureCodeLimits): void {
   const errors: ValidationErrors = {};
   const add = (path: string[], code: string, message: string) => {
     (errors[fieldName(path)] ??= {})[code] = { message };
@@ -51,66 +45,40 @@ async function checkEntries(
     }
   }
   if (Object.keys(errors).length > 0) throw ApiError.validation(errors);
-  const groups: ['numbers' | 'patterns', Record<string, Entry> | undefined][] = [
-    ['numbers', doc.numbers],
-    ['patterns', doc.patterns],
-  ];
-  for (const [group, entries] of groups) {
-    for (const [key, entry] of Object.entries(entries ?? {})) {
-      if (entry.module !== 'transfer') continue;
-      const data = entry.data ?? {};
-      if (data.target === undefined && capturesNothing(group, key, limits)) {
-        add(
-          [group, key, 'data', 'target'],
-          'required',
-          'A transfer needs data.target, or a pattern with a capture group',
-        );
-      }
-      for (const field of ['moh', 'ringback'] as const) {
-        const value = data[field];
-        if (value !== undefined && !isStreamUrl(value) && !(await store.findMediaForAccount(accountId, value))) {
-          add([group, key, 'data', field], 'not_found', `no media ${value} in this account or its ancestors`);
-        }
-      }
-    }
-  }
-  if (Object.keys(errors).length > 0) throw ApiError.validation(errors);
-}
-
-/** A number, or a pattern RE2 runs without a capture group (an inactive pattern is never run: it needs no target). */
-function capturesNothing(group: 'numbers' | 'patterns', key: string, limits: FeatureCodeLimits): boolean {
-  if (group === 'numbers') return true;
-  const compiled = compilePattern(key, limits);
-  return compiled.active && compiled.groups === 0;
-}
-
-/** Kazoo's injected `captures: ["no_match"]` would become a literal target: captures come from digits. */
-function withoutCaptures(doc: MetaflowsInput): MetaflowsDoc {
-  const out: MetaflowsDoc = { ...doc };
-  for (const group of ['numbers', 'patterns'] as const) {
-    const entries = doc[group];
-    if (!entries) continue;
-    out[group] = Object.fromEntries(
-      Object.entries(entries).map(([key, entry]) => {
-        if (entry.module !== 'transfer' || !entry.data) return [key, entry];
-        const { captures: _captures, ...data } = entry.data;
-        return [key, { ...entry, data }];
-      }),
-    );
-  }
-  return out;
 }
 
 export function metaflowRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
   /**
-   * The patterns stored but not run, and why. In the envelope, not in `data`: `data` is the document itself, which
-   * clients post back as it is.
+   * What Handoff does with the document: the patterns and entries it stores but does not run, and why; what it stores
+   * but ignores; media IDs of its transfers that resolve nowhere (the account's default plays). In the envelope, not in
+   * `data`: `data` is the document itself, which clients post back as it is.
    */
-  function patternReport(doc: MetaflowsDoc): { inactive_patterns: Record<string, string> } {
+  async function report(accountId: string, doc: MetaflowsDoc) {
+    const groups = doc as { numbers?: unknown; patterns?: unknown };
     const patterns = doc.patterns && typeof doc.patterns === 'object' ? (doc.patterns as Record<string, unknown>) : {};
-    return { inactive_patterns: inactivePatterns(patterns, config.featureCodes) };
+    const media: Record<string, Record<string, string>> = {};
+    for (const group of ['numbers', 'patterns'] as const) {
+      const entries = groups[group];
+      if (!entries || typeof entries !== 'object') continue;
+      for (const [key, entry] of Object.entries(entries as Record<string, { module?: unknown; data?: unknown }>)) {
+        const data = entry?.data;
+        if (!data || typeof data !== 'object') continue;
+        for (const field of ['moh', 'ringback'] as const) {
+          const value = (data as Record<string, unknown>)[field];
+          if (typeof value !== 'string') continue;
+          const note = mediaNote(value, await mediaRef(store, config, accountId, value));
+          if (note) media[`${group}.${key}.data.${field}`] = note;
+        }
+      }
+    }
+    return {
+      inactive_patterns: inactivePatterns(patterns, config.featureCodes),
+      inactive_entries: inactiveEntries(groups, config.featureCodes),
+      ignored: ignoredFields(groups),
+      media,
+    };
   }
 
   function scopeOf(c: Context<ApiEnv>, level: MetaflowLevel): MetaflowScope {
@@ -128,15 +96,16 @@ export function metaflowRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
   ];
   for (const [path, level] of paths) {
     app.get(path, async (c) => {
-      const doc = (await store.getMetaflows(scopeOf(c, level))) ?? {};
-      return success(c, config, doc, { handoff: patternReport(doc) });
+      const scope = scopeOf(c, level);
+      const doc = (await store.getMetaflows(scope)) ?? {};
+      return success(c, config, doc, { handoff: await report(scope.accountId, doc) });
     });
     app.post(path, validate('json', metaflowsRequest), async (c) => {
       const scope = scopeOf(c, level);
       const doc = c.req.valid('json').data;
-      await checkEntries(store, scope.accountId, doc, config.featureCodes);
-      const stored = await store.setMetaflows(scope, withoutCaptures(doc));
-      return success(c, config, stored, { handoff: patternReport(stored) });
+      checkLimits(doc, config.featureCodes);
+      const stored = await store.setMetaflows(scope, doc as MetaflowsDoc);
+      return success(c, config, stored, { handoff: await report(scope.accountId, stored) });
     });
     app.delete(path, async (c) => {
       await store.deleteMetaflows(scopeOf(c, level));

@@ -247,3 +247,31 @@ test('resolveTransfer: tones and streams are played as the switch wants them', a
   const local = await p.resolveTransfer('alice', { target: '2600', moh: 'local_stream://moh' });
   t.is(local.moh, 'local_stream://moh');
 });
+
+test('resolveTransfer: a Kazoo media ID no media record has plays through MEDIA_URL_TEMPLATE, else the default', async (t) => {
+  const account = '4b8c5a2f3e1d4c6b9a8f7e6d5c4b3a21';
+  const withDefaults: PolicyStore = {
+    ...store,
+    accountDefaults: async () => ({ mohMediaId: 'house-music' }),
+    mediaUrl: async (_account, id) => (id === 'house-music' ? 'local_stream://house' : undefined),
+  };
+  const templated = activities({ DEFAULT_ACCOUNT_ID: account }, [aliceOutbound, bobInbound], withDefaults);
+  const kazoo = await templated.resolveTransfer('alice', { target: '2600', moh: 'f0e1d2c3b4a5968778695a4b3c2d1e0f' });
+  t.is(
+    kazoo.moh,
+    'http_cache://http://127.0.0.1:5984/account%2F4b%2F8c%2F5a2f3e1d4c6b9a8f7e6d5c4b3a21/f0e1d2c3b4a5968778695a4b3c2d1e0f/f0e1d2c3b4a5968778695a4b3c2d1e0f',
+  );
+  const off = activities(
+    { DEFAULT_ACCOUNT_ID: account, MEDIA_URL_TEMPLATE: '' },
+    [aliceOutbound, bobInbound],
+    withDefaults,
+  );
+  // Found nowhere: the account's default music, not a refusal.
+  t.is((await off.resolveTransfer('alice', { target: '2600', moh: 'gone' })).moh, 'local_stream://house');
+  const bare = activities({ DEFAULT_ACCOUNT_ID: account, MEDIA_URL_TEMPLATE: '' }, [aliceOutbound, bobInbound]);
+  t.is((await bare.resolveTransfer('alice', { target: '2600', moh: 'gone' })).moh, 'local_stream://moh');
+  t.is(
+    (await bare.resolveTransfer('alice', { target: '2600', ringback: 'gone' })).ringback,
+    'tone_stream://%(2000,4000,440,480);loops=-1',
+  );
+});

@@ -103,7 +103,8 @@ test('PUT /v2/accounts/{A}: creates a child with a chosen Kazoo ID or a generate
 });
 
 test('PUT /v2/accounts/{A}: bad fields are 400 naming them', async (t) => {
-  const h = await startHarness(t);
+  // Without MEDIA_URL_TEMPLATE a media ID no media record has plays nothing: an account's default must play.
+  const h = await startHarness(t, { settings: { MEDIA_URL_TEMPLATE: '' } });
   const cases: [Record<string, unknown>, string][] = [
     [{}, 'name'],
     [{ name: '' }, 'name'],
@@ -124,7 +125,7 @@ test('PUT /v2/accounts/{A}: bad fields are 400 naming them', async (t) => {
 });
 
 test('POST /v2/accounts/{A}: updates the name and media defaults (media of the account or an ancestor)', async (t) => {
-  const h = await startHarness(t);
+  const h = await startHarness(t, { settings: { MEDIA_URL_TEMPLATE: '' } });
   await h.store.createMedia({ id: 'root-moh', accountId: 'root', name: 'Hold', streamUrl: 'local_stream://moh' });
   await h.store.createMedia({ id: 'sib-moh', accountId: 'sibling', name: 'Hold', streamUrl: 'local_stream://moh' });
   const ok = await h.call('POST', '/v2/accounts/child', {

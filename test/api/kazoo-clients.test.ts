@@ -179,3 +179,46 @@ test('method override on a POST: ?verb= (Kazoo) and X-HTTP-Method-Override; neve
   t.is(bogus.status, 400);
   t.regex(JSON.stringify(bogus.body.data), /"verb":\{"enum"/);
 });
+
+test('channels.md\'s transfer exactly as documented: "moh": "media_id" plays as Kazoo plays it, or the default', async (t) => {
+  const h = await startHarness(t);
+  await h.addChannel({ callId: 'alice', accountId: 'child', bridgedTo: 'bob' });
+  h.engine.known.set('alice', { callId: 'alice', accountId: 'child' } as never);
+  // `curl -X POST -d '{"data": {"action": "transfer", "target": "2600", "takeback_dtmf": "*1", "moh": "media_id" }}'`
+  const documented = '{"data": {"action": "transfer", "target": "2600", "takeback_dtmf": "*1", "moh": "media_id" }}';
+  const res = await h.call('POST', '/v2/accounts/child/channels/alice', {
+    token: h.tokens.child,
+    body: documented,
+    headers: { 'Content-Type': CURL_FORM },
+  });
+  t.is(res.status, 200, res.text);
+  t.is(res.body.data, 'transfer initiated');
+  // A Kazoo media ID: the URL Kazoo's ecallmgr hands FreeSWITCH for the account's media (MEDIA_URL_TEMPLATE).
+  t.like(res.body.handoff, {
+    media: {
+      moh: {
+        media_id: 'media_id',
+        plays: 'http_cache://http://127.0.0.1:5984/account%2Fchild/media_id/media_id',
+        source: 'MEDIA_URL_TEMPLATE',
+      },
+    },
+  });
+  t.like(h.engine.actions()[0], {
+    method: 'requestTransfer',
+    ask: { target: '2600', takebackDtmf: '*1', moh: 'media_id' },
+  });
+
+  // The template off: the ID resolves nowhere, the account's default plays, and the answer says so.
+  const off = await startHarness(t, { settings: { MEDIA_URL_TEMPLATE: '' } });
+  await off.addChannel({ callId: 'alice', accountId: 'child', bridgedTo: 'bob' });
+  off.engine.known.set('alice', { callId: 'alice', accountId: 'child' } as never);
+  const fallback = await off.call('POST', '/v2/accounts/child/channels/alice', {
+    token: off.tokens.child,
+    body: documented,
+    headers: { 'Content-Type': CURL_FORM },
+  });
+  t.is(fallback.status, 200, fallback.text);
+  t.like(fallback.body.handoff, { media: { moh: { media_id: 'media_id', plays: "the account's default" } } });
+  const ask = (off.engine.actions()[0] as unknown as { ask: Record<string, unknown> }).ask;
+  t.false('moh' in ask);
+});

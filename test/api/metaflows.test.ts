@@ -25,13 +25,14 @@ test('GET is {} when none; POST replaces whole and returns what is stored; DELET
   };
   const res = await h.call('POST', M, { token: h.tokens.child, body: { data: doc } });
   t.is(res.status, 200);
-  // binding_key is stored as binding_digit; Kazoo's injected captures are dropped; nothing of the first POST remains.
+  // binding_key is stored as binding_digit; Kazoo's injected captures are kept (the engine takes the digits');
+  // nothing of the first POST remains.
   const stored = {
     binding_digit: '*',
     digit_timeout: 1500,
     listen_on: 'both',
     numbers: { '1': { module: 'resume' } },
-    patterns: { '^2(\\d+)$': { module: 'transfer', data: { takeback_dtmf: '*1' } } },
+    patterns: { '^2(\\d+)$': { module: 'transfer', data: { takeback_dtmf: '*1', captures: ['no_match'] } } },
   };
   t.deepEqual(res.body.data, stored);
   t.deepEqual((await h.call('GET', M, { token: h.tokens.child })).body.data, stored);
@@ -40,7 +41,7 @@ test('GET is {} when none; POST replaces whole and returns what is stored; DELET
     digit_timeout: 1500,
     listen_on: 'both',
     numbers: { '1': { module: 'resume' } },
-    patterns: { '^2(\\d+)$': { module: 'transfer', data: { takeback_dtmf: '*1' } } },
+    patterns: { '^2(\\d+)$': { module: 'transfer', data: { takeback_dtmf: '*1', captures: ['no_match'] } } },
   });
 
   const del = await h.call('DELETE', M, { token: h.tokens.child });
@@ -117,26 +118,27 @@ test('the docs’ own example (transfer.md, with binding_key) posts as it is', a
   t.like(res.body.data, { binding_digit: '*' });
 });
 
-test('invalid documents: 400 naming the key', async (t) => {
+test("what Kazoo's schemas refuse: 400 naming the key", async (t) => {
   const h = await startHarness(t);
   const cases: [unknown, string][] = [
     [{ numbers: { '1': { module: 'teleport' } } }, 'numbers.1.module'],
     [{ numbers: { '1': {} } }, 'numbers.1.module'],
     [{ numbers: { '1': 'transfer' } }, 'numbers.1'],
     [{ numbers: { '*1': { module: 'resume' } } }, 'numbers.*1'],
-    [{ patterns: { '^2\\d+$': { module: 'transfer', data: {} } } }, 'patterns.^2\\d+$.data.target'],
-    [{ numbers: { '2': { module: 'transfer' } } }, 'numbers.2.data.target'],
-    [{ numbers: { '2': { module: 'transfer', data: { target: '2600', colour: 'red' } } } }, 'numbers.2.data.colour'],
-    [{ numbers: { '2': { module: 'resume', data: { target: '1' } } } }, 'numbers.2.data.target'],
-    [{ numbers: { '2': { module: 'transfer', data: { target: '2600', moh: 'nope' } } } }, 'numbers.2.data.moh'],
-    [{ numbers: { '2': { module: 'resume', extra: 1 } } }, 'numbers.2.extra'],
+    [{ numbers: { '2': { module: 'transfer', data: { timeout: '20' } } } }, 'numbers.2.data.timeout'],
+    [{ numbers: { '2': { module: 'transfer', data: { transfer_type: 'sideways' } } } }, 'numbers.2.data.transfer_type'],
+    [{ numbers: { '2': { module: 'audio_level', data: { level: 9 } } } }, 'numbers.2.data.level'],
+    [{ numbers: { '2': { module: 'pivot', data: {} } } }, 'numbers.2.data.voice_url'],
+    [
+      { numbers: { '2': { module: 'hangup', children: { _: { module: 'teleport' } } } } },
+      'numbers.2.children._.module',
+    ],
     [{ binding_digit: '**' }, 'binding_digit'],
     [{ binding_digit: 'a' }, 'binding_digit'],
     [{ binding_key: '\n' }, 'binding_key'],
     [{ digit_timeout: -1 }, 'digit_timeout'],
     [{ digit_timeout: '800' }, 'digit_timeout'],
     [{ listen_on: 'aleg' }, 'listen_on'],
-    [{ bindig_digit: '*' }, 'bindig_digit'],
     [{ patterns: { 'a.b': { module: 'teleport' } } }, 'patterns.a%2Eb.module'],
   ];
   for (const [data, field] of cases) {
@@ -146,6 +148,41 @@ test('invalid documents: 400 naming the key', async (t) => {
     t.true(field in (res.body.data as object), `${JSON.stringify(data)} → ${res.text}`);
   }
   t.is(await h.store.getMetaflows({ accountId: 'child', level: 'account' }), undefined);
+});
+
+test('what Kazoo accepts and Handoff cannot run is stored as posted, inactive, and named in handoff', async (t) => {
+  const h = await startHarness(t, { settings: { MEDIA_URL_TEMPLATE: '' } });
+  const data = {
+    ui_metadata: { origin: 'monster-ui', version: '4.3' },
+    bindig_digit: '*',
+    numbers: {
+      '2': { module: 'transfer' },
+      '3': { module: 'transfer', data: { target: '2600', colour: 'red', moh: 'nope' }, ui_is_main_callflow: true },
+      '4': { module: 'resume', data: { target: '1' } },
+      '5': { module: 'move', data: { device_id: 'abc' } },
+      '6': { module: 'hold_control', data: { action: 'toggle' } },
+      '7': { module: 'sound_touch', data: { action: 'start', pitch: 1.5 } },
+    },
+    patterns: { '^2\\d+$': { module: 'transfer', data: {} } },
+  };
+  const res = await h.call('POST', M, { token: h.tokens.child, body: { data } });
+  t.is(res.status, 200, res.text);
+  t.deepEqual(res.body.data, data);
+  t.deepEqual((await h.call('GET', M, { token: h.tokens.child })).body.data, data);
+  const handoff = res.body.handoff as {
+    inactive_entries: Record<string, string>;
+    media: Record<string, Record<string, string>>;
+  };
+  t.deepEqual(Object.keys(handoff.inactive_entries).sort(), [
+    'numbers.2',
+    'numbers.5',
+    'numbers.6',
+    'numbers.7',
+    'patterns.^2\\d+$',
+  ]);
+  t.regex(handoff.inactive_entries['numbers.5'] ?? '', /does not run the metaflow module move/);
+  // A media ID found nowhere (the template off): the account's default plays, and the answer says so.
+  t.like(handoff.media['numbers.3.data.moh'], { media_id: 'nope', plays: "the account's default" });
 });
 
 test('a pattern RE2 cannot run is stored as posted but inactive, and named in handoff.inactive_patterns', async (t) => {

@@ -40,12 +40,9 @@ test('JSON nested 4,000 and 8,000 deep: 400 naming the field, not a 500 nor a st
 
 test('nesting at the limit passes; one level more is refused, and the limit is a setting', async (t) => {
   const h = await startHarness(t);
-  // 32 containers: accepted by the depth check (and then judged by the endpoint's own schema).
+  // 32 containers: accepted by the depth check, then by the endpoint's own schema (Kazoo's metaflows keep extra keys).
   const atLimit = await h.call('POST', '/v2/accounts/root/metaflows', { token: h.tokens.root, body: nestedObject(32) });
-  t.is(atLimit.status, 400);
-  const codes = Object.values(atLimit.body.data as Record<string, object>).flatMap((c) => Object.keys(c));
-  t.true(codes.length > 0);
-  t.false(codes.includes('maxDepth'));
+  t.is(atLimit.status, 200, atLimit.text);
   const over = await h.call('POST', '/v2/accounts/root/metaflows', { token: h.tokens.root, body: nestedObject(33) });
   t.is(over.status, 400);
   t.deepEqual(Object.keys(over.body.data as object), [`k${'.k'.repeat(30)}`]);

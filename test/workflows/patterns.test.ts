@@ -6,8 +6,8 @@ import {
   featureCodeLimits,
   inactivePatterns,
   matchPattern,
-  runnableMetaflows,
 } from '../../contracts/patterns.ts';
+import { runnableMetaflows } from '../../contracts/metaflow-entries.ts';
 
 const limits = DEFAULT_FEATURE_CODE_LIMITS;
 
