@@ -415,7 +415,7 @@ const schema = z.object({
     })
     .describe(
       'how a Kazoo media ID without a media record is played (`{account_id}`, `{account_db}`, `{media_id}`; ' +
-        'api/README.md, Media IDs); `\"\"`: such an ID falls back to the account’s default music, and the REST ' +
+        'api/README.md, Media IDs); `""`: such an ID falls back to the account’s default music, and the REST ' +
         'answer says so',
     ),
   DEFAULT_MOH: z.string().default('local_stream://moh').describe('what the transferee hears on hold'),
