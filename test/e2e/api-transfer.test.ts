@@ -1,18 +1,11 @@
 // Transfers started over HTTP, as a mobile app does: a token for the account, then
 // POST /v2/accounts/{A}/channels/{CALL_ID} — through the real API, engine, workers and switch.
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { transferWorkflowId } from '../../contracts/ids.ts';
-import { request, startEngineWithApi, type EngineWithApi } from '../support/api.ts';
+import { request, useEngineWithApi, type EngineWithApi } from '../support/api.ts';
 import { hangUp, placeCall, waitFor } from '../support/engine.ts';
 
-const test = anyTest as TestFn<EngineWithApi>;
-
-test.before(async (t) => {
-  t.context = await startEngineWithApi('api');
-});
-test.after.always(async (t) => {
-  await t.context?.close();
-});
+const test = useEngineWithApi(anyTest, 'api');
 
 function post(ctx: EngineWithApi, callId: string, data: Record<string, unknown>) {
   return request(ctx, 'POST', `/accounts/${ctx.e.demo.accountId}/channels/${callId}`, data);

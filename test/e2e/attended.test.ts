@@ -1,18 +1,11 @@
 // Walking skeleton: Alice presses *22600 while talking to Bob; Carol answers; Alice hangs up; Bob and Carol talk.
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { transferWorkflowId } from '../../contracts/ids.ts';
 import type { TransferSummary } from '../../contracts/messages.ts';
-import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
-import { expectSettingsRestored } from '../support/scenario.ts';
+import { hangUp, placeCall, press, useEngine, waitFor } from '../support/engine.ts';
+import { expectSettingsRestored, waitForPhase } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine({}, { scenario: 'attended' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { scenario: 'attended' });
 
 test('attended transfer by feature code: consult, then the transferor hangs up and the parties are connected', async (t) => {
   const e = t.context;
@@ -31,9 +24,9 @@ test('attended transfer by feature code: consult, then the transferor hangs up a
   );
   const carol = consult.headers['Other-Leg-Unique-ID']!;
   t.truthy(carol);
-  const handle = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
-  await new Promise((r) => setTimeout(r, 300));
-  t.is((await handle.query<TransferSummary>('transfer')).phase, 'consulting');
+  // The transfer saw that bridge: it is consulting (no fixed pause; the query is asked until it says so).
+  await waitForPhase(e, alice, bob, 'consulting');
+  const handle = e.client.workflow.getHandle<() => Promise<TransferSummary>>(transferWorkflowId(alice.uuid, bob.uuid));
 
   await hangUp(e, alice.uuid);
   await waitFor(

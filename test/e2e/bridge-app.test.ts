@@ -1,8 +1,8 @@
 // Calls connected by the dialplan `bridge` application (capture 07; how Kazoo connects calls) rather than uuid_bridge:
 // the transferor's leg runs `bridge` to the transferee. park_after_bridge keeps both legs alive through the unbridge,
 // and once the transfer is over a hangup ends the call as it would have without a transfer.
-import anyTest, { type TestFn } from 'ava';
-import { hangUp, placeCall, press, startEngine, type Engine } from '../support/engine.ts';
+import anyTest from 'ava';
+import { hangUp, placeCall, press, useEngine } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -21,14 +21,7 @@ import {
   expectSettingsRestored,
 } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine({}, { scenario: 'bridge-app' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { scenario: 'bridge-app' });
 
 test.serial('bridge app: attended transfer, consult, the transferor hangs up, the parties are connected', async (t) => {
   const e = t.context;

@@ -1,17 +1,11 @@
 // A long call continues as new with its state and its deduplication memory, and loses no signal on the way.
 import crypto from 'node:crypto';
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import { callQuery, channelEventsSignal, type CallSummary, type ChannelEvent } from '../../contracts/messages.ts';
-import { startEngine, type Engine } from '../support/engine.ts';
+import { useEngine } from '../support/engine.ts';
 
-const test = anyTest as TestFn<Engine>;
-test.before(async (t) => {
-  t.context = await startEngine({}, { scenario: 'continue-as-new' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { scenario: 'continue-as-new' });
 
 test('a call continues as new every few events, keeping its state and dropping duplicates across runs', async (t) => {
   const e = t.context;

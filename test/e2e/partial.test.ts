@@ -1,9 +1,9 @@
 // Partial transfers: the transferor hangs up while the target still rings. The transferee keeps its
 // music and gets the target when it answers; if the target never answers, the transferee is released with the
 // target's cause rather than left on hold.
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
-import { hangUp, placeCall, startEngine, type Engine } from '../support/engine.ts';
+import { hangUp, placeCall, useEngine } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -21,15 +21,8 @@ import {
   expectSettingsRestored,
 } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  // A short ring time, so that the no-answer case ends in seconds (the switch's originate_timeout fires first).
-  t.context = await startEngine({ TARGET_RING_TIMEOUT_S: '2' }, { scenario: 'partial' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+// A short ring time, so that the no-answer case ends in seconds (the switch's originate_timeout fires first).
+const test = useEngine(anyTest, { TARGET_RING_TIMEOUT_S: '2' }, { scenario: 'partial' });
 
 /** A longer ring time than the file's 2 s for one transfer (the metaflow's `timeout`), where the ring must last. */
 const LONG_RING = {

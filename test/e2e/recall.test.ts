@@ -2,8 +2,8 @@
 // never answers, and instead of releasing the transferee the engine calls the transferor back and connects them
 // (Asterisk's atxferdropcall=no). The transferee keeps its music throughout, and is released only when every recall
 // attempt fails too.
-import anyTest, { type ExecutionContext, type TestFn } from 'ava';
-import { hangUp, placeCall, startEngine, type Engine } from '../support/engine.ts';
+import anyTest, { type ExecutionContext } from 'ava';
+import { hangUp, placeCall, useEngine, type Engine } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -23,23 +23,17 @@ import {
   expectSettingsRestored,
 } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine(
-    {
-      TARGET_RING_TIMEOUT_S: '2',
-      PARTIAL_FAILURE: 'recall',
-      RECALL_ATTEMPTS: '2',
-      RECALL_DELAY_MS: '500',
-      RECALL_RING_TIMEOUT_S: '2',
-    },
-    { scenario: 'recall' },
-  );
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(
+  anyTest,
+  {
+    TARGET_RING_TIMEOUT_S: '2',
+    PARTIAL_FAILURE: 'recall',
+    RECALL_ATTEMPTS: '2',
+    RECALL_DELAY_MS: '500',
+    RECALL_RING_TIMEOUT_S: '2',
+  },
+  { scenario: 'recall' },
+);
 
 /** Alice transfers Bob to 2602 (rings forever) and hangs up: a partial transfer whose target will not answer. */
 async function partialToNobody(t: ExecutionContext, e: Engine, recallNumber?: string) {

@@ -4,10 +4,10 @@
 // - a transfer whose workflow was ended by hand (terminated in the UI) left its callers on hold: the transferor's call
 //   workflow (its parent) starts a new run at once, or, when the transferor has gone, the ingest's sweep does; the new
 //   run resumes from the switch's state, and the transfer then ends as it would have.
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
-import { hangUp, placeCall, press, startEngine, type Engine, type Party } from '../support/engine.ts';
+import { hangUp, placeCall, press, useEngine, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -26,14 +26,7 @@ import {
   expectSettingsRestored,
 } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine({ TRANSFER_SWEEP_MS: '1000' }, { scenario: 'reconcile-transfers' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, { TRANSFER_SWEEP_MS: '1000' }, { scenario: 'reconcile-transfers' });
 
 /** Terminates the transfer's workflow as an SRE would, and waits for the sweep to start a new run. */
 async function terminateAndAwaitResume(

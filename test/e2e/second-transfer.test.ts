@@ -1,10 +1,10 @@
 // One transfer per pair of legs: a second transfer asked for on the same pair while one runs is refused,
 // by either party, and the first goes on unaffected to its end.
-import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import anyTest, { type ExecutionContext } from 'ava';
 import { requestTransferUpdate, type TransferSummary } from '../../contracts/messages.ts';
 import { TRANSFER_REFUSED } from '../../contracts/refusals.ts';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
-import { hangUp, placeCall, press, startEngine, type Engine, type Party } from '../support/engine.ts';
+import { hangUp, placeCall, press, useEngine, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -23,14 +23,7 @@ import {
   completedByHangup,
 } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine({}, { scenario: 'second-transfer' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { scenario: 'second-transfer' });
 
 type T = ExecutionContext<Engine>;
 

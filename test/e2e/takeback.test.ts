@@ -2,10 +2,10 @@
 // during the consultation hang the target's leg up and give the transferor back to the transferee. A custom code
 // comes from the transfer metaflow's `takeback_dtmf`; with that, `*1` reaches the `resume` feature code, which does
 // the same. The ringback keeps playing while the digits are typed.
-import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import anyTest, { type ExecutionContext } from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import type { TransferSummary } from '../../contracts/messages.ts';
-import { hangUp, placeCall, press, startEngine, type Engine, type Party } from '../support/engine.ts';
+import { hangUp, placeCall, press, useEngine, type Engine, type Party } from '../support/engine.ts';
 import type { EslEvent } from '../support/esl-client.ts';
 import {
   bridgedTogether,
@@ -27,14 +27,7 @@ import {
   expectSettingsRestored,
 } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine({}, { scenario: 'takeback' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { scenario: 'takeback' });
 
 type T = ExecutionContext<Engine>;
 

@@ -1,9 +1,9 @@
 // The target fails: a misdial, a busy target, no answer within the ring time, or a target that answers
 // and then hangs up during the consultation. Each time the transferor and the transferee talk to each other again.
-import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import anyTest, { type ExecutionContext } from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import type { TransferSummary } from '../../contracts/messages.ts';
-import { hangUp, placeCall, startEngine, waitFor, type Engine, type Party } from '../support/engine.ts';
+import { hangUp, placeCall, useEngine, waitFor, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -22,15 +22,8 @@ import {
   expectSettingsRestored,
 } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  // A short ring time, so that the no-answer case ends in seconds.
-  t.context = await startEngine({ TARGET_RING_TIMEOUT_S: '2' }, { scenario: 'target-fails' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+// A short ring time, so that the no-answer case ends in seconds.
+const test = useEngine(anyTest, { TARGET_RING_TIMEOUT_S: '2' }, { scenario: 'target-fails' });
 
 /** After the transfer gave up: Alice and Bob talk again, the target is gone, and the legs' settings are back. */
 async function talkingAgain(

@@ -1,9 +1,9 @@
 // One tenant must not hurt another: a hostile feature-code pattern, another account's metaflows on a bridged call,
 // odd caller names, hung-up legs in the channel list. Through the real API, engine, workers and switch; what the
 // callers get is read from ESL events only.
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
-import { request, startEngineWithApi, tokenFor, type EngineWithApi } from '../support/api.ts';
+import { request, useEngineWithApi, tokenFor, type EngineWithApi } from '../support/api.ts';
 import type { EslEvent } from '../support/esl-client.ts';
 import { hangUp, placeCall, press, waitFor, type Engine } from '../support/engine.ts';
 import {
@@ -18,14 +18,7 @@ import {
   waitForTarget,
 } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<EngineWithApi>;
-
-test.before(async (t) => {
-  t.context = await startEngineWithApi('tenant-safety');
-});
-test.after.always(async (t) => {
-  await t.context?.close();
-});
+const test = useEngineWithApi(anyTest, 'tenant-safety');
 
 test.serial(
   'a catastrophic-backtracking pattern on one call: another call transfers in normal time, the pattern still works',

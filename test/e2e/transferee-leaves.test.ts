@@ -1,7 +1,7 @@
 // The transferee hangs up. While the target rings, the transferor keeps its ringback and talks to the
 // target when it answers (Kazoo strands the transferor here); during the consultation, transferor and target stay.
-import anyTest, { type TestFn } from 'ava';
-import { hangUp, placeCall, startEngine, type Engine } from '../support/engine.ts';
+import anyTest from 'ava';
+import { hangUp, placeCall, useEngine } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -20,14 +20,7 @@ import {
   expectSettingsRestored,
 } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine({}, { scenario: 'transferee-leaves' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { scenario: 'transferee-leaves' });
 
 test.serial('the transferee hangs up while the target rings: the transferor talks to the target', async (t) => {
   const e = t.context;

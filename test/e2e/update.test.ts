@@ -1,11 +1,11 @@
 // Transfers driven through the call workflow's Updates, as the REST API drives them: requestTransfer (accepted with
 // the transfer's ID, or refused with a reason before anything moves), cancelTransfer, and a blind transfer.
 import crypto from 'node:crypto';
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
 import { cancelTransferUpdate, requestTransferUpdate } from '../../contracts/messages.ts';
 import { NO_TRANSFER, TRANSFER_REFUSED } from '../../contracts/refusals.ts';
-import { hangUp, placeCall, startEngine, type Engine } from '../support/engine.ts';
+import { hangUp, placeCall, useEngine, type Engine } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -27,14 +27,7 @@ import {
   expectSettingsRestored,
 } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine({}, { scenario: 'update' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { scenario: 'update' });
 
 const call = (e: Engine, uuid: string) => e.client.workflow.getHandle(callWorkflowId(uuid));
 

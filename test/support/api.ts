@@ -1,5 +1,6 @@
 // The whole engine plus the real REST API in front of it, with a token for the demo account: for end-to-end tests
 // that act as a client would (POST /v2/accounts/{A}/channels/{CALL_ID}, metaflows).
+import type { TestFn } from 'ava';
 import { TemporalCallEngine } from '../../api/temporal-engine.ts';
 import { startApi } from '../../api/index.ts';
 import { startEngine, type Engine } from './engine.ts';
@@ -30,6 +31,22 @@ export async function startEngineWithApi(scenario: string, env: Record<string, s
       await e.stop();
     },
   };
+}
+
+/** The e2e fixture with the REST API in front of the engine: started before a file's tests, stopped after them. */
+export function useEngineWithApi(
+  test: TestFn,
+  scenario: string,
+  env: Record<string, string> = {},
+): TestFn<EngineWithApi> {
+  const typed = test as TestFn<EngineWithApi>;
+  typed.before(async (t) => {
+    t.context = await startEngineWithApi(scenario, env);
+  });
+  typed.after.always(async (t) => {
+    await t.context?.close();
+  });
+  return typed;
 }
 
 /** A token for an API key (PUT /v2/api_auth). */

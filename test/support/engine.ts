@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import type { TestFn } from 'ava';
 
 const { temporal } = proto;
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
@@ -50,16 +51,30 @@ export interface Engine {
 
 let runtimeInstalled = false;
 
-export async function startEngine(
-  env: Record<string, string> = {},
-  opts: {
-    workflowWorker?: boolean;
-    /** false: the test runs the node worker (ESL, ingest, switch activities) in a process of its own. */
-    nodeWorker?: boolean;
-    /** Names recorded histories. */
-    scenario?: string;
-  } = {},
-): Promise<Engine> {
+export interface EngineOptions {
+  workflowWorker?: boolean;
+  /** false: the test runs the node worker (ESL, ingest, switch activities) in a process of its own. */
+  nodeWorker?: boolean;
+  /** Names recorded histories. */
+  scenario?: string;
+}
+
+/**
+ * The e2e fixture: a file's tests share one engine (switch, workers, store, phones), started before the first test
+ * and stopped after the last. `const test = useEngine(anyTest, { TARGET_RING_TIMEOUT_S: '2' }, { scenario: 'x' });`
+ */
+export function useEngine(test: TestFn, env: Record<string, string> = {}, opts: EngineOptions = {}): TestFn<Engine> {
+  const typed = test as TestFn<Engine>;
+  typed.before(async (t) => {
+    t.context = await startEngine(env, opts);
+  });
+  typed.after.always(async (t) => {
+    await t.context?.stop();
+  });
+  return typed;
+}
+
+export async function startEngine(env: Record<string, string> = {}, opts: EngineOptions = {}): Promise<Engine> {
   if (!runtimeInstalled) {
     // Workflow and worker logs only when asked for (HANDOFF_TEST_LOG=INFO): the suite's output stays readable.
     Runtime.install({ logger: new DefaultLogger((process.env.HANDOFF_TEST_LOG as 'INFO' | undefined) ?? 'WARN') });
