@@ -19,7 +19,7 @@ export interface CallEngine {
   /** Resolves when the call's workflow accepted the transfer; throws TransferRefusedError otherwise. */
   requestTransfer(callId: string, ask: TransferAsk): Promise<TransferAccepted>;
   /** Cancels the running transfer and reconnects transferor and transferee; NoTransferError when none runs. */
-  cancelTransfer(callId: string): Promise<TransferSummary>;
+  takeback(callId: string): Promise<TransferSummary>;
   hangup(callId: string, cause?: string): Promise<void>;
   breakMedia(callId: string): Promise<void>;
 }

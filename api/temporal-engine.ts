@@ -8,7 +8,7 @@ import { callWorkflowId } from '../contracts/ids.ts';
 import {
   breakMediaUpdate,
   callQuery,
-  cancelTransferUpdate,
+  takebackUpdate,
   hangupCallUpdate,
   requestTransferUpdate,
 } from '../contracts/messages.ts';
@@ -92,8 +92,8 @@ export class TemporalCallEngine implements CallEngine {
     return this.run(callId, () => this.handle(callId).executeUpdate(requestTransferUpdate, { args: [ask] }));
   }
 
-  cancelTransfer(callId: string): Promise<TransferSummary> {
-    return this.run(callId, () => this.handle(callId).executeUpdate(cancelTransferUpdate));
+  takeback(callId: string): Promise<TransferSummary> {
+    return this.run(callId, () => this.handle(callId).executeUpdate(takebackUpdate));
   }
 
   async hangup(callId: string, cause?: string): Promise<void> {

@@ -1,5 +1,11 @@
 // The messages that cross process boundaries: ingest → workflows (signals), API → workflows (updates, queries),
 // workflows → workflows. Shared by every process so that a signal name can never be misspelt on one side.
+//
+// Words, one per concept: the transferor presses the code (or asks over REST) and hands its peer, the transferee, to
+// the target, the number dialled; the target leg is the channel originated to reach it. The takeback gives the
+// transferor its transferee back and ends the transfer (outcome `taken_back`): its digits (`takeback_dtmf`), Kazoo's
+// `resume` metaflow module and the REST `cancel_transfer` action all ask for it. A transfer is resumed when a new run
+// of it, started after one ended by hand, carries on from what the switch shows.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 /** The FreeSWITCH events a workflow acts on. The ingest forwards nothing else. */
@@ -177,12 +183,18 @@ export interface CallSummary {
 
 /** REST `transfer`: start a transfer; answers accepted (with the transfer's ID) or throws TRANSFER_REFUSED. */
 export const requestTransferUpdate = defineUpdate<TransferAccepted, [TransferAsk]>('requestTransfer');
-/** REST `cancel_transfer`: take the call back (cancel the running transfer, reconnect transferor and transferee). */
-export const cancelTransferUpdate = defineUpdate<TransferSummary, []>('cancelTransfer');
+/**
+ * REST `cancel_transfer`: the takeback (the running transfer is cancelled, transferor and transferee talk again).
+ * Its wire name stays 'cancelTransfer': running workflows and recorded histories know it by that name.
+ */
+export const takebackUpdate = defineUpdate<TransferSummary, []>('cancelTransfer');
 export const callQuery = defineQuery<CallSummary>('call');
 export const transferQuery = defineQuery<TransferSummary>('transfer');
-/** Cancel request delivered to a transfer workflow (from its parties' call workflows). */
-export const cancelTransferSignal = defineSignal<[{ by: string }]>('cancelTransfer');
+/**
+ * The takeback, delivered to a transfer workflow by the transferor's call workflow; `by`: `takeback` (the digits),
+ * `resume` (Kazoo's metaflow module) or `api`. Its wire name stays 'cancelTransfer', as the update's does.
+ */
+export const takebackSignal = defineSignal<[{ by: string }]>('cancelTransfer');
 
 /** REST `hangup` action: hang the call's leg up (default cause NORMAL_CLEARING). */
 export const hangupCallUpdate = defineUpdate<void, [{ cause?: string }]>('hangup');

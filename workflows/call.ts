@@ -34,8 +34,8 @@ import {
   MAX_TRANSFER_RESUMES,
   breakMediaUpdate,
   callQuery,
-  cancelTransferSignal,
-  cancelTransferUpdate,
+  takebackSignal,
+  takebackUpdate,
   channelEventsSignal,
   hangupCallUpdate,
   joinTransferSignal,
@@ -111,11 +111,11 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       }
     },
   });
-  setHandler(cancelTransferUpdate, async () => {
+  setHandler(takebackUpdate, async () => {
     if (!transfer)
       throw ApplicationFailure.create({ type: NO_TRANSFER, message: 'no transfer is running on this call' });
     const id = transfer.id;
-    await getExternalWorkflowHandle(id).signal(cancelTransferSignal, { by: 'api' });
+    await getExternalWorkflowHandle(id).signal(takebackSignal, { by: 'api' });
     return { ...(call.transfer as TransferSummary), transferId: id };
   });
   setHandler(hangupCallUpdate, async ({ cause }) => {
@@ -255,7 +255,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
         return;
       }
       case 'resume':
-        if (transfer) await getExternalWorkflowHandle(transfer.id).signal(cancelTransferSignal, { by: 'resume' });
+        if (transfer) await getExternalWorkflowHandle(transfer.id).signal(takebackSignal, { by: 'resume' });
         else log.info('resume: no transfer is running');
         return;
       case 'hangup':
@@ -272,7 +272,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       typed = (typed + digit).slice(-16);
       if (typed.endsWith(transfer.takebackDtmf)) {
         typed = '';
-        await getExternalWorkflowHandle(transfer.id).signal(cancelTransferSignal, { by: 'takeback' });
+        await getExternalWorkflowHandle(transfer.id).signal(takebackSignal, { by: 'takeback' });
         return;
       }
       if (takebackProgress(typed, transfer.takebackDtmf) > 0) return; // part of the takeback code: not a feature code

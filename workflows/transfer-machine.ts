@@ -52,8 +52,8 @@ export type Input =
   | { type: 'bridged'; a: Party; b: Party }
   | { type: 'bridge_deadline' }
   | { type: 'bridge_not_confirmed' }
-  /** Takeback digits, the `resume` feature code, or the REST cancel action. */
-  | { type: 'cancel'; by: string }
+  /** The takeback: its digits, Kazoo's `resume` feature code, or the REST `cancel_transfer` action. */
+  | { type: 'takeback'; by: string }
   /** An audit found transferor and target, both up, no longer bridged to each other during the consultation. */
   | { type: 'consultation_lost' };
 
@@ -175,7 +175,7 @@ function ringing(s: MachineState, input: Input): Step {
       return giveBack(s, 'target_failed', input.cause, [{ do: 'cancel_no_answer_timer' }]);
     case 'no_answer_timeout':
       return giveBack(s, 'target_failed', 'NO_ANSWER', [kill(s, 'target', 'NO_ANSWER')]);
-    case 'cancel':
+    case 'takeback':
       return giveBack(s, 'taken_back', input.by, [
         { do: 'cancel_no_answer_timer' },
         kill(s, 'target', 'ORIGINATOR_CANCEL'),
@@ -206,7 +206,7 @@ function consulting(s: MachineState, input: Input): Step {
       return end(s, 'transferee_left', input.cause, [{ do: 'restore', parties: ['transferor', 'target'] }]);
     case 'target_failed':
       return giveBack(s, 'target_hung_up', input.cause, []);
-    case 'cancel':
+    case 'takeback':
       return giveBack(s, 'taken_back', input.by, [kill(s, 'target', 'NORMAL_CLEARING')]);
     case 'consultation_lost':
       // Something broke the bridge while nobody listened (an ingest outage): put it back.
@@ -320,7 +320,7 @@ function connecting(s: MachineState, input: Input): Step {
         'BRIDGE_FAILED',
         livingParties(s).map((p) => kill(s, p, 'NORMAL_TEMPORARY_FAILURE')),
       );
-    case 'cancel':
+    case 'takeback':
       if (c.goal !== 'consult') return { state: s, actions: [] };
       return giveBack(s, 'taken_back', input.by, [kill(s, 'target', 'NORMAL_CLEARING')]);
     case 'hangup':

@@ -18,7 +18,7 @@ import { callWorkflowId } from '../contracts/ids.ts';
 import { switchActivities } from './switch-activities.ts';
 import {
   auditLegsSignal,
-  cancelTransferSignal,
+  takebackSignal,
   joinTransferSignal,
   originateResultSignal,
   transferEndedSignal,
@@ -112,7 +112,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
       inbox.push(result.uuid ? { type: 'recall_answered' } : { type: 'recall_failed', cause });
     }
   });
-  setHandler(cancelTransferSignal, ({ by }) => void inbox.push({ type: 'cancel', by }));
+  setHandler(takebackSignal, ({ by }) => void inbox.push({ type: 'takeback', by }));
   setHandler(auditLegsSignal, () => void (auditDue = true));
   setHandler(transferQuery, () => ({ ...summary }));
 

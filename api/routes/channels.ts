@@ -240,7 +240,7 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
         return success(c, config, 'transfer initiated', { handoff });
       }
       case 'cancel_transfer': {
-        const summary = await engine.cancelTransfer(callId);
+        const summary = await engine.takeback(callId);
         return success(c, config, 'cancel_transfer initiated', { handoff: transferView(summary) });
       }
       case 'hangup':

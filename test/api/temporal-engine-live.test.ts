@@ -111,7 +111,7 @@ live('refusals, "no transfer" and unknown calls map to the engine errors', async
     instanceOf: TransferRefusedError,
   });
   t.is(unbridged.reason, 'not_bridged');
-  await t.throwsAsync(engine.cancelTransfer(id('ok')), { instanceOf: NoTransferError });
+  await t.throwsAsync(engine.takeback(id('ok')), { instanceOf: NoTransferError });
   t.is(await engine.getCall(id('nobody')), undefined);
   await t.throwsAsync(engine.requestTransfer(id('nobody'), { target: '2600' }), { instanceOf: CallNotFoundError });
 });

@@ -1,9 +1,9 @@
 // Transfers driven through the call workflow's Updates, as the REST API drives them: requestTransfer (accepted with
-// the transfer's ID, or refused with a reason before anything moves), cancelTransfer, and a blind transfer.
+// the transfer's ID, or refused with a reason before anything moves), the takeback, and a blind transfer.
 import crypto from 'node:crypto';
 import anyTest from 'ava';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
-import { cancelTransferUpdate, requestTransferUpdate } from '../../contracts/messages.ts';
+import { takebackUpdate, requestTransferUpdate } from '../../contracts/messages.ts';
 import { NO_TRANSFER, TRANSFER_REFUSED } from '../../contracts/refusals.ts';
 import { hangUp, placeCall, useEngine, type Engine } from '../support/engine.ts';
 import {
@@ -82,12 +82,12 @@ test.serial('requestTransfer on a leg that is not bridged is refused (not_bridge
   );
   // The leg itself is as it was: parked, in silence, no transfer running on it.
   await expectHearing(t, e, 'after the refusal', [['the leg', leg, { kind: 'silence' }]]);
-  const noTransfer = await updateRefusal(t, call(e, leg).executeUpdate(cancelTransferUpdate));
+  const noTransfer = await updateRefusal(t, call(e, leg).executeUpdate(takebackUpdate));
   t.is(noTransfer?.type, NO_TRANSFER);
   await hangUp(e, leg);
 });
 
-test.serial('cancelTransfer while the target rings: the target is cancelled, Alice and Bob talk again', async (t) => {
+test.serial('takeback while the target rings: the target is cancelled, Alice and Bob talk again', async (t) => {
   const e = t.context;
   const { alice, bob } = await placeCall(e);
   await waitForCallWorkflow(e, alice.uuid);
@@ -100,7 +100,7 @@ test.serial('cancelTransfer while the target rings: the target is cancelled, Ali
   ]);
   await waitForPhase(e, alice, bob, 'ringing');
 
-  const cancelled = await call(e, alice.uuid).executeUpdate(cancelTransferUpdate);
+  const cancelled = await call(e, alice.uuid).executeUpdate(takebackUpdate);
   t.is(cancelled.transferId, accepted.transferId);
   await bridgedTogether(e, alice.uuid, bob.uuid);
   await expectHearing(t, e, 'cancelled', [

@@ -43,7 +43,7 @@ function randomInput(rnd: () => number, s: MachineState): Input {
     'bridged',
     'bridge_deadline',
     'bridge_not_confirmed',
-    'cancel',
+    'takeback',
     'recall_answered',
     'recall_failed',
     'recall_due',
@@ -63,7 +63,7 @@ function randomInput(rnd: () => number, s: MachineState): Input {
       return { type: kind, cause: pick(rnd, CAUSES) };
     case 'hangup':
       return { type: kind, party: pick(rnd, PARTIES), cause: pick(rnd, CAUSES) };
-    case 'cancel':
+    case 'takeback':
       return { type: kind, by: pick(rnd, ['takeback', 'resume', 'api']) };
     case 'bridged': {
       if (s.connecting && rnd() < 0.5) {

@@ -23,7 +23,7 @@ const hangup = (party: Party, cause = 'NORMAL_CLEARING'): Input => ({ type: 'han
 const bridged = (a: Party, b: Party): Input => ({ type: 'bridged', a, b });
 const deadline: Input = { type: 'bridge_deadline' };
 const notConfirmed: Input = { type: 'bridge_not_confirmed' };
-const cancel = (by = 'takeback'): Input => ({ type: 'cancel', by });
+const cancel = (by = 'takeback'): Input => ({ type: 'takeback', by });
 
 // Actions.
 const bridge = (a: Party, b: Party): Action => ({ do: 'bridge', a, b });

@@ -6,7 +6,7 @@ import { CallNotFoundError } from '../../../api/engine.ts';
 export type RecordedCall =
   | { method: 'getCall'; callId: string }
   | { method: 'requestTransfer'; callId: string; ask: TransferAsk }
-  | { method: 'cancelTransfer'; callId: string }
+  | { method: 'takeback'; callId: string }
   | { method: 'hangup'; callId: string; cause?: string }
   | { method: 'breakMedia'; callId: string };
 
@@ -57,8 +57,8 @@ export class RecordingEngineDouble implements CallEngine {
     return this.onTransfer(callId, ask);
   }
 
-  async cancelTransfer(callId: string): Promise<TransferSummary> {
-    this.calls.push({ method: 'cancelTransfer', callId });
+  async takeback(callId: string): Promise<TransferSummary> {
+    this.calls.push({ method: 'takeback', callId });
     return this.onCancel(callId);
   }
 

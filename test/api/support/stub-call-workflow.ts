@@ -4,7 +4,7 @@ import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow'
 import {
   breakMediaUpdate,
   callQuery,
-  cancelTransferUpdate,
+  takebackUpdate,
   hangupCallUpdate,
   requestTransferUpdate,
 } from '../../../contracts/messages.ts';
@@ -49,7 +49,7 @@ export async function stubCallWorkflow(script: StubCallScript): Promise<void> {
       type: ask.type ?? 'attended',
     };
   });
-  setHandler(cancelTransferUpdate, () => {
+  setHandler(takebackUpdate, () => {
     throw ApplicationFailure.create({ type: 'NoTransfer', message: 'no transfer is running on this call' });
   });
   setHandler(breakMediaUpdate, () => {
