@@ -1,19 +1,12 @@
 // Kazoo's channel API over live calls (applications/crossbar/doc/channels.md): the account's list with Kazoo's keys,
 // a user's and a device's channels, one channel's detail, and the system-wide list for a top-level account. The legs
 // carry the ecallmgr_* variables a Kazoo cluster sets; everything is read through the real ingest, store and API.
-import anyTest, { type TestFn } from 'ava';
-import { request, startEngineWithApi, tokenFor, type EngineWithApi } from '../support/api.ts';
+import anyTest from 'ava';
+import { request, tokenFor, useEngineWithApi } from '../support/api.ts';
 import { hangUp, placeCall } from '../support/engine.ts';
 import { sleep } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<EngineWithApi>;
-
-test.before(async (t) => {
-  t.context = await startEngineWithApi('kazoo-channels');
-});
-test.after.always(async (t) => {
-  await t.context?.close();
-});
+const test = useEngineWithApi(anyTest, 'kazoo-channels');
 
 const USER = '72855158432d790dfb22d03ff64c033e';
 const DEVICE = '63fbb9ac78e11f3ccb387928a423798a';
