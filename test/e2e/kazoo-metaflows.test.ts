@@ -1,19 +1,12 @@
 // A metaflows document as Kazoo stores it (its validation writes transfer_type "blind" and captures ["no_match"]
 // into every transfer), posted through the API, then pressed on a live call: the transfer consults the target as
 // Konami's does; a blind transfer by feature code is the module blind_transfer. What the callers get is read from ESL.
-import anyTest, { type TestFn } from 'ava';
-import { request, startEngineWithApi, type EngineWithApi } from '../support/api.ts';
+import anyTest from 'ava';
+import { request, useEngineWithApi } from '../support/api.ts';
 import { placeCall } from '../support/engine.ts';
 import { commandsFrom, completedByHangup, consulting, transferByDigits, transferResult } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<EngineWithApi>;
-
-test.before(async (t) => {
-  t.context = await startEngineWithApi('kazoo-metaflows');
-});
-test.after.always(async (t) => {
-  await t.context?.close();
-});
+const test = useEngineWithApi(anyTest, 'kazoo-metaflows');
 
 /** As Kazoo's crossbar saves it (metaflows.transfer.json's defaults written in), with monster-ui's extra keys. */
 const KAZOO_DOC = {
