@@ -3,7 +3,7 @@
 import type { TestFn } from 'ava';
 import { TemporalCallEngine } from '../../api/temporal-engine.ts';
 import { startApi } from '../../api/index.ts';
-import { startEngine, type Engine } from './engine.ts';
+import { startEngine, useShared, type Engine } from './engine.ts';
 
 export interface EngineWithApi {
   e: Engine;
@@ -39,14 +39,11 @@ export function useEngineWithApi(
   scenario: string,
   env: Record<string, string> = {},
 ): TestFn<EngineWithApi> {
-  const typed = test as TestFn<EngineWithApi>;
-  typed.before(async (t) => {
-    t.context = await startEngineWithApi(scenario, env);
-  });
-  typed.after.always(async (t) => {
-    await t.context?.close();
-  });
-  return typed;
+  return useShared(
+    test,
+    () => startEngineWithApi(scenario, env),
+    (c) => c.close(),
+  );
 }
 
 /** A token for an API key (PUT /v2/api_auth). */

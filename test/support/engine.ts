@@ -59,19 +59,28 @@ export interface EngineOptions {
   scenario?: string;
 }
 
-/**
- * The e2e fixture: a file's tests share one engine (switch, workers, store, phones), started before the first test
- * and stopped after the last. `const test = useEngine(anyTest, { TARGET_RING_TIMEOUT_S: '2' }, { scenario: 'x' });`
- */
-export function useEngine(test: TestFn, env: Record<string, string> = {}, opts: EngineOptions = {}): TestFn<Engine> {
-  const typed = test as TestFn<Engine>;
+/** A context every test of a file shares: started before the first test, stopped after the last. */
+export function useShared<T>(test: TestFn, start: () => Promise<T>, stop: (context: T) => Promise<void>): TestFn<T> {
+  const typed = test as TestFn<T>;
   typed.before(async (t) => {
-    t.context = await startEngine(env, opts);
+    t.context = await start();
   });
   typed.after.always(async (t) => {
-    await t.context?.stop();
+    if (t.context) await stop(t.context);
   });
   return typed;
+}
+
+/**
+ * The e2e fixture: a file's tests share one engine (switch, workers, store, phones).
+ * `const test = useEngine(anyTest, { TARGET_RING_TIMEOUT_S: '2' }, { scenario: 'x' });`
+ */
+export function useEngine(test: TestFn, env: Record<string, string> = {}, opts: EngineOptions = {}): TestFn<Engine> {
+  return useShared(
+    test,
+    () => startEngine(env, opts),
+    (e) => e.stop(),
+  );
 }
 
 export async function startEngine(env: Record<string, string> = {}, opts: EngineOptions = {}): Promise<Engine> {
