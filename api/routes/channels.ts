@@ -27,6 +27,8 @@ import {
 import type { ChannelAction } from '../schemas/channels.ts';
 import { toValidationErrors, validate } from '../validation.ts';
 import { acceptedView, channelListItem, channelView, transferView } from '../views.ts';
+import { TRANSFER_TYPE_KEYS } from '../../contracts/metaflow-entries.ts';
+import { metaflowSchema } from '../schemas/metaflows.ts';
 import type { RouteDeps } from './deps.ts';
 import { mediaNote, mediaRef } from './media-check.ts';
 
@@ -90,6 +92,38 @@ function toAsk(a: Extract<ChannelAction, { action: 'transfer' }>): TransferAsk {
   const type = a.transfer_type ?? a['transfer-type'] ?? a['Transfer-Type'];
   if (type !== undefined) ask.type = type;
   return ask;
+}
+
+/**
+ * The channel action a metaflow module is on a live call: `transfer` (attended, as Konami: its transfer type is
+ * ignored), `blind_transfer`, `resume` (cancels the running transfer), `hangup`, `break`. Any other module: 400.
+ */
+function metaflowAction(
+  module: string,
+  data: Record<string, unknown>,
+): { action: string; data: Record<string, unknown> } {
+  const transferFields = ['target', 'takeback_dtmf', 'moh', 'ringback', 'timeout', 'partial_failure'];
+  const pick = () => Object.fromEntries(transferFields.filter((k) => data[k] !== undefined).map((k) => [k, data[k]]));
+  switch (module) {
+    case 'transfer':
+      return { action: 'transfer', data: pick() };
+    case 'blind_transfer':
+      return { action: 'transfer', data: { ...pick(), transfer_type: 'blind' } };
+    case 'resume':
+      return { action: 'cancel_transfer', data: {} };
+    case 'hangup':
+      return { action: 'hangup', data: {} };
+    case 'break':
+      return { action: 'break', data: {} };
+    default:
+      throw new ApiError(400, 'invalid data', {
+        module: {
+          enum: {
+            message: `Handoff does not run the metaflow module ${module} on a call; it runs transfer, blind_transfer, resume, hangup, break`,
+          },
+        },
+      });
+  }
 }
 
 function checkTransferTypeSpellings(a: Extract<ChannelAction, { action: 'transfer' }>): void {
@@ -184,6 +218,17 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
     return success(c, config, channelView(found.rec, call, problem));
   });
 
+  /** A channel action, checked against its grammar; Kazoo's own 400 for a transfer without a target. */
+  function parseAction(data: Record<string, unknown>, action: string): ChannelAction {
+    if (action === 'transfer' && (data.target === undefined || data.target === null)) {
+      // Kazoo's own message for a missing target.
+      throw ApiError.field('target', 'required', 'No target destination specified');
+    }
+    const parsed = channelAction.safeParse({ ...data, action }, { reportInput: true });
+    if (!parsed.success) throw ApiError.validation(toValidationErrors(parsed.error.issues));
+    return parsed.data;
+  }
+
   app.post(one, validate('json', channelActionEnvelope), async (c) => {
     const accountId = c.req.param('accountId');
     const callId = c.req.param('callId');
@@ -191,6 +236,8 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
     const data = body.data ?? {};
     // Kazoo reads `action` from data, then the query string, then the top level of the body.
     const action = data.action ?? c.req.query('action') ?? body.action;
+    // Kazoo's documentation also POSTs the metaflow action (its code answers that only to a PUT): both run it.
+    if (action === 'metaflow') return runMetaflow(c, accountId, callId, data);
     if (typeof action !== 'string' || !(CHANNEL_ACTIONS as readonly string[]).includes(action)) {
       const unsupported = (UNSUPPORTED_KAZOO_ACTIONS as readonly string[]).includes(String(action));
       throw new ApiError(400, 'invalid data', {
@@ -203,14 +250,7 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
         },
       });
     }
-    if (action === 'transfer' && (data.target === undefined || data.target === null)) {
-      // Kazoo's own message for a missing target.
-      throw ApiError.field('target', 'required', 'No target destination specified');
-    }
-    const parsed = channelAction.safeParse({ ...data, action }, { reportInput: true });
-    if (!parsed.success) throw ApiError.validation(toValidationErrors(parsed.error.issues));
-    const a = parsed.data;
-
+    const a = parseAction(data, action);
     await findCall(c.get('log'), accountId, callId);
     try {
       return await runAction(c, accountId, callId, a);
@@ -218,9 +258,90 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
       throw engineError(callId, err, c.get('log'));
     }
   });
-  app.all(one, otherMethods(config, ['GET', 'POST']));
 
-  async function runAction(c: Context<ApiEnv>, accountId: string, callId: string, a: ChannelAction) {
+  /**
+   * Kazoo's `PUT …/channels/{CALL_ID}` `{"action": "metaflow", "data": <metaflow>}`: the named metaflow module runs on
+   * the call, with the same truthful answers as the POST actions (`data` is Kazoo's "metaflow sent"). `action` is read
+   * from the top level, then from `data` (Kazoo's order); the metaflow is `data`, or `data.data` when `data` itself has
+   * no module (the form of Kazoo's PUT example, and of clients that put `action` inside `data`).
+   */
+  app.put(one, validate('json', channelActionEnvelope), async (c) => {
+    const body = c.req.valid('json');
+    const data = body.data ?? {};
+    const action = body.action ?? data.action;
+    if (action !== 'metaflow') {
+      throw new ApiError(400, 'invalid data', {
+        action: {
+          [action === undefined ? 'required' : 'enum']: { message: 'PUT runs a metaflow: action must be metaflow' },
+        },
+      });
+    }
+    return runMetaflow(c, c.req.param('accountId'), c.req.param('callId'), data);
+  });
+  app.all(one, otherMethods(config, ['GET', 'POST', 'PUT']));
+
+  async function runMetaflow(c: Context<ApiEnv>, accountId: string, callId: string, data: Record<string, unknown>) {
+    const inner = data.data;
+    const node =
+      data.module === undefined && inner && typeof inner === 'object' && !Array.isArray(inner)
+        ? { at: ['data'], value: inner as Record<string, unknown> }
+        : { at: [], value: data };
+    const checked = metaflowSchema.safeParse(node.value, { reportInput: true });
+    if (!checked.success) {
+      throw ApiError.validation(
+        toValidationErrors(checked.error.issues.map((i) => ({ ...i, path: ['data', ...node.at, ...i.path] }))),
+      );
+    }
+    const metaflow = checked.data;
+    const moduleData = metaflow.data ?? {};
+    const run = metaflowAction(metaflow.module, moduleData);
+    const a = parseAction(run.data, run.action);
+    const ignored: Record<string, string> = {};
+    if (metaflow.children !== undefined) ignored.children = 'Handoff runs no children';
+    for (const key of TRANSFER_TYPE_KEYS) {
+      if (metaflow.module === 'transfer' && moduleData[key] !== undefined) {
+        ignored[`data.${key}`] =
+          'a metaflow transfer consults the target, as Konami; use blind_transfer for a blind one';
+      }
+    }
+    const found = await findCall(c.get('log'), accountId, callId);
+    // `leg`: Konami Pro acts on the call itself (`self`) or on its other leg (`bleg`, `peer`), which must then be a
+    // call of this account's tree too.
+    let target = callId;
+    const leg = moduleData.leg;
+    if (leg !== undefined && leg !== 'self') {
+      const peer = found.rec?.bridgedTo ?? found.call?.bridgedTo;
+      const peerRec = peer ? await store.getChannel(peer) : undefined;
+      if (!peer || !peerRec?.accountId || !(await store.isDescendantOrSelf(accountId, peerRec.accountId))) {
+        throw ApiError.field('data.leg', 'invalid', 'the other leg is not a call of this account');
+      }
+      target = peer;
+    }
+    try {
+      return await runAction(c, accountId, target, a, {
+        answer: 'metaflow sent',
+        ...(Object.keys(ignored).length > 0 ? { extra: { ignored } } : {}),
+      });
+    } catch (err) {
+      throw engineError(target, err, c.get('log'));
+    }
+  }
+
+  /**
+   * Runs the action on the call's workflow and answers its verdict: `data` is Kazoo's string for the action (or
+   * `opts.answer`), Handoff's extras are in the envelope's `handoff` (with `opts.extra`).
+   */
+  async function runAction(
+    c: Context<ApiEnv>,
+    accountId: string,
+    callId: string,
+    a: ChannelAction,
+    opts: { answer?: string; extra?: Record<string, unknown> } = {},
+  ) {
+    const answer = (kazoos: string, handoff?: Record<string, unknown>) => {
+      const extras = handoff || opts.extra ? { ...handoff, ...opts.extra } : undefined;
+      return success(c, config, opts.answer ?? kazoos, extras ? { handoff: extras } : {});
+    };
     switch (a.action) {
       case 'transfer': {
         checkTransferTypeSpellings(a);
@@ -237,18 +358,18 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
         const accepted = await engine.requestTransfer(callId, toAsk(a));
         const handoff = acceptedView(accepted);
         if (Object.keys(media).length > 0) handoff.media = media;
-        return success(c, config, 'transfer initiated', { handoff });
+        return answer('transfer initiated', handoff);
       }
       case 'cancel_transfer': {
         const summary = await engine.takeback(callId);
-        return success(c, config, 'cancel_transfer initiated', { handoff: transferView(summary) });
+        return answer('cancel_transfer initiated', transferView(summary));
       }
       case 'hangup':
         await engine.hangup(callId, a.cause);
-        return success(c, config, 'hangup initiated');
+        return answer('hangup initiated');
       case 'break':
         await engine.breakMedia(callId);
-        return success(c, config, 'break initiated');
+        return answer('break initiated');
     }
   }
 

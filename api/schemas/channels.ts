@@ -11,7 +11,7 @@ import {
 
 export const CHANNEL_ACTIONS = ['transfer', 'hangup', 'break', 'cancel_transfer'] as const;
 /** Kazoo actions Handoff does not run (they need Kazoo's callflow engine or Konami Pro). */
-export const UNSUPPORTED_KAZOO_ACTIONS = ['callflow', 'intercept', 'move', 'metaflow'] as const;
+export const UNSUPPORTED_KAZOO_ACTIONS = ['callflow', 'intercept', 'move'] as const;
 
 /** The body as received: `action` may also be at the top level or in the query string (Kazoo's req_value). */
 export const channelActionEnvelope = z

@@ -3,6 +3,7 @@
 // (api_util.erl: CORS, content types, where tokens are read, method override; cb_api_auth.erl: the api_auth answer).
 import test from 'ava';
 import { startHarness } from './support/server.ts';
+import { TransferRefusedError } from '../../api/engine-errors.ts';
 
 /** curl's Content-Type for `-d`, which every example of Kazoo's documentation uses. */
 const CURL_FORM = 'application/x-www-form-urlencoded';
@@ -115,7 +116,12 @@ test("CORS preflight without a token: Kazoo's headers, the route's own methods; 
   });
   t.is(preflight.status, 204);
   t.is(preflight.headers.get('access-control-allow-origin'), '*');
-  t.deepEqual(preflight.headers.get('access-control-allow-methods')?.split(',').sort(), ['GET', 'OPTIONS', 'POST']);
+  t.deepEqual(preflight.headers.get('access-control-allow-methods')?.split(',').sort(), [
+    'GET',
+    'OPTIONS',
+    'POST',
+    'PUT',
+  ]);
   const allowed = preflight.headers.get('access-control-allow-headers')?.split(',') ?? [];
   for (const header of ['content-type', 'x-auth-token', 'authorization', 'x-http-method-override']) {
     t.true(allowed.includes(header), header);
@@ -221,4 +227,91 @@ test('channels.md\'s transfer exactly as documented: "moh": "media_id" plays as 
   t.like(fallback.body.handoff, { media: { moh: { media_id: 'media_id', plays: "the account's default" } } });
   const ask = (off.engine.actions()[0] as unknown as { ask: Record<string, unknown> }).ask;
   t.false('moh' in ask);
+});
+
+test('PUT …/channels/{CALL_ID} action metaflow, in each form Kazoo documents: runs the module, answers "metaflow sent"', async (t) => {
+  const h = await startHarness(t);
+  await h.addChannel({ callId: 'alice', accountId: 'child', bridgedTo: 'bob' });
+  await h.addChannel({ callId: 'bob', accountId: 'child', bridgedTo: 'alice' });
+  for (const id of ['alice', 'bob']) h.engine.known.set(id, { callId: id, accountId: 'child' } as never);
+  const put = (body: string) =>
+    h.call('PUT', '/v2/accounts/child/channels/alice', {
+      token: h.tokens.child,
+      body,
+      headers: { 'Content-Type': CURL_FORM },
+    });
+
+  // The issue's and in-house clients' form: action inside data, the metaflow in data.data.
+  const transfer = await put('{"data":{"action":"metaflow","data":{"module":"transfer","data":{"target":"2600"}}}}');
+  t.is(transfer.status, 200, transfer.text);
+  t.is(transfer.body.data, 'metaflow sent');
+  t.like(transfer.body.handoff, { transferor: 'alice', target: '2600', transfer_type: 'attended' });
+  t.deepEqual(h.engine.actions().at(-1), { method: 'requestTransfer', callId: 'alice', ask: { target: '2600' } });
+
+  // channels.md's form (top-level action, the metaflow in data): Transfer-Type is ignored (Konami), leg bleg makes
+  // the other leg the transferor.
+  const doc = await put(
+    '{"data":{"module":"transfer","data":{"target":"2600","Transfer-Type":"blind","leg":"bleg"}},"action":"metaflow"}',
+  );
+  t.is(doc.status, 200, doc.text);
+  t.like(doc.body.handoff, { transferor: 'bob' });
+  t.regex(JSON.stringify(doc.body.handoff), /"ignored":\{"data\.Transfer-Type":"a metaflow transfer consults/);
+  t.deepEqual(h.engine.actions().at(-1), { method: 'requestTransfer', callId: 'bob', ask: { target: '2600' } });
+
+  const blind = await put('{"action":"metaflow","data":{"module":"blind_transfer","data":{"target":"2601"}}}');
+  t.is(blind.status, 200, blind.text);
+  t.deepEqual(h.engine.actions().at(-1), {
+    method: 'requestTransfer',
+    callId: 'alice',
+    ask: { target: '2601', type: 'blind' },
+  });
+
+  // channels.md's PUT example: `{"action":"metaflow", "data": {"data": { "module": "hangup" }}}`.
+  const hangup = await put('{"action":"metaflow", "data": {"data": { "module": "hangup" }}}');
+  t.is(hangup.status, 200, hangup.text);
+  t.is(hangup.body.data, 'metaflow sent');
+  t.deepEqual(h.engine.actions().at(-1), { method: 'hangup', callId: 'alice' });
+
+  const resume = await put('{"action":"metaflow","data":{"module":"resume"}}');
+  t.is(resume.status, 200, resume.text);
+  t.deepEqual(h.engine.actions().at(-1), { method: 'cancelTransfer', callId: 'alice' });
+  // The same metaflow action through a POST (channels.md's transfer example is a POST).
+  const posted = await h.call('POST', '/v2/accounts/child/channels/alice', {
+    token: h.tokens.child,
+    body: '{"data":{"module":"transfer","data":{"target":"2602"}},"action":"metaflow"}',
+  });
+  t.is(posted.status, 200, posted.text);
+  t.deepEqual(h.engine.actions().at(-1), { method: 'requestTransfer', callId: 'alice', ask: { target: '2602' } });
+  const actions = h.engine.actions().length;
+
+  // Refusals: a module Handoff does not run on a call, one no schema knows, a transfer without a target, no action.
+  const move = await put('{"action":"metaflow","data":{"module":"move","data":{"device_id":"d"}}}');
+  t.is(move.status, 400);
+  t.like(move.body, { message: 'invalid data' });
+  t.truthy((move.body.data as Record<string, unknown>).module);
+  const teleport = await put('{"action":"metaflow","data":{"module":"teleport"}}');
+  t.is(teleport.status, 400);
+  t.like(teleport.body.data, { module: { enum: { message: 'unable to find metaflow schema for module teleport' } } });
+  const noTarget = await put('{"action":"metaflow","data":{"module":"transfer","data":{}}}');
+  t.is(noTarget.status, 400);
+  t.like(noTarget.body.data, { target: { required: { message: 'No target destination specified' } } });
+  const noAction = await put('{"data":{"module":"hangup"}}');
+  t.is(noAction.status, 400);
+  t.is(h.engine.actions().length, actions);
+});
+
+test('PUT metaflow answers as the POST transfer does: the engine refusal, an unknown call', async (t) => {
+  const h = await startHarness(t);
+  await h.addChannel({ callId: 'alice', accountId: 'child', bridgedTo: null });
+  h.engine.known.set('alice', { callId: 'alice', accountId: 'child' } as never);
+  h.engine.onTransfer = () => {
+    throw new TransferRefusedError('not_bridged', 'the call is not bridged to another party');
+  };
+  const body = { action: 'metaflow', data: { module: 'transfer', data: { target: '2600' } } };
+  const refused = await h.call('PUT', '/v2/accounts/child/channels/alice', { token: h.tokens.child, body });
+  t.is(refused.status, 400);
+  t.like(refused.body.data, { other_leg_call_id: { required: { message: 'Channel is not bridged' } } });
+  const unknown = await h.call('PUT', '/v2/accounts/child/channels/nobody', { token: h.tokens.child, body });
+  t.is(unknown.status, 404);
+  t.like(unknown.body, { message: 'bad identifier', data: ['nobody'] });
 });

@@ -2,8 +2,9 @@
 // into every transfer), posted through the API, then pressed on a live call: the transfer consults the target as
 // Konami's does; a blind transfer by feature code is the module blind_transfer. What the callers get is read from ESL.
 import anyTest from 'ava';
-import { request, useEngineWithApi } from '../support/api.ts';
-import { placeCall } from '../support/engine.ts';
+import { request, useEngineWithApi, type EngineWithApi } from '../support/api.ts';
+import { placeCall, waitFor } from '../support/engine.ts';
+import { transferWorkflowId } from '../../contracts/ids.ts';
 import { commandsFrom, completedByHangup, consulting, transferByDigits, transferResult } from '../support/scenario.ts';
 
 const test = useEngineWithApi(anyTest, 'kazoo-metaflows');
@@ -52,5 +53,56 @@ test.serial(
     const blind = await transferResult(e, second.alice, second.bob);
     t.is(blind.type, 'blind');
     t.is(blind.outcome, 'completed_blind');
+  },
+);
+
+/** `PUT /v2/accounts/{A}/channels/{CALL_ID}` as a client sends it, the body as is. */
+async function put(ctx: EngineWithApi, callId: string, body: string) {
+  const res = await fetch(`${ctx.url}/v2/accounts/${ctx.e.demo.accountId}/channels/${callId}`, {
+    method: 'PUT',
+    headers: { 'X-Auth-Token': ctx.token, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+test.serial(
+  'the metaflow channel action runs transfer, then resume, on a live call, answering as the POST does',
+  async (t) => {
+    const { e } = t.context;
+    const { alice, bob } = await placeCall(e);
+    const started = await put(
+      t.context,
+      alice.uuid,
+      '{"data":{"action":"metaflow","data":{"module":"transfer","data":{"target":"2600"}}}}',
+    );
+    t.is(started.status, 200, JSON.stringify(started.body));
+    t.is(started.body.data, 'metaflow sent');
+    t.like(started.body.handoff, { transferor: alice.uuid, transferee: bob.uuid, target: '2600' });
+    // Alice consults the target.
+    await waitFor(
+      e,
+      (ev) =>
+        ev.name === 'CHANNEL_BRIDGE' &&
+        ev.headers['Unique-ID'] === alice.uuid &&
+        ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
+    );
+    // A second transfer on the pair is refused as the POST refuses it.
+    const again = await put(
+      t.context,
+      alice.uuid,
+      '{"action":"metaflow","data":{"module":"transfer","data":{"target":"2601"}}}',
+    );
+    t.is(again.status, 409, JSON.stringify(again.body));
+    const resumed = await put(t.context, alice.uuid, '{"action":"metaflow","data":{"module":"resume"}}');
+    t.is(resumed.status, 200, JSON.stringify(resumed.body));
+    t.is(resumed.body.data, 'metaflow sent');
+    const summary = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
+    t.is(summary.outcome, 'taken_back');
+    t.is(await e.phones.api(`uuid_getvar ${alice.uuid} bridge_uuid`), bob.uuid);
+    // Kazoo's PUT example hangs the call up.
+    const hungUp = await put(t.context, alice.uuid, '{"action":"metaflow", "data": {"data": { "module": "hangup" }}}');
+    t.is(hungUp.status, 200, JSON.stringify(hungUp.body));
+    await waitFor(e, (ev) => ev.name === 'CHANNEL_HANGUP_COMPLETE' && ev.headers['Unique-ID'] === alice.uuid);
   },
 );
