@@ -274,7 +274,7 @@ test('PUT …/channels/{CALL_ID} action metaflow, in each form Kazoo documents: 
 
   const resume = await put('{"action":"metaflow","data":{"module":"resume"}}');
   t.is(resume.status, 200, resume.text);
-  t.deepEqual(h.engine.actions().at(-1), { method: 'cancelTransfer', callId: 'alice' });
+  t.deepEqual(h.engine.actions().at(-1), { method: 'takeback', callId: 'alice' });
   // The same metaflow action through a POST (channels.md's transfer example is a POST).
   const posted = await h.call('POST', '/v2/accounts/child/channels/alice', {
     token: h.tokens.child,
