@@ -9,14 +9,18 @@ const MAY_IMPORT = {
   contracts: [],
   config: ['contracts'],
   store: ['contracts', 'config'],
-  activities: ['contracts', 'config', 'store'],
+  activities: ['contracts', 'config', 'store', 'observability'],
   // Workflows call activities through their types only (proxyActivities); eslint.config.js keeps those imports
   // type-only, since workflow code runs in Temporal's sandbox.
   workflows: ['contracts', 'activities'],
-  temporal: ['contracts', 'config'],
-  workers: ['contracts', 'config', 'store', 'activities', 'workflows', 'temporal'],
-  api: ['contracts', 'config', 'store', 'workflows', 'temporal'],
-  bin: ['contracts', 'config', 'store', 'activities', 'workflows', 'temporal', 'workers', 'api'],
+  temporal: ['contracts', 'config', 'observability'],
+  // The logger, the metrics and the operations port: imported by every kind of process code, importing none of it.
+  observability: [],
+  workers: ['contracts', 'config', 'store', 'activities', 'workflows', 'temporal', 'observability'],
+  api: ['contracts', 'config', 'store', 'workflows', 'temporal', 'observability'],
+  bin: ['contracts', 'config', 'store', 'activities', 'workflows', 'temporal', 'workers', 'api', 'observability'],
+  // The on-call CLI: Temporal and the node workers' admin endpoints, and the workflows' story (workflows/story.ts).
+  ctl: ['contracts', 'config', 'temporal', 'workflows'],
   simulator: [],
 };
 const FOLDERS = [...Object.keys(MAY_IMPORT), 'scripts', 'bench', 'test'];

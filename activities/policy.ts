@@ -135,6 +135,7 @@ export function createPolicyActivities(
   sw: Pick<SwitchActivities, 'legState'>,
   store: PolicyStore,
   config: PolicyConfig,
+  node: { draining?: () => Promise<boolean> } = {},
 ) {
   function accountOf(state: LegState): string | undefined {
     return state.vars?.[config.ACCOUNT_ID_VARIABLE] || config.DEFAULT_ACCOUNT_ID || undefined;
@@ -224,6 +225,8 @@ export function createPolicyActivities(
 
     /** Validates a transfer request against the switch and the store; refuses (TRANSFER_REFUSED) before anything moves. */
     async resolveTransfer(transferor: string, ask: TransferAsk): Promise<ResolvedTransfer> {
+      // A drained node (the on-call CLI's `drain`) takes no new transfers; those running finish.
+      if (await node.draining?.()) refuse('node_draining', 'the call is on a node that is draining: no new transfers');
       if (!TARGET_PATTERN.test(ask.target))
         refuse('invalid_target', `target: ${JSON.stringify(ask.target)} is not a dialable number`);
       const takebackDtmf = ask.takebackDtmf ?? config.DEFAULT_TAKEBACK_DTMF;

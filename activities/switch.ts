@@ -2,9 +2,10 @@
 // state (uuid_exists, the variables it set) before acting again. They run on the task queue of the node hosting the legs.
 import { ApplicationFailure } from '@temporalio/activity';
 import { STREAM_SAFE, UUID_SAFE, VALUE_SAFE } from '../contracts/grammar.ts';
-import type { HoldPlan, HoldResult, LegState, OriginatePlan, SavedSettings } from './types.ts';
+import type { HoldPlan, HoldResult, LegState, OriginatePlan, SavedSettings, StepTiming } from './types.ts';
 import { ACTIVE_TRANSFER_VARIABLE, TRANSFER_ID_VARIABLE } from '../contracts/ids.ts';
 import { originateVariableBlocks, UnquotableValue } from './originate-vars.ts';
+import { timedCommand, transfersStarted, transferStepSeconds } from '../observability/metrics.ts';
 
 /** What the activities need from an ESL node: a command connection (never the event connection). */
 export interface SwitchCommands {
@@ -41,7 +42,7 @@ const SAVED = ['park_after_bridge', 'hangup_after_bridge', 'playback_terminators
 
 export function createSwitchActivities(node: string, sw: SwitchCommands, journal?: CommandJournal) {
   async function api(command: string): Promise<string> {
-    const reply = await sw.api(command);
+    const reply = await timedCommand(command, () => sw.api(command));
     journal?.record({ at: Date.now(), node, command: `api ${command}`, reply });
     return reply;
   }
@@ -110,8 +111,12 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
      */
     async holdForTransfer(plan: HoldPlan): Promise<HoldResult> {
       const saved: Record<string, SavedSettings> = {};
+      /** No earlier attempt of this activity marked a leg: the transfer starts now (counted once, on the switch's word). */
+      let fresh = true;
+      let counted = false;
       for (const leg of [plan.transferor, plan.transferee]) {
         const mine = (await getvar(leg, ACTIVE_TRANSFER_VARIABLE)) === plan.transferId;
+        if (mine) fresh = false;
         const settings: SavedSettings = {};
         for (const name of SAVED) {
           const v = await getvar(leg, mine ? `handoff_saved_${name}` : name);
@@ -119,7 +124,11 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
           if (!mine) await setvar(leg, `handoff_saved_${name}`, v ?? '__unset__');
         }
         saved[leg] = settings;
-        await setvar(leg, ACTIVE_TRANSFER_VARIABLE, plan.transferId);
+        const marked = await setvar(leg, ACTIVE_TRANSFER_VARIABLE, plan.transferId);
+        if (marked && fresh && !counted && plan.type) {
+          counted = true;
+          transfersStarted.inc({ type: plan.type, trigger: plan.startedBy ?? 'dtmf' });
+        }
         await setvar(leg, 'park_after_bridge', 'true');
         await setvar(leg, 'hangup_after_bridge', 'false');
         await setvar(leg, 'playback_terminators', 'none');
@@ -129,6 +138,7 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       if (plan.releaseTransferor) await api(`uuid_kill ${uuid(plan.transferor)} NORMAL_CLEARING`);
       await api(`uuid_broadcast ${uuid(plan.transferee)} ${stream(plan.moh)} aleg`);
       if (!plan.releaseTransferor) await api(`uuid_broadcast ${uuid(plan.transferor)} ${stream(plan.ringback)} aleg`);
+      if (plan.requestedAt) transferStepSeconds.observe({ step: 'hold' }, (Date.now() - plan.requestedAt) / 1000);
       const exists = async (leg: string) => (await api(`uuid_exists ${uuid(leg)}`)) === 'true';
       return { saved, alive: { transferor: await exists(plan.transferor), transferee: await exists(plan.transferee) } };
     },
@@ -155,19 +165,22 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
         throw err;
       }
       const command = `originate ${quoted}${value(plan.dialString)} &park()`;
-      await sw.bgapi(command, uuid(plan.jobUuid));
+      await timedCommand(command, () => sw.bgapi(command, uuid(plan.jobUuid)));
       journal?.record({ at: Date.now(), node, command: `bgapi ${command}`, reply: `Job-UUID: ${plan.jobUuid}` });
       return 'sent';
     },
 
     /** uuid_bridge; `+OK` only means "scheduled": the workflow confirms by CHANNEL_BRIDGE or isBridged. */
-    async bridge(a: string, b: string): Promise<string> {
+    async bridge(a: string, b: string, timing?: StepTiming): Promise<string> {
       // A broadcast (ringback, music) starts ~200 ms after uuid_broadcast. A target that answers at once can be bridged
       // before it starts, and it would then play over the conversation. uuid_break cancels a pending broadcast
       // silently (captures 03, 03b), as capture 03 does before its uuid_bridge.
       await api(`uuid_break ${uuid(a)} all`);
       await api(`uuid_break ${uuid(b)} all`);
-      return api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
+      const reply = await api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
+      if (timing && reply.startsWith('+OK'))
+        transferStepSeconds.observe({ step: timing.step }, (Date.now() - timing.since) / 1000);
+      return reply;
     },
 
     async kill(leg: string, cause: string): Promise<void> {

@@ -1,4 +1,6 @@
 // Plain data exchanged between workflows and activities.
+import type { TransferType } from '../contracts/messages.ts';
+import type { TransferStep } from '../observability/metrics.ts';
 
 export interface LegState {
   uuid: string;
@@ -35,6 +37,16 @@ export interface HoldPlan {
   ringback: string;
   /** Blind transfer: hang the transferor up instead of giving it ringback. */
   releaseTransferor: boolean;
+  /** What the metrics say of the transfer: its type, what started it, and when it was asked for (ms since the epoch). */
+  type?: TransferType;
+  startedBy?: 'dtmf' | 'api';
+  requestedAt?: number;
+}
+
+/** A bridge that completes one of a transfer's timed steps, and when that step began (a switch event's time, ms). */
+export interface StepTiming {
+  step: TransferStep;
+  since: number;
 }
 
 export interface HoldResult {

@@ -10,7 +10,7 @@ import type { CallEngine } from './engine.ts';
 import { failure } from './envelope.ts';
 import { ApiError } from './errors.ts';
 import { corsPolicy } from './cors.ts';
-import { errorHandler, jsonBodyGuard, methodOverride, requestContext } from './http.ts';
+import { errorHandler, jsonBodyGuard, methodOverride, requestContext, requestMetrics } from './http.ts';
 import { routeTable, type RouteTable } from './route-table.ts';
 import { createApiLogger } from './log.ts';
 import type { ApiLogger } from './log.ts';
@@ -42,6 +42,7 @@ export function createApi(deps: CreateApiDeps): Hono<ApiEnv> {
   // Read once every route is registered (the first request comes after).
   let table: RouteTable | undefined;
   const methodsOf = (path: string) => (table ??= routeTable(app.routes)).methodsOf(path);
+  app.use('*', requestMetrics());
   app.use('*', methodOverride(app));
   app.use('*', requestContext(deps.logger ?? createApiLogger(), new ClientAddresses(config.trustedProxies)));
   app.use('*', corsPolicy(config.corsOrigins, methodsOf));

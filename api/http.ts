@@ -11,6 +11,8 @@ import { ApiError } from './errors.ts';
 import { redactUrl } from './log.ts';
 import type { ApiLogger } from './log.ts';
 import { fieldName } from './validation.ts';
+import { routePath } from 'hono/route';
+import { apiRequests, apiRequestSeconds } from '../observability/metrics.ts';
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const SAFE_REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -31,6 +33,19 @@ export function requestContext(logger: ApiLogger, clients: ClientAddresses): Mid
     c.header('X-Request-ID', id);
     c.header('Cache-Control', 'no-store');
     await next();
+  };
+}
+
+/** Counts and times every request by method, route pattern (never the path itself: IDs stay out) and status. */
+export function requestMetrics(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const pattern = routePath(c);
+    const route = pattern === '*' || pattern === '/*' ? 'unmatched' : pattern;
+    const method = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/.test(c.req.method) ? c.req.method : 'OTHER';
+    apiRequests.inc({ method, route, status: String(c.res.status) });
+    apiRequestSeconds.observe({ method, route }, (performance.now() - started) / 1000);
   };
 }
 

@@ -5,7 +5,6 @@
 //   npm run handoff -- --role codec       the payload codec server for the Temporal UI and CLI (no Temporal needed)
 // A Temporal address is required (TEMPORAL_ADDRESS or a profile): at scale the Temporal cluster is not ours to start.
 // Each role checks the cluster first (namespace, search attributes) and stops with the fix if something is missing.
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { openConfiguredStore, storeSummary, StoreUnavailableError, type Store } from '../store/index.ts';
@@ -13,17 +12,25 @@ import { startApi } from '../api/index.ts';
 import { TemporalCallEngine } from '../api/temporal-engine.ts';
 import { createWorkflowWorker } from '../workers/workflow-worker.ts';
 import { startNodeWorker, type NodeWorker } from '../workers/node-worker.ts';
-import { connectClient, connectNative, dataConverter, TemporalConnectError } from '../temporal/connection.ts';
+import {
+  connectClient,
+  connectNative,
+  dataConverter,
+  TemporalConnectError,
+  temporalProblem,
+} from '../temporal/connection.ts';
 import { checkCluster, ClusterSetupError } from '../temporal/cluster.ts';
 import { startCodecServer } from '../temporal/codec-server.ts';
+import { announce, startProcessOps, type ProcessOps } from '../workers/ops.ts';
+import type { Logger } from '../observability/log.ts';
 
 const ROLES = ['workflows', 'nodes', 'api', 'codec'] as const;
 type Role = (typeof ROLES)[number];
 
-async function run(role: Role, config: Config): Promise<() => Promise<void>> {
+async function run(role: Role, config: Config, { logger, ops }: ProcessOps): Promise<() => Promise<void>> {
   if (role === 'codec') {
     const codec = await startCodecServer(config);
-    console.log(`codec server listening on ${codec.url}`);
+    announce(logger, `codec server listening on ${codec.url}`);
     return () => codec.close();
   }
   if (role === 'api' && !config.HANDOFF_JWT_SECRET)
@@ -31,15 +38,18 @@ async function run(role: Role, config: Config): Promise<() => Promise<void>> {
   // One client per process, also used for the start-up check of the cluster.
   const { client: c, connection: clientConnection } = await connectClient(config);
   await checkCluster(clientConnection, config.TEMPORAL_NAMESPACE);
-  console.log(`temporal: ${config.temporal.summary}`);
+  ops.addCheck('temporal', () => temporalProblem(clientConnection));
+  announce(logger, `temporal: ${config.temporal.summary}`);
   if (role === 'api' && config.HANDOFF_JWT_SECRET) {
-    const store = await openStoreLogged(config);
+    const store = await openStoreLogged(config, logger);
+    ops.addCheck('store', () => store.ping().then(() => undefined));
     const api = await startApi({
       store,
       engine: new TemporalCallEngine(c, { timeoutMs: config.API_ENGINE_TIMEOUT_MS }),
       config: { ...config, HANDOFF_JWT_SECRET: config.HANDOFF_JWT_SECRET },
+      logger,
     });
-    console.log(`api listening on ${api.url}`);
+    announce(logger, `api listening on ${api.url}`);
     return async () => {
       await api.close();
       await store.close();
@@ -58,7 +68,8 @@ async function run(role: Role, config: Config): Promise<() => Promise<void>> {
       bundleFile: config.WORKFLOW_BUNDLE,
     });
     const running = worker.run();
-    console.log(`workflow worker running on task queue ${config.WORKFLOW_TASK_QUEUE}`);
+    ops.addCheck('worker', async () => (worker.getState() === 'RUNNING' ? undefined : `worker ${worker.getState()}`));
+    announce(logger, `workflow worker running on task queue ${config.WORKFLOW_TASK_QUEUE}`);
     return async () => {
       worker.shutdown();
       await running;
@@ -67,11 +78,11 @@ async function run(role: Role, config: Config): Promise<() => Promise<void>> {
     };
   }
   if (!config.FREESWITCH_NODES.length) throw new ConfigError('FREESWITCH_NODES: required for the nodes role');
-  const store = await openStoreLogged(config);
+  const store = await openStoreLogged(config, logger);
   const workers: NodeWorker[] = [];
   for (const node of config.FREESWITCH_NODES) {
-    workers.push(await startNodeWorker({ node, connection, client: c, store, config }));
-    console.log(`node worker running for ${node.name} (${node.host}:${node.port})`);
+    workers.push(await startNodeWorker({ node, connection, client: c, store, config, logger, ops }));
+    announce(logger, `node worker running for ${node.name} (${node.host}:${node.port})`, { node: node.name });
   }
   return async () => {
     for (const w of workers) await w.stop();
@@ -82,11 +93,11 @@ async function run(role: Role, config: Config): Promise<() => Promise<void>> {
 }
 
 /** The configured store; a PostgreSQL connection lost while idle (a server restart) is a log line, not a crash. */
-async function openStoreLogged(config: Config): Promise<Store> {
+async function openStoreLogged(config: Config, logger: Logger): Promise<Store> {
   const store = await openConfiguredStore(config, {
-    onConnectionError: (err) => console.error(`store: connection lost (${err.message}); reconnecting on demand`),
+    onConnectionError: (err) => logger.error(`store: connection lost (${err.message}); reconnecting on demand`),
   });
-  console.log(`store: ${storeSummary(config)}`);
+  announce(logger, `store: ${storeSummary(config)}`);
   return store;
 }
 
@@ -108,23 +119,32 @@ async function main(): Promise<void> {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(2);
   }
-  Runtime.install({
-    logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'WARN'),
-    shutdownSignals: [],
-  });
-  // Listen before the role starts: a SIGTERM that comes while it starts (a deploy, a supervisor) stops it once it has
-  // started, rather than killing it half-way.
-  let stop: (() => Promise<void>) | undefined;
-  let stopAsked = false;
-  const stopAndExit = (halt: () => Promise<void>) => void halt().then(() => process.exit(0));
-  const onSignal = () => {
-    stopAsked = true;
-    if (stop) stopAndExit(stop);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let processOps: ProcessOps;
   try {
-    stop = await run(role, config);
+    processOps = await startProcessOps(config, { role, temporal: role !== 'codec' });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+  const { logger, ops } = processOps;
+  announce(logger, `metrics on ${ops.url}/metrics (health: ${ops.url}/readyz)`);
+  // Handlers first: a signal that comes while the roles start stops them as soon as they have started.
+  let stop: (() => Promise<void>) | undefined;
+  let signalled = false;
+  const onSignal = () => {
+    if (signalled) return;
+    signalled = true;
+    if (stop)
+      void stop()
+        .then(() => ops.close())
+        .then(() => process.exit(0));
+  };
+  // Every signal is handled (a second one while stopping must not kill the process mid-shutdown).
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    stop = await run(role, config, processOps);
   } catch (err) {
     // A refused connection or a cluster that lacks what Handoff needs: say what and how to fix it, no stack trace.
     if (
@@ -137,7 +157,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (stopAsked) stopAndExit(stop);
+  if (signalled)
+    void stop()
+      .then(() => ops.close())
+      .then(() => process.exit(0));
 }
 
 main().catch((err) => {

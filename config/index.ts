@@ -490,6 +490,72 @@ const schema = z.object({
       'when set, the codec server answers only requests whose `Authorization` header is exactly this (the CLI’s ' +
         '`--codec-auth`)',
     ),
+  METRICS_PORT: port
+    .default(9464)
+    .describe(
+      'every process’s operations port: `/metrics` (Prometheus), `/healthz`, `/readyz`, and the node workers’ admin ' +
+        'endpoints (Operating it, below); 0 picks a free port. Give each process on a host its own port',
+    ),
+  METRICS_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe(
+      'where the operations port listens: `0.0.0.0` for a remote scraper (admin endpoints still answer loopback ' +
+        'callers only, unless `ADMIN_TOKEN` is set)',
+    ),
+  ADMIN_URLS: z
+    .string()
+    .default('')
+    .transform((v) => commaList(v).map((s) => s.replace(/\/+$/, '')))
+    .pipe(z.array(z.url({ protocol: /^https?$/ })))
+    .meta({
+      description:
+        'the on-call CLI (`npm run ctl`): operations ports of the node workers it asks for `reconcile` and `drain` ' +
+        '(comma-separated URLs)',
+      shownDefault: '`http://127.0.0.1:<METRICS_PORT>`',
+    }),
+  TEMPORAL_UI_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .meta({
+      description: 'the on-call CLI’s links to the Temporal UI',
+      shownDefault: '`http://127.0.0.1:<TEMPORAL_UI_PORT>`',
+    }),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .optional()
+    .describe(
+      'when set, the admin endpoints answer any caller with `Authorization: Bearer <ADMIN_TOKEN>` (and only those); ' +
+        'unset, they answer loopback callers only',
+    ),
+  LOG_LEVEL: z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
+    .default('info')
+    .describe(
+      '`trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent`; every role, the ESL layer and the Temporal SDK ' +
+        '(workflow and activity `log` included) write through the same logger; start-up lines are written at any level',
+    ),
+  LOG_FORMAT: z
+    .enum(['json', 'pretty'])
+    .optional()
+    .meta({
+      description:
+        '`json`: one object per line (`callId`, `transferId`, `accountId`, `node` where they apply); `pretty`: lines ' +
+        'for a person',
+      shownDefault: '`pretty` on a terminal, else `json`',
+    }),
+  LOG_REDACT_NUMBERS: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .describe(
+      'mask caller numbers in logs (all but the last two digits of every run of 3 or more, in number fields and ' +
+        'messages); Operating it, below, says where numbers also appear',
+    ),
 });
 
 /** Variables read by a name pattern rather than one name (so not keys of the schema), for the README's table. */

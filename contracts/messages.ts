@@ -125,19 +125,22 @@ export interface TransferAccepted {
 export type TransferPhase = 'starting' | 'ringing' | 'consulting' | 'partial' | 'recalling' | 'connecting' | 'ended';
 
 /** How a transfer ended: the outcomes the state machine (workflows/transfer-machine.ts) ends a transfer with. */
-export type TransferOutcome =
-  | 'completed'
-  | 'completed_partial'
-  | 'completed_blind'
-  | 'taken_back'
-  | 'target_failed'
-  | 'target_hung_up'
-  | 'transferee_left'
-  | 'transferor_and_transferee_left'
-  | 'partial_failed'
+export const TRANSFER_OUTCOMES = [
+  'completed',
+  'completed_partial',
+  'completed_blind',
+  'taken_back',
+  'target_failed',
+  'target_hung_up',
+  'transferee_left',
+  'transferor_and_transferee_left',
+  'partial_failed',
   /** A partial transfer failed and the transferor, called back, took the transferee again. */
-  | 'recalled'
-  | 'failed';
+  'recalled',
+  'failed',
+] as const;
+
+export type TransferOutcome = (typeof TRANSFER_OUTCOMES)[number];
 
 /**
  * A transfer ended by hand (terminated or cancelled in the UI) is started again from the switch's state, by the
@@ -192,9 +195,10 @@ export const callQuery = defineQuery<CallSummary>('call');
 export const transferQuery = defineQuery<TransferSummary>('transfer');
 /**
  * The takeback, delivered to a transfer workflow by the transferor's call workflow; `by`: `takeback` (the digits),
- * `resume` (Kazoo's metaflow module) or `api`. Its wire name stays 'cancelTransfer', as the update's does.
+ * `resume` (Kazoo's metaflow module), `api` or `ctl` (the on-call CLI); `at`: the switch's time of the takeback code's
+ * last digit (the `takeback` step is timed from it). Its wire name stays 'cancelTransfer', as the update's does.
  */
-export const takebackSignal = defineSignal<[{ by: string }]>('cancelTransfer');
+export const takebackSignal = defineSignal<[{ by: string; at?: number }]>('cancelTransfer');
 
 /** REST `hangup` action: hang the call's leg up (default cause NORMAL_CLEARING). */
 export const hangupCallUpdate = defineUpdate<void, [{ cause?: string }]>('hangup');

@@ -11,6 +11,8 @@ export const TRANSFER_REFUSAL_REASONS = [
   'invalid_media',
   'call_ended',
   'not_answered',
+  /** The call's node is drained (the on-call CLI's `drain`): no new transfers there. */
+  'node_draining',
 ] as const;
 
 export type TransferRefusalReason = (typeof TRANSFER_REFUSAL_REASONS)[number];

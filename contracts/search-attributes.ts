@@ -6,6 +6,8 @@ export const ACCOUNT_ID = defineSearchAttributeKey('HandoffAccountId', SearchAtt
 export const CALL_STATE = defineSearchAttributeKey('HandoffCallState', SearchAttributeType.KEYWORD);
 export const TRANSFER_STATE = defineSearchAttributeKey('HandoffTransferState', SearchAttributeType.KEYWORD);
 export const NODE = defineSearchAttributeKey('HandoffNode', SearchAttributeType.KEYWORD);
+/** How a transfer ended (transfer-machine.ts outcomes), set when it ends: `npm run ctl -- transfers --outcome O`, stats. */
+export const TRANSFER_OUTCOME = defineSearchAttributeKey('HandoffTransferOutcome', SearchAttributeType.KEYWORD);
 
 /** Name → type, as the dev server's `--search-attribute NAME=Type` flag wants them. */
 export const SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
@@ -13,4 +15,5 @@ export const SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
   HandoffCallState: 'Keyword',
   HandoffTransferState: 'Keyword',
   HandoffNode: 'Keyword',
+  HandoffTransferOutcome: 'Keyword',
 };

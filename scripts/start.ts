@@ -3,7 +3,6 @@
 // Ctrl-C stops all of it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig, type Config, type FreeswitchNode } from '../config/index.ts';
 import { startSimulator } from '../simulator/index.ts';
 import { openConfiguredStore, seedDemo } from '../store/index.ts';
@@ -13,9 +12,16 @@ import { dataDirJwtSecret } from '../api/tokens.ts';
 import { createWorkflowWorker } from '../workers/workflow-worker.ts';
 import { startNodeWorker } from '../workers/node-worker.ts';
 import { startDevServer, waitForTemporal } from './lib/temporal-dev-server.ts';
-import { connectClient, connectionOptions, connectNative, dataConverter } from '../temporal/connection.ts';
+import {
+  connectClient,
+  connectionOptions,
+  connectNative,
+  dataConverter,
+  temporalProblem,
+} from '../temporal/connection.ts';
 import { checkCluster } from '../temporal/cluster.ts';
 import { startCodecServer } from '../temporal/codec-server.ts';
+import { startProcessOps, type ProcessOps } from '../workers/ops.ts';
 
 type Stop = () => Promise<unknown>;
 
@@ -38,12 +44,20 @@ async function main(): Promise<void> {
   // The data directory holds the store, the token secret and the dev server's histories: its owner's only.
   fs.mkdirSync(config.HANDOFF_DATA_DIR, { recursive: true, mode: 0o700 });
   fs.chmodSync(config.HANDOFF_DATA_DIR, 0o700);
+  // The logger, the Temporal SDK's Runtime and the operations port (metrics, health, admin) of this one process.
+  let processOps: ProcessOps;
+  try {
+    processOps = await startProcessOps(config, { role: 'all' });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { logger, ops } = processOps;
   // Our own signal handler stops things in order (API, node workers, workflow worker, connections, server).
-  Runtime.install({
-    logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO'),
-    shutdownSignals: [],
-  });
-  const stops: Stop[] = [];
+  const stops: Stop[] = [() => ops.close()];
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -106,6 +120,8 @@ async function main(): Promise<void> {
     const { client, connection: clientConnection } = await connectClient(config, { address });
     stops.push(() => clientConnection.close());
     await checkCluster(clientConnection, config.TEMPORAL_NAMESPACE);
+    ops.addCheck('temporal', () => temporalProblem(clientConnection));
+    ops.addCheck('store', () => store.ping().then(() => undefined));
     const nativeConnection = await connectNative(config, { address });
     stops.push(() => nativeConnection.close());
 
@@ -118,12 +134,23 @@ async function main(): Promise<void> {
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     });
     const workflowsRunning = workflowWorker.run();
+    ops.addCheck('worker', async () =>
+      workflowWorker.getState() === 'RUNNING' ? undefined : `worker ${workflowWorker.getState()}`,
+    );
     stops.push(async () => {
       workflowWorker.shutdown();
       await workflowsRunning;
     });
     for (const node of nodes) {
-      const nodeWorker = await startNodeWorker({ node, connection: nativeConnection, client, store, config });
+      const nodeWorker = await startNodeWorker({
+        node,
+        connection: nativeConnection,
+        client,
+        store,
+        config,
+        logger,
+        ops,
+      });
       stops.push(() => nodeWorker.stop());
     }
 
@@ -131,6 +158,7 @@ async function main(): Promise<void> {
       store,
       engine: new TemporalCallEngine(client, { timeoutMs: config.API_ENGINE_TIMEOUT_MS }),
       config: { ...config, HANDOFF_JWT_SECRET: jwtSecret(config) },
+      logger,
     });
     stops.push(() => api.close());
 
@@ -141,6 +169,7 @@ async function main(): Promise<void> {
         `  Temporal:        ${uiUrl ? `${address}   Web UI: ${uiUrl}` : config.temporal.summary}`,
         ...(codecLine ? [`  ${codecLine}`] : []),
         `  REST API:        ${api.url}   (OpenAPI: ${api.url}/openapi.json, docs: ${api.url}/docs)`,
+        `  Metrics:         ${ops.url}/metrics   (health: ${ops.url}/readyz; on-call CLI: npm run ctl -- help)`,
         ...(simulatorLine ? [`  ${simulatorLine}`] : []),
         `  Nodes:           ${nodes.map((n) => `${n.name}=${n.host}:${n.port}`).join(', ')}`,
         `  Demo account:    ${demo.accountId}`,

@@ -66,7 +66,8 @@ async function runSuite(
     if (process.env.HANDOFF_TEST_FREESWITCH) console.log('real FreeSWITCH: one test file at a time, tests serially');
     const child = spawn(ava, avaArguments(process.argv.slice(2), process.env), {
       stdio: 'inherit',
-      env: { ...env, TEMPORAL_ADDRESS: address },
+      // Processes a test starts take a free operations port each (the default, 9464, is for one process a host).
+      env: { METRICS_PORT: '0', ...env, TEMPORAL_ADDRESS: address },
     });
     return await new Promise<number>((resolve) =>
       child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),

@@ -20,6 +20,7 @@ export type {
   MetaflowsDoc,
   NewAccount,
   NewMedia,
+  NodeDrain,
   Page,
   PageRequest,
   Store,

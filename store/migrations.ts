@@ -178,6 +178,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX channels_authorizing ON channels(account_id, authorizing_id) WHERE removed_at IS NULL;
     `,
   },
+  {
+    id: 7,
+    name: 'node drains',
+    // A drained node takes no new transfers; shared here so that every node worker of the node (an HA pair) sees it.
+    sql: `CREATE TABLE node_drains (node TEXT PRIMARY KEY, since BIGINT NOT NULL, drained_by TEXT NOT NULL);`,
+  },
 ];
 
 /** Applies the migrations this SQLite database lacks, each in its own transaction; returns the IDs applied. */

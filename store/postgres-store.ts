@@ -49,6 +49,7 @@ import type {
   MetaflowsDoc,
   NewAccount,
   NewMedia,
+  NodeDrain,
   Page,
   PageRequest,
   Store,
@@ -697,6 +698,25 @@ export class PostgresStore implements Store {
       [node],
     );
     return rows.map(toChannel);
+  }
+
+  async setNodeDrain(node: string, drain: NodeDrain | undefined): Promise<void> {
+    if (!drain) {
+      await this.rows('DELETE FROM node_drains WHERE node = $1', [node]);
+      return;
+    }
+    await this.rows(
+      'INSERT INTO node_drains (node, since, drained_by) VALUES ($1, $2, $3) ON CONFLICT (node) DO NOTHING',
+      [node, drain.since, drain.by],
+    );
+  }
+
+  async nodeDrain(node: string): Promise<NodeDrain | undefined> {
+    const [row] = await this.rows<{ since: string | number; drained_by: string }>(
+      'SELECT since, drained_by FROM node_drains WHERE node = $1',
+      [node],
+    );
+    return row && { since: Number(row.since), by: row.drained_by };
   }
 
   async ping(): Promise<void> {

@@ -45,6 +45,7 @@ import type {
   MediaDeletion,
   MediaUse,
   MetaflowScope,
+  NodeDrain,
   MetaflowsDoc,
   NewAccount,
   NewMedia,
@@ -568,6 +569,22 @@ export class SqliteStore implements Store {
       .prepare('SELECT * FROM channels WHERE removed_at IS NULL AND node = ? ORDER BY created_at, call_id')
       .all(node);
     return (rows as ChannelRow[]).map(toChannel);
+  }
+
+  async setNodeDrain(node: string, drain: NodeDrain | undefined): Promise<void> {
+    if (!drain) {
+      this.db.prepare('DELETE FROM node_drains WHERE node = ?').run(node);
+      return;
+    }
+    this.db
+      .prepare('INSERT INTO node_drains (node, since, drained_by) VALUES (?, ?, ?) ON CONFLICT(node) DO NOTHING')
+      .run(node, drain.since, drain.by);
+  }
+
+  async nodeDrain(node: string): Promise<NodeDrain | undefined> {
+    const row = this.db.prepare('SELECT since, drained_by FROM node_drains WHERE node = ?').get(node) as
+      { since: number; drained_by: string } | undefined;
+    return row && { since: Number(row.since), by: row.drained_by };
   }
 
   async ping(): Promise<void> {

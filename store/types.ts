@@ -210,6 +210,12 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** Since when a node is drained, and who asked (`ctl` and the host, say). */
+export interface NodeDrain {
+  since: number;
+  by: string;
+}
+
 export interface Store {
   // Accounts: a tree. Parents are set at creation and never change, so the tree cannot grow a cycle. It is indexed
   // (every account with each of its ancestors), so every question about it is one indexed read, and it is held to
@@ -284,6 +290,10 @@ export interface Store {
   listTreeChannels(accountId: string): Promise<ChannelRecord[]>;
   /** A node's live channels, for the ingest's reconciliation with `show channels`. */
   listNodeChannels(node: string): Promise<ChannelRecord[]>;
+
+  // Drained nodes take no new transfers (the on-call CLI's `drain`); their running transfers finish.
+  setNodeDrain(node: string, drain: NodeDrain | undefined): Promise<void>;
+  nodeDrain(node: string): Promise<NodeDrain | undefined>;
 
   /** Resolves when the store answers a trivial read (readiness); rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;

@@ -122,3 +122,13 @@ export async function connectNative(config: Config, opts: { address?: string } =
     throw refused(config.temporal, options.address, err, await tlsDiagnosis(config.temporal, options.address));
   }
 }
+
+/** Readiness: why Temporal does not answer on this client connection (within 2 s), or undefined when it does. */
+export async function temporalProblem(connection: Connection): Promise<string | undefined> {
+  try {
+    await connection.withDeadline(Date.now() + 2000, () => connection.workflowService.getSystemInfo({}));
+    return undefined;
+  } catch (err) {
+    return `Temporal does not answer: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}

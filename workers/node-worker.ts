@@ -8,6 +8,10 @@ import { createSwitchActivities, type CommandJournal } from '../activities/switc
 import type { Store } from '../store/index.ts';
 import { nodeTaskQueue } from '../contracts/ids.ts';
 import { dataConverter } from '../temporal/connection.ts';
+import { createLogger, messageLogger, type Logger } from '../observability/log.ts';
+import { trackEsl, trackIngest } from '../observability/metrics.ts';
+import type { NodeAdmin, OpsServer } from '../observability/server.ts';
+import { TRANSFER_WORKFLOW_TYPE } from './ingest/transfers.ts';
 import { EslNode } from './esl/index.ts';
 import { startIngest, type Ingest } from './ingest/index.ts';
 
@@ -28,14 +32,30 @@ export interface NodeWorkerOptions {
   store: Store;
   config: Config;
   journal?: CommandJournal;
+  /** The process's logger (default: one made from the configuration). */
+  logger?: Logger;
+  /** The process's operations port: the node's readiness check and its admin endpoints. */
+  ops?: OpsServer;
+}
+
+/** Why the node's ESL connections are not ready, or undefined when both are up. */
+function eslProblem(esl: EslNode, node: FreeswitchNode): string | undefined {
+  const down = [
+    ...(esl.eventConnection.connected ? [] : ['events']),
+    ...(esl.commandConnection.connected ? [] : ['commands']),
+  ];
+  return down.length ? `ESL ${down.join(' and ')} connection to ${node.host}:${node.port} down` : undefined;
 }
 
 export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWorker> {
   const { node, config } = opts;
-  const esl = new EslNode(node).start();
+  const log = (opts.logger ?? createLogger(config)).child({ node: node.name });
+  const esl = new EslNode(node, { logger: messageLogger(log) }).start();
+  const untrack = [trackEsl(node.name, () => eslProblem(esl, node) === undefined)];
   await esl.waitConnected(30_000);
   const switchActivities = createSwitchActivities(node.name, esl, opts.journal);
-  const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config);
+  const draining = async () => (await opts.store.nodeDrain(node.name)) !== undefined;
+  const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config, { draining });
   const worker = await Worker.create({
     connection: opts.connection,
     dataConverter: dataConverter(config),
@@ -53,7 +73,36 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     esl,
     taskQueue: config.WORKFLOW_TASK_QUEUE,
     transferSweepMs: config.TRANSFER_SWEEP_MS,
+    logger: messageLogger(log),
   });
+  const admin: NodeAdmin = {
+    reconcile: async () => ({ node: node.name, ...(await ingest.reconcile({ snapshotRunning: true })) }),
+    async drain(on, by) {
+      await opts.store.setNodeDrain(node.name, on ? { since: Date.now(), by } : undefined);
+      return admin.status();
+    },
+    async status() {
+      const drain = await opts.store.nodeDrain(node.name);
+      // Node names are [A-Za-z0-9_-] (config): no escaping needed in the query.
+      const query = `WorkflowType = '${TRANSFER_WORKFLOW_TYPE}' AND HandoffNode = '${node.name}' AND ExecutionStatus = 'Running'`;
+      const { count } = await opts.client.workflow.count(query);
+      return {
+        node: node.name,
+        esl: eslProblem(esl, node) ?? 'connected',
+        draining: drain !== undefined,
+        ...(drain ? { drainingSince: new Date(drain.since).toISOString(), drainedBy: drain.by } : {}),
+        runningTransfers: count,
+      };
+    },
+  };
+  untrack.push(trackIngest(node.name, () => ingest.stats()));
+  if (opts.ops) {
+    untrack.push(
+      opts.ops.addCheck(`esl:${node.name}`, async () => eslProblem(esl, node)),
+      opts.ops.addCheck('store', () => opts.store.ping().then(() => undefined)),
+      opts.ops.addNode(node.name, admin),
+    );
+  }
   return {
     node,
     esl,
@@ -61,6 +110,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     worker,
     running,
     async stop() {
+      for (const remove of untrack) remove();
       await ingest.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);

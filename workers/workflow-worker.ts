@@ -6,21 +6,28 @@ import { fileURLToPath } from 'node:url';
 import {
   bundleWorkflowCode,
   Worker,
+  type InjectedSinks,
   type NativeConnection,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { WORKFLOW_TASK_QUEUE } from '../contracts/ids.ts';
+import type { HandoffSinks } from '../workflows/sinks.ts';
+import { transfersEnded } from '../observability/metrics.ts';
 
 // Compiled (dist/) or run from source: the workflows sit beside this file either way.
-const workflowsPath = fileURLToPath(
-  new URL(`../workflows/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
-);
+const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+const workflowsPath = fileURLToPath(new URL(`../workflows/index.${extension}`, import.meta.url));
+const interceptorsPath = fileURLToPath(new URL(`../workflows/interceptors.${extension}`, import.meta.url));
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundled once per process: webpack does not run again for every worker. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules: [interceptorsPath],
+    logger: quietBundlerLogger,
+  });
   return bundle;
 }
 
@@ -62,5 +69,30 @@ export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise
     workflowBundle: opts.bundleFile ? { codePath: opts.bundleFile } : await workflowBundle(),
     stickyQueueScheduleToStartTimeout: opts.stickyScheduleToStartMs,
     shutdownGraceTime: opts.shutdownGraceMs,
+    sinks: workflowSinks(),
   });
+}
+
+/** Transfers counted once per run in this process, whatever re-executes their last workflow task here. */
+const endedRuns = new Set<string>();
+
+/**
+ * What workflows tell this process (workflows/sinks.ts): called when a workflow task runs for the first time, never on
+ * replay. A task that fails and runs again on another worker may count twice; that is the price of not adding an
+ * activity to every transfer.
+ */
+export function workflowSinks(): InjectedSinks<HandoffSinks> {
+  return {
+    handoffMetrics: {
+      transferEnded: {
+        fn: (info, outcome) => {
+          if (endedRuns.has(info.runId)) return;
+          endedRuns.add(info.runId);
+          if (endedRuns.size > 10_000) endedRuns.delete(endedRuns.values().next().value as string);
+          transfersEnded.inc({ outcome });
+        },
+        callDuringReplay: false,
+      },
+    },
+  };
 }

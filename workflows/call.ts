@@ -11,6 +11,7 @@ import {
   getExternalWorkflowHandle,
   log,
   patched,
+  setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -51,6 +52,7 @@ import {
 } from '../contracts/messages.ts';
 import { NO_TRANSFER, refuse } from '../contracts/refusals.ts';
 import { ACCOUNT_ID, CALL_STATE } from '../contracts/search-attributes.ts';
+import { callHearing, transferHearing } from './story.ts';
 import { switchActivities } from './switch-activities.ts';
 import { transferStartOptions } from './transfer-start.ts';
 import { transferWorkflow, type TransferPlan } from './transfer.ts';
@@ -83,6 +85,9 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     phase: 'ringing',
     answered: false,
   };
+  // What the ingest set at start (a run started before it did so has neither): not upserted again.
+  const atStart = workflowInfo().typedSearchAttributes;
+  if (!carried) call.accountId ??= atStart.get(ACCOUNT_ID);
   const dedup = new EventDeduplicator(carried?.dedup);
   const inbox: ChannelEvent[] = [];
   let processed = 0;
@@ -103,7 +108,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     setPhase('in_transfer');
   });
   setHandler(transferEndedSignal, (ended: TransferSummary) => onTransferEnded(ended));
-  setHandler(requestTransferUpdate, (ask) => startTransfer(ask, 'api'), {
+  setHandler(requestTransferUpdate, (ask) => startTransfer(ask, 'api', { requestedAt: Date.now() }), {
     validator: (ask) => {
       if (!ask || typeof ask.target !== 'string' || ask.target.length === 0) throw new Error('target is required');
       if (ask.partialFailure !== undefined && ask.partialFailure !== 'hangup' && ask.partialFailure !== 'recall') {
@@ -131,6 +136,16 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     if (call.phase === phase) return;
     call.phase = phase;
     upsertSearchAttributes([{ key: CALL_STATE, value: phase }]);
+    showDetails();
+  }
+
+  /** The Temporal UI's "current details": the leg's state and who it hears (a query serves them, when asked). */
+  function showDetails(): void {
+    const lines = [`**${call.phase}** · ${callHearing(call)}`];
+    // The transfer's own details say who hears what as it moves; this leg only names it.
+    if (transfer) lines.push(`${transfer.role} in \`${transfer.id}\``);
+    else if (call.transfer?.outcome) lines.push(`last transfer: ${transferHearing(call.transfer)}`);
+    setCurrentDetails(lines.join('\n\n'));
   }
 
   function onTransferEnded(ended: TransferSummary): void {
@@ -145,12 +160,19 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     if (call.phase !== 'ended') setPhase(call.bridgedTo ? 'bridged' : 'answered');
   }
 
-  async function startTransfer(ask: TransferAsk, startedBy: 'dtmf' | 'api'): Promise<TransferAccepted> {
+  async function startTransfer(
+    ask: TransferAsk,
+    startedBy: 'dtmf' | 'api',
+    how: { requestedAt: number; featureCode?: string },
+  ): Promise<TransferAccepted> {
     if (call.phase === 'ended') refuse('call_ended', 'the call has ended');
     if (transfer) refuse('transfer_in_progress', `transfer ${transfer.id} is already running on this call`);
     let resolved;
     try {
-      resolved = await sw.resolveTransfer(start.callId, ask);
+      resolved = await sw.resolveTransfer.executeWithOptions({ summary: `resolve the transfer to ${ask.target}` }, [
+        start.callId,
+        ask,
+      ]);
     } catch (err) {
       // Surface the activity's refusal itself, so the API can map it to a status code.
       if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;
@@ -166,6 +188,9 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       targetLeg: uuid4(),
       jobUuid: uuid4(),
       startedBy,
+      // Who the transferor is, as the target sees it (its caller ID flips on answer; the policy's is the original).
+      from: resolved.callerIdNumber ?? call.callerIdNumber,
+      ...how,
     };
     try {
       await startTransferChild(plan);
@@ -198,7 +223,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
 
   async function startTransferChild(plan: TransferPlan): Promise<void> {
     const child = await startChild(transferWorkflow, {
-      ...transferStartOptions(plan),
+      ...transferStartOptions({ ...plan, accountId: plan.accountId ?? call.accountId }),
       taskQueue: workflowInfo().taskQueue,
       args: [plan],
       // The transfer must outlive the transferor's hangup (partial transfer) and this run (continue-as-new).
@@ -223,7 +248,8 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     }
   }
 
-  async function runFeatureCode(match: FeatureCodeMatch): Promise<void> {
+  /** `completeAt`: when the code was complete (its digit timer's deadline): the transfer's `hold` step starts there. */
+  async function runFeatureCode(match: FeatureCodeMatch, completeAt: number): Promise<void> {
     const data = match.metaflow.data ?? {};
     const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
     log.info('feature code', { module: match.metaflow.module, collected: match.collected, key: match.key });
@@ -247,8 +273,11 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
         const partialFailure = data['partial_failure'];
         if (partialFailure === 'hangup' || partialFailure === 'recall') ask.partialFailure = partialFailure;
         if (match.set.owner === 'peer') ask.metaflowOwnerLeg = match.set.ownerLeg;
+        // `*2` of `*22600`: what was typed before the target.
+        const prefix = match.collected.endsWith(target) ? match.collected.slice(0, -target.length) : match.collected;
+        const featureCode = `${match.set.metaflows.binding_digit || '*'}${prefix}`;
         try {
-          await startTransfer(ask, 'dtmf');
+          await startTransfer(ask, 'dtmf', { requestedAt: completeAt, featureCode });
         } catch (err) {
           log.warn('transfer refused: the call is left as it is', { error: String(err) });
         }
@@ -259,7 +288,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
         else log.info('resume: no transfer is running');
         return;
       case 'hangup':
-        await sw.kill(start.callId, 'NORMAL_CLEARING');
+        await sw.kill.executeWithOptions({ summary: 'hang up (feature code)' }, [start.callId, 'NORMAL_CLEARING']);
         return;
       default:
         log.warn('feature code module not acted on', { module: match.metaflow.module });
@@ -267,18 +296,18 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
   }
 
   /** A digit on this leg: the takeback code of a running transfer first, then the feature-code collectors. */
-  async function onDigit(digit: string): Promise<void> {
+  async function onDigit(digit: string, at: number): Promise<void> {
     if (transfer?.role === 'transferor' && transfer.takebackDtmf) {
       typed = (typed + digit).slice(-16);
       if (typed.endsWith(transfer.takebackDtmf)) {
         typed = '';
-        await getExternalWorkflowHandle(transfer.id).signal(takebackSignal, { by: 'takeback' });
+        await getExternalWorkflowHandle(transfer.id).signal(takebackSignal, { by: 'takeback', at });
         return;
       }
       if (takebackProgress(typed, transfer.takebackDtmf) > 0) return; // part of the takeback code: not a feature code
     }
     if (!policy) {
-      policy = await sw.loadLegPolicy(start.callId);
+      policy = await sw.loadLegPolicy.executeWithOptions({ summary: "load the leg's feature codes" }, [start.callId]);
       collector = emptyCollector(policy.sets);
       if (policy.accountId && call.accountId !== policy.accountId) {
         call.accountId = policy.accountId;
@@ -298,10 +327,11 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
 
   async function onCollectorTimeout(): Promise<void> {
     if (!policy || !collector) return;
+    const completeAt = collector.deadline ?? Date.now();
     const result = timeOut(collector, policy.sets, policy.limits);
     collector = result.state;
     for (const error of result.errors) log.warn('metaflow pattern skipped', { error });
-    if (result.match) await runFeatureCode(result.match);
+    if (result.match) await runFeatureCode(result.match, completeAt);
   }
 
   function apply(event: ChannelEvent): void {
@@ -311,10 +341,11 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       upsertSearchAttributes([{ key: ACCOUNT_ID, value: leg.accountId }]);
     }
     if (leg) {
-      call.callerIdNumber = leg.callerIdNumber ?? call.callerIdNumber;
-      call.callerIdName = leg.callerIdName ?? call.callerIdName;
-      call.calleeIdNumber = leg.calleeIdNumber ?? call.calleeIdNumber;
-      call.direction = leg.direction ?? call.direction;
+      // Who the leg is, as its first event says: FreeSWITCH flips an outbound leg's Caller-* fields on answer.
+      call.callerIdNumber ??= leg.callerIdNumber;
+      call.callerIdName ??= leg.callerIdName;
+      call.calleeIdNumber ??= leg.calleeIdNumber;
+      call.direction ??= leg.direction;
     }
     switch (event.name) {
       case 'SNAPSHOT':
@@ -348,12 +379,19 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     }
   }
 
-  // The ingest sets HandoffNode when it starts the workflow; the call's state is ours to keep.
-  if (!carried) upsertSearchAttributes([{ key: CALL_STATE, value: call.phase }]);
+  // The ingest sets HandoffNode, and now the state and account too, when it starts the workflow; the call's state is
+  // ours to keep from then on. A run the ingest started without a state sets it here, as it always did.
+  if (!carried && atStart.get(CALL_STATE) === undefined)
+    upsertSearchAttributes([{ key: CALL_STATE, value: call.phase }]);
+  showDetails();
 
   while (call.phase !== 'ended') {
     const deadline = collector?.deadline;
-    const woke = await waitUntil(() => inbox.length > 0 || lostTransfer !== undefined, deadline);
+    const woke = await waitUntil(
+      () => inbox.length > 0 || lostTransfer !== undefined,
+      deadline,
+      'feature code: the digit timeout ends the code',
+    );
     if (lostTransfer) {
       const plan = lostTransfer;
       lostTransfer = undefined;
@@ -371,7 +409,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       apply(event);
       // (what the ingest sent the transfer itself is not sent again)
       if (transfer && FORWARDED.has(event.name) && event.alsoTo !== transfer.id) forward.push(event);
-      if (event.name === 'DTMF' && event.digit && !hungUp()) await onDigit(event.digit);
+      if (event.name === 'DTMF' && event.digit && !hungUp()) await onDigit(event.digit, event.at);
     }
     if (forward.length && transfer) {
       await getExternalWorkflowHandle(transfer.id)

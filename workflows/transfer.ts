@@ -5,13 +5,14 @@ import {
   getExternalWorkflowHandle,
   log,
   patched,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ResolvedTransfer } from '../activities/policy.ts';
-import type { SavedSettings } from '../activities/types.ts';
+import type { SavedSettings, StepTiming } from '../activities/types.ts';
 import { EventDeduplicator } from './dedup.ts';
 import { waitUntil } from './wait.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
@@ -28,7 +29,9 @@ import {
   type TransferSummary,
   type TransferType,
 } from '../contracts/messages.ts';
-import { TRANSFER_STATE } from '../contracts/search-attributes.ts';
+import { TRANSFER_OUTCOME, TRANSFER_STATE } from '../contracts/search-attributes.ts';
+import { handoffMetrics } from './sinks.ts';
+import { transferHearing } from './story.ts';
 import {
   HANG_UP_ON_PARTIAL_FAILURE,
   auditInputs,
@@ -52,6 +55,11 @@ export interface TransferPlan extends ResolvedTransfer {
   targetLeg: string;
   jobUuid: string;
   startedBy: 'dtmf' | 'api';
+  /** The transferor's caller number and the feature code typed (`*2`), for the Temporal UI's summary. */
+  from?: string;
+  featureCode?: string;
+  /** When the transfer was asked for (the feature code complete, the REST request): the `hold` step starts there. */
+  requestedAt?: number;
   /**
    * A new run of a transfer whose previous run ended without an outcome (terminated or cancelled by hand): it skips the
    * prologue and starts from what the switch shows (transfer-machine.ts `resume`). Set by the transferor's call
@@ -91,6 +99,12 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     startedAt: Date.now(),
   };
   const inbox: Input[] = [];
+  /** The switch's time of the event behind an input, when it came from one: where a timed step begins. */
+  const seenAt = new WeakMap<Input, number>();
+  const timed = (input: Input | undefined, at: number | undefined): Input | undefined => {
+    if (input && at) seenAt.set(input, at);
+    return input;
+  };
   const dedup = new EventDeduplicator();
   const timers: { noAnswer?: number; bridgeDeadline?: number; recallDue?: number } = {};
   let saved: Record<string, SavedSettings> = {};
@@ -100,19 +114,19 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
   setHandler(transferLegEventsSignal, (events: ChannelEvent[]) => {
     for (const event of events) {
       if (!dedup.isNew(event)) continue;
-      const input = toInput(event);
+      const input = timed(toInput(event), event.at);
       if (input) inbox.push(input);
     }
   });
   setHandler(originateResultSignal, (result) => {
     const cause = result.cause ?? 'UNKNOWN';
     if (result.jobUuid === plan.jobUuid) {
-      inbox.push(result.uuid ? { type: 'target_answered' } : { type: 'target_failed', cause });
+      inbox.push(timed(result.uuid ? { type: 'target_answered' } : { type: 'target_failed', cause }, result.at)!);
     } else if (recallJob && result.jobUuid === recallJob) {
       inbox.push(result.uuid ? { type: 'recall_answered' } : { type: 'recall_failed', cause });
     }
   });
-  setHandler(takebackSignal, ({ by }) => void inbox.push({ type: 'takeback', by }));
+  setHandler(takebackSignal, ({ by, at }) => void inbox.push(timed({ type: 'takeback', by }, at)!));
   setHandler(auditLegsSignal, () => void (auditDue = true));
   setHandler(transferQuery, () => ({ ...summary }));
 
@@ -143,27 +157,40 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     }
   }
 
-  async function perform(action: Action): Promise<void> {
+  async function perform(action: Action, timing?: StepTiming): Promise<void> {
     switch (action.do) {
       case 'bridge': {
-        const reply = await sw.bridge(legs[action.a], legs[action.b]);
+        const reply = await sw.bridge.executeWithOptions({ summary: `uuid_bridge ${action.a} ↔ ${action.b}` }, [
+          legs[action.a],
+          legs[action.b],
+          ...(timing ? [timing] : []),
+        ] as [string, string, StepTiming?]);
         if (reply.startsWith('-ERR')) inbox.push({ type: 'bridge_not_confirmed' });
         else timers.bridgeDeadline = Date.now() + plan.bridgeConfirmMs;
         return;
       }
       case 'check_bridge': {
         delete timers.bridgeDeadline;
-        const bridged = await sw.isBridged(legs[action.a], legs[action.b]);
+        const bridged = await sw.isBridged.executeWithOptions(
+          { summary: `is ${action.a} bridged to ${action.b}? (uuid_dump)` },
+          [legs[action.a], legs[action.b]],
+        );
         inbox.push(bridged ? { type: 'bridged', a: action.a, b: action.b } : { type: 'bridge_not_confirmed' });
         return;
       }
       case 'kill':
-        return sw.kill(legs[action.party], action.cause);
+        return sw.kill.executeWithOptions({ summary: `uuid_kill ${action.party} ${action.cause}` }, [
+          legs[action.party],
+          action.cause,
+        ]);
       case 'cancel_no_answer_timer':
         delete timers.noAnswer;
         return;
       case 'restore':
-        return sw.restoreSettings(action.parties.map((p) => ({ leg: legs[p], saved: saved[legs[p]] })));
+        return sw.restoreSettings.executeWithOptions(
+          { summary: `restore the settings of ${action.parties.join(' and ')}` },
+          [action.parties.map((p) => ({ leg: legs[p], saved: saved[legs[p]] }))],
+        );
       case 'recall':
         return recallTransferor();
       case 'wait_before_recall':
@@ -201,10 +228,10 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     timers.noAnswer = Date.now() + (ringTimeoutS + 2) * 1000;
   }
 
-  async function performAll(actions: Action[]): Promise<void> {
+  async function performAll(actions: Action[], timing?: StepTiming): Promise<void> {
     for (const action of actions) {
       try {
-        await perform(action);
+        await perform(action, action.do === 'bridge' ? timing : undefined);
       } catch (err) {
         // An action that failed after its retries: the machine hears about it as an unconfirmed bridge or a lost leg.
         log.error('transfer action failed', { action, error: String(err) });
@@ -216,7 +243,10 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
   /** The parties' legs as the switch shows them now; a bridge counts only when both legs name each other. */
   async function observe(): Promise<Seen> {
     const parties = (Object.keys(legs) as Party[]).filter((p) => legs[p] !== '');
-    const states = await sw.legStates(parties.map((p) => legs[p]));
+    const states = await sw.legStates.executeWithOptions(
+      { summary: `read the legs on the switch: ${parties.join(', ')}` },
+      [parties.map((p) => legs[p])],
+    );
     const byParty = new Map(parties.map((p, i) => [p, states[i]!]));
     const seen: Seen = {};
     for (const [party, state] of byParty) {
@@ -233,7 +263,10 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
 
   /** A resumed run: the previous one left the legs as they are; carry on from what the switch shows. */
   async function resumeFromSwitch(): Promise<void> {
-    saved = await sw.savedSettings(plan.transferId, [plan.transferor, plan.transferee]);
+    saved = await sw.savedSettings.executeWithOptions({ summary: 'read the settings saved on the legs' }, [
+      plan.transferId,
+      [plan.transferor, plan.transferee],
+    ]);
     const seen = await observe();
     const { state, actions } = resume(seen, plan.type === 'blind', policy);
     machine = state;
@@ -249,7 +282,37 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     const phase = machine.phase === 'ended' ? 'ended' : machine.phase;
     if (summary.phase === phase) return;
     summary.phase = phase;
-    upsertSearchAttributes([{ key: TRANSFER_STATE, value: phase }]);
+    // The outcome goes with the last state, in the same upsert (`npm run ctl -- transfers --outcome`, stats).
+    upsertSearchAttributes([
+      { key: TRANSFER_STATE, value: phase },
+      ...(phase === 'ended' && machine.outcome ? [{ key: TRANSFER_OUTCOME, value: machine.outcome }] : []),
+    ]);
+    // The Temporal UI's "current details" (served by a query when someone looks; setting them costs nothing).
+    setCurrentDetails(
+      `**${phase}** · ${transferHearing({ ...summary, outcome: machine.outcome, reason: machine.reason })}`,
+    );
+  }
+
+  /** What the timer of the earliest deadline is for, as the Temporal UI's timeline shows it. */
+  function deadlineSummary(next: number | undefined): string | undefined {
+    if (next === undefined) return undefined;
+    if (next === timers.bridgeDeadline) return `bridge confirmation (${plan.bridgeConfirmMs} ms)`;
+    if (next === timers.recallDue) return `pause before calling the transferor back (${plan.recall?.delayMs ?? 0} ms)`;
+    const ringing = machine.phase === 'recalling' ? plan.recall?.ringTimeoutS : plan.ringTimeoutS;
+    return `no-answer deadline (${(ringing ?? plan.ringTimeoutS) + 2} s)`;
+  }
+
+  /** Which of the benchmark's steps a bridge completes, from the input that asked for it. */
+  function stepOf(input: Input): StepTiming | undefined {
+    const since = seenAt.get(input);
+    const c = machine.connecting;
+    if (since === undefined || !c || c.attempts !== 1) return undefined;
+    if (c.goal === 'consult' && input.type === 'target_answered') return { step: 'consult', since };
+    if (c.goal === 'complete' && input.type === 'hangup' && input.party === 'transferor')
+      return { step: 'complete', since };
+    if (c.goal === 'reconnect' && input.type === 'takeback' && input.by === 'takeback')
+      return { step: 'takeback', since };
+    return undefined;
   }
 
   /** Prologue: tell the transferee's call workflow to forward its leg's events, put both parties on hold, dial. */
@@ -263,14 +326,22 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
       inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
     }
     try {
-      const held = await sw.holdForTransfer({
-        transferId: plan.transferId,
-        transferor: plan.transferor,
-        transferee: plan.transferee,
-        moh: plan.moh,
-        ringback: plan.ringback,
-        releaseTransferor: plan.type === 'blind',
-      });
+      const held = await sw.holdForTransfer.executeWithOptions(
+        { summary: 'hold: music for the transferee, ringback for the transferor' },
+        [
+          {
+            transferId: plan.transferId,
+            transferor: plan.transferor,
+            transferee: plan.transferee,
+            moh: plan.moh,
+            ringback: plan.ringback,
+            releaseTransferor: plan.type === 'blind',
+            type: plan.type,
+            startedBy: plan.startedBy,
+            requestedAt: plan.requestedAt,
+          },
+        ],
+      );
       saved = held.saved;
       if (!held.alive.transferee) inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
       if (!held.alive.transferor && plan.type !== 'blind') {
@@ -311,7 +382,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
         (d): d is number => d !== undefined,
       );
       const next = deadlines.length ? Math.min(...deadlines) : undefined;
-      const woke = await waitUntil(() => inbox.length > 0 || auditDue, next);
+      const woke = await waitUntil(() => inbox.length > 0 || auditDue, next, deadlineSummary(next));
       if (auditDue) {
         auditDue = false;
         const seen = await observe().catch((err: unknown) => {
@@ -359,18 +430,23 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
       log.info('transfer step', { input, from: before, to: machine.phase, actions: actions.map((a) => a.do) });
     }
     setPhase();
-    await performAll(actions);
+    await performAll(actions, stepOf(input));
   }
 
   summary.outcome = machine.outcome;
   summary.reason = machine.reason;
   summary.endedAt = Date.now();
   setPhase();
-  for (const leg of [plan.transferor, plan.transferee]) {
-    await getExternalWorkflowHandle(callWorkflowId(leg))
+  // Only parties still on the call are told: a call workflow that has ended cannot take a signal, and the failed
+  // signal would show red in this transfer's history. Runs from before this rule told both; they still do.
+  const tellBoth = !patched('end-tells-living-parties');
+  for (const party of ['transferor', 'transferee'] as const) {
+    if (!tellBoth && !machine.alive[party]) continue;
+    await getExternalWorkflowHandle(callWorkflowId(legs[party]))
       .signal(transferEndedSignal, { ...summary })
-      .catch(() => undefined); // that call has ended
+      .catch(() => undefined); // that call has ended after all
   }
+  if (summary.outcome) handoffMetrics.transferEnded(summary.outcome);
   log.info('transfer ended', {
     outcome: summary.outcome,
     reason: summary.reason,

@@ -1,8 +1,12 @@
 // condition() with an optional deadline. Passing `undefined` as condition's timeout is not the same as omitting it.
 import { condition } from '@temporalio/workflow';
 
-/** Waits until `fn()` holds or the workflow clock reaches `deadline` (ms); true if `fn()` held. */
-export function waitUntil(fn: () => boolean, deadline: number | undefined): Promise<boolean> {
+/**
+ * Waits until `fn()` holds or the workflow clock reaches `deadline` (ms); true if `fn()` held. `summary` names the
+ * deadline's timer in the Temporal UI's timeline.
+ */
+export function waitUntil(fn: () => boolean, deadline: number | undefined, summary?: string): Promise<boolean> {
   if (deadline === undefined) return condition(fn).then(() => true);
-  return condition(fn, Math.max(deadline - Date.now(), 1));
+  const ms = Math.max(deadline - Date.now(), 1);
+  return summary ? condition(fn, ms, { summary }) : condition(fn, ms);
 }

@@ -69,6 +69,8 @@ export function engineError(callId: string, err: unknown, log: ApiLogger): ApiEr
         return ApiError.field('takeback_dtmf', 'invalid', err.message);
       case 'invalid_media':
         return ApiError.field(refusalField(err.message, 'moh'), 'invalid', err.message);
+      case 'node_draining':
+        return ApiError.unavailable(err.message);
     }
   }
   if (err instanceof NoTransferError) return ApiError.conflict('transfer', 'not_running', err.message);

@@ -7,6 +7,9 @@ import path from 'node:path';
 import { repoRoot } from '../../config/index.ts';
 import { SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.ts';
 import type { TemporalConnectionOptions } from '../../temporal/connection.ts';
+import { freePort } from '../../temporal/runtime.ts';
+
+export { freePort };
 
 export interface DevServer {
   address: string;
@@ -26,17 +29,6 @@ export function findTemporalCli(explicit?: string): string {
   const local = path.join(repoRoot, '.tools', 'temporal', 'temporal');
   if (fs.existsSync(local)) return local;
   throw new Error('no temporal CLI found: run `npm run setup` (it installs one into .tools/), or set TEMPORAL_CLI');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {

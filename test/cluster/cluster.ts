@@ -128,6 +128,8 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     HANDOFF_JWT_SECRET: crypto.randomBytes(24).toString('hex'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
     ...(workflowBundle ? { WORKFLOW_BUNDLE: workflowBundle } : {}),
+    // Every process serves /metrics and /readyz: many on one host, each on a free port.
+    METRICS_PORT: '0',
     ...spec.env,
   };
   // A switch of the caller's environment must not leak into the cluster: its nodes are its own simulators. Nor, when

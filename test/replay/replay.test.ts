@@ -8,7 +8,7 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { Worker } from '@temporalio/worker';
 import { repoRoot } from '../../config/index.ts';
-import { workflowBundle } from '../../workers/workflow-worker.ts';
+import { workflowBundle, workflowSinks } from '../../workers/workflow-worker.ts';
 
 const dir = path.join(repoRoot, 'test', 'histories');
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
@@ -24,7 +24,10 @@ test('every recorded history replays without nondeterminism', async (t) => {
     history: temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))),
   }));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: await workflowBundle(), sinks: workflowSinks() },
+    histories,
+  )) {
     if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
   }
   t.deepEqual(failures, []);

@@ -10,14 +10,17 @@ import proto from '@temporalio/proto';
 import type { TestFn } from 'ava';
 
 const { temporal } = proto;
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { loadConfig, type Config, type FreeswitchNode } from '../../config/index.ts';
 import { originateVariableBlocks } from '../../activities/originate-vars.ts';
 import type { CommandJournal } from '../../activities/switch.ts';
 import { openStore, seedDemo, type DemoSeed, type Store } from '../../store/index.ts';
 import { createWorkflowWorker } from '../../workers/workflow-worker.ts';
 import { startNodeWorker, type NodeWorker } from '../../workers/node-worker.ts';
-import { connectClient, connectNative, dataConverter } from '../../temporal/connection.ts';
+import { connectClient, connectNative, dataConverter, temporalProblem } from '../../temporal/connection.ts';
+import { installRuntime } from '../../temporal/runtime.ts';
+import { createLogger, type Logger } from '../../observability/log.ts';
+import { startOpsServer, type OpsServer } from '../../observability/server.ts';
 import { EslClient, type EslEvent } from './esl-client.ts';
 import { switchUnderTest, type SwitchUnderTest } from './switch.ts';
 
@@ -46,10 +49,17 @@ export interface Engine {
   nodeWorker?: NodeWorker;
   /** The SQLite file the engine's store uses (for worker processes a test starts itself). */
   dbFile: string;
+  /** The operations port (metrics, health, admin), when the test asked for it. */
+  ops?: OpsServer;
+  logger: Logger;
   stop(): Promise<void>;
 }
 
-let runtimeInstalled = false;
+/** The tests' logger: warnings and errors, unless HANDOFF_TEST_LOG asks for more (e.g. INFO). */
+export const testLogger = createLogger({
+  LOG_LEVEL: (process.env.HANDOFF_TEST_LOG?.toLowerCase() ?? 'warn') as 'warn',
+  LOG_REDACT_NUMBERS: false,
+});
 
 export interface EngineOptions {
   workflowWorker?: boolean;
@@ -57,6 +67,8 @@ export interface EngineOptions {
   nodeWorker?: boolean;
   /** Names recorded histories. */
   scenario?: string;
+  /** Serve /metrics, /healthz, /readyz and the admin endpoints on a free port, as every Handoff process does. */
+  ops?: boolean;
 }
 
 /** A context every test of a file shares: started before the first test, stopped after the last. */
@@ -84,11 +96,8 @@ export function useEngine(test: TestFn, env: Record<string, string> = {}, opts: 
 }
 
 export async function startEngine(env: Record<string, string> = {}, opts: EngineOptions = {}): Promise<Engine> {
-  if (!runtimeInstalled) {
-    // Workflow and worker logs only when asked for (HANDOFF_TEST_LOG=INFO): the suite's output stays readable.
-    Runtime.install({ logger: new DefaultLogger((process.env.HANDOFF_TEST_LOG as 'INFO' | undefined) ?? 'WARN') });
-    runtimeInstalled = true;
-  }
+  // Workflow and worker logs only when asked for (HANDOFF_TEST_LOG=INFO): the suite's output stays readable.
+  const runtime = await installRuntime(testLogger);
   const address = process.env.TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run the suite with `npm test`');
   const sw = await switchUnderTest();
@@ -112,6 +121,10 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
   const demo = await seedDemo(store);
   const nativeConnection = await connectNative(config);
   const { client, connection } = await connectClient(config);
+  const ops = opts.ops
+    ? await startOpsServer({ host: '127.0.0.1', port: 0, logger: testLogger, coreMetricsUrl: runtime.coreMetricsUrl })
+    : undefined;
+  ops?.addCheck('temporal', () => temporalProblem(connection));
   const journal = new MemoryJournal();
   const workflowWorker =
     opts.workflowWorker === false
@@ -128,7 +141,16 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
   const nodeWorker =
     opts.nodeWorker === false
       ? undefined
-      : await startNodeWorker({ node, connection: nativeConnection, client, store, config, journal });
+      : await startNodeWorker({
+          node,
+          connection: nativeConnection,
+          client,
+          store,
+          config,
+          journal,
+          logger: testLogger,
+          ops,
+        });
   await nodeWorker?.ingest.ready(20_000);
   const phones = await EslClient.connect(sw, 'plain ALL');
   return {
@@ -143,6 +165,8 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
     workflowWorker,
     nodeWorker,
     dbFile,
+    ops,
+    logger: testLogger,
     async stop() {
       if (process.env.HANDOFF_RECORD_HISTORIES)
         await recordHistories(client, config, process.env.HANDOFF_RECORD_HISTORIES, opts.scenario ?? 'e2e');
@@ -152,6 +176,7 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
         (err: unknown) => [`clean-up failed: ${String(err)}`],
       );
       await phones.close();
+      await ops?.close();
       await nodeWorker?.stop();
       workflowWorker?.shutdown();
       await workflowsRunning?.catch(() => undefined);

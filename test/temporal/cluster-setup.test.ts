@@ -98,7 +98,10 @@ test.serial('a search attribute registered with another type is named, with how 
     });
     const err = await t.throwsAsync(() => checkCluster(connection, 'wrong-types'), { instanceOf: ClusterSetupError });
     t.regex(err!.message, /HandoffNode is registered as Text .* Handoff needs Keyword/);
-    t.regex(err!.message, /lacks the search attribute\(s\) HandoffAccountId, HandoffCallState, HandoffTransferState\./);
+    t.regex(
+      err!.message,
+      /lacks the search attribute\(s\) HandoffAccountId, HandoffCallState, HandoffTransferState, HandoffTransferOutcome\./,
+    );
   } finally {
     await connection.close();
   }

@@ -10,7 +10,7 @@ import {
   type MachineState,
   type Party,
 } from '../../workflows/transfer-machine.ts';
-import type { TransferOutcome } from '../../contracts/messages.ts';
+import { TRANSFER_OUTCOMES, type TransferOutcome } from '../../contracts/messages.ts';
 
 const PARTIES: readonly Party[] = ['transferor', 'transferee', 'target', 'recall'];
 const CAUSES = ['NORMAL_CLEARING', 'USER_BUSY', 'NO_ROUTE_DESTINATION', 'ORIGINATOR_CANCEL', 'NO_ANSWER'];
@@ -311,19 +311,7 @@ function explore(count: number, realistic: boolean) {
   return { outcomes, failures, steps };
 }
 
-const ALL_OUTCOMES: TransferOutcome[] = [
-  'completed',
-  'completed_partial',
-  'completed_blind',
-  'taken_back',
-  'target_failed',
-  'target_hung_up',
-  'transferee_left',
-  'transferor_and_transferee_left',
-  'partial_failed',
-  'recalled',
-  'failed',
-];
+const ALL_OUTCOMES: readonly TransferOutcome[] = TRANSFER_OUTCOMES;
 
 function report(failures: Failure[]): string {
   const f = failures[0];

@@ -4,7 +4,8 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { grpcCode } from '../../contracts/grpc.ts';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import { channelEventsSignal, originateResultSignal, transferLegEventsSignal } from '../../contracts/messages.ts';
-import { NODE } from '../../contracts/search-attributes.ts';
+import { ACCOUNT_ID, CALL_STATE, NODE } from '../../contracts/search-attributes.ts';
+import { callDetails, callHeadline } from '../../workflows/story.ts';
 import type { Logger } from '../esl/index.ts';
 import type { Batch, BatchSender, Delivery } from './queue.ts';
 import type { IngestCounters } from './stats.ts';
@@ -44,14 +45,14 @@ export function temporalSender(opts: SenderOptions): BatchSender {
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         // The call's workflow has closed: a late event must not start a new run (REJECT_DUPLICATE).
-        counters.lateDropped++;
+        counters.lateDropped += eventsIn(batch);
         logger.debug('ingest: late event for a closed call workflow dropped', { uuid: batchTarget(batch) });
         return;
       }
       if (err instanceof WorkflowNotFoundError) {
         if (batch.kind === 'call') {
           // signalOnly: the leg had no call workflow of its own, and a hangup is no reason to start one.
-          counters.lateDropped++;
+          counters.lateDropped += eventsIn(batch);
           return;
         }
         counters.transferGone++;
@@ -82,6 +83,7 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
         return;
       }
       const input: CallWorkflowInput = { callId: batch.uuid, node };
+      const first = batch.events.find((e) => e.leg)?.leg;
       await client.workflow.signalWithStart(CALL_WORKFLOW_TYPE, {
         workflowId: callWorkflowId(batch.uuid),
         taskQueue,
@@ -89,8 +91,16 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
         signal: channelEventsSignal,
         signalArgs: [batch.events],
         workflowIdReusePolicy: batch.allowNewRun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-        // Set at start so that the reconciler's visibility query finds the call from its first moment.
-        typedSearchAttributes: [{ key: NODE, value: node }],
+        // Set at start so that the reconciler's visibility query finds the call from its first moment, and so that
+        // the call workflow need not upsert what is known already (its state, its account).
+        typedSearchAttributes: [
+          { key: NODE, value: node },
+          { key: CALL_STATE, value: 'ringing' },
+          ...(first?.accountId ? [{ key: ACCOUNT_ID, value: first.accountId }] : []),
+        ],
+        // What the Temporal UI shows for the call, from what its first event says.
+        staticSummary: callHeadline({ ...first, node }),
+        staticDetails: callDetails(batch.uuid, { ...first, node }),
       });
       return;
     }
@@ -101,6 +111,10 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
       await client.workflow.getHandle(batch.workflowId).signal(originateResultSignal, batch.result);
       return;
   }
+}
+
+function eventsIn(batch: Batch): number {
+  return batch.kind === 'originate' ? 1 : batch.events.length;
 }
 
 function batchTarget(batch: Batch): string {

@@ -14,6 +14,7 @@ import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconc
 import { carriesVariables, routeFromEvent, type Route } from './routing.ts';
 import { sweepTransfers, type TransferSweepReport } from './transfers.ts';
 import { BatchSizes, newCounters, type IngestStats } from './stats.ts';
+import { ingestDeliverySeconds } from '../../observability/metrics.ts';
 
 export interface IngestOptions {
   node: EslNodeSpec;
@@ -89,6 +90,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     onBatch: (b) => {
       if (b.kind !== 'originate') batchSizes.record(b.events.length);
     },
+    onDelivered: (waitedMs) => ingestDeliverySeconds.observe({ node }, waitedMs / 1000),
   });
 
   /** Transfers known to have ended; bounded (oldest first out). */

@@ -68,6 +68,8 @@ export interface DeliveryQueuesOptions {
   retry?: { initialMs?: number; maxMs?: number };
   logger: Logger;
   onBatch?: (batch: Batch) => void;
+  /** Each delivery Temporal accepted, with how long it waited since it was pushed (ms): the ingest's delivery time. */
+  onDelivered?: (waitedMs: number) => void;
 }
 
 interface Queue {
@@ -82,6 +84,7 @@ export class DeliveryQueues {
   private readonly ready: string[] = [];
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly idleWaiters: Array<() => void> = [];
+  private readonly pushedAt = new WeakMap<Delivery, number>();
   private inFlight = 0;
   private pumpScheduled = false;
   private stopped = false;
@@ -112,6 +115,7 @@ export class DeliveryQueues {
       this.queues.set(key, q);
     }
     q.items.push(delivery);
+    if (this.opts.onDelivered) this.pushedAt.set(delivery, performance.now());
     if (!q.busy) {
       q.busy = true;
       this.ready.push(key);
@@ -162,7 +166,11 @@ export class DeliveryQueues {
     try {
       const instead = await this.opts.send(batch);
       if (instead?.length) q.items.unshift(...instead);
-      else this.opts.onBatch?.(batch);
+      else {
+        this.opts.onBatch?.(batch);
+        const now = performance.now();
+        for (const d of taken) this.opts.onDelivered?.(now - (this.pushedAt.get(d) ?? now));
+      }
       q.attempt = 0;
     } catch (err) {
       failed = true;
