@@ -15,6 +15,7 @@ import {
   commandsFrom,
   completedByHangup,
   consulting,
+  sleep,
   transferResult,
   waitForCallWorkflow,
   waitForTarget,
@@ -139,8 +140,11 @@ test.serial('one attended transfer: metrics, logs and the Temporal UI story', as
     callHistory.events?.[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields ?? {};
   t.deepEqual(Object.keys(started).sort(), ['HandoffAccountId', 'HandoffCallState', 'HandoffNode']);
 
-  // Logs: JSON lines carrying the call or transfer, the account and the node.
-  const lines = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+  // Logs: JSON lines carrying the call or transfer, the account and the node. The SDK's logger holds lines 100 ms to
+  // sort them (log forwarding), longer on a loaded machine: wait for the last one.
+  const parsed = () => logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+  for (let i = 0; i < 100 && !parsed().some((l) => l['msg'] === 'transfer ended'); i++) await sleep(100);
+  const lines = parsed();
   const featureCode = lines.find((l) => l['msg'] === 'feature code' && l['callId'] === alice.uuid);
   t.like(featureCode, { accountId: e.demo.accountId, node: e.node.name });
   const endedLine = lines.find((l) => l['msg'] === 'transfer ended' && l['transferId'] === transferId);
