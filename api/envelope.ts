@@ -1,4 +1,5 @@
 // Kazoo's response envelope on every answer, success or error.
+import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiConfig, ApiEnv } from './context.ts';
@@ -45,13 +46,21 @@ function base(c: Context<ApiEnv>, meta: Meta): Omit<Envelope, 'status' | 'data'>
 export interface SuccessOptions {
   status?: ContentfulStatusCode;
   handoff?: unknown;
-  revision?: string;
+  /**
+   * Kazoo's `revision` (and `ETag`), sent for documents and listings (crossbar_doc's revisions; Kazoo sends none for
+   * channels or tokens): `'content'` makes it from the data itself, so it changes exactly when the data does.
+   */
+  revision?: string | 'content';
   page?: PageKeys;
 }
 
 export function success(c: Context<ApiEnv>, meta: Meta, data: unknown, options: SuccessOptions = {}): Response {
   const body: Envelope = { status: 'success', data, ...options.page, ...base(c, meta) };
-  if (options.revision !== undefined) body.revision = options.revision;
+  if (options.revision !== undefined) {
+    body.revision =
+      options.revision === 'content' ? createHash('md5').update(JSON.stringify(data)).digest('hex') : options.revision;
+    c.header('ETag', `"${body.revision}"`);
+  }
   if (options.handoff !== undefined) body.handoff = options.handoff;
   return c.json(body, options.status ?? 200);
 }

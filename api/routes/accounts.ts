@@ -37,7 +37,7 @@ export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
   app.get(path, async (c) => {
     const account = await store.getAccount(c.req.param('accountId'));
     if (!account) throw ApiError.badIdentifier(c.req.param('accountId'));
-    return success(c, config, await view(store, account));
+    return success(c, config, await view(store, account), { revision: 'content' });
   });
 
   /** Kazoo's PUT /v2/accounts/{A}: create a child of {A}. */
@@ -54,7 +54,7 @@ export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
         musicOnHoldMediaId: body.music_on_hold?.media_id ?? undefined,
         ringback: body.ringback ?? undefined,
       });
-      return success(c, config, await view(store, account), { status: 201 });
+      return success(c, config, await view(store, account), { status: 201, revision: 'content' });
     } catch (err) {
       if (err instanceof StoreError && err.code === 'conflict') {
         // Account IDs are global (the switch names accounts by them), so a chosen one may be another tenant's: the
@@ -79,7 +79,7 @@ export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
       ringback: body.ringback,
     });
     if (!account) throw ApiError.badIdentifier(accountId);
-    return success(c, config, await view(store, account));
+    return success(c, config, await view(store, account), { revision: 'content' });
   });
   app.all(path, otherMethods(config, ['GET', 'PUT', 'POST']));
 
@@ -87,7 +87,7 @@ export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
     const query = pageQuery(c);
     const page = await store.listChildren(c.req.param('accountId'), query);
     const data = page.items.map((a) => accountView(a, a.tree));
-    return success(c, config, data, { page: pageEnvelope(query, page) });
+    return success(c, config, data, { page: pageEnvelope(query, page), revision: 'content' });
   });
   app.all(`${path}/children`, otherMethods(config, ['GET']));
 
@@ -95,7 +95,7 @@ export function accountRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
     const query = pageQuery(c);
     const page = await store.listDescendants(c.req.param('accountId'), query);
     const data = page.items.map((a) => accountView(a, a.tree));
-    return success(c, config, data, { page: pageEnvelope(query, page) });
+    return success(c, config, data, { page: pageEnvelope(query, page), revision: 'content' });
   });
   app.all(`${path}/descendants`, otherMethods(config, ['GET']));
 

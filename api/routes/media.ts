@@ -19,7 +19,7 @@ export function mediaRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
   app.get(list, async (c) => {
     const query = pageQuery(c);
     const page = await store.listMedia(c.req.param('accountId'), query);
-    return success(c, config, page.items.map(mediaView), { page: pageEnvelope(query, page) });
+    return success(c, config, page.items.map(mediaView), { page: pageEnvelope(query, page), revision: 'content' });
   });
   app.put(list, validate('json', mediaCreateRequest), async (c) => {
     const body = c.req.valid('json').data;
@@ -30,7 +30,7 @@ export function mediaRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
         name: body.name,
         streamUrl: body.stream_url,
       });
-      return success(c, config, mediaView(media), { status: 201 });
+      return success(c, config, mediaView(media), { status: 201, revision: 'content' });
     } catch (err) {
       if (err instanceof StoreError && err.code === 'conflict') {
         // Media IDs are per account: this can only be the account's own media.
@@ -47,7 +47,9 @@ export function mediaRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
     if (!media) throw ApiError.badIdentifier(mediaId);
     return media;
   }
-  app.get(one, async (c) => success(c, config, mediaView(await own(c.req.param('accountId'), c.req.param('mediaId')))));
+  app.get(one, async (c) =>
+    success(c, config, mediaView(await own(c.req.param('accountId'), c.req.param('mediaId'))), { revision: 'content' }),
+  );
   app.delete(one, async (c) => {
     const media = await own(c.req.param('accountId'), c.req.param('mediaId'));
     // Refused while an account of the tree plays it: deleting it would make that account's transfers fail.

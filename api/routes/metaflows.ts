@@ -98,14 +98,14 @@ export function metaflowRoutes({ store, config }: RouteDeps): Hono<ApiEnv> {
     app.get(path, async (c) => {
       const scope = scopeOf(c, level);
       const doc = (await store.getMetaflows(scope)) ?? {};
-      return success(c, config, doc, { handoff: await report(scope.accountId, doc) });
+      return success(c, config, doc, { handoff: await report(scope.accountId, doc), revision: 'content' });
     });
     app.post(path, validate('json', metaflowsRequest), async (c) => {
       const scope = scopeOf(c, level);
       const doc = c.req.valid('json').data;
       checkLimits(doc, config.featureCodes);
       const stored = await store.setMetaflows(scope, doc as MetaflowsDoc);
-      return success(c, config, stored, { handoff: await report(scope.accountId, stored) });
+      return success(c, config, stored, { handoff: await report(scope.accountId, stored), revision: 'content' });
     });
     app.delete(path, async (c) => {
       await store.deleteMetaflows(scopeOf(c, level));

@@ -315,3 +315,27 @@ test('PUT metaflow answers as the POST transfer does: the engine refusal, an unk
   t.is(unknown.status, 404);
   t.like(unknown.body, { message: 'bad identifier', data: ['nobody'] });
 });
+
+test('revision where Kazoo sends one (documents, listings): changes with the document; none on channels', async (t) => {
+  const h = await startHarness(t);
+  const path = '/v2/accounts/child/metaflows';
+  const posted = await h.call('POST', path, {
+    token: h.tokens.child,
+    body: { data: { numbers: { '1': { module: 'resume' } } } },
+  });
+  const read = await h.call('GET', path, { token: h.tokens.child });
+  t.regex(String(posted.body.revision), /^[0-9a-f]{32}$/);
+  t.is(read.body.revision, posted.body.revision);
+  t.is(read.headers.get('etag'), `"${String(read.body.revision)}"`);
+  await h.call('POST', path, { token: h.tokens.child, body: { data: { numbers: { '2': { module: 'resume' } } } } });
+  t.not((await h.call('GET', path, { token: h.tokens.child })).body.revision, read.body.revision);
+  t.regex(
+    String((await h.call('GET', '/v2/accounts/child', { token: h.tokens.child })).body.revision),
+    /^[0-9a-f]{32}$/,
+  );
+  t.regex(
+    String((await h.call('GET', '/v2/accounts/root/children', { token: h.tokens.root })).body.revision),
+    /^[0-9a-f]{32}$/,
+  );
+  t.false('revision' in (await h.call('GET', '/v2/accounts/child/channels', { token: h.tokens.child })).body);
+});
