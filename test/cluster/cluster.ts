@@ -9,7 +9,7 @@ import type { Client, Connection } from '@temporalio/client';
 import { loadConfig, repoRoot } from '../../config/index.ts';
 import { isTemporalConnectionVariable } from '../../config/temporal.ts';
 import { connectClient } from '../../temporal/connection.ts';
-import { openStore, seedDemo, type DemoSeed } from '../../store/index.ts';
+import { openPostgresStore, openStore, seedDemo, type DemoSeed } from '../../store/index.ts';
 import {
   devServerArgs,
   devServerEnv,
@@ -107,9 +107,11 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     });
   }
 
-  // The store: seeded here, then opened by the API and node-worker processes (HANDOFF_DB, or the spec's DATABASE_URL).
+  // The store: seeded here, then opened by the API and node-worker processes (HANDOFF_DB, or the spec's DATABASE_URL:
+  // one PostgreSQL database shared by every process, as at scale).
   const dbFile = path.join(spec.dir, 'handoff.sqlite');
-  const store = openStore(dbFile);
+  const databaseUrl = spec.env?.DATABASE_URL;
+  const store = databaseUrl ? await openPostgresStore(databaseUrl) : openStore(dbFile);
   const demo = await seedDemo(store);
   await store.close();
 

@@ -11,6 +11,8 @@ export interface RestAnswer {
   attempts: number[];
   /** The engine took the request: 2xx, or a 409 after an attempt whose answer was lost (the first one went through). */
   accepted: boolean;
+  /** The API process (its URL) that gave the last answer. */
+  via: string;
 }
 
 export class RestClient {
@@ -66,7 +68,8 @@ export class RestClient {
     let body: unknown;
     for (;;) {
       const token = await this.auth().catch(() => '');
-      const request = fetch(`${this.url()}/v2/accounts/${this.accountId}/channels/${callId}`, {
+      const via = this.url();
+      const request = fetch(`${via}/v2/accounts/${this.accountId}/channels/${callId}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-auth-token': token, 'idempotency-key': key },
         body: JSON.stringify({ data }),
@@ -83,9 +86,9 @@ export class RestClient {
       }
       attempts.push(status);
       if (status === 401) this.token = undefined;
-      if (status >= 200 && status < 300) return { status, body, attempts, accepted: true };
-      if (status === 409 && attempts.length > 1) return { status, body, attempts, accepted: true };
-      if (!retryable(status, body) || Date.now() > until) return { status, body, attempts, accepted: false };
+      if (status >= 200 && status < 300) return { status, body, attempts, accepted: true, via };
+      if (status === 409 && attempts.length > 1) return { status, body, attempts, accepted: true, via };
+      if (!retryable(status, body) || Date.now() > until) return { status, body, attempts, accepted: false, via };
       await new Promise((r) => setTimeout(r, 1000));
     }
   }

@@ -27,6 +27,8 @@ export interface RoundSpec {
   /** Scenarios in flight at once: drawn in this range, again every 20 s. */
   concurrency: [number, number];
   kinds: readonly ScenarioKind[];
+  /** Take the kinds in turn (scenario n: kinds[n mod k]) instead of drawing them: every kind on every node. */
+  kindsInTurn?: boolean;
   /** Share of scenarios with a kill aimed at one of their steps. */
   aimRatio: number;
   /** 'random': every killOptions.everyMs; 'scheduled': one kill of each role, `scheduledGapMs` apart. */
@@ -39,6 +41,18 @@ export interface RoundSpec {
   outcomeTimeoutMs: number;
   log: (line: string) => void;
   onResult?: (r: ScenarioResult) => void;
+  /**
+   * Runs after the settling, every process up and the switches still watched, before the cluster stops: checks of
+   * the whole cluster (the cluster test's shared store and channel lists). Its failures are its own to record.
+   */
+  afterSettle?: (round: RoundContext) => Promise<void>;
+}
+
+/** What a round's own checks may use. */
+export interface RoundContext {
+  cluster: Cluster;
+  watchers: ReadonlyMap<string, SwitchWatcher>;
+  rest: RestClient;
 }
 
 export interface StuckWorkflow {
@@ -70,7 +84,9 @@ export function planScenarios(spec: RoundSpec, nodes: readonly string[], count =
   const rng = new Rng(spec.seed);
   let roleTurn = 0;
   return Array.from({ length: count }, (_, id) => {
-    const kind = spec.kinds[rng.int(0, spec.kinds.length - 1)]!;
+    const kind = spec.kindsInTurn
+      ? spec.kinds[id % spec.kinds.length]!
+      : spec.kinds[rng.int(0, spec.kinds.length - 1)]!;
     const plan: ScenarioPlan = {
       id: id + 1,
       kind,
@@ -195,6 +211,7 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
     await killer.stop();
     await cluster.supervisor.allUp();
     const { stuck, unknown } = await settle(cluster, results, spec.settleMs);
+    await spec.afterSettle?.({ cluster, watchers, rest });
     const leftOnSwitch: Record<string, string[]> = {};
     for (const [node, w] of watchers) {
       const live = [...(await w.liveChannels())];

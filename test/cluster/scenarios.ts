@@ -101,6 +101,8 @@ export interface Press {
   lost?: boolean;
   /** REST: every attempt's status. */
   attempts?: number[];
+  /** REST: the API process (its URL) that gave the last answer. */
+  via?: string;
 }
 
 export interface ScenarioPlan {
@@ -319,6 +321,7 @@ class Run {
     this.presses.push(p);
     const answer = await this.env.rest.channelAction(this.alice.uuid, data, step ? () => this.step(step) : undefined);
     p.attempts = answer.attempts;
+    p.via = answer.via;
     if (!answer.accepted)
       throw new Refused(`${what}: HTTP ${answer.attempts.join(', ')} ${JSON.stringify(answer.body)}`);
     return p;
