@@ -7,6 +7,7 @@
 //   tsx api/admin.ts keys revoke (--id KEY_ID | --key KEY)       (and the key's tokens)
 //   tsx api/admin.ts media create --account ID --name NAME --url STREAM_OR_FILE [--id ID]
 //   tsx api/admin.ts demo                                         (seed the demo account, print a fresh key)
+//   tsx api/admin.ts backup FILE                                  (SQLite: a consistent copy while processes run)
 //   tsx api/admin.ts temporal-setup                               (register Handoff's search attributes)
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +29,7 @@ export const ADMIN_USAGE = `usage:
   admin keys revoke (--id KEY_ID | --key API_KEY)
   admin media create --account ACCOUNT_ID --name NAME --url STREAM_OR_FILE [--id ID]
   admin demo
+  admin backup FILE      (the SQLite store's online copy; PostgreSQL: pg_dump)
   admin temporal-setup   (registers the search attributes on a self-hosted cluster; prints the tcld command for Cloud)`;
 
 export interface AdminResult {
@@ -70,6 +72,21 @@ export async function runAdmin(argv: string[], store: Store): Promise<AdminResul
         url: { type: 'string' },
       },
     });
+    if (positionals[0] === 'backup') {
+      const file = positionals[1];
+      if (!file || positionals.length > 2) throw new UsageError('backup FILE: one file to write');
+      if (!store.backup) {
+        return {
+          code: 1,
+          output: {
+            error:
+              'the store is PostgreSQL: back it up with its own tools (pg_dump --format=custom, WAL archiving); see docs/operations.md',
+          },
+        };
+      }
+      await store.backup(path.resolve(file));
+      return { code: 0, output: { backup: path.resolve(file) } };
+    }
     const command = positionals.join(' ');
     switch (command) {
       case 'accounts create': {

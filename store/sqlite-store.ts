@@ -591,6 +591,19 @@ export class SqliteStore implements Store {
     this.db.prepare('SELECT 1').get();
   }
 
+  async backup(file: string): Promise<void> {
+    // Created first, owner-only (API key hashes are inside), so the copy is never readable by others, even briefly.
+    try {
+      closeSync(openSync(file, 'wx', 0o600));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new StoreError('conflict', 'file', `${file} exists: back up to a new file`);
+      throw err;
+    }
+    await this.db.backup(file);
+    chmodSync(file, 0o600);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

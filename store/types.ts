@@ -297,5 +297,10 @@ export interface Store {
 
   /** Resolves when the store answers a trivial read (readiness); rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
+  /**
+   * An embedded database's consistent copy in a new `file` while the store is in use (SQLite's online backup),
+   * readable by its owner only. A database server has none here: the server's own tools back it up.
+   */
+  backup?(file: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -7,6 +7,7 @@ import type { ExecutionContext } from 'ava';
 import { runAdmin } from '../../api/admin.ts';
 import { DEMO_ACCOUNT_ID, openStore } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
+import { engineStore } from '../store/engines.ts';
 
 function tempStore(t: ExecutionContext): { store: Store; file: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'handoff-admin-'));
@@ -96,4 +97,34 @@ test('the command runs as a program against HANDOFF_DB and prints JSON', (t) => 
     ) as unknown;
   t.like(run('accounts', 'create', '--name', 'Cli', '--id', 'cli'), { id: 'cli' });
   t.like((run('accounts', 'list') as unknown[])[0], { id: 'cli', name: 'Cli' });
+});
+
+test('backup: a consistent owner-only copy of the SQLite store while it is open; an existing file is refused', async (t) => {
+  const { store, file } = tempStore(t);
+  const created = await runAdmin(['accounts', 'create', '--name', 'Backed up'], store);
+  const id = (created.output as { id: string }).id;
+  const copy = path.join(path.dirname(file), 'copy.sqlite');
+  const done = await runAdmin(['backup', copy], store);
+  t.is(done.code, 0, JSON.stringify(done.output));
+  t.is(statSync(copy).mode & 0o777, 0o600);
+  // Written after the backup: not in the copy.
+  await runAdmin(['accounts', 'create', '--name', 'Later'], store);
+  const restored = openStore(copy);
+  t.teardown(() => restored.close());
+  t.deepEqual(
+    (await restored.listAccounts()).map((a) => a.name),
+    ['Backed up'],
+  );
+  t.is((await restored.getAccount(id))?.name, 'Backed up');
+  const again = await runAdmin(['backup', copy], store);
+  t.is(again.code, 1);
+  t.regex((again.output as { error: string }).error, /exists/);
+  t.is((await runAdmin(['backup'], store)).code, 2);
+});
+
+test('backup on PostgreSQL is refused, naming the server tools', async (t) => {
+  const store = await engineStore(t, 'postgres');
+  const res = await runAdmin(['backup', path.join(tmpdir(), 'never.sqlite')], store);
+  t.is(res.code, 1);
+  t.regex((res.output as { error: string }).error, /pg_dump/);
 });
