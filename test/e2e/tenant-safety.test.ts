@@ -61,20 +61,23 @@ test.serial(
   },
 );
 
-/** The legs the engine originated for a transfer off `transferor`, as the switch announced them (CHANNEL_CREATE). */
-function targetLegsCreated(e: Engine, transferor: string): EslEvent[] {
-  return e.phones.events.filter(
-    (ev) =>
-      ev.name === 'CHANNEL_CREATE' &&
-      (ev.headers[`variable_${TRANSFER_ID_VARIABLE}`] ?? '').includes(transferor) &&
-      !/-b$/.test(ev.headers['Channel-Name'] ?? ''),
+/** Is this the switch announcing a leg the engine originated for a transfer off `transferor` (CHANNEL_CREATE)? */
+function isTargetLegCreated(ev: EslEvent, transferor: string): boolean {
+  return (
+    ev.name === 'CHANNEL_CREATE' &&
+    (ev.headers[`variable_${TRANSFER_ID_VARIABLE}`] ?? '').includes(transferor) &&
+    !/-b$/.test(ev.headers['Channel-Name'] ?? '')
   );
 }
 
+/** The legs the engine originated for a transfer off `transferor`, as the switch announced them. */
+function targetLegsCreated(e: Engine, transferor: string): EslEvent[] {
+  return e.phones.events.filter((ev) => isTargetLegCreated(ev, transferor));
+}
+
 /** The first leg originated for a transfer off `transferor`, once the switch has announced it. */
-async function targetLegCreated(e: Engine, transferor: string): Promise<EslEvent> {
-  await waitFor(e, () => targetLegsCreated(e, transferor).length > 0);
-  return targetLegsCreated(e, transferor)[0]!;
+function targetLegCreated(e: Engine, transferor: string): Promise<EslEvent> {
+  return waitFor(e, (ev) => isTargetLegCreated(ev, transferor));
 }
 
 /** A tenant of its own (or below `parentId`) with a token, and its metaflows posted through the API. */

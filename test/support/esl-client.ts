@@ -233,37 +233,33 @@ export class EslClient {
     return this.events.filter((e) => e.headers['Unique-ID'] === uuid);
   }
 
-  /** Wait for an event matching `pred` (already received ones count unless `from` skips them). */
+  /**
+   * Wait for an event matching `pred` (already received ones count unless `from` skips them). `pred` is asked about
+   * each event once: the log so far now, then every event as it arrives. This client shares its process with the
+   * simulator and the engine under test, so a wait must not rescan the log on every arrival: with a few thousand
+   * events that blocked the event loop for seconds, and the engine's switch commands missed their deadlines.
+   */
   waitForEvent(pred: (e: EslEvent) => boolean, timeoutMs = 5000, from = 0): Promise<EslEvent> {
     return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const hit = this.events.slice(from).find(pred);
-        if (hit) {
-          this.eventWaiters.delete(onEvent);
-          clearTimeout(timer);
-          resolve(hit);
-          return true;
-        }
-        return false;
+      const settle = (hit?: EslEvent, err?: Error): void => {
+        this.eventWaiters.delete(onEvent);
+        clearTimeout(timer);
+        if (hit) resolve(hit);
+        else reject(err);
       };
       const onEvent = (ev?: EslEvent): void => {
-        if (!this.retain && ev && pred(ev)) {
-          this.eventWaiters.delete(onEvent);
-          clearTimeout(timer);
-          resolve(ev);
-          return;
-        }
-        if (!check() && this.closed) {
-          this.eventWaiters.delete(onEvent);
-          clearTimeout(timer);
-          reject(new Error('connection closed while waiting for an event'));
-        }
+        if (ev && pred(ev)) settle(ev);
+        else if (this.closed) settle(undefined, new Error('connection closed while waiting for an event'));
       };
-      const timer = setTimeout(() => {
-        this.eventWaiters.delete(onEvent);
-        reject(new Error(`no matching event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      if (!check()) this.eventWaiters.add(onEvent);
+      const timer = setTimeout(
+        () => settle(undefined, new Error(`no matching event within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      for (let i = from; i < this.events.length; i++) {
+        if (pred(this.events[i]!)) return settle(this.events[i]);
+      }
+      if (this.closed) return settle(undefined, new Error('connection closed while waiting for an event'));
+      this.eventWaiters.add(onEvent);
     });
   }
 
