@@ -84,6 +84,8 @@ export interface ResolvedTransfer {
   ringback: string;
   ringTimeoutS: number;
   bridgeConfirmMs: number;
+  /** The inter-digit timeout: a partly typed takeback code expires after it. Absent in plans made before it existed. */
+  digitTimeoutMs?: number;
   callerIdName?: string;
   callerIdNumber?: string;
   vars: Record<string, string>;
@@ -271,6 +273,7 @@ export function createPolicyActivities(
         ringback,
         ringTimeoutS: ask.timeoutS ?? config.TARGET_RING_TIMEOUT_S,
         bridgeConfirmMs: config.BRIDGE_CONFIRM_TIMEOUT_MS,
+        digitTimeoutMs: config.DIGIT_TIMEOUT_MS,
         callerIdName: who.name,
         callerIdNumber: who.number,
         vars,

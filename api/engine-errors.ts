@@ -20,6 +20,14 @@ export class TransferRefusedError extends Error {
   }
 }
 
+/** The Idempotency-Key of a transfer request was used on this call for a different request. → 409 */
+export class RequestConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestConflictError';
+  }
+}
+
 /** cancel_transfer on a call with no running transfer. → 409 */
 export class NoTransferError extends Error {
   constructor(message = 'no transfer is running on this call') {

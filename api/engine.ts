@@ -10,14 +10,31 @@ export {
   EngineFailedError,
   EngineUnavailableError,
   NoTransferError,
+  RequestConflictError,
   TransferRefusedError,
 } from './engine-errors.ts';
+
+/**
+ * The call's workflow accepted the transfer request, but its answer did not come within the API's deadline: the
+ * transfer is being set up (a slow switch, a node worker restarting). The same request again gets the answer.
+ */
+export interface TransferPending {
+  pending: true;
+}
 
 export interface CallEngine {
   /** The call's workflow state (phase, peer, running transfer); undefined when the engine has no such call. */
   getCall(callId: string): Promise<CallSummary | undefined>;
-  /** Resolves when the call's workflow accepted the transfer; throws TransferRefusedError otherwise. */
-  requestTransfer(callId: string, ask: TransferAsk): Promise<TransferAccepted>;
+  /**
+   * Resolves when the call's workflow accepted the transfer (or, when it is slow to answer, once it has accepted the
+   * request: TransferPending); throws TransferRefusedError otherwise. `requestId`: the Update ID
+   * (api/idempotency.ts): the same ID twice starts one transfer, and the second gets the first's answer.
+   */
+  requestTransfer(
+    callId: string,
+    ask: TransferAsk,
+    opts?: { requestId?: string },
+  ): Promise<TransferAccepted | TransferPending>;
   /** Cancels the running transfer and reconnects transferor and transferee; NoTransferError when none runs. */
   takeback(callId: string): Promise<TransferSummary>;
   hangup(callId: string, cause?: string): Promise<void>;

@@ -149,7 +149,7 @@ const ops: Operation[] = [
     tag: 'channels',
     summary: 'Run an action on the call: transfer, cancel_transfer, hangup, break',
     description:
-      "The action is delivered to the call's workflow and the answer is its verdict. `data` is Kazoo's string (\"transfer initiated\"); the transfer's ID and phase are in the envelope's `handoff` key. Refusals: 400 (not bridged: `other_leg_call_id.required`; not answered; bad field), 404 unknown call, 409 a transfer already runs (or none runs, for cancel_transfer), 503 engine unreachable. `action` may also be given in the query string or at the top level of the body.",
+      'The action is delivered to the call\'s workflow and the answer is its verdict. `data` is Kazoo\'s string ("transfer initiated"); the transfer\'s ID and phase are in the envelope\'s `handoff` key. Refusals: 400 (not bridged: `other_leg_call_id.required`; not answered; bad field), 404 unknown call, 409 a transfer already runs (or none runs, for cancel_transfer; or the Idempotency-Key was used for another request), 503 engine unreachable. A transfer the call accepted but did not answer within 10 s is 202 "transfer accepted" with handoff.status pending. Send an `Idempotency-Key` header to retry a transfer safely (the same request again gets the first answer); without it an identical request within 30 s counts as the same. `action` may also be given in the query string or at the top level of the body.',
     request: z.object({ data: channelAction }),
     response: z.string().meta({ example: 'transfer initiated' }),
     errors: [...ACCOUNT_ERRORS, ...BODY_ERRORS, 409, 503],

@@ -1,7 +1,11 @@
 // CallEngine over Temporal: each call is the workflow `callWorkflowId(callId)`; the API reads it with a query and acts
 // through updates, so the HTTP answer is the workflow's own verdict (accepted or refused), not a fire-and-forget.
 import type { Client } from '@temporalio/client';
-import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import {
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
+} from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { GRPC_STATUS, grpcCode } from '../contracts/grpc.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
@@ -13,13 +17,14 @@ import {
   requestTransferUpdate,
 } from '../contracts/messages.ts';
 import type { CallSummary, TransferAccepted, TransferAsk, TransferSummary } from '../contracts/messages.ts';
-import { NO_TRANSFER, TRANSFER_REFUSED, isTransferRefusalReason } from '../contracts/refusals.ts';
-import type { CallEngine } from './engine.ts';
+import { NO_TRANSFER, REQUEST_CONFLICT, TRANSFER_REFUSED, isTransferRefusalReason } from '../contracts/refusals.ts';
+import type { CallEngine, TransferPending } from './engine.ts';
 import {
   CallNotFoundError,
   EngineFailedError,
   EngineUnavailableError,
   NoTransferError,
+  RequestConflictError,
   TransferRefusedError,
 } from './engine-errors.ts';
 
@@ -39,6 +44,7 @@ export function mapTemporalError(callId: string, err: unknown): Error {
         if (isTransferRefusalReason(reason)) return new TransferRefusedError(reason, cause.message);
       }
       if (cause.type === NO_TRANSFER) return new NoTransferError(cause.message);
+      if (cause.type === REQUEST_CONFLICT) return new RequestConflictError(cause.message);
     }
     return new EngineFailedError(cause?.message ?? err.message, { cause: err });
   }
@@ -88,8 +94,27 @@ export class TemporalCallEngine implements CallEngine {
     }
   }
 
-  requestTransfer(callId: string, ask: TransferAsk): Promise<TransferAccepted> {
-    return this.run(callId, () => this.handle(callId).executeUpdate(requestTransferUpdate, { args: [ask] }));
+  async requestTransfer(
+    callId: string,
+    ask: TransferAsk,
+    opts: { requestId?: string } = {},
+  ): Promise<TransferAccepted | TransferPending> {
+    const deadline = Date.now() + this.timeoutMs;
+    // Accepted first: past this point the transfer is the workflow's business, whatever happens to this request.
+    const update = await this.run(callId, () =>
+      this.handle(callId).startUpdate(requestTransferUpdate, {
+        args: [ask],
+        ...(opts.requestId ? { updateId: opts.requestId } : {}),
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      }),
+    );
+    try {
+      return await this.client.connection.withDeadline(deadline, () => update.result());
+    } catch (err) {
+      const mapped = mapTemporalError(callId, err);
+      if (mapped instanceof EngineUnavailableError) return { pending: true };
+      throw mapped;
+    }
   }
 
   takeback(callId: string): Promise<TransferSummary> {

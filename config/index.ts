@@ -445,6 +445,16 @@ const schema = z.object({
       'how often each ingest looks for transfers ended by hand (terminated in the UI) whose callers wait on hold, ' +
         'and resumes them from the switch’s state (also on every reconnect; 0: only then)',
     ),
+  RECONCILE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30000)
+    .describe(
+      'how often each ingest reconciles its node while connected (it also does on every connect): a call whose ' +
+        'hangup event was lost ends within this. Costs one visibility query and one `show channels` per node. ' +
+        '0: only on connect',
+    ),
   SHUTDOWN_GRACE_MS: positiveMs
     .default(10000)
     .describe('how long workers finish their activities on a deploy (SIGTERM)'),

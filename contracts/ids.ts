@@ -27,6 +27,13 @@ export function nodeTaskQueue(node: string): string {
   return `handoff-node-${node}`;
 }
 
+/**
+ * The workflow task timeout of call and transfer workflows: a task held by a workflow worker that died is handed to
+ * another worker after this (Temporal's default is 10 s, and a caller waits on it). A task that really runs longer is
+ * retried as if its worker had died, so workflow code must keep each task short (it does: no loop without an await).
+ */
+export const WORKFLOW_TASK_TIMEOUT = '2 seconds';
+
 /** Workflows (and database-only activities) run on one shared queue: their workers are stateless. */
 export const WORKFLOW_TASK_QUEUE = 'handoff';
 

@@ -27,6 +27,9 @@ export const TRANSFER_REFUSED = 'TransferRefused';
 /** ApplicationFailure type of a takeback asked for when no transfer runs on the call. */
 export const NO_TRANSFER = 'NoTransfer';
 
+/** ApplicationFailure type of a transfer request whose Idempotency-Key was used on the call for a different request. */
+export const REQUEST_CONFLICT = 'RequestConflict';
+
 /** Refuses a transfer request: throws the failure the API reads the reason from. */
 export function refuse(reason: TransferRefusalReason, message: string): never {
   throw ApplicationFailure.create({ type: TRANSFER_REFUSED, message, details: [reason], nonRetryable: true });

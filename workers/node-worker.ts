@@ -4,7 +4,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { Config, FreeswitchNode } from '../config/index.ts';
 import { createPolicyActivities, policyStore } from '../activities/policy.ts';
-import { createSwitchActivities, type CommandJournal } from '../activities/switch.ts';
+import { createSwitchActivities, type CommandJournal, type SwitchCommands } from '../activities/switch.ts';
 import type { Store } from '../store/index.ts';
 import { nodeTaskQueue } from '../contracts/ids.ts';
 import { dataConverter } from '../temporal/connection.ts';
@@ -13,6 +13,7 @@ import { trackEsl, trackIngest } from '../observability/metrics.ts';
 import type { NodeAdmin, OpsServer } from '../observability/server.ts';
 import { TRANSFER_WORKFLOW_TYPE } from './ingest/transfers.ts';
 import { EslNode } from './esl/index.ts';
+import { HEARTBEAT_EVERY_MS, heartbeating } from './heartbeat.ts';
 import { startIngest, type Ingest } from './ingest/index.ts';
 
 export interface NodeWorker {
@@ -36,6 +37,8 @@ export interface NodeWorkerOptions {
   logger?: Logger;
   /** The process's operations port: the node's readiness check and its admin endpoints. */
   ops?: OpsServer;
+  /** Tests only: what stands between the switch activities and the node's command connection (to inject faults). */
+  commands?: (esl: SwitchCommands) => SwitchCommands;
 }
 
 /** Why the node's ESL connections are not ready, or undefined when both are up. */
@@ -53,7 +56,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
   const esl = new EslNode(node, { logger: messageLogger(log) }).start();
   const untrack = [trackEsl(node.name, () => eslProblem(esl, node) === undefined)];
   await esl.waitConnected(30_000);
-  const switchActivities = createSwitchActivities(node.name, esl, opts.journal);
+  const switchActivities = createSwitchActivities(node.name, opts.commands?.(esl) ?? esl, opts.journal);
   const draining = async () => (await opts.store.nodeDrain(node.name)) !== undefined;
   const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config, { draining });
   const worker = await Worker.create({
@@ -61,7 +64,10 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     dataConverter: dataConverter(config),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: nodeTaskQueue(node.name),
-    activities: { ...switchActivities, ...policyActivities },
+    activities: heartbeating({ ...switchActivities, ...policyActivities }),
+    // Each heartbeat reaches the server as it is sent (the default throttle, 80% of the 2 s heartbeat timeout, would
+    // leave a loaded server 0.4 s to take it).
+    maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
     shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
   });
   const running = worker.run();
@@ -74,6 +80,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     taskQueue: config.WORKFLOW_TASK_QUEUE,
     transferSweepMs: config.TRANSFER_SWEEP_MS,
     logger: messageLogger(log),
+    reconcileMs: config.RECONCILE_MS,
   });
   const admin: NodeAdmin = {
     reconcile: async () => ({ node: node.name, ...(await ingest.reconcile({ snapshotRunning: true })) }),

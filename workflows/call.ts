@@ -8,6 +8,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   getExternalWorkflowHandle,
   log,
   patched,
@@ -21,9 +22,9 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { LegPolicy } from '../activities/policy.ts';
 import {
+  DEFAULT_DIGIT_TIMEOUT_MS,
   emptyCollector,
   pressDigit,
-  takebackProgress,
   timeOut,
   type CollectorState,
   type FeatureCodeMatch,
@@ -50,11 +51,20 @@ import {
   type TransferSummary,
   type TransferType,
 } from '../contracts/messages.ts';
-import { NO_TRANSFER, refuse } from '../contracts/refusals.ts';
+import { NO_TRANSFER, REQUEST_CONFLICT, isTransferRefusalReason, refuse } from '../contracts/refusals.ts';
+import {
+  parseTransferRequestId,
+  recall,
+  remember,
+  type RequestAnswer,
+  type RequestMemory,
+  type TransferRequestRef,
+} from '../contracts/requests.ts';
 import { ACCOUNT_ID, CALL_STATE } from '../contracts/search-attributes.ts';
 import { callHearing, transferHearing } from './story.ts';
 import { switchActivities } from './switch-activities.ts';
 import { transferStartOptions } from './transfer-start.ts';
+import { NOTHING_TYPED, pressTakeback, takebackExpired, type TypedTakeback } from './takeback.ts';
 import { transferWorkflow, type TransferPlan } from './transfer.ts';
 import { waitUntil } from './wait.ts';
 
@@ -65,10 +75,16 @@ export interface CallStart {
   eventsPerRun?: number;
 }
 
-/** What a call carries across continue-as-new. */
+/** What a call carries across continue-as-new (it continues only while no transfer runs). */
 export interface CallCarried {
   summary: CallSummary;
   dedup: DedupState;
+  /** The feature codes listening to the leg and a collection in progress: a code typed across the two runs works. */
+  policy?: LegPolicy;
+  collector?: CollectorState;
+  /** Answers to REST transfer requests, so that a retry gets the same answer (requests.ts). */
+  requests?: RequestMemory;
+  resumes?: number;
 }
 
 /** Events a running transfer needs from its parties' legs. */
@@ -92,13 +108,15 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
   const inbox: ChannelEvent[] = [];
   let processed = 0;
   /** The transfer this leg takes part in, and in which role. */
-  let transfer: { id: string; role: 'transferor' | 'transferee'; takebackDtmf?: string } | undefined;
-  let policy: LegPolicy | undefined;
-  let collector: CollectorState | undefined;
-  let typed = '';
+  let transfer:
+    { id: string; role: 'transferor' | 'transferee'; takebackDtmf?: string; digitTimeoutMs?: number } | undefined;
+  let policy: LegPolicy | undefined = carried?.policy;
+  let collector: CollectorState | undefined = carried?.collector;
+  let typed: TypedTakeback = NOTHING_TYPED;
   /** The plan of this call's transfer when its workflow ended without an outcome; resumed by the main loop. */
   let lostTransfer: TransferPlan | undefined;
-  let resumes = 0;
+  let resumes = carried?.resumes ?? 0;
+  let requests: RequestMemory = carried?.requests ?? {};
 
   // Handlers first, before any await: signals that arrived with the start are delivered to them.
   setHandler(channelEventsSignal, (events) => void inbox.push(...events));
@@ -108,21 +126,43 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     setPhase('in_transfer');
   });
   setHandler(transferEndedSignal, (ended: TransferSummary) => onTransferEnded(ended));
-  setHandler(requestTransferUpdate, (ask) => startTransfer(ask, 'api', { requestedAt: Date.now() }), {
+  setHandler(requestTransferUpdate, (ask) => requestTransfer(ask), {
+    // What the call's own state can refuse is refused here, before anything is written to its history.
     validator: (ask) => {
       if (!ask || typeof ask.target !== 'string' || ask.target.length === 0) throw new Error('target is required');
       if (ask.partialFailure !== undefined && ask.partialFailure !== 'hangup' && ask.partialFailure !== 'recall') {
         throw new Error('partial_failure must be hangup or recall');
       }
+      const req = currentRequest();
+      const seen = req && recall(requests, req, Date.now());
+      if (seen?.kind === 'conflict') {
+        throw ApplicationFailure.create({
+          type: REQUEST_CONFLICT,
+          message: 'this Idempotency-Key was used for a different request on this call',
+          nonRetryable: true,
+        });
+      }
+      if (seen?.kind === 'answered') return;
+      if (call.phase === 'ended') refuse('call_ended', 'the call has ended');
+      if (transfer) refuse('transfer_in_progress', `transfer ${transfer.id} is already running on this call`);
     },
   });
-  setHandler(takebackUpdate, async () => {
-    if (!transfer)
-      throw ApplicationFailure.create({ type: NO_TRANSFER, message: 'no transfer is running on this call' });
-    const id = transfer.id;
-    await getExternalWorkflowHandle(id).signal(takebackSignal, { by: 'api' });
-    return { ...(call.transfer as TransferSummary), transferId: id };
-  });
+  setHandler(
+    takebackUpdate,
+    async () => {
+      if (!transfer)
+        throw ApplicationFailure.create({ type: NO_TRANSFER, message: 'no transfer is running on this call' });
+      const id = transfer.id;
+      await getExternalWorkflowHandle(id).signal(takebackSignal, { by: 'api' });
+      return { ...(call.transfer as TransferSummary), transferId: id };
+    },
+    {
+      validator: () => {
+        if (!transfer)
+          throw ApplicationFailure.create({ type: NO_TRANSFER, message: 'no transfer is running on this call' });
+      },
+    },
+  );
   setHandler(hangupCallUpdate, async ({ cause }) => {
     await sw.kill(start.callId, cause && HANGUP_CAUSE_PATTERN.test(cause) ? cause : 'NORMAL_CLEARING');
   });
@@ -153,11 +193,41 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     transfer = undefined;
     call.transfer = ended;
     policy = undefined; // the peer may have changed: reload the feature codes on the next digit
-    typed = '';
+    typed = NOTHING_TYPED;
     const completed = ended.outcome?.startsWith('completed');
     if (ended.transferee === start.callId && completed) call.bridgedTo = ended.targetLeg;
     if (ended.transferee === start.callId && ended.outcome === 'recalled') call.bridgedTo = ended.recallLeg;
     if (call.phase !== 'ended') setPhase(call.bridgedTo ? 'bridged' : 'answered');
+  }
+
+  /** The REST request this Update handler or validator runs for, when the API named it (requests.ts). */
+  function currentRequest(): TransferRequestRef | undefined {
+    return parseTransferRequestId(currentUpdateInfo()?.id);
+  }
+
+  /** A REST transfer request: a retry (same request ID, even from before continue-as-new) gets the first answer. */
+  async function requestTransfer(ask: TransferAsk): Promise<TransferAccepted> {
+    const req = currentRequest();
+    const seen = req && recall(requests, req, Date.now());
+    if (seen?.kind === 'answered') return answerAgain(seen.answer);
+    let answer: RequestAnswer;
+    try {
+      answer = { accepted: await startTransfer(ask, 'api', { requestedAt: Date.now() }) };
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || !req) throw err;
+      const reason: unknown = err.details?.[0];
+      answer = {
+        refused: { type: err.type ?? '', message: err.message, ...(isTransferRefusalReason(reason) ? { reason } : {}) },
+      };
+    }
+    if (req) requests = remember(requests, req, answer, Date.now());
+    return answerAgain(answer);
+  }
+
+  function answerAgain(answer: RequestAnswer): TransferAccepted {
+    if ('accepted' in answer) return answer.accepted;
+    const { type, reason, message } = answer.refused;
+    throw ApplicationFailure.create({ type, message, details: reason ? [reason] : [], nonRetryable: true });
   }
 
   async function startTransfer(
@@ -200,7 +270,12 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
       }
       throw err;
     }
-    transfer = { id: plan.transferId, role: 'transferor', takebackDtmf: plan.takebackDtmf };
+    transfer = {
+      id: plan.transferId,
+      role: 'transferor',
+      takebackDtmf: plan.takebackDtmf,
+      digitTimeoutMs: plan.digitTimeoutMs,
+    };
     call.transfer = {
       transferId: plan.transferId,
       phase: 'starting',
@@ -232,7 +307,10 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     // A transfer that ends without an outcome (terminated or cancelled by hand) leaves the legs on hold: resume it from
     // the switch's state at once (the ingest's sweep would, later).
     child.result().catch(() => {
-      if (transfer?.id === plan.transferId && resumes < MAX_TRANSFER_RESUMES) lostTransfer = plan;
+      // Runs from before this rule did not wake up for it, and must not on replay: the patch marker is written here,
+      // in the workflow task in which the child's end wakes the loop (as it was when the rule came in).
+      if (transfer?.id !== plan.transferId || resumes >= MAX_TRANSFER_RESUMES) return;
+      if (patched('resume-lost-transfer')) lostTransfer = plan;
     });
   }
 
@@ -295,16 +373,19 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     }
   }
 
-  /** A digit on this leg: the takeback code of a running transfer first, then the feature-code collectors. */
+  /** A digit on this leg (`at`: the switch's time): the takeback code of a running transfer first, then feature codes. */
   async function onDigit(digit: string, at: number): Promise<void> {
     if (transfer?.role === 'transferor' && transfer.takebackDtmf) {
-      typed = (typed + digit).slice(-16);
-      if (typed.endsWith(transfer.takebackDtmf)) {
-        typed = '';
+      const timeoutMs = transfer.digitTimeoutMs ?? policy?.defaultDigitTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
+      // Runs from before this rule kept a partial code for ever; they still do.
+      const forget = takebackExpired(typed, at, timeoutMs) && patched('takeback-expires');
+      const pressed = pressTakeback(typed, transfer.takebackDtmf, digit, at, forget);
+      typed = pressed.typed;
+      if (pressed.matched) {
         await getExternalWorkflowHandle(transfer.id).signal(takebackSignal, { by: 'takeback', at });
         return;
       }
-      if (takebackProgress(typed, transfer.takebackDtmf) > 0) return; // part of the takeback code: not a feature code
+      if (pressed.partial) return; // part of the takeback code: not a feature code
     }
     if (!policy) {
       policy = await sw.loadLegPolicy.executeWithOptions({ summary: "load the leg's feature codes" }, [start.callId]);
@@ -395,7 +476,7 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
     if (lostTransfer) {
       const plan = lostTransfer;
       lostTransfer = undefined;
-      if (patched('resume-lost-transfer')) await resumeTransfer(plan);
+      await resumeTransfer(plan);
       continue;
     }
     if (!woke) {
@@ -416,14 +497,21 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
         .signal(transferLegEventsSignal, forward)
         .catch((err) => log.warn('transfer gone before our events reached it', { error: String(err) }));
     }
-    const info = workflowInfo();
-    if (
-      !transfer &&
-      inbox.length === 0 &&
-      (processed >= (start.eventsPerRun ?? EVENTS_PER_RUN) || info.continueAsNewSuggested)
-    ) {
+    const idle = () => !transfer && inbox.length === 0 && !lostTransfer;
+    if (idle() && (processed >= (start.eventsPerRun ?? EVENTS_PER_RUN) || workflowInfo().continueAsNewSuggested)) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof callWorkflow>(start, { summary: call, dedup: dedup.snapshot() });
+      // A signal or an Update (a transfer started) may have come while the handlers finished: this run sees to them
+      // first. Runs from before this check continued regardless; they still do.
+      if (idle() || !patched('continue-as-new-rechecks')) {
+        await continueAsNew<typeof callWorkflow>(start, {
+          summary: call,
+          dedup: dedup.snapshot(),
+          policy,
+          collector,
+          requests,
+          resumes,
+        });
+      }
     }
   }
   await condition(allHandlersFinished);

@@ -1,5 +1,6 @@
 // How a transfer workflow is started, by its parent call workflow and by the ingest's sweep (a resumed transfer) alike.
 // Plain data, no workflow APIs, so that worker code may import it.
+import { WORKFLOW_TASK_TIMEOUT } from '../contracts/ids.ts';
 import { ACCOUNT_ID, NODE, TRANSFER_STATE } from '../contracts/search-attributes.ts';
 import { transferHeadline } from './story.ts';
 
@@ -24,7 +25,7 @@ export function transferStartOptions(plan: TransferStartPlan) {
     // One transfer per pair at a time, but a pair may transfer again (or resume) once the last one has closed.
     workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
     // A task held by a worker that died is retried after this, not after the default 10 s: callers are waiting.
-    workflowTaskTimeout: '2 seconds',
+    workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
     // Set at start, not upserted: the transfer is found by node, account and state from its first moment.
     typedSearchAttributes: [
       { key: NODE, value: plan.node },

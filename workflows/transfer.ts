@@ -12,11 +12,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ResolvedTransfer } from '../activities/policy.ts';
-import type { SavedSettings, StepTiming } from '../activities/types.ts';
+import type { OriginatePlan, SavedSettings, StepTiming } from '../activities/types.ts';
 import { EventDeduplicator } from './dedup.ts';
 import { waitUntil } from './wait.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
-import { switchActivities } from './switch-activities.ts';
+import { originateOnce, originateOutcome, switchActivities } from './switch-activities.ts';
 import {
   auditLegsSignal,
   takebackSignal,
@@ -70,6 +70,7 @@ export interface TransferPlan extends ResolvedTransfer {
 
 export async function transferWorkflow(plan: TransferPlan): Promise<TransferSummary> {
   const sw = switchActivities(plan.node, { giveUpAfter: '60 seconds' });
+  const originate = originateOnce(plan.node);
   const legs: Record<Party, string> = {
     transferor: plan.transferor,
     transferee: plan.transferee,
@@ -206,20 +207,53 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     recallJob = uuid4();
     summary.recallLeg = legs.recall;
     try {
-      await sw.originateTarget({
-        transferId: plan.transferId,
-        targetLeg: legs.recall,
-        jobUuid: recallJob,
-        dialString: recall.dialString,
-        ringTimeoutS: recall.ringTimeoutS,
-        callerIdName: recall.callerIdName,
-        callerIdNumber: recall.callerIdNumber,
-        vars: plan.vars,
-      });
+      await dial(
+        {
+          transferId: plan.transferId,
+          targetLeg: legs.recall,
+          jobUuid: recallJob,
+          dialString: recall.dialString,
+          ringTimeoutS: recall.ringTimeoutS,
+          callerIdName: recall.callerIdName,
+          callerIdNumber: recall.callerIdNumber,
+          vars: plan.vars,
+        },
+        { type: 'recall_answered' },
+      );
       startNoAnswerDeadline(recall.ringTimeoutS);
     } catch (err) {
       log.error('could not call the transferor back', { error: String(err) });
       inbox.push({ type: 'recall_failed', cause: 'RECALL_FAILED' });
+    }
+  }
+
+  /**
+   * Dials a leg at most once (switch-activities.ts originateOnce); throws if it surely was not sent. When the command
+   * may have gone out, the switch is read now (a leg already answered is an answer) and otherwise the leg's own
+   * events or the no-answer deadline decide: the command is never sent again.
+   */
+  async function dial(o: OriginatePlan, answered: Input): Promise<void> {
+    const giveUpAt = Date.now() + (o.ringTimeoutS + 2) * 1000;
+    for (;;) {
+      try {
+        await originate(o);
+        return;
+      } catch (err) {
+        const outcome = originateOutcome(err);
+        // Runs from before this rule retried the activity, and gave the parties back on its failure; they still do.
+        if (outcome === 'refused' || !patched('originate-once')) throw err;
+        if (outcome === 'not_sent') {
+          if (Date.now() < giveUpAt) continue; // no node worker took it: sending it is safe
+          throw err;
+        }
+        log.warn('originate outcome unknown: reading the switch, never sending it again', {
+          leg: o.targetLeg,
+          error: String(err),
+        });
+        const leg = await sw.legState(o.targetLeg).catch(() => undefined);
+        if (leg?.exists && leg.answered) inbox.push(answered);
+        return;
+      }
     }
   }
 
@@ -347,16 +381,19 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
       if (!held.alive.transferor && plan.type !== 'blind') {
         inbox.push({ type: 'hangup', party: 'transferor', cause: 'NORMAL_CLEARING' });
       }
-      await sw.originateTarget({
-        transferId: plan.transferId,
-        targetLeg: plan.targetLeg,
-        jobUuid: plan.jobUuid,
-        dialString: plan.dialString,
-        ringTimeoutS: plan.ringTimeoutS,
-        callerIdName: plan.callerIdName,
-        callerIdNumber: plan.callerIdNumber,
-        vars: plan.vars,
-      });
+      await dial(
+        {
+          transferId: plan.transferId,
+          targetLeg: plan.targetLeg,
+          jobUuid: plan.jobUuid,
+          dialString: plan.dialString,
+          ringTimeoutS: plan.ringTimeoutS,
+          callerIdName: plan.callerIdName,
+          callerIdNumber: plan.callerIdNumber,
+          vars: plan.vars,
+        },
+        { type: 'target_answered' },
+      );
       startNoAnswerDeadline(plan.ringTimeoutS);
     } catch (err) {
       log.error('transfer could not start; giving the parties back to each other', { error: String(err) });

@@ -12,10 +12,13 @@ import {
   EngineFailedError,
   EngineUnavailableError,
   NoTransferError,
+  RequestConflictError,
   TransferRefusedError,
 } from '../engine.ts';
 import { success } from '../envelope.ts';
 import { ApiError } from '../errors.ts';
+import { AUTO_REQUEST_WINDOW_MS } from '../../contracts/requests.ts';
+import { IDEMPOTENCY_HEADER, transferUpdateId } from '../idempotency.ts';
 import { otherMethods } from '../http.ts';
 import type { ApiLogger } from '../log.ts';
 import {
@@ -31,6 +34,11 @@ import { TRANSFER_TYPE_KEYS } from '../../contracts/metaflow-entries.ts';
 import { metaflowSchema } from '../schemas/metaflows.ts';
 import type { RouteDeps } from './deps.ts';
 import { mediaNote, mediaRef } from './media-check.ts';
+
+/** How a client learns the outcome of a transfer request it got no final answer to. */
+const ASK_AGAIN =
+  `send the same request again (with the same ${IDEMPOTENCY_HEADER}, or the same body within ` +
+  `${AUTO_REQUEST_WINDOW_MS / 1000} s): it starts nothing twice and gets the outcome`;
 
 /** Call IDs are FreeSWITCH UUIDs or SIP Call-IDs; anything longer or with control characters cannot be one. */
 const CALL_ID = /^[\x21-\x7e]{1,255}$/;
@@ -74,6 +82,7 @@ export function engineError(callId: string, err: unknown, log: ApiLogger): ApiEr
     }
   }
   if (err instanceof NoTransferError) return ApiError.conflict('transfer', 'not_running', err.message);
+  if (err instanceof RequestConflictError) return ApiError.conflict(IDEMPOTENCY_HEADER, 'reused', err.message);
   if (err instanceof EngineUnavailableError) {
     log.warn({ err, call_id: callId }, 'call engine unavailable');
     return ApiError.unavailable(ENGINE_UNAVAILABLE);
@@ -357,8 +366,23 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
           if (note) media[field] = note;
           if (found.url === undefined) delete a[field];
         }
-        const accepted = await engine.requestTransfer(callId, toAsk(a));
-        const handoff = acceptedView(accepted);
+        const key = c.req.header(IDEMPOTENCY_HEADER);
+        const requestId = transferUpdateId(accountId, callId, a, key);
+        if (key !== undefined) c.header(IDEMPOTENCY_HEADER, key);
+        // Not accepted in time (503, "try again"): it may still be accepted later, and trying again is safe.
+        const answer = await engine.requestTransfer(callId, toAsk(a), { requestId });
+        if ('pending' in answer) {
+          // Accepted by the call, not answered yet: the transfer is being set up (a slow switch, a worker restarting).
+          return success(c, config, 'transfer accepted', {
+            status: 202,
+            handoff: {
+              status: 'pending',
+              message: `the call accepted the transfer and is setting it up; ${ASK_AGAIN}`,
+              ...(Object.keys(media).length > 0 ? { media } : {}),
+            },
+          });
+        }
+        const handoff = acceptedView(answer);
         if (Object.keys(media).length > 0) handoff.media = media;
         return answer('transfer initiated', handoff);
       }

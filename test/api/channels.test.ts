@@ -6,11 +6,13 @@ import {
   EngineFailedError,
   EngineUnavailableError,
   NoTransferError,
+  RequestConflictError,
   TransferRefusedError,
 } from '../../api/engine.ts';
 import type { TransferRefusalReason } from '../../api/engine.ts';
 import { startHarness } from './support/server.ts';
 import type { AccountName, Harness } from './support/server.ts';
+import type { RecordedCall } from './support/recording-engine-double.ts';
 
 const A = '/v2/accounts/child/channels';
 
@@ -41,6 +43,14 @@ async function withCalls(t: Parameters<typeof startHarness>[0]): Promise<Harness
 }
 
 const transfer = (data: Record<string, unknown> = {}) => ({ data: { action: 'transfer', target: '2600', ...data } });
+
+const requestIdOf = (c: RecordedCall | undefined): string =>
+  c?.method === 'requestTransfer' ? (c.requestId ?? '') : '';
+const withoutRequestId = (c: RecordedCall): RecordedCall => {
+  if (c.method !== 'requestTransfer') return c;
+  const { requestId: _dropped, ...rest } = c;
+  return rest;
+};
 
 test('GET channels: the account’s own live calls from the projection, in Kazoo’s list shape', async (t) => {
   const h = await withCalls(t);
@@ -193,7 +203,8 @@ test('POST transfer: delivered with every field honoured; 200 "transfer initiate
     target: '2600',
     transfer_type: 'attended',
   });
-  t.deepEqual(h.engine.actions(), [
+  t.regex(requestIdOf(h.engine.actions()[0]), /^transfer-request:auto:/, 'a request ID is always sent');
+  t.deepEqual(h.engine.actions().map(withoutRequestId), [
     {
       method: 'requestTransfer',
       callId: 'alice',
@@ -407,4 +418,57 @@ test('a stranger’s token never reaches a call: 403 on the account before anyth
   }
   t.is((await h.call('POST', `${A}/alice`, { body: transfer() })).status, 401);
   t.deepEqual(h.engine.calls, []);
+});
+
+test('POST transfer: the request ID is the Idempotency-Key with the body, or the body alone; a bad key is a 400', async (t) => {
+  const h = await withCalls(t);
+  const post = (body: unknown, key?: string) =>
+    h.call('POST', `${A}/alice`, {
+      token: h.tokens.child,
+      body,
+      ...(key === undefined ? {} : { headers: { 'Idempotency-Key': key } }),
+    });
+  const keyed = await post(transfer({ timeout: 30 }), 'k-123');
+  t.is(keyed.status, 200);
+  t.is(keyed.headers.get('Idempotency-Key'), 'k-123', 'echoed');
+  await post({ data: { timeout: 30, target: '2600', action: 'transfer' } }, 'k-123'); // same fields, another order
+  await post(transfer({ timeout: 31 }), 'k-123'); // same key, another request
+  await post(transfer({ timeout: 30 })); // no key
+  await post(transfer({ timeout: 30 })); // the same again
+  const ids = h.engine.actions().map(requestIdOf);
+  t.regex(ids[0]!, /^transfer-request:key:[0-9a-f]{32}:[0-9a-f]{32}$/);
+  t.is(ids[1], ids[0], 'the same key and request: the same Update ID');
+  t.not(ids[2], ids[0], 'the same key, another request: another Update ID (the workflow refuses it)');
+  t.is(ids[2]!.split(':')[2], ids[0]!.split(':')[2], '... under the same key');
+  t.regex(ids[3]!, /^transfer-request:auto:[0-9a-f]{32}:\d+$/);
+  t.is(ids[4], ids[3], 'no key: the same request in the same window is the same Update ID');
+  const bad = await post(transfer(), 'has space');
+  t.is(bad.status, 400);
+  t.truthy((bad.body.data as Record<string, unknown>)['Idempotency-Key']);
+  t.is(h.engine.actions().length, 5, 'a bad key reaches no workflow');
+});
+
+test('POST transfer: a key reused for another request is a 409; a slow answer is a 202; not accepted in time, 503 with the key', async (t) => {
+  const h = await withCalls(t);
+  const post = () =>
+    h.call('POST', `${A}/alice`, { token: h.tokens.child, body: transfer(), headers: { 'Idempotency-Key': 'k' } });
+  h.engine.onTransfer = () => {
+    throw new RequestConflictError('this Idempotency-Key was used for a different request on this call');
+  };
+  const reused = await post();
+  t.is(reused.status, 409);
+  t.truthy((reused.body.data as Record<string, { reused?: unknown }>)['Idempotency-Key']?.reused);
+  h.engine.onTransfer = () => ({ pending: true });
+  const slow = await post();
+  t.is(slow.status, 202);
+  t.is(slow.body.data, 'transfer accepted');
+  const handoff = slow.body.handoff as { status: string; message: string };
+  t.is(handoff.status, 'pending');
+  t.regex(handoff.message, /same request again/);
+  h.engine.onTransfer = () => {
+    throw new EngineUnavailableError('the call engine did not answer in time');
+  };
+  const unavailable = await post();
+  t.is(unavailable.status, 503);
+  t.is(unavailable.headers.get('Idempotency-Key'), 'k', 'the key to try again with');
 });

@@ -1,14 +1,19 @@
 // Transfers started over HTTP, as a mobile app does: a token for the account, then
 // POST /v2/accounts/{A}/channels/{CALL_ID} — through the real API, engine, workers and switch.
 import anyTest from 'ava';
-import { transferWorkflowId } from '../../contracts/ids.ts';
+import crypto from 'node:crypto';
+import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
+import { channelEventsSignal } from '../../contracts/messages.ts';
+import { NODE } from '../../contracts/search-attributes.ts';
 import { request, useEngineWithApi, type EngineWithApi } from '../support/api.ts';
-import { hangUp, placeCall, waitFor } from '../support/engine.ts';
+import { hangUp, placeCall, press, waitFor } from '../support/engine.ts';
+import { commandsFrom, originates as originatesIn, sleep } from '../support/scenario.ts';
 
 const test = useEngineWithApi(anyTest, 'api');
 
-function post(ctx: EngineWithApi, callId: string, data: Record<string, unknown>) {
-  return request(ctx, 'POST', `/accounts/${ctx.e.demo.accountId}/channels/${callId}`, data);
+function post(ctx: EngineWithApi, callId: string, data: Record<string, unknown>, idempotencyKey?: string) {
+  const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
+  return request(ctx, 'POST', `/accounts/${ctx.e.demo.accountId}/channels/${callId}`, data, headers);
 }
 
 test.serial('POST transfer: accepted, consult, then completion when the transferor hangs up', async (t) => {
@@ -70,3 +75,53 @@ test.serial('POST refusals tell the truth: a bad target is 400 naming the field,
   const unknown = await post(t.context, '00000000-0000-4000-8000-000000000000', { action: 'transfer', target: '2600' });
   t.is(unknown.status, 404);
 });
+
+test.serial(
+  'a POST retried with the same Idempotency-Key starts one transfer, also after the call continued as new',
+  async (t) => {
+    const { e } = t.context;
+    // Alice's call workflow continues as new every few events, as a long call does every EVENTS_PER_RUN.
+    const aliceUuid = crypto.randomUUID();
+    await e.client.workflow.signalWithStart('callWorkflow', {
+      workflowId: callWorkflowId(aliceUuid),
+      taskQueue: e.config.WORKFLOW_TASK_QUEUE,
+      args: [{ callId: aliceUuid, node: e.node.name, eventsPerRun: 4 }],
+      signal: channelEventsSignal,
+      signalArgs: [[]],
+      typedSearchAttributes: [{ key: NODE, value: e.node.name }],
+    });
+    const { alice, bob } = await placeCall(e, { aliceUuid });
+    const originates = commandsFrom(e);
+    const key = crypto.randomUUID();
+    const first = await post(t.context, alice.uuid, { action: 'transfer', target: '2600' }, key);
+    t.is(first.status, 200, JSON.stringify(first.body));
+    const transferId = (first.body.handoff as { transfer_id: string }).transfer_id;
+    // The response was lost; the app sends it again.
+    const again = await post(t.context, alice.uuid, { action: 'transfer', target: '2600' }, key);
+    t.is(again.status, 200, JSON.stringify(again.body));
+    t.deepEqual(again.body.handoff, first.body.handoff, 'the first answer');
+    // The same key for another request is refused.
+    const other = await post(t.context, alice.uuid, { action: 'transfer', target: '2601' }, key);
+    t.is(other.status, 409, JSON.stringify(other.body));
+    t.truthy((other.body.data as Record<string, unknown>)['Idempotency-Key'], 'refused as a reused key');
+    // The transfer is taken back; the call's next events roll it over to a new run.
+    const run = (await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).describe()).runId;
+    t.is((await post(t.context, alice.uuid, { action: 'cancel_transfer' })).status, 200);
+    t.is((await e.client.workflow.getHandle(transferId).result()).outcome, 'taken_back');
+    await press(e, alice.uuid, '5'); // one more event, after the transfer has ended
+    const until = Date.now() + 15_000;
+    while ((await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).describe()).runId === run) {
+      if (Date.now() > until) throw new Error('the call did not continue as new');
+      await sleep(200);
+    }
+    // A late retry of the first request: the same answer, and no second transfer.
+    const late = await post(t.context, alice.uuid, { action: 'transfer', target: '2600' }, key);
+    t.is(late.status, 200, JSON.stringify(late.body));
+    t.deepEqual(late.body.handoff, first.body.handoff);
+    await sleep(1000);
+    t.is(originatesIn(originates()).length, 1, 'the target was dialled once');
+    t.is((await e.client.workflow.getHandle(transferId).describe()).status.name, 'COMPLETED', 'no new transfer run');
+    await hangUp(e, alice.uuid);
+    await hangUp(e, bob.uuid);
+  },
+);

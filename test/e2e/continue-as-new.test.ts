@@ -1,8 +1,18 @@
 // A long call continues as new with its state and its deduplication memory, and loses no signal on the way.
 import crypto from 'node:crypto';
 import anyTest from 'ava';
-import { callWorkflowId } from '../../contracts/ids.ts';
-import { callQuery, channelEventsSignal, type CallSummary, type ChannelEvent } from '../../contracts/messages.ts';
+import { WorkflowUpdateStage } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { connectNative, dataConverter } from '../../temporal/connection.ts';
+import { createSwitchActivities } from '../../activities/switch.ts';
+import { callWorkflowId, nodeTaskQueue } from '../../contracts/ids.ts';
+import {
+  callQuery,
+  channelEventsSignal,
+  hangupCallUpdate,
+  type CallSummary,
+  type ChannelEvent,
+} from '../../contracts/messages.ts';
 import { useEngine } from '../support/engine.ts';
 
 const test = useEngine(anyTest, {}, { scenario: 'continue-as-new' });
@@ -61,4 +71,61 @@ test('a call continues as new every few events, keeping its state and dropping d
   await handle.signal(channelEventsSignal, [event('CHANNEL_HANGUP_COMPLETE', { hangupCause: 'NORMAL_CLEARING' })]);
   const result = await e.client.workflow.getHandle(workflowId).result();
   t.is(result.phase, 'ended');
+});
+
+test('events that arrive while a run waits for its handlers before continuing as new are not lost', async (t) => {
+  const e = t.context;
+  const callId = crypto.randomUUID();
+  const [peer, newPeer] = [crypto.randomUUID(), crypto.randomUUID()];
+  // The call's switch commands go to a node whose worker starts only when the test says: an Update handler waits.
+  const node = `slow${crypto.randomBytes(3).toString('hex')}`;
+  let seq = 100;
+  const event = (name: ChannelEvent['name'], extra: Partial<ChannelEvent> = {}): ChannelEvent => ({
+    name,
+    uuid: callId,
+    coreUuid: 'core-test',
+    seq: ++seq,
+    at: Date.now(),
+    node,
+    ...extra,
+  });
+  const workflowId = callWorkflowId(callId);
+  await e.client.workflow.signalWithStart('callWorkflow', {
+    workflowId,
+    taskQueue: e.config.WORKFLOW_TASK_QUEUE,
+    args: [{ callId, node, eventsPerRun: 3 }],
+    signal: channelEventsSignal,
+    signalArgs: [[event('CHANNEL_CREATE', { leg: { accountId: e.demo.accountId } }), event('CHANNEL_ANSWER')]],
+  });
+  const handle = e.client.workflow.getHandle(workflowId);
+  const firstRun = (await handle.describe()).runId;
+  // A REST hangup: its handler waits for the node's worker.
+  await handle.startUpdate(hangupCallUpdate, { args: [{}], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  // The third event: the run wants to continue as new, and first waits for the hangup's handler.
+  await handle.signal(channelEventsSignal, [event('CHANNEL_BRIDGE', { bridgeA: callId, bridgeB: peer })]);
+  await new Promise((r) => setTimeout(r, 500));
+  // Meanwhile the leg is bridged elsewhere.
+  await handle.signal(channelEventsSignal, [event('CHANNEL_UNBRIDGE', { bridgeA: callId, bridgeB: peer })]);
+  await handle.signal(channelEventsSignal, [event('CHANNEL_BRIDGE', { bridgeA: callId, bridgeB: newPeer })]);
+  await new Promise((r) => setTimeout(r, 500));
+  const worker = await Worker.create({
+    connection: await connectNative(e.config),
+    namespace: e.config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(e.config),
+    taskQueue: nodeTaskQueue(node),
+    activities: createSwitchActivities(node, e.nodeWorker!.esl),
+  });
+  await worker.runUntil(async () => {
+    const deadline = Date.now() + 20_000;
+    let summary: CallSummary | undefined;
+    while (Date.now() < deadline) {
+      summary = await handle.query(callQuery);
+      if (summary.bridgedTo === newPeer) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    t.is(summary?.bridgedTo, newPeer, 'the events that came while the run waited were applied');
+    t.not((await handle.describe()).runId, firstRun, 'the call continued as new');
+  });
+  await handle.signal(channelEventsSignal, [event('CHANNEL_HANGUP_COMPLETE', { hangupCause: 'NORMAL_CLEARING' })]);
+  t.is((await handle.result()).phase, 'ended');
 });

@@ -7,7 +7,7 @@
 import anyTest from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
-import { hangUp, placeCall, press, useEngine, type Engine, type Party } from '../support/engine.ts';
+import { hangUp, placeCall, press, useEngine, waitFor, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -126,6 +126,30 @@ test.serial('a transfer terminated by hand while the target rings resumes; takeb
   t.is((await transferResult(e, alice, bob)).outcome, 'taken_back');
 });
 
+test.serial('a transfer terminated by hand while the transferor types a feature code resumes at once', async (t) => {
+  const e = t.context;
+  // The takeback code is #9, so Alice's `*` starts a feature-code collection, with its inter-digit timer running.
+  const custom = {
+    ...DEMO_METAFLOWS,
+    patterns: { '^2(\\d+)$': { module: 'transfer', data: { takeback_dtmf: '#9' } } },
+  };
+  await withAccountMetaflows(e, custom, async () => {
+    const { alice, bob } = await placeCall(e);
+    const carol = await transferByDigits(e, alice, '*22600', commandsFrom(e));
+    await consulting(t, e, alice, bob, carol);
+    const from = e.phones.events.length;
+    await press(e, alice.uuid, '*', 0);
+    await waitFor(
+      e,
+      (ev) => ev.name === 'DTMF' && ev.headers['Unique-ID'] === alice.uuid && e.phones.events.indexOf(ev) >= from,
+    );
+    await terminateAndAwaitResume(e, alice, bob);
+    await waitForPhase(e, alice, bob, 'consulting');
+    await completedByHangup(t, e, alice, bob, carol);
+    t.is((await transferResult(e, alice, bob)).outcome, 'completed');
+  });
+});
+
 test.serial('a partial transfer terminated by hand: the sweep resumes it for the waiting transferee', async (t) => {
   const e = t.context;
   const before = e.nodeWorker!.ingest.stats().transfersResumed;
@@ -135,6 +159,9 @@ test.serial('a partial transfer terminated by hand: the sweep resumes it for the
   await waitForPhase(e, alice, bob, 'ringing');
   await hangUp(e, alice.uuid);
   await waitForPhase(e, alice, bob, 'partial');
+  // The transfer hears Alice's hangup straight from the ingest; her call workflow may take a moment longer to end,
+  // and while it runs it would resume the transfer itself.
+  await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).result();
 
   // Alice's call (the transfer's parent) has ended: only the sweep can notice, for Bob's call that still waits.
   await terminateAndAwaitResume(e, alice, bob);

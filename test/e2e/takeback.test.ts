@@ -20,6 +20,8 @@ import {
   ringback,
   transferByDigits,
   transferResult,
+  sleep,
+  transferPhase,
   waitForPhase,
   withAccountMetaflows,
   consulting,
@@ -116,6 +118,32 @@ test.serial('takeback *1 during the consultation: the target is hung up, Alice a
   t.true(sent.includes(`api uuid_bridge ${alice.uuid} ${bob.uuid}`));
   await hangUpCall(e, alice, bob);
 });
+
+test.serial(
+  'a partly typed takeback expires: `*`, then `1` after the inter-digit timeout, takes nothing back',
+  async (t) => {
+    const e = t.context;
+    const { alice, bob } = await placeCall(e);
+    const commands = commandsFrom(e);
+    const carol = await transferByDigits(e, alice, '*22600', commands);
+    await consulting(t, e, alice, bob, carol);
+
+    await press(e, alice.uuid, '*');
+    await sleep(e.config.DIGIT_TIMEOUT_MS * 3);
+    await press(e, alice.uuid, '1');
+    // A takeback takes about a tenth of this; nothing may happen.
+    await sleep(2000);
+    t.is(await transferPhase(e, alice, bob), 'consulting');
+    t.false(
+      commands().some((c) => c.startsWith(`api uuid_kill ${carol}`)),
+      'Carol is not hung up',
+    );
+    // The whole code, typed now, takes back.
+    await press(e, alice.uuid, '*1');
+    await takenBack(t, e, alice, bob, carol);
+    await hangUpCall(e, alice, bob);
+  },
+);
 
 const CUSTOM = {
   ...DEMO_METAFLOWS,

@@ -62,10 +62,11 @@ export async function request(
   method: string,
   path: string,
   data?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${ctx.url}/v2${path}`, {
     method,
-    headers: { 'content-type': 'application/json', 'x-auth-token': ctx.token },
+    headers: { 'content-type': 'application/json', 'x-auth-token': ctx.token, ...headers },
     ...(data === undefined ? {} : { body: JSON.stringify({ data }) }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };

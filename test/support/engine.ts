@@ -13,7 +13,7 @@ const { temporal } = proto;
 import type { Worker } from '@temporalio/worker';
 import { loadConfig, type Config, type FreeswitchNode } from '../../config/index.ts';
 import { originateVariableBlocks } from '../../activities/originate-vars.ts';
-import type { CommandJournal } from '../../activities/switch.ts';
+import type { CommandJournal, SwitchCommands } from '../../activities/switch.ts';
 import { openStore, seedDemo, type DemoSeed, type Store } from '../../store/index.ts';
 import { createWorkflowWorker } from '../../workers/workflow-worker.ts';
 import { startNodeWorker, type NodeWorker } from '../../workers/node-worker.ts';
@@ -69,6 +69,8 @@ export interface EngineOptions {
   scenario?: string;
   /** Serve /metrics, /healthz, /readyz and the admin endpoints on a free port, as every Handoff process does. */
   ops?: boolean;
+  /** Faults between the switch activities and the switch (NodeWorkerOptions.commands). */
+  commands?: (esl: SwitchCommands) => SwitchCommands;
 }
 
 /** A context every test of a file shares: started before the first test, stopped after the last. */
@@ -150,6 +152,7 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
           journal,
           logger: testLogger,
           ops,
+          commands: opts.commands,
         });
   await nodeWorker?.ingest.ready(20_000);
   const phones = await EslClient.connect(sw, 'plain ALL');
@@ -255,10 +258,12 @@ export async function placeCall(
     /** More channel variables on each leg. */
     aliceVars?: Record<string, string>;
     bobVars?: Record<string, string>;
+    /** Alice's leg UUID, when the test needs it before the call exists. */
+    aliceUuid?: string;
   } = {},
 ): Promise<{ alice: Party; bob: Party }> {
   const account = opts.account ?? e.demo.accountId;
-  const alice = { uuid: crypto.randomUUID(), number: '1001' };
+  const alice = { uuid: opts.aliceUuid ?? crypto.randomUUID(), number: '1001' };
   const bob = { uuid: crypto.randomUUID(), number: '1002' };
   // Quoted as the engine quotes its own originates, so that any value reaches the leg as it is.
   const vars = (p: Party) =>
@@ -327,6 +332,13 @@ export function waitFor(e: Engine, pred: (ev: EslEvent) => boolean, timeoutMs = 
  */
 async function recordHistories(client: Client, config: Config, dir: string, scenario: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
+  // A test's last hangups may still be on their way to the call workflows: give them a moment to close.
+  const running = `TaskQueue = "${config.WORKFLOW_TASK_QUEUE}" AND ExecutionStatus = "Running"`;
+  for (const until = Date.now() + 10_000; Date.now() < until;) {
+    const { count } = await client.workflow.count(running);
+    if (count === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
   const query = `TaskQueue = "${config.WORKFLOW_TASK_QUEUE}" AND ExecutionStatus != "Running"`;
   const counts: Record<string, number> = {};
   for await (const wf of client.workflow.list({ query })) {

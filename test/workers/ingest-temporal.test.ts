@@ -1,12 +1,7 @@
 // The ingest end to end: simulator (or the scripted server) → ingest → a real Temporal server → recording workflows.
 // Runs when TEMPORAL_ADDRESS is set (`npm test` starts a dev server and sets it).
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import anyTest, { type TestFn } from 'ava';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { loadConfig } from '../../config/index.ts';
-import { connectClient, connectNative, dataConverter } from '../../temporal/connection.ts';
 import { startSimulator } from '../../simulator/index.ts';
 import { openStore } from '../../store/index.ts';
 import { callWorkflowId } from '../../contracts/ids.ts';
@@ -15,62 +10,11 @@ import { NODE } from '../../contracts/search-attributes.ts';
 import { EslConnection, EslNode } from '../../workers/esl/index.ts';
 import { startIngest, type Ingest } from '../../workers/ingest/index.ts';
 import { startFakeEsl } from './fake-esl-server.ts';
+import { eventually, ingestTests, names, nodeName } from './ingest-harness.ts';
 import { testLogger as logger } from './silent-logger.ts';
 import { finishSignal, recordedQuery, type Recorded } from './workflows/recorders.ts';
 
-interface Context {
-  client: Client;
-  worker: Worker;
-  running: Promise<void>;
-  taskQueue: string;
-}
-
-const address = process.env.TEMPORAL_ADDRESS;
-const test = anyTest as TestFn<Context>;
-const itest = address ? test : test.skip;
-
-const names = {
-  ACCOUNT_ID_VARIABLE: 'ecallmgr_Account-ID',
-  AUTHORIZING_ID_VARIABLE: 'ecallmgr_Authorizing-ID',
-  OWNER_ID_VARIABLE: 'ecallmgr_Owner-ID',
-};
-
-test.before(async (t) => {
-  if (!address) return;
-  Runtime.install({ logger: new DefaultLogger(process.env.HANDOFF_TEST_LOG ? 'INFO' : 'WARN') });
-  const taskQueue = `ingest-test-${randomUUID()}`;
-  const config = loadConfig();
-  const worker = await Worker.create({
-    connection: await connectNative(config),
-    namespace: config.TEMPORAL_NAMESPACE,
-    dataConverter: dataConverter(config),
-    taskQueue,
-    workflowsPath: fileURLToPath(new URL('./workflows/recorders.ts', import.meta.url)),
-  });
-  const { client } = await connectClient(config);
-  t.context = { client, worker, running: worker.run(), taskQueue };
-});
-
-test.after.always(async (t) => {
-  if (!address || !t.context.worker) return;
-  t.context.worker.shutdown();
-  await t.context.running;
-});
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+const itest = ingestTests();
 
 function recorded(client: Client, workflowId: string): Promise<Recorded> {
   return client.workflow.getHandle(workflowId).query(recordedQuery);
@@ -94,10 +38,6 @@ async function callWorkflowsOf(client: Client, node: string): Promise<string[]> 
   const ids: string[] = [];
   for await (const wf of client.workflow.list({ query: `HandoffNode = '${node}'` })) ids.push(wf.workflowId);
   return ids.sort();
-}
-
-function nodeName(): string {
-  return `t${randomUUID().slice(0, 8)}`;
 }
 
 itest('calls: per-channel order, one workflow per call leg (none for loopback -b halves), projection', async (t) => {

@@ -2,7 +2,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { grpcCode } from '../../contracts/grpc.ts';
-import { callWorkflowId } from '../../contracts/ids.ts';
+import { callWorkflowId, WORKFLOW_TASK_TIMEOUT } from '../../contracts/ids.ts';
 import { channelEventsSignal, originateResultSignal, transferLegEventsSignal } from '../../contracts/messages.ts';
 import { ACCOUNT_ID, CALL_STATE, NODE } from '../../contracts/search-attributes.ts';
 import { callDetails, callHeadline } from '../../workflows/story.ts';
@@ -19,8 +19,11 @@ export interface CallWorkflowInput {
   node: string;
 }
 
-// gRPC codes that no retry will fix: INVALID_ARGUMENT, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED.
-const PERMANENT_GRPC_CODES = new Set([3, 7, 12, 16]);
+// gRPC codes that no retry fixes by itself: INVALID_ARGUMENT (an unregistered search attribute, say),
+// PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED. An operator can put them right: the events wait for it.
+const OPERATOR_GRPC_CODES = new Set([3, 7, 12, 16]);
+/** At most one alarm per this long in the log; the counter counts every refusal. */
+const ALARM_EVERY_MS = 10_000;
 
 export interface SenderOptions {
   client: Client;
@@ -38,6 +41,7 @@ export interface SenderOptions {
 
 export function temporalSender(opts: SenderOptions): BatchSender {
   const { counters, logger } = opts;
+  let lastAlarm = -Infinity;
   return async (batch: Batch) => {
     try {
       await send(opts, batch);
@@ -64,10 +68,18 @@ export function temporalSender(opts: SenderOptions): BatchSender {
         return opts.onTransferGone?.(batch);
       }
       const code = grpcCode(err);
-      if (code !== undefined && PERMANENT_GRPC_CODES.has(code)) {
-        counters.signalsFailed++;
-        logger.error('ingest: signal refused, dropped', { target: batchTarget(batch), code, error: String(err) });
-        return;
+      if (code !== undefined && OPERATOR_GRPC_CODES.has(code)) {
+        // Never dropped: the batch stays at the head of its channel's queue and is retried (queue.ts) until Temporal
+        // takes it, so the channel's later events wait behind it in order.
+        counters.signalsRefused++;
+        if (Date.now() - lastAlarm >= ALARM_EVERY_MS) {
+          lastAlarm = Date.now();
+          logger.error(
+            'ingest: ALARM: Temporal refuses our signals; events are held and retried until the cluster is put right ' +
+              '(an unregistered search attribute or a missing permission, for instance)',
+            { target: batchTarget(batch), code, refusals: counters.signalsRefused, error: String(err) },
+          );
+        }
       }
       counters.signalRetries++;
       throw err;
@@ -91,6 +103,9 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
         signal: channelEventsSignal,
         signalArgs: [batch.events],
         workflowIdReusePolicy: batch.allowNewRun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+        // A task held by a workflow worker that died is retried after this, not after Temporal's default 10 s: the
+        // caller waits on it (a transfer's own workflows use the same, workflows/transfer-start.ts).
+        workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
         // Set at start so that the reconciler's visibility query finds the call from its first moment, and so that
         // the call workflow need not upsert what is known already (its state, its account).
         typedSearchAttributes: [

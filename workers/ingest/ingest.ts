@@ -35,6 +35,11 @@ export interface IngestOptions {
   taskQueue?: string;
   /** How often transfers ended by hand are looked for (transfers.ts), besides every reconnect; 0: only then. */
   transferSweepMs?: number;
+  /**
+   * How often the node is reconciled while connected (reconcile.ts), besides every connect: a call workflow whose
+   * hangup was lost ends within this. 0: only on connect.
+   */
+  reconcileMs?: number;
 }
 
 export interface Ingest {
@@ -237,7 +242,8 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       );
       counters.reconciles++;
       logger.info(`ingest ${node}: reconciled`, { ...report });
-      await runTransferSweep(!!ro.snapshotRunning);
+      // After a connect, transfers audit their legs too (the periodic transfer sweep looks for the rest).
+      if (ro.snapshotRunning) await runTransferSweep(true);
       return report;
     } catch (err) {
       counters.reconcileFailures++;
@@ -245,19 +251,17 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     }
   }
 
-  // Reconcile on every connect; one at a time, and again if a connect happened while one ran.
+  // Reconcile on every connect and every reconcileMs; one at a time, and again if a connect happened while one ran.
   let stopped = false;
-  let everConnected = false;
   let reconciling: Promise<void> | undefined;
   let again: ReconcileOptions | undefined;
   let resolveReady: () => void = () => {};
   const readyPromise = new Promise<void>((resolve) => (resolveReady = resolve));
 
   function onConnected(): void {
-    // After a disconnect, events may have been missed: running workflows get a SNAPSHOT too.
-    const ro: ReconcileOptions = { snapshotRunning: everConnected };
-    everConnected = true;
-    requestReconcile(ro);
+    // Events may have been missed while nobody listened, also before this process's first connect (it restarted):
+    // running call workflows get a SNAPSHOT and running transfers audit their legs, every time.
+    requestReconcile({ snapshotRunning: true });
   }
 
   function requestReconcile(ro: ReconcileOptions): void {
@@ -301,6 +305,15 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
         }, opts.transferSweepMs)
       : undefined;
   transferSweeper?.unref();
+  // While connected, events can still be lost (mod_event_socket drops them for a listener that falls behind): a
+  // periodic reconcile ends the call workflows whose hangup never came. Cheap: it sends nothing when all agree.
+  const reconciler =
+    opts.reconcileMs && opts.reconcileMs > 0
+      ? setInterval(() => {
+          if (!reconciling && !stopped && esl.eventConnection.connected) requestReconcile({});
+        }, opts.reconcileMs)
+      : undefined;
+  reconciler?.unref();
   esl.on('event', onEvent);
   esl.on('connected', onConnected);
   if (ownEsl) esl.start();
@@ -334,6 +347,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       esl.off('connected', onConnected);
       clearInterval(sweeper);
       if (transferSweeper) clearInterval(transferSweeper);
+      if (reconciler) clearInterval(reconciler);
       // Let what is queued leave (bounded), then drop the rest: the next ingest's reconciliation covers it.
       await Promise.race([queues.idle(), sleep(2000)]);
       const dropped = queues.stop();

@@ -70,6 +70,11 @@ export class ChannelMemory {
     if (e) e.endedAt ??= now;
   }
 
+  /** Did this channel's hangup reach us (within the grace period)? */
+  hasEnded(uuid: string): boolean {
+    return this.entries.get(uuid)?.endedAt !== undefined;
+  }
+
   /** Drops channels whose grace period is over; returns how many. */
   sweep(now: number): number {
     let n = 0;

@@ -1,8 +1,10 @@
-// Reconciliation with the switch, on every (re)connect of the event connection, both ways:
+// Reconciliation with the switch, on every (re)connect of the event connection and every RECONCILE_MS, both ways:
 // - a live call channel whose call workflow is not running gets a synthetic SNAPSHOT event through
 //   signal-with-start that may start a new run (ID reuse ALLOW_DUPLICATE: unlike a late event, the reconciler
 //   knows the channel is alive);
-// - a running call workflow of this node whose channel is gone gets a synthetic GONE event.
+// - a running call workflow of this node whose channel is gone gets a synthetic GONE event: a hangup lost while
+//   connected (mod_event_socket drops events for a listener that falls behind) costs at most one period.
+// A channel whose hangup the ingest has seen never gets a SNAPSHOT, even if the switch still lists it.
 // Order matters: running workflows are listed before the switch is asked for its channels, so a channel created in
 // between is seen live (at worst it gets a SNAPSHOT it did not need) and no live call is ever declared GONE.
 // Synthetic events have an empty coreUuid and seq 0: they are not switch events and are never deduplicated.
@@ -106,6 +108,11 @@ export interface ReconcileReport {
   gones: number;
   /** Channels left alone because one of their own events arrived while reconciling (it is newer than the snapshot). */
   skipped: number;
+  /**
+   * Channels the switch still lists whose hangup has reached us (FreeSWITCH lists a channel until it is destroyed,
+   * a little after its CHANNEL_HANGUP_COMPLETE): a SNAPSHOT would start a call workflow that nothing would end.
+   */
+  hungUp: number;
 }
 
 export interface ReconcilerDeps {
@@ -141,12 +148,17 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
     targetSnapshots: 0,
     gones: 0,
     skipped: 0,
+    hungUp: 0,
   };
   const newer = (uuid: string): boolean => (memory.lastEventTick(uuid) ?? 0) > tick;
   const liveIds = new Set(live.map((c) => c.uuid));
   const rows: ChannelRecord[] = [];
 
   for (const ch of live) {
+    if (memory.hasEnded(ch.uuid)) {
+      report.hungUp++;
+      continue;
+    }
     const known = memory.route(ch.uuid);
     const isRunning = running.has(ch.uuid);
     let route = known ?? routeFromChannel(ch.name, undefined);

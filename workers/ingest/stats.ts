@@ -14,8 +14,11 @@ export interface IngestCounters {
   /** Signals (or signal-with-starts) that reached Temporal. */
   signalsSent: number;
   signalRetries: number;
-  /** Refused by Temporal for good (bad argument, permission): logged and dropped. */
-  signalsFailed: number;
+  /**
+   * Refusals that no retry fixes by itself (an unregistered search attribute, a permission): the batch is held and
+   * retried, and the ingest alarms in its log, until an operator puts the cluster right.
+   */
+  signalsRefused: number;
   /** Late events for a call whose workflow had closed (REJECT_DUPLICATE). */
   lateDropped: number;
   /** Events or results for a transfer workflow that no longer exists. */
@@ -56,7 +59,7 @@ export function newCounters(): IngestCounters {
     jobsRouted: 0,
     signalsSent: 0,
     signalRetries: 0,
-    signalsFailed: 0,
+    signalsRefused: 0,
     lateDropped: 0,
     transferGone: 0,
     reconciles: 0,

@@ -1,11 +1,18 @@
 // A TEST DOUBLE of CallEngine: it records what the HTTP layer asked and answers what each test scripts. It exists
 // only to test the API's mapping of requests and engine answers to HTTP; end-to-end transfers run the real engine.
-import type { CallEngine, CallSummary, TransferAccepted, TransferAsk, TransferSummary } from '../../../api/engine.ts';
+import type {
+  CallEngine,
+  CallSummary,
+  TransferAccepted,
+  TransferAsk,
+  TransferPending,
+  TransferSummary,
+} from '../../../api/engine.ts';
 import { CallNotFoundError } from '../../../api/engine.ts';
 
 export type RecordedCall =
   | { method: 'getCall'; callId: string }
-  | { method: 'requestTransfer'; callId: string; ask: TransferAsk }
+  | { method: 'requestTransfer'; callId: string; ask: TransferAsk; requestId?: string }
   | { method: 'takeback'; callId: string }
   | { method: 'hangup'; callId: string; cause?: string }
   | { method: 'breakMedia'; callId: string };
@@ -17,7 +24,11 @@ export class RecordingEngineDouble implements CallEngine {
   /** Calls the double knows, by ID (what getCall answers). */
   readonly known = new Map<string, CallSummary>();
   /** Scripted answers; the defaults accept everything for a known call and 404 an unknown one. */
-  onTransfer: (callId: string, ask: TransferAsk) => TransferAccepted | Promise<TransferAccepted> = (callId, ask) => {
+  onTransfer: (
+    callId: string,
+    ask: TransferAsk,
+    requestId?: string,
+  ) => TransferAccepted | TransferPending | Promise<TransferAccepted | TransferPending> = (callId, ask) => {
     this.mustKnow(callId);
     return {
       transferId: `transfer:${callId}:peer`,
@@ -52,9 +63,13 @@ export class RecordingEngineDouble implements CallEngine {
     return this.onGetCall(callId);
   }
 
-  async requestTransfer(callId: string, ask: TransferAsk): Promise<TransferAccepted> {
-    this.calls.push({ method: 'requestTransfer', callId, ask });
-    return this.onTransfer(callId, ask);
+  async requestTransfer(
+    callId: string,
+    ask: TransferAsk,
+    opts: { requestId?: string } = {},
+  ): Promise<TransferAccepted | TransferPending> {
+    this.calls.push({ method: 'requestTransfer', callId, ask, requestId: opts.requestId });
+    return this.onTransfer(callId, ask, opts.requestId);
   }
 
   async takeback(callId: string): Promise<TransferSummary> {

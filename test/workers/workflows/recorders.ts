@@ -2,6 +2,7 @@
 // ingest delivers, so the ingest's tests check delivery, order and deduplication without the real call logic.
 import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
 import {
+  auditLegsSignal,
   channelEventsSignal,
   originateResultSignal,
   transferLegEventsSignal,
@@ -14,6 +15,8 @@ export interface Recorded {
   /** Events per signal, in arrival order. */
   batches: number[];
   results: OriginateResult[];
+  /** auditLegs signals received (a transfer's look at the switch after events may have been lost). */
+  audits?: number;
 }
 
 export const recordedQuery = defineQuery<Recorded>('recorded');
@@ -40,8 +43,12 @@ export async function recordingTransfer(): Promise<Recorded> {
     rec.batches.push(events.length);
   });
   setHandler(originateResultSignal, (r) => void rec.results.push(r));
+  setHandler(auditLegsSignal, () => void (rec.audits = (rec.audits ?? 0) + 1));
   setHandler(recordedQuery, () => rec);
   setHandler(finishSignal, () => void (done = true));
   await condition(() => done);
   return rec;
 }
+
+/** The same stand-in under the transfer workflow's own type name, for the queries that look transfers up by type. */
+export const transferWorkflow = recordingTransfer;

@@ -1,0 +1,131 @@
+// `npx tsx bench/ingest-pair.ts`: what the second ingest of an HA pair costs. Both ingests of a pair deliver every
+// event and the workflows drop the second copy, so each copy is still a signal in the workflow's history (and may be
+// a workflow task). This places the benchmark's plain and transferred calls with one ingest on the node, then with two,
+// and counts from the histories (bench/cost.ts). Writes bench/RESULTS-ingest-pair.md. A benchmark, not a test: run
+// it on a quiet machine.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, repoRoot } from '../config/index.ts';
+import { isTemporalConnectionVariable } from '../config/temporal.ts';
+import {
+  findTemporalCli,
+  startDevServer,
+  waitForTemporal,
+  type DevServer,
+} from '../scripts/lib/temporal-dev-server.ts';
+import { startEngine } from '../test/support/engine.ts';
+import { startIngest, type Ingest } from '../workers/ingest/index.ts';
+import { plainCall, transferredCall, Timeline, type CostCall } from './calls.ts';
+import { countHistory, totalOf, type HistoryCount } from './cost.ts';
+import { table } from './stats.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '3' },
+    out: { type: 'string', default: path.join(repoRoot, 'bench', 'RESULTS-ingest-pair.md') },
+  },
+});
+const calls = Number(flags.calls);
+if (!Number.isInteger(calls) || calls < 1 || calls > 50) throw new Error('--calls: 1..50');
+
+interface Row {
+  ingests: number;
+  kind: CostCall['kind'];
+  totals: HistoryCount[];
+  ingestSignals: number[];
+}
+
+const log = (line: string) => console.log(`[ingest-pair ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
+const t0 = Date.now();
+
+async function main(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-ingest-pair-'));
+  const config = loadConfig();
+  let server: DevServer | undefined;
+  let address = config.TEMPORAL_ADDRESS;
+  if (!address) {
+    for (const name of Object.keys(process.env)) if (isTemporalConnectionVariable(name)) delete process.env[name];
+    server = await startDevServer({
+      cli: findTemporalCli(process.env.TEMPORAL_CLI),
+      dbFile: path.join(tmp, 'temporal.sqlite'),
+      logFile: path.join(tmp, 'temporal.log'),
+      fastTimers: true,
+    });
+    address = server.address;
+    await waitForTemporal(address);
+  }
+  process.env.TEMPORAL_ADDRESS = address;
+  const e = await startEngine({ DIGIT_TIMEOUT_MS: '300' });
+  let second: Ingest | undefined;
+  const rows: Row[] = [];
+  try {
+    const tl = new Timeline(e);
+    const opts = { digitTimeoutMs: 300, thinkMs: 400 };
+    // Warm up, uncounted.
+    await plainCall(tl, 100);
+    for (const ingests of [1, 2]) {
+      if (ingests === 2) {
+        second = await startIngest({
+          node: e.node,
+          client: e.client,
+          store: e.store,
+          config: e.config,
+          taskQueue: e.config.WORKFLOW_TASK_QUEUE,
+        });
+        await second.ready();
+      }
+      for (const kind of ['plain', 'transferred'] as const) {
+        const row: Row = { ingests, kind, totals: [], ingestSignals: [] };
+        for (let i = 0; i < calls; i++) {
+          const before = second?.stats().signalsSent ?? 0;
+          const call = kind === 'plain' ? await plainCall(tl, opts.thinkMs) : await transferredCall(tl, opts);
+          await second?.idle();
+          const counts: HistoryCount[] = [];
+          for (const id of call.workflowIds) counts.push(await countHistory(e.client, id));
+          row.totals.push(totalOf(kind, counts));
+          row.ingestSignals.push(call.ingestSignals + (second ? second.stats().signalsSent - before : 0));
+        }
+        rows.push(row);
+        log(`${ingests} ingest(s), ${kind}: ${calls} calls`);
+      }
+    }
+  } finally {
+    await second?.stop();
+    await e.stop();
+    await server?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const mean = (xs: number[]) => (xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length)).toFixed(1);
+  const head = ['ingests', 'call', 'ingest signals sent', 'signals in histories', 'workflow tasks', 'history events'];
+  const body = rows.map((r) => [
+    r.ingests,
+    r.kind,
+    mean(r.ingestSignals),
+    mean(r.totals.map((c) => c.signals)),
+    mean(r.totals.map((c) => c.workflowTasks)),
+    mean(r.totals.map((c) => c.events)),
+  ]);
+  const text = table(head, body);
+  console.log(`\n${text}`);
+  const markdown = [
+    '# One ingest per switch, or a pair',
+    '',
+    `Written by \`npx tsx bench/ingest-pair.ts\` on ${new Date().toISOString().slice(0, 10)}, ${os.availableParallelism()} cores, ` +
+      `load average ${os.loadavg()[0]!.toFixed(1)} at the end (read the figures for what they count, not for speed). ` +
+      `Means over ${calls} calls of each kind, one at a time; each call's workflows counted from their histories ` +
+      "(bench/cost.ts): all legs' call workflows, and for a transferred call its transfer and the target's call.",
+    '',
+    text,
+    '',
+  ].join('\n');
+  fs.writeFileSync(flags.out, markdown);
+  log(`wrote ${path.relative(process.cwd(), flags.out)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

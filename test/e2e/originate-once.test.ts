@@ -1,0 +1,77 @@
+// Originate at most once. The `bgapi originate` reaches the switch but its reply is lost on the way back (the node
+// worker's connection, a worker dying after sending): the transfer never sends it again, since a second one would dial
+// the target twice with the same UUID once the first leg has failed. It reads the switch, and the leg's own events (or
+// its deadline) decide. The fault sits in the engine, between its switch activities and its ESL connection: the
+// switch is untouched, and what happened is read from the switch's events.
+import anyTest, { type TestFn } from 'ava';
+import type { SwitchCommands } from '../../activities/switch.ts';
+import { placeCall, startEngine, waitFor, type Engine } from '../support/engine.ts';
+import { bridgedPair, createdFor } from '../support/events.ts';
+import { completedByHangup, consulting, sleep, transferResult } from '../support/scenario.ts';
+import { press } from '../support/engine.ts';
+
+interface Context {
+  e: Engine;
+  /** Every originate the engine sent through the faulty connection. */
+  sent: string[];
+}
+const test = anyTest as TestFn<Context>;
+
+test.before(async (t) => {
+  const sent: string[] = [];
+  // The command goes out; its reply never comes back.
+  const replyLost = (esl: SwitchCommands): SwitchCommands => ({
+    api: (command) => esl.api(command),
+    async bgapi(command, jobUuid) {
+      await esl.bgapi(command, jobUuid);
+      if (!command.startsWith('originate ')) return;
+      sent.push(command);
+      throw new Error('ESL: connection lost before the reply');
+    },
+  });
+  t.context = { e: await startEngine({}, { scenario: 'originate-once', commands: replyLost }), sent };
+});
+test.after.always(async (t) => {
+  await t.context?.e?.stop();
+});
+
+/** How many target legs the switch created for `ext` since `from`. */
+const legsCreated = (e: Engine, ext: string, from: number): number =>
+  e.phones.events.filter(createdFor(e, ext, from)).length;
+
+test.serial('the target is busy and the reply was lost: dialled once, and the callers talk again', async (t) => {
+  const { e, sent } = t.context;
+  const { alice, bob } = await placeCall(e);
+  const from = e.phones.events.length;
+  const before = sent.length;
+  await press(e, alice.uuid, '*22603'); // busy at once
+  await waitFor(e, createdFor(e, '2603', from));
+  const summary = await transferResult(e, alice, bob);
+  // Alice and Bob are bridged again (a CHANNEL_BRIDGE after the transfer began).
+  await waitFor(e, bridgedPair(e, alice.uuid, bob.uuid, from));
+  t.is(summary.outcome, 'target_failed');
+  t.is(summary.reason, 'USER_BUSY', 'the switch said why, although the originate reply was lost');
+  // Long enough for a retry's backoff: nothing more is dialled.
+  await sleep(1500);
+  t.is(sent.length - before, 1, 'one originate sent');
+  t.is(legsCreated(e, '2603', from), 1, 'the switch created one target leg');
+  await e.phones.api(`uuid_kill ${alice.uuid}`);
+  await e.phones.api(`uuid_kill ${bob.uuid}`);
+});
+
+test.serial('the target answers and the reply was lost: the consultation goes on and completes', async (t) => {
+  const { e, sent } = t.context;
+  const { alice, bob } = await placeCall(e);
+  const from = e.phones.events.length;
+  const before = sent.length;
+  await press(e, alice.uuid, '*22600'); // answers at once
+  const created = await waitFor(e, createdFor(e, '2600', from));
+  const carol = created.headers['Unique-ID']!;
+  await consulting(t, e, alice, bob, carol);
+  await completedByHangup(t, e, alice, bob, carol);
+  const summary = await transferResult(e, alice, bob);
+  t.is(summary.outcome, 'completed');
+  t.is(sent.length - before, 1, 'one originate sent');
+  t.is(legsCreated(e, '2600', from), 1);
+  await e.phones.api(`uuid_kill ${bob.uuid}`);
+});

@@ -1,0 +1,52 @@
+// A slow switch is not a dead node worker. Every command takes a tenth of a second here (a loaded switch), so putting
+// the parties on hold takes seconds; the node worker's activities say they are alive while they run, so nothing is
+// taken for a dead worker's and sent again, and the transfer completes. The delay sits in the engine, between its
+// switch activities and its ESL connection; what happened is read from the switch's events and the histories.
+import anyTest, { type TestFn } from 'ava';
+import type { SwitchCommands } from '../../activities/switch.ts';
+import { transferWorkflowId } from '../../contracts/ids.ts';
+import { placeCall, startEngine, type Engine } from '../support/engine.ts';
+import { completedByHangup, consulting, transferByDigits, commandsFrom, transferResult } from '../support/scenario.ts';
+import { hangUp } from '../support/engine.ts';
+
+const test = anyTest as TestFn<Engine>;
+const COMMAND_MS = 100;
+
+test.before(async (t) => {
+  const slow = (esl: SwitchCommands): SwitchCommands => ({
+    api: async (command) => {
+      await new Promise((r) => setTimeout(r, COMMAND_MS));
+      return esl.api(command);
+    },
+    bgapi: (command, jobUuid) => esl.bgapi(command, jobUuid),
+  });
+  t.context = await startEngine({}, { scenario: 'slow-switch', commands: slow });
+});
+test.after.always(async (t) => {
+  await t.context?.stop();
+});
+
+test.serial('a switch that takes 100 ms a command: every activity runs once, and the transfer completes', async (t) => {
+  const e = t.context;
+  const { alice, bob } = await placeCall(e);
+  const carol = await transferByDigits(e, alice, '*22600', commandsFrom(e));
+  await consulting(t, e, alice, bob, carol);
+  await completedByHangup(t, e, alice, bob, carol);
+  t.is((await transferResult(e, alice, bob)).outcome, 'completed');
+  const history = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).fetchHistory();
+  const started = (history.events ?? []).flatMap((ev) => (ev.activityTaskStartedEventAttributes ? [ev] : []));
+  const scheduled = (history.events ?? []).filter((ev) => ev.activityTaskScheduledEventAttributes);
+  const hold = scheduled.find(
+    (ev) => ev.activityTaskScheduledEventAttributes?.activityType?.name === 'holdForTransfer',
+  );
+  const holdTook = started.find(
+    (ev) => Number(ev.activityTaskStartedEventAttributes?.scheduledEventId) === Number(hold?.eventId),
+  );
+  t.truthy(holdTook, 'the hold ran');
+  t.deepEqual(
+    started.map((ev) => ev.activityTaskStartedEventAttributes?.attempt ?? 1).filter((attempt) => attempt > 1),
+    [],
+    'no activity was tried a second time',
+  );
+  await hangUp(e, bob.uuid);
+});

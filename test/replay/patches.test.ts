@@ -1,0 +1,67 @@
+// Every patched() in the workflow code has both of its sides in test/histories, which test/replay replays: a history
+// recorded since the patch (its marker is there) and one recorded with the code from before it that went through the
+// same place (no marker: on replay the patch answers false and the old branch must give the same commands).
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { repoRoot } from '../../config/index.ts';
+
+/** Per patch: histories recorded with the code from before it, each passing where the patch now decides. */
+const BEFORE: Record<string, string[]> = {
+  // A takeback `*`, then its `1` after the digit timeout: the old code took back.
+  'takeback-expires': ['takeback-stale-star-31254319-callWorkflow-2.json'],
+  // Events arrived while the run waited for a REST hangup's handler: the old code continued as new regardless.
+  'continue-as-new-rechecks': ['continue-as-new-waits-70a74884-callWorkflow-2.json'],
+  // The originate's reply was lost and the target was busy: the old code dialled again and again for 60 s.
+  'originate-once': ['originate-reply-lost-b9050807-transferWorkflow-1.json'],
+  // The node worker was down when the no-answer deadline fired: the old code gave up without looking.
+  'no-answer-checks-switch': ['no-answer-deadline-d504a1a5-transferWorkflow-1.json'],
+  // The transferor's transfer was terminated by hand: the old code let the ingest's sweep resume it, and did not wake
+  // (here with a feature-code timer running, which a wake would have cancelled).
+  'resume-lost-transfer': [
+    'reconcile-transfers-43576df2-callWorkflow-1.json',
+    'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',
+  ],
+};
+
+const workflowsDir = path.join(repoRoot, 'workflows');
+const historiesDir = path.join(repoRoot, 'test', 'histories');
+
+function patchIds(): Set<string> {
+  const ids = new Set<string>();
+  for (const file of fs.readdirSync(workflowsDir).filter((f) => f.endsWith('.ts'))) {
+    const source = fs.readFileSync(path.join(workflowsDir, file), 'utf8');
+    for (const m of source.matchAll(/\bpatched\('([^']+)'\)/g)) ids.add(m[1]!);
+  }
+  return ids;
+}
+
+/** The patch IDs whose markers a history holds. */
+function markers(file: string): Set<string> {
+  const history = JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8')) as {
+    events: { markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> } }[];
+  };
+  const ids = new Set<string>();
+  for (const event of history.events) {
+    const data = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+    if (data) ids.add((JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id);
+  }
+  return ids;
+}
+
+test('every patch has a history from since it (its marker) and one from before it', (t) => {
+  const files = fs.readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
+  const ids = patchIds();
+  t.true(ids.size > 0);
+  t.deepEqual([...ids].sort(), Object.keys(BEFORE).sort(), 'each patch in the code is listed here, and only those');
+  for (const id of ids) {
+    t.true(
+      files.some((f) => markers(f).has(id)),
+      `${id}: a history recorded since the patch`,
+    );
+    for (const before of BEFORE[id] ?? []) {
+      t.true(files.includes(before), `${id}: ${before} is in test/histories`);
+      if (files.includes(before)) t.false(markers(before).has(id), `${id}: ${before} predates the patch`);
+    }
+  }
+});

@@ -1,0 +1,53 @@
+// What the phones see, as predicates for waitFor(): each only matches events from index `from` of the phones' list on
+// (mark it with `e.phones.events.length` before acting), so an earlier call's events never satisfy a later wait.
+import { press, waitFor, type Engine } from './engine.ts';
+import type { EslEvent } from './esl-client.ts';
+
+type Predicate = (ev: EslEvent) => boolean;
+
+const since = (e: Engine, ev: EslEvent, from: number): boolean => e.phones.events.indexOf(ev) >= from;
+
+/** A leg a transfer originated to extension `ext` (the loopback's `-a` half) was created. */
+export const createdFor =
+  (e: Engine, ext: string, from: number): Predicate =>
+  (ev) =>
+    ev.name === 'CHANNEL_CREATE' && ev.headers['Channel-Name'] === `loopback/${ext}-a` && since(e, ev, from);
+
+/** That leg answered. */
+export const answeredFor =
+  (e: Engine, ext: string, from: number): Predicate =>
+  (ev) =>
+    ev.name === 'CHANNEL_ANSWER' && ev.headers['Channel-Name'] === `loopback/${ext}-a` && since(e, ev, from);
+
+/** `a` and `b` were bridged to each other (whichever of them got the CHANNEL_BRIDGE). */
+export const bridgedPair =
+  (e: Engine, a: string, b: string, from: number): Predicate =>
+  (ev) => {
+    const pair = [ev.headers['Unique-ID'], ev.headers['Other-Leg-Unique-ID']];
+    return ev.name === 'CHANNEL_BRIDGE' && pair.includes(a) && pair.includes(b) && since(e, ev, from);
+  };
+
+/** The switch received `digit` on `leg` (any digit when omitted). */
+export const pressedOn =
+  (e: Engine, leg: string, from: number, digit?: string): Predicate =>
+  (ev) =>
+    ev.name === 'DTMF' &&
+    ev.headers['Unique-ID'] === leg &&
+    (digit === undefined || ev.headers['DTMF-Digit'] === digit) &&
+    since(e, ev, from);
+
+/**
+ * The transferor presses `*2<ext>` (the demo's transfer code: `*22600` dials 2600) and the switch creates the target leg: returns that leg
+ * and the mark the wait started from. Read from the switch's events, so it works with node workers in other processes
+ * (whose command journals a test cannot read).
+ */
+export async function dialTarget(
+  e: Engine,
+  transferor: string,
+  ext: string,
+): Promise<{ target: string; start: number }> {
+  const start = e.phones.events.length;
+  await press(e, transferor, `*2${ext}`);
+  const created = await waitFor(e, createdFor(e, ext, start), 30_000);
+  return { target: created.headers['Unique-ID']!, start };
+}

@@ -1,0 +1,85 @@
+// What the ingest's Temporal tests share: the leg-variable names, a poll-until helper, fresh node names, and a worker
+// running the recording stand-ins of the engine's workflows (workflows/recorders.ts).
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import anyTest, { type TestFn } from 'ava';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { loadConfig } from '../../config/index.ts';
+import { connectClient, connectNative, dataConverter } from '../../temporal/connection.ts';
+
+export const names = {
+  ACCOUNT_ID_VARIABLE: 'ecallmgr_Account-ID',
+  AUTHORIZING_ID_VARIABLE: 'ecallmgr_Authorizing-ID',
+  OWNER_ID_VARIABLE: 'ecallmgr_Owner-ID',
+};
+
+/** Polls `fn` until it returns something other than undefined; fails after `timeoutMs` with the last error. */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export function nodeName(): string {
+  return `t${randomUUID().slice(0, 8)}`;
+}
+
+/** A worker running the recording workflows on its own task queue, until `stop()`. */
+export async function startRecorders(
+  opts: { namespace?: string; taskQueue?: string } = {},
+): Promise<{ worker: Worker; taskQueue: string; stop(): Promise<void> }> {
+  const config = loadConfig();
+  const taskQueue = opts.taskQueue ?? `ingest-test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: await connectNative(config),
+    namespace: opts.namespace ?? config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(config),
+    taskQueue,
+    workflowsPath: fileURLToPath(new URL('./workflows/recorders.ts', import.meta.url)),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+export interface IngestTestContext {
+  client: Client;
+  /** The recorders' task queue: where the ingest under test starts call workflows. */
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The test function of an ingest test file: a client and the recorders for the whole file, and every test skipped
+ * when there is no Temporal server (TEMPORAL_ADDRESS; `npm test` starts one).
+ */
+export function ingestTests(): TestFn<IngestTestContext> {
+  const test = anyTest as TestFn<IngestTestContext>;
+  if (!process.env.TEMPORAL_ADDRESS) return test.skip as unknown as TestFn<IngestTestContext>;
+  test.before(async (t) => {
+    Runtime.install({ logger: new DefaultLogger(process.env.HANDOFF_TEST_LOG ? 'INFO' : 'WARN') });
+    const recorders = await startRecorders();
+    const { client } = await connectClient(loadConfig());
+    t.context = { client, taskQueue: recorders.taskQueue, stop: recorders.stop };
+  });
+  test.after.always(async (t) => {
+    await t.context.stop?.();
+  });
+  return test;
+}
