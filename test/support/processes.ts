@@ -6,14 +6,10 @@ import { repoRoot } from '../../config/index.ts';
 import type { Engine } from './engine.ts';
 
 function startRole(role: 'nodes' | 'workflows', env: Record<string, string>, ready: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'bin', 'handoff.ts'), '--role', role],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin', 'handoff.ts'), '--role', role], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} process did not start in 60 s`)), 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
