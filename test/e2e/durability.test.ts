@@ -1,19 +1,12 @@
 // Durability: the workflow worker process is killed with SIGKILL while the target rings; a new one takes over and the
 // transfer completes. The callers' wait is measured and logged (t.log), not asserted: speed is the benchmark's.
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { transferWorkflowId } from '../../contracts/ids.ts';
-import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
+import { hangUp, placeCall, press, useEngine, waitFor } from '../support/engine.ts';
 import { answeredFor, bridgedPair, pressedOn } from '../support/events.ts';
 import { startWorkflowProcess } from '../support/processes.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine({}, { workflowWorker: false });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { workflowWorker: false });
 
 test.serial(
   'the workflow worker dies (SIGKILL) while the target rings; a new one completes the transfer',

@@ -3,22 +3,15 @@
 // the second copy by Core-UUID + Event-Sequence). One of them is killed with SIGKILL between the `*` and the `1` of a
 // takeback, or while the target rings: no key press is lost and nobody waits for it. The callers' waits are logged
 // (t.log): speed is the benchmark's, not a timed test's.
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import type { ChildProcess } from 'node:child_process';
 import { transferWorkflowId } from '../../contracts/ids.ts';
-import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
+import { hangUp, placeCall, press, useEngine, waitFor, type Engine } from '../support/engine.ts';
 import { answeredFor, bridgedPair, dialTarget, pressedOn } from '../support/events.ts';
 import { startNodeProcess } from '../support/processes.ts';
 import { consulting } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine({}, { nodeWorker: false, scenario: 'ingest-pair' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { nodeWorker: false, scenario: 'ingest-pair' });
 
 /** Both node workers of the pair, killed at the end whatever happens. */
 async function withPair(e: Engine, body: (pair: ChildProcess[]) => Promise<void>): Promise<void> {

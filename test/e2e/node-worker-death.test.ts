@@ -2,21 +2,14 @@
 // own, killed with SIGKILL and started again: a target that answers while nobody listens to the switch, a takeback
 // whose `1` is lost, and a worker down for longer than the transfer's no-answer deadline. The new process reconciles
 // on its first connect; the transfer's own deadline reads the target leg on the switch; nothing is left half-typed.
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import { transferWorkflowId } from '../../contracts/ids.ts';
-import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
+import { hangUp, placeCall, press, useEngine, waitFor } from '../support/engine.ts';
 import { answeredFor, bridgedPair, dialTarget, pressedOn } from '../support/events.ts';
 import { withNodeProcess } from '../support/processes.ts';
 import { consulting, sleep, transferPhase } from '../support/scenario.ts';
 
-const test = anyTest as TestFn<Engine>;
-
-test.before(async (t) => {
-  t.context = await startEngine({}, { nodeWorker: false, scenario: 'node-worker-death' });
-});
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { nodeWorker: false, scenario: 'node-worker-death' });
 
 test.serial(
   'the node worker dies while the target rings; a new one reconnects and the transfer completes',

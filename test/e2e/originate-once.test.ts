@@ -3,9 +3,9 @@
 // the target twice with the same UUID once the first leg has failed. It reads the switch, and the leg's own events (or
 // its deadline) decide. The fault sits in the engine, between its switch activities and its ESL connection: the
 // switch is untouched, and what happened is read from the switch's events.
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import type { SwitchCommands } from '../../activities/switch.ts';
-import { placeCall, startEngine, waitFor, type Engine } from '../support/engine.ts';
+import { placeCall, startEngine, useShared, waitFor, type Engine } from '../support/engine.ts';
 import { bridgedPair, createdFor } from '../support/events.ts';
 import { completedByHangup, consulting, sleep, transferResult } from '../support/scenario.ts';
 import { press } from '../support/engine.ts';
@@ -15,25 +15,24 @@ interface Context {
   /** Every originate the engine sent through the faulty connection. */
   sent: string[];
 }
-const test = anyTest as TestFn<Context>;
-
-test.before(async (t) => {
-  const sent: string[] = [];
-  // The command goes out; its reply never comes back.
-  const replyLost = (esl: SwitchCommands): SwitchCommands => ({
-    api: (command) => esl.api(command),
-    async bgapi(command, jobUuid) {
-      await esl.bgapi(command, jobUuid);
-      if (!command.startsWith('originate ')) return;
-      sent.push(command);
-      throw new Error('ESL: connection lost before the reply');
-    },
-  });
-  t.context = { e: await startEngine({}, { scenario: 'originate-once', commands: replyLost }), sent };
-});
-test.after.always(async (t) => {
-  await t.context?.e?.stop();
-});
+const test = useShared<Context>(
+  anyTest,
+  async () => {
+    const sent: string[] = [];
+    // The command goes out; its reply never comes back.
+    const replyLost = (esl: SwitchCommands): SwitchCommands => ({
+      api: (command) => esl.api(command),
+      async bgapi(command, jobUuid) {
+        await esl.bgapi(command, jobUuid);
+        if (!command.startsWith('originate ')) return;
+        sent.push(command);
+        throw new Error('ESL: connection lost before the reply');
+      },
+    });
+    return { e: await startEngine({}, { scenario: 'originate-once', commands: replyLost }), sent };
+  },
+  ({ e }) => e.stop(),
+);
 
 /** How many target legs the switch created for `ext` since `from`. */
 const legsCreated = (e: Engine, ext: string, from: number): number =>

@@ -2,29 +2,21 @@
 // the parties on hold takes seconds; the node worker's activities say they are alive while they run, so nothing is
 // taken for a dead worker's and sent again, and the transfer completes. The delay sits in the engine, between its
 // switch activities and its ESL connection; what happened is read from the switch's events and the histories.
-import anyTest, { type TestFn } from 'ava';
+import anyTest from 'ava';
 import type { SwitchCommands } from '../../activities/switch.ts';
 import { transferWorkflowId } from '../../contracts/ids.ts';
-import { placeCall, startEngine, type Engine } from '../support/engine.ts';
+import { hangUp, placeCall, useEngine } from '../support/engine.ts';
 import { completedByHangup, consulting, transferByDigits, commandsFrom, transferResult } from '../support/scenario.ts';
-import { hangUp } from '../support/engine.ts';
 
-const test = anyTest as TestFn<Engine>;
 const COMMAND_MS = 100;
-
-test.before(async (t) => {
-  const slow = (esl: SwitchCommands): SwitchCommands => ({
-    api: async (command) => {
-      await new Promise((r) => setTimeout(r, COMMAND_MS));
-      return esl.api(command);
-    },
-    bgapi: (command, jobUuid) => esl.bgapi(command, jobUuid),
-  });
-  t.context = await startEngine({}, { scenario: 'slow-switch', commands: slow });
+const slow = (esl: SwitchCommands): SwitchCommands => ({
+  api: async (command) => {
+    await new Promise((r) => setTimeout(r, COMMAND_MS));
+    return esl.api(command);
+  },
+  bgapi: (command, jobUuid) => esl.bgapi(command, jobUuid),
 });
-test.after.always(async (t) => {
-  await t.context?.stop();
-});
+const test = useEngine(anyTest, {}, { scenario: 'slow-switch', commands: slow });
 
 test.serial('a switch that takes 100 ms a command: every activity runs once, and the transfer completes', async (t) => {
   const e = t.context;
