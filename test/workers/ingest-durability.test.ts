@@ -7,14 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
-import { startSimulator } from '../../simulator/index.ts';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import { NODE, SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.ts';
 import { EslNode } from '../../workers/esl/index.ts';
 import { startIngest } from '../../workers/ingest/index.ts';
 import { startFakeEsl } from './fake-esl-server.ts';
-import { eventually, ingestTests, names, nodeName, startRecorders } from './ingest-harness.ts';
+import { eventually, ingestTests, names, nodeName, simulatedNode, startRecorders } from './ingest-harness.ts';
 import { testLogger as logger } from './silent-logger.ts';
 import { recordedQuery, finishSignal, type Recorded } from './workflows/recorders.ts';
 
@@ -72,8 +71,7 @@ itest(
   'a restarted ingest audits its node on its first connect: running calls get a SNAPSHOT, transfers audit',
   async (t) => {
     const { client, taskQueue } = t.context;
-    const sim = await startSimulator({ heartbeatMs: 0 });
-    const node = { name: nodeName(), host: sim.host, port: sim.port, password: sim.password };
+    const { sim, node } = await simulatedNode();
     // What a previous ingest of this node left running: a live call with its workflow, and a transfer.
     const pre = new EslNode(node, { logger }).start();
     await pre.waitConnected();

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig, type FreeswitchNode } from '../../config/index.ts';
+import { startSimulator, type Simulator } from '../../simulator/index.ts';
 import { connectClient, connectNative, dataConverter } from '../../temporal/connection.ts';
 
 export const names = {
@@ -32,6 +33,12 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
 
 export function nodeName(): string {
   return `t${randomUUID().slice(0, 8)}`;
+}
+
+/** A simulated switch of the test's own, and the node (a fresh name) an ingest connects to it as. */
+export async function simulatedNode(): Promise<{ sim: Simulator; node: FreeswitchNode }> {
+  const sim = await startSimulator({ heartbeatMs: 0 });
+  return { sim, node: { name: nodeName(), host: sim.host, port: sim.port, password: sim.password } };
 }
 
 /** A worker running the recording workflows on its own task queue, until `stop()`. */

@@ -2,7 +2,6 @@
 // Runs when TEMPORAL_ADDRESS is set (`npm test` starts a dev server and sets it).
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { startSimulator } from '../../simulator/index.ts';
 import { openStore } from '../../store/index.ts';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
@@ -10,7 +9,7 @@ import { NODE } from '../../contracts/search-attributes.ts';
 import { EslConnection, EslNode } from '../../workers/esl/index.ts';
 import { startIngest, type Ingest } from '../../workers/ingest/index.ts';
 import { startFakeEsl } from './fake-esl-server.ts';
-import { eventually, ingestTests, names, nodeName } from './ingest-harness.ts';
+import { eventually, ingestTests, names, nodeName, simulatedNode } from './ingest-harness.ts';
 import { testLogger as logger } from './silent-logger.ts';
 import { finishSignal, recordedQuery, type Recorded } from './workflows/recorders.ts';
 
@@ -42,8 +41,7 @@ async function callWorkflowsOf(client: Client, node: string): Promise<string[]> 
 
 itest('calls: per-channel order, one workflow per call leg (none for loopback -b halves), projection', async (t) => {
   const { client, taskQueue } = t.context;
-  const sim = await startSimulator({ heartbeatMs: 0 });
-  const node = { name: nodeName(), host: sim.host, port: sim.port, password: sim.password };
+  const { sim, node } = await simulatedNode();
   const store = openStore(':memory:');
   const ingest: Ingest = await startIngest({ node, client, store, config: names, taskQueue, logger });
   await ingest.ready();
@@ -113,8 +111,7 @@ itest('calls: per-channel order, one workflow per call leg (none for loopback -b
 
 itest('transfer target legs and originate results go to the transfer workflow, never to a call', async (t) => {
   const { client, taskQueue } = t.context;
-  const sim = await startSimulator({ heartbeatMs: 0 });
-  const node = { name: nodeName(), host: sim.host, port: sim.port, password: sim.password };
+  const { sim, node } = await simulatedNode();
   const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
   await ingest.ready();
   const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
@@ -232,8 +229,7 @@ itest(
   'reconciliation: a live channel without a workflow gets a SNAPSHOT, a workflow without a channel a GONE',
   async (t) => {
     const { client, taskQueue } = t.context;
-    const sim = await startSimulator({ heartbeatMs: 0 });
-    const node = { name: nodeName(), host: sim.host, port: sim.port, password: sim.password };
+    const { sim, node } = await simulatedNode();
     // Before the ingest runs: a live call leg, a live transfer target leg, and a call workflow whose channel is gone.
     const pre = new EslNode(node, { logger }).start();
     await pre.waitConnected();
@@ -322,8 +318,7 @@ itest(
   'after the switch drops the event connection, the ingest reconnects and snapshots the running calls',
   async (t) => {
     const { client, taskQueue } = t.context;
-    const sim = await startSimulator({ heartbeatMs: 0 });
-    const node = { name: nodeName(), host: sim.host, port: sim.port, password: sim.password };
+    const { sim, node } = await simulatedNode();
     const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
     await ingest.ready();
     const a = randomUUID();
