@@ -38,7 +38,7 @@ export function switchActivities(node: string, opts: { giveUpAfter: '30 seconds'
  * "it never went out", and would dial the target twice with the same UUIDs. The workflow reads the outcome with
  * originateOutcome: when it is unknown it looks at the switch and lets its own deadline decide, never sending again.
  */
-export function originateOnce(node: string): SwitchActivities['originateTarget'] {
+export function originateOnce(node: string) {
   return proxyActivities<Pick<SwitchActivities, 'originateTarget'>>({
     taskQueue: nodeTaskQueue(node),
     startToCloseTimeout: COMMAND_TIME,

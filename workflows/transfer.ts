@@ -236,7 +236,7 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
     const giveUpAt = Date.now() + (o.ringTimeoutS + 2) * 1000;
     for (;;) {
       try {
-        await originate(o);
+        await originate.executeWithOptions({ summary: `originate ${o.dialString} (once)` }, [o]);
         return;
       } catch (err) {
         const outcome = originateOutcome(err);
@@ -250,7 +250,9 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
           leg: o.targetLeg,
           error: String(err),
         });
-        const leg = await sw.legState(o.targetLeg).catch(() => undefined);
+        const leg = await sw.legState
+          .executeWithOptions({ summary: 'the originate reply was lost: read the leg' }, [o.targetLeg])
+          .catch(() => undefined);
         if (leg?.exists && leg.answered) inbox.push(answered);
         return;
       }

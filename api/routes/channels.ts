@@ -370,19 +370,20 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
         const requestId = transferUpdateId(accountId, callId, a, key);
         if (key !== undefined) c.header(IDEMPOTENCY_HEADER, key);
         // Not accepted in time (503, "try again"): it may still be accepted later, and trying again is safe.
-        const answer = await engine.requestTransfer(callId, toAsk(a), { requestId });
-        if ('pending' in answer) {
+        const outcome = await engine.requestTransfer(callId, toAsk(a), { requestId });
+        if ('pending' in outcome) {
           // Accepted by the call, not answered yet: the transfer is being set up (a slow switch, a worker restarting).
-          return success(c, config, 'transfer accepted', {
+          return success(c, config, opts.answer ?? 'transfer accepted', {
             status: 202,
             handoff: {
               status: 'pending',
               message: `the call accepted the transfer and is setting it up; ${ASK_AGAIN}`,
               ...(Object.keys(media).length > 0 ? { media } : {}),
+              ...opts.extra,
             },
           });
         }
-        const handoff = acceptedView(answer);
+        const handoff = acceptedView(outcome);
         if (Object.keys(media).length > 0) handoff.media = media;
         return answer('transfer initiated', handoff);
       }
