@@ -12,7 +12,7 @@ import {
 import type { TransferRefusalReason } from '../../api/engine.ts';
 import { startHarness } from './support/server.ts';
 import type { AccountName, Harness } from './support/server.ts';
-import type { RecordedCall } from './support/recording-engine-double.ts';
+import { withoutRequestId, type RecordedCall } from './support/recording-engine-double.ts';
 
 const A = '/v2/accounts/child/channels';
 
@@ -46,11 +46,6 @@ const transfer = (data: Record<string, unknown> = {}) => ({ data: { action: 'tra
 
 const requestIdOf = (c: RecordedCall | undefined): string =>
   c?.method === 'requestTransfer' ? (c.requestId ?? '') : '';
-const withoutRequestId = (c: RecordedCall): RecordedCall => {
-  if (c.method !== 'requestTransfer') return c;
-  const { requestId: _dropped, ...rest } = c;
-  return rest;
-};
 
 test('GET channels: the account’s own live calls from the projection, in Kazoo’s list shape', async (t) => {
   const h = await withCalls(t);

@@ -18,6 +18,8 @@ const BEFORE: Record<string, string[]> = {
   'no-answer-checks-switch': ['no-answer-deadline-d504a1a5-transferWorkflow-1.json'],
   // The transferor's transfer was terminated by hand: the old code let the ingest's sweep resume it, and did not wake
   // (here with a feature-code timer running, which a wake would have cancelled).
+  // A completed transfer: the old code signalled the transferor, who had hung up, and the signal failed.
+  'end-tells-living-parties': ['attended-e4b0b472-transferWorkflow-1.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',

@@ -17,6 +17,13 @@ export type RecordedCall =
   | { method: 'hangup'; callId: string; cause?: string }
   | { method: 'breakMedia'; callId: string };
 
+/** A recorded call without the request ID the API derives (tests that compare what was asked, not its ID). */
+export function withoutRequestId(c: RecordedCall): RecordedCall {
+  if (c.method !== 'requestTransfer') return c;
+  const { requestId: _dropped, ...rest } = c;
+  return rest;
+}
+
 type Script<T> = (callId: string) => T | Promise<T>;
 
 export class RecordingEngineDouble implements CallEngine {
