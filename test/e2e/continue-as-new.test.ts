@@ -108,8 +108,11 @@ test('events that arrive while a run waits for its handlers before continuing as
   await handle.signal(channelEventsSignal, [event('CHANNEL_UNBRIDGE', { bridgeA: callId, bridgeB: peer })]);
   await handle.signal(channelEventsSignal, [event('CHANNEL_BRIDGE', { bridgeA: callId, bridgeB: newPeer })]);
   await new Promise((r) => setTimeout(r, 500));
+  // Its own connection, closed at the end: an open native connection keeps the test process from exiting.
+  const connection = await connectNative(e.config);
+  t.teardown(() => connection.close());
   const worker = await Worker.create({
-    connection: await connectNative(e.config),
+    connection,
     namespace: e.config.TEMPORAL_NAMESPACE,
     dataConverter: dataConverter(e.config),
     taskQueue: nodeTaskQueue(node),
