@@ -21,6 +21,7 @@ export type {
   NewAccount,
   NewMedia,
   NodeDrain,
+  NodeSeen,
   Page,
   PageRequest,
   Store,

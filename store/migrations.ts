@@ -184,6 +184,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // A drained node takes no new transfers; shared here so that every node worker of the node (an HA pair) sees it.
     sql: `CREATE TABLE node_drains (node TEXT PRIMARY KEY, since BIGINT NOT NULL, drained_by TEXT NOT NULL);`,
   },
+  {
+    id: 8,
+    name: 'nodes last seen connected',
+    sql: `CREATE TABLE node_liveness (
+      node TEXT PRIMARY KEY, connected_at BIGINT NOT NULL, claimed_by TEXT, claimed_until BIGINT
+    );`,
+  },
 ];
 
 /** Applies the migrations this SQLite database lacks, each in its own transaction; returns the IDs applied. */

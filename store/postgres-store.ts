@@ -50,6 +50,7 @@ import type {
   NewAccount,
   NewMedia,
   NodeDrain,
+  NodeSeen,
   Page,
   PageRequest,
   Store,
@@ -717,6 +718,36 @@ export class PostgresStore implements Store {
       [node],
     );
     return row && { since: Number(row.since), by: row.drained_by };
+  }
+
+  async nodeConnected(node: string, at: number): Promise<void> {
+    await this.rows(
+      `INSERT INTO node_liveness (node, connected_at) VALUES ($1, $2)
+       ON CONFLICT (node) DO UPDATE SET connected_at = GREATEST(node_liveness.connected_at, excluded.connected_at),
+         claimed_by = NULL, claimed_until = NULL`,
+      [node, at],
+    );
+  }
+
+  async claimLostNodes(lostBefore: number, by: string, until: number, now: number): Promise<NodeSeen[]> {
+    // Row locks serialise two claimers; the second re-reads the claim the first wrote and skips the row.
+    const rows = await this.rows<{ node: string; connected_at: string | number }>(
+      `UPDATE node_liveness SET claimed_by = $2, claimed_until = $3
+       WHERE connected_at < $1 AND (claimed_until IS NULL OR claimed_until < $4 OR claimed_by = $2)
+       RETURNING node, connected_at`,
+      [lostBefore, by, until, now],
+    );
+    return rows
+      .map((r) => ({ node: r.node, connectedAt: Number(r.connected_at) }))
+      .sort((x, y) => x.connectedAt - y.connectedAt || x.node.localeCompare(y.node));
+  }
+
+  async forgetNode(node: string, connectedAt: number): Promise<boolean> {
+    const rows = await this.rows<{ node: string }>(
+      'DELETE FROM node_liveness WHERE node = $1 AND connected_at <= $2 RETURNING node',
+      [node, connectedAt],
+    );
+    return rows.length > 0;
   }
 
   async ping(): Promise<void> {

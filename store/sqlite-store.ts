@@ -46,6 +46,7 @@ import type {
   MediaUse,
   MetaflowScope,
   NodeDrain,
+  NodeSeen,
   MetaflowsDoc,
   NewAccount,
   NewMedia,
@@ -585,6 +586,36 @@ export class SqliteStore implements Store {
     const row = this.db.prepare('SELECT since, drained_by FROM node_drains WHERE node = ?').get(node) as
       { since: number; drained_by: string } | undefined;
     return row && { since: Number(row.since), by: row.drained_by };
+  }
+
+  async nodeConnected(node: string, at: number): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO node_liveness (node, connected_at) VALUES (?, ?)
+         ON CONFLICT(node) DO UPDATE SET connected_at = max(connected_at, excluded.connected_at),
+           claimed_by = NULL, claimed_until = NULL`,
+      )
+      .run(node, at);
+  }
+
+  async claimLostNodes(lostBefore: number, by: string, until: number, now: number): Promise<NodeSeen[]> {
+    const rows = this.db
+      .prepare(
+        `UPDATE node_liveness SET claimed_by = ?, claimed_until = ?
+         WHERE connected_at < ? AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?)
+         RETURNING node, connected_at`,
+      )
+      .all(by, until, lostBefore, now, by) as { node: string; connected_at: number }[];
+    return rows
+      .map((r) => ({ node: r.node, connectedAt: Number(r.connected_at) }))
+      .sort((x, y) => x.connectedAt - y.connectedAt || x.node.localeCompare(y.node));
+  }
+
+  async forgetNode(node: string, connectedAt: number): Promise<boolean> {
+    return (
+      this.db.prepare('DELETE FROM node_liveness WHERE node = ? AND connected_at <= ?').run(node, connectedAt).changes >
+      0
+    );
   }
 
   async ping(): Promise<void> {

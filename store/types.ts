@@ -210,6 +210,12 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** A node, and when an ingest last had its switch connected. */
+export interface NodeSeen {
+  node: string;
+  connectedAt: number;
+}
+
 /** Since when a node is drained, and who asked (`ctl` and the host, say). */
 export interface NodeDrain {
   since: number;
@@ -294,6 +300,19 @@ export interface Store {
   // Drained nodes take no new transfers (the on-call CLI's `drain`); their running transfers finish.
   setNodeDrain(node: string, drain: NodeDrain | undefined): Promise<void>;
   nodeDrain(node: string): Promise<NodeDrain | undefined>;
+
+  // Nodes' liveness: every ingest connected to its switch writes the time, every reconcile period, so that the node
+  // workers can tell a node lost for good (no ingest connected to it for a while) and end its calls. One worker at a
+  // time does that for a lost node: it claims the node for a while (a lease, taken over when it lapses).
+  /** Records that an ingest of `node` is connected at `at` (a later time wins); a claim on the node ends. */
+  nodeConnected(node: string, at: number): Promise<void>;
+  /**
+   * Claims, for `by` until `until`, every node last connected before `lostBefore` that nobody else holds at `now` (a
+   * lapsed claim is taken over; `by`'s own claims are renewed); returns them, oldest first.
+   */
+  claimLostNodes(lostBefore: number, by: string, until: number, now: number): Promise<NodeSeen[]>;
+  /** Forgets a lost node, unless it was seen again after `connectedAt`; true when forgotten. */
+  forgetNode(node: string, connectedAt: number): Promise<boolean>;
 
   /** Resolves when the store answers a trivial read (readiness); rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
