@@ -436,6 +436,15 @@ const schema = z.object({
         'instead of running webpack at start, so a restarted one polls within seconds. It must be built from the ' +
         'same code',
     ),
+  NODE_GONE_AFTER_S: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(600)
+    .describe(
+      'a FreeSWITCH node no ingest has been connected to for this long is lost: a node worker ends its calls (GONE), ' +
+        'then its transfers, and drops its live channels (docs/operations.md; 0: never)',
+    ),
   TRANSFER_SWEEP_MS: z.coerce
     .number()
     .int()

@@ -15,12 +15,15 @@ import { TRANSFER_WORKFLOW_TYPE } from './ingest/transfers.ts';
 import { EslNode } from './esl/index.ts';
 import { HEARTBEAT_EVERY_MS, heartbeating } from './heartbeat.ts';
 import { startIngest, type Ingest } from './ingest/index.ts';
+import { startLostNodes, type LostNodes } from './lost-nodes.ts';
 
 export interface NodeWorker {
   node: FreeswitchNode;
   esl: EslNode;
   ingest: Ingest;
   worker: Worker;
+  /** Its node's liveness in the store, and the ending of nodes lost for good. */
+  lostNodes: LostNodes;
   /** Resolves when the activity worker has stopped. */
   running: Promise<void>;
   stop(): Promise<void>;
@@ -82,6 +85,14 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     logger: messageLogger(log),
     reconcileMs: config.RECONCILE_MS,
   });
+  const lostNodes = startLostNodes({
+    node: node.name,
+    connected: () => esl.eventConnection.connected,
+    store: opts.store,
+    client: opts.client,
+    goneAfterMs: config.NODE_GONE_AFTER_S * 1000,
+    logger: messageLogger(log),
+  });
   const admin: NodeAdmin = {
     reconcile: async () => ({ node: node.name, ...(await ingest.reconcile({ snapshotRunning: true })) }),
     async drain(on, by) {
@@ -115,8 +126,10 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     esl,
     ingest,
     worker,
+    lostNodes,
     running,
     async stop() {
+      lostNodes.stop();
       for (const remove of untrack) remove();
       await ingest.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
