@@ -274,14 +274,30 @@ function roundSection(r: RoundResult, push: (...l: string[]) => void): void {
     );
   }
   push('### What callers waited for, under chaos', '');
+  const cell = (v: number[]) => {
+    const s = summarise(v);
+    return s.n ? `${ms(s.p50)} / ${ms(s.max)} (${s.n})` : '—';
+  };
   push(
     table(
-      ['step', 'n', 'p50 (ms)', 'p90', 'max'],
+      ['step', 'no kill near it', 'a worker or API killed', 'Temporal killed', 'all: p50', 'p90', 'max'],
       (Object.keys(LATENCIES) as Latency[]).map((k) => {
-        const s = summarise(res.flatMap((x) => (x.latencies[k] !== undefined ? [x.latencies[k]!] : [])));
-        return [LATENCIES[k], s.n, ms(s.p50), ms(s.p90), ms(s.max)];
+        const by: Record<KillNear, number[]> = { none: [], worker: [], temporal: [] };
+        const all: number[] = [];
+        for (const x of res) {
+          const v = x.latencies[k];
+          const end = x.latencyEnds?.[k];
+          if (v === undefined || end === undefined) continue;
+          all.push(v);
+          by[killNear(r, end - v, end)].push(v);
+        }
+        const s = summarise(all);
+        return [LATENCIES[k], cell(by.none), cell(by.worker), cell(by.temporal), ms(s.p50), ms(s.p90), ms(s.max)];
       }),
     ),
+    '',
+    `Milliseconds, as "p50 / max (n)" per column. A wait counts as near a kill when a process was killed from ` +
+      `${KILL_NEAR_MS / 1000} s before it began until it ended ("Temporal killed" whenever the dev server was among them).`,
     '',
   );
   const silence = summarise(res.map((x) => x.longestSilenceMs));
@@ -314,6 +330,16 @@ function roundSection(r: RoundResult, push: (...l: string[]) => void): void {
       '',
     );
   }
+}
+
+/** How long before a wait began a kill may still slow it (a restart takes seconds). */
+const KILL_NEAR_MS = 10_000;
+type KillNear = 'none' | 'worker' | 'temporal';
+
+function killNear(r: RoundResult, from: number, to: number): KillNear {
+  const near = r.kills.filter((k) => k.at >= from - KILL_NEAR_MS && k.at <= to);
+  if (near.some((k) => k.role === 'temporal')) return 'temporal';
+  return near.length ? 'worker' : 'none';
 }
 
 function finding(r: RoundResult, s: ScenarioResult, push: (...l: string[]) => void): void {

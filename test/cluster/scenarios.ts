@@ -2,6 +2,7 @@
 // hang up; every step waits for what a caller would notice (ESL events), never for a workflow's state. A scenario
 // names the steps at which a kill may be aimed, and ends with a verdict: the outcome was reached, a key press or
 // request had no effect, or a leg was left in a state nothing will end (stranded), plus duplicate target legs.
+import crypto from 'node:crypto';
 import { press, placeCall, type Party } from '../support/engine.ts';
 import type { Hearing } from '../support/hearing.ts';
 import { transferWorkflowId } from '../../contracts/ids.ts';
@@ -137,6 +138,8 @@ export interface ScenarioResult {
   aimedAt?: number;
   /** Step latencies in ms, as a caller notices them (see LATENCIES). */
   latencies: Partial<Record<Latency, number>>;
+  /** When each of those waits ended (Date.now()): the report relates them to the kills around them. */
+  latencyEnds: Partial<Record<Latency, number>>;
   /** The longest time any of the scenario's callers heard silence (ms). */
   longestSilenceMs: number;
   /** The scenario's legs' events, one line each, for the findings. */
@@ -182,6 +185,7 @@ class Run {
   readonly events: SwitchEvent[] = [];
   readonly presses: Press[] = [];
   readonly latencies: ScenarioResult['latencies'] = {};
+  readonly latencyEnds: ScenarioResult['latencyEnds'] = {};
   alice!: Party;
   bob!: Party;
   transferId = '';
@@ -225,6 +229,11 @@ class Run {
     return !!info?.answeredAt || leg === this.alice?.uuid || leg === this.bob?.uuid;
   }
 
+  latency(name: Latency, from: number, to: number): void {
+    this.latencies[name] = to - from;
+    this.latencyEnds[name] = to;
+  }
+
   step(step: Step): void {
     if (this.plan.aim?.step === step && this.aimedAt === undefined) this.aimedAt = Date.now();
     this.env.onStep(this.plan, step);
@@ -236,13 +245,13 @@ class Run {
   }
 
   async call(): Promise<void> {
-    const { alice, bob } = await placeCall(this.env.watcher);
-    this.alice = alice;
-    this.bob = bob;
-    this.legs.add(alice.uuid).add(bob.uuid);
-    this.transferId = transferWorkflowId(alice.uuid, bob.uuid);
-    // The call's own events came before its legs were known.
-    this.events.unshift(...this.env.watcher.recentAbout(this.legs));
+    // Known before the call exists, so that a call that fails half-way is still cleaned off the switch.
+    const uuids = { alice: crypto.randomUUID(), bob: crypto.randomUUID() };
+    this.alice = { uuid: uuids.alice, number: '1001' };
+    this.bob = { uuid: uuids.bob, number: '1002' };
+    this.legs.add(uuids.alice).add(uuids.bob);
+    this.transferId = transferWorkflowId(uuids.alice, uuids.bob);
+    await placeCall(this.env.watcher, { uuids, timeoutMs: 20_000 });
   }
 
   /**
@@ -336,7 +345,7 @@ class Run {
     }
     p.effectAt = hold.at;
     void this.see(this.musicOnBob, this.env.outcomeTimeoutMs, undefined, p.startedAt).then((m) => {
-      if (m) this.latencies.hold = m.at - p.sentAt;
+      if (m) this.latency('hold', p.sentAt, m.at);
     });
   }
 
@@ -360,7 +369,7 @@ class Run {
   async consulting(target: string, answer: SwitchEvent): Promise<void> {
     const bridge = await this.see(this.bridged(this.alice.uuid, target), this.env.outcomeTimeoutMs);
     if (!bridge) throw new Wrong('the target answered but was never bridged to the transferor');
-    this.latencies.consult = bridge.at - answer.at;
+    this.latency('consult', answer.at, bridge.at);
   }
 
   async hangUpAlice(step = true): Promise<SwitchEvent | undefined> {
@@ -373,7 +382,7 @@ class Run {
   async completed(target: string, from: number): Promise<void> {
     const bridge = await this.see(this.bridged(this.bob.uuid, target), this.env.outcomeTimeoutMs);
     if (!bridge) throw new Wrong('the transferee was never bridged to the target');
-    this.latencies.complete = bridge.at - from;
+    this.latency('complete', from, bridge.at);
     await this.holds(target, this.bob.uuid);
   }
 
@@ -386,7 +395,7 @@ class Run {
       from,
     );
     if (!bridge) throw new Wrong('the transferor and the transferee were never bridged again');
-    this.latencies[latency] = bridge.at - from;
+    this.latency(latency, from, bridge.at);
     if (target && this.env.watcher.alive(target)) {
       const gone = await this.see(this.on('CHANNEL_HANGUP_COMPLETE', target), 10_000);
       if (!gone) throw new Wrong('given back, but the target leg is still up');
@@ -607,23 +616,22 @@ export async function runScenario(env: ScenarioEnv, plan: ScenarioPlan): Promise
   }
   // Not reached: look again, in case the outcome is only late, then judge what is left.
   // The engine gets a few seconds to act on what it has seen before what is left is judged.
-  if (verdict !== 'ok' && r.alice) await sleep(STRANDED_SETTLE_MS);
-  const stranded = verdict === 'ok' ? [] : r.alice ? r.strandedLegs() : [];
-  if (stranded.length && verdict !== 'error') verdict = 'stranded';
-  const targets = r.transferId
-    ? env.watcher.legsOfTransfer(r.transferId).filter((l) => !/-b$/.test(l.channelName))
-    : [];
-  const leftUp = r.alice ? await r.cleanUp(hangUpFirst.length ? hangUpFirst : [r.alice.uuid, r.bob.uuid]) : [];
+  // The engine gets a few seconds to act on what it has seen before what is left is judged. A driver error (the
+  // tool's, or the switch's, not the engine's) is reported as such, and its legs are only cleaned up.
+  const judged = verdict !== 'error';
+  if (verdict !== 'ok' && judged) await sleep(STRANDED_SETTLE_MS);
+  const stranded = verdict !== 'ok' && judged ? r.strandedLegs() : [];
+  if (stranded.length) verdict = 'stranded';
+  const targets = env.watcher.legsOfTransfer(r.transferId).filter((l) => !/-b$/.test(l.channelName));
+  const leftUp = await r.cleanUp(hangUpFirst.length ? hangUpFirst : [r.alice.uuid, r.bob.uuid]);
   // A leg the callers' hangups did not end has nothing left to end it (unless it still rings: the switch's
   // originate timeout ends that): stranded.
-  for (const leg of leftUp) {
-    const ringing = !env.watcher.legs.get(leg)?.answeredAt && leg !== r.alice?.uuid && leg !== r.bob?.uuid;
+  for (const leg of judged ? leftUp : []) {
+    const ringing = !env.watcher.legs.get(leg)?.answeredAt && leg !== r.alice.uuid && leg !== r.bob.uuid;
     if (ringing || stranded.some((s) => s.leg === leg)) continue;
     stranded.push({ leg, name: r.name(leg), hears: env.watcher.hears(leg) });
-    if (verdict !== 'error') {
-      detail += `; the ${r.name(leg)} stayed up after the callers hung up`;
-      verdict = 'stranded';
-    }
+    detail += `; the ${r.name(leg)} stayed up after the callers hung up`;
+    verdict = 'stranded';
   }
   r.close();
   return {
@@ -632,9 +640,9 @@ export async function runScenario(env: ScenarioEnv, plan: ScenarioPlan): Promise
     detail,
     startedAt,
     endedAt: Date.now(),
-    alice: r.alice?.uuid,
-    bob: r.bob?.uuid,
-    transferId: r.transferId || undefined,
+    alice: r.alice.uuid,
+    bob: r.bob.uuid,
+    transferId: r.transferId,
     targets: targets.map((l) => l.uuid),
     duplicates: Math.max(0, targets.reduce((n, l) => n + l.creates, 0) - 1),
     presses: r.presses,
@@ -642,6 +650,7 @@ export async function runScenario(env: ScenarioEnv, plan: ScenarioPlan): Promise
     leftUp,
     aimedAt: r.aimedAt,
     latencies: r.latencies,
+    latencyEnds: r.latencyEnds,
     longestSilenceMs: r.longestSilenceMs,
     transcript: r.transcript(),
   };

@@ -170,16 +170,6 @@ export class SwitchWatcher implements PhoneLine {
     });
   }
 
-  /** The recent events about these legs (as the leg, or its bridge peer). */
-  recentAbout(legs: ReadonlySet<string>): SwitchEvent[] {
-    return this.recent.filter((ev) =>
-      ['Unique-ID', 'Other-Leg-Unique-ID', 'Bridge-A-Unique-ID', 'Bridge-B-Unique-ID'].some((k) => {
-        const v = ev.headers[k];
-        return v !== undefined && legs.has(v);
-      }),
-    );
-  }
-
   /** `PhoneLine` for placeCall and press (test/support/engine.ts). */
   waitForEvent = (pred: (e: EslEvent) => boolean, timeoutMs = 5000): Promise<EslEvent> => this.when(pred, timeoutMs);
   api = (cmd: string): Promise<string> => this.phones.api(cmd);

@@ -90,7 +90,7 @@ test.serial(
       signalArgs: [[]],
       typedSearchAttributes: [{ key: NODE, value: e.node.name }],
     });
-    const { alice, bob } = await placeCall(e, { aliceUuid });
+    const { alice, bob } = await placeCall(e, { uuids: { alice: aliceUuid } });
     const originates = commandsFrom(e);
     const key = crypto.randomUUID();
     const first = await post(t.context, alice.uuid, { action: 'transfer', target: '2600' }, key);

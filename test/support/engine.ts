@@ -258,13 +258,15 @@ export async function placeCall(
     /** More channel variables on each leg. */
     aliceVars?: Record<string, string>;
     bobVars?: Record<string, string>;
-    /** Alice's leg UUID, when the test needs it before the call exists. */
-    aliceUuid?: string;
+    /** The legs' UUIDs, when the caller must know them before the call exists (to clean up after a failure). */
+    uuids?: { alice?: string; bob?: string };
+    /** How long the bridge may take to show (a loaded machine is slower). */
+    timeoutMs?: number;
   } = {},
 ): Promise<{ alice: Party; bob: Party }> {
   const account = opts.account ?? e.demo.accountId;
-  const alice = { uuid: opts.aliceUuid ?? crypto.randomUUID(), number: '1001' };
-  const bob = { uuid: crypto.randomUUID(), number: '1002' };
+  const alice = { uuid: opts.uuids?.alice ?? crypto.randomUUID(), number: '1001' };
+  const bob = { uuid: opts.uuids?.bob ?? crypto.randomUUID(), number: '1002' };
   // Quoted as the engine quotes its own originates, so that any value reaches the leg as it is.
   const vars = (p: Party) =>
     originateVariableBlocks({
@@ -294,7 +296,10 @@ export async function placeCall(
     const reply = await e.phones.api(`uuid_bridge ${alice.uuid} ${bob.uuid}`);
     if (!reply.startsWith('+OK')) throw new Error(`uuid_bridge: ${reply}`);
   }
-  await e.phones.waitForEvent((ev) => ev.name === 'CHANNEL_BRIDGE' && ev.headers['Unique-ID'] === alice.uuid, 5000);
+  await e.phones.waitForEvent(
+    (ev) => ev.name === 'CHANNEL_BRIDGE' && ev.headers['Unique-ID'] === alice.uuid,
+    opts.timeoutMs ?? 5000,
+  );
   return { alice, bob };
 }
 
