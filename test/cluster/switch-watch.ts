@@ -4,7 +4,8 @@
 // "has it happened yet?") and the events of the legs a scenario follows.
 import { EslClient, type EslAddress, type EslEvent } from '../support/esl-client.ts';
 import { HearingTracker, type Hearing } from '../support/hearing.ts';
-import { liveChannels, type PhoneLine } from '../support/engine.ts';
+import type { PhoneLine } from '../support/engine.ts';
+import { liveChannels } from '../support/switch.ts';
 import { TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
 
 /** The events a verdict needs; anything else is not subscribed to. */

@@ -56,8 +56,8 @@ run(
   async (t) => {
     const cap = loadCapture('00-connect');
     const sut = await switchUnderTest(SWITCH_00_18);
+    const c = await EslClient.open(sut);
     try {
-      const c = await EslClient.open(sut);
       t.is(c.frames[0]!.raw, cap.frames[0]!.raw, 'auth/request greeting');
       for (const cmd of cap.commands) {
         const job = cmd.text.startsWith('bgapi') ? '\nJob-UUID: 518a8d15-842e-44f2-a13a-2f957e58f26e' : '';
@@ -95,6 +95,8 @@ run(
       t.is(job.headers['Job-UUID'], '518a8d15-842e-44f2-a13a-2f957e58f26e', 'caller-chosen Job-UUID honoured');
       t.regex(job.body ?? '', /^UP /);
     } finally {
+      // A real switch outlives the test: a connection left open would keep this file's process alive.
+      await c.close();
       await sut.close();
     }
   },

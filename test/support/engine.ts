@@ -22,7 +22,7 @@ import { installRuntime } from '../../temporal/runtime.ts';
 import { createLogger, type Logger } from '../../observability/log.ts';
 import { startOpsServer, type OpsServer } from '../../observability/server.ts';
 import { EslClient, type EslEvent } from './esl-client.ts';
-import { switchUnderTest, type SwitchUnderTest } from './switch.ts';
+import { hangUpLegs, liveChannels, switchUnderTest, type SwitchUnderTest } from './switch.ts';
 
 export class MemoryJournal implements CommandJournal {
   readonly entries: { at: number; node: string; command: string; reply: string }[] = [];
@@ -192,36 +192,6 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
       if (left.length) throw new Error(`legs still up on the switch after the test file: ${left.join(', ')}`);
     },
   };
-}
-
-/**
- * Hangs up every leg created since the phones connected that is still up, and waits until the switch reports each one
- * ended. The tests create only loopback legs (the calls they place, and the legs the engine originates for them), so
- * only those are touched. Against a real FreeSWITCH the next test file shares the switch: nothing of this one may stay.
- */
-export async function hangUpLegs(phones: EslClient, timeoutMs = 10_000): Promise<string[]> {
-  if (phones.closed) return [];
-  const created = new Set<string>();
-  const ended = new Set<string>();
-  for (const ev of phones.events) {
-    const uuid = ev.headers['Unique-ID'];
-    if (!uuid) continue;
-    if (ev.name === 'CHANNEL_CREATE' && ev.headers['Channel-Name']?.startsWith('loopback/')) created.add(uuid);
-    if (ev.name === 'CHANNEL_HANGUP_COMPLETE') ended.add(uuid);
-  }
-  const up = [...created].filter((uuid) => !ended.has(uuid));
-  // A loopback half may already be going with its partner: "no such channel" is fine.
-  for (const uuid of up) await phones.api(`uuid_kill ${uuid}`);
-  const hungUp = (evs: EslEvent[]) =>
-    up.every((uuid) => evs.some((ev) => ev.name === 'CHANNEL_HANGUP_COMPLETE' && ev.headers['Unique-ID'] === uuid));
-  await phones.waitUntil(hungUp, timeoutMs).catch(() => undefined);
-  return up;
-}
-
-/** The UUIDs `show channels` lists. */
-export async function liveChannels(phones: EslClient): Promise<string[]> {
-  const parsed = JSON.parse(await phones.api('show channels as json')) as { rows?: { uuid: string }[] };
-  return (parsed.rows ?? []).map((r) => r.uuid);
 }
 
 /**
