@@ -80,6 +80,7 @@ export interface ReportInput {
     kills: string;
     settleS: number;
     env: Record<string, string>;
+    store: 'sqlite' | 'postgres';
   };
   rounds: RoundResult[];
   runDir: string;
@@ -143,6 +144,12 @@ export function report(input: ReportInput): string {
             .map(([k, v]) => `${k}=${v}`)
             .join(', ')}`
         : ''
+    }; store: ${
+      settings.env.DATABASE_URL
+        ? 'the PostgreSQL server of DATABASE_URL'
+        : settings.store === 'postgres'
+          ? 'a PostgreSQL server of its own per round, shared by every process'
+          : 'a SQLite file per round, shared by every process'
     }.`,
     '',
     '## Summary',

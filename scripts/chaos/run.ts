@@ -29,6 +29,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     kills: { type: 'string' },
     settle: { type: 'string', default: '90' },
+    store: { type: 'string', default: 'sqlite' },
     env: { type: 'string', multiple: true, default: [] },
     out: { type: 'string' },
     smoke: { type: 'boolean', default: false },
@@ -38,7 +39,8 @@ const { values: flags } = parseArgs({
 
 const USAGE = `npm run chaos -- [--smoke] [--scenarios 100] [--seed N] [--duration 1200] [--concurrency 2-4]
   [--rounds single,ha] [--kill-every 5-15] [--restart-after 1-3] [--aim 0.5] [--kinds attended,partial,...]
-  [--kills random|scheduled|none] [--only 3,17] [--settle 90] [--env NAME=VALUE ...] [--out FILE]`;
+  [--kills random|scheduled|none] [--only 3,17] [--settle 90] [--store sqlite|postgres] [--env NAME=VALUE ...]
+  [--out FILE]`;
 
 if (flags.help) {
   console.log(USAGE);
@@ -82,6 +84,10 @@ for (const pair of flags.env) {
   if (!m) fail(`--env: expected NAME=VALUE, got ${pair}`);
   env[m[1]!] = m[2]!;
 }
+const store: 'sqlite' | 'postgres' =
+  flags.store === 'sqlite' || flags.store === 'postgres'
+    ? flags.store
+    : fail(`--store: expected sqlite or postgres, got ${flags.store}`);
 const only = flags.only ? new Set(flags.only.split(',').map((s) => int('only', s, 0, 1, 100_000))) : undefined;
 
 const settings = {
@@ -97,6 +103,7 @@ const settings = {
   kills: killMode,
   settleS: int('settle', flags.settle, 90, 5, 3600),
   env,
+  store,
   rounds: roundNames,
 };
 if (!(settings.aim >= 0 && settings.aim <= 1)) fail('--aim: expected a share between 0 and 1');
@@ -122,6 +129,7 @@ function roundSpec(name: 'single' | 'ha'): RoundSpec {
       workflowWorkers: ha ? 2 : 1,
       apiProcesses: 1,
       env: settings.env,
+      store: settings.store,
       workflowBundle,
     },
     // Both rounds draw the same scenarios.

@@ -9,7 +9,7 @@ import type { Client, Connection } from '@temporalio/client';
 import { loadConfig, repoRoot } from '../../config/index.ts';
 import { isTemporalConnectionVariable } from '../../config/temporal.ts';
 import { connectClient } from '../../temporal/connection.ts';
-import { openPostgresStore, openStore, seedDemo, type DemoSeed } from '../../store/index.ts';
+import { openConfiguredStore, seedDemo, type DemoSeed } from '../../store/index.ts';
 import {
   devServerArgs,
   devServerEnv,
@@ -17,6 +17,7 @@ import {
   freePort,
   waitForTemporal,
 } from '../../scripts/lib/temporal-dev-server.ts';
+import { startPostgresServer, type PostgresServer } from '../../scripts/lib/postgres-server.ts';
 import { writeWorkflowBundle } from '../../workers/workflow-worker.ts';
 import type { EslAddress } from '../support/esl-client.ts';
 import { Supervisor, type ManagedProcess, type ProcessEvent, type Role } from './processes.ts';
@@ -30,6 +31,11 @@ export interface ClusterSpec {
   apiProcesses: number;
   /** Configuration every role gets (TARGET_RING_TIMEOUT_S, DIGIT_TIMEOUT_MS, a DATABASE_URL ...). */
   env?: Record<string, string>;
+  /**
+   * The store every role shares: a SQLite file in the run's directory (the default), or a PostgreSQL server the
+   * cluster starts for itself (unless `env` names one with DATABASE_URL), as at scale.
+   */
+  store?: 'sqlite' | 'postgres';
   /** Use this Temporal frontend; otherwise the cluster runs a dev server of its own. */
   temporalAddress?: string;
   /** The simulators' seed (each node gets seed + its index). */
@@ -107,14 +113,6 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     });
   }
 
-  // The store: seeded here, then opened by the API and node-worker processes (HANDOFF_DB, or the spec's DATABASE_URL:
-  // one PostgreSQL database shared by every process, as at scale).
-  const dbFile = path.join(spec.dir, 'handoff.sqlite');
-  const databaseUrl = spec.env?.DATABASE_URL;
-  const store = databaseUrl ? await openPostgresStore(databaseUrl) : openStore(dbFile);
-  const demo = await seedDemo(store);
-  await store.close();
-
   let workflowBundle = spec.workflowBundle;
   if (workflowBundle === undefined && spec.workflowWorkers > 0) {
     workflowBundle = path.join(spec.dir, 'workflows-bundle.js');
@@ -126,7 +124,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     TEMPORAL_ADDRESS: temporalAddress,
     WORKFLOW_TASK_QUEUE: taskQueue,
     HANDOFF_DATA_DIR: spec.dir,
-    HANDOFF_DB: dbFile,
+    HANDOFF_DB: path.join(spec.dir, 'handoff.sqlite'),
     HANDOFF_JWT_SECRET: crypto.randomBytes(24).toString('hex'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
     ...(workflowBundle ? { WORKFLOW_BUNDLE: workflowBundle } : {}),
@@ -142,6 +140,18 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
       if (isTemporalConnectionVariable(name) && name !== 'TEMPORAL_ADDRESS') delete env[name];
     }
   }
+  // The store every role opens, seeded here: the run's SQLite file, or one PostgreSQL for every process (the spec's
+  // DATABASE_URL, or a server of the cluster's own); never a database of the caller's shell.
+  if (!spec.env?.DATABASE_URL) delete env.DATABASE_URL;
+  let postgres: PostgresServer | undefined;
+  if (spec.store === 'postgres' && !env.DATABASE_URL) {
+    postgres = await startPostgresServer({ fast: true, logFile: path.join(logs, 'postgres.log') });
+    env.DATABASE_URL = postgres.url;
+  }
+  const demo = await seedStore(env).catch(async (err: unknown) => {
+    await postgres?.destroy();
+    throw err;
+  });
 
   const nodes: ClusterNode[] = [];
   for (const [i, n] of spec.nodes.entries()) {
@@ -223,6 +233,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     async stop() {
       await connection?.close().catch(() => undefined);
       await supervisor.stopAll();
+      await postgres?.destroy();
     },
   };
   try {
@@ -236,4 +247,14 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     throw err;
   }
   return cluster;
+}
+
+/** Migrates and seeds the store the roles are configured with; the demo account and its API key. */
+async function seedStore(env: NodeJS.ProcessEnv): Promise<DemoSeed> {
+  const store = await openConfiguredStore(loadConfig(env));
+  try {
+    return await seedDemo(store);
+  } finally {
+    await store.close();
+  }
 }
