@@ -22,6 +22,16 @@ test.after.always(async (t) => {
   await t.context.sim?.close();
 });
 
+/** The channels the switch lists, asked on a connection of the check's own. */
+async function channelsOn(sim: Simulator): Promise<string[]> {
+  const phones = await EslClient.connect(sim, null);
+  try {
+    return await liveChannels(phones);
+  } finally {
+    await phones.close();
+  }
+}
+
 test.serial(
   'after a test file, every leg it created is hung up: the calls it placed and the target legs',
   async (t) => {
@@ -41,12 +51,7 @@ test.serial(
     } finally {
       await e.stop();
     }
-    const phones = await EslClient.connect(t.context.sim, null);
-    try {
-      t.deepEqual(await liveChannels(phones), [], 'no channel left on the switch');
-    } finally {
-      await phones.close();
-    }
+    t.deepEqual(await channelsOn(t.context.sim), [], 'no channel left on the switch');
   },
 );
 
@@ -69,12 +74,7 @@ test.serial(
       await own.close();
       await sut.close();
     }
-    const phones = await EslClient.connect(t.context.sim, null);
-    try {
-      t.deepEqual(await liveChannels(phones), [], 'no channel left on the switch');
-    } finally {
-      await phones.close();
-    }
+    t.deepEqual(await channelsOn(t.context.sim), [], 'no channel left on the switch');
   },
 );
 
