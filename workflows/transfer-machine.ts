@@ -21,6 +21,12 @@ export type Phase =
   | 'recalling'
   /** A bridge was requested and is awaiting its CHANNEL_BRIDGE (or the deadline, then a look at the switch). */
   | 'connecting'
+  /**
+   * The transfer has its outcome and two legs talk; their own settings are being put back. Until they are, both still
+   * carry park_after_bridge: if one hangs up, the switch parks the other, alone and in silence. So the machine keeps
+   * listening to the pair until the restore has run.
+   */
+  | 'restoring'
   | 'ended';
 
 /** Why a bridge is being made, which decides what its success means. */
@@ -55,7 +61,9 @@ export type Input =
   /** The takeback: its digits, Kazoo's `resume` feature code, or the REST `cancel_transfer` action. */
   | { type: 'takeback'; by: string }
   /** An audit found transferor and target, both up, no longer bridged to each other during the consultation. */
-  | { type: 'consultation_lost' };
+  | { type: 'consultation_lost' }
+  /** The `restore` action has run (or failed for good): the legs behave as they would without a transfer. */
+  | { type: 'restored' };
 
 export type Action =
   | { do: 'bridge'; a: Party; b: Party }
@@ -87,6 +95,8 @@ export interface MachineState {
   recall?: { attempt: number; answered: boolean; targetCause: string };
   /** What the transfer will be called if the current bridge succeeds. */
   connecting?: { a: Party; b: Party; goal: Goal; attempts: number; outcome?: TransferOutcome; reason?: string };
+  /** While restoring: the two legs left talking to each other. */
+  restoring?: { a: Party; b: Party };
   outcome?: TransferOutcome;
   reason?: string;
   blind: boolean;
@@ -151,6 +161,8 @@ export function step(state: MachineState, input: Input): Step {
       return recalling(s, input);
     case 'connecting':
       return connecting(s, input);
+    case 'restoring':
+      return restoring(s, input);
     case 'ended':
       return { state: s, actions: [] };
   }
@@ -203,7 +215,7 @@ function consulting(s: MachineState, input: Input): Step {
       if (input.party === 'transferor') return connect(s, 'transferee', 'target', 'complete', [], 'completed');
       if (input.party === 'target') return giveBack(s, 'target_hung_up', input.cause, []);
       // The transferee left: transferor and target stay connected.
-      return end(s, 'transferee_left', input.cause, [{ do: 'restore', parties: ['transferor', 'target'] }]);
+      return restore(s, 'transferor', 'target', 'transferee_left', input.cause);
     case 'target_failed':
       return giveBack(s, 'target_hung_up', input.cause, []);
     case 'takeback':
@@ -381,13 +393,43 @@ function bridgeDone(s: MachineState): Step {
     case 'consult':
       return { state: { ...s, phase: 'consulting', connecting: undefined }, actions: [] };
     case 'complete':
-      return end(s, c.outcome ?? 'completed', c.reason, [{ do: 'restore', parties: ['transferee', 'target'] }]);
+      return restore(s, 'transferee', 'target', c.outcome ?? 'completed', c.reason);
     case 'reconnect':
-      return end(s, c.outcome ?? 'taken_back', c.reason, [{ do: 'restore', parties: ['transferor', 'transferee'] }]);
+      return restore(s, 'transferor', 'transferee', c.outcome ?? 'taken_back', c.reason);
     case 'keep_talking':
-      return end(s, c.outcome ?? 'transferee_left', c.reason, [{ do: 'restore', parties: ['transferor', 'target'] }]);
+      return restore(s, 'transferor', 'target', c.outcome ?? 'transferee_left', c.reason);
     case 'recalled':
-      return end(s, 'recalled', c.reason, [{ do: 'restore', parties: ['transferee', 'recall'] }]);
+      return restore(s, 'transferee', 'recall', 'recalled', c.reason);
+  }
+}
+
+/** The outcome is decided and `a` and `b` talk: put their own settings back, listening to them until that is done. */
+function restore(s: MachineState, a: Party, b: Party, outcome: TransferOutcome, reason: string | undefined): Step {
+  return {
+    state: { ...s, phase: 'restoring', connecting: undefined, restoring: { a, b }, outcome, reason },
+    actions: [{ do: 'restore', parties: [a, b] }],
+  };
+}
+
+// restoring: the pair talks, its settings are being put back; the outcome stands whatever happens now.
+function restoring(s: MachineState, input: Input): Step {
+  const { a, b } = s.restoring!;
+  const outcome = s.outcome!;
+  switch (input.type) {
+    case 'restored':
+      return end(s, outcome, s.reason, []);
+    case 'hangup':
+    case 'target_failed':
+    case 'recall_failed': {
+      // Our park_after_bridge may still be on the survivor: the switch parks it alone. They were each other's only
+      // company, so the survivor's call is over (as when one of the pair leaves while the bridge is being made).
+      const gone = input.type === 'hangup' ? input.party : input.type === 'target_failed' ? 'target' : 'recall';
+      if (gone !== a && gone !== b) return { state: s, actions: [] };
+      const survivor = gone === a ? b : a;
+      return end(s, outcome, s.reason, s.alive[survivor] ? [kill(s, survivor, 'NORMAL_CLEARING')] : []);
+    }
+    default:
+      return { state: s, actions: [] };
   }
 }
 
@@ -416,7 +458,7 @@ function connect(
 }
 
 function end(s: MachineState, outcome: TransferOutcome, reason: string | undefined, actions: Action[]): Step {
-  return { state: { ...s, phase: 'ended', connecting: undefined, outcome, reason }, actions };
+  return { state: { ...s, phase: 'ended', connecting: undefined, restoring: undefined, outcome, reason }, actions };
 }
 
 /** Marks the party gone at once, so that its own hangup event, when it comes, changes nothing. */

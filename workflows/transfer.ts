@@ -188,10 +188,14 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
         delete timers.noAnswer;
         return;
       case 'restore':
-        return sw.restoreSettings.executeWithOptions(
-          { summary: `restore the settings of ${action.parties.join(' and ')}` },
-          [action.parties.map((p) => ({ leg: legs[p], saved: saved[legs[p]] }))],
-        );
+        try {
+          return await sw.restoreSettings.executeWithOptions(
+            { summary: `restore the settings of ${action.parties.join(' and ')}` },
+            [action.parties.map((p) => ({ leg: legs[p], saved: saved[legs[p]] }))],
+          );
+        } finally {
+          inbox.push({ type: 'restored' });
+        }
       case 'recall':
         return recallTransferor();
       case 'wait_before_recall':
@@ -315,7 +319,8 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
   }
 
   function setPhase(): void {
-    const phase = machine.phase === 'ended' ? 'ended' : machine.phase;
+    // Restoring the settings is the end's last chore: the outcome is known, the transfer has ended for its callers.
+    const phase = machine.phase === 'ended' || machine.phase === 'restoring' ? 'ended' : machine.phase;
     if (summary.phase === phase) return;
     summary.phase = phase;
     // The outcome goes with the last state, in the same upsert (`npm run ctl -- transfers --outcome`, stats).
@@ -415,7 +420,13 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
   }
   setPhase();
 
-  while (machine.phase !== 'ended') {
+  /**
+   * The machine listens to the two legs left talking until their settings are back (a hangup there must not park the
+   * other in silence). Runs from before this rule ended as soon as the restore had run, whatever was still coming.
+   */
+  const over = (): boolean =>
+    machine.phase === 'ended' || (machine.phase === 'restoring' && !patched('restore-watches-pair'));
+  while (!over()) {
     if (inbox.length === 0) {
       const deadlines = [timers.noAnswer, timers.bridgeDeadline, timers.recallDue].filter(
         (d): d is number => d !== undefined,

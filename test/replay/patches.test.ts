@@ -20,6 +20,12 @@ const BEFORE: Record<string, string[]> = {
   // (here with a feature-code timer running, which a wake would have cancelled).
   // A completed transfer: the old code signalled the transferor, who had hung up, and the signal failed.
   'end-tells-living-parties': ['attended-e4b0b472-transferWorkflow-1.json'],
+  // A party hung up as the last bridge was made, before the settings were restored: the old code ended regardless.
+  'restore-watches-pair': [
+    'hangup-after-bridge-4e361131-transferWorkflow-1.json',
+    'hangup-after-bridge-4e361131-transferWorkflow-2.json',
+    'hangup-after-bridge-4e361131-transferWorkflow-3.json',
+  ],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',

@@ -48,9 +48,11 @@ function randomInput(rnd: () => number, s: MachineState): Input {
     'recall_failed',
     'recall_due',
     'consultation_lost',
+    'restored',
   ] as const);
   switch (kind) {
     case 'consultation_lost':
+    case 'restored':
     case 'target_answered':
     case 'recall_answered':
     case 'recall_due':
@@ -96,9 +98,10 @@ const fmt = (v: unknown) => JSON.stringify(v);
 /**
  * Checks one step; returns a description of the first broken invariant, or undefined.
  *
- * The central invariant, when a step ends the transfer: every leg that is still up (alive before the step and not the
+ * The central invariant, when a step decides the outcome: every leg that is still up (alive before the step and not the
  * one this input reports gone) is either in the restore action — which is only allowed when this very input confirms
- * the bridge the machine was waiting for, and names exactly that pair — or gets a kill action. While not ended:
+ * the bridge the machine was waiting for, and names exactly that pair — or gets a kill action. While that pair's
+ * settings are restored, the outcome stands, and if one of the pair leaves, the other is killed. While not decided:
  * in 'ringing' and 'partial' the legs hear streams under the running no-answer timer; in 'connecting' both legs of the
  * pair are up and a bridge for that pair was sent (by this step, or by an earlier one for the same pair);
  * in 'consulting' all three are up (transferor ↔ target bridged, the transferee on music).
@@ -160,8 +163,25 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
     return undefined;
   }
 
-  if (next.phase === 'ended') {
+  if (prev.phase === 'restoring') {
+    const pair = prev.restoring!;
+    if (next.outcome !== prev.outcome || next.reason !== prev.reason) return 'restoring changed the outcome';
+    if (restores.length || bridges.length || checks.length) return `restoring sent ${fmt(actions)}`;
+    const left = reportedGone === pair.a ? pair.b : reportedGone === pair.b ? pair.a : undefined;
+    if (left) {
+      if (next.phase !== 'ended') return `one of the pair left (${reportedGone}), still ${next.phase}`;
+      if (upBefore[left] && !killed.has(left)) return `${left} left alone without a kill: ${fmt(actions)}`;
+      return undefined;
+    }
+    if (kills.length) return `restoring killed ${fmt(kills)}`;
+    if (input.type === 'restored') return next.phase === 'ended' ? undefined : 'restored but not ended';
+    return next.phase === 'restoring' ? undefined : `restoring left for ${next.phase} on ${fmt(input)}`;
+  }
+
+  if (next.phase === 'ended' || next.phase === 'restoring') {
     if (!next.outcome) return 'ended without an outcome';
+    if (next.phase === 'restoring' && restores.length !== 1) return 'restoring without a restore action';
+    if (next.phase === 'ended' && restores.length) return 'ended with a restore: nobody listens to the pair';
     if (next.connecting) return 'ended with a connecting plan';
     if (bridges.length || checks.length) return `ended while sending bridge/check: ${fmt(actions)}`;
     if (restores.length > 1) return 'two restore actions';
@@ -185,6 +205,9 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
         return `ended (${next.outcome}) leaving ${p} up, neither bridged nor killed; actions ${fmt(actions)}`;
       }
       if (restored.includes(p) && !world.alive[p]) return `restore of a leg that is gone: ${p}`;
+    }
+    if (next.phase === 'restoring' && !samePairList(restored, next.restoring!.a, next.restoring!.b)) {
+      return `restoring ${fmt(next.restoring)} but restored ${fmt(restored)}`;
     }
     return undefined;
   }

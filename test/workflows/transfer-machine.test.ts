@@ -24,6 +24,7 @@ const bridged = (a: Party, b: Party): Input => ({ type: 'bridged', a, b });
 const deadline: Input = { type: 'bridge_deadline' };
 const notConfirmed: Input = { type: 'bridge_not_confirmed' };
 const cancel = (by = 'takeback'): Input => ({ type: 'takeback', by });
+const restored: Input = { type: 'restored' };
 
 // Actions.
 const bridge = (a: Party, b: Party): Action => ({ do: 'bridge', a, b });
@@ -94,7 +95,7 @@ test('attended, completed: consult, the transferor hangs up, transferee ↔ targ
     { input: answered, phase: 'connecting', actions: [cancelTimer, bridge('transferor', 'target')] },
     { input: bridged('transferor', 'target'), phase: 'consulting', actions: [] },
     { input: hangup('transferor'), phase: 'connecting', actions: [bridge('transferee', 'target')] },
-    { input: bridged('transferee', 'target'), phase: 'ended', actions: [restore('transferee', 'target')] },
+    { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
   ]);
   t.is(end.outcome, 'completed');
   t.deepEqual(alive(end), ['transferee', 'target']);
@@ -107,7 +108,7 @@ test('attended, completed: CHANNEL_BRIDGE may name the pair in either order', (t
     { input: answered, phase: 'connecting', actions: [cancelTimer, bridge('transferor', 'target')] },
     { input: bridged('target', 'transferor'), phase: 'consulting', actions: [] },
     { input: hangup('transferor'), phase: 'connecting', actions: [bridge('transferee', 'target')] },
-    { input: bridged('target', 'transferee'), phase: 'ended', actions: [restore('transferee', 'target')] },
+    { input: bridged('target', 'transferee'), phase: 'restoring', actions: [restore('transferee', 'target')] },
   ]);
   t.is(end.outcome, 'completed');
 });
@@ -117,7 +118,7 @@ test('partial: the transferor hangs up while the target rings; the transferee ge
     // no action: the no-answer timer keeps running, the transferee keeps its music
     { input: hangup('transferor'), phase: 'partial', actions: [] },
     { input: answered, phase: 'connecting', actions: [cancelTimer, bridge('transferee', 'target')] },
-    { input: bridged('transferee', 'target'), phase: 'ended', actions: [restore('transferee', 'target')] },
+    { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
   ]);
   t.is(end.outcome, 'completed_partial');
   t.deepEqual(alive(end), ['transferee', 'target']);
@@ -170,7 +171,11 @@ for (const cause of ['NO_ROUTE_DESTINATION', 'USER_BUSY', 'CALL_REJECTED']) {
       // the target leg's own hangup event, arriving after the originate result: already known
       { input: hangup('target', cause), phase: 'connecting', actions: [] },
       { input: targetFailed(cause), phase: 'connecting', actions: [] },
-      { input: bridged('transferor', 'transferee'), phase: 'ended', actions: [restore('transferor', 'transferee')] },
+      {
+        input: bridged('transferor', 'transferee'),
+        phase: 'restoring',
+        actions: [restore('transferor', 'transferee')],
+      },
     ]);
     t.is(end.outcome, 'target_failed');
     t.is(end.reason, cause);
@@ -188,7 +193,7 @@ test('no answer: the target is killed with NO_ANSWER and the parties reconnected
     // the killed target's hangup (or a late answer racing the kill) changes nothing
     { input: targetFailed('NO_ANSWER'), phase: 'connecting', actions: [] },
     { input: answered, phase: 'connecting', actions: [] },
-    { input: bridged('transferor', 'transferee'), phase: 'ended', actions: [restore('transferor', 'transferee')] },
+    { input: bridged('transferor', 'transferee'), phase: 'restoring', actions: [restore('transferor', 'transferee')] },
   ]);
   t.is(end.outcome, 'target_failed');
   t.is(end.reason, 'NO_ANSWER');
@@ -203,7 +208,7 @@ test('takeback while ringing: target cancelled, parties reconnected, taken_back'
       actions: [cancelTimer, kill('target', 'ORIGINATOR_CANCEL'), bridge('transferor', 'transferee')],
     },
     { input: hangup('target', 'ORIGINATOR_CANCEL'), phase: 'connecting', actions: [] },
-    { input: bridged('transferor', 'transferee'), phase: 'ended', actions: [restore('transferor', 'transferee')] },
+    { input: bridged('transferor', 'transferee'), phase: 'restoring', actions: [restore('transferor', 'transferee')] },
   ]);
   t.is(end.outcome, 'taken_back');
   t.is(end.reason, 'takeback');
@@ -217,7 +222,7 @@ test('takeback while consulting: target hung up, parties reconnected, taken_back
       actions: [kill('target', 'NORMAL_CLEARING'), bridge('transferor', 'transferee')],
     },
     { input: hangup('target'), phase: 'connecting', actions: [] },
-    { input: bridged('transferor', 'transferee'), phase: 'ended', actions: [restore('transferor', 'transferee')] },
+    { input: bridged('transferor', 'transferee'), phase: 'restoring', actions: [restore('transferor', 'transferee')] },
   ]);
   t.is(end.outcome, 'taken_back');
   t.is(end.reason, 'resume');
@@ -226,7 +231,7 @@ test('takeback while consulting: target hung up, parties reconnected, taken_back
 test('the target hangs up during the consultation: parties reconnected, target_hung_up', (t) => {
   const end = drive(t, consultingState(), [
     { input: hangup('target', 'NORMAL_CLEARING'), phase: 'connecting', actions: [bridge('transferor', 'transferee')] },
-    { input: bridged('transferor', 'transferee'), phase: 'ended', actions: [restore('transferor', 'transferee')] },
+    { input: bridged('transferor', 'transferee'), phase: 'restoring', actions: [restore('transferor', 'transferee')] },
   ]);
   t.is(end.outcome, 'target_hung_up');
   t.is(end.reason, 'NORMAL_CLEARING');
@@ -235,7 +240,7 @@ test('the target hangs up during the consultation: parties reconnected, target_h
 test('a target_failed during the consultation is a target hangup', (t) => {
   const end = drive(t, consultingState(), [
     { input: targetFailed('MEDIA_TIMEOUT'), phase: 'connecting', actions: [bridge('transferor', 'transferee')] },
-    { input: bridged('transferor', 'transferee'), phase: 'ended', actions: [restore('transferor', 'transferee')] },
+    { input: bridged('transferor', 'transferee'), phase: 'restoring', actions: [restore('transferor', 'transferee')] },
   ]);
   t.is(end.outcome, 'target_hung_up');
   t.is(end.reason, 'MEDIA_TIMEOUT');
@@ -245,7 +250,7 @@ test('the transferee hangs up while ringing: the transferor keeps ringback and k
   const end = drive(t, ringing(), [
     { input: hangup('transferee'), phase: 'ringing', actions: [] },
     { input: answered, phase: 'connecting', actions: [cancelTimer, bridge('transferor', 'target')] },
-    { input: bridged('transferor', 'target'), phase: 'ended', actions: [restore('transferor', 'target')] },
+    { input: bridged('transferor', 'target'), phase: 'restoring', actions: [restore('transferor', 'target')] },
   ]);
   t.is(end.outcome, 'transferee_left');
   t.deepEqual(alive(end), ['transferor', 'target']);
@@ -296,7 +301,7 @@ test('the transferee hangs up while ringing, then the transferor: the target is 
 
 test('the transferee hangs up during the consultation: transferor and target stay, transferee_left', (t) => {
   const end = drive(t, consultingState(), [
-    { input: hangup('transferee', 'NORMAL_CLEARING'), phase: 'ended', actions: [restore('transferor', 'target')] },
+    { input: hangup('transferee', 'NORMAL_CLEARING'), phase: 'restoring', actions: [restore('transferor', 'target')] },
   ]);
   t.is(end.outcome, 'transferee_left');
   t.is(end.reason, 'NORMAL_CLEARING');
@@ -308,7 +313,7 @@ test('blind: starts partial; target answers → transferee ↔ target, completed
     // the transferor, released by the prologue, hangs up: already known gone
     { input: hangup('transferor'), phase: 'partial', actions: [] },
     { input: answered, phase: 'connecting', actions: [cancelTimer, bridge('transferee', 'target')] },
-    { input: bridged('transferee', 'target'), phase: 'ended', actions: [restore('transferee', 'target')] },
+    { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
   ]);
   t.is(end.outcome, 'completed_blind');
   t.true(end.blind);
@@ -425,7 +430,7 @@ test('bridge confirmation: deadline and not-confirmed outside connecting change 
 test('connecting consult, the transferee hangs up: the bridge goes on as keep_talking', (t) => {
   const end = drive(t, run(ringing(), [answered]), [
     { input: hangup('transferee', 'NORMAL_CLEARING'), phase: 'connecting', actions: [] },
-    { input: bridged('transferor', 'target'), phase: 'ended', actions: [restore('transferor', 'target')] },
+    { input: bridged('transferor', 'target'), phase: 'restoring', actions: [restore('transferor', 'target')] },
   ]);
   t.is(end.outcome, 'transferee_left');
   t.is(end.reason, 'NORMAL_CLEARING');
@@ -436,7 +441,7 @@ test('connecting consult, the transferor hangs up: transferee ↔ target instead
     { input: hangup('transferor'), phase: 'connecting', actions: [bridge('transferee', 'target')] },
     // the first bridge's event arriving late is for the wrong pair now
     { input: bridged('transferor', 'target'), phase: 'connecting', actions: [] },
-    { input: bridged('transferee', 'target'), phase: 'ended', actions: [restore('transferee', 'target')] },
+    { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
   ]);
   t.is(end.outcome, 'completed');
 });
@@ -454,7 +459,7 @@ test('connecting consult, transferee then transferor hang up: the target is rele
 test('connecting consult, the target hangs up: parties reconnected (target_hung_up)', (t) => {
   const end = drive(t, run(ringing(), [answered]), [
     { input: hangup('target', 'NORMAL_CLEARING'), phase: 'connecting', actions: [bridge('transferor', 'transferee')] },
-    { input: bridged('transferor', 'transferee'), phase: 'ended', actions: [restore('transferor', 'transferee')] },
+    { input: bridged('transferor', 'transferee'), phase: 'restoring', actions: [restore('transferor', 'transferee')] },
   ]);
   t.is(end.outcome, 'target_hung_up');
 });
@@ -466,7 +471,7 @@ test('connecting consult, a cancel: target killed, parties reconnected (taken_ba
       phase: 'connecting',
       actions: [kill('target', 'NORMAL_CLEARING'), bridge('transferor', 'transferee')],
     },
-    { input: bridged('transferor', 'transferee'), phase: 'ended', actions: [restore('transferor', 'transferee')] },
+    { input: bridged('transferor', 'transferee'), phase: 'restoring', actions: [restore('transferor', 'transferee')] },
   ]);
   t.is(end.outcome, 'taken_back');
   t.is(end.reason, 'api');
@@ -579,7 +584,8 @@ test('a no-answer timeout racing the answer changes nothing once connecting or c
 });
 
 test('inputs after ended produce no actions and keep the outcome', (t) => {
-  const end = run(consultingState(), [hangup('transferor'), bridged('transferee', 'target')]);
+  const end = run(consultingState(), [hangup('transferor'), bridged('transferee', 'target'), restored]);
+  t.is(end.phase, 'ended');
   t.is(end.outcome, 'completed');
   const inputs: Input[] = [
     answered,
@@ -606,6 +612,53 @@ test('inputs after ended produce no actions and keep the outcome', (t) => {
   for (const input of [noAnswer, deadline, notConfirmed, cancel(), bridged('transferee', 'target')]) {
     t.deepEqual(step(end, input).state, end);
   }
+});
+
+// After the final bridge the pair still carries park_after_bridge until the restore has run: a hangup of one of them
+// would leave the other parked alone, in silence.
+test('restoring: a hangup of one of the joined legs before the restore has run ends the other', (t) => {
+  const completing = run(consultingState(), [hangup('transferor')]);
+  for (const [gone, survivor] of [
+    ['transferee', 'target'],
+    ['target', 'transferee'],
+  ] as const) {
+    const end = drive(t, completing, [
+      { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
+      { input: hangup(gone), phase: 'ended', actions: [kill(survivor, 'NORMAL_CLEARING')] },
+      { input: restored, phase: 'ended', actions: [] },
+    ]);
+    t.is(end.outcome, 'completed', 'the transfer happened: its outcome stands');
+    t.deepEqual(alive(end), []);
+  }
+  // taken back: the transferor hangs up at once; the transferee is not left parked
+  const end = drive(t, consultingState(), [
+    {
+      input: cancel(),
+      phase: 'connecting',
+      actions: [kill('target', 'NORMAL_CLEARING'), bridge('transferor', 'transferee')],
+    },
+    { input: bridged('transferor', 'transferee'), phase: 'restoring', actions: [restore('transferor', 'transferee')] },
+    { input: hangup('target'), phase: 'restoring', actions: [] },
+    { input: hangup('transferor'), phase: 'ended', actions: [kill('transferee', 'NORMAL_CLEARING')] },
+  ]);
+  t.is(end.outcome, 'taken_back');
+  // the transferee left during the consultation, then the transferor: the target is not left parked
+  drive(t, consultingState(), [
+    { input: hangup('transferee'), phase: 'restoring', actions: [restore('transferor', 'target')] },
+    { input: hangup('transferor'), phase: 'ended', actions: [kill('target', 'NORMAL_CLEARING')] },
+  ]);
+});
+
+test('restoring: once the restore has run, the pair is an ordinary call again', (t) => {
+  const end = drive(t, run(consultingState(), [hangup('transferor')]), [
+    { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
+    { input: noAnswer, phase: 'restoring', actions: [] },
+    { input: cancel(), phase: 'restoring', actions: [] },
+    { input: restored, phase: 'ended', actions: [] },
+    { input: hangup('transferee'), phase: 'ended', actions: [] },
+  ]);
+  t.is(end.outcome, 'completed');
+  t.deepEqual(alive(end), ['target'], 'a hangup after the restore is the switch’s business');
 });
 
 test('step never mutates the state it is given (kills mark the copy)', (t) => {
@@ -641,7 +694,7 @@ test('recall: a partial transfer whose target is busy calls the transferor back 
   const end = drive(t, partialWithRecall(), [
     { input: targetFailed('USER_BUSY'), phase: 'recalling', actions: [cancelTimer, recall(1)] },
     { input: recallAnswered, phase: 'connecting', actions: [cancelTimer, bridge('transferee', 'recall')] },
-    { input: bridged('recall', 'transferee'), phase: 'ended', actions: [restore('transferee', 'recall')] },
+    { input: bridged('recall', 'transferee'), phase: 'restoring', actions: [restore('transferee', 'recall')] },
   ]);
   t.is(end.outcome, 'recalled');
   t.is(end.reason, 'USER_BUSY', 'the reason says why the transfer did not happen');
@@ -656,7 +709,7 @@ test('recall: no answer from the target, then the recall fails, pauses and answe
     { input: noAnswer, phase: 'recalling', actions: [] },
     { input: recallDue, phase: 'recalling', actions: [recall(2)] },
     { input: recallAnswered, phase: 'connecting', actions: [cancelTimer, bridge('transferee', 'recall')] },
-    { input: bridged('transferee', 'recall'), phase: 'ended', actions: [restore('transferee', 'recall')] },
+    { input: bridged('transferee', 'recall'), phase: 'restoring', actions: [restore('transferee', 'recall')] },
   ]);
   t.is(end.outcome, 'recalled');
   t.is(end.reason, 'NO_ANSWER');
