@@ -63,7 +63,7 @@ function machineBusySeconds(): number | undefined {
 }
 
 /** CPU seconds (user + system) of a process by pid, from /proc/<pid>/stat. */
-function processSeconds(pid: number): number | undefined {
+export function processSeconds(pid: number): number | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -121,4 +121,14 @@ export function cpuMeter(temporalPid: number | undefined): () => CpuWindow {
       othersS: machineS !== undefined ? Math.max(0, machineS - selfS - (temporalS ?? 0)) : undefined,
     };
   };
+}
+
+/** Resident memory of a process by pid in MiB (VmRSS of /proc/<pid>/status); undefined without /proc. */
+export function processRssMiB(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }

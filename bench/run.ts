@@ -36,6 +36,12 @@ import { cpuMeter, describeMachine, findPid, loadAverage, type CpuWindow } from 
 import { ms, ratio, summarise, table, type Summary } from './stats.ts';
 import { forceTcpNoDelay } from './what-if.ts';
 
+// `--load`: the load benchmark (bench/load.ts), a mode of its own with its own flags.
+if (process.argv.includes('--load')) {
+  const { runLoad } = await import('./load.ts');
+  process.exit(await runLoad(process.argv.slice(2)).catch((err: unknown) => (console.error(err), 1)));
+}
+
 const { values: flags } = parseArgs({
   options: {
     calls: { type: 'string', default: '30' },
@@ -53,7 +59,8 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(
     'npm run bench -- [--calls 30] [--concurrency 5] [--floor 60] [--digit-timeout-ms 300] [--think-ms 400] ' +
-      '[--max-seconds 170] [--out bench/RESULTS.md] [--tcp-nodelay]',
+      '[--max-seconds 170] [--out bench/RESULTS.md] [--tcp-nodelay]\n' +
+      'npm run bench -- --load --help: the load benchmark',
   );
   process.exit(0);
 }

@@ -12,7 +12,7 @@ import { findTemporalCli } from '../lib/temporal-dev-server.ts';
 import { writeWorkflowBundle } from '../../workers/workflow-worker.ts';
 import type { Role } from '../../test/cluster/processes.ts';
 import { runRound, type RoundResult, type RoundSpec } from '../../test/cluster/round.ts';
-import { SCENARIO_KINDS, type ScenarioKind } from '../../test/cluster/scenarios.ts';
+import { SCENARIO_KINDS, TRANSFER_KINDS, type ScenarioKind } from '../../test/cluster/scenarios.ts';
 import { figures, lastLine, passed, report } from './report.ts';
 
 const { values: flags } = parseArgs({
@@ -70,7 +70,7 @@ function range(name: string, v: string, min: number, max: number): [number, numb
 const smoke = flags.smoke;
 const seed = int('seed', flags.seed, Math.floor(Math.random() * 1e6), 0, 2 ** 31 - 1);
 const kinds = (flags.kinds?.split(',') ?? [
-  ...(smoke ? ['attended', 'takeback-consulting', 'rest-attended', 'partial'] : SCENARIO_KINDS),
+  ...(smoke ? ['attended', 'takeback-consulting', 'rest-attended', 'partial'] : TRANSFER_KINDS),
 ]) as ScenarioKind[];
 for (const k of kinds)
   if (!SCENARIO_KINDS.includes(k)) fail(`--kinds: unknown scenario ${k} (${SCENARIO_KINDS.join(', ')})`);

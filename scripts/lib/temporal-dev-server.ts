@@ -65,6 +65,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** The Web UI decodes payloads through this codec server (`--ui-codec-endpoint`). */
   codecEndpoint?: string;
+  /** More dynamic configuration, `key=value` each (e.g. a frontend rate limit, to see RESOURCE_EXHAUSTED). */
+  dynamicConfig?: readonly string[];
 }
 
 /** The dev server's command line (the CLI's arguments), for a given port. */
@@ -106,6 +108,7 @@ export function devServerArgs(opts: DevServerOptions & { port: number }): string
       'history.transferProcessorMaxPollRPS=200',
     );
   }
+  for (const value of opts.dynamicConfig ?? []) args.push('--dynamic-config-value', value);
   return args;
 }
 

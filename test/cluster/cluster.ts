@@ -16,6 +16,7 @@ import {
   findTemporalCli,
   freePort,
   waitForTemporal,
+  type DevServerOptions,
 } from '../../scripts/lib/temporal-dev-server.ts';
 import { startPostgresServer, type PostgresServer } from '../../scripts/lib/postgres-server.ts';
 import { writeWorkflowBundle } from '../../workers/workflow-worker.ts';
@@ -38,6 +39,8 @@ export interface ClusterSpec {
   store?: 'sqlite' | 'postgres';
   /** Use this Temporal frontend; otherwise the cluster runs a dev server of its own. */
   temporalAddress?: string;
+  /** The own dev server's settings: the benchmark's precise timers, extra dynamic configuration. */
+  devServer?: Pick<DevServerOptions, 'fastTimers' | 'dynamicConfig'>;
   /** The simulators' seed (each node gets seed + its index). */
   seed?: number;
   /**
@@ -106,7 +109,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
       name: 'temporal',
       role: 'temporal',
       command: findTemporalCli(process.env.TEMPORAL_CLI),
-      args: devServerArgs({ port, dbFile: path.join(spec.dir, 'temporal.sqlite') }),
+      args: devServerArgs({ ...spec.devServer, port, dbFile: path.join(spec.dir, 'temporal.sqlite') }),
       env: devServerEnv(),
       logFile: path.join(logs, 'temporal.log'),
       readyCheck: () => waitForTemporal(address, 'default', 60_000),

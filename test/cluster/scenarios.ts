@@ -10,6 +10,7 @@ import type { RestClient } from './rest.ts';
 import type { SwitchEvent, SwitchWatcher } from './switch-watch.ts';
 
 export const SCENARIO_KINDS = [
+  'plain',
   'attended',
   'attended-ringing',
   'partial',
@@ -22,6 +23,8 @@ export const SCENARIO_KINDS = [
   'rest-cancel',
 ] as const;
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
+/** Every kind with a transfer: what the chaos tool draws from unless told otherwise. */
+export const TRANSFER_KINDS: readonly ScenarioKind[] = SCENARIO_KINDS.filter((k) => k !== 'plain');
 
 /** The moments a kill may be aimed at, as the switch shows them. */
 export const STEPS = ['request', 'hold', 'target-leg', 'answer', 'hangup', 'takeback-digit'] as const;
@@ -35,6 +38,11 @@ interface KindSpec {
 }
 
 export const KINDS: Record<ScenarioKind, KindSpec> = {
+  plain: {
+    what: 'no transfer: the callers talk, the transferor hangs up → every leg ends',
+    steps: ['hangup'],
+    rest: false,
+  },
   attended: {
     what: '*22600 (answers at once), consult, transferor hangs up → transferee ↔ target',
     steps: ['hold', 'target-leg', 'answer', 'hangup'],
@@ -478,6 +486,11 @@ class Wrong extends Error {}
 
 /** The drivers: each returns the legs a caller hangs up at the end (the clean-up). */
 const DRIVERS: Record<ScenarioKind, (r: Run) => Promise<string[]>> = {
+  async plain(r) {
+    // Alice's hangup ends Bob's leg too (the switch's own doing); the clean-up judges any leg left up as stranded.
+    await r.hangUpAlice();
+    return [r.alice.uuid];
+  },
   async attended(r) {
     return consultThenHangUp(r, await r.pressCode('transfer code', '*22600'));
   },

@@ -1,0 +1,286 @@
+// The load benchmark's pure parts: the call mix, the open-loop arrival schedule, the verdict on one rate step, the
+// audit of what each call workflow received against what the switch emitted, and the last line. No processes, no
+// clock: bench/load.ts runs them against a cluster, test/scripts/load-plan.test.ts checks them.
+import type { Rng } from '../simulator/random.ts';
+import { SCENARIO_KINDS, type ScenarioKind } from '../test/cluster/scenarios.ts';
+import { summarise, type Summary } from './stats.ts';
+
+/** Weights of each kind of call; they need not add up to anything. */
+export type Mix = Partial<Record<ScenarioKind, number>>;
+
+/**
+ * Most calls plain; the rest attended transfers by feature code (completed, taken back while consulting, target busy,
+ * target not answering) and by REST (completed, cancelled while the target rings).
+ */
+export const DEFAULT_MIX: Mix = {
+  plain: 70,
+  attended: 10,
+  'takeback-consulting': 5,
+  busy: 3,
+  'no-answer': 2,
+  'rest-attended': 7,
+  'rest-cancel': 3,
+};
+
+/** `plain=70,attended=10,...` → a mix; a clear error for an unknown kind or a weight that is not a number ≥ 0. */
+export function parseMix(text: string): Mix {
+  const mix: Mix = {};
+  for (const part of text.split(',')) {
+    const m = /^\s*([a-z-]+)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    if (!m) throw new Error(`--mix: expected kind=weight, got ${JSON.stringify(part)}`);
+    const kind = m[1] as ScenarioKind;
+    if (!SCENARIO_KINDS.includes(kind)) throw new Error(`--mix: unknown kind ${kind} (${SCENARIO_KINDS.join(', ')})`);
+    mix[kind] = Number(m[2]);
+  }
+  if (!Object.values(mix).some((w) => w > 0)) throw new Error('--mix: every weight is 0');
+  return mix;
+}
+
+export function formatMix(mix: Mix): string {
+  const total = Object.values(mix).reduce((s, w) => s + w, 0);
+  return Object.entries(mix)
+    .filter(([, w]) => w > 0)
+    .map(([k, w]) => `${k} ${((w / total) * 100).toFixed(0)} %`)
+    .join(', ');
+}
+
+/** The share of calls that run a transfer (every kind but plain). */
+export function transferShare(mix: Mix): number {
+  const total = Object.values(mix).reduce((s, w) => s + w, 0);
+  return total ? (total - (mix.plain ?? 0)) / total : 0;
+}
+
+export function drawKind(mix: Mix, rng: Rng): ScenarioKind {
+  const entries = Object.entries(mix).filter(([, w]) => w > 0) as [ScenarioKind, number][];
+  const total = entries.reduce((s, [, w]) => s + w, 0);
+  let x = rng.next() * total;
+  for (const [kind, w] of entries) {
+    x -= w;
+    if (x < 0) return kind;
+  }
+  return entries[entries.length - 1]![0];
+}
+
+/**
+ * Open-loop arrivals: when each new call starts (ms from the step's start), a Poisson process of `rate` calls a second
+ * over `durationMs`. A call starts at its time whatever the engine is doing, so a slow engine shows as latency and
+ * failures, never as a lower rate.
+ */
+export function arrivals(rate: number, durationMs: number, rng: Rng): number[] {
+  if (!(rate > 0)) throw new Error(`arrival rate must be above 0, got ${rate}`);
+  const out: number[] = [];
+  let t = 0;
+  for (;;) {
+    // Exponential gaps; 1 − next() is in (0, 1], so the log is finite.
+    t += (-Math.log(1 - rng.next()) / rate) * 1000;
+    if (t >= durationMs) return out;
+    out.push(Math.round(t));
+  }
+}
+
+/** `1,2,3.5` → ascending rates (calls/s), each above 0. */
+export function parseRates(text: string, flag = 'rates'): number[] {
+  const rates = text.split(',').map((s) => Number(s.trim()));
+  if (!rates.length || rates.some((r) => !(r > 0) || !Number.isFinite(r)))
+    throw new Error(`--${flag}: expected numbers above 0, comma-separated, got ${JSON.stringify(text)}`);
+  return [...rates].sort((a, b) => a - b);
+}
+
+/** The step latencies the load benchmark reports, as a caller notices them (test/cluster/scenarios.ts measures). */
+export const STEP_LATENCIES = {
+  holdCode: 'last digit of *2… − digit timeout → transferee hears music',
+  holdRest: 'REST transfer request sent → transferee hears music',
+  consult: "target's answer → transferor ↔ target bridged",
+  complete: "transferor's hangup → transferee ↔ target bridged",
+  takeback: 'last digit of *1 (or REST cancel) → transferor ↔ transferee bridged',
+  giveBack: "target's failure (busy, no answer) → transferor ↔ transferee bridged",
+} as const;
+export type StepLatency = keyof typeof STEP_LATENCIES;
+
+/** One call of a step, reduced to what the report needs. */
+export interface CallRecord {
+  kind: ScenarioKind;
+  ok: boolean;
+  /** The judge's verdict and detail when not ok. */
+  verdict: string;
+  detail: string;
+  latencies: Partial<Record<StepLatency, number>>;
+  /** The call's two legs (transferor and transferee): their call workflows are audited. */
+  legs: string[];
+}
+
+/** What the ingest's counters said over a step (node workers' /metrics, summed). */
+export interface IngestWindow {
+  received: number;
+  delivered: number;
+  /** Events Temporal refused for good: lost. */
+  refused: number;
+  /** Events for a call whose workflow had closed. */
+  late: number;
+  /** Events still queued once the step's calls had ended (should be 0). */
+  queuedAtEnd: number;
+}
+
+/** What the audit of the call workflows' histories found (see auditLeg). */
+export interface AuditResult {
+  legs: number;
+  /** Events the switch emitted about those legs (of the kinds the ingest delivers). */
+  events: number;
+  /** Events the switch emitted for a leg that its call workflow never received. */
+  lost: number;
+  /** Events in a call workflow about another channel. */
+  misrouted: number;
+  /** Workflows whose history could not be read. */
+  unreadable: number;
+  examples: string[];
+}
+
+export interface StepInput {
+  rate: number;
+  durationS: number;
+  calls: CallRecord[];
+  ingest: IngestWindow;
+  /** Workflows still running after the step's settling. */
+  stuck: number;
+  audit?: AuditResult;
+}
+
+export interface StepVerdict {
+  sustained: boolean;
+  /** Why not, one reason a line. */
+  reasons: string[];
+  failedCalls: number;
+  lost: number;
+  misrouted: number;
+}
+
+/**
+ * A rate is sustained when every call reached its outcome, the ingest lost nothing (no refusal, nothing left in its
+ * queue), no workflow was left running, and the audit (when run) found no event lost or misrouted.
+ */
+export function judgeStep(s: StepInput): StepVerdict {
+  const reasons: string[] = [];
+  const failed = s.calls.filter((c) => !c.ok);
+  if (failed.length) {
+    const byVerdict = new Map<string, number>();
+    for (const c of failed) byVerdict.set(c.verdict, (byVerdict.get(c.verdict) ?? 0) + 1);
+    reasons.push(
+      `${failed.length} of ${s.calls.length} calls did not reach their outcome (` +
+        [...byVerdict].map(([v, n]) => `${v} ×${n}`).join(', ') +
+        `): e.g. ${failed[0]!.kind}: ${failed[0]!.detail}`,
+    );
+  }
+  if (!s.calls.length) reasons.push('no call started');
+  if (s.ingest.refused) reasons.push(`the ingest had ${s.ingest.refused} events refused by Temporal`);
+  if (s.ingest.queuedAtEnd) reasons.push(`${s.ingest.queuedAtEnd} events still queued in the ingest at the end`);
+  if (s.stuck) reasons.push(`${s.stuck} workflows still running after the step`);
+  const lost = s.ingest.refused + s.ingest.queuedAtEnd + (s.audit?.lost ?? 0);
+  const misrouted = s.audit?.misrouted ?? 0;
+  if (s.audit?.lost) reasons.push(`audit: ${s.audit.lost} events never reached their call workflow`);
+  if (misrouted) reasons.push(`audit: ${misrouted} events in the wrong call workflow`);
+  if (s.audit?.unreadable) reasons.push(`audit: ${s.audit.unreadable} histories unreadable`);
+  return { sustained: reasons.length === 0, reasons, failedCalls: failed.length, lost, misrouted };
+}
+
+/** The highest rate whose step was sustained, among steps that also passed the audit; undefined if none. */
+export function highestSustained<T extends { rate: number; verdict: StepVerdict }>(steps: readonly T[]): T | undefined {
+  return [...steps].filter((s) => s.verdict.sustained).sort((a, b) => b.rate - a.rate)[0];
+}
+
+export function latencySummaries(calls: readonly CallRecord[]): Record<StepLatency, Summary> {
+  const out = {} as Record<StepLatency, Summary>;
+  for (const key of Object.keys(STEP_LATENCIES) as StepLatency[]) {
+    out[key] = summarise(calls.flatMap((c) => (c.latencies[key] === undefined ? [] : [c.latencies[key]])));
+  }
+  return out;
+}
+
+/** The events the ingest delivers to a leg's call workflow (it drops the rest: test/cluster/switch-watch.ts sees more). */
+export const DELIVERED_EVENTS = [
+  'CHANNEL_CREATE',
+  'CHANNEL_ANSWER',
+  'CHANNEL_BRIDGE',
+  'CHANNEL_UNBRIDGE',
+  'CHANNEL_PARK',
+  'CHANNEL_HANGUP_COMPLETE',
+  'DTMF',
+] as const;
+
+/**
+ * One leg's audit: `seen` counts the events the switch emitted about the leg (by name, from the watcher's own ESL
+ * connection), `received` is every channel event its call workflow got in its signals. An event about another channel
+ * is misrouted; an event name the workflow got fewer times than the switch sent it is lost (copies, an HA pair's or a
+ * reconcile's snapshot, are not counted twice: Event-Sequence tells them apart).
+ */
+export function auditLeg(
+  leg: string,
+  seen: Readonly<Record<string, number>>,
+  received: readonly { name: string; uuid: string; seq: number }[],
+): { lost: number; misrouted: number; detail?: string } {
+  const misrouted = received.filter((e) => e.uuid !== leg);
+  const unique = new Map<string, string>();
+  for (const e of received) if (e.uuid === leg) unique.set(`${e.name}#${e.seq}`, e.name);
+  const got: Record<string, number> = {};
+  for (const name of unique.values()) got[name] = (got[name] ?? 0) + 1;
+  let lost = 0;
+  const missing: string[] = [];
+  for (const [name, n] of Object.entries(seen)) {
+    const short = n - (got[name] ?? 0);
+    if (short > 0) {
+      lost += short;
+      missing.push(`${name} ×${short}`);
+    }
+  }
+  const parts = [
+    missing.length ? `missing ${missing.join(', ')}` : '',
+    misrouted.length
+      ? `about other channels: ${misrouted.map((e) => `${e.name} ${e.uuid.slice(0, 8)}`).join(', ')}`
+      : '',
+  ].filter(Boolean);
+  return {
+    lost,
+    misrouted: misrouted.length,
+    detail: parts.length ? `${leg.slice(0, 8)}: ${parts.join('; ')}` : undefined,
+  };
+}
+
+/** `load: sustained R calls/s (T transfers/s), 0 lost, p99 answer→bridge X ms (Y× floor)`. */
+export function loadLine(opts: {
+  rate?: number;
+  transferShare: number;
+  lost?: number;
+  consultP99?: number;
+  floorP50?: number;
+}): string {
+  if (opts.rate === undefined) return 'load: no rate sustained (see the report)';
+  const t = opts.rate * opts.transferShare;
+  const x = opts.consultP99;
+  const y = x !== undefined && opts.floorP50 ? x / opts.floorP50 : undefined;
+  return (
+    `load: sustained ${fmt(opts.rate)} calls/s (${fmt(t)} transfers/s), ${opts.lost ?? 0} lost, ` +
+    `p99 answer→bridge ${x === undefined || !Number.isFinite(x) ? '—' : Math.round(x)} ms ` +
+    `(${y === undefined || !Number.isFinite(y) ? '—' : y.toFixed(1)}× floor)`
+  );
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(2).replace(/0+$/, '');
+}
+
+/**
+ * The sum of a metric's samples in Prometheus' text format, over the series whose labels include `labels`
+ * (`handoff_ingest_events_dropped_total`, `{reason: 'refused'}`). 0 when no series matches.
+ */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have: Record<string, string> = {};
+    for (const pair of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      have[pair[1]!] = pair[2]!;
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[4]);
+  }
+  return sum;
+}

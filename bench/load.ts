@@ -1,0 +1,941 @@
+// `npm run bench -- --load`: how many calls a second Handoff sustains, how fast one ingest turns ESL events into
+// signals, and what each role costs as concurrent calls grow. Every role runs as an OS process of its own on the chaos
+// harness (test/cluster/: a Temporal dev server, the simulator, a node worker, a workflow worker, an API process), the
+// calls are the harness's scenarios judged from the switch alone, and the floor is measured on the same server and
+// switch. Writes bench/RESULTS-load.md and ends with one line:
+//   load: sustained R calls/s (T transfers/s), 0 lost, p99 answer→bridge X ms (Y× floor)
+// See bench/README.md ("Load").
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig, repoRoot, type Config } from '../config/index.ts';
+import { playableStream } from '../contracts/grammar.ts';
+import { callWorkflowId } from '../contracts/ids.ts';
+import { channelEventsSignal, type ChannelEvent } from '../contracts/messages.ts';
+import { findTemporalCli } from '../scripts/lib/temporal-dev-server.ts';
+import { Rng } from '../simulator/random.ts';
+import { startCluster, type Cluster } from '../test/cluster/cluster.ts';
+import type { ManagedProcess } from '../test/cluster/processes.ts';
+import { RestClient } from '../test/cluster/rest.ts';
+import { runScenario, type ScenarioEnv, type ScenarioKind, type ScenarioResult } from '../test/cluster/scenarios.ts';
+import { SwitchWatcher } from '../test/cluster/switch-watch.ts';
+import { placeCall } from '../test/support/engine.ts';
+import { runFloor, type FloorSample } from './floor.ts';
+import {
+  DEFAULT_MIX,
+  DELIVERED_EVENTS,
+  STEP_LATENCIES,
+  arrivals,
+  auditLeg,
+  drawKind,
+  formatMix,
+  highestSustained,
+  judgeStep,
+  latencySummaries,
+  loadLine,
+  metricSum,
+  parseMix,
+  parseRates,
+  transferShare,
+  type AuditResult,
+  type CallRecord,
+  type IngestWindow,
+  type StepLatency,
+  type StepVerdict,
+} from './load-plan.ts';
+import { describeMachine, loadAverage, processRssMiB, processSeconds } from './machine.ts';
+import { ms, ratio, summarise, table, type Summary } from './stats.ts';
+
+const USAGE = `npm run bench -- --load [--parts ramp,ingest,growth] [--rates 1,2,3,4,6,8] [--step-seconds 60]
+  [--mix plain=70,attended=10,...] [--think-ms 500-2000] [--floor 60] [--audit-legs 400]
+  [--firehose-calls 40] [--firehose 5,10,20,40,80] [--firehose-seconds 15]
+  [--idle 1000,5000,10000] [--probe 10] [--ha] [--seed N] [--out bench/RESULTS-load.md]`;
+
+const PARTS = ['ramp', 'ingest', 'growth'] as const;
+type Part = (typeof PARTS)[number];
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Settings {
+  parts: Set<Part>;
+  rates: number[];
+  stepS: number;
+  mix: ReturnType<typeof parseMix>;
+  think: [number, number];
+  floorSamples: number;
+  auditLegs: number;
+  firehoseCalls: number;
+  firehose: number[];
+  firehoseS: number;
+  idle: number[];
+  probe: number;
+  ha: boolean;
+  seed: number;
+  digitTimeoutMs: number;
+  ringTimeoutS: number;
+  out: string;
+}
+
+function settingsFrom(argv: string[]): Settings {
+  const { values: f } = parseArgs({
+    args: argv,
+    options: {
+      load: { type: 'boolean', default: true },
+      parts: { type: 'string', default: PARTS.join(',') },
+      rates: { type: 'string', default: '1,2,3,4,6,8' },
+      'step-seconds': { type: 'string', default: '60' },
+      mix: { type: 'string' },
+      'think-ms': { type: 'string', default: '500-2000' },
+      floor: { type: 'string', default: '60' },
+      'audit-legs': { type: 'string', default: '400' },
+      'firehose-calls': { type: 'string', default: '40' },
+      firehose: { type: 'string', default: '5,10,20,40,80' },
+      'firehose-seconds': { type: 'string', default: '15' },
+      idle: { type: 'string', default: '1000,5000,10000' },
+      probe: { type: 'string', default: '10' },
+      ha: { type: 'boolean', default: false },
+      seed: { type: 'string' },
+      out: { type: 'string', default: path.join(repoRoot, 'bench', 'RESULTS-load.md') },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (f.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name: string, v: string, min: number, max: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: expected an integer in ${min}..${max}`);
+    return n;
+  };
+  const ints = (name: string, v: string, min: number, max: number) =>
+    v.split(',').map((s) => int(name, s.trim(), min, max));
+  const parts = new Set(f.parts.split(',') as Part[]);
+  for (const p of parts) if (!PARTS.includes(p)) throw new Error(`--parts: unknown part ${p} (${PARTS.join(', ')})`);
+  const think = /^(\d+)-(\d+)$/.exec(f['think-ms']);
+  if (!think || Number(think[1]) > Number(think[2])) throw new Error('--think-ms: expected LOW-HIGH in ms');
+  return {
+    parts,
+    rates: parseRates(f.rates),
+    stepS: int('step-seconds', f['step-seconds'], 5, 3600),
+    mix: f.mix ? parseMix(f.mix) : DEFAULT_MIX,
+    think: [Number(think[1]), Number(think[2])],
+    floorSamples: int('floor', f.floor, 5, 5000),
+    auditLegs: int('audit-legs', f['audit-legs'], 0, 100_000),
+    firehoseCalls: int('firehose-calls', f['firehose-calls'], 1, 5000),
+    firehose: ints('firehose', f.firehose, 1, 10_000).sort((a, b) => a - b),
+    firehoseS: int('firehose-seconds', f['firehose-seconds'], 3, 600),
+    idle: ints('idle', f.idle, 1, 100_000).sort((a, b) => a - b),
+    probe: int('probe', f.probe, 0, 1000),
+    ha: f.ha,
+    seed: f.seed === undefined ? Math.floor(Math.random() * 1e6) : int('seed', f.seed, 0, 2 ** 31 - 1),
+    digitTimeoutMs: 300,
+    ringTimeoutS: 5,
+    out: f.out,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The processes: where their metrics are, what CPU and memory they use.
+
+/** The operations URL a role process announced in its log (`metrics on http://…/metrics`), from its latest start. */
+function metricsUrl(p: ManagedProcess): string | undefined {
+  const text = fs.readFileSync(p.spec.logFile, 'utf8');
+  const all = [...text.matchAll(/metrics on (http:\/\/[^\s"/]+)\/metrics/g)];
+  return all.at(-1)?.[1];
+}
+
+async function scrape(urls: readonly string[]): Promise<string> {
+  const texts = await Promise.all(urls.map(async (u) => (await fetch(`${u}/metrics`)).text()));
+  return texts.join('\n');
+}
+
+interface IngestReading {
+  at: number;
+  received: number;
+  delivered: number;
+  refused: number;
+  late: number;
+  queued: number;
+}
+
+async function readIngest(urls: readonly string[]): Promise<IngestReading> {
+  const text = await scrape(urls);
+  return {
+    at: Date.now(),
+    received: metricSum(text, 'handoff_ingest_events_total'),
+    delivered: metricSum(text, 'handoff_ingest_delivery_seconds_count'),
+    refused: metricSum(text, 'handoff_ingest_events_dropped_total', { reason: 'refused' }),
+    late: metricSum(text, 'handoff_ingest_events_dropped_total', { reason: 'late' }),
+    queued: metricSum(text, 'handoff_ingest_queue_depth'),
+  };
+}
+
+/** Until the ingest's queue is empty (or `timeoutMs`); resolves with the last reading. */
+async function ingestIdle(urls: readonly string[], timeoutMs: number): Promise<IngestReading> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await readIngest(urls);
+    if (r.queued === 0 || Date.now() > until) return r;
+    await sleep(250);
+  }
+}
+
+interface RoleUse {
+  name: string;
+  role: string;
+  /** CPU used over the window, in % of one core. */
+  cpuPct?: number;
+  rssMiB?: number;
+}
+
+/** CPU of every process of the cluster over a window, and its memory at the window's end. */
+function roleMeter(cluster: Cluster): () => RoleUse[] {
+  const t0 = Date.now();
+  const start = new Map<string, number | undefined>();
+  for (const p of cluster.supervisor.processes) start.set(p.name, p.pid ? processSeconds(p.pid) : undefined);
+  return () => {
+    const wall = (Date.now() - t0) / 1000;
+    return cluster.supervisor.processes.map((p) => {
+      const s0 = start.get(p.name);
+      const s1 = p.pid ? processSeconds(p.pid) : undefined;
+      return {
+        name: p.name,
+        role: p.role,
+        cpuPct: s0 !== undefined && s1 !== undefined && wall > 0 ? ((s1 - s0) / wall) * 100 : undefined,
+        rssMiB: p.pid ? processRssMiB(p.pid) : undefined,
+      };
+    });
+  };
+}
+
+async function runningWorkflows(client: Client, taskQueue: string, type?: string): Promise<number> {
+  const query =
+    `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` + (type ? ` AND WorkflowType = '${type}'` : '');
+  return (await client.workflow.count(query)).count;
+}
+
+/** Until no workflow runs on the task queue (or `timeoutMs`); the number still running. */
+async function settle(client: Client, taskQueue: string, timeoutMs: number): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await runningWorkflows(client, taskQueue);
+    if (n === 0 || Date.now() > until) return n;
+    await sleep(1000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The ramp.
+
+interface Step {
+  rate: number;
+  calls: CallRecord[];
+  ingest: IngestWindow;
+  stuck: number;
+  verdict: StepVerdict;
+  audit?: AuditResult;
+  roles: RoleUse[];
+  /** Calls in flight: mean over the arrival window (sampled each second) and the most. */
+  inFlight: { mean: number; max: number };
+  /** The arrival window, s, and how long the step's last calls took to end after it. */
+  windowS: number;
+  tailS: number;
+}
+
+function record(r: ScenarioResult, digitTimeoutMs: number): CallRecord {
+  const l = r.latencies;
+  const byRest = r.presses[0]?.what === 'REST transfer';
+  const latencies: CallRecord['latencies'] = {
+    consult: l.consult,
+    complete: l.complete,
+    takeback: l.takeback,
+    giveBack: l.giveBack,
+  };
+  if (l.hold !== undefined) {
+    if (byRest) latencies.holdRest = l.hold;
+    else latencies.holdCode = l.hold - digitTimeoutMs;
+  }
+  return {
+    kind: r.plan.kind,
+    ok: r.verdict === 'ok',
+    verdict: r.verdict,
+    detail: r.detail,
+    latencies,
+    legs: [r.alice, r.bob].filter((x): x is string => !!x),
+  };
+}
+
+async function rampStep(
+  ctx: Ctx,
+  rate: number,
+  rng: Rng,
+  nextId: () => number,
+): Promise<Omit<Step, 'verdict' | 'audit'>> {
+  const { s, cluster, env } = ctx;
+  const times = arrivals(rate, s.stepS * 1000, rng);
+  const before = await readIngest(ctx.nodeUrls);
+  const meter = roleMeter(cluster);
+  const results: Promise<ScenarioResult>[] = [];
+  let inFlight = 0;
+  const counts: number[] = [];
+  const sampler = setInterval(() => counts.push(inFlight), 1000);
+  const t0 = Date.now();
+  for (const at of times) {
+    const wait = t0 + at - Date.now();
+    if (wait > 0) await sleep(wait);
+    const kind: ScenarioKind = drawKind(s.mix, rng);
+    const plan = {
+      id: nextId(),
+      kind,
+      node: 'fs1',
+      thinkMs: Array.from({ length: 4 }, () => rng.int(s.think[0], s.think[1])),
+    };
+    inFlight++;
+    results.push(
+      runScenario(env, plan).finally(() => {
+        inFlight--;
+      }),
+    );
+  }
+  const windowEnd = t0 + s.stepS * 1000;
+  if (windowEnd > Date.now()) await sleep(windowEnd - Date.now());
+  clearInterval(sampler);
+  const roles = meter();
+  const done = await Promise.all(results);
+  const tailS = (Date.now() - windowEnd) / 1000;
+  const calls = done.map((r) => record(r, s.digitTimeoutMs));
+  const client = await cluster.client();
+  const stuck = await settle(client, cluster.taskQueue, 30_000);
+  const after = await ingestIdle(ctx.nodeUrls, 30_000);
+  for (const w of ctx.watchers) w.forgetEnded(Date.now() - 60_000);
+  return {
+    rate,
+    calls,
+    ingest: {
+      received: after.received - before.received,
+      delivered: after.delivered - before.delivered,
+      refused: after.refused - before.refused,
+      late: after.late - before.late,
+      queuedAtEnd: after.queued,
+    },
+    stuck,
+    roles,
+    inFlight: {
+      mean: counts.length ? counts.reduce((a, b) => a + b, 0) / counts.length : 0,
+      max: Math.max(0, ...counts),
+    },
+    windowS: s.stepS,
+    tailS,
+  };
+}
+
+/** Every channel event a call workflow received, over all its runs (continue-as-new carries on in a new run). */
+async function receivedEvents(client: Client, leg: string): Promise<ChannelEvent[]> {
+  const out: ChannelEvent[] = [];
+  let runId: string | undefined;
+  const workflowId = callWorkflowId(leg);
+  for (let runs = 0; runs < 20; runs++) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    let next: string | undefined;
+    for (const ev of history.events ?? []) {
+      const sig = ev.workflowExecutionSignaledEventAttributes;
+      if (sig?.signalName === channelEventsSignal.name) {
+        const payload = sig.input?.payloads?.[0];
+        if (payload) out.push(...defaultPayloadConverter.fromPayload<ChannelEvent[]>(payload as Payload));
+      }
+      const can = ev.workflowExecutionContinuedAsNewEventAttributes;
+      if (can?.newExecutionRunId) next = can.newExecutionRunId;
+    }
+    if (!next) break;
+    runId = next;
+  }
+  return out;
+}
+
+/** Reads the call workflows of up to `limit` legs and compares what each received with what the switch emitted. */
+async function audit(ctx: Ctx, calls: readonly CallRecord[], limit: number): Promise<AuditResult> {
+  const client = await ctx.cluster.client();
+  const legs = calls.flatMap((c) => c.legs).slice(0, limit);
+  const result: AuditResult = { legs: 0, events: 0, lost: 0, misrouted: 0, unreadable: 0, examples: [] };
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (i < legs.length) {
+        const leg = legs[i++]!;
+        try {
+          const received = await receivedEvents(client, leg);
+          const seen = ctx.seen.get(leg) ?? {};
+          const a = auditLeg(leg, seen, received);
+          result.legs++;
+          result.events += Object.values(seen).reduce((sum, n) => sum + n, 0);
+          result.lost += a.lost;
+          result.misrouted += a.misrouted;
+          if (a.detail && result.examples.length < 5) result.examples.push(a.detail);
+        } catch (err) {
+          result.unreadable++;
+          if (result.examples.length < 5) result.examples.push(`${leg.slice(0, 8)}: ${String(err)}`);
+        }
+      }
+    }),
+  );
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ingest alone: the simulator as a firehose of key presses on live calls.
+
+interface FirehoseLevel {
+  legs: number;
+  /** Key presses a second the switch emitted on those legs (as the phones' connection saw them). */
+  offeredPerS: number;
+  /** Events/s the ingest received and delivered (their signal accepted by Temporal) over the window. */
+  receivedPerS: number;
+  deliveredPerS: number;
+  /** Events waiting in the ingest at the window's end, and how long it took to empty afterwards. */
+  queuedAtEnd: number;
+  drainS: number;
+  refused: number;
+  roles: RoleUse[];
+}
+
+async function placeCalls(ctx: Ctx, n: number, parallel: number): Promise<string[][]> {
+  const out: string[][] = [];
+  let left = n;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (left > 0) {
+        left--;
+        const { alice, bob } = await placeCall(ctx.watchers[0]!);
+        out.push([alice.uuid, bob.uuid]);
+      }
+    }),
+  );
+  return out;
+}
+
+async function firehose(ctx: Ctx): Promise<{ levels: FirehoseLevel[]; calls: number }> {
+  const { s } = ctx;
+  const phones = ctx.watchers[0]!;
+  const calls = await placeCalls(ctx, s.firehoseCalls, 8);
+  const legs = calls.flat();
+  await ingestIdle(ctx.nodeUrls, 60_000);
+  ctx.log(`ingest: ${calls.length} calls up`);
+  const levels: FirehoseLevel[] = [];
+  // 50 key presses a second per leg: the simulator hands over a leg's digits 20 ms apart.
+  const digits = '0'.repeat(50 * s.firehoseS);
+  for (const n of s.firehose) {
+    if (n > legs.length) break;
+    const pressed = legs.slice(0, n);
+    const dtmfSeen = () => pressed.reduce((sum, leg) => sum + (ctx.seen.get(leg)?.DTMF ?? 0), 0);
+    const before = await readIngest(ctx.nodeUrls);
+    const seen0 = dtmfSeen();
+    const meter = roleMeter(ctx.cluster);
+    await Promise.all(pressed.map((leg) => phones.api(`uuid_recv_dtmf ${leg} ${digits}`)));
+    await sleep(s.firehoseS * 1000);
+    const roles = meter();
+    const end = await readIngest(ctx.nodeUrls);
+    const wall = (end.at - before.at) / 1000;
+    const offered = dtmfSeen() - seen0;
+    const drained = await ingestIdle(ctx.nodeUrls, 120_000);
+    const level: FirehoseLevel = {
+      legs: n,
+      offeredPerS: offered / wall,
+      receivedPerS: (end.received - before.received) / wall,
+      deliveredPerS: (end.delivered - before.delivered) / wall,
+      queuedAtEnd: end.queued,
+      drainS: (drained.at - end.at) / 1000,
+      refused: drained.refused - before.refused,
+      roles,
+    };
+    levels.push(level);
+    ctx.log(
+      `ingest: ${n} legs pressing: offered ${level.offeredPerS.toFixed(0)}/s, received ` +
+        `${level.receivedPerS.toFixed(0)}/s, delivered ` +
+        `${level.deliveredPerS.toFixed(0)}/s, ${end.queued} queued, drained in ${level.drainS.toFixed(2)} s`,
+    );
+    if (drained.queued > 0) break;
+  }
+  await Promise.all(legs.map((leg) => phones.api(`uuid_kill ${leg}`).catch(() => undefined)));
+  await ingestIdle(ctx.nodeUrls, 60_000);
+  await settle(await ctx.cluster.client(), ctx.cluster.taskQueue, 60_000);
+  return { levels, calls: calls.length };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Concurrency growth: idle calls kept up, what each role holds, and what a transfer among them takes.
+
+interface GrowthLevel {
+  calls: number;
+  /** Calls placed per second to reach this level (the placement's own rate, not a sustained one). */
+  placedPerS: number;
+  /** Seconds after the last placement until the ingest and the call workflows were idle. */
+  settleS: number;
+  runningCallWorkflows: number;
+  roles: RoleUse[];
+  latencies: Record<StepLatency, Summary>;
+  failed: string[];
+}
+
+async function growth(ctx: Ctx, rng: Rng, nextId: () => number): Promise<GrowthLevel[]> {
+  const { s, cluster } = ctx;
+  const client = await cluster.client();
+  const out: GrowthLevel[] = [];
+  let up = 0;
+  for (const target of s.idle) {
+    const t0 = Date.now();
+    await placeCalls(ctx, target - up, 16);
+    const placedS = (Date.now() - t0) / 1000;
+    const placedPerS = (target - up) / placedS;
+    up = target;
+    const t1 = Date.now();
+    await ingestIdle(ctx.nodeUrls, 600_000);
+    let running = 0;
+    for (const until = Date.now() + 600_000; Date.now() < until; await sleep(2000)) {
+      running = await runningWorkflows(client, cluster.taskQueue, 'callWorkflow');
+      if (running >= 2 * up) break;
+    }
+    const settleS = (Date.now() - t1) / 1000;
+    ctx.log(`growth: ${up} idle calls up (${placedPerS.toFixed(1)} placed/s), settled in ${settleS.toFixed(0)} s`);
+    await sleep(5000);
+    const meter = roleMeter(cluster);
+    await sleep(15_000);
+    const roles = meter();
+    const calls: CallRecord[] = [];
+    const failed: string[] = [];
+    for (let k = 0; k < s.probe; k++) {
+      const plan = {
+        id: nextId(),
+        kind: 'attended' as const,
+        node: 'fs1',
+        thinkMs: Array.from({ length: 4 }, () => rng.int(300, 600)),
+      };
+      const r = await runScenario(ctx.env, plan);
+      calls.push(record(r, s.digitTimeoutMs));
+      if (r.verdict !== 'ok') failed.push(`${r.verdict}: ${r.detail}`);
+    }
+    out.push({
+      calls: up,
+      placedPerS,
+      settleS,
+      runningCallWorkflows: running,
+      roles,
+      latencies: latencySummaries(calls),
+      failed,
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Ctx {
+  s: Settings;
+  cluster: Cluster;
+  config: Config;
+  watchers: SwitchWatcher[];
+  env: ScenarioEnv;
+  nodeUrls: string[];
+  /** Per leg, the events the switch emitted about it that the ingest delivers (for the audit). */
+  seen: Map<string, Record<string, number>>;
+  log: (line: string) => void;
+}
+
+export async function runLoad(argv: string[]): Promise<number> {
+  const s = settingsFrom(argv);
+  const t0 = Date.now();
+  const log = (line: string) => console.log(`[load ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
+  const runDir = path.join(repoRoot, 'data', 'load', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${s.seed}`);
+  fs.mkdirSync(runDir, { recursive: true });
+  const machine = describeMachine(findTemporalCli(process.env.TEMPORAL_CLI));
+  log(`seed ${s.seed}; logs in ${path.relative(repoRoot, runDir)}`);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+  // The floor's two workers are this process's only ones: their state changes are not the report's business.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+
+  const cluster = await startCluster({
+    dir: runDir,
+    nodes: [{ name: 'fs1', workers: s.ha ? 2 : 1 }],
+    workflowWorkers: 1,
+    apiProcesses: 1,
+    seed: s.seed,
+    devServer: { fastTimers: true },
+    env: {
+      DIGIT_TIMEOUT_MS: String(s.digitTimeoutMs),
+      TARGET_RING_TIMEOUT_S: String(s.ringTimeoutS),
+    },
+  });
+  const rng = new Rng(s.seed);
+  let id = 0;
+  const nextId = () => ++id;
+  const watchers: SwitchWatcher[] = [];
+  try {
+    const config = loadConfig(cluster.env);
+    const node = cluster.nodes[0]!;
+    const watcher = await SwitchWatcher.connect({
+      node: node.name,
+      esl: node.esl,
+      accountId: cluster.demo.accountId,
+      accountVariable: config.ACCOUNT_ID_VARIABLE,
+    });
+    watchers.push(watcher);
+    const seen = new Map<string, Record<string, number>>();
+    const delivered = new Set<string>(DELIVERED_EVENTS);
+    watcher.follow((ev) => {
+      const uuid = ev.headers['Unique-ID'];
+      if (!uuid || !delivered.has(ev.name)) return;
+      const counts = seen.get(uuid) ?? {};
+      counts[ev.name] = (counts[ev.name] ?? 0) + 1;
+      seen.set(uuid, counts);
+    });
+    const nodeUrls = node.workers.map((w) => metricsUrl(w)).filter((u): u is string => !!u);
+    if (nodeUrls.length !== node.workers.length) throw new Error('a node worker announced no metrics URL in its log');
+    const ctx: Ctx = {
+      s,
+      cluster,
+      config,
+      watchers,
+      nodeUrls,
+      seen,
+      log,
+      env: {
+        watcher,
+        rest: new RestClient(
+          cluster.apis.map((a) => a.url),
+          cluster.demo.accountId,
+          cluster.demo.apiKey,
+        ),
+        moh: config.DEFAULT_MOH,
+        ringback: playableStream(config.DEFAULT_RINGBACK) ?? config.DEFAULT_RINGBACK,
+        ringTimeoutS: config.TARGET_RING_TIMEOUT_S,
+        onStep: () => undefined,
+        effectTimeoutMs: 30_000,
+        outcomeTimeoutMs: 45_000,
+      },
+    };
+    log(`cluster up: ${cluster.supervisor.processes.map((p) => p.name).join(', ')}`);
+
+    // The floor, on a quiet cluster: one signal → one activity → one switch command.
+    const { alice } = await placeCall(watcher);
+    const floor = await runFloor({
+      config,
+      address: cluster.temporalAddress,
+      client: await cluster.client(),
+      node: { name: 'floor', host: node.esl.host, port: node.esl.port, password: node.esl.password },
+      uuid: alice.uuid,
+      samples: s.floorSamples,
+      concurrency: 1,
+      warmup: 2,
+      gapMs: 100,
+      deadline: Date.now() + 120_000,
+    });
+    await watcher.api(`uuid_kill ${alice.uuid}`);
+    const floorSummary = summarise(floor.samples.map((x: FloorSample) => x.total));
+    log(`floor: p50 ${ms(floorSummary.p50)} ms over ${floorSummary.n} samples`);
+
+    const steps: Step[] = [];
+    if (s.parts.has('ramp')) {
+      for (const rate of s.rates) {
+        log(`ramp: ${rate} calls/s for ${s.stepS} s`);
+        const step = await rampStep(ctx, rate, rng, nextId);
+        const verdict = judgeStep({ ...step, durationS: s.stepS });
+        steps.push({ ...step, verdict });
+        log(
+          `ramp: ${rate} calls/s: ${step.calls.length} calls, ${verdict.failedCalls} failed, in flight ≤ ` +
+            `${step.inFlight.max}; ${verdict.sustained ? 'sustained' : `not sustained: ${verdict.reasons.join('; ')}`}`,
+        );
+        if (!verdict.sustained) break;
+      }
+      // The highest passing step's call workflows are read back: every event there, none elsewhere. A step that fails
+      // the audit is not sustained, and the next lower one is read.
+      for (;;) {
+        const best = highestSustained(steps);
+        if (!best || best.audit || s.auditLegs === 0) break;
+        log(`audit: reading the call workflows of the ${best.rate} calls/s step`);
+        best.audit = await audit(ctx, best.calls, s.auditLegs);
+        best.verdict = judgeStep({ ...best, durationS: s.stepS, audit: best.audit });
+        log(
+          `audit: ${best.audit.legs} legs, ${best.audit.events} events, ${best.audit.lost} lost, ` +
+            `${best.audit.misrouted} misrouted` +
+            (best.audit.examples.length ? ` (${best.audit.examples.join(' | ')})` : ''),
+        );
+      }
+    }
+
+    const ingest = s.parts.has('ingest') ? await firehose(ctx) : undefined;
+    const grown = s.parts.has('growth') ? await growth(ctx, rng, nextId) : [];
+
+    const best = highestSustained(steps);
+    const consult = best ? latencySummaries(best.calls).consult : undefined;
+    const line = loadLine({
+      rate: best?.rate,
+      transferShare: transferShare(s.mix),
+      lost: best?.verdict.lost,
+      consultP99: consult?.p99,
+      floorP50: floorSummary.p50,
+    });
+    const text = report({
+      s,
+      machine,
+      loadAfter: loadAverage(),
+      cluster,
+      floor: floorSummary,
+      floorErrors: floor.errors.length,
+      steps,
+      ingest,
+      growth: grown,
+      line,
+      argv,
+    });
+    fs.mkdirSync(path.dirname(s.out), { recursive: true });
+    fs.writeFileSync(s.out, text);
+    log(`wrote ${path.relative(process.cwd(), s.out)}; logs in ${path.relative(repoRoot, runDir)}`);
+    console.log(line);
+    return best ? 0 : 1;
+  } finally {
+    for (const w of watchers) await w.close().catch(() => undefined);
+    await cluster.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The report.
+
+interface ReportInput {
+  s: Settings;
+  machine: ReturnType<typeof describeMachine>;
+  loadAfter: string;
+  cluster: Cluster;
+  floor: Summary;
+  floorErrors: number;
+  steps: Step[];
+  ingest?: { levels: FirehoseLevel[]; calls: number };
+  growth: GrowthLevel[];
+  line: string;
+  argv: string[];
+}
+
+const ROLE_ORDER = ['temporal', 'simulator', 'nodes', 'workflows', 'api'];
+
+function roleHead(roles: RoleUse[]): string[] {
+  return [...roles].sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role)).map((r) => r.name);
+}
+
+function roleCells(roles: RoleUse[], names: string[], what: 'cpu' | 'rss'): string[] {
+  return names.map((n) => {
+    const r = roles.find((x) => x.name === n);
+    const v = what === 'cpu' ? r?.cpuPct : r?.rssMiB;
+    return v === undefined ? '—' : what === 'cpu' ? `${v.toFixed(0)} %` : `${v.toFixed(0)} MiB`;
+  });
+}
+
+function report(r: ReportInput): string {
+  const m = r.machine;
+  const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const floorP50 = r.floor.p50;
+  const parts: string[] = [];
+  parts.push(`# Load benchmark results
+
+Generated by \`npm run bench -- ${['--load', ...r.argv.filter((a) => a !== '--load')].join(' ')}\` (bench/load.ts)
+on ${when}, seed ${r.s.seed}. Method and caveats: [README.md](README.md), "Load".
+
+**${r.line}**
+
+## Machine
+
+| | |
+|---|---|
+| CPUs (nproc) | ${m.cpus} × ${m.cpuModel} |
+| memory | ${m.memoryGiB} GiB |
+| OS | ${m.os} |
+| Node | ${m.node} |
+| Temporal | ${m.temporalCli.replaceAll('\n', ' ')} — dev server started by the benchmark (SQLite, WAL, synchronous=OFF, precise timers) |
+| load average before / after | ${m.loadBefore} / ${r.loadAfter} |
+
+Processes (each an OS process, as the chaos harness starts them): ${r.cluster.supervisor.processes.map((p) => p.name).join(', ')}.
+\`DIGIT_TIMEOUT_MS=${r.s.digitTimeoutMs}\`, \`TARGET_RING_TIMEOUT_S=${r.s.ringTimeoutS}\`; everything else the roles' defaults.
+
+## The floor
+
+One signal → one activity → \`api uuid_exists\` reply, one in flight, on the quiet cluster before the ramp
+(bench/floor.ts): p50 ${ms(floorP50)} ms, p90 ${ms(r.floor.p90)} ms, p99 ${ms(r.floor.p99)} ms over ${r.floor.n}
+samples (${r.floorErrors} errors). Latencies below are compared with this p50.`);
+
+  if (r.steps.length) {
+    const head = roleHead(r.steps[0]!.roles);
+    parts.push(`## Sustained rate
+
+Open-loop arrivals (Poisson) at each rate for ${r.s.stepS} s; mix: ${formatMix(r.s.mix)}. A person's pauses
+${r.s.think[0]}–${r.s.think[1]} ms. A rate is sustained when every call reached its outcome (judged from the switch), the
+ingest lost nothing (no refused signal, an empty queue afterwards), no workflow was left running, and the highest such
+step's call workflows hold every event the switch emitted for their leg and none about another channel (the audit).
+
+${table(
+  [
+    'calls/s',
+    'calls',
+    'failed',
+    'in flight (mean / max)',
+    'tail s',
+    'events in / delivered',
+    'refused',
+    'stuck',
+    'audit: legs, events, lost, misrouted',
+    'verdict',
+  ],
+  r.steps.map((st) => [
+    st.rate,
+    st.calls.length,
+    st.verdict.failedCalls,
+    `${st.inFlight.mean.toFixed(1)} / ${st.inFlight.max}`,
+    st.tailS.toFixed(0),
+    `${st.ingest.received} / ${st.ingest.delivered}`,
+    st.ingest.refused,
+    st.stuck,
+    st.audit ? `${st.audit.legs}, ${st.audit.events}, ${st.audit.lost}, ${st.audit.misrouted}` : '—',
+    st.verdict.sustained ? 'sustained' : 'no',
+  ]),
+)}
+
+${r.steps
+  .filter((st) => !st.verdict.sustained)
+  .map((st) => `- ${st.rate} calls/s: ${st.verdict.reasons.join('; ')}`)
+  .join('\n')}
+${r.steps
+  .flatMap((st) =>
+    st.audit?.examples.length ? [`- audit at ${st.rate} calls/s: ${st.audit.examples.join(' | ')}`] : [],
+  )
+  .join('\n')}
+
+### Step latency at each rate (ms; ratio = p50 or p99 ÷ the floor's p50)
+
+${table(
+  ['calls/s', 'step', 'n', 'p50', 'p99', 'max', 'p50 ÷ floor', 'p99 ÷ floor'],
+  r.steps.flatMap((st) => {
+    const sums = latencySummaries(st.calls);
+    return (Object.keys(STEP_LATENCIES) as StepLatency[])
+      .filter((k) => sums[k].n > 0)
+      .map((k) => [
+        st.rate,
+        STEP_LATENCIES[k],
+        sums[k].n,
+        ms(sums[k].p50),
+        ms(sums[k].p99),
+        ms(sums[k].max),
+        ratio(sums[k].p50, floorP50),
+        ratio(sums[k].p99, floorP50),
+      ]);
+  }),
+)}
+
+### CPU (% of one core) over each arrival window, and memory at its end
+
+${table(
+  ['calls/s', ...head.map((h) => `${h} CPU`), ...head.map((h) => `${h} RSS`)],
+  r.steps.map((st) => [st.rate, ...roleCells(st.roles, head, 'cpu'), ...roleCells(st.roles, head, 'rss')]),
+)}`);
+  }
+
+  if (r.ingest) {
+    const levels = r.ingest.levels;
+    // Saturated: the ingest delivers less than the switch offers, or ends the window a second or more behind.
+    const saturated = levels.find((l) => l.deliveredPerS < 0.9 * l.offeredPerS || l.queuedAtEnd > l.offeredPerS);
+    const best = [...levels].sort((a, b) => b.deliveredPerS - a.deliveredPerS)[0];
+    const head = levels.length ? roleHead(levels[0]!.roles) : [];
+    parts.push(`## Ingest alone
+
+${r.ingest.calls} calls up; at each level that many legs receive key presses (\`uuid_recv_dtmf\`, 50 a second per leg,
+as the simulator paces them) for ${r.s.firehoseS} s. Offered: the key presses the switch emitted on those legs (as the
+phones' own connection saw them); in: every event the node worker's ingest received (\`handoff_ingest_events_total\`,
+the loopback halves' copies too, which it drops); delivered: events whose signal Temporal accepted
+(\`handoff_ingest_delivery_seconds_count\`). The call workflows and the Temporal server take every signal, so this is the
+whole path one node worker feeds, not the ingest's parsing alone. Where offered stops growing with the legs, the
+simulator (or the machine) is the limit, not the ingest.
+
+${table(
+  [
+    'legs pressing',
+    'events in /s',
+    'delivered /s',
+    'queued at end',
+    'drained in s',
+    'refused',
+    ...head.map((h) => `${h} CPU`),
+  ],
+  levels.map((l) => [
+    l.legs,
+    l.receivedPerS.toFixed(0),
+    l.deliveredPerS.toFixed(0),
+    l.queuedAtEnd,
+    l.drainS.toFixed(2),
+    l.refused,
+    ...roleCells(l.roles, head, 'cpu'),
+  ]),
+)}
+
+${
+  best
+    ? `Most delivered: ${best.deliveredPerS.toFixed(0)} events/s (${best.legs} legs). ` +
+      (saturated
+        ? `Saturated at ${saturated.legs} legs: ${saturated.offeredPerS.toFixed(0)} events/s offered, ` +
+          `${saturated.deliveredPerS.toFixed(0)} delivered, the rest queued.`
+        : 'Not saturated at the highest level: every level was delivered as fast as it came.')
+    : 'No level ran.'
+}`);
+  }
+
+  if (r.growth.length) {
+    const head = roleHead(r.growth[0]!.roles);
+    parts.push(`## Concurrency growth
+
+Idle calls (two call workflows each, bridged, no key pressed) placed and kept up; once the ingest and the workflows were
+idle, each process's CPU over 15 s and its memory; then ${r.s.probe} attended transfers (\`*22600\`, consult, hang up)
+one at a time among them. Workflow worker: the SDK's default workflow cache and sticky queue.
+
+${table(
+  ['idle calls', 'placed /s', 'settled in s', 'call workflows running', ...head.map((h) => `${h} RSS`)],
+  r.growth.map((g) => [
+    g.calls,
+    g.placedPerS.toFixed(1),
+    g.settleS.toFixed(0),
+    g.runningCallWorkflows,
+    ...roleCells(g.roles, head, 'rss'),
+  ]),
+)}
+
+${table(
+  ['idle calls', ...head.map((h) => `${h} CPU`)],
+  r.growth.map((g) => [g.calls, ...roleCells(g.roles, head, 'cpu')]),
+)}
+
+${table(
+  ['idle calls', 'step', 'n', 'p50', 'p99', 'p50 ÷ floor'],
+  r.growth.flatMap((g) =>
+    (['holdCode', 'consult', 'complete'] as StepLatency[]).map((k) => [
+      g.calls,
+      STEP_LATENCIES[k],
+      g.latencies[k].n,
+      ms(g.latencies[k].p50),
+      ms(g.latencies[k].p99),
+      ratio(g.latencies[k].p50, floorP50),
+    ]),
+  ),
+)}
+${r.growth
+  .filter((g) => g.failed.length)
+  .map((g) => `\n- ${g.calls} idle calls: ${g.failed.length} transfers failed: ${g.failed.slice(0, 3).join(' | ')}`)
+  .join('')}`);
+  }
+
+  parts.push(`## Caveats
+
+- One machine (${os.availableParallelism()} cores) runs the dev server, the simulator, every role, the phones and the
+  benchmark: the roles compete for the same cores, and so do other processes on the machine (load average above).
+- The dev server persists to SQLite with synchronous=OFF and one history shard; a production cluster's limits differ.
+- p99 over fewer than 100 samples is one of the largest values.`);
+  return `${parts.join('\n\n')}\n`;
+}
