@@ -195,17 +195,6 @@ export function latencySummaries(calls: readonly CallRecord[]): Record<StepLaten
   return out;
 }
 
-/** The events the ingest delivers to a leg's call workflow (it drops the rest: test/cluster/switch-watch.ts sees more). */
-export const DELIVERED_EVENTS = [
-  'CHANNEL_CREATE',
-  'CHANNEL_ANSWER',
-  'CHANNEL_BRIDGE',
-  'CHANNEL_UNBRIDGE',
-  'CHANNEL_PARK',
-  'CHANNEL_HANGUP_COMPLETE',
-  'DTMF',
-] as const;
-
 /**
  * One leg's audit: `seen` counts the events the switch emitted about the leg (by name, from the watcher's own ESL
  * connection), `received` is every channel event its call workflow got in its signals. An event about another channel

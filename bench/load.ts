@@ -17,6 +17,7 @@ import { playableStream } from '../contracts/grammar.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
 import { channelEventsSignal, type ChannelEvent } from '../contracts/messages.ts';
 import { findTemporalCli } from '../scripts/lib/temporal-dev-server.ts';
+import { FORWARDED_EVENTS } from '../workers/ingest/convert.ts';
 import { Rng } from '../simulator/random.ts';
 import { startCluster, type Cluster } from '../test/cluster/cluster.ts';
 import type { ManagedProcess } from '../test/cluster/processes.ts';
@@ -27,7 +28,6 @@ import { placeCall } from '../test/support/engine.ts';
 import { runFloor, type FloorSample } from './floor.ts';
 import {
   DEFAULT_MIX,
-  DELIVERED_EVENTS,
   STEP_LATENCIES,
   arrivals,
   auditLeg,
@@ -47,7 +47,7 @@ import {
   type StepLatency,
   type StepVerdict,
 } from './load-plan.ts';
-import { describeMachine, loadAverage, processRssMiB, processSeconds } from './machine.ts';
+import { describeMachine, loadAverage, machineTable, processRssMiB, processSeconds } from './machine.ts';
 import { ms, ratio, summarise, table, type Summary } from './stats.ts';
 
 const USAGE = `npm run bench -- --load [--parts ramp,ingest,growth] [--rates 1,2,3,4,6,8] [--step-seconds 60]
@@ -584,10 +584,9 @@ export async function runLoad(argv: string[]): Promise<number> {
     });
     watchers.push(watcher);
     const seen = new Map<string, Record<string, number>>();
-    const delivered = new Set<string>(DELIVERED_EVENTS);
     watcher.follow((ev) => {
       const uuid = ev.headers['Unique-ID'];
-      if (!uuid || !delivered.has(ev.name)) return;
+      if (!uuid || !FORWARDED_EVENTS.has(ev.name)) return;
       const counts = seen.get(uuid) ?? {};
       counts[ev.name] = (counts[ev.name] ?? 0) + 1;
       seen.set(uuid, counts);
@@ -747,14 +746,7 @@ on ${when}, seed ${r.s.seed}. Method and caveats: [README.md](README.md), "Load"
 
 ## Machine
 
-| | |
-|---|---|
-| CPUs (nproc) | ${m.cpus} × ${m.cpuModel} |
-| memory | ${m.memoryGiB} GiB |
-| OS | ${m.os} |
-| Node | ${m.node} |
-| Temporal | ${m.temporalCli.replaceAll('\n', ' ')} — dev server started by the benchmark (SQLite, WAL, synchronous=OFF, precise timers) |
-| load average before / after | ${m.loadBefore} / ${r.loadAfter} |
+${machineTable(m, 'dev server started by the benchmark (SQLite, WAL, synchronous=OFF, precise timers)', r.loadAfter)}
 
 Processes (each an OS process, as the chaos harness starts them): ${r.cluster.supervisor.processes.map((p) => p.name).join(', ')}.
 \`DIGIT_TIMEOUT_MS=${r.s.digitTimeoutMs}\`, \`TARGET_RING_TIMEOUT_S=${r.s.ringTimeoutS}\`; everything else the roles' defaults.

@@ -34,6 +34,18 @@ export function describeMachine(temporalCli: string | undefined): Machine {
   };
 }
 
+/** The machine as a report's Markdown table; `temporal` says which server the figures ran on. */
+export function machineTable(m: Machine, temporal: string, loadAfter: string): string {
+  return `| | |
+|---|---|
+| CPUs (nproc) | ${m.cpus} × ${m.cpuModel} |
+| memory | ${m.memoryGiB} GiB |
+| OS | ${m.os} |
+| Node | ${m.node} |
+| Temporal | ${m.temporalCli.replaceAll('\n', ' ')} — ${temporal} |
+| load average before / after | ${m.loadBefore} / ${loadAfter} |`;
+}
+
 export function loadAverage(): string {
   return os
     .loadavg()

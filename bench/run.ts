@@ -32,7 +32,7 @@ import {
 import { COST_HEAD, costRow, countHistory, mergedTimeline, timerLateness, totalOf, type HistoryCount } from './cost.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
 import { eslRoundTrips, runFloor, type FloorSample } from './floor.ts';
-import { cpuMeter, describeMachine, findPid, loadAverage, type CpuWindow } from './machine.ts';
+import { cpuMeter, describeMachine, findPid, loadAverage, machineTable, type CpuWindow } from './machine.ts';
 import { ms, ratio, summarise, table, type Summary } from './stats.ts';
 import { forceTcpNoDelay } from './what-if.ts';
 
@@ -504,14 +504,7 @@ caveats: [README.md](README.md).${
 
 ## Machine
 
-| | |
-|---|---|
-| CPUs (nproc) | ${m.cpus} × ${m.cpuModel} |
-| memory | ${m.memoryGiB} GiB |
-| OS | ${m.os} |
-| Node | ${m.node} |
-| Temporal | ${m.temporalCli.replaceAll('\n', ' ')} — ${r.address} |
-| load average before / after | ${m.loadBefore} / ${r.loadAfter} |
+${machineTable(m, r.address, r.loadAfter)}
 
 CPU during the control run: ${cpuLine(r.control.cpu, r.control.callsRun)}.
 Main event-loop delay during the control run (this process hosts the simulator, ingest, switch activities, workflow
