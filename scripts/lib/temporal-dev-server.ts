@@ -65,8 +65,12 @@ export interface DevServerOptions {
   namespace?: string;
   /** The Web UI decodes payloads through this codec server (`--ui-codec-endpoint`). */
   codecEndpoint?: string;
-  /** More dynamic configuration, `key=value` each (e.g. a frontend rate limit, to see RESOURCE_EXHAUSTED). */
-  dynamicConfig?: readonly string[];
+  /**
+   * More dynamic configuration, key → value as the CLI takes it (`frontend.namespaceRPS: 20`, a duration in quotes):
+   * a server with low rate limits answers RESOURCE_EXHAUSTED, as a busy cluster does (the call-storm test; the load
+   * benchmark's storms).
+   */
+  dynamicConfig?: Record<string, string | number>;
 }
 
 /** The dev server's command line (the CLI's arguments), for a given port. */
@@ -96,6 +100,9 @@ export function devServerArgs(opts: DevServerOptions & { port: number }): string
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
   );
+  for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${value}`);
+  }
   if (opts.fastTimers) {
     // A timer shorter than this shift (default 1 s) fires about 1 s after it starts: the inter-digit timeout (800 ms)
     // would last ~1 s. A small shift needs more timer-queue reads, hence the higher read rates.
@@ -108,7 +115,6 @@ export function devServerArgs(opts: DevServerOptions & { port: number }): string
       'history.transferProcessorMaxPollRPS=200',
     );
   }
-  for (const value of opts.dynamicConfig ?? []) args.push('--dynamic-config-value', value);
   return args;
 }
 
