@@ -130,6 +130,8 @@ export interface AuditResult {
   lost: number;
   /** Events in a call workflow about another channel. */
   misrouted: number;
+  /** Events a call workflow got after one the switch emitted later. */
+  reordered: number;
   /** Workflows whose history could not be read. */
   unreadable: number;
   examples: string[];
@@ -178,6 +180,7 @@ export function judgeStep(s: StepInput): StepVerdict {
   const misrouted = s.audit?.misrouted ?? 0;
   if (s.audit?.lost) reasons.push(`audit: ${s.audit.lost} events never reached their call workflow`);
   if (misrouted) reasons.push(`audit: ${misrouted} events in the wrong call workflow`);
+  if (s.audit?.reordered) reasons.push(`audit: ${s.audit.reordered} events out of switch order`);
   if (s.audit?.unreadable) reasons.push(`audit: ${s.audit.unreadable} histories unreadable`);
   return { sustained: reasons.length === 0, reasons, failedCalls: failed.length, lost, misrouted };
 }
@@ -197,18 +200,29 @@ export function latencySummaries(calls: readonly CallRecord[]): Record<StepLaten
 
 /**
  * One leg's audit: `seen` counts the events the switch emitted about the leg (by name, from the watcher's own ESL
- * connection), `received` is every channel event its call workflow got in its signals. An event about another channel
- * is misrouted; an event name the workflow got fewer times than the switch sent it is lost (copies, an HA pair's or a
- * reconcile's snapshot, are not counted twice: Event-Sequence tells them apart).
+ * connection), `received` is every channel event its call workflow got in its signals, in the order it got them. An
+ * event about another channel is misrouted; an event name the workflow got fewer times than the switch sent it is lost
+ * (copies, an HA pair's or a reconcile's, are not counted twice: Event-Sequence tells them apart); an event that came
+ * after one the switch sent later is reordered.
  */
 export function auditLeg(
   leg: string,
   seen: Readonly<Record<string, number>>,
   received: readonly { name: string; uuid: string; seq: number }[],
-): { lost: number; misrouted: number; detail?: string } {
+): { lost: number; misrouted: number; reordered: number; detail?: string } {
   const misrouted = received.filter((e) => e.uuid !== leg);
   const unique = new Map<string, string>();
-  for (const e of received) if (e.uuid === leg) unique.set(`${e.name}#${e.seq}`, e.name);
+  let reordered = 0;
+  let last = -Infinity;
+  for (const e of received) {
+    if (e.uuid !== leg) continue;
+    const key = `${e.name}#${e.seq}`;
+    if (unique.has(key)) continue;
+    unique.set(key, e.name);
+    // Synthetic events (a reconcile's snapshot) carry no switch sequence of their own.
+    if (e.seq > 0 && e.seq < last) reordered++;
+    last = Math.max(last, e.seq);
+  }
   const got: Record<string, number> = {};
   for (const name of unique.values()) got[name] = (got[name] ?? 0) + 1;
   let lost = 0;
@@ -225,10 +239,12 @@ export function auditLeg(
     misrouted.length
       ? `about other channels: ${misrouted.map((e) => `${e.name} ${e.uuid.slice(0, 8)}`).join(', ')}`
       : '',
+    reordered ? `${reordered} out of switch order` : '',
   ].filter(Boolean);
   return {
     lost,
     misrouted: misrouted.length,
+    reordered,
     detail: parts.length ? `${leg.slice(0, 8)}: ${parts.join('; ')}` : undefined,
   };
 }

@@ -53,9 +53,10 @@ import { ms, ratio, summarise, table, type Summary } from './stats.ts';
 const USAGE = `npm run bench -- --load [--parts ramp,ingest,growth] [--rates 1,2,3,4,6,8] [--step-seconds 60]
   [--mix plain=70,attended=10,...] [--think-ms 500-2000] [--floor 60] [--audit-legs 400]
   [--firehose-calls 40] [--firehose 5,10,20,40,80] [--firehose-seconds 15]
-  [--idle 1000,5000,10000] [--probe 10] [--ha] [--seed N] [--out bench/RESULTS-load.md]`;
+  [--idle 1000,5000,10000] [--probe 10] [--storm-rps 50] [--storm-seconds 30] [--ha] [--seed N]
+  [--out bench/RESULTS-load.md]`;
 
-const PARTS = ['ramp', 'ingest', 'growth'] as const;
+const PARTS = ['ramp', 'ingest', 'growth', 'storm'] as const;
 type Part = (typeof PARTS)[number];
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -73,6 +74,8 @@ interface Settings {
   firehoseS: number;
   idle: number[];
   probe: number;
+  stormRps: number;
+  stormS: number;
   ha: boolean;
   seed: number;
   digitTimeoutMs: number;
@@ -97,6 +100,8 @@ function settingsFrom(argv: string[]): Settings {
       'firehose-seconds': { type: 'string', default: '15' },
       idle: { type: 'string', default: '1000,5000,10000' },
       probe: { type: 'string', default: '10' },
+      'storm-rps': { type: 'string', default: '50' },
+      'storm-seconds': { type: 'string', default: '30' },
       ha: { type: 'boolean', default: false },
       seed: { type: 'string' },
       out: { type: 'string', default: path.join(repoRoot, 'bench', 'RESULTS-load.md') },
@@ -131,6 +136,8 @@ function settingsFrom(argv: string[]): Settings {
     firehoseS: int('firehose-seconds', f['firehose-seconds'], 3, 600),
     idle: ints('idle', f.idle, 1, 100_000).sort((a, b) => a - b),
     probe: int('probe', f.probe, 0, 1000),
+    stormRps: int('storm-rps', f['storm-rps'], 1, 100_000),
+    stormS: int('storm-seconds', f['storm-seconds'], 3, 600),
     ha: f.ha,
     seed: f.seed === undefined ? Math.floor(Math.random() * 1e6) : int('seed', f.seed, 0, 2 ** 31 - 1),
     digitTimeoutMs: 300,
@@ -361,7 +368,7 @@ async function receivedEvents(client: Client, leg: string): Promise<ChannelEvent
 async function audit(ctx: Ctx, calls: readonly CallRecord[], limit: number): Promise<AuditResult> {
   const client = await ctx.cluster.client();
   const legs = calls.flatMap((c) => c.legs).slice(0, limit);
-  const result: AuditResult = { legs: 0, events: 0, lost: 0, misrouted: 0, unreadable: 0, examples: [] };
+  const result: AuditResult = { legs: 0, events: 0, lost: 0, misrouted: 0, reordered: 0, unreadable: 0, examples: [] };
   let i = 0;
   await Promise.all(
     Array.from({ length: 4 }, async () => {
@@ -375,6 +382,7 @@ async function audit(ctx: Ctx, calls: readonly CallRecord[], limit: number): Pro
           result.events += Object.values(seen).reduce((sum, n) => sum + n, 0);
           result.lost += a.lost;
           result.misrouted += a.misrouted;
+          result.reordered += a.reordered;
           if (a.detail && result.examples.length < 5) result.examples.push(a.detail);
         } catch (err) {
           result.unreadable++;
@@ -508,15 +516,9 @@ async function growth(ctx: Ctx, rng: Rng, nextId: () => number): Promise<GrowthL
     const calls: CallRecord[] = [];
     const failed: string[] = [];
     for (let k = 0; k < s.probe; k++) {
-      const plan = {
-        id: nextId(),
-        kind: 'attended' as const,
-        node: 'fs1',
-        thinkMs: Array.from({ length: 4 }, () => rng.int(300, 600)),
-      };
-      const r = await runScenario(ctx.env, plan);
-      calls.push(record(r, s.digitTimeoutMs));
-      if (r.verdict !== 'ok') failed.push(`${r.verdict}: ${r.detail}`);
+      const c = await probeTransfer(ctx, rng, nextId);
+      calls.push(c);
+      if (!c.ok) failed.push(`${c.verdict}: ${c.detail}`);
     }
     out.push({
       calls: up,
@@ -545,34 +547,30 @@ interface Ctx {
   log: (line: string) => void;
 }
 
-export async function runLoad(argv: string[]): Promise<number> {
-  const s = settingsFrom(argv);
-  const t0 = Date.now();
-  const log = (line: string) => console.log(`[load ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
-  const runDir = path.join(repoRoot, 'data', 'load', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${s.seed}`);
-  fs.mkdirSync(runDir, { recursive: true });
-  const machine = describeMachine(findTemporalCli(process.env.TEMPORAL_CLI));
-  log(`seed ${s.seed}; logs in ${path.relative(repoRoot, runDir)}`);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
-  // The floor's two workers are this process's only ones: their state changes are not the report's business.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-
+/** A cluster of the benchmark's shape, the phones' watcher on its switch, and what the parts need of it. */
+async function openCluster(
+  s: Settings,
+  dir: string,
+  log: (line: string) => void,
+  dynamicConfig?: Record<string, string | number>,
+): Promise<Ctx & { close(): Promise<void> }> {
   const cluster = await startCluster({
-    dir: runDir,
+    dir,
     nodes: [{ name: 'fs1', workers: s.ha ? 2 : 1 }],
     workflowWorkers: 1,
     apiProcesses: 1,
     seed: s.seed,
-    devServer: { fastTimers: true },
+    devServer: { fastTimers: true, dynamicConfig },
     env: {
       DIGIT_TIMEOUT_MS: String(s.digitTimeoutMs),
       TARGET_RING_TIMEOUT_S: String(s.ringTimeoutS),
     },
   });
-  const rng = new Rng(s.seed);
-  let id = 0;
-  const nextId = () => ++id;
   const watchers: SwitchWatcher[] = [];
+  const close = async () => {
+    for (const w of watchers) await w.close().catch(() => undefined);
+    await cluster.stop();
+  };
   try {
     const config = loadConfig(cluster.env);
     const node = cluster.nodes[0]!;
@@ -593,7 +591,8 @@ export async function runLoad(argv: string[]): Promise<number> {
     });
     const nodeUrls = node.workers.map((w) => metricsUrl(w)).filter((u): u is string => !!u);
     if (nodeUrls.length !== node.workers.length) throw new Error('a node worker announced no metrics URL in its log');
-    const ctx: Ctx = {
+    log(`cluster up: ${cluster.supervisor.processes.map((p) => p.name).join(', ')}`);
+    return {
       s,
       cluster,
       config,
@@ -601,6 +600,7 @@ export async function runLoad(argv: string[]): Promise<number> {
       nodeUrls,
       seen,
       log,
+      close,
       env: {
         watcher,
         rest: new RestClient(
@@ -616,10 +616,41 @@ export async function runLoad(argv: string[]): Promise<number> {
         outcomeTimeoutMs: 45_000,
       },
     };
-    log(`cluster up: ${cluster.supervisor.processes.map((p) => p.name).join(', ')}`);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+export async function runLoad(argv: string[]): Promise<number> {
+  const s = settingsFrom(argv);
+  const t0 = Date.now();
+  const log = (line: string) => console.log(`[load ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
+  const runDir = path.join(repoRoot, 'data', 'load', `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${s.seed}`);
+  fs.mkdirSync(runDir, { recursive: true });
+  const machine = describeMachine(findTemporalCli(process.env.TEMPORAL_CLI));
+  log(`seed ${s.seed}; logs in ${path.relative(repoRoot, runDir)}`);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+  // The floor's two workers are this process's only ones: their state changes are not the report's business.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+
+  const rng = new Rng(s.seed);
+  let id = 0;
+  const nextId = () => ++id;
+  const steps: Step[] = [];
+  let ingest: Awaited<ReturnType<typeof firehose>> | undefined;
+  let grown: GrowthLevel[] = [];
+  let floorSummary: Summary;
+  let floorErrors: number;
+  let processNames: string[];
+  const ctx = await openCluster(s, path.join(runDir, 'main'), log);
+  try {
+    const { cluster, config, env } = ctx;
+    const node = cluster.nodes[0]!;
+    processNames = cluster.supervisor.processes.map((p) => p.name);
 
     // The floor, on a quiet cluster: one signal → one activity → one switch command.
-    const { alice } = await placeCall(watcher);
+    const { alice } = await placeCall(env.watcher);
     const floor = await runFloor({
       config,
       address: cluster.temporalAddress,
@@ -632,11 +663,11 @@ export async function runLoad(argv: string[]): Promise<number> {
       gapMs: 100,
       deadline: Date.now() + 120_000,
     });
-    await watcher.api(`uuid_kill ${alice.uuid}`);
-    const floorSummary = summarise(floor.samples.map((x: FloorSample) => x.total));
+    await env.watcher.api(`uuid_kill ${alice.uuid}`);
+    floorSummary = summarise(floor.samples.map((x: FloorSample) => x.total));
+    floorErrors = floor.errors.length;
     log(`floor: p50 ${ms(floorSummary.p50)} ms over ${floorSummary.n} samples`);
 
-    const steps: Step[] = [];
     if (s.parts.has('ramp')) {
       for (const rate of s.rates) {
         log(`ramp: ${rate} calls/s for ${s.stepS} s`);
@@ -657,48 +688,173 @@ export async function runLoad(argv: string[]): Promise<number> {
         log(`audit: reading the call workflows of the ${best.rate} calls/s step`);
         best.audit = await audit(ctx, best.calls, s.auditLegs);
         best.verdict = judgeStep({ ...best, durationS: s.stepS, audit: best.audit });
-        log(
-          `audit: ${best.audit.legs} legs, ${best.audit.events} events, ${best.audit.lost} lost, ` +
-            `${best.audit.misrouted} misrouted` +
-            (best.audit.examples.length ? ` (${best.audit.examples.join(' | ')})` : ''),
-        );
+        log(`audit: ${auditLine(best.audit)}`);
       }
     }
-
-    const ingest = s.parts.has('ingest') ? await firehose(ctx) : undefined;
-    const grown = s.parts.has('growth') ? await growth(ctx, rng, nextId) : [];
-
-    const best = highestSustained(steps);
-    const consult = best ? latencySummaries(best.calls).consult : undefined;
-    const line = loadLine({
-      rate: best?.rate,
-      transferShare: transferShare(s.mix),
-      lost: best?.verdict.lost,
-      consultP99: consult?.p99,
-      floorP50: floorSummary.p50,
-    });
-    const text = report({
-      s,
-      machine,
-      loadAfter: loadAverage(),
-      cluster,
-      floor: floorSummary,
-      floorErrors: floor.errors.length,
-      steps,
-      ingest,
-      growth: grown,
-      line,
-      argv,
-    });
-    fs.mkdirSync(path.dirname(s.out), { recursive: true });
-    fs.writeFileSync(s.out, text);
-    log(`wrote ${path.relative(process.cwd(), s.out)}; logs in ${path.relative(repoRoot, runDir)}`);
-    console.log(line);
-    return best ? 0 : 1;
+    if (s.parts.has('ingest')) ingest = await firehose(ctx);
+    if (s.parts.has('growth')) grown = await growth(ctx, rng, nextId);
   } finally {
-    for (const w of watchers) await w.close().catch(() => undefined);
-    await cluster.stop();
+    await ctx.close();
   }
+
+  let stormResult: StormResult | undefined;
+  if (s.parts.has('storm')) {
+    log(`storm: a cluster whose dev server allows ${s.stormRps} requests/s per namespace`);
+    const stormCtx = await openCluster(s, path.join(runDir, 'storm'), log, { 'frontend.namespaceRPS': s.stormRps });
+    try {
+      stormResult = await storm(stormCtx, rng, nextId);
+    } finally {
+      await stormCtx.close();
+    }
+  }
+
+  const best = highestSustained(steps);
+  const consult = best ? latencySummaries(best.calls).consult : undefined;
+  const line = loadLine({
+    rate: best?.rate,
+    transferShare: transferShare(s.mix),
+    lost: best?.verdict.lost,
+    consultP99: consult?.p99,
+    floorP50: floorSummary.p50,
+  });
+  const text = report({
+    s,
+    machine,
+    loadAfter: loadAverage(),
+    processNames,
+    floor: floorSummary,
+    floorErrors,
+    steps,
+    ingest,
+    growth: grown,
+    storm: stormResult,
+    line,
+    argv,
+  });
+  fs.mkdirSync(path.dirname(s.out), { recursive: true });
+  fs.writeFileSync(s.out, text);
+  log(`wrote ${path.relative(process.cwd(), s.out)}; logs in ${path.relative(repoRoot, runDir)}`);
+  console.log(line);
+  return best || !s.parts.has('ramp') ? 0 : 1;
+}
+
+function auditLine(a: AuditResult): string {
+  return (
+    `${a.legs} legs, ${a.events} events, ${a.lost} lost, ${a.misrouted} misrouted, ${a.reordered} out of order` +
+    (a.unreadable ? `, ${a.unreadable} unreadable` : '') +
+    (a.examples.length ? ` (${a.examples.join(' | ')})` : '')
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A call storm: Temporal answers RESOURCE_EXHAUSTED beyond its namespace rate limit while many legs press keys.
+
+interface StormResult {
+  rps: number;
+  seconds: number;
+  floodLegs: number;
+  offeredPerS: number;
+  deliveredPerS: number;
+  /** Seconds after the flood until the ingest's queue was empty. */
+  drainS: number;
+  queuedAtEnd: number;
+  refused: number;
+  /** The node workers' log lines about signals retried, and those naming RESOURCE_EXHAUSTED. */
+  retryLines: number;
+  exhaustedLines: number;
+  /** Attended transfers on quiet calls before the flood, and during it. */
+  baseline: CallRecord[];
+  during: CallRecord[];
+  /** The flooded legs' call workflows against what the switch emitted. */
+  audit: AuditResult;
+}
+
+function logSize(p: ManagedProcess): number {
+  try {
+    return fs.statSync(p.spec.logFile).size;
+  } catch {
+    return 0;
+  }
+}
+
+function logSince(p: ManagedProcess, from: number): string {
+  const fd = fs.openSync(p.spec.logFile, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.max(0, size - from));
+    fs.readSync(fd, buf, 0, buf.length, from);
+    return buf.toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function probeTransfer(ctx: Ctx, rng: Rng, nextId: () => number): Promise<CallRecord> {
+  const plan = {
+    id: nextId(),
+    kind: 'attended' as const,
+    node: 'fs1',
+    thinkMs: Array.from({ length: 4 }, () => rng.int(300, 600)),
+  };
+  return record(await runScenario(ctx.env, plan), ctx.s.digitTimeoutMs);
+}
+
+async function storm(ctx: Ctx, rng: Rng, nextId: () => number): Promise<StormResult> {
+  const { s, cluster } = ctx;
+  const phones = ctx.watchers[0]!;
+  const workers = cluster.nodes[0]!.workers;
+  const calls = await placeCalls(ctx, s.firehoseCalls, 8);
+  const legs = calls.flat();
+  await ingestIdle(ctx.nodeUrls, 120_000);
+  const baseline: CallRecord[] = [];
+  for (let k = 0; k < s.probe; k++) baseline.push(await probeTransfer(ctx, rng, nextId));
+  ctx.log(`storm: ${calls.length} calls up, ${baseline.filter((c) => c.ok).length}/${baseline.length} quiet probes ok`);
+
+  const logFrom = workers.map(logSize);
+  const dtmfSeen = () => legs.reduce((sum, leg) => sum + (ctx.seen.get(leg)?.DTMF ?? 0), 0);
+  const seen0 = dtmfSeen();
+  const before = await readIngest(ctx.nodeUrls);
+  const digits = '0'.repeat(50 * s.stormS);
+  await Promise.all(legs.map((leg) => phones.api(`uuid_recv_dtmf ${leg} ${digits}`)));
+  const floodEnd = Date.now() + s.stormS * 1000;
+  const during: CallRecord[] = [];
+  // Transfers on quiet calls while the flood lasts: their key presses and hangups must not wait behind it.
+  while (Date.now() < floodEnd) during.push(await probeTransfer(ctx, rng, nextId));
+  if (Date.now() < floodEnd) await sleep(floodEnd - Date.now());
+  const end = await readIngest(ctx.nodeUrls);
+  const offered = dtmfSeen() - seen0;
+  const wall = (end.at - before.at) / 1000;
+  const drained = await ingestIdle(ctx.nodeUrls, 300_000);
+  const text = workers.map((w, i) => logSince(w, logFrom[i]!)).join('\n');
+  const retryLines = (text.match(/signal failed, retrying/g) ?? []).length;
+  const exhaustedLines = (text.match(/RESOURCE_EXHAUSTED|ResourceExhausted|resource exhausted/gi) ?? []).length;
+  ctx.log(
+    `storm: offered ${(offered / wall).toFixed(0)}/s, delivered ${((end.delivered - before.delivered) / wall).toFixed(0)}/s, ` +
+      `${end.queued} queued at the end, drained in ${((drained.at - end.at) / 1000).toFixed(1)} s, ` +
+      `${retryLines} retries logged (${exhaustedLines} naming RESOURCE_EXHAUSTED)`,
+  );
+  const floodAudit = await audit(
+    ctx,
+    [{ kind: 'plain', ok: true, verdict: 'ok', detail: '', latencies: {}, legs }],
+    legs.length,
+  );
+  ctx.log(`storm: audit: ${auditLine(floodAudit)}`);
+  await Promise.all(legs.map((leg) => phones.api(`uuid_kill ${leg}`).catch(() => undefined)));
+  return {
+    rps: s.stormRps,
+    seconds: s.stormS,
+    floodLegs: legs.length,
+    offeredPerS: offered / wall,
+    deliveredPerS: (end.delivered - before.delivered) / wall,
+    drainS: (drained.at - end.at) / 1000,
+    queuedAtEnd: end.queued,
+    refused: drained.refused - before.refused,
+    retryLines,
+    exhaustedLines,
+    baseline,
+    during,
+    audit: floodAudit,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -708,12 +864,13 @@ interface ReportInput {
   s: Settings;
   machine: ReturnType<typeof describeMachine>;
   loadAfter: string;
-  cluster: Cluster;
+  processNames: string[];
   floor: Summary;
   floorErrors: number;
   steps: Step[];
   ingest?: { levels: FirehoseLevel[]; calls: number };
   growth: GrowthLevel[];
+  storm?: StormResult;
   line: string;
   argv: string[];
 }
@@ -748,7 +905,7 @@ on ${when}, seed ${r.s.seed}. Method and caveats: [README.md](README.md), "Load"
 
 ${machineTable(m, 'dev server started by the benchmark (SQLite, WAL, synchronous=OFF, precise timers)', r.loadAfter)}
 
-Processes (each an OS process, as the chaos harness starts them): ${r.cluster.supervisor.processes.map((p) => p.name).join(', ')}.
+Processes (each an OS process, as the chaos harness starts them): ${r.processNames.join(', ')}.
 \`DIGIT_TIMEOUT_MS=${r.s.digitTimeoutMs}\`, \`TARGET_RING_TIMEOUT_S=${r.s.ringTimeoutS}\`; everything else the roles' defaults.
 
 ## The floor
@@ -921,6 +1078,40 @@ ${r.growth
   .filter((g) => g.failed.length)
   .map((g) => `\n- ${g.calls} idle calls: ${g.failed.length} transfers failed: ${g.failed.slice(0, 3).join(' | ')}`)
   .join('')}`);
+  }
+
+  if (r.storm) {
+    const st = r.storm;
+    const row = (label: string, calls: CallRecord[]) => {
+      const sums = latencySummaries(calls);
+      return (['holdCode', 'consult', 'complete'] as StepLatency[]).map((k) => [
+        label,
+        `${calls.filter((c) => c.ok).length} / ${calls.length}`,
+        STEP_LATENCIES[k],
+        ms(sums[k].p50),
+        ms(sums[k].p99),
+        ms(sums[k].max),
+      ]);
+    };
+    const failed = [...st.baseline, ...st.during].filter((c) => !c.ok);
+    parts.push(`## Call storm
+
+A cluster of its own whose dev server allows ${st.rps} requests a second per namespace
+(\`frontend.namespaceRPS\`; beyond it Temporal answers RESOURCE_EXHAUSTED, as a busy cluster or Temporal Cloud does).
+${st.floodLegs} legs press keys for ${st.seconds} s (50 a second each) while attended transfers (\`*22600\`, consult,
+hang up) run one after another on quiet calls; the same transfers ran before the flood for comparison. Then the
+flooded legs' call workflows are read back against what the switch emitted.
+
+| | |
+|---|---|
+| key presses offered / delivered | ${st.offeredPerS.toFixed(0)} /s / ${st.deliveredPerS.toFixed(0)} /s |
+| queued in the ingest when the flood ended; drained in | ${st.queuedAtEnd}; ${st.drainS.toFixed(1)} s |
+| signals retried (node worker log lines); naming RESOURCE_EXHAUSTED | ${st.retryLines}; ${st.exhaustedLines} |
+| refused for good | ${st.refused} |
+| audit of the flooded legs | ${auditLine(st.audit)} |
+
+${table(['transfers', 'reached their outcome', 'step', 'p50', 'p99', 'max'], [...row('before the flood', st.baseline), ...row('during the flood', st.during)])}
+${failed.length ? `\n${failed.map((c) => `- ${c.verdict}: ${c.detail}`).join('\n')}` : ''}`);
   }
 
   parts.push(`## Caveats

@@ -78,7 +78,7 @@ test('a step is sustained only when every call reached its outcome and nothing w
   t.false(judgeStep({ ...base, calls: [] }).sustained);
   const audited = judgeStep({
     ...base,
-    audit: { legs: 4, events: 40, lost: 1, misrouted: 2, unreadable: 0, examples: [] },
+    audit: { legs: 4, events: 40, lost: 1, misrouted: 2, reordered: 0, unreadable: 0, examples: [] },
   });
   t.false(audited.sustained);
   t.is(audited.lost, 1);
@@ -105,6 +105,7 @@ test('audit of a leg: missing events are lost, events about another channel misr
   t.deepEqual(auditLeg('leg1', seen, [...all, ev('CHANNEL_HANGUP_COMPLETE', 5)]), {
     lost: 0,
     misrouted: 0,
+    reordered: 0,
     detail: undefined,
   });
   // An HA pair's second copy of DTMF #3 does not make up for the lost #4.
@@ -114,6 +115,28 @@ test('audit of a leg: missing events are lost, events about another channel misr
   const b = auditLeg('leg1', seen, [...all, ev('CHANNEL_HANGUP_COMPLETE', 5), ev('DTMF', 9, 'other-leg')]);
   t.is(b.misrouted, 1);
   t.regex(b.detail!, /about other channels: DTMF other-l/);
+  // Two key presses delivered the wrong way round: the later one is out of order; a late copy is not.
+  const c = auditLeg('leg1', seen, [
+    ev('CHANNEL_CREATE', 1),
+    ev('CHANNEL_ANSWER', 2),
+    ev('DTMF', 4),
+    ev('DTMF', 3),
+    ev('CHANNEL_ANSWER', 2),
+    ev('CHANNEL_HANGUP_COMPLETE', 5),
+  ]);
+  t.is(c.reordered, 1);
+  t.is(c.lost, 0);
+  t.regex(c.detail!, /1 out of switch order/);
+  t.false(
+    judgeStep({
+      rate: 1,
+      durationS: 60,
+      calls: [ok()],
+      ingest: quiet,
+      stuck: 0,
+      audit: { legs: 1, events: 6, lost: 0, misrouted: 0, reordered: 1, unreadable: 0, examples: [] },
+    }).sustained,
+  );
 });
 
 test('metrics: summed over the series whose labels match', (t) => {
