@@ -579,6 +579,8 @@ async function openCluster(
       esl: node.esl,
       accountId: cluster.demo.accountId,
       accountVariable: config.ACCOUNT_ID_VARIABLE,
+      // Every wait is registered within moments of its event; a short window keeps the look-back cheap at 10k calls.
+      windowMs: 10_000,
     });
     watchers.push(watcher);
     const seen = new Map<string, Record<string, number>>();
