@@ -220,6 +220,23 @@ function roleMeter(cluster: Cluster): () => RoleUse[] {
   };
 }
 
+/**
+ * Until the Temporal server and the workflow workers have been nearly idle (under 10 % of a core together) for 3 s, or
+ * `timeoutMs`: the signals of the last calls placed are still being handled for a while after the ingest sent them.
+ */
+async function quiet(cluster: Cluster, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const busy = () => cluster.supervisor.processes.filter((p) => p.role === 'temporal' || p.role === 'workflows');
+  while (Date.now() < until) {
+    const meter = roleMeter(cluster);
+    await sleep(3000);
+    const used = meter()
+      .filter((r) => busy().some((p) => p.name === r.name))
+      .reduce((sum, r) => sum + (r.cpuPct ?? 0), 0);
+    if (used < 10) return;
+  }
+}
+
 async function runningWorkflows(client: Client, taskQueue: string, type?: string): Promise<number> {
   const query =
     `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` + (type ? ` AND WorkflowType = '${type}'` : '');
@@ -507,9 +524,9 @@ async function growth(ctx: Ctx, rng: Rng, nextId: () => number): Promise<GrowthL
       running = await runningWorkflows(client, cluster.taskQueue, 'callWorkflow');
       if (running >= 2 * up) break;
     }
+    await quiet(cluster, 180_000);
     const settleS = (Date.now() - t1) / 1000;
     ctx.log(`growth: ${up} idle calls up (${placedPerS.toFixed(1)} placed/s), settled in ${settleS.toFixed(0)} s`);
-    await sleep(5000);
     const meter = roleMeter(cluster);
     await sleep(15_000);
     const roles = meter();
@@ -1043,8 +1060,9 @@ ${
     const head = roleHead(r.growth[0]!.roles);
     parts.push(`## Concurrency growth
 
-Idle calls (two call workflows each, bridged, no key pressed) placed and kept up; once the ingest and the workflows were
-idle, each process's CPU over 15 s and its memory; then ${r.s.probe} attended transfers (\`*22600\`, consult, hang up)
+Idle calls (two call workflows each, bridged, no key pressed) placed and kept up; once the ingest's queue was empty,
+every call workflow running, and the Temporal server and the workflow worker under 10 % of a core for 3 s (settled in),
+each process's CPU over the next 15 s and its memory; then ${r.s.probe} attended transfers (\`*22600\`, consult, hang up)
 one at a time among them. Workflow worker: the SDK's default workflow cache and sticky queue.
 
 ${table(
