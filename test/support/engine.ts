@@ -230,7 +230,7 @@ export async function placeCall(
     bobVars?: Record<string, string>;
     /** The legs' UUIDs, when the caller must know them before the call exists (to clean up after a failure). */
     uuids?: { alice?: string; bob?: string };
-    /** How long the bridge may take to show (a loaded machine is slower). */
+    /** How long the call may take to be up, from its first originate to its bridge (a loaded machine is slower). */
     timeoutMs?: number;
   } = {},
 ): Promise<{ alice: Party; bob: Party }> {
@@ -248,6 +248,13 @@ export async function placeCall(
       [e.config.ACCOUNT_ID_VARIABLE]: p === bob ? (opts.bobAccount ?? account) : account,
       ...(p === alice ? opts.aliceVars : opts.bobVars),
     });
+  // Waited for from the start: a client that keeps no log (the chaos harness's phones) would miss a CHANNEL_BRIDGE
+  // that came in the same read as the uuid_bridge reply (a switch lagging under load sends both at once).
+  const bridged = e.phones.waitForEvent(
+    (ev) => ev.name === 'CHANNEL_BRIDGE' && ev.headers['Unique-ID'] === alice.uuid,
+    opts.timeoutMs ?? 15_000,
+  );
+  bridged.catch(() => undefined);
   if (opts.bridgeApp) {
     const job = await e.phones.bgapi(
       `originate ${vars(alice)}loopback/${opts.aliceExt ?? '2600'}/default &bridge(${vars(bob)}loopback/${opts.bobExt ?? '2601'}/default)`,
@@ -266,10 +273,7 @@ export async function placeCall(
     const reply = await e.phones.api(`uuid_bridge ${alice.uuid} ${bob.uuid}`);
     if (!reply.startsWith('+OK')) throw new Error(`uuid_bridge: ${reply}`);
   }
-  await e.phones.waitForEvent(
-    (ev) => ev.name === 'CHANNEL_BRIDGE' && ev.headers['Unique-ID'] === alice.uuid,
-    opts.timeoutMs ?? 5000,
-  );
+  await bridged;
   return { alice, bob };
 }
 
