@@ -908,6 +908,19 @@ function roleCells(roles: RoleUse[], names: string[], what: 'cpu' | 'rss'): stri
   });
 }
 
+/** Why each step that failed failed, and what the audits found: one line each. */
+function stepNotes(steps: readonly Step[]): string {
+  const lines = [
+    ...steps
+      .filter((st) => !st.verdict.sustained)
+      .map((st) => `- ${st.rate} calls/s: ${st.verdict.reasons.join('; ')}`),
+    ...steps.flatMap((st) =>
+      st.audit?.examples.length ? [`- audit at ${st.rate} calls/s: ${st.audit.examples.join(' | ')}`] : [],
+    ),
+  ];
+  return lines.length ? lines.join('\n') : '- every step run was sustained';
+}
+
 function report(r: ReportInput): string {
   const m = r.machine;
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -952,7 +965,7 @@ ${table(
     'events in / delivered',
     'refused',
     'stuck',
-    'audit: legs, events, lost, misrouted',
+    'audit: legs, events, lost, misrouted, reordered',
     'verdict',
   ],
   r.steps.map((st) => [
@@ -964,20 +977,14 @@ ${table(
     `${st.ingest.received} / ${st.ingest.delivered}`,
     st.ingest.refused,
     st.stuck,
-    st.audit ? `${st.audit.legs}, ${st.audit.events}, ${st.audit.lost}, ${st.audit.misrouted}` : '—',
+    st.audit
+      ? `${st.audit.legs}, ${st.audit.events}, ${st.audit.lost}, ${st.audit.misrouted}, ${st.audit.reordered}`
+      : '—',
     st.verdict.sustained ? 'sustained' : 'no',
   ]),
 )}
 
-${r.steps
-  .filter((st) => !st.verdict.sustained)
-  .map((st) => `- ${st.rate} calls/s: ${st.verdict.reasons.join('; ')}`)
-  .join('\n')}
-${r.steps
-  .flatMap((st) =>
-    st.audit?.examples.length ? [`- audit at ${st.rate} calls/s: ${st.audit.examples.join(' | ')}`] : [],
-  )
-  .join('\n')}
+${stepNotes(r.steps)}
 
 ### Step latency at each rate (ms; ratio = p50 or p99 ÷ the floor's p50)
 
