@@ -53,7 +53,7 @@ import { ms, ratio, summarise, table, type Summary } from './stats.ts';
 const USAGE = `npm run bench -- --load [--parts ramp,ingest,growth] [--rates 1,2,3,4,6,8] [--step-seconds 60]
   [--mix plain=70,attended=10,...] [--think-ms 500-2000] [--floor 60] [--audit-legs 400]
   [--firehose-calls 40] [--firehose 5,10,20,40,80] [--firehose-seconds 15]
-  [--idle 1000,5000,10000] [--probe 10] [--storm-rps 50] [--storm-seconds 30] [--ha] [--seed N]
+  [--idle 1000,5000,10000] [--probe 10] [--storm-rps 20] [--storm-calls 10] [--storm-seconds 30] [--ha] [--seed N]
   [--out bench/RESULTS-load.md]`;
 
 const PARTS = ['ramp', 'ingest', 'growth', 'storm'] as const;
@@ -75,6 +75,8 @@ interface Settings {
   idle: number[];
   probe: number;
   stormRps: number;
+  /** Calls whose legs all press keys in the storm (each leg 50 a second: the simulator's own CPU is the bound). */
+  stormCalls: number;
   stormS: number;
   ha: boolean;
   seed: number;
@@ -100,7 +102,8 @@ function settingsFrom(argv: string[]): Settings {
       'firehose-seconds': { type: 'string', default: '15' },
       idle: { type: 'string', default: '1000,5000,10000' },
       probe: { type: 'string', default: '10' },
-      'storm-rps': { type: 'string', default: '50' },
+      'storm-rps': { type: 'string', default: '20' },
+      'storm-calls': { type: 'string', default: '10' },
       'storm-seconds': { type: 'string', default: '30' },
       ha: { type: 'boolean', default: false },
       seed: { type: 'string' },
@@ -137,6 +140,7 @@ function settingsFrom(argv: string[]): Settings {
     idle: ints('idle', f.idle, 1, 100_000).sort((a, b) => a - b),
     probe: int('probe', f.probe, 0, 1000),
     stormRps: int('storm-rps', f['storm-rps'], 1, 100_000),
+    stormCalls: int('storm-calls', f['storm-calls'], 1, 5000),
     stormS: int('storm-seconds', f['storm-seconds'], 3, 600),
     ha: f.ha,
     seed: f.seed === undefined ? Math.floor(Math.random() * 1e6) : int('seed', f.seed, 0, 2 ** 31 - 1),
@@ -822,7 +826,7 @@ async function storm(ctx: Ctx, rng: Rng, nextId: () => number): Promise<StormRes
   const { s, cluster } = ctx;
   const phones = ctx.watchers[0]!;
   const workers = cluster.nodes[0]!.workers;
-  const calls = await placeCalls(ctx, s.firehoseCalls, 8);
+  const calls = await placeCalls(ctx, s.stormCalls, 8);
   const legs = calls.flat();
   await ingestIdle(ctx.nodeUrls, 120_000);
   const baseline: CallRecord[] = [];
