@@ -447,14 +447,16 @@ async function placeCalls(ctx: Ctx, n: number, parallel: number): Promise<string
   return out;
 }
 
-async function firehose(ctx: Ctx): Promise<{ levels: FirehoseLevel[]; calls: number }> {
+/** Each level is pushed to `out.levels` as it is measured. */
+async function firehose(ctx: Ctx, out: { levels: FirehoseLevel[]; calls: number }): Promise<void> {
   const { s } = ctx;
   const phones = ctx.watchers[0]!;
   const calls = await placeCalls(ctx, s.firehoseCalls, 8);
   const legs = calls.flat();
+  out.calls = calls.length;
   await ingestIdle(ctx.nodeUrls, 60_000);
   ctx.log(`ingest: ${calls.length} calls up`);
-  const levels: FirehoseLevel[] = [];
+  const levels = out.levels;
   // 50 key presses a second per leg: the simulator hands over a leg's digits 20 ms apart.
   const digits = '0'.repeat(50 * s.firehoseS);
   for (const n of s.firehose) {
@@ -492,7 +494,6 @@ async function firehose(ctx: Ctx): Promise<{ levels: FirehoseLevel[]; calls: num
   await Promise.all(legs.map((leg) => phones.api(`uuid_kill ${leg}`).catch(() => undefined)));
   await ingestIdle(ctx.nodeUrls, 60_000);
   await settle(await ctx.cluster.client(), ctx.cluster.taskQueue, 60_000);
-  return { levels, calls: calls.length };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -510,10 +511,10 @@ interface GrowthLevel {
   failed: string[];
 }
 
-async function growth(ctx: Ctx, rng: Rng, nextId: () => number): Promise<GrowthLevel[]> {
+/** Each level is pushed to `out` as it is measured: a run that fails at 10k keeps 1k and 5k. */
+async function growth(ctx: Ctx, rng: Rng, nextId: () => number, out: GrowthLevel[]): Promise<void> {
   const { s, cluster } = ctx;
   const client = await cluster.client();
-  const out: GrowthLevel[] = [];
   let up = 0;
   for (const target of s.idle) {
     const t0 = Date.now();
@@ -551,7 +552,6 @@ async function growth(ctx: Ctx, rng: Rng, nextId: () => number): Promise<GrowthL
       failed,
     });
   }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -661,104 +661,130 @@ export async function runLoad(argv: string[]): Promise<number> {
   let id = 0;
   const nextId = () => ++id;
   const steps: Step[] = [];
-  let ingest: Awaited<ReturnType<typeof firehose>> | undefined;
-  let grown: GrowthLevel[] = [];
-  let floorSummary: Summary;
-  let floorErrors: number;
-  let processNames: string[];
-  const ctx = await openCluster(s, path.join(runDir, 'main'), log);
-  try {
-    const { cluster, config, env } = ctx;
-    const node = cluster.nodes[0]!;
-    processNames = cluster.supervisor.processes.map((p) => p.name);
-
-    // The floor, on a quiet cluster: one signal → one activity → one switch command.
-    const { alice } = await placeCall(env.watcher);
-    const floor = await runFloor({
-      config,
-      address: cluster.temporalAddress,
-      client: await cluster.client(),
-      node: { name: 'floor', host: node.esl.host, port: node.esl.port, password: node.esl.password },
-      uuid: alice.uuid,
-      samples: s.floorSamples,
-      concurrency: 1,
-      warmup: 2,
-      gapMs: 100,
-      deadline: Date.now() + 120_000,
-    });
-    await env.watcher.api(`uuid_kill ${alice.uuid}`);
-    floorSummary = summarise(floor.samples.map((x: FloorSample) => x.total));
-    floorErrors = floor.errors.length;
-    log(`floor: p50 ${ms(floorSummary.p50)} ms over ${floorSummary.n} samples`);
-
-    if (s.parts.has('ramp')) {
-      for (const rate of s.rates) {
-        log(`ramp: ${rate} calls/s for ${s.stepS} s`);
-        const step = await rampStep(ctx, rate, rng, nextId);
-        const verdict = judgeStep({ ...step, durationS: s.stepS });
-        steps.push({ ...step, verdict });
-        log(
-          `ramp: ${rate} calls/s: ${step.calls.length} calls, ${verdict.failedCalls} failed, in flight ≤ ` +
-            `${step.inFlight.max}; ${verdict.sustained ? 'sustained' : `not sustained: ${verdict.reasons.join('; ')}`}`,
-        );
-        if (!verdict.sustained) break;
-      }
-      // The highest passing step's call workflows are read back: every event there, none elsewhere. A step that fails
-      // the audit is not sustained, and the next lower one is read.
-      for (;;) {
-        const best = highestSustained(steps);
-        if (!best || best.audit || s.auditLegs === 0) break;
-        log(`audit: reading the call workflows of the ${best.rate} calls/s step`);
-        best.audit = await audit(ctx, best.calls, s.auditLegs);
-        best.verdict = judgeStep({ ...best, durationS: s.stepS, audit: best.audit });
-        log(`audit: ${auditLine(best.audit)}`);
-      }
-    }
-    if (s.parts.has('ingest')) ingest = await firehose(ctx);
-    if (s.parts.has('growth')) grown = await growth(ctx, rng, nextId);
-  } finally {
-    await ctx.close();
-  }
-
+  let ingest: { levels: FirehoseLevel[]; calls: number } | undefined;
+  const grown: GrowthLevel[] = [];
   let stormResult: StormResult | undefined;
-  if (s.parts.has('storm')) {
-    log(`storm: a cluster whose dev server allows ${s.stormRps} requests/s per namespace`);
-    const stormCtx = await openCluster(s, path.join(runDir, 'storm'), log, { 'frontend.namespaceRPS': s.stormRps });
-    try {
-      stormResult = await storm(stormCtx, rng, nextId);
-    } finally {
-      await stormCtx.close();
-    }
-  }
+  let floorSummary = summarise([]);
+  let floorErrors = 0;
+  let processNames: string[] = [];
+  const errors: string[] = [];
 
-  const best = highestSustained(steps);
-  const consult = best ? latencySummaries(best.calls).consult : undefined;
-  const line = loadLine({
-    rate: best?.rate,
-    transferShare: transferShare(s.mix),
-    lost: best?.verdict.lost,
-    consultP99: consult?.p99,
-    floorP50: floorSummary.p50,
+  // The report is written after every part, so that a run stopped half-way (or a part that fails) keeps the rest.
+  const write = (): string => {
+    const best = highestSustained(steps);
+    const consult = best ? latencySummaries(best.calls).consult : undefined;
+    const line = loadLine({
+      rate: best?.rate,
+      transferShare: transferShare(s.mix),
+      lost: best?.verdict.lost,
+      consultP99: consult?.p99,
+      floorP50: floorSummary.p50,
+    });
+    const text = report({
+      s,
+      machine,
+      loadAfter: loadAverage(),
+      processNames,
+      floor: floorSummary,
+      floorErrors,
+      steps,
+      ingest,
+      growth: grown,
+      storm: stormResult,
+      errors,
+      line,
+      argv,
+    });
+    fs.mkdirSync(path.dirname(s.out), { recursive: true });
+    fs.writeFileSync(s.out, text);
+    return line;
+  };
+  const part = async (name: string, run: () => Promise<void>): Promise<void> => {
+    try {
+      await run();
+    } catch (err) {
+      errors.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      log(`${name} failed: ${String(err)}`);
+    }
+    write();
+  };
+
+  await part('main cluster', async () => {
+    const ctx = await openCluster(s, path.join(runDir, 'main'), log);
+    try {
+      const { cluster, config, env } = ctx;
+      const node = cluster.nodes[0]!;
+      processNames = cluster.supervisor.processes.map((p) => p.name);
+
+      // The floor, on a quiet cluster: one signal → one activity → one switch command.
+      const { alice } = await placeCall(env.watcher);
+      const floor = await runFloor({
+        config,
+        address: cluster.temporalAddress,
+        client: await cluster.client(),
+        node: { name: 'floor', host: node.esl.host, port: node.esl.port, password: node.esl.password },
+        uuid: alice.uuid,
+        samples: s.floorSamples,
+        concurrency: 1,
+        warmup: 2,
+        gapMs: 100,
+        deadline: Date.now() + 120_000,
+      });
+      await env.watcher.api(`uuid_kill ${alice.uuid}`);
+      floorSummary = summarise(floor.samples.map((x: FloorSample) => x.total));
+      floorErrors = floor.errors.length;
+      log(`floor: p50 ${ms(floorSummary.p50)} ms over ${floorSummary.n} samples`);
+
+      if (s.parts.has('ramp'))
+        await part('ramp', async () => {
+          for (const rate of s.rates) {
+            log(`ramp: ${rate} calls/s for ${s.stepS} s`);
+            const step = await rampStep(ctx, rate, rng, nextId);
+            const verdict = judgeStep({ ...step, durationS: s.stepS });
+            steps.push({ ...step, verdict });
+            log(
+              `ramp: ${rate} calls/s: ${step.calls.length} calls, ${verdict.failedCalls} failed, in flight ≤ ` +
+                `${step.inFlight.max}; ${verdict.sustained ? 'sustained' : `not sustained: ${verdict.reasons.join('; ')}`}`,
+            );
+            if (!verdict.sustained) break;
+          }
+          // The highest passing step's call workflows are read back: every event there, none elsewhere. A step that
+          // fails the audit is not sustained, and the next lower one is read.
+          for (;;) {
+            const best = highestSustained(steps);
+            if (!best || best.audit || s.auditLegs === 0) break;
+            log(`audit: reading the call workflows of the ${best.rate} calls/s step`);
+            best.audit = await audit(ctx, best.calls, s.auditLegs);
+            best.verdict = judgeStep({ ...best, durationS: s.stepS, audit: best.audit });
+            log(`audit: ${auditLine(best.audit)}`);
+          }
+        });
+      if (s.parts.has('ingest'))
+        await part('ingest', async () => {
+          ingest = { levels: [], calls: 0 };
+          await firehose(ctx, ingest);
+        });
+      if (s.parts.has('growth')) await part('growth', () => growth(ctx, rng, nextId, grown));
+    } finally {
+      await ctx.close();
+    }
   });
-  const text = report({
-    s,
-    machine,
-    loadAfter: loadAverage(),
-    processNames,
-    floor: floorSummary,
-    floorErrors,
-    steps,
-    ingest,
-    growth: grown,
-    storm: stormResult,
-    line,
-    argv,
-  });
-  fs.mkdirSync(path.dirname(s.out), { recursive: true });
-  fs.writeFileSync(s.out, text);
+
+  if (s.parts.has('storm'))
+    await part('storm', async () => {
+      log(`storm: a cluster whose dev server allows ${s.stormRps} requests/s per namespace`);
+      const stormCtx = await openCluster(s, path.join(runDir, 'storm'), log, { 'frontend.namespaceRPS': s.stormRps });
+      try {
+        stormResult = await storm(stormCtx, rng, nextId);
+      } finally {
+        await stormCtx.close();
+      }
+    });
+
+  const line = write();
   log(`wrote ${path.relative(process.cwd(), s.out)}; logs in ${path.relative(repoRoot, runDir)}`);
   console.log(line);
-  return best || !s.parts.has('ramp') ? 0 : 1;
+  return errors.length || (s.parts.has('ramp') && !highestSustained(steps)) ? 1 : 0;
 }
 
 function auditLine(a: AuditResult): string {
@@ -894,6 +920,8 @@ interface ReportInput {
   ingest?: { levels: FirehoseLevel[]; calls: number };
   growth: GrowthLevel[];
   storm?: StormResult;
+  /** Parts that failed (their figures are missing or partial). */
+  errors: string[];
   line: string;
   argv: string[];
 }
@@ -936,7 +964,7 @@ Generated by \`npm run bench -- ${['--load', ...r.argv.filter((a) => a !== '--lo
 on ${when}, seed ${r.s.seed}. Method and caveats: [README.md](README.md), "Load".
 
 **${r.line}**
-
+${r.errors.length ? `\n**Parts that failed** (their figures are missing or partial):\n\n${r.errors.map((e) => `- ${e}`).join('\n')}\n` : ''}
 ## Machine
 
 ${machineTable(m, 'dev server started by the benchmark (SQLite, WAL, synchronous=OFF, precise timers)', r.loadAfter)}
