@@ -6,7 +6,7 @@
 // and the recall: a new leg to the transferor, called back when a partial transfer fails (policy `recall`).
 // Invariant kept in every phase: each live leg is bridged, hears a stream (MOH or ringback), or is under a deadline
 // (the no-answer timer, or a bridge-confirmation deadline after which the switch's real state is read).
-import type { TransferOutcome } from '../contracts/messages.ts';
+import type { ChannelEvent, TransferOutcome } from '../contracts/messages.ts';
 
 export type Party = 'transferor' | 'transferee' | 'target' | 'recall';
 
@@ -46,7 +46,9 @@ export type Input =
   | { type: 'target_answered' }
   /** The target never answered: originate -ERR, or its leg hung up before answering. */
   | { type: 'target_failed'; cause: string }
-  /** The ringing leg (the target, or the recall while recalling) did not answer in time. */
+  /** Our no-answer deadline passed: before giving up, the machine has the ringing leg looked at (`check_answered`). */
+  | { type: 'no_answer_deadline' }
+  /** The ringing leg (the target, or the recall while recalling) did not answer in time: the switch says so too. */
   | { type: 'no_answer_timeout' }
   | { type: 'recall_answered' }
   /** The recall never answered: originate -ERR, or its leg hung up before answering. */
@@ -71,6 +73,11 @@ export type Action =
   | { do: 'check_bridge'; a: Party; b: Party }
   | { do: 'kill'; party: Party; cause: string }
   | { do: 'cancel_no_answer_timer' }
+  /**
+   * Read the ringing leg on the switch: its answer may have been missed (an ingest outage loses events), and a caller
+   * who answered must not be hung up. Answers with `target_answered` / `recall_answered`, or `no_answer_timeout`.
+   */
+  | { do: 'check_answered'; party: 'target' | 'recall' }
   /** Originate a new recall leg to the transferor (attempt n), with its own no-answer timer. */
   | { do: 'recall'; attempt: number }
   /** Start the pause before the next recall attempt; it ends with `recall_due`. */
@@ -149,6 +156,10 @@ export function step(state: MachineState, input: Input): Step {
   if (input.type === 'recall_answered') {
     if (!s.recall || s.recall.answered || !s.alive.recall) return { state: s, actions: [] };
     s.recall = { ...s.recall, answered: true };
+  }
+  // Our deadline is not the switch's answer: in any phase, look at the leg that rings before giving up on it.
+  if (input.type === 'no_answer_deadline' && s.phase !== 'ended') {
+    return { state: s, actions: [{ do: 'check_answered', party: s.phase === 'recalling' ? 'recall' : 'target' }] };
   }
   switch (s.phase) {
     case 'ringing':
@@ -559,4 +570,75 @@ export function resume(seen: Seen, blind: boolean, policy: PartialFailurePolicy)
   if (!target.exists) feed({ type: 'hangup', party: 'target', cause: 'NORMAL_CLEARING' });
   else if (target.answered) feed({ type: 'target_answered' });
   return { state: s, actions };
+}
+
+// --- The legs' events as inputs ----------------------------------------------------------------------------------------
+
+/** Each party's leg UUID (the recall's is '' until a recall attempt dials one). */
+export type Legs = Record<Party, string>;
+
+/** Which party a leg is, if it is one of this transfer's (an earlier recall attempt's leg is not). */
+export function partyOf(legs: Legs, uuid: string | undefined): Party | undefined {
+  return (Object.keys(legs) as Party[]).find((p) => legs[p] === uuid);
+}
+
+/**
+ * A leg event as the machine's input, or undefined when the machine has no use for it. A hangup is a hangup here:
+ * whether it means a failed target (or recall) is the machine's rule, decided when the input is stepped.
+ */
+export function toInput(event: ChannelEvent, legs: Legs): Input | undefined {
+  const party = partyOf(legs, event.uuid);
+  if (!party) return undefined; // not ours, or an earlier recall attempt's leg
+  switch (event.name) {
+    case 'CHANNEL_ANSWER':
+      if (party === 'recall') return { type: 'recall_answered' };
+      return party === 'target' ? { type: 'target_answered' } : undefined;
+    case 'SNAPSHOT':
+      // The ingest's reconciliation after a reconnect: the target answered while its events were not heard.
+      return party === 'target' && event.answerState === 'answered' ? { type: 'target_answered' } : undefined;
+    case 'CHANNEL_HANGUP_COMPLETE':
+    case 'GONE':
+      return { type: 'hangup', party, cause: event.hangupCause ?? 'NORMAL_CLEARING' };
+    case 'CHANNEL_BRIDGE': {
+      const a = partyOf(legs, event.bridgeA ?? event.uuid);
+      const b = partyOf(legs, event.bridgeB ?? event.otherLeg);
+      return a && b ? { type: 'bridged', a, b } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** An originate's result (its job): the target's or the current recall attempt's answer or failure. */
+export function originateInput(
+  result: { jobUuid: string; uuid?: string; cause?: string },
+  jobs: { target: string; recall: string },
+): Input | undefined {
+  const cause = result.cause ?? 'UNKNOWN';
+  if (result.jobUuid === jobs.target)
+    return result.uuid ? { type: 'target_answered' } : { type: 'target_failed', cause };
+  if (jobs.recall && result.jobUuid === jobs.recall) {
+    return result.uuid ? { type: 'recall_answered' } : { type: 'recall_failed', cause };
+  }
+  return undefined;
+}
+
+/** The parties' legs as the switch lists them (`states[i]` is `parties[i]`'s): a bridge counts only when mutual. */
+export function seenLegs(
+  legs: Legs,
+  parties: Party[],
+  states: readonly { exists: boolean; answered?: boolean; bridgeUuid?: string }[],
+): Seen {
+  const byParty = new Map(parties.map((p, i) => [p, states[i]!]));
+  const seen: Seen = {};
+  for (const [party, state] of byParty) {
+    const peer = partyOf(legs, state.bridgeUuid);
+    const mutual = peer !== undefined && byParty.get(peer)?.bridgeUuid === legs[party];
+    seen[party] = {
+      exists: state.exists,
+      answered: state.answered === true,
+      bridgedTo: mutual ? peer : state.bridgeUuid && !peer ? 'other' : undefined,
+    };
+  }
+  return seen;
 }

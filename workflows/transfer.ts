@@ -1,6 +1,10 @@
 // The transfer workflow: one per attended (or blind) transfer, its ID the pair of legs, so that only one can run on a
 // pair at a time. It carries out the state machine of transfer-machine.ts: put the parties on hold, originate the
-// target, then feed every leg event, timer and result to `step()` and perform the actions it returns.
+// target, then feed every leg event, deadline and result to `step()` and perform the actions it returns.
+//
+// Shape: the workflow function registers the message handlers of one `TransferRun` and runs its loop. What an event
+// means is the machine's (`toInput`, `step`), when each deadline falls is deadlines.ts; `TransferRun` keeps the state
+// between them and performs the machine's actions on the switch.
 import {
   getExternalWorkflowHandle,
   log,
@@ -13,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { ResolvedTransfer } from '../activities/policy.ts';
 import type { OriginatePlan, SavedSettings, StepTiming } from '../activities/types.ts';
+import { Deadlines, type DeadlineName } from './deadlines.ts';
 import { EventDeduplicator } from './dedup.ts';
 import { waitUntil } from './wait.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
@@ -36,10 +41,14 @@ import {
   HANG_UP_ON_PARTIAL_FAILURE,
   auditInputs,
   initialState,
+  originateInput,
   resume,
+  seenLegs,
   step,
+  toInput,
   type Action,
   type Input,
+  type Legs,
   type MachineState,
   type PartialFailurePolicy,
   type Party,
@@ -69,153 +78,283 @@ export interface TransferPlan extends ResolvedTransfer {
 }
 
 export async function transferWorkflow(plan: TransferPlan): Promise<TransferSummary> {
-  const sw = switchActivities(plan.node, { giveUpAfter: '60 seconds' });
-  const originate = originateOnce(plan.node);
-  const legs: Record<Party, string> = {
-    transferor: plan.transferor,
-    transferee: plan.transferee,
-    target: plan.targetLeg,
-    recall: '', // chosen per recall attempt
-  };
-  let recallJob = '';
-  const partyOf = (uuid: string | undefined): Party | undefined =>
-    (Object.keys(legs) as Party[]).find((p) => legs[p] === uuid);
+  const run = new TransferRun(plan);
+  run.listen();
+  return run.run();
+}
 
-  const policy: PartialFailurePolicy = plan.recall
-    ? { partialFailure: 'recall', recallAttempts: plan.recall.attempts }
-    : HANG_UP_ON_PARTIAL_FAILURE;
-  let machine: MachineState = initialState(
-    plan.type === 'blind' ? 'partial' : 'ringing',
-    plan.type === 'blind',
-    policy,
-  );
-  const summary: TransferSummary = {
-    transferId: plan.transferId,
-    phase: 'starting',
-    transferor: plan.transferor,
-    transferee: plan.transferee,
-    target: plan.target,
-    targetLeg: plan.targetLeg,
-    type: plan.type,
-    startedAt: Date.now(),
-  };
-  const inbox: Input[] = [];
+class TransferRun {
+  private readonly sw: ReturnType<typeof switchActivities>;
+  private readonly originate: ReturnType<typeof originateOnce>;
+  private readonly legs: Legs;
+  /** The current recall attempt's originate job. */
+  private recallJob = '';
+  private readonly policy: PartialFailurePolicy;
+  private machine: MachineState;
+  private readonly summary: TransferSummary;
+  private readonly inbox: Input[] = [];
   /** The switch's time of the event behind an input, when it came from one: where a timed step begins. */
-  const seenAt = new WeakMap<Input, number>();
-  const timed = (input: Input | undefined, at: number | undefined): Input | undefined => {
-    if (input && at) seenAt.set(input, at);
-    return input;
-  };
-  const dedup = new EventDeduplicator();
-  const timers: { noAnswer?: number; bridgeDeadline?: number; recallDue?: number } = {};
-  let saved: Record<string, SavedSettings> = {};
+  private readonly seenAt = new WeakMap<Input, number>();
+  private readonly dedup = new EventDeduplicator();
+  private readonly deadlines = new Deadlines();
+  private saved: Record<string, SavedSettings> = {};
   /** The ingest asked for a look at the switch (it reconnected: events may have been lost). */
-  let auditDue = false;
+  private auditDue = false;
 
-  setHandler(transferLegEventsSignal, (events: ChannelEvent[]) => {
-    for (const event of events) {
-      if (!dedup.isNew(event)) continue;
-      const input = timed(toInput(event), event.at);
-      if (input) inbox.push(input);
-    }
-  });
-  setHandler(originateResultSignal, (result) => {
-    const cause = result.cause ?? 'UNKNOWN';
-    if (result.jobUuid === plan.jobUuid) {
-      inbox.push(timed(result.uuid ? { type: 'target_answered' } : { type: 'target_failed', cause }, result.at)!);
-    } else if (recallJob && result.jobUuid === recallJob) {
-      inbox.push(result.uuid ? { type: 'recall_answered' } : { type: 'recall_failed', cause });
-    }
-  });
-  setHandler(takebackSignal, ({ by, at }) => void inbox.push(timed({ type: 'takeback', by }, at)!));
-  setHandler(auditLegsSignal, () => void (auditDue = true));
-  setHandler(transferQuery, () => ({ ...summary }));
+  constructor(private readonly plan: TransferPlan) {
+    this.sw = switchActivities(plan.node, { giveUpAfter: '60 seconds' });
+    this.originate = originateOnce(plan.node);
+    this.legs = {
+      transferor: plan.transferor,
+      transferee: plan.transferee,
+      target: plan.targetLeg,
+      recall: '', // chosen per recall attempt
+    };
+    this.policy = plan.recall
+      ? { partialFailure: 'recall', recallAttempts: plan.recall.attempts }
+      : HANG_UP_ON_PARTIAL_FAILURE;
+    this.machine = initialState(plan.type === 'blind' ? 'partial' : 'ringing', plan.type === 'blind', this.policy);
+    this.summary = {
+      transferId: plan.transferId,
+      phase: 'starting',
+      transferor: plan.transferor,
+      transferee: plan.transferee,
+      target: plan.target,
+      targetLeg: plan.targetLeg,
+      type: plan.type,
+      startedAt: Date.now(),
+    };
+  }
 
-  function toInput(event: ChannelEvent): Input | undefined {
-    const party = partyOf(event.uuid);
-    if (!party) return undefined; // not ours, or an earlier recall attempt's leg
-    switch (event.name) {
-      case 'CHANNEL_ANSWER':
-        if (party === 'recall') return { type: 'recall_answered' };
-        return party === 'target' ? { type: 'target_answered' } : undefined;
-      case 'SNAPSHOT':
-        // The ingest's reconciliation after a reconnect: the target answered while its events were not heard.
-        return party === 'target' && event.answerState === 'answered' ? { type: 'target_answered' } : undefined;
-      case 'CHANNEL_HANGUP_COMPLETE':
-      case 'GONE': {
-        const cause = event.hangupCause ?? 'NORMAL_CLEARING';
-        if (party === 'target' && !machine.targetAnswered) return { type: 'target_failed', cause };
-        if (party === 'recall' && !machine.recall?.answered) return { type: 'recall_failed', cause };
-        return { type: 'hangup', party, cause };
+  listen(): void {
+    setHandler(transferLegEventsSignal, (events: ChannelEvent[]) => {
+      for (const event of events) {
+        if (!this.dedup.isNew(event)) continue;
+        const input = this.timed(toInput(event, this.legs), event.at);
+        if (input) this.inbox.push(input);
       }
-      case 'CHANNEL_BRIDGE': {
-        const a = partyOf(event.bridgeA ?? event.uuid);
-        const b = partyOf(event.bridgeB ?? event.otherLeg);
-        return a && b ? { type: 'bridged', a, b } : undefined;
+    });
+    setHandler(originateResultSignal, (result) => {
+      const input = originateInput(result, { target: this.plan.jobUuid, recall: this.recallJob });
+      // The target's answer starts a timed step; a recall's does not.
+      if (input) this.inbox.push(this.timed(input, result.jobUuid === this.plan.jobUuid ? result.at : undefined)!);
+    });
+    setHandler(takebackSignal, ({ by, at }) => void this.inbox.push(this.timed({ type: 'takeback', by }, at)!));
+    setHandler(auditLegsSignal, () => void (this.auditDue = true));
+    setHandler(transferQuery, () => ({ ...this.summary }));
+  }
+
+  async run(): Promise<TransferSummary> {
+    if (!this.plan.resume) await this.holdAndDial();
+    else {
+      try {
+        await this.resumeFromSwitch();
+      } catch (err) {
+        // The switch cannot be read: the legs' own events and deadlines still drive the machine from `ringing`.
+        log.error('transfer could not read the switch to resume', { error: String(err) });
+        this.startNoAnswerDeadline(this.plan.ringTimeoutS);
       }
-      default:
-        return undefined;
+    }
+    this.setPhase();
+    while (!this.over()) {
+      if (this.inbox.length === 0) await this.waitForInput();
+      else await this.feed(this.inbox.shift()!);
+    }
+    return this.finish();
+  }
+
+  /**
+   * The machine listens to the two legs left talking until their settings are back (a hangup there must not park the
+   * other in silence). Runs from before this rule ended as soon as the restore had run, whatever was still coming.
+   */
+  private over(): boolean {
+    const phase = this.machine.phase;
+    return phase === 'ended' || (phase === 'restoring' && !patched('restore-watches-pair'));
+  }
+
+  private timed(input: Input | undefined, at: number | undefined): Input | undefined {
+    if (input && at) this.seenAt.set(input, at);
+    return input;
+  }
+
+  // --- The loop: inputs, deadlines, audits ----------------------------------------------------------------------------
+
+  /** One input through the machine, then its actions on the switch. */
+  private async feed(input: Input): Promise<void> {
+    if (input.type === 'bridged') this.deadlines.clear('bridge');
+    const before = this.machine.phase;
+    const { state, actions } = step(this.machine, input);
+    this.machine = state;
+    if (before !== this.machine.phase || actions.length) {
+      log.info('transfer step', { input, from: before, to: this.machine.phase, actions: actions.map((a) => a.do) });
+    }
+    this.setPhase();
+    await this.performAll(actions, stepOf(input, this.seenAt.get(input), this.machine));
+  }
+
+  /** Nothing queued: wait for an input, an audit or the earliest deadline; a passed deadline is the machine's input. */
+  private async waitForInput(): Promise<void> {
+    const next = this.deadlines.next();
+    const woke = await waitUntil(
+      () => this.inbox.length > 0 || this.auditDue,
+      next?.at,
+      next && this.deadlineSummary(next.name),
+    );
+    if (this.auditDue) {
+      this.auditDue = false;
+      await this.audit();
+      return;
+    }
+    if (woke) return;
+    for (const input of this.deadlines.due(Date.now())) {
+      // The no-answer deadline is stepped at once, ahead of what is queued: its look at the ringing leg goes out in the
+      // workflow task in which the timer fired, as running transfers' histories have it.
+      if (input.type === 'no_answer_deadline') await this.feed(input);
+      else this.inbox.push(input);
     }
   }
 
-  async function perform(action: Action, timing?: StepTiming): Promise<void> {
+  /** What the timer of the earliest deadline is for, as the Temporal UI's timeline shows it. */
+  private deadlineSummary(name: DeadlineName): string {
+    const plan = this.plan;
+    if (name === 'bridge') return `bridge confirmation (${plan.bridgeConfirmMs} ms)`;
+    if (name === 'recall') return `pause before calling the transferor back (${plan.recall?.delayMs ?? 0} ms)`;
+    const ringing = this.machine.phase === 'recalling' ? plan.recall?.ringTimeoutS : plan.ringTimeoutS;
+    return `no-answer deadline (${(ringing ?? plan.ringTimeoutS) + 2} s)`;
+  }
+
+  /** The ingest reconnected: what the switch shows that the machine does not know becomes its inputs. */
+  private async audit(): Promise<void> {
+    const seen = await this.observe().catch((err: unknown) => {
+      log.warn('transfer audit could not read the switch', { error: String(err) });
+      return undefined;
+    });
+    const found = seen ? auditInputs(this.machine, seen) : [];
+    if (found.length) log.warn('transfer audit: the switch disagrees', { seen, inputs: found });
+    this.inbox.push(...found);
+  }
+
+  /** The parties' legs as the switch shows them now; a bridge counts only when both legs name each other. */
+  private async observe(): Promise<Seen> {
+    const parties = (Object.keys(this.legs) as Party[]).filter((p) => this.legs[p] !== '');
+    const states = await this.sw.legStates.executeWithOptions(
+      { summary: `read the legs on the switch: ${parties.join(', ')}` },
+      [parties.map((p) => this.legs[p])],
+    );
+    return seenLegs(this.legs, parties, states);
+  }
+
+  private setPhase(): void {
+    // Restoring the settings is the end's last chore: the outcome is known, the transfer has ended for its callers.
+    const phase = this.machine.phase === 'restoring' ? 'ended' : this.machine.phase;
+    const summary = this.summary;
+    if (summary.phase === phase) return;
+    summary.phase = phase;
+    // The outcome goes with the last state, in the same upsert (`npm run ctl -- transfers --outcome`, stats).
+    upsertSearchAttributes([
+      { key: TRANSFER_STATE, value: phase },
+      ...(phase === 'ended' && this.machine.outcome ? [{ key: TRANSFER_OUTCOME, value: this.machine.outcome }] : []),
+    ]);
+    // The Temporal UI's "current details" (served by a query when someone looks; setting them costs nothing).
+    setCurrentDetails(
+      `**${phase}** · ${transferHearing({ ...summary, outcome: this.machine.outcome, reason: this.machine.reason })}`,
+    );
+  }
+
+  // --- The machine's actions ------------------------------------------------------------------------------------------
+
+  private async performAll(actions: Action[], timing?: StepTiming): Promise<void> {
+    for (const action of actions) {
+      try {
+        await this.perform(action, action.do === 'bridge' ? timing : undefined);
+      } catch (err) {
+        // An action that failed after its retries: the machine hears about it as an unconfirmed bridge or a lost leg.
+        log.error('transfer action failed', { action, error: String(err) });
+        if (action.do === 'bridge') this.inbox.push({ type: 'bridge_not_confirmed' });
+      }
+    }
+  }
+
+  private async perform(action: Action, timing?: StepTiming): Promise<void> {
+    const legs = this.legs;
     switch (action.do) {
       case 'bridge': {
-        const reply = await sw.bridge.executeWithOptions({ summary: `uuid_bridge ${action.a} ↔ ${action.b}` }, [
+        const reply = await this.sw.bridge.executeWithOptions({ summary: `uuid_bridge ${action.a} ↔ ${action.b}` }, [
           legs[action.a],
           legs[action.b],
           ...(timing ? [timing] : []),
         ] as [string, string, StepTiming?]);
-        if (reply.startsWith('-ERR')) inbox.push({ type: 'bridge_not_confirmed' });
-        else timers.bridgeDeadline = Date.now() + plan.bridgeConfirmMs;
+        if (reply.startsWith('-ERR')) this.inbox.push({ type: 'bridge_not_confirmed' });
+        else this.deadlines.set('bridge', Date.now() + this.plan.bridgeConfirmMs);
         return;
       }
       case 'check_bridge': {
-        delete timers.bridgeDeadline;
-        const bridged = await sw.isBridged.executeWithOptions(
+        this.deadlines.clear('bridge');
+        const bridged = await this.sw.isBridged.executeWithOptions(
           { summary: `is ${action.a} bridged to ${action.b}? (uuid_dump)` },
           [legs[action.a], legs[action.b]],
         );
-        inbox.push(bridged ? { type: 'bridged', a: action.a, b: action.b } : { type: 'bridge_not_confirmed' });
+        this.inbox.push(bridged ? { type: 'bridged', a: action.a, b: action.b } : { type: 'bridge_not_confirmed' });
         return;
       }
+      case 'check_answered':
+        return this.checkAnswered(action.party);
       case 'kill':
-        return sw.kill.executeWithOptions({ summary: `uuid_kill ${action.party} ${action.cause}` }, [
+        return this.sw.kill.executeWithOptions({ summary: `uuid_kill ${action.party} ${action.cause}` }, [
           legs[action.party],
           action.cause,
         ]);
       case 'cancel_no_answer_timer':
-        delete timers.noAnswer;
+        this.deadlines.clear('noAnswer');
         return;
       case 'restore':
         try {
-          return await sw.restoreSettings.executeWithOptions(
+          return await this.sw.restoreSettings.executeWithOptions(
             { summary: `restore the settings of ${action.parties.join(' and ')}` },
-            [action.parties.map((p) => ({ leg: legs[p], saved: saved[legs[p]] }))],
+            [action.parties.map((p) => ({ leg: legs[p], saved: this.saved[legs[p]] }))],
           );
         } finally {
-          inbox.push({ type: 'restored' });
+          this.inbox.push({ type: 'restored' });
         }
       case 'recall':
-        return recallTransferor();
+        return this.recallTransferor();
       case 'wait_before_recall':
-        timers.recallDue = Date.now() + (plan.recall?.delayMs ?? 0);
+        this.deadlines.set('recall', Date.now() + (this.plan.recall?.delayMs ?? 0));
         return;
     }
   }
 
+  /** The ringing leg, read when our no-answer deadline passed: answered after all, or not. */
+  private async checkAnswered(party: 'target' | 'recall'): Promise<void> {
+    // Runs from before this look gave up at once; they still do.
+    if (patched('no-answer-checks-switch')) {
+      const ringing = await this.sw.legState(this.legs[party]).catch(() => undefined);
+      if (ringing?.exists && ringing.answered) {
+        this.inbox.push({ type: party === 'recall' ? 'recall_answered' : 'target_answered' });
+        return;
+      }
+    }
+    this.inbox.push({ type: 'no_answer_timeout' });
+  }
+
+  /** The switch's originate_timeout ends the ringing; this deadline is ours, in case its answer never comes. */
+  private startNoAnswerDeadline(ringTimeoutS: number): void {
+    this.deadlines.set('noAnswer', Date.now() + (ringTimeoutS + 2) * 1000);
+  }
+
   /** Calls the transferor back on a new leg; it rings like a target, under its own no-answer deadline. */
-  async function recallTransferor(): Promise<void> {
+  private async recallTransferor(): Promise<void> {
+    const plan = this.plan;
     const recall = plan.recall!;
-    legs.recall = uuid4();
-    recallJob = uuid4();
-    summary.recallLeg = legs.recall;
+    this.legs.recall = uuid4();
+    this.recallJob = uuid4();
+    this.summary.recallLeg = this.legs.recall;
     try {
-      await dial(
+      await this.dial(
         {
           transferId: plan.transferId,
-          targetLeg: legs.recall,
-          jobUuid: recallJob,
+          targetLeg: this.legs.recall,
+          jobUuid: this.recallJob,
           dialString: recall.dialString,
           ringTimeoutS: recall.ringTimeoutS,
           callerIdName: recall.callerIdName,
@@ -224,10 +363,10 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
         },
         { type: 'recall_answered' },
       );
-      startNoAnswerDeadline(recall.ringTimeoutS);
+      this.startNoAnswerDeadline(recall.ringTimeoutS);
     } catch (err) {
       log.error('could not call the transferor back', { error: String(err) });
-      inbox.push({ type: 'recall_failed', cause: 'RECALL_FAILED' });
+      this.inbox.push({ type: 'recall_failed', cause: 'RECALL_FAILED' });
     }
   }
 
@@ -236,11 +375,11 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
    * may have gone out, the switch is read now (a leg already answered is an answer) and otherwise the leg's own
    * events or the no-answer deadline decide: the command is never sent again.
    */
-  async function dial(o: OriginatePlan, answered: Input): Promise<void> {
+  private async dial(o: OriginatePlan, answered: Input): Promise<void> {
     const giveUpAt = Date.now() + (o.ringTimeoutS + 2) * 1000;
     for (;;) {
       try {
-        await originate.executeWithOptions({ summary: `originate ${o.dialString} (once)` }, [o]);
+        await this.originate.executeWithOptions({ summary: `originate ${o.dialString} (once)` }, [o]);
         return;
       } catch (err) {
         const outcome = originateOutcome(err);
@@ -254,120 +393,30 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
           leg: o.targetLeg,
           error: String(err),
         });
-        const leg = await sw.legState
+        const leg = await this.sw.legState
           .executeWithOptions({ summary: 'the originate reply was lost: read the leg' }, [o.targetLeg])
           .catch(() => undefined);
-        if (leg?.exists && leg.answered) inbox.push(answered);
+        if (leg?.exists && leg.answered) this.inbox.push(answered);
         return;
       }
     }
   }
 
-  /** The switch's originate_timeout ends the ringing; this deadline is ours, in case its answer never comes. */
-  function startNoAnswerDeadline(ringTimeoutS: number): void {
-    timers.noAnswer = Date.now() + (ringTimeoutS + 2) * 1000;
-  }
-
-  async function performAll(actions: Action[], timing?: StepTiming): Promise<void> {
-    for (const action of actions) {
-      try {
-        await perform(action, action.do === 'bridge' ? timing : undefined);
-      } catch (err) {
-        // An action that failed after its retries: the machine hears about it as an unconfirmed bridge or a lost leg.
-        log.error('transfer action failed', { action, error: String(err) });
-        if (action.do === 'bridge') inbox.push({ type: 'bridge_not_confirmed' });
-      }
-    }
-  }
-
-  /** The parties' legs as the switch shows them now; a bridge counts only when both legs name each other. */
-  async function observe(): Promise<Seen> {
-    const parties = (Object.keys(legs) as Party[]).filter((p) => legs[p] !== '');
-    const states = await sw.legStates.executeWithOptions(
-      { summary: `read the legs on the switch: ${parties.join(', ')}` },
-      [parties.map((p) => legs[p])],
-    );
-    const byParty = new Map(parties.map((p, i) => [p, states[i]!]));
-    const seen: Seen = {};
-    for (const [party, state] of byParty) {
-      const peer = partyOf(state.bridgeUuid);
-      const mutual = peer !== undefined && byParty.get(peer)?.bridgeUuid === legs[party];
-      seen[party] = {
-        exists: state.exists,
-        answered: state.answered === true,
-        bridgedTo: mutual ? peer : state.bridgeUuid && !peer ? 'other' : undefined,
-      };
-    }
-    return seen;
-  }
-
-  /** A resumed run: the previous one left the legs as they are; carry on from what the switch shows. */
-  async function resumeFromSwitch(): Promise<void> {
-    saved = await sw.savedSettings.executeWithOptions({ summary: 'read the settings saved on the legs' }, [
-      plan.transferId,
-      [plan.transferor, plan.transferee],
-    ]);
-    const seen = await observe();
-    const { state, actions } = resume(seen, plan.type === 'blind', policy);
-    machine = state;
-    log.warn('transfer resumed from the switch', { seen, phase: machine.phase, actions: actions.map((a) => a.do) });
-    // A target still ringing gets a new deadline (the switch's originate_timeout still runs too).
-    if (machine.phase === 'ringing' || machine.phase === 'partial') {
-      startNoAnswerDeadline(plan.ringTimeoutS);
-    }
-    await performAll(actions);
-  }
-
-  function setPhase(): void {
-    // Restoring the settings is the end's last chore: the outcome is known, the transfer has ended for its callers.
-    const phase = machine.phase === 'ended' || machine.phase === 'restoring' ? 'ended' : machine.phase;
-    if (summary.phase === phase) return;
-    summary.phase = phase;
-    // The outcome goes with the last state, in the same upsert (`npm run ctl -- transfers --outcome`, stats).
-    upsertSearchAttributes([
-      { key: TRANSFER_STATE, value: phase },
-      ...(phase === 'ended' && machine.outcome ? [{ key: TRANSFER_OUTCOME, value: machine.outcome }] : []),
-    ]);
-    // The Temporal UI's "current details" (served by a query when someone looks; setting them costs nothing).
-    setCurrentDetails(
-      `**${phase}** · ${transferHearing({ ...summary, outcome: machine.outcome, reason: machine.reason })}`,
-    );
-  }
-
-  /** What the timer of the earliest deadline is for, as the Temporal UI's timeline shows it. */
-  function deadlineSummary(next: number | undefined): string | undefined {
-    if (next === undefined) return undefined;
-    if (next === timers.bridgeDeadline) return `bridge confirmation (${plan.bridgeConfirmMs} ms)`;
-    if (next === timers.recallDue) return `pause before calling the transferor back (${plan.recall?.delayMs ?? 0} ms)`;
-    const ringing = machine.phase === 'recalling' ? plan.recall?.ringTimeoutS : plan.ringTimeoutS;
-    return `no-answer deadline (${(ringing ?? plan.ringTimeoutS) + 2} s)`;
-  }
-
-  /** Which of the benchmark's steps a bridge completes, from the input that asked for it. */
-  function stepOf(input: Input): StepTiming | undefined {
-    const since = seenAt.get(input);
-    const c = machine.connecting;
-    if (since === undefined || !c || c.attempts !== 1) return undefined;
-    if (c.goal === 'consult' && input.type === 'target_answered') return { step: 'consult', since };
-    if (c.goal === 'complete' && input.type === 'hangup' && input.party === 'transferor')
-      return { step: 'complete', since };
-    if (c.goal === 'reconnect' && input.type === 'takeback' && input.by === 'takeback')
-      return { step: 'takeback', since };
-    return undefined;
-  }
+  // --- Start and end --------------------------------------------------------------------------------------------------
 
   /** Prologue: tell the transferee's call workflow to forward its leg's events, put both parties on hold, dial. */
-  async function holdAndDial(): Promise<void> {
+  private async holdAndDial(): Promise<void> {
+    const plan = this.plan;
     try {
       await getExternalWorkflowHandle(callWorkflowId(plan.transferee)).signal(joinTransferSignal, {
         transferId: plan.transferId,
         role: 'transferee',
       });
     } catch {
-      inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
+      this.inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
     }
     try {
-      const held = await sw.holdForTransfer.executeWithOptions(
+      const held = await this.sw.holdForTransfer.executeWithOptions(
         { summary: 'hold: music for the transferee, ringback for the transferor' },
         [
           {
@@ -383,12 +432,12 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
           },
         ],
       );
-      saved = held.saved;
-      if (!held.alive.transferee) inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
+      this.saved = held.saved;
+      if (!held.alive.transferee) this.inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
       if (!held.alive.transferor && plan.type !== 'blind') {
-        inbox.push({ type: 'hangup', party: 'transferor', cause: 'NORMAL_CLEARING' });
+        this.inbox.push({ type: 'hangup', party: 'transferor', cause: 'NORMAL_CLEARING' });
       }
-      await dial(
+      await this.dial(
         {
           transferId: plan.transferId,
           targetLeg: plan.targetLeg,
@@ -401,106 +450,62 @@ export async function transferWorkflow(plan: TransferPlan): Promise<TransferSumm
         },
         { type: 'target_answered' },
       );
-      startNoAnswerDeadline(plan.ringTimeoutS);
+      this.startNoAnswerDeadline(plan.ringTimeoutS);
     } catch (err) {
       log.error('transfer could not start; giving the parties back to each other', { error: String(err) });
-      inbox.unshift({ type: 'target_failed', cause: 'TRANSFER_SETUP_FAILED' });
+      this.inbox.unshift({ type: 'target_failed', cause: 'TRANSFER_SETUP_FAILED' });
     }
   }
 
-  if (!plan.resume) await holdAndDial();
-  else {
-    try {
-      await resumeFromSwitch();
-    } catch (err) {
-      // The switch cannot be read: the legs' own events and deadlines still drive the machine from `ringing`.
-      log.error('transfer could not read the switch to resume', { error: String(err) });
-      startNoAnswerDeadline(plan.ringTimeoutS);
-    }
-  }
-  setPhase();
-
-  /**
-   * The machine listens to the two legs left talking until their settings are back (a hangup there must not park the
-   * other in silence). Runs from before this rule ended as soon as the restore had run, whatever was still coming.
-   */
-  const over = (): boolean =>
-    machine.phase === 'ended' || (machine.phase === 'restoring' && !patched('restore-watches-pair'));
-  while (!over()) {
-    if (inbox.length === 0) {
-      const deadlines = [timers.noAnswer, timers.bridgeDeadline, timers.recallDue].filter(
-        (d): d is number => d !== undefined,
-      );
-      const next = deadlines.length ? Math.min(...deadlines) : undefined;
-      const woke = await waitUntil(() => inbox.length > 0 || auditDue, next, deadlineSummary(next));
-      if (auditDue) {
-        auditDue = false;
-        const seen = await observe().catch((err: unknown) => {
-          log.warn('transfer audit could not read the switch', { error: String(err) });
-          return undefined;
-        });
-        const found = seen ? auditInputs(machine, seen) : [];
-        if (found.length) log.warn('transfer audit: the switch disagrees', { seen, inputs: found });
-        inbox.push(...found);
-        continue;
-      }
-      if (!woke) {
-        const now = Date.now();
-        if (timers.bridgeDeadline !== undefined && timers.bridgeDeadline <= now) {
-          delete timers.bridgeDeadline;
-          inbox.push({ type: 'bridge_deadline' });
-        }
-        if (timers.recallDue !== undefined && timers.recallDue <= now) {
-          delete timers.recallDue;
-          inbox.push({ type: 'recall_due' });
-        }
-        if (timers.noAnswer !== undefined && timers.noAnswer <= now) {
-          delete timers.noAnswer;
-          // Our deadline, not the switch's answer: before giving up, look at the ringing leg itself. Its answer may
-          // have been missed (an ingest outage loses events), and a caller who answered must not be hung up.
-          const recalling = machine.phase === 'recalling';
-          if (patched('no-answer-checks-switch')) {
-            const ringing = await sw.legState(recalling ? legs.recall : plan.targetLeg).catch(() => undefined);
-            if (ringing?.exists && ringing.answered) {
-              inbox.push({ type: recalling ? 'recall_answered' : 'target_answered' });
-              continue;
-            }
-          }
-          inbox.push({ type: 'no_answer_timeout' });
-        }
-      }
-      continue;
-    }
-    const input = inbox.shift()!;
-    if (input.type === 'bridged') delete timers.bridgeDeadline;
-    const before = machine.phase;
-    const { state, actions } = step(machine, input);
-    machine = state;
-    if (before !== machine.phase || actions.length) {
-      log.info('transfer step', { input, from: before, to: machine.phase, actions: actions.map((a) => a.do) });
-    }
-    setPhase();
-    await performAll(actions, stepOf(input));
+  /** A resumed run: the previous one left the legs as they are; carry on from what the switch shows. */
+  private async resumeFromSwitch(): Promise<void> {
+    this.saved = await this.sw.savedSettings.executeWithOptions({ summary: 'read the settings saved on the legs' }, [
+      this.plan.transferId,
+      [this.plan.transferor, this.plan.transferee],
+    ]);
+    const seen = await this.observe();
+    const { state, actions } = resume(seen, this.plan.type === 'blind', this.policy);
+    this.machine = state;
+    log.warn('transfer resumed from the switch', { seen, phase: state.phase, actions: actions.map((a) => a.do) });
+    // A target still ringing gets a new deadline (the switch's originate_timeout still runs too).
+    if (state.phase === 'ringing' || state.phase === 'partial') this.startNoAnswerDeadline(this.plan.ringTimeoutS);
+    await this.performAll(actions);
   }
 
-  summary.outcome = machine.outcome;
-  summary.reason = machine.reason;
-  summary.endedAt = Date.now();
-  setPhase();
-  // Only parties still on the call are told: a call workflow that has ended cannot take a signal, and the failed
-  // signal would show red in this transfer's history. Runs from before this rule told both; they still do.
-  const tellBoth = !patched('end-tells-living-parties');
-  for (const party of ['transferor', 'transferee'] as const) {
-    if (!tellBoth && !machine.alive[party]) continue;
-    await getExternalWorkflowHandle(callWorkflowId(legs[party]))
-      .signal(transferEndedSignal, { ...summary })
-      .catch(() => undefined); // that call has ended after all
+  /** The outcome: searchable, told to the parties still on the call, counted. */
+  private async finish(): Promise<TransferSummary> {
+    const summary = this.summary;
+    summary.outcome = this.machine.outcome;
+    summary.reason = this.machine.reason;
+    summary.endedAt = Date.now();
+    this.setPhase();
+    // Only parties still on the call are told: a call workflow that has ended cannot take a signal, and the failed
+    // signal would show red in this transfer's history. Runs from before this rule told both; they still do.
+    const tellBoth = !patched('end-tells-living-parties');
+    for (const party of ['transferor', 'transferee'] as const) {
+      if (!tellBoth && !this.machine.alive[party]) continue;
+      await getExternalWorkflowHandle(callWorkflowId(this.legs[party]))
+        .signal(transferEndedSignal, { ...summary })
+        .catch(() => undefined); // that call has ended after all
+    }
+    if (summary.outcome) handoffMetrics.transferEnded(summary.outcome);
+    log.info('transfer ended', {
+      outcome: summary.outcome,
+      reason: summary.reason,
+      workflowId: workflowInfo().workflowId,
+    });
+    return summary;
   }
-  if (summary.outcome) handoffMetrics.transferEnded(summary.outcome);
-  log.info('transfer ended', {
-    outcome: summary.outcome,
-    reason: summary.reason,
-    workflowId: workflowInfo().workflowId,
-  });
-  return summary;
+}
+
+/** Which of the benchmark's steps a bridge completes, from the input that asked for it (`since`: its event's time). */
+function stepOf(input: Input, since: number | undefined, machine: MachineState): StepTiming | undefined {
+  const c = machine.connecting;
+  if (since === undefined || !c || c.attempts !== 1) return undefined;
+  if (c.goal === 'consult' && input.type === 'target_answered') return { step: 'consult', since };
+  if (c.goal === 'complete' && input.type === 'hangup' && input.party === 'transferor')
+    return { step: 'complete', since };
+  if (c.goal === 'reconnect' && input.type === 'takeback' && input.by === 'takeback')
+    return { step: 'takeback', since };
+  return undefined;
 }

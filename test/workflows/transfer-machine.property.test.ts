@@ -37,6 +37,7 @@ function randomInput(rnd: () => number, s: MachineState): Input {
     'target_answered',
     'target_failed',
     'no_answer_timeout',
+    'no_answer_deadline',
     'hangup',
     'hangup',
     'bridged',
@@ -57,6 +58,7 @@ function randomInput(rnd: () => number, s: MachineState): Input {
     case 'recall_answered':
     case 'recall_due':
     case 'no_answer_timeout':
+    case 'no_answer_deadline':
     case 'bridge_deadline':
     case 'bridge_not_confirmed':
       return { type: kind };
@@ -117,6 +119,12 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
           ? 'recall'
           : undefined;
   const upBefore = { ...world.alive };
+  // A look at the ringing leg changes nothing on the switch; it comes only when the no-answer deadline passes.
+  const looks = actions.filter((a) => a.do === 'check_answered');
+  if (looks.length && (input.type !== 'no_answer_deadline' || actions.length !== 1)) {
+    return `a look at the ringing leg for ${input.type}: ${fmt(actions)}`;
+  }
+  const changes = actions.filter((a) => a.do !== 'check_answered');
   if (reportedGone) world.alive[reportedGone] = false;
   const up = (Object.keys(world.alive) as Party[]).filter((p) => world.alive[p]);
 
@@ -219,7 +227,7 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
       if (!world.alive.transferor) return 'ringing without a transferor';
       if (!world.alive.target) return 'ringing (transferor on ringback) for a target that is gone';
       if (!world.noAnswerTimer) return 'ringing without the no-answer timer';
-      if (actions.length) return `actions while staying in ringing: ${fmt(actions)}`;
+      if (changes.length) return `actions while staying in ringing: ${fmt(changes)}`;
       break;
     case 'partial':
       if (next.targetAnswered) return 'partial with an answered target';
@@ -227,7 +235,7 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
       if (!world.alive.transferee) return 'partial without a transferee';
       if (!world.alive.target) return 'partial (transferee on music) for a target that is gone';
       if (!world.noAnswerTimer) return 'partial without the no-answer timer';
-      if (actions.length) return `actions while in partial: ${fmt(actions)}`;
+      if (changes.length) return `actions while in partial: ${fmt(changes)}`;
       break;
     case 'recalling': {
       if (world.alive.transferor) return 'recalling with the transferor up';
