@@ -1,0 +1,148 @@
+// The ingest's live events, one at a time: each channel event deduplicated, routed (routing.ts) to its call or
+// transfer workflow's queue, a transferor's or transferee's hangup and bridges to its transfer as well, the channel
+// projection written; originate results (BACKGROUND_JOB) to their transfer.
+import { ACTIVE_TRANSFER_VARIABLE } from '../../contracts/ids.ts';
+import type { ChannelEvent } from '../../contracts/messages.ts';
+import type { EslEvent, Logger } from '../esl/index.ts';
+import { FORWARDED_EVENTS, channelOwnership, toChannelEvent, type LegVariableNames } from './convert.ts';
+import { routeOriginateJob } from './jobs.ts';
+import type { ChannelMemory } from './memory.ts';
+import type { ProjectionWriter } from './projection.ts';
+import type { Batch, Delivery } from './queue.ts';
+import { carriesVariables, routeFromEvent, type Route } from './routing.ts';
+import type { IngestCounters } from './stats.ts';
+
+export interface EventRouterOptions {
+  node: string;
+  names: LegVariableNames;
+  memory: ChannelMemory;
+  projection: ProjectionWriter;
+  counters: IngestCounters;
+  logger: Logger;
+  /** Queues a delivery behind the others of its key (a channel, a party's copies, a job). */
+  push: (key: string, delivery: Delivery) => void;
+}
+
+export class EventRouter {
+  /** Transfers known to have ended; bounded (oldest first out). */
+  private readonly endedTransfers = new BoundedSet(10_000);
+
+  constructor(private readonly o: EventRouterOptions) {}
+
+  /** One event from the switch. */
+  onEvent(evt: EslEvent): void {
+    const { counters, memory, projection, push } = this.o;
+    counters.received++;
+    const name = evt['Event-Name'] ?? '';
+    if (name === 'BACKGROUND_JOB') return this.onJob(evt);
+    const uuid = evt['Unique-ID'];
+    if (!uuid || !FORWARDED_EVENTS.has(name)) {
+      counters.ignored++;
+      return;
+    }
+    if (!memory.accept(uuid, evt['Core-UUID'] ?? '', Number(evt['Event-Sequence'] ?? 0) || 0)) {
+      counters.deduplicated++;
+      return;
+    }
+    const route = this.learnRoute(uuid, evt);
+    const event = toChannelEvent(evt, this.o.node, this.o.names);
+    if (!event) return;
+    const hungUp = name === 'CHANNEL_HANGUP_COMPLETE';
+    if (hungUp) memory.ended(uuid, Date.now());
+    switch (route.kind) {
+      case 'ignore':
+        counters.ignored++;
+        return;
+      case 'call':
+        if (route.fromTransfer) {
+          push(uuid, adoptedDelivery(event, [event]));
+          break;
+        }
+        projection.apply(event, carriesVariables(evt) ? channelOwnership(evt, this.o.names) : undefined);
+        this.sendToActiveTransfer(uuid, evt, event);
+        push(uuid, { kind: 'call', uuid, event });
+        break;
+      case 'transfer':
+        if (hungUp) projection.channelEnded(uuid, event.at);
+        push(uuid, { kind: 'transfer', workflowId: route.workflowId, event });
+        break;
+    }
+    counters.forwarded++;
+  }
+
+  /**
+   * A leg's events reached a transfer that has ended. After a completed transfer its target leg is a call like any
+   * other (its DTMF carry no variables, so the route learnt during the transfer would otherwise stick): the events go
+   * back, at the head of their queue, to the leg's call. A party's copy is dropped: its call workflow had the original.
+   */
+  onTransferGone(batch: Extract<Batch, { kind: 'transfer' }>): Delivery[] {
+    this.endedTransfers.add(batch.workflowId);
+    if (batch.party) return [];
+    return batch.events.map((event) => {
+      this.o.memory.setRoute(event.uuid, { kind: 'call', fromTransfer: batch.workflowId });
+      return adoptedDelivery(event, batch.events);
+    });
+  }
+
+  /**
+   * A transferor's or transferee's hangup and bridges go straight to its transfer (the leg carries
+   * handoff_active_transfer while one runs), on a queue of their own: one hop less than through the leg's call
+   * workflow, and the transfer hears its parties even if a call workflow is lost. `alsoTo` tells the call workflow.
+   */
+  private sendToActiveTransfer(uuid: string, evt: EslEvent, event: ChannelEvent): void {
+    if (event.name !== 'CHANNEL_HANGUP_COMPLETE' && event.name !== 'CHANNEL_BRIDGE') return;
+    const transferId = evt[`variable_${ACTIVE_TRANSFER_VARIABLE}`];
+    if (!transferId || this.endedTransfers.has(transferId)) return;
+    event.alsoTo = transferId;
+    this.o.push(`party:${uuid}`, { kind: 'transfer', workflowId: transferId, event, party: true });
+  }
+
+  // Events without variables (DTMF) cannot say where they go: the channel's earlier events did.
+  private learnRoute(uuid: string, evt: EslEvent): Route {
+    let proven = routeFromEvent(evt);
+    if (proven?.kind === 'transfer' && this.endedTransfers.has(proven.workflowId))
+      proven = { kind: 'call', fromTransfer: proven.workflowId };
+    if (proven) {
+      this.o.memory.setRoute(uuid, proven);
+      return proven;
+    }
+    const known = this.o.memory.route(uuid);
+    if (known) return known;
+    this.o.logger.debug('ingest: event for a channel not seen before, taken as a call', {
+      uuid,
+      name: evt['Event-Name'],
+    });
+    return { kind: 'call' };
+  }
+
+  private onJob(evt: EslEvent): void {
+    const routed = routeOriginateJob(evt);
+    if (!routed) {
+      this.o.counters.ignored++;
+      return;
+    }
+    this.o.counters.jobsRouted++;
+    // Same queue as the target leg's own events, so the transfer sees them in the order the switch sent them.
+    const key = routed.legUuid ?? `job:${routed.result.jobUuid}`;
+    this.o.push(key, { kind: 'originate', workflowId: routed.workflowId, result: routed.result });
+  }
+}
+
+// A hangup alone of a leg that had no call of its own starts no workflow (the channel is gone).
+function adoptedDelivery(event: ChannelEvent, batch: readonly ChannelEvent[]): Delivery {
+  const signalOnly = batch.every((e) => e.name === 'CHANNEL_HANGUP_COMPLETE');
+  return { kind: 'call', uuid: event.uuid, event, signalOnly };
+}
+
+class BoundedSet {
+  private readonly items = new Set<string>();
+  constructor(private readonly max: number) {}
+  has(key: string): boolean {
+    return this.items.has(key);
+  }
+  add(key: string): void {
+    this.items.delete(key);
+    this.items.add(key);
+    if (this.items.size > this.max) this.items.delete(this.items.values().next().value as string);
+  }
+}
