@@ -198,21 +198,36 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
     report.snapshots++;
   }
 
-  for (const callId of running) {
-    if (liveIds.has(callId)) continue;
+  endGoneCalls(
+    deps,
+    [...running].filter((callId) => !liveIds.has(callId)),
+    newer,
+    now,
+    report,
+  );
+  await deps.projection.reconcile(rows);
+  return report;
+}
+
+/** Running call workflows whose channel the switch no longer lists: each gets a GONE (unless newer events came). */
+function endGoneCalls(
+  deps: ReconcilerDeps,
+  callIds: string[],
+  newer: (uuid: string) => boolean,
+  now: number,
+  report: ReconcileReport,
+): void {
+  for (const callId of callIds) {
     if (newer(callId)) {
       report.skipped++;
       continue;
     }
-    const gone = goneEvent(callId, node, now);
+    const gone = goneEvent(callId, deps.node, now);
     deps.enqueue(callId, { kind: 'call', uuid: callId, event: gone });
     deps.projection.apply(gone);
-    memory.ended(callId, now);
+    deps.memory.ended(callId, now);
     report.gones++;
   }
-
-  await deps.projection.reconcile(rows);
-  return report;
 }
 
 /** `uuid_dump <uuid> json`: the channel's headers and variables, or undefined when it no longer exists. */
