@@ -5,7 +5,7 @@
 import anyTest from 'ava';
 import { transferWorkflowId } from '../../contracts/ids.ts';
 import { hangUp, placeCall, press, useEngine, waitFor } from '../support/engine.ts';
-import { answeredFor, bridgedPair, dialTarget, pressedOn } from '../support/events.ts';
+import { answeredFor, bridgedPair, createdFor, dialTarget, pressedOn } from '../support/events.ts';
 import { withNodeProcess } from '../support/processes.ts';
 import { consulting, sleep, transferPhase } from '../support/scenario.ts';
 
@@ -20,6 +20,9 @@ test.serial(
       const start = e.phones.events.length;
       await press(e, alice.uuid, '*22604'); // rings 2 s, then answers
       await waitFor(e, (ev) => ev.name === 'PLAYBACK_START' && ev.headers['Unique-ID'] === alice.uuid, 30_000);
+      // Carol's leg rings: under load Alice's ringback can start before the originate has reached the switch, and a
+      // kill then loses the originate itself (sent at most once: the callers are given back, nobody is dialled).
+      await waitFor(e, createdFor(e, '2604', start), 30_000);
       node.kill();
       const killedAt = Date.now();
       // Carol answers while no ingest listens: her answer event and the originate result are lost.
