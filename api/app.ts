@@ -1,5 +1,5 @@
 // The Hono app: small sub-apps (auth, accounts, channels, metaflows, media, docs) behind shared middleware.
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Store } from '../store/index.ts';
@@ -21,6 +21,7 @@ import type { RouteDeps } from './routes/deps.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { metaflowRoutes } from './routes/metaflows.ts';
+import { documentHeader, registerSecuritySchemes, routes } from './openapi.ts';
 import { toApiConfig } from './settings.ts';
 import type { ApiSettings } from './settings.ts';
 import { TokenSigner } from './tokens.ts';
@@ -33,12 +34,16 @@ export interface CreateApiDeps {
   logger?: ApiLogger;
 }
 
-export function createApi(deps: CreateApiDeps): Hono<ApiEnv> {
+export function createApi(deps: CreateApiDeps): OpenAPIHono<ApiEnv> {
   const config = toApiConfig(deps.config);
   const signer = new TokenSigner(config.jwtSecret, config.tokenTtlS);
   const routeDeps: RouteDeps = { store: deps.store, engine: deps.engine, config, signer };
 
-  const app = new Hono<ApiEnv>();
+  const app = routes();
+  registerSecuritySchemes(app);
+  // Generated once, from every route's definition (they are all registered before the first request).
+  let doc: Record<string, unknown> | undefined;
+  const document = () => (doc ??= { ...app.getOpenAPI31Document(documentHeader(config.version)) });
   // Read once every route is registered (the first request comes after).
   let table: RouteTable | undefined;
   const methodsOf = (path: string) => (table ??= routeTable(app.routes)).methodsOf(path);
@@ -70,7 +75,7 @@ export function createApi(deps: CreateApiDeps): Hono<ApiEnv> {
   app.use('/v2/accounts/:accountId', guard);
   app.use('/v2/accounts/:accountId/*', guard);
 
-  app.route('/', docsRoutes(routeDeps));
+  app.route('/', docsRoutes(routeDeps, document));
   app.route('/v2', authRoutes(routeDeps));
   app.route('/v2', accountRoutes(routeDeps));
   app.route('/v2', channelRoutes(routeDeps));

@@ -33,7 +33,9 @@ function timestamp(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function base(c: Context<ApiEnv>, meta: Meta): Omit<Envelope, 'status' | 'data'> {
+type EnvelopeBase = Omit<Envelope, 'status' | 'data' | 'handoff' | 'error' | 'message'>;
+
+function base(c: Context<ApiEnv>, meta: Meta): EnvelopeBase {
   return {
     request_id: c.get('requestId') ?? '',
     auth_token: c.get('authToken') ?? '',
@@ -43,9 +45,9 @@ function base(c: Context<ApiEnv>, meta: Meta): Omit<Envelope, 'status' | 'data'>
   };
 }
 
-export interface SuccessOptions {
-  status?: ContentfulStatusCode;
-  handoff?: unknown;
+export interface SuccessOptions<S extends ContentfulStatusCode, H> {
+  status?: S;
+  handoff?: H;
   /**
    * Kazoo's `revision` (and `ETag`), sent for documents and listings (crossbar_doc's revisions; Kazoo sends none for
    * channels or tokens): `'content'` makes it from the data itself, so it changes exactly when the data does.
@@ -54,15 +56,27 @@ export interface SuccessOptions {
   page?: PageKeys;
 }
 
-export function success(c: Context<ApiEnv>, meta: Meta, data: unknown, options: SuccessOptions = {}): Response {
-  const body: Envelope = { status: 'success', data, ...options.page, ...base(c, meta) };
+/** A success envelope: typed by its data and `handoff`, so each route's answer is checked against its declaration. */
+export interface SuccessBody<T, H> extends EnvelopeBase {
+  status: 'success';
+  data: T;
+  handoff?: H;
+}
+
+export function success<T, H = never, S extends ContentfulStatusCode = 200>(
+  c: Context<ApiEnv>,
+  meta: Meta,
+  data: T,
+  options: SuccessOptions<S, H> = {},
+) {
+  const body: SuccessBody<T, H> = { status: 'success', data, ...options.page, ...base(c, meta) };
   if (options.revision !== undefined) {
     body.revision =
       options.revision === 'content' ? createHash('md5').update(JSON.stringify(data)).digest('hex') : options.revision;
     c.header('ETag', `"${body.revision}"`);
   }
   if (options.handoff !== undefined) body.handoff = options.handoff;
-  return c.json(body, options.status ?? 200);
+  return c.json(body, (options.status ?? 200) as S);
 }
 
 export function failure(c: Context<ApiEnv>, meta: Meta, err: ApiError): Response {

@@ -1,6 +1,4 @@
 // zod at the edge, Kazoo's errors out: every issue becomes `{field: {code: {message}}}` under 400 "validation error".
-import { zValidator } from '@hono/zod-validator';
-import type { ValidationTargets } from 'hono';
 import type { z } from 'zod';
 import { ApiError } from './errors.ts';
 import type { ValidationErrors } from './errors.ts';
@@ -13,12 +11,25 @@ export function fieldName(path: readonly PropertyKey[]): string {
   return segments.join('.') || 'data';
 }
 
-/** The JSON-schema keyword Kazoo would report for this zod issue. */
-function kazooCode(issue: z.core.$ZodIssue): string {
+/** The value at `path` in `input` (undefined when any step is missing). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+/**
+ * The JSON-schema keyword Kazoo would report for this zod issue. A missing value is `required`, a present one of the
+ * wrong type `type`: told by the issue's `input` when parsed with reportInput, else by looking at the parsed value.
+ */
+function kazooCode(issue: z.core.$ZodIssue, input: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
-      // Parsed with reportInput: a missing value is the only invalid_type without an `input`.
-      return 'input' in issue ? 'type' : 'required';
+      if ('input' in issue) return 'type';
+      return valueAt(input, issue.path) === undefined ? 'required' : 'type';
     case 'invalid_value':
       return 'enum';
     case 'invalid_format':
@@ -52,14 +63,18 @@ function message(issue: z.core.$ZodIssue, code: string): string {
   return issue.message;
 }
 
-export function toValidationErrors(issues: readonly z.core.$ZodIssue[]): ValidationErrors {
+/**
+ * Kazoo's validation errors for zod's issues. `input` is the value parsed, when the issues were made without
+ * reportInput (it tells a missing field from a wrong one).
+ */
+export function toValidationErrors(issues: readonly z.core.$ZodIssue[], input?: unknown): ValidationErrors {
   const errors: ValidationErrors = {};
   const add = (field: string, code: string, msg: string) => {
     errors[field] ??= {};
     (errors[field] as Record<string, { message: string }>)[code] ??= { message: msg };
   };
   for (const issue of issues) {
-    const code = kazooCode(issue);
+    const code = kazooCode(issue, input);
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) add(fieldName([...issue.path, key]), code, 'Field is not allowed here');
     } else {
@@ -69,15 +84,12 @@ export function toValidationErrors(issues: readonly z.core.$ZodIssue[]): Validat
   return errors;
 }
 
-/** `zValidator` that answers Kazoo's 400 and parses with `reportInput` (to tell missing from wrong). */
-export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
-  return zValidator(
-    target,
-    schema,
-    (result) => {
-      if (!result.success) throw ApiError.validation(toValidationErrors(result.error.issues));
-    },
-    // The cast: zod-validator's result type is conditional on the generic schema and cannot be resolved here.
-    { validationFunction: (s, value) => s.safeParseAsync(value, { reportInput: true }) as never },
-  );
+/**
+ * What a route does with a request its schemas refuse (the routes' validators at the edge, api/openapi.ts): Kazoo's
+ * 400 "validation error", every bad field named.
+ */
+export function validationHook(
+  result: { success: true } | { success: false; error: z.ZodError; data?: unknown },
+): void {
+  if (!result.success) throw ApiError.validation(toValidationErrors(result.error.issues, result.data));
 }

@@ -1,21 +1,45 @@
-// Store and engine records as the API shows them: Kazoo's snake_case keys, optional keys omitted when unset.
+// Store and engine records as the API shows them: Kazoo's snake_case keys, optional keys omitted when unset. Each view
+// is typed by the schema its routes declare (api/schemas), so an answer and its documentation cannot disagree.
+import type { z } from 'zod';
 import type { Account, ChannelRecord, Media } from '../store/index.ts';
 import type { CallSummary, TransferAccepted, TransferSummary } from '../contracts/messages.ts';
+import type { accountView as accountSchema } from './schemas/accounts.ts';
+import type {
+  actionHandoff,
+  channelListItem as channelListSchema,
+  channelView as channelSchema,
+  transferView as transferSchema,
+} from './schemas/channels.ts';
+import type { mediaNotes, mediaView as mediaSchema } from './schemas/media.ts';
 
 /** Seconds between year 0 and 1970 in Erlang's calendar: Kazoo's channel timestamps are Gregorian seconds. */
 const GREGORIAN_OFFSET_S = 62_167_219_200;
 
-type Json = Record<string, unknown>;
+export type AccountView = z.output<typeof accountSchema>;
+export type MediaView = z.output<typeof mediaSchema>;
+export type ChannelListItem = z.output<typeof channelListSchema>;
+export type ChannelView = z.output<typeof channelSchema>;
+export type TransferView = z.output<typeof transferSchema>;
+export type ActionHandoff = z.output<typeof actionHandoff>;
+export type MediaNotes = z.output<typeof mediaNotes>;
+export type MediaNote = MediaNotes[string];
 
-function compact(o: Json): Json {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
+type Compact<T> = { [K in keyof T]: Exclude<T[K], null> };
+
+/** The object without its unset keys (undefined or null: the stores give either). */
+function compact<T extends object>(o: T): Compact<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as Compact<T>;
 }
 
 function iso(ms: number | undefined): string | undefined {
-  return ms === undefined ? undefined : new Date(ms).toISOString();
+  return ms === undefined ? undefined : isoOf(ms);
 }
 
-export function accountView(a: Account, tree: string[]): Json {
+function isoOf(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function accountView(a: Account, tree: string[]): AccountView {
   return compact({
     id: a.id,
     name: a.name,
@@ -23,12 +47,12 @@ export function accountView(a: Account, tree: string[]): Json {
     tree,
     music_on_hold: compact({ media_id: a.musicOnHoldMediaId }),
     ringback: a.ringback,
-    created: iso(a.createdAt),
+    created: isoOf(a.createdAt),
   });
 }
 
-export function mediaView(m: Media): Json {
-  return { id: m.id, account_id: m.accountId, name: m.name, stream_url: m.streamUrl, created: iso(m.createdAt) };
+export function mediaView(m: Media): MediaView {
+  return { id: m.id, account_id: m.accountId, name: m.name, stream_url: m.streamUrl, created: isoOf(m.createdAt) };
 }
 
 function elapsedS(rec: ChannelRecord, now: number): number {
@@ -36,7 +60,7 @@ function elapsedS(rec: ChannelRecord, now: number): number {
 }
 
 /** Kazoo's list shape (ecallmgr_fs_channel:to_json, less the keys cb_channels deletes). */
-export function channelListItem(rec: ChannelRecord, now = Date.now()): Json {
+export function channelListItem(rec: ChannelRecord, now = Date.now()): ChannelListItem {
   return compact({
     uuid: rec.callId,
     answered: rec.answered,
@@ -60,7 +84,7 @@ export function channelListItem(rec: ChannelRecord, now = Date.now()): Json {
  * What Kazoo's single channel adds from the leg's variables (ecallmgr_fs_channel:to_api_props, normalised and less the
  * keys cb_channels deletes: account_id, node, realm, profile, context, dialplan...).
  */
-function kazooDetail(rec: ChannelRecord | undefined): Json {
+function kazooDetail(rec: ChannelRecord | undefined): Partial<ChannelView> {
   if (!rec) return {};
   const ccvs = rec.details?.ccvs ?? {};
   const d = rec.details ?? {};
@@ -90,7 +114,7 @@ function kazooDetail(rec: ChannelRecord | undefined): Json {
   };
 }
 
-export function transferView(t: TransferSummary): Json {
+export function transferView(t: TransferSummary): TransferView {
   return compact({
     transfer_id: t.transferId,
     phase: t.phase,
@@ -107,7 +131,7 @@ export function transferView(t: TransferSummary): Json {
   });
 }
 
-export function acceptedView(t: TransferAccepted): Json {
+export function acceptedView(t: TransferAccepted): ActionHandoff {
   return {
     transfer_id: t.transferId,
     phase: 'starting',
@@ -124,7 +148,7 @@ export function channelView(
   call: CallSummary | undefined,
   engineError?: string,
   now = Date.now(),
-): Json {
+): ChannelView {
   const callId = rec?.callId ?? call?.callId ?? '';
   const createdAt = rec?.createdAt ?? now;
   const bridgedTo = rec ? rec.bridgedTo : call?.bridgedTo;

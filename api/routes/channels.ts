@@ -1,7 +1,8 @@
 // Channels: the account's live calls (from the store's projection, current and cheap), one call with its transfer
 // state (projection + the call's workflow), and actions delivered to the call's workflow so the answer tells the truth.
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { z } from 'zod';
 import { ID_PATTERN } from '../../contracts/grammar.ts';
 import type { ChannelRecord } from '../../store/index.ts';
 import { authenticate } from '../auth.ts';
@@ -21,15 +22,24 @@ import { AUTO_REQUEST_WINDOW_MS } from '../../contracts/requests.ts';
 import { IDEMPOTENCY_HEADER, transferUpdateId } from '../idempotency.ts';
 import { otherMethods } from '../http.ts';
 import type { ApiLogger } from '../log.ts';
+import { ACCOUNT_ERRORS, BODY_ERRORS, answer, errors, jsonBody, routes } from '../openapi.ts';
 import {
   CHANNEL_ACTIONS,
   UNSUPPORTED_KAZOO_ACTIONS,
+  actionHandoff,
   channelAction,
   channelActionEnvelope,
+  channelListItem as channelListSchema,
+  channelView as channelSchema,
+  metaflowAction as metaflowActionSchema,
+  metaflowActionEnvelope,
 } from '../schemas/channels.ts';
 import type { ChannelAction } from '../schemas/channels.ts';
-import { toValidationErrors, validate } from '../validation.ts';
+import { accountParams } from '../schemas/common.ts';
+import { successEnvelope } from '../schemas/envelope.ts';
+import { toValidationErrors } from '../validation.ts';
 import { acceptedView, channelListItem, channelView, transferView } from '../views.ts';
+import type { ActionHandoff, MediaNotes } from '../views.ts';
 import { TRANSFER_TYPE_KEYS } from '../../contracts/metaflow-entries.ts';
 import { metaflowSchema } from '../schemas/metaflows.ts';
 import type { RouteDeps } from './deps.ts';
@@ -144,10 +154,33 @@ function checkTransferTypeSpellings(a: Extract<ChannelAction, { action: 'transfe
   }
 }
 
-export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
-  const list = '/accounts/:accountId/channels';
-  const one = `${list}/:callId`;
+const listAnswer = successEnvelope(z.array(channelListSchema));
+const callParams = accountParams.extend({ callId: z.string().meta({ description: 'The call ID (a leg UUID)' }) });
+const ownerParams = accountParams.extend({ ownerId: z.string().meta({ description: "The user's or device's ID" }) });
+const idempotencyHeader = z.object({
+  [IDEMPOTENCY_HEADER.toLowerCase()]: z.string().optional().meta({
+    description: 'Makes a transfer safe to retry: the same request with the same key gets the first answer',
+  }),
+});
+/** A channel action's answer: Kazoo's string in `data`, the transfer in the envelope's `handoff`. */
+const actionAnswer = successEnvelope(z.string().meta({ example: 'transfer initiated' }), actionHandoff);
+const actionAnswers = {
+  200: answer('The call took the action', actionAnswer),
+  202: answer('The call accepted the transfer and is setting it up (handoff.status pending): ask again', actionAnswer),
+};
+const ACTION_ERRORS = [...ACCOUNT_ERRORS, ...BODY_ERRORS, 409];
+const ACTION_TEXT =
+  "The action is delivered to the call's workflow and the answer is its verdict. `data` is Kazoo's string; the transfer's ID and phase are in the envelope's `handoff` key. Refusals: 400 (not bridged: `other_leg_call_id.required`; not answered; bad field), 404 unknown call, 409 a transfer already runs (or none runs, for cancel_transfer; or the Idempotency-Key was used for another request), 503 engine unreachable. A transfer the call accepted but did not answer within 10 s is 202 \"transfer accepted\" with handoff.status pending. Send an `Idempotency-Key` header to retry a transfer safely (the same request again gets the first answer); without it an identical request within 30 s counts as the same.";
+
+export function channelRoutes({ store, engine, config, signer }: RouteDeps) {
+  const app = routes();
+  // What an action's `data` holds: the request schemas point at these.
+  app.openAPIRegistry.register('ChannelAction', channelAction);
+  app.openAPIRegistry.register('MetaflowAction', metaflowActionSchema);
+  const list = '/accounts/{accountId}/channels';
+  const one = `${list}/{callId}`;
+  const honoList = '/accounts/:accountId/channels';
+  const honoOne = `${honoList}/:callId`;
 
   /**
    * The call, if it belongs to this very account. A call of another account, or of none, is "bad identifier": nothing
@@ -183,51 +216,92 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
     );
   };
 
-  app.get(list, async (c) => listed(c, await store.listChannels([c.req.param('accountId')])));
-  app.all(list, otherMethods(config, ['GET']));
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: list,
+      tags: ['channels'],
+      summary: "The account's live calls",
+      description: 'Served from the live-channel projection the ESL ingest keeps: current, and cheap.',
+      request: { params: accountParams },
+      responses: { 200: answer('The calls', listAnswer), ...errors(...ACCOUNT_ERRORS) },
+    }),
+    async (c) => listed(c, await store.listChannels([c.req.param('accountId')])),
+  );
+  app.all(honoList, otherMethods(config, ['GET']));
 
   // A user's channels (its devices' legs carry its ID as ecallmgr_Owner-ID) and a device's (ecallmgr_Authorizing-ID),
   // within the account: Kazoo finds them through the devices' SIP usernames, the same legs.
-  const owned: [string, 'ownerId' | 'authorizingId'][] = [
-    ['/accounts/:accountId/users/:ownerId/channels', 'ownerId'],
-    ['/accounts/:accountId/devices/:ownerId/channels', 'authorizingId'],
+  const owned: [string, 'ownerId' | 'authorizingId', string][] = [
+    ['users', 'ownerId', "A user's live calls (its devices' legs carry its ID as ecallmgr_Owner-ID)"],
+    ['devices', 'authorizingId', "A device's live calls (ecallmgr_Authorizing-ID)"],
   ];
-  for (const [path, by] of owned) {
-    app.get(path, async (c) => {
-      const id = c.req.param('ownerId') ?? '';
-      if (!ID_PATTERN.test(id)) throw ApiError.badIdentifier(id);
-      return listed(c, await store.listChannels([c.req.param('accountId') ?? ''], { [by]: id }));
-    });
-    app.all(path, otherMethods(config, ['GET']));
+  for (const [kind, by, summary] of owned) {
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path: `/accounts/{accountId}/${kind}/{ownerId}/channels`,
+        tags: ['channels'],
+        summary,
+        request: { params: ownerParams },
+        responses: { 200: answer('The calls', listAnswer), ...errors(...ACCOUNT_ERRORS) },
+      }),
+      async (c) => {
+        const id = c.req.param('ownerId');
+        if (!ID_PATTERN.test(id)) throw ApiError.badIdentifier(id);
+        return listed(c, await store.listChannels([c.req.param('accountId')], { [by]: id }));
+      },
+    );
+    app.all(`/accounts/:accountId/${kind}/:ownerId/channels`, otherMethods(config, ['GET']));
   }
 
   // Kazoo's system-wide list is for its super-duper admin only: here a top-level account's token, listing its whole
   // tree (Handoff may hold several top-level accounts; none sees another's calls).
-  app.get('/channels', authenticate(store, signer, { throttle: config.authThrottle }), async (c) => {
-    const account = await store.getAccount(c.get('auth').accountId);
-    if (!account || account.parentId) {
-      throw ApiError.forbidden('GET /v2/channels is for a top-level account; use /v2/accounts/{ACCOUNT_ID}/channels');
-    }
-    return listed(c, await store.listTreeChannels(account.id));
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/channels',
+      tags: ['channels'],
+      summary: "Every live call of the caller's tree: a top-level account's token only (403 below)",
+      middleware: [authenticate(store, signer, { throttle: config.authThrottle })],
+      responses: { 200: answer('The calls', listAnswer), ...errors(401, 403, 429, 500, 503) },
+    }),
+    async (c) => {
+      const account = await store.getAccount(c.get('auth').accountId);
+      if (!account || account.parentId) {
+        throw ApiError.forbidden('GET /v2/channels is for a top-level account; use /v2/accounts/{ACCOUNT_ID}/channels');
+      }
+      return listed(c, await store.listTreeChannels(account.id));
+    },
+  );
   app.all('/channels', otherMethods(config, ['GET']));
 
-  app.get(one, async (c) => {
-    const callId = c.req.param('callId');
-    const found = await findCall(c.get('log'), c.req.param('accountId'), callId);
-    let call = found.call;
-    let problem: string | undefined;
-    if (!call) {
-      try {
-        call = await engine.getCall(callId);
-      } catch (err) {
-        // The projection still answers; say that the transfer state is missing rather than failing the read.
-        const answer = engineError(callId, err, c.get('log'));
-        problem = answer.status === 503 ? ENGINE_UNAVAILABLE : ENGINE_FAILED;
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: one,
+      tags: ['channels'],
+      summary: 'One call, its bridged peer and its transfer state (under data.handoff)',
+      request: { params: callParams },
+      responses: { 200: answer('The call', successEnvelope(channelSchema)), ...errors(...ACCOUNT_ERRORS) },
+    }),
+    async (c) => {
+      const callId = c.req.param('callId');
+      const found = await findCall(c.get('log'), c.req.param('accountId'), callId);
+      let call = found.call;
+      let problem: string | undefined;
+      if (!call) {
+        try {
+          call = await engine.getCall(callId);
+        } catch (err) {
+          // The projection still answers; say that the transfer state is missing rather than failing the read.
+          const answer = engineError(callId, err, c.get('log'));
+          problem = answer.status === 503 ? ENGINE_UNAVAILABLE : ENGINE_FAILED;
+        }
       }
-    }
-    return success(c, config, channelView(found.rec, call, problem));
-  });
+      return success(c, config, channelView(found.rec, call, problem));
+    },
+  );
 
   /** A channel action, checked against its grammar; Kazoo's own 400 for a transfer without a target. */
   function parseAction(data: Record<string, unknown>, action: string): ChannelAction {
@@ -240,35 +314,53 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
     return parsed.data;
   }
 
-  app.post(one, validate('json', channelActionEnvelope), async (c) => {
-    const accountId = c.req.param('accountId');
-    const callId = c.req.param('callId');
-    const body = c.req.valid('json');
-    const data = body.data ?? {};
-    // Kazoo reads `action` from data, then the query string, then the top level of the body.
-    const action = data.action ?? c.req.query('action') ?? body.action;
-    // Kazoo's documentation also POSTs the metaflow action (its code answers that only to a PUT): both run it.
-    if (action === 'metaflow') return runMetaflow(c, accountId, callId, data);
-    if (typeof action !== 'string' || !(CHANNEL_ACTIONS as readonly string[]).includes(action)) {
-      const unsupported = (UNSUPPORTED_KAZOO_ACTIONS as readonly string[]).includes(String(action));
-      throw new ApiError(400, 'invalid data', {
-        action: {
-          [action === undefined ? 'required' : 'enum']: {
-            message: unsupported
-              ? `Handoff does not run the Kazoo action ${String(action)}; use one of ${CHANNEL_ACTIONS.join(', ')}`
-              : `action must be one of ${CHANNEL_ACTIONS.join(', ')}`,
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: one,
+      tags: ['channels'],
+      summary: 'Run an action on the call: transfer, cancel_transfer, hangup, break, metaflow',
+      description: `${ACTION_TEXT} \`action\` may also be given in the query string or at the top level of the body.`,
+      request: {
+        params: callParams,
+        query: z.object({
+          action: z.string().optional().meta({ description: "The action, when the body has none (Kazoo's form)" }),
+        }),
+        headers: idempotencyHeader,
+        body: jsonBody(channelActionEnvelope),
+      },
+      responses: { ...actionAnswers, ...errors(...ACTION_ERRORS) },
+    }),
+    async (c) => {
+      const accountId = c.req.param('accountId');
+      const callId = c.req.param('callId');
+      const body = c.req.valid('json');
+      const data = body.data ?? {};
+      // Kazoo reads `action` from data, then the query string, then the top level of the body.
+      const action = data.action ?? c.req.query('action') ?? body.action;
+      // Kazoo's documentation also POSTs the metaflow action (its code answers that only to a PUT): both run it.
+      if (action === 'metaflow') return runMetaflow(c, accountId, callId, data);
+      if (typeof action !== 'string' || !(CHANNEL_ACTIONS as readonly string[]).includes(action)) {
+        const unsupported = (UNSUPPORTED_KAZOO_ACTIONS as readonly string[]).includes(String(action));
+        throw new ApiError(400, 'invalid data', {
+          action: {
+            [action === undefined ? 'required' : 'enum']: {
+              message: unsupported
+                ? `Handoff does not run the Kazoo action ${String(action)}; use one of ${CHANNEL_ACTIONS.join(', ')}`
+                : `action must be one of ${CHANNEL_ACTIONS.join(', ')}`,
+            },
           },
-        },
-      });
-    }
-    const a = parseAction(data, action);
-    await findCall(c.get('log'), accountId, callId);
-    try {
-      return await runAction(c, accountId, callId, a);
-    } catch (err) {
-      throw engineError(callId, err, c.get('log'));
-    }
-  });
+        });
+      }
+      const a = parseAction(data, action);
+      await findCall(c.get('log'), accountId, callId);
+      try {
+        return await runAction(c, accountId, callId, a);
+      } catch (err) {
+        throw engineError(callId, err, c.get('log'));
+      }
+    },
+  );
 
   /**
    * Kazoo's `PUT …/channels/{CALL_ID}` `{"action": "metaflow", "data": <metaflow>}`: the named metaflow module runs on
@@ -276,20 +368,32 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
    * from the top level, then from `data` (Kazoo's order); the metaflow is `data`, or `data.data` when `data` itself has
    * no module (the form of Kazoo's PUT example, and of clients that put `action` inside `data`).
    */
-  app.put(one, validate('json', channelActionEnvelope), async (c) => {
-    const body = c.req.valid('json');
-    const data = body.data ?? {};
-    const action = body.action ?? data.action;
-    if (action !== 'metaflow') {
-      throw new ApiError(400, 'invalid data', {
-        action: {
-          [action === undefined ? 'required' : 'enum']: { message: 'PUT runs a metaflow: action must be metaflow' },
-        },
-      });
-    }
-    return runMetaflow(c, c.req.param('accountId'), c.req.param('callId'), data);
-  });
-  app.all(one, otherMethods(config, ['GET', 'POST', 'PUT']));
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: one,
+      tags: ['channels'],
+      summary:
+        "Run a metaflow module on the call (Kazoo's metaflow action): transfer, blind_transfer, resume, hangup, break",
+      description: `${ACTION_TEXT} \`data\` is Kazoo's "metaflow sent".`,
+      request: { params: callParams, headers: idempotencyHeader, body: jsonBody(metaflowActionEnvelope) },
+      responses: { ...actionAnswers, ...errors(...ACTION_ERRORS) },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const data = body.data ?? {};
+      const action = body.action ?? data.action;
+      if (action !== 'metaflow') {
+        throw new ApiError(400, 'invalid data', {
+          action: {
+            [action === undefined ? 'required' : 'enum']: { message: 'PUT runs a metaflow: action must be metaflow' },
+          },
+        });
+      }
+      return runMetaflow(c, c.req.param('accountId'), c.req.param('callId'), data);
+    },
+  );
+  app.all(honoOne, otherMethods(config, ['GET', 'POST', 'PUT']));
 
   async function runMetaflow(c: Context<ApiEnv>, accountId: string, callId: string, data: Record<string, unknown>) {
     const inner = data.data;
@@ -347,17 +451,17 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
     accountId: string,
     callId: string,
     a: ChannelAction,
-    opts: { answer?: string; extra?: Record<string, unknown> } = {},
+    opts: { answer?: string; extra?: ActionHandoff } = {},
   ) {
-    const answer = (kazoos: string, handoff?: Record<string, unknown>) => {
+    const answer = (kazoos: string, handoff?: ActionHandoff) => {
       const extras = handoff || opts.extra ? { ...handoff, ...opts.extra } : undefined;
-      return success(c, config, opts.answer ?? kazoos, extras ? { handoff: extras } : {});
+      return success<string, ActionHandoff>(c, config, opts.answer ?? kazoos, extras ? { handoff: extras } : {});
     };
     switch (a.action) {
       case 'transfer': {
         checkTransferTypeSpellings(a);
         // A media ID found nowhere is left out of the ask: the account's default plays, and the answer says so.
-        const media: Record<string, Record<string, string>> = {};
+        const media: MediaNotes = {};
         for (const field of ['moh', 'ringback'] as const) {
           const value = a[field];
           if (value === undefined) continue;
@@ -373,7 +477,7 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps): Hon
         const outcome = await engine.requestTransfer(callId, toAsk(a), { requestId });
         if ('pending' in outcome) {
           // Accepted by the call, not answered yet: the transfer is being set up (a slow switch, a worker restarting).
-          return success(c, config, opts.answer ?? 'transfer accepted', {
+          return success<string, ActionHandoff, 202>(c, config, opts.answer ?? 'transfer accepted', {
             status: 202,
             handoff: {
               status: 'pending',

@@ -6,6 +6,7 @@ import { resolveMedia, type MediaResolution } from '../../contracts/media.ts';
 import type { Store } from '../../store/index.ts';
 import type { ApiConfig } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import type { MediaNote } from '../views.ts';
 
 export function mediaRef(store: Store, config: Pick<ApiConfig, 'mediaUrlTemplate'>, accountId: string, value: string) {
   return resolveMedia(value, accountId, {
@@ -32,7 +33,7 @@ export async function checkMediaRef(
  * `handoff.media`: the URL MEDIA_URL_TEMPLATE made of it, or the account's default (found nowhere). Undefined for a
  * stream or a media record (they play as they are).
  */
-export function mediaNote(value: string, found: MediaResolution): Record<string, string> | undefined {
+export function mediaNote(value: string, found: MediaResolution): MediaNote | undefined {
   if (found.url === undefined) {
     return { media_id: value, plays: "the account's default", reason: found.reason };
   }

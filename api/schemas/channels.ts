@@ -8,18 +8,12 @@ import {
   targetSchema,
   transferTypeSchema,
 } from './common.ts';
+import { mediaNotes } from './media.ts';
+import { metaflowSchema } from './metaflows.ts';
 
 export const CHANNEL_ACTIONS = ['transfer', 'hangup', 'break', 'cancel_transfer'] as const;
 /** Kazoo actions Handoff does not run (they need Kazoo's callflow engine or Konami Pro). */
 export const UNSUPPORTED_KAZOO_ACTIONS = ['callflow', 'intercept', 'move'] as const;
-
-/** The body as received: `action` may also be at the top level or in the query string (Kazoo's req_value). */
-export const channelActionEnvelope = z
-  .object({
-    data: z.record(z.string(), z.unknown()).optional(),
-    action: z.string().optional(),
-  })
-  .meta({ id: 'ChannelActionRequest' });
 
 export const transferAction = z
   .object({
@@ -70,12 +64,43 @@ export const channelAction = z
 
 export type ChannelAction = z.infer<typeof channelAction>;
 
-const transferView = z
+export const metaflowAction = z.object({ action: z.literal('metaflow'), data: metaflowSchema }).meta({
+  id: 'MetaflowAction',
+  description:
+    "Kazoo's metaflow action: run the metaflow's module on the call (transfer, blind_transfer, resume, hangup, break). `data.leg` `bleg`/`peer` acts on the bridged leg",
+});
+
+/**
+ * A channel action's body as received: `action` may also be at the top level or in the query string (Kazoo's
+ * req_value), and the handler reads the rest in Kazoo's order, answering Kazoo's errors; the document shows what
+ * `data` holds.
+ */
+function actionEnvelope(description: string, forms: string[]) {
+  return z.object({
+    data: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description, anyOf: forms.map((id) => ({ $ref: `#/components/schemas/${id}` })) }),
+    action: z.string().optional().meta({ description: "The action, when it is not in data (Kazoo's forms)" }),
+  });
+}
+
+/** POST …/channels/{CALL_ID}. */
+export const channelActionEnvelope = actionEnvelope('The action and its fields', [
+  'ChannelAction',
+  'MetaflowAction',
+]).meta({ id: 'ChannelActionRequest' });
+
+/** PUT …/channels/{CALL_ID}: `{"action": "metaflow", "data": <metaflow>}`, or the metaflow action in data. */
+export const metaflowActionEnvelope = actionEnvelope('The metaflow (or the metaflow action)', [
+  'Metaflow',
+  'MetaflowAction',
+]).meta({ id: 'MetaflowActionRequest' });
+
+export const transferView = z
   .object({
     transfer_id: z.string(),
-    phase: z.string().meta({
-      description: 'starting | ringing | consulting | partial | recalling | connecting | ended',
-    }),
+    phase: z.enum(['starting', 'ringing', 'consulting', 'partial', 'recalling', 'connecting', 'ended']),
     outcome: z.string().optional(),
     reason: z.string().optional(),
     transferor: z.string(),
@@ -85,11 +110,38 @@ const transferView = z
     recall_leg: z.string().optional().meta({
       description: 'PARTIAL_FAILURE=recall: the leg that called the transferor back',
     }),
-    transfer_type: z.string(),
-    started: z.string().optional(),
-    ended: z.string().optional(),
+    transfer_type: z.enum(['attended', 'blind']),
+    started: z.string().optional().meta({ description: 'ISO-8601' }),
+    ended: z.string().optional().meta({ description: 'ISO-8601' }),
   })
   .meta({ id: 'Transfer' });
+
+/** The envelope's `handoff` of a channel action: the transfer as the call answered it, and notes on the request. */
+export const actionHandoff = transferView
+  .partial()
+  .extend({
+    status: z.literal('pending').optional().meta({
+      description:
+        'The call accepted the transfer and is setting it up (HTTP 202): send the request again for its outcome',
+    }),
+    message: z.string().optional(),
+    media: mediaNotes.optional(),
+    ignored: z
+      .record(z.string(), z.string())
+      .optional()
+      .meta({ description: 'Parts of a metaflow action Handoff does not run, and why' }),
+  })
+  .meta({ id: 'ChannelActionHandoff' });
+
+/** Who a channel belongs to (the leg's ecallmgr_* variables): in the list and in the detail. */
+const ownership = {
+  owner_id: z.string().optional().meta({ description: 'The user (ecallmgr_Owner-ID)' }),
+  authorizing_id: z.string().optional().meta({ description: 'The device or resource (ecallmgr_Authorizing-ID)' }),
+  authorizing_type: z.string().optional(),
+  presence_id: z.string().optional(),
+  username: z.string().optional().meta({ description: "The device's SIP username" }),
+  destination: z.string().optional().meta({ description: 'The number dialled' }),
+};
 
 export const channelListItem = z
   .object({
@@ -97,10 +149,10 @@ export const channelListItem = z
     answered: z.boolean(),
     direction: z.string().optional(),
     other_leg: z.string().optional(),
+    ...ownership,
     caller_id_name: z.string().optional(),
     caller_id_number: z.string().optional(),
     callee_id_number: z.string().optional(),
-    destination: z.string().optional(),
     elapsed_s: z.number().int(),
     timestamp: z.number().int().meta({ description: 'Gregorian seconds, as Kazoo' }),
   })
@@ -116,12 +168,32 @@ export const channelView = z
     caller_id_name: z.string().optional(),
     caller_id_number: z.string().optional(),
     callee_id_number: z.string().optional(),
+    ...ownership,
+    callee_id_name: z.string().optional(),
+    account_billing: z.string().optional(),
+    reseller_id: z.string().optional(),
+    reseller_billing: z.string().optional(),
+    resource_id: z.string().optional(),
+    callflow_id: z.string().optional(),
+    channel_authorized: z.boolean().optional(),
+    interaction_id: z.string().optional(),
+    custom_channel_vars: z
+      .record(z.string(), z.string())
+      .optional()
+      .meta({ description: "Kazoo's custom channel variables: the leg's ecallmgr_<Name> variables, by Name" }),
+    from: z.string().optional(),
+    to: z.string().optional(),
+    from_tag: z.string().optional(),
+    to_tag: z.string().optional(),
+    is_loopback: z.boolean().optional(),
+    loopback_leg_name: z.string().optional(),
+    loopback_other_leg: z.string().optional(),
     elapsed_seconds: z.number().int(),
-    timestamp: z.number().int(),
+    timestamp: z.number().int().meta({ description: 'Gregorian seconds, as Kazoo' }),
     handoff: z
       .object({
-        node: z.string(),
-        phase: z.string().optional().meta({ description: 'ringing | answered | bridged | in_transfer | ended' }),
+        node: z.string().optional(),
+        phase: z.enum(['ringing', 'answered', 'bridged', 'in_transfer', 'ended']).optional(),
         transfer: transferView.optional().meta({ description: 'The running (or last) transfer' }),
         hangup_cause: z.string().optional(),
         engine_error: z.string().optional().meta({
@@ -132,5 +204,3 @@ export const channelView = z
       .meta({ description: "Handoff's extras (Kazoo clients ignore this key)" }),
   })
   .meta({ id: 'Channel' });
-
-export { transferView };

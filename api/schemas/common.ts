@@ -49,3 +49,21 @@ export const ringTimeoutSchema = z
   .min(1)
   .max(600)
   .meta({ description: "The target's ring time in seconds (default 20)", example: 20 });
+
+/** Path parameters, as the routes name them. Their form is checked by the handlers (an ID that cannot exist is 404). */
+export const accountParams = z.object({
+  accountId: z.string().meta({ description: "The account's ID", example: '4b8c5a2f3e1d4c6b9a8f7e6d5c4b3a21' }),
+});
+
+/**
+ * Kazoo's pagination, read by api/pagination.ts (which answers a bad value in Kazoo's words): `page_size` (default 50,
+ * at most 1000), `start_key` (a previous page's `next_start_key`), `paginate=false` (at most 1000 items, else 416).
+ */
+export const pageQuerySchema = z.object({
+  page_size: z.string().optional().meta({ description: 'Items per page: 1 or more (default 50, at most 1000)' }),
+  start_key: z.string().optional().meta({ description: "A previous page's next_start_key" }),
+  paginate: z
+    .string()
+    .optional()
+    .meta({ description: '`false`: every item in one answer (at most 1000, else 416 range not satisfiable)' }),
+});

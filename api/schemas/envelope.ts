@@ -6,29 +6,36 @@ export function requestEnvelope<T extends z.ZodType>(data: T) {
   return z.object({ data });
 }
 
-export function successEnvelope(data: z.ZodType, description: string) {
-  return z
-    .object({
-      status: z.literal('success'),
-      data,
-      request_id: z.string(),
-      auth_token: z.string().meta({ description: 'The token the request used (or was issued); "" when none' }),
-      revision: z.string().optional(),
-      timestamp: z.string().meta({ example: '2024-03-12T21:24:34Z' }),
-      version: z.string(),
-      node: z.string(),
-      handoff: z
-        .record(z.string(), z.unknown())
-        .optional()
-        .meta({ description: "Handoff's extras where `data` is a Kazoo string (POST channel actions)" }),
-      page_size: z.number().int().optional().meta({ description: 'Paginated listings: the items in this page' }),
-      start_key: z.string().optional().meta({ description: 'Paginated listings: the start_key asked for' }),
-      next_start_key: z
-        .string()
-        .optional()
-        .meta({ description: 'Paginated listings: pass as start_key for the next page; absent on the last page' }),
-    })
-    .meta({ description });
+/** What every success envelope carries besides `data` (and `handoff`, typed per route). */
+const envelopeKeys = {
+  status: z.literal('success'),
+  request_id: z.string(),
+  auth_token: z.string().meta({ description: 'The token the request used (or was issued); "" when none' }),
+  revision: z
+    .string()
+    .optional()
+    .meta({ description: 'Documents and listings: a digest of `data` (also sent as ETag), as Kazoo sends it' }),
+  timestamp: z.string().meta({ example: '2024-03-12T21:24:34Z' }),
+  version: z.string(),
+  node: z.string(),
+  page_size: z.number().int().optional().meta({ description: 'Paginated listings: the items in this page' }),
+  start_key: z.string().optional().meta({ description: 'Paginated listings: the start_key asked for' }),
+  next_start_key: z
+    .string()
+    .optional()
+    .meta({ description: 'Paginated listings: pass as start_key for the next page; absent on the last page' }),
+};
+
+type EnvelopeKeys = typeof envelopeKeys;
+
+/** The success envelope around `data`; `handoff` is the route's own extras in the envelope, when it has any. */
+export function successEnvelope<D extends z.ZodType>(data: D): z.ZodObject<EnvelopeKeys & { data: D }>;
+export function successEnvelope<D extends z.ZodType, H extends z.ZodType>(
+  data: D,
+  handoff: H,
+): z.ZodObject<EnvelopeKeys & { data: D; handoff: z.ZodOptional<H> }>;
+export function successEnvelope(data: z.ZodType, handoff?: z.ZodType) {
+  return z.object(handoff ? { ...envelopeKeys, data, handoff: handoff.optional() } : { ...envelopeKeys, data });
 }
 
 export const errorEnvelope = z
@@ -37,7 +44,7 @@ export const errorEnvelope = z
     error: z.string().meta({ description: 'The HTTP status, as a string', example: '400' }),
     message: z.string().meta({
       description:
-        'validation error | invalid_credentials | forbidden | bad identifier | not_found | invalid_method | conflict | request entity too large | range not satisfiable | too_many_requests | invalid data | service unavailable | internal error',
+        'validation error | invalid_credentials | forbidden | bad identifier | not_found | invalid_method | conflict | request entity too large | range not satisfiable | too_many_requests | invalid data | service unavailable | datastore timeout | engine error | internal error',
     }),
     data: z.unknown().meta({
       description:

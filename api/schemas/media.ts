@@ -25,3 +25,16 @@ export const mediaCreateRequest = requestEnvelope(
 export const mediaView = z
   .object({ id: z.string(), account_id: z.string(), name: z.string(), stream_url: z.string(), created: z.string() })
   .meta({ id: 'Media' });
+
+/** What a moh/ringback media ID of a request will play when it is not a media record (by field). */
+export const mediaNotes = z
+  .record(
+    z.string(),
+    z.object({
+      media_id: z.string(),
+      plays: z.string().meta({ description: "The URL MEDIA_URL_TEMPLATE made, or the account's default" }),
+      source: z.literal('MEDIA_URL_TEMPLATE').optional(),
+      reason: z.string().optional().meta({ description: 'Why the ID resolved nowhere' }),
+    }),
+  )
+  .meta({ id: 'MediaNotes' });

@@ -5,6 +5,7 @@
 // decides, and the route reports it in the envelope's `handoff`.
 import { z } from 'zod';
 import { KNOWN_MODULES } from '../../contracts/metaflow-entries.ts';
+import { mediaNotes } from './media.ts';
 
 const digits = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'] as const;
 const bindingDigit = z.enum(digits);
@@ -203,3 +204,19 @@ export const metaflowsDoc = z
 export type MetaflowsInput = z.infer<typeof metaflowsDoc>;
 
 export const metaflowsRequest = z.object({ data: metaflowsDoc }).meta({ id: 'MetaflowsRequest' });
+
+/** The envelope's `handoff` of a metaflows answer: what Handoff keeps of the document without running it, and why. */
+export const metaflowsReport = z
+  .object({
+    inactive_patterns: z
+      .record(z.string(), z.string())
+      .meta({ description: 'Patterns stored but not run (RE2 cannot run them, or too large), and why' }),
+    inactive_entries: z
+      .record(z.string(), z.string())
+      .meta({ description: 'Entries stored but not run (modules Handoff does not run, data it cannot run), and why' }),
+    ignored: z.record(z.string(), z.string()).meta({ description: 'Fields stored but ignored, and why' }),
+    media: mediaNotes.meta({
+      description: "moh/ringback media IDs played through MEDIA_URL_TEMPLATE or falling back to the account's default",
+    }),
+  })
+  .meta({ id: 'MetaflowsReport' });

@@ -5,6 +5,7 @@ import { startApi, type ApiSettings } from '../../../api/index.ts';
 import { createApiLogger } from '../../../api/log.ts';
 import type { AccountTreeLimits, ChannelRecord, Store, StoreOptions } from '../../../store/index.ts';
 import { rawDatabase, type Engine } from '../../store/engines.ts';
+import { DocumentCheck, type OpenApiDocument } from './document-check.ts';
 import { RecordingEngineDouble } from './recording-engine-double.ts';
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -101,6 +102,9 @@ export async function startHarness(
   await store.createAccount({ id: 'sibling', name: 'Sibling', parentId: 'root' });
   await store.createAccount({ id: 'stranger', name: 'Stranger' });
 
+  // Every answer a test gets through call() is checked against the document the server serves.
+  const documentCheck = new DocumentCheck((await (await fetch(`${api.url}/openapi.json`)).json()) as OpenApiDocument);
+
   async function call(method: string, p: string, opts: RequestOpts = {}): Promise<Answer> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token !== undefined) headers['X-Auth-Token'] = opts.token;
@@ -112,6 +116,11 @@ export async function startHarness(
     }
     const res = await fetch(`${api.url}${p}`, { method, headers, body });
     const text = await res.text();
+    const url = new URL(p, api.url);
+    // A tunnelled method (verb, X-HTTP-Method-Override) is another operation than the one sent.
+    const tunnelled = url.searchParams.has('verb') || opts.headers?.['X-HTTP-Method-Override'] !== undefined;
+    const problem = tunnelled ? undefined : documentCheck.problem(method, url.pathname, res.status, text);
+    if (problem) throw new Error(problem);
     let parsed: Envelope = {};
     try {
       parsed = JSON.parse(text) as Envelope;
