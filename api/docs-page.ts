@@ -50,6 +50,13 @@ export const DOCS_PAGE = `<!doctype html>
     return out;
   }
   function pre(obj) { return el('pre', {}, [JSON.stringify(obj, null, 2)]); }
+  // A request body's or an answer's schema: its JSON one (the API's), else whatever media type it has.
+  function schemaOf(part) {
+    var content = part && part.content;
+    if (!content) return undefined;
+    var media = content['application/json'] || content[Object.keys(content)[0]];
+    return media && media.schema;
+  }
   fetch('openapi.json').then(function (r) { return r.json(); }).then(function (doc) {
     document.getElementById('title').textContent = doc.info.title + ' ' + doc.info.version;
     document.title = doc.info.title;
@@ -71,9 +78,16 @@ export const DOCS_PAGE = `<!doctype html>
       byTag[tag].forEach(function (e) {
         var body = el('div', { class: 'body' }, []);
         if (e.op.description) body.appendChild(el('p', {}, [e.op.description]));
+        if (e.op.parameters && e.op.parameters.length) {
+          body.appendChild(el('h4', {}, ['Parameters']));
+          body.appendChild(el('table', {}, e.op.parameters.map(function (p) {
+            return el('tr', {}, [el('td', {}, [el('code', {}, [p.name])]), el('td', {}, [p.in + (p.required ? ', required' : '')]),
+              el('td', {}, [p.description || ''])]);
+          })));
+        }
         if (e.op.requestBody) {
           body.appendChild(el('h4', {}, ['Request body']));
-          body.appendChild(pre(resolve(doc, e.op.requestBody.content['application/json'].schema, 0)));
+          body.appendChild(pre(resolve(doc, schemaOf(e.op.requestBody), 0)));
         }
         body.appendChild(el('h4', {}, ['Responses']));
         var rows = Object.keys(e.op.responses).map(function (code) {
@@ -81,10 +95,14 @@ export const DOCS_PAGE = `<!doctype html>
         });
         body.appendChild(el('table', {}, rows));
         var ok = Object.keys(e.op.responses).filter(function (c) { return c[0] === '2'; })[0];
-        if (ok) {
+        if (ok && schemaOf(e.op.responses[ok])) {
+          var env = resolve(doc, schemaOf(e.op.responses[ok]), 0);
           body.appendChild(el('h4', {}, [ok + ' data']));
-          var env = resolve(doc, e.op.responses[ok].content['application/json'].schema, 0);
           body.appendChild(pre(env && env.properties ? env.properties.data : env));
+          if (env && env.properties && env.properties.handoff) {
+            body.appendChild(el('h4', {}, [ok + ' handoff (in the envelope)']));
+            body.appendChild(pre(env.properties.handoff));
+          }
         }
         main.appendChild(el('details', { class: 'op' }, [
           el('summary', {}, [el('span', { class: 'method ' + e.method }, [e.method.toUpperCase()]),

@@ -2,23 +2,11 @@
 // lists the account's channels and starts a transfer, with fetch, the way monster-ui and in-house UIs call Kazoo
 // (X-Auth-Token and Content-Type: application/json, so every call but the first is preflighted). `.ci/run` installs
 // Chromium; on a machine without it this test is skipped, and says so.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import test from 'ava';
-import { chromium } from 'playwright-core';
+import { haveBrowser, launchBrowser } from './support/browser.ts';
 import { startHarness } from './support/server.ts';
-
-const CHROMIUM = process.env.HANDOFF_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser) {
-  console.warn(
-    `browser-cors: SKIPPED for want of a browser: no Chromium at ${CHROMIUM} (apt-get install -y chromium, ` +
-      'or set HANDOFF_TEST_CHROMIUM)',
-  );
-}
 
 /** The app's page: everything it does is in this script, against the API's origin. */
 function appPage(api: string, apiKey: string, accountId: string, callId: string): string {
@@ -65,7 +53,7 @@ interface Step {
   json: { status: string; data: unknown; auth_token?: string; handoff?: Record<string, unknown> };
 }
 
-(haveBrowser ? test : test.skip)(
+(haveBrowser('browser-cors') ? test : test.skip)(
   'a page on another origin logs in, lists channels and starts a transfer',
   async (t) => {
     const h = await startHarness(t);
@@ -80,22 +68,7 @@ interface Step {
     } as never);
     const page = await serve(appPage(h.url, h.keys.child, 'child', 'call-1'));
     t.teardown(() => new Promise<void>((resolve) => page.server.close(() => resolve())));
-    const profile = mkdtempSync(path.join(tmpdir(), 'handoff-chromium-'));
-    t.teardown(() => rmSync(profile, { recursive: true, force: true }));
-
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    t.teardown(() => browser.close());
+    const browser = await launchBrowser(t);
     const tab = await browser.newPage();
     const consoleErrors: string[] = [];
     tab.on('console', (m) => {
