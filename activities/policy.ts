@@ -65,6 +65,7 @@ export type PolicyConfig = Pick<
   | 'FEATURE_CODE_PATTERN_MAX_LENGTH'
   | 'FEATURE_CODE_PATTERN_MAX_PROGRAM'
   | 'FEATURE_CODE_MAX_PATTERNS'
+  | 'FEATURE_CODE_TERMINATOR'
 >;
 
 export interface LegPolicy extends DigitPolicy {
@@ -72,6 +73,8 @@ export interface LegPolicy extends DigitPolicy {
   defaultDigitTimeoutMs: number;
   /** Absent in policies recorded before the limits existed: the workflow then uses the defaults. */
   limits?: FeatureCodeLimits;
+  /** The key that ends a code at once where the metaflows name none (`""`: none); absent: the collector's default. */
+  terminator?: string;
 }
 
 /** Everything a transfer needs, resolved and validated before the call is touched. */
@@ -205,6 +208,7 @@ export function createPolicyActivities(
         sets: [],
         defaultDigitTimeoutMs: config.DIGIT_TIMEOUT_MS,
         limits,
+        terminator: config.FEATURE_CODE_TERMINATOR,
         accountId: accountOf(self),
       };
       if (!self.exists) return policy;

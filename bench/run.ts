@@ -35,6 +35,7 @@ import { eslRoundTrips, runFloor, type FloorSample } from './floor.ts';
 import { cpuMeter, describeMachine, findPid, loadAverage, machineTable, type CpuWindow } from './machine.ts';
 import { ms, ratio, summarise, table, type Summary } from './stats.ts';
 import { forceTcpNoDelay } from './what-if.ts';
+import { earlyActionRun, earlyTable, type EarlyResult } from './early.ts';
 
 // `--load`: the load benchmark (bench/load.ts), a mode of its own with its own flags.
 if (process.argv.includes('--load')) {
@@ -47,6 +48,7 @@ const { values: flags } = parseArgs({
     calls: { type: 'string', default: '30' },
     concurrency: { type: 'string', default: '5' },
     floor: { type: 'string', default: '60' },
+    'early-samples': { type: 'string', default: '10' },
     'digit-timeout-ms': { type: 'string', default: '300' },
     'think-ms': { type: 'string', default: '400' },
     'max-seconds': { type: 'string', default: '170' },
@@ -58,8 +60,8 @@ const { values: flags } = parseArgs({
 
 if (flags.help) {
   console.log(
-    'npm run bench -- [--calls 30] [--concurrency 5] [--floor 60] [--digit-timeout-ms 300] [--think-ms 400] ' +
-      '[--max-seconds 170] [--out bench/RESULTS.md] [--tcp-nodelay]\n' +
+    'npm run bench -- [--calls 30] [--concurrency 5] [--floor 60] [--early-samples 10] [--digit-timeout-ms 300] ' +
+      '[--think-ms 400] [--max-seconds 170] [--out bench/RESULTS.md] [--tcp-nodelay]\n' +
       'npm run bench -- --load --help: the load benchmark',
   );
   process.exit(0);
@@ -75,6 +77,7 @@ const settings = {
   calls: int('calls', flags.calls, 1, 1000),
   concurrency: int('concurrency', flags.concurrency, 1, 50),
   floorSamples: int('floor', flags.floor, 5, 5000),
+  earlySamples: int('early-samples', flags['early-samples'], 0, 1000),
   digitTimeoutMs: int('digit-timeout-ms', flags['digit-timeout-ms'], 50, 5000),
   thinkMs: int('think-ms', flags['think-ms'], 0, 10_000),
   maxSeconds: int('max-seconds', flags['max-seconds'], 30, 3600),
@@ -372,6 +375,10 @@ async function main(): Promise<void> {
   await e.nodeWorker!.ingest.idle();
   await sleep(1000);
 
+  // 2b. Step (a) with each way a code ends: the timer, and the early actions (one call at a time).
+  const early = await earlyActionRun(tl, { samples: settings.earlySamples, thinkMs: settings.thinkMs, deadline });
+  log(`step (a) by way of ending: ${early.map((r) => `${r.samples.length}/${r.failures.length} failed`).join(', ')}`);
+
   // 3. The floor, on the same server and switch: alone (the floor proper), then as many in flight as calls ran at once.
   const { alice } = await placeCall(e);
   const floors: FloorRun[] = [];
@@ -401,6 +408,7 @@ async function main(): Promise<void> {
     control,
     floors,
     costs: [plain, transferred],
+    early,
     probe,
     loadAfter,
     rtt,
@@ -426,6 +434,7 @@ function readHandWritten(file: string): string | undefined {
 }
 
 interface ReportInput {
+  early: EarlyResult[];
   machine: ReturnType<typeof describeMachine>;
   address: string;
   engine: Engine;
@@ -481,6 +490,8 @@ function render(r: ReportInput) {
     rtt,
     '## Control latency',
     latency,
+    '## Step (a) by the way the code ends',
+    earlyTable(r.early, c.DIGIT_TIMEOUT_MS),
     '## Where the time goes (segments)',
     segments,
     '## Temporal timers',
@@ -543,6 +554,14 @@ ${latency}
 
 Transfer outcomes: ${outcomes || 'none'}. Failed calls:
 ${failures}
+
+## Step (a) by the way the code ends
+
+${settings.earlySamples} calls per row, one at a time, after the control run: Alice presses the code, Bob hears music,
+Alice takes him back with \`*1\`. Timed from the code's last DTMF event to Bob's PLAYBACK_START, nothing subtracted
+(README, Feature codes).
+
+${earlyTable(r.early, c.DIGIT_TIMEOUT_MS)}
 
 ## Where the time goes
 

@@ -384,6 +384,14 @@ const schema = z.object({
       'digits collected after the binding digit (one more ends the collection as no match); also the longest ' +
         '`numbers` key',
     ),
+  FEATURE_CODE_TERMINATOR: z
+    .string()
+    .regex(/^[0-9*#]?$/, { message: 'one key (0-9 * #), or empty for none' })
+    .default('#')
+    .describe(
+      'the key that ends a feature code at once, without the inter-digit timeout (`*22600#`); empty: none. A ' +
+        'metaflows document’s `terminator` wins; off where the binding digit is that key or a code may contain it',
+    ),
   FEATURE_CODE_PATTERN_MAX_LENGTH: z.coerce
     .number()
     .int()

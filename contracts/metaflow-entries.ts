@@ -94,7 +94,16 @@ export function entryStatus(
     };
   }
   const data = isObject(entry.data) ? entry.data : {};
-  if (module === 'resume' || module === 'hangup') return { active: true, metaflow: { module } };
+  // Handoff's own key on a pattern: the collected string's length, so the code is acted on at its last digit.
+  const digits = group === 'patterns' ? entry.digits : undefined;
+  if (
+    digits !== undefined &&
+    !(Number.isInteger(digits) && (digits as number) >= 1 && (digits as number) <= limits.maxDigits)
+  ) {
+    return { active: false, reason: `digits is not a whole number from 1 to ${limits.maxDigits}` };
+  }
+  const length = digits === undefined ? {} : { digits: digits as number };
+  if (module === 'resume' || module === 'hangup') return { active: true, metaflow: { module, ...length } };
   let needsTarget = group === 'numbers';
   if (group === 'patterns') {
     const compiled = compilePattern(key, limits);
@@ -109,7 +118,9 @@ export function entryStatus(
   if (module === 'blind_transfer') runs.transfer_type = 'blind';
   return {
     active: true,
-    metaflow: Object.keys(runs).length ? { module: 'transfer', data: runs } : { module: 'transfer' },
+    metaflow: Object.keys(runs).length
+      ? { module: 'transfer', data: runs, ...length }
+      : { module: 'transfer', ...length },
   };
 }
 

@@ -3,6 +3,11 @@
 export interface Metaflow {
   module: string;
   data?: Record<string, unknown>;
+  /**
+   * Handoff's own key, on a `patterns` entry: the pattern matches only collected strings of exactly this many digits
+   * (after the binding digit), so the code is complete, and acted on, as soon as the last one is pressed.
+   */
+  digits?: number;
 }
 
 export type ListenOn = 'self' | 'peer' | 'both';
@@ -12,6 +17,11 @@ export interface Metaflows {
   /** Inter-digit timeout in ms. */
   digit_timeout?: number;
   listen_on?: ListenOn;
+  /**
+   * Handoff's own key: the key that ends a code at once (`#` unless the configuration says otherwise); `""` turns it
+   * off. It is off anyway where the binding digit is that key or a code may contain it.
+   */
+  terminator?: string;
   numbers?: Record<string, Metaflow>;
   patterns?: Record<string, Metaflow>;
 }

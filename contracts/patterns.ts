@@ -86,3 +86,169 @@ export function inactivePatterns(
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// What a pattern can still match: whether typing more digits could make it match (so a collection that matches now
+// must wait), and whether it can match a string with a given digit in it (so that digit cannot end a code). Both are
+// read off the RE2 program the matcher itself runs (re2js compiles each pattern to a Thompson NFA), so the answer is
+// the matcher's: its threads are followed over the DTMF digits instead of over an input. Where the program holds
+// what this does not model (word boundaries `\b` `\B`, lookbehind), the answer is the cautious one: "it may".
+
+/** The keys a phone can send: what a collected string is made of. */
+export const DTMF_DIGITS = '0123456789*#ABCD';
+
+// re2js's instruction codes and empty-width conditions (its Inst and Utils classes; stable since RE2/J).
+const OP = {
+  ALT: 1,
+  ALT_MATCH: 2,
+  CAPTURE: 3,
+  EMPTY_WIDTH: 4,
+  FAIL: 5,
+  MATCH: 6,
+  NOP: 7,
+  RUNE: 8,
+  RUNE1: 9,
+  RUNE_ANY: 10,
+  RUNE_ANY_NOT_NL: 11,
+} as const;
+const BEGIN = 1 | 4; // begin of line, begin of text
+const END = 2 | 8; // end of line, end of text
+const WORD_BOUNDARIES = 16 | 32;
+
+interface ProgInst {
+  op: number;
+  out: number;
+  arg: number;
+  matchRune(rune: number): boolean;
+}
+interface Prog {
+  start: number;
+  inst: ProgInst[];
+}
+
+/** The compiled program, or undefined when it holds anything this reading does not model. */
+function programOf(pattern: CompiledPattern & { active: true }): Prog | undefined {
+  const prog = (pattern.re.re2() as { prog?: Partial<Prog> & { numLb?: number } }).prog;
+  if (!prog || !Array.isArray(prog.inst) || typeof prog.start !== 'number' || (prog.numLb ?? 0) > 0) return undefined;
+  for (const inst of prog.inst) {
+    if (inst.op > OP.RUNE_ANY_NOT_NL) return undefined;
+    if (inst.op === OP.EMPTY_WIDTH && (inst.arg & WORD_BOUNDARIES) !== 0) return undefined;
+  }
+  return prog as Prog;
+}
+
+/** The threads (instructions about to read a key, or the match) reached from `pcs` where `cond` holds. */
+function closure(prog: Prog, pcs: Iterable<number>, cond: number): Set<number> {
+  const out = new Set<number>();
+  const seen = new Set<number>();
+  const stack = [...pcs];
+  while (stack.length) {
+    const pc = stack.pop()!;
+    if (pc === 0 || seen.has(pc)) continue; // pc 0 is re2js's fail instruction
+    seen.add(pc);
+    const inst = prog.inst[pc]!;
+    switch (inst.op) {
+      case OP.ALT:
+      case OP.ALT_MATCH:
+        stack.push(inst.out, inst.arg);
+        break;
+      case OP.EMPTY_WIDTH:
+        if ((inst.arg & ~cond) === 0) stack.push(inst.out);
+        break;
+      case OP.NOP:
+      case OP.CAPTURE:
+        stack.push(inst.out);
+        break;
+      case OP.FAIL:
+        break;
+      default:
+        out.add(pc);
+    }
+  }
+  return out;
+}
+
+function reads(inst: ProgInst, rune: number): boolean {
+  switch (inst.op) {
+    case OP.RUNE:
+    case OP.RUNE1:
+      return inst.matchRune(rune);
+    case OP.RUNE_ANY:
+      return true;
+    case OP.RUNE_ANY_NOT_NL:
+      return rune !== 10;
+    default:
+      return false;
+  }
+}
+
+/** One key read by every thread: the instructions they go on to (before their closure). */
+function step(prog: Prog, threads: Set<number>, rune: number): number[] {
+  const next: number[] = [];
+  for (const pc of threads) {
+    const inst = prog.inst[pc]!;
+    if (reads(inst, rune)) next.push(inst.out);
+  }
+  return next;
+}
+
+/** Threads after reading `prefix` from the start (a position that is not the end), or undefined for none. */
+function threadsAfter(prog: Prog, prefix: string): Set<number> | undefined {
+  let threads = closure(prog, [prog.start], BEGIN);
+  for (const ch of prefix) {
+    const next = step(prog, threads, ch.codePointAt(0)!);
+    if (!next.length) return undefined;
+    threads = closure(prog, next, 0);
+  }
+  return threads.size ? threads : undefined;
+}
+
+/** States the search below may visit before it gives the cautious answer. */
+const SEARCH_LIMIT = 4096;
+
+/**
+ * Can the pattern match the whole of some string that is `prefix` followed by 1 to `room` more DTMF digits? A pattern
+ * whose program holds word boundaries or lookbehind is taken to be able to (it may), as is one whose search runs past
+ * SEARCH_LIMIT states; the digits it could be waiting for are then waited for, as before.
+ */
+export function canMatchLonger(pattern: CompiledPattern & { active: true }, prefix: string, room: number): boolean {
+  if (room <= 0) return false;
+  const prog = programOf(pattern);
+  if (!prog) return true;
+  const start = threadsAfter(prog, prefix);
+  if (!start) return false;
+  const key = (threads: Set<number>) => [...threads].sort((a, b) => a - b).join(',');
+  const seen = new Set<string>([key(start)]);
+  let level = [start];
+  for (let depth = 1; depth <= room && level.length; depth++) {
+    const nextLevel: Set<number>[] = [];
+    for (const threads of level) {
+      for (const ch of DTMF_DIGITS) {
+        const next = step(prog, threads, ch.codePointAt(0)!);
+        if (!next.length) continue;
+        // Here the string may end (a match) or go on.
+        const atEnd = closure(prog, next, END);
+        for (const pc of atEnd) if (prog.inst[pc]!.op === OP.MATCH) return true;
+        const onward = closure(prog, next, 0);
+        const k = key(onward);
+        if (!onward.size || seen.has(k)) continue;
+        if (seen.size >= SEARCH_LIMIT) return true;
+        seen.add(k);
+        nextLevel.push(onward);
+      }
+    }
+    level = nextLevel;
+  }
+  return false;
+}
+
+/**
+ * Can the pattern match a string with `digit` in it? Cautious: yes when any instruction of its program reads that key,
+ * reachable or not, or when the program holds what this reading does not model.
+ */
+export function mayContain(pattern: CompiledPattern & { active: true }, digit: string): boolean {
+  const prog = programOf(pattern);
+  if (!prog) return true;
+  const rune = digit.codePointAt(0)!;
+  return prog.inst.some((inst) => reads(inst, rune));
+}

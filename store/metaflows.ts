@@ -33,7 +33,8 @@ export function mergeMetaflowsDocs(docs: readonly MetaflowsDoc[]): MetaflowsDoc 
   const out: MetaflowsDoc = {};
   for (const doc of docs) {
     for (const [key, value] of Object.entries(normaliseMetaflowsDoc(doc))) {
-      if (isEmpty(value)) continue;
+      // `terminator: ""` is a value (no terminator), not an empty one.
+      if (isEmpty(value) && key !== 'terminator') continue;
       if ((key === 'numbers' || key === 'patterns') && isPlainObject(value)) {
         const below = isPlainObject(out[key]) ? (out[key] as Record<string, unknown>) : {};
         const merged: Record<string, unknown> = { ...below };
@@ -53,6 +54,8 @@ function toEntries(v: unknown): Record<string, Metaflow> | undefined {
   for (const [k, entry] of Object.entries(v)) {
     if (!isPlainObject(entry) || typeof entry.module !== 'string') continue;
     out[k] = isPlainObject(entry.data) ? { module: entry.module, data: entry.data } : { module: entry.module };
+    // Handoff's own key on a pattern: its length in digits (contracts/metaflow-entries.ts says whether it runs).
+    if (entry.digits !== undefined) out[k]!.digits = entry.digits as number;
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
@@ -71,6 +74,8 @@ export function toEngineMetaflows(doc: MetaflowsDoc): Metaflows | undefined {
     out.digit_timeout = doc.digit_timeout;
   }
   if (typeof doc.listen_on === 'string' && LISTEN_ON.includes(doc.listen_on)) out.listen_on = doc.listen_on as ListenOn;
+  // Handoff's own key: `""` is kept (it turns the configured terminator off for this document).
+  if (typeof doc.terminator === 'string' && /^[0-9*#]?$/.test(doc.terminator)) out.terminator = doc.terminator;
   if (numbers) out.numbers = numbers;
   if (patterns) out.patterns = patterns;
   return out;

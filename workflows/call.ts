@@ -29,9 +29,14 @@ import { applyEvent, forwardsToTransfer, newCall, transferEnded } from './call-s
 import {
   DEFAULT_DIGIT_TIMEOUT_MS,
   emptyCollector,
+  press,
   pressDigit,
+  sameCollection,
   timeOut,
+  timerFired,
+  type CollectorOptions,
   type CollectorState,
+  type CollectorStep,
   type FeatureCodeMatch,
 } from './collector.ts';
 import { EventDeduplicator, type DedupState } from './dedup.ts';
@@ -278,14 +283,17 @@ class CallLeg {
     }
     const policy = this.policy ?? (await this.loadPolicy());
     if (!policy.sets.length) return;
-    this.collector = pressDigit(
-      this.collector ?? emptyCollector(policy.sets),
-      policy.sets,
-      digit,
-      Date.now(),
-      policy.defaultDigitTimeoutMs,
-      policy.limits,
-    );
+    const before = this.collector ?? emptyCollector(policy.sets);
+    const now = Date.now();
+    const old = pressDigit(before, policy.sets, digit, now, policy.defaultDigitTimeoutMs, policy.limits);
+    let step: CollectorStep = press(before, policy.sets, digit, { now, at }, collectorOptions(policy));
+    // Runs from before codes could end at once (or on the switch's clock) waited for the timer; they still do.
+    if ((step.match || !sameCollection(step.state, old)) && !patched('feature-code-at-once')) {
+      step = { state: { ...old, lastAt: old.collecting.map((c) => (c === undefined ? undefined : at)) }, errors: [] };
+    }
+    this.collector = step.state;
+    for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
+    if (step.match) await this.runFeatureCode(step.match, now);
   }
 
   /** The leg's feature codes, read on its first digit (and again after a transfer: the peer may have changed). */
@@ -304,7 +312,16 @@ class CallLeg {
   private async onCollectorTimeout(): Promise<void> {
     if (!this.policy || !this.collector) return;
     const completeAt = this.collector.deadline ?? Date.now();
-    const result = timeOut(this.collector, this.policy.sets, this.policy.limits);
+    const old = timeOut(this.collector, this.policy.sets, this.policy.limits);
+    let result: CollectorStep = timerFired(this.collector, this.policy.sets, Date.now(), collectorOptions(this.policy));
+    const differs =
+      result.waitsForHeld ||
+      result.match?.key !== old.match?.key ||
+      result.match?.collected !== old.match?.collected ||
+      !sameCollection(result.state, old.state);
+    // Runs from before decided at once on what was collected (no wait for held digits, no terminator set aside); they
+    // still do.
+    if (differs && !patched('feature-code-held-digits')) result = old;
     this.collector = result.state;
     for (const error of result.errors) log.warn('metaflow pattern skipped', { error });
     if (result.match) await this.runFeatureCode(result.match, completeAt);
@@ -508,4 +525,9 @@ function answerAgain(answer: RequestAnswer): TransferAccepted {
   if ('accepted' in answer) return answer.accepted;
   const { type, reason, message } = answer.refused;
   throw ApplicationFailure.create({ type, message, details: reason ? [reason] : [], nonRetryable: true });
+}
+
+/** What the collector reads from a leg's policy besides its sets. */
+function collectorOptions(p: LegPolicy): CollectorOptions {
+  return { fallbackTimeoutMs: p.defaultDigitTimeoutMs, limits: p.limits, terminator: p.terminator };
 }

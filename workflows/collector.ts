@@ -5,17 +5,39 @@
 //   (contracts/patterns.ts);
 // - at most `limits.maxDigits` digits are collected: one more ends that collection as no match;
 // - the binding digit pressed while armed is collected like any other digit (Kazoo's default, fast re-arm off);
-// - one collector per feature-code set, so a leg's own codes and its peer's (listen_on peer|both) both work.
+// - one collector per feature-code set, so a leg's own codes and its peer's (listen_on peer|both) both work;
+// - a code is acted on at once, without the inter-digit wait, when it is complete (`press`): the caller pressed the
+//   terminator (`#` by default), or what is collected matches and no `numbers` key, no pattern and no pattern's
+//   declared length (`digits`) could take another digit;
+// - gaps are measured on the switch's own timestamps, as the takeback matcher does (takeback.ts): a digit pressed
+//   after the timeout ran out, by the switch's clock, does not join the code, however late it is delivered; and a
+//   timer that fires long after the last digit (Temporal or the workflow worker was away) first waits a short grace
+//   for digits the ingest still holds (`timerFired`).
 import type { FeatureCodeSet, Metaflow } from '../contracts/metaflows.ts';
 import {
+  canMatchLonger,
   compilePattern,
   DEFAULT_FEATURE_CODE_LIMITS,
   matchPattern,
+  mayContain,
   type FeatureCodeLimits,
 } from '../contracts/patterns.ts';
 
 export const DEFAULT_BINDING_DIGIT = '*';
 export const DEFAULT_DIGIT_TIMEOUT_MS = 800;
+/** The key that ends a code at once, where the configuration and the metaflows name none. */
+export const DEFAULT_TERMINATOR = '#';
+/**
+ * A timer that fires more than this after the last digit's switch timestamp plus the digit timeout fired late: more
+ * than a production cluster's timer granularity (about 1 s for short timers), the ingest's usual delay and the
+ * clocks' skew together. Digits pressed meanwhile may still be held by the ingest (Temporal was away).
+ */
+export const LATE_TIMER_MS = 2000;
+/**
+ * How long a late timer waits for held digits: the ingest retries a held batch at most 5 s apart (its queue), and its
+ * connection to Temporal may take a few seconds more to come back. Only a code typed during an outage waits for it.
+ */
+export const HELD_DIGITS_GRACE_MS = 10_000;
 
 export interface CollectorState {
   /** Per feature-code set: the digits collected since the binding digit, or undefined when not armed. */
@@ -24,6 +46,31 @@ export interface CollectorState {
   deadlines?: (number | undefined)[];
   /** The earliest of `deadlines`: when the caller's timer must fire; undefined when none is armed. */
   deadline?: number;
+  /** Per feature-code set: the switch's timestamp (ms) of its last digit; absent in states kept before it was. */
+  lastAt?: (number | undefined)[];
+  /**
+   * No wait for held digits is due when the timer fires late: one was given already since the last digit, or the last
+   * digit was itself delivered late (the ingest is delivering what it held, in order: the rest follows it).
+   */
+  graceSpent?: boolean;
+}
+
+/** What a collection is read with, besides its sets: the policy's fallbacks. */
+export interface CollectorOptions {
+  /** The digit timeout of a set that names none. */
+  fallbackTimeoutMs?: number;
+  limits?: FeatureCodeLimits;
+  /** The terminator of a set that names none; `""` for none. */
+  terminator?: string;
+}
+
+/** A collector's step: its new state, and the code to act on, if any. */
+export interface CollectorStep {
+  state: CollectorState;
+  match?: FeatureCodeMatch;
+  errors: string[];
+  /** A late timer now waits for held digits (the timer was re-armed, nothing was decided). */
+  waitsForHeld?: boolean;
 }
 
 export interface FeatureCodeMatch {
@@ -80,23 +127,202 @@ export function timeOut(
   state: CollectorState,
   sets: readonly FeatureCodeSet[],
   limits: FeatureCodeLimits = DEFAULT_FEATURE_CODE_LIMITS,
-): { state: CollectorState; match?: FeatureCodeMatch; errors: string[] } {
-  const errors: string[] = [];
+): CollectorStep {
   const now = state.deadline ?? Number.POSITIVE_INFINITY;
+  return endCollections(
+    state,
+    sets,
+    (i) => (deadlinesOf(state, now)[i] ?? now) <= now,
+    (_, collected) => collected,
+    limits,
+  );
+}
+
+function deadlinesOf(state: CollectorState, now: number): (number | undefined)[] {
+  return state.collecting.map((c, i) => state.deadlines?.[i] ?? (c !== undefined ? now : undefined));
+}
+
+/**
+ * Ends the collections `due` says have ended, in set order: each matches what it holds (`code` of it) and is disarmed;
+ * the first match disarms every set. The others keep collecting.
+ */
+function endCollections(
+  state: CollectorState,
+  sets: readonly FeatureCodeSet[],
+  due: (i: number) => boolean,
+  code: (set: FeatureCodeSet, collected: string) => string,
+  limits: FeatureCodeLimits,
+): CollectorStep {
+  const errors: string[] = [];
   let match: FeatureCodeMatch | undefined;
   const collecting = [...state.collecting];
-  const deadlines = sets.map((_, i) => state.deadlines?.[i] ?? (collecting[i] !== undefined ? now : undefined));
+  const deadlines = deadlinesOf(state, state.deadline ?? Number.POSITIVE_INFINITY);
+  const lastAt = state.collecting.map((_, i) => state.lastAt?.[i]);
   sets.forEach((set, i) => {
     const collected = collecting[i];
-    if (collected === undefined || (deadlines[i] ?? now) > now) return;
+    if (collected === undefined || !due(i)) return;
     collecting[i] = undefined;
     deadlines[i] = undefined;
+    lastAt[i] = undefined;
     if (match) return;
-    const found = findMetaflow(set, collected, errors, limits);
-    if (found) match = { set, collected, ...found };
+    const digits = code(set, collected);
+    const found = findMetaflow(set, digits, errors, limits);
+    if (found) match = { set, collected: digits, ...found };
   });
   if (match) return { state: { collecting: sets.map(() => undefined) }, match, errors };
-  return { state: { collecting, deadlines, deadline: earliest(deadlines) }, errors };
+  return { state: { collecting, deadlines, deadline: earliest(deadlines), lastAt }, errors };
+}
+
+/** The key that ends this set's codes at once, or undefined where none does (see `terminatorOf`). */
+export function terminatorOf(
+  set: FeatureCodeSet,
+  fallback: string | undefined,
+  limits: FeatureCodeLimits = DEFAULT_FEATURE_CODE_LIMITS,
+): string | undefined {
+  const named = set.metaflows.terminator;
+  const key = typeof named === 'string' ? named : (fallback ?? DEFAULT_TERMINATOR);
+  if (key.length !== 1) return undefined;
+  // Off where the key means something else: it arms the collector, or a code may contain it.
+  if (key === (set.metaflows.binding_digit || DEFAULT_BINDING_DIGIT)) return undefined;
+  if (Object.keys(set.metaflows.numbers ?? {}).some((n) => n.includes(key))) return undefined;
+  for (const pattern of Object.keys(set.metaflows.patterns ?? {})) {
+    const compiled = compilePattern(pattern, limits);
+    if (compiled.active && mayContain(compiled, key)) return undefined;
+  }
+  return key;
+}
+
+/** Could another digit still make this set's collection match (a longer `numbers` key, a pattern, its declared length)? */
+export function mayGoOn(set: FeatureCodeSet, collected: string, limits: FeatureCodeLimits): boolean {
+  const room = limits.maxDigits - collected.length;
+  if (room <= 0) return false; // one more digit ends the collection as no match
+  for (const number of Object.keys(set.metaflows.numbers ?? {})) {
+    if (number.length > collected.length && number.startsWith(collected)) return true;
+  }
+  for (const [pattern, metaflow] of Object.entries(set.metaflows.patterns ?? {})) {
+    const compiled = compilePattern(pattern, limits);
+    if (!compiled.active) continue;
+    const length = metaflow.digits;
+    if (length !== undefined && collected.length >= length) continue;
+    if (canMatchLonger(compiled, collected, length !== undefined ? Math.min(room, length - collected.length) : room)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * A digit pressed on the leg at `now` (workflow time), `at` on the switch's clock. First, collections whose digit
+ * timeout ran out before it, by the switch's clock, end (their timer had not fired yet: a late delivery); then the
+ * digit is collected; then, when every armed set's collection is decided, the first match in set order is acted on
+ * at once. A collection is decided when the terminator ended it (it matches what came before the terminator, or
+ * nothing) or when no further digit could change what it matches (no longer `numbers` key, no pattern that could
+ * take another digit within its declared length and the digit cap). While any set could still go on, the timers
+ * decide, as before: what is chosen at once is what the timer would have chosen.
+ */
+export function press(
+  state: CollectorState,
+  sets: readonly FeatureCodeSet[],
+  digit: string,
+  when: { now: number; at: number },
+  opts: CollectorOptions = {},
+): CollectorStep {
+  const limits = opts.limits ?? DEFAULT_FEATURE_CODE_LIMITS;
+  const fallback = opts.fallbackTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
+  const errors: string[] = [];
+  let current = state;
+  let match: FeatureCodeMatch | undefined;
+  const gone = sets.map((set, i) => {
+    const last = state.lastAt?.[i];
+    return state.collecting[i] !== undefined && last !== undefined && when.at - last > digitTimeout(set, fallback);
+  });
+  if (gone.some(Boolean)) {
+    const ended = endCollections(state, sets, (i) => gone[i]!, stripper(opts, limits), limits);
+    current = ended.state;
+    match = ended.match;
+    errors.push(...ended.errors);
+  }
+  const pressed = pressDigit(current, sets, digit, when.now, fallback, limits);
+  const graceSpent = when.now - when.at > LATE_TIMER_MS ? { graceSpent: true } : {};
+  current = {
+    ...pressed,
+    lastAt: pressed.collecting.map((c) => (c === undefined ? undefined : when.at)),
+    ...graceSpent,
+  };
+  if (match) return { state: current, match, errors };
+
+  // Each armed set: decided (the terminator ended it, or it matches now or never, and no digit can change that), or
+  // not. Only when every set is decided is the first match acted on: what the timer would have chosen.
+  const collecting = [...current.collecting];
+  const deadlines = [...(current.deadlines ?? [])];
+  let first: FeatureCodeMatch | undefined;
+  let undecided = false;
+  for (const [i, set] of sets.entries()) {
+    const collected = collecting[i];
+    if (collected === undefined) continue;
+    const terminator = terminatorOf(set, opts.terminator, limits);
+    if (terminator !== undefined && collected.endsWith(terminator)) {
+      const code = collected.slice(0, -terminator.length);
+      const found = findMetaflow(set, code, errors, limits);
+      if (found) first ??= { set, collected: code, ...found };
+      else {
+        collecting[i] = undefined; // the terminator ends it, as no match
+        deadlines[i] = undefined;
+      }
+      continue;
+    }
+    if (mayGoOn(set, collected, limits)) {
+      undecided = true;
+      continue;
+    }
+    const found = findMetaflow(set, collected, errors, limits);
+    if (found) first ??= { set, collected, ...found };
+  }
+  if (first && !undecided) return { state: { collecting: sets.map(() => undefined) }, match: first, errors };
+  const lastAt = collecting.map((c) => (c === undefined ? undefined : when.at));
+  return { state: { collecting, deadlines, deadline: earliest(deadlines), lastAt, ...graceSpent }, errors };
+}
+
+/** What a collection ended by its timeout matches: what came before a terminator, when it ends with one. */
+function stripper(opts: CollectorOptions, limits: FeatureCodeLimits) {
+  return (set: FeatureCodeSet, collected: string): string => {
+    const terminator = terminatorOf(set, opts.terminator, limits);
+    return terminator !== undefined && collected.endsWith(terminator)
+      ? collected.slice(0, -terminator.length)
+      : collected;
+  };
+}
+
+/**
+ * The inter-digit timer fired at `now` (workflow time). When it fired long after the last digit's switch timestamp
+ * plus the timeout (LATE_TIMER_MS: Temporal or the workflow worker was away), digits pressed in time may still be held
+ * by the ingest: the collection first waits HELD_DIGITS_GRACE_MS for them, once per digit, unless the last digit was
+ * itself delivered late (`press` measures the held digits' gaps on the switch's clock). Otherwise, as `timeOut`, a
+ * terminator typed last set aside.
+ */
+export function timerFired(
+  state: CollectorState,
+  sets: readonly FeatureCodeSet[],
+  now: number,
+  opts: CollectorOptions = {},
+): CollectorStep {
+  const limits = opts.limits ?? DEFAULT_FEATURE_CODE_LIMITS;
+  const fallback = opts.fallbackTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
+  const deadlines = deadlinesOf(state, now);
+  const due = (i: number) => state.collecting[i] !== undefined && (deadlines[i] ?? now) <= now;
+  const late = sets.some((set, i) => {
+    const last = state.lastAt?.[i];
+    return due(i) && last !== undefined && now - last - digitTimeout(set, fallback) > LATE_TIMER_MS;
+  });
+  if (late && !state.graceSpent) {
+    const waiting = deadlines.map((d, i) => (due(i) ? now + HELD_DIGITS_GRACE_MS : d));
+    return {
+      state: { ...state, deadlines: waiting, deadline: earliest(waiting), graceSpent: true },
+      errors: [],
+      waitsForHeld: true,
+    };
+  }
+  return endCollections(state, sets, due, stripper(opts, limits), limits);
 }
 
 /** Numbers (exact) first, then patterns in key order, each matched against the whole collected string. */
@@ -118,6 +344,8 @@ export function findMetaflow(
       errors.push(`pattern ${JSON.stringify(pattern)} is not run: ${compiled.reason}`);
       continue;
     }
+    // A pattern that declares its length matches strings of that length only.
+    if (metaflow.digits !== undefined && collected.length !== metaflow.digits) continue;
     const captures = matchPattern(compiled, collected);
     if (captures) return { metaflow, captures, key: pattern };
   }
@@ -133,4 +361,13 @@ export function takebackProgress(typed: string, code: string): number {
     if (code.startsWith(typed.slice(typed.length - n))) return n;
   }
   return 0;
+}
+
+/** Do two states collect the same digits with the same timer (the commands a workflow gives for them)? */
+export function sameCollection(a: CollectorState, b: CollectorState): boolean {
+  return (
+    a.deadline === b.deadline &&
+    a.collecting.length === b.collecting.length &&
+    a.collecting.every((c, i) => c === b.collecting[i])
+  );
 }

@@ -152,6 +152,16 @@ export const metaflowSchema: z.ZodType<MetaflowNode> = z
   .looseObject({
     module: z.string().min(1).max(64),
     data: z.record(z.string(), z.unknown()).optional(),
+    digits: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          'Handoff: on a `patterns` entry, the collected string has exactly this many digits (after the binding ' +
+          'digit): the pattern matches no other length, and the code is acted on at its last digit',
+      }),
     get children() {
       return z.record(z.string().min(1), metaflowSchema).optional();
     },
@@ -181,6 +191,14 @@ export const metaflowsDoc = z
     digit_timeout: z.number().int().min(0).optional().meta({ description: 'Inter-digit timeout in ms (default 800)' }),
     digit_timeout_ms: z.number().int().min(0).optional().meta({ description: 'Alias of digit_timeout' }),
     listen_on: z.enum(['self', 'peer', 'both']).optional(),
+    terminator: z
+      .union([bindingDigit, z.literal('')])
+      .optional()
+      .meta({
+        description:
+          'Handoff: the key that ends a code at once (default FEATURE_CODE_TERMINATOR, `#`); "" for none. Off ' +
+          'where it is the binding digit or a code may contain it',
+      }),
     numbers: z
       .record(z.string().regex(/^[0-9]+$/, { message: 'must be digits only' }), metaflowSchema)
       .optional()

@@ -2,7 +2,6 @@
 // odd caller names, hung-up legs in the channel list. Through the real API, engine, workers and switch; what the
 // callers get is read from ESL events only.
 import anyTest from 'ava';
-import { TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
 import { request, useEngineWithApi, tokenFor, type EngineWithApi } from '../support/api.ts';
 import type { EslEvent } from '../support/esl-client.ts';
 import { hangUp, placeCall, press, waitFor, type Engine } from '../support/engine.ts';
@@ -11,6 +10,7 @@ import {
   completedByHangup,
   commandsFrom,
   eventOn,
+  isTargetLegCreated,
   expectHearing,
   peer,
   sleep,
@@ -60,15 +60,6 @@ test.serial(
     await hangUp(e, bob.uuid);
   },
 );
-
-/** Is this the switch announcing a leg the engine originated for a transfer off `transferor` (CHANNEL_CREATE)? */
-function isTargetLegCreated(ev: EslEvent, transferor: string): boolean {
-  return (
-    ev.name === 'CHANNEL_CREATE' &&
-    (ev.headers[`variable_${TRANSFER_ID_VARIABLE}`] ?? '').includes(transferor) &&
-    !/-b$/.test(ev.headers['Channel-Name'] ?? '')
-  );
-}
 
 /** The legs the engine originated for a transfer off `transferor`, as the switch announced them. */
 function targetLegsCreated(e: Engine, transferor: string): EslEvent[] {

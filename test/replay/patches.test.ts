@@ -26,6 +26,17 @@ const BEFORE: Record<string, string[]> = {
     'hangup-after-bridge-4e361131-transferWorkflow-2.json',
     'hangup-after-bridge-4e361131-transferWorkflow-3.json',
   ],
+  // Codes typed on the code from before: the terminator (`*22600#`), `#` in a pattern, a number nothing extends, a
+  // declared length, a pattern that cannot go on. Each waited for its timer; the new code acts at the last digit.
+  'feature-code-at-once': [
+    'feature-codes-before-34fa484d-callWorkflow-12.json',
+    'feature-codes-before-34fa484d-callWorkflow-4.json',
+    'feature-codes-before-34fa484d-callWorkflow-6.json',
+    'feature-codes-before-34fa484d-callWorkflow-8.json',
+    'feature-codes-before-34fa484d-callWorkflow-9.json',
+  ],
+  // `*22` delivered, `600` held by the ingest, the timer fired late: the old code dialled 2 at once.
+  'feature-code-held-digits': ['held-digits-before-8ec8a2c8-callWorkflow-1.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { mergeMetaflowsDocs, normaliseMetaflowsDoc } from '../../store/index.ts';
+import { toEngineMetaflows } from '../../store/metaflows.ts';
 import { bothEngines, engineStore } from './engines.ts';
 
 const transfer = { module: 'transfer', data: { takeback_dtmf: '*9' } };
@@ -43,6 +44,20 @@ test('metaflows: merge is account → device → user, later wins, empty values 
     numbers: { '1': { module: 'resume' }, '2': { module: 'hangup' } },
     patterns: { '^3$': { module: 'hangup' } },
   });
+});
+
+test("metaflows: Handoff's terminator and a pattern's digits reach the engine; a user's terminator \"\" turns it off", (t) => {
+  const merged = mergeMetaflowsDocs([
+    { terminator: '#', patterns: { '^2(\\d+)$': { module: 'transfer', digits: 5 } } },
+    { terminator: '' },
+  ]);
+  t.is(merged.terminator, '', 'an empty terminator is a value: none');
+  t.deepEqual(toEngineMetaflows(merged), {
+    binding_digit: '*',
+    terminator: '',
+    patterns: { '^2(\\d+)$': { module: 'transfer', digits: 5 } },
+  });
+  t.is(toEngineMetaflows({ terminator: 'x', numbers: { '1': { module: 'resume' } } })?.terminator, undefined);
 });
 
 bothEngines('metaflows: effectiveMetaflows merges the levels that exist into the engine view', async (t, engine) => {

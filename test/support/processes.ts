@@ -44,7 +44,7 @@ export function startNodeProcess(e: Engine, env: Record<string, string> = {}): P
 }
 
 /** A workflow worker on the engine's task queue. */
-export function startWorkflowProcess(e: Engine): Promise<ChildProcess> {
+export function startWorkflowProcess(e: Engine, env: Record<string, string> = {}): Promise<ChildProcess> {
   return startRole(
     'workflows',
     {
@@ -52,6 +52,7 @@ export function startWorkflowProcess(e: Engine): Promise<ChildProcess> {
       WORKFLOW_TASK_QUEUE: e.config.WORKFLOW_TASK_QUEUE,
       STICKY_SCHEDULE_TO_START_MS: String(e.config.STICKY_SCHEDULE_TO_START_MS),
       SHUTDOWN_GRACE_MS: '1000',
+      ...env,
     },
     'workflow worker running',
   );

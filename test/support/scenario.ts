@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { playableStream } from '../../contracts/grammar.ts';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import type { MetaflowsDoc } from '../../store/types.ts';
-import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
+import { TRANSFER_ID_VARIABLE, callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
 import { callQuery, type TransferSummary } from '../../contracts/messages.ts';
 import { hangUp, press, waitFor, type Engine, type Party } from './engine.ts';
 import type { EslEvent } from './esl-client.ts';
@@ -278,6 +278,15 @@ export async function waitForCallWorkflow(e: Engine, uuid: string, timeoutMs = 1
     if (Date.now() > until) throw new Error(`no call workflow for ${uuid} within ${timeoutMs} ms`);
     await sleep(100);
   }
+}
+
+/** Is this the switch announcing a leg the engine originated for a transfer off `transferor` (CHANNEL_CREATE)? */
+export function isTargetLegCreated(ev: EslEvent, transferor: string): boolean {
+  return (
+    ev.name === 'CHANNEL_CREATE' &&
+    (ev.headers[`variable_${TRANSFER_ID_VARIABLE}`] ?? '').includes(transferor) &&
+    !/-b$/.test(ev.headers['Channel-Name'] ?? '')
+  );
 }
 
 /** The next time `ev` happens on `uuid`. */

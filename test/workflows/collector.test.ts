@@ -2,9 +2,15 @@ import test from 'ava';
 import {
   DEFAULT_BINDING_DIGIT,
   DEFAULT_DIGIT_TIMEOUT_MS,
+  HELD_DIGITS_GRACE_MS,
+  LATE_TIMER_MS,
   emptyCollector,
   findMetaflow,
+  mayGoOn,
+  press as pressOne,
   pressDigit,
+  terminatorOf,
+  timerFired,
   takebackProgress,
   timeOut,
   type CollectorState,
@@ -16,6 +22,7 @@ const park: Metaflow = { module: 'park', data: { action: 'park' } };
 const transfer: Metaflow = { module: 'transfer', data: { takeback_dtmf: '*1' } };
 const blind: Metaflow = { module: 'transfer', data: { transfer_type: 'blind' } };
 const record: Metaflow = { module: 'record_call' };
+const DEFAULT_LIMITS = { maxDigits: 32, maxPatternLength: 128, maxPatternProgram: 1000, maxPatterns: 32 };
 
 function set(metaflows: Partial<Metaflows>, owner: 'self' | 'peer' = 'self', ownerLeg = 'leg-a'): FeatureCodeSet {
   return { owner, ownerLeg, metaflows: { binding_digit: '*', ...metaflows } };
@@ -450,4 +457,183 @@ test('findMetaflow: a collected string over the cap matches nothing, even a patt
   const s = set({ patterns: { '\\d*': park } });
   t.is(findMetaflow(s, '1'.repeat(33)), undefined);
   t.is(findMetaflow(s, '1'.repeat(32))?.metaflow, park);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Acting at once: the terminator, a declared length, a code nothing extends; gaps on the switch's clock
+
+const seedTransfer: Metaflow = { module: 'transfer' };
+
+/** Presses `digits` through `press` (switch time = workflow time + `skew`), 100 ms apart; returns every step. */
+function type(
+  sets: readonly FeatureCodeSet[],
+  digits: string,
+  opts: { start?: number; gap?: number; terminator?: string } = {},
+) {
+  let state = emptyCollector(sets);
+  const steps = [];
+  let t = opts.start ?? 1000;
+  for (const d of digits) {
+    const step = pressOne(state, sets, d, { now: t, at: t }, { terminator: opts.terminator });
+    steps.push(step);
+    state = step.state;
+    t += opts.gap ?? 100;
+  }
+  return { steps, state, last: steps[steps.length - 1]! };
+}
+
+test('at once: the terminator ends *22600# with the code before it, without the timer', (t) => {
+  const sets = [set({ numbers: { '1': hangup }, patterns: { '^2(\\d+)$': seedTransfer } })];
+  const { steps, last } = type(sets, '*22600#');
+  t.true(
+    steps.slice(0, -1).every((s) => s.match === undefined),
+    'nothing before the terminator',
+  );
+  t.is(last.match?.key, '^2(\\d+)$');
+  t.is(last.match?.collected, '22600');
+  t.deepEqual(last.match?.captures, ['2600']);
+  t.deepEqual(last.state.collecting, [undefined]);
+  t.is(last.state.deadline, undefined);
+});
+
+test('at once: a terminator after a code that matches nothing ends the collection as no match', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  const { last } = type(sets, '*9#');
+  t.is(last.match, undefined);
+  t.deepEqual(last.state.collecting, [undefined]);
+  t.is(last.state.deadline, undefined);
+});
+
+test('at once: the terminator is configurable, per document and by the fallback; "" turns it off', (t) => {
+  const patterns = { '^2(\\d+)$': seedTransfer };
+  t.is(type([set({ patterns })], '*22600*', { terminator: '*' }).last.match, undefined, '* is the binding digit: off');
+  t.is(type([set({ patterns, binding_digit: '#' })], '#22600*', { terminator: '*' }).last.match?.collected, '22600');
+  t.is(type([set({ patterns })], '*226009', { terminator: '9' }).last.match, undefined, '\\d may take a 9: off');
+  t.is(type([set({ patterns, terminator: '' })], '*22600#').last.match, undefined, 'the document turns it off');
+  t.is(
+    type([set({ patterns })], '*22600#', { terminator: '' }).last.match,
+    undefined,
+    'the configuration turns it off',
+  );
+  t.is(type([set({ patterns, terminator: '#' })], '*22600#', { terminator: '' }).last.match?.collected, '22600');
+});
+
+test('terminatorOf: off where the binding digit or a code may contain it', (t) => {
+  t.is(terminatorOf(set({ patterns: { '2(\\d+)': seedTransfer } }), undefined), '#');
+  t.is(terminatorOf(set({ binding_digit: '#', patterns: { '2(\\d+)': seedTransfer } }), undefined), undefined);
+  t.is(terminatorOf(set({ patterns: { '2(\\d+)#': seedTransfer } }), undefined), undefined, "Kazoo's own # patterns");
+  t.is(terminatorOf(set({ patterns: { '2(.+)': seedTransfer } }), undefined), undefined, '. takes #');
+  t.is(terminatorOf(set({ numbers: { '19': hangup } }), '9'), undefined, 'a number with the key');
+  t.is(terminatorOf(set({ numbers: { '19': hangup } }), '#'), '#');
+});
+
+test('where the terminator is off it is collected like any digit: a pattern that ends with # gets it', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)#$': seedTransfer } })];
+  const { last } = type(sets, '*22600#');
+  t.is(last.match?.collected, '22600#', 'acted on at once: nothing can follow the #');
+  t.deepEqual(last.match?.captures, ['2600']);
+});
+
+test('at once: a pattern with a declared length acts at its last digit, and matches no other length', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': { module: 'transfer', digits: 5 } } })];
+  const { steps, last } = type(sets, '*22600');
+  t.true(steps.slice(0, -1).every((s) => s.match === undefined));
+  t.is(last.match?.collected, '22600');
+  t.deepEqual(last.match?.captures, ['2600']);
+  // Shorter, then the timeout: the declared length is not reached, no match.
+  const short = type(sets, '*2260');
+  t.is(short.last.match, undefined);
+  t.is(timeOut(short.state, sets).match, undefined);
+  t.is(findMetaflow(sets[0]!, '226001'), undefined);
+});
+
+test('at once: a number that nothing extends; one that a longer number or a pattern extends waits', (t) => {
+  const sets = [set({ numbers: { '1': hangup, '22': park, '221': record }, patterns: { '^3(\\d+)$': seedTransfer } })];
+  t.is(type(sets, '*1').last.match?.metaflow, hangup);
+  const two = type(sets, '*22');
+  t.is(two.last.match, undefined, '221 extends 22');
+  t.is(timeOut(two.state, sets).match?.metaflow, park, 'the timer still gives 22');
+  t.is(type(sets, '*221').last.match?.metaflow, record);
+  t.is(type([set({ numbers: { '3': hangup }, patterns: { '^3(\\d+)$': seedTransfer } })], '*3').last.match, undefined);
+});
+
+test('at once: a pattern that cannot take another digit (RE2 program), and one that can', (t) => {
+  const fixed = [set({ patterns: { '^2(\\d{4})$': seedTransfer } })];
+  t.is(type(fixed, '*22600').last.match?.collected, '22600');
+  t.is(type(fixed, '*2260').last.match, undefined);
+  const open = [set({ patterns: { '^2(\\d{3,4})$': seedTransfer } })];
+  t.is(type(open, '*2260').last.match, undefined, '2260 matches, 22600 would too');
+  t.is(type(open, '*22600').last.match?.collected, '22600');
+  // Word boundaries are not modelled: taken to be able to go on, so the timer decides.
+  t.is(type([set({ patterns: { '^2(\\d{4})\\b': seedTransfer } })], '*22600').last.match, undefined);
+});
+
+test('mayGoOn: the digit cap ends every collection', (t) => {
+  const s = set({ patterns: { '^2(\\d+)$': seedTransfer } });
+  t.true(mayGoOn(s, '2600', { ...DEFAULT_LIMITS, maxDigits: 5 }));
+  t.false(mayGoOn(s, '26001', { ...DEFAULT_LIMITS, maxDigits: 5 }));
+});
+
+test('at once: the walk follows set order; a set that may go on leaves the decision to the timer', (t) => {
+  const own = set({ patterns: { '^2(\\d+)$': seedTransfer } });
+  const peers = set({ numbers: { '2': hangup } }, 'peer', 'leg-b');
+  const { last } = type([own, peers], '*2');
+  t.is(last.match, undefined, 'the own set may still collect 2600');
+  t.is(timeOut(last.state, [own, peers]).match?.metaflow, hangup);
+  const first = type([peers, own], '*2');
+  t.is(first.last.match, undefined, 'the own set (second) may go on: the timers decide');
+  // With the terminator both are decided: the peer's 2 comes first.
+  t.is(type([peers, own], '*2#').last.match?.metaflow, hangup);
+  const done = type([set({ numbers: { '2': hangup } }), set({ numbers: { '3': park } }, 'peer', 'leg-b')], '*2');
+  t.is(done.last.match?.metaflow, hangup, 'both decided: the first match');
+});
+
+test('switch clock: a digit pressed after the timeout, delivered before the timer fired, ends the code before it', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  let state = emptyCollector(sets);
+  // *2260 typed, then 4 pressed 2 s later; all delivered together at t = 10000 (the workflow's clock).
+  const at = [0, 100, 200, 300, 400, 2400];
+  let last;
+  for (const [i, d] of [...'*22604'].entries()) {
+    last = pressOne(state, sets, d, { now: 10_000, at: at[i]! }, {});
+    state = last.state;
+  }
+  t.is(last!.match?.collected, '2260');
+  t.deepEqual(state.collecting, [undefined], '4 is a stray digit: nothing is armed');
+});
+
+test('switch clock: a late timer waits once for held digits; they join the code; then it decides', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  // *22 pressed at 0 and 100 (switch), processed at once; Temporal away until 5000.
+  let state = emptyCollector(sets);
+  for (const [i, d] of [...'*22'].entries()) state = pressOne(state, sets, d, { now: i * 100, at: i * 100 }, {}).state;
+  t.is(state.deadline, 200 + DEFAULT_DIGIT_TIMEOUT_MS);
+  const fired = timerFired(state, sets, 5000);
+  t.true(fired.waitsForHeld);
+  t.is(fired.match, undefined);
+  t.is(fired.state.deadline, 5000 + HELD_DIGITS_GRACE_MS);
+  // The held 600 (pressed at 300, 400, 500 by the switch) arrive at 6000.
+  state = fired.state;
+  for (const [i, d] of [...'600'].entries())
+    state = pressOne(state, sets, d, { now: 6000, at: 300 + i * 100 }, {}).state;
+  t.deepEqual(state.collecting, ['22600']);
+  // They were themselves late: the ingest is delivering what it held, in order. Their timer decides.
+  const decided = timerFired(state, sets, 6000 + DEFAULT_DIGIT_TIMEOUT_MS);
+  t.falsy(decided.waitsForHeld);
+  t.is(decided.match?.collected, '22600');
+  t.deepEqual(decided.match?.captures, ['2600']);
+  // No digit came in the grace: the collection ends with what it has.
+  const nothing = timerFired(fired.state, sets, 5000 + HELD_DIGITS_GRACE_MS);
+  t.falsy(nothing.waitsForHeld);
+  t.is(nothing.match?.collected, '22');
+});
+
+test('switch clock: a timer on time decides at once, as timeOut', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  const { state } = type(sets, '*22600');
+  const deadline = state.deadline!;
+  const fired = timerFired(state, sets, deadline + LATE_TIMER_MS - 100);
+  t.falsy(fired.waitsForHeld);
+  t.is(fired.match?.collected, '22600');
+  t.deepEqual(fired, { ...timeOut(state, sets), state: fired.state });
 });

@@ -67,3 +67,23 @@ test('ignored fields are named: a metaflow transfer type, children', (t) => {
   });
   t.deepEqual(Object.keys(ignored).sort(), ['patterns.^2(\\d+)$.children', 'patterns.^2(\\d+)$.data.transfer_type']);
 });
+
+test("digits, Handoff's declared length of a pattern, is carried to the engine; a bad one makes the entry inactive", (t) => {
+  t.deepEqual(entryStatus('patterns', '^2(\\d+)$', { module: 'transfer', digits: 5 }, limits), {
+    active: true,
+    metaflow: { module: 'transfer', digits: 5 },
+  });
+  t.deepEqual(entryStatus('patterns', '^1$', { module: 'resume', digits: 1 }, limits), {
+    active: true,
+    metaflow: { module: 'resume', digits: 1 },
+  });
+  for (const digits of [0, 2.5, '5', limits.maxDigits + 1]) {
+    const status = entryStatus('patterns', '^2(\\d+)$', { module: 'transfer', digits }, limits);
+    t.false(status.active, JSON.stringify(digits));
+  }
+  // On a number it says nothing (a number has its own length): not carried.
+  t.deepEqual(entryStatus('numbers', '1', { module: 'resume', digits: 3 }, limits), {
+    active: true,
+    metaflow: { module: 'resume' },
+  });
+});

@@ -1,7 +1,9 @@
 // Feature-code patterns on RE2: which run, which are stored but inactive (and why), what the engine is given.
 import test from 'ava';
 import {
+  canMatchLonger,
   compilePattern,
+  mayContain,
   DEFAULT_FEATURE_CODE_LIMITS,
   featureCodeLimits,
   inactivePatterns,
@@ -77,4 +79,40 @@ test('featureCodeLimits: from the FEATURE_CODE_* settings, defaults for those le
     maxDigits: 8,
     maxPatterns: 4,
   });
+});
+
+function active(pattern: string) {
+  const compiled = compilePattern(pattern, limits);
+  if (!compiled.active) throw new Error(`test bug: ${pattern} is not run`);
+  return compiled;
+}
+
+test('canMatchLonger: read off the RE2 program, over the DTMF keys, within the room left', (t) => {
+  for (const [pattern, prefix, room, want] of [
+    ['^2(\\d+)$', '22600', 27, true], // the seed: always one more digit
+    ['^2(\\d{4})$', '22600', 27, false],
+    ['^2(\\d{4})$', '2260', 28, true],
+    ['^2(\\d{4})$', '2260', 0, false], // no room: the digit cap
+    ['2(\\d{3,4})', '2260', 28, true],
+    ['2(\\d{3,4})', '22600', 27, false],
+    ['1|12', '1', 31, true],
+    ['1|12', '12', 30, false],
+    ['2(\\d+)#', '22600#', 26, false], // Kazoo's own terminator, in the pattern
+    ['2\\d{3}|2\\d{5}', '2260', 28, true],
+    ['9', '2', 31, false], // cannot match with this prefix at all
+    ['((((\\d*)*)*)*)', '1234', 28, true],
+    ['(?i)a', 'A', 31, false],
+    ['\\b2\\d{4}', '22600', 27, true], // word boundaries are not modelled: "it may"
+  ] as const) {
+    t.is(canMatchLonger(active(pattern), prefix, room), want, `${pattern} after ${prefix}`);
+  }
+});
+
+test('mayContain: a pattern that may read the key, anywhere in its program', (t) => {
+  t.false(mayContain(active('^2(\\d+)$'), '#'));
+  t.true(mayContain(active('^2(\\d+)$'), '9'));
+  t.true(mayContain(active('2(.+)'), '#'));
+  t.true(mayContain(active('([0-9]*)*#'), '#'));
+  t.true(mayContain(active('[*#]9'), '*'));
+  t.false(mayContain(active('\\*9'), '#'));
 });
