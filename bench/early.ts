@@ -93,7 +93,12 @@ export async function earlyActionRun(
 }
 
 export function earlyTable(results: EarlyResult[], digitTimeoutMs: number): string {
-  return (
+  const rows = results.map((r) => {
+    const s = summarise(r.samples);
+    return [r.mode.name, s.n, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max), r.failures.length];
+  });
+  const failures = results.flatMap((r) => r.failures.map((f) => `- ${r.mode.name}: ${f}`));
+  return [
     table(
       [
         '(a) last digit → PLAYBACK_START on the transferee (ms), as the caller waits it',
@@ -104,11 +109,10 @@ export function earlyTable(results: EarlyResult[], digitTimeoutMs: number): stri
         'max',
         'failed',
       ],
-      results.map((r) => {
-        const s = summarise(r.samples);
-        return [r.mode.name, s.n, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max), r.failures.length];
-      }),
-    ) +
-    `\n\nThe timer row includes the inter-digit timeout (${digitTimeoutMs} ms here; 800 ms by default, about 1 s on a production cluster); the others do not wait for it.`
-  );
+      rows,
+    ),
+    `The timer row includes the inter-digit timeout (${digitTimeoutMs} ms here; 800 ms by default, about 1 s on a ` +
+      'production cluster); the others do not wait for it.',
+    ...(failures.length ? ['Failed calls:', failures.join('\n')] : []),
+  ].join('\n\n');
 }
