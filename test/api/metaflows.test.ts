@@ -139,6 +139,10 @@ test("what Kazoo's schemas refuse: 400 naming the key", async (t) => {
     [{ digit_timeout: -1 }, 'digit_timeout'],
     [{ digit_timeout: '800' }, 'digit_timeout'],
     [{ listen_on: 'aleg' }, 'listen_on'],
+    [{ terminator: '##' }, 'terminator'],
+    [{ terminator: 'x' }, 'terminator'],
+    [{ patterns: { '^2(\\d+)$': { module: 'transfer', digits: 0 } } }, 'patterns.^2(\\d+)$.digits'],
+    [{ patterns: { '^2(\\d+)$': { module: 'transfer', digits: '5' } } }, 'patterns.^2(\\d+)$.digits'],
     [{ patterns: { 'a.b': { module: 'teleport' } } }, 'patterns.a%2Eb.module'],
   ];
   for (const [data, field] of cases) {
@@ -251,4 +255,25 @@ test('metaflows follow the tree: a parent writes a child’s, a sibling cannot r
     403,
   );
   t.deepEqual((await h.call('GET', M, { token: h.tokens.child })).body.data, data);
+});
+
+test("Handoff's terminator and a pattern's digits are stored as posted and reach the engine", async (t) => {
+  const h = await startHarness(t);
+  const data = { terminator: '', patterns: { '^2(\\d+)$': { module: 'transfer', data: {}, digits: 5 } } };
+  const res = await h.call('POST', M, { token: h.tokens.child, body: { data } });
+  t.is(res.status, 200, res.text);
+  t.deepEqual(res.body.data, data);
+  t.deepEqual(await h.store.effectiveMetaflows('child'), {
+    binding_digit: '*',
+    terminator: '',
+    patterns: { '^2(\\d+)$': { module: 'transfer', data: {}, digits: 5 } },
+  });
+  // More digits than can be collected: stored, inactive, and said so.
+  const long = { patterns: { '^2(\\d+)$': { module: 'transfer', digits: 99 } } };
+  const stored = await h.call('POST', M, { token: h.tokens.child, body: { data: long } });
+  t.is(stored.status, 200, stored.text);
+  t.regex(
+    (stored.body.handoff as { inactive_entries: Record<string, string> }).inactive_entries['patterns.^2(\\d+)$'] ?? '',
+    /digits is not a whole number from 1 to 32/,
+  );
 });
