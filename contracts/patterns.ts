@@ -137,14 +137,30 @@ function programOf(pattern: CompiledPattern & { active: true }): Prog | undefine
   return prog as Prog;
 }
 
+/** Instructions a search may visit before it gives the cautious answer: a few milliseconds, whatever the pattern. */
+const SEARCH_BUDGET = 10_000;
+
+class OverBudget extends Error {}
+
+/** What searches may still spend, in instructions visited; one budget may be shared by the patterns of a document. */
+export interface SearchBudget {
+  left: number;
+}
+
+/** A budget for the patterns of one document, looked at for one digit. */
+export function searchBudget(): SearchBudget {
+  return { left: SEARCH_BUDGET };
+}
+
 /** The threads (instructions about to read a key, or the match) reached from `pcs` where `cond` holds. */
-function closure(prog: Prog, pcs: Iterable<number>, cond: number): Set<number> {
+function closure(prog: Prog, pcs: Iterable<number>, cond: number, budget: SearchBudget): Set<number> {
   const out = new Set<number>();
   const seen = new Set<number>();
   const stack = [...pcs];
   while (stack.length) {
     const pc = stack.pop()!;
     if (pc === 0 || seen.has(pc)) continue; // pc 0 is re2js's fail instruction
+    if (--budget.left < 0) throw new OverBudget();
     seen.add(pc);
     const inst = prog.inst[pc]!;
     switch (inst.op) {
@@ -183,8 +199,10 @@ function reads(inst: ProgInst, rune: number): boolean {
 }
 
 /** One key read by every thread: the instructions they go on to (before their closure). */
-function step(prog: Prog, threads: Set<number>, rune: number): number[] {
+function step(prog: Prog, threads: Set<number>, rune: number, budget: SearchBudget): number[] {
   const next: number[] = [];
+  budget.left -= threads.size;
+  if (budget.left < 0) throw new OverBudget();
   for (const pc of threads) {
     const inst = prog.inst[pc]!;
     if (reads(inst, rune)) next.push(inst.out);
@@ -193,29 +211,42 @@ function step(prog: Prog, threads: Set<number>, rune: number): number[] {
 }
 
 /** Threads after reading `prefix` from the start (a position that is not the end), or undefined for none. */
-function threadsAfter(prog: Prog, prefix: string): Set<number> | undefined {
-  let threads = closure(prog, [prog.start], BEGIN);
+function threadsAfter(prog: Prog, prefix: string, budget: SearchBudget): Set<number> | undefined {
+  let threads = closure(prog, [prog.start], BEGIN, budget);
   for (const ch of prefix) {
-    const next = step(prog, threads, ch.codePointAt(0)!);
+    const next = step(prog, threads, ch.codePointAt(0)!, budget);
     if (!next.length) return undefined;
-    threads = closure(prog, next, 0);
+    threads = closure(prog, next, 0, budget);
   }
   return threads.size ? threads : undefined;
 }
 
-/** States the search below may visit before it gives the cautious answer. */
-const SEARCH_LIMIT = 4096;
-
 /**
  * Can the pattern match the whole of some string that is `prefix` followed by 1 to `room` more DTMF digits? A pattern
- * whose program holds word boundaries or lookbehind is taken to be able to (it may), as is one whose search runs past
- * SEARCH_LIMIT states; the digits it could be waiting for are then waited for, as before.
+ * whose program holds word boundaries or lookbehind is taken to be able to (it may), as is one whose search would
+ * cost more than its budget (SEARCH_BUDGET, shared by the patterns it is given to): the digits it could be waiting for
+ * are then waited for, as before.
  */
-export function canMatchLonger(pattern: CompiledPattern & { active: true }, prefix: string, room: number): boolean {
+export function canMatchLonger(
+  pattern: CompiledPattern & { active: true },
+  prefix: string,
+  room: number,
+  budget: SearchBudget = searchBudget(),
+): boolean {
   if (room <= 0) return false;
   const prog = programOf(pattern);
   if (!prog) return true;
-  const start = threadsAfter(prog, prefix);
+  if (budget.left <= 0) return true;
+  try {
+    return searchLonger(prog, prefix, room, budget);
+  } catch (err) {
+    if (err instanceof OverBudget) return true;
+    throw err;
+  }
+}
+
+function searchLonger(prog: Prog, prefix: string, room: number, budget: SearchBudget): boolean {
+  const start = threadsAfter(prog, prefix, budget);
   if (!start) return false;
   const key = (threads: Set<number>) => [...threads].sort((a, b) => a - b).join(',');
   const seen = new Set<string>([key(start)]);
@@ -224,15 +255,14 @@ export function canMatchLonger(pattern: CompiledPattern & { active: true }, pref
     const nextLevel: Set<number>[] = [];
     for (const threads of level) {
       for (const ch of DTMF_DIGITS) {
-        const next = step(prog, threads, ch.codePointAt(0)!);
+        const next = step(prog, threads, ch.codePointAt(0)!, budget);
         if (!next.length) continue;
         // Here the string may end (a match) or go on.
-        const atEnd = closure(prog, next, END);
+        const atEnd = closure(prog, next, END, budget);
         for (const pc of atEnd) if (prog.inst[pc]!.op === OP.MATCH) return true;
-        const onward = closure(prog, next, 0);
+        const onward = closure(prog, next, 0, budget);
         const k = key(onward);
         if (!onward.size || seen.has(k)) continue;
-        if (seen.size >= SEARCH_LIMIT) return true;
         seen.add(k);
         nextLevel.push(onward);
       }

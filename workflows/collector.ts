@@ -20,6 +20,7 @@ import {
   DEFAULT_FEATURE_CODE_LIMITS,
   matchPattern,
   mayContain,
+  searchBudget,
   type FeatureCodeLimits,
 } from '../contracts/patterns.ts';
 
@@ -199,12 +200,15 @@ export function mayGoOn(set: FeatureCodeSet, collected: string, limits: FeatureC
   for (const number of Object.keys(set.metaflows.numbers ?? {})) {
     if (number.length > collected.length && number.startsWith(collected)) return true;
   }
+  // One search budget for the whole document: however many costly patterns it holds, one digit costs a few ms.
+  const budget = searchBudget();
   for (const [pattern, metaflow] of Object.entries(set.metaflows.patterns ?? {})) {
     const compiled = compilePattern(pattern, limits);
     if (!compiled.active) continue;
     const length = metaflow.digits;
     if (length !== undefined && collected.length >= length) continue;
-    if (canMatchLonger(compiled, collected, length !== undefined ? Math.min(room, length - collected.length) : room)) {
+    const upTo = length !== undefined ? Math.min(room, length - collected.length) : room;
+    if (canMatchLonger(compiled, collected, upTo, budget)) {
       return true;
     }
   }

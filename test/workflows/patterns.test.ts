@@ -4,6 +4,7 @@ import {
   canMatchLonger,
   compilePattern,
   mayContain,
+  searchBudget,
   DEFAULT_FEATURE_CODE_LIMITS,
   featureCodeLimits,
   inactivePatterns,
@@ -115,4 +116,15 @@ test('mayContain: a pattern that may read the key, anywhere in its program', (t)
   t.true(mayContain(active('([0-9]*)*#'), '#'));
   t.true(mayContain(active('[*#]9'), '*'));
   t.false(mayContain(active('\\*9'), '#'));
+});
+
+test('canMatchLonger: a search past its budget gives the cautious answer; the budget is shared', (t) => {
+  // "the 12th digit from the end is a 1": thousands of thread sets before the first match.
+  const costly = active('[0-9]*1[0-9]{11}');
+  const budget = searchBudget();
+  t.true(canMatchLonger(costly, '2', 31, budget));
+  t.true(budget.left <= 0, 'spent');
+  // A pattern that cannot go on is then taken to be able to: the timer decides, as before.
+  t.false(canMatchLonger(active('^2(\\d{4})$'), '22600', 27));
+  t.true(canMatchLonger(active('^2(\\d{4})$'), '22600', 27, budget));
 });
