@@ -55,7 +55,7 @@ test.serial('where a code may contain #, the terminator is off: # is collected a
   await consultsAtOnce(t, t.context, { patterns: { '^2(\\d+)#$': transfer } }, '*22600#');
 });
 
-test.serial('a document that turns the terminator off: # is an ordinary digit, the code waits', async (t) => {
+test.serial('a document that turns the terminator off: # is an ordinary digit', async (t) => {
   const e = t.context;
   await withAccountMetaflows(
     e,
