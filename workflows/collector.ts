@@ -33,12 +33,15 @@ export const DEFAULT_TERMINATOR = '#';
  * than a production cluster's timer granularity (about 1 s for short timers), the ingest's usual delay and the
  * clocks' skew together. Digits pressed meanwhile may still be held by the ingest (Temporal was away).
  */
-export const LATE_TIMER_MS = 2000;
+export const LATE_TIMER_MS = 3000;
 /**
- * How long a late timer waits for held digits: the ingest retries a held batch at most 5 s apart (its queue), and its
- * connection to Temporal may take a few seconds more to come back. Only a code typed during an outage waits for it.
+ * How long a late timer waits for held digits, at most: the ingest retries a held batch with a backoff that doubles up
+ * to 5 s (its queue), so after an outage of L ms its next try comes within about min(L, 5 s), and its connection to
+ * Temporal may take a moment more. The wait is the timer's lateness plus HELD_DIGITS_MARGIN_MS, at most this: a timer
+ * made late by a slow worker rather than an outage costs the caller about as long again, not more.
  */
 export const HELD_DIGITS_GRACE_MS = 10_000;
+export const HELD_DIGITS_MARGIN_MS = 2000;
 
 export interface CollectorState {
   /** Per feature-code set: the digits collected since the binding digit, or undefined when not armed. */
@@ -300,7 +303,8 @@ function stripper(opts: CollectorOptions, limits: FeatureCodeLimits) {
 /**
  * The inter-digit timer fired at `now` (workflow time). When it fired long after the last digit's switch timestamp
  * plus the timeout (LATE_TIMER_MS: Temporal or the workflow worker was away), digits pressed in time may still be held
- * by the ingest: the collection first waits HELD_DIGITS_GRACE_MS for them, once per digit, unless the last digit was
+ * by the ingest: the collection first waits for them (its lateness + HELD_DIGITS_MARGIN_MS, at most
+ * HELD_DIGITS_GRACE_MS), once per digit, unless the last digit was
  * itself delivered late (`press` measures the held digits' gaps on the switch's clock). Otherwise, as `timeOut`, a
  * terminator typed last set aside.
  */
@@ -314,12 +318,16 @@ export function timerFired(
   const fallback = opts.fallbackTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
   const deadlines = deadlinesOf(state, now);
   const due = (i: number) => state.collecting[i] !== undefined && (deadlines[i] ?? now) <= now;
-  const late = sets.some((set, i) => {
-    const last = state.lastAt?.[i];
-    return due(i) && last !== undefined && now - last - digitTimeout(set, fallback) > LATE_TIMER_MS;
-  });
-  if (late && !state.graceSpent) {
-    const waiting = deadlines.map((d, i) => (due(i) ? now + HELD_DIGITS_GRACE_MS : d));
+  const lateness = Math.max(
+    0,
+    ...sets.map((set, i) => {
+      const last = state.lastAt?.[i];
+      return due(i) && last !== undefined ? now - last - digitTimeout(set, fallback) : 0;
+    }),
+  );
+  if (lateness > LATE_TIMER_MS && !state.graceSpent) {
+    const grace = Math.min(HELD_DIGITS_GRACE_MS, lateness + HELD_DIGITS_MARGIN_MS);
+    const waiting = deadlines.map((d, i) => (due(i) ? now + grace : d));
     return {
       state: { ...state, deadlines: waiting, deadline: earliest(waiting), graceSpent: true },
       errors: [],

@@ -86,7 +86,7 @@ test.serial('*22 delivered, 600 held by the ingest, the timer fired late: 2600 i
     forNodes.shut();
     await press(e, alice.uuid, '600');
     // Long enough for the timer to fire, by the switch's clock, well past the digit timeout.
-    await sleep(DIGIT_TIMEOUT_MS + 3500);
+    await sleep(DIGIT_TIMEOUT_MS + 5000);
     // The workflow worker is back first and gets the timer, long after the last digit.
     forWorkflows.open();
     await historyReaches(e, alice.uuid, (events) => handledAfterSignals(events, EventType.EVENT_TYPE_TIMER_FIRED));

@@ -3,6 +3,7 @@ import {
   DEFAULT_BINDING_DIGIT,
   DEFAULT_DIGIT_TIMEOUT_MS,
   HELD_DIGITS_GRACE_MS,
+  HELD_DIGITS_MARGIN_MS,
   LATE_TIMER_MS,
   emptyCollector,
   findMetaflow,
@@ -611,7 +612,9 @@ test('switch clock: a late timer waits once for held digits; they join the code;
   const fired = timerFired(state, sets, 5000);
   t.true(fired.waitsForHeld);
   t.is(fired.match, undefined);
-  t.is(fired.state.deadline, 5000 + HELD_DIGITS_GRACE_MS);
+  // Late by 5000 − 200 − 800 = 4000 ms: it waits as long again, and a margin.
+  t.is(fired.state.deadline, 5000 + 4000 + HELD_DIGITS_MARGIN_MS);
+  t.is(timerFired(state, sets, 60_000).state.deadline, 60_000 + HELD_DIGITS_GRACE_MS, 'at most the grace');
   // The held 600 (pressed at 300, 400, 500 by the switch) arrive at 6000.
   state = fired.state;
   for (const [i, d] of [...'600'].entries())
@@ -623,7 +626,7 @@ test('switch clock: a late timer waits once for held digits; they join the code;
   t.is(decided.match?.collected, '22600');
   t.deepEqual(decided.match?.captures, ['2600']);
   // No digit came in the grace: the collection ends with what it has.
-  const nothing = timerFired(fired.state, sets, 5000 + HELD_DIGITS_GRACE_MS);
+  const nothing = timerFired(fired.state, sets, fired.state.deadline!);
   t.falsy(nothing.waitsForHeld);
   t.is(nothing.match?.collected, '22');
 });
