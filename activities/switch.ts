@@ -2,7 +2,15 @@
 // state (uuid_exists, the variables it set) before acting again. They run on the task queue of the node hosting the legs.
 import { ApplicationFailure } from '@temporalio/activity';
 import { STREAM_SAFE, UUID_SAFE, VALUE_SAFE } from '../contracts/grammar.ts';
-import type { HoldPlan, HoldResult, LegState, OriginatePlan, SavedSettings, StepTiming } from './types.ts';
+import type {
+  ConferencePlan,
+  HoldPlan,
+  HoldResult,
+  LegState,
+  OriginatePlan,
+  SavedSettings,
+  StepTiming,
+} from './types.ts';
 import { ACTIVE_TRANSFER_VARIABLE, TRANSFER_ID_VARIABLE } from '../contracts/ids.ts';
 import { originateVariableBlocks, UnquotableValue } from './originate-vars.ts';
 import { timedCommand, transfersStarted, transferStepSeconds } from '../observability/metrics.ts';
@@ -38,6 +46,10 @@ function stream(v: string): string {
 }
 
 const NO_CHANNEL = /^-ERR (No such channel|Invalid uuid|invalid uuid|Cannot locate session)/i;
+/** How long a conference join waits for every leg to show in the member list, and how often it looks. */
+const JOIN_WAIT_MS = 3000;
+const JOIN_POLL_MS = 100;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SAVED = ['park_after_bridge', 'hangup_after_bridge', 'playback_terminators'] as const;
 
 export function createSwitchActivities(node: string, sw: SwitchCommands, journal?: CommandJournal) {
@@ -57,6 +69,16 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       v === undefined ? `uuid_setvar ${uuid(leg)} ${name}` : `uuid_setvar ${uuid(leg)} ${name} ${value(v)}`,
     );
     return reply.startsWith('+OK');
+  }
+
+  async function conferenceMembers(conference: string): Promise<string[]> {
+    const reply = await api(`conference ${value(conference)} list`);
+    if (reply.startsWith('-ERR') || reply.startsWith('+OK')) return [];
+    // One line per member: id;channel name;uuid;caller id name;caller id number;flags;volume in;volume out;energy.
+    return reply
+      .split('\n')
+      .map((line) => line.split(';')[2])
+      .filter((u): u is string => !!u && UUID_SAFE.test(u));
   }
 
   /** The switch's view of one leg: does it exist, is it answered, what is it bridged to. */
@@ -220,6 +242,53 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
 
     async breakMedia(leg: string): Promise<string> {
       return api(`uuid_break ${uuid(leg)} all`);
+    },
+
+    /** The UUIDs of a conference's members now (`conference <name> list`); none when there is no such conference. */
+    conferenceMembers,
+
+    /**
+     * Moves a transfer's three parties into its conference: `alone` (the one not bridged to the transferor) first, then
+     * the transferor with its bridged peer (`uuid_transfer -both`, one command for the pair, so neither is left parked
+     * in between), each with `conference:<name>@<profile> inline`. A leg that is already a member is left as it is, so
+     * a retry only moves whoever is missing. Answers whether every leg shows in the member list within JOIN_WAIT_MS:
+     * the switch's word, read, not the replies' promise. A leg moved this way never parks (park_after_bridge fires
+     * only on a leg left behind, never on one that is itself transferred).
+     */
+    async joinConference(plan: ConferencePlan): Promise<boolean> {
+      const destination = `conference:${value(plan.conference)}@${value(plan.profile)} inline`;
+      const legs = [plan.alone, plan.transferor, plan.peer];
+      let members = await conferenceMembers(plan.conference);
+      const missing = (leg: string) => !members.includes(leg);
+      if (missing(plan.alone)) await api(`uuid_transfer ${uuid(plan.alone)} ${destination}`);
+      if (missing(plan.transferor) && missing(plan.peer)) {
+        await api(`uuid_transfer ${uuid(plan.transferor)} -both ${destination}`);
+      } else {
+        for (const leg of [plan.transferor, plan.peer]) {
+          if (missing(leg)) await api(`uuid_transfer ${uuid(leg)} ${destination}`);
+        }
+      }
+      const giveUpAt = Date.now() + (plan.waitMs ?? JOIN_WAIT_MS);
+      for (;;) {
+        members = await conferenceMembers(plan.conference);
+        if (legs.every((leg) => members.includes(leg))) return true;
+        if (Date.now() >= giveUpAt) return false;
+        await sleep(JOIN_POLL_MS);
+      }
+    },
+
+    /**
+     * uuid_bridge of two legs that are (or may be) conference members: the bridge takes each out of the conference
+     * directly. Nothing is stopped first: the join ended every playback, and uuid_break is not sent to a leg running
+     * the conference application.
+     */
+    async bridgeMembers(a: string, b: string): Promise<string> {
+      return api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
+    },
+
+    /** Plays the transfer's music to a parked leg (the party a swap leaves aside). */
+    async playMusic(leg: string, moh: string): Promise<string> {
+      return api(`uuid_broadcast ${uuid(leg)} ${stream(moh)} aleg`);
     },
   };
 }

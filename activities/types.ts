@@ -65,3 +65,17 @@ export interface OriginatePlan {
   callerIdNumber?: string;
   vars: Record<string, string>;
 }
+
+/** A transfer's three-way: who goes into which conference, and in which order (switch.ts joinConference). */
+export interface ConferencePlan {
+  conference: string;
+  /** The conference profile (mod_conference's `default` unless configured). */
+  profile: string;
+  /** The party not bridged to the transferor: it goes in first. */
+  alone: string;
+  transferor: string;
+  /** The transferor's bridged peer, moved with it. */
+  peer: string;
+  /** How long to wait for every leg to show in the member list (default 3 s). */
+  waitMs?: number;
+}

@@ -42,3 +42,11 @@ export const TRANSFER_ID_VARIABLE = 'handoff_transfer_id';
 
 /** The channel variable a transfer puts on the two legs it holds (transferor, transferee) while it runs. */
 export const ACTIVE_TRANSFER_VARIABLE = 'handoff_active_transfer';
+
+/**
+ * The conference of a transfer's three-way: one per transfer, named after its target leg (a fresh UUID), so that a
+ * later transfer of the same legs never meets an old one. mod_conference destroys it when its last member leaves.
+ */
+export function threeWayConference(targetLeg: string): string {
+  return `handoff-3way-${targetLeg}`;
+}

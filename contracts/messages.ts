@@ -121,8 +121,27 @@ export interface TransferAccepted {
   type: TransferType;
 }
 
-/** The transfer's phase (transfer-machine.ts), plus `starting` while the parties are put on hold. */
-export type TransferPhase = 'starting' | 'ringing' | 'consulting' | 'partial' | 'recalling' | 'connecting' | 'ended';
+/** The transfer's phase (the state machine's, workflows/transfer-machine.ts), and who hears what in each. */
+export type TransferPhase =
+  /** The parties are being put on hold and the target dialled (the workflow's prologue, before the machine runs). */
+  | 'starting'
+  /** The target rings; the transferor hears ringback, the transferee hears music. */
+  | 'ringing'
+  /** The transferor talks to the target; the transferee hears music. */
+  | 'consulting'
+  /** The transferor has left while the target rings; the transferee hears music and gets the target on answer. */
+  | 'partial'
+  /** The target failed after the transferor left: the transferor is called back; the transferee hears music. */
+  | 'recalling'
+  /** A bridge was requested and is awaiting its CHANNEL_BRIDGE (or the deadline, then a look at the switch). */
+  | 'connecting'
+  /** The three parties are being moved into one conference; the join reads the member list before it answers. */
+  | 'joining'
+  /** Transferor, transferee and target talk in one conference. */
+  | 'three_way'
+  /** The transferor talks to the transferee again; the target hears music (the consultation, swapped). */
+  | 'swapped'
+  | 'ended';
 
 /** How a transfer ended: the outcomes the state machine (workflows/transfer-machine.ts) ends a transfer with. */
 export const TRANSFER_OUTCOMES = [

@@ -26,10 +26,13 @@ export interface Metaflows {
   patterns?: Record<string, Metaflow>;
 }
 
-/** One set of feature codes that listens to this leg's digits: the leg's own (listen_on self|both), or its peer's (peer|both). */
+/**
+ * One set of feature codes that listens to this leg's digits: the leg's own (listen_on self|both), its peer's
+ * (peer|both), or a running transfer's codes (contracts/transfer-codes.ts).
+ */
 export interface FeatureCodeSet {
-  owner: 'self' | 'peer';
-  /** The leg whose metaflows these are. */
+  owner: 'self' | 'peer' | 'transfer';
+  /** The leg whose metaflows these are (for `transfer`: the transfer's ID). */
   ownerLeg: string;
   metaflows: Metaflows;
 }

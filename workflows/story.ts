@@ -59,6 +59,12 @@ export function transferHearing(
       return `${target} failed after the transferor left; calling ${transferor} back; ${transferee} hears music on hold`;
     case 'connecting':
       return `connecting the parties (bridge sent, waiting for the switch to confirm)`;
+    case 'joining':
+      return `moving ${transferor}, ${transferee} and ${target} into one conference (three-way)`;
+    case 'three_way':
+      return `three-way: ${transferor}, ${transferee} and ${target} hear each other in one conference`;
+    case 'swapped':
+      return `${transferor} talks to ${transferee} again; ${target} hears music on hold`;
     case 'ended':
       return `${t.outcome ?? 'no outcome'}${t.reason ? ` (${t.reason})` : ''}`;
   }

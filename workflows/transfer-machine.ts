@@ -4,30 +4,25 @@
 //
 // Parties: the transferor (pressed the code), the transferee (the transferor's peer), the target (the leg we originate),
 // and the recall: a new leg to the transferor, called back when a partial transfer fails (policy `recall`).
-// Invariant kept in every phase: each live leg is bridged, hears a stream (MOH or ringback), or is under a deadline
-// (the no-answer timer, or a bridge-confirmation deadline after which the switch's real state is read).
-import type { ChannelEvent, TransferOutcome } from '../contracts/messages.ts';
+// Invariant kept in every phase: each live leg is bridged, in the three-way conference, hears a stream (MOH or
+// ringback), or is under a deadline (the no-answer timer, a bridge-confirmation deadline after which the switch's real
+// state is read, or the conference join, which reads the conference's member list before it answers).
+//
+// From the consultation the transferor may also join everyone in a three-way conference (`three_way`) or talk to the
+// other party while the one left hears music (`swap`). On the switch a conference member can be bridged out directly
+// (uuid_bridge works on two members), so every way out of a three-way is an ordinary bridge of the two who stay.
+import type { ChannelEvent, TransferOutcome, TransferPhase } from '../contracts/messages.ts';
 
 export type Party = 'transferor' | 'transferee' | 'target' | 'recall';
 
-export type Phase =
-  /** The target rings; the transferor hears ringback, the transferee hears music. */
-  | 'ringing'
-  /** The transferor talks to the target; the transferee hears music. */
-  | 'consulting'
-  /** The transferor has left while the target rings; the transferee hears music and gets the target on answer. */
-  | 'partial'
-  /** The target failed after the transferor left: the transferor is called back; the transferee hears music. */
-  | 'recalling'
-  /** A bridge was requested and is awaiting its CHANNEL_BRIDGE (or the deadline, then a look at the switch). */
-  | 'connecting'
-  /**
-   * The transfer has its outcome and two legs talk; their own settings are being put back. Until they are, both still
-   * carry park_after_bridge: if one hangs up, the switch parks the other, alone and in silence. So the machine keeps
-   * listening to the pair until the restore has run.
-   */
-  | 'restoring'
-  | 'ended';
+/**
+ * The machine's phases: the transfer's (contracts/messages.ts TransferPhase says who hears what in each; `starting` is
+ * the workflow's prologue), and `restoring`, which the transfer's summary shows as `ended`: the transfer has its
+ * outcome and two legs talk; their own settings are being put back. Until they are, both still carry
+ * park_after_bridge: if one hangs up, the switch parks the other, alone and in silence. So the machine keeps listening
+ * to the pair until the restore has run.
+ */
+export type Phase = Exclude<TransferPhase, 'starting'> | 'restoring';
 
 /** Why a bridge is being made, which decides what its success means. */
 export type Goal =
@@ -40,7 +35,9 @@ export type Goal =
   /** transferor ↔ target with the transferee gone: they simply keep talking. */
   | 'keep_talking'
   /** transferee ↔ recall: the transferor, called back, takes the transferee again. */
-  | 'recalled';
+  | 'recalled'
+  /** transferor ↔ the party it does not talk to now (swap): the one it leaves gets music once the bridge is up. */
+  | 'swap';
 
 export type Input =
   | { type: 'target_answered' }
@@ -65,10 +62,18 @@ export type Input =
   /** An audit found transferor and target, both up, no longer bridged to each other during the consultation. */
   | { type: 'consultation_lost' }
   /** The `restore` action has run (or failed for good): the legs behave as they would without a transfer. */
-  | { type: 'restored' };
+  | { type: 'restored' }
+  /** The transferor's three-way code, or the REST `three_way` action. */
+  | { type: 'three_way'; by: string }
+  /** The transferor's swap code, or the REST `swap` action. */
+  | { type: 'swap'; by: string }
+  /** The conference join's answer: every living party is a member, or not (after its own wait). */
+  | { type: 'conferenced' }
+  | { type: 'conference_not_confirmed' };
 
 export type Action =
-  | { do: 'bridge'; a: Party; b: Party }
+  /** `fromConference`: both legs are (or may be) conference members: bridge them as they are, nothing to stop first. */
+  | { do: 'bridge'; a: Party; b: Party; fromConference?: boolean }
   /** Read the switch: is `a` bridged to `b`? Answers with `bridged` or `bridge_not_confirmed`. */
   | { do: 'check_bridge'; a: Party; b: Party }
   | { do: 'kill'; party: Party; cause: string }
@@ -83,7 +88,14 @@ export type Action =
   /** Start the pause before the next recall attempt; it ends with `recall_due`. */
   | { do: 'wait_before_recall' }
   /** Put the legs' settings (park_after_bridge ...) back as they were before the transfer. */
-  | { do: 'restore'; parties: Party[] };
+  | { do: 'restore'; parties: Party[] }
+  /**
+   * Move the living parties into the transfer's conference: `alone` (the one not bridged to the transferor) first,
+   * then the transferor with its bridged peer. Answers with `conferenced` or `conference_not_confirmed`.
+   */
+  | { do: 'conference'; alone: Party; attempt: number }
+  /** Play the transfer's music to a parked party (the one a swap leaves aside). */
+  | { do: 'music'; party: Party };
 
 /** What to do when a partial transfer's target fails: release the transferee, or call the transferor back. */
 export interface PartialFailurePolicy {
@@ -101,7 +113,18 @@ export interface MachineState {
   /** While recalling: which attempt, whether its leg answered, and the target's cause (the reason if all fail). */
   recall?: { attempt: number; answered: boolean; targetCause: string };
   /** What the transfer will be called if the current bridge succeeds. */
-  connecting?: { a: Party; b: Party; goal: Goal; attempts: number; outcome?: TransferOutcome; reason?: string };
+  connecting?: {
+    a: Party;
+    b: Party;
+    goal: Goal;
+    attempts: number;
+    outcome?: TransferOutcome;
+    reason?: string;
+    /** The legs leave the three-way conference (see the bridge action). */
+    fromConference?: boolean;
+  };
+  /** While joining: which attempt of the conference join, and who went in first. */
+  joining?: { attempts: number; alone: Party };
   /** While restoring: the two legs left talking to each other. */
   restoring?: { a: Party; b: Party };
   outcome?: TransferOutcome;
@@ -174,6 +197,12 @@ export function step(state: MachineState, input: Input): Step {
       return connecting(s, input);
     case 'restoring':
       return restoring(s, input);
+    case 'joining':
+      return joining(s, input);
+    case 'three_way':
+      return threeWay(s, input);
+    case 'swapped':
+      return swapped(s, input);
     case 'ended':
       return { state: s, actions: [] };
   }
@@ -234,6 +263,103 @@ function consulting(s: MachineState, input: Input): Step {
     case 'consultation_lost':
       // Something broke the bridge while nobody listened (an ingest outage): put it back.
       return connect(s, 'transferor', 'target', 'consult', []);
+    case 'three_way':
+      return join(s, 'transferee', 1);
+    case 'swap':
+      return connect(s, 'transferor', 'transferee', 'swap', []);
+    default:
+      return { state: s, actions: [] };
+  }
+}
+
+// swapped: transferor ↔ transferee, the target hears music. The consultation the other way round: the same endings.
+function swapped(s: MachineState, input: Input): Step {
+  switch (input.type) {
+    case 'hangup':
+      if (input.party === 'transferor') return connect(s, 'transferee', 'target', 'complete', [], 'completed');
+      // Transferor and transferee are bridged already: the transfer is over, they keep talking.
+      if (input.party === 'target') return restore(s, 'transferor', 'transferee', 'target_hung_up', input.cause);
+      if (input.party === 'transferee') {
+        return connect(s, 'transferor', 'target', 'keep_talking', [], 'transferee_left', input.cause);
+      }
+      return { state: s, actions: [] };
+    case 'target_failed':
+      return restore(s, 'transferor', 'transferee', 'target_hung_up', input.cause);
+    case 'takeback': {
+      const dropped = kill(s, 'target', 'NORMAL_CLEARING');
+      const r = restore(s, 'transferor', 'transferee', 'taken_back', input.by);
+      return { ...r, actions: [dropped, ...r.actions] };
+    }
+    case 'swap':
+      return connect(s, 'transferor', 'target', 'swap', []);
+    case 'three_way':
+      return join(s, 'target', 1);
+    default:
+      return { state: s, actions: [] };
+  }
+}
+
+/** Into the conference: `alone` is the party not bridged to the transferor now. */
+function join(s: MachineState, alone: Party, attempts: number): Step {
+  return {
+    state: { ...s, phase: 'joining', joining: { attempts, alone } },
+    actions: [{ do: 'conference', alone, attempt: attempts }],
+  };
+}
+
+// joining: the parties are being moved into the conference; the join answers once it has read the member list.
+function joining(s: MachineState, input: Input): Step {
+  const { attempts, alone } = s.joining ?? { attempts: 1, alone: 'transferee' as const };
+  switch (input.type) {
+    case 'conferenced':
+      return { state: { ...s, phase: 'three_way', joining: undefined }, actions: [] };
+    case 'conference_not_confirmed':
+      // Some may be members already, some still bridged or parked: the next attempt moves whoever is missing.
+      if (attempts < MAX_BRIDGE_ATTEMPTS) return join(s, alone, attempts + 1);
+      return end(
+        s,
+        'failed',
+        'CONFERENCE_FAILED',
+        livingParties(s).map((p) => kill(s, p, 'NORMAL_TEMPORARY_FAILURE')),
+      );
+    default:
+      // A leg that leaves, or the takeback, ends the three-way as it would once joined: the bridge out of it works
+      // whether the two who stay are members yet or not.
+      return leaveThreeWay(s, input);
+  }
+}
+
+// three_way: all three in the conference.
+function threeWay(s: MachineState, input: Input): Step {
+  return leaveThreeWay(s, input);
+}
+
+/**
+ * The ways out of a three-way: the transferor hangs up → transferee and target are bridged (the transfer completes);
+ * the transferor drops the target (the takeback code, or the target hangs up) → transferor and transferee talk again;
+ * the transferee leaves → transferor and target keep talking.
+ */
+function leaveThreeWay(s: MachineState, input: Input): Step {
+  const out = { ...s, joining: undefined };
+  const step = (r: Step): Step => ({
+    ...r,
+    state: { ...r.state, connecting: r.state.connecting && { ...r.state.connecting, fromConference: true } },
+    actions: r.actions.map((a) => (a.do === 'bridge' ? { ...a, fromConference: true } : a)),
+  });
+  switch (input.type) {
+    case 'target_failed':
+      return step(giveBack(out, 'target_hung_up', input.cause, []));
+    case 'hangup':
+      if (input.party === 'transferor') {
+        return step(connect(out, 'transferee', 'target', 'complete', [], 'completed'));
+      }
+      if (input.party === 'target') return step(giveBack(out, 'target_hung_up', input.cause, []));
+      if (input.party === 'transferee') {
+        return step(connect(out, 'transferor', 'target', 'keep_talking', [], 'transferee_left', input.cause));
+      }
+      return { state: s, actions: [] };
+    case 'takeback':
+      return step(giveBack(out, 'taken_back', input.by, [kill(out, 'target', 'NORMAL_CLEARING')]));
     default:
       return { state: s, actions: [] };
   }
@@ -333,7 +459,7 @@ function connecting(s: MachineState, input: Input): Step {
       if (c.attempts < MAX_BRIDGE_ATTEMPTS) {
         return {
           state: { ...s, connecting: { ...c, attempts: c.attempts + 1 } },
-          actions: [{ do: 'bridge', a: c.a, b: c.b }],
+          actions: [{ do: 'bridge', a: c.a, b: c.b, ...(c.fromConference ? { fromConference: true } : {}) }],
         };
       }
       // Never leave callers unconnected in silence: release whoever is still there.
@@ -344,7 +470,12 @@ function connecting(s: MachineState, input: Input): Step {
         livingParties(s).map((p) => kill(s, p, 'NORMAL_TEMPORARY_FAILURE')),
       );
     case 'takeback':
-      if (c.goal !== 'consult') return { state: s, actions: [] };
+      if (c.goal === 'swap' && c.b === 'transferee') {
+        // The bridge being made is the takeback's own: drop the target and let it finish.
+        const back = { ...c, goal: 'reconnect' as const, outcome: 'taken_back' as const, reason: input.by };
+        return { state: { ...s, connecting: back }, actions: [kill(s, 'target', 'NORMAL_CLEARING')] };
+      }
+      if (c.goal !== 'consult' && c.goal !== 'swap') return { state: s, actions: [] };
       return giveBack(s, 'taken_back', input.by, [kill(s, 'target', 'NORMAL_CLEARING')]);
     case 'hangup':
     case 'target_failed':
@@ -386,6 +517,35 @@ function replan(s: MachineState, gone: Party, cause: string): Step {
         return end(s, 'partial_failed', why, transferee ? [kill(s, 'transferee', why)] : []);
       }
       return { state: s, actions: [] };
+    case 'swap': {
+      // The transferor was moving from one party to the other (c.b): the two who are left decide.
+      if (gone === 'transferor') {
+        return transferee && target
+          ? connect(s, 'transferee', 'target', 'complete', [], 'completed')
+          : end(
+              s,
+              'transferor_and_transferee_left',
+              cause,
+              livingParties(s).map((p) => kill(s, p, 'NORMAL_CLEARING')),
+            );
+      }
+      const other: Party = c.b === 'target' ? 'transferee' : 'target';
+      if (gone === c.b) {
+        // The party the transferor was turning to left: it talks to the other one again.
+        return gone === 'target'
+          ? giveBack(s, 'target_hung_up', cause, [])
+          : connect(s, 'transferor', 'target', 'keep_talking', [], 'transferee_left', cause);
+      }
+      if (gone === other) {
+        // The party left on the side went: the bridge being made is the last one.
+        const last =
+          other === 'target'
+            ? { ...c, goal: 'reconnect' as const, outcome: 'target_hung_up' as const, reason: cause }
+            : { ...c, goal: 'keep_talking' as const, outcome: 'transferee_left' as const, reason: cause };
+        return { state: { ...s, connecting: last }, actions: [] };
+      }
+      return { state: s, actions: [] };
+    }
     case 'reconnect':
     case 'keep_talking': {
       // The two legs being joined were each other's only company: the survivor's call is over.
@@ -411,6 +571,12 @@ function bridgeDone(s: MachineState): Step {
       return restore(s, 'transferor', 'target', c.outcome ?? 'transferee_left', c.reason);
     case 'recalled':
       return restore(s, 'transferee', 'recall', 'recalled', c.reason);
+    case 'swap': {
+      // The party the transferor left is parked (park_after_bridge): it gets the music.
+      const left: Party = c.b === 'target' ? 'transferee' : 'target';
+      const phase = c.b === 'target' ? 'consulting' : 'swapped';
+      return { state: { ...s, phase, connecting: undefined }, actions: [{ do: 'music', party: left }] };
+    }
   }
 }
 

@@ -100,7 +100,18 @@ export const metaflowActionEnvelope = actionEnvelope('The metaflow (or the metaf
 export const transferView = z
   .object({
     transfer_id: z.string(),
-    phase: z.enum(['starting', 'ringing', 'consulting', 'partial', 'recalling', 'connecting', 'ended']),
+    phase: z.enum([
+      'starting',
+      'ringing',
+      'consulting',
+      'partial',
+      'recalling',
+      'connecting',
+      'joining',
+      'three_way',
+      'swapped',
+      'ended',
+    ]),
     outcome: z.string().optional(),
     reason: z.string().optional(),
     transferor: z.string(),

@@ -33,6 +33,10 @@ function pick<T>(rnd: () => number, items: readonly T[]): T {
 
 /** Any input kind, any party; `bridged` names the pair being connected half the time, so that bridges complete. */
 function randomInput(rnd: () => number, s: MachineState): Input {
+  // A conference join is answered soon after it is sent: mostly the answer comes next.
+  if (s.phase === 'joining' && rnd() < 0.5) return { type: rnd() < 0.8 ? 'conferenced' : 'conference_not_confirmed' };
+  // and so is a bridge, now and then, so that sequences get past two of them (a swap after the consultation).
+  if (s.connecting && rnd() < 0.15) return { type: 'bridged', a: s.connecting.a, b: s.connecting.b };
   const kind = pick(rnd, [
     'target_answered',
     'target_failed',
@@ -50,8 +54,18 @@ function randomInput(rnd: () => number, s: MachineState): Input {
     'recall_due',
     'consultation_lost',
     'restored',
+    'three_way',
+    'swap',
+    'swap',
+    'conferenced',
+    'conference_not_confirmed',
   ] as const);
   switch (kind) {
+    case 'three_way':
+    case 'swap':
+      return { type: kind, by: pick(rnd, ['code', 'api']) };
+    case 'conferenced':
+    case 'conference_not_confirmed':
     case 'consultation_lost':
     case 'restored':
     case 'target_answered':
@@ -91,6 +105,10 @@ interface World {
   noAnswerTimer: boolean;
   /** The pause before the next recall attempt is running. */
   recallPause: boolean;
+  /** Who was last given the music (the transferee when the transfer put it on hold). */
+  onMusic?: Party;
+  /** A conference join was sent and has not answered yet. */
+  joinPending: boolean;
 }
 
 const samePair = (x: { a: Party; b: Party }, a: Party, b: Party) =>
@@ -152,6 +170,17 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
     world.alive.recall = true;
     world.noAnswerTimer = true;
   }
+  const joins = actions.filter((a) => a.do === 'conference');
+  if (joins.length > 1) return `two conference joins in one step: ${fmt(actions)}`;
+  if (input.type === 'conferenced' || input.type === 'conference_not_confirmed') world.joinPending = false;
+  if (joins.length) {
+    if (!['consulting', 'swapped', 'joining'].includes(prev.phase)) return `a conference join from ${prev.phase}`;
+    world.joinPending = true;
+  }
+  for (const m of actions.filter((a): a is Extract<Action, { do: 'music' }> => a.do === 'music')) {
+    if (!world.alive[m.party]) return `music for a leg that is gone: ${m.party}`;
+    world.onMusic = m.party;
+  }
   if (actions.some((a) => a.do === 'wait_before_recall')) {
     if (world.alive.recall) return 'a pause before the next recall with the recall leg still up';
     world.recallPause = true;
@@ -200,11 +229,18 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
         if (restored.length !== 2 || !samePair(c, restored[0]!, restored[1]!)) {
           return `restore ${fmt(restored)} is not the confirmed pair ${c.a}/${c.b}`;
         }
-      } else if (!(prev.phase === 'consulting' && input.type === 'hangup' && input.party === 'transferee')) {
-        // the only restore without a fresh confirmation: the consultation bridge, confirmed earlier, stays up
+      } else if (prev.phase === 'consulting' && input.type === 'hangup' && input.party === 'transferee') {
+        // a restore without a fresh confirmation: the consultation bridge, confirmed earlier, stays up
+        if (!samePairList(restored, 'transferor', 'target')) {
+          return `consultation ended by the transferee, restore ${fmt(restored)}`;
+        }
+      } else if (prev.phase === 'swapped' && !(input.type === 'hangup' && input.party !== 'target')) {
+        // and the swapped consultation's bridge, transferor ↔ transferee, when the target goes
+        if (!samePairList(restored, 'transferor', 'transferee')) {
+          return `swapped consultation ended, restore ${fmt(restored)}`;
+        }
+      } else {
         return `restore ${fmt(restored)} without a confirmed bridge (input ${fmt(input)})`;
-      } else if (!samePairList(restored, 'transferor', 'target')) {
-        return `consultation ended by the transferee, restore ${fmt(restored)}`;
       }
     }
     for (const p of PARTIES) {
@@ -250,10 +286,29 @@ function checkStep(world: World, prev: MachineState, input: Input, next: Machine
       break;
     }
     case 'consulting':
+    case 'swapped': {
       if (up.length !== 3 || !world.alive.transferor || !world.alive.target || !world.alive.transferee) {
-        return `consulting with legs gone: ${fmt(world.alive)}`;
+        return `${next.phase} with legs gone: ${fmt(world.alive)}`;
       }
-      if (next.connecting) return 'consulting with a connecting plan';
+      if (next.connecting) return `${next.phase} with a connecting plan`;
+      // the one the transferor does not talk to hears music
+      const aside = next.phase === 'consulting' ? 'transferee' : 'target';
+      if (world.onMusic !== aside) return `${next.phase} without music for the ${aside}: ${fmt(world.onMusic)}`;
+      if (prev.phase !== next.phase && prev.phase !== 'connecting') return `${next.phase} entered from ${prev.phase}`;
+      break;
+    }
+    case 'joining':
+      if (!world.joinPending) return 'joining with no conference join under way';
+      if (!world.alive.transferor || !world.alive.transferee || !world.alive.target) {
+        return `joining with legs gone: ${fmt(world.alive)}`;
+      }
+      break;
+    case 'three_way':
+      if (up.length !== 3) return `three_way with legs gone: ${fmt(world.alive)}`;
+      if (prev.phase !== 'three_way' && !(prev.phase === 'joining' && input.type === 'conferenced')) {
+        return `three_way without a confirmed join (from ${prev.phase}, ${fmt(input)})`;
+      }
+      if (changes.length) return `actions while staying in three_way: ${fmt(changes)}`;
       break;
     case 'connecting': {
       const c = next.connecting;
@@ -294,6 +349,7 @@ interface Failure {
 /** Runs `count` random sequences; `realistic` maps a target hangup before the answer to target_failed, as transfer.ts does. */
 function explore(count: number, realistic: boolean) {
   const outcomes = new Set<TransferOutcome>();
+  const phases = new Set<string>();
   const failures: Failure[] = [];
   let steps = 0;
   for (let seed = 1; seed <= count; seed++) {
@@ -304,7 +360,13 @@ function explore(count: number, realistic: boolean) {
         ? { partialFailure: 'recall' as const, recallAttempts: 1 + Math.floor(rnd() * 3) }
         : { partialFailure: 'hangup' as const, recallAttempts: 0 };
     let s = initialState(blind ? 'partial' : 'ringing', blind, policy);
-    const world: World = { alive: { ...s.alive }, noAnswerTimer: true, recallPause: false };
+    const world: World = {
+      alive: { ...s.alive },
+      noAnswerTimer: true,
+      recallPause: false,
+      onMusic: 'transferee',
+      joinPending: false,
+    };
     const trace: string[] = [`start ${s.phase}${blind ? ' (blind)' : ''} ${fmt(policy)}`];
     const length = 1 + Math.floor(rnd() * 16);
     for (let i = 0; i < length; i++) {
@@ -320,6 +382,14 @@ function explore(count: number, realistic: boolean) {
         continue;
       }
       if (realistic && input.type === 'recall_due' && !world.recallPause) continue;
+      // and a conference join's answer only to a join
+      if (
+        realistic &&
+        (input.type === 'conferenced' || input.type === 'conference_not_confirmed') &&
+        !world.joinPending
+      ) {
+        continue;
+      }
       trace.push(fmt(input));
       let r: ReturnType<typeof step>;
       try {
@@ -336,10 +406,11 @@ function explore(count: number, realistic: boolean) {
         break;
       }
       s = r.state;
+      phases.add(s.phase);
       if (s.phase === 'ended' && s.outcome) outcomes.add(s.outcome);
     }
   }
-  return { outcomes, failures, steps };
+  return { outcomes, failures, steps, phases };
 }
 
 const ALL_OUTCOMES: readonly TransferOutcome[] = TRANSFER_OUTCOMES;
@@ -349,10 +420,11 @@ function report(failures: Failure[]): string {
   return f ? `${failures.length} failing sequences; first, seed ${f.seed}: ${f.problem}\n${f.trace.join('\n')}` : '';
 }
 
-test('property: 2000 random sequences of inputs the workflow can produce keep every invariant', (t) => {
-  const { outcomes, failures, steps } = explore(2000, true);
+test('property: 4000 random sequences of inputs the workflow can produce keep every invariant', (t) => {
+  const { outcomes, failures, steps, phases } = explore(4000, true);
   t.deepEqual(failures, [], report(failures));
   t.true(steps > 10_000, `only ${steps} steps`);
+  for (const phase of ['joining', 'three_way', 'swapped'] as const) t.true(phases.has(phase), `never reached ${phase}`);
   // the generator reaches every outcome, so the invariants were checked on every way of ending
   t.deepEqual([...outcomes].sort(), [...ALL_OUTCOMES].sort());
 });
@@ -370,6 +442,7 @@ test('property: the invariant checker catches a machine that leaves a leg up', (
     alive: { transferor: true, transferee: true, target: true, recall: false },
     noAnswerTimer: true,
     recallPause: false,
+    joinPending: false,
   };
   const next: MachineState = {
     ...prev,
@@ -387,6 +460,7 @@ test('property: the invariant checker catches a machine that leaves a leg up', (
     alive: { transferor: true, transferee: true, target: true, recall: false },
     noAnswerTimer: true,
     recallPause: false,
+    joinPending: false,
   };
   t.is(checkStep(world2, prev, { type: 'target_failed', cause: 'USER_BUSY' }, real.state, real.actions), undefined);
 });
