@@ -10,6 +10,7 @@ import { runnableMetaflows } from '../contracts/metaflow-entries.ts';
 import { resolveMedia } from '../contracts/media.ts';
 import { featureCodeLimits, type FeatureCodeLimits } from '../contracts/patterns.ts';
 import { refuse } from '../contracts/refusals.ts';
+import type { TransferCodes } from '../contracts/transfer-codes.ts';
 import { unquotable } from './originate-vars.ts';
 import type { LegState } from './types.ts';
 import type { SwitchActivities } from './switch.ts';
@@ -56,6 +57,9 @@ export type PolicyConfig = Pick<
   | 'MEDIA_URL_TEMPLATE'
   | 'DEFAULT_RINGBACK'
   | 'DEFAULT_TAKEBACK_DTMF'
+  | 'THREE_WAY_DTMF'
+  | 'SWAP_DTMF'
+  | 'THREE_WAY_CONFERENCE_PROFILE'
   | 'PARTIAL_FAILURE'
   | 'RECALL_ATTEMPTS'
   | 'RECALL_DELAY_MS'
@@ -95,6 +99,12 @@ export interface ResolvedTransfer {
   accountId?: string;
   /** Policy `recall`: how to call the transferor back if a partial transfer fails (absent: release the transferee). */
   recall?: RecallPlan;
+  /**
+   * The codes the transferor may press during this transfer (contracts/transfer-codes.ts), and the conference profile
+   * of its three-way. Absent in plans made before they existed: the takeback code alone, matched as it was then.
+   */
+  codes?: TransferCodes;
+  conferenceProfile?: string;
 }
 
 export interface RecallPlan {
@@ -278,6 +288,8 @@ export function createPolicyActivities(
         ringTimeoutS: ask.timeoutS ?? config.TARGET_RING_TIMEOUT_S,
         bridgeConfirmMs: config.BRIDGE_CONFIRM_TIMEOUT_MS,
         digitTimeoutMs: config.DIGIT_TIMEOUT_MS,
+        codes: transferCodes(takebackDtmf, config),
+        conferenceProfile: config.THREE_WAY_CONFERENCE_PROFILE,
         callerIdName: who.name,
         callerIdNumber: who.number,
         vars,
@@ -303,3 +315,19 @@ export function createPolicyActivities(
 }
 
 export type PolicyActivities = ReturnType<typeof createPolicyActivities>;
+
+/**
+ * The transfer's codes: the takeback asked for (or the default), and the configured three-way and swap codes. A code
+ * the takeback already uses is off for this transfer: the client asked for that takeback by name.
+ */
+export function transferCodes(
+  takeback: string,
+  config: Pick<PolicyConfig, 'THREE_WAY_DTMF' | 'SWAP_DTMF'>,
+): TransferCodes {
+  const codes: TransferCodes = { takeback };
+  if (config.THREE_WAY_DTMF && config.THREE_WAY_DTMF !== takeback) codes.three_way = config.THREE_WAY_DTMF;
+  if (config.SWAP_DTMF && config.SWAP_DTMF !== takeback && config.SWAP_DTMF !== codes.three_way) {
+    codes.swap = config.SWAP_DTMF;
+  }
+  return codes;
+}

@@ -13,7 +13,7 @@ import type {
 } from './types.ts';
 import { ACTIVE_TRANSFER_VARIABLE, TRANSFER_ID_VARIABLE } from '../contracts/ids.ts';
 import { originateVariableBlocks, UnquotableValue } from './originate-vars.ts';
-import { timedCommand, transfersStarted, transferStepSeconds } from '../observability/metrics.ts';
+import { timedCommand, transferFeatures, transfersStarted, transferStepSeconds } from '../observability/metrics.ts';
 
 /** What the activities need from an ESL node: a command connection (never the event connection). */
 export interface SwitchCommands {
@@ -260,6 +260,8 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       const legs = [plan.alone, plan.transferor, plan.peer];
       let members = await conferenceMembers(plan.conference);
       const missing = (leg: string) => !members.includes(leg);
+      /** Counted once, by the attempt that found nobody in yet (a retry finds its own first moves). */
+      const first = members.length === 0;
       if (missing(plan.alone)) await api(`uuid_transfer ${uuid(plan.alone)} ${destination}`);
       if (missing(plan.transferor) && missing(plan.peer)) {
         await api(`uuid_transfer ${uuid(plan.transferor)} -both ${destination}`);
@@ -271,7 +273,10 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       const giveUpAt = Date.now() + (plan.waitMs ?? JOIN_WAIT_MS);
       for (;;) {
         members = await conferenceMembers(plan.conference);
-        if (legs.every((leg) => members.includes(leg))) return true;
+        if (legs.every((leg) => members.includes(leg))) {
+          if (first) transferFeatures.inc({ feature: 'three_way' });
+          return true;
+        }
         if (Date.now() >= giveUpAt) return false;
         await sleep(JOIN_POLL_MS);
       }
@@ -288,7 +293,9 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
 
     /** Plays the transfer's music to a parked leg (the party a swap leaves aside). */
     async playMusic(leg: string, moh: string): Promise<string> {
-      return api(`uuid_broadcast ${uuid(leg)} ${stream(moh)} aleg`);
+      const reply = await api(`uuid_broadcast ${uuid(leg)} ${stream(moh)} aleg`);
+      if (reply.startsWith('+OK')) transferFeatures.inc({ feature: 'swap' });
+      return reply;
     },
   };
 }

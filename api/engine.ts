@@ -1,10 +1,16 @@
 // What the API asks of the call engine, and the errors it can answer with. The production implementation talks to
 // the call workflows through Temporal (temporal-engine.ts, which implements this interface); HTTP tests use a
 // recording double.
-import type { CallSummary, TransferAccepted, TransferAsk, TransferSummary } from '../contracts/messages.ts';
+import type {
+  CallSummary,
+  TransferAccepted,
+  TransferAsk,
+  TransferCodeRequest,
+  TransferSummary,
+} from '../contracts/messages.ts';
 import type { TransferRefusalReason } from '../contracts/refusals.ts';
 
-export type { CallSummary, TransferAccepted, TransferAsk, TransferRefusalReason, TransferSummary };
+export type { CallSummary, TransferAccepted, TransferAsk, TransferCodeRequest, TransferRefusalReason, TransferSummary };
 export {
   CallNotFoundError,
   EngineFailedError,
@@ -37,6 +43,8 @@ export interface CallEngine {
   ): Promise<TransferAccepted | TransferPending>;
   /** Cancels the running transfer and reconnects transferor and transferee; NoTransferError when none runs. */
   takeback(callId: string): Promise<TransferSummary>;
+  /** The transferor's three-way or swap for its running transfer; NoTransferError when it is not one's transferor. */
+  transferCode(callId: string, action: TransferCodeRequest): Promise<TransferSummary>;
   hangup(callId: string, cause?: string): Promise<void>;
   breakMedia(callId: string): Promise<void>;
 }

@@ -13,6 +13,8 @@ import {
   breakMediaUpdate,
   callQuery,
   takebackUpdate,
+  transferCodeUpdate,
+  type TransferCodeRequest,
   hangupCallUpdate,
   requestTransferUpdate,
 } from '../contracts/messages.ts';
@@ -119,6 +121,10 @@ export class TemporalCallEngine implements CallEngine {
 
   takeback(callId: string): Promise<TransferSummary> {
     return this.run(callId, () => this.handle(callId).executeUpdate(takebackUpdate));
+  }
+
+  transferCode(callId: string, action: TransferCodeRequest): Promise<TransferSummary> {
+    return this.run(callId, () => this.handle(callId).executeUpdate(transferCodeUpdate, { args: [{ action }] }));
   }
 
   async hangup(callId: string, cause?: string): Promise<void> {

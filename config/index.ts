@@ -432,6 +432,29 @@ const schema = z.object({
     .default('%(2000,4000,440,480)')
     .describe('what the transferor hears while the target rings'),
   DEFAULT_TAKEBACK_DTMF: z.string().regex(DTMF_PATTERN).default('*1').describe('the takeback code'),
+  THREE_WAY_DTMF: z
+    .string()
+    .regex(DTMF_PATTERN)
+    .or(z.literal(''))
+    .default('*3')
+    .describe(
+      'the transferor’s code, during the consultation, for a three-way conference of transferor, transferee and ' +
+        'target; `""`: none',
+    ),
+  SWAP_DTMF: z
+    .string()
+    .regex(DTMF_PATTERN)
+    .or(z.literal(''))
+    .default('*4')
+    .describe(
+      'the transferor’s code, during the consultation, to talk to the other party while the one left hears music; ' +
+        '`""`: none',
+    ),
+  THREE_WAY_CONFERENCE_PROFILE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('default')
+    .describe('the mod_conference profile of a three-way’s conference'),
   STICKY_SCHEDULE_TO_START_MS: positiveMs
     .default(1500)
     .describe("a dead workflow worker's calls move to another worker after this"),

@@ -219,6 +219,22 @@ export const transferQuery = defineQuery<TransferSummary>('transfer');
  */
 export const takebackSignal = defineSignal<[{ by: string; at?: number }]>('cancelTransfer');
 
+/** What the transferor may ask of a running transfer besides the takeback (contracts/transfer-codes.ts). */
+export type TransferCodeRequest = 'three_way' | 'swap';
+
+/**
+ * The transferor's three-way or swap, delivered to a transfer workflow by the transferor's call workflow; `by`:
+ * `code` (the transfer's own code), `metaflow` (a metaflow module of that name) or `api`; `at`: the switch's time of
+ * the code's last digit.
+ */
+export const transferCodeSignal =
+  defineSignal<[{ action: TransferCodeRequest; by: string; at?: number }]>('transferCode');
+/**
+ * REST `three_way` and `swap`: asked of the transferor's call, which passes them to its running transfer. Refused
+ * (NO_TRANSFER) when the call is not the transferor of a running transfer; a transfer not consulting ignores it.
+ */
+export const transferCodeUpdate = defineUpdate<TransferSummary, [{ action: TransferCodeRequest }]>('transferCode');
+
 /** REST `hangup` action: hang the call's leg up (default cause NORMAL_CLEARING). */
 export const hangupCallUpdate = defineUpdate<void, [{ cause?: string }]>('hangup');
 /** REST `break` action: stop what the leg is playing. */

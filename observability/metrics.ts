@@ -24,6 +24,13 @@ export const transfersEnded = new client.Counter({
   registers: [registry],
 });
 
+export const transferFeatures = new client.Counter({
+  name: 'handoff_transfer_features_total',
+  help: "What transferors did during their consultations: three_way (everyone joined one conference, counted when the conference's member list shows all three) and swap (the transferor turned to the other party, counted when the one left aside is given music)",
+  labelNames: ['feature'] as const,
+  registers: [registry],
+});
+
 /** The benchmark's steps, each from the switch event that starts it to the reply of the command that completes it. */
 export type TransferStep = 'hold' | 'consult' | 'complete' | 'takeback';
 

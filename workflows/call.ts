@@ -49,6 +49,8 @@ import {
   callQuery,
   takebackSignal,
   takebackUpdate,
+  transferCodeSignal,
+  transferCodeUpdate,
   channelEventsSignal,
   hangupCallUpdate,
   joinTransferSignal,
@@ -60,8 +62,11 @@ import {
   type TransferAccepted,
   type TransferAsk,
   type TransferSummary,
+  type TransferCodeRequest,
   type TransferType,
 } from '../contracts/messages.ts';
+import type { FeatureCodeSet } from '../contracts/metaflows.ts';
+import { transferCodeSets, type TransferCodeAction, type TransferCodes } from '../contracts/transfer-codes.ts';
 import { NO_TRANSFER, REQUEST_CONFLICT, isTransferRefusalReason, refuse } from '../contracts/refusals.ts';
 import {
   parseTransferRequestId,
@@ -114,6 +119,8 @@ interface LegTransfer {
   role: 'transferor' | 'transferee';
   takebackDtmf?: string;
   digitTimeoutMs?: number;
+  /** The codes the transferor may press (transfers planned before they existed have only takebackDtmf). */
+  codes?: TransferCodes;
 }
 
 class CallLeg {
@@ -128,6 +135,10 @@ class CallLeg {
   private transfer: LegTransfer | undefined;
   private policy: LegPolicy | undefined;
   private collector: CollectorState | undefined;
+  /** The transfer whose codes the collector's sets start with (they come first while this leg is its transferor). */
+  private collectorOf: string | undefined;
+  /** The switch's time of the last digit collected: when a transfer code was complete on the switch. */
+  private lastDigitAt: number | undefined;
   private typed: TypedTakeback = NOTHING_TYPED;
   /** The plan of this call's transfer when its workflow ended without an outcome; resumed by the main loop. */
   private lostTransfer: TransferPlan | undefined;
@@ -160,6 +171,12 @@ class CallLeg {
       validator: (ask) => this.validateRequest(ask),
     });
     setHandler(takebackUpdate, () => this.takeBack(), { validator: () => void this.runningTransfer() });
+    setHandler(transferCodeUpdate, ({ action }) => this.transferCodeRequest(action), {
+      validator: ({ action }) => {
+        if (action !== 'three_way' && action !== 'swap') throw new Error('action must be three_way or swap');
+        this.transferorOf();
+      },
+    });
     setHandler(hangupCallUpdate, async ({ cause }) => {
       await this.sw.kill(this.start.callId, cause && HANGUP_CAUSE_PATTERN.test(cause) ? cause : 'NORMAL_CLEARING');
     });
@@ -269,6 +286,11 @@ class CallLeg {
   /** A digit on this leg (`at`: the switch's time): the takeback code of a running transfer first, then feature codes. */
   private async onDigit(digit: string, at: number): Promise<void> {
     const transfer = this.transfer;
+    // The transfer's codes, matched by the collector's rules ahead of the metaflows. Runs from before the codes
+    // matched the takeback alone, by its suffix, at once; they still do.
+    if (transfer?.role === 'transferor' && transfer.codes !== undefined && patched('transfer-codes')) {
+      return this.onTransferDigit(transfer, digit, at);
+    }
     if (transfer?.role === 'transferor' && transfer.takebackDtmf) {
       const timeoutMs = transfer.digitTimeoutMs ?? this.policy?.defaultDigitTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
       // Runs from before this rule kept a partial code for ever; they still do.
@@ -296,13 +318,48 @@ class CallLeg {
     if (step.match) await this.runFeatureCode(step.match, now);
   }
 
+  /** A digit of a running transfer's transferor: the transfer's codes and the leg's metaflows, by one collector. */
+  private async onTransferDigit(transfer: LegTransfer, digit: string, at: number): Promise<void> {
+    if (this.collectorOf !== transfer.id) {
+      this.collectorOf = transfer.id;
+      this.collector = undefined; // the sets change: a collection in progress starts again
+    }
+    const policy = this.policy ?? (await this.loadPolicy());
+    // A timer fires late on a busy worker: a digit that comes after the inter-digit timeout but before its timer
+    // ends the code typed so far first, as the timer would have (else `*`, a pause, `1` would be a takeback).
+    if (this.collector?.deadline !== undefined && this.collector.deadline <= Date.now()) {
+      await this.onCollectorTimeout();
+    }
+    const sets = this.collectorSets();
+    // The transfer may have ended meanwhile: its codes left the sets.
+    if (this.collector && this.collector.collecting.length !== sets.length) this.collector = undefined;
+    this.collector = pressDigit(
+      this.collector ?? emptyCollector(sets),
+      sets,
+      digit,
+      Date.now(),
+      policy.defaultDigitTimeoutMs,
+      policy.limits,
+    );
+    this.lastDigitAt = at;
+  }
+
+  /** The sets the collector matches: a running transfer's codes first while this leg is its transferor. */
+  private collectorSets(): FeatureCodeSet[] {
+    const own = this.policy?.sets ?? [];
+    const transfer = this.transfer;
+    if (!this.collectorOf || transfer?.id !== this.collectorOf || !transfer.codes) return own;
+    const timeoutMs = transfer.digitTimeoutMs ?? this.policy?.defaultDigitTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
+    return [...transferCodeSets(transfer.codes, transfer.id, timeoutMs), ...own];
+  }
+
   /** The leg's feature codes, read on its first digit (and again after a transfer: the peer may have changed). */
   private async loadPolicy(): Promise<LegPolicy> {
     const policy = await this.sw.loadLegPolicy.executeWithOptions({ summary: "load the leg's feature codes" }, [
       this.start.callId,
     ]);
     this.policy = policy;
-    this.collector = emptyCollector(policy.sets);
+    this.collector = emptyCollector(this.collectorSets());
     if (policy.accountId && this.call.accountId !== policy.accountId) {
       this.update({ ...this.call, accountId: policy.accountId });
     }
@@ -312,8 +369,10 @@ class CallLeg {
   private async onCollectorTimeout(): Promise<void> {
     if (!this.policy || !this.collector) return;
     const completeAt = this.collector.deadline ?? Date.now();
-    const old = timeOut(this.collector, this.policy.sets, this.policy.limits);
-    let result: CollectorStep = timerFired(this.collector, this.policy.sets, Date.now(), collectorOptions(this.policy));
+    // The leg's sets, and a running transfer's codes ahead of them while this leg is its transferor.
+    const sets = this.collectorSets();
+    const old = timeOut(this.collector, sets, this.policy.limits);
+    let result: CollectorStep = timerFired(this.collector, sets, Date.now(), collectorOptions(this.policy));
     const differs =
       result.waitsForHeld ||
       result.match?.key !== old.match?.key ||
@@ -343,6 +402,8 @@ class CallLeg {
         if (this.transfer) await getExternalWorkflowHandle(this.transfer.id).signal(takebackSignal, { by: 'resume' });
         else log.info('resume: no transfer is running');
         return;
+      case 'transfer_code':
+        return this.passTransferCode(action.action, action.by);
       case 'hangup':
         await this.sw.kill.executeWithOptions({ summary: 'hang up (feature code)' }, [
           this.start.callId,
@@ -408,6 +469,40 @@ class CallLeg {
     return { ...(this.call.transfer as TransferSummary), transferId: id };
   }
 
+  /**
+   * A transfer code for the running transfer of which this leg is the transferor: the takeback goes as the takeback
+   * signal, three-way and swap as transferCode; `at`, for a code typed, the switch's time of its last digit.
+   */
+  private async passTransferCode(action: TransferCodeAction, by: 'code' | 'metaflow' | 'api'): Promise<void> {
+    const transfer = this.transfer;
+    if (transfer?.role !== 'transferor') {
+      log.info(`${action}: this leg is not the transferor of a running transfer`);
+      return;
+    }
+    // Runs from before these modules did nothing for them; they still do.
+    if (by === 'metaflow' && !patched('transfer-codes')) return;
+    const at = by === 'code' && this.lastDigitAt ? { at: this.lastDigitAt } : {};
+    const handle = getExternalWorkflowHandle(transfer.id);
+    if (action === 'takeback') await handle.signal(takebackSignal, { by: 'takeback', ...at });
+    else await handle.signal(transferCodeSignal, { action, by, ...at });
+  }
+
+  /** The REST three_way or swap: the running transfer is told; the answer is the transfer as this call last saw it. */
+  private async transferCodeRequest(action: TransferCodeRequest): Promise<TransferSummary> {
+    const id = this.transferorOf().id;
+    await this.passTransferCode(action, 'api');
+    return { ...(this.call.transfer as TransferSummary), transferId: id };
+  }
+
+  private transferorOf(): LegTransfer {
+    if (this.transfer?.role !== 'transferor')
+      throw ApplicationFailure.create({
+        type: NO_TRANSFER,
+        message: 'this call is not the transferor of a running transfer',
+      });
+    return this.transfer;
+  }
+
   private runningTransfer(): LegTransfer {
     if (!this.transfer)
       throw ApplicationFailure.create({ type: NO_TRANSFER, message: 'no transfer is running on this call' });
@@ -466,6 +561,7 @@ class CallLeg {
       role: 'transferor',
       takebackDtmf: plan.takebackDtmf,
       digitTimeoutMs: plan.digitTimeoutMs,
+      ...(plan.codes ? { codes: plan.codes } : {}),
     };
     const summary: TransferSummary = {
       transferId,
@@ -514,6 +610,11 @@ class CallLeg {
   private onTransferEnded(ended: TransferSummary): void {
     if (!this.transfer || this.transfer.id !== ended.transferId) return;
     this.transfer = undefined;
+    if (this.collectorOf) {
+      // The transfer's codes leave the collector's sets: the next digit starts from the leg's own.
+      this.collectorOf = undefined;
+      this.collector = undefined;
+    }
     this.policy = undefined; // the peer may have changed: reload the feature codes on the next digit
     this.typed = NOTHING_TYPED;
     this.update(transferEnded(this.call, ended, this.start.callId));

@@ -1,6 +1,8 @@
 // What a completed feature code asks for, read from its metaflow (Kazoo's module and data): a transfer with its
-// request, the takeback (Kazoo's `resume`), a hangup, or nothing. Pure; the call workflow (call.ts) carries it out.
+// request, the takeback (Kazoo's `resume`), a hangup, a running transfer's code (contracts/transfer-codes.ts, or the
+// metaflow modules `three_way` and `swap`), or nothing. Pure; the call workflow (call.ts) carries it out.
 import type { TransferAsk } from '../contracts/messages.ts';
+import { transferCodeOf, type TransferCodeAction } from '../contracts/transfer-codes.ts';
 import type { FeatureCodeMatch } from './collector.ts';
 
 export type FeatureCodeAction =
@@ -8,11 +10,18 @@ export type FeatureCodeAction =
   | { do: 'transfer'; ask: TransferAsk; featureCode: string }
   | { do: 'takeback' }
   | { do: 'hangup' }
+  /** For the running transfer, of which this leg is the transferor: its own code (`code`), or a metaflow module. */
+  | { do: 'transfer_code'; action: TransferCodeAction; by: 'code' | 'metaflow' }
   /** A transfer code that names no target, or a module Handoff does not act on: the call is left as it is. */
   | { do: 'nothing'; why: 'no_target' | 'unknown_module' };
 
 export function featureCodeAction(match: FeatureCodeMatch): FeatureCodeAction {
+  const code = transferCodeOf(match);
+  if (code) return { do: 'transfer_code', action: code, by: 'code' };
   switch (match.metaflow.module) {
+    case 'three_way':
+    case 'swap':
+      return { do: 'transfer_code', action: match.metaflow.module, by: 'metaflow' };
     case 'transfer':
       return transferAction(match);
     case 'resume':

@@ -20,11 +20,12 @@ import type { OriginatePlan, SavedSettings, StepTiming } from '../activities/typ
 import { Deadlines, type DeadlineName } from './deadlines.ts';
 import { EventDeduplicator } from './dedup.ts';
 import { waitUntil } from './wait.ts';
-import { callWorkflowId } from '../contracts/ids.ts';
+import { callWorkflowId, threeWayConference } from '../contracts/ids.ts';
 import { originateOnce, originateOutcome, switchActivities } from './switch-activities.ts';
 import {
   auditLegsSignal,
   takebackSignal,
+  transferCodeSignal,
   joinTransferSignal,
   originateResultSignal,
   transferEndedSignal,
@@ -140,6 +141,7 @@ class TransferRun {
       if (input) this.inbox.push(this.timed(input, result.jobUuid === this.plan.jobUuid ? result.at : undefined)!);
     });
     setHandler(takebackSignal, ({ by, at }) => void this.inbox.push(this.timed({ type: 'takeback', by }, at)!));
+    setHandler(transferCodeSignal, ({ action, by, at }) => void this.inbox.push(this.timed({ type: action, by }, at)!));
     setHandler(auditLegsSignal, () => void (this.auditDue = true));
     setHandler(transferQuery, () => ({ ...this.summary }));
   }
@@ -271,6 +273,7 @@ class TransferRun {
         // An action that failed after its retries: the machine hears about it as an unconfirmed bridge or a lost leg.
         log.error('transfer action failed', { action, error: String(err) });
         if (action.do === 'bridge') this.inbox.push({ type: 'bridge_not_confirmed' });
+        if (action.do === 'conference') this.inbox.push({ type: 'conference_not_confirmed' });
       }
     }
   }
@@ -278,16 +281,8 @@ class TransferRun {
   private async perform(action: Action, timing?: StepTiming): Promise<void> {
     const legs = this.legs;
     switch (action.do) {
-      case 'bridge': {
-        const reply = await this.sw.bridge.executeWithOptions({ summary: `uuid_bridge ${action.a} ↔ ${action.b}` }, [
-          legs[action.a],
-          legs[action.b],
-          ...(timing ? [timing] : []),
-        ] as [string, string, StepTiming?]);
-        if (reply.startsWith('-ERR')) this.inbox.push({ type: 'bridge_not_confirmed' });
-        else this.deadlines.set('bridge', Date.now() + this.plan.bridgeConfirmMs);
-        return;
-      }
+      case 'bridge':
+        return this.bridge(action, timing);
       case 'check_bridge': {
         this.deadlines.clear('bridge');
         const bridged = await this.sw.isBridged.executeWithOptions(
@@ -321,7 +316,50 @@ class TransferRun {
       case 'wait_before_recall':
         this.deadlines.set('recall', Date.now() + (this.plan.recall?.delayMs ?? 0));
         return;
+      case 'conference':
+        return this.joinConference(action.alone);
+      case 'music':
+        await this.sw.playMusic.executeWithOptions({ summary: `music for the ${action.party}` }, [
+          legs[action.party],
+          this.plan.moh,
+        ]);
+        return;
     }
+  }
+
+  /** uuid_bridge (out of the three-way conference as it is, or after stopping what plays); confirmed by its event. */
+  private async bridge(action: Extract<Action, { do: 'bridge' }>, timing?: StepTiming): Promise<void> {
+    const legs = this.legs;
+    const reply = action.fromConference
+      ? await this.sw.bridgeMembers.executeWithOptions(
+          { summary: `uuid_bridge ${action.a} ↔ ${action.b} out of the three-way` },
+          [legs[action.a], legs[action.b]],
+        )
+      : await this.sw.bridge.executeWithOptions({ summary: `uuid_bridge ${action.a} ↔ ${action.b}` }, [
+          legs[action.a],
+          legs[action.b],
+          ...(timing ? [timing] : []),
+        ] as [string, string, StepTiming?]);
+    if (reply.startsWith('-ERR')) this.inbox.push({ type: 'bridge_not_confirmed' });
+    else this.deadlines.set('bridge', Date.now() + this.plan.bridgeConfirmMs);
+  }
+
+  /** The three-way: `alone` first, then the transferor with its peer; answered from the conference's member list. */
+  private async joinConference(alone: Party): Promise<void> {
+    const peer: Party = alone === 'transferee' ? 'target' : 'transferee';
+    const joined = await this.sw.joinConference.executeWithOptions(
+      { summary: `three-way: ${alone} into the conference, then the transferor with the ${peer}` },
+      [
+        {
+          conference: threeWayConference(this.plan.targetLeg),
+          profile: this.plan.conferenceProfile ?? 'default',
+          alone: this.legs[alone],
+          transferor: this.legs.transferor,
+          peer: this.legs[peer],
+        },
+      ],
+    );
+    this.inbox.push({ type: joined ? 'conferenced' : 'conference_not_confirmed' });
   }
 
   /** The ringing leg, read when our no-answer deadline passed: answered after all, or not. */

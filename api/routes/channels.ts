@@ -132,6 +132,9 @@ function metaflowAction(
       return { action: 'transfer', data: { ...pick(), transfer_type: 'blind' } };
     case 'resume':
       return { action: 'cancel_transfer', data: {} };
+    case 'three_way':
+    case 'swap':
+      return { action: module, data: {} };
     case 'hangup':
       return { action: 'hangup', data: {} };
     case 'break':
@@ -140,7 +143,7 @@ function metaflowAction(
       throw new ApiError(400, 'invalid data', {
         module: {
           enum: {
-            message: `Handoff does not run the metaflow module ${module} on a call; it runs transfer, blind_transfer, resume, hangup, break`,
+            message: `Handoff does not run the metaflow module ${module} on a call; it runs transfer, blind_transfer, resume, hangup, break, three_way, swap`,
           },
         },
       });
@@ -319,7 +322,7 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps) {
       method: 'post',
       path: one,
       tags: ['channels'],
-      summary: 'Run an action on the call: transfer, cancel_transfer, hangup, break, metaflow',
+      summary: 'Run an action on the call: transfer, cancel_transfer, three_way, swap, hangup, break, metaflow',
       description: `${ACTION_TEXT} \`action\` may also be given in the query string or at the top level of the body.`,
       request: {
         params: callParams,
@@ -374,7 +377,7 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps) {
       path: one,
       tags: ['channels'],
       summary:
-        "Run a metaflow module on the call (Kazoo's metaflow action): transfer, blind_transfer, resume, hangup, break",
+        "Run a metaflow module on the call (Kazoo's metaflow action): transfer, blind_transfer, resume, hangup, break, three_way, swap, hold, hold_control",
       description: `${ACTION_TEXT} \`data\` is Kazoo's "metaflow sent".`,
       request: { params: callParams, headers: idempotencyHeader, body: jsonBody(metaflowActionEnvelope) },
       responses: { ...actionAnswers, ...errors(...ACTION_ERRORS) },
@@ -494,6 +497,11 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps) {
       case 'cancel_transfer': {
         const summary = await engine.takeback(callId);
         return answer('cancel_transfer initiated', transferView(summary));
+      }
+      case 'three_way':
+      case 'swap': {
+        const summary = await engine.transferCode(callId, a.action);
+        return answer(`${a.action} initiated`, transferView(summary));
       }
       case 'hangup':
         await engine.hangup(callId, a.cause);

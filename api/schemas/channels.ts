@@ -11,7 +11,7 @@ import {
 import { mediaNotes } from './media.ts';
 import { metaflowSchema } from './metaflows.ts';
 
-export const CHANNEL_ACTIONS = ['transfer', 'hangup', 'break', 'cancel_transfer'] as const;
+export const CHANNEL_ACTIONS = ['transfer', 'hangup', 'break', 'cancel_transfer', 'three_way', 'swap'] as const;
 /** Kazoo actions Handoff does not run (they need Kazoo's callflow engine or Konami Pro). */
 export const UNSUPPORTED_KAZOO_ACTIONS = ['callflow', 'intercept', 'move'] as const;
 
@@ -58,8 +58,29 @@ export const cancelTransferAction = z.object({ action: z.literal('cancel_transfe
   description: 'Handoff extension: cancel the running transfer and reconnect transferor and transferee',
 });
 
+export const threeWayAction = z.object({ action: z.literal('three_way') }).meta({
+  id: 'ThreeWayAction',
+  description:
+    'Handoff extension, on the transferor during the consultation: transferor, transferee and target talk in one ' +
+    'conference (the transferor hanging up then completes the transfer; cancel_transfer drops the target)',
+});
+
+export const swapAction = z.object({ action: z.literal('swap') }).meta({
+  id: 'SwapAction',
+  description:
+    'Handoff extension, on the transferor during the consultation: talk to the other party while the one left hears ' +
+    'music; again to swap back',
+});
+
 export const channelAction = z
-  .discriminatedUnion('action', [transferAction, hangupAction, breakAction, cancelTransferAction])
+  .discriminatedUnion('action', [
+    transferAction,
+    hangupAction,
+    breakAction,
+    cancelTransferAction,
+    threeWayAction,
+    swapAction,
+  ])
   .meta({ id: 'ChannelAction' });
 
 export type ChannelAction = z.infer<typeof channelAction>;
@@ -67,7 +88,7 @@ export type ChannelAction = z.infer<typeof channelAction>;
 export const metaflowAction = z.object({ action: z.literal('metaflow'), data: metaflowSchema }).meta({
   id: 'MetaflowAction',
   description:
-    "Kazoo's metaflow action: run the metaflow's module on the call (transfer, blind_transfer, resume, hangup, break). `data.leg` `bleg`/`peer` acts on the bridged leg",
+    "Kazoo's metaflow action: run the metaflow's module on the call (transfer, blind_transfer, resume, hangup, break, three_way, swap, hold, hold_control). `data.leg` `bleg`/`peer` acts on the bridged leg",
 });
 
 /**

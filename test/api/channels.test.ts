@@ -387,6 +387,28 @@ test('cancel_transfer: the running transfer’s summary in envelope.handoff; non
   t.deepEqual(none.body.data, { transfer: { not_running: { message: 'no transfer is running on this call' } } });
 });
 
+test('three_way and swap: delivered to the call as the transferor’s request; not a transferor is 409', async (t) => {
+  const h = await withCalls(t);
+  for (const action of ['three_way', 'swap'] as const) {
+    const res = await h.call('POST', `${A}/alice`, { token: h.tokens.child, body: { data: { action } } });
+    t.is(res.status, 200);
+    t.is(res.body.data, `${action} initiated`);
+    t.like(res.body.handoff, { transfer_id: 'transfer:alice:peer', transferor: 'alice' });
+  }
+  t.deepEqual(
+    h.engine.actions().filter((c) => c.method === 'transferCode'),
+    [
+      { method: 'transferCode', callId: 'alice', action: 'three_way' },
+      { method: 'transferCode', callId: 'alice', action: 'swap' },
+    ],
+  );
+  h.engine.onCancel = () => {
+    throw new NoTransferError('this call is not the transferor of a running transfer');
+  };
+  const none = await h.call('POST', `${A}/alice`, { token: h.tokens.child, body: { data: { action: 'three_way' } } });
+  t.is(none.status, 409);
+});
+
 test('hangup (with an optional cause) and break: delivered, Kazoo’s response strings', async (t) => {
   const h = await withCalls(t);
   const hangup = await h.call('POST', `${A}/alice`, { token: h.tokens.child, body: { data: { action: 'hangup' } } });

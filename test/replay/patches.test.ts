@@ -10,6 +10,8 @@ import { repoRoot } from '../../config/index.ts';
 const BEFORE: Record<string, string[]> = {
   // A takeback `*`, then its `1` after the digit timeout: the old code took back.
   'takeback-expires': ['takeback-stale-star-31254319-callWorkflow-2.json'],
+  // The transferor's takeback digits during a transfer: the old code matched the takeback alone, by its suffix.
+  'transfer-codes': ['takeback-stale-star-31254319-callWorkflow-2.json'],
   // Events arrived while the run waited for a REST hangup's handler: the old code continued as new regardless.
   'continue-as-new-rechecks': ['continue-as-new-waits-70a74884-callWorkflow-2.json'],
   // The originate's reply was lost and the target was busy: the old code dialled again and again for 60 s.

@@ -11,6 +11,7 @@ import {
   type TransferCodes,
 } from '../../contracts/transfer-codes.ts';
 import { emptyCollector, pressDigit, timeOut, type CollectorState } from '../../workflows/collector.ts';
+import { transferCodes } from '../../activities/policy.ts';
 
 /** The transferor's own metaflows: `*5` hangs up, `*2<number>` transfers, and `*3` is bound to something else. */
 const OWN: FeatureCodeSet = {
@@ -101,4 +102,13 @@ test('only the transferor presses them, each in its phases', (t) => {
 test("a metaflow's own module named like a transfer code is not one", (t) => {
   const fake: FeatureCodeSet = { owner: 'self', ownerLeg: 'a', metaflows: { binding_digit: '*' } };
   t.is(transferCodeOf({ set: fake, metaflow: { module: 'transfer_code:takeback' } }), undefined);
+});
+
+test("the transfer's codes: the configured three-way and swap, except a code the takeback asked for uses", (t) => {
+  const config = { THREE_WAY_DTMF: '*3', SWAP_DTMF: '*4' };
+  t.deepEqual(transferCodes('*1', config), DEFAULT_TRANSFER_CODES);
+  t.deepEqual(transferCodes('*3', config), { takeback: '*3', swap: '*4' });
+  t.deepEqual(transferCodes('*1', { THREE_WAY_DTMF: '', SWAP_DTMF: '*4' }), { takeback: '*1', swap: '*4' });
+  t.deepEqual(transferCodes('*1', { THREE_WAY_DTMF: '*3', SWAP_DTMF: '*3' }), { takeback: '*1', three_way: '*3' });
+  for (const takeback of ['*1', '*3', '#', '*4']) t.is(checkTransferCodes(transferCodes(takeback, config)), undefined);
 });

@@ -5,6 +5,7 @@ import type {
   CallSummary,
   TransferAccepted,
   TransferAsk,
+  TransferCodeRequest,
   TransferPending,
   TransferSummary,
 } from '../../../api/engine.ts';
@@ -14,6 +15,7 @@ export type RecordedCall =
   | { method: 'getCall'; callId: string }
   | { method: 'requestTransfer'; callId: string; ask: TransferAsk; requestId?: string }
   | { method: 'takeback'; callId: string }
+  | { method: 'transferCode'; callId: string; action: TransferCodeRequest }
   | { method: 'hangup'; callId: string; cause?: string }
   | { method: 'breakMedia'; callId: string };
 
@@ -81,6 +83,11 @@ export class RecordingEngineDouble implements CallEngine {
 
   async takeback(callId: string): Promise<TransferSummary> {
     this.calls.push({ method: 'takeback', callId });
+    return this.onCancel(callId);
+  }
+
+  async transferCode(callId: string, action: TransferCodeRequest): Promise<TransferSummary> {
+    this.calls.push({ method: 'transferCode', callId, action });
     return this.onCancel(callId);
   }
 
