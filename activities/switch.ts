@@ -291,6 +291,30 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       return api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
     },
 
+    /**
+     * Kazoo's `hold`: the peer hears `moh`, the holder silence. The music is the holder's `hold_music` (uuid_hold plays
+     * the held leg's variable to its partner, or the switch's global one). On the switch the music only starts when
+     * the bridge has carried ~200 ms of media, so the caller holds no sooner than that after a bridge; a SIP phone is
+     * also re-INVITEd, a loopback leg is not.
+     */
+    async hold(holder: string, moh: string): Promise<string> {
+      await api(`uuid_setvar ${uuid(holder)} hold_music ${stream(moh)}`);
+      return api(`uuid_hold ${uuid(holder)}`);
+    },
+
+    /**
+     * Ends a hold: `uuid_hold off` (what a SIP phone needs: its re-INVITE back to sendrecv). On a switch where that
+     * fails (loopback legs answer `-ERR Operation failed` and stay held, no CHANNEL_UNHOLD ever comes) a new
+     * `uuid_bridge` of the pair is the only way back: it ends the hold's bridge, stops the music and joins them again.
+     * Answers which way it took; the caller confirms the bridge as any other.
+     */
+    async unhold(holder: string, peer: string): Promise<'unheld' | 'rebridged' | 'failed'> {
+      const reply = await api(`uuid_hold off ${uuid(holder)}`);
+      if (reply.startsWith('+OK')) return 'unheld';
+      const bridged = await api(`uuid_bridge ${uuid(holder)} ${uuid(peer)}`);
+      return bridged.startsWith('+OK') ? 'rebridged' : 'failed';
+    },
+
     /** Plays the transfer's music to a parked leg (the party a swap leaves aside). */
     async playMusic(leg: string, moh: string): Promise<string> {
       const reply = await api(`uuid_broadcast ${uuid(leg)} ${stream(moh)} aleg`);

@@ -1,6 +1,7 @@
-// The switch activities of a three-way and a swap (activities/switch.ts: joinConference, bridgeMembers, playMusic)
-// against the switch under test (the simulator, or a real FreeSWITCH with mod_conference when HANDOFF_TEST_FREESWITCH
-// is set): who hears whom is read from ESL events only, conference membership from conference::maintenance.
+// The switch activities of a three-way, a swap and a hold (activities/switch.ts: joinConference, bridgeMembers,
+// playMusic, hold, unhold) against the switch under test (the simulator, or a real FreeSWITCH with mod_conference when
+// HANDOFF_TEST_FREESWITCH is set): who hears whom is read from ESL events only, conference membership from
+// conference::maintenance.
 import { randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { createSwitchActivities } from '../../activities/switch.ts';
@@ -177,4 +178,33 @@ test('swap: the transferor talks to the transferee, the target parks and gets th
       await esl.close();
     }
   });
+});
+
+test('hold: the peer hears the music, the holder silence; unhold takes uuid_hold off, else a new bridge', async (t) => {
+  const sut = await switchUnderTest({ heartbeatMs: 0 });
+  const phones = await EslClient.connect(sut);
+  const e: Phones = { phones, sw: sut };
+  const { sw, esl } = await activities(e);
+  try {
+    const [a, b] = [await parkedLeg(phones, '2601'), await parkedLeg(phones, '2601')];
+    await phones.api(`uuid_bridge ${a} ${b}`);
+    await expectHearing(t, e, 'talking', [['A', a, peer(b)]]);
+    // The music only starts once the bridge has carried ~200 ms of media.
+    await new Promise((r) => setTimeout(r, 400));
+    t.regex(await sw.hold(a, MOH), /^\+OK/);
+    await expectHearing(t, e, 'held', [
+      ['A', a, silence],
+      ['B', b, { kind: 'stream', stream: MOH }],
+    ]);
+    // A loopback leg (the simulator's, and a real switch's) refuses `uuid_hold off`: the pair is bridged again.
+    t.is(await sw.unhold(a, b), 'rebridged');
+    await expectHearing(t, e, 'unheld', [
+      ['A', a, peer(b)],
+      ['B', b, peer(a)],
+    ]);
+  } finally {
+    await esl.close();
+    await phones.close();
+    await sut.close();
+  }
 });
