@@ -45,6 +45,8 @@ export interface CallEngine {
   takeback(callId: string): Promise<TransferSummary>;
   /** The transferor's three-way or swap for its running transfer; NoTransferError when it is not one's transferor. */
   transferCode(callId: string, action: TransferCodeRequest): Promise<TransferSummary>;
+  /** Kazoo's hold: the call's peer hears music until unhold; answers the call afterwards. */
+  hold(callId: string, action: 'hold' | 'unhold'): Promise<CallSummary>;
   hangup(callId: string, cause?: string): Promise<void>;
   breakMedia(callId: string): Promise<void>;
 }

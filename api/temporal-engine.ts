@@ -14,6 +14,7 @@ import {
   callQuery,
   takebackUpdate,
   transferCodeUpdate,
+  holdUpdate,
   type TransferCodeRequest,
   hangupCallUpdate,
   requestTransferUpdate,
@@ -121,6 +122,10 @@ export class TemporalCallEngine implements CallEngine {
 
   takeback(callId: string): Promise<TransferSummary> {
     return this.run(callId, () => this.handle(callId).executeUpdate(takebackUpdate));
+  }
+
+  hold(callId: string, action: 'hold' | 'unhold'): Promise<CallSummary> {
+    return this.run(callId, () => this.handle(callId).executeUpdate(holdUpdate, { args: [{ action }] }));
   }
 
   transferCode(callId: string, action: TransferCodeRequest): Promise<TransferSummary> {

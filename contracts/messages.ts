@@ -184,7 +184,8 @@ export interface TransferSummary {
   endedAt?: number;
 }
 
-export type CallPhase = 'ringing' | 'answered' | 'bridged' | 'in_transfer' | 'ended';
+/** `held`: the leg put its peer on hold (Kazoo's `hold`): the peer hears music, the leg silence. */
+export type CallPhase = 'ringing' | 'answered' | 'bridged' | 'held' | 'in_transfer' | 'ended';
 
 export interface CallSummary {
   callId: string;
@@ -234,6 +235,14 @@ export const transferCodeSignal =
  * (NO_TRANSFER) when the call is not the transferor of a running transfer; a transfer not consulting ignores it.
  */
 export const transferCodeUpdate = defineUpdate<TransferSummary, [{ action: TransferCodeRequest }]>('transferCode');
+
+/** Kazoo's `hold` and `hold_control`: `toggle` holds a bridged call, or takes a held one off hold. */
+export type HoldRequest = 'hold' | 'unhold' | 'toggle';
+/**
+ * REST `hold` and `unhold` (and the metaflow modules `hold`, `hold_control`): the leg's peer hears music while the leg
+ * hears silence, until unhold. Answers the call's phase afterwards (`held`, or `bridged`).
+ */
+export const holdUpdate = defineUpdate<CallSummary, [{ action: HoldRequest }]>('hold');
 
 /** REST `hangup` action: hang the call's leg up (default cause NORMAL_CLEARING). */
 export const hangupCallUpdate = defineUpdate<void, [{ cause?: string }]>('hangup');

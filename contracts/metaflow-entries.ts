@@ -31,11 +31,23 @@ export const KAZOO_MODULES = [
   'tts',
 ] as const;
 
-/** The modules Handoff runs: Kazoo's `transfer` (always attended, as Konami), `resume`, `hangup`, and its own. */
-export const RUN_MODULES = ['transfer', 'blind_transfer', 'resume', 'hangup'] as const;
+/**
+ * The modules Handoff runs: Kazoo's `transfer` (always attended, as Konami), `resume`, `hangup`, `hold`,
+ * `hold_control`, and its own: `blind_transfer`, and `three_way` and `swap` for a running transfer's transferor.
+ */
+export const RUN_MODULES = [
+  'transfer',
+  'blind_transfer',
+  'resume',
+  'hangup',
+  'hold',
+  'hold_control',
+  'three_way',
+  'swap',
+] as const;
 
 /** Every module a metaflow may name: Kazoo's and Handoff's own. */
-export const KNOWN_MODULES: readonly string[] = [...KAZOO_MODULES, 'blind_transfer'];
+export const KNOWN_MODULES: readonly string[] = [...KAZOO_MODULES, 'blind_transfer', 'three_way', 'swap'];
 
 /** The spellings of a transfer type Kazoo documents; in a metaflow they are ignored (see above). */
 export const TRANSFER_TYPE_KEYS = ['transfer_type', 'transfer-type', 'Transfer-Type'] as const;
@@ -103,7 +115,16 @@ export function entryStatus(
     return { active: false, reason: `digits is not a whole number from 1 to ${limits.maxDigits}` };
   }
   const length = digits === undefined ? {} : { digits: digits as number };
-  if (module === 'resume' || module === 'hangup') return { active: true, metaflow: { module, ...length } };
+  if (['resume', 'hangup', 'hold', 'three_way', 'swap'].includes(module)) {
+    return { active: true, metaflow: { module, ...length } };
+  }
+  if (module === 'hold_control') {
+    const action = data.action ?? 'toggle';
+    if (action !== 'hold' && action !== 'unhold' && action !== 'toggle') {
+      return { active: false, reason: 'data.action of hold_control is hold, unhold or toggle' };
+    }
+    return { active: true, metaflow: { module, data: { action }, ...length } };
+  }
   let needsTarget = group === 'numbers';
   if (group === 'patterns') {
     const compiled = compilePattern(key, limits);

@@ -18,6 +18,7 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
   upsertSearchAttributes,
   uuid4,
@@ -51,6 +52,8 @@ import {
   takebackUpdate,
   transferCodeSignal,
   transferCodeUpdate,
+  holdUpdate,
+  type HoldRequest,
   channelEventsSignal,
   hangupCallUpdate,
   joinTransferSignal,
@@ -103,6 +106,12 @@ export interface CallCarried {
   resumes?: number;
 }
 
+/**
+ * The switch plays the hold music only once the bridge has carried ~200 ms of media (a hold sooner than that is
+ * silence for both): a hold waits until this long after the leg's last bridge.
+ */
+const HOLD_AFTER_BRIDGE_MS = 300;
+
 /** History stays small: a long call starts afresh (with its state) after this many events. */
 const EVENTS_PER_RUN = 2000;
 
@@ -139,6 +148,9 @@ class CallLeg {
   private collectorOf: string | undefined;
   /** The switch's time of the last digit collected: when a transfer code was complete on the switch. */
   private lastDigitAt: number | undefined;
+  /** The peer this leg holds (Kazoo's `hold`), and the switch's time of the leg's last bridge. */
+  private held: { peer: string } | undefined;
+  private bridgedAt: number | undefined;
   private typed: TypedTakeback = NOTHING_TYPED;
   /** The plan of this call's transfer when its workflow ended without an outcome; resumed by the main loop. */
   private lostTransfer: TransferPlan | undefined;
@@ -171,6 +183,9 @@ class CallLeg {
       validator: (ask) => this.validateRequest(ask),
     });
     setHandler(takebackUpdate, () => this.takeBack(), { validator: () => void this.runningTransfer() });
+    setHandler(holdUpdate, ({ action }) => this.holdCall(action).then(() => this.call), {
+      validator: ({ action }) => this.validateHold(action),
+    });
     setHandler(transferCodeUpdate, ({ action }) => this.transferCodeRequest(action), {
       validator: ({ action }) => {
         if (action !== 'three_way' && action !== 'swap') throw new Error('action must be three_way or swap');
@@ -224,6 +239,7 @@ class CallLeg {
     const forward: ChannelEvent[] = [];
     for (const event of batch) {
       this.update(applyEvent(this.call, event, this.start.callId, this.transfer !== undefined));
+      if (event.name === 'CHANNEL_BRIDGE' || event.name === 'CHANNEL_UNBRIDGE') this.bridgeChanged(event);
       if (this.transfer && forwardsToTransfer(event, this.transfer.id)) forward.push(event);
       if (event.name === 'DTMF' && event.digit && this.call.phase !== 'ended')
         await this.onDigit(event.digit, event.at);
@@ -404,6 +420,10 @@ class CallLeg {
         return;
       case 'transfer_code':
         return this.passTransferCode(action.action, action.by);
+      case 'hold':
+        // No patch: before, a hold module was inactive and left out of the policy a history recorded, so no run
+        // from then gets here.
+        return this.holdCall(action.action);
       case 'hangup':
         await this.sw.kill.executeWithOptions({ summary: 'hang up (feature code)' }, [
           this.start.callId,
@@ -479,8 +499,6 @@ class CallLeg {
       log.info(`${action}: this leg is not the transferor of a running transfer`);
       return;
     }
-    // Runs from before these modules did nothing for them; they still do.
-    if (by === 'metaflow' && !patched('transfer-codes')) return;
     const at = by === 'code' && this.lastDigitAt ? { at: this.lastDigitAt } : {};
     const handle = getExternalWorkflowHandle(transfer.id);
     if (action === 'takeback') await handle.signal(takebackSignal, { by: 'takeback', ...at });
@@ -492,6 +510,57 @@ class CallLeg {
     const id = this.transferorOf().id;
     await this.passTransferCode(action, 'api');
     return { ...(this.call.transfer as TransferSummary), transferId: id };
+  }
+
+  // --- Hold (Kazoo's hold and hold_control) ------------------------------------------------------------------------------
+
+  /** A new bridge (or its end) replaces a hold: the held pair's bridge is gone. */
+  private bridgeChanged(event: ChannelEvent): void {
+    if (event.name === 'CHANNEL_BRIDGE') this.bridgedAt = event.at;
+    if (!this.held) return;
+    this.held = undefined;
+    if (this.call.phase === 'held') this.setPhase(this.call.bridgedTo ? 'bridged' : 'answered');
+  }
+
+  private validateHold(action: HoldRequest): void {
+    if (action !== 'hold' && action !== 'unhold' && action !== 'toggle') {
+      throw new Error('action must be hold, unhold or toggle');
+    }
+    if (this.transfer) refuse('transfer_in_progress', `transfer ${this.transfer.id} is running on this call`);
+    const hold = action === 'hold' || (action === 'toggle' && !this.held);
+    if (hold && !this.held && (this.call.phase !== 'bridged' || !this.call.bridgedTo)) {
+      refuse('not_bridged', 'the call is not bridged to another party');
+    }
+  }
+
+  /**
+   * Holds the peer (it hears the leg's hold music, the leg silence) or takes it off hold. Off hold is `uuid_hold off`
+   * where the switch can (SIP phones), else a new bridge of the pair (loopback legs refuse `uuid_hold off`).
+   */
+  private async holdCall(action: HoldRequest): Promise<void> {
+    const hold = action === 'hold' || (action === 'toggle' && !this.held);
+    const peer = this.call.bridgedTo;
+    if (hold) {
+      if (this.held || this.transfer || this.call.phase !== 'bridged' || !peer) return;
+      const wait = (this.bridgedAt ?? 0) + HOLD_AFTER_BRIDGE_MS - Date.now();
+      if (wait > 0) await sleep(wait);
+      const reply = await this.sw.hold.executeWithOptions({ summary: 'hold: the peer hears music' }, [
+        this.start.callId,
+      ]);
+      if (!reply.startsWith('+OK')) return log.warn('hold refused by the switch', { reply });
+      this.held = { peer };
+      this.setPhase('held');
+      return;
+    }
+    const held = this.held;
+    if (!held) return;
+    const way = await this.sw.unhold.executeWithOptions({ summary: 'off hold: uuid_hold off, else a new bridge' }, [
+      this.start.callId,
+      held.peer,
+    ]);
+    if (way === 'failed') return log.warn('off hold failed: the call stays held', { peer: held.peer });
+    this.held = undefined;
+    this.update({ ...this.call, bridgedTo: held.peer, phase: 'bridged' });
   }
 
   private transferorOf(): LegTransfer {

@@ -1,7 +1,7 @@
 // What a completed feature code asks for, read from its metaflow (Kazoo's module and data): a transfer with its
 // request, the takeback (Kazoo's `resume`), a hangup, a running transfer's code (contracts/transfer-codes.ts, or the
 // metaflow modules `three_way` and `swap`), or nothing. Pure; the call workflow (call.ts) carries it out.
-import type { TransferAsk } from '../contracts/messages.ts';
+import type { HoldRequest, TransferAsk } from '../contracts/messages.ts';
 import { transferCodeOf, type TransferCodeAction } from '../contracts/transfer-codes.ts';
 import type { FeatureCodeMatch } from './collector.ts';
 
@@ -10,6 +10,8 @@ export type FeatureCodeAction =
   | { do: 'transfer'; ask: TransferAsk; featureCode: string }
   | { do: 'takeback' }
   | { do: 'hangup' }
+  /** Kazoo's `hold` (toggles) and `hold_control` (`data.action`: hold, unhold, toggle). */
+  | { do: 'hold'; action: HoldRequest }
   /** For the running transfer, of which this leg is the transferor: its own code (`code`), or a metaflow module. */
   | { do: 'transfer_code'; action: TransferCodeAction; by: 'code' | 'metaflow' }
   /** A transfer code that names no target, or a module Handoff does not act on: the call is left as it is. */
@@ -22,6 +24,12 @@ export function featureCodeAction(match: FeatureCodeMatch): FeatureCodeAction {
     case 'three_way':
     case 'swap':
       return { do: 'transfer_code', action: match.metaflow.module, by: 'metaflow' };
+    case 'hold':
+      return { do: 'hold', action: 'toggle' };
+    case 'hold_control': {
+      const action = match.metaflow.data?.['action'];
+      return { do: 'hold', action: action === 'hold' || action === 'unhold' ? action : 'toggle' };
+    }
     case 'transfer':
       return transferAction(match);
     case 'resume':

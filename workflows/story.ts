@@ -79,6 +79,8 @@ export function callHearing(c: Pick<CallSummary, 'phase' | 'bridgedTo' | 'hangup
       return 'answered, not bridged to anyone';
     case 'bridged':
       return `talking to ${short(c.bridgedTo)}`;
+    case 'held':
+      return `holding ${short(c.bridgedTo)} (it hears music; this leg hears silence)`;
     case 'in_transfer':
       return 'in a transfer (see the transfer)';
     case 'ended':

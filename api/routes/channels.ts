@@ -134,7 +134,10 @@ function metaflowAction(
       return { action: 'cancel_transfer', data: {} };
     case 'three_way':
     case 'swap':
+    case 'hold':
       return { action: module, data: {} };
+    case 'hold_control':
+      return { action: data.action === 'unhold' ? 'unhold' : 'hold', data: {} };
     case 'hangup':
       return { action: 'hangup', data: {} };
     case 'break':
@@ -143,7 +146,7 @@ function metaflowAction(
       throw new ApiError(400, 'invalid data', {
         module: {
           enum: {
-            message: `Handoff does not run the metaflow module ${module} on a call; it runs transfer, blind_transfer, resume, hangup, break, three_way, swap`,
+            message: `Handoff does not run the metaflow module ${module} on a call; it runs transfer, blind_transfer, resume, hangup, break, three_way, swap, hold, hold_control`,
           },
         },
       });
@@ -322,7 +325,8 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps) {
       method: 'post',
       path: one,
       tags: ['channels'],
-      summary: 'Run an action on the call: transfer, cancel_transfer, three_way, swap, hangup, break, metaflow',
+      summary:
+        'Run an action on the call: transfer, cancel_transfer, three_way, swap, hold, unhold, hangup, break, metaflow',
       description: `${ACTION_TEXT} \`action\` may also be given in the query string or at the top level of the body.`,
       request: {
         params: callParams,
@@ -502,6 +506,11 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps) {
       case 'swap': {
         const summary = await engine.transferCode(callId, a.action);
         return answer(`${a.action} initiated`, transferView(summary));
+      }
+      case 'hold':
+      case 'unhold': {
+        const call = await engine.hold(callId, a.action);
+        return answer(`${a.action} initiated`, { phase: call.phase });
       }
       case 'hangup':
         await engine.hangup(callId, a.cause);

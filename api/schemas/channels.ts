@@ -11,7 +11,16 @@ import {
 import { mediaNotes } from './media.ts';
 import { metaflowSchema } from './metaflows.ts';
 
-export const CHANNEL_ACTIONS = ['transfer', 'hangup', 'break', 'cancel_transfer', 'three_way', 'swap'] as const;
+export const CHANNEL_ACTIONS = [
+  'transfer',
+  'hangup',
+  'break',
+  'cancel_transfer',
+  'three_way',
+  'swap',
+  'hold',
+  'unhold',
+] as const;
 /** Kazoo actions Handoff does not run (they need Kazoo's callflow engine or Konami Pro). */
 export const UNSUPPORTED_KAZOO_ACTIONS = ['callflow', 'intercept', 'move'] as const;
 
@@ -72,6 +81,16 @@ export const swapAction = z.object({ action: z.literal('swap') }).meta({
     'music; again to swap back',
 });
 
+export const holdAction = z.object({ action: z.literal('hold') }).meta({
+  id: 'HoldAction',
+  description: "Kazoo's hold: the call's peer hears music, the call silence, until unhold (the call's phase is held)",
+});
+
+export const unholdAction = z.object({ action: z.literal('unhold') }).meta({
+  id: 'UnholdAction',
+  description: 'Takes the peer off hold: the two talk again',
+});
+
 export const channelAction = z
   .discriminatedUnion('action', [
     transferAction,
@@ -80,6 +99,8 @@ export const channelAction = z
     cancelTransferAction,
     threeWayAction,
     swapAction,
+    holdAction,
+    unholdAction,
   ])
   .meta({ id: 'ChannelAction' });
 
@@ -225,7 +246,7 @@ export const channelView = z
     handoff: z
       .object({
         node: z.string().optional(),
-        phase: z.enum(['ringing', 'answered', 'bridged', 'in_transfer', 'ended']).optional(),
+        phase: z.enum(['ringing', 'answered', 'bridged', 'held', 'in_transfer', 'ended']).optional(),
         transfer: transferView.optional().meta({ description: 'The running (or last) transfer' }),
         hangup_cause: z.string().optional(),
         engine_error: z.string().optional().meta({

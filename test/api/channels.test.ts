@@ -409,6 +409,23 @@ test('three_way and swap: delivered to the call as the transferor’s request; n
   t.is(none.status, 409);
 });
 
+test('hold and unhold: delivered to the call, its phase in envelope.handoff', async (t) => {
+  const h = await withCalls(t);
+  const held = await h.call('POST', `${A}/alice`, { token: h.tokens.child, body: { data: { action: 'hold' } } });
+  t.is(held.status, 200);
+  t.is(held.body.data, 'hold initiated');
+  t.like(held.body.handoff, { phase: 'held' });
+  const back = await h.call('POST', `${A}/alice`, { token: h.tokens.child, body: { data: { action: 'unhold' } } });
+  t.like(back.body.handoff, { phase: 'bridged' });
+  t.deepEqual(
+    h.engine.actions().filter((c) => c.method === 'hold'),
+    [
+      { method: 'hold', callId: 'alice', action: 'hold' },
+      { method: 'hold', callId: 'alice', action: 'unhold' },
+    ],
+  );
+});
+
 test('hangup (with an optional cause) and break: delivered, Kazoo’s response strings', async (t) => {
   const h = await withCalls(t);
   const hangup = await h.call('POST', `${A}/alice`, { token: h.tokens.child, body: { data: { action: 'hangup' } } });

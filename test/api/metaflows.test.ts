@@ -180,7 +180,6 @@ test('what Kazoo accepts and Handoff cannot run is stored as posted, inactive, a
   t.deepEqual(Object.keys(handoff.inactive_entries).sort(), [
     'numbers.2',
     'numbers.5',
-    'numbers.6',
     'numbers.7',
     'patterns.^2\\d+$',
   ]);

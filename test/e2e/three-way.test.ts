@@ -1,10 +1,12 @@
 // Three-way and swap during the consultation. Alice (transferor) presses *22600 while talking to Bob (transferee),
 // Carol (2600) answers, and then: `*3` puts all three in one conference, from which Alice hanging up completes the
 // transfer, `*1` drops Carol, and Bob leaving leaves Alice and Carol; `*4` swaps Alice to Bob while Carol hears music.
+// And Kazoo's `hold` outside a transfer: the peer hears the hold music, the holder silence, until pressed again.
 // Who hears whom is read from ESL events only (conference membership from conference::maintenance), so the file runs
 // unchanged against a real FreeSWITCH with mod_conference (HANDOFF_TEST_FREESWITCH).
 import anyTest, { type ExecutionContext } from 'ava';
 import { threeWayConference } from '../../contracts/ids.ts';
+import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import { hangUp, placeCall, press, useEngine, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,
@@ -18,8 +20,10 @@ import {
   music,
   peer,
   transferByDigits,
+  silence,
   transferResult,
   waitForPhase,
+  withAccountMetaflows,
 } from '../support/scenario.ts';
 
 const test = useEngine(anyTest, {}, { scenario: 'three-way' });
@@ -129,5 +133,28 @@ test.serial(
     ]);
     t.is((await transferResult(e, alice, bob)).outcome, 'completed');
     await hangUp(e, bob.uuid);
+  },
+);
+
+test.serial(
+  "hold (Kazoo's module on *5): the peer hears the hold music, the holder silence; *5 again ends it",
+  async (t) => {
+    const e = t.context;
+    const doc = { ...DEMO_METAFLOWS, numbers: { ...(DEMO_METAFLOWS.numbers ?? {}), '5': { module: 'hold' } } };
+    await withAccountMetaflows(e, doc, async () => {
+      const { alice, bob } = await placeCall(e);
+      await press(e, alice.uuid, '*5');
+      // The switch's hold music: the holder's hold_music, else the global one (local_stream://moh on the captures' switch).
+      await expectHearing(t, e, 'held', [
+        ['Alice', alice.uuid, silence],
+        ['Bob', bob.uuid, { kind: 'stream', stream: 'local_stream://moh' }],
+      ]);
+      await press(e, alice.uuid, '*5');
+      await expectHearing(t, e, 'off hold', [
+        ['Alice', alice.uuid, peer(bob.uuid)],
+        ['Bob', bob.uuid, peer(alice.uuid)],
+      ]);
+      await hangUp(e, alice.uuid);
+    });
   },
 );

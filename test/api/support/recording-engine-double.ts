@@ -16,6 +16,7 @@ export type RecordedCall =
   | { method: 'requestTransfer'; callId: string; ask: TransferAsk; requestId?: string }
   | { method: 'takeback'; callId: string }
   | { method: 'transferCode'; callId: string; action: TransferCodeRequest }
+  | { method: 'hold'; callId: string; action: 'hold' | 'unhold' }
   | { method: 'hangup'; callId: string; cause?: string }
   | { method: 'breakMedia'; callId: string };
 
@@ -84,6 +85,12 @@ export class RecordingEngineDouble implements CallEngine {
   async takeback(callId: string): Promise<TransferSummary> {
     this.calls.push({ method: 'takeback', callId });
     return this.onCancel(callId);
+  }
+
+  async hold(callId: string, action: 'hold' | 'unhold'): Promise<CallSummary> {
+    this.calls.push({ method: 'hold', callId, action });
+    this.mustKnow(callId);
+    return { ...this.known.get(callId)!, phase: action === 'hold' ? 'held' : 'bridged' };
   }
 
   async transferCode(callId: string, action: TransferCodeRequest): Promise<TransferSummary> {
