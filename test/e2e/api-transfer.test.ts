@@ -7,7 +7,20 @@ import { channelEventsSignal } from '../../contracts/messages.ts';
 import { NODE } from '../../contracts/search-attributes.ts';
 import { request, useEngineWithApi, type EngineWithApi } from '../support/api.ts';
 import { hangUp, placeCall, press, waitFor } from '../support/engine.ts';
-import { commandsFrom, originates as originatesIn, sleep } from '../support/scenario.ts';
+import {
+  bridgedTogether,
+  commandsFrom,
+  expectHearing,
+  expectMembers,
+  inConference,
+  originates as originatesIn,
+  peer,
+  silence,
+  sleep,
+  transferPhase,
+  waitForPhase,
+} from '../support/scenario.ts';
+import { threeWayConference } from '../../contracts/ids.ts';
 
 const test = useEngineWithApi(anyTest, 'api');
 
@@ -125,3 +138,52 @@ test.serial(
     await hangUp(e, bob.uuid);
   },
 );
+
+test.serial('POST three_way, then swap is ignored in it, then hold and unhold after the transfer', async (t) => {
+  const { e } = t.context;
+  const { alice, bob } = await placeCall(e);
+  // Not a transferor yet: 409.
+  t.is((await post(t.context, alice.uuid, { action: 'three_way' })).status, 409);
+  t.is((await post(t.context, alice.uuid, { action: 'transfer', target: '2600' })).status, 200);
+  const consult = await waitFor(
+    e,
+    (ev) =>
+      ev.name === 'CHANNEL_BRIDGE' &&
+      ev.headers['Unique-ID'] === alice.uuid &&
+      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
+  );
+  const carol = consult.headers['Other-Leg-Unique-ID']!;
+  await waitForPhase(e, alice, bob, 'consulting');
+  // The transferee is not the transferor: 409.
+  t.is((await post(t.context, bob.uuid, { action: 'three_way' })).status, 409);
+  const res = await post(t.context, alice.uuid, { action: 'three_way' });
+  t.is(res.status, 200, JSON.stringify(res.body));
+  t.is((res.body as { data: string }).data, 'three_way initiated');
+  const name = threeWayConference(carol);
+  await expectMembers(t, e, 'three-way', name, [alice.uuid, bob.uuid, carol]);
+  await expectHearing(t, e, 'three-way', [['Bob', bob.uuid, inConference(name, alice.uuid, carol)]]);
+  await waitForPhase(e, alice, bob, 'three_way');
+  // A swap does nothing in a three-way (only in the consultation): accepted, the three stay together.
+  t.is((await post(t.context, alice.uuid, { action: 'swap' })).status, 200);
+  await sleep(500);
+  await expectMembers(t, e, 'still three', name, [alice.uuid, bob.uuid, carol]);
+  t.is(await transferPhase(e, alice, bob), 'three_way');
+  // The takeback drops Carol: Alice and Bob talk again.
+  t.is((await post(t.context, alice.uuid, { action: 'cancel_transfer' })).status, 200);
+  await bridgedTogether(e, alice.uuid, bob.uuid);
+  const summary = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
+  t.is(summary.outcome, 'taken_back');
+  // Hold over REST: Bob hears the hold music, Alice silence; unhold brings them back.
+  const held = await post(t.context, alice.uuid, { action: 'hold' });
+  t.is(held.status, 200, JSON.stringify(held.body));
+  await expectHearing(t, e, 'held', [
+    ['Alice', alice.uuid, silence],
+    ['Bob', bob.uuid, { kind: 'stream', stream: 'local_stream://moh' }],
+  ]);
+  t.is((await post(t.context, alice.uuid, { action: 'unhold' })).status, 200);
+  await expectHearing(t, e, 'unheld', [
+    ['Alice', alice.uuid, peer(bob.uuid)],
+    ['Bob', bob.uuid, peer(alice.uuid)],
+  ]);
+  await hangUp(e, alice.uuid);
+});
