@@ -510,7 +510,7 @@ export function channelRoutes({ store, engine, config, signer }: RouteDeps) {
       case 'hold':
       case 'unhold': {
         const call = await engine.hold(callId, a.action);
-        return answer(`${a.action} initiated`, { phase: call.phase });
+        return answer(`${a.action} initiated`, { call_phase: call.phase });
       }
       case 'hangup':
         await engine.hangup(callId, a.cause);

@@ -178,6 +178,10 @@ export const actionHandoff = transferView
         'The call accepted the transfer and is setting it up (HTTP 202): send the request again for its outcome',
     }),
     message: z.string().optional(),
+    call_phase: z
+      .enum(['ringing', 'answered', 'bridged', 'held', 'in_transfer', 'ended'])
+      .optional()
+      .meta({ description: 'hold and unhold: the call’s phase afterwards (held, or bridged)' }),
     media: mediaNotes.optional(),
     ignored: z
       .record(z.string(), z.string())

@@ -414,9 +414,9 @@ test('hold and unhold: delivered to the call, its phase in envelope.handoff', as
   const held = await h.call('POST', `${A}/alice`, { token: h.tokens.child, body: { data: { action: 'hold' } } });
   t.is(held.status, 200);
   t.is(held.body.data, 'hold initiated');
-  t.like(held.body.handoff, { phase: 'held' });
+  t.like(held.body.handoff, { call_phase: 'held' });
   const back = await h.call('POST', `${A}/alice`, { token: h.tokens.child, body: { data: { action: 'unhold' } } });
-  t.like(back.body.handoff, { phase: 'bridged' });
+  t.like(back.body.handoff, { call_phase: 'bridged' });
   t.deepEqual(
     h.engine.actions().filter((c) => c.method === 'hold'),
     [
