@@ -3,11 +3,12 @@
 // headers, the namespace and the payload codec are the same everywhere.
 import net from 'node:net';
 import tls from 'node:tls';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config/index.ts';
 import type { TemporalSettings } from '../config/temporal.ts';
+import { GRPC_STATUS } from '../contracts/grpc.ts';
 import { AesGcmPayloadCodec } from './codec.ts';
 
 /** What a client connection and a worker connection both take. */
@@ -98,12 +99,25 @@ function refused(settings: TemporalSettings, address: string, err: unknown, tlsW
  */
 export async function connectClient(
   config: Config,
-  opts: { address?: string; connectTimeoutMs?: number } = {},
+  opts: {
+    address?: string;
+    connectTimeoutMs?: number;
+    /**
+     * false: a call refused with RESOURCE_EXHAUSTED (over the cluster's rate limits) fails at once instead of being
+     * retried by the client with its own backoff, for a caller that orders its own retries (the ingest's queues).
+     * Every other retryable failure is still retried.
+     */
+    retryWhenThrottled?: boolean;
+  } = {},
 ): Promise<{ client: Client; connection: Connection }> {
   const options = connectionOptions(config.temporal, opts.address ?? config.TEMPORAL_ADDRESS);
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ ...options, connectTimeout: opts.connectTimeoutMs ?? 10_000 });
+    connection = await Connection.connect({
+      ...options,
+      connectTimeout: opts.connectTimeoutMs ?? 10_000,
+      ...(opts.retryWhenThrottled === false ? { interceptors: [retryUnlessThrottled()] } : {}),
+    });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
     await connection?.close().catch(() => undefined);
@@ -111,6 +125,16 @@ export async function connectClient(
   }
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
   return { client, connection };
+}
+
+/** The client's default retries, less RESOURCE_EXHAUSTED. */
+function retryUnlessThrottled() {
+  const defaults = defaultGrpcRetryOptions();
+  return makeGrpcRetryInterceptor({
+    delayFunction: defaults.delayFunction,
+    retryableDecider: (attempt, status) =>
+      status.code !== GRPC_STATUS.RESOURCE_EXHAUSTED && defaults.retryableDecider(attempt, status),
+  });
 }
 
 /** A worker connection (for Worker.create; workers take the payload codec from `dataConverter(config)`). */

@@ -7,7 +7,7 @@ import { createPolicyActivities, policyStore } from '../activities/policy.ts';
 import { createSwitchActivities, type CommandJournal, type SwitchCommands } from '../activities/switch.ts';
 import type { Store } from '../store/index.ts';
 import { nodeTaskQueue } from '../contracts/ids.ts';
-import { dataConverter } from '../temporal/connection.ts';
+import { connectClient, dataConverter } from '../temporal/connection.ts';
 import { createLogger, messageLogger, type Logger } from '../observability/log.ts';
 import { trackEsl, trackIngest } from '../observability/metrics.ts';
 import type { NodeAdmin, OpsServer } from '../observability/server.ts';
@@ -74,9 +74,14 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
   });
   const running = worker.run();
+  // The ingest's own client: RESOURCE_EXHAUSTED (Temporal's rate limits) comes back to its queues, which decide what
+  // goes first and back off as one (workers/ingest/queue.ts), instead of the client retrying every signal on its own.
+  const { client: ingestClient, connection: ingestConnection } = await connectClient(config, {
+    retryWhenThrottled: false,
+  });
   const ingest = await startIngest({
     node,
-    client: opts.client,
+    client: ingestClient,
     store: opts.store,
     config,
     esl,
@@ -132,6 +137,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
       lostNodes.stop();
       for (const remove of untrack) remove();
       await ingest.stop();
+      await ingestConnection.close().catch(() => undefined);
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await esl.close();

@@ -285,3 +285,42 @@ test('queues: deliveries a sender re-routes go back at the head, ahead of what q
   await q.idle();
   t.deepEqual(sent.slice(3), ['signal:9']);
 });
+
+test('queues: a channel with a hangup or a key press queued goes before the others, in a slot kept for it', async (t) => {
+  const sent: string[] = [];
+  const open: Array<() => void> = [];
+  const q = new DeliveryQueues({
+    logger,
+    maxInFlight: 4,
+    urgentReserve: 1,
+    send: async (b) => {
+      await new Promise<void>((r) => open.push(r));
+      if (b.kind === 'call') sent.push(`${b.uuid}:${b.events.map((e) => e.seq).join(',')}`);
+    },
+  });
+  const tick = () => new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 8; i++) q.push(`n${i}`, { kind: 'call', uuid: `n${i}`, event: ev(`n${i}`, 1, 'CHANNEL_CREATE') });
+  q.push('p', { kind: 'call', uuid: 'p', event: ev('p', 1, 'CHANNEL_CREATE') });
+  await tick();
+  t.is(open.length, 3, 'the others take all slots but the one kept');
+  // p's key press makes p urgent: it leaves in the kept slot with its earlier event, in order, ahead of n3..n7.
+  q.push('p', { kind: 'call', uuid: 'p', event: ev('p', 2, 'DTMF') });
+  q.push('h', { kind: 'call', uuid: 'h', event: ev('h', 1, 'CHANNEL_HANGUP_COMPLETE') });
+  await tick();
+  t.is(open.length, 4);
+  open.splice(0).forEach((release) => release());
+  await tick();
+  await tick();
+  t.deepEqual(sent.slice(0, 4).sort(), ['n0:1', 'n1:1', 'n2:1', 'p:1,2']);
+  // h (urgent) takes the first free slot, before n3..n7 that waited longer.
+  open.splice(0).forEach((release) => release());
+  await tick();
+  await tick();
+  t.is(sent[4], 'h:1');
+  while (sent.length < 10) {
+    open.splice(0).forEach((release) => release());
+    await tick();
+  }
+  await q.idle();
+  t.is(q.depth, 0);
+});

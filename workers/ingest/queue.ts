@@ -1,6 +1,14 @@
 // Per-channel FIFO delivery, parallel across channels. While one signal for a channel is in flight, that
 // channel's next events wait and then leave together: one signal per batch, not per event. A failed send is
 // retried with backoff before anything behind it, so a channel's events always arrive in switch order.
+//
+// Call storms: Temporal's rate limits answer RESOURCE_EXHAUSTED (the ingest's client does not retry those itself,
+// temporal/connection.ts, so that this queue decides what goes first). A channel with a hangup, a key press or an
+// originate result queued is urgent: it is sent before the others (its earlier events go with it, in order) and part
+// of the slots are kept for it. The other channels back off together, as one sender: each RESOURCE_EXHAUSTED halves
+// how many of them may be in flight and pauses them, growing back by one per accepted signal; so the server's budget
+// is not spent on a flood's retries while a caller's hangup waits.
+import { GRPC_STATUS, grpcCode } from '../../contracts/grpc.ts';
 import type { ChannelEvent, OriginateResult } from '../../contracts/messages.ts';
 import type { Logger } from '../esl/index.ts';
 
@@ -60,28 +68,52 @@ export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; 
   return { batch, taken };
 }
 
+/** What a caller waits on: its hangup, its key presses, the result of a leg dialled for it. */
+export function isUrgent(delivery: Delivery): boolean {
+  if (delivery.kind === 'originate') return true;
+  const name = delivery.event.name;
+  return name === 'CHANNEL_HANGUP_COMPLETE' || name === 'GONE' || name === 'DTMF';
+}
+
 export interface DeliveryQueuesOptions {
   send: BatchSender;
   /** Signals in flight at once, across channels. */
   maxInFlight?: number;
+  /** Of those, how many only urgent channels may use (default an eighth, at least one). */
+  urgentReserve?: number;
   maxBatch?: number;
   retry?: { initialMs?: number; maxMs?: number };
   logger: Logger;
   onBatch?: (batch: Batch) => void;
   /** Each delivery Temporal accepted, with how long it waited since it was pushed (ms): the ingest's delivery time. */
   onDelivered?: (waitedMs: number) => void;
+  /** A send was refused with RESOURCE_EXHAUSTED (after the client's own retries): the queues pause. */
+  onThrottled?: () => void;
 }
 
 interface Queue {
   items: Delivery[];
   /** Scheduled, in flight, or waiting to retry: not to be scheduled again. */
   busy: boolean;
+  /** Waiting in a ready lane (not in flight, not waiting to retry). */
+  ready: boolean;
+  /** Holds an urgent delivery (isUrgent). */
+  urgent: boolean;
   attempt: number;
 }
 
 export class DeliveryQueues {
   private readonly queues = new Map<string, Queue>();
+  /** Channels waiting for a slot: the urgent lane is served first. A key may be in both; the first pop wins. */
+  private readonly urgentReady: string[] = [];
   private readonly ready: string[] = [];
+  /** Until when channels without anything urgent wait (RESOURCE_EXHAUSTED), and how many in a row backed off. */
+  private pausedUntil = 0;
+  private exhausted = 0;
+  private pauseTimer: NodeJS.Timeout | undefined;
+  /** Sends in flight for channels without anything urgent, and how many of those may be (lowered while throttled). */
+  private inFlightOthers = 0;
+  private othersLimit: number;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly idleWaiters: Array<() => void> = [];
   private readonly pushedAt = new WeakMap<Delivery, number>();
@@ -90,12 +122,18 @@ export class DeliveryQueues {
   private stopped = false;
   private readonly maxInFlight: number;
   private readonly maxBatch: number;
+  private readonly urgentReserve: number;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
 
   constructor(private readonly opts: DeliveryQueuesOptions) {
     this.maxInFlight = opts.maxInFlight ?? 128;
     this.maxBatch = opts.maxBatch ?? 100;
+    this.urgentReserve = Math.min(
+      this.maxInFlight - 1,
+      opts.urgentReserve ?? Math.max(1, Math.floor(this.maxInFlight / 8)),
+    );
+    this.othersLimit = this.maxInFlight - this.urgentReserve;
     this.retryInitialMs = opts.retry?.initialMs ?? 200;
     this.retryMaxMs = opts.retry?.maxMs ?? 5000;
   }
@@ -111,16 +149,30 @@ export class DeliveryQueues {
     if (this.stopped) return;
     let q = this.queues.get(key);
     if (!q) {
-      q = { items: [], busy: false, attempt: 0 };
+      q = { items: [], busy: false, ready: false, urgent: false, attempt: 0 };
       this.queues.set(key, q);
     }
     q.items.push(delivery);
     if (this.opts.onDelivered) this.pushedAt.set(delivery, performance.now());
+    const urgent = isUrgent(delivery);
     if (!q.busy) {
       q.busy = true;
-      this.ready.push(key);
+      q.urgent = urgent;
+      this.makeReady(key, q);
       this.schedulePump();
+    } else if (urgent && !q.urgent) {
+      q.urgent = true;
+      // Already waiting among the others: it moves to the urgent lane (its place in the other lane is skipped).
+      if (q.ready) {
+        this.urgentReady.push(key);
+        this.schedulePump();
+      }
     }
+  }
+
+  private makeReady(key: string, q: Queue): void {
+    q.ready = true;
+    (q.urgent ? this.urgentReady : this.ready).push(key);
   }
 
   /** Resolves when nothing is queued or in flight. */
@@ -134,9 +186,11 @@ export class DeliveryQueues {
     this.stopped = true;
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
+    clearTimeout(this.pauseTimer);
     const dropped = this.depth;
     this.queues.clear();
     this.ready.length = 0;
+    this.urgentReady.length = 0;
     this.notifyIdle();
     return dropped;
   }
@@ -152,19 +206,54 @@ export class DeliveryQueues {
   }
 
   private pump(): void {
-    while (!this.stopped && this.inFlight < this.maxInFlight && this.ready.length > 0) {
-      const key = this.ready.shift() as string;
-      const q = this.queues.get(key);
-      if (q && q.items.length > 0) void this.run(key, q);
+    while (!this.stopped && this.inFlight < this.maxInFlight) {
+      const key = this.next();
+      if (key === undefined) return;
+      const q = this.queues.get(key)!;
+      q.ready = false;
+      if (q.items.length > 0) void this.run(key, q, q.urgent);
     }
   }
 
-  private async run(key: string, q: Queue): Promise<void> {
+  /** How many channels without anything urgent may be in flight now (for tests and the ingest's stats). */
+  get sendLimit(): number {
+    return this.othersLimit;
+  }
+
+  /** The next channel to send: urgent ones first; the others only outside a pause and the urgent reserve. */
+  private next(): string | undefined {
+    const waiting = (key: string) => this.queues.get(key)?.ready === true;
+    while (this.urgentReady.length > 0) {
+      const key = this.urgentReady.shift()!;
+      if (waiting(key)) return key;
+    }
+    if (this.inFlightOthers >= this.othersLimit) return undefined;
+    const wait = this.pausedUntil - Date.now();
+    if (wait > 0) {
+      if (this.ready.length > 0 && !this.pauseTimer) {
+        this.pauseTimer = setTimeout(() => {
+          this.pauseTimer = undefined;
+          this.pump();
+        }, wait);
+      }
+      return undefined;
+    }
+    while (this.ready.length > 0) {
+      const key = this.ready.shift()!;
+      if (waiting(key)) return key;
+    }
+    return undefined;
+  }
+
+  private async run(key: string, q: Queue, urgent: boolean): Promise<void> {
     this.inFlight++;
+    if (!urgent) this.inFlightOthers++;
     const { batch, taken } = takeBatch(q.items, this.maxBatch);
     let failed = false;
     try {
       const instead = await this.opts.send(batch);
+      this.exhausted = 0;
+      if (!urgent) this.othersLimit = Math.min(this.maxInFlight - this.urgentReserve, this.othersLimit + 1);
       if (instead?.length) q.items.unshift(...instead);
       else {
         this.opts.onBatch?.(batch);
@@ -177,25 +266,45 @@ export class DeliveryQueues {
       q.items.unshift(...taken);
       q.attempt++;
       const delay = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (q.attempt - 1));
-      this.opts.logger.warn(`ingest: signal failed, retrying in ${delay} ms`, {
-        key,
-        kind: batch.kind,
-        attempt: q.attempt,
-        error: err instanceof Error ? err.message : String(err),
-      });
+      if (grpcCode(err) === GRPC_STATUS.RESOURCE_EXHAUSTED) {
+        // Temporal is over its rate limit. The first refusal of a pause halves the other channels' sends and pauses
+        // them (longer while it lasts); the refusals of sends already under way count as the same one.
+        this.opts.onThrottled?.();
+        const now = Date.now();
+        if (now >= this.pausedUntil) {
+          this.exhausted++;
+          this.othersLimit = Math.max(1, Math.floor(this.othersLimit / 2));
+          const pause = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (this.exhausted - 1));
+          this.pausedUntil = now + pause;
+          this.opts.logger.warn('ingest: Temporal is over its rate limit (RESOURCE_EXHAUSTED): backing off', {
+            pauseMs: pause,
+            channelsAtOnce: this.othersLimit,
+            queued: this.depth,
+          });
+        }
+      } else {
+        this.opts.logger.warn(`ingest: signal failed, retrying in ${delay} ms`, {
+          key,
+          kind: batch.kind,
+          attempt: q.attempt,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
       const timer = setTimeout(() => {
         this.retryTimers.delete(timer);
         if (this.stopped) return;
-        this.ready.push(key);
+        this.makeReady(key, q);
         this.pump();
       }, delay);
       this.retryTimers.add(timer);
     } finally {
       this.inFlight--;
+      if (!urgent) this.inFlightOthers--;
     }
     if (this.stopped) return;
     if (!failed) {
-      if (q.items.length > 0) this.ready.push(key);
+      q.urgent = q.items.some(isUrgent);
+      if (q.items.length > 0) this.makeReady(key, q);
       else {
         q.busy = false;
         this.queues.delete(key);
