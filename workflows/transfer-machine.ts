@@ -61,8 +61,11 @@ export type Input =
   | { type: 'takeback'; by: string }
   /** An audit found transferor and target, both up, no longer bridged to each other during the consultation. */
   | { type: 'consultation_lost' }
-  /** The `restore` action has run (or failed for good): the legs behave as they would without a transfer. */
-  | { type: 'restored' }
+  /**
+   * The `restore` action has run (or failed for good): the legs behave as they would without a transfer. `gone`: legs
+   * the switch no longer had then (their hangup may reach us later: a node worker's outage delays events).
+   */
+  | { type: 'restored'; gone?: Party[] }
   /** The transferor's three-way code, or the REST `three_way` action. */
   | { type: 'three_way'; by: string }
   /** The transferor's swap code, or the REST `swap` action. */
@@ -593,8 +596,15 @@ function restoring(s: MachineState, input: Input): Step {
   const { a, b } = s.restoring!;
   const outcome = s.outcome!;
   switch (input.type) {
-    case 'restored':
-      return end(s, outcome, s.reason, []);
+    case 'restored': {
+      // One of the pair was gone when the settings were put back: it left while ours were on the other, which the
+      // switch has parked, alone. Its hangup event may come later, or never (an ingest that was down): end it now.
+      const gone = (input.gone ?? []).filter((p) => (p === a || p === b) && s.alive[p]);
+      if (!gone.length) return end(s, outcome, s.reason, []);
+      for (const p of gone) s.alive[p] = false;
+      const survivor = gone.includes(a) ? b : a;
+      return end(s, outcome, s.reason, s.alive[survivor] ? [kill(s, survivor, 'NORMAL_CLEARING')] : []);
+    }
     case 'hangup':
     case 'target_failed':
     case 'recall_failed': {

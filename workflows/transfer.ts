@@ -303,14 +303,7 @@ class TransferRun {
         this.deadlines.clear('noAnswer');
         return;
       case 'restore':
-        try {
-          return await this.sw.restoreSettings.executeWithOptions(
-            { summary: `restore the settings of ${action.parties.join(' and ')}` },
-            [action.parties.map((p) => ({ leg: legs[p], saved: this.saved[legs[p]] }))],
-          );
-        } finally {
-          this.inbox.push({ type: 'restored' });
-        }
+        return this.restore(action.parties);
       case 'recall':
         return this.recallTransferor();
       case 'wait_before_recall':
@@ -360,6 +353,22 @@ class TransferRun {
       ],
     );
     this.inbox.push({ type: joined ? 'conferenced' : 'conference_not_confirmed' });
+  }
+
+  /** Puts the legs' own settings back; the machine hears `restored`, with the legs the switch no longer had. */
+  private async restore(parties: Party[]): Promise<void> {
+    const legs = this.legs;
+    let gone: Party[] = [];
+    try {
+      // A node worker from before this result existed answers nothing: nobody is known gone.
+      const missing: string[] | undefined = await this.sw.restoreSettings.executeWithOptions(
+        { summary: `restore the settings of ${parties.join(' and ')}` },
+        [parties.map((p) => ({ leg: legs[p], saved: this.saved[legs[p]] }))],
+      );
+      gone = parties.filter((p) => missing?.includes(legs[p]));
+    } finally {
+      this.inbox.push({ type: 'restored', gone });
+    }
   }
 
   /** The ringing leg, read when our no-answer deadline passed: answered after all, or not. */

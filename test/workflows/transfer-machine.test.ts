@@ -649,6 +649,24 @@ test('restoring: a hangup of one of the joined legs before the restore has run e
   ]);
 });
 
+test('restoring: a leg found gone by the restore (its hangup not heard yet) ends the other', (t) => {
+  const completing = run(consultingState(), [hangup('transferor')]);
+  const end = drive(t, completing, [
+    { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
+    { input: { type: 'restored', gone: ['transferee'] }, phase: 'ended', actions: [kill('target', 'NORMAL_CLEARING')] },
+    { input: hangup('transferee'), phase: 'ended', actions: [] },
+  ]);
+  t.is(end.outcome, 'completed');
+  t.deepEqual(alive(end), []);
+  // both gone: nobody to end
+  const both = step(step(completing, bridged('transferee', 'target')).state, {
+    type: 'restored',
+    gone: ['transferee', 'target'],
+  });
+  t.deepEqual(both.actions, []);
+  t.deepEqual(alive(both.state), []);
+});
+
 test('restoring: once the restore has run, the pair is an ordinary call again', (t) => {
   const end = drive(t, run(consultingState(), [hangup('transferor')]), [
     { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
