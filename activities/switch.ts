@@ -230,21 +230,21 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
 
     /**
      * Puts back the settings saved by holdForTransfer, so a later hangup ends the call as it would have. Returns the
-     * legs already gone: a leg left alone before its settings were back has been parked by the switch.
+     * legs gone by the end (looked at last, so that a hangup while the settings were put back counts): a leg left
+     * alone before its own settings were back has been parked by the switch.
      */
     async restoreSettings(legs: { leg: string; saved?: SavedSettings }[]): Promise<string[]> {
-      const gone: string[] = [];
+      const exists = async (leg: string) => (await api(`uuid_exists ${uuid(leg)}`)) === 'true';
       for (const { leg, saved } of legs) {
-        if ((await api(`uuid_exists ${uuid(leg)}`)) !== 'true') {
-          gone.push(leg);
-          continue;
-        }
+        if (!(await exists(leg))) continue;
         for (const name of SAVED) await setvar(leg, name, saved?.[name]);
         for (const name of SAVED) await setvar(leg, `handoff_saved_${name}`, undefined);
         // The target leg is routed by TRANSFER_ID_VARIABLE; once the transfer is over it is a call like any other.
         await setvar(leg, ACTIVE_TRANSFER_VARIABLE, undefined);
         await setvar(leg, TRANSFER_ID_VARIABLE, undefined);
       }
+      const gone: string[] = [];
+      for (const { leg } of legs) if (!(await exists(leg))) gone.push(leg);
       return gone;
     },
 
