@@ -239,10 +239,7 @@ function ringing(s: MachineState, input: Input): Step {
       if (input.party === 'transferor') {
         // Partial transfer: the transferee gets the target when it answers (the no-answer timer keeps running).
         if (s.alive.transferee) return { state: { ...s, phase: 'partial' }, actions: [] };
-        return end(s, 'transferor_and_transferee_left', input.cause, [
-          { do: 'cancel_no_answer_timer' },
-          kill(s, 'target', 'ORIGINATOR_CANCEL'),
-        ]);
+        return bothLeftWhileRinging(s, input.cause);
       }
       // The transferee left: the transferor keeps ringback and talks to the target if it answers (Kazoo stranded them).
       return { state: s, actions: [] };
@@ -379,17 +376,20 @@ function partial(s: MachineState, input: Input): Step {
     case 'no_answer_timeout':
       return partialFailed(s, 'NO_ANSWER', [kill(s, 'target', 'NO_ANSWER')]);
     case 'hangup':
-      if (input.party === 'transferee') {
-        return end(s, 'transferor_and_transferee_left', input.cause, [
-          { do: 'cancel_no_answer_timer' },
-          kill(s, 'target', 'ORIGINATOR_CANCEL'),
-        ]);
-      }
+      if (input.party === 'transferee') return bothLeftWhileRinging(s, input.cause);
       return { state: s, actions: [] };
     default:
       // A cancel has nobody to reconnect: the transferor is gone.
       return { state: s, actions: [] };
   }
+}
+
+/** Transferor and transferee have both left while the target rings: nobody is there for it; cancel its leg. */
+function bothLeftWhileRinging(s: MachineState, cause: string): Step {
+  return end(s, 'transferor_and_transferee_left', cause, [
+    { do: 'cancel_no_answer_timer' },
+    kill(s, 'target', 'ORIGINATOR_CANCEL'),
+  ]);
 }
 
 /**

@@ -397,24 +397,30 @@ class TransferRun {
     this.recallJob = uuid4();
     this.summary.recallLeg = this.legs.recall;
     try {
-      await this.dial(
-        {
-          transferId: plan.transferId,
-          targetLeg: this.legs.recall,
-          jobUuid: this.recallJob,
-          dialString: recall.dialString,
-          ringTimeoutS: recall.ringTimeoutS,
-          callerIdName: recall.callerIdName,
-          callerIdNumber: recall.callerIdNumber,
-          vars: plan.vars,
-        },
-        { type: 'recall_answered' },
-      );
+      await this.dial(this.originatePlan(this.legs.recall, this.recallJob, recall), { type: 'recall_answered' });
       this.startNoAnswerDeadline(recall.ringTimeoutS);
     } catch (err) {
       log.error('could not call the transferor back', { error: String(err) });
       this.inbox.push({ type: 'recall_failed', cause: 'RECALL_FAILED' });
     }
+  }
+
+  /** The originate of the target leg, or of a recall leg (`how`: the plan's, or its recall's, dial string and caller ID). */
+  private originatePlan(
+    leg: string,
+    jobUuid: string,
+    how: Pick<OriginatePlan, 'dialString' | 'ringTimeoutS' | 'callerIdName' | 'callerIdNumber'>,
+  ): OriginatePlan {
+    return {
+      transferId: this.plan.transferId,
+      targetLeg: leg,
+      jobUuid,
+      dialString: how.dialString,
+      ringTimeoutS: how.ringTimeoutS,
+      callerIdName: how.callerIdName,
+      callerIdNumber: how.callerIdNumber,
+      vars: this.plan.vars,
+    };
   }
 
   /**
@@ -484,19 +490,7 @@ class TransferRun {
       if (!held.alive.transferor && plan.type !== 'blind') {
         this.inbox.push({ type: 'hangup', party: 'transferor', cause: 'NORMAL_CLEARING' });
       }
-      await this.dial(
-        {
-          transferId: plan.transferId,
-          targetLeg: plan.targetLeg,
-          jobUuid: plan.jobUuid,
-          dialString: plan.dialString,
-          ringTimeoutS: plan.ringTimeoutS,
-          callerIdName: plan.callerIdName,
-          callerIdNumber: plan.callerIdNumber,
-          vars: plan.vars,
-        },
-        { type: 'target_answered' },
-      );
+      await this.dial(this.originatePlan(plan.targetLeg, plan.jobUuid, plan), { type: 'target_answered' });
       this.startNoAnswerDeadline(plan.ringTimeoutS);
     } catch (err) {
       log.error('transfer could not start; giving the parties back to each other', { error: String(err) });

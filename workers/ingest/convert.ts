@@ -1,19 +1,14 @@
 // ESL event (JSON headers) → ChannelEvent, the reduced form the workflows read.
 import type { ChannelEvent, ChannelEventName, LegInfo } from '../../contracts/messages.ts';
 import type { ChannelDetails, ChannelOwnership } from '../../store/index.ts';
-import type { EslEvent } from '../esl/index.ts';
+import { ENGINE_EVENTS, type EslEvent } from '../esl/index.ts';
 import { carriesVariables } from './routing.ts';
 
-/** The switch events forwarded to workflows; nothing else is (cost: every signal is a workflow task). */
-export const FORWARDED_EVENTS: ReadonlySet<string> = new Set<ChannelEventName>([
-  'CHANNEL_CREATE',
-  'CHANNEL_ANSWER',
-  'CHANNEL_BRIDGE',
-  'CHANNEL_UNBRIDGE',
-  'CHANNEL_PARK',
-  'CHANNEL_HANGUP_COMPLETE',
-  'DTMF',
-]);
+/**
+ * The switch events forwarded to workflows: every event the node subscribes to but the originate results, which
+ * jobs.ts routes. Nothing else is forwarded (cost: every signal is a workflow task).
+ */
+export const FORWARDED_EVENTS: ReadonlySet<string> = new Set(ENGINE_EVENTS.filter((name) => name !== 'BACKGROUND_JOB'));
 
 /** The channel variables that say whose leg it is. Names are configurable (Kazoo's by default). */
 export interface LegVariableNames {
