@@ -110,6 +110,24 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
     };
   }
 
+  /** uuid_bridge; `+OK` only means "scheduled": the workflow confirms by CHANNEL_BRIDGE or isBridged. */
+  async function bridge(a: string, b: string, timing?: StepTiming): Promise<string> {
+    // A broadcast (ringback, music) starts ~200 ms after uuid_broadcast. A target that answers at once can be bridged
+    // before it starts, and it would then play over the conversation. uuid_break cancels a pending broadcast
+    // silently (captures 03, 03b), as capture 03 does before its uuid_bridge.
+    await api(`uuid_break ${uuid(a)} all`);
+    await api(`uuid_break ${uuid(b)} all`);
+    const reply = await api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
+    if (timing && reply.startsWith('+OK'))
+      transferStepSeconds.observe({ step: timing.step }, (Date.now() - timing.since) / 1000);
+    return reply;
+  }
+
+  async function kill(leg: string, cause: string): Promise<void> {
+    const reply = await api(`uuid_kill ${uuid(leg)} ${value(cause)}`);
+    if (!reply.startsWith('+OK') && !NO_CHANNEL.test(reply)) throw new Error(`uuid_kill ${leg}: ${reply.trim()}`);
+  }
+
   return {
     legState,
 
@@ -192,22 +210,25 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       return 'sent';
     },
 
-    /** uuid_bridge; `+OK` only means "scheduled": the workflow confirms by CHANNEL_BRIDGE or isBridged. */
-    async bridge(a: string, b: string, timing?: StepTiming): Promise<string> {
-      // A broadcast (ringback, music) starts ~200 ms after uuid_broadcast. A target that answers at once can be bridged
-      // before it starts, and it would then play over the conversation. uuid_break cancels a pending broadcast
-      // silently (captures 03, 03b), as capture 03 does before its uuid_bridge.
-      await api(`uuid_break ${uuid(a)} all`);
-      await api(`uuid_break ${uuid(b)} all`);
-      const reply = await api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
-      if (timing && reply.startsWith('+OK'))
-        transferStepSeconds.observe({ step: timing.step }, (Date.now() - timing.since) / 1000);
-      return reply;
-    },
+    bridge,
+    kill,
 
-    async kill(leg: string, cause: string): Promise<void> {
-      const reply = await api(`uuid_kill ${uuid(leg)} ${value(cause)}`);
-      if (!reply.startsWith('+OK') && !NO_CHANNEL.test(reply)) throw new Error(`uuid_kill ${leg}: ${reply.trim()}`);
+    /**
+     * One step's commands in one activity: the legs that leave are hung up, then the two that stay are bridged (the
+     * takeback drops the target and joins transferor and transferee again). The workflow task and the activity
+     * dispatch that two activities would cost in between are what the caller would wait for. A kill the switch
+     * answers unexpectedly does not hold the bridge back: the leg is named in `notKilled`, for the workflow to try
+     * again on its own.
+     */
+    async killThenBridge(
+      kills: { leg: string; cause: string }[],
+      a: string,
+      b: string,
+      timing?: StepTiming,
+    ): Promise<{ reply: string; notKilled: string[] }> {
+      const notKilled: string[] = [];
+      for (const k of kills) await kill(k.leg, k.cause).catch(() => notKilled.push(k.leg));
+      return { reply: await bridge(a, b, timing), notKilled };
     },
 
     /**

@@ -349,15 +349,19 @@ class CallLeg {
     const sets = this.collectorSets();
     // The transfer may have ended meanwhile: its codes left the sets.
     if (this.collector && this.collector.collecting.length !== sets.length) this.collector = undefined;
-    this.collector = pressDigit(
-      this.collector ?? emptyCollector(sets),
-      sets,
-      digit,
-      Date.now(),
-      policy.defaultDigitTimeoutMs,
-      policy.limits,
-    );
+    const before = this.collector ?? emptyCollector(sets);
+    const now = Date.now();
+    const old = pressDigit(before, sets, digit, now, policy.defaultDigitTimeoutMs, policy.limits);
+    // A code nothing can extend (the takeback `*1`) acts at its last digit, as the leg's own codes do. Runs from before
+    // waited for the digit timer; they still do.
+    let step: CollectorStep = press(before, sets, digit, { now, at }, collectorOptions(policy));
+    if ((step.match || !sameCollection(step.state, old)) && !patched('transfer-code-at-once')) {
+      step = { state: old, errors: [] };
+    }
+    this.collector = step.state;
     this.lastDigitAt = at;
+    for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
+    if (step.match) await this.runFeatureCode(step.match, now);
   }
 
   /** The sets the collector matches: a running transfer's codes first while this leg is its transferor. */

@@ -266,7 +266,23 @@ class TransferRun {
   // --- The machine's actions ------------------------------------------------------------------------------------------
 
   private async performAll(actions: Action[], timing?: StepTiming): Promise<void> {
-    for (const action of actions) {
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!;
+      // Hang-ups followed by a bridge (the takeback) go to the switch in one activity. Runs from before sent each as
+      // its own activity; they still do.
+      const bridgeAt = bridgeAfterKills(actions, i);
+      if (bridgeAt !== undefined && patched('kill-then-bridge')) {
+        const kills = actions.slice(i, bridgeAt) as Extract<Action, { do: 'kill' }>[];
+        const bridge = actions[bridgeAt] as Extract<Action, { do: 'bridge' }>;
+        i = bridgeAt;
+        try {
+          await this.killThenBridge(kills, bridge, timing);
+        } catch (err) {
+          log.error('transfer action failed', { action: bridge, kills, error: String(err) });
+          this.inbox.push({ type: 'bridge_not_confirmed' });
+        }
+        continue;
+      }
       try {
         await this.perform(action, action.do === 'bridge' ? timing : undefined);
       } catch (err) {
@@ -275,6 +291,27 @@ class TransferRun {
         if (action.do === 'bridge') this.inbox.push({ type: 'bridge_not_confirmed' });
         if (action.do === 'conference') this.inbox.push({ type: 'conference_not_confirmed' });
       }
+    }
+  }
+
+  /** The kills, then the bridge, in one activity; a leg the switch would not hang up is tried again on its own. */
+  private async killThenBridge(
+    kills: Extract<Action, { do: 'kill' }>[],
+    bridge: Extract<Action, { do: 'bridge' }>,
+    timing?: StepTiming,
+  ): Promise<void> {
+    const legs = this.legs;
+    const { reply, notKilled } = await this.sw.killThenBridge.executeWithOptions(
+      {
+        summary: `${kills.map((k) => `uuid_kill ${k.party} ${k.cause}`).join(', ')}, uuid_bridge ${bridge.a} ↔ ${bridge.b}`,
+      },
+      [kills.map((k) => ({ leg: legs[k.party], cause: k.cause })), legs[bridge.a], legs[bridge.b], timing],
+    );
+    this.bridged(reply);
+    for (const k of kills.filter((k) => notKilled.includes(legs[k.party]))) {
+      await this.perform(k).catch((err: unknown) =>
+        log.error('transfer action failed', { action: k, error: String(err) }),
+      );
     }
   }
 
@@ -333,6 +370,11 @@ class TransferRun {
           legs[action.b],
           ...(timing ? [timing] : []),
         ] as [string, string, StepTiming?]);
+    this.bridged(reply);
+  }
+
+  /** The switch's reply to uuid_bridge: refused at once, or confirmed by its event before the bridge deadline. */
+  private bridged(reply: string): void {
     if (reply.startsWith('-ERR')) this.inbox.push({ type: 'bridge_not_confirmed' });
     else this.deadlines.set('bridge', Date.now() + this.plan.bridgeConfirmMs);
   }
@@ -537,6 +579,14 @@ class TransferRun {
     });
     return summary;
   }
+}
+
+/** Where actions[i] starts hang-ups that a plain bridge follows (none of them a conference's): that bridge's index. */
+function bridgeAfterKills(actions: Action[], i: number): number | undefined {
+  let j = i;
+  while (actions[j]?.do === 'kill') j++;
+  const next = actions[j];
+  return j > i && next?.do === 'bridge' && !next.fromConference ? j : undefined;
 }
 
 /** Which of the benchmark's steps a bridge completes, from the input that asked for it (`since`: its event's time). */

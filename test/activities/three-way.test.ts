@@ -1,7 +1,7 @@
-// The switch activities of a three-way, a swap and a hold (activities/switch.ts: joinConference, bridgeMembers,
-// playMusic, hold, unhold) against the switch under test (the simulator, or a real FreeSWITCH with mod_conference when
-// HANDOFF_TEST_FREESWITCH is set): who hears whom is read from ESL events only, conference membership from
-// conference::maintenance.
+// The switch activities of a three-way, a swap, a hold and a takeback (activities/switch.ts: joinConference,
+// bridgeMembers, playMusic, hold, unhold, killThenBridge) against the switch under test (the simulator, or a real
+// FreeSWITCH with mod_conference when HANDOFF_TEST_FREESWITCH is set): who hears whom is read from ESL events only,
+// conference membership from conference::maintenance.
 import { randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { createSwitchActivities } from '../../activities/switch.ts';
@@ -207,4 +207,30 @@ test('hold: the peer hears the music, the holder silence; unhold takes uuid_hold
     await phones.close();
     await sut.close();
   }
+});
+
+test('killThenBridge: the takeback in one activity, Carol hung up, then A and B bridged', async (t) => {
+  await consultation(t, async (e, { a, b, c }) => {
+    const { sw, esl } = await activities(e);
+    try {
+      const gone = randomUUID(); // a leg already gone answers -ERR: the bridge goes ahead
+      const { reply, notKilled } = await sw.killThenBridge(
+        [
+          { leg: c, cause: 'NORMAL_CLEARING' },
+          { leg: gone, cause: 'NORMAL_CLEARING' },
+        ],
+        a,
+        b,
+      );
+      t.regex(reply, /^\+OK/);
+      t.deepEqual(notKilled, []);
+      await expectHearing(t, e, 'taken back', [
+        ['A', a, peer(b)],
+        ['B', b, peer(a)],
+      ]);
+      t.true(e.phones.events.some((ev) => ev.name === 'CHANNEL_HANGUP_COMPLETE' && ev.headers['Unique-ID'] === c));
+    } finally {
+      await esl.close();
+    }
+  });
 });

@@ -39,6 +39,10 @@ const BEFORE: Record<string, string[]> = {
   ],
   // `*22` delivered, `600` held by the ingest, the timer fired late: the old code dialled 2 at once.
   'feature-code-held-digits': ['held-digits-before-8ec8a2c8-callWorkflow-1.json'],
+  // A swap `*4` typed during a transfer: the old code waited for the digit timer before swapping.
+  'transfer-code-at-once': ['three-way-6e443266-callWorkflow-3.json'],
+  // A takeback during the consultation: the old code hung the target up and bridged in two activities.
+  'kill-then-bridge': ['takeback-12d8ca08-transferWorkflow-3.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',
