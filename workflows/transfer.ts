@@ -502,16 +502,19 @@ class TransferRun {
   /** Prologue: tell the transferee's call workflow to forward its leg's events, put both parties on hold, dial. */
   private async holdAndDial(): Promise<void> {
     const plan = this.plan;
+    const joined = getExternalWorkflowHandle(callWorkflowId(plan.transferee))
+      .signal(joinTransferSignal, { transferId: plan.transferId, role: 'transferee' })
+      .then(
+        () => true,
+        () => false,
+      );
+    const transfereeGone = () => this.inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
+    // The hold goes out in the same workflow task as the signal: the caller's music does not wait for the signal's
+    // round trip. Runs from before held only once the signal had reached the transferee's call; they still do.
+    const together = patched('hold-with-join');
+    if (!together && !(await joined)) transfereeGone();
     try {
-      await getExternalWorkflowHandle(callWorkflowId(plan.transferee)).signal(joinTransferSignal, {
-        transferId: plan.transferId,
-        role: 'transferee',
-      });
-    } catch {
-      this.inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
-    }
-    try {
-      const held = await this.sw.holdForTransfer.executeWithOptions(
+      const holding = this.sw.holdForTransfer.executeWithOptions(
         { summary: 'hold: music for the transferee, ringback for the transferor' },
         [
           {
@@ -527,8 +530,10 @@ class TransferRun {
           },
         ],
       );
+      const [reached, held] = await Promise.all([joined, holding]);
+      if (together && !reached) transfereeGone();
       this.saved = held.saved;
-      if (!held.alive.transferee) this.inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
+      if (!held.alive.transferee) transfereeGone();
       if (!held.alive.transferor && plan.type !== 'blind') {
         this.inbox.push({ type: 'hangup', party: 'transferor', cause: 'NORMAL_CLEARING' });
       }
@@ -537,6 +542,7 @@ class TransferRun {
     } catch (err) {
       log.error('transfer could not start; giving the parties back to each other', { error: String(err) });
       this.inbox.unshift({ type: 'target_failed', cause: 'TRANSFER_SETUP_FAILED' });
+      if (together && !(await joined)) transfereeGone();
     }
   }
 

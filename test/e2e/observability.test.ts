@@ -116,6 +116,21 @@ test.serial('one attended transfer: metrics, logs and the Temporal UI story', as
   t.true(activities.includes('uuid_bridge transferor ↔ target'), activities.join(' | '));
   t.true(activities.includes('uuid_bridge transferee ↔ target'));
   t.true(activities.includes('hold: music for the transferee, ringback for the transferor'));
+  // The join signal to the transferee's call and the hold go out in the same workflow task: the caller's music does
+  // not wait for the signal's round trip.
+  const joinAt = events.findIndex(
+    (ev) => ev.eventType === EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+  );
+  const holdAt = events.findIndex(
+    (ev) =>
+      ev.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+      ev.activityTaskScheduledEventAttributes?.activityType?.name === 'holdForTransfer',
+  );
+  t.true(joinAt >= 0 && holdAt > joinAt);
+  t.false(
+    events.slice(joinAt, holdAt).some((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+    'the join and the hold in one workflow task',
+  );
   const timers = summaries(EventType.EVENT_TYPE_TIMER_STARTED);
   // (the target answers at once here: the no-answer deadline's timer never starts, the bridges' do)
   t.true(

@@ -43,6 +43,8 @@ const BEFORE: Record<string, string[]> = {
   'transfer-code-at-once': ['three-way-6e443266-callWorkflow-3.json'],
   // A takeback during the consultation: the old code hung the target up and bridged in two activities.
   'kill-then-bridge': ['takeback-12d8ca08-transferWorkflow-3.json'],
+  // Every transfer recorded before it: the old code held the parties only once its signal had reached the transferee.
+  'hold-with-join': ['attended-e4b0b472-transferWorkflow-1.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',
