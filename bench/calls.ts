@@ -17,22 +17,29 @@ export interface Timed {
 
 export type Metric = 'a' | 'b' | 'c' | 'd';
 
-export const METRICS: Record<Metric, { title: string; segments: string[] }> = {
+/**
+ * Each step: its title, its segments in order (those named `switch:` are the simulator's modelled delays, the others
+ * the engine's), and the goal for the engine's part at p50 as a multiple of the floor's p50 (one in flight).
+ */
+export const METRICS: Record<Metric, { title: string; segments: string[]; goal: number }> = {
   a: {
     title: '(a) last digit of *22600 − digit timeout → PLAYBACK_START on the transferee',
+    goal: 3,
     segments: [
       'digit signal + timer overhead → resolveTransfer (uuid_dump)',
-      'resolve + child start + join → holdForTransfer (first getvar)',
+      'resolve + child start → holdForTransfer (first getvar)',
       'holdForTransfer commands → uuid_broadcast reply',
       'switch: uuid_broadcast → PLAYBACK_START',
     ],
   },
   b: {
     title: "(b) target's answer → CHANNEL_BRIDGE transferor↔target",
+    goal: 2,
     segments: ['engine: answer → uuid_bridge reply', 'switch: uuid_bridge → CHANNEL_BRIDGE'],
   },
   c: {
     title: "(c) transferor's uuid_kill sent → CHANNEL_BRIDGE transferee↔target",
+    goal: 2,
     segments: [
       'switch: uuid_kill → HANGUP_COMPLETE',
       'engine: hangup → uuid_bridge reply',
@@ -41,6 +48,7 @@ export const METRICS: Record<Metric, { title: string; segments: string[] }> = {
   },
   d: {
     title: '(d) last digit of takeback *1 → CHANNEL_BRIDGE transferor↔transferee',
+    goal: 2,
     segments: [
       'engine: digit → uuid_kill target reply',
       'engine: uuid_kill → uuid_bridge reply',
@@ -48,6 +56,17 @@ export const METRICS: Record<Metric, { title: string; segments: string[] }> = {
     ],
   },
 };
+
+/** The engine's part of a step: the sum of its engine segments, when the journal showed every milestone. */
+export function enginePart(m: Metric, t: Timed): number | undefined {
+  let sum = 0;
+  for (const name of METRICS[m].segments) {
+    const v = t.segments[name];
+    if (v === undefined) return undefined;
+    if (!name.startsWith('switch:')) sum += v;
+  }
+  return sum;
+}
 
 /** The phones' event log on an absolute clock (ms since the epoch, as Date.now()). */
 export class Timeline {
