@@ -87,8 +87,11 @@ export class Timeline {
     return this.e.phones.events.length;
   }
 
-  wait(pred: (ev: EslEvent) => boolean, from: number, timeoutMs = 15_000): Promise<EslEvent> {
-    return this.e.phones.waitForEvent(pred, timeoutMs, from);
+  /** `what` names the awaited event in the error, so that a failed call's reason says which step did not happen. */
+  wait(pred: (ev: EslEvent) => boolean, from: number, timeoutMs = 15_000, what?: string): Promise<EslEvent> {
+    return this.e.phones.waitForEvent(pred, timeoutMs, from).catch((err: unknown) => {
+      throw what ? new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`) : err;
+    });
   }
 
   all(pred: (ev: EslEvent) => boolean, from: number): EslEvent[] {
@@ -158,11 +161,13 @@ async function transferToConsult(
   const e = tl.e;
   const from = tl.mark();
   await press(e, alice, `*2${target}`);
-  const music = await tl.wait(is('PLAYBACK_START', bob), from);
+  const music = await tl.wait(is('PLAYBACK_START', bob), from, undefined, '(a) no music for the transferee');
   const consult = await tl.wait(
     (ev) =>
       ev.name === 'CHANNEL_BRIDGE' && ev.headers['Unique-ID'] === alice && ev.headers['Other-Leg-Unique-ID'] !== bob,
     from,
+    undefined,
+    '(b) no consultation bridge',
   );
   const carol = consult.headers['Other-Leg-Unique-ID']!;
   const digits = tl.all(is('DTMF', alice), from);
@@ -215,7 +220,7 @@ export async function controlCall(
     await sleep(opts.thinkMs);
     let from = tl.mark();
     await press(e, alice.uuid, '*1');
-    const back = await tl.wait(bridged(alice.uuid, bob.uuid), from);
+    const back = await tl.wait(bridged(alice.uuid, bob.uuid), from, undefined, '(d) no takeback bridge');
     const digits = tl.all(is('DTMF', alice.uuid), from);
     const lastDigit = tl.at(digits[digits.length - 1]!);
     const killed = tl.command(lastDigit, (c) => c.startsWith(`api uuid_kill ${carol1} `));
@@ -231,7 +236,7 @@ export async function controlCall(
     from = tl.mark();
     const killSent = Date.now();
     await hangUp(e, alice.uuid);
-    const done = await tl.wait(bridged(bob.uuid, carol2), from);
+    const done = await tl.wait(bridged(bob.uuid, carol2), from, undefined, '(c) no completion bridge');
     const hungUp = await tl.wait(is('CHANNEL_HANGUP_COMPLETE', alice.uuid), from);
     const bridgeSent2 = tl.command(killSent, bridgeCommand(bob.uuid, carol2));
     out.c.push(timed([killSent, tl.at(hungUp), bridgeSent2, tl.at(done)], METRICS.c.segments));
