@@ -4,6 +4,8 @@ import type { Client } from '@temporalio/client';
 export interface HistoryCount {
   workflowId: string;
   status: string;
+  /** WorkflowExecutionStarted: 1 per run (a signal-with-start, a child start or a continue-as-new). */
+  starts: number;
   /** WorkflowExecutionSignaled (the ingest's signal-with-starts count here once each). */
   signals: number;
   /** WorkflowExecutionUpdateAccepted. */
@@ -22,6 +24,8 @@ export interface HistoryCount {
   signalsSent: number;
   /** UpsertWorkflowSearchAttributes. */
   upserts: number;
+  /** MarkerRecorded (patch markers, side effects): shown apart, not counted among the actions. */
+  markers: number;
   /** WorkflowTaskFailed or WorkflowTaskTimedOut (should be 0). */
   taskProblems: number;
   events: number;
@@ -57,6 +61,7 @@ export async function countHistory(client: Client, workflowId: string): Promise<
   return {
     workflowId,
     status: description.status.name,
+    starts: count('workflowExecutionStartedEventAttributes'),
     signals: count('workflowExecutionSignaledEventAttributes'),
     updates: count('workflowExecutionUpdateAcceptedEventAttributes'),
     workflowTasks: count('workflowTaskCompletedEventAttributes'),
@@ -66,6 +71,7 @@ export async function countHistory(client: Client, workflowId: string): Promise<
     children: count('startChildWorkflowExecutionInitiatedEventAttributes'),
     signalsSent: count('signalExternalWorkflowExecutionInitiatedEventAttributes'),
     upserts: count('upsertWorkflowSearchAttributesEventAttributes'),
+    markers: count('markerRecordedEventAttributes'),
     taskProblems: count('workflowTaskFailedEventAttributes') + count('workflowTaskTimedOutEventAttributes'),
     events: events.length,
     timeline: events.map((ev) => ({ at: eventTime(ev), type: eventType(ev) })),
@@ -77,6 +83,7 @@ export function totalOf(label: string, counts: readonly HistoryCount[]): History
   return {
     workflowId: label,
     status: `${counts.length} workflows`,
+    starts: sum('starts'),
     signals: sum('signals'),
     updates: sum('updates'),
     workflowTasks: sum('workflowTasks'),
@@ -86,10 +93,21 @@ export function totalOf(label: string, counts: readonly HistoryCount[]): History
     children: sum('children'),
     signalsSent: sum('signalsSent'),
     upserts: sum('upserts'),
+    markers: sum('markers'),
     taskProblems: sum('taskProblems'),
     events: sum('events'),
     timeline: [],
   };
+}
+
+/**
+ * Temporal Cloud's billable actions as the histories show them: each workflow run started (the ingest's
+ * signal-with-start, a child start), each signal and Update received, each search-attribute upsert, activity and timer.
+ * A workflow-to-workflow signal counts once, where it is received. Workflow tasks are not actions (they are the
+ * history service's and the workers' load, counted apart); markers are shown apart.
+ */
+export function actionsOf(c: HistoryCount): number {
+  return c.starts + c.signals + c.updates + c.upserts + c.activities + c.timers;
 }
 
 export const COST_HEAD = [
@@ -102,7 +120,9 @@ export const COST_HEAD = [
   'child wfs',
   'signals out',
   'SA upserts',
+  'markers',
   'history events',
+  'actions',
 ] as const;
 
 export function costRow(c: HistoryCount, name = c.workflowId): (string | number)[] {
@@ -116,7 +136,9 @@ export function costRow(c: HistoryCount, name = c.workflowId): (string | number)
     c.children,
     c.signalsSent,
     c.upserts,
+    c.markers,
     c.events,
+    actionsOf(c),
   ];
 }
 

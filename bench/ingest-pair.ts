@@ -18,7 +18,7 @@ import {
 import { startEngine } from '../test/support/engine.ts';
 import { startIngest, type Ingest } from '../workers/ingest/index.ts';
 import { plainCall, transferredCall, Timeline, type CostCall } from './calls.ts';
-import { countHistory, totalOf, type HistoryCount } from './cost.ts';
+import { actionsOf, countHistory, totalOf, type HistoryCount } from './cost.ts';
 import { table } from './stats.ts';
 
 const { values: flags } = parseArgs({
@@ -99,14 +99,34 @@ async function main(): Promise<void> {
   }
 
   const mean = (xs: number[]) => (xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length)).toFixed(1);
-  const head = ['ingests', 'call', 'ingest signals sent', 'signals in histories', 'workflow tasks', 'history events'];
+  const head = [
+    'ingests',
+    'call',
+    'ingest signals sent',
+    'workflows',
+    'signals in histories',
+    'workflow tasks',
+    'SA upserts',
+    'timers',
+    'activities',
+    'markers',
+    'history events',
+    'actions',
+  ];
+  const of = (r: Row, f: (c: HistoryCount) => number) => mean(r.totals.map(f));
   const body = rows.map((r) => [
     r.ingests,
     r.kind,
     mean(r.ingestSignals),
-    mean(r.totals.map((c) => c.signals)),
-    mean(r.totals.map((c) => c.workflowTasks)),
-    mean(r.totals.map((c) => c.events)),
+    of(r, (c) => c.starts),
+    of(r, (c) => c.signals),
+    of(r, (c) => c.workflowTasks),
+    of(r, (c) => c.upserts),
+    of(r, (c) => c.timers),
+    of(r, (c) => c.activities),
+    of(r, (c) => c.markers),
+    of(r, (c) => c.events),
+    of(r, actionsOf),
   ]);
   const text = table(head, body);
   console.log(`\n${text}`);

@@ -17,7 +17,7 @@ import { playableStream } from '../contracts/grammar.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
 import { channelEventsSignal, type ChannelEvent } from '../contracts/messages.ts';
 import { findTemporalCli } from '../scripts/lib/temporal-dev-server.ts';
-import { FORWARDED_EVENTS } from '../workers/ingest/convert.ts';
+import { WORKFLOW_EVENTS } from '../workers/ingest/convert.ts';
 import { Rng } from '../simulator/random.ts';
 import { startCluster, type Cluster } from '../test/cluster/cluster.ts';
 import type { ManagedProcess } from '../test/cluster/processes.ts';
@@ -607,7 +607,7 @@ async function openCluster(
     const seen = new Map<string, Record<string, number>>();
     watcher.follow((ev) => {
       const uuid = ev.headers['Unique-ID'];
-      if (!uuid || !FORWARDED_EVENTS.has(ev.name)) return;
+      if (!uuid || !WORKFLOW_EVENTS.has(ev.name)) return;
       const counts = seen.get(uuid) ?? {};
       counts[ev.name] = (counts[ev.name] ?? 0) + 1;
       seen.set(uuid, counts);

@@ -55,8 +55,8 @@ itest('calls: per-channel order, one workflow per call leg (none for loopback -b
       randomUUID(),
     );
   }
-  await eventsOf(client, a, has('CHANNEL_PARK'));
-  await eventsOf(client, b, has('CHANNEL_PARK'));
+  await eventsOf(client, a, has('CHANNEL_ANSWER'));
+  await eventsOf(client, b, has('CHANNEL_ANSWER'));
   t.is(await ingest.esl.api(`uuid_bridge ${a} ${b}`), `+OK ${b}\n`);
   await eventsOf(client, a, has('CHANNEL_BRIDGE'));
   // Only the first leg gets CHANNEL_BRIDGE, but the projection shows both sides bridged.
@@ -75,7 +75,10 @@ itest('calls: per-channel order, one workflow per call leg (none for loopback -b
   );
   await ingest.esl.api(`uuid_kill ${a}`);
   const aEvents = await eventsOf(client, a, has('CHANNEL_HANGUP_COMPLETE'));
-  await eventsOf(client, b, has('CHANNEL_PARK'));
+  // B is parked again (park_after_bridge): the projection alone says so, B's workflow gets nothing.
+  await eventually('b unbridged in the projection', async () =>
+    (await store.getChannel(b))?.bridgedTo === null ? true : undefined,
+  );
   await ingest.esl.api(`uuid_kill ${b}`);
   const bEvents = await eventsOf(client, b, has('CHANNEL_HANGUP_COMPLETE'));
 
@@ -93,6 +96,10 @@ itest('calls: per-channel order, one workflow per call leg (none for loopback -b
     t.is(new Set(seqs).size, seqs.length, 'no duplicates');
     t.is(events[0]?.name, 'CHANNEL_CREATE');
     t.is(events.at(-1)?.name, 'CHANNEL_HANGUP_COMPLETE');
+    t.false(
+      events.some((e) => e.name === 'CHANNEL_PARK'),
+      'a park is for the projection only',
+    );
   }
   t.is(aEvents[0]?.leg?.callerIdNumber, '1001');
   t.deepEqual(await callWorkflowsOf(client, node.name), [callWorkflowId(a), callWorkflowId(b)].sort());
@@ -127,7 +134,7 @@ itest('transfer target legs and originate results go to the transfer workflow, n
   );
   const rec = await eventually('both originate results', async () => {
     const r = await recorded(client, transferId);
-    return r.results.length === 2 && r.events.some((e) => e.uuid === c && e.name === 'CHANNEL_PARK') ? r : undefined;
+    return r.results.length === 2 && r.events.some((e) => e.uuid === c && e.name === 'CHANNEL_ANSWER') ? r : undefined;
   });
   const byJob = new Map(rec.results.map((r) => [r.jobUuid, r]));
   t.is(byJob.get(jobC)?.uuid, c);
@@ -152,8 +159,8 @@ itest('transfer target legs and originate results go to the transfer workflow, n
     `originate {origination_uuid=${f},handoff_transfer_id=${transferId}}loopback/2600/default &park()`,
     randomUUID(),
   );
-  await eventually('F parked', async () =>
-    (await recorded(client, transferId)).events.some((e) => e.uuid === f && e.name === 'CHANNEL_PARK')
+  await eventually('F answered', async () =>
+    (await recorded(client, transferId)).events.some((e) => e.uuid === f && e.name === 'CHANNEL_ANSWER')
       ? true
       : undefined,
   );
@@ -323,7 +330,7 @@ itest(
     await ingest.ready();
     const a = randomUUID();
     await ingest.esl.bgapi(`originate {origination_uuid=${a}}loopback/2600/default &park()`, randomUUID());
-    await eventsOf(client, a, has('CHANNEL_PARK'));
+    await eventsOf(client, a, has('CHANNEL_ANSWER'));
     await eventually('a visible', async () =>
       (await callWorkflowsOf(client, node.name)).includes(callWorkflowId(a)) ? true : undefined,
     );

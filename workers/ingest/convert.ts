@@ -10,6 +10,13 @@ import { carriesVariables } from './routing.ts';
  */
 export const FORWARDED_EVENTS: ReadonlySet<string> = new Set(ENGINE_EVENTS.filter((name) => name !== 'BACKGROUND_JOB'));
 
+/**
+ * The forwarded events a workflow acts on: all but CHANNEL_PARK, which only the live-channel projection reads (a parked
+ * leg is shown as parked there). No workflow changes on a park, and each one sent was a signal and a workflow task:
+ * two per plain call, six per attended transfer.
+ */
+export const WORKFLOW_EVENTS: ReadonlySet<string> = new Set([...FORWARDED_EVENTS].filter((n) => n !== 'CHANNEL_PARK'));
+
 /** The channel variables that say whose leg it is. Names are configurable (Kazoo's by default). */
 export interface LegVariableNames {
   ACCOUNT_ID_VARIABLE: string;

@@ -4,7 +4,7 @@
 import { ACTIVE_TRANSFER_VARIABLE } from '../../contracts/ids.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
-import { FORWARDED_EVENTS, channelOwnership, toChannelEvent, type LegVariableNames } from './convert.ts';
+import { FORWARDED_EVENTS, WORKFLOW_EVENTS, channelOwnership, toChannelEvent, type LegVariableNames } from './convert.ts';
 import { routeOriginateJob } from './jobs.ts';
 import type { ChannelMemory } from './memory.ts';
 import type { ProjectionWriter } from './projection.ts';
@@ -49,23 +49,30 @@ export class EventRouter {
     if (!event) return;
     const hungUp = name === 'CHANNEL_HANGUP_COMPLETE';
     if (hungUp) memory.ended(uuid, Date.now());
+    // A park only changes the projection: no workflow acts on it (convert.ts).
+    const toWorkflow = WORKFLOW_EVENTS.has(name);
     switch (route.kind) {
       case 'ignore':
         counters.ignored++;
         return;
       case 'call':
         if (route.fromTransfer) {
-          push(uuid, adoptedDelivery(event, [event]));
+          if (toWorkflow) push(uuid, adoptedDelivery(event, [event]));
           break;
         }
         projection.apply(event, carriesVariables(evt) ? channelOwnership(evt, this.o.names) : undefined);
+        if (!toWorkflow) break;
         this.sendToActiveTransfer(uuid, evt, event);
         push(uuid, { kind: 'call', uuid, event });
         break;
       case 'transfer':
         if (hungUp) projection.channelEnded(uuid, event.at);
-        push(uuid, { kind: 'transfer', workflowId: route.workflowId, event });
+        if (toWorkflow) push(uuid, { kind: 'transfer', workflowId: route.workflowId, event });
         break;
+    }
+    if (!toWorkflow) {
+      counters.ignored++;
+      return;
     }
     counters.forwarded++;
   }
