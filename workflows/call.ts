@@ -138,6 +138,8 @@ class CallLeg {
   private call: CallSummary;
   /** What the ingest set at start (a run started before it did so has neither): not upserted again. */
   private readonly atStart = workflowInfo().typedSearchAttributes;
+  /** The search attributes Temporal holds for this run, and what changed since the last upsert (see `index`). */
+  private readonly indexed: SearchIndex;
   private readonly dedup: EventDeduplicator;
   private readonly inbox: ChannelEvent[] = [];
   private processed = 0;
@@ -169,6 +171,7 @@ class CallLeg {
     this.collector = carried?.collector;
     this.resumes = carried?.resumes ?? 0;
     this.requests = carried?.requests ?? {};
+    this.indexed = new SearchIndex(this.atStart.get(ACCOUNT_ID), this.atStart.get(CALL_STATE));
   }
 
   listen(): void {
@@ -203,8 +206,7 @@ class CallLeg {
   async run(): Promise<CallSummary> {
     // The ingest sets HandoffNode, and now the state and account too, when it starts the workflow; the call's state is
     // ours to keep from then on. A run the ingest started without a state sets it here, as it always did.
-    if (!this.carried && this.atStart.get(CALL_STATE) === undefined)
-      upsertSearchAttributes([{ key: CALL_STATE, value: this.call.phase }]);
+    if (!this.carried && this.atStart.get(CALL_STATE) === undefined) this.indexed.setPhaseNow(this.call.phase);
     this.showDetails();
 
     while (this.call.phase !== 'ended') {
@@ -238,12 +240,16 @@ class CallLeg {
     this.processed += batch.length;
     const forward: ChannelEvent[] = [];
     for (const event of batch) {
-      this.update(applyEvent(this.call, event, this.start.callId, this.transfer !== undefined));
+      // The batch's changes reach Temporal together (one upsert), before anything else this task asks for.
+      this.update(applyEvent(this.call, event, this.start.callId, this.transfer !== undefined), { batched: true });
       if (event.name === 'CHANNEL_BRIDGE' || event.name === 'CHANNEL_UNBRIDGE') this.bridgeChanged(event);
       if (this.transfer && forwardsToTransfer(event, this.transfer.id)) forward.push(event);
-      if (event.name === 'DTMF' && event.digit && this.call.phase !== 'ended')
+      if (event.name === 'DTMF' && event.digit && this.call.phase !== 'ended') {
+        this.indexed.flush(this.call);
         await this.onDigit(event.digit, event.at);
+      }
     }
+    this.indexed.flush(this.call);
     if (forward.length && this.transfer) {
       await getExternalWorkflowHandle(this.transfer.id)
         .signal(transferLegEventsSignal, forward)
@@ -271,17 +277,16 @@ class CallLeg {
     }
   }
 
-  /** The call's new state; Temporal is told what changed (the account, then the phase, each its own upsert). */
-  private update(next: CallSummary): void {
+  /**
+   * The call's new state; Temporal is told what changed (search-attributes.ts): at once, or with the rest of the batch
+   * (`batched`: takeBatch flushes before its next command and at its end).
+   */
+  private update(next: CallSummary, opts: { batched?: boolean } = {}): void {
     const before = this.call;
     this.call = next;
-    if (next.accountId !== undefined && next.accountId !== before.accountId) {
-      upsertSearchAttributes([{ key: ACCOUNT_ID, value: next.accountId }]);
-    }
-    if (next.phase !== before.phase) {
-      upsertSearchAttributes([{ key: CALL_STATE, value: next.phase }]);
-      this.showDetails();
-    }
+    this.indexed.changed(before, next);
+    if (next.phase !== before.phase) this.showDetails();
+    if (!opts.batched) this.indexed.flush(next);
   }
 
   private setPhase(phase: CallSummary['phase']): void {
@@ -692,6 +697,62 @@ class CallLeg {
     this.typed = NOTHING_TYPED;
     this.update(transferEnded(this.call, ended, this.start.callId));
   }
+}
+
+/**
+ * The call's search attributes as Temporal holds them. One upsert per workflow task at most, with every attribute that
+ * changed, and none for what the ingest set at start (the state and account of the leg's first events) or for the
+ * `ended` phase: the workflow closes in that task, and its status and result say the call ended (a closed call keeps
+ * the phase it had last while up).
+ *
+ * Runs from before this rule upserted the account and each phase change, each on its own, at once. They still do: the
+ * commands of both ways are worked out, and where they differ the patch decides (once per run, at the first
+ * difference, so a run whose commands are the same both ways records no marker).
+ */
+class SearchIndex {
+  /** Each upsert the earlier rule would have made since the last flush, in order. */
+  private earlier: { key: typeof ACCOUNT_ID | typeof CALL_STATE; value: string }[] = [];
+  private oneUpsert: boolean | undefined;
+
+  constructor(
+    private accountId: string | undefined,
+    private phase: string | undefined,
+  ) {}
+
+  /** A run started before the ingest set the state: set at the run's start, as it always was. */
+  setPhaseNow(phase: CallSummary['phase']): void {
+    upsertSearchAttributes([{ key: CALL_STATE, value: phase }]);
+    this.phase = phase;
+  }
+
+  changed(before: CallSummary, next: CallSummary): void {
+    if (next.accountId !== undefined && next.accountId !== before.accountId)
+      this.earlier.push({ key: ACCOUNT_ID, value: next.accountId });
+    if (next.phase !== before.phase) this.earlier.push({ key: CALL_STATE, value: next.phase });
+  }
+
+  flush(call: CallSummary): void {
+    const earlier = this.earlier;
+    this.earlier = [];
+    const now: { key: typeof ACCOUNT_ID | typeof CALL_STATE; value: string }[] = [];
+    if (call.accountId !== undefined && call.accountId !== this.accountId)
+      now.push({ key: ACCOUNT_ID, value: call.accountId });
+    if (call.phase !== this.phase && call.phase !== 'ended') now.push({ key: CALL_STATE, value: call.phase });
+    const same =
+      earlier.length === now.length && (now.length === 0 || (now.length === 1 && sameUpsert(earlier[0]!, now[0]!)));
+    if (!same) this.oneUpsert ??= patched('one-upsert-per-task');
+    if (same || this.oneUpsert) {
+      if (now.length) upsertSearchAttributes(now.map(({ key, value }) => ({ key, value })));
+    } else for (const { key, value } of earlier) upsertSearchAttributes([{ key, value }]);
+    for (const { key, value } of same || this.oneUpsert ? now : earlier) {
+      if (key === ACCOUNT_ID) this.accountId = value;
+      else this.phase = value;
+    }
+  }
+}
+
+function sameUpsert(a: { key: { name: string }; value: string }, b: { key: { name: string }; value: string }): boolean {
+  return a.key.name === b.key.name && a.value === b.value;
 }
 
 /** A request answered before: the same acceptance, or the same refusal thrown again. */

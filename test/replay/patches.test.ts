@@ -45,6 +45,9 @@ const BEFORE: Record<string, string[]> = {
   'kill-then-bridge': ['takeback-12d8ca08-transferWorkflow-3.json'],
   // Every transfer recorded before it: the old code held the parties only once its signal had reached the transferee.
   'hold-with-join': ['attended-e4b0b472-transferWorkflow-1.json'],
+  // A call's phases, each upserted on its own as it changed (answered and ended in one task), `ended` too: the old
+  // code's upserts.
+  'one-upsert-per-task': ['attended-e4b0b472-callWorkflow-2.json', 'attended-e4b0b472-callWorkflow-3.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',

@@ -3,8 +3,14 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { grpcCode } from '../../contracts/grpc.ts';
 import { callWorkflowId, WORKFLOW_TASK_TIMEOUT } from '../../contracts/ids.ts';
-import { channelEventsSignal, originateResultSignal, transferLegEventsSignal } from '../../contracts/messages.ts';
+import {
+  channelEventsSignal,
+  originateResultSignal,
+  transferLegEventsSignal,
+  type ChannelEvent,
+} from '../../contracts/messages.ts';
 import { ACCOUNT_ID, CALL_STATE, NODE } from '../../contracts/search-attributes.ts';
+import { applyEvent, newCall } from '../../workflows/call-state.ts';
 import { callDetails, callHeadline } from '../../workflows/story.ts';
 import type { Logger } from '../esl/index.ts';
 import type { Batch, BatchSender, Delivery } from './queue.ts';
@@ -110,7 +116,7 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
         // the call workflow need not upsert what is known already (its state, its account).
         typedSearchAttributes: [
           { key: NODE, value: node },
-          { key: CALL_STATE, value: 'ringing' },
+          { key: CALL_STATE, value: phaseAfter(batch.uuid, node, batch.events) },
           ...(first?.accountId ? [{ key: ACCOUNT_ID, value: first.accountId }] : []),
         ],
         // What the Temporal UI shows for the call, from what its first event says.
@@ -126,6 +132,11 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
       await client.workflow.getHandle(batch.workflowId).signal(originateResultSignal, batch.result);
       return;
   }
+}
+
+/** The leg's phase once the workflow has applied the events it starts with (call-state.ts): set at start. */
+export function phaseAfter(uuid: string, node: string, events: readonly ChannelEvent[]): string {
+  return events.reduce((call, event) => applyEvent(call, event, uuid, false), newCall(uuid, node)).phase;
 }
 
 function eventsIn(batch: Batch): number {

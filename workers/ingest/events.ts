@@ -4,7 +4,13 @@
 import { ACTIVE_TRANSFER_VARIABLE } from '../../contracts/ids.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
-import { FORWARDED_EVENTS, WORKFLOW_EVENTS, channelOwnership, toChannelEvent, type LegVariableNames } from './convert.ts';
+import {
+  FORWARDED_EVENTS,
+  WORKFLOW_EVENTS,
+  channelOwnership,
+  toChannelEvent,
+  type LegVariableNames,
+} from './convert.ts';
 import { routeOriginateJob } from './jobs.ts';
 import type { ChannelMemory } from './memory.ts';
 import type { ProjectionWriter } from './projection.ts';

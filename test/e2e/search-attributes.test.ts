@@ -1,0 +1,84 @@
+// What a call costs in search-attribute upserts, as its call workflows' histories show it: what the ingest set at start
+// is not upserted again, a workflow task upserts at most once (all that changed in it), and the `ended` phase is not
+// upserted (the workflow closes in that task; its status says the call ended). The callers' side is read from ESL
+// events only.
+import anyTest, { type TestFn } from 'ava';
+import proto from '@temporalio/proto';
+import { callWorkflowId } from '../../contracts/ids.ts';
+import { hangUp, placeCall, startEngine, waitFor, type Engine } from '../support/engine.ts';
+import { waitForCallWorkflow } from '../support/scenario.ts';
+
+const { temporal } = proto;
+const EventType = temporal.api.enums.v1.EventType;
+type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+
+const test = anyTest as TestFn<Engine>;
+test.before(async (t) => {
+  t.context = await startEngine({}, { scenario: 'search-attributes' });
+});
+test.after.always(async (t) => {
+  await t.context?.stop();
+});
+
+/** The value of one search attribute in an indexed-fields map (JSON payloads), or undefined. */
+function valueOf(fields: Record<string, proto.temporal.api.common.v1.IPayload> | null | undefined, key: string) {
+  const data = fields?.[key]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString()) as unknown) : undefined;
+}
+
+/** Our upserts (not the SDK's own TemporalChangeVersion) per workflow task, in order. */
+function upsertsPerTask(events: HistoryEvent[]): Record<string, unknown>[][] {
+  const tasks: Record<string, unknown>[][] = [];
+  for (const ev of events) {
+    if (ev.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) tasks.push([]);
+    const fields = ev.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+    if (!fields) continue;
+    const ours = Object.keys(fields).filter((k) => k.startsWith('Handoff'));
+    if (ours.length) tasks.at(-1)!.push(Object.fromEntries(ours.map((k) => [k, valueOf(fields, k)])));
+  }
+  return tasks;
+}
+
+test.serial(
+  'a plain call: at most one upsert per workflow task, nothing set at start upserted again, no ended',
+  async (t) => {
+    const e = t.context;
+    const { alice, bob } = await placeCall(e);
+    await waitForCallWorkflow(e, alice.uuid);
+    await waitForCallWorkflow(e, bob.uuid);
+    await hangUp(e, alice.uuid);
+    await waitFor(e, (ev) => ev.name === 'CHANNEL_HANGUP_COMPLETE' && ev.headers['Unique-ID'] === bob.uuid);
+
+    for (const [name, leg] of [
+      ['alice', alice.uuid],
+      ['bob', bob.uuid],
+    ] as const) {
+      const handle = e.client.workflow.getHandle(callWorkflowId(leg));
+      const summary = (await handle.result()) as { phase: string };
+      t.is(summary.phase, 'ended', `${name}'s call ended`);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const started = events[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields;
+      const tasks = upsertsPerTask(events);
+      t.true(
+        tasks.every((upserts) => upserts.length <= 1),
+        `${name}: at most one upsert per task: ${JSON.stringify(tasks)}`,
+      );
+      // The phase as Temporal held it, start value first: never told the same phase twice in a row, never `ended`.
+      const phases = [valueOf(started, 'HandoffCallState'), ...tasks.flat().map((u) => u['HandoffCallState'])].filter(
+        (p) => p !== undefined,
+      );
+      t.false(phases.includes('ended'), `${name}: ${phases.join(' → ')}`);
+      t.true(
+        phases.every((p, i) => i === 0 || p !== phases[i - 1]),
+        `${name}: ${phases.join(' → ')}`,
+      );
+      t.false(
+        tasks.flat().some((u) => 'HandoffAccountId' in u),
+        `${name}: the account is set at start`,
+      );
+      if (leg === alice.uuid) t.true(phases.includes('bridged'), `alice was seen bridged: ${phases.join(' → ')}`);
+      const closed = await handle.describe();
+      t.is(closed.status.name, 'COMPLETED');
+    }
+  },
+);
