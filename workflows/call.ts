@@ -8,6 +8,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   ParentClosePolicy,
   allHandlersFinished,
   condition,
@@ -158,6 +159,12 @@ class CallLeg {
   private lostTransfer: TransferPlan | undefined;
   private resumes: number;
   private requests: RequestMemory;
+  /**
+   * The digit timeout's timer, kept across the digits of a code: it fires at the deadline it was started for, and a
+   * new one starts then only if the deadline has moved on (a later digit). Each digit used to cancel and restart it.
+   */
+  private digitTimer: RunningTimer | undefined;
+  private oneDigitTimer: boolean | undefined;
 
   constructor(
     private readonly start: CallStart,
@@ -210,11 +217,7 @@ class CallLeg {
     this.showDetails();
 
     while (this.call.phase !== 'ended') {
-      const woke = await waitUntil(
-        () => this.inbox.length > 0 || this.lostTransfer !== undefined,
-        this.collector?.deadline,
-        'feature code: the digit timeout ends the code',
-      );
+      const woke = await this.waitForInput();
       if (this.lostTransfer) {
         const plan = this.lostTransfer;
         this.lostTransfer = undefined;
@@ -233,6 +236,29 @@ class CallLeg {
   }
 
   // --- The leg's events ----------------------------------------------------------------------------------------------
+
+  /** Waits for an event (or a lost transfer): true; or for the digit timeout of a code being typed: false. */
+  private async waitForInput(): Promise<boolean> {
+    const wake = () => this.inbox.length > 0 || this.lostTransfer !== undefined;
+    // Runs from before this rule started a timer at every wait and cancelled it when a digit came first (each digit
+    // of `*22600` cost a timer); they still do. Decided where the first digit timer starts.
+    if (this.collector?.deadline !== undefined && this.oneDigitTimer === undefined)
+      this.oneDigitTimer = patched('one-digit-timer');
+    if (!this.oneDigitTimer) return waitUntil(wake, this.collector?.deadline, DIGIT_TIMER_SUMMARY);
+    for (;;) {
+      const deadline = this.collector?.deadline;
+      const timer = this.digitTimer;
+      if (timer && (timer.fired || deadline === undefined || deadline < timer.at)) {
+        // Fired, or its deadline went or came sooner: it has done its part.
+        if (!timer.fired) timer.scope.cancel();
+        this.digitTimer = undefined;
+        if (timer.fired && deadline !== undefined && deadline <= Date.now()) return false;
+      }
+      if (deadline !== undefined && !this.digitTimer) this.digitTimer = startTimer(deadline, DIGIT_TIMER_SUMMARY);
+      await condition(() => wake() || this.digitTimer?.fired === true);
+      if (wake()) return true;
+    }
+  }
 
   /** What the inbox holds: each new event applied, digits interpreted, what the transfer needs forwarded to it. */
   private async takeBatch(): Promise<void> {
@@ -697,6 +723,26 @@ class CallLeg {
     this.typed = NOTHING_TYPED;
     this.update(transferEnded(this.call, ended, this.start.callId));
   }
+}
+
+const DIGIT_TIMER_SUMMARY = 'feature code: the digit timeout ends the code';
+
+/** A timer of the workflow's own, that can be cancelled, and says when it has fired. */
+interface RunningTimer {
+  at: number;
+  scope: CancellationScope;
+  fired: boolean;
+}
+
+function startTimer(at: number, summary: string): RunningTimer {
+  const timer: RunningTimer = { at, scope: new CancellationScope(), fired: false };
+  timer.scope
+    .run(() => sleep(Math.max(at - Date.now(), 1), { summary }))
+    .then(
+      () => void (timer.fired = true),
+      () => undefined, // cancelled
+    );
+  return timer;
 }
 
 /**

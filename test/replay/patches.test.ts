@@ -48,6 +48,8 @@ const BEFORE: Record<string, string[]> = {
   // A call's phases, each upserted on its own as it changed (answered and ended in one task), `ended` too: the old
   // code's upserts.
   'one-upsert-per-task': ['attended-e4b0b472-callWorkflow-2.json', 'attended-e4b0b472-callWorkflow-3.json'],
+  // `*22600` with a digit arriving while the digit timer ran: the old code cancelled it and started another.
+  'one-digit-timer': ['attended-44a9876a-callWorkflow-1.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',

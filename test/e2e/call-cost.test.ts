@@ -1,11 +1,12 @@
-// What a call costs in search-attribute upserts, as its call workflows' histories show it: what the ingest set at start
-// is not upserted again, a workflow task upserts at most once (all that changed in it), and the `ended` phase is not
-// upserted (the workflow closes in that task; its status says the call ended). The callers' side is read from ESL
-// events only.
+// What a call costs in Temporal commands, as its call workflows' histories show it. Search attributes: what the ingest
+// set at start is not upserted again, a workflow task upserts at most once (all that changed in it), and the `ended`
+// phase is not upserted (the workflow closes in that task; its status says the call ended). A feature code's digits
+// share the digit timeout's timer instead of restarting it at each digit. The callers' side is read from ESL events.
 import anyTest, { type TestFn } from 'ava';
 import proto from '@temporalio/proto';
 import { callWorkflowId } from '../../contracts/ids.ts';
-import { hangUp, placeCall, startEngine, waitFor, type Engine } from '../support/engine.ts';
+import { transferWorkflowId } from '../../contracts/ids.ts';
+import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
 import { waitForCallWorkflow } from '../support/scenario.ts';
 
 const { temporal } = proto;
@@ -14,7 +15,7 @@ type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 
 const test = anyTest as TestFn<Engine>;
 test.before(async (t) => {
-  t.context = await startEngine({}, { scenario: 'search-attributes' });
+  t.context = await startEngine({}, { scenario: 'call-cost' });
 });
 test.after.always(async (t) => {
   await t.context?.stop();
@@ -82,3 +83,30 @@ test.serial(
     }
   },
 );
+
+test.serial("a feature code's digits share the digit timeout's timer: *22600 starts at most two", async (t) => {
+  const e = t.context;
+  const { alice, bob } = await placeCall(e);
+  await waitForCallWorkflow(e, alice.uuid);
+  await press(e, alice.uuid, '*22600');
+  // The code worked: Bob hears music, Alice is bridged to Carol.
+  await waitFor(e, (ev) => ev.name === 'PLAYBACK_START' && ev.headers['Unique-ID'] === bob.uuid);
+  await waitFor(
+    e,
+    (ev) =>
+      ev.name === 'CHANNEL_BRIDGE' &&
+      ev.headers['Unique-ID'] === alice.uuid &&
+      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
+  );
+  const events = (await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).fetchHistory()).events ?? [];
+  const started = events.filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_STARTED).length;
+  const cancelled = events.filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_CANCELED).length;
+  // Five digits after the binding `*`, 60 ms apart, a 300 ms timeout: one timer from the first `2`, and one more for
+  // what the later digits added when it fired. Each digit used to cancel the running timer and start another (5).
+  t.true(started <= 2, `${started} timers started, ${cancelled} cancelled`);
+  t.is(cancelled, 0);
+  await hangUp(e, alice.uuid);
+  const transfer = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
+  t.is(((await transfer.result()) as { outcome?: string }).outcome, 'completed');
+  await hangUp(e, bob.uuid);
+});
