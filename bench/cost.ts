@@ -110,6 +110,16 @@ export function actionsOf(c: HistoryCount): number {
   return c.starts + c.signals + c.updates + c.upserts + c.activities + c.timers;
 }
 
+/**
+ * Actions per call at commit 961f9fe (bench/RESULTS.md of that commit, one ingest): plain 2 starts + 7 signals + 10
+ * upserts; transferred 4 starts + 29 signals + 21 upserts + 7 activities + 9 timers. The HA pair's: the same plus the
+ * second ingest's copy of every signal the ingest sent (7 and 25).
+ */
+export const BEFORE_961F9FE = {
+  plain: { one: 19, pair: 26 },
+  transferred: { one: 70, pair: 95 },
+} as const;
+
 export const COST_HEAD = [
   'workflow',
   'status',

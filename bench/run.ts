@@ -16,6 +16,7 @@ import {
   type DevServer,
 } from '../scripts/lib/temporal-dev-server.ts';
 import { placeCall, startEngine, type Engine } from '../test/support/engine.ts';
+import { startIngest, type Ingest } from '../workers/ingest/index.ts';
 import {
   METRICS,
   Timeline,
@@ -30,7 +31,17 @@ import {
   type Samples,
   type Timed,
 } from './calls.ts';
-import { COST_HEAD, costRow, countHistory, mergedTimeline, timerLateness, totalOf, type HistoryCount } from './cost.ts';
+import {
+  COST_HEAD,
+  BEFORE_961F9FE,
+  actionsOf,
+  costRow,
+  countHistory,
+  mergedTimeline,
+  timerLateness,
+  totalOf,
+  type HistoryCount,
+} from './cost.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
 import { eslRoundTrips, runFloor, type FloorSample } from './floor.ts';
 import { cpuMeter, describeMachine, findPid, loadAverage, machineTable, type CpuWindow } from './machine.ts';
@@ -202,12 +213,30 @@ interface CostResult {
   call: CostCall;
   counts: HistoryCount[];
   total: HistoryCount;
+  /** Two ingests on the node (an HA pair): each delivers every event. */
+  pair?: boolean;
 }
 
-async function cost(e: Engine, call: CostCall): Promise<CostResult> {
+async function cost(e: Engine, call: CostCall, pair?: Ingest): Promise<CostResult> {
+  await pair?.idle();
   const counts: HistoryCount[] = [];
   for (const id of call.workflowIds) counts.push(await countHistory(e.client, id));
-  return { call, counts, total: totalOf(`${call.kind} call, total`, counts) };
+  const label = `${call.kind} call${pair ? ', HA pair' : ''}, total`;
+  return { call, counts, total: totalOf(label, counts), ...(pair ? { pair: true } : {}) };
+}
+
+/** Actions per call against the figures at commit 961f9fe (bench/cost.ts), one line per measured call. */
+function actionsSummary(results: CostResult[]): string {
+  return results
+    .map((r) => {
+      const before = BEFORE_961F9FE[r.call.kind][r.pair ? 'pair' : 'one'];
+      const now = actionsOf(r.total);
+      return (
+        `- ${r.call.kind} call, ${r.pair ? 'HA pair (two ingests)' : 'one ingest'}: **${now} actions** ` +
+        `(${r.total.markers} patch markers besides), ${before} at 961f9fe: ${((now / before) * 100).toFixed(0)} %`
+      );
+    })
+    .join('\n');
 }
 
 function shortId(id: string, legs: Record<string, string>): string {
@@ -336,9 +365,9 @@ function costTables(results: CostResult[]): string {
   for (const r of results) {
     const legs = legNames(r.call);
     parts.push(
-      `**${r.call.kind} call**` +
+      `**${r.call.kind} call${r.pair ? ', HA pair (two ingests on the node)' : ''}**` +
         (r.call.outcome ? ` (transfer outcome: ${r.call.outcome})` : '') +
-        `: ingest sent ${r.call.ingestSignals} signals carrying ${r.call.ingestEvents} events; ` +
+        `: ${r.pair ? 'the first ' : ''}ingest sent ${r.call.ingestSignals} signals carrying ${r.call.ingestEvents} events; ` +
         `the engine sent ${r.call.switchCommands} switch commands; ` +
         `the last leg was hung up by ${r.call.secondHangup === 'switch' ? 'the switch' : 'the benchmark (the switch left it up)'}.\n\n` +
         table(COST_HEAD, [...r.counts.map((c) => costRow(c, shortId(c.workflowId, legs))), costRow(r.total)]),
@@ -397,7 +426,26 @@ async function main(): Promise<void> {
   // 1. Cost per call, one call at a time on a quiet engine (these calls also warm it up).
   const plain = await cost(e, await plainCall(tl, settings.thinkMs));
   const transferred = await cost(e, await transferredCall(tl, callOpts));
-  log(`cost: plain ${plain.total.events} events, transferred ${transferred.total.events} events`);
+  // The same with a second ingest on the node, as production runs them (an HA pair): each delivers every event.
+  const second = await startIngest({
+    node: e.node,
+    client: e.client,
+    store: e.store,
+    config: e.config,
+    taskQueue: e.config.WORKFLOW_TASK_QUEUE,
+  });
+  let pairStopped = false;
+  const stopPair = async () => {
+    if (!pairStopped) await second.stop();
+    pairStopped = true;
+  };
+  stoppers.push(stopPair);
+  await second.ready();
+  const plainPair = await cost(e, await plainCall(tl, settings.thinkMs), second);
+  const transferredPair = await cost(e, await transferredCall(tl, callOpts), second);
+  await stopPair();
+  const costs = [plain, transferred, plainPair, transferredPair];
+  log(`cost (actions): ${costs.map((c) => `${c.total.workflowId} ${actionsOf(c.total)}`).join(', ')}`);
   const probe = await targetFeatureCodeProbe(tl, callOpts);
   log(`probe (target's feature code after a completed transfer): ${probe.detail}`);
   await e.nodeWorker!.ingest.idle();
@@ -442,7 +490,7 @@ async function main(): Promise<void> {
     engine: e,
     control,
     floors,
-    costs: [plain, transferred],
+    costs,
     early,
     probe,
     loadAfter,
@@ -509,6 +557,7 @@ function render(r: ReportInput) {
     ],
   );
   const costs = costTables(r.costs);
+  const actions = actionsSummary(r.costs);
   const rttRow = (label: string, v: number[]) => {
     const s = summarise(v);
     return [label, s.n, ms(s.p50), ms(s.p90), ms(s.max)];
@@ -539,6 +588,7 @@ function render(r: ReportInput) {
     '## The floor',
     floor,
     '## Temporal cost per call',
+    actions,
     costs,
   ].join('\n\n');
 
@@ -632,7 +682,13 @@ ${floor}
 ## Temporal cost per call
 
 From the workflows' histories (\`fetchHistory\`), each call placed alone on a quiet engine. Signals in = the ingest's
-signal-with-starts plus workflow-to-workflow signals; signals out = SignalExternalWorkflowExecution commands.
+signal-with-starts plus workflow-to-workflow signals; signals out = SignalExternalWorkflowExecution commands. Actions =
+Temporal Cloud's billable actions as the histories show them (bench/cost.ts): runs started, signals and Updates
+received, search-attribute upserts (the SDK's own TemporalChangeVersion upsert of each patch marker included),
+activities and timers; patch markers are counted apart. Each call once with one ingest on the node, then with an HA
+pair (two ingests, each delivering every event; the call workflows drop the second copy, but each is a signal).
+
+${actions}
 
 ${costs}
 
