@@ -136,7 +136,10 @@ async function main(): Promise<void> {
     `Written by \`npx tsx bench/ingest-pair.ts\` on ${new Date().toISOString().slice(0, 10)}, ${os.availableParallelism()} cores, ` +
       `load average ${os.loadavg()[0]!.toFixed(1)} at the end (read the figures for what they count, not for speed). ` +
       `Means over ${calls} calls of each kind, one at a time; each call's workflows counted from their histories ` +
-      "(bench/cost.ts): all legs' call workflows, and for a transferred call its transfer and the target's call.",
+      "(bench/cost.ts): all legs' call workflows, and for a transferred call its transfer and the target's call. " +
+      'Actions: runs started, signals and Updates received, search-attribute upserts (with the SDK’s own ' +
+      'TemporalChangeVersion upsert of each patch marker), activities and timers (bench/cost.ts `actionsOf`); the ' +
+      'patch markers themselves are counted apart.',
     '',
     text,
     '',
