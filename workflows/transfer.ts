@@ -15,6 +15,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { ResolvedTransfer } from '../activities/policy.ts';
 import type { OriginatePlan, SavedSettings, StepTiming } from '../activities/types.ts';
 import { Deadlines, type DeadlineName } from './deadlines.ts';
@@ -101,6 +102,9 @@ class TransferRun {
   private saved: Record<string, SavedSettings> = {};
   /** The ingest asked for a look at the switch (it reconnected: events may have been lost). */
   private auditDue = false;
+  /** The state's upserts not yet sent (setPhase), and whether this run sends them as one (flushPhase). */
+  private unflushed: SearchAttributeUpdatePair[][] = [];
+  private oneUpsert: boolean | undefined;
 
   constructor(private readonly plan: TransferPlan) {
     this.sw = switchActivities(plan.node, { giveUpAfter: '60 seconds' });
@@ -157,7 +161,7 @@ class TransferRun {
         this.startNoAnswerDeadline(this.plan.ringTimeoutS);
       }
     }
-    this.setPhase();
+    this.setPhase({ batched: true });
     while (!this.over()) {
       if (this.inbox.length === 0) await this.waitForInput();
       else await this.feed(this.inbox.shift()!);
@@ -171,6 +175,8 @@ class TransferRun {
    */
   private over(): boolean {
     const phase = this.machine.phase;
+    // The patch's marker below is a command: the state's upsert still pending goes first, as it always did.
+    if (phase === 'restoring') this.flushPhase();
     return phase === 'ended' || (phase === 'restoring' && !patched('restore-watches-pair'));
   }
 
@@ -190,12 +196,16 @@ class TransferRun {
     if (before !== this.machine.phase || actions.length) {
       log.info('transfer step', { input, from: before, to: this.machine.phase, actions: actions.map((a) => a.do) });
     }
-    this.setPhase();
+    // Several inputs stepped in one workflow task move the state once for Temporal: the upsert waits for the next
+    // command (an action, a wait) and carries the last state.
+    this.setPhase({ batched: true });
+    if (actions.length) this.flushPhase();
     await this.performAll(actions, stepOf(input, this.seenAt.get(input), this.machine));
   }
 
   /** Nothing queued: wait for an input, an audit or the earliest deadline; a passed deadline is the machine's input. */
   private async waitForInput(): Promise<void> {
+    this.flushPhase();
     const next = this.deadlines.next();
     const woke = await waitUntil(
       () => this.inbox.length > 0 || this.auditDue,
@@ -246,14 +256,14 @@ class TransferRun {
     return seenLegs(this.legs, parties, states);
   }
 
-  private setPhase(): void {
+  private setPhase(opts: { batched?: boolean } = {}): void {
     // Restoring the settings is the end's last chore: the outcome is known, the transfer has ended for its callers.
     const phase = this.machine.phase === 'restoring' ? 'ended' : this.machine.phase;
     const summary = this.summary;
     if (summary.phase === phase) return;
     summary.phase = phase;
     // The outcome goes with the last state, in the same upsert (`npm run ctl -- transfers --outcome`, stats).
-    upsertSearchAttributes([
+    this.unflushed.push([
       { key: TRANSFER_STATE, value: phase },
       ...(phase === 'ended' && this.machine.outcome ? [{ key: TRANSFER_OUTCOME, value: this.machine.outcome }] : []),
     ]);
@@ -261,6 +271,21 @@ class TransferRun {
     setCurrentDetails(
       `**${phase}** · ${transferHearing({ ...summary, outcome: this.machine.outcome, reason: this.machine.reason })}`,
     );
+    if (!opts.batched) this.flushPhase();
+  }
+
+  /**
+   * The state's upserts since the last command, as one: the last state (and its outcome). Runs from before this rule
+   * upserted each state as it came, two in one task when two inputs were stepped together; they still do (the patch
+   * decides at the first task with more than one).
+   */
+  private flushPhase(): void {
+    const pending = this.unflushed;
+    if (pending.length === 0) return;
+    this.unflushed = [];
+    if (pending.length > 1) this.oneUpsert ??= patched('transfer-one-upsert-per-task');
+    if (pending.length === 1 || this.oneUpsert) upsertSearchAttributes(pending.at(-1)!);
+    else for (const upsert of pending) upsertSearchAttributes(upsert);
   }
 
   // --- The machine's actions ------------------------------------------------------------------------------------------
@@ -567,6 +592,7 @@ class TransferRun {
     summary.outcome = this.machine.outcome;
     summary.reason = this.machine.reason;
     summary.endedAt = Date.now();
+    this.flushPhase();
     this.setPhase();
     // Only parties still on the call are told: a call workflow that has ended cannot take a signal, and the failed
     // signal would show red in this transfer's history. Runs from before this rule told both; they still do.

@@ -108,5 +108,12 @@ test.serial("a feature code's digits share the digit timeout's timer: *22600 sta
   await hangUp(e, alice.uuid);
   const transfer = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
   t.is(((await transfer.result()) as { outcome?: string }).outcome, 'completed');
+  // The transfer's state: one upsert per workflow task, the last state of the inputs stepped in it.
+  const transferTasks = upsertsPerTask((await transfer.fetchHistory()).events ?? []);
+  t.true(
+    transferTasks.every((upserts) => upserts.length <= 1),
+    `the transfer: at most one upsert per task: ${JSON.stringify(transferTasks.filter((u) => u.length))}`,
+  );
+  t.like(transferTasks.flat().at(-1), { HandoffTransferState: 'ended', HandoffTransferOutcome: 'completed' });
   await hangUp(e, bob.uuid);
 });

@@ -50,6 +50,12 @@ const BEFORE: Record<string, string[]> = {
   'one-upsert-per-task': ['attended-e4b0b472-callWorkflow-2.json', 'attended-e4b0b472-callWorkflow-3.json'],
   // `*22600` with a digit arriving while the digit timer ran: the old code cancelled it and started another.
   'one-digit-timer': ['attended-44a9876a-callWorkflow-1.json'],
+  // Two inputs stepped in one workflow task (the target's answer, then its bridge asked for): the old code upserted
+  // both states.
+  'transfer-one-upsert-per-task': [
+    'attended-e4b0b472-transferWorkflow-1.json',
+    'takeback-12d8ca08-transferWorkflow-1.json',
+  ],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',
