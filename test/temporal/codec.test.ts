@@ -155,6 +155,8 @@ function payloadsOf(node: unknown, out: Payload[] = []): Payload[] {
   if (Array.isArray(node)) for (const n of node) payloadsOf(n, out);
   else if (node && typeof node === 'object' && !(node instanceof Uint8Array)) {
     const o = node as Record<string, unknown>;
+    // A patch marker (patched()) carries the patch's ID, written by the SDK's core, which no codec sees: no caller data.
+    if (o.markerName === 'core_patch') return out;
     if (o.metadata && typeof o.metadata === 'object' && 'encoding' in (o.metadata as object)) out.push(o as Payload);
     else
       for (const [k, v] of Object.entries(o)) {
