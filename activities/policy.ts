@@ -147,7 +147,7 @@ export function recallNumber(leg: LegState, variable: string): string | undefine
 }
 
 export function createPolicyActivities(
-  sw: Pick<SwitchActivities, 'legState'>,
+  sw: Pick<SwitchActivities, 'legState' | 'holdWithMusic'>,
   store: PolicyStore,
   config: PolicyConfig,
   node: { draining?: () => Promise<boolean> } = {},
@@ -194,12 +194,12 @@ export function createPolicyActivities(
    * the MEDIA_URL_TEMPLATE URL of a Kazoo media ID; else `fallback` (the account's default, then the configured one).
    * The API has said so to a REST client already, and named a metaflow's unknown media when it was posted.
    */
-  async function media(
+  async function media<T extends string | undefined>(
     accountId: string | undefined,
     value: string,
     field: string,
-    fallback: () => Promise<string>,
-  ): Promise<string> {
+    fallback: () => Promise<T>,
+  ): Promise<string | T> {
     const found = await resolveMedia(value, accountId, {
       playable: playableStream,
       lookup: (a, id) => store.mediaUrl(a, id),
@@ -237,6 +237,23 @@ export function createPolicyActivities(
         }
       }
       return policy;
+    },
+
+    /**
+     * Kazoo's `hold`: the peer hears `moh` (the metaflow's media: Kazoo's `moh_bleg`, else `moh_aleg`) when given,
+     * else the holder's account's music on hold, else the switch's own hold music (the holder's `hold_music`, else the
+     * global one), as Kazoo falls back. A metaflow's media that is no media at all was refused when it was posted; one
+     * that still reaches here falls back like an unknown one rather than leave the hold undone.
+     */
+    async hold(holder: string, moh?: string): Promise<string> {
+      const accountId = accountOf(await sw.legState(holder));
+      const defaults = accountId ? await store.accountDefaults(accountId) : undefined;
+      const accountMusic = async () =>
+        defaults?.mohMediaId ? media(accountId, defaults.mohMediaId, 'moh', async () => undefined) : undefined;
+      const music = moh
+        ? await media(accountId, moh, 'moh', accountMusic).catch(() => accountMusic())
+        : await accountMusic();
+      return sw.holdWithMusic(holder, music);
     },
 
     /** Validates a transfer request against the switch and the store; refuses (TRANSFER_REFUSED) before anything moves. */

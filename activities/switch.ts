@@ -321,12 +321,13 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
     },
 
     /**
-     * Kazoo's `hold`: the peer hears music, the holder silence. The music is `moh` when given, else the holder's own
-     * `hold_music` (uuid_hold plays the held leg's variable to its partner, or the switch's global one). On the switch the music only starts when
-     * the bridge has carried ~200 ms of media, so the caller holds no sooner than that after a bridge; a SIP phone is
-     * also re-INVITEd, a loopback leg is not.
+     * The switch's half of Kazoo's `hold` (the policy's `hold` picks the music): the peer hears music, the holder
+     * silence. The music is `moh` when given, else the holder's own `hold_music` (uuid_hold plays the holder's variable
+     * to its partner, or the switch's global one). On the switch the music only starts when the bridge has carried
+     * ~200 ms of media, so the caller holds no sooner than that after a bridge; a SIP phone is also re-INVITEd, a
+     * loopback leg is not.
      */
-    async hold(holder: string, moh?: string): Promise<string> {
+    async holdWithMusic(holder: string, moh?: string): Promise<string> {
       if (moh !== undefined) await api(`uuid_setvar ${uuid(holder)} hold_music ${stream(moh)}`);
       return api(`uuid_hold ${uuid(holder)}`);
     },

@@ -60,6 +60,17 @@ function isObject(v: unknown): v is Data {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Why one of these keys of `data` names no media (a media ID, or a stream Handoff plays), or undefined. */
+function mediaProblem(data: Data, keys: string[]): string | undefined {
+  for (const key of keys) {
+    const v = data[key];
+    if (v !== undefined && !(typeof v === 'string' && (isStreamUrl(v) || ID_PATTERN.test(v)))) {
+      return `data.${key} is neither a media ID nor a stream Handoff plays`;
+    }
+  }
+  return undefined;
+}
+
 /** Why Handoff cannot run this transfer's data, or undefined when it can. */
 function transferDataProblem(data: Data, needsTarget: boolean): string | undefined {
   const str = (key: string): string | undefined => (typeof data[key] === 'string' ? (data[key] as string) : undefined);
@@ -71,12 +82,8 @@ function transferDataProblem(data: Data, needsTarget: boolean): string | undefin
   if (data.takeback_dtmf !== undefined && !DTMF_PATTERN.test(str('takeback_dtmf') ?? '')) {
     return 'data.takeback_dtmf is not 1-8 DTMF digits';
   }
-  for (const key of ['moh', 'ringback']) {
-    const v = str(key);
-    if (data[key] !== undefined && (v === undefined || !(isStreamUrl(v) || ID_PATTERN.test(v)))) {
-      return `data.${key} is neither a media ID nor a stream Handoff plays`;
-    }
-  }
+  const media = mediaProblem(data, ['moh', 'ringback']);
+  if (media) return media;
   const timeout = data.timeout;
   if (timeout !== undefined && !(Number.isInteger(timeout) && (timeout as number) >= 1 && (timeout as number) <= 600)) {
     return 'data.timeout is not a whole number of seconds from 1 to 600';
@@ -115,15 +122,21 @@ export function entryStatus(
     return { active: false, reason: `digits is not a whole number from 1 to ${limits.maxDigits}` };
   }
   const length = digits === undefined ? {} : { digits: digits as number };
-  if (['resume', 'hangup', 'hold', 'three_way', 'swap'].includes(module)) {
+  if (['resume', 'hangup', 'three_way', 'swap'].includes(module)) {
     return { active: true, metaflow: { module, ...length } };
   }
-  if (module === 'hold_control') {
-    const action = data.action ?? 'toggle';
-    if (action !== 'hold' && action !== 'unhold' && action !== 'toggle') {
+  if (module === 'hold' || module === 'hold_control') {
+    const action = module === 'hold' ? undefined : (data.action ?? 'toggle');
+    if (action !== undefined && action !== 'hold' && action !== 'unhold' && action !== 'toggle') {
       return { active: false, reason: 'data.action of hold_control is hold, unhold or toggle' };
     }
-    return { active: true, metaflow: { module, data: { action }, ...length } };
+    // The music the peer hears: Kazoo's moh_bleg, which defaults to moh_aleg (workflows/feature-codes.ts).
+    const problem = mediaProblem(data, ['moh_aleg', 'moh_bleg']);
+    if (problem) return { active: false, reason: problem };
+    const kept: Data = action === undefined ? {} : { action };
+    for (const key of ['moh_aleg', 'moh_bleg']) if (data[key] !== undefined) kept[key] = data[key];
+    const withData = Object.keys(kept).length ? { data: kept } : {};
+    return { active: true, metaflow: { module, ...withData, ...length } };
   }
   let needsTarget = group === 'numbers';
   if (group === 'patterns') {

@@ -458,7 +458,7 @@ class CallLeg {
       case 'hold':
         // No patch: before, a hold module was inactive and left out of the policy a history recorded, so no run
         // from then gets here.
-        return this.holdCall(action.action);
+        return this.holdCall(action.action, action.moh);
       case 'hangup':
         await this.sw.kill.executeWithOptions({ summary: 'hang up (feature code)' }, [
           this.start.callId,
@@ -569,19 +569,22 @@ class CallLeg {
   }
 
   /**
-   * Holds the peer (it hears the leg's hold music, the leg silence) or takes it off hold. Off hold is `uuid_hold off`
+   * Holds the peer (it hears the metaflow's music, else the account's, else the switch's; the leg silence) or takes it off hold. Off hold is `uuid_hold off`
    * where the switch can (SIP phones), else a new bridge of the pair (loopback legs refuse `uuid_hold off`).
    */
-  private async holdCall(action: HoldRequest): Promise<void> {
+  private async holdCall(action: HoldRequest, moh?: string): Promise<void> {
     const hold = action === 'hold' || (action === 'toggle' && !this.held);
     const peer = this.call.bridgedTo;
     if (hold) {
       if (this.held || this.transfer || this.call.phase !== 'bridged' || !peer) return;
       const wait = (this.bridgedAt ?? 0) + HOLD_AFTER_BRIDGE_MS - Date.now();
       if (wait > 0) await sleep(wait);
-      const reply = await this.sw.hold.executeWithOptions({ summary: 'hold: the peer hears music' }, [
-        this.start.callId,
-      ]);
+      // The metaflow's music (when it names one) is an argument of the same activity as before: the commands a
+      // running workflow emits are unchanged, the activity picks the account's music where none is named.
+      const reply = await this.sw.hold.executeWithOptions(
+        { summary: 'hold: the peer hears music' },
+        moh ? [this.start.callId, moh] : [this.start.callId],
+      );
       if (!reply.startsWith('+OK')) return log.warn('hold refused by the switch', { reply });
       this.held = { peer };
       this.setPhase('held');

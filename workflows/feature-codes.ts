@@ -10,8 +10,11 @@ export type FeatureCodeAction =
   | { do: 'transfer'; ask: TransferAsk; featureCode: string }
   | { do: 'takeback' }
   | { do: 'hangup' }
-  /** Kazoo's `hold` (toggles) and `hold_control` (`data.action`: hold, unhold, toggle). */
-  | { do: 'hold'; action: HoldRequest }
+  /**
+   * Kazoo's `hold` (toggles) and `hold_control` (`data.action`: hold, unhold, toggle). `moh`: the media the peer hears
+   * (Kazoo's `moh_bleg`, which defaults to `moh_aleg`; the holder hears silence here, so `moh_aleg` is not played).
+   */
+  | { do: 'hold'; action: HoldRequest; moh?: string }
   /** For the running transfer, of which this leg is the transferor: its own code (`code`), or a metaflow module. */
   | { do: 'transfer_code'; action: TransferCodeAction; by: 'code' | 'metaflow' }
   /** A transfer code that names no target, or a module Handoff does not act on: the call is left as it is. */
@@ -25,10 +28,10 @@ export function featureCodeAction(match: FeatureCodeMatch): FeatureCodeAction {
     case 'swap':
       return { do: 'transfer_code', action: match.metaflow.module, by: 'metaflow' };
     case 'hold':
-      return { do: 'hold', action: 'toggle' };
+      return { do: 'hold', action: 'toggle', ...holdMusic(match) };
     case 'hold_control': {
       const action = match.metaflow.data?.['action'];
-      return { do: 'hold', action: action === 'hold' || action === 'unhold' ? action : 'toggle' };
+      return { do: 'hold', action: action === 'hold' || action === 'unhold' ? action : 'toggle', ...holdMusic(match) };
     }
     case 'transfer':
       return transferAction(match);
@@ -60,6 +63,12 @@ function transferAction(match: FeatureCodeMatch): FeatureCodeAction {
   if (match.set.owner === 'peer') ask.metaflowOwnerLeg = match.set.ownerLeg;
   const prefix = match.collected.endsWith(target) ? match.collected.slice(0, -target.length) : match.collected;
   return { do: 'transfer', ask, featureCode: `${match.set.metaflows.binding_digit || '*'}${prefix}` };
+}
+
+function holdMusic(match: FeatureCodeMatch): { moh?: string } {
+  const data = match.metaflow.data ?? {};
+  const moh = str(data['moh_bleg']) ?? str(data['moh_aleg']);
+  return moh ? { moh } : {};
 }
 
 function str(v: unknown): string | undefined {

@@ -44,10 +44,19 @@ const bobInbound: LegState = {
   vars: {},
 };
 
-function activities(env: Record<string, string>, legs: LegState[], policyStore: PolicyStore = store) {
+function activities(
+  env: Record<string, string>,
+  legs: LegState[],
+  policyStore: PolicyStore = store,
+  held: [string, string | undefined][] = [],
+) {
   const byUuid = new Map(legs.map((l) => [l.uuid, l]));
   const legState = async (uuid: string): Promise<LegState> => byUuid.get(uuid) ?? { uuid, exists: false };
-  return createPolicyActivities({ legState }, policyStore, loadConfig(env));
+  const holdWithMusic = async (holder: string, moh?: string) => {
+    held.push([holder, moh]);
+    return '+OK Success\n';
+  };
+  return createPolicyActivities({ legState, holdWithMusic }, policyStore, loadConfig(env));
 }
 
 test('an outbound transferor is presented to the target by the caller ID it was created with, not the flipped one', async (t) => {
@@ -274,4 +283,31 @@ test('resolveTransfer: a Kazoo media ID no media record has plays through MEDIA_
     (await bare.resolveTransfer('alice', { target: '2600', ringback: 'gone' })).ringback,
     'tone_stream://%(2000,4000,440,480);loops=-1',
   );
+});
+
+test("hold: the peer hears the metaflow's music, else the holder's account's, else the switch's own", async (t) => {
+  const alice = { ...aliceOutbound, vars: { 'ecallmgr_Account-ID': 'acct' } };
+  const media: Record<string, string> = { 'moh-media': 'http_cache://media/moh.wav', 'flow-media': 'http://x/f.wav' };
+  const withMoh: PolicyStore = {
+    ...store,
+    accountDefaults: async (id) => (id === 'acct' ? { mohMediaId: 'moh-media' } : undefined),
+    mediaUrl: async (accountId, id) => (accountId === 'acct' ? media[id] : undefined),
+  };
+  const held: [string, string | undefined][] = [];
+  const p = activities({ MEDIA_URL_TEMPLATE: '' }, [alice, bobInbound], withMoh, held);
+  await p.hold('alice');
+  await p.hold('alice', 'flow-media');
+  await p.hold('alice', 'local_stream://office');
+  await p.hold('alice', 'nobody-has-this');
+  await p.hold('alice', 'not a media');
+  const none = activities({ MEDIA_URL_TEMPLATE: '' }, [aliceOutbound, bobInbound], store, held);
+  await none.hold('alice');
+  t.deepEqual(held, [
+    ['alice', 'http_cache://media/moh.wav'],
+    ['alice', 'http://x/f.wav'],
+    ['alice', 'local_stream://office'],
+    ['alice', 'http_cache://media/moh.wav'],
+    ['alice', 'http_cache://media/moh.wav'],
+    ['alice', undefined],
+  ]);
 });

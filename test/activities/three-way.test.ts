@@ -1,7 +1,7 @@
 // The switch activities of a three-way, a swap, a hold and a takeback (activities/switch.ts: joinConference,
-// bridgeMembers, playMusic, hold, unhold, killThenBridge) against the switch under test (the simulator, or a real
-// FreeSWITCH with mod_conference when HANDOFF_TEST_FREESWITCH is set): who hears whom is read from ESL events only,
-// conference membership from conference::maintenance.
+// bridgeMembers, playMusic, holdWithMusic, unhold, killThenBridge) against the switch under test (the simulator, or a
+// real FreeSWITCH with mod_conference when HANDOFF_TEST_FREESWITCH is set): who hears whom is read from ESL events
+// only, conference membership from conference::maintenance.
 import { randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { createSwitchActivities } from '../../activities/switch.ts';
@@ -191,7 +191,7 @@ test('hold: the peer hears the music, the holder silence; unhold takes uuid_hold
     await expectHearing(t, e, 'talking', [['A', a, peer(b)]]);
     // The music only starts once the bridge has carried ~200 ms of media.
     await new Promise((r) => setTimeout(r, 400));
-    t.regex(await sw.hold(a, MOH), /^\+OK/);
+    t.regex(await sw.holdWithMusic(a, MOH), /^\+OK/);
     await expectHearing(t, e, 'held', [
       ['A', a, silence],
       ['B', b, { kind: 'stream', stream: MOH }],

@@ -158,3 +158,43 @@ test.serial(
     });
   },
 );
+
+test.serial(
+  "hold plays the account's music on hold, and the media a hold_control metaflow names (Kazoo's moh_bleg) over it",
+  async (t) => {
+    const e = t.context;
+    const accountMoh = 'tone_stream://%(500,500,480)';
+    const flowMoh = 'tone_stream://%(250,250,350)';
+    const numbers = {
+      ...(DEMO_METAFLOWS.numbers ?? {}),
+      '5': { module: 'hold' },
+      '6': { module: 'hold_control', data: { action: 'hold', moh_bleg: flowMoh } },
+      '7': { module: 'hold_control', data: { action: 'unhold' } },
+    };
+    const before = await e.store.getAccount(e.demo.accountId);
+    await e.store.updateAccount(e.demo.accountId, { musicOnHoldMediaId: accountMoh });
+    try {
+      await withAccountMetaflows(e, { ...DEMO_METAFLOWS, numbers }, async () => {
+        const { alice, bob } = await placeCall(e);
+        await press(e, alice.uuid, '*5');
+        await expectHearing(t, e, "held: the account's music", [
+          ['Alice', alice.uuid, silence],
+          ['Bob', bob.uuid, { kind: 'stream', stream: `${accountMoh};loops=-1` }],
+        ]);
+        await press(e, alice.uuid, '*7');
+        await expectHearing(t, e, 'off hold', [
+          ['Alice', alice.uuid, peer(bob.uuid)],
+          ['Bob', bob.uuid, peer(alice.uuid)],
+        ]);
+        await press(e, alice.uuid, '*6');
+        await expectHearing(t, e, "held: the metaflow's music", [
+          ['Alice', alice.uuid, silence],
+          ['Bob', bob.uuid, { kind: 'stream', stream: `${flowMoh};loops=-1` }],
+        ]);
+        await hangUp(e, alice.uuid);
+      });
+    } finally {
+      await e.store.updateAccount(e.demo.accountId, { musicOnHoldMediaId: before?.musicOnHoldMediaId ?? null });
+    }
+  },
+);

@@ -68,3 +68,17 @@ test('a transfer code without a target does nothing; resume takes back; hangup h
   t.deepEqual(featureCodeAction(match({ module: 'hangup' }, '9')), { do: 'hangup' });
   t.deepEqual(featureCodeAction(match({ module: 'park' }, '5')), { do: 'nothing', why: 'unknown_module' });
 });
+
+test("hold and hold_control: the peer's music is Kazoo's moh_bleg, else moh_aleg, else none (the account's plays)", (t) => {
+  const flow = 'tone_stream://%(250,0,440)';
+  t.deepEqual(featureCodeAction(match({ module: 'hold' }, '5')), { do: 'hold', action: 'toggle' });
+  t.deepEqual(featureCodeAction(match({ module: 'hold', data: { moh_aleg: flow } }, '5')), {
+    do: 'hold',
+    action: 'toggle',
+    moh: flow,
+  });
+  t.deepEqual(
+    featureCodeAction(match({ module: 'hold_control', data: { action: 'hold', moh_aleg: 'a', moh_bleg: 'b' } }, '6')),
+    { do: 'hold', action: 'hold', moh: 'b' },
+  );
+});

@@ -87,3 +87,20 @@ test("digits, Handoff's declared length of a pattern, is carried to the engine; 
     metaflow: { module: 'resume' },
   });
 });
+
+test("hold and hold_control keep Kazoo's moh_aleg and moh_bleg (the peer's music); one that names no media is inactive", (t) => {
+  const moh = { moh_aleg: 'office-music', moh_bleg: 'tone_stream://%(250,0,440)' };
+  t.deepEqual(entryStatus('numbers', '5', { module: 'hold', data: { ...moh, unhold_key: '1' } }, limits), {
+    active: true,
+    metaflow: { module: 'hold', data: moh },
+  });
+  t.deepEqual(entryStatus('numbers', '5', { module: 'hold' }, limits), { active: true, metaflow: { module: 'hold' } });
+  t.deepEqual(entryStatus('numbers', '6', { module: 'hold_control', data: { moh_bleg: 'office-music' } }, limits), {
+    active: true,
+    metaflow: { module: 'hold_control', data: { action: 'toggle', moh_bleg: 'office-music' } },
+  });
+  t.like(entryStatus('numbers', '6', { module: 'hold_control', data: { moh_bleg: 'not media' } }, limits), {
+    active: false,
+    reason: 'data.moh_bleg is neither a media ID nor a stream Handoff plays',
+  });
+});
