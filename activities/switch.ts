@@ -13,7 +13,13 @@ import type {
 } from './types.ts';
 import { ACTIVE_TRANSFER_VARIABLE, TRANSFER_ID_VARIABLE } from '../contracts/ids.ts';
 import { originateVariableBlocks, UnquotableValue } from './originate-vars.ts';
-import { timedCommand, transferFeatures, transfersStarted, transferStepSeconds } from '../observability/metrics.ts';
+import {
+  privateDigits,
+  timedCommand,
+  transferFeatures,
+  transfersStarted,
+  transferStepSeconds,
+} from '../observability/metrics.ts';
 
 /** What the activities need from an ESL node: a command connection (never the event connection). */
 export interface SwitchCommands {
@@ -343,6 +349,35 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       if (reply.startsWith('+OK')) return 'unheld';
       const bridged = await api(`uuid_bridge ${uuid(holder)} ${uuid(peer)}`);
       return bridged.startsWith('+OK') ? 'rebridged' : 'failed';
+    },
+
+    /**
+     * Masks the peer's ear while a private feature code is typed: `uuid_drop_dtmf <peer> on mask_digits x` drops every
+     * digit sent to the peer (captured: the presser's digits still show on the event socket; `x` is no DTMF digit, so
+     * nothing is sent in their place; the shorter form is refused). Answers the switch's reply and when the command
+     * was sent (ms): digits the switch times after that were dropped.
+     */
+    async maskDigits(peer: string): Promise<{ reply: string; at: number }> {
+      const at = Date.now();
+      const reply = await api(`uuid_drop_dtmf ${uuid(peer)} on mask_digits x`);
+      if (reply.startsWith('+OK')) privateDigits.inc({ outcome: 'masked' });
+      return { reply, at };
+    },
+
+    /**
+     * Lifts the mask, then sends on to the peer's phone the digits it dropped that were no code (`uuid_send_dtmf`:
+     * out of the peer's channel to its far end; a loopback peer hands them to its partner). Lifting first means a
+     * digit Handoff sends is never itself dropped, whatever the mask would do to it. Answers when the lift was sent.
+     */
+    async unmaskDigits(peer: string, resend: string): Promise<{ at: number }> {
+      const at = Date.now();
+      await api(`uuid_drop_dtmf ${uuid(peer)} off mask_digits x`);
+      if (resend) {
+        if (!/^[0-9*#A-D]+$/.test(resend)) throw ApplicationFailure.nonRetryable(`not DTMF: ${JSON.stringify(resend)}`);
+        const reply = await api(`uuid_send_dtmf ${uuid(peer)} ${resend}`);
+        if (reply.startsWith('+OK')) privateDigits.inc({ outcome: 'resent' }, resend.length);
+      }
+      return { at };
     },
 
     /** Plays the transfer's music to a parked leg (the party a swap leaves aside). */

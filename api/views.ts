@@ -168,6 +168,7 @@ export function channelView(
       node: rec?.node ?? call?.node,
       phase: call?.phase,
       transfer: call?.transfer && transferView(call.transfer),
+      digits_kept_from: call?.digitsKeptFrom,
       hangup_cause: call?.hangupCause,
       engine_error: engineError,
     }),

@@ -202,6 +202,8 @@ export interface CallSummary {
   bridgedTo?: string;
   hangupCause?: string;
   transfer?: TransferSummary;
+  /** The peer whose ear is masked while this leg types a private feature code (a metaflow's private_codes). */
+  digitsKeptFrom?: string;
 }
 
 /** REST `transfer`: start a transfer; answers accepted (with the transfer's ID) or throws TRANSFER_REFUSED. */

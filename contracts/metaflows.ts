@@ -22,6 +22,12 @@ export interface Metaflows {
    * off. It is off anyway where the binding digit is that key or a code may contain it.
    */
   terminator?: string;
+  /**
+   * Handoff's own key: the digits of this document's codes are kept from the presser's peer (it hears the binding
+   * digit, then nothing until the code is decided; digits that turn out to be no code are sent on to it). With
+   * `listen_on` `peer` or `both` the codes typed by the peer are kept from the document's own leg. Default off.
+   */
+  private_codes?: boolean;
   numbers?: Record<string, Metaflow>;
   patterns?: Record<string, Metaflow>;
 }

@@ -31,6 +31,13 @@ export const transferFeatures = new client.Counter({
   registers: [registry],
 });
 
+export const privateDigits = new client.Counter({
+  name: 'handoff_private_digits_total',
+  help: "Feature codes kept from the other party (a metaflow's private_codes): masked (the peer's ear masked as a private code began), resent (digits the mask dropped that were no code, sent on to the peer; one per digit)",
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 /** The benchmark's steps, each from the switch event that starts it to the reply of the command that completes it. */
 export type TransferStep = 'hold' | 'consult' | 'complete' | 'takeback';
 

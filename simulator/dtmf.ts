@@ -117,13 +117,20 @@ function arrive(sw: Switch, ch: Channel, digit: string, duration: number): void 
   }
 }
 
-/** uuid_send_dtmf: digits go out of the channel to its far end, so the loopback partner sees them (assumed). */
+/**
+ * uuid_send_dtmf: digits go out of the channel to its far end, so the loopback partner sees them (assumed: not
+ * captured). While `uuid_drop_dtmf` is on for the channel they are dropped like any digit sent to it, mask digits in
+ * their place (assumed: not captured; FreeSWITCH's source drops in the one function every digit sent to a channel
+ * goes through). Modelling the stricter answer means a caller that re-sends while its own mask is on is caught here.
+ */
 export function sendDtmf(sw: Switch, ch: Channel, spec: string): void {
   const { digits, duration } = parseDtmf(spec);
   const far = ch.partner;
   if (!far) return;
+  const drop = ch.dtmf.drop;
+  const out = drop ? digits.flatMap(() => [...drop.mask].filter((c) => /[0-9*#A-Da-d]/.test(c))) : digits;
   const now = Date.now();
-  digits.forEach((digit, i) => enqueue(sw, far, { digit, duration, kind: 'event', due: now + 20 + i * 20 }));
+  out.forEach((digit, i) => enqueue(sw, far, { digit, duration, kind: 'event', due: now + 20 + i * 20 }));
 }
 
 /**

@@ -76,6 +76,7 @@ export function toEngineMetaflows(doc: MetaflowsDoc): Metaflows | undefined {
   if (typeof doc.listen_on === 'string' && LISTEN_ON.includes(doc.listen_on)) out.listen_on = doc.listen_on as ListenOn;
   // Handoff's own key: `""` is kept (it turns the configured terminator off for this document).
   if (typeof doc.terminator === 'string' && /^[0-9*#]?$/.test(doc.terminator)) out.terminator = doc.terminator;
+  if (typeof doc.private_codes === 'boolean') out.private_codes = doc.private_codes;
   if (numbers) out.numbers = numbers;
   if (patterns) out.patterns = patterns;
   return out;

@@ -43,6 +43,15 @@ import {
 } from './collector.ts';
 import { EventDeduplicator, type DedupState } from './dedup.ts';
 import { featureCodeAction } from './feature-codes.ts';
+import {
+  NO_PRIVATE_DIGITS,
+  afterStep,
+  digitPressed,
+  masked,
+  privateCollection,
+  unmasked,
+  type PrivateDigits,
+} from './private-codes.ts';
 import { HANGUP_CAUSE_PATTERN } from '../contracts/grammar.ts';
 import { transferWorkflowId } from '../contracts/ids.ts';
 import {
@@ -105,6 +114,8 @@ export interface CallCarried {
   /** Answers to REST transfer requests, so that a retry gets the same answer (requests.ts). */
   requests?: RequestMemory;
   resumes?: number;
+  /** A private code's mask on the peer's ear, and the digits it dropped (private-codes.ts). */
+  privateDigits?: PrivateDigits;
 }
 
 /**
@@ -155,6 +166,7 @@ class CallLeg {
   private held: { peer: string } | undefined;
   private bridgedAt: number | undefined;
   private typed: TypedTakeback = NOTHING_TYPED;
+  private privateDigits: PrivateDigits;
   /** The plan of this call's transfer when its workflow ended without an outcome; resumed by the main loop. */
   private lostTransfer: TransferPlan | undefined;
   private resumes: number;
@@ -179,6 +191,7 @@ class CallLeg {
     this.resumes = carried?.resumes ?? 0;
     this.requests = carried?.requests ?? {};
     this.indexed = new SearchIndex(this.atStart.get(ACCOUNT_ID), this.atStart.get(CALL_STATE));
+    this.privateDigits = carried?.privateDigits ?? NO_PRIVATE_DIGITS;
   }
 
   listen(): void {
@@ -231,6 +244,8 @@ class CallLeg {
       await this.takeBatch();
       await this.continueAsNewWhenIdle();
     }
+    // The call ended while a private code was typed: the peer, which may stay on (a transfer's), hears digits again.
+    if (this.privateDigits.mask && this.privateDigits.mask.until === undefined) await this.keepPrivate(false);
     await condition(allHandlersFinished);
     return this.call;
   }
@@ -299,6 +314,7 @@ class CallLeg {
         collector: this.collector,
         requests: this.requests,
         resumes: this.resumes,
+        privateDigits: this.privateDigits,
       });
     }
   }
@@ -332,6 +348,7 @@ class CallLeg {
 
   /** A digit on this leg (`at`: the switch's time): the takeback code of a running transfer first, then feature codes. */
   private async onDigit(digit: string, at: number): Promise<void> {
+    this.privateDigits = digitPressed(this.privateDigits, digit, at);
     const transfer = this.transfer;
     // The transfer's codes, matched by the collector's rules ahead of the metaflows. Runs from before the codes
     // matched the takeback alone, by its suffix, at once; they still do.
@@ -362,6 +379,7 @@ class CallLeg {
     }
     this.collector = step.state;
     for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
+    await this.keepPrivate(step.match !== undefined);
     if (step.match) await this.runFeatureCode(step.match, now);
   }
 
@@ -434,7 +452,38 @@ class CallLeg {
     if (differs && !patched('feature-code-held-digits')) result = old;
     this.collector = result.state;
     for (const error of result.errors) log.warn('metaflow pattern skipped', { error });
+    await this.keepPrivate(result.match !== undefined);
     if (result.match) await this.runFeatureCode(result.match, completeAt);
+  }
+
+  /**
+   * A private metaflow's code (private-codes.ts): the peer's ear is masked as its collection begins, and the mask
+   * lifted as it ends, before the code acts (a transfer moves the peer), sending on what it dropped that was no code.
+   */
+  private async keepPrivate(matched: boolean): Promise<void> {
+    const collecting =
+      this.call.phase !== 'ended' && privateCollection(this.collector, this.collectorSets(), this.policy?.limits);
+    const action = afterStep(this.privateDigits, collecting, matched, this.call.bridgedTo);
+    // Only a metaflow with private_codes (new with this marker) masks anything: no earlier run gets here.
+    if (!action || (action.do === 'mask' && !patched('private-codes'))) return;
+    if (action.do === 'mask') {
+      const { reply, at } = await this.sw.maskDigits.executeWithOptions(
+        { summary: "private code: the peer's ear masked" },
+        [action.peer],
+      );
+      if (!reply.startsWith('+OK')) return log.warn('the peer could not be masked: the code is heard', { reply });
+      this.privateDigits = masked(this.privateDigits, action.peer, at);
+      this.update({ ...this.call, digitsKeptFrom: action.peer });
+      return this.showDetails();
+    }
+    const { at } = await this.sw.unmaskDigits.executeWithOptions(
+      { summary: action.resend ? `no code: ${action.resend} sent on to the peer` : "the peer's ear unmasked" },
+      [action.peer, action.resend],
+    );
+    this.privateDigits = unmasked(this.privateDigits, at);
+    const { digitsKeptFrom: _, ...call } = this.call;
+    this.update(call);
+    this.showDetails();
   }
 
   /** `completeAt`: when the code was complete (its digit timer's deadline): the transfer's `hold` step starts there. */

@@ -71,7 +71,16 @@ export function transferHearing(
 }
 
 /** What this leg hears now, from its call's point of view. */
-export function callHearing(c: Pick<CallSummary, 'phase' | 'bridgedTo' | 'hangupCause' | 'answered'>): string {
+export function callHearing(
+  c: Pick<CallSummary, 'phase' | 'bridgedTo' | 'hangupCause' | 'answered' | 'digitsKeptFrom'>,
+): string {
+  const hears = phaseHearing(c);
+  return c.digitsKeptFrom
+    ? `${hears}; typing a private code (${short(c.digitsKeptFrom)} does not hear its digits)`
+    : hears;
+}
+
+function phaseHearing(c: Pick<CallSummary, 'phase' | 'bridgedTo' | 'hangupCause' | 'answered'>): string {
   switch (c.phase) {
     case 'ringing':
       return 'ringing';

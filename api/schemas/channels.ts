@@ -252,6 +252,14 @@ export const channelView = z
         node: z.string().optional(),
         phase: z.enum(['ringing', 'answered', 'bridged', 'held', 'in_transfer', 'ended']).optional(),
         transfer: transferView.optional().meta({ description: 'The running (or last) transfer' }),
+        digits_kept_from: z
+          .string()
+          .optional()
+          .meta({
+            description:
+              "While the call types a private feature code (a metaflow's private_codes): the peer's call ID, whose ear " +
+              'is masked until the code is decided',
+          }),
         hangup_cause: z.string().optional(),
         engine_error: z.string().optional().meta({
           description:

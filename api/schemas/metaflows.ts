@@ -199,6 +199,14 @@ export const metaflowsDoc = z
           'Handoff: the key that ends a code at once (default FEATURE_CODE_TERMINATOR, `#`); "" for none. Off ' +
           'where it is the binding digit or a code may contain it',
       }),
+    private_codes: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          "Handoff: the codes' digits are kept from the presser's peer (it hears the binding digit only; digits that " +
+          'turn out to be no code are sent on to it at once). Default false',
+      }),
     numbers: z
       .record(z.string().regex(/^[0-9]+$/, { message: 'must be digits only' }), metaflowSchema)
       .optional()

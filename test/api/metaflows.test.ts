@@ -141,6 +141,7 @@ test("what Kazoo's schemas refuse: 400 naming the key", async (t) => {
     [{ listen_on: 'aleg' }, 'listen_on'],
     [{ terminator: '##' }, 'terminator'],
     [{ terminator: 'x' }, 'terminator'],
+    [{ private_codes: 'yes' }, 'private_codes'],
     [{ patterns: { '^2(\\d+)$': { module: 'transfer', digits: 0 } } }, 'patterns.^2(\\d+)$.digits'],
     [{ patterns: { '^2(\\d+)$': { module: 'transfer', digits: '5' } } }, 'patterns.^2(\\d+)$.digits'],
     [{ patterns: { 'a.b': { module: 'teleport' } } }, 'patterns.a%2Eb.module'],

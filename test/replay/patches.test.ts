@@ -56,6 +56,8 @@ const BEFORE: Record<string, string[]> = {
     'attended-e4b0b472-transferWorkflow-1.json',
     'takeback-12d8ca08-transferWorkflow-1.json',
   ],
+  // Feature codes typed (*22600#, at once) on the code from before: no metaflow could keep its codes from the peer.
+  'private-codes': ['feature-codes-e1fcc9bd-callWorkflow-3.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',

@@ -299,10 +299,17 @@ test('three-way, hold and digit privacy as an e2e test sees them: membership, he
       ['A', a, { seen: '*3', heard: '5' }],
       ['B', b, { seen: '5', heard: '' }],
     ]);
+    // Not captured (the simulator assumes it; a run against a real FreeSWITCH checks it): a digit sent to B's phone
+    // with uuid_send_dtmf is dropped too while the mask is on, and reaches it once the mask is off. The engine lifts
+    // the mask before it sends digits on (workflows/private-codes.ts), so it works either way.
+    mark = eventMark(e);
+    await c.api(`uuid_send_dtmf ${b} 4`);
+    await expectDigits(t, e, 'sent while dropping', mark, [['B', b, { seen: '', heard: '' }]]);
     await c.api(`uuid_drop_dtmf ${b} off mask_digits x`);
     mark = eventMark(e);
+    await c.api(`uuid_send_dtmf ${b} 4`);
     await c.api(`uuid_recv_dtmf ${a} 7`);
-    await expectDigits(t, e, 'passed again', mark, [['B', b, { heard: '7' }]]);
+    await expectDigits(t, e, 'passed again', mark, [['B', b, { seen: '', heard: '47' }]]);
 
     // Three-way: B, then A with its peer, into one conference.
     const name = `3way-${a}`;

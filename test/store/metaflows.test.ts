@@ -97,3 +97,12 @@ bothEngines('metaflows: a document with no feature code applies nothing', async 
   await store.setMetaflows({ accountId: 'acc', level: 'account' }, { binding_digit: '#', numbers: {} });
   t.is(await store.effectiveMetaflows('acc'), undefined);
 });
+
+test("metaflows: Handoff's private_codes reaches the engine; a user's false turns the account's off", (t) => {
+  const numbers = { '1': { module: 'resume' } };
+  const merged = mergeMetaflowsDocs([{ private_codes: true, numbers }, { private_codes: false }]);
+  t.is(toEngineMetaflows(merged)?.private_codes, false);
+  t.is(toEngineMetaflows({ private_codes: true, numbers })?.private_codes, true);
+  t.is(toEngineMetaflows({ private_codes: 'yes', numbers })?.private_codes, undefined);
+  t.is(toEngineMetaflows({ numbers })?.private_codes, undefined);
+});
