@@ -137,11 +137,17 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
   return {
     legState,
 
-    /** Several legs at once (one activity for a transfer's audit); a leg that is gone reads as not existing. */
-    async legStates(legs: string[]): Promise<LegState[]> {
+    /**
+     * Several legs at once (one activity for a transfer's audit); a leg that is gone reads as not existing. With a
+     * `conference`, its member list too: a member's `conference` names it, and its `bridgeUuid` (the channel variable
+     * an earlier bridge left) is dropped, since a member is bridged to nobody.
+     */
+    async legStates(legs: string[], conference?: string): Promise<LegState[]> {
       const states: LegState[] = [];
       for (const leg of legs) states.push(await legState(leg));
-      return states;
+      if (conference === undefined) return states;
+      const members = new Set(await conferenceMembers(conference));
+      return states.map((s) => (s.exists && members.has(s.uuid) ? { ...s, bridgeUuid: undefined, conference } : s));
     },
 
     /** Is `a` bridged to `b` right now? Both must exist, name each other, and neither may be parked. */

@@ -9,6 +9,8 @@ export interface LegState {
   channelState?: string;
   /** The leg it is bridged to now (undefined when parked or unbridged). */
   bridgeUuid?: string;
+  /** The conference the leg is a member of, when the caller asked about that conference (its member list). */
+  conference?: string;
   /** Call-Direction: inbound or outbound. */
   direction?: string;
   callerIdName?: string;

@@ -669,6 +669,8 @@ export interface SeenLeg {
   exists: boolean;
   answered: boolean;
   bridgedTo?: Party | 'other';
+  /** A member of the transfer's three-way conference. */
+  inConference?: boolean;
 }
 
 export type Seen = Partial<Record<Party, SeenLeg>>;
@@ -715,6 +717,11 @@ export function resume(seen: Seen, blind: boolean, policy: PartialFailurePolicy)
       .filter((p) => s.alive[p] && !kept.includes(p))
       .map((p) => kill(s, p, 'NORMAL_CLEARING'));
 
+  // The three-way conference holds the transferee, or the target: the transfer had got that far. Go on from the
+  // three-way with whoever has left since as a hangup, so the two who stay are bridged as the three-way's endings say.
+  if ((transferee.exists && transferee.inConference) || (target.exists && target.inConference)) {
+    return fromThreeWay(s, seen);
+  }
   // A bridge the transfer makes is already there: the transfer had got that far.
   if (transferee.exists && transferee.bridgedTo === 'target') {
     const outcome: TransferOutcome = blind ? 'completed_blind' : transferor.exists ? 'completed' : 'completed_partial';
@@ -746,6 +753,29 @@ export function resume(seen: Seen, blind: boolean, policy: PartialFailurePolicy)
   if (!target.exists) feed({ type: 'hangup', party: 'target', cause: 'NORMAL_CLEARING' });
   else if (target.answered) feed({ type: 'target_answered' });
   return { state: s, actions };
+}
+
+/**
+ * `resume` from the three-way: the machine as it was in `three_way`, then a hangup for each party gone, so the two who
+ * stay are bridged as the three-way's endings say. A target still up outside the conference (the join was cut short
+ * before the transferor brought it in) is dropped as by the takeback: transferor and transferee talk again.
+ */
+function fromThreeWay(s: MachineState, seen: Seen): Step {
+  let state: MachineState = { ...s, phase: 'three_way', targetAnswered: true };
+  state.alive = { transferor: true, transferee: true, target: true, recall: false };
+  let actions: Action[] = [];
+  const feed = (input: Input) => {
+    const r = step(state, input);
+    state = r.state;
+    actions = [...actions, ...r.actions];
+  };
+  for (const party of ['target', 'transferee', 'transferor'] as const) {
+    if (!seen[party]?.exists) feed({ type: 'hangup', party, cause: 'NORMAL_CLEARING' });
+  }
+  if (state.phase === 'three_way' && seen.target?.exists && !seen.target.inConference) {
+    feed({ type: 'takeback', by: 'RESUMED' });
+  }
+  return { state, actions };
 }
 
 // --- The legs' events as inputs ----------------------------------------------------------------------------------------
@@ -803,7 +833,7 @@ export function originateInput(
 export function seenLegs(
   legs: Legs,
   parties: Party[],
-  states: readonly { exists: boolean; answered?: boolean; bridgeUuid?: string }[],
+  states: readonly { exists: boolean; answered?: boolean; bridgeUuid?: string; conference?: string }[],
 ): Seen {
   const byParty = new Map(parties.map((p, i) => [p, states[i]!]));
   const seen: Seen = {};
@@ -814,6 +844,7 @@ export function seenLegs(
       exists: state.exists,
       answered: state.answered === true,
       bridgedTo: mutual ? peer : state.bridgeUuid && !peer ? 'other' : undefined,
+      ...(state.conference !== undefined ? { inConference: true } : {}),
     };
   }
   return seen;

@@ -249,9 +249,11 @@ class TransferRun {
   /** The parties' legs as the switch shows them now; a bridge counts only when both legs name each other. */
   private async observe(): Promise<Seen> {
     const parties = (Object.keys(this.legs) as Party[]).filter((p) => this.legs[p] !== '');
+    // The three-way conference's member list too: a member is in no bridge, and a resumed run must know who is there.
+    // Only the activity's input and answer change, not the commands: runs from before replay their recorded answers.
     const states = await this.sw.legStates.executeWithOptions(
       { summary: `read the legs on the switch: ${parties.join(', ')}` },
-      [parties.map((p) => this.legs[p])],
+      [parties.map((p) => this.legs[p]), threeWayConference(this.plan.targetLeg)],
     );
     return seenLegs(this.legs, parties, states);
   }

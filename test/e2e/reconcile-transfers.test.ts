@@ -6,8 +6,8 @@
 //   run resumes from the switch's state, and the transfer then ends as it would have.
 import anyTest from 'ava';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
-import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
-import { hangUp, placeCall, press, useEngine, waitFor, type Engine, type Party } from '../support/engine.ts';
+import { callWorkflowId } from '../../contracts/ids.ts';
+import { hangUp, placeCall, press, useEngine, waitFor } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -21,30 +21,13 @@ import {
   sleep,
   transferByDigits,
   transferResult,
+  terminateAndAwaitResume,
   waitForPhase,
   withAccountMetaflows,
   expectSettingsRestored,
 } from '../support/scenario.ts';
 
 const test = useEngine(anyTest, { TRANSFER_SWEEP_MS: '1000' }, { scenario: 'reconcile-transfers' });
-
-/** Terminates the transfer's workflow as an SRE would, and waits for the sweep to start a new run. */
-async function terminateAndAwaitResume(
-  e: Engine,
-  alice: Party,
-  bob: Party,
-): Promise<{ first: string; second: string }> {
-  const handle = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
-  const first = (await handle.describe()).runId;
-  await handle.terminate('test: ended by hand');
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const d = await e.client.workflow.getHandle(handle.workflowId).describe();
-    if (d.runId !== first) return { first, second: d.runId };
-    if (Date.now() > until) throw new Error(`not resumed: still ${d.status.name}`);
-    await sleep(100);
-  }
-}
 
 test.serial('audit after a reconnect: a consultation bridge broken behind the engine is rebuilt', async (t) => {
   const e = t.context;

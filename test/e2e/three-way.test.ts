@@ -21,6 +21,7 @@ import {
   peer,
   transferByDigits,
   silence,
+  terminateAndAwaitResume,
   transferResult,
   waitForPhase,
   withAccountMetaflows,
@@ -127,6 +128,26 @@ test.serial(
     // The transferor hangs up on the swapped side too: the transfer completes.
     await hangUp(e, alice.uuid);
     await bridgedTogether(e, bob.uuid, carol);
+    await expectHearing(t, e, 'completed', [
+      ['Bob', bob.uuid, peer(carol)],
+      ['Carol', carol, peer(bob.uuid)],
+    ]);
+    t.is((await transferResult(e, alice, bob)).outcome, 'completed');
+    await hangUp(e, bob.uuid);
+  },
+);
+
+test.serial(
+  'a three-way whose transfer was ended by hand resumes as a three-way; the transferor hanging up then completes it',
+  async (t) => {
+    const e = t.context;
+    const { alice, bob, carol } = await consultation(t, e);
+    const name = await threeWay(t, e, alice, bob, carol);
+    const runs = await terminateAndAwaitResume(e, alice, bob);
+    t.not(runs.first, runs.second);
+    await waitForPhase(e, alice, bob, 'three_way');
+    await expectMembers(t, e, 'three-way, resumed', name, [alice.uuid, bob.uuid, carol]);
+    await hangUp(e, alice.uuid);
     await expectHearing(t, e, 'completed', [
       ['Bob', bob.uuid, peer(carol)],
       ['Carol', carol, peer(bob.uuid)],

@@ -386,3 +386,21 @@ export async function expectSettingsRestored(t: ExecutionContext, e: Engine, ...
     t.is(await e.phones.api(`uuid_getvar ${leg} park_after_bridge`), '_undef_', `park_after_bridge of ${leg}`);
   }
 }
+
+/** Terminates the transfer's workflow as an SRE would, and waits for a new run (its call's, or the sweep's) to start. */
+export async function terminateAndAwaitResume(
+  e: Engine,
+  alice: Party,
+  bob: Party,
+): Promise<{ first: string; second: string }> {
+  const handle = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
+  const first = (await handle.describe()).runId;
+  await handle.terminate('test: ended by hand');
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const d = await e.client.workflow.getHandle(handle.workflowId).describe();
+    if (d.runId !== first) return { first, second: d.runId };
+    if (Date.now() > until) throw new Error(`not resumed: still ${d.status.name}`);
+    await sleep(100);
+  }
+}

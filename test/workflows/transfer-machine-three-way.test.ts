@@ -3,8 +3,11 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import {
+  HANG_UP_ON_PARTIAL_FAILURE,
   MAX_BRIDGE_ATTEMPTS,
   initialState,
+  resume,
+  seenLegs,
   step,
   type Action,
   type Input,
@@ -193,4 +196,49 @@ test('three-way and swap do nothing before the target answers', (t) => {
     [threeWay, 'ringing', []],
     [swap, 'ringing', []],
   ]);
+});
+
+const member = { exists: true, answered: true, inConference: true };
+const gone = { exists: false, answered: false };
+const policy = HANG_UP_ON_PARTIAL_FAILURE;
+
+test('resume from a three-way (the transfer ended by hand): all three in the conference stay there, nothing sent', (t) => {
+  const r = resume({ transferor: member, transferee: member, target: member }, false, policy);
+  t.is(r.state.phase, 'three_way');
+  t.deepEqual(r.actions, []);
+  // And its endings then work as in any three-way.
+  const after = step(r.state, hangup('transferor'));
+  t.deepEqual(after.actions, [outOfConference('transferee', 'target')]);
+});
+
+test('resume from a three-way that someone left meanwhile: the two who stay are bridged out of the conference', (t) => {
+  const noTransferor = resume({ transferor: gone, transferee: member, target: member }, false, policy);
+  t.is(noTransferor.state.phase, 'connecting');
+  t.deepEqual(noTransferor.actions, [outOfConference('transferee', 'target')]);
+  const noTarget = resume({ transferor: member, transferee: member, target: gone }, false, policy);
+  t.deepEqual(noTarget.actions, [outOfConference('transferor', 'transferee')]);
+  const noTransferee = resume({ transferor: member, transferee: gone, target: member }, false, policy);
+  t.deepEqual(noTransferee.actions, [outOfConference('transferor', 'target')]);
+  // The join cut short: the transferee alone in the conference, the transferor still with the target.
+  const cut = resume(
+    { transferor: { exists: true, answered: true }, transferee: member, target: { exists: true, answered: true } },
+    false,
+    policy,
+  );
+  t.deepEqual(cut.actions, [kill('target', 'NORMAL_CLEARING'), outOfConference('transferor', 'transferee')]);
+});
+
+test("the switch view: a conference member is in the conference and in no bridge, whatever an earlier bridge's variable says", (t) => {
+  const legs = { transferor: 'a', transferee: 'b', target: 'c', recall: '' };
+  const seen = seenLegs(
+    legs,
+    ['transferor', 'transferee', 'target'],
+    [
+      { exists: true, answered: true, conference: 'conf' },
+      { exists: true, answered: true, conference: 'conf' },
+      { exists: true, answered: true, bridgeUuid: 'a' },
+    ],
+  );
+  t.deepEqual(seen.transferor, { exists: true, answered: true, bridgedTo: undefined, inConference: true });
+  t.deepEqual(seen.target, { exists: true, answered: true, bridgedTo: undefined });
 });
