@@ -410,6 +410,7 @@ class CallLeg {
     this.collector = step.state;
     this.lastDigitAt = at;
     for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
+    await this.keepPrivate(step.match !== undefined);
     if (step.match) await this.runFeatureCode(step.match, now);
   }
 

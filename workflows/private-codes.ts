@@ -48,9 +48,12 @@ export function privateCollection(
   limits: FeatureCodeLimits = DEFAULT_FEATURE_CODE_LIMITS,
 ): boolean {
   if (!collector) return false;
+  // A running transfer's codes are as private as the transferor's own: kept from the target when any set is.
+  const transferPrivate = sets.some((set) => set.owner !== 'transfer' && set.metaflows.private_codes === true);
   return sets.some((set, i) => {
     const collected = collector.collecting[i];
-    if (set.metaflows.private_codes !== true || collected === undefined) return false;
+    const isPrivate = set.owner === 'transfer' ? transferPrivate : set.metaflows.private_codes === true;
+    if (!isPrivate || collected === undefined) return false;
     return mayGoOn(set, collected, limits) || findMetaflow(set, collected, [], limits) !== undefined;
   });
 }

@@ -15,7 +15,17 @@ import type { MetaflowsDoc } from '../../store/types.ts';
 import { digitsHeardBy, digitsOn, phoneOf } from '../support/digits.ts';
 import type { EslEvent } from '../support/esl-client.ts';
 import { hangUp, placeCall, press, useEngine, type Engine, type Party } from '../support/engine.ts';
-import { expectHearing, peer, silence, withAccountMetaflows } from '../support/scenario.ts';
+import {
+  commandsFrom,
+  consulting,
+  expectHearing,
+  gone,
+  peer,
+  silence,
+  transferResult,
+  waitForTarget,
+  withAccountMetaflows,
+} from '../support/scenario.ts';
 
 const test = useEngine(anyTest, {}, { scenario: 'private-codes' });
 
@@ -116,3 +126,33 @@ test.serial('digits that turn out to be no code are sent on to the peer at once,
     await hangUp(e, alice.uuid);
   });
 });
+
+test.serial(
+  "a private transfer code, then the takeback during it: each party's phone gets the binding digits only",
+  async (t) => {
+    const e = t.context;
+    await withAccountMetaflows(e, PRIVATE, async () => {
+      const { alice, bob } = await placeCall(e);
+      const commands = commandsFrom(e);
+      await press(e, alice.uuid, '*');
+      await keptFrom(e, alice, bob.uuid);
+      await press(e, alice.uuid, '22600#');
+      const carol = await waitForTarget(e, commands);
+      await consulting(t, e, alice, bob, carol);
+      // The transfer's own codes are as private as the metaflow's: `*1` is kept from Carol.
+      await press(e, alice.uuid, '*');
+      await keptFrom(e, alice, carol);
+      await press(e, alice.uuid, '1');
+      await expectHearing(t, e, 'taken back', [
+        ['Alice', alice.uuid, peer(bob.uuid)],
+        ['Bob', bob.uuid, peer(alice.uuid)],
+        ['Carol', carol, gone],
+      ]);
+      t.is((await transferResult(e, alice, bob)).outcome, 'taken_back');
+      t.is(digitsOn(e.phones.events, alice.uuid), '*22600#*1', "Alice's leg showed every digit to the event socket");
+      await bobHears(t, e, bob, '*', 'the transfer code');
+      t.is(digitsHeardBy(e.phones.events, carol), '*', "the takeback: the digits Carol's phone received");
+      await hangUp(e, alice.uuid);
+    });
+  },
+);

@@ -41,6 +41,18 @@ test('a private collection: armed by the binding digit, over when nothing can be
   // The peer's private set beside the leg's own: a collection of either one counts only for its own document.
   const both = [set(false), { ...set(true), owner: 'peer' as const, ownerLeg: 'bob' }];
   t.true(privateCollection(collect(both, '*2'), both));
+  // A running transfer's codes (ahead of the leg's own) are private when one of the leg's sets is.
+  const transfer: FeatureCodeSet = {
+    owner: 'transfer',
+    ownerLeg: 'transfer:x',
+    metaflows: { binding_digit: '*', numbers: { '1': { module: 'takeback' } } },
+  };
+  const withOwn = (own: FeatureCodeSet) => [
+    transfer,
+    { ...own, metaflows: { ...own.metaflows, numbers: {}, patterns: {} } },
+  ];
+  t.true(privateCollection(collect(withOwn(set(true)), '*'), withOwn(set(true))));
+  t.false(privateCollection(collect(withOwn(set(false)), '*'), withOwn(set(false))));
 });
 
 test('mask as the code begins; a code keeps its digits; no code sends on what the mask dropped, once', (t) => {
