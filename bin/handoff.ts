@@ -64,6 +64,7 @@ async function run(role: Role, config: Config, { logger, ops }: ProcessOps): Pro
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.WORKFLOW_TASK_QUEUE,
       stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
+      taskSlots: config.WORKFLOW_TASK_SLOTS,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
       bundleFile: config.WORKFLOW_BUNDLE,
     });

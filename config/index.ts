@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DTMF_PATTERN } from '../contracts/grammar.ts';
+import { DEFAULT_WORKFLOW_TASK_SLOTS } from '../contracts/ids.ts';
 import { DEFAULT_MEDIA_URL_TEMPLATE, mediaTemplateProblem } from '../contracts/media.ts';
 import { resolveTemporalSettings, TemporalSettingsError, type TemporalSettings } from './temporal.ts';
 
@@ -458,6 +459,16 @@ const schema = z.object({
   STICKY_SCHEDULE_TO_START_MS: positiveMs
     .default(1500)
     .describe("a dead workflow worker's calls move to another worker after this"),
+  WORKFLOW_TASK_SLOTS: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(200)
+    .default(DEFAULT_WORKFLOW_TASK_SLOTS)
+    .describe(
+      'workflow tasks a workflow worker takes at once: each task’s 2 s timeout runs from when the worker takes it, ' +
+        'and its one workflow thread runs them one by one',
+    ),
   WORKFLOW_BUNDLE: z
     .string()
     .refine((file) => fs.existsSync(file), 'no such file (build it with npm run bundle:workflows -- FILE)')

@@ -34,6 +34,12 @@ export function nodeTaskQueue(node: string): string {
  */
 export const WORKFLOW_TASK_TIMEOUT = '2 seconds';
 
+/**
+ * Workflow tasks a workflow worker takes at once (WORKFLOW_TASK_SLOTS): enough to keep its one workflow thread busy
+ * while a finished task's answer travels, few enough that the tasks it holds all run within WORKFLOW_TASK_TIMEOUT.
+ */
+export const DEFAULT_WORKFLOW_TASK_SLOTS = 2;
+
 /** Workflows (and database-only activities) run on one shared queue: their workers are stateless. */
 export const WORKFLOW_TASK_QUEUE = 'handoff';
 

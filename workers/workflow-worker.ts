@@ -11,7 +11,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
-import { WORKFLOW_TASK_QUEUE } from '../contracts/ids.ts';
+import { DEFAULT_WORKFLOW_TASK_SLOTS, WORKFLOW_TASK_QUEUE } from '../contracts/ids.ts';
 import type { HandoffSinks } from '../workflows/sinks.ts';
 import { transfersEnded } from '../observability/metrics.ts';
 
@@ -58,6 +58,8 @@ export interface WorkflowWorkerOptions {
   taskQueue?: string;
   /** A bundle built ahead of time (WORKFLOW_BUNDLE); without it the process bundles the workflows itself, once. */
   bundleFile?: string;
+  /** Workflow tasks taken at once (WORKFLOW_TASK_SLOTS; default DEFAULT_WORKFLOW_TASK_SLOTS). */
+  taskSlots?: number;
 }
 
 export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise<Worker> {
@@ -68,6 +70,12 @@ export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise
     taskQueue: opts.taskQueue ?? WORKFLOW_TASK_QUEUE,
     workflowBundle: opts.bundleFile ? { codePath: opts.bundleFile } : await workflowBundle(),
     stickyQueueScheduleToStartTimeout: opts.stickyScheduleToStartMs,
+    // A task's start-to-close timeout (WORKFLOW_TASK_TIMEOUT, 2 s) runs from when a poll hands it to this worker, but
+    // the worker's one workflow thread runs its tasks one at a time: the SDK's default of 40 at once lets a worker
+    // restarted with a backlog take far more than it can run in 2 s on a busy CPU; they time out, and each retry, a
+    // full replay on a cold cache, queues behind the others and times out again. A few slots keep the clock to the
+    // task's own work; the server holds the rest, where the clock does not run yet.
+    maxConcurrentWorkflowTaskExecutions: opts.taskSlots ?? DEFAULT_WORKFLOW_TASK_SLOTS,
     shutdownGraceTime: opts.shutdownGraceMs,
     sinks: workflowSinks(),
   });

@@ -137,6 +137,7 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
           namespace: config.TEMPORAL_NAMESPACE,
           taskQueue: config.WORKFLOW_TASK_QUEUE,
           stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
+          taskSlots: config.WORKFLOW_TASK_SLOTS,
           shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         });
   const workflowsRunning = workflowWorker?.run();

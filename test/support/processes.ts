@@ -5,8 +5,15 @@ import path from 'node:path';
 import { repoRoot } from '../../config/index.ts';
 import type { Engine } from './engine.ts';
 
-function startRole(role: 'nodes' | 'workflows', env: Record<string, string>, ready: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bin', 'handoff.ts'), '--role', role], {
+function startRole(
+  role: 'nodes' | 'workflows',
+  env: Record<string, string>,
+  ready: string,
+  wrapper: string[] = [],
+): Promise<ChildProcess> {
+  const command = [process.execPath, '--import', 'tsx', path.join(repoRoot, 'bin', 'handoff.ts'), '--role', role];
+  const [file, ...args] = [...wrapper, ...command];
+  const child = spawn(file!, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -43,8 +50,12 @@ export function startNodeProcess(e: Engine, env: Record<string, string> = {}): P
   );
 }
 
-/** A workflow worker on the engine's task queue. */
-export function startWorkflowProcess(e: Engine, env: Record<string, string> = {}): Promise<ChildProcess> {
+/** A workflow worker on the engine's task queue; `wrapper` runs it under a command (e.g. `taskset -c 0`). */
+export function startWorkflowProcess(
+  e: Engine,
+  env: Record<string, string> = {},
+  wrapper: string[] = [],
+): Promise<ChildProcess> {
   return startRole(
     'workflows',
     {
@@ -55,6 +66,7 @@ export function startWorkflowProcess(e: Engine, env: Record<string, string> = {}
       ...env,
     },
     'workflow worker running',
+    wrapper,
   );
 }
 
