@@ -116,7 +116,18 @@ export interface CallCarried {
   resumes?: number;
   /** A private code's mask on the peer's ear, and the digits it dropped (private-codes.ts). */
   privateDigits?: PrivateDigits;
+  /** Key presses that did nothing, since the last that did: taken again after earlier presses that come late. */
+  idleDigits?: ChannelEvent[];
 }
+
+/** An event earlier than one the call has taken; `stale`: a later state change was taken already. */
+interface Late {
+  event: ChannelEvent;
+  stale: boolean;
+}
+
+/** Key presses that did nothing kept for presses that come late (a feature code is a handful of digits). */
+const IDLE_DIGITS_KEPT = 8;
 
 /**
  * The switch plays the hold music only once the bridge has carried ~200 ms of media (a hold sooner than that is
@@ -177,6 +188,7 @@ class CallLeg {
    */
   private digitTimer: RunningTimer | undefined;
   private oneDigitTimer: boolean | undefined;
+  private idleDigits: ChannelEvent[];
 
   constructor(
     private readonly start: CallStart,
@@ -192,6 +204,7 @@ class CallLeg {
     this.requests = carried?.requests ?? {};
     this.indexed = new SearchIndex(this.atStart.get(ACCOUNT_ID), this.atStart.get(CALL_STATE));
     this.privateDigits = carried?.privateDigits ?? NO_PRIVATE_DIGITS;
+    this.idleDigits = carried?.idleDigits ?? [];
   }
 
   listen(): void {
@@ -277,25 +290,63 @@ class CallLeg {
 
   /** What the inbox holds: each new event applied, digits interpreted, what the transfer needs forwarded to it. */
   private async takeBatch(): Promise<void> {
-    const batch = this.inbox.splice(0).filter((e) => this.dedup.isNew(e));
-    this.processed += batch.length;
-    const forward: ChannelEvent[] = [];
-    for (const event of batch) {
-      // The batch's changes reach Temporal together (one upsert), before anything else this task asks for.
-      this.update(applyEvent(this.call, event, this.start.callId, this.transfer !== undefined), { batched: true });
-      if (event.name === 'CHANNEL_BRIDGE' || event.name === 'CHANNEL_UNBRIDGE') this.bridgeChanged(event);
-      if (this.transfer && forwardsToTransfer(event, this.transfer.id)) forward.push(event);
-      if (event.name === 'DTMF' && event.digit && this.call.phase !== 'ended') {
-        this.indexed.flush(this.call);
-        await this.onDigit(event.digit, event.at);
-      }
+    const fresh: ChannelEvent[] = [];
+    const late: Late[] = [];
+    for (const event of this.inbox.splice(0)) {
+      const arrival = this.dedup.classify(event);
+      if (arrival === 'new') fresh.push(event);
+      // Runs from before dropped every event below the highest seen; they still do.
+      else if ((arrival === 'late' || arrival === 'stale') && patched('late-events'))
+        late.push({ event, stale: arrival === 'stale' });
     }
+    this.processed += fresh.length + late.length;
+    const forward: ChannelEvent[] = [];
+    for (const { event, stale, again } of this.inSwitchOrder(late)) {
+      if (again) await this.onDigitEvent(event);
+      // A state change older than one applied already is out of date; a key press is never out of date.
+      else if (!stale || event.name === 'DTMF') await this.take(event, forward);
+    }
+    for (const event of fresh) await this.take(event, forward);
     this.indexed.flush(this.call);
     if (forward.length && this.transfer) {
       await getExternalWorkflowHandle(this.transfer.id)
         .signal(transferLegEventsSignal, forward)
         .catch((err) => log.warn('transfer gone before our events reached it', { error: String(err) }));
     }
+  }
+
+  private async take(event: ChannelEvent, forward: ChannelEvent[]): Promise<void> {
+    // The batch's changes reach Temporal together (one upsert), before anything else this task asks for.
+    this.update(applyEvent(this.call, event, this.start.callId, this.transfer !== undefined), { batched: true });
+    if (event.name === 'CHANNEL_BRIDGE' || event.name === 'CHANNEL_UNBRIDGE') this.bridgeChanged(event);
+    if (this.transfer && forwardsToTransfer(event, this.transfer.id)) forward.push(event);
+    await this.onDigitEvent(event);
+  }
+
+  /** A key press; one that did nothing is kept a while, for earlier presses that may still come (inSwitchOrder). */
+  private async onDigitEvent(event: ChannelEvent): Promise<void> {
+    if (event.name !== 'DTMF' || !event.digit || this.call.phase === 'ended') return;
+    this.indexed.flush(this.call);
+    const acted = await this.onDigit(event.digit, event.at);
+    // Only the presses since the last one that did something may be taken again: the later ones never were.
+    this.idleDigits = acted ? [] : [...this.idleDigits, event].slice(-IDLE_DIGITS_KEPT);
+  }
+
+  /**
+   * Events earlier than some already taken (the other ingest of the pair was held back while this one delivered a
+   * later one), in the switch's order, and after them the key presses that did nothing when they came first and
+   * follow one of the late ones: `*2260` arriving after the `4` that ends it is `*22604` again.
+   */
+  private inSwitchOrder(late: Late[]): (Late & { again?: boolean })[] {
+    if (!late.length) return [];
+    const lateDigits = late.filter(({ event }) => event.name === 'DTMF');
+    const again = this.idleDigits.filter((d) =>
+      lateDigits.some(({ event }) => event.coreUuid === d.coreUuid && event.seq < d.seq),
+    );
+    this.idleDigits = this.idleDigits.filter((d) => !again.includes(d));
+    return [...late, ...again.map((event) => ({ event, stale: false, again: true }))].sort(
+      (a, b) => a.event.seq - b.event.seq,
+    );
   }
 
   /** A long call starts afresh with its state, when no transfer runs and nothing waits. */
@@ -315,6 +366,7 @@ class CallLeg {
         requests: this.requests,
         resumes: this.resumes,
         privateDigits: this.privateDigits,
+        ...(this.idleDigits.length ? { idleDigits: this.idleDigits } : {}),
       });
     }
   }
@@ -347,7 +399,7 @@ class CallLeg {
   // --- Digits: the takeback code, then feature codes ------------------------------------------------------------------
 
   /** A digit on this leg (`at`: the switch's time): the takeback code of a running transfer first, then feature codes. */
-  private async onDigit(digit: string, at: number): Promise<void> {
+  private async onDigit(digit: string, at: number): Promise<boolean> {
     this.privateDigits = digitPressed(this.privateDigits, digit, at);
     const transfer = this.transfer;
     // The transfer's codes, matched by the collector's rules ahead of the metaflows. Runs from before the codes
@@ -363,12 +415,12 @@ class CallLeg {
       this.typed = pressed.typed;
       if (pressed.matched) {
         await getExternalWorkflowHandle(transfer.id).signal(takebackSignal, { by: 'takeback', at });
-        return;
+        return true;
       }
-      if (pressed.partial) return; // part of the takeback code: not a feature code
+      if (pressed.partial) return true; // part of the takeback code: not a feature code
     }
     const policy = this.policy ?? (await this.loadPolicy());
-    if (!policy.sets.length) return;
+    if (!policy.sets.length) return false;
     const before = this.collector ?? emptyCollector(policy.sets);
     const now = Date.now();
     const old = pressDigit(before, policy.sets, digit, now, policy.defaultDigitTimeoutMs, policy.limits);
@@ -381,10 +433,11 @@ class CallLeg {
     for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
     await this.keepPrivate(step.match !== undefined);
     if (step.match) await this.runFeatureCode(step.match, now);
+    return step.match !== undefined || collecting(before) || collecting(step.state);
   }
 
   /** A digit of a running transfer's transferor: the transfer's codes and the leg's metaflows, by one collector. */
-  private async onTransferDigit(transfer: LegTransfer, digit: string, at: number): Promise<void> {
+  private async onTransferDigit(transfer: LegTransfer, digit: string, at: number): Promise<boolean> {
     if (this.collectorOf !== transfer.id) {
       this.collectorOf = transfer.id;
       this.collector = undefined; // the sets change: a collection in progress starts again
@@ -412,6 +465,7 @@ class CallLeg {
     for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
     await this.keepPrivate(step.match !== undefined);
     if (step.match) await this.runFeatureCode(step.match, now);
+    return step.match !== undefined || collecting(before) || collecting(this.collector);
   }
 
   /** The sets the collector matches: a running transfer's codes first while this leg is its transferor. */
@@ -859,6 +913,11 @@ function answerAgain(answer: RequestAnswer): TransferAccepted {
   if ('accepted' in answer) return answer.accepted;
   const { type, reason, message } = answer.refused;
   throw ApplicationFailure.create({ type, message, details: reason ? [reason] : [], nonRetryable: true });
+}
+
+/** Whether a collection is in progress (a digit into it, or one that started or ended it, did something). */
+function collecting(state: CollectorState): boolean {
+  return state.collecting.some((c) => c !== undefined);
 }
 
 /** What the collector reads from a leg's policy besides its sets. */

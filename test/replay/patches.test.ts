@@ -58,6 +58,9 @@ const BEFORE: Record<string, string[]> = {
   ],
   // Feature codes typed (*22600#, at once) on the code from before: no metaflow could keep its codes from the peer.
   'private-codes': ['feature-codes-e1fcc9bd-callWorkflow-3.json'],
+  // The last digit of `*22604` delivered first, the whole code by the other ingest a second later: the old code
+  // dropped the earlier digits as older than the last.
+  'late-events': ['late-digits-before-115cdc3d-callWorkflow-2.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { EventDeduplicator, type DedupState } from '../../workflows/dedup.ts';
+import { DEDUP_WINDOW, EventDeduplicator, type DedupState } from '../../workflows/dedup.ts';
 import type { ChannelEventName } from '../../contracts/messages.ts';
 
 const ev = (uuid: string, coreUuid: string, seq: number, name: ChannelEventName = 'CHANNEL_ANSWER') => ({
@@ -119,4 +119,44 @@ test('dedup: the snapshot survives JSON (as workflow state would)', (t) => {
 
 test('dedup: a fresh deduplicator has an empty snapshot', (t) => {
   t.deepEqual(new EventDeduplicator().snapshot(), { last: {} });
+});
+
+test('dedup window: an earlier event never seen is late, a copy of one seen is dropped', (t) => {
+  const d = new EventDeduplicator();
+  t.is(d.classify(ev('leg-a', 'core-1', 50, 'DTMF')), 'new');
+  // The other ingest's held events: the channel's creation and the first digits, all before the 50.
+  t.is(d.classify(ev('leg-a', 'core-1', 10, 'CHANNEL_CREATE')), 'late');
+  t.is(d.classify(ev('leg-a', 'core-1', 41, 'DTMF')), 'late');
+  t.is(d.classify(ev('leg-a', 'core-1', 41, 'DTMF')), 'seen');
+  t.is(d.classify(ev('leg-a', 'core-1', 50, 'DTMF')), 'seen');
+  t.is(d.classify(ev('leg-a', 'core-1', 51, 'DTMF')), 'new');
+});
+
+test('dedup window: a late state change older than one taken is stale; a late key press never is', (t) => {
+  const d = new EventDeduplicator();
+  t.is(d.classify(ev('leg-a', 'core-1', 20, 'CHANNEL_UNBRIDGE')), 'new');
+  t.is(d.classify(ev('leg-a', 'core-1', 10, 'CHANNEL_BRIDGE')), 'stale');
+  t.is(d.classify(ev('leg-a', 'core-1', 12, 'DTMF')), 'late');
+  t.is(d.classify(ev('leg-a', 'core-1', 30, 'DTMF')), 'new');
+  t.is(d.classify(ev('leg-a', 'core-1', 25, 'CHANNEL_BRIDGE')), 'late', 'after the last state change taken');
+});
+
+test('dedup window: bounded; older than the window counts as seen; carried across continue-as-new', (t) => {
+  const d = new EventDeduplicator();
+  const top = 1000 + DEDUP_WINDOW * 4;
+  for (let seq = 1000; seq < top; seq += 2) t.is(d.classify(ev('leg-a', 'c', seq, 'DTMF')), 'new');
+  const state = d.snapshot();
+  t.is(state.seen?.['leg-a']?.['c']?.length, DEDUP_WINDOW);
+  const next = new EventDeduplicator(JSON.parse(JSON.stringify(state)) as DedupState);
+  t.is(next.classify(ev('leg-a', 'c', 1001, 'DTMF')), 'seen', 'below the window');
+  t.is(next.classify(ev('leg-a', 'c', top - 3, 'DTMF')), 'late', 'a gap within the window');
+  t.is(next.classify(ev('leg-a', 'c', top - 2, 'DTMF')), 'seen');
+});
+
+test('dedup window: a state kept before windows existed keeps the highest-sequence rule', (t) => {
+  const d = new EventDeduplicator({ last: { 'leg-a': { c: 50 } } });
+  t.is(d.classify(ev('leg-a', 'c', 40, 'DTMF')), 'seen');
+  t.is(d.classify(ev('leg-a', 'c', 51, 'DTMF')), 'new');
+  t.is(d.classify(ev('leg-b', 'c', 5, 'DTMF')), 'new', 'a channel first met gets its window');
+  t.is(d.classify(ev('leg-b', 'c', 4, 'DTMF')), 'late');
 });
