@@ -1,4 +1,5 @@
 // The errors a CallEngine answers with, each mapped by the API to one status code.
+import type { TransferSummary } from '../contracts/messages.ts';
 import type { TransferRefusalReason } from '../contracts/refusals.ts';
 
 /** The engine has no such call, or it has ended. → 404 */
@@ -33,6 +34,19 @@ export class NoTransferError extends Error {
   constructor(message = 'no transfer is running on this call') {
     super(message);
     this.name = 'NoTransferError';
+  }
+}
+
+/**
+ * cancel_transfer when the transfer's outcome was already decided otherwise (the target failed or rang out and the
+ * callers are being given back, or the transfer completed): nothing is cancelled. → 409, with the outcome
+ */
+export class TransferEndingError extends Error {
+  constructor(readonly transfer: TransferSummary) {
+    super(
+      `the transfer had already ended or was ending: ${transfer.outcome}${transfer.reason ? ` (${transfer.reason})` : ''}`,
+    );
+    this.name = 'TransferEndingError';
   }
 }
 

@@ -17,6 +17,7 @@ export {
   EngineUnavailableError,
   NoTransferError,
   RequestConflictError,
+  TransferEndingError,
   TransferRefusedError,
 } from './engine-errors.ts';
 
@@ -41,7 +42,10 @@ export interface CallEngine {
     ask: TransferAsk,
     opts?: { requestId?: string },
   ): Promise<TransferAccepted | TransferPending>;
-  /** Cancels the running transfer and reconnects transferor and transferee; NoTransferError when none runs. */
+  /**
+   * Cancels the running transfer and reconnects transferor and transferee; NoTransferError when none runs,
+   * TransferEndingError when its outcome was decided otherwise already.
+   */
   takeback(callId: string): Promise<TransferSummary>;
   /** The transferor's three-way or swap for its running transfer; NoTransferError when it is not one's transferor. */
   transferCode(callId: string, action: TransferCodeRequest): Promise<TransferSummary>;

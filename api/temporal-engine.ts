@@ -14,6 +14,7 @@ import {
   callQuery,
   takebackUpdate,
   transferCodeUpdate,
+  transferQuery,
   holdUpdate,
   type TransferCodeRequest,
   hangupCallUpdate,
@@ -28,6 +29,7 @@ import {
   EngineUnavailableError,
   NoTransferError,
   RequestConflictError,
+  TransferEndingError,
   TransferRefusedError,
 } from './engine-errors.ts';
 
@@ -120,8 +122,19 @@ export class TemporalCallEngine implements CallEngine {
     }
   }
 
-  takeback(callId: string): Promise<TransferSummary> {
-    return this.run(callId, () => this.handle(callId).executeUpdate(takebackUpdate));
+  /**
+   * The call passes the cancel on to its transfer; the transfer then says whether its outcome was decided already
+   * (the target failed or rang out and the callers are being given back, or it completed): then nothing was cancelled,
+   * and the caller of the API is told so, with that outcome. A transfer that cannot be asked is taken as cancelled.
+   */
+  async takeback(callId: string): Promise<TransferSummary> {
+    const summary = await this.run(callId, () => this.handle(callId).executeUpdate(takebackUpdate));
+    const transfer = await this.client.workflow
+      .getHandle(summary.transferId)
+      .query(transferQuery)
+      .catch(() => undefined);
+    if (transfer?.outcome && transfer.outcome !== 'taken_back') throw new TransferEndingError(transfer);
+    return summary;
   }
 
   hold(callId: string, action: 'hold' | 'unhold'): Promise<CallSummary> {

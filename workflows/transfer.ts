@@ -147,7 +147,13 @@ class TransferRun {
     setHandler(takebackSignal, ({ by, at }) => void this.inbox.push(this.timed({ type: 'takeback', by }, at)!));
     setHandler(transferCodeSignal, ({ action, by, at }) => void this.inbox.push(this.timed({ type: action, by }, at)!));
     setHandler(auditLegsSignal, () => void (this.auditDue = true));
-    setHandler(transferQuery, () => ({ ...this.summary }));
+    // The outcome as soon as it is decided (the callers are being given back or joined), not only once all is done:
+    // a REST cancel_transfer that comes then says the transfer was already ending, and how.
+    setHandler(transferQuery, () => {
+      const outcome = this.summary.outcome ?? this.machine.outcome ?? this.machine.connecting?.outcome;
+      const reason = this.summary.reason ?? this.machine.reason ?? this.machine.connecting?.reason;
+      return { ...this.summary, ...(outcome ? { outcome } : {}), ...(reason ? { reason } : {}) };
+    });
   }
 
   async run(): Promise<TransferSummary> {

@@ -13,6 +13,7 @@ import {
   EngineFailedError,
   EngineUnavailableError,
   NoTransferError,
+  TransferEndingError,
   RequestConflictError,
   TransferRefusedError,
 } from '../engine.ts';
@@ -92,6 +93,13 @@ export function engineError(callId: string, err: unknown, log: ApiLogger): ApiEr
     }
   }
   if (err instanceof NoTransferError) return ApiError.conflict('transfer', 'not_running', err.message);
+  if (err instanceof TransferEndingError) {
+    return ApiError.conflict('transfer', 'ended', err.message, {
+      transfer_id: err.transfer.transferId,
+      outcome: err.transfer.outcome,
+      ...(err.transfer.reason ? { reason: err.transfer.reason } : {}),
+    });
+  }
   if (err instanceof RequestConflictError) return ApiError.conflict(IDEMPOTENCY_HEADER, 'reused', err.message);
   if (err instanceof EngineUnavailableError) {
     log.warn({ err, call_id: callId }, 'call engine unavailable');
@@ -176,7 +184,7 @@ const actionAnswers = {
 };
 const ACTION_ERRORS = [...ACCOUNT_ERRORS, ...BODY_ERRORS, 409];
 const ACTION_TEXT =
-  "The action is delivered to the call's workflow and the answer is its verdict. `data` is Kazoo's string; the transfer's ID and phase are in the envelope's `handoff` key. Refusals: 400 (not bridged: `other_leg_call_id.required`; not answered; bad field), 404 unknown call, 409 a transfer already runs (or none runs, for cancel_transfer; or the Idempotency-Key was used for another request), 503 engine unreachable. A transfer the call accepted but did not answer within 10 s is 202 \"transfer accepted\" with handoff.status pending. Send an `Idempotency-Key` header to retry a transfer safely (the same request again gets the first answer); without it an identical request within 30 s counts as the same.";
+  "The action is delivered to the call's workflow and the answer is its verdict. `data` is Kazoo's string; the transfer's ID and phase are in the envelope's `handoff` key. Refusals: 400 (not bridged: `other_leg_call_id.required`; not answered; bad field), 404 unknown call, 409 a transfer already runs (or none runs, for cancel_transfer, or its outcome was decided already: `transfer.ended` with the outcome; or the Idempotency-Key was used for another request), 503 engine unreachable. A transfer the call accepted but did not answer within 10 s is 202 \"transfer accepted\" with handoff.status pending. Send an `Idempotency-Key` header to retry a transfer safely (the same request again gets the first answer); without it an identical request within 30 s counts as the same.";
 
 export function channelRoutes({ store, engine, config, signer }: RouteDeps) {
   const app = routes();

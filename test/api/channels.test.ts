@@ -6,6 +6,7 @@ import {
   EngineFailedError,
   EngineUnavailableError,
   NoTransferError,
+  TransferEndingError,
   RequestConflictError,
   TransferRefusedError,
 } from '../../api/engine.ts';
@@ -385,6 +386,35 @@ test('cancel_transfer: the running transfer’s summary in envelope.handoff; non
   });
   t.is(none.status, 409);
   t.deepEqual(none.body.data, { transfer: { not_running: { message: 'no transfer is running on this call' } } });
+  // The outcome was decided before the cancel came (the target was busy): nothing was cancelled, and the answer says so.
+  h.engine.onCancel = () => {
+    throw new TransferEndingError({
+      transferId: 'transfer:alice:peer',
+      phase: 'connecting',
+      outcome: 'target_failed',
+      reason: 'USER_BUSY',
+      transferor: 'alice',
+      transferee: 'peer',
+      target: '2603',
+      type: 'attended',
+      startedAt: 0,
+    });
+  };
+  const ending = await h.call('POST', `${A}/alice`, {
+    token: h.tokens.child,
+    body: { data: { action: 'cancel_transfer' } },
+  });
+  t.is(ending.status, 409);
+  t.deepEqual(ending.body.data, {
+    transfer: {
+      ended: {
+        message: 'the transfer had already ended or was ending: target_failed (USER_BUSY)',
+        transfer_id: 'transfer:alice:peer',
+        outcome: 'target_failed',
+        reason: 'USER_BUSY',
+      },
+    },
+  });
 });
 
 test('three_way and swap: delivered to the call as the transferor’s request; not a transferor is 409', async (t) => {
