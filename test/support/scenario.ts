@@ -294,18 +294,27 @@ export function eventOn(e: Engine, name: string, uuid: string, timeoutMs = 15_00
   return waitFor(e, (ev) => ev.name === name && ev.headers['Unique-ID'] === uuid, timeoutMs);
 }
 
-/** `a` and `b` were bridged to each other (CHANNEL_BRIDGE naming both, whichever leg got it). */
-export function bridgedTogether(e: Engine, a: string, b: string, timeoutMs = 15_000): Promise<EslEvent> {
-  return waitFor(
-    e,
-    (ev) => {
-      if (ev.name !== 'CHANNEL_BRIDGE') return false;
-      const x = ev.headers['Bridge-A-Unique-ID'] ?? ev.headers['Unique-ID'];
-      const y = ev.headers['Bridge-B-Unique-ID'] ?? ev.headers['Other-Leg-Unique-ID'];
-      return (x === a && y === b) || (x === b && y === a);
-    },
-    timeoutMs,
-  );
+/**
+ * `a` and `b` are bridged to each other now: the last CHANNEL_BRIDGE or CHANNEL_UNBRIDGE either leg took part in is
+ * their bridge. An earlier bridge of the two (the call before a transfer took them apart) does not count, so a test
+ * waiting for a takeback or a completion cannot pass on the call's first bridge.
+ */
+export async function bridgedTogether(e: Engine, a: string, b: string, timeoutMs = 15_000): Promise<EslEvent> {
+  await e.phones.waitUntil((events) => currentBridgeOf(events, a, b) !== undefined, timeoutMs);
+  return currentBridgeOf(e.phones.events, a, b)!;
+}
+
+function currentBridgeOf(events: readonly EslEvent[], a: string, b: string): EslEvent | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const ev = events[i]!;
+    if (ev.name !== 'CHANNEL_BRIDGE' && ev.name !== 'CHANNEL_UNBRIDGE') continue;
+    const x = ev.headers['Bridge-A-Unique-ID'] ?? ev.headers['Unique-ID'];
+    const y = ev.headers['Bridge-B-Unique-ID'] ?? ev.headers['Other-Leg-Unique-ID'];
+    if (x !== a && x !== b && y !== a && y !== b) continue;
+    const pair = (x === a && y === b) || (x === b && y === a);
+    return ev.name === 'CHANNEL_BRIDGE' && pair ? ev : undefined;
+  }
+  return undefined;
 }
 
 /** Presses the feature code and returns the target leg once the engine has originated it. */
