@@ -1,7 +1,6 @@
 // The transfer machine's three-way and swap (workflows/transfer-machine.ts): the phases `joining`, `three_way` and
 // `swapped`, step by step, with the exact actions each input asks for.
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import {
   HANG_UP_ON_PARTIAL_FAILURE,
   MAX_BRIDGE_ATTEMPTS,
@@ -11,42 +10,21 @@ import {
   step,
   type Action,
   type Input,
-  type MachineState,
   type Party,
   type Phase,
 } from '../../workflows/transfer-machine.ts';
+import { bridge, bridged, consulting, drive, hangup, kill, restore, run } from '../support/machine.ts';
 
-const answered: Input = { type: 'target_answered' };
-const hangup = (party: Party, cause = 'NORMAL_CLEARING'): Input => ({ type: 'hangup', party, cause });
-const bridged = (a: Party, b: Party): Input => ({ type: 'bridged', a, b });
 const takeback: Input = { type: 'takeback', by: 'takeback' };
 const threeWay: Input = { type: 'three_way', by: 'code' };
 const swap: Input = { type: 'swap', by: 'code' };
 const conferenced: Input = { type: 'conferenced' };
 const notConferenced: Input = { type: 'conference_not_confirmed' };
 
-const bridge = (a: Party, b: Party): Action => ({ do: 'bridge', a, b });
 const outOfConference = (a: Party, b: Party): Action => ({ do: 'bridge', a, b, fromConference: true });
-const kill = (party: Party, cause: string): Action => ({ do: 'kill', party, cause });
-const restore = (...parties: Party[]): Action => ({ do: 'restore', parties });
 const join = (alone: Party, attempt = 1): Action => ({ do: 'conference', alone, attempt });
 const music = (party: Party): Action => ({ do: 'music', party });
 
-function drive(t: ExecutionContext, start: MachineState, steps: [Input, Phase, Action[]][]): MachineState {
-  let s = start;
-  steps.forEach(([input, phase, actions], i) => {
-    const before = structuredClone(s);
-    const r = step(s, input);
-    t.deepEqual(s, before, `step ${i} (${input.type}) mutated its input state`);
-    t.is(r.state.phase, phase, `step ${i} (${JSON.stringify(input)}): phase`);
-    t.deepEqual(r.actions, actions, `step ${i} (${JSON.stringify(input)}): actions`);
-    s = r.state;
-  });
-  return s;
-}
-
-const run = (start: MachineState, inputs: Input[]) => inputs.reduce((s, i) => step(s, i).state, start);
-const consulting = () => run(initialState('ringing', false), [answered, bridged('transferor', 'target')]);
 const inThreeWay = () => run(consulting(), [threeWay, conferenced]);
 const swappedState = () => run(consulting(), [swap, bridged('transferor', 'transferee')]);
 

@@ -1,5 +1,4 @@
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import {
   HANG_UP_ON_PARTIAL_FAILURE,
   MAX_BRIDGE_ATTEMPTS,
@@ -12,59 +11,38 @@ import {
   type Input,
   type MachineState,
   type Party,
-  type Phase,
 } from '../../workflows/transfer-machine.ts';
+import {
+  answered,
+  bridge,
+  bridged,
+  consulting,
+  drive,
+  hangup,
+  kill,
+  restore,
+  run,
+  type Expect,
+} from '../support/machine.ts';
 
 // Inputs, as the transfer workflow produces them from switch events, timers and activity results.
-const answered: Input = { type: 'target_answered' };
 const targetFailed = (cause: string): Input => ({ type: 'target_failed', cause });
 const noAnswer: Input = { type: 'no_answer_timeout' };
-const hangup = (party: Party, cause = 'NORMAL_CLEARING'): Input => ({ type: 'hangup', party, cause });
-const bridged = (a: Party, b: Party): Input => ({ type: 'bridged', a, b });
 const deadline: Input = { type: 'bridge_deadline' };
 const notConfirmed: Input = { type: 'bridge_not_confirmed' };
 const cancel = (by = 'takeback'): Input => ({ type: 'takeback', by });
 const restored: Input = { type: 'restored' };
 
 // Actions.
-const bridge = (a: Party, b: Party): Action => ({ do: 'bridge', a, b });
 const check = (a: Party, b: Party): Action => ({ do: 'check_bridge', a, b });
-const kill = (party: Party, cause: string): Action => ({ do: 'kill', party, cause });
 const cancelTimer: Action = { do: 'cancel_no_answer_timer' };
-const restore = (...parties: Party[]): Action => ({ do: 'restore', parties });
 const recall = (attempt: number): Action => ({ do: 'recall', attempt });
 const pause: Action = { do: 'wait_before_recall' };
 const recallAnswered: Input = { type: 'recall_answered' };
 const recallFailed = (cause: string): Input => ({ type: 'recall_failed', cause });
 const recallDue: Input = { type: 'recall_due' };
 
-interface Expect {
-  input: Input;
-  phase: Phase;
-  actions: Action[];
-}
-
-/** Feeds the inputs one by one, asserting the phase and the exact actions after each; returns the last state. */
-function drive(t: ExecutionContext, start: MachineState, expectations: Expect[]): MachineState {
-  let s = start;
-  expectations.forEach(({ input, phase, actions }, i) => {
-    const before = structuredClone(s);
-    const r = step(s, input);
-    t.deepEqual(s, before, `step ${i} (${input.type}) mutated its input state`);
-    t.is(r.state.phase, phase, `step ${i} (${JSON.stringify(input)}): phase`);
-    t.deepEqual(r.actions, actions, `step ${i} (${JSON.stringify(input)}): actions`);
-    s = r.state;
-  });
-  return s;
-}
-
-/** Runs inputs without checking; for setting up a state. */
-function run(start: MachineState, inputs: Input[]): MachineState {
-  return inputs.reduce((s, input) => step(s, input).state, start);
-}
-
 const ringing = (): MachineState => initialState('ringing', false);
-const consultingState = (): MachineState => run(ringing(), [answered, bridged('transferor', 'target')]);
 
 function alive(s: MachineState): Party[] {
   return (['transferor', 'transferee', 'target', 'recall'] as const).filter((p) => s.alive[p]);
@@ -215,7 +193,7 @@ test('takeback while ringing: target cancelled, parties reconnected, taken_back'
 });
 
 test('takeback while consulting: target hung up, parties reconnected, taken_back', (t) => {
-  const end = drive(t, consultingState(), [
+  const end = drive(t, consulting(), [
     {
       input: cancel('resume'),
       phase: 'connecting',
@@ -229,7 +207,7 @@ test('takeback while consulting: target hung up, parties reconnected, taken_back
 });
 
 test('the target hangs up during the consultation: parties reconnected, target_hung_up', (t) => {
-  const end = drive(t, consultingState(), [
+  const end = drive(t, consulting(), [
     { input: hangup('target', 'NORMAL_CLEARING'), phase: 'connecting', actions: [bridge('transferor', 'transferee')] },
     { input: bridged('transferor', 'transferee'), phase: 'restoring', actions: [restore('transferor', 'transferee')] },
   ]);
@@ -238,7 +216,7 @@ test('the target hangs up during the consultation: parties reconnected, target_h
 });
 
 test('a target_failed during the consultation is a target hangup', (t) => {
-  const end = drive(t, consultingState(), [
+  const end = drive(t, consulting(), [
     { input: targetFailed('MEDIA_TIMEOUT'), phase: 'connecting', actions: [bridge('transferor', 'transferee')] },
     { input: bridged('transferor', 'transferee'), phase: 'restoring', actions: [restore('transferor', 'transferee')] },
   ]);
@@ -300,7 +278,7 @@ test('the transferee hangs up while ringing, then the transferor: the target is 
 });
 
 test('the transferee hangs up during the consultation: transferor and target stay, transferee_left', (t) => {
-  const end = drive(t, consultingState(), [
+  const end = drive(t, consulting(), [
     { input: hangup('transferee', 'NORMAL_CLEARING'), phase: 'restoring', actions: [restore('transferor', 'target')] },
   ]);
   t.is(end.outcome, 'transferee_left');
@@ -415,7 +393,7 @@ test('bridge confirmation: a `bridged` for another pair while connecting is igno
 });
 
 test('bridge confirmation: deadline and not-confirmed outside connecting change nothing', (t) => {
-  for (const s of [ringing(), consultingState(), run(ringing(), [hangup('transferor')])]) {
+  for (const s of [ringing(), consulting(), run(ringing(), [hangup('transferor')])]) {
     for (const input of [deadline, notConfirmed, bridged('transferor', 'target')]) {
       const r = step(s, input);
       t.deepEqual(r.actions, [], `${s.phase} + ${input.type}`);
@@ -478,7 +456,7 @@ test('connecting consult, a cancel: target killed, parties reconnected (taken_ba
 });
 
 test('connecting complete, the transferee hangs up: the target is released (transferee_left)', (t) => {
-  const s = run(consultingState(), [hangup('transferor')]);
+  const s = run(consulting(), [hangup('transferor')]);
   const end = drive(t, s, [
     { input: hangup('transferee', 'NORMAL_CLEARING'), phase: 'ended', actions: [kill('target', 'NORMAL_CLEARING')] },
   ]);
@@ -497,7 +475,7 @@ test('connecting complete, the target hangs up: the transferee is released (part
 });
 
 test('connecting complete: a cancel changes nothing (the transferor is gone)', (t) => {
-  const s = run(consultingState(), [hangup('transferor')]);
+  const s = run(consulting(), [hangup('transferor')]);
   const r = step(s, cancel('api'));
   t.deepEqual(r.actions, []);
   t.deepEqual(r.state, s);
@@ -514,7 +492,7 @@ test('connecting reconnect, the transferor hangs up: the transferee is released 
 });
 
 test('connecting reconnect, the transferee hangs up: the transferor is released', (t) => {
-  const s = run(consultingState(), [cancel('takeback')]);
+  const s = run(consulting(), [cancel('takeback')]);
   const end = drive(t, s, [
     { input: hangup('transferee'), phase: 'ended', actions: [kill('transferor', 'NORMAL_CLEARING')] },
   ]);
@@ -568,7 +546,7 @@ test('a second hangup of the same party changes nothing', (t) => {
 });
 
 test('target_answered twice changes nothing (originate result and CHANNEL_ANSWER)', (t) => {
-  for (const s of [run(ringing(), [answered]), consultingState(), run(ringing(), [hangup('transferor'), answered])]) {
+  for (const s of [run(ringing(), [answered]), consulting(), run(ringing(), [hangup('transferor'), answered])]) {
     const r = step(s, answered);
     t.deepEqual(r.actions, []);
     t.deepEqual(r.state, s);
@@ -576,7 +554,7 @@ test('target_answered twice changes nothing (originate result and CHANNEL_ANSWER
 });
 
 test('a no-answer timeout racing the answer changes nothing once connecting or consulting', (t) => {
-  for (const s of [run(ringing(), [answered]), consultingState()]) {
+  for (const s of [run(ringing(), [answered]), consulting()]) {
     const r = step(s, noAnswer);
     t.deepEqual(r.actions, []);
     t.deepEqual(r.state, s);
@@ -584,7 +562,7 @@ test('a no-answer timeout racing the answer changes nothing once connecting or c
 });
 
 test('inputs after ended produce no actions and keep the outcome', (t) => {
-  const end = run(consultingState(), [hangup('transferor'), bridged('transferee', 'target'), restored]);
+  const end = run(consulting(), [hangup('transferor'), bridged('transferee', 'target'), restored]);
   t.is(end.phase, 'ended');
   t.is(end.outcome, 'completed');
   const inputs: Input[] = [
@@ -617,7 +595,7 @@ test('inputs after ended produce no actions and keep the outcome', (t) => {
 // After the final bridge the pair still carries park_after_bridge until the restore has run: a hangup of one of them
 // would leave the other parked alone, in silence.
 test('restoring: a hangup of one of the joined legs before the restore has run ends the other', (t) => {
-  const completing = run(consultingState(), [hangup('transferor')]);
+  const completing = run(consulting(), [hangup('transferor')]);
   for (const [gone, survivor] of [
     ['transferee', 'target'],
     ['target', 'transferee'],
@@ -631,7 +609,7 @@ test('restoring: a hangup of one of the joined legs before the restore has run e
     t.deepEqual(alive(end), []);
   }
   // taken back: the transferor hangs up at once; the transferee is not left parked
-  const end = drive(t, consultingState(), [
+  const end = drive(t, consulting(), [
     {
       input: cancel(),
       phase: 'connecting',
@@ -643,14 +621,14 @@ test('restoring: a hangup of one of the joined legs before the restore has run e
   ]);
   t.is(end.outcome, 'taken_back');
   // the transferee left during the consultation, then the transferor: the target is not left parked
-  drive(t, consultingState(), [
+  drive(t, consulting(), [
     { input: hangup('transferee'), phase: 'restoring', actions: [restore('transferor', 'target')] },
     { input: hangup('transferor'), phase: 'ended', actions: [kill('target', 'NORMAL_CLEARING')] },
   ]);
 });
 
 test('restoring: a leg found gone by the restore (its hangup not heard yet) ends the other', (t) => {
-  const completing = run(consultingState(), [hangup('transferor')]);
+  const completing = run(consulting(), [hangup('transferor')]);
   const end = drive(t, completing, [
     { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
     { input: { type: 'restored', gone: ['transferee'] }, phase: 'ended', actions: [kill('target', 'NORMAL_CLEARING')] },
@@ -668,7 +646,7 @@ test('restoring: a leg found gone by the restore (its hangup not heard yet) ends
 });
 
 test('restoring: once the restore has run, the pair is an ordinary call again', (t) => {
-  const end = drive(t, run(consultingState(), [hangup('transferor')]), [
+  const end = drive(t, run(consulting(), [hangup('transferor')]), [
     { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
     { input: noAnswer, phase: 'restoring', actions: [] },
     { input: cancel(), phase: 'restoring', actions: [] },
@@ -793,7 +771,7 @@ const up = (bridgedTo?: Party | 'other', answered = true) => ({ exists: true, an
 const down = { exists: false, answered: false };
 
 test('audit: the switch agrees → no inputs', (t) => {
-  const s = consultingState();
+  const s = consulting();
   const seen: Seen = { transferor: up('target'), transferee: up(), target: up('transferor') };
   t.deepEqual(auditInputs(s, seen), []);
 });
@@ -813,7 +791,7 @@ test('audit: an answer missed is an answer (the consultation is then bridged)', 
 });
 
 test('audit: a consultation bridge that is gone is rebuilt', (t) => {
-  const s = consultingState();
+  const s = consulting();
   const inputs = auditInputs(s, { transferor: up(), transferee: up(), target: up() });
   t.deepEqual(inputs, [{ type: 'consultation_lost' }]);
   const r = step(s, inputs[0]!);
