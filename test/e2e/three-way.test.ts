@@ -11,6 +11,7 @@ import { hangUp, placeCall, press, useEngine, type Engine, type Party } from '..
 import {
   bridgedTogether,
   commandsFrom,
+  completedByHangup,
   consulting,
   expectHearing,
   expectMembers,
@@ -59,14 +60,8 @@ test.serial(
     const e = t.context;
     const { alice, bob, carol } = await consultation(t, e);
     const name = await threeWay(t, e, alice, bob, carol);
-    await hangUp(e, alice.uuid);
-    await bridgedTogether(e, bob.uuid, carol);
+    await completedByHangup(t, e, alice, bob, carol);
     await expectMembers(t, e, 'completed', name, []);
-    await expectHearing(t, e, 'completed', [
-      ['Alice', alice.uuid, gone],
-      ['Bob', bob.uuid, peer(carol)],
-      ['Carol', carol, peer(bob.uuid)],
-    ]);
     const summary = await transferResult(e, alice, bob);
     t.is(summary.outcome, 'completed');
     await expectSettingsRestored(t, e, bob.uuid, carol);
@@ -126,12 +121,7 @@ test.serial(
     await waitForPhase(e, alice, bob, 'swapped');
     await expectHearing(t, e, 'swapped again', [['Carol', carol, music(e)]]);
     // The transferor hangs up on the swapped side too: the transfer completes.
-    await hangUp(e, alice.uuid);
-    await bridgedTogether(e, bob.uuid, carol);
-    await expectHearing(t, e, 'completed', [
-      ['Bob', bob.uuid, peer(carol)],
-      ['Carol', carol, peer(bob.uuid)],
-    ]);
+    await completedByHangup(t, e, alice, bob, carol);
     t.is((await transferResult(e, alice, bob)).outcome, 'completed');
     await hangUp(e, bob.uuid);
   },
@@ -147,11 +137,7 @@ test.serial(
     t.not(runs.first, runs.second);
     await waitForPhase(e, alice, bob, 'three_way');
     await expectMembers(t, e, 'three-way, resumed', name, [alice.uuid, bob.uuid, carol]);
-    await hangUp(e, alice.uuid);
-    await expectHearing(t, e, 'completed', [
-      ['Bob', bob.uuid, peer(carol)],
-      ['Carol', carol, peer(bob.uuid)],
-    ]);
+    await completedByHangup(t, e, alice, bob, carol);
     t.is((await transferResult(e, alice, bob)).outcome, 'completed');
     await hangUp(e, bob.uuid);
   },
