@@ -36,6 +36,7 @@ import {
   sameCollection,
   timeOut,
   timerFired,
+  withoutEndings,
   type CollectorOptions,
   type CollectorState,
   type CollectorStep,
@@ -425,6 +426,11 @@ class CallLeg {
     const now = Date.now();
     const old = pressDigit(before, policy.sets, digit, now, policy.defaultDigitTimeoutMs, policy.limits);
     let step: CollectorStep = press(before, policy.sets, digit, { now, at }, collectorOptions(policy));
+    // Runs from before a digit pressed in time could reopen a code its timer had ended as no match left it ended;
+    // they still do.
+    if (step.reopened && !patched('feature-code-reopen')) {
+      step = press(withoutEndings(before), policy.sets, digit, { now, at }, collectorOptions(policy));
+    }
     // Runs from before codes could end at once (or on the switch's clock) waited for the timer; they still do.
     if ((step.match || !sameCollection(step.state, old)) && !patched('feature-code-at-once')) {
       step = { state: { ...old, lastAt: old.collecting.map((c) => (c === undefined ? undefined : at)) }, errors: [] };
@@ -457,6 +463,10 @@ class CallLeg {
     // A code nothing can extend (the takeback `*1`) acts at its last digit, as the leg's own codes do. Runs from before
     // waited for the digit timer; they still do.
     let step: CollectorStep = press(before, sets, digit, { now, at }, collectorOptions(policy));
+    // As for the leg's own codes (onDigit): a `*` its timer ended, then the `1` pressed in time, is a takeback.
+    if (step.reopened && !patched('feature-code-reopen')) {
+      step = press(withoutEndings(before), sets, digit, { now, at }, collectorOptions(policy));
+    }
     if ((step.match || !sameCollection(step.state, old)) && !patched('transfer-code-at-once')) {
       step = { state: old, errors: [] };
     }

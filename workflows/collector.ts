@@ -12,7 +12,11 @@
 // - gaps are measured on the switch's own timestamps, as the takeback matcher does (takeback.ts): a digit pressed
 //   after the timeout ran out, by the switch's clock, does not join the code, however late it is delivered; and a
 //   timer that fires long after the last digit (Temporal or the workflow worker was away) first waits a short grace
-//   for digits the ingest still holds (`timerFired`).
+//   for digits the ingest still holds (`timerFired`);
+// - a collection its timer ended as no match is reopened by the next digit when the switch stamped that digit within
+//   the digit timeout of the collection's last one (`press`): the timer fired before the ingest delivered digits
+//   pressed in time (it was away, or Temporal was, for less than LATE_TIMER_MS). A no match did nothing on the switch,
+//   so taking it back changes nothing the caller saw; a match that acted is never reopened.
 import type { FeatureCodeSet, Metaflow } from '../contracts/metaflows.ts';
 import {
   canMatchLonger,
@@ -57,6 +61,14 @@ export interface CollectorState {
    * digit was itself delivered late (the ingest is delivering what it held, in order: the rest follows it).
    */
   graceSpent?: boolean;
+  /** Per feature-code set: the collection its timer last ended as no match, until the next digit (`press`). */
+  ended?: (EndedCollection | undefined)[];
+}
+
+/** A collection a timer ended as no match: what it held, and the switch's timestamp (ms) of its last digit. */
+export interface EndedCollection {
+  collected: string;
+  at: number;
 }
 
 /** What a collection is read with, besides its sets: the policy's fallbacks. */
@@ -75,6 +87,8 @@ export interface CollectorStep {
   errors: string[];
   /** A late timer now waits for held digits (the timer was re-armed, nothing was decided). */
   waitsForHeld?: boolean;
+  /** The digit reopened a collection its timer had ended as no match (`press`). */
+  reopened?: boolean;
 }
 
 export interface FeatureCodeMatch {
@@ -162,9 +176,11 @@ function endCollections(
   const collecting = [...state.collecting];
   const deadlines = deadlinesOf(state, state.deadline ?? Number.POSITIVE_INFINITY);
   const lastAt = state.collecting.map((_, i) => state.lastAt?.[i]);
+  const ended = state.collecting.map((_, i) => state.ended?.[i]);
   sets.forEach((set, i) => {
     const collected = collecting[i];
     if (collected === undefined || !due(i)) return;
+    const last = lastAt[i];
     collecting[i] = undefined;
     deadlines[i] = undefined;
     lastAt[i] = undefined;
@@ -172,9 +188,12 @@ function endCollections(
     const digits = code(set, collected);
     const found = findMetaflow(set, digits, errors, limits);
     if (found) match = { set, collected: digits, ...found };
+    // A terminator ended it as the caller meant: only the timer's endings may be reopened.
+    else if (last !== undefined && digits === collected) ended[i] = { collected, at: last };
   });
   if (match) return { state: { collecting: sets.map(() => undefined) }, match, errors };
-  return { state: { collecting, deadlines, deadline: earliest(deadlines), lastAt }, errors };
+  const endings = ended.some((e) => e !== undefined) ? { ended } : {};
+  return { state: { collecting, deadlines, deadline: earliest(deadlines), lastAt, ...endings }, errors };
 }
 
 /** The key that ends this set's codes at once, or undefined where none does (see `terminatorOf`). */
@@ -219,9 +238,10 @@ export function mayGoOn(set: FeatureCodeSet, collected: string, limits: FeatureC
 }
 
 /**
- * A digit pressed on the leg at `now` (workflow time), `at` on the switch's clock. First, collections whose digit
- * timeout ran out before it, by the switch's clock, end (their timer had not fired yet: a late delivery); then the
- * digit is collected; then, when every armed set's collection is decided, the first match in set order is acted on
+ * A digit pressed on the leg at `now` (workflow time), `at` on the switch's clock. First, a collection its timer ended
+ * as no match is reopened when the switch stamped this digit within its digit timeout of that collection's last digit
+ * (the timer fired before the ingest delivered it); collections whose digit timeout ran out before it, by the
+ * switch's clock, end (their timer had not fired yet: a late delivery); then the digit is collected; then, when every armed set's collection is decided, the first match in set order is acted on
  * at once. A collection is decided when the terminator ended it (it matches what came before the terminator, or
  * nothing) or when no further digit could change what it matches (no longer `numbers` key, no pattern that could
  * take another digit within its declared length and the digit cap). While any set could still go on, the timers
@@ -237,14 +257,28 @@ export function press(
   const limits = opts.limits ?? DEFAULT_FEATURE_CODE_LIMITS;
   const fallback = opts.fallbackTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
   const errors: string[] = [];
-  let current = state;
+  const reopen = sets.map((set, i) => {
+    const ended = state.ended?.[i];
+    if (state.collecting[i] !== undefined || ended === undefined) return undefined;
+    const gap = when.at - ended.at;
+    return gap >= 0 && gap <= digitTimeout(set, fallback) ? ended : undefined;
+  });
+  const reopened = reopen.some((r) => r !== undefined);
+  let current: CollectorState = reopened
+    ? {
+        ...state,
+        collecting: state.collecting.map((c, i) => reopen[i]?.collected ?? c),
+        lastAt: state.collecting.map((_, i) => reopen[i]?.at ?? state.lastAt?.[i]),
+      }
+    : state;
+  const reopenedStep = reopened ? { reopened } : {};
   let match: FeatureCodeMatch | undefined;
   const gone = sets.map((set, i) => {
-    const last = state.lastAt?.[i];
-    return state.collecting[i] !== undefined && last !== undefined && when.at - last > digitTimeout(set, fallback);
+    const last = current.lastAt?.[i];
+    return current.collecting[i] !== undefined && last !== undefined && when.at - last > digitTimeout(set, fallback);
   });
   if (gone.some(Boolean)) {
-    const ended = endCollections(state, sets, (i) => gone[i]!, stripper(opts, limits), limits);
+    const ended = endCollections(current, sets, (i) => gone[i]!, stripper(opts, limits), limits);
     current = ended.state;
     match = ended.match;
     errors.push(...ended.errors);
@@ -256,7 +290,7 @@ export function press(
     lastAt: pressed.collecting.map((c) => (c === undefined ? undefined : when.at)),
     ...graceSpent,
   };
-  if (match) return { state: current, match, errors };
+  if (match) return { state: current, match, errors, ...reopenedStep };
 
   // Each armed set: decided (the terminator ended it, or it matches now or never, and no digit can change that), or
   // not. Only when every set is decided is the first match acted on: what the timer would have chosen.
@@ -285,9 +319,15 @@ export function press(
     const found = findMetaflow(set, collected, errors, limits);
     if (found) first ??= { set, collected, ...found };
   }
-  if (first && !undecided) return { state: { collecting: sets.map(() => undefined) }, match: first, errors };
+  if (first && !undecided) {
+    return { state: { collecting: sets.map(() => undefined) }, match: first, errors, ...reopenedStep };
+  }
   const lastAt = collecting.map((c) => (c === undefined ? undefined : when.at));
-  return { state: { collecting, deadlines, deadline: earliest(deadlines), lastAt, ...graceSpent }, errors };
+  return {
+    state: { collecting, deadlines, deadline: earliest(deadlines), lastAt, ...graceSpent },
+    errors,
+    ...reopenedStep,
+  };
 }
 
 /** What a collection ended by its timeout matches: what came before a terminator, when it ends with one. */
@@ -335,6 +375,12 @@ export function timerFired(
     };
   }
   return endCollections(state, sets, due, stripper(opts, limits), limits);
+}
+
+/** The state without the collections its timer ended as no match: the next digit reopens none. */
+export function withoutEndings(state: CollectorState): CollectorState {
+  const { ended: _, ...rest } = state;
+  return rest;
 }
 
 /** Numbers (exact) first, then patterns in key order, each matched against the whole collected string. */

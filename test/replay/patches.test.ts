@@ -61,6 +61,9 @@ const BEFORE: Record<string, string[]> = {
   // The last digit of `*22604` delivered first, the whole code by the other ingest a second later: the old code
   // dropped the earlier digits as older than the last.
   'late-events': ['late-digits-before-115cdc3d-callWorkflow-2.json'],
+  // `*2` delivered, its timer fired on time before the held `2604` got through: the old code ended `*2` as no match for
+  // good, and the held digits did nothing.
+  'feature-code-reopen': ['reopened-code-before-fba3f585-callWorkflow-2.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',

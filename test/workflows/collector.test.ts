@@ -17,6 +17,7 @@ import {
   type CollectorState,
 } from '../../workflows/collector.ts';
 import type { FeatureCodeSet, Metaflow, Metaflows } from '../../contracts/metaflows.ts';
+import { DEFAULT_TRANSFER_CODES, transferCodeOf, transferCodeSets } from '../../contracts/transfer-codes.ts';
 
 const hangup: Metaflow = { module: 'hangup' };
 const park: Metaflow = { module: 'park', data: { action: 'park' } };
@@ -639,4 +640,75 @@ test('switch clock: a timer on time decides at once, as timeOut', (t) => {
   t.falsy(fired.waitsForHeld);
   t.is(fired.match?.collected, '22600');
   t.deepEqual(fired, { ...timeOut(state, sets), state: fired.state });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// A collection its timer ended as no match, reopened by digits pressed in time and delivered after the timer
+
+/** Presses each digit through `press`, delivered at `now`, stamped by the switch at `at[i]`; returns the last step. */
+function deliver(sets: readonly FeatureCodeSet[], state: CollectorState, digits: string, now: number, at: number[]) {
+  checkLengths(digits, at);
+  let step = { state, errors: [] as string[] } as ReturnType<typeof pressOne>;
+  [...digits].forEach((d, i) => {
+    step = pressOne(step.state, sets, d, { now, at: at[i]! }, {});
+  });
+  return step;
+}
+
+test('reopen: *2 ended as no match by a timer late by less than LATE_TIMER_MS; the held 2604 makes it *22604 again', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  // `*` and `2` delivered at once; the timer fired 2.74 s after the `2` (Temporal restarted while it was armed).
+  let state = deliver(sets, emptyCollector(sets), '*', 0, [0]).state;
+  state = deliver(sets, state, '2', 121, [121]).state;
+  const fired = timerFired(state, sets, 3665);
+  t.true(3665 - 121 - DEFAULT_DIGIT_TIMEOUT_MS < LATE_TIMER_MS, 'not late enough to wait for held digits');
+  t.falsy(fired.waitsForHeld);
+  t.is(fired.match, undefined, '*2 matches nothing');
+  t.deepEqual(fired.state.collecting, [undefined]);
+  // The held 2604, each stamped within the digit timeout of the one before, delivered 0.1 s after the timer.
+  const held = deliver(sets, fired.state, '2604', 3765, [273, 399, 556, 676]);
+  t.deepEqual(held.state.collecting, ['22604'], 'the collection is *22604 again');
+  const decided = timerFired(held.state, sets, held.state.deadline!);
+  t.is(decided.match?.collected, '22604');
+  t.deepEqual(decided.match?.captures, ['2604'], 'the transfer goes to 2604');
+});
+
+test('reopen: only by a digit within the digit timeout of the last one, and only once', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  let state = deliver(sets, emptyCollector(sets), '*2', 121, [0, 121]).state;
+  const fired = timerFired(state, sets, 3665);
+  t.is(fired.match, undefined);
+  // Pressed after the timeout by the switch's clock: a digit of its own, as for a slow typist.
+  const slow = deliver(sets, fired.state, '2604', 3765, [122 + DEFAULT_DIGIT_TIMEOUT_MS, 1000, 1100, 1200]);
+  t.deepEqual(slow.state.collecting, [undefined]);
+  t.falsy(slow.reopened);
+  // A digit stamped before the ended collection's last one is out of order: it does not reopen it.
+  t.falsy(deliver(sets, fired.state, '2', 3765, [100]).reopened);
+  // The next digit decides: a reopening is not kept for a later one.
+  state = deliver(sets, fired.state, '5', 3765, [2000]).state;
+  t.deepEqual(deliver(sets, state, '2', 3765, [300]).state.collecting, [undefined]);
+});
+
+test('reopen: a match that acted, and a no match the terminator ended, are never reopened', (t) => {
+  const sets = [set({ numbers: { '22': hangup }, patterns: { '^2(\\d+)$': seedTransfer } })];
+  const state = deliver(sets, emptyCollector(sets), '*22', 200, [0, 100, 200]).state;
+  const matched = timerFired(state, sets, 3500);
+  t.is(matched.match?.metaflow, hangup);
+  t.deepEqual(deliver(sets, matched.state, '6', 3600, [300]).state.collecting, [undefined]);
+  const terminated = deliver(sets, emptyCollector(sets), '*9#', 200, [0, 100, 200]);
+  t.is(terminated.match, undefined);
+  t.deepEqual(deliver(sets, terminated.state, '2', 300, [300]).state.collecting, [undefined]);
+});
+
+test('reopen: a partly typed takeback (`*`, its timer late, then `1` pressed in time) is taken back', (t) => {
+  const sets = transferCodeSets(DEFAULT_TRANSFER_CODES, 'transfer-1', DEFAULT_DIGIT_TIMEOUT_MS);
+  const state = deliver(sets, emptyCollector(sets), '*', 0, [0]).state;
+  const fired = timerFired(state, sets, 2800);
+  t.is(fired.match, undefined, '`*` alone matches nothing');
+  t.deepEqual(fired.state.collecting, [undefined]);
+  const one = deliver(sets, fired.state, '1', 2900, [450]);
+  t.true(one.reopened);
+  t.is(one.match && transferCodeOf(one.match), 'takeback', 'the takeback acts at its last digit');
+  // `1` pressed after the digit timeout is no takeback.
+  t.is(deliver(sets, fired.state, '1', 2900, [DEFAULT_DIGIT_TIMEOUT_MS + 1]).match, undefined);
 });

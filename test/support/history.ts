@@ -1,0 +1,60 @@
+// A call workflow's history, read by e2e tests that must know when to go on (a timer fired, digits arrived): the
+// setup's own waits, never what a test asserts (that comes from ESL, as on a real switch).
+import proto from '@temporalio/proto';
+import { callWorkflowId } from '../../contracts/ids.ts';
+import type { Engine } from './engine.ts';
+import { sleep } from './scenario.ts';
+
+export type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+export const EventType = proto.temporal.api.enums.v1.EventType;
+type EventTypeValue = proto.temporal.api.enums.v1.EventType;
+
+/** Waits until the leg's call workflow history satisfies `pred`. */
+export async function historyReaches(
+  e: Engine,
+  leg: string,
+  pred: (events: HistoryEvent[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
+  for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(100)) {
+    const history = await e.client.workflow.getHandle(callWorkflowId(leg)).fetchHistory();
+    if (pred(history.events ?? [])) return;
+  }
+  throw new Error(`call:${leg}: the history did not get there in ${timeoutMs} ms`);
+}
+
+/** Waits up to 15 s for a leg's call workflow to end. */
+export async function callEnded(e: Engine, leg: string): Promise<void> {
+  const result = e.client.workflow.getHandle(callWorkflowId(leg)).result();
+  await Promise.race([result.catch(() => undefined), sleep(15_000)]);
+}
+
+/** The DTMF digits the workflow was signalled, in order. */
+export function signalledDigits(events: HistoryEvent[]): string {
+  let digits = '';
+  for (const ev of events) {
+    const data = ev.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0]?.data;
+    if (!data) continue;
+    const batch = JSON.parse(Buffer.from(data).toString('utf8')) as { name?: string; digit?: string }[];
+    for (const x of Array.isArray(batch) ? batch : []) if (x.name === 'DTMF') digits += x.digit ?? '';
+  }
+  return digits;
+}
+
+/** Timers started and neither fired nor cancelled. */
+export function timersRunning(events: HistoryEvent[]): number {
+  const count = (type: EventTypeValue) => events.filter((ev) => ev.eventType === type).length;
+  return (
+    count(EventType.EVENT_TYPE_TIMER_STARTED) -
+    count(EventType.EVENT_TYPE_TIMER_FIRED) -
+    count(EventType.EVENT_TYPE_TIMER_CANCELED)
+  );
+}
+
+/** The last event of this type comes after the last signal, and a completed workflow task after it. */
+export function handledAfterSignals(events: HistoryEvent[], type: EventTypeValue): boolean {
+  const types = events.map((ev) => ev.eventType);
+  const lastSignal = types.lastIndexOf(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  const at = types.lastIndexOf(type);
+  return at > lastSignal && types.indexOf(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, at) > at;
+}
