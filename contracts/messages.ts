@@ -38,6 +38,13 @@ export interface ChannelEvent {
   bridgeA?: string;
   bridgeB?: string;
   digit?: string;
+  /**
+   * On key presses: whether the ingest held the press before delivering it (a send of it had failed, or it waited in
+   * the ingest longer than workers/ingest/queue.ts HELD_AFTER_MS before its send began: Temporal was away). The
+   * collector grants a late digit timer a wait for held digits only while the presses it has were not held
+   * themselves. Absent from older ingests.
+   */
+  held?: boolean;
   hangupCause?: string;
   answerState?: string;
   /**

@@ -37,6 +37,8 @@ import {
   timeOut,
   timerFired,
   withoutEndings,
+  deliveredLate,
+  type DigitArrival,
   type CollectorOptions,
   type CollectorState,
   type CollectorStep,
@@ -328,7 +330,7 @@ class CallLeg {
   private async onDigitEvent(event: ChannelEvent): Promise<void> {
     if (event.name !== 'DTMF' || !event.digit || this.call.phase === 'ended') return;
     this.indexed.flush(this.call);
-    const acted = await this.onDigit(event.digit, event.at);
+    const acted = await this.onDigit(event.digit, event.at, event.held);
     // Only the presses since the last one that did something may be taken again: the later ones never were.
     this.idleDigits = acted ? [] : [...this.idleDigits, event].slice(-IDLE_DIGITS_KEPT);
   }
@@ -400,13 +402,13 @@ class CallLeg {
   // --- Digits: the takeback code, then feature codes ------------------------------------------------------------------
 
   /** A digit on this leg (`at`: the switch's time): the takeback code of a running transfer first, then feature codes. */
-  private async onDigit(digit: string, at: number): Promise<boolean> {
+  private async onDigit(digit: string, at: number, held?: boolean): Promise<boolean> {
     this.privateDigits = digitPressed(this.privateDigits, digit, at);
     const transfer = this.transfer;
     // The transfer's codes, matched by the collector's rules ahead of the metaflows. Runs from before the codes
     // matched the takeback alone, by its suffix, at once; they still do.
     if (transfer?.role === 'transferor' && transfer.codes !== undefined && patched('transfer-codes')) {
-      return this.onTransferDigit(transfer, digit, at);
+      return this.onTransferDigit(transfer, digit, at, held);
     }
     if (transfer?.role === 'transferor' && transfer.takebackDtmf) {
       const timeoutMs = transfer.digitTimeoutMs ?? this.policy?.defaultDigitTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
@@ -425,12 +427,7 @@ class CallLeg {
     const before = this.collector ?? emptyCollector(policy.sets);
     const now = Date.now();
     const old = pressDigit(before, policy.sets, digit, now, policy.defaultDigitTimeoutMs, policy.limits);
-    let step: CollectorStep = press(before, policy.sets, digit, { now, at }, collectorOptions(policy));
-    // Runs from before a digit pressed in time could reopen a code its timer had ended as no match left it ended;
-    // they still do.
-    if (step.reopened && !patched('feature-code-reopen')) {
-      step = press(withoutEndings(before), policy.sets, digit, { now, at }, collectorOptions(policy));
-    }
+    let step = this.pressed(before, policy.sets, digit, { now, at, held }, collectorOptions(policy));
     // Runs from before codes could end at once (or on the switch's clock) waited for the timer; they still do.
     if ((step.match || !sameCollection(step.state, old)) && !patched('feature-code-at-once')) {
       step = { state: { ...old, lastAt: old.collecting.map((c) => (c === undefined ? undefined : at)) }, errors: [] };
@@ -443,7 +440,7 @@ class CallLeg {
   }
 
   /** A digit of a running transfer's transferor: the transfer's codes and the leg's metaflows, by one collector. */
-  private async onTransferDigit(transfer: LegTransfer, digit: string, at: number): Promise<boolean> {
+  private async onTransferDigit(transfer: LegTransfer, digit: string, at: number, held?: boolean): Promise<boolean> {
     if (this.collectorOf !== transfer.id) {
       this.collectorOf = transfer.id;
       this.collector = undefined; // the sets change: a collection in progress starts again
@@ -462,11 +459,7 @@ class CallLeg {
     const old = pressDigit(before, sets, digit, now, policy.defaultDigitTimeoutMs, policy.limits);
     // A code nothing can extend (the takeback `*1`) acts at its last digit, as the leg's own codes do. Runs from before
     // waited for the digit timer; they still do.
-    let step: CollectorStep = press(before, sets, digit, { now, at }, collectorOptions(policy));
-    // As for the leg's own codes (onDigit): a `*` its timer ended, then the `1` pressed in time, is a takeback.
-    if (step.reopened && !patched('feature-code-reopen')) {
-      step = press(withoutEndings(before), sets, digit, { now, at }, collectorOptions(policy));
-    }
+    let step = this.pressed(before, sets, digit, { now, at, held }, collectorOptions(policy));
     if ((step.match || !sameCollection(step.state, old)) && !patched('transfer-code-at-once')) {
       step = { state: old, errors: [] };
     }
@@ -476,6 +469,36 @@ class CallLeg {
     await this.keepPrivate(step.match !== undefined);
     if (step.match) await this.runFeatureCode(step.match, now);
     return step.match !== undefined || collecting(before) || collecting(this.collector);
+  }
+
+  /** The collector's step for a digit, as far as this run's patches go (a run from before each gets what it got). */
+  private pressed(
+    before: CollectorState,
+    sets: readonly FeatureCodeSet[],
+    digit: string,
+    when: DigitArrival,
+    opts: CollectorOptions,
+  ): CollectorStep {
+    let from = before;
+    let step = press(from, sets, digit, when, opts);
+    // Runs from before a digit pressed in time could reopen a code its timer had ended as no match left it ended;
+    // they still do (the transferor's `*`, its timer, then `1` pressed in time is a takeback now).
+    if (step.reopened && !patched('feature-code-reopen')) {
+      from = withoutEndings(before);
+      step = press(from, sets, digit, when, opts);
+    }
+    // Runs from before the ingest said which key presses it held took one processed long after its press for held
+    // (a workflow task that timed out looks the same); they still do. Only a collection still going on reads it.
+    const guessed = { now: when.now, at: when.at };
+    if (
+      when.held !== undefined &&
+      deliveredLate(when) !== deliveredLate(guessed) &&
+      collecting(step.state) &&
+      !patched('held-digit-stamp')
+    ) {
+      step = press(from, sets, digit, guessed, opts);
+    }
+    return step;
   }
 
   /** The sets the collector matches: a running transfer's codes first while this leg is its transferor. */

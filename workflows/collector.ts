@@ -58,7 +58,8 @@ export interface CollectorState {
   lastAt?: (number | undefined)[];
   /**
    * No wait for held digits is due when the timer fires late: one was given already since the last digit, or the last
-   * digit was itself delivered late (the ingest is delivering what it held, in order: the rest follows it).
+   * digit was itself delivered late (the ingest is delivering what it held, in order: the rest follows it; see
+   * `deliveredLate`).
    */
   graceSpent?: boolean;
   /** Per feature-code set: the collection its timer last ended as no match, until the next digit (`press`). */
@@ -251,7 +252,7 @@ export function press(
   state: CollectorState,
   sets: readonly FeatureCodeSet[],
   digit: string,
-  when: { now: number; at: number },
+  when: DigitArrival,
   opts: CollectorOptions = {},
 ): CollectorStep {
   const limits = opts.limits ?? DEFAULT_FEATURE_CODE_LIMITS;
@@ -284,7 +285,7 @@ export function press(
     errors.push(...ended.errors);
   }
   const pressed = pressDigit(current, sets, digit, when.now, fallback, limits);
-  const graceSpent = when.now - when.at > LATE_TIMER_MS ? { graceSpent: true } : {};
+  const graceSpent = deliveredLate(when) ? { graceSpent: true } : {};
   current = {
     ...pressed,
     lastAt: pressed.collecting.map((c) => (c === undefined ? undefined : when.at)),
@@ -328,6 +329,23 @@ export function press(
     errors,
     ...reopenedStep,
   };
+}
+
+/** When a digit reaches the collector: `now` (workflow time), `at` (the switch's), `held` (the ingest's word). */
+export interface DigitArrival {
+  now: number;
+  at: number;
+  /** The ingest held the key press before it could deliver it (ChannelEvent.held); absent from older ingests. */
+  held?: boolean;
+}
+
+/**
+ * Was the digit itself delivered late (the ingest held it: Temporal was away)? The ingest says so. A digit from an
+ * older ingest, which did not, is taken for held when it is processed more than LATE_TIMER_MS after its press: a
+ * workflow task that timed out and ran again looks the same, which is why the ingest now says.
+ */
+export function deliveredLate(when: DigitArrival): boolean {
+  return when.held ?? when.now - when.at > LATE_TIMER_MS;
 }
 
 /** What a collection ended by its timeout matches: what came before a terminator, when it ends with one. */

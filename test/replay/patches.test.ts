@@ -64,6 +64,9 @@ const BEFORE: Record<string, string[]> = {
   // `*2` delivered, its timer fired on time before the held `2604` got through: the old code ended `*2` as no match for
   // good, and the held digits did nothing.
   'feature-code-reopen': ['reopened-code-before-fba3f585-callWorkflow-2.json'],
+  // `*22` delivered at once but taken seconds later by a workflow worker that was away, `600` held by the ingest: the
+  // old code took `*22` for held, gave its late timer no wait, and dialled 2.
+  'held-digit-stamp': ['late-worker-digits-before-dfc21a08-callWorkflow-2.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',

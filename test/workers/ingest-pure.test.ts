@@ -4,7 +4,7 @@ import type { ChannelEvent } from '../../contracts/messages.ts';
 import { toChannelEvent, legInfo } from '../../workers/ingest/convert.ts';
 import { originateVariables, parseOriginateBody, routeOriginateJob } from '../../workers/ingest/jobs.ts';
 import { ChannelMemory } from '../../workers/ingest/memory.ts';
-import { takeBatch, DeliveryQueues, type Batch, type Delivery } from '../../workers/ingest/queue.ts';
+import { takeBatch, DeliveryQueues, HELD_AFTER_MS, type Batch, type Delivery } from '../../workers/ingest/queue.ts';
 import { parseShowCalls, parseShowChannels } from '../../workers/ingest/reconcile.ts';
 import { routeFromEvent } from '../../workers/ingest/routing.ts';
 import { testLogger as logger } from './silent-logger.ts';
@@ -256,6 +256,50 @@ test('queues: one signal in flight per channel, the rest batched behind it, in o
   t.deepEqual(seqs('a'), [[1], [2, 3]]);
   t.deepEqual(seqs('flaky'), [[1, 2]]); // retried as one batch, still in order
   t.is(q.depth, 0);
+});
+
+test('queues: each key press says whether the ingest held it (a send failed, or it waited long before its send)', async (t) => {
+  const sent: Batch[] = [];
+  let release: () => void = () => {};
+  let failFlaky = true;
+  const q = new DeliveryQueues({
+    logger,
+    retry: { initialMs: 10, maxMs: 20 },
+    send: async (b) => {
+      if (b.kind === 'call' && b.uuid === 'flaky' && failFlaky) {
+        failFlaky = false;
+        throw new Error('UNAVAILABLE');
+      }
+      if (b.kind === 'call' && b.uuid === 'slow' && b.events[0]!.seq === 1)
+        await new Promise<void>((r) => (release = r));
+      sent.push(b);
+    },
+  });
+  const held = (uuid: string) =>
+    sent
+      .filter((b) => b.kind === 'call' && b.uuid === uuid)
+      .flatMap((b) => (b.kind === 'call' ? b.events.map((e) => [e.name, e.held]) : []));
+  // Sent at once: not held. Other events keep their shape.
+  q.push('a', { kind: 'call', uuid: 'a', event: ev('a', 1, 'CHANNEL_ANSWER') });
+  q.push('a', { kind: 'call', uuid: 'a', event: ev('a', 2) });
+  // Its first send failed: held, when the retry delivers it.
+  q.push('flaky', { kind: 'call', uuid: 'flaky', event: ev('flaky', 1) });
+  // Queued behind a send that takes longer than HELD_AFTER_MS: held.
+  q.push('slow', { kind: 'call', uuid: 'slow', event: ev('slow', 1) });
+  await new Promise((r) => setImmediate(r));
+  q.push('slow', { kind: 'call', uuid: 'slow', event: ev('slow', 2) });
+  await new Promise((r) => setTimeout(r, HELD_AFTER_MS + 100));
+  release();
+  await q.idle();
+  t.deepEqual(held('a'), [
+    ['CHANNEL_ANSWER', undefined],
+    ['DTMF', false],
+  ]);
+  t.deepEqual(held('flaky'), [['DTMF', true]]);
+  t.deepEqual(held('slow'), [
+    ['DTMF', false],
+    ['DTMF', true],
+  ]);
 });
 
 test('queues: deliveries a sender re-routes go back at the head, ahead of what queued behind', async (t) => {

@@ -712,3 +712,36 @@ test('reopen: a partly typed takeback (`*`, its timer late, then `1` pressed in 
   // `1` pressed after the digit timeout is no takeback.
   t.is(deliver(sets, fired.state, '1', 2900, [DEFAULT_DIGIT_TIMEOUT_MS + 1]).match, undefined);
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// A promptly delivered digit whose workflow task ran late is not a held one: the ingest says which it held
+
+test('held stamp: *22 delivered at once, its task timed out and ran 3.3 s later, then Temporal away: 602 still joins', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  const typed = (held: boolean | undefined) => {
+    let state = emptyCollector(sets);
+    // Pressed at 0, 100, 200 (switch); the ingest delivered them at once, the workflow task ran at 3500.
+    for (const [i, d] of [...'*22'].entries())
+      state = pressOne(state, sets, d, { now: 3500, at: i * 100, ...(held === undefined ? {} : { held }) }, {}).state;
+    return state;
+  };
+  // The timer fires long after (Temporal restarted): late by more than LATE_TIMER_MS.
+  const fired = timerFired(typed(false), sets, 9000);
+  t.true(fired.waitsForHeld, 'the presses were not held: it waits for the ones the ingest may hold');
+  // The held 602 (pressed at 300, 400, 500) come, stamped held.
+  let state = fired.state;
+  for (const [i, d] of [...'602'].entries())
+    state = pressOne(state, sets, d, { now: 9500, at: 300 + i * 100, held: true }, {}).state;
+  const decided = timerFired(state, sets, 9500 + DEFAULT_DIGIT_TIMEOUT_MS);
+  t.falsy(decided.waitsForHeld, 'the ingest is delivering what it held: no second wait');
+  t.deepEqual(decided.match?.captures, ['2602'], 'the whole code, not 2');
+  // A digit from an older ingest (no stamp), processed 3.3 s after its press, is taken for held, as before.
+  const unstamped = timerFired(typed(undefined), sets, 9000);
+  t.falsy(unstamped.waitsForHeld);
+  t.deepEqual(unstamped.match?.captures, ['2']);
+  // Stamped held, though processed soon after its press: no wait either (the rest follows in order).
+  let prompt = emptyCollector(sets);
+  for (const [i, d] of [...'*22'].entries())
+    prompt = pressOne(prompt, sets, d, { now: 1000, at: i * 100, held: true }, {}).state;
+  t.falsy(timerFired(prompt, sets, 9000).waitsForHeld);
+});

@@ -68,6 +68,23 @@ export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; 
   return { batch, taken };
 }
 
+/**
+ * A key press that waited in the ingest longer than this before the send that delivers it began was held: Temporal
+ * was away or refusing. A healthy ingest sends within milliseconds of the event, and the channel's previous signal
+ * being in flight costs tens of ms, not this.
+ */
+export const HELD_AFTER_MS = 1000;
+
+/**
+ * The batch as sent: each key press says whether the ingest held it (ChannelEvent.held): `held(i)` for the i-th
+ * event. Only key presses are stamped (the collector reads it; other events keep their shape).
+ */
+export function stampHeld(batch: Batch, held: (i: number) => boolean): Batch {
+  if (batch.kind === 'originate' || !batch.events.some((e) => e.name === 'DTMF')) return batch;
+  const events = batch.events.map((e, i) => (e.name === 'DTMF' ? { ...e, held: held(i) } : e));
+  return { ...batch, events };
+}
+
 /** What a caller waits on: its hangup, its key presses, the result of a leg dialled for it. */
 export function isUrgent(delivery: Delivery): boolean {
   if (delivery.kind === 'originate') return true;
@@ -153,7 +170,7 @@ export class DeliveryQueues {
       this.queues.set(key, q);
     }
     q.items.push(delivery);
-    if (this.opts.onDelivered) this.pushedAt.set(delivery, performance.now());
+    this.pushedAt.set(delivery, performance.now());
     const urgent = isUrgent(delivery);
     if (!q.busy) {
       q.busy = true;
@@ -249,14 +266,18 @@ export class DeliveryQueues {
     this.inFlight++;
     if (!urgent) this.inFlightOthers++;
     const { batch, taken } = takeBatch(q.items, this.maxBatch);
+    const started = performance.now();
+    const retried = q.attempt > 0;
+    const held = (i: number) => retried || started - (this.pushedAt.get(taken[i]!) ?? started) > HELD_AFTER_MS;
+    const sent = stampHeld(batch, held);
     let failed = false;
     try {
-      const instead = await this.opts.send(batch);
+      const instead = await this.opts.send(sent);
       this.exhausted = 0;
       if (!urgent) this.othersLimit = Math.min(this.maxInFlight - this.urgentReserve, this.othersLimit + 1);
       if (instead?.length) q.items.unshift(...instead);
       else {
-        this.opts.onBatch?.(batch);
+        this.opts.onBatch?.(sent);
         const now = performance.now();
         for (const d of taken) this.opts.onDelivered?.(now - (this.pushedAt.get(d) ?? now));
       }

@@ -1,0 +1,48 @@
+// A feature code the ingest delivered at once but the workflow worker took late, then the rest of it held by the
+// ingest: `*22` reached Temporal as it was pressed while the workflow worker was away (a workflow task that times out
+// and runs again looks the same), `600` was held by the ingest, whose way to Temporal was cut. The worker comes back
+// seconds after the presses; its digit timer, late by as much, must wait for the held digits: `*22` was not held (the
+// ingest says so in its signal), so the rest may still come. Before, a digit processed more than 3 s after its press
+// was taken for held, no wait was given, and `*22` dialled 2. Each role reaches Temporal through a gate of its own
+// (test/support/tcp-gate.ts); what happened is read from ESL, the history only tells the test when to go on.
+import anyTest from 'ava';
+import { press, useEngine } from '../support/engine.ts';
+import { dialledWhole, withGatedCall } from '../support/gated-call.ts';
+import { EventType, handledAfterSignals, historyReaches, signalledDigits } from '../support/history.ts';
+import { sleep } from '../support/scenario.ts';
+
+const test = useEngine(anyTest, {}, { workflowWorker: false, nodeWorker: false, scenario: 'late-worker-digits' });
+
+/** Long enough for the ingest's gate to shut between `*22` and `600`, by the switch's clock. */
+const DIGIT_TIMEOUT_MS = 2000;
+/** How long the workflow worker stays away after `*22`: well over the 3 s after which a timer counts as late. */
+const WORKER_AWAY_MS = 6000;
+
+test.serial(
+  '*22 delivered at once but taken late by the worker, 600 held by the ingest: 2600 is dialled',
+  async (t) => {
+    const e = t.context;
+    await withGatedCall(e, { digitTimeoutMs: DIGIT_TIMEOUT_MS, workflowProcess: true }, async (call) => {
+      const { alice, forNodes } = call;
+      const forWorkflows = call.forWorkflows!;
+      // A digit that starts no code: the call reads its feature codes now, while the node worker is reachable.
+      await press(e, alice.uuid, '1');
+      await historyReaches(e, alice.uuid, (events) =>
+        handledAfterSignals(events, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
+      );
+      forWorkflows.shut();
+      await press(e, alice.uuid, '*22');
+      // The ingest delivered `*22` at once; no worker has taken it.
+      await historyReaches(e, alice.uuid, (events) => signalledDigits(events) === '1*22');
+      forNodes.shut();
+      await press(e, alice.uuid, '600');
+      await sleep(WORKER_AWAY_MS);
+      // The workflow worker is back: it takes `*22` seconds after their press, and its digit timer fires that late.
+      forWorkflows.open();
+      await historyReaches(e, alice.uuid, (events) => handledAfterSignals(events, EventType.EVENT_TYPE_TIMER_FIRED));
+      // Then the ingest: it delivers what it held.
+      forNodes.open();
+      await dialledWhole(t, e, call, '2600');
+    });
+  },
+);
