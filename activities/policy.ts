@@ -70,6 +70,7 @@ export type PolicyConfig = Pick<
   | 'FEATURE_CODE_PATTERN_MAX_PROGRAM'
   | 'FEATURE_CODE_MAX_PATTERNS'
   | 'FEATURE_CODE_TERMINATOR'
+  | 'CALL_WORKFLOWS'
 >;
 
 export interface LegPolicy extends DigitPolicy {
@@ -147,7 +148,7 @@ export function recallNumber(leg: LegState, variable: string): string | undefine
 }
 
 export function createPolicyActivities(
-  sw: Pick<SwitchActivities, 'legState' | 'holdWithMusic'>,
+  sw: Pick<SwitchActivities, 'legState' | 'holdWithMusic' | 'markCallWorkflows'>,
   store: PolicyStore,
   config: PolicyConfig,
   node: { draining?: () => Promise<boolean> } = {},
@@ -246,6 +247,8 @@ export function createPolicyActivities(
      * that still reaches here falls back like an unknown one rather than leave the hold undone.
      */
     async hold(holder: string, moh?: string): Promise<string> {
+      // A REST hold may have started the holder's call workflow (on demand): from now on it hears its leg's events.
+      if (config.CALL_WORKFLOWS === 'on_demand') await sw.markCallWorkflows([holder]);
       const accountId = accountOf(await sw.legState(holder));
       const defaults = accountId ? await store.accountDefaults(accountId) : undefined;
       const accountMusic = async () =>
@@ -271,6 +274,8 @@ export function createPolicyActivities(
       const peer = me.bridgeUuid ? await sw.legState(me.bridgeUuid) : undefined;
       if (!peer?.exists || peer.bridgeUuid !== transferor)
         refuse('not_bridged', 'the call is not bridged to another party');
+      // A REST request may have started the two call workflows (on demand): from now on they hear their legs' events.
+      if (config.CALL_WORKFLOWS === 'on_demand') await sw.markCallWorkflows([transferor, peer.uuid]);
       // Whose transfer this is: the transferor's own, or (a peer's feature code) the account of the leg whose
       // metaflow fired. Its media, its defaults and its account variables go with the transfer.
       const owner = await metaflowOwner(me, peer, ask.metaflowOwnerLeg);

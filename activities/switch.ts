@@ -11,7 +11,7 @@ import type {
   SavedSettings,
   StepTiming,
 } from './types.ts';
-import { ACTIVE_TRANSFER_VARIABLE, TRANSFER_ID_VARIABLE } from '../contracts/ids.ts';
+import { ACTIVE_TRANSFER_VARIABLE, CALL_WORKFLOW_VARIABLE, TRANSFER_ID_VARIABLE } from '../contracts/ids.ts';
 import { originateVariableBlocks, UnquotableValue } from './originate-vars.ts';
 import {
   privateDigits,
@@ -136,6 +136,14 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
 
   return {
     legState,
+
+    /**
+     * Call workflows on demand: the legs whose call workflow now runs carry CALL_WORKFLOW_VARIABLE, so that every
+     * ingest delivers their later events (workers/ingest/on-demand.ts).
+     */
+    async markCallWorkflows(legs: string[]): Promise<void> {
+      for (const leg of legs) await setvar(leg, CALL_WORKFLOW_VARIABLE, 'true');
+    },
 
     /**
      * Several legs at once (one activity for a transfer's audit); a leg that is gone reads as not existing. With a

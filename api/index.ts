@@ -14,4 +14,4 @@ export {
   NoTransferError,
   TransferRefusedError,
 } from './engine.ts';
-export { TemporalCallEngine } from './temporal-engine.ts';
+export { TemporalCallEngine, callWorkflowStarts } from './temporal-engine.ts';

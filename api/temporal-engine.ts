@@ -1,12 +1,13 @@
 // CallEngine over Temporal: each call is the workflow `callWorkflowId(callId)`; the API reads it with a query and acts
 // through updates, so the HTTP answer is the workflow's own verdict (accepted or refused), not a fire-and-forget.
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowUpdateHandle } from '@temporalio/client';
 import {
+  WithStartWorkflowOperation,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   WorkflowUpdateStage,
 } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError, type UpdateDefinition, type Workflow } from '@temporalio/common';
 import { GRPC_STATUS, grpcCode } from '../contracts/grpc.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
 import {
@@ -20,8 +21,18 @@ import {
   hangupCallUpdate,
   requestTransferUpdate,
 } from '../contracts/messages.ts';
-import type { CallSummary, TransferAccepted, TransferAsk, TransferSummary } from '../contracts/messages.ts';
+import type {
+  CallSummary,
+  ChannelEvent,
+  LegInfo,
+  TransferAccepted,
+  TransferAsk,
+  TransferSummary,
+} from '../contracts/messages.ts';
 import { NO_TRANSFER, REQUEST_CONFLICT, TRANSFER_REFUSED, isTransferRefusalReason } from '../contracts/refusals.ts';
+import type { Config } from '../config/index.ts';
+import type { ChannelRecord, Store } from '../store/index.ts';
+import { CALL_WORKFLOW_TYPE, callStartOptions } from '../workflows/call-start.ts';
 import type { CallEngine, TransferPending } from './engine.ts';
 import {
   CallNotFoundError,
@@ -36,6 +47,55 @@ import {
 export interface TemporalCallEngineOptions {
   /** How long one call into the engine may take before the API answers 503 (a worker-less queue never answers). */
   timeoutMs?: number;
+  /** Call workflows start on demand (CALL_WORKFLOWS=on_demand): a request starts the leg's (Update-with-Start). */
+  onDemand?: OnDemandStarts;
+}
+
+/** What starting a leg's call workflow from a REST request needs. */
+export interface OnDemandStarts {
+  /** The leg as the live-channel projection knows it: its state goes into the workflow's input. */
+  channel(callId: string): Promise<ChannelRecord | undefined>;
+  taskQueue: string;
+}
+
+/** The engine's options for this configuration: on demand, the store's projection gives a leg's state. */
+export function callWorkflowStarts(
+  config: Pick<Config, 'CALL_WORKFLOWS' | 'WORKFLOW_TASK_QUEUE'>,
+  store: Pick<Store, 'getChannel'>,
+): Pick<TemporalCallEngineOptions, 'onDemand'> {
+  if (config.CALL_WORKFLOWS !== 'on_demand') return {};
+  return { onDemand: { channel: (callId) => store.getChannel(callId), taskQueue: config.WORKFLOW_TASK_QUEUE } };
+}
+
+/**
+ * The SNAPSHOT a call workflow started on demand takes first: the leg as the projection knows it, as of the row's last
+ * change (for a bridged leg, its bridge or later: a hold waits for the bridge's media from then).
+ */
+export function snapshotOf(rec: ChannelRecord): ChannelEvent {
+  const leg: LegInfo = {};
+  for (const key of [
+    'direction',
+    'callerIdName',
+    'callerIdNumber',
+    'calleeIdNumber',
+    'ownerId',
+    'authorizingId',
+  ] as const) {
+    const value = rec[key];
+    if (value) leg[key] = value;
+  }
+  if (rec.accountId) leg.accountId = rec.accountId;
+  return {
+    name: 'SNAPSHOT',
+    uuid: rec.callId,
+    coreUuid: '',
+    seq: 0,
+    at: rec.updatedAt,
+    node: rec.node,
+    answerState: rec.answered ? 'answered' : 'ringing',
+    ...(rec.bridgedTo ? { otherLeg: rec.bridgedTo } : {}),
+    leg,
+  };
 }
 
 /** Turns what the Temporal client throws into the engine's errors. */
@@ -70,12 +130,81 @@ export function mapTemporalError(callId: string, err: unknown): Error {
 
 export class TemporalCallEngine implements CallEngine {
   private readonly timeoutMs: number;
+  private readonly onDemand: OnDemandStarts | undefined;
 
   constructor(
     private readonly client: Client,
     options: TemporalCallEngineOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.onDemand = options.onDemand;
+  }
+
+  /**
+   * On demand: how to start the leg's call workflow if it has none yet (the projection's state of the leg in its
+   * input), or undefined (every leg has one; or the projection knows no such leg: the request goes to a workflow
+   * that may run, as always). `withPeer`: the bridged peer's is started too (a transfer signals the transferee's).
+   */
+  private async startOperation(
+    callId: string,
+    withPeer = false,
+  ): Promise<WithStartWorkflowOperation<Workflow> | undefined> {
+    const onDemand = this.onDemand;
+    if (!onDemand) return undefined;
+    const start = async (rec: ChannelRecord) =>
+      callStartOptions({
+        callId: rec.callId,
+        node: rec.node,
+        taskQueue: onDemand.taskQueue,
+        initial: [snapshotOf(rec)],
+      });
+    const rec = await this.run(callId, () => onDemand.channel(callId));
+    if (!rec) return undefined;
+    if (withPeer && rec.bridgedTo) {
+      const peer = rec.bridgedTo;
+      const peerRec = (await this.run(peer, () => onDemand.channel(peer))) ?? {
+        callId: peer,
+        node: rec.node,
+        accountId: null,
+        answered: true,
+        bridgedTo: callId,
+        createdAt: Date.now(),
+        updatedAt: Date.now(),
+      };
+      const options = await start(peerRec);
+      await this.run(peer, () =>
+        this.client.workflow.start(CALL_WORKFLOW_TYPE, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' }),
+      );
+    }
+    return new WithStartWorkflowOperation(CALL_WORKFLOW_TYPE, {
+      ...(await start(rec)),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
+
+  /** An Update that waits for its result; on demand it starts the leg's workflow first if need be. */
+  private async execute<Ret, Args extends [unknown, ...unknown[]]>(
+    callId: string,
+    def: UpdateDefinition<Ret, Args>,
+    args: Args,
+  ): Promise<Ret> {
+    const startWorkflowOperation = await this.startOperation(callId);
+    return this.run(callId, () =>
+      startWorkflowOperation
+        ? this.client.workflow.executeUpdateWithStart(def, { args, startWorkflowOperation })
+        : this.handle(callId).executeUpdate(def, { args }),
+    );
+  }
+
+  /** On demand, a leg the projection knows but without a workflow has no transfer: said so, not "no such call". */
+  private async noTransferIfUnstarted<T>(callId: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof CallNotFoundError && this.onDemand && (await this.onDemand.channel(callId)))
+        throw new NoTransferError();
+      throw err;
+    }
   }
 
   private async run<T>(callId: string, fn: () => Promise<T>): Promise<T> {
@@ -106,12 +235,21 @@ export class TemporalCallEngine implements CallEngine {
   ): Promise<TransferAccepted | TransferPending> {
     const deadline = Date.now() + this.timeoutMs;
     // Accepted first: past this point the transfer is the workflow's business, whatever happens to this request.
-    const update = await this.run(callId, () =>
-      this.handle(callId).startUpdate(requestTransferUpdate, {
-        args: [ask],
-        ...(opts.requestId ? { updateId: opts.requestId } : {}),
-        waitForStage: WorkflowUpdateStage.ACCEPTED,
-      }),
+    const startWorkflowOperation = await this.startOperation(callId, true);
+    const updateId = opts.requestId ? { updateId: opts.requestId } : {};
+    const update: WorkflowUpdateHandle<TransferAccepted> = await this.run(callId, () =>
+      startWorkflowOperation
+        ? this.client.workflow.startUpdateWithStart(requestTransferUpdate, {
+            args: [ask],
+            ...updateId,
+            waitForStage: 'ACCEPTED',
+            startWorkflowOperation,
+          })
+        : this.handle(callId).startUpdate(requestTransferUpdate, {
+            args: [ask],
+            ...updateId,
+            waitForStage: WorkflowUpdateStage.ACCEPTED,
+          }),
     );
     try {
       return await this.client.connection.withDeadline(deadline, () => update.result());
@@ -128,7 +266,9 @@ export class TemporalCallEngine implements CallEngine {
    * and the caller of the API is told so, with that outcome. A transfer that cannot be asked is taken as cancelled.
    */
   async takeback(callId: string): Promise<TransferSummary> {
-    const summary = await this.run(callId, () => this.handle(callId).executeUpdate(takebackUpdate));
+    const summary = await this.noTransferIfUnstarted(callId, () =>
+      this.run(callId, () => this.handle(callId).executeUpdate(takebackUpdate)),
+    );
     const transfer = await this.client.workflow
       .getHandle(summary.transferId)
       .query(transferQuery)
@@ -138,19 +278,25 @@ export class TemporalCallEngine implements CallEngine {
   }
 
   hold(callId: string, action: 'hold' | 'unhold'): Promise<CallSummary> {
-    return this.run(callId, () => this.handle(callId).executeUpdate(holdUpdate, { args: [{ action }] }));
+    return this.execute(callId, holdUpdate, [{ action }]);
   }
 
   transferCode(callId: string, action: TransferCodeRequest): Promise<TransferSummary> {
-    return this.run(callId, () => this.handle(callId).executeUpdate(transferCodeUpdate, { args: [{ action }] }));
+    return this.noTransferIfUnstarted(callId, () =>
+      this.run(callId, () => this.handle(callId).executeUpdate(transferCodeUpdate, { args: [{ action }] })),
+    );
   }
 
   async hangup(callId: string, cause?: string): Promise<void> {
-    const args: [{ cause?: string }] = [cause === undefined ? {} : { cause }];
-    await this.run(callId, () => this.handle(callId).executeUpdate(hangupCallUpdate, { args }));
+    await this.execute(callId, hangupCallUpdate, [cause === undefined ? {} : { cause }]);
   }
 
   async breakMedia(callId: string): Promise<void> {
-    await this.run(callId, () => this.handle(callId).executeUpdate(breakMediaUpdate));
+    const startWorkflowOperation = await this.startOperation(callId);
+    await this.run(callId, () =>
+      startWorkflowOperation
+        ? this.client.workflow.executeUpdateWithStart(breakMediaUpdate, { startWorkflowOperation })
+        : this.handle(callId).executeUpdate(breakMediaUpdate),
+    );
   }
 }

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { openConfiguredStore, storeSummary, StoreUnavailableError, type Store } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
-import { TemporalCallEngine } from '../api/temporal-engine.ts';
+import { TemporalCallEngine, callWorkflowStarts } from '../api/temporal-engine.ts';
 import { createWorkflowWorker } from '../workers/workflow-worker.ts';
 import { startNodeWorker, type NodeWorker } from '../workers/node-worker.ts';
 import {
@@ -45,7 +45,10 @@ async function run(role: Role, config: Config, { logger, ops }: ProcessOps): Pro
     ops.addCheck('store', () => store.ping().then(() => undefined));
     const api = await startApi({
       store,
-      engine: new TemporalCallEngine(c, { timeoutMs: config.API_ENGINE_TIMEOUT_MS }),
+      engine: new TemporalCallEngine(c, {
+        timeoutMs: config.API_ENGINE_TIMEOUT_MS,
+        ...callWorkflowStarts(config, store),
+      }),
       config: { ...config, HANDOFF_JWT_SECRET: config.HANDOFF_JWT_SECRET },
       logger,
     });

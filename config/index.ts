@@ -496,6 +496,25 @@ const schema = z.object({
       'how often each ingest looks for transfers ended by hand (terminated in the UI) whose callers wait on hold, ' +
         'and resumes them from the switch’s state (also on every reconnect; 0: only then)',
     ),
+  CALL_WORKFLOWS: z
+    .enum(['per_call', 'on_demand'])
+    .default('per_call')
+    .describe(
+      '`per_call`: every call leg gets its call workflow from its first event (every call is in the Temporal UI); ' +
+        '`on_demand`: a leg gets one only when something needs it (a binding digit of its metaflows on a bridged ' +
+        'leg, a REST request, a transfer of its peer), so a plain call costs no Temporal action. Every ingest and ' +
+        'API of a cluster must say the same',
+    ),
+  METAFLOW_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60000)
+    .default(5000)
+    .describe(
+      'with `CALL_WORKFLOWS=on_demand`: how long an ingest keeps the metaflows of an account, user or device to ' +
+        "know a leg's binding digits; an operator's change reaches new digits within this. 0: read at every digit",
+    ),
   RECONCILE_MS: z.coerce
     .number()
     .int()

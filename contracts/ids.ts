@@ -46,6 +46,12 @@ export const WORKFLOW_TASK_QUEUE = 'handoff';
 /** The channel variable a transfer puts on the legs it originates, so that the ingest routes their events to it. */
 export const TRANSFER_ID_VARIABLE = 'handoff_transfer_id';
 
+/**
+ * The channel variable on a leg whose call workflow runs while call workflows start on demand (CALL_WORKFLOWS):
+ * every later event of the leg that carries variables tells any ingest, even one started since, to deliver it.
+ */
+export const CALL_WORKFLOW_VARIABLE = 'handoff_call_workflow';
+
 /** The channel variable a transfer puts on the two legs it holds (transferor, transferee) while it runs. */
 export const ACTIVE_TRANSFER_VARIABLE = 'handoff_active_transfer';
 

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type Config, type FreeswitchNode } from '../co
 import { startSimulator } from '../simulator/index.ts';
 import { openConfiguredStore, seedDemo } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
-import { TemporalCallEngine } from '../api/temporal-engine.ts';
+import { TemporalCallEngine, callWorkflowStarts } from '../api/temporal-engine.ts';
 import { dataDirJwtSecret } from '../api/tokens.ts';
 import { createWorkflowWorker } from '../workers/workflow-worker.ts';
 import { startNodeWorker } from '../workers/node-worker.ts';
@@ -157,7 +157,10 @@ async function main(): Promise<void> {
 
     const api = await startApi({
       store,
-      engine: new TemporalCallEngine(client, { timeoutMs: config.API_ENGINE_TIMEOUT_MS }),
+      engine: new TemporalCallEngine(client, {
+        timeoutMs: config.API_ENGINE_TIMEOUT_MS,
+        ...callWorkflowStarts(config, store),
+      }),
       config: { ...config, HANDOFF_JWT_SECRET: jwtSecret(config) },
       logger,
     });

@@ -89,6 +89,14 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     transferSweepMs: config.TRANSFER_SWEEP_MS,
     logger: messageLogger(log),
     reconcileMs: config.RECONCILE_MS,
+    ...(config.CALL_WORKFLOWS === 'on_demand'
+      ? {
+          onDemand: {
+            metaflows: (account, device, user) => opts.store.effectiveMetaflows(account, device, user),
+            cacheMs: config.METAFLOW_CACHE_MS,
+          },
+        }
+      : {}),
   });
   const lostNodes = startLostNodes({
     node: node.name,

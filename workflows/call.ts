@@ -105,6 +105,11 @@ export interface CallStart {
   node: string;
   /** Events per run before continue-as-new (default EVENTS_PER_RUN); tests set it low. */
   eventsPerRun?: number;
+  /**
+   * The leg's state when the workflow starts after the leg did (call workflows on demand, workflows/call-start.ts): taken
+   * before anything else, so that a REST request's validator sees the leg as it is.
+   */
+  initial?: ChannelEvent[];
 }
 
 /** What a call carries across continue-as-new (it continues only while no transfer runs). */
@@ -199,7 +204,14 @@ class CallLeg {
   ) {
     this.sw = switchActivities(start.node, { giveUpAfter: '30 seconds' });
     this.call = carried?.summary ?? newCall(start.callId, start.node);
-    if (!carried) this.call.accountId ??= this.atStart.get(ACCOUNT_ID);
+    if (!carried) {
+      for (const event of start.initial ?? []) {
+        this.call = applyEvent(this.call, event, start.callId, false);
+        // A snapshot of a bridged leg is as of its bridge: a hold waits for the bridge's media as after a bridge seen.
+        if (event.otherLeg) this.bridgedAt = event.at;
+      }
+      this.call.accountId ??= this.atStart.get(ACCOUNT_ID);
+    }
     this.dedup = new EventDeduplicator(carried?.dedup);
     this.policy = carried?.policy;
     this.collector = carried?.collector;
@@ -361,7 +373,9 @@ class CallLeg {
     // A signal or an Update (a transfer started) may have come while the handlers finished: this run sees to them
     // first. Runs from before this check continued regardless; they still do.
     if (idle() || !patched('continue-as-new-rechecks')) {
-      await continueAsNew<typeof callWorkflow>(this.start, {
+      // The state at start is in what the run carries: the next run does not take it again.
+      const { initial: _, ...start } = this.start;
+      await continueAsNew<typeof callWorkflow>(start, {
         summary: this.call,
         dedup: this.dedup.snapshot(),
         policy: this.policy,

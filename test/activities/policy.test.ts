@@ -56,7 +56,9 @@ function activities(
     held.push([holder, moh]);
     return '+OK Success\n';
   };
-  return createPolicyActivities({ legState, holdWithMusic }, policyStore, loadConfig(env));
+  const markCallWorkflows = async (marked: string[]) =>
+    void held.push(...marked.map((leg) => [leg, 'marked'] as [string, string]));
+  return createPolicyActivities({ legState, holdWithMusic, markCallWorkflows }, policyStore, loadConfig(env));
 }
 
 test('an outbound transferor is presented to the target by the caller ID it was created with, not the flipped one', async (t) => {

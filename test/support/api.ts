@@ -1,7 +1,7 @@
 // The whole engine plus the real REST API in front of it, with a token for the demo account: for end-to-end tests
 // that act as a client would (POST /v2/accounts/{A}/channels/{CALL_ID}, metaflows).
 import type { TestFn } from 'ava';
-import { TemporalCallEngine } from '../../api/temporal-engine.ts';
+import { TemporalCallEngine, callWorkflowStarts } from '../../api/temporal-engine.ts';
 import { startApi } from '../../api/index.ts';
 import { startEngine, useShared, type Engine } from './engine.ts';
 
@@ -17,7 +17,7 @@ export async function startEngineWithApi(scenario: string, env: Record<string, s
   const e = await startEngine(env, { scenario });
   const api = await startApi({
     store: e.store,
-    engine: new TemporalCallEngine(e.client),
+    engine: new TemporalCallEngine(e.client, callWorkflowStarts(e.config, e.store)),
     config: { ...e.config, HANDOFF_JWT_SECRET: 'x'.repeat(40) },
     port: 0,
   });

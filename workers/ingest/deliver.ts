@@ -2,28 +2,15 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { grpcCode } from '../../contracts/grpc.ts';
-import { callWorkflowId, WORKFLOW_TASK_TIMEOUT } from '../../contracts/ids.ts';
-import {
-  channelEventsSignal,
-  originateResultSignal,
-  transferLegEventsSignal,
-  type ChannelEvent,
-} from '../../contracts/messages.ts';
-import { ACCOUNT_ID, CALL_STATE, NODE } from '../../contracts/search-attributes.ts';
-import { applyEvent, newCall } from '../../workflows/call-state.ts';
-import { callDetails, callHeadline } from '../../workflows/story.ts';
+import { callWorkflowId } from '../../contracts/ids.ts';
+import { channelEventsSignal, originateResultSignal, transferLegEventsSignal } from '../../contracts/messages.ts';
+import { CALL_WORKFLOW_TYPE, callStartOptions } from '../../workflows/call-start.ts';
 import type { Logger } from '../esl/index.ts';
 import type { Batch, BatchSender, Delivery } from './queue.ts';
 import type { IngestCounters } from './stats.ts';
 import { latestRunEndedByHand } from './transfers.ts';
 
-export const CALL_WORKFLOW_TYPE = 'callWorkflow';
-
-/** The call workflow's argument. */
-export interface CallWorkflowInput {
-  callId: string;
-  node: string;
-}
+export { CALL_WORKFLOW_TYPE, type CallWorkflowInput } from '../../workflows/call-start.ts';
 
 // gRPC codes that no retry fixes by itself: INVALID_ARGUMENT (an unregistered search attribute, say),
 // PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED. An operator can put them right: the events wait for it.
@@ -100,28 +87,11 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
         await client.workflow.getHandle(callWorkflowId(batch.uuid)).signal(channelEventsSignal, batch.events);
         return;
       }
-      const input: CallWorkflowInput = { callId: batch.uuid, node };
-      const first = batch.events.find((e) => e.leg)?.leg;
       await client.workflow.signalWithStart(CALL_WORKFLOW_TYPE, {
-        workflowId: callWorkflowId(batch.uuid),
-        taskQueue,
-        args: [input],
+        ...callStartOptions({ callId: batch.uuid, node, taskQueue, initial: batch.initial, events: batch.events }),
         signal: channelEventsSignal,
         signalArgs: [batch.events],
         workflowIdReusePolicy: batch.allowNewRun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-        // A task held by a workflow worker that died is retried after this, not after Temporal's default 10 s: the
-        // caller waits on it (a transfer's own workflows use the same, workflows/transfer-start.ts).
-        workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
-        // Set at start so that the reconciler's visibility query finds the call from its first moment, and so that
-        // the call workflow need not upsert what is known already (its state, its account).
-        typedSearchAttributes: [
-          { key: NODE, value: node },
-          { key: CALL_STATE, value: phaseAfter(batch.uuid, node, batch.events) },
-          ...(first?.accountId ? [{ key: ACCOUNT_ID, value: first.accountId }] : []),
-        ],
-        // What the Temporal UI shows for the call, from what its first event says.
-        staticSummary: callHeadline({ ...first, node }),
-        staticDetails: callDetails(batch.uuid, { ...first, node }),
       });
       return;
     }
@@ -132,11 +102,6 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
       await client.workflow.getHandle(batch.workflowId).signal(originateResultSignal, batch.result);
       return;
   }
-}
-
-/** The leg's phase once the workflow has applied the events it starts with (call-state.ts): set at start. */
-export function phaseAfter(uuid: string, node: string, events: readonly ChannelEvent[]): string {
-  return events.reduce((call, event) => applyEvent(call, event, uuid, false), newCall(uuid, node)).phase;
 }
 
 function eventsIn(batch: Batch): number {

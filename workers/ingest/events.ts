@@ -13,6 +13,7 @@ import {
 } from './convert.ts';
 import { routeOriginateJob } from './jobs.ts';
 import type { ChannelMemory } from './memory.ts';
+import type { OnDemandCalls } from './on-demand.ts';
 import type { ProjectionWriter } from './projection.ts';
 import type { Batch, Delivery } from './queue.ts';
 import { carriesVariables, routeFromEvent, type Route } from './routing.ts';
@@ -27,6 +28,8 @@ export interface EventRouterOptions {
   logger: Logger;
   /** Queues a delivery behind the others of its key (a channel, a party's copies, a job). */
   push: (key: string, delivery: Delivery) => void;
+  /** When call workflows start on demand: what decides whether a call leg's event goes to its workflow. */
+  onDemand?: OnDemandCalls;
 }
 
 export class EventRouter {
@@ -53,6 +56,7 @@ export class EventRouter {
     const route = this.learnRoute(uuid, evt);
     const event = toChannelEvent(evt, this.o.node, this.o.names);
     if (!event) return;
+    this.o.onDemand?.observe(evt, event);
     const hungUp = name === 'CHANNEL_HANGUP_COMPLETE';
     if (hungUp) memory.ended(uuid, Date.now());
     // A park only changes the projection: no workflow acts on it (convert.ts).
@@ -63,13 +67,13 @@ export class EventRouter {
         return;
       case 'call':
         if (route.fromTransfer) {
-          if (toWorkflow) push(uuid, adoptedDelivery(event, [event]));
+          if (toWorkflow) this.toCall(adoptedDelivery(event, [event]));
           break;
         }
         projection.apply(event, carriesVariables(evt) ? channelOwnership(evt, this.o.names) : undefined);
         if (!toWorkflow) break;
         this.sendToActiveTransfer(uuid, evt, event);
-        push(uuid, { kind: 'call', uuid, event });
+        this.toCall({ kind: 'call', uuid, event });
         break;
       case 'transfer':
         if (hungUp) projection.channelEnded(uuid, event.at);
@@ -91,10 +95,20 @@ export class EventRouter {
   onTransferGone(batch: Extract<Batch, { kind: 'transfer' }>): Delivery[] {
     this.endedTransfers.add(batch.workflowId);
     if (batch.party) return [];
-    return batch.events.map((event) => {
+    const adopted = batch.events.map((event) => {
       this.o.memory.setRoute(event.uuid, { kind: 'call', fromTransfer: batch.workflowId });
       return adoptedDelivery(event, batch.events);
     });
+    const onDemand = this.o.onDemand;
+    if (!onDemand) return adopted;
+    for (const d of adopted) onDemand.deliver(d);
+    return [];
+  }
+
+  /** An event for a call leg's workflow; on demand, only once the leg has one (on-demand.ts). */
+  private toCall(delivery: Extract<Delivery, { kind: 'call' }>): void {
+    if (this.o.onDemand) this.o.onDemand.deliver(delivery);
+    else this.o.push(delivery.uuid, delivery);
   }
 
   /**
@@ -142,7 +156,7 @@ export class EventRouter {
 }
 
 // A hangup alone of a leg that had no call of its own starts no workflow (the channel is gone).
-function adoptedDelivery(event: ChannelEvent, batch: readonly ChannelEvent[]): Delivery {
+function adoptedDelivery(event: ChannelEvent, batch: readonly ChannelEvent[]): Extract<Delivery, { kind: 'call' }> {
   const signalOnly = batch.every((e) => e.name === 'CHANNEL_HANGUP_COMPLETE');
   return { kind: 'call', uuid: event.uuid, event, signalOnly };
 }

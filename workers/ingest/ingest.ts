@@ -2,12 +2,13 @@
 // reconciliation on every (re)connect. This file wires the parts: events.ts routes each event (routing.ts says which
 // channels are calls), queue.ts and deliver.ts deliver them in order, schedule.ts says when the node is reconciled.
 import type { Client } from '@temporalio/client';
-import { WORKFLOW_TASK_QUEUE } from '../../contracts/ids.ts';
+import { CALL_WORKFLOW_VARIABLE, WORKFLOW_TASK_QUEUE } from '../../contracts/ids.ts';
 import { EslNode, quietLogger, type EslEvent, type EslNodeSpec, type Logger } from '../esl/index.ts';
 import type { LegVariableNames } from './convert.ts';
 import { temporalSender } from './deliver.ts';
 import { EventRouter } from './events.ts';
 import { ChannelMemory } from './memory.ts';
+import { OnDemandCalls, type MetaflowSource } from './on-demand.ts';
 import { ProjectionWriter, type ChannelProjection } from './projection.ts';
 import { DeliveryQueues, type Delivery } from './queue.ts';
 import type { ReconcileOptions, ReconcileReport } from './reconcile.ts';
@@ -39,6 +40,11 @@ export interface IngestOptions {
    * hangup was lost ends within this. 0: only on connect.
    */
   reconcileMs?: number;
+  /**
+   * CALL_WORKFLOWS=on_demand: a leg's call workflow starts only when a binding digit of its metaflows (read from
+   * `metaflows`, kept `cacheMs`) is pressed on it while bridged (on-demand.ts). Absent: every call leg has one.
+   */
+  onDemand?: { metaflows: MetaflowSource; cacheMs: number };
 }
 
 export interface Ingest {
@@ -69,6 +75,7 @@ class NodeIngest implements Ingest {
   private readonly projection: ProjectionWriter;
   private readonly queues: DeliveryQueues;
   private readonly router: EventRouter;
+  private readonly onDemand: OnDemandCalls | undefined;
   private readonly schedule: ReconcileSchedule;
   private readonly onEvent = (evt: EslEvent) => this.router.onEvent(evt);
   private readonly onConnected = () => this.schedule.onConnected();
@@ -92,7 +99,17 @@ class NodeIngest implements Ingest {
       onOverflow: () => this.schedule.request({}),
     }));
     const push = (key: string, d: Delivery) => this.queues.push(key, d);
-    this.router = new EventRouter({ node, names: opts.config, memory, projection, counters, logger, push });
+    const onDemand = (this.onDemand =
+      opts.onDemand &&
+      new OnDemandCalls({
+        node,
+        ...opts.onDemand,
+        mark: (uuid) => esl.api(`uuid_setvar ${uuid} ${CALL_WORKFLOW_VARIABLE} true`),
+        push,
+        logger,
+        graceMs: opts.graceMs,
+      }));
+    this.router = new EventRouter({ node, names: opts.config, memory, projection, counters, logger, push, onDemand });
     const queues = (this.queues = new DeliveryQueues({
       send: temporalSender({
         client: opts.client,
@@ -123,6 +140,7 @@ class NodeIngest implements Ingest {
       graceMs: opts.graceMs,
       transferSweepMs: opts.transferSweepMs,
       reconcileMs: opts.reconcileMs,
+      onDemand,
     });
   }
 
@@ -149,6 +167,7 @@ class NodeIngest implements Ingest {
   }
 
   async idle(): Promise<void> {
+    await this.onDemand?.settled();
     await this.queues.idle();
     await this.projection.flushed();
   }

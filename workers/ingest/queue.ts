@@ -16,8 +16,16 @@ export type Delivery =
   /**
    * To the channel's call workflow (signal-with-start). `allowNewRun`: the reconciler's SNAPSHOT may start a new run.
    * `signalOnly`: deliver only to a running workflow, never start one (a hangup of a leg that had no call of its own).
+   * `initial`: the leg's state, for a workflow started on demand (workflows/call-start.ts); it heads its batch.
    */
-  | { kind: 'call'; uuid: string; event: ChannelEvent; allowNewRun?: boolean; signalOnly?: boolean }
+  | {
+      kind: 'call';
+      uuid: string;
+      event?: ChannelEvent;
+      allowNewRun?: boolean;
+      signalOnly?: boolean;
+      initial?: ChannelEvent[];
+    }
   /**
    * To a transfer workflow: its target leg's events, or (`party`) a copy of a transferor's or transferee's event, which
    * is dropped if the transfer has ended (the leg's call workflow has it anyway).
@@ -26,7 +34,14 @@ export type Delivery =
   | { kind: 'originate'; workflowId: string; result: OriginateResult };
 
 export type Batch =
-  | { kind: 'call'; uuid: string; events: ChannelEvent[]; allowNewRun: boolean; signalOnly: boolean }
+  | {
+      kind: 'call';
+      uuid: string;
+      events: ChannelEvent[];
+      allowNewRun: boolean;
+      signalOnly: boolean;
+      initial?: ChannelEvent[];
+    }
   | { kind: 'transfer'; workflowId: string; events: ChannelEvent[]; party?: boolean }
   | { kind: 'originate'; workflowId: string; result: OriginateResult };
 
@@ -48,13 +63,14 @@ export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; 
   while (taken.length < maxBatch) {
     const next = items[0];
     if (!next || next.kind !== head.kind) break;
-    if (next.kind === 'call' && head.kind === 'call' && next.uuid !== head.uuid) break;
+    if (next.kind === 'call' && head.kind === 'call' && (next.uuid !== head.uuid || (taken.length && next.initial)))
+      break;
     if (next.kind === 'transfer' && head.kind === 'transfer') {
       if (next.workflowId !== head.workflowId || !!next.party !== !!head.party) break;
     }
     taken.push(items.shift() as Delivery);
   }
-  const events = taken.map((d) => (d as Exclude<Delivery, { kind: 'originate' }>).event);
+  const events = taken.flatMap((d) => (d as Exclude<Delivery, { kind: 'originate' }>).event ?? []);
   const batch: Batch =
     head.kind === 'call'
       ? {
@@ -63,6 +79,7 @@ export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; 
           events,
           allowNewRun: taken.some((d) => d.kind === 'call' && d.allowNewRun),
           signalOnly: taken.every((d) => d.kind === 'call' && d.signalOnly),
+          ...(head.initial ? { initial: head.initial } : {}),
         }
       : { kind: 'transfer', workflowId: head.workflowId, events, ...(head.party ? { party: true } : {}) };
   return { batch, taken };
@@ -88,7 +105,7 @@ export function stampHeld(batch: Batch, held: (i: number) => boolean): Batch {
 /** What a caller waits on: its hangup, its key presses, the result of a leg dialled for it. */
 export function isUrgent(delivery: Delivery): boolean {
   if (delivery.kind === 'originate') return true;
-  const name = delivery.event.name;
+  const name = delivery.event?.name;
   return name === 'CHANNEL_HANGUP_COMPLETE' || name === 'GONE' || name === 'DTMF';
 }
 

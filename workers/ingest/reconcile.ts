@@ -125,11 +125,17 @@ export interface ReconcilerDeps {
   projection: ProjectionWriter;
   enqueue(key: string, delivery: Delivery): void;
   logger: Logger;
+  /**
+   * Call workflows start on demand (workers/ingest/on-demand.ts): told which legs have one, and a live leg without one
+   * gets no SNAPSHOT (that would start a workflow for every call).
+   */
+  onDemand?: { running(callIds: Iterable<string>): void };
 }
 
 export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const { node, memory } = deps;
   const running = await deps.listRunningCalls();
+  deps.onDemand?.running(running);
   const tick = memory.tick;
   const live = parseShowChannels(await deps.api('show channels as json'));
   const peers = await deps
@@ -186,7 +192,7 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
     report.liveCalls++;
     const bridgedTo = peers.get(ch.uuid);
     rows.push({ ...recordFromRow(ch, bridgedTo, leg ?? legFromRow(ch, deps.names), node, now), ...ownership });
-    if (isRunning && !opts.snapshotRunning) continue;
+    if (isRunning ? !opts.snapshotRunning : deps.onDemand) continue;
     if (newer(ch.uuid)) {
       report.skipped++;
       continue;

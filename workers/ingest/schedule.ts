@@ -10,7 +10,7 @@ import { CALL_WORKFLOW_TYPE } from './deliver.ts';
 import type { ChannelMemory } from './memory.ts';
 import type { ProjectionWriter } from './projection.ts';
 import type { DeliveryQueues } from './queue.ts';
-import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.ts';
+import { reconcile, type ReconcileOptions, type ReconcileReport, type ReconcilerDeps } from './reconcile.ts';
 import type { IngestCounters } from './stats.ts';
 import { sweepTransfers, type TransferSweepReport } from './transfers.ts';
 
@@ -30,6 +30,8 @@ export interface ScheduleOptions {
   graceMs?: number;
   transferSweepMs?: number;
   reconcileMs?: number;
+  /** Call workflows start on demand (on-demand.ts): what the reconciler tells and leaves alone (reconcile.ts). */
+  onDemand?: ReconcilerDeps['onDemand'];
 }
 
 export class ReconcileSchedule {
@@ -93,10 +95,11 @@ export class ReconcileSchedule {
           memory: this.o.memory,
           projection: this.o.projection,
           enqueue: (key, d) => {
-            counters[d.kind === 'call' && d.event.name === 'GONE' ? 'gones' : 'snapshots']++;
+            counters[d.kind === 'call' && d.event?.name === 'GONE' ? 'gones' : 'snapshots']++;
             queues.push(key, d);
           },
           logger,
+          ...(this.o.onDemand ? { onDemand: this.o.onDemand } : {}),
         },
         ro,
       );
