@@ -19,6 +19,13 @@ export const INPUT_KEYS = [
   'transferred.workflows',
   'transferred.ingestEvents',
   'transferred.switchCommands',
+  'onDemand.transferred.signals',
+  'onDemand.transferred.workflowTasks',
+  'onDemand.transferred.historyEvents',
+  'onDemand.transferred.activities',
+  'onDemand.transferred.timers',
+  'onDemand.transferred.searchAttributeUpserts',
+  'onDemand.transferred.workflows',
   'cpu.msPerWorkflowTask',
   'projection.eventsPerSecond',
   'calls.meanDurationS',
@@ -34,8 +41,16 @@ export const INPUT_KEYS = [
 export type InputKey = (typeof INPUT_KEYS)[number];
 export type Inputs = Record<InputKey, number>;
 
-/** The concurrent-call counts the tables are computed for. */
-export const SIZES = [10_000, 100_000] as const;
+/** The two ways of running call workflows (CALL_WORKFLOWS): a plain call costs Temporal nothing on demand. */
+export type Mode = 'per_call' | 'on_demand';
+
+/** The concurrent-call counts, and ways, the tables are computed for. */
+export const SIZES: readonly { calls: number; mode: Mode }[] = [
+  { calls: 10_000, mode: 'per_call' },
+  { calls: 100_000, mode: 'per_call' },
+  { calls: 10_000, mode: 'on_demand' },
+  { calls: 100_000, mode: 'on_demand' },
+];
 
 export const INPUTS_START = '<!-- sizing inputs: edit the values, then `npm run docs:sizing` -->';
 export const INPUTS_END = '<!-- end of sizing inputs -->';
@@ -73,6 +88,7 @@ const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, 
 
 export interface Sizing {
   concurrentCalls: number;
+  mode: Mode;
   callsPerSecond: number;
   transfersPerSecond: number;
   openWorkflows: number;
@@ -101,20 +117,28 @@ export interface Sizing {
 /**
  * The sizing for `concurrentCalls`. A call is a plain call, or (a share of them) a transferred one; its costs are the
  * measured ones, so a mean call costs plain + share × (transferred − plain). Rates are calls per second = concurrent
- * calls ÷ mean duration, and at the peak factor (a busy hour, a call storm).
+ * calls ÷ mean duration, and at the peak factor (a busy hour, a call storm). On demand a plain call costs Temporal
+ * nothing (its events feed only the projection) and a transferred one its on-demand measurement.
  */
-export function sizing(i: Inputs, concurrentCalls: number): Sizing {
+export function sizing(i: Inputs, concurrentCalls: number, mode: Mode = 'per_call'): Sizing {
   const callsPerSecond = concurrentCalls / i['calls.meanDurationS'];
   const transfersPerSecond = callsPerSecond * i['calls.transferShare'];
   const mean = (plain: number, transferred: number) => plain + i['calls.transferShare'] * (transferred - plain);
+  const onDemand = mode === 'on_demand';
+  /** A Temporal count of a plain call and of a transferred one, in this mode. */
+  const temporal = (
+    plain: number,
+    key:
+      'signals' | 'workflowTasks' | 'historyEvents' | 'activities' | 'timers' | 'searchAttributeUpserts' | 'workflows',
+  ) => (onDemand ? mean(0, i[`onDemand.transferred.${key}`]) : mean(plain, i[`transferred.${key}`]));
   const perCall = {
-    signals: mean(i['plain.signals'], i['transferred.signals']),
-    workflowTasks: mean(i['plain.workflowTasks'], i['transferred.workflowTasks']),
-    activities: mean(0, i['transferred.activities']),
-    timers: mean(0, i['transferred.timers']),
-    historyEvents: mean(i['plain.historyEvents'], i['transferred.historyEvents']),
-    upserts: mean(i['plain.searchAttributeUpserts'], i['transferred.searchAttributeUpserts']),
-    workflows: mean(i['plain.workflows'], i['transferred.workflows']),
+    signals: temporal(i['plain.signals'], 'signals'),
+    workflowTasks: temporal(i['plain.workflowTasks'], 'workflowTasks'),
+    activities: temporal(0, 'activities'),
+    timers: temporal(0, 'timers'),
+    historyEvents: temporal(i['plain.historyEvents'], 'historyEvents'),
+    upserts: temporal(i['plain.searchAttributeUpserts'], 'searchAttributeUpserts'),
+    workflows: temporal(i['plain.workflows'], 'workflows'),
     ingestEvents: mean(i['plain.ingestEvents'], i['transferred.ingestEvents']),
     switchCommands: mean(0, i['transferred.switchCommands']),
   };
@@ -139,13 +163,19 @@ export function sizing(i: Inputs, concurrentCalls: number): Sizing {
   const workflowWorkerCores = (workflowTasks[1] * i['cpu.msPerWorkflowTask']) / 1000 / i['worker.cpuTarget'];
   // One core per workflow-worker process (a worker runs workflow code on one thread), and one more to lose one.
   const workflowWorkers = Math.ceil(workflowWorkerCores) + 1;
-  // Two call workflows per call, plus the transfers and their targets' calls while a transfer runs (small: left out).
-  const openWorkflows = Math.round(concurrentCalls * i['plain.workflows']);
+  // Per call: two call workflows per call, plus the transfers and their targets' calls while a transfer runs (small:
+  // left out). On demand: only calls with a transfer have any, from the code to the call's end (at most all of them).
+  const openWorkflows = Math.round(
+    onDemand
+      ? concurrentCalls * i['calls.transferShare'] * i['onDemand.transferred.workflows']
+      : concurrentCalls * i['plain.workflows'],
+  );
   const switches = Math.ceil(concurrentCalls / i['switch.concurrentCalls']);
   // Both ingests of a pair write the projection.
   const projectionEvents = rate(perCall.ingestEvents * 2);
   return {
     concurrentCalls,
+    mode,
     callsPerSecond,
     transfersPerSecond,
     openWorkflows,
@@ -186,8 +216,8 @@ function table(header: string[], rows: string[][]): string {
 
 /** The sizing tables, as markdown, for SIZES. */
 export function renderSizing(i: Inputs): string {
-  const all = SIZES.map((c) => sizing(i, c));
-  const head = ['', ...all.map((s) => `${n(s.concurrentCalls)} concurrent calls`)];
+  const all = SIZES.map((c) => sizing(i, c.calls, c.mode));
+  const head = ['', ...all.map((s) => `${n(s.concurrentCalls)} concurrent calls, ${s.mode.replace('_', ' ')}`)];
   const row = (label: string, f: (s: Sizing) => string) => [label, ...all.map(f)];
   const peak = `×${i['peak.factor']}`;
   const temporal = table(head, [

@@ -38,3 +38,14 @@ test('an inputs table with a key missing, unknown or given twice is refused by n
   const twice = doc.replace(INPUTS_END, `| \`peak.factor\` | 4 | again | |\n${INPUTS_END}`);
   t.throws(() => parseInputs(twice), { message: /peak\.factor is given twice/ });
 });
+
+test('on demand a plain call costs Temporal nothing, a transferred one its on-demand measurement', (t) => {
+  const inputs = parseInputs(doc);
+  const plain = sizing({ ...inputs, 'calls.transferShare': 0 }, 18_000, 'on_demand');
+  t.is(plain.signals[0], 0);
+  t.is(plain.actions[0], 0);
+  t.is(plain.openWorkflows, 0);
+  t.is(plain.projectionEvents[0], sizing({ ...inputs, 'calls.transferShare': 0 }, 18_000).projectionEvents[0]);
+  const transferred = sizing({ ...inputs, 'calls.transferShare': 1 }, 18_000, 'on_demand');
+  t.is(transferred.signals[0], (18_000 / inputs['calls.meanDurationS']) * inputs['onDemand.transferred.signals']);
+});
