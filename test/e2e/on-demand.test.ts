@@ -34,6 +34,16 @@ async function hasCallWorkflow(e: Engine, leg: string): Promise<boolean> {
   }
 }
 
+/** Alice calls Bob; once the ingest has taken every event of the call in, neither leg has a call workflow. */
+async function callWithoutWorkflows(t: T): Promise<{ alice: Party; bob: Party }> {
+  const { e } = t.context;
+  const call = await placeCall(e);
+  await e.nodeWorker!.ingest.idle();
+  t.false(await hasCallWorkflow(e, call.alice.uuid), 'no call workflow for Alice before a feature is used');
+  t.false(await hasCallWorkflow(e, call.bob.uuid), 'no call workflow for Bob before a feature is used');
+  return call;
+}
+
 async function hangUpCall(e: Engine, a: Party, b: Party | string): Promise<void> {
   await hangUp(e, a.uuid);
   await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', typeof b === 'string' ? b : b.uuid);
@@ -66,7 +76,7 @@ test.serial('a plain call starts no call workflow, not even for a key press that
 
 test.serial('an attended transfer by *22600 starts both parties’ workflows and completes', async (t) => {
   const { e } = t.context;
-  const { alice, bob } = await placeCall(e);
+  const { alice, bob } = await callWithoutWorkflows(t);
   const commands = commandsFrom(e);
   const carol = await transferByDigits(e, alice, '*22600', commands);
   await consulting(t, e, alice, bob, carol);
@@ -79,7 +89,7 @@ test.serial('an attended transfer by *22600 starts both parties’ workflows and
 
 test.serial('the takeback *1 during the consultation gives Alice back to Bob', async (t) => {
   const { e } = t.context;
-  const { alice, bob } = await placeCall(e);
+  const { alice, bob } = await callWithoutWorkflows(t);
   const commands = commandsFrom(e);
   const carol = await transferByDigits(e, alice, '*22600', commands);
   await consulting(t, e, alice, bob, carol);
@@ -95,7 +105,7 @@ test.serial('the takeback *1 during the consultation gives Alice back to Bob', a
 
 test.serial('a busy target: Alice and Bob talk again', async (t) => {
   const { e } = t.context;
-  const { alice, bob } = await placeCall(e);
+  const { alice, bob } = await callWithoutWorkflows(t);
   const commands = commandsFrom(e);
   await transferByDigits(e, alice, '*22603', commands);
   await bridgedTogether(e, alice.uuid, bob.uuid);
