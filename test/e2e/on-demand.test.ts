@@ -2,10 +2,10 @@
 // starts at the first binding digit of its metaflows while it is bridged (its peer's with it), or at a REST request.
 // Everything a caller hears is read from ESL events; whether a leg has a call workflow, from Temporal.
 import anyTest, { type ExecutionContext } from 'ava';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { callWorkflowId } from '../../contracts/ids.ts';
+import { workflowExists } from '../support/history.ts';
 import { request, useEngineWithApi, type EngineWithApi } from '../support/api.ts';
-import { hangUp, placeCall, press, waitFor, type Engine, type Party } from '../support/engine.ts';
+import { hangUp, placeCall, press, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,
   commandsFrom,
@@ -17,22 +17,16 @@ import {
   silence,
   sleep,
   transferByDigits,
+  takenBack,
   transferResult,
+  waitForTarget,
 } from '../support/scenario.ts';
 
 const test = useEngineWithApi(anyTest, 'on-demand', { CALL_WORKFLOWS: 'on_demand' });
 type T = ExecutionContext<EngineWithApi>;
 
 /** Whether the leg has (or had) a call workflow: its ID is the leg's. */
-async function hasCallWorkflow(e: Engine, leg: string): Promise<boolean> {
-  try {
-    await e.client.workflow.getHandle(callWorkflowId(leg)).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const hasCallWorkflow = (e: Engine, leg: string) => workflowExists(e.client, callWorkflowId(leg));
 
 /** Alice calls Bob; once the ingest has taken every event of the call in, neither leg has a call workflow. */
 async function callWithoutWorkflows(t: T): Promise<{ alice: Party; bob: Party }> {
@@ -93,12 +87,7 @@ test.serial('the takeback *1 during the consultation gives Alice back to Bob', a
   const commands = commandsFrom(e);
   const carol = await transferByDigits(e, alice, '*22600', commands);
   await consulting(t, e, alice, bob, carol);
-  await press(e, alice.uuid, '*1');
-  await bridgedTogether(e, alice.uuid, bob.uuid);
-  await expectHearing(t, e, 'taken back', [
-    ['Alice', alice.uuid, peer(bob.uuid)],
-    ['Bob', bob.uuid, peer(alice.uuid)],
-  ]);
+  await takenBack(t, e, alice, bob, carol);
   t.is((await transferResult(e, alice, bob)).outcome, 'taken_back');
   await hangUpCall(e, alice, bob);
 });
@@ -127,15 +116,7 @@ test.serial('a REST transfer on a call without workflows: consultation, then com
   const commands = commandsFrom(e);
   const res = await post(t.context, alice.uuid, { action: 'transfer', target: '2600' });
   t.is(res.status, 200, JSON.stringify(res.body));
-  const consult = await waitFor(
-    e,
-    (ev) =>
-      ev.name === 'CHANNEL_BRIDGE' &&
-      ev.headers['Unique-ID'] === alice.uuid &&
-      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
-  );
-  const carol = consult.headers['Other-Leg-Unique-ID']!;
-  t.true(commands().some((c) => c.startsWith('bgapi originate ')));
+  const carol = await waitForTarget(e, commands);
   await consulting(t, e, alice, bob, carol);
   await completedByHangup(t, e, alice, bob, carol);
   t.is((await transferResult(e, alice, bob)).outcome, 'completed');

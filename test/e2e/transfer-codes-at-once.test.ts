@@ -8,9 +8,9 @@ import {
   commandsFrom,
   consulting,
   expectHearing,
-  gone,
   music,
   peer,
+  takenBack,
   transferByDigits,
   transferResult,
 } from '../support/scenario.ts';
@@ -25,13 +25,7 @@ test.serial('the takeback *1 acts at its last digit: Carol is hung up, Alice and
   const carol = await transferByDigits(e, alice, '*22600#', commands);
   await consulting(t, e, alice, bob, carol);
 
-  await press(e, alice.uuid, '*1');
-  await bridgedTogether(e, alice.uuid, bob.uuid);
-  await expectHearing(t, e, 'taken back', [
-    ['Alice', alice.uuid, peer(bob.uuid)],
-    ['Bob', bob.uuid, peer(alice.uuid)],
-    ['Carol', carol, gone],
-  ]);
+  await takenBack(t, e, alice, bob, carol);
   t.is((await transferResult(e, alice, bob)).outcome, 'taken_back');
   await hangUp(e, alice.uuid);
 });

@@ -1,5 +1,6 @@
 // A call workflow's history, read by e2e tests that must know when to go on (a timer fired, digits arrived): the
 // setup's own waits, never what a test asserts (that comes from ESL, as on a real switch).
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import type { Engine } from './engine.ts';
@@ -57,4 +58,15 @@ export function handledAfterSignals(events: HistoryEvent[], type: EventTypeValue
   const lastSignal = types.lastIndexOf(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
   const at = types.lastIndexOf(type);
   return at > lastSignal && types.indexOf(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, at) > at;
+}
+
+/** Whether a workflow of this ID exists, running or closed (a leg whose call workflow never started has none). */
+export async function workflowExists(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }

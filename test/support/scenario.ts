@@ -372,6 +372,24 @@ export async function consulting(
   await waitForPhase(e, alice, bob, 'consulting');
 }
 
+/** Alice presses the takeback `code` during the consultation: Carol is hung up, Alice and Bob talk again. */
+export async function takenBack(
+  t: ExecutionContext,
+  e: Engine,
+  alice: Party,
+  bob: Party,
+  carol: string,
+  code = '*1',
+): Promise<void> {
+  await press(e, alice.uuid, code);
+  await bridgedTogether(e, alice.uuid, bob.uuid);
+  await expectHearing(t, e, 'taken back', [
+    ['Alice', alice.uuid, peer(bob.uuid)],
+    ['Bob', bob.uuid, peer(alice.uuid)],
+    ['Carol', carol, gone],
+  ]);
+}
+
 /** Alice hangs up during the consultation: Bob and Carol are bridged and hear each other. */
 export async function completedByHangup(
   t: ExecutionContext,

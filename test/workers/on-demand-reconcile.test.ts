@@ -3,13 +3,14 @@
 // call); a running call workflow's leg has its events delivered, also to an ingest that never started it; a call
 // workflow whose channel is gone still gets its GONE.
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import { NODE } from '../../contracts/search-attributes.ts';
 import { openStore } from '../../store/index.ts';
 import { EslNode } from '../../workers/esl/index.ts';
 import { startIngest } from '../../workers/ingest/index.ts';
+import { workflowExists } from '../support/history.ts';
 import { eventually, ingestTests, names, simulatedNode } from './ingest-harness.ts';
 import { testLogger as logger } from './silent-logger.ts';
 import { recordedQuery, type Recorded } from './workflows/recorders.ts';
@@ -21,16 +22,6 @@ async function eventsOf(client: Client, callId: string, name: ChannelEvent['name
     const r: Recorded = await client.workflow.getHandle(callWorkflowId(callId)).query(recordedQuery);
     return r.events.some((e) => e.name === name) ? r.events : undefined;
   });
-}
-
-async function hasWorkflow(client: Client, callId: string): Promise<boolean> {
-  try {
-    await client.workflow.getHandle(callWorkflowId(callId)).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
 }
 
 itest(
@@ -94,7 +85,7 @@ itest(
       await ingest.esl.api(`uuid_kill ${plain}`);
       await eventsOf(client, started, 'CHANNEL_HANGUP_COMPLETE');
       await ingest.idle();
-      t.false(await hasWorkflow(client, plain), 'the plain leg never had a workflow');
+      t.false(await workflowExists(client, callWorkflowId(plain)), 'the plain leg never had a workflow');
       t.true(
         (await store.listNodeChannels(node.name)).every((r) => r.callId !== plain),
         'its hangup reached the projection',
