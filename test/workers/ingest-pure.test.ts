@@ -216,6 +216,25 @@ test('takeBatch takes the head run that fits one signal', (t) => {
   t.is(items.length, 1);
 });
 
+test('takeBatch: a start on demand heads its batch, one without an event of its own goes alone', (t) => {
+  const snapshot = { ...ev('a', 0, 'SNAPSHOT'), otherLeg: 'b' };
+  const items: Delivery[] = [
+    { kind: 'call', uuid: 'a', event: ev('a', 1) },
+    { kind: 'call', uuid: 'a', event: ev('a', 2), initial: [snapshot] },
+    { kind: 'call', uuid: 'a', event: ev('a', 3) },
+    { kind: 'call', uuid: 'a', initial: [snapshot] },
+    { kind: 'call', uuid: 'a', event: ev('a', 4) },
+  ];
+  const seqs = () => {
+    const b = takeBatch(items, 100).batch;
+    return b.kind === 'call' ? [b.events.map((e) => e.seq), b.initial?.length ?? 0] : [];
+  };
+  t.deepEqual(seqs(), [[1], 0]);
+  t.deepEqual(seqs(), [[2, 3], 1]);
+  t.deepEqual(seqs(), [[], 1]);
+  t.deepEqual(seqs(), [[4], 0]);
+});
+
 test('queues: one signal in flight per channel, the rest batched behind it, in order, parallel across channels', async (t) => {
   const sent: Batch[] = [];
   const gates = new Map<string, () => void>();

@@ -63,7 +63,13 @@ export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; 
   while (taken.length < maxBatch) {
     const next = items[0];
     if (!next || next.kind !== head.kind) break;
-    if (next.kind === 'call' && head.kind === 'call' && (next.uuid !== head.uuid || (taken.length && next.initial)))
+    // A start on demand (`initial`) heads its batch, and one with no event of its own goes alone: a batch's events are
+    // then its deliveries', in order.
+    if (
+      next.kind === 'call' &&
+      head.kind === 'call' &&
+      (next.uuid !== head.uuid || (taken.length && (next.initial || !head.event)))
+    )
       break;
     if (next.kind === 'transfer' && head.kind === 'transfer') {
       if (next.workflowId !== head.workflowId || !!next.party !== !!head.party) break;
