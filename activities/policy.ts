@@ -151,7 +151,14 @@ export function createPolicyActivities(
   sw: Pick<SwitchActivities, 'legState' | 'holdWithMusic' | 'markCallWorkflows'>,
   store: PolicyStore,
   config: PolicyConfig,
-  node: { draining?: () => Promise<boolean> } = {},
+  node: {
+    draining?: () => Promise<boolean>;
+    /**
+     * Call workflows on demand: the transferee's call workflow runs before its transfer signals it (started with the
+     * leg's state if it has none: a REST request found the peer unknown to the projection, say).
+     */
+    ensureCallWorkflow?: (leg: LegState, accountId: string | undefined) => Promise<void>;
+  } = {},
 ) {
   function accountOf(state: LegState): string | undefined {
     return state.vars?.[config.ACCOUNT_ID_VARIABLE] || config.DEFAULT_ACCOUNT_ID || undefined;
@@ -275,7 +282,10 @@ export function createPolicyActivities(
       if (!peer?.exists || peer.bridgeUuid !== transferor)
         refuse('not_bridged', 'the call is not bridged to another party');
       // A REST request may have started the two call workflows (on demand): from now on they hear their legs' events.
-      if (config.CALL_WORKFLOWS === 'on_demand') await sw.markCallWorkflows([transferor, peer.uuid]);
+      if (config.CALL_WORKFLOWS === 'on_demand') {
+        await sw.markCallWorkflows([transferor, peer.uuid]);
+        await node.ensureCallWorkflow?.(peer, accountOf(peer));
+      }
       // Whose transfer this is: the transferor's own, or (a peer's feature code) the account of the leg whose
       // metaflow fired. Its media, its defaults and its account variables go with the transfer.
       const owner = await metaflowOwner(me, peer, ask.metaflowOwnerLeg);

@@ -11,6 +11,9 @@ import { connectClient, dataConverter } from '../temporal/connection.ts';
 import { createLogger, messageLogger, type Logger } from '../observability/log.ts';
 import { trackEsl, trackIngest } from '../observability/metrics.ts';
 import type { NodeAdmin, OpsServer } from '../observability/server.ts';
+import type { LegState } from '../activities/types.ts';
+import type { ChannelEvent } from '../contracts/messages.ts';
+import { CALL_WORKFLOW_TYPE, callStartOptions } from '../workflows/call-start.ts';
 import { TRANSFER_WORKFLOW_TYPE } from './ingest/transfers.ts';
 import { EslNode } from './esl/index.ts';
 import { HEARTBEAT_EVERY_MS, heartbeating } from './heartbeat.ts';
@@ -53,6 +56,26 @@ function eslProblem(esl: EslNode, node: FreeswitchNode): string | undefined {
   return down.length ? `ESL ${down.join(' and ')} connection to ${node.host}:${node.port} down` : undefined;
 }
 
+/** A leg as the switch shows it (`uuid_dump`), as the SNAPSHOT a call workflow started on demand takes first. */
+function legSnapshot(leg: LegState, node: string, accountId: string | undefined): ChannelEvent {
+  return {
+    name: 'SNAPSHOT',
+    uuid: leg.uuid,
+    coreUuid: '',
+    seq: 0,
+    at: Date.now(),
+    node,
+    answerState: leg.answered ? 'answered' : 'ringing',
+    ...(leg.bridgeUuid ? { otherLeg: leg.bridgeUuid } : {}),
+    leg: {
+      ...(accountId ? { accountId } : {}),
+      ...(leg.direction ? { direction: leg.direction } : {}),
+      ...(leg.callerIdName ? { callerIdName: leg.callerIdName } : {}),
+      ...(leg.callerIdNumber ? { callerIdNumber: leg.callerIdNumber } : {}),
+    },
+  };
+}
+
 export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWorker> {
   const { node, config } = opts;
   const log = (opts.logger ?? createLogger(config)).child({ node: node.name });
@@ -61,7 +84,22 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
   await esl.waitConnected(30_000);
   const switchActivities = createSwitchActivities(node.name, opts.commands?.(esl) ?? esl, opts.journal);
   const draining = async () => (await opts.store.nodeDrain(node.name)) !== undefined;
-  const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config, { draining });
+  const onDemand = config.CALL_WORKFLOWS === 'on_demand';
+  const ensureCallWorkflow = async (leg: LegState, accountId: string | undefined) => {
+    await opts.client.workflow.start(CALL_WORKFLOW_TYPE, {
+      ...callStartOptions({
+        callId: leg.uuid,
+        node: node.name,
+        taskQueue: config.WORKFLOW_TASK_QUEUE,
+        initial: [legSnapshot(leg, node.name, accountId)],
+      }),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  };
+  const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config, {
+    draining,
+    ...(onDemand ? { ensureCallWorkflow } : {}),
+  });
   const worker = await Worker.create({
     connection: opts.connection,
     dataConverter: dataConverter(config),

@@ -58,7 +58,10 @@ function activities(
   };
   const markCallWorkflows = async (marked: string[]) =>
     void held.push(...marked.map((leg) => [leg, 'marked'] as [string, string]));
-  return createPolicyActivities({ legState, holdWithMusic, markCallWorkflows }, policyStore, loadConfig(env));
+  const ensureCallWorkflow = async (leg: LegState) => void held.push([leg.uuid, 'started']);
+  return createPolicyActivities({ legState, holdWithMusic, markCallWorkflows }, policyStore, loadConfig(env), {
+    ensureCallWorkflow,
+  });
 }
 
 test('an outbound transferor is presented to the target by the caller ID it was created with, not the flipped one', async (t) => {
@@ -312,4 +315,19 @@ test("hold: the peer hears the metaflow's music, else the holder's account's, el
     ['alice', 'http_cache://media/moh.wav'],
     ['alice', undefined],
   ]);
+});
+
+test('on demand, a transfer marks both parties and makes sure the transferee has a call workflow; per call, neither', async (t) => {
+  const seen: [string, string | undefined][] = [];
+  await activities({ CALL_WORKFLOWS: 'on_demand' }, [aliceOutbound, bobInbound], store, seen).resolveTransfer('alice', {
+    target: '2600',
+  });
+  t.deepEqual(seen, [
+    ['alice', 'marked'],
+    ['bob', 'marked'],
+    ['bob', 'started'],
+  ]);
+  const none: [string, string | undefined][] = [];
+  await activities({}, [aliceOutbound, bobInbound], store, none).resolveTransfer('alice', { target: '2600' });
+  t.deepEqual(none, []);
 });
