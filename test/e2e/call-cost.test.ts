@@ -101,7 +101,7 @@ test.serial("a feature code's digits share the digit timeout's timer: *22600 sta
   const events = (await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).fetchHistory()).events ?? [];
   const started = events.filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_STARTED).length;
   const cancelled = events.filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_CANCELED).length;
-  // Five digits after the binding `*`, 60 ms apart, a 300 ms timeout: one timer from the first `2`, and one more for
+  // Five digits after the binding `*`, 60 ms apart, the fixture's timeout: one timer from the first `2`, and one more for
   // what the later digits added when it fired. Each digit used to cancel the running timer and start another (5).
   t.true(started <= 2, `${started} timers started, ${cancelled} cancelled`);
   t.is(cancelled, 0);

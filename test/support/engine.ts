@@ -111,7 +111,10 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
     TEMPORAL_ADDRESS: address,
     HANDOFF_DATA_DIR: dir,
     WORKFLOW_TASK_QUEUE: `handoff-test-${id}`,
-    DIGIT_TIMEOUT_MS: '300',
+    // Gaps are measured on the switch's clock, here the simulator's, in this process: starved (pinned to one CPU with
+    // two busy loops), it stamped digits typed 60 ms apart up to 0.46 s apart (once 0.97 s), which split a code as a
+    // slow typist's would at 300 ms. A second makes that rare (it is no bound); a code its timer ends waits 0.7 s more.
+    DIGIT_TIMEOUT_MS: '1000',
     TARGET_RING_TIMEOUT_S: '4',
     BRIDGE_CONFIRM_TIMEOUT_MS: '2000',
     STICKY_SCHEDULE_TO_START_MS: '1000',
