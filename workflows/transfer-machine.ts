@@ -57,6 +57,13 @@ export type Input =
   | { type: 'bridged'; a: Party; b: Party }
   | { type: 'bridge_deadline' }
   | { type: 'bridge_not_confirmed' }
+  /**
+   * The switch refused the bridge because one of its legs does not exist (uuid_bridge answers `-ERR Invalid uuid`):
+   * that leg's hangup may not have reached us (events are lost while a worker or Temporal is down).
+   */
+  | { type: 'bridge_refused' }
+  /** The `audit` action has read the legs; what it found gone has been heard (as hangups) before this. */
+  | { type: 'legs_audited' }
   /** The takeback: its digits, Kazoo's `resume` feature code, or the REST `cancel_transfer` action. */
   | { type: 'takeback'; by: string }
   /** An audit found transferor and target, both up, no longer bridged to each other during the consultation. */
@@ -79,6 +86,11 @@ export type Action =
   | { do: 'bridge'; a: Party; b: Party; fromConference?: boolean }
   /** Read the switch: is `a` bridged to `b`? Answers with `bridged` or `bridge_not_confirmed`. */
   | { do: 'check_bridge'; a: Party; b: Party }
+  /**
+   * Read every party's leg on the switch: what differs from what the machine knows comes back as its inputs
+   * (`auditInputs`: a leg gone is its hangup), then `legs_audited`.
+   */
+  | { do: 'audit' }
   | { do: 'kill'; party: Party; cause: string }
   | { do: 'cancel_no_answer_timer' }
   /**
@@ -125,6 +137,8 @@ export interface MachineState {
     reason?: string;
     /** The legs leave the three-way conference (see the bridge action). */
     fromConference?: boolean;
+    /** The switch refused this bridge (a leg did not exist) and the legs are being read to learn who left. */
+    refused?: boolean;
   };
   /** While joining: which attempt of the conference join, and who went in first. */
   joining?: { attempts: number; alone: Party };
@@ -459,19 +473,15 @@ function connecting(s: MachineState, input: Input): Step {
     case 'bridge_deadline':
       return { state: s, actions: [{ do: 'check_bridge', a: c.a, b: c.b }] };
     case 'bridge_not_confirmed':
-      if (c.attempts < MAX_BRIDGE_ATTEMPTS) {
-        return {
-          state: { ...s, connecting: { ...c, attempts: c.attempts + 1 } },
-          actions: [{ do: 'bridge', a: c.a, b: c.b, ...(c.fromConference ? { fromConference: true } : {}) }],
-        };
-      }
-      // Never leave callers unconnected in silence: release whoever is still there.
-      return end(
-        s,
-        'failed',
-        'BRIDGE_FAILED',
-        livingParties(s).map((p) => kill(s, p, 'NORMAL_TEMPORARY_FAILURE')),
-      );
+      return bridgeAgain(s);
+    case 'bridge_refused':
+      // A leg of the pair is gone: who left decides the bridge that makes sense now, not another try of this one.
+      // The legs are read first; a leg found gone is its hangup, re-planned below like any other.
+      return { state: { ...s, connecting: { ...c, refused: true } }, actions: [{ do: 'audit' }] };
+    case 'legs_audited':
+      // Nobody the refusal could be blamed on was found gone (or whoever was is re-planned for already, and this
+      // pair is still the one to bridge): the refusal was a failed attempt after all.
+      return c.refused ? bridgeAgain(s) : { state: s, actions: [] };
     case 'takeback':
       if (c.goal === 'swap' && c.b === 'transferee') {
         // The bridge being made is the takeback's own: drop the target and let it finish.
@@ -489,6 +499,24 @@ function connecting(s: MachineState, input: Input): Step {
     default:
       return { state: s, actions: [] };
   }
+}
+
+/** The bridge was not made: try again, up to MAX_BRIDGE_ATTEMPTS, then release whoever is still there. */
+function bridgeAgain(s: MachineState): Step {
+  const { refused: _, ...c } = s.connecting!;
+  if (c.attempts < MAX_BRIDGE_ATTEMPTS) {
+    return {
+      state: { ...s, connecting: { ...c, attempts: c.attempts + 1 } },
+      actions: [{ do: 'bridge', a: c.a, b: c.b, ...(c.fromConference ? { fromConference: true } : {}) }],
+    };
+  }
+  // Never leave callers unconnected in silence: release whoever is still there.
+  return end(
+    s,
+    'failed',
+    'BRIDGE_FAILED',
+    livingParties(s).map((p) => kill(s, p, 'NORMAL_TEMPORARY_FAILURE')),
+  );
 }
 
 /** A leg went away while a bridge was being made: decide the bridge that now makes sense, or release the rest. */
@@ -676,9 +704,10 @@ export interface SeenLeg {
 export type Seen = Partial<Record<Party, SeenLeg>>;
 
 /**
- * An audit (after the ingest reconnected: events may have been lost): the inputs that bring a running transfer in line
- * with the switch. Legs gone are hangups, answers missed are answers, a consultation bridge that is gone is rebuilt,
- * and a bridge being confirmed is checked at once.
+ * An audit (after the ingest reconnected: events may have been lost, or after the switch refused a bridge): the inputs
+ * that bring a running transfer in line with the switch. Legs gone are hangups, answers missed are answers, a
+ * consultation bridge that is gone is rebuilt, and a bridge being confirmed is checked at once; a refused one is
+ * answered with `legs_audited`, after the hangups found.
  */
 export function auditInputs(s: MachineState, seen: Seen): Input[] {
   if (s.phase === 'ended') return [];
@@ -696,7 +725,7 @@ export function auditInputs(s: MachineState, seen: Seen): Input[] {
   if (s.phase === 'consulting' && up('transferor') && up('target') && seen.transferor?.bridgedTo !== 'target') {
     inputs.push({ type: 'consultation_lost' });
   }
-  if (s.phase === 'connecting') inputs.push({ type: 'bridge_deadline' });
+  if (s.phase === 'connecting') inputs.push({ type: s.connecting?.refused ? 'legs_audited' : 'bridge_deadline' });
   return inputs;
 }
 

@@ -48,6 +48,8 @@ function randomInput(rnd: () => number, s: MachineState): Input {
     'bridged',
     'bridge_deadline',
     'bridge_not_confirmed',
+    'bridge_refused',
+    'legs_audited',
     'takeback',
     'recall_answered',
     'recall_failed',
@@ -75,6 +77,8 @@ function randomInput(rnd: () => number, s: MachineState): Input {
     case 'no_answer_deadline':
     case 'bridge_deadline':
     case 'bridge_not_confirmed':
+    case 'bridge_refused':
+    case 'legs_audited':
       return { type: kind };
     case 'target_failed':
     case 'recall_failed':

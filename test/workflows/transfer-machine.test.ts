@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import {
   HANG_UP_ON_PARTIAL_FAILURE,
   MAX_BRIDGE_ATTEMPTS,
@@ -43,6 +43,9 @@ const recallFailed = (cause: string): Input => ({ type: 'recall_failed', cause }
 const recallDue: Input = { type: 'recall_due' };
 
 const ringing = (): MachineState => initialState('ringing', false);
+/** A leg as the switch shows it (an audit's read). */
+const up = (bridgedTo?: Party | 'other', answered = true) => ({ exists: true, answered, bridgedTo });
+const down = { exists: false, answered: false };
 
 function alive(s: MachineState): Party[] {
   return (['transferor', 'transferee', 'target', 'recall'] as const).filter((p) => s.alive[p]);
@@ -347,6 +350,103 @@ test(`bridge confirmation: retried up to ${MAX_BRIDGE_ATTEMPTS} attempts, then e
   t.is(end.outcome, 'failed');
   t.is(end.reason, 'BRIDGE_FAILED');
   t.deepEqual(alive(end), []);
+});
+
+// --- a bridge the switch refuses because a leg does not exist (uuid_bridge: `-ERR Invalid uuid`) -------------------------
+
+const refused: Input = { type: 'bridge_refused' };
+const audited: Input = { type: 'legs_audited' };
+const audit: Action = { do: 'audit' };
+
+/** The audit's answer fed to the machine one input at a time, as the transfer workflow queues them. */
+function feedAudit(t: ExecutionContext, s: MachineState, seen: Seen, expected: Expect[]): MachineState {
+  const inputs = auditInputs(s, seen);
+  t.deepEqual(
+    inputs,
+    expected.map((e) => (Array.isArray(e) ? e[0] : e.input)),
+    'the audit answers with these inputs',
+  );
+  return drive(t, s, expected);
+}
+
+test('bridge refused: the transferor left unheard while the target answered → transferee ↔ target, no failed attempt', (t) => {
+  // The chaos case: Temporal was down as the transferor hung up; the target's answer was read from the switch.
+  const s = drive(t, ringing(), [
+    { input: answered, phase: 'connecting', actions: [cancelTimer, bridge('transferor', 'target')] },
+    { input: refused, phase: 'connecting', actions: [audit] },
+  ]);
+  t.is(s.connecting?.attempts, 1);
+  const end = feedAudit(t, s, { transferor: down, transferee: up(), target: up() }, [
+    { input: hangup('transferor'), phase: 'connecting', actions: [bridge('transferee', 'target')] },
+    // the refusal was the transferor's hangup: nothing left to count
+    { input: audited, phase: 'connecting', actions: [] },
+  ]);
+  t.like(end.connecting, { a: 'transferee', b: 'target', goal: 'complete', attempts: 1 });
+  const done = drive(t, end, [
+    { input: bridged('transferee', 'target'), phase: 'restoring', actions: [restore('transferee', 'target')] },
+  ]);
+  t.is(done.outcome, 'completed');
+  t.deepEqual(alive(done), ['transferee', 'target']);
+});
+
+test(`bridge refused with every leg there: a failed attempt; after ${MAX_BRIDGE_ATTEMPTS} everyone alive is released`, (t) => {
+  let s = run(ringing(), [answered]);
+  const all: Seen = { transferor: up(), transferee: up(), target: up() };
+  for (let attempt = 2; attempt <= MAX_BRIDGE_ATTEMPTS; attempt++) {
+    s = drive(t, s, [{ input: refused, phase: 'connecting', actions: [audit] }]);
+    s = feedAudit(t, s, all, [{ input: audited, phase: 'connecting', actions: [bridge('transferor', 'target')] }]);
+    t.is(s.connecting?.attempts, attempt);
+    t.is(s.connecting?.refused, undefined, 'the next attempt starts unrefused');
+  }
+  s = drive(t, s, [{ input: refused, phase: 'connecting', actions: [audit] }]);
+  const end = feedAudit(t, s, all, [
+    {
+      input: audited,
+      phase: 'ended',
+      actions: [
+        kill('transferor', 'NORMAL_TEMPORARY_FAILURE'),
+        kill('transferee', 'NORMAL_TEMPORARY_FAILURE'),
+        kill('target', 'NORMAL_TEMPORARY_FAILURE'),
+      ],
+    },
+  ]);
+  t.is(end.reason, 'BRIDGE_FAILED');
+});
+
+test('bridge refused, the transferee found gone: the same pair is still the one to bridge, tried again', (t) => {
+  const s = drive(t, run(ringing(), [answered]), [{ input: refused, phase: 'connecting', actions: [audit] }]);
+  const end = feedAudit(t, s, { transferor: up(), transferee: down, target: up() }, [
+    { input: hangup('transferee'), phase: 'connecting', actions: [] },
+    { input: audited, phase: 'connecting', actions: [bridge('transferor', 'target')] },
+  ]);
+  t.like(end.connecting, { goal: 'keep_talking', attempts: 2 });
+});
+
+test('bridge refused while completing, the target found gone: a partial failure, the transferee released', (t) => {
+  const s = drive(t, run(ringing(), [answered, hangup('transferor')]), [
+    { input: refused, phase: 'connecting', actions: [audit] },
+  ]);
+  const end = feedAudit(t, s, { transferor: down, transferee: up(), target: down }, [
+    { input: hangup('target'), phase: 'ended', actions: [kill('transferee', 'NORMAL_CLEARING')] },
+    { input: audited, phase: 'ended', actions: [] },
+  ]);
+  t.is(end.outcome, 'partial_failed');
+});
+
+test("bridge refused, then its leg's own hangup arrives before the audit answers: the audit changes nothing more", (t) => {
+  const s = drive(t, run(ringing(), [answered]), [
+    { input: refused, phase: 'connecting', actions: [audit] },
+    { input: hangup('transferor'), phase: 'connecting', actions: [bridge('transferee', 'target')] },
+  ]);
+  // the read now shows what the machine knows; the re-planned bridge is checked at once like any audit's
+  t.deepEqual(auditInputs(s, { transferor: down, transferee: up(), target: up() }), [deadline]);
+  t.deepEqual(step(s, audited).actions, []);
+});
+
+test('bridge refused or legs_audited outside connecting change nothing', (t) => {
+  for (const s of [ringing(), consulting()]) {
+    for (const input of [refused, audited]) t.deepEqual(step(s, input), { state: s, actions: [] });
+  }
 });
 
 test('bridge confirmation: the attempt count is reset for a new bridge', (t) => {
@@ -766,9 +866,6 @@ test('recall policy does not change an attended transfer whose target fails: tra
 });
 
 // --- reconciliation: audit of a running transfer, resumption of one whose workflow was ended by hand --------------------
-
-const up = (bridgedTo?: Party | 'other', answered = true) => ({ exists: true, answered, bridgedTo });
-const down = { exists: false, answered: false };
 
 test('audit: the switch agrees → no inputs', (t) => {
   const s = consulting();
