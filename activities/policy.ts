@@ -154,8 +154,8 @@ export function createPolicyActivities(
   node: {
     draining?: () => Promise<boolean>;
     /**
-     * Call workflows on demand: the transferee's call workflow runs before its transfer signals it (started with the
-     * leg's state if it has none: a REST request found the peer unknown to the projection, say).
+     * The transferee's call workflow runs before its transfer signals it (started with the leg's state if it has none:
+     * on demand, a REST request found the peer unknown to the projection, say; per call, the ingest's start is held).
      */
     ensureCallWorkflow?: (leg: LegState, accountId: string | undefined) => Promise<void>;
   } = {},
@@ -282,10 +282,11 @@ export function createPolicyActivities(
       if (!peer?.exists || peer.bridgeUuid !== transferor)
         refuse('not_bridged', 'the call is not bridged to another party');
       // A REST request may have started the two call workflows (on demand): from now on they hear their legs' events.
-      if (config.CALL_WORKFLOWS === 'on_demand') {
-        await sw.markCallWorkflows([transferor, peer.uuid]);
-        await node.ensureCallWorkflow?.(peer, accountOf(peer));
-      }
+      if (config.CALL_WORKFLOWS === 'on_demand') await sw.markCallWorkflows([transferor, peer.uuid]);
+      // The transfer's first step signals the transferee's call workflow, and a transfer that finds none takes the
+      // transferee for gone (and would leave it on hold). On demand it may not run yet; with one per leg it may not
+      // either: a leg that appeared while Temporal was away has its start still held by the ingest.
+      await node.ensureCallWorkflow?.(peer, accountOf(peer));
       // Whose transfer this is: the transferor's own, or (a peer's feature code) the account of the leg whose
       // metaflow fired. Its media, its defaults and its account variables go with the transfer.
       const owner = await metaflowOwner(me, peer, ask.metaflowOwnerLeg);

@@ -1,12 +1,12 @@
 // One FreeSWITCH node's worker: its ESL connections, the ingest that turns its events into workflow signals, and the
 // Temporal activity worker (task queue `handoff-node-<name>`) whose activities send that node's switch commands.
 import { Worker, type NativeConnection } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config, FreeswitchNode } from '../config/index.ts';
 import { createPolicyActivities, policyStore } from '../activities/policy.ts';
 import { createSwitchActivities, type CommandJournal, type SwitchCommands } from '../activities/switch.ts';
 import type { Store } from '../store/index.ts';
-import { nodeTaskQueue } from '../contracts/ids.ts';
+import { callWorkflowId, nodeTaskQueue } from '../contracts/ids.ts';
 import { connectClient, dataConverter } from '../temporal/connection.ts';
 import { createLogger, messageLogger, type Logger } from '../observability/log.ts';
 import { trackEsl, trackIngest } from '../observability/metrics.ts';
@@ -85,7 +85,18 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
   const switchActivities = createSwitchActivities(node.name, opts.commands?.(esl) ?? esl, opts.journal);
   const draining = async () => (await opts.store.nodeDrain(node.name)) !== undefined;
   const onDemand = config.CALL_WORKFLOWS === 'on_demand';
+  const callWorkflowRuns = async (callId: string): Promise<boolean> => {
+    try {
+      return (await opts.client.workflow.getHandle(callWorkflowId(callId)).describe()).status.name === 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  };
   const ensureCallWorkflow = async (leg: LegState, accountId: string | undefined) => {
+    // One workflow per leg: the ingest has nearly always started it. Asking costs no Temporal action; a start that
+    // finds it running might.
+    if (!onDemand && (await callWorkflowRuns(leg.uuid))) return;
     await opts.client.workflow.start(CALL_WORKFLOW_TYPE, {
       ...callStartOptions({
         callId: leg.uuid,
@@ -98,7 +109,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
   };
   const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config, {
     draining,
-    ...(onDemand ? { ensureCallWorkflow } : {}),
+    ensureCallWorkflow,
   });
   const worker = await Worker.create({
     connection: opts.connection,

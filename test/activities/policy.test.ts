@@ -317,7 +317,7 @@ test("hold: the peer hears the metaflow's music, else the holder's account's, el
   ]);
 });
 
-test('on demand, a transfer marks both parties and makes sure the transferee has a call workflow; per call, neither', async (t) => {
+test('a transfer makes sure the transferee has a call workflow; on demand it also marks both parties', async (t) => {
   const seen: [string, string | undefined][] = [];
   await activities({ CALL_WORKFLOWS: 'on_demand' }, [aliceOutbound, bobInbound], store, seen).resolveTransfer('alice', {
     target: '2600',
@@ -327,7 +327,7 @@ test('on demand, a transfer marks both parties and makes sure the transferee has
     ['bob', 'marked'],
     ['bob', 'started'],
   ]);
-  const none: [string, string | undefined][] = [];
-  await activities({}, [aliceOutbound, bobInbound], store, none).resolveTransfer('alice', { target: '2600' });
-  t.deepEqual(none, []);
+  const perCall: [string, string | undefined][] = [];
+  await activities({}, [aliceOutbound, bobInbound], store, perCall).resolveTransfer('alice', { target: '2600' });
+  t.deepEqual(perCall, [['bob', 'started']]);
 });

@@ -176,3 +176,20 @@ test.serial('a call workflow terminated by hand: its transfer still hears the le
   t.is((await transferResult(e, alice, bob)).outcome, 'completed');
   await expectSettingsRestored(t, e, bob.uuid, carol);
 });
+
+test.serial(
+  'a transferee without a running call workflow is still transferred: its workflow is started for the transfer',
+  async (t) => {
+    // As when Bob's leg appeared while Temporal was away and the ingest still holds his workflow's start: a transfer
+    // that found no call workflow for him took him for gone and left him on hold.
+    const e = t.context;
+    const { alice, bob } = await placeCall(e);
+    await e.client.workflow.getHandle(callWorkflowId(bob.uuid)).terminate('test: as if its start were still held');
+    const commands = commandsFrom(e);
+    const carol = await transferByDigits(e, alice, '*22600', commands);
+    await consulting(t, e, alice, bob, carol);
+    await completedByHangup(t, e, alice, bob, carol);
+    t.is((await transferResult(e, alice, bob)).outcome, 'completed');
+    await hangUp(e, bob.uuid);
+  },
+);
