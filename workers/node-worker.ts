@@ -17,7 +17,7 @@ import { CALL_WORKFLOW_TYPE, callStartOptions } from '../workflows/call-start.ts
 import { TRANSFER_WORKFLOW_TYPE } from './ingest/transfers.ts';
 import { EslNode } from './esl/index.ts';
 import { HEARTBEAT_EVERY_MS, heartbeating } from './heartbeat.ts';
-import { startIngest, type Ingest } from './ingest/index.ts';
+import { startIngest, type Ingest, type IngestOptions } from './ingest/index.ts';
 import { startLostNodes, type LostNodes } from './lost-nodes.ts';
 
 export interface NodeWorker {
@@ -45,6 +45,8 @@ export interface NodeWorkerOptions {
   ops?: OpsServer;
   /** Tests only: what stands between the switch activities and the node's command connection (to inject faults). */
   commands?: (esl: SwitchCommands) => SwitchCommands;
+  /** Faults between the ingest and Temporal (IngestOptions.deliveries). */
+  deliveries?: IngestOptions['deliveries'];
 }
 
 /** Why the node's ESL connections are not ready, or undefined when both are up. */
@@ -138,6 +140,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     transferSweepMs: config.TRANSFER_SWEEP_MS,
     logger: messageLogger(log),
     reconcileMs: config.RECONCILE_MS,
+    deliveries: opts.deliveries,
     ...(config.CALL_WORKFLOWS === 'on_demand'
       ? {
           onDemand: {

@@ -16,7 +16,7 @@ import { originateVariableBlocks } from '../../activities/originate-vars.ts';
 import type { CommandJournal, SwitchCommands } from '../../activities/switch.ts';
 import { openStore, seedDemo, type DemoSeed, type Store } from '../../store/index.ts';
 import { createWorkflowWorker } from '../../workers/workflow-worker.ts';
-import { startNodeWorker, type NodeWorker } from '../../workers/node-worker.ts';
+import { startNodeWorker, type NodeWorker, type NodeWorkerOptions } from '../../workers/node-worker.ts';
 import { connectClient, connectNative, dataConverter, temporalProblem } from '../../temporal/connection.ts';
 import { installRuntime } from '../../temporal/runtime.ts';
 import { createLogger, type Logger } from '../../observability/log.ts';
@@ -71,6 +71,8 @@ export interface EngineOptions {
   ops?: boolean;
   /** Faults between the switch activities and the switch (NodeWorkerOptions.commands). */
   commands?: (esl: SwitchCommands) => SwitchCommands;
+  /** Faults between the ingest and Temporal (NodeWorkerOptions.deliveries). */
+  deliveries?: NodeWorkerOptions['deliveries'];
 }
 
 /** A context every test of a file shares: started before the first test, stopped after the last. */
@@ -157,6 +159,7 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
           logger: testLogger,
           ops,
           commands: opts.commands,
+          deliveries: opts.deliveries,
         });
   await nodeWorker?.ingest.ready(20_000);
   const phones = await EslClient.connect(sw, 'plain ALL');

@@ -10,7 +10,7 @@ import { EventRouter } from './events.ts';
 import { ChannelMemory } from './memory.ts';
 import { OnDemandCalls, type MetaflowSource } from './on-demand.ts';
 import { ProjectionWriter, type ChannelProjection } from './projection.ts';
-import { DeliveryQueues, type Delivery } from './queue.ts';
+import { DeliveryQueues, type BatchSender, type Delivery } from './queue.ts';
 import type { ReconcileOptions, ReconcileReport } from './reconcile.ts';
 import { ReconcileSchedule, sleep } from './schedule.ts';
 import { BatchSizes, newCounters, type IngestStats } from './stats.ts';
@@ -45,6 +45,8 @@ export interface IngestOptions {
    * `metaflows`, kept `cacheMs`) is pressed on it while bridged (on-demand.ts). Absent: every call leg has one.
    */
   onDemand?: { metaflows: MetaflowSource; cacheMs: number };
+  /** Faults between the ingest and Temporal (tests: a leg's events held while others go through). */
+  deliveries?: (send: BatchSender) => BatchSender;
 }
 
 export interface Ingest {
@@ -110,15 +112,16 @@ class NodeIngest implements Ingest {
         graceMs: opts.graceMs,
       }));
     this.router = new EventRouter({ node, names: opts.config, memory, projection, counters, logger, push, onDemand });
+    const sender = temporalSender({
+      client: opts.client,
+      node,
+      taskQueue,
+      counters,
+      logger,
+      onTransferGone: (batch) => this.router.onTransferGone(batch),
+    });
     const queues = (this.queues = new DeliveryQueues({
-      send: temporalSender({
-        client: opts.client,
-        node,
-        taskQueue,
-        counters,
-        logger,
-        onTransferGone: (batch) => this.router.onTransferGone(batch),
-      }),
+      send: opts.deliveries?.(sender) ?? sender,
       maxInFlight: opts.maxInFlight,
       logger,
       onBatch: (b) => {
