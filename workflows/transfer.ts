@@ -241,13 +241,16 @@ class TransferRun {
     return `no-answer deadline (${(ringing ?? plan.ringTimeoutS) + 2} s)`;
   }
 
-  /** The ingest reconnected: what the switch shows that the machine does not know becomes its inputs. */
-  private async audit(): Promise<void> {
+  /**
+   * The ingest reconnected, or the switch refused a bridge: what the switch shows that the machine does not know becomes
+   * its inputs. `unread`: the inputs if the switch cannot be read.
+   */
+  private async audit(unread: Input[] = []): Promise<void> {
     const seen = await this.observe().catch((err: unknown) => {
       log.warn('transfer audit could not read the switch', { error: String(err) });
       return undefined;
     });
-    const found = seen ? auditInputs(this.machine, seen) : [];
+    const found = seen ? auditInputs(this.machine, seen) : unread;
     if (found.length) log.warn('transfer audit: the switch disagrees', { seen, inputs: found });
     this.inbox.push(...found);
   }
@@ -364,6 +367,9 @@ class TransferRun {
       }
       case 'check_answered':
         return this.checkAnswered(action.party);
+      case 'audit':
+        // Legs that cannot be read tell nobody gone: the refusal counts as the failed attempt it was.
+        return this.audit([{ type: 'bridge_not_confirmed' }]);
       case 'kill':
         return this.sw.kill.executeWithOptions({ summary: `uuid_kill ${action.party} ${action.cause}` }, [
           legs[action.party],
@@ -408,8 +414,14 @@ class TransferRun {
 
   /** The switch's reply to uuid_bridge: refused at once, or confirmed by its event before the bridge deadline. */
   private bridged(reply: string): void {
-    if (reply.startsWith('-ERR')) this.inbox.push({ type: 'bridge_not_confirmed' });
-    else this.deadlines.set('bridge', Date.now() + this.plan.bridgeConfirmMs);
+    if (!reply.startsWith('-ERR')) {
+      this.deadlines.set('bridge', Date.now() + this.plan.bridgeConfirmMs);
+      return;
+    }
+    // `-ERR Invalid uuid`: a leg of the pair does not exist (FreeSWITCH's reply for either side missing). Runs from
+    // before this rule counted it as a failed attempt and tried the same pair again; they still do.
+    const refused = /^-ERR Invalid uuid/i.test(reply) && patched('bridge-failure-audits');
+    this.inbox.push({ type: refused ? 'bridge_refused' : 'bridge_not_confirmed' });
   }
 
   /** The three-way: `alone` first, then the transferor with its peer; answered from the conference's member list. */

@@ -67,6 +67,9 @@ const BEFORE: Record<string, string[]> = {
   // `*22` delivered at once but taken seconds later by a workflow worker that was away, `600` held by the ingest: the
   // old code took `*22` for held, gave its late timer no wait, and dialled 2.
   'held-digit-stamp': ['late-worker-digits-before-dfc21a08-callWorkflow-2.json'],
+  // The transferor's hangup held by the ingest while the target answered: the old code took the refused consultation
+  // bridges (`-ERR Invalid uuid`) for three failed attempts and released transferee and target.
+  'bridge-failure-audits': ['bridge-refused-before-aed6d840-transferWorkflow-1.json'],
   'resume-lost-transfer': [
     'reconcile-transfers-43576df2-callWorkflow-1.json',
     'lost-transfer-while-collecting-9d970e79-callWorkflow-3.json',
