@@ -20,6 +20,7 @@ import {
   type TransferCodeRequest,
   hangupCallUpdate,
   requestTransferUpdate,
+  snapshotEvent,
 } from '../contracts/messages.ts';
 import type {
   CallSummary,
@@ -85,17 +86,14 @@ export function snapshotOf(rec: ChannelRecord): ChannelEvent {
     if (value) leg[key] = value;
   }
   if (rec.accountId) leg.accountId = rec.accountId;
-  return {
-    name: 'SNAPSHOT',
+  return snapshotEvent({
     uuid: rec.callId,
-    coreUuid: '',
-    seq: 0,
-    at: rec.updatedAt,
     node: rec.node,
-    answerState: rec.answered ? 'answered' : 'ringing',
-    ...(rec.bridgedTo ? { otherLeg: rec.bridgedTo } : {}),
+    at: rec.updatedAt,
+    answered: rec.answered,
+    bridgedTo: rec.bridgedTo,
     leg,
-  };
+  });
 }
 
 /** Turns what the Temporal client throws into the engine's errors. */

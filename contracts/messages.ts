@@ -59,6 +59,32 @@ export interface ChannelEvent {
   alsoTo?: string;
 }
 
+/**
+ * A SNAPSHOT: a leg as something other than its own events shows it (the switch's channel list, `uuid_dump`, the
+ * channel projection), for a call workflow that may have missed events or starts after its leg did. It carries no
+ * switch sequence (0).
+ */
+export function snapshotEvent(s: {
+  uuid: string;
+  node: string;
+  at: number;
+  answered: boolean | undefined;
+  bridgedTo?: string | null | undefined;
+  leg?: LegInfo;
+}): ChannelEvent {
+  return {
+    name: 'SNAPSHOT',
+    uuid: s.uuid,
+    coreUuid: '',
+    seq: 0,
+    at: s.at,
+    node: s.node,
+    answerState: s.answered ? 'answered' : 'ringing',
+    ...(s.bridgedTo ? { otherLeg: s.bridgedTo } : {}),
+    ...(s.leg ? { leg: s.leg } : {}),
+  };
+}
+
 export interface LegInfo {
   /** From the ACCOUNT_ID_VARIABLE channel variable (Kazoo: ecallmgr_Account-ID), else DEFAULT_ACCOUNT_ID. */
   accountId?: string;

@@ -12,7 +12,7 @@ import { createLogger, messageLogger, type Logger } from '../observability/log.t
 import { trackEsl, trackIngest } from '../observability/metrics.ts';
 import type { NodeAdmin, OpsServer } from '../observability/server.ts';
 import type { LegState } from '../activities/types.ts';
-import type { ChannelEvent } from '../contracts/messages.ts';
+import { snapshotEvent, type ChannelEvent } from '../contracts/messages.ts';
 import { CALL_WORKFLOW_TYPE, callStartOptions } from '../workflows/call-start.ts';
 import { TRANSFER_WORKFLOW_TYPE } from './ingest/transfers.ts';
 import { EslNode } from './esl/index.ts';
@@ -60,22 +60,19 @@ function eslProblem(esl: EslNode, node: FreeswitchNode): string | undefined {
 
 /** A leg as the switch shows it (`uuid_dump`), as the SNAPSHOT a call workflow started on demand takes first. */
 function legSnapshot(leg: LegState, node: string, accountId: string | undefined): ChannelEvent {
-  return {
-    name: 'SNAPSHOT',
+  return snapshotEvent({
     uuid: leg.uuid,
-    coreUuid: '',
-    seq: 0,
-    at: Date.now(),
     node,
-    answerState: leg.answered ? 'answered' : 'ringing',
-    ...(leg.bridgeUuid ? { otherLeg: leg.bridgeUuid } : {}),
+    at: Date.now(),
+    answered: leg.answered,
+    bridgedTo: leg.bridgeUuid,
     leg: {
       ...(accountId ? { accountId } : {}),
       ...(leg.direction ? { direction: leg.direction } : {}),
       ...(leg.callerIdName ? { callerIdName: leg.callerIdName } : {}),
       ...(leg.callerIdNumber ? { callerIdNumber: leg.callerIdNumber } : {}),
     },
-  };
+  });
 }
 
 export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWorker> {

@@ -12,7 +12,7 @@
 // the same key press: the workflow ID is the leg's, so the second start is a signal that the workflow's dedup window
 // drops, and the state in the input is read only by the run it starts.
 import { CALL_WORKFLOW_VARIABLE } from '../../contracts/ids.ts';
-import type { ChannelEvent, LegInfo } from '../../contracts/messages.ts';
+import { snapshotEvent, type ChannelEvent, type LegInfo } from '../../contracts/messages.ts';
 import type { Metaflows } from '../../contracts/metaflows.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
 import type { Delivery } from './queue.ts';
@@ -158,17 +158,14 @@ export class OnDemandCalls {
   }
 
   private snapshot(uuid: string, view: LegView, at: number): ChannelEvent {
-    return {
-      name: 'SNAPSHOT',
+    return snapshotEvent({
       uuid,
-      coreUuid: '',
-      seq: 0,
-      at: (view.bridgedTo && view.bridgedAt) || at,
       node: this.o.node,
-      answerState: view.answered ? 'answered' : 'ringing',
-      ...(view.bridgedTo ? { otherLeg: view.bridgedTo } : {}),
+      at: (view.bridgedTo && view.bridgedAt) || at,
+      answered: view.answered,
+      bridgedTo: view.bridgedTo,
       leg: view.leg,
-    };
+    });
   }
 
   private markLeg(uuid: string): void {

@@ -9,7 +9,7 @@
 // between is seen live (at worst it gets a SNAPSHOT it did not need) and no live call is ever declared GONE.
 // Synthetic events have an empty coreUuid and seq 0: they are not switch events and are never deduplicated.
 import type { ChannelOwnership, ChannelRecord } from '../../store/index.ts';
-import type { ChannelEvent, LegInfo } from '../../contracts/messages.ts';
+import { snapshotEvent, type ChannelEvent, type LegInfo } from '../../contracts/messages.ts';
 import { TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
 import { channelOwnership, legInfo, type LegVariableNames } from './convert.ts';
@@ -73,20 +73,6 @@ export function parseShowCalls(body: string): Map<string, string> {
     }
   }
   return peers;
-}
-
-export function snapshotEvent(ch: LiveChannel, bridgedTo: string | undefined, node: string, at: number): ChannelEvent {
-  const e: ChannelEvent = {
-    name: 'SNAPSHOT',
-    uuid: ch.uuid,
-    coreUuid: '',
-    seq: 0,
-    at,
-    node,
-    answerState: ch.answered ? 'answered' : 'ringing',
-  };
-  if (bridgedTo) e.otherLeg = bridgedTo;
-  return e;
 }
 
 export function goneEvent(uuid: string, node: string, at: number): ChannelEvent {
@@ -182,7 +168,8 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
     if (route.kind === 'transfer') {
       // A transfer's target leg: its answer may have happened while nobody listened (a reconnect). Tell the transfer.
       if (ch.answered && !newer(ch.uuid)) {
-        const event = snapshotEvent(ch, peers.get(ch.uuid), node, now);
+        const bridgedTo = peers.get(ch.uuid);
+        const event = snapshotEvent({ uuid: ch.uuid, node, at: now, answered: ch.answered, bridgedTo });
         deps.enqueue(ch.uuid, { kind: 'transfer', workflowId: route.workflowId, event });
         report.targetSnapshots++;
       }
@@ -198,7 +185,7 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
       continue;
     }
     // A running workflow already knows whose leg it is; `show channels` would only give it flipped caller IDs.
-    const event = snapshotEvent(ch, bridgedTo, node, now);
+    const event = snapshotEvent({ uuid: ch.uuid, node, at: now, answered: ch.answered, bridgedTo });
     if (!isRunning) event.leg = leg ?? legFromRow(ch, deps.names);
     deps.enqueue(ch.uuid, { kind: 'call', uuid: ch.uuid, event, allowNewRun: true });
     report.snapshots++;
