@@ -92,19 +92,16 @@ export interface ResolvedTransfer {
   ringback: string;
   ringTimeoutS: number;
   bridgeConfirmMs: number;
-  /** The inter-digit timeout: a partly typed takeback code expires after it. Absent in plans made before it existed. */
-  digitTimeoutMs?: number;
+  /** The inter-digit timeout of the transfer's codes. */
+  digitTimeoutMs: number;
   callerIdName?: string;
   callerIdNumber?: string;
   vars: Record<string, string>;
   accountId?: string;
   /** Policy `recall`: how to call the transferor back if a partial transfer fails (absent: release the transferee). */
   recall?: RecallPlan;
-  /**
-   * The codes the transferor may press during this transfer (contracts/transfer-codes.ts), and the conference profile
-   * of its three-way. Absent in plans made before they existed: the takeback code alone, matched as it was then.
-   */
-  codes?: TransferCodes;
+  /** The codes the transferor may press during this transfer (contracts/transfer-codes.ts), and the conference profile of its three-way. */
+  codes: TransferCodes;
   conferenceProfile?: string;
 }
 

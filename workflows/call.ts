@@ -16,7 +16,6 @@ import {
   currentUpdateInfo,
   getExternalWorkflowHandle,
   log,
-  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -25,23 +24,16 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type SearchAttributeUpdatePair } from '@temporalio/common';
 import type { LegPolicy } from '../activities/policy.ts';
 import { applyEvent, forwardsToTransfer, newCall, transferEnded } from './call-state.ts';
 import {
   DEFAULT_DIGIT_TIMEOUT_MS,
   emptyCollector,
   press,
-  pressDigit,
-  sameCollection,
-  timeOut,
   timerFired,
-  withoutEndings,
-  deliveredLate,
-  type DigitArrival,
   type CollectorOptions,
   type CollectorState,
-  type CollectorStep,
   type FeatureCodeMatch,
 } from './collector.ts';
 import { EventDeduplicator, type DedupState } from './dedup.ts';
@@ -96,9 +88,7 @@ import { ACCOUNT_ID, CALL_STATE } from '../contracts/search-attributes.ts';
 import { callHearing, transferHearing } from './story.ts';
 import { switchActivities } from './switch-activities.ts';
 import { transferStartOptions } from './transfer-start.ts';
-import { NOTHING_TYPED, pressTakeback, takebackExpired, type TypedTakeback } from './takeback.ts';
 import { transferWorkflow, type TransferPlan } from './transfer.ts';
-import { waitUntil } from './wait.ts';
 
 export interface CallStart {
   callId: string;
@@ -157,9 +147,8 @@ export async function callWorkflow(start: CallStart, carried?: CallCarried): Pro
 interface LegTransfer {
   id: string;
   role: 'transferor' | 'transferee';
-  takebackDtmf?: string;
   digitTimeoutMs?: number;
-  /** The codes the transferor may press (transfers planned before they existed have only takebackDtmf). */
+  /** The codes the transferor may press (the transferee's leg has none). */
   codes?: TransferCodes;
 }
 
@@ -184,7 +173,6 @@ class CallLeg {
   /** The peer this leg holds (Kazoo's `hold`), and the switch's time of the leg's last bridge. */
   private held: { peer: string } | undefined;
   private bridgedAt: number | undefined;
-  private typed: TypedTakeback = NOTHING_TYPED;
   private privateDigits: PrivateDigits;
   /** The plan of this call's transfer when its workflow ended without an outcome; resumed by the main loop. */
   private lostTransfer: TransferPlan | undefined;
@@ -192,10 +180,9 @@ class CallLeg {
   private requests: RequestMemory;
   /**
    * The digit timeout's timer, kept across the digits of a code: it fires at the deadline it was started for, and a
-   * new one starts then only if the deadline has moved on (a later digit). Each digit used to cancel and restart it.
+   * new one starts then only if the deadline has moved on (a later digit), not one per digit.
    */
   private digitTimer: RunningTimer | undefined;
-  private oneDigitTimer: boolean | undefined;
   private idleDigits: ChannelEvent[];
 
   constructor(
@@ -283,11 +270,6 @@ class CallLeg {
   /** Waits for an event (or a lost transfer): true; or for the digit timeout of a code being typed: false. */
   private async waitForInput(): Promise<boolean> {
     const wake = () => this.inbox.length > 0 || this.lostTransfer !== undefined;
-    // Runs from before this rule started a timer at every wait and cancelled it when a digit came first (each digit
-    // of `*22600` cost a timer); they still do. Decided where the first digit timer starts.
-    if (this.collector?.deadline !== undefined && this.oneDigitTimer === undefined)
-      this.oneDigitTimer = patched('one-digit-timer');
-    if (!this.oneDigitTimer) return waitUntil(wake, this.collector?.deadline, DIGIT_TIMER_SUMMARY);
     for (;;) {
       const deadline = this.collector?.deadline;
       const timer = this.digitTimer;
@@ -310,9 +292,7 @@ class CallLeg {
     for (const event of this.inbox.splice(0)) {
       const arrival = this.dedup.classify(event);
       if (arrival === 'new') fresh.push(event);
-      // Runs from before dropped every event below the highest seen; they still do.
-      else if ((arrival === 'late' || arrival === 'stale') && patched('late-events'))
-        late.push({ event, stale: arrival === 'stale' });
+      else if (arrival === 'late' || arrival === 'stale') late.push({ event, stale: arrival === 'stale' });
     }
     this.processed += fresh.length + late.length;
     const forward: ChannelEvent[] = [];
@@ -371,8 +351,8 @@ class CallLeg {
     if (!idle() || !due) return;
     await condition(allHandlersFinished);
     // A signal or an Update (a transfer started) may have come while the handlers finished: this run sees to them
-    // first. Runs from before this check continued regardless; they still do.
-    if (idle() || !patched('continue-as-new-rechecks')) {
+    // first.
+    if (idle()) {
       // The state at start is in what the run carries: the next run does not take it again.
       const { initial: _, ...start } = this.start;
       await continueAsNew<typeof callWorkflow>(start, {
@@ -395,7 +375,6 @@ class CallLeg {
   private update(next: CallSummary, opts: { batched?: boolean } = {}): void {
     const before = this.call;
     this.call = next;
-    this.indexed.changed(before, next);
     if (next.phase !== before.phase) this.showDetails();
     if (!opts.batched) this.indexed.flush(next);
   }
@@ -419,33 +398,15 @@ class CallLeg {
   private async onDigit(digit: string, at: number, held?: boolean): Promise<boolean> {
     this.privateDigits = digitPressed(this.privateDigits, digit, at);
     const transfer = this.transfer;
-    // The transfer's codes, matched by the collector's rules ahead of the metaflows. Runs from before the codes
-    // matched the takeback alone, by its suffix, at once; they still do.
-    if (transfer?.role === 'transferor' && transfer.codes !== undefined && patched('transfer-codes')) {
+    // The transfer's codes, matched by the collector's rules ahead of the metaflows.
+    if (transfer?.role === 'transferor' && transfer.codes !== undefined) {
       return this.onTransferDigit(transfer, digit, at, held);
-    }
-    if (transfer?.role === 'transferor' && transfer.takebackDtmf) {
-      const timeoutMs = transfer.digitTimeoutMs ?? this.policy?.defaultDigitTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
-      // Runs from before this rule kept a partial code for ever; they still do.
-      const forget = takebackExpired(this.typed, at, timeoutMs) && patched('takeback-expires');
-      const pressed = pressTakeback(this.typed, transfer.takebackDtmf, digit, at, forget);
-      this.typed = pressed.typed;
-      if (pressed.matched) {
-        await getExternalWorkflowHandle(transfer.id).signal(takebackSignal, { by: 'takeback', at });
-        return true;
-      }
-      if (pressed.partial) return true; // part of the takeback code: not a feature code
     }
     const policy = this.policy ?? (await this.loadPolicy());
     if (!policy.sets.length) return false;
     const before = this.collector ?? emptyCollector(policy.sets);
     const now = Date.now();
-    const old = pressDigit(before, policy.sets, digit, now, policy.defaultDigitTimeoutMs, policy.limits);
-    let step = this.pressed(before, policy.sets, digit, { now, at, held }, collectorOptions(policy));
-    // Runs from before codes could end at once (or on the switch's clock) waited for the timer; they still do.
-    if ((step.match || !sameCollection(step.state, old)) && !patched('feature-code-at-once')) {
-      step = { state: { ...old, lastAt: old.collecting.map((c) => (c === undefined ? undefined : at)) }, errors: [] };
-    }
+    const step = press(before, policy.sets, digit, { now, at, held }, collectorOptions(policy));
     this.collector = step.state;
     for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
     await this.keepPrivate(step.match !== undefined);
@@ -470,49 +431,14 @@ class CallLeg {
     if (this.collector && this.collector.collecting.length !== sets.length) this.collector = undefined;
     const before = this.collector ?? emptyCollector(sets);
     const now = Date.now();
-    const old = pressDigit(before, sets, digit, now, policy.defaultDigitTimeoutMs, policy.limits);
-    // A code nothing can extend (the takeback `*1`) acts at its last digit, as the leg's own codes do. Runs from before
-    // waited for the digit timer; they still do.
-    let step = this.pressed(before, sets, digit, { now, at, held }, collectorOptions(policy));
-    if ((step.match || !sameCollection(step.state, old)) && !patched('transfer-code-at-once')) {
-      step = { state: old, errors: [] };
-    }
+    // A code nothing can extend (the takeback `*1`) acts at its last digit, as the leg's own codes do.
+    const step = press(before, sets, digit, { now, at, held }, collectorOptions(policy));
     this.collector = step.state;
     this.lastDigitAt = at;
     for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
     await this.keepPrivate(step.match !== undefined);
     if (step.match) await this.runFeatureCode(step.match, now);
     return step.match !== undefined || collecting(before) || collecting(this.collector);
-  }
-
-  /** The collector's step for a digit, as far as this run's patches go (a run from before each gets what it got). */
-  private pressed(
-    before: CollectorState,
-    sets: readonly FeatureCodeSet[],
-    digit: string,
-    when: DigitArrival,
-    opts: CollectorOptions,
-  ): CollectorStep {
-    let from = before;
-    let step = press(from, sets, digit, when, opts);
-    // Runs from before a digit pressed in time could reopen a code its timer had ended as no match left it ended;
-    // they still do (the transferor's `*`, its timer, then `1` pressed in time is a takeback now).
-    if (step.reopened && !patched('feature-code-reopen')) {
-      from = withoutEndings(before);
-      step = press(from, sets, digit, when, opts);
-    }
-    // Runs from before the ingest said which key presses it held took one processed long after its press for held
-    // (a workflow task that timed out looks the same); they still do. Only a collection still going on reads it.
-    const guessed = { now: when.now, at: when.at };
-    if (
-      when.held !== undefined &&
-      deliveredLate(when) !== deliveredLate(guessed) &&
-      collecting(step.state) &&
-      !patched('held-digit-stamp')
-    ) {
-      step = press(from, sets, digit, guessed, opts);
-    }
-    return step;
   }
 
   /** The sets the collector matches: a running transfer's codes first while this leg is its transferor. */
@@ -542,16 +468,7 @@ class CallLeg {
     const completeAt = this.collector.deadline ?? Date.now();
     // The leg's sets, and a running transfer's codes ahead of them while this leg is its transferor.
     const sets = this.collectorSets();
-    const old = timeOut(this.collector, sets, this.policy.limits);
-    let result: CollectorStep = timerFired(this.collector, sets, Date.now(), collectorOptions(this.policy));
-    const differs =
-      result.waitsForHeld ||
-      result.match?.key !== old.match?.key ||
-      result.match?.collected !== old.match?.collected ||
-      !sameCollection(result.state, old.state);
-    // Runs from before decided at once on what was collected (no wait for held digits, no terminator set aside); they
-    // still do.
-    if (differs && !patched('feature-code-held-digits')) result = old;
+    const result = timerFired(this.collector, sets, Date.now(), collectorOptions(this.policy));
     this.collector = result.state;
     for (const error of result.errors) log.warn('metaflow pattern skipped', { error });
     await this.keepPrivate(result.match !== undefined);
@@ -566,8 +483,7 @@ class CallLeg {
     const collecting =
       this.call.phase !== 'ended' && privateCollection(this.collector, this.collectorSets(), this.policy?.limits);
     const action = afterStep(this.privateDigits, collecting, matched, this.call.bridgedTo);
-    // Only a metaflow with private_codes (new with this marker) masks anything: no earlier run gets here.
-    if (!action || (action.do === 'mask' && !patched('private-codes'))) return;
+    if (!action) return;
     if (action.do === 'mask') {
       const { reply, at } = await this.sw.maskDigits.executeWithOptions(
         { summary: "private code: the peer's ear masked" },
@@ -607,8 +523,6 @@ class CallLeg {
       case 'transfer_code':
         return this.passTransferCode(action.action, action.by);
       case 'hold':
-        // No patch: before, a hold module was inactive and left out of the policy a history recorded, so no run
-        // from then gets here.
         return this.holdCall(action.action, action.moh);
       case 'hangup':
         await this.sw.kill.executeWithOptions({ summary: 'hang up (feature code)' }, [
@@ -814,13 +728,7 @@ class CallLeg {
       throw err;
     }
     const { transferId, transferor, transferee, target, targetLeg } = plan;
-    this.transfer = {
-      id: transferId,
-      role: 'transferor',
-      takebackDtmf: plan.takebackDtmf,
-      digitTimeoutMs: plan.digitTimeoutMs,
-      ...(plan.codes ? { codes: plan.codes } : {}),
-    };
+    this.transfer = { id: transferId, role: 'transferor', digitTimeoutMs: plan.digitTimeoutMs, codes: plan.codes };
     const summary: TransferSummary = {
       transferId,
       phase: 'starting',
@@ -846,10 +754,8 @@ class CallLeg {
     // A transfer that ends without an outcome (terminated or cancelled by hand) leaves the legs on hold: resume it from
     // the switch's state at once (the ingest's sweep would, later).
     child.result().catch(() => {
-      // Runs from before this rule did not wake up for it, and must not on replay: the patch marker is written here,
-      // in the workflow task in which the child's end wakes the loop (as it was when the rule came in).
       if (this.transfer?.id !== plan.transferId || this.resumes >= MAX_TRANSFER_RESUMES) return;
-      if (patched('resume-lost-transfer')) this.lostTransfer = plan;
+      this.lostTransfer = plan;
     });
   }
 
@@ -874,7 +780,6 @@ class CallLeg {
       this.collector = undefined;
     }
     this.policy = undefined; // the peer may have changed: reload the feature codes on the next digit
-    this.typed = NOTHING_TYPED;
     this.update(transferEnded(this.call, ended, this.start.callId));
   }
 }
@@ -904,55 +809,31 @@ function startTimer(at: number, summary: string): RunningTimer {
  * changed, and none for what the ingest set at start (the state and account of the leg's first events) or for the
  * `ended` phase: the workflow closes in that task, and its status and result say the call ended (a closed call keeps
  * the phase it had last while up).
- *
- * Runs from before this rule upserted the account and each phase change, each on its own, at once. They still do: the
- * commands of both ways are worked out, and where they differ the patch decides (once per run, at the first
- * difference, so a run whose commands are the same both ways records no marker).
  */
 class SearchIndex {
-  /** Each upsert the earlier rule would have made since the last flush, in order. */
-  private earlier: { key: typeof ACCOUNT_ID | typeof CALL_STATE; value: string }[] = [];
-  private oneUpsert: boolean | undefined;
-
   constructor(
     private accountId: string | undefined,
     private phase: string | undefined,
   ) {}
 
-  /** A run started before the ingest set the state: set at the run's start, as it always was. */
+  /** A run started before the ingest set the state: set at the run's start. */
   setPhaseNow(phase: CallSummary['phase']): void {
     upsertSearchAttributes([{ key: CALL_STATE, value: phase }]);
     this.phase = phase;
   }
 
-  changed(before: CallSummary, next: CallSummary): void {
-    if (next.accountId !== undefined && next.accountId !== before.accountId)
-      this.earlier.push({ key: ACCOUNT_ID, value: next.accountId });
-    if (next.phase !== before.phase) this.earlier.push({ key: CALL_STATE, value: next.phase });
-  }
-
   flush(call: CallSummary): void {
-    const earlier = this.earlier;
-    this.earlier = [];
-    const now: { key: typeof ACCOUNT_ID | typeof CALL_STATE; value: string }[] = [];
-    if (call.accountId !== undefined && call.accountId !== this.accountId)
+    const now: SearchAttributeUpdatePair[] = [];
+    if (call.accountId !== undefined && call.accountId !== this.accountId) {
       now.push({ key: ACCOUNT_ID, value: call.accountId });
-    if (call.phase !== this.phase && call.phase !== 'ended') now.push({ key: CALL_STATE, value: call.phase });
-    const same =
-      earlier.length === now.length && (now.length === 0 || (now.length === 1 && sameUpsert(earlier[0]!, now[0]!)));
-    if (!same) this.oneUpsert ??= patched('one-upsert-per-task');
-    if (same || this.oneUpsert) {
-      if (now.length) upsertSearchAttributes(now.map(({ key, value }) => ({ key, value })));
-    } else for (const { key, value } of earlier) upsertSearchAttributes([{ key, value }]);
-    for (const { key, value } of same || this.oneUpsert ? now : earlier) {
-      if (key === ACCOUNT_ID) this.accountId = value;
-      else this.phase = value;
+      this.accountId = call.accountId;
     }
+    if (call.phase !== this.phase && call.phase !== 'ended') {
+      now.push({ key: CALL_STATE, value: call.phase });
+      this.phase = call.phase;
+    }
+    if (now.length) upsertSearchAttributes(now);
   }
-}
-
-function sameUpsert(a: { key: { name: string }; value: string }, b: { key: { name: string }; value: string }): boolean {
-  return a.key.name === b.key.name && a.value === b.value;
 }
 
 /** A request answered before: the same acceptance, or the same refusal thrown again. */

@@ -88,8 +88,6 @@ export interface CollectorStep {
   errors: string[];
   /** A late timer now waits for held digits (the timer was re-armed, nothing was decided). */
   waitsForHeld?: boolean;
-  /** The digit reopened a collection its timer had ended as no match (`press`). */
-  reopened?: boolean;
 }
 
 export interface FeatureCodeMatch {
@@ -264,15 +262,13 @@ export function press(
     const gap = when.at - ended.at;
     return gap >= 0 && gap <= digitTimeout(set, fallback) ? ended : undefined;
   });
-  const reopened = reopen.some((r) => r !== undefined);
-  let current: CollectorState = reopened
+  let current: CollectorState = reopen.some((r) => r !== undefined)
     ? {
         ...state,
         collecting: state.collecting.map((c, i) => reopen[i]?.collected ?? c),
         lastAt: state.collecting.map((_, i) => reopen[i]?.at ?? state.lastAt?.[i]),
       }
     : state;
-  const reopenedStep = reopened ? { reopened } : {};
   let match: FeatureCodeMatch | undefined;
   const gone = sets.map((set, i) => {
     const last = current.lastAt?.[i];
@@ -291,7 +287,7 @@ export function press(
     lastAt: pressed.collecting.map((c) => (c === undefined ? undefined : when.at)),
     ...graceSpent,
   };
-  if (match) return { state: current, match, errors, ...reopenedStep };
+  if (match) return { state: current, match, errors };
 
   // Each armed set: decided (the terminator ended it, or it matches now or never, and no digit can change that), or
   // not. Only when every set is decided is the first match acted on: what the timer would have chosen.
@@ -321,13 +317,12 @@ export function press(
     if (found) first ??= { set, collected, ...found };
   }
   if (first && !undecided) {
-    return { state: { collecting: sets.map(() => undefined) }, match: first, errors, ...reopenedStep };
+    return { state: { collecting: sets.map(() => undefined) }, match: first, errors };
   }
   const lastAt = collecting.map((c) => (c === undefined ? undefined : when.at));
   return {
     state: { collecting, deadlines, deadline: earliest(deadlines), lastAt, ...graceSpent },
     errors,
-    ...reopenedStep,
   };
 }
 
@@ -395,12 +390,6 @@ export function timerFired(
   return endCollections(state, sets, due, stripper(opts, limits), limits);
 }
 
-/** The state without the collections its timer ended as no match: the next digit reopens none. */
-export function withoutEndings(state: CollectorState): CollectorState {
-  const { ended: _, ...rest } = state;
-  return rest;
-}
-
 /** Numbers (exact) first, then patterns in key order, each matched against the whole collected string. */
 export function findMetaflow(
   set: FeatureCodeSet,
@@ -426,24 +415,4 @@ export function findMetaflow(
     if (captures) return { metaflow, captures, key: pattern };
   }
   return undefined;
-}
-
-/**
- * How far the digits typed so far go into the takeback code: the longest suffix of `typed` that is a prefix of `code`.
- * A digit that leaves this above zero belongs to the takeback code and must not start a feature-code collection.
- */
-export function takebackProgress(typed: string, code: string): number {
-  for (let n = Math.min(typed.length, code.length); n > 0; n--) {
-    if (code.startsWith(typed.slice(typed.length - n))) return n;
-  }
-  return 0;
-}
-
-/** Do two states collect the same digits with the same timer (the commands a workflow gives for them)? */
-export function sameCollection(a: CollectorState, b: CollectorState): boolean {
-  return (
-    a.deadline === b.deadline &&
-    a.collecting.length === b.collecting.length &&
-    a.collecting.every((c, i) => c === b.collecting[i])
-  );
 }

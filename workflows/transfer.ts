@@ -8,7 +8,6 @@
 import {
   getExternalWorkflowHandle,
   log,
-  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -102,9 +101,8 @@ class TransferRun {
   private saved: Record<string, SavedSettings> = {};
   /** The ingest asked for a look at the switch (it reconnected: events may have been lost). */
   private auditDue = false;
-  /** The state's upserts not yet sent (setPhase), and whether this run sends them as one (flushPhase). */
-  private unflushed: SearchAttributeUpdatePair[][] = [];
-  private oneUpsert: boolean | undefined;
+  /** The state's upsert not yet sent (setPhase): the last state, sent with the next command (flushPhase). */
+  private unflushed: SearchAttributeUpdatePair[] | undefined;
 
   constructor(private readonly plan: TransferPlan) {
     this.sw = switchActivities(plan.node, { giveUpAfter: '60 seconds' });
@@ -177,13 +175,10 @@ class TransferRun {
 
   /**
    * The machine listens to the two legs left talking until their settings are back (a hangup there must not park the
-   * other in silence). Runs from before this rule ended as soon as the restore had run, whatever was still coming.
+   * other in silence): `restoring` is not over.
    */
   private over(): boolean {
-    const phase = this.machine.phase;
-    // The patch's marker below is a command: the state's upsert still pending goes first, as it always did.
-    if (phase === 'restoring') this.flushPhase();
-    return phase === 'ended' || (phase === 'restoring' && !patched('restore-watches-pair'));
+    return this.machine.phase === 'ended';
   }
 
   private timed(input: Input | undefined, at: number | undefined): Input | undefined {
@@ -259,7 +254,6 @@ class TransferRun {
   private async observe(): Promise<Seen> {
     const parties = (Object.keys(this.legs) as Party[]).filter((p) => this.legs[p] !== '');
     // The three-way conference's member list too: a member is in no bridge, and a resumed run must know who is there.
-    // Only the activity's input and answer change, not the commands: runs from before replay their recorded answers.
     const states = await this.sw.legStates.executeWithOptions(
       { summary: `read the legs on the switch: ${parties.join(', ')}` },
       [parties.map((p) => this.legs[p]), threeWayConference(this.plan.targetLeg)],
@@ -274,10 +268,10 @@ class TransferRun {
     if (summary.phase === phase) return;
     summary.phase = phase;
     // The outcome goes with the last state, in the same upsert (`npm run ctl -- transfers --outcome`, stats).
-    this.unflushed.push([
+    this.unflushed = [
       { key: TRANSFER_STATE, value: phase },
       ...(phase === 'ended' && this.machine.outcome ? [{ key: TRANSFER_OUTCOME, value: this.machine.outcome }] : []),
-    ]);
+    ];
     // The Temporal UI's "current details" (served by a query when someone looks; setting them costs nothing).
     setCurrentDetails(
       `**${phase}** · ${transferHearing({ ...summary, outcome: this.machine.outcome, reason: this.machine.reason })}`,
@@ -285,18 +279,12 @@ class TransferRun {
     if (!opts.batched) this.flushPhase();
   }
 
-  /**
-   * The state's upserts since the last command, as one: the last state (and its outcome). Runs from before this rule
-   * upserted each state as it came, two in one task when two inputs were stepped together; they still do (the patch
-   * decides at the first task with more than one).
-   */
+  /** The state's changes since the last command, as one upsert: the last state (and its outcome). */
   private flushPhase(): void {
     const pending = this.unflushed;
-    if (pending.length === 0) return;
-    this.unflushed = [];
-    if (pending.length > 1) this.oneUpsert ??= patched('transfer-one-upsert-per-task');
-    if (pending.length === 1 || this.oneUpsert) upsertSearchAttributes(pending.at(-1)!);
-    else for (const upsert of pending) upsertSearchAttributes(upsert);
+    if (!pending) return;
+    this.unflushed = undefined;
+    upsertSearchAttributes(pending);
   }
 
   // --- The machine's actions ------------------------------------------------------------------------------------------
@@ -304,10 +292,9 @@ class TransferRun {
   private async performAll(actions: Action[], timing?: StepTiming): Promise<void> {
     for (let i = 0; i < actions.length; i++) {
       const action = actions[i]!;
-      // Hang-ups followed by a bridge (the takeback) go to the switch in one activity. Runs from before sent each as
-      // its own activity; they still do.
+      // Hang-ups followed by a bridge (the takeback) go to the switch in one activity.
       const bridgeAt = bridgeAfterKills(actions, i);
-      if (bridgeAt !== undefined && patched('kill-then-bridge')) {
+      if (bridgeAt !== undefined) {
         const kills = actions.slice(i, bridgeAt) as Extract<Action, { do: 'kill' }>[];
         const bridge = actions[bridgeAt] as Extract<Action, { do: 'bridge' }>;
         i = bridgeAt;
@@ -418,9 +405,9 @@ class TransferRun {
       this.deadlines.set('bridge', Date.now() + this.plan.bridgeConfirmMs);
       return;
     }
-    // `-ERR Invalid uuid`: a leg of the pair does not exist (FreeSWITCH's reply for either side missing). Runs from
-    // before this rule counted it as a failed attempt and tried the same pair again; they still do.
-    const refused = /^-ERR Invalid uuid/i.test(reply) && patched('bridge-failure-audits');
+    // `-ERR Invalid uuid`: a leg of the pair does not exist (FreeSWITCH's reply for either side missing): the legs are
+    // read, not the same pair tried again.
+    const refused = /^-ERR Invalid uuid/i.test(reply);
     this.inbox.push({ type: refused ? 'bridge_refused' : 'bridge_not_confirmed' });
   }
 
@@ -460,13 +447,10 @@ class TransferRun {
 
   /** The ringing leg, read when our no-answer deadline passed: answered after all, or not. */
   private async checkAnswered(party: 'target' | 'recall'): Promise<void> {
-    // Runs from before this look gave up at once; they still do.
-    if (patched('no-answer-checks-switch')) {
-      const ringing = await this.sw.legState(this.legs[party]).catch(() => undefined);
-      if (ringing?.exists && ringing.answered) {
-        this.inbox.push({ type: party === 'recall' ? 'recall_answered' : 'target_answered' });
-        return;
-      }
+    const ringing = await this.sw.legState(this.legs[party]).catch(() => undefined);
+    if (ringing?.exists && ringing.answered) {
+      this.inbox.push({ type: party === 'recall' ? 'recall_answered' : 'target_answered' });
+      return;
     }
     this.inbox.push({ type: 'no_answer_timeout' });
   }
@@ -523,8 +507,7 @@ class TransferRun {
         return;
       } catch (err) {
         const outcome = originateOutcome(err);
-        // Runs from before this rule retried the activity, and gave the parties back on its failure; they still do.
-        if (outcome === 'refused' || !patched('originate-once')) throw err;
+        if (outcome === 'refused') throw err;
         if (outcome === 'not_sent') {
           if (Date.now() < giveUpAt) continue; // no node worker took it: sending it is safe
           throw err;
@@ -555,9 +538,7 @@ class TransferRun {
       );
     const transfereeGone = () => this.inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
     // The hold goes out in the same workflow task as the signal: the caller's music does not wait for the signal's
-    // round trip. Runs from before held only once the signal had reached the transferee's call; they still do.
-    const together = patched('hold-with-join');
-    if (!together && !(await joined)) transfereeGone();
+    // round trip.
     try {
       const holding = this.sw.holdForTransfer.executeWithOptions(
         { summary: 'hold: music for the transferee, ringback for the transferor' },
@@ -576,7 +557,7 @@ class TransferRun {
         ],
       );
       const [reached, held] = await Promise.all([joined, holding]);
-      if (together && !reached) transfereeGone();
+      if (!reached) transfereeGone();
       this.saved = held.saved;
       if (!held.alive.transferee) transfereeGone();
       if (!held.alive.transferor && plan.type !== 'blind') {
@@ -587,7 +568,7 @@ class TransferRun {
     } catch (err) {
       log.error('transfer could not start; giving the parties back to each other', { error: String(err) });
       this.inbox.unshift({ type: 'target_failed', cause: 'TRANSFER_SETUP_FAILED' });
-      if (together && !(await joined)) transfereeGone();
+      if (!(await joined)) transfereeGone();
     }
   }
 
@@ -615,10 +596,9 @@ class TransferRun {
     this.flushPhase();
     this.setPhase();
     // Only parties still on the call are told: a call workflow that has ended cannot take a signal, and the failed
-    // signal would show red in this transfer's history. Runs from before this rule told both; they still do.
-    const tellBoth = !patched('end-tells-living-parties');
+    // signal would show red in this transfer's history.
     for (const party of ['transferor', 'transferee'] as const) {
-      if (!tellBoth && !this.machine.alive[party]) continue;
+      if (!this.machine.alive[party]) continue;
       await getExternalWorkflowHandle(callWorkflowId(this.legs[party]))
         .signal(transferEndedSignal, { ...summary })
         .catch(() => undefined); // that call has ended after all
