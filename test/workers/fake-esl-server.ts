@@ -6,10 +6,11 @@ export interface FakeEslOptions {
   password?: string;
   port?: number;
   /**
-   * api handler: the api/response body, or null to never reply (to test timeouts). Like FreeSWITCH, which runs one
-   * command at a time per connection, a connection that is stuck on a command answers nothing after it.
+   * api handler: the api/response body, or null to never reply (to test timeouts), or a promise of the body (a slow
+   * command). Like FreeSWITCH, which runs one command at a time per connection, a connection that is stuck on a
+   * command answers nothing after it, and one busy with a slow command answers the next ones once it is done.
    */
-  api?: (cmd: string) => string | null;
+  api?: (cmd: string) => string | null | Promise<string>;
 }
 
 interface Client {
@@ -18,6 +19,8 @@ interface Client {
   events: Set<string>;
   json: boolean;
   stuck: boolean;
+  /** Lines received while a slow command ran, handled in order once it is done. */
+  waiting?: Array<[string, Record<string, string>]>;
 }
 
 export interface FakeEsl {
@@ -56,6 +59,10 @@ export async function startFakeEsl(opts: FakeEslOptions = {}): Promise<FakeEsl> 
   };
 
   const handle = (c: Client, line: string, headers: Record<string, string>): void => {
+    if (c.waiting) {
+      c.waiting.push([line, headers]);
+      return;
+    }
     received.push({ line, headers });
     if (c.stuck) return;
     const [cmd = '', ...rest] = line.split(' ');
@@ -88,13 +95,23 @@ export async function startFakeEsl(opts: FakeEslOptions = {}): Promise<FakeEsl> 
       case 'api': {
         const body = (opts.api ?? defaultApi)(rest.join(' '));
         if (body === null) c.stuck = true;
-        else write(c, { 'Content-Type': 'api/response' }, body);
+        else if (typeof body === 'string') write(c, { 'Content-Type': 'api/response' }, body);
+        else {
+          const waiting: Array<[string, Record<string, string>]> = (c.waiting = []);
+          void body.then((text) => {
+            if (c.socket.destroyed) return;
+            write(c, { 'Content-Type': 'api/response' }, text);
+            c.waiting = undefined;
+            for (const [l, h] of waiting) handle(c, l, h);
+          });
+        }
         return;
       }
       case 'bgapi': {
         const job = headers['Job-UUID'] ?? 'generated-job';
         reply(c, `+OK Job-UUID: ${job}`, { 'Job-UUID': job });
-        const body = (opts.api ?? defaultApi)(rest.join(' ')) ?? '';
+        const result = (opts.api ?? defaultApi)(rest.join(' '));
+        const body = typeof result === 'string' ? result : '';
         setTimeout(() => {
           for (const other of clients)
             event(other, {

@@ -10,13 +10,17 @@
 //   to every subscription: we send our own `event json <names>` and `nixevent CHANNEL_EXECUTE_COMPLETE` (or
 //   `noevents` on a command connection) so that a busy switch does not stream every app completion at us;
 // - its header decoder is decodeURIComponent, which throws (from a socket 'data' handler, so the process dies) on
-//   bytes that are not UTF-8: it is replaced per instance by one that cannot throw.
+//   bytes that are not UTF-8: it is replaced per instance by one that cannot throw;
+// - its parser copies everything it holds on every chunk, quadratic in a reply's size: linear-parser.ts.
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import esl from 'modesl';
 import type { Connection as ModeslConnection, Event as ModeslEvent } from 'modesl';
 import { parseHeaderBlock } from './decode.ts';
+import { installLinearParser } from './linear-parser.ts';
 import { quietLogger, type Logger } from './log.ts';
+
+installLinearParser();
 
 /** An event's headers (JSON values, all strings), plus its body under `_body` when it has one. */
 export type EslEvent = Record<string, string>;

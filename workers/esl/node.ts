@@ -1,6 +1,8 @@
-// One FreeSWITCH node as the engine sees it: two connections. `api` runs synchronously in a connection's only
-// thread on the switch, and while it runs that socket delivers no events; so events come on one connection and
-// commands go on the other, and a slow command never delays an event.
+// One FreeSWITCH node as the engine sees it: three connections. `api` runs synchronously in a connection's only
+// thread on the switch, and while it runs that socket delivers no events and runs no other command; so events come
+// on one connection, the calls' commands go on another, and the listings of every channel (`show channels`, a
+// reconciliation's, megabytes and seconds on a switch with thousands of calls) on a third with a deadline of their
+// own: a listing never delays a transfer's command, and one that runs out of time drops only its own connection.
 import { EventEmitter } from 'node:events';
 import { EslConnection, type EslConnectionOptions, type EslEvent } from './connection.ts';
 import type { Logger } from './log.ts';
@@ -28,6 +30,8 @@ export interface EslNodeOptions {
   /** Defaults to ENGINE_EVENTS. */
   events?: readonly string[];
   commandTimeoutMs?: number;
+  /** Deadline of one listing's reply (list()); default 60 s. */
+  listingTimeoutMs?: number;
   connectTimeoutMs?: number;
   backoff?: EslConnectionOptions['backoff'];
   logger?: Logger;
@@ -44,6 +48,7 @@ export class EslNode extends EventEmitter<NodeEvents> {
   readonly name: string;
   readonly eventConnection: EslConnection;
   readonly commandConnection: EslConnection;
+  readonly listingConnection: EslConnection;
 
   constructor(node: EslNodeSpec, options: EslNodeOptions = {}) {
     super();
@@ -63,6 +68,12 @@ export class EslNode extends EventEmitter<NodeEvents> {
       label: `${node.name}/events`,
     });
     this.commandConnection = new EslConnection({ ...common, events: [], label: `${node.name}/commands` });
+    this.listingConnection = new EslConnection({
+      ...common,
+      commandTimeoutMs: options.listingTimeoutMs ?? 60_000,
+      events: [],
+      label: `${node.name}/listings`,
+    });
     this.eventConnection.on('event', (evt) => this.emit('event', evt));
     this.eventConnection.on('connected', () => this.emit('connected'));
     this.eventConnection.on('disconnected', (reason) => this.emit('disconnected', reason));
@@ -71,6 +82,7 @@ export class EslNode extends EventEmitter<NodeEvents> {
   start(): this {
     this.eventConnection.start();
     this.commandConnection.start();
+    this.listingConnection.start();
     return this;
   }
 
@@ -84,12 +96,17 @@ export class EslNode extends EventEmitter<NodeEvents> {
     return this.commandConnection.api(cmd);
   }
 
+  /** `api <cmd>` on the listing connection, for the commands that list every channel or call of the switch. */
+  list(cmd: string): Promise<string> {
+    return this.listingConnection.api(cmd);
+  }
+
   /** `bgapi <cmd>` with Job-UUID `jobUuid` on the command connection; its BACKGROUND_JOB arrives as an event. */
   bgapi(cmd: string, jobUuid: string): Promise<void> {
     return this.commandConnection.bgapi(cmd, jobUuid);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.eventConnection.close(), this.commandConnection.close()]);
+    await Promise.all([this.eventConnection.close(), this.commandConnection.close(), this.listingConnection.close()]);
   }
 }

@@ -105,6 +105,8 @@ export interface ReconcilerDeps {
   node: string;
   names: LegVariableNames;
   api(cmd: string): Promise<string>;
+  /** `show channels|calls as json`: as api, on a connection of their own (workers/esl/node.ts). */
+  list(cmd: string): Promise<string>;
   /** Call IDs of this node's running call workflows. */
   listRunningCalls(): Promise<Set<string>>;
   memory: ChannelMemory;
@@ -123,9 +125,9 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
   const running = await deps.listRunningCalls();
   deps.onDemand?.running(running);
   const tick = memory.tick;
-  const live = parseShowChannels(await deps.api('show channels as json'));
+  const live = parseShowChannels(await deps.list('show channels as json'));
   const peers = await deps
-    .api('show calls as json')
+    .list('show calls as json')
     .then(parseShowCalls)
     .catch((err: unknown) => {
       deps.logger.warn('ingest: show calls failed, bridges unknown', { error: String(err) });

@@ -91,6 +91,7 @@ export class ReconcileSchedule {
           node,
           names: this.o.names,
           api: (cmd) => this.o.esl.api(cmd),
+          list: (cmd) => this.o.esl.list(cmd),
           listRunningCalls: () => this.listRunningCalls(),
           memory: this.o.memory,
           projection: this.o.projection,
