@@ -115,5 +115,31 @@ test.serial("a feature code's digits share the digit timeout's timer: *22600 sta
     `the transfer: at most one upsert per task: ${JSON.stringify(transferTasks.filter((u) => u.length))}`,
   );
   t.like(transferTasks.flat().at(-1), { HandoffTransferState: 'ended', HandoffTransferOutcome: 'completed' });
+  // Carol's answer told the transfer she answered: the originate's +OK after it is not sent as well.
+  const transferSignals = ((await transfer.fetchHistory()).events ?? []).flatMap(
+    (ev) => ev.workflowExecutionSignaledEventAttributes?.signalName ?? [],
+  );
+  t.false(transferSignals.includes('originateResult'), transferSignals.join(', '));
+  // Carol, a call of her own since the transfer completed: Bob hangs up, then she does. Her call workflow starts with
+  // her hangup and closes, with no signal.
+  const carolLeg = ((await transfer.result()) as { targetLeg?: string }).targetLeg!;
+  const carolGone = waitFor(e, (ev) => ev.name === 'CHANNEL_HANGUP_COMPLETE' && ev.headers['Unique-ID'] === carolLeg);
   await hangUp(e, bob.uuid);
+  await Promise.race([carolGone, new Promise((r) => setTimeout(r, 2000))]);
+  await hangUp(e, carolLeg).catch(() => undefined);
+  await carolGone;
+  const carolCall = e.client.workflow.getHandle(callWorkflowId(carolLeg));
+  for (
+    let tries = 0;
+    !(await carolCall.describe().then(
+      () => true,
+      () => false,
+    )) && tries < 100;
+    tries++
+  )
+    await new Promise((r) => setTimeout(r, 100));
+  t.like(await carolCall.result(), { phase: 'ended' });
+  const carolHistory = (await carolCall.fetchHistory()).events ?? [];
+  t.is(carolHistory.filter((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).length, 0);
+  t.is(carolHistory.filter((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length, 1);
 });

@@ -33,6 +33,31 @@ async function eventsOf(
 const has = (name: ChannelEvent['name'], digit?: string) => (events: ChannelEvent[]) =>
   events.some((e) => e.name === name && (digit === undefined || e.digit === digit));
 
+/** An ingest on a simulated node, and a recording transfer workflow. */
+async function ingestAndTransfer({ client, taskQueue }: { client: Client; taskQueue: string }) {
+  const { sim, node } = await simulatedNode();
+  const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
+  await ingest.ready();
+  const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
+  const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
+  return { sim, node, ingest, transferId, handle };
+}
+
+/** A target leg the transfer originates, once its answer has reached the transfer. */
+async function answeredTarget(ingest: Ingest, client: Client, transferId: string): Promise<string> {
+  const leg = randomUUID();
+  await ingest.esl.bgapi(
+    `originate {origination_uuid=${leg},handoff_transfer_id=${transferId}}loopback/2600/default &park()`,
+    randomUUID(),
+  );
+  await eventually(`${leg} answered`, async () =>
+    (await recorded(client, transferId)).events.some((e) => e.uuid === leg && e.name === 'CHANNEL_ANSWER')
+      ? true
+      : undefined,
+  );
+  return leg;
+}
+
 async function callWorkflowsOf(client: Client, node: string): Promise<string[]> {
   const ids: string[] = [];
   for await (const wf of client.workflow.list({ query: `HandoffNode = '${node}'` })) ids.push(wf.workflowId);
@@ -117,12 +142,8 @@ itest('calls: per-channel order, one workflow per call leg (none for loopback -b
 });
 
 itest('transfer target legs and originate results go to the transfer workflow, never to a call', async (t) => {
-  const { client, taskQueue } = t.context;
-  const { sim, node } = await simulatedNode();
-  const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
-  await ingest.ready();
-  const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
-  const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
+  const { client } = t.context;
+  const { sim, node, ingest, transferId, handle } = await ingestAndTransfer(t.context);
   const [c, d, jobC, jobD] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
   await ingest.esl.bgapi(
     `originate {origination_uuid=${c},handoff_transfer_id=${transferId},ignore_early_media=true}loopback/2600/default &park()`,
@@ -132,19 +153,23 @@ itest('transfer target legs and originate results go to the transfer workflow, n
     `originate {origination_uuid=${d},handoff_transfer_id=${transferId}}loopback/2603/default &park()`,
     jobD,
   );
-  const rec = await eventually('both originate results', async () => {
+  await eventually('the failed originate and the answered leg', async () => {
     const r = await recorded(client, transferId);
-    return r.results.length === 2 && r.events.some((e) => e.uuid === c && e.name === 'CHANNEL_ANSWER') ? r : undefined;
+    return r.results.length >= 1 && r.events.some((e) => e.uuid === c && e.name === 'CHANNEL_ANSWER') ? r : undefined;
   });
-  const byJob = new Map(rec.results.map((r) => [r.jobUuid, r]));
-  t.is(byJob.get(jobC)?.uuid, c);
-  t.is(byJob.get(jobD)?.cause, 'USER_BUSY');
   // DTMF carries no variables: it still reaches the transfer, from the route remembered for the leg.
   await ingest.esl.api(`uuid_recv_dtmf ${c} 5`);
   await eventually('the target leg digit', async () =>
     (await recorded(client, transferId)).events.some((e) => e.uuid === c && e.name === 'DTMF' && e.digit === '5')
       ? true
       : undefined,
+  );
+  await ingest.idle();
+  // A failure is the transfer's input; C's +OK came after C's CHANNEL_ANSWER had told the transfer, and stays here.
+  const rec = await recorded(client, transferId);
+  t.deepEqual(
+    rec.results.map((r) => [r.jobUuid, r.cause]),
+    [[jobD, 'USER_BUSY']],
   );
   // The busy leg answered the originate but its result came as a job only; with its CREATE/HANGUP as leg events.
   const cEvents = (await recorded(client, transferId)).events.filter((e) => e.uuid === c);
@@ -154,16 +179,7 @@ itest('transfer target legs and originate results go to the transfer workflow, n
 
   // The transfer ends; its target leg C lives on as a call of its own. A leg whose only later event is its hangup
   // (F) gets no call workflow.
-  const f = randomUUID();
-  await ingest.esl.bgapi(
-    `originate {origination_uuid=${f},handoff_transfer_id=${transferId}}loopback/2600/default &park()`,
-    randomUUID(),
-  );
-  await eventually('F answered', async () =>
-    (await recorded(client, transferId)).events.some((e) => e.uuid === f && e.name === 'CHANNEL_ANSWER')
-      ? true
-      : undefined,
-  );
+  const f = await answeredTarget(ingest, client, transferId);
   await handle.signal(finishSignal);
   await handle.result();
   await ingest.esl.api(`uuid_recv_dtmf ${c} 7`);
@@ -176,6 +192,39 @@ itest('transfer target legs and originate results go to the transfer workflow, n
   await ingest.stop();
   await sim.close();
 });
+
+itest(
+  'a target leg its transfer let go that hangs up: its call workflow starts with the hangup, and no signal',
+  async (t) => {
+    const { client } = t.context;
+    const { sim, ingest, transferId, handle } = await ingestAndTransfer(t.context);
+    const g = await answeredTarget(ingest, client, transferId);
+    // A completed transfer lets its target go (activities/switch.ts restoreSettings): G is a call of its own now.
+    await ingest.esl.api(`uuid_setvar ${g} handoff_transfer_id`);
+    await handle.signal(finishSignal);
+    await handle.result();
+    await ingest.esl.api(`uuid_kill ${g}`);
+    const call = client.workflow.getHandle(callWorkflowId(g));
+    const rec = await eventually('G has its call workflow', async () =>
+      (await call.describe().then(
+        () => true,
+        () => false,
+      ))
+        ? ((await call.result()) as Recorded)
+        : undefined,
+    );
+    t.deepEqual(
+      rec.initial?.map((e) => e.name),
+      ['CHANNEL_HANGUP_COMPLETE'],
+    );
+    t.deepEqual(rec.events, [], 'no event signalled');
+    const history = (await call.fetchHistory()).events ?? [];
+    t.is(history.filter((ev) => ev.workflowExecutionSignaledEventAttributes).length, 0);
+    t.is((await call.describe()).status.name, 'COMPLETED');
+    await ingest.stop();
+    await sim.close();
+  },
+);
 
 itest('duplicates are dropped, a switch restart is not a duplicate, a late event starts no new run', async (t) => {
   const { client, taskQueue } = t.context;

@@ -87,6 +87,22 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
         await client.workflow.getHandle(callWorkflowId(batch.uuid)).signal(channelEventsSignal, batch.events);
         return;
       }
+      if (batch.startEnded && !batch.initial) {
+        // The workflow applies its start's events before anything (workflows/call.ts), and a hangup ends it in its
+        // first task: one action (the start) instead of a start, a signal and the task's upsert.
+        try {
+          await client.workflow.start(CALL_WORKFLOW_TYPE, {
+            ...callStartOptions({ callId: batch.uuid, node, taskQueue, initial: batch.events }),
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          });
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          // Started already (by a key press, or by the other ingest of a pair): a running one takes the hangup as a
+          // signal; a closed one answers WorkflowNotFoundError, a late event dropped.
+          await client.workflow.getHandle(callWorkflowId(batch.uuid)).signal(channelEventsSignal, batch.events);
+        }
+        return;
+      }
       await client.workflow.signalWithStart(CALL_WORKFLOW_TYPE, {
         ...callStartOptions({ callId: batch.uuid, node, taskQueue, initial: batch.initial, events: batch.events }),
         signal: channelEventsSignal,

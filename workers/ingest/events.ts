@@ -35,6 +35,11 @@ export interface EventRouterOptions {
 export class EventRouter {
   /** Transfers known to have ended; bounded (oldest first out). */
   private readonly endedTransfers = new BoundedSet(10_000);
+  /**
+   * Legs whose CHANNEL_ANSWER went to their transfer (`<transfer>|<leg>`): the transfer knows its target (or recall)
+   * answered, so the originate's +OK after it would tell it nothing (onJob).
+   */
+  private readonly answeredToTransfer = new BoundedSet(10_000);
 
   constructor(private readonly o: EventRouterOptions) {}
 
@@ -53,6 +58,7 @@ export class EventRouter {
       counters.deduplicated++;
       return;
     }
+    const wasTransferLeg = this.o.memory.route(uuid)?.kind === 'transfer';
     const route = this.learnRoute(uuid, evt);
     const event = toChannelEvent(evt, this.o.node, this.o.names);
     if (!event) return;
@@ -73,11 +79,15 @@ export class EventRouter {
         projection.apply(event, carriesVariables(evt) ? channelOwnership(evt, this.o.names) : undefined);
         if (!toWorkflow) break;
         this.sendToActiveTransfer(uuid, evt, event);
-        this.toCall({ kind: 'call', uuid, event });
+        // A transfer's target leg that its transfer let go (a completed transfer) and that hangs up before any other
+        // event made it a workflow: its call workflow starts with the hangup as its state, with nothing to act on.
+        this.toCall({ kind: 'call', uuid, event, ...(hungUp && wasTransferLeg ? { startEnded: true } : {}) });
         break;
       case 'transfer':
         if (hungUp) projection.channelEnded(uuid, event.at);
-        if (toWorkflow) push(uuid, { kind: 'transfer', workflowId: route.workflowId, event });
+        if (!toWorkflow) break;
+        if (name === 'CHANNEL_ANSWER') this.answeredToTransfer.add(`${route.workflowId}|${uuid}`);
+        push(uuid, { kind: 'transfer', workflowId: route.workflowId, event });
         break;
     }
     if (!toWorkflow) {
@@ -148,9 +158,17 @@ export class EventRouter {
       this.o.counters.ignored++;
       return;
     }
+    // A leg's answer is the transfer's input (workflows/transfer-machine.ts toInput); an answer it has already had is
+    // no input at all, so the +OK that follows it (the originate returns once the leg answered) stays here: it was a
+    // signal, a workflow task and a restarted deadline timer in every transfer whose target answered.
+    const { legUuid } = routed;
+    if (routed.result.uuid && legUuid && this.answeredToTransfer.has(`${routed.workflowId}|${legUuid}`)) {
+      this.o.counters.ignored++;
+      return;
+    }
     this.o.counters.jobsRouted++;
     // Same queue as the target leg's own events, so the transfer sees them in the order the switch sent them.
-    const key = routed.legUuid ?? `job:${routed.result.jobUuid}`;
+    const key = legUuid ?? `job:${routed.result.jobUuid}`;
     this.o.push(key, { kind: 'originate', workflowId: routed.workflowId, result: routed.result });
   }
 }

@@ -17,6 +17,8 @@ export type Delivery =
    * To the channel's call workflow (signal-with-start). `allowNewRun`: the reconciler's SNAPSHOT may start a new run.
    * `signalOnly`: deliver only to a running workflow, never start one (a hangup of a leg that had no call of its own).
    * `initial`: the leg's state, for a workflow started on demand (workflows/call-start.ts); it heads its batch.
+   * `startEnded`: the leg's hangup, when the leg may have no call workflow yet (a completed transfer's target): a
+   * workflow is started with the events as its state, without a signal; one that runs already is signalled them.
    */
   | {
       kind: 'call';
@@ -25,6 +27,7 @@ export type Delivery =
       allowNewRun?: boolean;
       signalOnly?: boolean;
       initial?: ChannelEvent[];
+      startEnded?: boolean;
     }
   /**
    * To a transfer workflow: its target leg's events, or (`party`) a copy of a transferor's or transferee's event, which
@@ -41,6 +44,7 @@ export type Batch =
       allowNewRun: boolean;
       signalOnly: boolean;
       initial?: ChannelEvent[];
+      startEnded?: boolean;
     }
   | { kind: 'transfer'; workflowId: string; events: ChannelEvent[]; party?: boolean }
   | { kind: 'originate'; workflowId: string; result: OriginateResult };
@@ -86,6 +90,7 @@ export function takeBatch(items: Delivery[], maxBatch: number): { batch: Batch; 
           allowNewRun: taken.some((d) => d.kind === 'call' && d.allowNewRun),
           signalOnly: taken.every((d) => d.kind === 'call' && d.signalOnly),
           ...(head.initial ? { initial: head.initial } : {}),
+          ...(taken.every((d) => d.kind === 'call' && d.startEnded) ? { startEnded: true } : {}),
         }
       : { kind: 'transfer', workflowId: head.workflowId, events, ...(head.party ? { party: true } : {}) };
   return { batch, taken };

@@ -15,6 +15,8 @@ export interface Recorded {
   /** Events per signal, in arrival order. */
   batches: number[];
   results: OriginateResult[];
+  /** The events the workflow was started with (its start's `initial`), when there were any. */
+  initial?: ChannelEvent[];
   /** auditLegs signals received (a transfer's look at the switch after events may have been lost). */
   audits?: number;
 }
@@ -22,15 +24,20 @@ export interface Recorded {
 export const recordedQuery = defineQuery<Recorded>('recorded');
 export const finishSignal = defineSignal<[]>('finish');
 
-/** Ends at the leg's hangup (or GONE), like a real call workflow. */
-export async function callWorkflow(_start: { callId: string; node: string }): Promise<Recorded> {
-  const rec: Recorded = { events: [], batches: [], results: [] };
+/** Ends at the leg's hangup (or GONE), like a real call workflow: signalled, or in the events it started with. */
+export async function callWorkflow(start: {
+  callId: string;
+  node: string;
+  initial?: ChannelEvent[];
+}): Promise<Recorded> {
+  const rec: Recorded = { events: [], batches: [], results: [], ...(start.initial ? { initial: start.initial } : {}) };
   setHandler(channelEventsSignal, (events) => {
     rec.events.push(...events);
     rec.batches.push(events.length);
   });
   setHandler(recordedQuery, () => rec);
-  await condition(() => rec.events.some((e) => e.name === 'CHANNEL_HANGUP_COMPLETE' || e.name === 'GONE'));
+  const ends = (e: ChannelEvent) => e.name === 'CHANNEL_HANGUP_COMPLETE' || e.name === 'GONE';
+  await condition(() => rec.events.some(ends) || (start.initial ?? []).some(ends));
   return rec;
 }
 
