@@ -2,6 +2,7 @@
 // starts at the first binding digit of its metaflows while it is bridged (its peer's with it), or at a REST request.
 // Everything a caller hears is read from ESL events; whether a leg has a call workflow, from Temporal.
 import anyTest, { type ExecutionContext } from 'ava';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import { workflowExists } from '../support/history.ts';
 import { request, useEngineWithApi, type EngineWithApi } from '../support/api.ts';
@@ -78,6 +79,14 @@ test.serial('an attended transfer by *22600 starts both parties’ workflows and
   t.is((await transferResult(e, alice, bob)).outcome, 'completed');
   t.true(await hasCallWorkflow(e, alice.uuid));
   t.true(await hasCallWorkflow(e, bob.uuid));
+  // Bob's workflow started from his state alone (Alice's key press started it): every signal it got said something.
+  const bobHistory = (await e.client.workflow.getHandle(callWorkflowId(bob.uuid)).fetchHistory()).events ?? [];
+  const empty = bobHistory.filter((ev) => {
+    const signal = ev.workflowExecutionSignaledEventAttributes;
+    const payload = signal?.signalName === 'channelEvents' ? signal.input?.payloads?.[0] : undefined;
+    return payload && defaultPayloadConverter.fromPayload<unknown[]>(payload as Payload).length === 0;
+  });
+  t.is(empty.length, 0, 'no empty channelEvents signal');
   await hangUpCall(e, { uuid: carol, number: '' }, bob);
 });
 

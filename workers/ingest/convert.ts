@@ -17,6 +17,16 @@ export const FORWARDED_EVENTS: ReadonlySet<string> = new Set(ENGINE_EVENTS.filte
  */
 export const WORKFLOW_EVENTS: ReadonlySet<string> = new Set([...FORWARDED_EVENTS].filter((n) => n !== 'CHANNEL_PARK'));
 
+/**
+ * The events of a transfer's own legs (its target, its recall attempts) sent to the transfer: all but CHANNEL_CREATE,
+ * for which the transfer machine has no input (workflows/transfer-machine.ts `toInput`: the leg is the one it dialled;
+ * its answer, bridges and hangup are what it acts on). A ringing target's CREATE was a signal and a workflow task on its
+ * own. Its key presses and unbridges still go: after a completed transfer they reach the leg's call workflow through it.
+ */
+export const TRANSFER_LEG_EVENTS: ReadonlySet<string> = new Set(
+  [...WORKFLOW_EVENTS].filter((n) => n !== 'CHANNEL_CREATE'),
+);
+
 /** The channel variables that say whose leg it is. Names are configurable (Kazoo's by default). */
 export interface LegVariableNames {
   ACCOUNT_ID_VARIABLE: string;

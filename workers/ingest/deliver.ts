@@ -87,19 +87,27 @@ async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): P
         await client.workflow.getHandle(callWorkflowId(batch.uuid)).signal(channelEventsSignal, batch.events);
         return;
       }
-      if (batch.startEnded && !batch.initial) {
-        // The workflow applies its start's events before anything (workflows/call.ts), and a hangup ends it in its
-        // first task: one action (the start) instead of a start, a signal and the task's upsert.
+      // What the workflow starts from when nothing needs a signal: a leg's state with no event of its own (on demand,
+      // the peer of a leg whose workflow starts), or the hangup of a leg that may have no workflow yet (startEnded).
+      // The workflow applies its start's events before anything (workflows/call.ts): a start is one action, a
+      // signal-with-start two (with an empty signal, or a hangup's that the first task's upsert follows).
+      const startsFrom = batch.startEnded
+        ? [...(batch.initial ?? []), ...batch.events]
+        : batch.events.length
+          ? undefined
+          : batch.initial;
+      if (startsFrom) {
         try {
           await client.workflow.start(CALL_WORKFLOW_TYPE, {
-            ...callStartOptions({ callId: batch.uuid, node, taskQueue, initial: batch.events }),
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            ...callStartOptions({ callId: batch.uuid, node, taskQueue, initial: startsFrom }),
+            workflowIdReusePolicy: batch.allowNewRun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
           });
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          // Started already (by a key press, or by the other ingest of a pair): a running one takes the hangup as a
-          // signal; a closed one answers WorkflowNotFoundError, a late event dropped.
-          await client.workflow.getHandle(callWorkflowId(batch.uuid)).signal(channelEventsSignal, batch.events);
+          // Started already (by a key press, a REST request, or the other ingest of a pair): a state has nothing more to
+          // tell it; a running one takes the hangup as a signal, a closed one answers WorkflowNotFoundError (dropped).
+          if (batch.events.length)
+            await client.workflow.getHandle(callWorkflowId(batch.uuid)).signal(channelEventsSignal, batch.events);
         }
         return;
       }

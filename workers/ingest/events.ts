@@ -6,6 +6,7 @@ import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
 import {
   FORWARDED_EVENTS,
+  TRANSFER_LEG_EVENTS,
   WORKFLOW_EVENTS,
   channelOwnership,
   toChannelEvent,
@@ -65,8 +66,8 @@ export class EventRouter {
     this.o.onDemand?.observe(evt, event);
     const hungUp = name === 'CHANNEL_HANGUP_COMPLETE';
     if (hungUp) memory.ended(uuid, Date.now());
-    // A park only changes the projection: no workflow acts on it (convert.ts).
-    const toWorkflow = WORKFLOW_EVENTS.has(name);
+    // A park only changes the projection: no workflow acts on it, nor a transfer on its legs' creation (convert.ts).
+    const toWorkflow = (route.kind === 'transfer' ? TRANSFER_LEG_EVENTS : WORKFLOW_EVENTS).has(name);
     switch (route.kind) {
       case 'ignore':
         counters.ignored++;
