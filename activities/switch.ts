@@ -27,6 +27,30 @@ export interface SwitchCommands {
   bgapi(command: string, jobUuid: string): Promise<void>;
 }
 
+/** The node's event stream (the ingest's ESL connection), for an activity that waits for the switch's own word. */
+export interface SwitchEvents {
+  on(event: 'event', listener: (evt: Record<string, string>) => void): unknown;
+  off(event: 'event', listener: (evt: Record<string, string>) => void): unknown;
+}
+
+/** What a bridge waits for after the switch took the command: its CHANNEL_BRIDGE, up to `withinMs`. */
+export interface BridgeWatch {
+  withinMs: number;
+  /** The legs whose hangup ends the wait at once: the workflow must hear of it. */
+  legs: string[];
+}
+
+/** uuid_bridge's reply, and whether the switch's CHANNEL_BRIDGE of the pair came within the watch. */
+export interface BridgeReply {
+  reply: string;
+  bridged: boolean;
+  /** With `restore` and the bridge confirmed: the settings were put back, and these legs were gone by the end. */
+  gone?: string[];
+}
+
+/** Legs whose own settings (saved by holdForTransfer) are put back. */
+export type RestorePlan = { leg: string; saved?: SavedSettings }[];
+
 /** Every command the engine sends, for tests and SREs: the engine's own command journal. */
 export interface CommandJournal {
   record(entry: { at: number; node: string; command: string; reply: string }): void;
@@ -51,6 +75,39 @@ function stream(v: string): string {
   return v;
 }
 
+/**
+ * Waits for the CHANNEL_BRIDGE of `a` and `b` on the node's event stream: true when it comes within the watch, false
+ * when it does not or a watched leg hangs up first. `stop` stops listening.
+ */
+function awaitBridge(
+  events: SwitchEvents,
+  a: string,
+  b: string,
+  watch: BridgeWatch,
+): { bridged: Promise<boolean>; stop: () => void } {
+  let settle: (bridged: boolean) => void = () => undefined;
+  const bridged = new Promise<boolean>((resolve) => (settle = resolve));
+  const listener = (evt: Record<string, string>) => {
+    const name = evt['Event-Name'];
+    if (name === 'CHANNEL_BRIDGE') {
+      const pair = [
+        evt['Bridge-A-Unique-ID'] ?? evt['Unique-ID'],
+        evt['Bridge-B-Unique-ID'] ?? evt['Other-Leg-Unique-ID'],
+      ];
+      if (pair.includes(a) && pair.includes(b)) settle(true);
+    } else if (name?.startsWith('CHANNEL_HANGUP') && watch.legs.includes(evt['Unique-ID'] ?? '')) settle(false);
+  };
+  events.on('event', listener);
+  const timer = setTimeout(() => settle(false), watch.withinMs);
+  return {
+    bridged,
+    stop: () => {
+      clearTimeout(timer);
+      events.off('event', listener);
+    },
+  };
+}
+
 const NO_CHANNEL = /^-ERR (No such channel|Invalid uuid|invalid uuid|Cannot locate session)/i;
 /** How long a conference join waits for every leg to show in the member list, and how often it looks. */
 const JOIN_WAIT_MS = 3000;
@@ -58,7 +115,12 @@ const JOIN_POLL_MS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SAVED = ['park_after_bridge', 'hangup_after_bridge', 'playback_terminators'] as const;
 
-export function createSwitchActivities(node: string, sw: SwitchCommands, journal?: CommandJournal) {
+export function createSwitchActivities(
+  node: string,
+  sw: SwitchCommands,
+  journal?: CommandJournal,
+  events?: SwitchEvents,
+) {
   async function api(command: string): Promise<string> {
     const reply = await timedCommand(command, () => sw.api(command));
     journal?.record({ at: Date.now(), node, command: `api ${command}`, reply });
@@ -85,6 +147,26 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       .split('\n')
       .map((line) => line.split(';')[2])
       .filter((u): u is string => !!u && UUID_SAFE.test(u));
+  }
+
+  /**
+   * Puts back the settings saved by holdForTransfer, so a later hangup ends the call as it would have. Returns the
+   * legs gone by the end (looked at last, so that a hangup while the settings were put back counts): a leg left
+   * alone before its own settings were back has been parked by the switch.
+   */
+  async function restoreSettings(legs: RestorePlan): Promise<string[]> {
+    const exists = async (leg: string) => (await api(`uuid_exists ${uuid(leg)}`)) === 'true';
+    for (const { leg, saved } of legs) {
+      if (!(await exists(leg))) continue;
+      for (const name of SAVED) await setvar(leg, name, saved?.[name]);
+      for (const name of SAVED) await setvar(leg, `handoff_saved_${name}`, undefined);
+      // The target leg is routed by TRANSFER_ID_VARIABLE; once the transfer is over it is a call like any other.
+      await setvar(leg, ACTIVE_TRANSFER_VARIABLE, undefined);
+      await setvar(leg, TRANSFER_ID_VARIABLE, undefined);
+    }
+    const gone: string[] = [];
+    for (const { leg } of legs) if (!(await exists(leg))) gone.push(leg);
+    return gone;
   }
 
   /** The switch's view of one leg: does it exist, is it answered, what is it bridged to. */
@@ -116,17 +198,34 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
     };
   }
 
-  /** uuid_bridge; `+OK` only means "scheduled": the workflow confirms by CHANNEL_BRIDGE or isBridged. */
-  async function bridge(a: string, b: string, timing?: StepTiming): Promise<string> {
-    // A broadcast (ringback, music) starts ~200 ms after uuid_broadcast. A target that answers at once can be bridged
-    // before it starts, and it would then play over the conversation. uuid_break cancels a pending broadcast
-    // silently (captures 03, 03b), as capture 03 does before its uuid_bridge.
-    await api(`uuid_break ${uuid(a)} all`);
-    await api(`uuid_break ${uuid(b)} all`);
-    const reply = await api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
-    if (timing && reply.startsWith('+OK'))
-      transferStepSeconds.observe({ step: timing.step }, (Date.now() - timing.since) / 1000);
-    return reply;
+  /**
+   * uuid_bridge; `+OK` only means "scheduled". With a watch, the bridge's CHANNEL_BRIDGE is awaited on the node's event
+   * stream (listened to before the command goes out: the event and the reply come on different connections); without
+   * one, or when it does not come, the workflow confirms by CHANNEL_BRIDGE or isBridged.
+   */
+  async function bridge(
+    a: string,
+    b: string,
+    timing?: StepTiming,
+    watch?: BridgeWatch,
+    restore?: RestorePlan,
+  ): Promise<BridgeReply> {
+    const confirmation = watch && events ? awaitBridge(events, a, b, watch) : undefined;
+    try {
+      // A broadcast (ringback, music) starts ~200 ms after uuid_broadcast. A target that answers at once can be bridged
+      // before it starts, and it would then play over the conversation. uuid_break cancels a pending broadcast
+      // silently (captures 03, 03b), as capture 03 does before its uuid_bridge.
+      await api(`uuid_break ${uuid(a)} all`);
+      await api(`uuid_break ${uuid(b)} all`);
+      const reply = await api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
+      if (!reply.startsWith('+OK')) return { reply, bridged: false };
+      if (timing) transferStepSeconds.observe({ step: timing.step }, (Date.now() - timing.since) / 1000);
+      const bridged = confirmation ? await confirmation.bridged : false;
+      // The pair talks for good: their settings go back now, not one workflow task and activity later.
+      return bridged && restore ? { reply, bridged, gone: await restoreSettings(restore) } : { reply, bridged };
+    } finally {
+      confirmation?.stop();
+    }
   }
 
   async function kill(leg: string, cause: string): Promise<void> {
@@ -230,7 +329,25 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       return 'sent';
     },
 
-    bridge,
+    /** uuid_bridge alone: its reply (the workflow confirms the bridge). */
+    async bridge(a: string, b: string, timing?: StepTiming): Promise<string> {
+      return (await bridge(a, b, timing)).reply;
+    },
+
+    /**
+     * uuid_bridge, then its CHANNEL_BRIDGE awaited (see `bridge` above): one activity instead of a reply and a timer.
+     * `restore`: the bridge ends the transfer, and once it is confirmed the pair's settings are put back here too.
+     */
+    async bridgeAndConfirm(
+      a: string,
+      b: string,
+      watch: BridgeWatch,
+      timing?: StepTiming,
+      restore?: RestorePlan,
+    ): Promise<BridgeReply> {
+      return bridge(a, b, timing, watch, restore);
+    },
+
     kill,
 
     /**
@@ -245,10 +362,12 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       a: string,
       b: string,
       timing?: StepTiming,
-    ): Promise<{ reply: string; notKilled: string[] }> {
+      watch?: BridgeWatch,
+      restore?: RestorePlan,
+    ): Promise<BridgeReply & { notKilled: string[] }> {
       const notKilled: string[] = [];
       for (const k of kills) await kill(k.leg, k.cause).catch(() => notKilled.push(k.leg));
-      return { reply: await bridge(a, b, timing), notKilled };
+      return { ...(await bridge(a, b, timing, watch, restore)), notKilled };
     },
 
     /**
@@ -269,25 +388,7 @@ export function createSwitchActivities(node: string, sw: SwitchCommands, journal
       return found;
     },
 
-    /**
-     * Puts back the settings saved by holdForTransfer, so a later hangup ends the call as it would have. Returns the
-     * legs gone by the end (looked at last, so that a hangup while the settings were put back counts): a leg left
-     * alone before its own settings were back has been parked by the switch.
-     */
-    async restoreSettings(legs: { leg: string; saved?: SavedSettings }[]): Promise<string[]> {
-      const exists = async (leg: string) => (await api(`uuid_exists ${uuid(leg)}`)) === 'true';
-      for (const { leg, saved } of legs) {
-        if (!(await exists(leg))) continue;
-        for (const name of SAVED) await setvar(leg, name, saved?.[name]);
-        for (const name of SAVED) await setvar(leg, `handoff_saved_${name}`, undefined);
-        // The target leg is routed by TRANSFER_ID_VARIABLE; once the transfer is over it is a call like any other.
-        await setvar(leg, ACTIVE_TRANSFER_VARIABLE, undefined);
-        await setvar(leg, TRANSFER_ID_VARIABLE, undefined);
-      }
-      const gone: string[] = [];
-      for (const { leg } of legs) if (!(await exists(leg))) gone.push(leg);
-      return gone;
-    },
+    restoreSettings,
 
     async breakMedia(leg: string): Promise<string> {
       return api(`uuid_break ${uuid(leg)} all`);

@@ -81,7 +81,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
   const esl = new EslNode(node, { logger: messageLogger(log) }).start();
   const untrack = [trackEsl(node.name, () => eslProblem(esl, node) === undefined)];
   await esl.waitConnected(30_000);
-  const switchActivities = createSwitchActivities(node.name, opts.commands?.(esl) ?? esl, opts.journal);
+  const switchActivities = createSwitchActivities(node.name, opts.commands?.(esl) ?? esl, opts.journal, esl);
   const draining = async () => (await opts.store.nodeDrain(node.name)) !== undefined;
   const onDemand = config.CALL_WORKFLOWS === 'on_demand';
   const callWorkflowRuns = async (callId: string): Promise<boolean> => {

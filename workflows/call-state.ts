@@ -3,8 +3,11 @@
 // nothing here has a side effect, so the rules are read, and tested, on their own.
 import type { CallSummary, ChannelEvent, TransferSummary } from '../contracts/messages.ts';
 
-/** Events a running transfer needs from its parties' legs. */
-const FORWARDED = new Set(['CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE', 'CHANNEL_HANGUP_COMPLETE', 'GONE']);
+/**
+ * Events a running transfer needs from its parties' legs: the ones its machine takes as inputs (transfer-machine.ts
+ * `toInput`). An unbridge is none (the hold's, the transferor's last): each would be a signal the transfer ignores.
+ */
+const FORWARDED = new Set(['CHANNEL_BRIDGE', 'CHANNEL_HANGUP_COMPLETE', 'GONE']);
 
 /** A call before its first event. */
 export function newCall(callId: string, node: string): CallSummary {

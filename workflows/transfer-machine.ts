@@ -611,6 +611,15 @@ function bridgeDone(s: MachineState): Step {
   }
 }
 
+/**
+ * Whether the bridge being made ends the transfer: once confirmed, its two legs talk for good and their own settings
+ * are put back (bridgeDone's `restore` of the same pair). The workflow lets the bridge's activity restore them too.
+ */
+export function bridgeEndsTransfer(s: MachineState): boolean {
+  const goal = s.connecting?.goal;
+  return goal !== undefined && goal !== 'consult' && goal !== 'swap';
+}
+
 /** The outcome is decided and `a` and `b` talk: put their own settings back, listening to them until that is done. */
 function restore(s: MachineState, a: Party, b: Party, outcome: TransferOutcome, reason: string | undefined): Step {
   return {

@@ -16,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { ResolvedTransfer } from '../activities/policy.ts';
+import type { BridgeReply, BridgeWatch, RestorePlan } from '../activities/switch.ts';
 import type { OriginatePlan, SavedSettings, StepTiming } from '../activities/types.ts';
 import { Deadlines, type DeadlineName } from './deadlines.ts';
 import { EventDeduplicator } from './dedup.ts';
@@ -32,6 +33,7 @@ import {
   transferLegEventsSignal,
   transferQuery,
   type ChannelEvent,
+  type TransferPhase,
   type TransferSummary,
   type TransferType,
 } from '../contracts/messages.ts';
@@ -41,6 +43,7 @@ import { transferHearing } from './story.ts';
 import {
   HANG_UP_ON_PARTIAL_FAILURE,
   auditInputs,
+  bridgeEndsTransfer,
   initialState,
   originateInput,
   resume,
@@ -99,10 +102,14 @@ class TransferRun {
   private readonly dedup = new EventDeduplicator();
   private readonly deadlines = new Deadlines();
   private saved: Record<string, SavedSettings> = {};
+  /** The pair a bridge's activity put the settings back for (the bridge ended the transfer), and who was gone then. */
+  private restoredBy: { parties: Party[]; gone: Party[] } | undefined;
   /** The ingest asked for a look at the switch (it reconnected: events may have been lost). */
   private auditDue = false;
   /** The state's upsert not yet sent (setPhase): the last state, sent with the next command (flushPhase). */
-  private unflushed: SearchAttributeUpdatePair[] | undefined;
+  private unflushed: { phase: TransferPhase; upsert: SearchAttributeUpdatePair[] } | undefined;
+  /** The state as Temporal holds it (transferStartOptions sets `starting`). */
+  private indexedPhase: TransferPhase = 'starting';
 
   constructor(private readonly plan: TransferPlan) {
     this.sw = switchActivities(plan.node, { giveUpAfter: '60 seconds' });
@@ -267,15 +274,25 @@ class TransferRun {
     const summary = this.summary;
     if (summary.phase === phase) return;
     summary.phase = phase;
-    // The outcome goes with the last state, in the same upsert (`npm run ctl -- transfers --outcome`, stats).
-    this.unflushed = [
-      { key: TRANSFER_STATE, value: phase },
-      ...(phase === 'ended' && this.machine.outcome ? [{ key: TRANSFER_OUTCOME, value: this.machine.outcome }] : []),
-    ];
     // The Temporal UI's "current details" (served by a query when someone looks; setting them costs nothing).
     setCurrentDetails(
       `**${phase}** · ${transferHearing({ ...summary, outcome: this.machine.outcome, reason: this.machine.reason })}`,
     );
+    // A phase that only waits for the switch's answer to one command is not searchable: the state keeps the phase the
+    // callers are in until the next one they will be in (each upsert is a billable action).
+    if (UNINDEXED_PHASES.has(phase)) return;
+    // The outcome goes with the last state, in the same upsert (`npm run ctl -- transfers --outcome`, stats).
+    const outcome = phase === 'ended' ? this.machine.outcome : undefined;
+    this.unflushed =
+      phase === this.indexedPhase
+        ? undefined // back where Temporal has it, within one workflow task
+        : {
+            phase,
+            upsert: [
+              { key: TRANSFER_STATE, value: phase },
+              ...(outcome ? [{ key: TRANSFER_OUTCOME, value: outcome }] : []),
+            ],
+          };
     if (!opts.batched) this.flushPhase();
   }
 
@@ -284,7 +301,8 @@ class TransferRun {
     const pending = this.unflushed;
     if (!pending) return;
     this.unflushed = undefined;
-    upsertSearchAttributes(pending);
+    upsertSearchAttributes(pending.upsert);
+    this.indexedPhase = pending.phase;
   }
 
   // --- The machine's actions ------------------------------------------------------------------------------------------
@@ -324,13 +342,22 @@ class TransferRun {
     timing?: StepTiming,
   ): Promise<void> {
     const legs = this.legs;
-    const { reply, notKilled } = await this.sw.killThenBridge.executeWithOptions(
+    const since = Date.now();
+    const result = await this.sw.killThenBridge.executeWithOptions(
       {
         summary: `${kills.map((k) => `uuid_kill ${k.party} ${k.cause}`).join(', ')}, uuid_bridge ${bridge.a} ↔ ${bridge.b}`,
       },
-      [kills.map((k) => ({ leg: legs[k.party], cause: k.cause })), legs[bridge.a], legs[bridge.b], timing],
+      [
+        kills.map((k) => ({ leg: legs[k.party], cause: k.cause })),
+        legs[bridge.a],
+        legs[bridge.b],
+        timing,
+        this.watch(),
+        this.restoreWith(bridge),
+      ],
     );
-    this.bridged(reply);
+    this.bridged(result, since, bridge);
+    const { notKilled } = result;
     for (const k of kills.filter((k) => notKilled.includes(legs[k.party]))) {
       await this.perform(k).catch((err: unknown) =>
         log.error('transfer action failed', { action: k, error: String(err) }),
@@ -386,23 +413,53 @@ class TransferRun {
   /** uuid_bridge (out of the three-way conference as it is, or after stopping what plays); confirmed by its event. */
   private async bridge(action: Extract<Action, { do: 'bridge' }>, timing?: StepTiming): Promise<void> {
     const legs = this.legs;
-    const reply = action.fromConference
-      ? await this.sw.bridgeMembers.executeWithOptions(
-          { summary: `uuid_bridge ${action.a} ↔ ${action.b} out of the three-way` },
-          [legs[action.a], legs[action.b]],
-        )
-      : await this.sw.bridge.executeWithOptions({ summary: `uuid_bridge ${action.a} ↔ ${action.b}` }, [
-          legs[action.a],
-          legs[action.b],
-          ...(timing ? [timing] : []),
-        ] as [string, string, StepTiming?]);
-    this.bridged(reply);
+    const since = Date.now();
+    if (action.fromConference) {
+      const reply = await this.sw.bridgeMembers.executeWithOptions(
+        { summary: `uuid_bridge ${action.a} ↔ ${action.b} out of the three-way` },
+        [legs[action.a], legs[action.b]],
+      );
+      return this.bridged(reply, since);
+    }
+    const restore = this.restoreWith(action);
+    const result = await this.sw.bridgeAndConfirm.executeWithOptions(
+      {
+        summary: `uuid_bridge ${action.a} ↔ ${action.b}, until its CHANNEL_BRIDGE${restore ? ', then their settings' : ''}`,
+      },
+      [legs[action.a], legs[action.b], this.watch(), timing, restore],
+    );
+    this.bridged(result, since, action);
   }
 
-  /** The switch's reply to uuid_bridge: refused at once, or confirmed by its event before the bridge deadline. */
-  private bridged(reply: string): void {
+  /** What a bridge activity waits for: its CHANNEL_BRIDGE up to the bridge deadline, or a hangup of any of our legs. */
+  private watch(): BridgeWatch {
+    return { withinMs: this.plan.bridgeConfirmMs, legs: Object.values(this.legs).filter((leg) => leg !== '') };
+  }
+
+  /** A bridge that ends the transfer: the settings its activity puts back once the bridge is confirmed. */
+  private restoreWith(pair: { a: Party; b: Party }): RestorePlan | undefined {
+    this.restoredBy = undefined;
+    if (!bridgeEndsTransfer(this.machine)) return undefined;
+    return [pair.a, pair.b].map((p) => ({ leg: this.legs[p], saved: this.saved[this.legs[p]] }));
+  }
+
+  /**
+   * The switch's answer to uuid_bridge (sent at `since`): refused at once; confirmed by its CHANNEL_BRIDGE, which the
+   * activity saw (`confirmed`); or the bridge deadline runs, and the leg events that come (or, once it passes, a look
+   * at the switch) decide. Confirmed in the activity, the bridge needs no timer, and the machine hears it without the
+   * event's trip through the ingest and a signal.
+   */
+  private bridged(result: string | BridgeReply, since: number, pair?: { a: Party; b: Party }): void {
+    const { reply, bridged, gone } = typeof result === 'string' ? { reply: result, bridged: false } : result;
     if (!reply.startsWith('-ERR')) {
-      this.deadlines.set('bridge', Date.now() + this.plan.bridgeConfirmMs);
+      const deadline = since + this.plan.bridgeConfirmMs;
+      if (bridged && pair) {
+        // Ahead of whatever came while the activity waited: the switch bridged the pair before any of our legs hung up.
+        this.inbox.unshift({ type: 'bridged', a: pair.a, b: pair.b });
+        const parties = [pair.a, pair.b];
+        if (gone) this.restoredBy = { parties, gone: parties.filter((p) => gone.includes(this.legs[p])) };
+      } else if (deadline > Date.now()) this.deadlines.set('bridge', deadline);
+      else this.inbox.push({ type: 'bridge_deadline' });
       return;
     }
     // `-ERR Invalid uuid`: a leg of the pair does not exist (FreeSWITCH's reply for either side missing): the legs are
@@ -431,6 +488,13 @@ class TransferRun {
 
   /** Puts the legs' own settings back; the machine hears `restored`, with the legs the switch no longer had. */
   private async restore(parties: Party[]): Promise<void> {
+    const done = this.restoredBy;
+    this.restoredBy = undefined;
+    if (done && parties.length === done.parties.length && parties.every((p) => done.parties.includes(p))) {
+      // The bridge's activity put them back as soon as the switch bridged the pair.
+      this.inbox.push({ type: 'restored', gone: done.gone });
+      return;
+    }
     const legs = this.legs;
     let gone: Party[] = [];
     try {
@@ -612,6 +676,13 @@ class TransferRun {
     return summary;
   }
 }
+
+/**
+ * Phases the transfer is in only while one switch command is answered (a bridge awaiting its CHANNEL_BRIDGE, the
+ * three-way's join reading the member list): the query and the UI's current details show them, the search attribute
+ * does not.
+ */
+const UNINDEXED_PHASES: ReadonlySet<TransferPhase> = new Set(['connecting', 'joining']);
 
 /** Where actions[i] starts hang-ups that a plain bridge follows (none of them a conference's): that bridge's index. */
 function bridgeAfterKills(actions: Action[], i: number): number | undefined {

@@ -107,14 +107,47 @@ test.serial("a feature code's digits share the digit timeout's timer: *22600 sta
   t.is(cancelled, 0);
   await hangUp(e, alice.uuid);
   const transfer = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
+  // Alice's hangup and bridges went straight from the ingest to the transfer; her unbridges (the hold's, the one
+  // before her hangup) are nothing the transfer acts on: her call workflow signals it nothing.
+  await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).result();
+  const forwarded = (
+    (await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).fetchHistory()).events ?? []
+  ).filter((ev) => ev.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'transferLegEvents');
+  t.is(forwarded.length, 0, "signals of Alice's events from her call workflow to the transfer");
   t.is(((await transfer.result()) as { outcome?: string }).outcome, 'completed');
   // The transfer's state: one upsert per workflow task, the last state of the inputs stepped in it.
-  const transferTasks = upsertsPerTask((await transfer.fetchHistory()).events ?? []);
+  const transferEvents = (await transfer.fetchHistory()).events ?? [];
+  const transferTasks = upsertsPerTask(transferEvents);
   t.true(
     transferTasks.every((upserts) => upserts.length <= 1),
     `the transfer: at most one upsert per task: ${JSON.stringify(transferTasks.filter((u) => u.length))}`,
   );
   t.like(transferTasks.flat().at(-1), { HandoffTransferState: 'ended', HandoffTransferOutcome: 'completed' });
+  // The states the callers were in, each once: a bridge awaiting its event (`connecting`) is not upserted. A completed
+  // transfer whose target answered at once: consulting, then ended (ringing too when the answer came in a later task).
+  const states = transferTasks.flat().map((u) => u['HandoffTransferState']);
+  t.false(states.includes('connecting'), `transfer states: ${states.join(' → ')}`);
+  t.deepEqual(
+    states.filter((s) => s !== 'ringing'),
+    ['consulting', 'ended'],
+    `transfer states: ${states.join(' → ')}`,
+  );
+  // Both bridges (Alice ↔ Carol, then Bob ↔ Carol) confirmed by their CHANNEL_BRIDGE within their activities: no
+  // bridge-confirmation timer (the only one left may be the no-answer deadline's, while Carol's answer comes).
+  const timers = transferEvents
+    .filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_STARTED)
+    .map((ev) => ev.userMetadata?.summary?.data)
+    .map((d) => (d ? (JSON.parse(Buffer.from(d).toString()) as string) : '(unnamed)'));
+  t.false(
+    timers.some((summary) => summary.startsWith('bridge confirmation')),
+    `the transfer's timers: ${timers.join(' | ')}`,
+  );
+  t.true(timers.length <= 1, `the transfer's timers: ${timers.join(' | ')}`);
+  // The completing bridge put Bob's and Carol's settings back in its own activity, once confirmed.
+  const activities = transferEvents
+    .map((ev) => ev.activityTaskScheduledEventAttributes?.activityType?.name)
+    .filter((name): name is string => !!name);
+  t.deepEqual(activities, ['holdForTransfer', 'originateTarget', 'bridgeAndConfirm', 'bridgeAndConfirm']);
   // Carol's answer told the transfer she answered: the originate's +OK after it is not sent as well.
   const transferSignals = ((await transfer.fetchHistory()).events ?? []).flatMap(
     (ev) => ev.workflowExecutionSignaledEventAttributes?.signalName ?? [],

@@ -109,4 +109,6 @@ test('only what the ingest did not send the transfer itself is forwarded, and on
   t.false(forwardsToTransfer(event('CHANNEL_HANGUP_COMPLETE', { alsoTo: 'tr' }), 'tr'));
   t.false(forwardsToTransfer(event('DTMF', { digit: '1' }), 'tr'));
   t.false(forwardsToTransfer(event('CHANNEL_ANSWER'), 'tr'));
+  // The machine takes no input from an unbridge (the hold's, the transferor's before its hangup): no signal for it.
+  t.false(forwardsToTransfer(event('CHANNEL_UNBRIDGE'), 'tr'));
 });

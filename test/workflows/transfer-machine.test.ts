@@ -3,6 +3,7 @@ import {
   HANG_UP_ON_PARTIAL_FAILURE,
   MAX_BRIDGE_ATTEMPTS,
   auditInputs,
+  bridgeEndsTransfer,
   initialState,
   resume,
   step,
@@ -82,6 +83,21 @@ test('attended, completed: consult, the transferor hangs up, transferee ↔ targ
   t.deepEqual(alive(end), ['transferee', 'target']);
   t.true(end.targetAnswered);
   t.is(end.connecting, undefined);
+});
+
+test('bridgeEndsTransfer: the consultation’s bridge does not, the completing and the takeback’s do (their pair is restored)', (t) => {
+  let s = ringing();
+  t.false(bridgeEndsTransfer(s));
+  s = step(s, answered).state;
+  t.false(bridgeEndsTransfer(s), 'transferor ↔ target: the consultation');
+  s = step(s, bridged('transferor', 'target')).state;
+  s = step(s, hangup('transferor')).state;
+  t.true(bridgeEndsTransfer(s), 'transferee ↔ target: completed');
+  const done = step(s, bridged('transferee', 'target'));
+  t.deepEqual(done.actions, [restore('transferee', 'target')], 'the pair bridged is the pair restored');
+  let back = step(step(ringing(), answered).state, bridged('transferor', 'target')).state;
+  back = step(back, cancel()).state;
+  t.true(bridgeEndsTransfer(back), 'transferor ↔ transferee: taken back');
 });
 
 test('attended, completed: CHANNEL_BRIDGE may name the pair in either order', (t) => {
