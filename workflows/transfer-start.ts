@@ -2,6 +2,7 @@
 // Plain data, no workflow APIs, so that worker code may import it.
 import { WORKFLOW_TASK_TIMEOUT } from '../contracts/ids.ts';
 import { ACCOUNT_ID, NODE, TRANSFER_STATE } from '../contracts/search-attributes.ts';
+import type { TransferPhase } from '../contracts/messages.ts';
 import { transferHeadline } from './story.ts';
 
 export interface TransferStartPlan {
@@ -30,7 +31,7 @@ export function transferStartOptions(plan: TransferStartPlan) {
     typedSearchAttributes: [
       { key: NODE, value: plan.node },
       ...(plan.accountId ? [{ key: ACCOUNT_ID, value: plan.accountId }] : []),
-      { key: TRANSFER_STATE, value: 'starting' },
+      { key: TRANSFER_STATE, value: indexedAtStart(plan) },
     ],
     // What the Temporal UI shows in the workflow list and at the top of its page.
     ...(plan.target && plan.type && plan.startedBy
@@ -45,4 +46,14 @@ export function transferStartOptions(plan: TransferStartPlan) {
         }
       : {}),
   };
+}
+
+/**
+ * The state a transfer is started with: the phase its prologue (the hold and the originate, a few hundred ms) leads to,
+ * `ringing` (`partial` for a blind transfer), so that no upsert follows at once; `starting` for a resumed run, whose
+ * phase only the switch will tell.
+ */
+export function indexedAtStart(plan: Pick<TransferStartPlan, 'type' | 'resume'>): TransferPhase {
+  if (plan.resume) return 'starting';
+  return plan.type === 'blind' ? 'partial' : 'ringing';
 }

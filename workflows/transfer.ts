@@ -19,6 +19,7 @@ import type { ResolvedTransfer } from '../activities/policy.ts';
 import type { BridgeReply, BridgeWatch, RestorePlan } from '../activities/switch.ts';
 import type { OriginatePlan, SavedSettings, StepTiming } from '../activities/types.ts';
 import { Deadlines, type DeadlineName } from './deadlines.ts';
+import { indexedAtStart } from './transfer-start.ts';
 import { EventDeduplicator } from './dedup.ts';
 import { waitUntil } from './wait.ts';
 import { callWorkflowId, threeWayConference } from '../contracts/ids.ts';
@@ -108,8 +109,8 @@ class TransferRun {
   private auditDue = false;
   /** The state's upsert not yet sent (setPhase): the last state, sent with the next command (flushPhase). */
   private unflushed: { phase: TransferPhase; upsert: SearchAttributeUpdatePair[] } | undefined;
-  /** The state as Temporal holds it (transferStartOptions sets `starting`). */
-  private indexedPhase: TransferPhase = 'starting';
+  /** The state as Temporal holds it (set at start: transfer-start.ts indexedAtStart). */
+  private indexedPhase: TransferPhase;
 
   constructor(private readonly plan: TransferPlan) {
     this.sw = switchActivities(plan.node, { giveUpAfter: '60 seconds' });
@@ -124,6 +125,7 @@ class TransferRun {
       ? { partialFailure: 'recall', recallAttempts: plan.recall.attempts }
       : HANG_UP_ON_PARTIAL_FAILURE;
     this.machine = initialState(plan.type === 'blind' ? 'partial' : 'ringing', plan.type === 'blind', this.policy);
+    this.indexedPhase = indexedAtStart(plan);
     this.summary = {
       transferId: plan.transferId,
       phase: 'starting',

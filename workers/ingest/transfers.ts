@@ -116,10 +116,11 @@ async function resumeIfWaitedFor(deps: TransferSweepDeps, transferId: string): P
   }
   deps.resumed.set(transferId, count + 1);
   try {
+    const resumed = { ...plan, resume: true };
     await client.workflow.start(TRANSFER_WORKFLOW_TYPE, {
-      ...transferStartOptions(plan),
+      ...transferStartOptions(resumed),
       taskQueue: deps.taskQueue,
-      args: [{ ...plan, resume: true }],
+      args: [resumed],
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return false; // another ingest (HA pair) did it
