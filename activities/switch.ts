@@ -76,34 +76,40 @@ function stream(v: string): string {
 }
 
 /**
- * Waits for the CHANNEL_BRIDGE of `a` and `b` on the node's event stream: true when it comes within the watch, false
- * when it does not or a watched leg hangs up first. `stop` stops listening.
+ * The bridges being waited for on one node, all behind a single listener on its event stream (many at once on a busy
+ * node: one listener each would pile up on the emitter). `wait` answers true when the CHANNEL_BRIDGE of `a` and `b`
+ * comes within the watch, false when it does not or a watched leg hangs up first; `stop` ends the wait.
  */
-function awaitBridge(
-  events: SwitchEvents,
-  a: string,
-  b: string,
-  watch: BridgeWatch,
-): { bridged: Promise<boolean>; stop: () => void } {
-  let settle: (bridged: boolean) => void = () => undefined;
-  const bridged = new Promise<boolean>((resolve) => (settle = resolve));
+function bridgeWaits(events: SwitchEvents) {
+  const waits = new Set<{ a: string; b: string; legs: string[]; settle: (bridged: boolean) => void }>();
   const listener = (evt: Record<string, string>) => {
     const name = evt['Event-Name'];
-    if (name === 'CHANNEL_BRIDGE') {
-      const pair = [
-        evt['Bridge-A-Unique-ID'] ?? evt['Unique-ID'],
-        evt['Bridge-B-Unique-ID'] ?? evt['Other-Leg-Unique-ID'],
-      ];
-      if (pair.includes(a) && pair.includes(b)) settle(true);
-    } else if (name?.startsWith('CHANNEL_HANGUP') && watch.legs.includes(evt['Unique-ID'] ?? '')) settle(false);
+    const bridge = name === 'CHANNEL_BRIDGE';
+    if (!bridge && !name?.startsWith('CHANNEL_HANGUP')) return;
+    const pair = [
+      evt['Bridge-A-Unique-ID'] ?? evt['Unique-ID'],
+      evt['Bridge-B-Unique-ID'] ?? evt['Other-Leg-Unique-ID'],
+    ];
+    for (const w of waits) {
+      if (bridge && pair.includes(w.a) && pair.includes(w.b)) w.settle(true);
+      else if (!bridge && w.legs.includes(evt['Unique-ID'] ?? '')) w.settle(false);
+    }
   };
-  events.on('event', listener);
-  const timer = setTimeout(() => settle(false), watch.withinMs);
   return {
-    bridged,
-    stop: () => {
-      clearTimeout(timer);
-      events.off('event', listener);
+    wait(a: string, b: string, watch: BridgeWatch): { bridged: Promise<boolean>; stop: () => void } {
+      let settle: (bridged: boolean) => void = () => undefined;
+      const bridged = new Promise<boolean>((resolve) => (settle = resolve));
+      const w = { a, b, legs: watch.legs, settle };
+      if (waits.size === 0) events.on('event', listener);
+      waits.add(w);
+      const timer = setTimeout(() => settle(false), watch.withinMs);
+      return {
+        bridged,
+        stop: () => {
+          clearTimeout(timer);
+          if (waits.delete(w) && waits.size === 0) events.off('event', listener);
+        },
+      };
     },
   };
 }
@@ -121,6 +127,7 @@ export function createSwitchActivities(
   journal?: CommandJournal,
   events?: SwitchEvents,
 ) {
+  const waits = events ? bridgeWaits(events) : undefined;
   async function api(command: string): Promise<string> {
     const reply = await timedCommand(command, () => sw.api(command));
     journal?.record({ at: Date.now(), node, command: `api ${command}`, reply });
@@ -210,7 +217,7 @@ export function createSwitchActivities(
     watch?: BridgeWatch,
     restore?: RestorePlan,
   ): Promise<BridgeReply> {
-    const confirmation = watch && events ? awaitBridge(events, a, b, watch) : undefined;
+    const confirmation = watch && waits ? waits.wait(a, b, watch) : undefined;
     try {
       // A broadcast (ringback, music) starts ~200 ms after uuid_broadcast. A target that answers at once can be bridged
       // before it starts, and it would then play over the conversation. uuid_break cancels a pending broadcast

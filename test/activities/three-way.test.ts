@@ -4,7 +4,7 @@
 // only, conference membership from conference::maintenance.
 import { randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import { createSwitchActivities } from '../../activities/switch.ts';
+import { createSwitchActivities, type SwitchEvents } from '../../activities/switch.ts';
 import { threeWayConference } from '../../contracts/ids.ts';
 import { EslClient } from '../support/esl-client.ts';
 import { expectHearing, expectMembers, inConference, peer, silence, type Phones } from '../support/scenario.ts';
@@ -62,6 +62,31 @@ async function consultation(
 async function activities(e: Phones) {
   const esl = await EslClient.connect(e.sw, null);
   return { sw: createSwitchActivities('fs1', { api: (cmd) => esl.api(cmd), bgapi: () => Promise.resolve() }), esl };
+}
+
+/** The activities with an event connection of their own too, as a node worker's (its ingest's) event stream. */
+async function activitiesWithEvents(e: Phones) {
+  const esl = await EslClient.connect(e.sw, null);
+  const stream = await EslClient.connect(e.sw);
+  const unsubscribe = new Map<(evt: Record<string, string>) => void, () => void>();
+  const events: SwitchEvents = {
+    on: (_, listener) =>
+      unsubscribe.set(
+        listener,
+        stream.onEvent((ev) => listener(ev.headers)),
+      ),
+    off: (_, listener) => {
+      unsubscribe.get(listener)?.();
+      unsubscribe.delete(listener);
+    },
+  };
+  const sw = createSwitchActivities(
+    'fs1',
+    { api: (cmd) => esl.api(cmd), bgapi: () => Promise.resolve() },
+    undefined,
+    events,
+  );
+  return { sw, close: () => Promise.all([esl.close(), stream.close()]), listening: () => unsubscribe.size };
 }
 
 test('joinConference: from the consultation all three are members and hear the other two', async (t) => {
@@ -207,6 +232,33 @@ test('hold: the peer hears the music, the holder silence; unhold takes uuid_hold
     await phones.close();
     await sut.close();
   }
+});
+
+test('bridgeAndConfirm: the bridge answers once its CHANNEL_BRIDGE came, then puts the pair’s settings back', async (t) => {
+  await consultation(t, async (e, { a, b, c }) => {
+    const { sw, close, listening } = await activitiesWithEvents(e);
+    try {
+      await e.phones.api(`uuid_setvar ${b} park_after_bridge true`);
+      const result = await sw.bridgeAndConfirm(a, b, { withinMs: 5000, legs: [a, b, c] }, undefined, [
+        { leg: a, saved: {} },
+        { leg: b, saved: { park_after_bridge: 'false' } },
+      ]);
+      t.like(result, { bridged: true, gone: [] });
+      t.regex(result.reply, /^\+OK/);
+      // The switch's word came first: the bridge is up when the activity answers.
+      t.true(
+        e.phones.events.some(
+          (ev) =>
+            ev.name === 'CHANNEL_BRIDGE' &&
+            [ev.headers['Unique-ID'], ev.headers['Other-Leg-Unique-ID']].sort().join() === [a, b].sort().join(),
+        ),
+      );
+      t.is(await e.phones.api(`uuid_getvar ${b} park_after_bridge`), 'false', 'the settings put back');
+      t.is(listening(), 0, 'no listener left on the event stream');
+    } finally {
+      await close();
+    }
+  });
 });
 
 test('killThenBridge: the takeback in one activity, Carol hung up, then A and B bridged', async (t) => {
