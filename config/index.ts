@@ -523,7 +523,8 @@ const schema = z.object({
     .describe(
       'how often each ingest reconciles its node while connected (it also does on every connect): a call whose ' +
         'hangup event was lost ends within this. Costs one visibility query and one `show channels` per node. ' +
-        '0: only on connect',
+        'a periodic one waits at least nine times the length of the last (a node with thousands of calls takes ' +
+        'seconds to list). 0: only on connect',
     ),
   SHUTDOWN_GRACE_MS: positiveMs
     .default(10000)
