@@ -60,6 +60,14 @@ export function handledAfterSignals(events: HistoryEvent[], type: EventTypeValue
   return at > lastSignal && types.indexOf(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, at) > at;
 }
 
+/** A workflow task that started after the last signal has completed: the workflow took every signal so far. */
+export function signalsTaken(events: HistoryEvent[]): boolean {
+  const types = events.map((ev) => ev.eventType);
+  const lastSignal = types.lastIndexOf(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  const started = types.indexOf(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, lastSignal);
+  return started > lastSignal && types.indexOf(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, started) > started;
+}
+
 /** Whether a workflow of this ID exists, running or closed (a leg whose call workflow never started has none). */
 export async function workflowExists(client: Client, workflowId: string): Promise<boolean> {
   try {
