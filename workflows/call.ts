@@ -28,6 +28,7 @@ import { WorkflowExecutionAlreadyStartedError, type SearchAttributeUpdatePair } 
 import type { LegPolicy } from '../activities/policy.ts';
 import { applyEvent, forwardsToTransfer, newCall, transferEnded } from './call-state.ts';
 import {
+  carriedCollector,
   DEFAULT_DIGIT_TIMEOUT_MS,
   emptyCollector,
   press,
@@ -201,7 +202,7 @@ class CallLeg {
     }
     this.dedup = new EventDeduplicator(carried?.dedup);
     this.policy = carried?.policy;
-    this.collector = carried?.collector;
+    this.collector = carried?.collector && carriedCollector(carried.collector);
     this.resumes = carried?.resumes ?? 0;
     this.requests = carried?.requests ?? {};
     this.indexed = new SearchIndex(this.atStart.get(ACCOUNT_ID), this.atStart.get(CALL_STATE));

@@ -81,6 +81,23 @@ export interface CollectorOptions {
   terminator?: string;
 }
 
+/**
+ * A state carried to the next run (continue-as-new) arrives through JSON, where an array's `undefined` becomes `null`:
+ * read as a collection in progress, a null crashed the next digit's workflow task (`null.endsWith`) in every long call
+ * that continued as new between two codes. Read back, a null is what it was: nothing collected, no deadline, nothing
+ * ended.
+ */
+export function carriedCollector(state: CollectorState): CollectorState {
+  const back = <T>(xs: readonly (T | null | undefined)[]): (T | undefined)[] => xs.map((x) => x ?? undefined);
+  return {
+    ...state,
+    collecting: back(state.collecting),
+    ...(state.deadlines ? { deadlines: back(state.deadlines) } : {}),
+    ...(state.lastAt ? { lastAt: back(state.lastAt) } : {}),
+    ...(state.ended ? { ended: back(state.ended) } : {}),
+  };
+}
+
 /** A collector's step: its new state, and the code to act on, if any. */
 export interface CollectorStep {
   state: CollectorState;

@@ -5,6 +5,7 @@ import {
   HELD_DIGITS_GRACE_MS,
   HELD_DIGITS_MARGIN_MS,
   LATE_TIMER_MS,
+  carriedCollector,
   emptyCollector,
   findMetaflow,
   mayGoOn,
@@ -702,4 +703,22 @@ test('held stamp: *22 delivered at once, its task timed out and ran 3.3 s later,
   for (const [i, d] of [...'*22'].entries())
     prompt = pressOne(prompt, sets, d, { now: 1000, at: i * 100, held: true }, {}).state;
   t.falsy(timerFired(prompt, sets, 9000).waitsForHeld);
+});
+
+test('collector: a state carried across continue-as-new (through JSON) takes the next code', (t) => {
+  const sets = [set({ numbers: { '1': hangup, '2': park } })];
+  // `*1` matched; the set's slot is disarmed again (undefined), which JSON carries as null.
+  let state = emptyCollector(sets);
+  for (const [i, d] of [...'*1'].entries()) state = pressOne(state, sets, d, { now: i * 100, at: i * 100 }, {}).state;
+  const payload = JSON.parse(JSON.stringify(state)) as CollectorState;
+  t.deepEqual(payload.collecting, [null as unknown as undefined], 'what the next run receives');
+  let carried = carriedCollector(payload);
+  t.deepEqual(carried.collecting, [undefined]);
+  let match;
+  for (const [i, d] of [...'*2'].entries()) {
+    const step = pressOne(carried, sets, d, { now: 60_000 + i * 100, at: 60_000 + i * 100 }, {});
+    carried = step.state;
+    match ??= step.match;
+  }
+  t.is((match ?? timeOut(carried, sets).match)?.metaflow, park);
 });
