@@ -323,7 +323,16 @@ class CallLeg {
   private async onDigitEvent(event: ChannelEvent): Promise<void> {
     if (event.name !== 'DTMF' || !event.digit || this.call.phase === 'ended') return;
     this.indexed.flush(this.call);
-    const acted = await this.onDigit(event.digit, event.at, event.held);
+    let acted: boolean;
+    try {
+      acted = await this.onDigit(event.digit, event.at, event.held);
+    } catch (err) {
+      // A switch command that went unanswered past its activity's give-up time (a node overloaded or out of reach):
+      // this press is lost, the call is not. Failing the run would end its feature codes and its record for good.
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('key press not acted on: the switch did not answer in time', { error: String(err.cause ?? err) });
+      acted = false;
+    }
     // Only the presses since the last one that did something may be taken again: the later ones never were.
     this.idleDigits = acted ? [] : [...this.idleDigits, event].slice(-IDLE_DIGITS_KEPT);
   }
