@@ -117,7 +117,8 @@ export class ReconcileSchedule {
       counters.reconcileFailures++;
       throw err;
     } finally {
-      this.last = { endedAt: Date.now(), tookMs: Date.now() - started };
+      const endedAt = Date.now();
+      this.last = { endedAt, tookMs: endedAt - started };
     }
   }
 
