@@ -153,25 +153,6 @@ function earliest(deadlines: (number | undefined)[]): number | undefined {
   return armed.length ? Math.min(...armed) : undefined;
 }
 
-/**
- * The inter-digit timer fired (at `state.deadline`): each set whose own timer has run out matches what it holds and is
- * disarmed; a set with a longer digit_timeout keeps collecting. A match disarms every set: one action per key press.
- */
-export function timeOut(
-  state: CollectorState,
-  sets: readonly FeatureCodeSet[],
-  limits: FeatureCodeLimits = DEFAULT_FEATURE_CODE_LIMITS,
-): CollectorStep {
-  const now = state.deadline ?? Number.POSITIVE_INFINITY;
-  return endCollections(
-    state,
-    sets,
-    (i) => (deadlinesOf(state, now)[i] ?? now) <= now,
-    (_, collected) => collected,
-    limits,
-  );
-}
-
 function deadlinesOf(state: CollectorState, now: number): (number | undefined)[] {
   return state.collecting.map((c, i) => state.deadlines?.[i] ?? (c !== undefined ? now : undefined));
 }
@@ -375,8 +356,9 @@ function stripper(opts: CollectorOptions, limits: FeatureCodeLimits) {
  * plus the timeout (LATE_TIMER_MS: Temporal or the workflow worker was away), digits pressed in time may still be held
  * by the ingest: the collection first waits for them (its lateness + HELD_DIGITS_MARGIN_MS, at most
  * HELD_DIGITS_GRACE_MS), once per digit, unless the last digit was
- * itself delivered late (`press` measures the held digits' gaps on the switch's clock). Otherwise, as `timeOut`, a
- * terminator typed last set aside.
+ * itself delivered late (`press` measures the held digits' gaps on the switch's clock). Otherwise each set whose own
+ * timer has run out matches what it holds, a terminator typed last set aside, and is disarmed; a set with a longer
+ * digit_timeout keeps collecting. A match disarms every set: one action per key press.
  */
 export function timerFired(
   state: CollectorState,

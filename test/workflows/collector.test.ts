@@ -13,7 +13,6 @@ import {
   pressDigit,
   terminatorOf,
   timerFired,
-  timeOut,
   type CollectorState,
 } from '../../workflows/collector.ts';
 import type { FeatureCodeSet, Metaflow, Metaflows } from '../../contracts/metaflows.ts';
@@ -28,6 +27,11 @@ const DEFAULT_LIMITS = { maxDigits: 32, maxPatternLength: 128, maxPatternProgram
 
 function set(metaflows: Partial<Metaflows>, owner: 'self' | 'peer' = 'self', ownerLeg = 'leg-a'): FeatureCodeSet {
   return { owner, ownerLeg, metaflows: { binding_digit: '*', ...metaflows } };
+}
+
+/** The inter-digit timer fires when it was due (`state.deadline`), as the call workflow's timer does. */
+function expire(state: CollectorState, sets: readonly FeatureCodeSet[]) {
+  return timerFired(state, sets, state.deadline ?? Number.POSITIVE_INFINITY);
 }
 
 /** Presses each digit of `digits` at the given times (one time per digit). */
@@ -72,7 +76,7 @@ test('collector: digits before the binding digit are ignored and set no deadline
   t.deepEqual(s.collecting, [undefined]);
   t.is(s.deadline, undefined);
   // a timeout with nothing armed matches nothing
-  const r = timeOut(s, sets);
+  const r = expire(s, sets);
   t.is(r.match, undefined);
   t.deepEqual(r.errors, []);
 });
@@ -88,7 +92,7 @@ test('collector: digits typed before the binding digit are not part of the colle
   const sets = [set({ numbers: { '1': hangup, '91': park } })];
   const s = press(sets, '9*1', [0, 100, 200]);
   t.deepEqual(s.collecting, ['1']);
-  const r = timeOut(s, sets);
+  const r = expire(s, sets);
   t.is(r.match?.metaflow, hangup);
   t.is(r.match?.collected, '1');
 });
@@ -110,18 +114,18 @@ test('collector: the binding digit pressed again while armed is collected like a
   let s = press(sets, '**', [0, 100]);
   t.deepEqual(s.collecting, ['*']);
   t.is(s.deadline, 900);
-  let r = timeOut(s, sets);
+  let r = expire(s, sets);
   t.is(r.match?.metaflow, record);
   t.is(r.match?.key, '*');
   s = press(sets, '***', [0, 100, 200]);
   t.deepEqual(s.collecting, ['**']);
-  r = timeOut(s, sets);
+  r = expire(s, sets);
   t.is(r.match?.metaflow, park);
 });
 
 test('collector: the binding digit alone then the timeout collects the empty string', (t) => {
   const sets = [set({ numbers: { '1': hangup } })];
-  const r = timeOut(press(sets, '*', [0]), sets);
+  const r = expire(press(sets, '*', [0]), sets);
   t.is(r.match, undefined);
   t.deepEqual(r.state.collecting, [undefined]);
 });
@@ -162,13 +166,13 @@ test('collector: a custom binding digit arms only on itself; `*` is then an ordi
   t.deepEqual(press(sets, '*', [0]).collecting, [undefined]);
   const s = press(sets, '#*2', [0, 100, 200]);
   t.deepEqual(s.collecting, ['*2']);
-  t.is(timeOut(s, sets).match?.metaflow, park);
+  t.is(expire(s, sets).match?.metaflow, park);
 });
 
 test('collector: a pressDigit that leaves nothing armed clears the deadline', (t) => {
   const sets = [set({})];
   const armed = press(sets, '*1', [0, 100]);
-  const afterTimeout = timeOut(armed, sets).state;
+  const afterTimeout = expire(armed, sets).state;
   t.is(afterTimeout.deadline, undefined);
   const s = pressDigit(afterTimeout, sets, '5', 2000);
   t.deepEqual(s.collecting, [undefined]);
@@ -186,26 +190,26 @@ test('collector: pressDigit does not mutate the state it is given', (t) => {
 // ---------------------------------------------------------------------------------------------------------------
 // Matching at the timeout
 
-test('timeOut: disarms every collector and clears the deadline', (t) => {
+test('timer fired: disarms every collector and clears the deadline', (t) => {
   const sets = [set({ numbers: { '1': hangup } }), set({ binding_digit: '#' }, 'peer', 'leg-b')];
   const s = press(sets, '*#1', [0, 100, 200]);
   t.deepEqual(s.collecting, ['#1', '1']);
-  const r = timeOut(s, sets);
+  const r = expire(s, sets);
   t.deepEqual(r.state.collecting, [undefined, undefined]);
   t.is(r.state.deadline, undefined);
 });
 
-test('timeOut: an exact number matches with no captures and its own key', (t) => {
+test('timer fired: an exact number matches with no captures and its own key', (t) => {
   const sets = [set({ numbers: { '1': hangup, '12': park } })];
-  const r = timeOut(press(sets, '*12', [0, 100, 200]), sets);
+  const r = expire(press(sets, '*12', [0, 100, 200]), sets);
   t.deepEqual(r.match, { set: sets[0]!, collected: '12', metaflow: park, captures: [], key: '12' });
   t.deepEqual(r.errors, []);
 });
 
-test('timeOut: numbers are exact — a prefix or extension of a number does not match', (t) => {
+test('timer fired: numbers are exact — a prefix or extension of a number does not match', (t) => {
   const sets = [set({ numbers: { '12': park } })];
-  t.is(timeOut(press(sets, '*1', [0, 1]), sets).match, undefined);
-  t.is(timeOut(press(sets, '*123', [0, 1, 2, 3]), sets).match, undefined);
+  t.is(expire(press(sets, '*1', [0, 1]), sets).match, undefined);
+  t.is(expire(press(sets, '*123', [0, 1, 2, 3]), sets).match, undefined);
 });
 
 test('findMetaflow: numbers are tried before patterns, whatever the pattern', (t) => {
@@ -275,9 +279,9 @@ test('findMetaflow: a pattern that does not compile is skipped and reported; lat
   t.true(errors[1]!.startsWith('pattern "[" is not run'), errors[1]);
 });
 
-test('timeOut: compile errors are returned in `errors`, also when nothing matches', (t) => {
+test('timer fired: compile errors are returned in `errors`, also when nothing matches', (t) => {
   const sets = [set({ patterns: { '(': park } })];
-  const r = timeOut(press(sets, '*1', [0, 1]), sets);
+  const r = expire(press(sets, '*1', [0, 1]), sets);
   t.is(r.match, undefined);
   t.is(r.errors.length, 1);
   t.regex(r.errors[0]!, /^pattern "\(" is not run: /);
@@ -305,13 +309,13 @@ test('listen_on both: own (*) and peer (#) sets arm independently on their own b
   // only the peer's binding digit: only the peer's set arms
   let s = press(sets, '#1', [0, 100]);
   t.deepEqual(s.collecting, [undefined, '1']);
-  let r = timeOut(s, sets);
+  let r = expire(s, sets);
   t.is(r.match?.set, peer);
   t.is(r.match?.metaflow, park);
   // only the own binding digit
   s = press(sets, '*1', [0, 100]);
   t.deepEqual(s.collecting, ['1', undefined]);
-  r = timeOut(s, sets);
+  r = expire(s, sets);
   t.is(r.match?.set, own);
   t.is(r.match?.metaflow, hangup);
 });
@@ -322,7 +326,7 @@ test('listen_on both: once armed, the other set’s binding digit is an ordinary
   const sets = [own, peer];
   const s = press(sets, '*#2', [0, 100, 200]);
   t.deepEqual(s.collecting, ['#2', '2']);
-  const r = timeOut(s, sets);
+  const r = expire(s, sets);
   // both match: the first set in the list wins
   t.is(r.match?.set, own);
   t.is(r.match?.metaflow, record);
@@ -332,7 +336,7 @@ test('listen_on both: when the first set matches nothing, the second set is trie
   const own = set({ binding_digit: '*', numbers: { '9': record } }, 'self');
   const peer = set({ binding_digit: '*', patterns: { '2(\\d+)': transfer } }, 'peer', 'leg-b');
   const sets = [own, peer];
-  const r = timeOut(press(sets, '*2100', [0, 1, 2, 3, 4]), sets);
+  const r = expire(press(sets, '*2100', [0, 1, 2, 3, 4]), sets);
   t.is(r.match?.set, peer);
   t.is(r.match?.collected, '2100');
   t.deepEqual(r.match?.captures, ['100']);
@@ -355,7 +359,7 @@ test('listen_on both: a set with a longer digit_timeout keeps collecting after a
   // * 2 1 typed quickly; the own set's timer (800 ms) fires at 900, the peer's (3000 ms) would at 3100
   const s = press(sets, '*21', [0, 50, 100]);
   t.is(s.deadline, 900);
-  const r = timeOut(s, sets);
+  const r = expire(s, sets);
   // the own set ('21') matched nothing and is done; the peer set must still be collecting until 3100
   t.is(r.match, undefined);
   t.deepEqual(r.state.collecting, [undefined, '21']);
@@ -403,12 +407,12 @@ test('collector: at most maxDigits digits are collected; one more ends the colle
     Array.from({ length: 33 }, (_, i) => i),
   );
   t.is(full.collecting[0], '1'.repeat(32));
-  t.is(timeOut(full, sets).match?.metaflow, hangup);
+  t.is(expire(full, sets).match?.metaflow, hangup);
 
   const over = pressDigit(full, sets, '1', 100);
   t.deepEqual(over.collecting, [undefined]);
   t.is(over.deadline, undefined);
-  t.is(timeOut(over, sets).match, undefined);
+  t.is(expire(over, sets).match, undefined);
   // The binding digit arms a new collection as usual.
   t.deepEqual(pressDigit(over, sets, '*', 200).collecting, ['']);
 
@@ -506,7 +510,7 @@ test('at once: a pattern with a declared length acts at its last digit, and matc
   // Shorter, then the timeout: the declared length is not reached, no match.
   const short = type(sets, '*2260');
   t.is(short.last.match, undefined);
-  t.is(timeOut(short.state, sets).match, undefined);
+  t.is(expire(short.state, sets).match, undefined);
   t.is(findMetaflow(sets[0]!, '226001'), undefined);
 });
 
@@ -515,7 +519,7 @@ test('at once: a number that nothing extends; one that a longer number or a patt
   t.is(type(sets, '*1').last.match?.metaflow, hangup);
   const two = type(sets, '*22');
   t.is(two.last.match, undefined, '221 extends 22');
-  t.is(timeOut(two.state, sets).match?.metaflow, park, 'the timer still gives 22');
+  t.is(expire(two.state, sets).match?.metaflow, park, 'the timer still gives 22');
   t.is(type(sets, '*221').last.match?.metaflow, record);
   t.is(type([set({ numbers: { '3': hangup }, patterns: { '^3(\\d+)$': seedTransfer } })], '*3').last.match, undefined);
 });
@@ -542,7 +546,7 @@ test('at once: the walk follows set order; a set that may go on leaves the decis
   const peers = set({ numbers: { '2': hangup } }, 'peer', 'leg-b');
   const { last } = type([own, peers], '*2');
   t.is(last.match, undefined, 'the own set may still collect 2600');
-  t.is(timeOut(last.state, [own, peers]).match?.metaflow, hangup);
+  t.is(expire(last.state, [own, peers]).match?.metaflow, hangup);
   const first = type([peers, own], '*2');
   t.is(first.last.match, undefined, 'the own set (second) may go on: the timers decide');
   // With the terminator both are decided: the peer's 2 comes first.
@@ -593,14 +597,14 @@ test('switch clock: a late timer waits once for held digits; they join the code;
   t.is(nothing.match?.collected, '22');
 });
 
-test('switch clock: a timer on time decides at once, as timeOut', (t) => {
+test('switch clock: a timer late by less than LATE_TIMER_MS decides at once, as one on time', (t) => {
   const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
   const { state } = type(sets, '*22600');
   const deadline = state.deadline!;
   const fired = timerFired(state, sets, deadline + LATE_TIMER_MS - 100);
   t.falsy(fired.waitsForHeld);
   t.is(fired.match?.collected, '22600');
-  t.deepEqual(fired, { ...timeOut(state, sets), state: fired.state });
+  t.deepEqual(fired, { ...expire(state, sets), state: fired.state });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -720,5 +724,5 @@ test('collector: a state carried across continue-as-new (through JSON) takes the
     carried = step.state;
     match ??= step.match;
   }
-  t.is((match ?? timeOut(carried, sets).match)?.metaflow, park);
+  t.is((match ?? expire(carried, sets).match)?.metaflow, park);
 });

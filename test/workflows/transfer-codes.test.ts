@@ -10,7 +10,7 @@ import {
   transferCodeSets,
   type TransferCodes,
 } from '../../contracts/transfer-codes.ts';
-import { emptyCollector, pressDigit, timeOut, type CollectorState } from '../../workflows/collector.ts';
+import { emptyCollector, pressDigit, timerFired, type CollectorState } from '../../workflows/collector.ts';
 import { transferCodes } from '../../activities/policy.ts';
 
 /** The transferor's own metaflows: `*5` hangs up, `*2<number>` transfers, and `*3` is bound to something else. */
@@ -35,7 +35,7 @@ function typed(digits: string, codes: TransferCodes | undefined, gapMs = 100, ti
   let now = 0;
   const expire = (until: number) => {
     while (state.deadline !== undefined && state.deadline <= until) {
-      const r = timeOut(state, sets);
+      const r = timerFired(state, sets, state.deadline);
       state = r.state;
       if (r.match) found.push(transferCodeOf(r.match) ?? `metaflow:${r.match.metaflow.module}`);
     }
