@@ -188,6 +188,21 @@ async function transferToConsult(
   return carol;
 }
 
+/**
+ * A control call that did not reach its outcome: the reason, the legs it placed (in order: transferor, transferee,
+ * then each target) and the workflows that hold its story, to read with `temporal workflow show`.
+ */
+export class CallFailure extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly legs: string[],
+    readonly workflowIds: string[],
+  ) {
+    super(reason instanceof Error ? reason.message : String(reason));
+    this.name = 'CallFailure';
+  }
+}
+
 export interface CallOptions {
   digitTimeoutMs: number;
   /** A person's pause between two steps (hearing the music, talking to the target). */
@@ -246,7 +261,10 @@ export async function controlCall(
     return outcomes;
   } catch (err) {
     for (const leg of legs) await hangUp(e, leg).catch(() => undefined);
-    throw err;
+    // The transfer's ID is known once both parties are: the transferor's and the transferee's legs.
+    const ids = legs.map(callWorkflowId);
+    if (legs.length >= 2) ids.splice(2, 0, transferWorkflowId(legs[0]!, legs[1]!));
+    throw new CallFailure(err, legs, ids);
   }
 }
 

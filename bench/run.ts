@@ -18,6 +18,7 @@ import {
 import { placeCall, startEngine, type Engine } from '../test/support/engine.ts';
 import { startIngest, type Ingest } from '../workers/ingest/index.ts';
 import {
+  CallFailure,
   METRICS,
   Timeline,
   enginePart,
@@ -66,6 +67,7 @@ const { values: flags } = parseArgs({
     'max-seconds': { type: 'string', default: '480' },
     out: { type: 'string', default: path.join(repoRoot, 'bench', 'RESULTS.md') },
     'tcp-nodelay': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -73,7 +75,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(
     'npm run bench -- [--calls 200] [--concurrency 5] [--floor 60] [--early-samples 10] [--digit-timeout-ms 300] ' +
-      '[--think-ms 400] [--max-seconds 480] [--out bench/RESULTS.md] [--tcp-nodelay]\n' +
+      '[--think-ms 400] [--max-seconds 480] [--out bench/RESULTS.md] [--tcp-nodelay] [--keep]\n' +
       'npm run bench -- --load --help: the load benchmark',
   );
   process.exit(0);
@@ -104,6 +106,14 @@ const deadline = t0 + settings.maxSeconds * 1000;
 /** The control run places no new call after this share of the time: step (a) by way of ending and the floor follow. */
 const controlDeadline = t0 + settings.maxSeconds * 600;
 
+/**
+ * The run's own directory (gitignored): the Temporal dev server's SQLite database and log, and for each failed call a
+ * log of its legs' events and switch commands. Kept when a call failed, the run did not finish, or `--keep`; removed
+ * after a clean run.
+ */
+const runDir = path.join(repoRoot, 'data', 'bench', new Date(t0).toISOString().replace(/[:.]/g, '-'));
+let keepRunDir = true;
+
 const stoppers: (() => Promise<void>)[] = [];
 let stopping: Promise<void> | undefined;
 function stopAll(): Promise<void> {
@@ -127,12 +137,55 @@ const watchdog = setTimeout(
 );
 watchdog.unref();
 
+interface FailedCall {
+  n: number;
+  reason: string;
+  legs: string[];
+  workflowIds: string[];
+}
+
+/** One line per event of the call's legs and per switch command naming one, in time order: what the switch saw. */
+function writeCallLog(tl: Timeline, f: FailedCall): string {
+  const file = path.join(runDir, `call-${f.n}.log`);
+  const legs = new Set(f.legs);
+  const name = (uuid: string | undefined) => {
+    const i = uuid === undefined ? -1 : f.legs.indexOf(uuid);
+    return i < 0 ? (uuid ?? '-') : (['transferor', 'transferee'][i] ?? `target${i - 1}`);
+  };
+  const lines: [number, string][] = [];
+  for (const ev of tl.e.phones.events) {
+    const uuid = ev.headers['Unique-ID'];
+    const other = ev.headers['Other-Leg-Unique-ID'];
+    if (!(uuid && legs.has(uuid)) && !(other && legs.has(other))) continue;
+    const extra = ['DTMF-Digit', 'Application', 'Application-Data', 'Hangup-Cause']
+      .filter((h) => ev.headers[h] !== undefined)
+      .map((h) => `${h}=${ev.headers[h]}`);
+    lines.push([tl.at(ev), `event ${ev.name} ${name(uuid)}${other ? ` other=${name(other)}` : ''} ${extra.join(' ')}`]);
+  }
+  for (const j of tl.e.journal.entries) {
+    if (!f.legs.some((leg) => j.command.includes(leg))) continue;
+    let command = j.command;
+    for (const leg of f.legs) command = command.replaceAll(leg, `<${name(leg)}>`);
+    lines.push([j.at, `reply to ${command} → ${j.reply.replace(/\s+/g, ' ').slice(0, 120)}`]);
+  }
+  lines.sort((x, y) => x[0] - y[0]);
+  const head = [
+    `call ${f.n}: ${f.reason}`,
+    ...f.legs.map((leg) => `${name(leg)} = ${leg}`),
+    `workflows: ${f.workflowIds.join(' ')}`,
+    '',
+  ];
+  fs.writeFileSync(file, [...head, ...lines.map(([t, l]) => `${new Date(t).toISOString()} ${l}`), ''].join('\n'));
+  return file;
+}
+
 interface ControlResult {
   /** TimerFired − TimerStarted − requested duration, for the transferors' call workflows' timers. */
   timerLate: number[];
   samples: Samples;
   outcomes: Record<string, number>;
   failures: string[];
+  failedCalls: FailedCall[];
   callsRun: number;
   wallS: number;
   cpu: CpuWindow;
@@ -144,6 +197,7 @@ async function controlRun(tl: Timeline, temporalPid: number | undefined): Promis
   const transferors: string[] = [];
   const outcomes: Record<string, number> = {};
   const failures: string[] = [];
+  const failedCalls: FailedCall[] = [];
   let next = 0;
   let callsRun = 0;
   const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -166,8 +220,16 @@ async function controlRun(tl: Timeline, temporalPid: number | undefined): Promis
           ))
             outcomes[o] = (outcomes[o] ?? 0) + 1;
         } catch (err) {
-          failures.push(`call ${n}: ${String(err)}`);
-          log(`call ${n} failed: ${String(err)}`);
+          const reason = err instanceof Error ? err.message : String(err);
+          const f: FailedCall = {
+            n,
+            reason,
+            legs: err instanceof CallFailure ? err.legs : [],
+            workflowIds: err instanceof CallFailure ? err.workflowIds : [],
+          };
+          failedCalls.push(f);
+          failures.push(`call ${n}: ${reason}; workflows: ${f.workflowIds.map((id) => `\`${id}\``).join(', ')}`);
+          log(`call ${n} failed: ${reason}; workflows: ${f.workflowIds.join(' ')}; ${writeCallLog(tl, f)}`);
         }
         if ((n + 1) % 10 === 0) log(`${n + 1} calls placed`);
       }
@@ -190,6 +252,7 @@ async function controlRun(tl: Timeline, temporalPid: number | undefined): Promis
     samples,
     outcomes,
     failures,
+    failedCalls,
     callsRun,
     wallS,
     cpu: cpuWindow,
@@ -387,18 +450,22 @@ function cpuLine(c: CpuWindow, calls: number, unit = 'call'): string {
 }
 
 async function main(): Promise<void> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-bench-'));
-  stoppers.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
+  fs.mkdirSync(runDir, { recursive: true });
+  stoppers.push(async () => {
+    if (keepRunDir)
+      console.error(`kept ${path.relative(process.cwd(), runDir)}/ (README.md there says how to read it)`);
+    else fs.rmSync(runDir, { recursive: true, force: true });
+  });
   const config = loadConfig();
   let address = config.TEMPORAL_ADDRESS;
   let server: DevServer | undefined;
   let cli: string | undefined;
-  const dbFile = path.join(tmp, 'temporal.sqlite');
+  const dbFile = path.join(runDir, 'temporal.sqlite');
   if (!address) {
     // Our own dev server: no stray TEMPORAL_* setting (namespace, TLS) of the shell may point the engine elsewhere.
     for (const name of Object.keys(process.env)) if (isTemporalConnectionVariable(name)) delete process.env[name];
     cli = findTemporalCli(process.env.TEMPORAL_CLI);
-    server = await startDevServer({ cli, dbFile, logFile: path.join(tmp, 'temporal.log'), fastTimers: true });
+    server = await startDevServer({ cli, dbFile, logFile: path.join(runDir, 'temporal.log'), fastTimers: true });
     stoppers.push(() => server!.stop());
     address = server.address;
     log(`temporal dev server ${address} (SQLite ${dbFile}, WAL, synchronous=OFF)`);
@@ -483,6 +550,12 @@ async function main(): Promise<void> {
     log(`floor, ${concurrency} in flight: ${run.samples.length} samples, ${run.errors.length} errors`);
   }
   const loadAfter = loadAverage();
+  const failed =
+    control.failures.length +
+    early.reduce((n, r) => n + r.failures.length, 0) +
+    floors.reduce((n, f) => n + f.errors.length, 0);
+  keepRunDir = flags.keep || failed > 0;
+  if (keepRunDir) writeRunReadme(control.failedCalls, server !== undefined);
 
   const report = render({
     machine,
@@ -495,11 +568,39 @@ async function main(): Promise<void> {
     probe,
     loadAfter,
     rtt,
+    kept: keepRunDir && server ? path.relative(repoRoot, runDir) : undefined,
   });
   console.log(`\n${report.printed}`);
   fs.writeFileSync(flags.out, report.markdown(readHandWritten(flags.out)));
   log(`wrote ${path.relative(process.cwd(), flags.out)}`);
   console.log(report.engineLine);
+}
+
+/** How to read a kept run: its dev server's database holds every workflow's history. */
+function writeRunReadme(failed: FailedCall[], ownServer: boolean): void {
+  const cli = process.env.TEMPORAL_CLI ?? 'temporal';
+  const text = `# Benchmark run ${path.basename(runDir)}
+
+${
+  ownServer
+    ? `- \`temporal.sqlite\` (with its \`-wal\`/\`-shm\` files): the run's Temporal dev server database; \`temporal.log\`: its log.
+  To read the histories, copy the database files elsewhere (the server writes to them) and start a server on the copy:
+
+  \`\`\`sh
+  cp temporal.sqlite* /tmp/ && ${cli} server start-dev --db-filename /tmp/temporal.sqlite --port 7299 --ui-port 7298 --headless &
+  ${cli} workflow list --address 127.0.0.1:7299
+  ${cli} workflow show --address 127.0.0.1:7299 -w '<workflow id>'
+  \`\`\`
+`
+    : '- The run used TEMPORAL_ADDRESS: its histories are on that server.\n'
+}- \`call-<n>.log\`: each failed control call's leg events (as the phones received them) and the switch commands that
+  named its legs, with their replies, in time order.
+
+## Failed control calls
+
+${failed.map((f) => `- call ${f.n}: ${f.reason}\n  workflows: ${f.workflowIds.join(' ')}`).join('\n') || '- none'}
+`;
+  fs.writeFileSync(path.join(runDir, 'README.md'), text);
 }
 
 const HAND_START = '<!-- reading:start -->';
@@ -528,6 +629,8 @@ interface ReportInput {
   probe: Awaited<ReturnType<typeof targetFeatureCodeProbe>>;
   loadAfter: string;
   rtt: { eslNode: number[]; rawClient: number[] };
+  /** The run's directory, relative to the repository, when it was kept with the dev server's database. */
+  kept?: string;
 }
 
 function render(r: ReportInput) {
@@ -570,7 +673,10 @@ function render(r: ReportInput) {
     ],
   );
   const failures = r.control.failures.length
-    ? r.control.failures.map((f) => `- ${f}`).join('\n')
+    ? r.control.failures.map((f) => `- ${f}`).join('\n') +
+      (r.kept
+        ? `\n\nThe run's Temporal database, its log and a log per failed call are kept in ${r.kept}/ (its README.md).`
+        : '')
     : '- none: every call ran both transfers to the expected outcome';
   const printed = [
     '## ESL round trip',
