@@ -60,11 +60,12 @@ const { values: flags } = parseArgs({
   options: {
     calls: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '5' },
+    'solo-calls': { type: 'string', default: '20' },
     floor: { type: 'string', default: '60' },
     'early-samples': { type: 'string', default: '10' },
     'digit-timeout-ms': { type: 'string', default: '300' },
     'think-ms': { type: 'string', default: '400' },
-    'max-seconds': { type: 'string', default: '480' },
+    'max-seconds': { type: 'string', default: '660' },
     out: { type: 'string', default: path.join(repoRoot, 'bench', 'RESULTS.md') },
     'tcp-nodelay': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -74,8 +75,8 @@ const { values: flags } = parseArgs({
 
 if (flags.help) {
   console.log(
-    'npm run bench -- [--calls 200] [--concurrency 5] [--floor 60] [--early-samples 10] [--digit-timeout-ms 300] ' +
-      '[--think-ms 400] [--max-seconds 480] [--out bench/RESULTS.md] [--tcp-nodelay] [--keep]\n' +
+    'npm run bench -- [--calls 200] [--concurrency 5] [--solo-calls 20] [--floor 60] [--early-samples 10] ' +
+      '[--digit-timeout-ms 300] [--think-ms 400] [--max-seconds 660] [--out bench/RESULTS.md] [--tcp-nodelay] [--keep]\n' +
       'npm run bench -- --load --help: the load benchmark',
   );
   process.exit(0);
@@ -90,6 +91,7 @@ function int(name: string, v: string | undefined, min: number, max: number): num
 const settings = {
   calls: int('calls', flags.calls, 1, 1000),
   concurrency: int('concurrency', flags.concurrency, 1, 50),
+  soloCalls: int('solo-calls', flags['solo-calls'], 0, 1000),
   floorSamples: int('floor', flags.floor, 5, 5000),
   earlySamples: int('early-samples', flags['early-samples'], 0, 1000),
   digitTimeoutMs: int('digit-timeout-ms', flags['digit-timeout-ms'], 50, 5000),
@@ -192,7 +194,11 @@ interface ControlResult {
   loopDelay: { p50: number; p99: number; max: number };
 }
 
-async function controlRun(tl: Timeline, temporalPid: number | undefined): Promise<ControlResult> {
+async function controlRun(
+  tl: Timeline,
+  temporalPid: number | undefined,
+  run = { calls: settings.calls, concurrency: settings.concurrency, until: controlDeadline },
+): Promise<ControlResult> {
   const samples: Samples = { a: [], b: [], c: [], d: [] };
   const transferors: string[] = [];
   const outcomes: Record<string, number> = {};
@@ -205,10 +211,10 @@ async function controlRun(tl: Timeline, temporalPid: number | undefined): Promis
   const cpu = cpuMeter(temporalPid);
   const started = Date.now();
   await Promise.all(
-    Array.from({ length: settings.concurrency }, async (_, lane) => {
+    Array.from({ length: run.concurrency }, async (_, lane) => {
       // Lanes start a little apart, as calls do; then each places its next call as soon as its last one ends.
       await sleep(lane * 150);
-      while (next < settings.calls && Date.now() < controlDeadline) {
+      while (next < run.calls && Date.now() < run.until) {
         const n = next++;
         callsRun++;
         try {
@@ -529,6 +535,13 @@ async function main(): Promise<void> {
   const early = await earlyActionRun(tl, { samples: settings.earlySamples, thinkMs: settings.thinkMs, deadline });
   log(`step (a) by way of ending: ${early.map((r) => `${r.samples.length}/${r.failures.length} failed`).join(', ')}`);
 
+  // 2c. The same calls as the control run, one at a time: the steps' hops without other calls' work queued for the CPU.
+  const solo = settings.soloCalls
+    ? await controlRun(tl, temporalPid, { calls: settings.soloCalls, concurrency: 1, until: deadline - 90_000 })
+    : undefined;
+  if (solo) log(`solo run: ${solo.callsRun} calls one at a time, ${solo.failures.length} failed`);
+  await e.nodeWorker!.ingest.idle();
+
   // 3. The floor, on the same server and switch: alone (the floor proper), then as many in flight as calls ran at once.
   const { alice } = await placeCall(e);
   const floors: FloorRun[] = [];
@@ -562,6 +575,7 @@ async function main(): Promise<void> {
     address: server ? `dev server started by the benchmark (${address})` : `TEMPORAL_ADDRESS=${address}`,
     engine: e,
     control,
+    solo,
     floors,
     costs,
     early,
@@ -624,6 +638,8 @@ interface ReportInput {
   address: string;
   engine: Engine;
   control: ControlResult;
+  /** The control run's calls again, one at a time (--solo-calls; none with 0). */
+  solo: ControlResult | undefined;
   floors: FloorRun[];
   costs: CostResult[];
   probe: Awaited<ReturnType<typeof targetFeatureCodeProbe>>;
@@ -644,6 +660,16 @@ function render(r: ReportInput) {
   const floorProper = summarise(r.floors[0]!.samples.map((s) => s.total));
   const segments = segmentTable(r.control.samples, floorProper);
   const engine = engineTable(r.control.samples, floorProper);
+  const soloEngine = r.solo ? engineTable(r.solo.samples, floorProper) : undefined;
+  const soloSection = r.solo
+    ? `## Engine part with one call in flight
+
+The control run's calls again, ${r.solo.callsRun} of them one at a time (${r.solo.failures.length} failed), after it:
+the same steps and hops with no other call's work queued for the two cores. Against the same floor proper.
+
+${soloEngine!.table}
+`
+    : '';
   const floor = floorTable(r.floors);
   const late = summarise(r.control.timerLate);
   const timers = table(
@@ -685,6 +711,7 @@ function render(r: ReportInput) {
     latency,
     '## Engine part of each step',
     engine.table,
+    ...(soloEngine ? ['## Engine part, one call in flight', soloEngine.table] : []),
     '## Step (a) by the way the code ends',
     earlyTable(r.early, c.DIGIT_TIMEOUT_MS),
     '## Where the time goes (segments)',
@@ -760,6 +787,7 @@ activity, and within 2× for (b), (c) and (d). (a) and (b) have two samples per 
 
 ${engine.table}
 
+${soloSection}
 ## Step (a) by the way the code ends
 
 ${settings.earlySamples} calls per row, one at a time, after the control run: Alice presses the code, Bob hears music,
@@ -815,7 +843,11 @@ Target's feature code after a completed transfer (Carol, now talking to Bob, pre
 
 ${hand ?? `${HAND_START}\n(not written yet)\n${HAND_END}`}
 `;
-  return { printed, markdown, engineLine: engine.line };
+  return {
+    printed,
+    markdown,
+    engineLine: soloEngine ? `${engine.line}\nsolo ${soloEngine.line}` : engine.line,
+  };
 }
 
 main()
