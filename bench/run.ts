@@ -142,8 +142,27 @@ watchdog.unref();
 interface FailedCall {
   n: number;
   reason: string;
+  /** The phones split a code with a pause (bench/calls.ts, PhonesPaused): the benchmark's fault, not the engine's. */
+  phones: boolean;
   legs: string[];
   workflowIds: string[];
+}
+
+/**
+ * Workflow tasks that timed out or failed in the failed call's workflows (a worker starved of CPU for longer than
+ * WORKFLOW_TASK_TIMEOUT, say): the other way a step can stall for seconds. Empty when none did.
+ */
+async function taskProblems(e: Engine, workflowIds: string[]): Promise<string> {
+  const found: string[] = [];
+  for (const id of workflowIds) {
+    try {
+      const c = await countHistory(e.client, id);
+      if (c.taskProblems) found.push(`${c.taskProblems} workflow task(s) of ${id} timed out or failed`);
+    } catch {
+      // never started (a transfer the code did not reach), or not readable: nothing to say
+    }
+  }
+  return found.join('; ');
 }
 
 /** One line per event of the call's legs and per switch command naming one, in time order: what the switch saw. */
@@ -226,15 +245,20 @@ async function controlRun(
           ))
             outcomes[o] = (outcomes[o] ?? 0) + 1;
         } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
+          const ids = err instanceof CallFailure ? err.workflowIds : [];
+          const problems = await taskProblems(tl.e, ids);
+          const reason = `${err instanceof Error ? err.message : String(err)}${problems ? ` (${problems})` : ''}`;
           const f: FailedCall = {
             n,
             reason,
+            phones: err instanceof CallFailure && err.phones,
             legs: err instanceof CallFailure ? err.legs : [],
-            workflowIds: err instanceof CallFailure ? err.workflowIds : [],
+            workflowIds: ids,
           };
           failedCalls.push(f);
-          failures.push(`call ${n}: ${reason}; workflows: ${f.workflowIds.map((id) => `\`${id}\``).join(', ')}`);
+          failures.push(
+            `call ${n}${f.phones ? ' (phones)' : ''}: ${reason}; workflows: ${f.workflowIds.map((id) => `\`${id}\``).join(', ')}`,
+          );
           log(`call ${n} failed: ${reason}; workflows: ${f.workflowIds.join(' ')}; ${writeCallLog(tl, f)}`);
         }
         if ((n + 1) % 10 === 0) log(`${n + 1} calls placed`);
@@ -527,7 +551,10 @@ async function main(): Promise<void> {
   // 2. Control latency.
   log(`control run: ${settings.calls} calls, ${settings.concurrency} at a time`);
   const control = await controlRun(tl, temporalPid);
-  log(`control run done in ${control.wallS.toFixed(1)} s, ${control.failures.length} failed`);
+  log(
+    `control run done in ${control.wallS.toFixed(1)} s, ${control.failures.length} failed ` +
+      `(${control.failedCalls.filter((f) => f.phones).length} of them a code the phones split)`,
+  );
   await e.nodeWorker!.ingest.idle();
   await sleep(1000);
 
@@ -612,7 +639,7 @@ ${
 
 ## Failed control calls
 
-${failed.map((f) => `- call ${f.n}: ${f.reason}\n  workflows: ${f.workflowIds.join(' ')}`).join('\n') || '- none'}
+${failed.map((f) => `- call ${f.n}${f.phones ? ' (phones)' : ''}: ${f.reason}\n  workflows: ${f.workflowIds.join(' ')}`).join('\n') || '- none'}
 `;
   fs.writeFileSync(path.join(runDir, 'README.md'), text);
 }
@@ -775,7 +802,9 @@ p99 over ${r.control.samples.a.length} samples or fewer is the largest or second
 
 ${latency}
 
-Transfer outcomes: ${outcomes || 'none'}. Failed calls:
+Transfer outcomes: ${outcomes || 'none'}. Failed calls (${r.control.failedCalls.filter((f) => f.phones).length} of
+${r.control.failedCalls.length} marked "(phones)": the phones paused inside a code for longer than the digit timeout, by
+the switch's clock, and the engine rightly ended the code there; see bench/README.md):
 ${failures}
 
 ## Engine part of each step
