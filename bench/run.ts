@@ -20,6 +20,7 @@ import { startIngest, type Ingest } from '../workers/ingest/index.ts';
 import {
   CallFailure,
   METRICS,
+  pressedAgain,
   Timeline,
   enginePart,
   controlCall,
@@ -140,7 +141,8 @@ const watchdog = setTimeout(
 watchdog.unref();
 
 interface FailedCall {
-  n: number;
+  /** `call <n>`, or `solo call <n>` for the one-at-a-time run. */
+  label: string;
   reason: string;
   /** The phones split a code with a pause (bench/calls.ts, PhonesPaused): the benchmark's fault, not the engine's. */
   phones: boolean;
@@ -167,7 +169,7 @@ async function taskProblems(e: Engine, workflowIds: string[]): Promise<string> {
 
 /** One line per event of the call's legs and per switch command naming one, in time order: what the switch saw. */
 function writeCallLog(tl: Timeline, f: FailedCall): string {
-  const file = path.join(runDir, `call-${f.n}.log`);
+  const file = path.join(runDir, `${f.label.replaceAll(' ', '-')}.log`);
   const legs = new Set(f.legs);
   const name = (uuid: string | undefined) => {
     const i = uuid === undefined ? -1 : f.legs.indexOf(uuid);
@@ -191,7 +193,7 @@ function writeCallLog(tl: Timeline, f: FailedCall): string {
   }
   lines.sort((x, y) => x[0] - y[0]);
   const head = [
-    `call ${f.n}: ${f.reason}`,
+    `${f.label}: ${f.reason}`,
     ...f.legs.map((leg) => `${name(leg)} = ${leg}`),
     `workflows: ${f.workflowIds.join(' ')}`,
     '',
@@ -207,6 +209,8 @@ interface ControlResult {
   outcomes: Record<string, number>;
   failures: string[];
   failedCalls: FailedCall[];
+  /** Codes the phones split where nothing could have started, and pressed again (bench/calls.ts, pressCode). */
+  pressedAgain: number;
   callsRun: number;
   wallS: number;
   cpu: CpuWindow;
@@ -216,13 +220,18 @@ interface ControlResult {
 async function controlRun(
   tl: Timeline,
   temporalPid: number | undefined,
-  run = { calls: settings.calls, concurrency: settings.concurrency, until: controlDeadline },
+  run: { calls: number; concurrency: number; until: number; solo?: boolean } = {
+    calls: settings.calls,
+    concurrency: settings.concurrency,
+    until: controlDeadline,
+  },
 ): Promise<ControlResult> {
   const samples: Samples = { a: [], b: [], c: [], d: [] };
   const transferors: string[] = [];
   const outcomes: Record<string, number> = {};
   const failures: string[] = [];
   const failedCalls: FailedCall[] = [];
+  const pressedBefore = pressedAgain.count;
   let next = 0;
   let callsRun = 0;
   const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -249,7 +258,7 @@ async function controlRun(
           const problems = await taskProblems(tl.e, ids);
           const reason = `${err instanceof Error ? err.message : String(err)}${problems ? ` (${problems})` : ''}`;
           const f: FailedCall = {
-            n,
+            label: `${run.solo ? 'solo ' : ''}call ${n}`,
             reason,
             phones: err instanceof CallFailure && err.phones,
             legs: err instanceof CallFailure ? err.legs : [],
@@ -257,9 +266,9 @@ async function controlRun(
           };
           failedCalls.push(f);
           failures.push(
-            `call ${n}${f.phones ? ' (phones)' : ''}: ${reason}; workflows: ${f.workflowIds.map((id) => `\`${id}\``).join(', ')}`,
+            `${f.label}${f.phones ? ' (phones)' : ''}: ${reason}; workflows: ${f.workflowIds.map((id) => `\`${id}\``).join(', ')}`,
           );
-          log(`call ${n} failed: ${reason}; workflows: ${f.workflowIds.join(' ')}; ${writeCallLog(tl, f)}`);
+          log(`${f.label} failed: ${reason}; workflows: ${f.workflowIds.join(' ')}; ${writeCallLog(tl, f)}`);
         }
         if ((n + 1) % 10 === 0) log(`${n + 1} calls placed`);
       }
@@ -283,6 +292,7 @@ async function controlRun(
     outcomes,
     failures,
     failedCalls,
+    pressedAgain: pressedAgain.count - pressedBefore,
     callsRun,
     wallS,
     cpu: cpuWindow,
@@ -553,7 +563,8 @@ async function main(): Promise<void> {
   const control = await controlRun(tl, temporalPid);
   log(
     `control run done in ${control.wallS.toFixed(1)} s, ${control.failures.length} failed ` +
-      `(${control.failedCalls.filter((f) => f.phones).length} of them a code the phones split)`,
+      `(${control.failedCalls.filter((f) => f.phones).length} of them a code the phones split); ` +
+      `codes the phones split and pressed again: ${control.pressedAgain}`,
   );
   await e.nodeWorker!.ingest.idle();
   await sleep(1000);
@@ -564,7 +575,12 @@ async function main(): Promise<void> {
 
   // 2c. The same calls as the control run, one at a time: the steps' hops without other calls' work queued for the CPU.
   const solo = settings.soloCalls
-    ? await controlRun(tl, temporalPid, { calls: settings.soloCalls, concurrency: 1, until: deadline - 90_000 })
+    ? await controlRun(tl, temporalPid, {
+        calls: settings.soloCalls,
+        concurrency: 1,
+        until: deadline - 90_000,
+        solo: true,
+      })
     : undefined;
   if (solo) log(`solo run: ${solo.callsRun} calls one at a time, ${solo.failures.length} failed`);
   await e.nodeWorker!.ingest.idle();
@@ -592,10 +608,11 @@ async function main(): Promise<void> {
   const loadAfter = loadAverage();
   const failed =
     control.failures.length +
+    (solo?.failures.length ?? 0) +
     early.reduce((n, r) => n + r.failures.length, 0) +
     floors.reduce((n, f) => n + f.errors.length, 0);
   keepRunDir = flags.keep || failed > 0;
-  if (keepRunDir) writeRunReadme(control.failedCalls, server !== undefined);
+  if (keepRunDir) writeRunReadme([...control.failedCalls, ...(solo?.failedCalls ?? [])], server !== undefined);
 
   const report = render({
     machine,
@@ -634,12 +651,12 @@ ${
   \`\`\`
 `
     : '- The run used TEMPORAL_ADDRESS: its histories are on that server.\n'
-}- \`call-<n>.log\`: each failed control call's leg events (as the phones received them) and the switch commands that
+}- \`call-<n>.log\` (\`solo-call-<n>.log\` for the one-at-a-time run): each failed control call's leg events (as the phones received them) and the switch commands that
   named its legs, with their replies, in time order.
 
 ## Failed control calls
 
-${failed.map((f) => `- call ${f.n}${f.phones ? ' (phones)' : ''}: ${f.reason}\n  workflows: ${f.workflowIds.join(' ')}`).join('\n') || '- none'}
+${failed.map((f) => `- ${f.label}${f.phones ? ' (phones)' : ''}: ${f.reason}\n  workflows: ${f.workflowIds.join(' ')}`).join('\n') || '- none'}
 `;
   fs.writeFileSync(path.join(runDir, 'README.md'), text);
 }
@@ -806,6 +823,9 @@ Transfer outcomes: ${outcomes || 'none'}. Failed calls (${r.control.failedCalls.
 ${r.control.failedCalls.length} marked "(phones)": the phones paused inside a code for longer than the digit timeout, by
 the switch's clock, and the engine rightly ended the code there; see bench/README.md):
 ${failures}
+
+Codes the phones split where nothing could have started (\`*\` or \`*2\`, a pause longer than the digit timeout), and
+pressed again: ${r.control.pressedAgain}.
 
 ## Engine part of each step
 

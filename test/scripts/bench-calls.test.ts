@@ -2,7 +2,7 @@
 // the digit timeout on the switch's clock (then the engine rightly ended the code there, and the step's failure is
 // the benchmark's). The benchmark itself gives figures, not a test.
 import test from 'ava';
-import { PhonesPaused, longestPause, splitBy } from '../../bench/calls.ts';
+import { PhonesPaused, longestPause, splitBy, splitWhereInert } from '../../bench/calls.ts';
 import type { EslEvent } from '../support/esl-client.ts';
 
 /** DTMF events as the phones receive them: the switch's timestamps (µs) in Event-Date-Timestamp. */
@@ -37,4 +37,14 @@ test("the step's failure names the pause and whose it is", (t) => {
   t.regex(err.message, /^\(a\) no music for the transferee, but the phones paused 419 ms before key 3 of \*22600/);
   t.regex(err.message, /DIGIT_TIMEOUT_MS=300/);
   t.regex(err.message, /not the engine/);
+});
+
+test('a code split where nothing can have started is pressed again; one split further on is not', (t) => {
+  // *2, pause: the engine ended `*2` as no code and `2600` has no binding digit.
+  t.true(splitWhereInert(presses('*22600', [52_703, 52_770, 53_189, 53_384, 53_580, 53_631]), 300, 2));
+  t.true(splitWhereInert(presses('*22600', [0, 400, 460, 520, 580, 640]), 300, 2), '`*`, pause');
+  // *226, pause, 00: the engine transferred to 26.
+  t.false(splitWhereInert(presses('*22600', [0, 60, 120, 180, 600, 660]), 300, 2));
+  t.false(splitWhereInert(presses('*22600', [0, 60, 120, 180, 240, 300]), 300, 2), 'not split');
+  t.true(splitWhereInert(presses('*1', [0, 350]), 300, 1));
 });
