@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DTMF_PATTERN } from '../contracts/grammar.ts';
-import { DEFAULT_WORKFLOW_TASK_SLOTS } from '../contracts/ids.ts';
+import { DEFAULT_ESL_COMMAND_CONNECTIONS, DEFAULT_WORKFLOW_TASK_SLOTS } from '../contracts/ids.ts';
 import { DEFAULT_MEDIA_URL_TEMPLATE, mediaTemplateProblem } from '../contracts/media.ts';
 import { resolveTemporalSettings, TemporalSettingsError, type TemporalSettings } from './temporal.ts';
 
@@ -525,6 +525,18 @@ const schema = z.object({
         'hangup event was lost ends within this. Costs one visibility query and one `show channels` per node. ' +
         'a periodic one waits at least nine times the length of the last (a node with thousands of calls takes ' +
         'seconds to list). 0: only on connect',
+    ),
+  ESL_COMMAND_CONNECTIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(32)
+    .default(DEFAULT_ESL_COMMAND_CONNECTIONS)
+    .describe(
+      'ESL connections each node worker opens to its switch for the calls’ commands (besides one for events and one ' +
+        'for listings). FreeSWITCH runs one `api` at a time per connection: a command goes on the one with the fewest ' +
+        'in flight (behind any command in flight on the same channel), so a slow command, or one that misses its ' +
+        '5 s deadline and drops its connection, holds up or fails only the commands on its own connection',
     ),
   SHUTDOWN_GRACE_MS: positiveMs
     .default(10000)

@@ -40,6 +40,13 @@ export const WORKFLOW_TASK_TIMEOUT = '2 seconds';
  */
 export const DEFAULT_WORKFLOW_TASK_SLOTS = 2;
 
+/**
+ * ESL connections a node worker opens for the calls' commands on each node (ESL_COMMAND_CONNECTIONS). FreeSWITCH runs
+ * one `api` at a time per connection, so a slow command (`api originate` runs until the call is answered) holds up only the
+ * commands behind it on its connection, and one that misses its deadline fails only that connection's commands.
+ */
+export const DEFAULT_ESL_COMMAND_CONNECTIONS = 4;
+
 /** Workflows (and database-only activities) run on one shared queue: their workers are stateless. */
 export const WORKFLOW_TASK_QUEUE = 'handoff';
 

@@ -60,7 +60,7 @@ export function trackEsl(node: string, connected: () => boolean): () => void {
 
 export const eslConnected = new client.Gauge({
   name: 'handoff_esl_connected',
-  help: "1 when this process's ESL connections to the node (events and commands) are both up, else 0",
+  help: "1 when this process's ESL event connection and at least one command connection to the node are up, else 0",
   labelNames: ['node'] as const,
   registers: [registry],
   collect() {

@@ -49,11 +49,14 @@ export interface NodeWorkerOptions {
   deliveries?: IngestOptions['deliveries'];
 }
 
-/** Why the node's ESL connections are not ready, or undefined when both are up. */
+/**
+ * Why the node's ESL connections are not ready, or undefined when its event connection and at least one command
+ * connection are up (the node's commands then go on those that are: EslNode).
+ */
 function eslProblem(esl: EslNode, node: FreeswitchNode): string | undefined {
   const down = [
     ...(esl.eventConnection.connected ? [] : ['events']),
-    ...(esl.commandConnection.connected ? [] : ['commands']),
+    ...(esl.commandConnectionsUp > 0 ? [] : ['commands']),
   ];
   return down.length ? `ESL ${down.join(' and ')} connection to ${node.host}:${node.port} down` : undefined;
 }
@@ -78,7 +81,10 @@ function legSnapshot(leg: LegState, node: string, accountId: string | undefined)
 export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWorker> {
   const { node, config } = opts;
   const log = (opts.logger ?? createLogger(config)).child({ node: node.name });
-  const esl = new EslNode(node, { logger: messageLogger(log) }).start();
+  const esl = new EslNode(node, {
+    logger: messageLogger(log),
+    commandConnections: config.ESL_COMMAND_CONNECTIONS,
+  }).start();
   const untrack = [trackEsl(node.name, () => eslProblem(esl, node) === undefined)];
   await esl.waitConnected(30_000);
   const switchActivities = createSwitchActivities(node.name, opts.commands?.(esl) ?? esl, opts.journal, esl);

@@ -8,6 +8,6 @@ export {
   type EslConnectionOptions,
   type Backoff,
 } from './connection.ts';
-export { EslNode, ENGINE_EVENTS, type EslNodeSpec, type EslNodeOptions } from './node.ts';
+export { EslNode, ENGINE_EVENTS, commandChannels, type EslNodeSpec, type EslNodeOptions } from './node.ts';
 export { decodeEslValue } from './decode.ts';
 export { quietLogger, type Logger } from './log.ts';
