@@ -289,15 +289,21 @@ export class EslConnection extends EventEmitter<ConnectionEvents> {
         },
       };
       const timer = setTimeout(() => {
-        const ms = this.opts.commandTimeoutMs;
-        // This command still owns its reply slot: the only safe thing is to drop the connection.
-        this.opts.logger.warn(
-          `esl ${this.opts.label}: no reply to '${firstWord(what, 2)}' within ${ms} ms, reconnecting`,
-        );
-        this.fail(
-          session,
-          new EslTimeoutError(`${this.opts.label}: no reply to '${firstWord(what, 2)}' within ${ms} ms`),
-        );
+        // After this thread was held up (a long garbage collection, a synchronous wait on the store) for longer than
+        // the deadline, timers run before the sockets are read: a reply that came in time may be waiting unread. The
+        // verdict waits for one turn of the loop, which reads them first.
+        setImmediate(() => {
+          if (!session.pending.has(pending)) return;
+          const ms = this.opts.commandTimeoutMs;
+          // This command still owns its reply slot: the only safe thing is to drop the connection.
+          this.opts.logger.warn(
+            `esl ${this.opts.label}: no reply to '${firstWord(what, 2)}' within ${ms} ms, reconnecting`,
+          );
+          this.fail(
+            session,
+            new EslTimeoutError(`${this.opts.label}: no reply to '${firstWord(what, 2)}' within ${ms} ms`),
+          );
+        });
       }, this.opts.commandTimeoutMs);
       session.pending.add(pending);
       try {
