@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import test from 'ava';
 import { EslConnection } from '../../workers/esl/index.ts';
+import { startFakeEsl } from './fake-esl-server.ts';
 import { testLogger as logger } from './silent-logger.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -39,4 +40,31 @@ test('a reply that came in time while this thread was held up past the deadline 
   t.regex(await reply, /^UP /);
   t.true(conn.connected, 'the connection was not dropped');
   await conn.close();
+});
+
+test('a deadline missed while this thread was held up says so, apart from one the switch missed', async (t) => {
+  const fs = await startFakeEsl({ api: () => null });
+  t.teardown(() => fs.close());
+  const connect = () =>
+    new EslConnection({ host: '127.0.0.1', port: fs.port, password: 'ClueCon', commandTimeoutMs: 200, logger }).start();
+  const quiet = connect();
+  await quiet.waitConnected(5_000);
+  const unanswered = await t.throwsAsync(quiet.api('uuid_dump a json'));
+  t.notRegex(unanswered?.message ?? '', /late/);
+  await quiet.close();
+
+  const held = connect();
+  await held.waitConnected(5_000);
+  const reply = held.api('uuid_dump a json');
+  for (let i = 0; i < 10; i++) await null;
+  const until = Date.now() + 1000;
+  while (Date.now() < until) {
+    // busy
+  }
+  const err = await t.throwsAsync(reply);
+  t.regex(
+    err?.message ?? '',
+    /no reply to 'api uuid_dump' within 200 ms \(its timer ran \d+ ms late: this process's thread was held up\)/,
+  );
+  await held.close();
 });

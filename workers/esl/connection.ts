@@ -63,6 +63,9 @@ export class EslCommandError extends EslError {
   override name = 'EslCommandError';
 }
 
+/** A deadline timer this late says the process's own thread was held up: the log says so. */
+const LATE_TIMER_MS = 200;
+
 interface ConnectionEvents {
   connected: [];
   disconnected: [reason: string];
@@ -288,21 +291,22 @@ export class EslConnection extends EventEmitter<ConnectionEvents> {
           reject(err);
         },
       };
+      const sentAt = Date.now();
       const timer = setTimeout(() => {
+        // How late this timer ran: the time this process's own thread was held up, not the switch's.
+        const late = Date.now() - sentAt - this.opts.commandTimeoutMs;
         // After this thread was held up (a long garbage collection, a synchronous wait on the store) for longer than
         // the deadline, timers run before the sockets are read: a reply that came in time may be waiting unread. The
         // verdict waits for one turn of the loop, which reads them first.
         setImmediate(() => {
           if (!session.pending.has(pending)) return;
           const ms = this.opts.commandTimeoutMs;
+          const why =
+            `${this.opts.label}: no reply to '${firstWord(what, 2)}' within ${ms} ms` +
+            (late >= LATE_TIMER_MS ? ` (its timer ran ${late} ms late: this process's thread was held up)` : '');
           // This command still owns its reply slot: the only safe thing is to drop the connection.
-          this.opts.logger.warn(
-            `esl ${this.opts.label}: no reply to '${firstWord(what, 2)}' within ${ms} ms, reconnecting`,
-          );
-          this.fail(
-            session,
-            new EslTimeoutError(`${this.opts.label}: no reply to '${firstWord(what, 2)}' within ${ms} ms`),
-          );
+          this.opts.logger.warn(`esl ${why}, reconnecting`);
+          this.fail(session, new EslTimeoutError(why));
         });
       }, this.opts.commandTimeoutMs);
       session.pending.add(pending);
