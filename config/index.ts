@@ -538,6 +538,17 @@ const schema = z.object({
         'in flight (behind any command in flight on the same channel), so a slow command, or one that misses its ' +
         '5 s deadline and drops its connection, holds up or fails only the commands on its own connection',
     ),
+  INGEST_RECONNECT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60000)
+    .default(500)
+    .describe(
+      'after losing Temporal, the longest an ingest waits between two attempts to reach it again (its gRPC ' +
+        'reconnect backoff and the retries of its held events): key presses held meanwhile reach their call ' +
+        'workflows within about this of Temporal answering again, whatever the outage lasted',
+    ),
   SHUTDOWN_GRACE_MS: positiveMs
     .default(10000)
     .describe('how long workers finish their activities on a deploy (SIGTERM)'),

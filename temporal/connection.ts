@@ -108,6 +108,13 @@ export async function connectClient(
      * Every other retryable failure is still retried.
      */
     retryWhenThrottled?: boolean;
+    /**
+     * After losing the server, the longest wait between two attempts to reach it again: gRPC's reconnect backoff
+     * (by default ×1.6 from 1 s up to 120 s, so after a minute away the next attempt could be half a minute off) and
+     * the client's retries of a call refused meanwhile (by default up to 5 s apart) are capped at this. For a caller
+     * whose work waits for the server's return (the ingest's held events).
+     */
+    reconnectMs?: number;
   } = {},
 ): Promise<{ client: Client; connection: Connection }> {
   const options = connectionOptions(config.temporal, opts.address ?? config.TEMPORAL_ADDRESS);
@@ -116,7 +123,17 @@ export async function connectClient(
     connection = await Connection.connect({
       ...options,
       connectTimeout: opts.connectTimeoutMs ?? 10_000,
-      ...(opts.retryWhenThrottled === false ? { interceptors: [retryUnlessThrottled()] } : {}),
+      ...(opts.reconnectMs !== undefined
+        ? {
+            channelArgs: {
+              'grpc.initial_reconnect_backoff_ms': Math.min(1000, opts.reconnectMs),
+              'grpc.max_reconnect_backoff_ms': opts.reconnectMs,
+            },
+          }
+        : {}),
+      ...(opts.retryWhenThrottled === false || opts.reconnectMs !== undefined
+        ? { interceptors: [retryInterceptor(opts.retryWhenThrottled !== false, opts.reconnectMs)] }
+        : {}),
     });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
@@ -127,13 +144,21 @@ export async function connectClient(
   return { client, connection };
 }
 
-/** The client's default retries, less RESOURCE_EXHAUSTED. */
-function retryUnlessThrottled() {
+/**
+ * The client's default retries, less RESOURCE_EXHAUSTED unless `throttled`; with `maxIntervalMs`, the retries of
+ * other failures (the server unreachable) at most that far apart (the default's ×1.7 from 100 ms, with its ±20 %
+ * jitter, capped there instead of at 5 s). The SDK's own `maxIntervalMs` option is ignored by
+ * `defaultGrpcRetryOptions` (1.24 always caps at 5 s), hence the delay written out here.
+ */
+function retryInterceptor(throttled: boolean, maxIntervalMs?: number) {
   const defaults = defaultGrpcRetryOptions();
   return makeGrpcRetryInterceptor({
-    delayFunction: defaults.delayFunction,
+    delayFunction: (attempt, status) =>
+      maxIntervalMs === undefined || status.code === GRPC_STATUS.RESOURCE_EXHAUSTED
+        ? defaults.delayFunction(attempt, status)
+        : Math.min(maxIntervalMs, 100 * 1.7 ** attempt) * (0.8 + Math.random() * 0.4),
     retryableDecider: (attempt, status) =>
-      status.code !== GRPC_STATUS.RESOURCE_EXHAUSTED && defaults.retryableDecider(attempt, status),
+      (throttled || status.code !== GRPC_STATUS.RESOURCE_EXHAUSTED) && defaults.retryableDecider(attempt, status),
   });
 }
 

@@ -130,8 +130,11 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
   const running = worker.run();
   // The ingest's own client: RESOURCE_EXHAUSTED (Temporal's rate limits) comes back to its queues, which decide what
   // goes first and back off as one (workers/ingest/queue.ts), instead of the client retrying every signal on its own.
+  // After an outage it tries to reach Temporal again at least every INGEST_RECONNECT_MS: the key presses it held then
+  // reach their calls before a late digit timer stops waiting for them.
   const { client: ingestClient, connection: ingestConnection } = await connectClient(config, {
     retryWhenThrottled: false,
+    reconnectMs: config.INGEST_RECONNECT_MS,
   });
   const ingest = await startIngest({
     node,
@@ -143,6 +146,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     transferSweepMs: config.TRANSFER_SWEEP_MS,
     logger: messageLogger(log),
     reconcileMs: config.RECONCILE_MS,
+    reconnectMs: config.INGEST_RECONNECT_MS,
     deliveries: opts.deliveries,
     ...(config.CALL_WORKFLOWS === 'on_demand'
       ? {

@@ -387,3 +387,35 @@ test('queues: a channel with a hangup or a key press queued goes before the othe
   await q.idle();
   t.is(q.depth, 0);
 });
+
+test('queues: while Temporal is unreachable one held channel tries for all, and its first success sends them all', async (t) => {
+  t.timeout(20_000);
+  const unreachable = Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 });
+  let down = true;
+  let triedWhileDown = 0;
+  const sent: string[] = [];
+  const q = new DeliveryQueues({
+    logger,
+    // A channel's own retries would come a minute later: only Temporal's return may send what waits for it.
+    retry: { initialMs: 60_000, maxMs: 60_000 },
+    reconnectMs: 20,
+    send: async (b) => {
+      if (down) {
+        triedWhileDown++;
+        throw unreachable;
+      }
+      if (b.kind === 'call') sent.push(b.uuid);
+    },
+  });
+  const channels = Array.from({ length: 20 }, (_, i) => `c${i}`);
+  for (const c of channels) q.push(c, { kind: 'call', uuid: c, event: ev(c, 1) });
+  const outageMs = 300;
+  await new Promise((r) => setTimeout(r, outageMs));
+  // Each channel's own send, then one attempt per reconnectMs for all of them (fewer when timers run late).
+  t.true(triedWhileDown >= channels.length, `${triedWhileDown} sends while unreachable`);
+  t.true(triedWhileDown <= channels.length + outageMs / 20 + 1, `${triedWhileDown} sends while unreachable`);
+  down = false;
+  await q.idle();
+  t.deepEqual([...sent].sort(), [...channels].sort());
+  t.is(q.depth, 0);
+});

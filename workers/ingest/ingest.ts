@@ -47,6 +47,8 @@ export interface IngestOptions {
   onDemand?: { metaflows: MetaflowSource; cacheMs: number };
   /** Faults between the ingest and Temporal (tests: a leg's events held while others go through). */
   deliveries?: (send: BatchSender) => BatchSender;
+  /** While Temporal is unreachable, how often the held events try again (INGEST_RECONNECT_MS). */
+  reconnectMs?: number;
 }
 
 export interface Ingest {
@@ -123,6 +125,7 @@ class NodeIngest implements Ingest {
     const queues = (this.queues = new DeliveryQueues({
       send: opts.deliveries?.(sender) ?? sender,
       maxInFlight: opts.maxInFlight,
+      reconnectMs: opts.reconnectMs,
       logger,
       onBatch: (b) => {
         if (b.kind !== 'originate') batchSizes.record(b.events.length);

@@ -8,6 +8,12 @@
 // of the slots are kept for it. The other channels back off together, as one sender: each RESOURCE_EXHAUSTED halves
 // how many of them may be in flight and pauses them, growing back by one per accepted signal; so the server's budget
 // is not spent on a flood's retries while a caller's hangup waits.
+//
+// Temporal unreachable (UNAVAILABLE, after the client's own retries): a channel whose send failed so waits for
+// Temporal's return, not for a timer of its own. One of them (an urgent one first) tries again every `reconnectMs`
+// for all; the first send Temporal accepts sends every waiting channel at once. So what was held during an outage
+// leaves within about `reconnectMs` of Temporal's return, however long the outage, and once every channel waits, an
+// outage with thousands of channels held costs one attempt per `reconnectMs`, not one per channel.
 import { GRPC_STATUS, grpcCode } from '../../contracts/grpc.ts';
 import type { ChannelEvent, OriginateResult } from '../../contracts/messages.ts';
 import type { Logger } from '../esl/index.ts';
@@ -134,6 +140,8 @@ export interface DeliveryQueuesOptions {
   onDelivered?: (waitedMs: number) => void;
   /** A send was refused with RESOURCE_EXHAUSTED (after the client's own retries): the queues pause. */
   onThrottled?: () => void;
+  /** While Temporal is unreachable, how often one held channel tries again for all (default 500 ms). */
+  reconnectMs?: number;
 }
 
 interface Queue {
@@ -160,6 +168,12 @@ export class DeliveryQueues {
   private inFlightOthers = 0;
   private othersLimit: number;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Channels waiting for Temporal's return (their send failed with UNAVAILABLE), and the next attempt for all. */
+  private readonly unreachable: string[] = [];
+  private probeTimer: NodeJS.Timeout | undefined;
+  /** A send failed with UNAVAILABLE and none succeeded since (the outage is logged once). */
+  private away = false;
+  private readonly reconnectMs: number;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly pushedAt = new WeakMap<Delivery, number>();
   private inFlight = 0;
@@ -181,6 +195,7 @@ export class DeliveryQueues {
     this.othersLimit = this.maxInFlight - this.urgentReserve;
     this.retryInitialMs = opts.retry?.initialMs ?? 200;
     this.retryMaxMs = opts.retry?.maxMs ?? 5000;
+    this.reconnectMs = opts.reconnectMs ?? 500;
   }
 
   /** Deliveries not yet sent (queued, in flight or waiting to retry). */
@@ -232,6 +247,8 @@ export class DeliveryQueues {
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     clearTimeout(this.pauseTimer);
+    clearTimeout(this.probeTimer);
+    this.unreachable.length = 0;
     const dropped = this.depth;
     this.queues.clear();
     this.ready.length = 0;
@@ -310,12 +327,16 @@ export class DeliveryQueues {
         for (const d of taken) this.opts.onDelivered?.(now - (this.pushedAt.get(d) ?? now));
       }
       q.attempt = 0;
+      // Temporal took a signal: it is back for the channels that waited for it.
+      if (this.away) this.reachable();
     } catch (err) {
       failed = true;
       q.items.unshift(...taken);
       q.attempt++;
       const delay = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (q.attempt - 1));
-      if (grpcCode(err) === GRPC_STATUS.RESOURCE_EXHAUSTED) {
+      const code = grpcCode(err);
+      if (code === GRPC_STATUS.UNAVAILABLE) this.waitForTemporal(key, err);
+      else if (code === GRPC_STATUS.RESOURCE_EXHAUSTED) {
         // Temporal is over its rate limit. The first refusal of a pause halves the other channels' sends and pauses
         // them (longer while it lasts); the refusals of sends already under way count as the same one.
         this.opts.onThrottled?.();
@@ -339,13 +360,17 @@ export class DeliveryQueues {
           error: err instanceof Error ? err.message : String(err),
         });
       }
-      const timer = setTimeout(() => {
-        this.retryTimers.delete(timer);
-        if (this.stopped) return;
-        this.makeReady(key, q);
-        this.pump();
-      }, delay);
-      this.retryTimers.add(timer);
+      if (code !== GRPC_STATUS.UNAVAILABLE) {
+        // Another failure is no news of Temporal's return: the channels waiting for it keep trying.
+        if (this.unreachable.length > 0) this.scheduleProbe();
+        const timer = setTimeout(() => {
+          this.retryTimers.delete(timer);
+          if (this.stopped) return;
+          this.makeReady(key, q);
+          this.pump();
+        }, delay);
+        this.retryTimers.add(timer);
+      }
     } finally {
       this.inFlight--;
       if (!urgent) this.inFlightOthers--;
@@ -361,6 +386,51 @@ export class DeliveryQueues {
     }
     this.pump();
     this.notifyIdle();
+  }
+
+  /** A channel's send failed with UNAVAILABLE: it waits for Temporal's return with the others. */
+  private waitForTemporal(key: string, err: unknown): void {
+    if (!this.away) {
+      this.away = true;
+      this.opts.logger.warn('ingest: Temporal is unreachable: events are held until it answers', {
+        retryEveryMs: this.reconnectMs,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+    this.unreachable.push(key);
+    this.scheduleProbe();
+  }
+
+  /** In `reconnectMs`, one channel waiting for Temporal (an urgent one first) is sent again, for all of them. */
+  private scheduleProbe(): void {
+    if (this.probeTimer || this.stopped) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      const i = Math.max(
+        0,
+        this.unreachable.findIndex((k) => this.queues.get(k)?.urgent),
+      );
+      const key = this.unreachable.splice(i, 1)[0];
+      const q = key === undefined ? undefined : this.queues.get(key);
+      if (key !== undefined && q) {
+        this.makeReady(key, q);
+        this.pump();
+      } else if (this.unreachable.length > 0) this.scheduleProbe();
+    }, this.reconnectMs);
+  }
+
+  /** Temporal answers again: every channel that waited for it is sent now. */
+  private reachable(): void {
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.away = false;
+    const waiting = this.unreachable.splice(0);
+    this.opts.logger.info('ingest: Temporal answers again: sending the held events', { channels: waiting.length });
+    for (const key of waiting) {
+      const q = this.queues.get(key);
+      if (q) this.makeReady(key, q);
+    }
+    this.schedulePump();
   }
 
   private notifyIdle(): void {
