@@ -216,14 +216,18 @@ export function createSwitchActivities(
     timing?: StepTiming,
     watch?: BridgeWatch,
     restore?: RestorePlan,
+    members = false,
   ): Promise<BridgeReply> {
     const confirmation = watch && waits ? waits.wait(a, b, watch) : undefined;
     try {
       // A broadcast (ringback, music) starts ~200 ms after uuid_broadcast. A target that answers at once can be bridged
       // before it starts, and it would then play over the conversation. uuid_break cancels a pending broadcast
-      // silently (captures 03, 03b), as capture 03 does before its uuid_bridge.
-      await api(`uuid_break ${uuid(a)} all`);
-      await api(`uuid_break ${uuid(b)} all`);
+      // silently (captures 03, 03b), as capture 03 does before its uuid_bridge. Conference members play nothing (the
+      // join ended every playback), and uuid_break is not sent to a leg running the conference application.
+      if (!members) {
+        await api(`uuid_break ${uuid(a)} all`);
+        await api(`uuid_break ${uuid(b)} all`);
+      }
       const reply = await api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
       if (!reply.startsWith('+OK')) return { reply, bridged: false };
       if (timing) transferStepSeconds.observe({ step: timing.step }, (Date.now() - timing.since) / 1000);
@@ -441,11 +445,10 @@ export function createSwitchActivities(
 
     /**
      * uuid_bridge of two legs that are (or may be) conference members: the bridge takes each out of the conference
-     * directly. Nothing is stopped first: the join ended every playback, and uuid_break is not sent to a leg running
-     * the conference application.
+     * directly. Nothing is stopped first (see `bridge` above). Its CHANNEL_BRIDGE is awaited as bridgeAndConfirm's is.
      */
-    async bridgeMembers(a: string, b: string): Promise<string> {
-      return api(`uuid_bridge ${uuid(a)} ${uuid(b)}`);
+    async bridgeMembers(a: string, b: string, watch?: BridgeWatch): Promise<BridgeReply> {
+      return bridge(a, b, undefined, watch, undefined, true);
     },
 
     /**

@@ -4,10 +4,11 @@
 import type { CallSummary, ChannelEvent, TransferSummary } from '../contracts/messages.ts';
 
 /**
- * Events a running transfer needs from its parties' legs: the ones its machine takes as inputs (transfer-machine.ts
- * `toInput`). An unbridge is none (the hold's, the transferor's last): each would be a signal the transfer ignores.
+ * Events a running transfer needs from its parties' legs: their end. An unbridge is no input of its machine
+ * (transfer-machine.ts `toInput`), and a bridge is one only while the transfer makes it, when its own bridge activity
+ * waits for the CHANNEL_BRIDGE (or reads the switch): each would be a signal the transfer does nothing with.
  */
-const FORWARDED = new Set(['CHANNEL_BRIDGE', 'CHANNEL_HANGUP_COMPLETE', 'GONE']);
+const FORWARDED = new Set(['CHANNEL_HANGUP_COMPLETE', 'GONE']);
 
 /** A call before its first event. */
 export function newCall(callId: string, node: string): CallSummary {

@@ -417,11 +417,11 @@ class TransferRun {
     const legs = this.legs;
     const since = Date.now();
     if (action.fromConference) {
-      const reply = await this.sw.bridgeMembers.executeWithOptions(
-        { summary: `uuid_bridge ${action.a} ↔ ${action.b} out of the three-way` },
-        [legs[action.a], legs[action.b]],
+      const result = await this.sw.bridgeMembers.executeWithOptions(
+        { summary: `uuid_bridge ${action.a} ↔ ${action.b} out of the three-way, until its CHANNEL_BRIDGE` },
+        [legs[action.a], legs[action.b], this.watch()],
       );
-      return this.bridged(reply, since);
+      return this.bridged(result, since, action);
     }
     const restore = this.restoreWith(action);
     const result = await this.sw.bridgeAndConfirm.executeWithOptions(
@@ -433,9 +433,15 @@ class TransferRun {
     this.bridged(result, since, action);
   }
 
-  /** What a bridge activity waits for: its CHANNEL_BRIDGE up to the bridge deadline, or a hangup of any of our legs. */
+  /**
+   * What a bridge activity waits for: its CHANNEL_BRIDGE up to the bridge deadline, or a hangup of any of our legs
+   * still up (a leg known gone is left out: its hangup's events, late on the node worker's own event stream, would end
+   * the wait of the bridge its hangup asked for).
+   */
   private watch(): BridgeWatch {
-    return { withinMs: this.plan.bridgeConfirmMs, legs: Object.values(this.legs).filter((leg) => leg !== '') };
+    const legs = this.legs;
+    const up = (Object.keys(legs) as Party[]).filter((p) => legs[p] !== '' && this.machine.alive[p]);
+    return { withinMs: this.plan.bridgeConfirmMs, legs: up.map((p) => legs[p]) };
   }
 
   /** A bridge that ends the transfer: the settings its activity puts back once the bridge is confirmed. */

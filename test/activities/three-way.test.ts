@@ -80,13 +80,14 @@ async function activitiesWithEvents(e: Phones) {
       unsubscribe.delete(listener);
     },
   };
+  const sent: string[] = [];
   const sw = createSwitchActivities(
     'fs1',
-    { api: (cmd) => esl.api(cmd), bgapi: () => Promise.resolve() },
+    { api: (cmd) => (sent.push(cmd), esl.api(cmd)), bgapi: () => Promise.resolve() },
     undefined,
     events,
   );
-  return { sw, close: () => Promise.all([esl.close(), stream.close()]), listening: () => unsubscribe.size };
+  return { sw, close: () => Promise.all([esl.close(), stream.close()]), listening: () => unsubscribe.size, sent };
 }
 
 test('joinConference: from the consultation all three are members and hear the other two', async (t) => {
@@ -110,7 +111,7 @@ test('joinConference: from the consultation all three are members and hear the o
       // The transferor hangs up: B and C are bridged straight out of the conference (no parking in between).
       await e.phones.api(`uuid_kill ${a}`);
       await expectMembers(t, e, 'A left', name, [b, c]);
-      t.regex(await sw.bridgeMembers(b, c), /^\+OK/);
+      t.regex((await sw.bridgeMembers(b, c)).reply, /^\+OK/);
       await expectMembers(t, e, 'bridged out', name, []);
       await expectHearing(t, e, 'completed', [
         ['B', b, peer(c)],
@@ -138,7 +139,7 @@ test('joinConference: a dropped target leaves transferor and transferee, bridged
         ['A', a, inConference(name, b)],
         ['B', b, inConference(name, a)],
       ]);
-      t.regex(await sw.bridgeMembers(a, b), /^\+OK/);
+      t.regex((await sw.bridgeMembers(a, b)).reply, /^\+OK/);
       await expectHearing(t, e, 'taken back', [
         ['A', a, peer(b)],
         ['B', b, peer(a)],
@@ -254,6 +255,34 @@ test('bridgeAndConfirm: the bridge answers once its CHANNEL_BRIDGE came, then pu
         ),
       );
       t.is(await e.phones.api(`uuid_getvar ${b} park_after_bridge`), 'false', 'the settings put back');
+      t.is(listening(), 0, 'no listener left on the event stream');
+    } finally {
+      await close();
+    }
+  });
+});
+
+test('bridgeMembers: out of the three-way, answers once its CHANNEL_BRIDGE came, with nothing stopped first', async (t) => {
+  await consultation(t, async (e, { a, b, c }) => {
+    const { sw, close, listening, sent } = await activitiesWithEvents(e);
+    const name = threeWayConference(c);
+    try {
+      t.true(await sw.joinConference({ conference: name, profile: 'default', alone: b, transferor: a, peer: c }));
+      await e.phones.api(`uuid_kill ${a}`);
+      await expectMembers(t, e, 'A left', name, [b, c]);
+      const before = sent.length;
+      const result = await sw.bridgeMembers(b, c, { withinMs: 5000, legs: [b, c] });
+      t.like(result, { bridged: true });
+      t.regex(result.reply, /^\+OK/);
+      // The switch's word came first: the bridge is up when the activity answers.
+      t.true(
+        e.phones.events.some(
+          (ev) =>
+            ev.name === 'CHANNEL_BRIDGE' &&
+            [ev.headers['Unique-ID'], ev.headers['Other-Leg-Unique-ID']].sort().join() === [b, c].sort().join(),
+        ),
+      );
+      t.deepEqual(sent.slice(before), [`uuid_bridge ${b} ${c}`], 'no uuid_break to a conference member');
       t.is(listening(), 0, 'no listener left on the event stream');
     } finally {
       await close();

@@ -153,6 +153,25 @@ test.serial("a feature code's digits share the digit timeout's timer: *22600 sta
     (ev) => ev.workflowExecutionSignaledEventAttributes?.signalName ?? [],
   );
   t.false(transferSignals.includes('originateResult'), transferSignals.join(', '));
+  // What the transfer heard of the legs: Carol's answer and Alice's hangup, nothing else. Each bridge was confirmed in
+  // its own activity, so Alice's and Bob's CHANNEL_BRIDGE are not signalled to it as well.
+  const heard = transferEvents.flatMap((ev) => {
+    const signaled = ev.workflowExecutionSignaledEventAttributes;
+    const data = signaled?.signalName === 'transferLegEvents' ? signaled.input?.payloads?.[0]?.data : undefined;
+    const events = data ? (JSON.parse(Buffer.from(data).toString()) as { name: string; uuid: string }[]) : [];
+    return events.map((e) => `${e.uuid === alice.uuid ? 'alice' : e.uuid === bob.uuid ? 'bob' : 'carol'} ${e.name}`);
+  });
+  t.deepEqual(heard, ['carol CHANNEL_ANSWER', 'alice CHANNEL_HANGUP_COMPLETE'], heard.join(', '));
+  // Its billable actions: its start, those two signals, the consulting and ended upserts, its four activities, and
+  // at most the no-answer deadline's timer (12 when the parties' bridges were signalled to it).
+  const count = (key: keyof HistoryEvent) => transferEvents.filter((ev) => ev[key] != null).length;
+  const transferActions =
+    count('workflowExecutionStartedEventAttributes') +
+    count('workflowExecutionSignaledEventAttributes') +
+    count('upsertWorkflowSearchAttributesEventAttributes') +
+    count('activityTaskScheduledEventAttributes') +
+    count('timerStartedEventAttributes');
+  t.true(transferActions <= 10, `the transfer's actions: ${transferActions}`);
   // Carol, a call of her own since the transfer completed: Bob hangs up, then she does. Her call workflow starts with
   // her hangup and closes, with no signal.
   const carolLeg = ((await transfer.result()) as { targetLeg?: string }).targetLeg!;

@@ -230,6 +230,49 @@ itest(
   },
 );
 
+itest(
+  "a transfer's parties: their hangup goes to the transfer too (alsoTo), their bridges only to their call workflows",
+  async (t) => {
+    const { client } = t.context;
+    const { sim, ingest, transferId, handle } = await ingestAndTransfer(t.context);
+    // A transferor and a transferee as the transfer's hold leaves them: carrying handoff_active_transfer.
+    const [a, b] = [randomUUID(), randomUUID()];
+    for (const leg of [a, b]) {
+      await ingest.esl.bgapi(
+        `originate {origination_uuid=${leg},park_after_bridge=true,handoff_active_transfer=${transferId}}loopback/2601/default &park()`,
+        randomUUID(),
+      );
+      await eventsOf(client, leg, has('CHANNEL_ANSWER'));
+    }
+    t.is(await ingest.esl.api(`uuid_bridge ${a} ${b}`), `+OK ${b}\n`);
+    const aEvents = await eventsOf(client, a, has('CHANNEL_BRIDGE'));
+    t.is(aEvents.find((e) => e.name === 'CHANNEL_BRIDGE')?.alsoTo, undefined, 'the bridge went to the call alone');
+    await ingest.esl.api(`uuid_kill ${a}`);
+    const ended = await eventsOf(client, a, has('CHANNEL_HANGUP_COMPLETE'));
+    t.is(ended.find((e) => e.name === 'CHANNEL_HANGUP_COMPLETE')?.alsoTo, transferId);
+    const rec = await eventually("the transferor's hangup at its transfer", async () => {
+      const r = await recorded(client, transferId);
+      return r.events.some((e) => e.uuid === a && e.name === 'CHANNEL_HANGUP_COMPLETE') ? r : undefined;
+    });
+    await ingest.idle();
+    // The transfer confirms the bridges it makes in their own activities: a party's CHANNEL_BRIDGE would be a signal
+    // and a workflow task with nothing done.
+    t.deepEqual(
+      (await recorded(client, transferId)).events.map((e) => [e.uuid, e.name]),
+      rec.events.map((e) => [e.uuid, e.name]),
+    );
+    t.deepEqual(
+      rec.events.map((e) => [e.uuid, e.name]),
+      [[a, 'CHANNEL_HANGUP_COMPLETE']],
+    );
+    await handle.signal(finishSignal);
+    await handle.result();
+    await ingest.esl.api(`uuid_kill ${b}`);
+    await ingest.stop();
+    await sim.close();
+  },
+);
+
 itest('duplicates are dropped, a switch restart is not a duplicate, a late event starts no new run', async (t) => {
   const { client, taskQueue } = t.context;
   const fs = await startFakeEsl();

@@ -104,11 +104,13 @@ test("a transfer's end: a transferee talks to the target, or to the recalled tra
 });
 
 test('only what the ingest did not send the transfer itself is forwarded, and only the events it needs', (t) => {
-  t.true(forwardsToTransfer(event('CHANNEL_BRIDGE'), 'tr'));
   t.true(forwardsToTransfer(event('GONE'), 'tr'));
+  t.true(forwardsToTransfer(event('CHANNEL_HANGUP_COMPLETE'), 'tr'));
   t.false(forwardsToTransfer(event('CHANNEL_HANGUP_COMPLETE', { alsoTo: 'tr' }), 'tr'));
   t.false(forwardsToTransfer(event('DTMF', { digit: '1' }), 'tr'));
   t.false(forwardsToTransfer(event('CHANNEL_ANSWER'), 'tr'));
   // The machine takes no input from an unbridge (the hold's, the transferor's before its hangup): no signal for it.
   t.false(forwardsToTransfer(event('CHANNEL_UNBRIDGE'), 'tr'));
+  // Nor from a bridge: the transfer's bridge activities wait for their CHANNEL_BRIDGE (or read the switch) themselves.
+  t.false(forwardsToTransfer(event('CHANNEL_BRIDGE'), 'tr'));
 });

@@ -1,6 +1,6 @@
 // The ingest's live events, one at a time: each channel event deduplicated, routed (routing.ts) to its call or
-// transfer workflow's queue, a transferor's or transferee's hangup and bridges to its transfer as well, the channel
-// projection written; originate results (BACKGROUND_JOB) to their transfer.
+// transfer workflow's queue, a transferor's or transferee's hangup to its transfer as well, the channel projection
+// written; originate results (BACKGROUND_JOB) to their transfer.
 import { ACTIVE_TRANSFER_VARIABLE } from '../../contracts/ids.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
@@ -123,12 +123,15 @@ export class EventRouter {
   }
 
   /**
-   * A transferor's or transferee's hangup and bridges go straight to its transfer (the leg carries
-   * handoff_active_transfer while one runs), on a queue of their own: one hop less than through the leg's call
-   * workflow, and the transfer hears its parties even if a call workflow is lost. `alsoTo` tells the call workflow.
+   * A transferor's or transferee's hangup goes straight to its transfer (the leg carries handoff_active_transfer while
+   * one runs), on a queue of its own: one hop less than through the leg's call workflow, and the transfer hears its
+   * parties even if a call workflow is lost. `alsoTo` tells the call workflow. Their bridges do not go: the transfer
+   * acts on a bridge only while it makes one, and each of its bridge activities waits for that bridge's CHANNEL_BRIDGE
+   * itself (activities/switch.ts); one that did not come in time is read on the switch. A bridge made by anyone else
+   * is no input of the transfer's machine, so each copy was a signal and a workflow task with nothing done.
    */
   private sendToActiveTransfer(uuid: string, evt: EslEvent, event: ChannelEvent): void {
-    if (event.name !== 'CHANNEL_HANGUP_COMPLETE' && event.name !== 'CHANNEL_BRIDGE') return;
+    if (event.name !== 'CHANNEL_HANGUP_COMPLETE') return;
     const transferId = evt[`variable_${ACTIVE_TRANSFER_VARIABLE}`];
     if (!transferId || this.endedTransfers.has(transferId)) return;
     event.alsoTo = transferId;
