@@ -235,6 +235,18 @@ test('hold: the peer hears the music, the holder silence; unhold takes uuid_hold
   }
 });
 
+/** The bridge's answer came after the switch's CHANNEL_BRIDGE of the pair: the bridge was up when it answered. */
+function confirmedBySwitch(t: ExecutionContext, e: Phones, result: { reply: string }, x: string, y: string): void {
+  t.regex(result.reply, /^\+OK/);
+  t.true(
+    e.phones.events.some(
+      (ev) =>
+        ev.name === 'CHANNEL_BRIDGE' &&
+        [ev.headers['Unique-ID'], ev.headers['Other-Leg-Unique-ID']].sort().join() === [x, y].sort().join(),
+    ),
+  );
+}
+
 test('bridgeAndConfirm: the bridge answers once its CHANNEL_BRIDGE came, then puts the pair’s settings back', async (t) => {
   await consultation(t, async (e, { a, b, c }) => {
     const { sw, close, listening } = await activitiesWithEvents(e);
@@ -245,15 +257,7 @@ test('bridgeAndConfirm: the bridge answers once its CHANNEL_BRIDGE came, then pu
         { leg: b, saved: { park_after_bridge: 'false' } },
       ]);
       t.like(result, { bridged: true, gone: [] });
-      t.regex(result.reply, /^\+OK/);
-      // The switch's word came first: the bridge is up when the activity answers.
-      t.true(
-        e.phones.events.some(
-          (ev) =>
-            ev.name === 'CHANNEL_BRIDGE' &&
-            [ev.headers['Unique-ID'], ev.headers['Other-Leg-Unique-ID']].sort().join() === [a, b].sort().join(),
-        ),
-      );
+      confirmedBySwitch(t, e, result, a, b);
       t.is(await e.phones.api(`uuid_getvar ${b} park_after_bridge`), 'false', 'the settings put back');
       t.is(listening(), 0, 'no listener left on the event stream');
     } finally {
@@ -273,15 +277,7 @@ test('bridgeMembers: out of the three-way, answers once its CHANNEL_BRIDGE came,
       const before = sent.length;
       const result = await sw.bridgeMembers(b, c, { withinMs: 5000, legs: [b, c] });
       t.like(result, { bridged: true });
-      t.regex(result.reply, /^\+OK/);
-      // The switch's word came first: the bridge is up when the activity answers.
-      t.true(
-        e.phones.events.some(
-          (ev) =>
-            ev.name === 'CHANNEL_BRIDGE' &&
-            [ev.headers['Unique-ID'], ev.headers['Other-Leg-Unique-ID']].sort().join() === [b, c].sort().join(),
-        ),
-      );
+      confirmedBySwitch(t, e, result, b, c);
       t.deepEqual(sent.slice(before), [`uuid_bridge ${b} ${c}`], 'no uuid_break to a conference member');
       t.is(listening(), 0, 'no listener left on the event stream');
     } finally {
