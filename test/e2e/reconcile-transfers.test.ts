@@ -20,6 +20,7 @@ import {
   ringback,
   sleep,
   transferByDigits,
+  waitForCallWorkflow,
   transferResult,
   terminateAndAwaitResume,
   waitForPhase,
@@ -184,6 +185,8 @@ test.serial(
     // that found no call workflow for him took him for gone and left him on hold.
     const e = t.context;
     const { alice, bob } = await placeCall(e);
+    // Terminated once it runs: under load the ingest may not have started it yet when the call is placed.
+    await waitForCallWorkflow(e, bob.uuid);
     await e.client.workflow.getHandle(callWorkflowId(bob.uuid)).terminate('test: as if its start were still held');
     const commands = commandsFrom(e);
     const carol = await transferByDigits(e, alice, '*22600', commands);
