@@ -852,8 +852,9 @@ floor, switch segments are the simulator's modelled delays from the captures).
 
 ${segments}
 
-Timers: every digit after the binding digit restarts the collector's Temporal timer; the one that fires ends the
-collection. From the histories of the control run's transferor call workflows (TimerFired − TimerStarted − the
+Timers: the collector keeps one Temporal timer per deadline: started at the binding digit and, when it fires before
+the last digit's deadline (later digits moved it), once more for what is left; the one that fires at the deadline
+ends the collection. From the histories of the control run's transferor call workflows (TimerFired − TimerStarted − the
 requested duration; server event times):
 
 ${timers}
