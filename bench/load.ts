@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, repoRoot, type Config } from '../config/index.ts';
 import { playableStream } from '../contracts/grammar.ts';
@@ -228,7 +229,7 @@ function roleMeter(cluster: Cluster): () => RoleUse[] {
  * Until the Temporal server and the workflow workers have been nearly idle (under 10 % of a core together) for 3 s, or
  * `timeoutMs`: the signals of the last calls placed are still being handled for a while after the ingest sent them.
  */
-async function quiet(cluster: Cluster, timeoutMs: number): Promise<void> {
+async function quiet(cluster: Cluster, timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   const busy = () => cluster.supervisor.processes.filter((p) => p.role === 'temporal' || p.role === 'workflows');
   while (Date.now() < until) {
@@ -237,8 +238,24 @@ async function quiet(cluster: Cluster, timeoutMs: number): Promise<void> {
     const used = meter()
       .filter((r) => busy().some((p) => p.name === r.name))
       .reduce((sum, r) => sum + (r.cpuPct ?? 0), 0);
-    if (used < 10) return;
+    if (used < 10) return true;
   }
+  return false;
+}
+
+/**
+ * Workflow tasks waiting on the task queue (DescribeTaskQueue's approximate backlog). A started workflow may not have
+ * run its first task yet: with calls placed faster than the workflow workers start them, thousands wait here.
+ */
+async function workflowBacklog(client: Client, taskQueue: string): Promise<number> {
+  const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
+  const r = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    reportStats: true,
+  });
+  return Number(r.stats?.approximateBacklogCount ?? 0);
 }
 
 async function runningWorkflows(client: Client, taskQueue: string, type?: string): Promise<number> {
@@ -506,6 +523,10 @@ interface GrowthLevel {
   /** Seconds after the last placement until the ingest and the call workflows were idle. */
   settleS: number;
   runningCallWorkflows: number;
+  /** Workflow tasks still waiting on the task queue when the measurement began (0 when settled). */
+  waitingTasks: number;
+  /** Whether the Temporal server and the workflow worker went quiet before it (false: the wait ran out). */
+  quiet: boolean;
   roles: RoleUse[];
   latencies: Record<StepLatency, Summary>;
   failed: string[];
@@ -529,9 +550,17 @@ async function growth(ctx: Ctx, rng: Rng, nextId: () => number, out: GrowthLevel
       running = await runningWorkflows(client, cluster.taskQueue, 'callWorkflow');
       if (running >= 2 * up) break;
     }
-    await quiet(cluster, 180_000);
+    let backlog = await workflowBacklog(client, cluster.taskQueue);
+    for (const until = Date.now() + 900_000; backlog > 0 && Date.now() < until; await sleep(2000)) {
+      backlog = await workflowBacklog(client, cluster.taskQueue);
+    }
+    const calm = await quiet(cluster, 180_000);
     const settleS = (Date.now() - t1) / 1000;
-    ctx.log(`growth: ${up} idle calls up (${placedPerS.toFixed(1)} placed/s), settled in ${settleS.toFixed(0)} s`);
+    ctx.log(
+      `growth: ${up} idle calls up (${placedPerS.toFixed(1)} placed/s), settled in ${settleS.toFixed(0)} s` +
+        (backlog > 0 ? `; ${backlog} workflow tasks still waiting` : '') +
+        (calm ? '' : '; the Temporal server and the workflow worker never went quiet'),
+    );
     const meter = roleMeter(cluster);
     await sleep(15_000);
     const roles = meter();
@@ -547,6 +576,8 @@ async function growth(ctx: Ctx, rng: Rng, nextId: () => number, out: GrowthLevel
       placedPerS,
       settleS,
       runningCallWorkflows: running,
+      waitingTasks: backlog,
+      quiet: calm,
       roles,
       latencies: latencySummaries(calls),
       failed,
@@ -1100,16 +1131,28 @@ ${
     parts.push(`## Concurrency growth
 
 Idle calls (two call workflows each, bridged, no key pressed) placed and kept up; once the ingest's queue was empty,
-every call workflow running, and the Temporal server and the workflow worker under 10 % of a core for 3 s (settled in),
+every call workflow running, no workflow task waiting on the task queue (a started workflow may not have run its first
+task yet), and the Temporal server and the workflow worker under 10 % of a core for 3 s (settled in; "tasks waiting"
+and "quiet" say when a wait ran out instead),
 each process's CPU over the next 15 s and its memory; then ${r.s.probe} attended transfers (\`*22600\`, consult, hang up)
 one at a time among them. Workflow worker: the SDK's default workflow cache and sticky queue.
 
 ${table(
-  ['idle calls', 'placed /s', 'settled in s', 'call workflows running', ...head.map((h) => `${h} RSS`)],
+  [
+    'idle calls',
+    'placed /s',
+    'settled in s',
+    'tasks waiting',
+    'quiet',
+    'call workflows running',
+    ...head.map((h) => `${h} RSS`),
+  ],
   r.growth.map((g) => [
     g.calls,
     g.placedPerS.toFixed(1),
     g.settleS.toFixed(0),
+    g.waitingTasks,
+    g.quiet ? 'yes' : 'no',
     g.runningCallWorkflows,
     ...roleCells(g.roles, head, 'rss'),
   ]),
