@@ -64,7 +64,7 @@ export class EslCommandError extends EslError {
 }
 
 /** A deadline timer this late says the process's own thread was held up: the log says so. */
-const LATE_TIMER_MS = 200;
+const HELD_UP_THREAD_MS = 200;
 
 interface ConnectionEvents {
   connected: [];
@@ -303,7 +303,7 @@ export class EslConnection extends EventEmitter<ConnectionEvents> {
           const ms = this.opts.commandTimeoutMs;
           const why =
             `${this.opts.label}: no reply to '${firstWord(what, 2)}' within ${ms} ms` +
-            (late >= LATE_TIMER_MS ? ` (its timer ran ${late} ms late: this process's thread was held up)` : '');
+            (late >= HELD_UP_THREAD_MS ? ` (its timer ran ${late} ms late: this process's thread was held up)` : '');
           // This command still owns its reply slot: the only safe thing is to drop the connection.
           this.opts.logger.warn(`esl ${why}, reconnecting`);
           this.fail(session, new EslTimeoutError(why));
