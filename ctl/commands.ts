@@ -325,6 +325,14 @@ export async function reconcile(ctx: CtlContext, node: string): Promise<Result> 
   return { code: r.code, text: text.join('\n\n'), json: r.answers };
 }
 
+/** What each process serving the node says of it (both of an HA pair): ESL connections, drain, running transfers. */
+export async function node(ctx: CtlContext, name: string): Promise<Result> {
+  const r = await onNode(ctx, name, 'GET', '');
+  if (!r.answers.length) return notServed(name);
+  const text = r.answers.map((a) => `${a.url}:\n${block(a.body as Row)}`);
+  return { code: r.code, text: text.join('\n\n'), json: r.answers };
+}
+
 export async function drain(
   ctx: CtlContext,
   node: string,

@@ -13,6 +13,7 @@ const USAGE = `usage: npm run ctl -- <command> [--json]
   call <call-id>                                            one call: legs, state, transfer, who hears what, UI links
   transfers [--state S] [--outcome O] [--since 1h] [--node N] [--account A] [--limit N]
   cancel <transfer-id>                                      cancel a running transfer (the transferor gets the transferee back)
+  node <node>                                               the node as each process serving it sees it: ESL, drain
   reconcile <node>                                          read the node's channels and put the workflows right
   drain <node> [--off] [--wait]                             no new transfers on the node; running ones finish
   stats [--since 1h]                                        transfers by outcome
@@ -63,6 +64,8 @@ async function runCtl(argv: string[], config: Config): Promise<Result> {
         return await commands.transfers(ctx, { ...values, limit });
       case 'cancel':
         return await commands.cancel(ctx, one('transfer ID'));
+      case 'node':
+        return await commands.node(ctx, one('node name'));
       case 'reconcile':
         return await commands.reconcile(ctx, one('node name'));
       case 'drain':

@@ -49,13 +49,21 @@ export const transferStepSeconds = new client.Histogram({
   registers: [registry],
 });
 
-/** Read at every scrape: whether each node's ESL connections are up. */
-const eslSources = new Map<string, () => boolean>();
+/** What a node worker's ESL connections to one node are doing, read at every scrape. */
+export interface EslFigures {
+  /** The event connection and at least one command connection are up: the node is usable. */
+  connected: boolean;
+  /** Command connections up, of those configured (ESL_COMMAND_CONNECTIONS). */
+  commandConnectionsUp: number;
+  commandConnections: number;
+}
+
+const eslSources = new Map<string, () => EslFigures>();
 
 /** Reports the node's ESL state on every scrape until the returned function is called. */
-export function trackEsl(node: string, connected: () => boolean): () => void {
-  eslSources.set(node, connected);
-  return () => void (eslSources.get(node) === connected && eslSources.delete(node));
+export function trackEsl(node: string, figures: () => EslFigures): () => void {
+  eslSources.set(node, figures);
+  return () => void (eslSources.get(node) === figures && eslSources.delete(node));
 }
 
 export const eslConnected = new client.Gauge({
@@ -65,7 +73,24 @@ export const eslConnected = new client.Gauge({
   registers: [registry],
   collect() {
     this.reset();
-    for (const [node, connected] of eslSources) this.set({ node }, connected() ? 1 : 0);
+    for (const [node, figures] of eslSources) this.set({ node }, figures().connected ? 1 : 0);
+  },
+});
+
+// A node with some of its command connections down is still ready (one is enough), but its commands share fewer
+// connections, each running one command at a time: the degraded state is worth an alert of its own.
+export const eslCommandConnections = new client.Gauge({
+  name: 'handoff_esl_command_connections',
+  help: "This process's ESL command connections to the node, by state (up, down)",
+  labelNames: ['node', 'state'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const [node, figures] of eslSources) {
+      const { commandConnectionsUp: up, commandConnections: all } = figures();
+      this.set({ node, state: 'up' }, up);
+      this.set({ node, state: 'down' }, all - up);
+    }
   },
 });
 

@@ -85,7 +85,13 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     logger: messageLogger(log),
     commandConnections: config.ESL_COMMAND_CONNECTIONS,
   }).start();
-  const untrack = [trackEsl(node.name, () => eslProblem(esl, node) === undefined)];
+  const untrack = [
+    trackEsl(node.name, () => ({
+      connected: eslProblem(esl, node) === undefined,
+      commandConnectionsUp: esl.commandConnectionsUp,
+      commandConnections: esl.commandConnections.length,
+    })),
+  ];
   await esl.waitConnected(30_000);
   const switchActivities = createSwitchActivities(node.name, opts.commands?.(esl) ?? esl, opts.journal, esl);
   const draining = async () => (await opts.store.nodeDrain(node.name)) !== undefined;
@@ -179,6 +185,8 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
       return {
         node: node.name,
         esl: eslProblem(esl, node) ?? 'connected',
+        commandConnectionsUp: esl.commandConnectionsUp,
+        commandConnections: esl.commandConnections.length,
         draining: drain !== undefined,
         ...(drain ? { drainingSince: new Date(drain.since).toISOString(), drainedBy: drain.by } : {}),
         runningTransfers: count,

@@ -185,6 +185,28 @@ test.serial('drain: no new transfers on the node while it drains; --off takes th
   t.truthy(ended.outcome);
 });
 
+test.serial('node: what each serving process sees of the node, changing nothing', async (t) => {
+  const e = t.context;
+  const r = await ctl(e, ['node', e.node.name, '--json']);
+  t.is(r.code, 0, r.stderr);
+  const [answer] = JSON.parse(r.stdout) as {
+    status: number;
+    body: { node: string; esl: string; draining: boolean; commandConnectionsUp: number; commandConnections: number };
+  }[];
+  t.is(answer?.status, 200);
+  t.is(answer?.body.node, e.node.name);
+  t.is(answer?.body.esl, 'connected');
+  t.false(answer?.body.draining, 'reading the node does not drain it');
+  t.true(answer!.body.commandConnections >= 1);
+  t.true(
+    answer!.body.commandConnectionsUp >= 1 && answer!.body.commandConnectionsUp <= answer!.body.commandConnections,
+  );
+  const text = await ctl(e, ['node', e.node.name]);
+  t.regex(text.stdout, /commandConnectionsUp:\s+\d+/);
+  const unknown = await ctl(e, ['node', 'no-such-node']);
+  t.is(unknown.code, 1);
+});
+
 test.serial('reconcile: through the node worker admin endpoint; an unknown node is 1, no endpoint 3', async (t) => {
   const e = t.context;
   const r = await ctl(e, ['reconcile', e.node.name, '--json']);

@@ -34,6 +34,14 @@ async function until(url: string, pred: (r: Readiness) => boolean, timeoutMs = 3
   }
 }
 
+/** The handoff_esl_command_connections sample of a node and state; NaN when the scrape has none. */
+function commandConnections(metrics: string, node: string, state: 'up' | 'down'): number {
+  const line = metrics
+    .split('\n')
+    .find((l) => l.startsWith(`handoff_esl_command_connections{node="${node}",state="${state}"} `));
+  return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
 test('stop the simulator: /readyz is 503 naming the node; back on the same port: 200 after the reconnect', async (t) => {
   const address = process.env.TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run with scripts/test.ts');
@@ -70,6 +78,10 @@ test('stop the simulator: /readyz is 503 naming the node; back on the same port:
   t.true(ready.body.checks['store']?.ok);
   let metrics = await (await fetch(`${ops.url}/metrics`)).text();
   t.true(metrics.includes(`handoff_esl_connected{node="${node.name}"} 1`));
+  const pool = config.ESL_COMMAND_CONNECTIONS;
+  const up = commandConnections(metrics, node.name, 'up');
+  t.true(up >= 1, 'ready with at least one command connection up');
+  t.is(up + commandConnections(metrics, node.name, 'down'), pool, 'up and down add up to ESL_COMMAND_CONNECTIONS');
 
   await sim.close();
   const down = await until(ops.url, (r) => r.status === 503);
@@ -77,6 +89,8 @@ test('stop the simulator: /readyz is 503 naming the node; back on the same port:
   t.regex(down.body.checks[`esl:${node.name}`]?.error ?? '', new RegExp(`${sim.host}:${sim.port} down`));
   metrics = await (await fetch(`${ops.url}/metrics`)).text();
   t.true(metrics.includes(`handoff_esl_connected{node="${node.name}"} 0`));
+  t.is(commandConnections(metrics, node.name, 'up'), 0);
+  t.is(commandConnections(metrics, node.name, 'down'), pool);
 
   sim = await startSimulator({ port: node.port });
   const back = await until(ops.url, (r) => r.status === 200);
