@@ -11,7 +11,12 @@ import type {
   SavedSettings,
   StepTiming,
 } from './types.ts';
-import { ACTIVE_TRANSFER_VARIABLE, CALL_WORKFLOW_VARIABLE, TRANSFER_ID_VARIABLE } from '../contracts/ids.ts';
+import {
+  ACTIVE_TRANSFER_VARIABLE,
+  CALL_WORKFLOW_VARIABLE,
+  TRANSFEREE_VARIABLE,
+  TRANSFER_ID_VARIABLE,
+} from '../contracts/ids.ts';
 import { originateVariableBlocks, UnquotableValue } from './originate-vars.ts';
 import {
   privateDigits,
@@ -169,6 +174,7 @@ export function createSwitchActivities(
       for (const name of SAVED) await setvar(leg, `handoff_saved_${name}`, undefined);
       // The target leg is routed by TRANSFER_ID_VARIABLE; once the transfer is over it is a call like any other.
       await setvar(leg, ACTIVE_TRANSFER_VARIABLE, undefined);
+      await setvar(leg, TRANSFEREE_VARIABLE, undefined);
       await setvar(leg, TRANSFER_ID_VARIABLE, undefined);
     }
     const gone: string[] = [];
@@ -308,6 +314,8 @@ export function createSwitchActivities(
       if (plan.releaseTransferor) await api(`uuid_kill ${uuid(plan.transferor)} NORMAL_CLEARING`);
       await api(`uuid_broadcast ${uuid(plan.transferee)} ${stream(plan.moh)} aleg`);
       if (!plan.releaseTransferor) await api(`uuid_broadcast ${uuid(plan.transferor)} ${stream(plan.ringback)} aleg`);
+      // After the tones, off the path to the music: only the transferee's bridges at the transfer's end need it.
+      await setvar(plan.transferee, TRANSFEREE_VARIABLE, plan.transferId);
       if (plan.requestedAt) transferStepSeconds.observe({ step: 'hold' }, (Date.now() - plan.requestedAt) / 1000);
       const exists = async (leg: string) => (await api(`uuid_exists ${uuid(leg)}`)) === 'true';
       return { saved, alive: { transferor: await exists(plan.transferor), transferee: await exists(plan.transferee) } };

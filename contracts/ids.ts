@@ -63,6 +63,13 @@ export const CALL_WORKFLOW_VARIABLE = 'handoff_call_workflow';
 export const ACTIVE_TRANSFER_VARIABLE = 'handoff_active_transfer';
 
 /**
+ * The channel variable a transfer puts on its transferee alone while it runs (the value: the transfer's ID). A
+ * CHANNEL_BRIDGE carries only its own leg's variables, so this is how the ingest tells the transferee's bridge to the
+ * target (which the transfer's end reports to the transferee's call workflow) from the transferor's.
+ */
+export const TRANSFEREE_VARIABLE = 'handoff_transferee_of';
+
+/**
  * The conference of a transfer's three-way: one per transfer, named after its target leg (a fresh UUID), so that a
  * later transfer of the same legs never meets an old one. mod_conference destroys it when its last member leaves.
  */

@@ -59,6 +59,11 @@ export interface ChannelEvent {
   alsoTo?: string;
 }
 
+/** The leg a CHANNEL_BRIDGE bridges `event.uuid` to: the Bridge-*-Unique-ID that is not this leg, else Other-Leg-Unique-ID. */
+export function bridgedPeer(event: ChannelEvent): string | undefined {
+  return (event.bridgeA === event.uuid ? event.bridgeB : event.bridgeA) ?? event.otherLeg;
+}
+
 /**
  * A SNAPSHOT: a leg as something other than its own events shows it (the switch's channel list, `uuid_dump`, the
  * channel projection), for a call workflow that may have missed events or starts after its leg did. It carries no

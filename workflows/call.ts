@@ -790,7 +790,11 @@ class CallLeg {
       this.collector = undefined;
     }
     this.policy = undefined; // the peer may have changed: reload the feature codes on the next digit
-    this.update(transferEnded(this.call, ended, this.start.callId));
+    const next = transferEnded(this.call, ended, this.start.callId);
+    // A transferee's bridge to the target comes with this end, not as an event (workers/ingest/events.ts): a hold
+    // right after it waits as after any bridge.
+    if (next.bridgedTo !== this.call.bridgedTo) this.bridgedAt = Date.now();
+    this.update(next);
   }
 }
 

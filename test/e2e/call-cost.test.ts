@@ -5,6 +5,8 @@
 import anyTest, { type TestFn } from 'ava';
 import proto from '@temporalio/proto';
 import { callWorkflowId } from '../../contracts/ids.ts';
+import { bridgedPeer, callQuery, type CallSummary, type ChannelEvent } from '../../contracts/messages.ts';
+import { CALL_STATE } from '../../contracts/search-attributes.ts';
 import { transferWorkflowId } from '../../contracts/ids.ts';
 import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
 import { waitForCallWorkflow } from '../support/scenario.ts';
@@ -115,6 +117,31 @@ test.serial("a feature code's digits share the digit timeout's timer: *22600 sta
   ).filter((ev) => ev.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'transferLegEvents');
   t.is(forwarded.length, 0, "signals of Alice's events from her call workflow to the transfer");
   t.is(((await transfer.result()) as { outcome?: string }).outcome, 'completed');
+  // Bob's bridge to Carol is the transfer's last bridge, and its end tells Bob's call workflow whom he talks to: the
+  // ingest signals Bob's CHANNEL_BRIDGE no more (a signal and a workflow task that changed nothing his call shows).
+  // What SREs see is unchanged: Bob bridged to Carol, in his call and his search attributes.
+  const targetLeg = ((await transfer.result()) as { targetLeg?: string }).targetLeg;
+  const bobCall = e.client.workflow.getHandle(callWorkflowId(bob.uuid));
+  let bobNow: CallSummary | undefined;
+  for (let tries = 0; tries < 50 && bobNow?.phase !== 'bridged'; tries++) {
+    if (tries) await new Promise((r) => setTimeout(r, 100));
+    bobNow = await bobCall.query(callQuery);
+  }
+  t.like(bobNow, { phase: 'bridged', bridgedTo: targetLeg });
+  t.is((await bobCall.describe()).typedSearchAttributes.get(CALL_STATE), 'bridged');
+  const bobHeard = ((await bobCall.fetchHistory()).events ?? []).flatMap((ev) => {
+    const signaled = ev.workflowExecutionSignaledEventAttributes;
+    const data = signaled?.signalName === 'channelEvents' ? signaled.input?.payloads?.[0]?.data : undefined;
+    const events = data ? (JSON.parse(Buffer.from(data).toString()) as ChannelEvent[]) : [];
+    return events.map((ev) => (ev.name === 'CHANNEL_BRIDGE' ? `${ev.name} to ${bridgedPeer(ev)}` : ev.name));
+  });
+  // The mark that told the ingest Bob is the transferee went with the transfer's other settings.
+  t.is(await e.phones.api(`uuid_getvar ${bob.uuid} handoff_transferee_of`), '_undef_');
+  t.true(bobHeard.includes('CHANNEL_ANSWER'), bobHeard.join(', '));
+  t.false(
+    bobHeard.some((name) => name.startsWith('CHANNEL_BRIDGE')),
+    `Bob's call workflow heard: ${bobHeard.join(', ')}`,
+  );
   // The transfer's state: one upsert per workflow task, the last state of the inputs stepped in it.
   const transferEvents = (await transfer.fetchHistory()).events ?? [];
   const transferTasks = upsertsPerTask(transferEvents);
@@ -174,7 +201,7 @@ test.serial("a feature code's digits share the digit timeout's timer: *22600 sta
   t.true(transferActions <= 10, `the transfer's actions: ${transferActions}`);
   // Carol, a call of her own since the transfer completed: Bob hangs up, then she does. Her call workflow starts with
   // her hangup and closes, with no signal.
-  const carolLeg = ((await transfer.result()) as { targetLeg?: string }).targetLeg!;
+  const carolLeg = targetLeg!;
   const carolGone = waitFor(e, (ev) => ev.name === 'CHANNEL_HANGUP_COMPLETE' && ev.headers['Unique-ID'] === carolLeg);
   await hangUp(e, bob.uuid);
   await Promise.race([carolGone, new Promise((r) => setTimeout(r, 2000))]);

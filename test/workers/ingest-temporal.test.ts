@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { openStore } from '../../store/index.ts';
 import { callWorkflowId } from '../../contracts/ids.ts';
-import type { ChannelEvent } from '../../contracts/messages.ts';
+import { bridgedPeer, type ChannelEvent } from '../../contracts/messages.ts';
 import { NODE } from '../../contracts/search-attributes.ts';
 import { EslConnection, EslNode } from '../../workers/esl/index.ts';
 import { startIngest, type Ingest } from '../../workers/ingest/index.ts';
@@ -269,6 +269,54 @@ itest(
     await handle.result();
     await ingest.esl.api(`uuid_kill ${b}`);
     await ingest.stop();
+    await sim.close();
+  },
+);
+
+itest(
+  "a transferee's bridge to its transfer's target: in the projection, not signalled to its call (the transfer's end says it)",
+  async (t) => {
+    const { client, taskQueue } = t.context;
+    const { sim, node } = await simulatedNode();
+    const store = openStore(':memory:');
+    const ingest = await startIngest({ node, client, store, config: names, taskQueue, logger });
+    await ingest.ready();
+    const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
+    const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
+    // A transferor (a) and a transferee (b) as the transfer's hold leaves them (the transferee marked as such), and
+    // the target (g) the transfer originated.
+    const [a, b] = [randomUUID(), randomUUID()];
+    for (const [leg, marks] of [
+      [a, ''],
+      [b, `,handoff_transferee_of=${transferId}`],
+    ] as const) {
+      await ingest.esl.bgapi(
+        `originate {origination_uuid=${leg},park_after_bridge=true,handoff_active_transfer=${transferId}${marks}}loopback/2601/default &park()`,
+        randomUUID(),
+      );
+      await eventsOf(client, leg, has('CHANNEL_ANSWER'));
+    }
+    const g = await answeredTarget(ingest, client, transferId);
+    const bridgedTo = (peer: string) => (events: ChannelEvent[]) =>
+      events.some((e) => e.name === 'CHANNEL_BRIDGE' && bridgedPeer(e) === peer);
+    // The consultation: the transferor's bridge to the target reaches her call workflow (private codes need her peer).
+    t.is(await ingest.esl.api(`uuid_bridge ${a} ${g}`), `+OK ${g}\n`);
+    await eventsOf(client, a, bridgedTo(g));
+    // The transfer's end: the transferee bridged to the target. The projection shows it.
+    t.is(await ingest.esl.api(`uuid_bridge ${b} ${g}`), `+OK ${g}\n`);
+    await eventually('b bridged to g in the projection', async () =>
+      (await store.getChannel(b))?.bridgedTo === g ? true : undefined,
+    );
+    // A bridge of the transferee to anyone else (here the transferor, as a takeback makes it) is signalled: it comes
+    // behind the one before on the leg's queue, so once it is there, the bridge to the target would have been too.
+    t.is(await ingest.esl.api(`uuid_bridge ${b} ${a}`), `+OK ${a}\n`);
+    const bEvents = await eventsOf(client, b, bridgedTo(a));
+    t.false(bridgedTo(g)(bEvents), bEvents.map((e) => `${e.name} ${bridgedPeer(e) ?? ''}`).join(', '));
+    await handle.signal(finishSignal);
+    await handle.result();
+    for (const leg of [a, b, g]) await ingest.esl.api(`uuid_kill ${leg}`);
+    await ingest.stop();
+    await store.close();
     await sim.close();
   },
 );

@@ -1,8 +1,8 @@
 // The ingest's live events, one at a time: each channel event deduplicated, routed (routing.ts) to its call or
 // transfer workflow's queue, a transferor's or transferee's hangup to its transfer as well, the channel projection
 // written; originate results (BACKGROUND_JOB) to their transfer.
-import { ACTIVE_TRANSFER_VARIABLE } from '../../contracts/ids.ts';
-import type { ChannelEvent } from '../../contracts/messages.ts';
+import { ACTIVE_TRANSFER_VARIABLE, TRANSFEREE_VARIABLE } from '../../contracts/ids.ts';
+import { bridgedPeer, type ChannelEvent } from '../../contracts/messages.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
 import {
   FORWARDED_EVENTS,
@@ -79,6 +79,10 @@ export class EventRouter {
         }
         projection.apply(event, carriesVariables(evt) ? channelOwnership(evt, this.o.names) : undefined);
         if (!toWorkflow) break;
+        if (this.bridgedByItsTransfer(evt, event)) {
+          counters.ignored++;
+          return;
+        }
         this.sendToActiveTransfer(uuid, evt, event);
         // A transfer's target leg that its transfer let go (a completed transfer) and that hangs up before any other
         // event made it a workflow: its call workflow starts with the hangup as its state, with nothing to act on.
@@ -136,6 +140,25 @@ export class EventRouter {
     if (!transferId || this.endedTransfers.has(transferId)) return;
     event.alsoTo = transferId;
     this.o.push(`party:${uuid}`, { kind: 'transfer', workflowId: transferId, event, party: true });
+  }
+
+  /**
+   * A transferee's bridge to a leg its own transfer originated (the target, or the recall leg): the transfer makes it
+   * to end, and its end tells the transferee's call workflow who the leg is bridged to now (workflows/call-state.ts
+   * `transferEnded`), so the event would be a signal and a workflow task that change nothing its call shows (the phase
+   * stays `in_transfer` until then). The projection has it all the same. The transferor's bridge to the target still
+   * goes: its call workflow needs its peer while it consults (whose ear a private code keeps digits from). A
+   * CHANNEL_BRIDGE carries only its own leg's variables (the other leg's caller profile, not its variables), so the
+   * transferee is known by the variable its transfer's hold put on it, and the other leg by the route its own events
+   * gave it here; unknown to this ingest (restarted since), the event goes as before.
+   */
+  private bridgedByItsTransfer(evt: EslEvent, event: ChannelEvent): boolean {
+    if (event.name !== 'CHANNEL_BRIDGE') return false;
+    const transferId = evt[`variable_${TRANSFEREE_VARIABLE}`];
+    const peer = bridgedPeer(event);
+    if (!transferId || !peer) return false;
+    const route = this.o.memory.route(peer);
+    return route?.kind === 'transfer' && route.workflowId === transferId;
   }
 
   // Events without variables (DTMF) cannot say where they go: the channel's earlier events did.

@@ -12,7 +12,7 @@
 // the same key press: the workflow ID is the leg's, so the second start is a signal that the workflow's dedup window
 // drops, and the state in the input is read only by the run it starts.
 import { CALL_WORKFLOW_VARIABLE } from '../../contracts/ids.ts';
-import { snapshotEvent, type ChannelEvent, type LegInfo } from '../../contracts/messages.ts';
+import { bridgedPeer, snapshotEvent, type ChannelEvent, type LegInfo } from '../../contracts/messages.ts';
 import type { Metaflows } from '../../contracts/metaflows.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
 import type { Delivery } from './queue.ts';
@@ -77,8 +77,7 @@ export class OnDemandCalls {
         view.answered = true;
         break;
       case 'CHANNEL_BRIDGE': {
-        const peer = event.bridgeA === uuid ? event.bridgeB : (event.bridgeA ?? event.otherLeg);
-        view.bridgedTo = peer ?? event.otherLeg;
+        view.bridgedTo = bridgedPeer(event);
         view.bridgedAt = event.at;
         view.answered = true;
         break;
