@@ -1,9 +1,11 @@
 // The calls the benchmark places, and how it times them. Every time is read from what the phones' ESL client received
-// (its own receive timestamps) or from the engine's command journal (when a switch command's reply came back), both on
-// this process's clock, so they compare directly.
+// (its receive timestamps, taken in the switch's process: bench/switch-process.ts) or from the engine's command journal
+// (when a switch command's reply came back, in this process): both are Date.now() of one host's clock, so they compare
+// directly.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { EslEvent } from '../test/support/esl-client.ts';
-import { hangUp, placeCall, press, type Engine } from '../test/support/engine.ts';
+import { hangUp, placeCall } from '../test/support/engine.ts';
+import type { Engine } from './engine.ts';
 import { callWorkflowId, transferWorkflowId } from '../contracts/ids.ts';
 import type { TransferSummary } from '../contracts/messages.ts';
 
@@ -70,17 +72,10 @@ export function enginePart(m: Metric, t: Timed): number | undefined {
 
 /** The phones' event log on an absolute clock (ms since the epoch, as Date.now()). */
 export class Timeline {
-  private readonly base: number;
-
-  constructor(readonly e: Engine) {
-    // EslEvent.t counts from the client's construction; the client keeps that instant in a private field.
-    const started: unknown = Reflect.get(e.phones, 'started');
-    if (typeof started !== 'number') throw new Error('the phones ESL client has no `started` timestamp');
-    this.base = started;
-  }
+  constructor(readonly e: Engine) {}
 
   at(ev: EslEvent): number {
-    return this.base + ev.t;
+    return this.e.phones.at(ev);
   }
 
   mark(): number {
@@ -165,9 +160,10 @@ export function splitBy(presses: EslEvent[], digitTimeoutMs: number): { ms: numb
 
 /**
  * A step failed because the benchmark's phones paused inside a code for longer than the digit timeout, by the switch's
- * clock: the engine rightly ended the code at the pause (a person who did so would get the same). The phones share this
- * process's event loop with the simulator and the engine, so a stall of it (GC, a burst of workflow tasks, other
- * processes on the machine) stretches the 60 ms between two presses. The benchmark's fault, not the engine's.
+ * clock: the engine rightly ended the code at the pause (a person who did so would get the same). The phones pace their
+ * presses in the switch's process (bench/switch-process.ts), apart from the engine's, but a stall of that process
+ * (other processes on the machine taking both cores) still stretches the 60 ms between two presses. The benchmark's
+ * fault, not the engine's.
  */
 export class PhonesPaused extends Error {
   constructor(step: string, code: string, pause: { ms: number; before: number }, digitTimeoutMs: number) {
@@ -226,7 +222,7 @@ async function pressCode(
 ): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     const from = tl.mark();
-    await press(tl.e, leg, code);
+    await tl.e.phones.press(leg, code);
     let presses = tl.all(is('DTMF', leg), from);
     for (const until = Date.now() + 2000; presses.length < code.length && Date.now() < until;) {
       await sleep(20);
@@ -536,7 +532,7 @@ export async function targetFeatureCodeProbe(
     await sleep(opts.thinkMs);
     const gone0 = e.nodeWorker!.ingest.stats().transferGone;
     from = tl.mark();
-    await press(e, carol, '*22601');
+    await e.phones.press(carol, '*22601');
     let worked = true;
     try {
       await tl.wait(is('PLAYBACK_START', bob.uuid), from, opts.digitTimeoutMs + 4000);

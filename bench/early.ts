@@ -1,7 +1,7 @@
 // Step (a), the last digit of a feature code → music on hold for the transferee, with each way a code ends: the
 // inter-digit timer, and the three early actions (the terminator, a pattern's declared length, a code nothing can
 // extend). Calls one at a time, so that the figures compare the ways and not the load. See bench/README.md.
-import { hangUp, placeCall, press } from '../test/support/engine.ts';
+import { hangUp, placeCall } from '../test/support/engine.ts';
 import type { EslEvent } from '../test/support/esl-client.ts';
 import { DEMO_METAFLOWS } from '../store/seed.ts';
 import type { MetaflowsDoc } from '../store/types.ts';
@@ -63,13 +63,13 @@ export async function earlyActionRun(
         try {
           await sleep(opts.thinkMs);
           const from = tl.mark();
-          await press(e, alice.uuid, mode.code);
+          await e.phones.press(alice.uuid, mode.code);
           const music = await tl.wait(on('PLAYBACK_START', bob.uuid), from, 10_000);
           const digits = tl.all(on('DTMF', alice.uuid), from);
           result.samples.push(tl.at(music) - tl.at(digits[digits.length - 1]!));
           await sleep(opts.thinkMs);
           const back = tl.mark();
-          await press(e, alice.uuid, '*1');
+          await e.phones.press(alice.uuid, '*1');
           await tl.wait(
             (ev) =>
               ev.name === 'CHANNEL_BRIDGE' &&

@@ -125,7 +125,7 @@ export async function runFloor(opts: FloorOptions): Promise<{ samples: FloorSamp
  */
 export async function eslRoundTrips(
   node: EslNodeSpec,
-  phones: { api(cmd: string): Promise<string> },
+  phones: { roundTrips(n: number): Promise<number[]> },
   n = 30,
 ): Promise<{ eslNode: number[]; rawClient: number[] }> {
   const esl = new EslNode({ ...node, name: `rtt${crypto.randomBytes(3).toString('hex')}` }).start();
@@ -140,7 +140,7 @@ export async function eslRoundTrips(
     return out;
   };
   try {
-    return { eslNode: await time((c) => esl.api(c)), rawClient: await time((c) => phones.api(c)) };
+    return { eslNode: await time((c) => esl.api(c)), rawClient: await phones.roundTrips(n) };
   } finally {
     await esl.close();
   }

@@ -16,9 +16,9 @@ import {
   waitForTemporal,
   type DevServer,
 } from '../scripts/lib/temporal-dev-server.ts';
-import { startEngine } from '../test/support/engine.ts';
 import { startIngest, type Ingest } from '../workers/ingest/index.ts';
 import { plainCall, transferredCall, Timeline, type CostCall } from './calls.ts';
+import { startBenchEngine } from './engine.ts';
 import { actionsOf, countHistory, totalOf, type HistoryCount } from './cost.ts';
 import { table } from './stats.ts';
 
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
 
 /** One mode's rows: its calls with one ingest, then with a pair. */
 async function measure(mode: Mode): Promise<Row[]> {
-  const e = await startEngine({ DIGIT_TIMEOUT_MS: '300', CALL_WORKFLOWS: mode });
+  const e = await startBenchEngine({ DIGIT_TIMEOUT_MS: '300', CALL_WORKFLOWS: mode });
   let second: Ingest | undefined;
   const rows: Row[] = [];
   try {

@@ -205,14 +205,22 @@ interface RoleUse {
   rssMiB?: number;
 }
 
-/** CPU of every process of the cluster over a window, and its memory at the window's end. */
+/**
+ * The benchmark's own process, listed beside the cluster's: the phones (the switch watcher's ESL client, pressing the
+ * scenarios' keys), the scenarios' driving and REST requests, and the floor's two workers (idle after the floor). No
+ * engine role runs in it; its CPU is the harness's, not the engine's.
+ */
+const BENCH_PROCESS = { name: 'bench (phones)', role: 'phones', pid: process.pid };
+
+/** CPU of every process of the cluster and of the benchmark's own over a window, and its memory at the window's end. */
 function roleMeter(cluster: Cluster): () => RoleUse[] {
   const t0 = Date.now();
+  const processes = () => [...cluster.supervisor.processes, BENCH_PROCESS];
   const start = new Map<string, number | undefined>();
-  for (const p of cluster.supervisor.processes) start.set(p.name, p.pid ? processSeconds(p.pid) : undefined);
+  for (const p of processes()) start.set(p.name, p.pid ? processSeconds(p.pid) : undefined);
   return () => {
     const wall = (Date.now() - t0) / 1000;
-    return cluster.supervisor.processes.map((p) => {
+    return processes().map((p) => {
       const s0 = start.get(p.name);
       const s1 = p.pid ? processSeconds(p.pid) : undefined;
       return {
@@ -957,7 +965,7 @@ interface ReportInput {
   argv: string[];
 }
 
-const ROLE_ORDER = ['temporal', 'simulator', 'nodes', 'workflows', 'api'];
+const ROLE_ORDER = ['temporal', 'simulator', 'nodes', 'workflows', 'api', 'phones'];
 
 function roleHead(roles: RoleUse[]): string[] {
   return [...roles].sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role)).map((r) => r.name);
@@ -1000,7 +1008,8 @@ ${r.errors.length ? `\n**Parts that failed** (their figures are missing or parti
 
 ${machineTable(m, 'dev server started by the benchmark (SQLite, WAL, synchronous=OFF, precise timers)', r.loadAfter)}
 
-Processes (each an OS process, as the chaos harness starts them): ${r.processNames.join(', ')}.
+Processes (each an OS process, as the chaos harness starts them): ${r.processNames.join(', ')}; and the
+benchmark's own, ${BENCH_PROCESS.name}: the phones and the scenarios, no engine role.
 \`DIGIT_TIMEOUT_MS=${r.s.digitTimeoutMs}\`, \`TARGET_RING_TIMEOUT_S=${r.s.ringTimeoutS}\`; everything else the roles' defaults.
 
 ## The floor
@@ -1220,6 +1229,8 @@ ${failed.length ? `\n${failed.map((c) => `- ${c.verdict}: ${c.detail}`).join('\n
 
 - One machine (${os.availableParallelism()} cores) runs the dev server, the simulator, every role, the phones and the
   benchmark: the roles compete for the same cores, and so do other processes on the machine (load average above).
+  Each is an OS process of its own; the phones (and the scenarios that drive them) run in the benchmark's process,
+  \`bench (phones)\` in the CPU tables, with no engine role.
 - The dev server persists to SQLite with synchronous=OFF and one history shard; a production cluster's limits differ.
 - p99 over fewer than 100 samples is one of the largest values.`);
   return `${parts.join('\n\n')}\n`;

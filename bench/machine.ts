@@ -105,34 +105,52 @@ export function findPid(marker: string): number | undefined {
 
 export interface CpuWindow {
   wallS: number;
-  /** This process: the engine's workers, ingest, simulator, the phones and the benchmark. */
+  /** This process: the engine's workers, ingest, switch activities and the benchmark's driving of the calls. */
   selfS: number;
+  /** The switch's process: the simulator and the phones (bench/switch-process.ts). */
+  switchS?: number;
   temporalS?: number;
   machineS?: number;
-  /** machine − self − temporal: other processes on the machine (contention). */
+  /** machine − self − switch − temporal: other processes on the machine (contention). */
   othersS?: number;
 }
 
-export function cpuMeter(temporalPid: number | undefined): () => CpuWindow {
+export function cpuMeter(temporalPid: number | undefined, switchPid?: number): () => CpuWindow {
   const t0 = Date.now();
   const self0 = process.cpuUsage();
   const temporal0 = temporalPid ? processSeconds(temporalPid) : undefined;
+  const switch0 = switchPid ? processSeconds(switchPid) : undefined;
   const machine0 = machineBusySeconds();
   return () => {
     const self = process.cpuUsage(self0);
     const selfS = (self.user + self.system) / 1e6;
     const temporal1 = temporalPid ? processSeconds(temporalPid) : undefined;
+    const switch1 = switchPid ? processSeconds(switchPid) : undefined;
     const machine1 = machineBusySeconds();
     const temporalS = temporal0 !== undefined && temporal1 !== undefined ? temporal1 - temporal0 : undefined;
+    const switchS = switch0 !== undefined && switch1 !== undefined ? switch1 - switch0 : undefined;
     const machineS = machine0 !== undefined && machine1 !== undefined ? machine1 - machine0 : undefined;
     return {
       wallS: (Date.now() - t0) / 1000,
       selfS,
+      switchS,
       temporalS,
       machineS,
-      othersS: machineS !== undefined ? Math.max(0, machineS - selfS - (temporalS ?? 0)) : undefined,
+      othersS: machineS !== undefined ? Math.max(0, machineS - selfS - (switchS ?? 0) - (temporalS ?? 0)) : undefined,
     };
   };
+}
+
+/** A CPU window as one line of the report: each process apart, per call (or per `unit`). */
+export function cpuLine(c: CpuWindow, calls: number, unit = 'call'): string {
+  const per = (v: number | undefined) => (v === undefined ? '—' : `${((v / Math.max(1, calls)) * 1000).toFixed(0)} ms`);
+  const f = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(1)} s`);
+  return (
+    `wall ${c.wallS.toFixed(1)} s; CPU: engine process (ingest, node worker, workflow worker, the benchmark's driving) ` +
+    `${f(c.selfS)} (${per(c.selfS)}/${unit}), switch process (simulator, phones) ${f(c.switchS)} ` +
+    `(${per(c.switchS)}/${unit}), Temporal server ${f(c.temporalS)} (${per(c.temporalS)}/${unit}), ` +
+    `other processes on the machine ${f(c.othersS)} (of ${(c.wallS * os.availableParallelism()).toFixed(0)} CPU-s available)`
+  );
 }
 
 /** Resident memory of a process by pid in MiB (VmRSS of /proc/<pid>/status); undefined without /proc. */

@@ -2,7 +2,6 @@
 // command), and Temporal cost per call, on a Temporal dev server of its own (or TEMPORAL_ADDRESS) and the simulator.
 // Writes bench/RESULTS.md and prints the tables. See bench/README.md.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -15,7 +14,8 @@ import {
   waitForTemporal,
   type DevServer,
 } from '../scripts/lib/temporal-dev-server.ts';
-import { placeCall, startEngine, type Engine } from '../test/support/engine.ts';
+import { placeCall } from '../test/support/engine.ts';
+import { startBenchEngine, type Engine } from './engine.ts';
 import { startIngest, type Ingest } from '../workers/ingest/index.ts';
 import {
   CallFailure,
@@ -46,7 +46,7 @@ import {
 } from './cost.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
 import { eslRoundTrips, runFloor, type FloorSample } from './floor.ts';
-import { cpuMeter, describeMachine, findPid, loadAverage, machineTable, type CpuWindow } from './machine.ts';
+import { cpuLine, cpuMeter, describeMachine, findPid, loadAverage, machineTable, type CpuWindow } from './machine.ts';
 import { ms, ratio, summarise, table, type Summary } from './stats.ts';
 import { forceTcpNoDelay } from './what-if.ts';
 import { earlyActionRun, earlyTable, type EarlyResult } from './early.ts';
@@ -236,7 +236,7 @@ async function controlRun(
   let callsRun = 0;
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  const cpu = cpuMeter(temporalPid);
+  const cpu = cpuMeter(temporalPid, tl.e.switchPid);
   const started = Date.now();
   await Promise.all(
     Array.from({ length: run.concurrency }, async (_, lane) => {
@@ -479,16 +479,6 @@ function costTables(results: CostResult[]): string {
   return parts.join('\n\n');
 }
 
-function cpuLine(c: CpuWindow, calls: number, unit = 'call'): string {
-  const per = (v: number | undefined) => (v === undefined ? '—' : `${((v / Math.max(1, calls)) * 1000).toFixed(0)} ms`);
-  const f = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(1)} s`);
-  return (
-    `wall ${c.wallS.toFixed(1)} s; CPU: this process (engine workers, ingest, simulator, phones) ${f(c.selfS)} ` +
-    `(${per(c.selfS)}/${unit}), Temporal server ${f(c.temporalS)} (${per(c.temporalS)}/${unit}), ` +
-    `other processes on the machine ${f(c.othersS)} (of ${(c.wallS * os.availableParallelism()).toFixed(0)} CPU-s available)`
-  );
-}
-
 async function main(): Promise<void> {
   fs.mkdirSync(runDir, { recursive: true });
   stoppers.push(async () => {
@@ -518,9 +508,12 @@ async function main(): Promise<void> {
   const machine = describeMachine(cli);
   process.env.TEMPORAL_ADDRESS = address;
 
-  const e = await startEngine({ DIGIT_TIMEOUT_MS: String(settings.digitTimeoutMs) });
+  const e = await startBenchEngine({ DIGIT_TIMEOUT_MS: String(settings.digitTimeoutMs) });
   stoppers.push(() => e.stop());
-  log(`engine up: simulator ${e.sw.host}:${e.sw.port}, task queue ${e.config.WORKFLOW_TASK_QUEUE}`);
+  log(
+    `engine up: simulator ${e.sw.host}:${e.sw.port} in the switch process (pid ${e.switchPid}), task queue ` +
+      e.config.WORKFLOW_TASK_QUEUE,
+  );
   const tl = new Timeline(e);
   const callOpts = { digitTimeoutMs: settings.digitTimeoutMs, thinkMs: settings.thinkMs };
 
@@ -589,7 +582,7 @@ async function main(): Promise<void> {
   const { alice } = await placeCall(e);
   const floors: FloorRun[] = [];
   for (const concurrency of [...new Set([1, settings.concurrency])]) {
-    const meter = cpuMeter(temporalPid);
+    const meter = cpuMeter(temporalPid, e.switchPid);
     const run = await runFloor({
       config: e.config,
       address,
@@ -739,7 +732,7 @@ ${soloEngine!.table}
     ['one `api uuid_exists` to the simulator (ms)', 'n', 'p50', 'p90', 'max'],
     [
       rttRow("engine's wrapper (EslNode → modesl)", r.rtt.eslNode),
-      rttRow("phones' raw client (node:net, TCP_NODELAY)", r.rtt.rawClient),
+      rttRow("phones' raw client (node:net, TCP_NODELAY), in the switch process", r.rtt.rawClient),
     ],
   );
   const failures = r.control.failures.length
@@ -785,8 +778,8 @@ caveats: [README.md](README.md).${
 ${machineTable(m, r.address, r.loadAfter)}
 
 CPU during the control run: ${cpuLine(r.control.cpu, r.control.callsRun)}.
-Main event-loop delay during the control run (this process hosts the simulator, ingest, switch activities, workflow
-worker and the phones): p50 ${r.control.loopDelay.p50.toFixed(1)} ms, p99 ${r.control.loopDelay.p99.toFixed(1)} ms,
+Main event-loop delay during the control run (the engine process: ingest, switch activities, workflow worker and
+the benchmark's driving of the calls; the simulator and the phones run in the switch process): p50 ${r.control.loopDelay.p50.toFixed(1)} ms, p99 ${r.control.loopDelay.p99.toFixed(1)} ms,
 max ${r.control.loopDelay.max.toFixed(1)} ms.
 ${r.floors.map((f) => `CPU during the floor with ${f.concurrency} in flight: ${cpuLine(f.cpu, f.samples.length, 'sample')}.`).join('\n')}
 
@@ -799,9 +792,11 @@ ${r.floors.map((f) => `CPU during the floor with ${f.concurrency} in flight: ${c
   the caller's own wait, subtracted from (a)); \`BRIDGE_CONFIRM_TIMEOUT_MS=${c.BRIDGE_CONFIRM_TIMEOUT_MS}\`,
   \`TARGET_RING_TIMEOUT_S=${c.TARGET_RING_TIMEOUT_S}\`, \`STICKY_SCHEDULE_TO_START_MS=${c.STICKY_SCHEDULE_TO_START_MS}\`
   (test/support/engine.ts's values).
-- Whole engine in one process (test/support/engine.ts): simulator, node worker (ESL, ingest, switch activities),
-  workflow worker, phones. Times are when the phones' ESL client received an event, or when a journalled switch
-  command's reply came back, all on one clock.
+- The engine's roles in one process (test/support/engine.ts's startEngineRoles): node worker (ESL, ingest, switch
+  activities) and workflow worker. The simulator and the phones in a process of their own (bench/switch-process.ts,
+  driven over Node's IPC channel; the phones pace their key presses there). Times are when the phones' ESL client
+  received an event (stamped in the switch process) or when a journalled switch command's reply came back (stamped
+  in the engine process): both Date.now(), one clock for every process of the machine, so no offset is needed.
 - Floor: ${settings.floorSamples} samples per run (after 2 discarded per workflow), first with one floor workflow
   (the floor proper), then with ${settings.concurrency} in parallel (the control run's concurrency); 100–200 ms
   (random) between two signals to one workflow; workflow and activity on two task queues (as the engine's call

@@ -100,11 +100,48 @@ export function useEngine(test: TestFn, env: Record<string, string> = {}, opts: 
 }
 
 export async function startEngine(env: Record<string, string> = {}, opts: EngineOptions = {}): Promise<Engine> {
+  const sw = await switchUnderTest();
+  const roles = await startEngineRoles(sw, env, opts).catch(async (err: unknown) => {
+    await sw.close();
+    throw err;
+  });
+  const phones = await EslClient.connect(sw, 'plain ALL');
+  return {
+    ...roles,
+    phones,
+    async stop() {
+      if (process.env.HANDOFF_RECORD_HISTORIES)
+        await recordHistories(roles.client, roles.config, process.env.HANDOFF_RECORD_HISTORIES, opts.scenario ?? 'e2e');
+      // While the workers still run, so that the engine sees the hangups as a switch would show them.
+      const left = await hangUpLegs(phones).then(
+        async () => (sw.simulated ? liveChannels(phones) : []),
+        (err: unknown) => [`clean-up failed: ${String(err)}`],
+      );
+      await phones.close();
+      await roles.stop();
+      await sw.close();
+      // Checked on the simulator, which this file has to itself: nothing may stay up after a test file.
+      if (left.length) throw new Error(`legs still up on the switch after the test file: ${left.join(', ')}`);
+    },
+  };
+}
+
+/** The engine without the phones: its roles, their store and Temporal connections. stop() leaves the switch up. */
+export type EngineRoles = Omit<Engine, 'phones'>;
+
+/**
+ * The engine's roles on a switch the caller started: startEngine's, and the benchmark's, whose switch and phones run
+ * in a process of their own (bench/switch-process.ts) so that they take none of the engine's CPU or event loop.
+ */
+export async function startEngineRoles(
+  sw: SwitchUnderTest,
+  env: Record<string, string> = {},
+  opts: EngineOptions = {},
+): Promise<EngineRoles> {
   // Workflow and worker logs only when asked for (HANDOFF_TEST_LOG=INFO): the suite's output stays readable.
   const runtime = await installRuntime(testLogger);
   const address = process.env.TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run the suite with `npm test`');
-  const sw = await switchUnderTest();
   const id = crypto.randomBytes(4).toString('hex');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-e2e-'));
   const node: FreeswitchNode = { name: `t${id}`, host: sw.host, port: sw.port, password: sw.password };
@@ -162,7 +199,6 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
           deliveries: opts.deliveries,
         });
   await nodeWorker?.ingest.ready(20_000);
-  const phones = await EslClient.connect(sw, 'plain ALL');
   return {
     config,
     client,
@@ -171,21 +207,12 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
     sw,
     node,
     journal,
-    phones,
     workflowWorker,
     nodeWorker,
     dbFile,
     ops,
     logger: testLogger,
     async stop() {
-      if (process.env.HANDOFF_RECORD_HISTORIES)
-        await recordHistories(client, config, process.env.HANDOFF_RECORD_HISTORIES, opts.scenario ?? 'e2e');
-      // While the workers still run, so that the engine sees the hangups as a switch would show them.
-      const left = await hangUpLegs(phones).then(
-        async () => (sw.simulated ? liveChannels(phones) : []),
-        (err: unknown) => [`clean-up failed: ${String(err)}`],
-      );
-      await phones.close();
       await ops?.close();
       await nodeWorker?.stop();
       workflowWorker?.shutdown();
@@ -193,10 +220,7 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
       await nativeConnection.close();
       await connection.close();
       await store.close();
-      await sw.close();
       fs.rmSync(dir, { recursive: true, force: true });
-      // Checked on the simulator, which this file has to itself: nothing may stay up after a test file.
-      if (left.length) throw new Error(`legs still up on the switch after the test file: ${left.join(', ')}`);
     },
   };
 }

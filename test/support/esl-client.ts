@@ -233,34 +233,15 @@ export class EslClient {
     return this.events.filter((e) => e.headers['Unique-ID'] === uuid);
   }
 
-  /**
-   * Wait for an event matching `pred` (already received ones count unless `from` skips them). `pred` is asked about
-   * each event once: the log so far now, then every event as it arrives. This client shares its process with the
-   * simulator and the engine under test, so a wait must not rescan the log on every arrival: with a few thousand
-   * events that blocked the event loop for seconds, and the engine's switch commands missed their deadlines.
-   */
+  /** Wait for an event matching `pred` (already received ones count unless `from` skips them): see waitInLog. */
   waitForEvent(pred: (e: EslEvent) => boolean, timeoutMs = 5000, from = 0): Promise<EslEvent> {
-    return new Promise((resolve, reject) => {
-      const settle = (hit?: EslEvent, err?: Error): void => {
-        this.eventWaiters.delete(onEvent);
-        clearTimeout(timer);
-        if (hit) resolve(hit);
-        else reject(err);
-      };
-      const onEvent = (ev?: EslEvent): void => {
-        if (ev && pred(ev)) settle(ev);
-        else if (this.closed) settle(undefined, new Error('connection closed while waiting for an event'));
-      };
-      const timer = setTimeout(
-        () => settle(undefined, new Error(`no matching event within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      for (let i = from; i < this.events.length; i++) {
-        if (pred(this.events[i]!)) return settle(this.events[i]);
-      }
-      if (this.closed) return settle(undefined, new Error('connection closed while waiting for an event'));
-      this.eventWaiters.add(onEvent);
-    });
+    return waitInLog(
+      { events: this.events, waiters: this.eventWaiters, closed: () => this.closed },
+      'connection closed while waiting for an event',
+      pred,
+      timeoutMs,
+      from,
+    );
   }
 
   /** Wait until `pred` holds over the event log (re-checked on every event). */
@@ -290,4 +271,48 @@ export class EslClient {
     if (!this.closed) this.socket.destroy();
     await this.closedPromise;
   }
+}
+
+/**
+ * An event log that waiters are told of: each waiter is called with every event as it arrives, and with nothing when
+ * the source closes (or, for EslClient, when any other frame arrives).
+ */
+export interface WaitableLog {
+  readonly events: readonly EslEvent[];
+  readonly waiters: Set<(ev?: EslEvent) => void>;
+  closed(): boolean;
+}
+
+/**
+ * The first event of `log` matching `pred` (from index `from`), or the next one to arrive within `timeoutMs`. `pred`
+ * is asked about each event once: the log so far now, then every event as it arrives. The log's owner shares its
+ * process with the simulator and the engine under test in the e2e tests, so a wait must not rescan the log on every
+ * arrival: with a few thousand events that blocked the event loop for seconds, and the engine's switch commands missed
+ * their deadlines.
+ */
+export function waitInLog(
+  log: WaitableLog,
+  closedMessage: string,
+  pred: (e: EslEvent) => boolean,
+  timeoutMs: number,
+  from: number,
+): Promise<EslEvent> {
+  return new Promise((resolve, reject) => {
+    const settle = (hit?: EslEvent, err?: Error): void => {
+      log.waiters.delete(onEvent);
+      clearTimeout(timer);
+      if (hit) resolve(hit);
+      else reject(err);
+    };
+    const onEvent = (ev?: EslEvent): void => {
+      if (ev && pred(ev)) settle(ev);
+      else if (log.closed()) settle(undefined, new Error(closedMessage));
+    };
+    const timer = setTimeout(() => settle(undefined, new Error(`no matching event within ${timeoutMs} ms`)), timeoutMs);
+    for (let i = from; i < log.events.length; i++) {
+      if (pred(log.events[i]!)) return settle(log.events[i]);
+    }
+    if (log.closed()) return settle(undefined, new Error(closedMessage));
+    log.waiters.add(onEvent);
+  });
 }
