@@ -104,6 +104,8 @@ export interface CallRecord {
   /** The judge's verdict and detail when not ok. */
   verdict: string;
   detail: string;
+  /** Failed calls: the code of it the phones split (a pause longer than the digit timeout), if one was. */
+  phones?: string;
   latencies: Partial<Record<StepLatency, number>>;
   /** The call's two legs (transferor and transferee): their call workflows are audited. */
   legs: string[];

@@ -23,8 +23,15 @@ import { Rng } from '../simulator/random.ts';
 import { startCluster, type Cluster } from '../test/cluster/cluster.ts';
 import type { ManagedProcess } from '../test/cluster/processes.ts';
 import { RestClient } from '../test/cluster/rest.ts';
-import { runScenario, type ScenarioEnv, type ScenarioKind, type ScenarioResult } from '../test/cluster/scenarios.ts';
-import { SwitchWatcher } from '../test/cluster/switch-watch.ts';
+import {
+  runScenario,
+  type Press,
+  type ScenarioEnv,
+  type ScenarioKind,
+  type ScenarioResult,
+} from '../test/cluster/scenarios.ts';
+import { splitBy } from './calls.ts';
+import { SwitchWatcher, type SwitchEvent } from '../test/cluster/switch-watch.ts';
 import { placeCall } from '../test/support/engine.ts';
 import { runFloor, type FloorSample } from './floor.ts';
 import {
@@ -300,7 +307,28 @@ interface Step {
   tailS: number;
 }
 
-function record(r: ScenarioResult, digitTimeoutMs: number): CallRecord {
+/**
+ * A code of the call that the phones split: a pause between two of its presses longer than the digit timeout, by the
+ * switch's clock (bench/calls.ts, splitBy), so the engine rightly ended the code there. The phones run in this
+ * process: a stall of it (or of the machine) stretches the gap. `dtmf` is the transferor leg's DTMF events in order;
+ * a code's presses are the first of them received after it started.
+ */
+export function phonesSplit(
+  presses: readonly Press[],
+  dtmf: readonly SwitchEvent[],
+  digitTimeoutMs: number,
+): string | undefined {
+  for (const p of presses) {
+    if (p.what !== 'transfer code' && p.what !== 'takeback') continue;
+    const keys = dtmf.filter((ev) => ev.at >= p.startedAt).slice(0, p.code.length);
+    const pause = splitBy(keys, digitTimeoutMs);
+    if (pause)
+      return `the phones paused ${pause.ms.toFixed(0)} ms before key ${pause.before + 1} of ${p.code} (switch's clock)`;
+  }
+  return undefined;
+}
+
+function record(r: ScenarioResult, digitTimeoutMs: number, dtmf: ReadonlyMap<string, SwitchEvent[]>): CallRecord {
   const l = r.latencies;
   const byRest = r.presses[0]?.what === 'REST transfer';
   const latencies: CallRecord['latencies'] = {
@@ -318,6 +346,9 @@ function record(r: ScenarioResult, digitTimeoutMs: number): CallRecord {
     ok: r.verdict === 'ok',
     verdict: r.verdict,
     detail: r.detail,
+    ...(r.verdict !== 'ok' && r.alice
+      ? { phones: phonesSplit(r.presses, dtmf.get(r.alice) ?? [], digitTimeoutMs) }
+      : {}),
     latencies,
     legs: [r.alice, r.bob].filter((x): x is string => !!x),
   };
@@ -361,7 +392,7 @@ async function rampStep(
   const roles = meter();
   const done = await Promise.all(results);
   const tailS = (Date.now() - windowEnd) / 1000;
-  const calls = done.map((r) => record(r, s.digitTimeoutMs));
+  const calls = done.map((r) => record(r, s.digitTimeoutMs, ctx.dtmf));
   const client = await cluster.client();
   const stuck = await settle(client, cluster.taskQueue, 30_000);
   const after = await ingestIdle(ctx.nodeUrls, 30_000);
@@ -604,6 +635,8 @@ interface Ctx {
   nodeUrls: string[];
   /** Per leg, the events the switch emitted about it that the ingest delivers (for the audit). */
   seen: Map<string, Record<string, number>>;
+  /** Per leg, the key presses the switch showed (DTMF events), to tell a code the phones split. */
+  dtmf: Map<string, SwitchEvent[]>;
   log: (line: string) => void;
 }
 
@@ -644,8 +677,10 @@ async function openCluster(
     });
     watchers.push(watcher);
     const seen = new Map<string, Record<string, number>>();
+    const dtmf = new Map<string, SwitchEvent[]>();
     watcher.follow((ev) => {
       const uuid = ev.headers['Unique-ID'];
+      if (uuid && ev.name === 'DTMF') dtmf.set(uuid, [...(dtmf.get(uuid) ?? []), ev]);
       if (!uuid || !WORKFLOW_EVENTS.has(ev.name)) return;
       const counts = seen.get(uuid) ?? {};
       counts[ev.name] = (counts[ev.name] ?? 0) + 1;
@@ -661,6 +696,7 @@ async function openCluster(
       watchers,
       nodeUrls,
       seen,
+      dtmf,
       log,
       close,
       env: {
@@ -783,7 +819,8 @@ export async function runLoad(argv: string[]): Promise<number> {
             steps.push({ ...step, verdict });
             log(
               `ramp: ${rate} calls/s: ${step.calls.length} calls, ${verdict.failedCalls} failed, in flight ≤ ` +
-                `${step.inFlight.max}; ${verdict.sustained ? 'sustained' : `not sustained: ${verdict.reasons.join('; ')}`}`,
+                `${step.inFlight.max}; ${verdict.sustained ? 'sustained' : `not sustained: ${verdict.reasons.join('; ')}`}` +
+                splitNote(step.calls),
             );
             if (!verdict.sustained) break;
           }
@@ -884,7 +921,7 @@ async function probeTransfer(ctx: Ctx, rng: Rng, nextId: () => number): Promise<
     node: 'fs1',
     thinkMs: Array.from({ length: 4 }, () => rng.int(300, 600)),
   };
-  return record(await runScenario(ctx.env, plan), ctx.s.digitTimeoutMs);
+  return record(await runScenario(ctx.env, plan), ctx.s.digitTimeoutMs, ctx.dtmf);
 }
 
 async function storm(ctx: Ctx, rng: Rng, nextId: () => number): Promise<StormResult> {
@@ -979,12 +1016,21 @@ function roleCells(roles: RoleUse[], names: string[], what: 'cpu' | 'rss'): stri
   });
 }
 
+/** How many of the failed calls had a code the phones split (phonesSplit), with the first one. */
+function splitNote(calls: readonly CallRecord[]): string {
+  const split = calls.filter((c) => !c.ok && c.phones);
+  const failed = calls.filter((c) => !c.ok).length;
+  return failed
+    ? `; of the ${failed} failed, ${split.length} had a code the phones split${split.length ? ` (e.g. ${split[0]!.phones})` : ''}`
+    : '';
+}
+
 /** Why each step that failed failed, and what the audits found: one line each. */
 function stepNotes(steps: readonly Step[]): string {
   const lines = [
     ...steps
       .filter((st) => !st.verdict.sustained)
-      .map((st) => `- ${st.rate} calls/s: ${st.verdict.reasons.join('; ')}`),
+      .map((st) => `- ${st.rate} calls/s: ${st.verdict.reasons.join('; ')}${splitNote(st.calls)}`),
     ...steps.flatMap((st) =>
       st.audit?.examples.length ? [`- audit at ${st.rate} calls/s: ${st.audit.examples.join(' | ')}`] : [],
     ),
