@@ -11,7 +11,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import proto from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, repoRoot, type Config } from '../config/index.ts';
 import { playableStream } from '../contracts/grammar.ts';
@@ -56,7 +55,9 @@ import {
   type StepVerdict,
 } from './load-plan.ts';
 import { describeMachine, loadAverage, machineTable, processRssMiB, processSeconds } from './machine.ts';
+import { intOption } from './options.ts';
 import { ms, ratio, summarise, table, type Summary } from './stats.ts';
+import { workflowBacklog } from './task-queue.ts';
 
 const USAGE = `npm run bench -- --load [--parts ramp,ingest,growth] [--rates 1,2,3,4,6,8] [--step-seconds 60]
   [--mix plain=70,attended=10,...] [--think-ms 500-2000] [--floor 60] [--audit-legs 400]
@@ -123,11 +124,7 @@ function settingsFrom(argv: string[]): Settings {
     console.log(USAGE);
     process.exit(0);
   }
-  const int = (name: string, v: string, min: number, max: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: expected an integer in ${min}..${max}`);
-    return n;
-  };
+  const int = intOption;
   const ints = (name: string, v: string, min: number, max: number) =>
     v.split(',').map((s) => int(name, s.trim(), min, max));
   const parts = new Set(f.parts.split(',') as Part[]);
@@ -256,21 +253,6 @@ async function quiet(cluster: Cluster, timeoutMs: number): Promise<boolean> {
     if (used < 10) return true;
   }
   return false;
-}
-
-/**
- * Workflow tasks waiting on the task queue (DescribeTaskQueue's approximate backlog). A started workflow may not have
- * run its first task yet: with calls placed faster than the workflow workers start them, thousands wait here.
- */
-async function workflowBacklog(client: Client, taskQueue: string): Promise<number> {
-  const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
-  const r = await client.workflowService.describeTaskQueue({
-    namespace: client.options.namespace,
-    taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    reportStats: true,
-  });
-  return Number(r.stats?.approximateBacklogCount ?? 0);
 }
 
 async function runningWorkflows(client: Client, taskQueue: string, type?: string): Promise<number> {

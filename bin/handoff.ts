@@ -68,6 +68,8 @@ async function run(role: Role, config: Config, { logger, ops }: ProcessOps): Pro
       taskQueue: config.WORKFLOW_TASK_QUEUE,
       stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
       taskSlots: config.WORKFLOW_TASK_SLOTS,
+      taskSlotsMax: config.WORKFLOW_TASK_SLOTS_MAX,
+      taskSlotsCpu: config.WORKFLOW_TASK_SLOTS_CPU,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
       bundleFile: config.WORKFLOW_BUNDLE,
     });

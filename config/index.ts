@@ -5,7 +5,12 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DTMF_PATTERN } from '../contracts/grammar.ts';
-import { DEFAULT_ESL_COMMAND_CONNECTIONS, DEFAULT_WORKFLOW_TASK_SLOTS } from '../contracts/ids.ts';
+import {
+  DEFAULT_ESL_COMMAND_CONNECTIONS,
+  DEFAULT_WORKFLOW_TASK_SLOTS,
+  DEFAULT_WORKFLOW_TASK_SLOTS_CPU,
+  DEFAULT_WORKFLOW_TASK_SLOTS_MAX,
+} from '../contracts/ids.ts';
 import { DEFAULT_MEDIA_URL_TEMPLATE, mediaTemplateProblem } from '../contracts/media.ts';
 import { resolveTemporalSettings, TemporalSettingsError, type TemporalSettings } from './temporal.ts';
 
@@ -469,6 +474,23 @@ const schema = z.object({
       'workflow tasks a workflow worker takes at once: each task’s 2 s timeout runs from when the worker takes it, ' +
         'and its one workflow thread runs them one by one',
     ),
+  WORKFLOW_TASK_SLOTS_MAX: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(200)
+    .default(DEFAULT_WORKFLOW_TASK_SLOTS_MAX)
+    .describe(
+      'above `WORKFLOW_TASK_SLOTS`, a workflow worker takes up to this many tasks at once while the machine’s CPU ' +
+        'stays under `WORKFLOW_TASK_SLOTS_CPU` (the SDK’s resource-based slot supplier; docs/operations.md, “Sizing ' +
+        'workflow workers”); not above `WORKFLOW_TASK_SLOTS`: always `WORKFLOW_TASK_SLOTS`',
+    ),
+  WORKFLOW_TASK_SLOTS_CPU: z.coerce
+    .number()
+    .gt(0)
+    .max(1)
+    .default(DEFAULT_WORKFLOW_TASK_SLOTS_CPU)
+    .describe('the machine’s CPU use (0–1) under which a workflow worker takes slots above `WORKFLOW_TASK_SLOTS`'),
   WORKFLOW_BUNDLE: z
     .string()
     .refine((file) => fs.existsSync(file), 'no such file (build it with npm run bundle:workflows -- FILE)')

@@ -41,6 +41,21 @@ export const WORKFLOW_TASK_TIMEOUT = '2 seconds';
 export const DEFAULT_WORKFLOW_TASK_SLOTS = 2;
 
 /**
+ * Workflow tasks a workflow worker may take at once while the machine has CPU to spare (WORKFLOW_TASK_SLOTS_MAX; not
+ * above DEFAULT_WORKFLOW_TASK_SLOTS: fixed slots).
+ */
+export const DEFAULT_WORKFLOW_TASK_SLOTS_MAX = 0;
+
+/** The machine's CPU use (0–1) under which a workflow worker takes slots above WORKFLOW_TASK_SLOTS (WORKFLOW_TASK_SLOTS_CPU). */
+export const DEFAULT_WORKFLOW_TASK_SLOTS_CPU = 0.8;
+
+/**
+ * The machine's memory use (0–1) under which a workflow worker with the resource-based slot supplier takes slots above
+ * WORKFLOW_TASK_SLOTS: the supplier needs a target; the workflow cache, not the slots, is what grows its memory.
+ */
+export const WORKFLOW_WORKER_MEMORY_TARGET = 0.9;
+
+/**
  * ESL connections a node worker opens for the calls' commands on each node (ESL_COMMAND_CONNECTIONS). FreeSWITCH runs
  * one `api` at a time per connection, so a slow command (`api originate` runs until the call is answered) holds up only the
  * commands behind it on its connection, and one that misses its deadline fails only that connection's commands.

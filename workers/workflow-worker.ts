@@ -8,10 +8,16 @@ import {
   Worker,
   type InjectedSinks,
   type NativeConnection,
+  type WorkerOptions,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
-import { DEFAULT_WORKFLOW_TASK_SLOTS, WORKFLOW_TASK_QUEUE } from '../contracts/ids.ts';
+import {
+  DEFAULT_WORKFLOW_TASK_SLOTS,
+  DEFAULT_WORKFLOW_TASK_SLOTS_CPU,
+  WORKFLOW_TASK_QUEUE,
+  WORKFLOW_WORKER_MEMORY_TARGET,
+} from '../contracts/ids.ts';
 import type { HandoffSinks } from '../workflows/sinks.ts';
 import { transfersEnded } from '../observability/metrics.ts';
 
@@ -60,6 +66,42 @@ export interface WorkflowWorkerOptions {
   bundleFile?: string;
   /** Workflow tasks taken at once (WORKFLOW_TASK_SLOTS; default DEFAULT_WORKFLOW_TASK_SLOTS). */
   taskSlots?: number;
+  /**
+   * Above `taskSlots`, up to this many while the machine's CPU stays under `taskSlotsCpu` (WORKFLOW_TASK_SLOTS_MAX,
+   * WORKFLOW_TASK_SLOTS_CPU): the SDK's resource-based slot supplier. Unset or not above `taskSlots`: fixed slots.
+   */
+  taskSlotsMax?: number;
+  /** The machine's CPU use (0–1) under which the resource-based supplier hands out more slots. */
+  taskSlotsCpu?: number;
+}
+
+/**
+ * How many workflow tasks the worker takes at once: `taskSlots` fixed, or the SDK's resource-based supplier between
+ * `taskSlots` and `taskSlotsMax`, which gives a slot beyond the minimum only while the machine's CPU (and memory) stay
+ * under their targets. Off by default: it reads the machine's CPU, not this worker's (a worker on a starved core of a
+ * machine with an idle one takes more than it can run in time), and in SDK 1.24 a worker above its CPU target stopped
+ * polling for new workflows' first tasks (docs/operations.md, "Sizing workflow workers").
+ */
+export function workflowTaskSlots(
+  opts: Pick<WorkflowWorkerOptions, 'taskSlots' | 'taskSlotsMax' | 'taskSlotsCpu'>,
+): Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions' | 'tuner'> {
+  const minimum = opts.taskSlots ?? DEFAULT_WORKFLOW_TASK_SLOTS;
+  const maximum = opts.taskSlotsMax ?? 0;
+  if (maximum <= minimum) return { maxConcurrentWorkflowTaskExecutions: minimum };
+  const tunerOptions = {
+    targetCpuUsage: opts.taskSlotsCpu ?? DEFAULT_WORKFLOW_TASK_SLOTS_CPU,
+    targetMemoryUsage: WORKFLOW_WORKER_MEMORY_TARGET,
+  };
+  // This worker runs no activities: one slot each keeps the tuner whole without polling for them.
+  const none = { type: 'fixed-size', numSlots: 1 } as const;
+  return {
+    tuner: {
+      workflowTaskSlotSupplier: { type: 'resource-based', minimumSlots: minimum, maximumSlots: maximum, tunerOptions },
+      activityTaskSlotSupplier: none,
+      localActivityTaskSlotSupplier: none,
+      nexusTaskSlotSupplier: none,
+    },
+  };
 }
 
 export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise<Worker> {
@@ -75,7 +117,7 @@ export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise
     // restarted with a backlog take far more than it can run in 2 s on a busy CPU; they time out, and each retry, a
     // full replay on a cold cache, queues behind the others and times out again. A few slots keep the clock to the
     // task's own work; the server holds the rest, where the clock does not run yet.
-    maxConcurrentWorkflowTaskExecutions: opts.taskSlots ?? DEFAULT_WORKFLOW_TASK_SLOTS,
+    ...workflowTaskSlots(opts),
     shutdownGraceTime: opts.shutdownGraceMs,
     sinks: workflowSinks(),
   });

@@ -180,6 +180,8 @@ export async function startEngineRoles(
           taskQueue: config.WORKFLOW_TASK_QUEUE,
           stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
           taskSlots: config.WORKFLOW_TASK_SLOTS,
+          taskSlotsMax: config.WORKFLOW_TASK_SLOTS_MAX,
+          taskSlotsCpu: config.WORKFLOW_TASK_SLOTS_CPU,
           shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         });
   const workflowsRunning = workflowWorker?.run();
