@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import type { Client } from '@temporalio/client';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig, type Config } from '../../config/index.ts';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import { startDevServer, waitForTemporal, type DevServer } from '../../scripts/lib/temporal-dev-server.ts';
@@ -16,7 +16,7 @@ import { connectClient } from '../../temporal/connection.ts';
 import { temporalSender } from '../../workers/ingest/deliver.ts';
 import { DeliveryQueues, type Batch } from '../../workers/ingest/queue.ts';
 import { newCounters } from '../../workers/ingest/stats.ts';
-import { nodeName } from './ingest-harness.ts';
+import { nodeName, startRecorders } from './ingest-harness.ts';
 import { testLogger as logger } from './silent-logger.ts';
 
 /** Requests per second the frontend takes for the namespace (Temporal's default is 2400). */
@@ -28,6 +28,7 @@ const MAX_IN_FLIGHT = 32;
 
 interface Context {
   server: DevServer;
+  config: Config;
   /** The ingest's kind of client: RESOURCE_EXHAUSTED is the queue's to handle. */
   client: Client;
   /** An ordinary client (it retries RESOURCE_EXHAUSTED itself), to read the histories back. */
@@ -47,7 +48,7 @@ test.before(async (t) => {
   const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: server.address });
   const { client } = await connectClient(config, { retryWhenThrottled: false });
   const { client: reader } = await connectClient(config);
-  t.context = { server, client, reader };
+  t.context = { server, config, client, reader };
 });
 
 test.after.always(async (t) => {
@@ -149,5 +150,71 @@ test('a storm over the rate limit: hangups and key presses go first; nothing los
   // Nothing lost, nothing out of order: every workflow's signals hold its channel's events as pushed.
   for (const uuid of [pressing, leaving, ...flood]) {
     t.deepEqual(await signalled(reader, uuid), pushed.get(uuid), uuid);
+  }
+});
+
+/** Legs pressing keys without end in the test below (each 50 a second), and for how long. */
+const FLOOD_LEGS = 20;
+const FLOOD_S = 12;
+/** Within this of its hangup a quiet leg's workflow must have ended, though the flood goes on long after. */
+const QUIET_WITHIN_MS = 8_000;
+
+test.serial('a flood of key presses leaves Temporal to the other callers: their workflows still run', async (t) => {
+  // Temporal's frontend serves signals before the workers' polls and completions, and charges them to their budget:
+  // an ingest that signals up to the namespace's limit leaves no workflow task to anyone, the quiet caller's included.
+  t.timeout(240_000);
+  const { config, client, reader } = t.context;
+  const recorders = await startRecorders({ config });
+  try {
+    const node = nodeName();
+    const counters = newCounters();
+    const sender = temporalSender({ client, node, taskQueue: recorders.taskQueue, counters, logger });
+    let lowestPace = Infinity;
+    const queues = new DeliveryQueues({
+      logger,
+      send: sender,
+      onPace: (pace) => (lowestPace = Math.min(lowestPace, pace)),
+    });
+    const pushed = new Map<string, number[]>();
+    const push = (ev: ChannelEvent) => {
+      pushed.set(ev.uuid, [...(pushed.get(ev.uuid) ?? []), ev.seq]);
+      queues.push(ev.uuid, { kind: 'call', uuid: ev.uuid, event: ev });
+    };
+    const quiet = `${node}-quiet`;
+    const flooding = Array.from({ length: FLOOD_LEGS }, (_, i) => `${node}-flood-${i}`);
+    for (const uuid of [quiet, ...flooding]) {
+      push(event(uuid, 'CHANNEL_CREATE'));
+      push(event(uuid, 'CHANNEL_ANSWER'));
+    }
+    await queues.idle();
+
+    const floodStart = Date.now();
+    const presses = setInterval(() => {
+      for (const uuid of flooding) for (let k = 0; k < 5; k++) push(event(uuid, 'DTMF', { digit: '0' }));
+    }, 100);
+    await new Promise((r) => setTimeout(r, 3000));
+    // The quiet caller presses a key and hangs up: its workflow ends once a workflow task has taken them.
+    const askedAt = Date.now();
+    push(event(quiet, 'DTMF', { digit: '5' }));
+    push(event(quiet, 'CHANNEL_HANGUP_COMPLETE', { hangupCause: 'NORMAL_CLEARING' }));
+    await new Promise((r) => setTimeout(r, floodStart + FLOOD_S * 1000 - Date.now()));
+    clearInterval(presses);
+    const floodEnd = Date.now();
+    for (const uuid of flooding) push(event(uuid, 'CHANNEL_HANGUP_COMPLETE', { hangupCause: 'NORMAL_CLEARING' }));
+    await queues.idle();
+
+    const closed = (await reader.workflow.getHandle(callWorkflowId(quiet)).describe()).closeTime?.getTime();
+    await Promise.all(flooding.map((uuid) => reader.workflow.getHandle(callWorkflowId(uuid)).result()));
+    t.log(
+      `${FLOOD_LEGS} legs at 50 key presses/s for ${FLOOD_S} s at ${NAMESPACE_RPS} req/s: the quiet leg's workflow ` +
+        `ended ${closed === undefined ? 'never' : `${closed - askedAt} ms`} after its hangup was pushed ` +
+        `(the flood ended ${floodEnd - askedAt} ms after it); signals paced down to ${lowestPace.toFixed(1)}/s; ` +
+        `${counters.signalsSent} signals, ${counters.signalRetries} refused and retried`,
+    );
+    t.true(closed !== undefined && closed - askedAt < QUIET_WITHIN_MS, 'the quiet leg waited for the flood');
+    // Nothing lost, nothing out of order.
+    for (const uuid of [quiet, ...flooding]) t.deepEqual(await signalled(reader, uuid), pushed.get(uuid), uuid);
+  } finally {
+    await recorders.stop();
   }
 });

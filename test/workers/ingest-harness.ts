@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { loadConfig, type FreeswitchNode } from '../../config/index.ts';
+import { loadConfig, type Config, type FreeswitchNode } from '../../config/index.ts';
 import { startSimulator, type Simulator } from '../../simulator/index.ts';
 import { connectClient, connectNative, dataConverter } from '../../temporal/connection.ts';
 
@@ -43,9 +43,9 @@ export async function simulatedNode(): Promise<{ sim: Simulator; node: Freeswitc
 
 /** A worker running the recording workflows on its own task queue, until `stop()`. */
 export async function startRecorders(
-  opts: { namespace?: string; taskQueue?: string } = {},
+  opts: { namespace?: string; taskQueue?: string; config?: Config } = {},
 ): Promise<{ worker: Worker; taskQueue: string; stop(): Promise<void> }> {
-  const config = loadConfig();
+  const config = opts.config ?? loadConfig();
   const taskQueue = opts.taskQueue ?? `ingest-test-${randomUUID()}`;
   const worker = await Worker.create({
     connection: await connectNative(config),

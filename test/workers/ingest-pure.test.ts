@@ -4,7 +4,14 @@ import type { ChannelEvent } from '../../contracts/messages.ts';
 import { toChannelEvent, legInfo } from '../../workers/ingest/convert.ts';
 import { originateVariables, parseOriginateBody, routeOriginateJob } from '../../workers/ingest/jobs.ts';
 import { ChannelMemory } from '../../workers/ingest/memory.ts';
-import { takeBatch, DeliveryQueues, HELD_AFTER_MS, type Batch, type Delivery } from '../../workers/ingest/queue.ts';
+import {
+  takeBatch,
+  DeliveryQueues,
+  HEAVY_DEPTH,
+  HELD_AFTER_MS,
+  type Batch,
+  type Delivery,
+} from '../../workers/ingest/queue.ts';
 import { parseShowCalls, parseShowChannels } from '../../workers/ingest/reconcile.ts';
 import { routeFromEvent } from '../../workers/ingest/routing.ts';
 import { testLogger as logger } from './silent-logger.ts';
@@ -418,4 +425,59 @@ test('queues: while Temporal is unreachable one held channel tries for all, and 
   await q.idle();
   t.deepEqual([...sent].sort(), [...channels].sort());
   t.is(q.depth, 0);
+});
+
+test('queues: a leg pressing keys faster than its signals go waits behind another leg’s few presses', async (t) => {
+  const sent: string[] = [];
+  let release: () => void = () => {};
+  const q = new DeliveryQueues({
+    logger,
+    maxInFlight: 1,
+    send: async (b) => {
+      if (b.kind === 'call' && b.uuid === 'x') await new Promise<void>((r) => (release = r));
+      if (b.kind === 'call') sent.push(`${b.uuid}:${b.events.length}`);
+    },
+  });
+  q.push('x', { kind: 'call', uuid: 'x', event: ev('x', 1) });
+  await new Promise((r) => setImmediate(r));
+  // While the only slot is taken, a flood queues on one leg (it waits first), then a caller presses a key.
+  for (let i = 1; i <= HEAVY_DEPTH * 2; i++) q.push('flood', { kind: 'call', uuid: 'flood', event: ev('flood', i) });
+  q.push('quiet', { kind: 'call', uuid: 'quiet', event: ev('quiet', 1) });
+  release();
+  await q.idle();
+  t.deepEqual(sent, ['x:1', 'quiet:1', `flood:${HEAVY_DEPTH * 2}`]);
+});
+
+test('queues: after a RESOURCE_EXHAUSTED every signal is paced, at a quarter of what Temporal took', async (t) => {
+  t.timeout(20_000);
+  const exhausted = Object.assign(new Error('8 RESOURCE_EXHAUSTED: namespace rate limit exceeded'), { code: 8 });
+  let accepted = 0;
+  let refusedAt = 0;
+  const after: number[] = [];
+  const q = new DeliveryQueues({
+    logger,
+    maxInFlight: 4,
+    urgentReserve: 1,
+    retry: { initialMs: 10, maxMs: 10 },
+    send: async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (++accepted === 9) {
+        refusedAt = performance.now();
+        throw exhausted;
+      }
+      if (refusedAt) after.push(performance.now() - refusedAt);
+    },
+  });
+  // Urgent and light (a key press each): before, only the other channels backed off.
+  const channels = Array.from({ length: 16 }, (_, i) => `c${i}`);
+  for (const c of channels) q.push(c, { kind: 'call', uuid: c, event: ev(c, 1) });
+  await q.idle();
+  const pace = q.signalsPerSecond;
+  // 8 accepted in the last second and at most 4 in flight (the refused one among them): at most 12 / 4.
+  t.true(pace >= 2 && pace <= 12 / 4, `paced at ${pace}/s`);
+  // What was still waiting at the refusal left at the pace, not at once.
+  const late = after.filter((ms) => ms > 50);
+  t.true(late.length > 0, `sends after the refusal: ${after.map((ms) => ms.toFixed(0)).join(' ')}`);
+  const spread = Math.max(...after) - Math.min(...late);
+  t.true(spread >= ((late.length - 1) * 1000) / pace - 50, `${late.length} sends in ${spread.toFixed(0)} ms`);
 });

@@ -9,6 +9,18 @@
 // how many of them may be in flight and pauses them, growing back by one per accepted signal; so the server's budget
 // is not spent on a flood's retries while a caller's hangup waits.
 //
+// Fair to every caller (no leg or tenant may starve another): Temporal's frontend serves a signal before the workers'
+// polls and completions and charges it to their budget too (its namespace limiter has priorities, and a request takes
+// a token from every class below its own), so an ingest that signals up to the namespace's limit leaves no workflow
+// task or activity to anyone: no transfer moves, whoever's it is. So the first RESOURCE_EXHAUSTED paces every signal
+// of the ingest at a quarter of what Temporal took in the second before (a signal to a call workflow costs about three
+// requests: itself, and its workflow task's poll and completion; the rest is left to other work), halved on a refusal
+// while paced, and lifted once no send has waited for the pace for PACE_LIFT_MS. What waits for the pace is not
+// dropped but coalesced: a channel's queued events leave in one signal. And a channel whose queue is deep (a leg
+// pressing keys faster than its signals go: more than HEAVY_DEPTH waiting) goes after every other channel: a caller's
+// few key presses or hangup take the next signal, not a place behind the flood; the heavy channels share what is left,
+// in turn.
+//
 // Temporal unreachable (UNAVAILABLE, after the client's own retries): a channel whose send failed so waits for
 // Temporal's return, not for a timer of its own. One of them (an urgent one first) tries again every `reconnectMs`
 // for all; the first send Temporal accepts sends every waiting channel at once. So what was held during an outage
@@ -119,6 +131,13 @@ export function stampHeld(batch: Batch, held: (i: number) => boolean): Batch {
   return { ...batch, events };
 }
 
+/** A channel with more deliveries than this waiting when it is made ready goes after every other channel (a flood). */
+export const HEAVY_DEPTH = 16;
+/** The least pace (signals/s) a refusal sets. */
+export const MIN_PACE = 2;
+/** Pacing ends once no send has waited for it this long. */
+export const PACE_LIFT_MS = 10_000;
+
 /** What a caller waits on: its hangup, its key presses, the result of a leg dialled for it. */
 export function isUrgent(delivery: Delivery): boolean {
   if (delivery.kind === 'originate') return true;
@@ -140,6 +159,8 @@ export interface DeliveryQueuesOptions {
   onDelivered?: (waitedMs: number) => void;
   /** A send was refused with RESOURCE_EXHAUSTED (after the client's own retries): the queues pause. */
   onThrottled?: () => void;
+  /** The pace of signals changed (signals/s; Infinity: not paced). */
+  onPace?: (signalsPerS: number) => void;
   /** While Temporal is unreachable, how often one held channel tries again for all (default 500 ms). */
   reconnectMs?: number;
 }
@@ -160,6 +181,19 @@ export class DeliveryQueues {
   /** Channels waiting for a slot: the urgent lane is served first. A key may be in both; the first pop wins. */
   private readonly urgentReady: string[] = [];
   private readonly ready: string[] = [];
+  /** Channels with a deep queue (HEAVY_DEPTH), served after the others. */
+  private readonly heavyReady: string[] = [];
+  /**
+   * Signals per second while paced (after a RESOURCE_EXHAUSTED); Infinity: not paced. `nextSendAt`: the earliest the
+   * next send may begin; `lastPaceWait`: when a send last waited for the pace (or the pace was set).
+   */
+  private pace = Infinity;
+  private nextSendAt = 0;
+  private lastPaceWait = 0;
+  private paceTimer: NodeJS.Timeout | undefined;
+  /** When Temporal accepted each signal of the last second (from `acceptedFrom` on): what a refusal is measured by. */
+  private acceptedAt: number[] = [];
+  private acceptedFrom = 0;
   /** Until when channels without anything urgent wait (RESOURCE_EXHAUSTED), and how many in a row backed off. */
   private pausedUntil = 0;
   private exhausted = 0;
@@ -222,8 +256,9 @@ export class DeliveryQueues {
       this.schedulePump();
     } else if (urgent && !q.urgent) {
       q.urgent = true;
-      // Already waiting among the others: it moves to the urgent lane (its place in the other lane is skipped).
-      if (q.ready) {
+      // Already waiting among the others: it moves to the urgent lane (its place in the other lane is skipped), unless
+      // its queue is deep: then it waits with the heavy ones.
+      if (q.ready && q.items.length <= HEAVY_DEPTH) {
         this.urgentReady.push(key);
         this.schedulePump();
       }
@@ -232,7 +267,7 @@ export class DeliveryQueues {
 
   private makeReady(key: string, q: Queue): void {
     q.ready = true;
-    (q.urgent ? this.urgentReady : this.ready).push(key);
+    (q.items.length > HEAVY_DEPTH ? this.heavyReady : q.urgent ? this.urgentReady : this.ready).push(key);
   }
 
   /** Resolves when nothing is queued or in flight. */
@@ -247,12 +282,14 @@ export class DeliveryQueues {
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     clearTimeout(this.pauseTimer);
+    clearTimeout(this.paceTimer);
     clearTimeout(this.probeTimer);
     this.unreachable.length = 0;
     const dropped = this.depth;
     this.queues.clear();
     this.ready.length = 0;
     this.urgentReady.length = 0;
+    this.heavyReady.length = 0;
     this.notifyIdle();
     return dropped;
   }
@@ -282,29 +319,95 @@ export class DeliveryQueues {
     return this.othersLimit;
   }
 
-  /** The next channel to send: urgent ones first; the others only outside a pause and the urgent reserve. */
+  /** Signals per second the ingest allows itself now (Infinity: not paced). For tests and the ingest's stats. */
+  get signalsPerSecond(): number {
+    return this.currentPace(performance.now());
+  }
+
+  /**
+   * The next channel to send: urgent ones first; the others only outside a pause and the urgent reserve; heavy ones
+   * last. While paced, a send waits for its turn (the channel keeps its place, and what queues meanwhile joins it).
+   */
   private next(): string | undefined {
-    const waiting = (key: string) => this.queues.get(key)?.ready === true;
-    while (this.urgentReady.length > 0) {
-      const key = this.urgentReady.shift()!;
-      if (waiting(key)) return key;
+    const lane = this.nextLane();
+    if (!lane) return undefined;
+    const now = performance.now();
+    const pace = this.currentPace(now);
+    if (pace !== Infinity) {
+      if (now < this.nextSendAt) {
+        this.lastPaceWait = now;
+        if (!this.paceTimer) {
+          this.paceTimer = setTimeout(() => {
+            this.paceTimer = undefined;
+            this.pump();
+          }, this.nextSendAt - now);
+        }
+        return undefined;
+      }
+      this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / pace;
     }
-    if (this.inFlightOthers >= this.othersLimit) return undefined;
-    const wait = this.pausedUntil - Date.now();
-    if (wait > 0) {
-      if (this.ready.length > 0 && !this.pauseTimer) {
+    return lane.shift();
+  }
+
+  /** The lane whose head is sent next (its head waits to be sent), or none. */
+  private nextLane(): string[] | undefined {
+    // A channel keeps its place in a lane while its queue grows: one that has grown deep meanwhile joins the heavy ones.
+    const waiting = (lane: string[]) => {
+      while (lane.length > 0) {
+        const q = this.queues.get(lane[0]!);
+        if (q?.ready !== true) lane.shift();
+        else if (lane !== this.heavyReady && q.items.length > HEAVY_DEPTH) this.heavyReady.push(lane.shift()!);
+        else return true;
+      }
+      return false;
+    };
+    if (waiting(this.urgentReady)) return this.urgentReady;
+    if (this.inFlightOthers < this.othersLimit && waiting(this.ready)) {
+      const wait = this.pausedUntil - Date.now();
+      if (wait <= 0) return this.ready;
+      if (!this.pauseTimer) {
         this.pauseTimer = setTimeout(() => {
           this.pauseTimer = undefined;
           this.pump();
         }, wait);
       }
-      return undefined;
     }
-    while (this.ready.length > 0) {
-      const key = this.ready.shift()!;
-      if (waiting(key)) return key;
+    return waiting(this.heavyReady) ? this.heavyReady : undefined;
+  }
+
+  /** The pace now; lifted once no send waited for it for PACE_LIFT_MS. */
+  private currentPace(now: number): number {
+    if (this.pace !== Infinity && now - this.lastPaceWait > PACE_LIFT_MS) {
+      this.pace = Infinity;
+      this.opts.logger.info('ingest: signals no longer paced: none waited for the pace', {
+        forMs: PACE_LIFT_MS,
+      });
+      this.opts.onPace?.(Infinity);
     }
-    return undefined;
+    return this.pace;
+  }
+
+  /** Signals Temporal accepted in the last second; `count`: one more now. */
+  private acceptedRate(now: number, count = false): number {
+    if (count) this.acceptedAt.push(now);
+    while (this.acceptedFrom < this.acceptedAt.length && this.acceptedAt[this.acceptedFrom]! <= now - 1000)
+      this.acceptedFrom++;
+    if (this.acceptedFrom > 1024) {
+      this.acceptedAt = this.acceptedAt.slice(this.acceptedFrom);
+      this.acceptedFrom = 0;
+    }
+    return this.acceptedAt.length - this.acceptedFrom;
+  }
+
+  /** Temporal refused a signal over its rate limit: pace the signals (see the top of this file). */
+  private slowDown(now: number): void {
+    const pace = this.currentPace(now);
+    // What Temporal took: the signals it accepted in the last second, and those still in flight (a burst of sends
+    // refused before most of their replies came).
+    const took = this.acceptedRate(now) + this.inFlight;
+    this.pace = Math.max(MIN_PACE, pace === Infinity ? took / 4 : pace / 2);
+    this.lastPaceWait = now;
+    this.opts.onPace?.(this.pace);
   }
 
   private async run(key: string, q: Queue, urgent: boolean): Promise<void> {
@@ -319,6 +422,7 @@ export class DeliveryQueues {
     try {
       const instead = await this.opts.send(sent);
       this.exhausted = 0;
+      this.acceptedRate(performance.now(), true);
       if (!urgent) this.othersLimit = Math.min(this.maxInFlight - this.urgentReserve, this.othersLimit + 1);
       if (instead?.length) q.items.unshift(...instead);
       else {
@@ -342,6 +446,7 @@ export class DeliveryQueues {
         this.opts.onThrottled?.();
         const now = Date.now();
         if (now >= this.pausedUntil) {
+          this.slowDown(performance.now());
           this.exhausted++;
           this.othersLimit = Math.max(1, Math.floor(this.othersLimit / 2));
           const pause = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (this.exhausted - 1));
@@ -349,6 +454,7 @@ export class DeliveryQueues {
           this.opts.logger.warn('ingest: Temporal is over its rate limit (RESOURCE_EXHAUSTED): backing off', {
             pauseMs: pause,
             channelsAtOnce: this.othersLimit,
+            signalsPerS: Math.round(this.pace * 10) / 10,
             queued: this.depth,
           });
         }
