@@ -62,7 +62,7 @@ import { workflowBacklog } from './task-queue.ts';
 const USAGE = `npm run bench -- --load [--parts ramp,ingest,growth] [--rates 1,2,3,4,6,8] [--step-seconds 60]
   [--mix plain=70,attended=10,...] [--think-ms 500-2000] [--floor 60] [--audit-legs 400]
   [--firehose-calls 40] [--firehose 5,10,20,40,80] [--firehose-seconds 15]
-  [--idle 1000,5000,10000] [--probe 10] [--storm-rps 20] [--storm-calls 10] [--storm-seconds 30] [--ha] [--seed N]
+  [--idle 1000,5000,10000] [--probe 10] [--storm-rps 20] [--storm-calls 10] [--storm-seconds 30] [--digit-timeout-ms 300] [--ha] [--seed N]
   [--out bench/RESULTS-load.md]`;
 
 const PARTS = ['ramp', 'ingest', 'growth', 'storm'] as const;
@@ -114,6 +114,7 @@ function settingsFrom(argv: string[]): Settings {
       'storm-rps': { type: 'string', default: '20' },
       'storm-calls': { type: 'string', default: '10' },
       'storm-seconds': { type: 'string', default: '30' },
+      'digit-timeout-ms': { type: 'string', default: '300' },
       ha: { type: 'boolean', default: false },
       seed: { type: 'string' },
       out: { type: 'string', default: path.join(repoRoot, 'bench', 'RESULTS-load.md') },
@@ -149,7 +150,7 @@ function settingsFrom(argv: string[]): Settings {
     stormS: int('storm-seconds', f['storm-seconds'], 3, 600),
     ha: f.ha,
     seed: f.seed === undefined ? Math.floor(Math.random() * 1e6) : int('seed', f.seed, 0, 2 ** 31 - 1),
-    digitTimeoutMs: 300,
+    digitTimeoutMs: int('digit-timeout-ms', f['digit-timeout-ms'], 100, 10_000),
     ringTimeoutS: 5,
     out: f.out,
   };

@@ -188,6 +188,8 @@ export class DeliveryQueues {
    * next send may begin; `lastPaceWait`: when a send last waited for the pace (or the pace was set).
    */
   private pace = Infinity;
+  /** When the pace was last set. */
+  private pacedAt = 0;
   private nextSendAt = 0;
   private lastPaceWait = 0;
   private paceTimer: NodeJS.Timeout | undefined;
@@ -399,13 +401,18 @@ export class DeliveryQueues {
     return this.acceptedAt.length - this.acceptedFrom;
   }
 
-  /** Temporal refused a signal over its rate limit: pace the signals (see the top of this file). */
-  private slowDown(now: number): void {
+  /**
+   * Temporal refused a signal over its rate limit (a send begun at `began`): pace the signals (see the top of this
+   * file). A refusal of a send begun before the pace was set says nothing of the pace: it does not lower it again.
+   */
+  private slowDown(now: number, began: number): void {
     const pace = this.currentPace(now);
+    if (pace !== Infinity && began < this.pacedAt) return;
     // What Temporal took: the signals it accepted in the last second, and those still in flight (a burst of sends
     // refused before most of their replies came).
     const took = this.acceptedRate(now) + this.inFlight;
     this.pace = Math.max(MIN_PACE, pace === Infinity ? took / 4 : pace / 2);
+    this.pacedAt = now;
     this.lastPaceWait = now;
     this.opts.onPace?.(this.pace);
   }
@@ -446,7 +453,7 @@ export class DeliveryQueues {
         this.opts.onThrottled?.();
         const now = Date.now();
         if (now >= this.pausedUntil) {
-          this.slowDown(performance.now());
+          this.slowDown(performance.now(), started);
           this.exhausted++;
           this.othersLimit = Math.max(1, Math.floor(this.othersLimit / 2));
           const pause = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (this.exhausted - 1));
