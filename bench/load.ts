@@ -47,6 +47,7 @@ import {
   metricSum,
   parseMix,
   parseRates,
+  reachesCallWorkflow,
   transferShare,
   type AuditResult,
   type CallRecord,
@@ -664,7 +665,7 @@ async function openCluster(
     watcher.follow((ev) => {
       const uuid = ev.headers['Unique-ID'];
       if (uuid && ev.name === 'DTMF') dtmf.set(uuid, [...(dtmf.get(uuid) ?? []), ev]);
-      if (!uuid || !WORKFLOW_EVENTS.has(ev.name)) return;
+      if (!uuid || !WORKFLOW_EVENTS.has(ev.name) || !reachesCallWorkflow(ev)) return;
       const counts = seen.get(uuid) ?? {};
       counts[ev.name] = (counts[ev.name] ?? 0) + 1;
       seen.set(uuid, counts);

@@ -5,6 +5,7 @@ import {
   DEFAULT_MIX,
   arrivals,
   auditLeg,
+  reachesCallWorkflow,
   drawKind,
   highestSustained,
   judgeStep,
@@ -163,4 +164,25 @@ test('the last line', (t) => {
   );
   t.is(loadLine({ rate: 0.5, transferShare: 0.25, consultP99: Number.NaN, floorP50: 20 }).includes('0.13'), true);
   t.is(loadLine({ transferShare: 0.3 }), 'load: no rate sustained (see the report)');
+});
+
+test('audit: a transferee’s bridge to its transfer’s target is not expected in its call workflow; to the transferor it is', (t) => {
+  const transferId = 'transfer:alice:bob';
+  const bridge = (leg: string, a: string, b: string, mark?: string) => ({
+    name: 'CHANNEL_BRIDGE',
+    headers: {
+      'Unique-ID': leg,
+      'Bridge-A-Unique-ID': a,
+      'Bridge-B-Unique-ID': b,
+      ...(mark ? { variable_handoff_transferee_of: mark } : {}),
+    },
+  });
+  t.false(reachesCallWorkflow(bridge('bob', 'bob', 'carol', transferId)), 'the end of the transfer says it');
+  t.false(reachesCallWorkflow(bridge('bob', 'carol', 'bob', transferId)));
+  t.true(reachesCallWorkflow(bridge('bob', 'bob', 'alice', transferId)), 'a takeback’s bridge goes');
+  t.true(reachesCallWorkflow(bridge('alice', 'alice', 'carol')), 'the transferor’s consultation goes');
+  t.true(reachesCallWorkflow(bridge('bob', 'bob', 'carol')), 'no transfer holds bob');
+  t.true(
+    reachesCallWorkflow({ name: 'DTMF', headers: { 'Unique-ID': 'bob', variable_handoff_transferee_of: transferId } }),
+  );
 });
