@@ -571,6 +571,17 @@ const schema = z.object({
         'reconnect backoff and the retries of its held events): key presses held meanwhile reach their call ' +
         'workflows within about this of Temporal answering again, whatever the outage lasted',
     ),
+  INGEST_LINGER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(200)
+    .default(20)
+    .describe(
+      "how long a call workflow's event that no caller waits on (a leg's create, answer, bridge) waits for the " +
+        "channel's next events, to go with them in one signal (one Temporal action): a switch sends a leg's answer " +
+        "and bridge a few ms apart. Key presses, hangups and a transfer's events never wait; 0 sends each at once",
+    ),
   SHUTDOWN_GRACE_MS: positiveMs
     .default(10000)
     .describe('how long workers finish their activities on a deploy (SIGTERM)'),

@@ -153,6 +153,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     logger: messageLogger(log),
     reconcileMs: config.RECONCILE_MS,
     reconnectMs: config.INGEST_RECONNECT_MS,
+    lingerMs: config.INGEST_LINGER_MS,
     deliveries: opts.deliveries,
     ...(config.CALL_WORKFLOWS === 'on_demand'
       ? {

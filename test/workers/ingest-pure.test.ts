@@ -481,3 +481,54 @@ test('queues: after a RESOURCE_EXHAUSTED every signal is paced, at a quarter of 
   const spread = Math.max(...after) - Math.min(...late);
   t.true(spread >= ((late.length - 1) * 1000) / pace - 50, `${late.length} sends in ${spread.toFixed(0)} ms`);
 });
+
+test('queues: a call workflow’s events no caller waits on linger for the channel’s next ones; a key press or a transfer’s event goes at once', async (t) => {
+  const sent: Array<{ key: string; seqs: number[]; at: number }> = [];
+  const q = new DeliveryQueues({
+    logger,
+    lingerMs: 40,
+    send: async (b) => {
+      const key = b.kind === 'call' ? b.uuid : b.kind === 'transfer' ? b.workflowId : 'originate';
+      sent.push({ key, seqs: b.kind === 'originate' ? [] : b.events.map((e) => e.seq), at: performance.now() });
+    },
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const t0 = performance.now();
+  // A leg's answer and, a few ms later, its bridge: one signal, after the linger.
+  q.push('a', { kind: 'call', uuid: 'a', event: ev('a', 1, 'CHANNEL_ANSWER') });
+  await sleep(5);
+  q.push('a', { kind: 'call', uuid: 'a', event: ev('a', 2, 'CHANNEL_BRIDGE') });
+  // Another leg's bridge, then its key press while it lingers: both go at once, in order.
+  q.push('b', { kind: 'call', uuid: 'b', event: ev('b', 1, 'CHANNEL_BRIDGE') });
+  q.push('b', { kind: 'call', uuid: 'b', event: ev('b', 2, 'DTMF') });
+  // A transfer's leg answers: its transfer waits on it, no linger.
+  q.push('c', { kind: 'transfer', workflowId: 'transfer:x', event: ev('c', 1, 'CHANNEL_ANSWER') });
+  await sleep(15);
+  t.deepEqual(
+    sent.map((s) => [s.key, s.seqs]),
+    [
+      ['b', [1, 2]],
+      ['transfer:x', [1]],
+    ],
+    'the key press and the transfer’s event did not wait; a did',
+  );
+  await q.idle();
+  const a = sent.find((s) => s.key === 'a');
+  t.deepEqual(a?.seqs, [1, 2], 'the answer and the bridge left in one signal');
+  t.true(a!.at - t0 >= 39, `a waited its linger (${Math.round(a!.at - t0)} ms)`);
+  t.is(q.depth, 0);
+  q.stop();
+});
+
+test('queues: without a linger every event leaves on the next turn', async (t) => {
+  const sent: number[][] = [];
+  const q = new DeliveryQueues({
+    logger,
+    send: async (b) => void sent.push(b.kind === 'call' ? b.events.map((e) => e.seq) : []),
+  });
+  q.push('a', { kind: 'call', uuid: 'a', event: ev('a', 1, 'CHANNEL_ANSWER') });
+  await new Promise((r) => setTimeout(r, 5));
+  q.push('a', { kind: 'call', uuid: 'a', event: ev('a', 2, 'CHANNEL_BRIDGE') });
+  await q.idle();
+  t.deepEqual(sent, [[1], [2]]);
+});

@@ -49,6 +49,8 @@ export interface IngestOptions {
   deliveries?: (send: BatchSender) => BatchSender;
   /** While Temporal is unreachable, how often the held events try again (INGEST_RECONNECT_MS). */
   reconnectMs?: number;
+  /** How long a call workflow's events no caller waits on wait for the channel's next ones (INGEST_LINGER_MS). */
+  lingerMs?: number;
 }
 
 export interface Ingest {
@@ -126,6 +128,7 @@ class NodeIngest implements Ingest {
       send: opts.deliveries?.(sender) ?? sender,
       maxInFlight: opts.maxInFlight,
       reconnectMs: opts.reconnectMs,
+      lingerMs: opts.lingerMs,
       logger,
       onBatch: (b) => {
         if (b.kind !== 'originate') batchSizes.record(b.events.length);

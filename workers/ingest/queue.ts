@@ -138,6 +138,17 @@ export const MIN_PACE = 2;
 /** Pacing ends once no send has waited for it this long. */
 export const PACE_LIFT_MS = 10_000;
 
+/**
+ * A delivery that may wait INGEST_LINGER_MS for the channel's next events, to leave with them in one signal (one action,
+ * one workflow task): a call workflow's events that no caller waits on (a leg's create, answer, bridge, unbridge). A
+ * switch sends them in bursts a few milliseconds apart (the answer and the bridge of a leg, a bridge and the park
+ * after it), which one signal each would bill one by one. Never a transfer's (its steps wait on its legs' answers), nor
+ * what a caller waits on (isUrgent): those go at once and take what lingered with them, in order.
+ */
+export function lingers(delivery: Delivery): boolean {
+  return delivery.kind === 'call' && !isUrgent(delivery);
+}
+
 /** What a caller waits on: its hangup, its key presses, the result of a leg dialled for it. */
 export function isUrgent(delivery: Delivery): boolean {
   if (delivery.kind === 'originate') return true;
@@ -163,6 +174,8 @@ export interface DeliveryQueuesOptions {
   onPace?: (signalsPerS: number) => void;
   /** While Temporal is unreachable, how often one held channel tries again for all (default 500 ms). */
   reconnectMs?: number;
+  /** How long a call workflow's first non-urgent event waits for the channel's next ones (INGEST_LINGER_MS; 0: never). */
+  lingerMs?: number;
 }
 
 interface Queue {
@@ -174,6 +187,8 @@ interface Queue {
   /** Holds an urgent delivery (isUrgent). */
   urgent: boolean;
   attempt: number;
+  /** Waiting `lingerMs` for more of the channel's events before it is made ready (see `lingers`). */
+  lingering?: NodeJS.Timeout;
 }
 
 export class DeliveryQueues {
@@ -210,6 +225,7 @@ export class DeliveryQueues {
   /** A send failed with UNAVAILABLE and none succeeded since (the outage is logged once). */
   private away = false;
   private readonly reconnectMs: number;
+  private readonly lingerMs: number;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly pushedAt = new WeakMap<Delivery, number>();
   private inFlight = 0;
@@ -232,6 +248,7 @@ export class DeliveryQueues {
     this.retryInitialMs = opts.retry?.initialMs ?? 200;
     this.retryMaxMs = opts.retry?.maxMs ?? 5000;
     this.reconnectMs = opts.reconnectMs ?? 500;
+    this.lingerMs = opts.lingerMs ?? 0;
   }
 
   /** Deliveries not yet sent (queued, in flight or waiting to retry). */
@@ -253,6 +270,22 @@ export class DeliveryQueues {
     const urgent = isUrgent(delivery);
     if (!q.busy) {
       q.busy = true;
+      q.urgent = urgent;
+      if (this.lingerMs > 0 && lingers(delivery)) {
+        q.lingering = setTimeout(() => {
+          q.lingering = undefined;
+          this.makeReady(key, q);
+          this.schedulePump();
+        }, this.lingerMs);
+        return;
+      }
+      this.makeReady(key, q);
+      this.schedulePump();
+    } else if (q.lingering && !lingers(delivery)) {
+      // What a caller waits on (a key press, a hangup), or a delivery to a transfer: the channel goes now, with the
+      // events that lingered ahead of it in the same signal.
+      clearTimeout(q.lingering);
+      q.lingering = undefined;
       q.urgent = urgent;
       this.makeReady(key, q);
       this.schedulePump();
@@ -288,6 +321,7 @@ export class DeliveryQueues {
     clearTimeout(this.probeTimer);
     this.unreachable.length = 0;
     const dropped = this.depth;
+    for (const q of this.queues.values()) clearTimeout(q.lingering);
     this.queues.clear();
     this.ready.length = 0;
     this.urgentReady.length = 0;
