@@ -483,7 +483,9 @@ const schema = z.object({
     .describe(
       'above `WORKFLOW_TASK_SLOTS`, a workflow worker takes up to this many tasks at once while the machine’s CPU ' +
         'stays under `WORKFLOW_TASK_SLOTS_CPU` (the SDK’s resource-based slot supplier; docs/operations.md, “Sizing ' +
-        'workflow workers”); not above `WORKFLOW_TASK_SLOTS`: always `WORKFLOW_TASK_SLOTS`',
+        'workflow workers”); not above `WORKFLOW_TASK_SLOTS`: always `WORKFLOW_TASK_SLOTS`. Off by default and not ' +
+        'for production with SDK 1.24: above its CPU target such a worker was seen to stop taking new calls’ first ' +
+        'tasks for a minute or more',
     ),
   WORKFLOW_TASK_SLOTS_CPU: z.coerce
     .number()
