@@ -21,10 +21,12 @@ function run(script: string, env: Record<string, string>): { child: ChildProcess
   return { child, output: () => output };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 90_000): Promise<void> {
+async function until(what: string, check: () => boolean, timeoutMs = 90_000, output?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    // What the process said so far tells a slow start (bundling on a busy machine) from a stuck one.
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs} ms${output ? `; its output:\n${output().slice(-4000)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -48,7 +50,7 @@ test('after one attended transfer on npm start, its metrics URL shows it complet
     }
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  await until('npm start', () => start.output().includes('Handoff is running.'));
+  await until('npm start', () => start.output().includes('Handoff is running.'), 90_000, start.output);
   const url = /Metrics:\s+(http:\/\/\S+\/metrics)/.exec(start.output())?.[1];
   t.is(url, `http://127.0.0.1:${env.METRICS_PORT}/metrics`, start.output());
 
