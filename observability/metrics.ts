@@ -58,13 +58,29 @@ export interface EslFigures {
   commandConnections: number;
 }
 
-const eslSources = new Map<string, () => EslFigures>();
+/**
+ * Per node, the function a scrape reads its figures from, and how a node worker registers its own: until the returned
+ * function is called, and only its own (a restarted node worker's registration is not removed by the old one's).
+ */
+function perNodeSources<T>(): {
+  sources: ReadonlyMap<string, () => T>;
+  track: (node: string, figures: () => T) => () => void;
+} {
+  const sources = new Map<string, () => T>();
+  return {
+    sources,
+    track(node, figures) {
+      sources.set(node, figures);
+      return () => void (sources.get(node) === figures && sources.delete(node));
+    },
+  };
+}
+
+const esl = perNodeSources<EslFigures>();
+const eslSources = esl.sources;
 
 /** Reports the node's ESL state on every scrape until the returned function is called. */
-export function trackEsl(node: string, figures: () => EslFigures): () => void {
-  eslSources.set(node, figures);
-  return () => void (eslSources.get(node) === figures && eslSources.delete(node));
-}
+export const trackEsl = esl.track;
 
 export const eslConnected = new client.Gauge({
   name: 'handoff_esl_connected',
@@ -103,12 +119,11 @@ export interface IngestFigures {
   queueDepth: number;
 }
 
-const ingestSources = new Map<string, () => IngestFigures>();
+const ingest = perNodeSources<IngestFigures>();
+const ingestSources = ingest.sources;
 
-export function trackIngest(node: string, figures: () => IngestFigures): () => void {
-  ingestSources.set(node, figures);
-  return () => void (ingestSources.get(node) === figures && ingestSources.delete(node));
-}
+/** Reports the node's ingest counters on every scrape until the returned function is called. */
+export const trackIngest = ingest.track;
 
 export const ingestEvents = new client.Counter({
   name: 'handoff_ingest_events_total',
