@@ -59,9 +59,12 @@ export interface ChannelEvent {
   alsoTo?: string;
 }
 
-/** The leg a CHANNEL_BRIDGE bridges `event.uuid` to: the Bridge-*-Unique-ID that is not this leg, else Other-Leg-Unique-ID. */
-export function bridgedPeer(event: ChannelEvent): string | undefined {
-  return (event.bridgeA === event.uuid ? event.bridgeB : event.bridgeA) ?? event.otherLeg;
+/**
+ * The leg a CHANNEL_BRIDGE bridges `leg` (by default the event's own) to: the Bridge-*-Unique-ID that is not that leg,
+ * else Other-Leg-Unique-ID.
+ */
+export function bridgedPeer(event: ChannelEvent, leg: string = event.uuid): string | undefined {
+  return (event.bridgeA === leg ? event.bridgeB : event.bridgeA) ?? event.otherLeg;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The state of one leg's call as pure reducers: what a leg event, or the end of the leg's transfer, does to it.
 // The call workflow (call.ts) keeps the result and tells Temporal what changed (search attributes, current details);
 // nothing here has a side effect, so the rules are read, and tested, on their own.
-import type { CallSummary, ChannelEvent, TransferSummary } from '../contracts/messages.ts';
+import { bridgedPeer, type CallSummary, type ChannelEvent, type TransferSummary } from '../contracts/messages.ts';
 
 /**
  * Events a running transfer needs from its parties' legs: their end. An unbridge is no input of its machine
@@ -41,8 +41,7 @@ export function applyEvent(call: CallSummary, event: ChannelEvent, self: string,
       if (!inTransfer && next.phase === 'ringing') next.phase = 'answered';
       return next;
     case 'CHANNEL_BRIDGE': {
-      const peer = event.bridgeA === self ? event.bridgeB : (event.bridgeA ?? event.otherLeg);
-      next.bridgedTo = peer ?? event.otherLeg;
+      next.bridgedTo = bridgedPeer(event, self);
       next.answered = true;
       if (!inTransfer) next.phase = 'bridged';
       return next;
