@@ -50,6 +50,7 @@ import { cpuLine, cpuMeter, describeMachine, findPid, loadAverage, machineTable,
 import { ms, ratio, summarise, table, type Summary } from './stats.ts';
 import { forceTcpNoDelay } from './what-if.ts';
 import { earlyActionRun, earlyTable, type EarlyResult } from './early.ts';
+import { intOption } from './options.ts';
 
 // `--load`: the load benchmark (bench/load.ts), a mode of its own with its own flags.
 if (process.argv.includes('--load')) {
@@ -83,11 +84,7 @@ if (flags.help) {
   process.exit(0);
 }
 
-function int(name: string, v: string | undefined, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: expected an integer in ${min}..${max}`);
-  return n;
-}
+const int = intOption;
 
 const settings = {
   calls: int('calls', flags.calls, 1, 1000),
