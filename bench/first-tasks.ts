@@ -28,7 +28,7 @@ import { workflowBacklog } from './task-queue.ts';
 const USAGE = `npm run bench:first-tasks -- [--settings 2,4,8,2-8] [--calls 600] [--rounds 2] [--out FILE]`;
 
 const EventType = proto.temporal.api.enums.v1.EventType;
-const TASK_QUEUE = 'first-tasks';
+export const TASK_QUEUE = 'first-tasks';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** One slot setting of the workflow worker, as its environment gives it. */
@@ -129,34 +129,52 @@ async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) =
   );
 }
 
-/** A new call as the ingest starts it: its workflow with the call's first events, no worker polling yet. */
+/** A leg's events as the ingest makes them, numbered in order. */
+export function legEvents(callId: string): (name: ChannelEvent['name'], extra?: Partial<ChannelEvent>) => ChannelEvent {
+  let seq = 0;
+  return (name, extra = {}) => ({
+    name,
+    uuid: callId,
+    coreUuid: 'core-first-tasks',
+    seq: ++seq,
+    at: Date.now(),
+    node: 'fs1',
+    ...extra,
+  });
+}
+
+/** A new call as the ingest starts it: its workflow (on TASK_QUEUE) with the call's CHANNEL_CREATE and CHANNEL_ANSWER. */
+export async function startCall(
+  client: Client,
+  callId: string,
+  accountId: string,
+  event = legEvents(callId),
+): Promise<void> {
+  await client.workflow.signalWithStart('callWorkflow', {
+    workflowId: callWorkflowId(callId),
+    taskQueue: TASK_QUEUE,
+    args: [{ callId, node: 'fs1' }],
+    signal: channelEventsSignal,
+    signalArgs: [[event('CHANNEL_CREATE', { leg: { accountId } }), event('CHANNEL_ANSWER')]],
+    workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
+  });
+}
+
+/** New calls, no worker polling yet. */
 async function placeCalls(client: Client, count: number): Promise<string[]> {
   const calls = Array.from({ length: count }, () => crypto.randomUUID());
   const accountId = crypto.randomUUID().replaceAll('-', '');
-  await inParallel(calls, 16, async (callId) => {
-    let seq = 0;
-    const event = (name: ChannelEvent['name'], extra: Partial<ChannelEvent> = {}): ChannelEvent => ({
-      name,
-      uuid: callId,
-      coreUuid: 'core-first-tasks',
-      seq: ++seq,
-      at: Date.now(),
-      node: 'fs1',
-      ...extra,
-    });
-    await client.workflow.signalWithStart('callWorkflow', {
-      workflowId: callWorkflowId(callId),
-      taskQueue: TASK_QUEUE,
-      args: [{ callId, node: 'fs1' }],
-      signal: channelEventsSignal,
-      signalArgs: [[event('CHANNEL_CREATE', { leg: { accountId } }), event('CHANNEL_ANSWER')]],
-      workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
-    });
-  });
+  await inParallel(calls, 16, (callId) => startCall(client, callId, accountId));
   return calls;
 }
 
-function startWorker(address: string, bundle: string, setting: SlotSetting, logFile: string): Promise<ChildProcess> {
+/** One workflow worker process (bin/handoff.ts --role workflows) on TASK_QUEUE, resolved once it polls. */
+export function startWorker(
+  address: string,
+  bundle: string,
+  setting: SlotSetting,
+  logFile: string,
+): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(repoRoot, 'bin', 'handoff.ts'), '--role', 'workflows'],
