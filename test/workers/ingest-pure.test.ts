@@ -8,6 +8,8 @@ import {
   takeBatch,
   DeliveryQueues,
   HEAVY_DEPTH,
+  MIN_PACE,
+  PACE_WINDOW_MS,
   HELD_AFTER_MS,
   type Batch,
   type Delivery,
@@ -480,6 +482,31 @@ test('queues: after a RESOURCE_EXHAUSTED every signal is paced, at a quarter of 
   t.true(late.length > 0, `sends after the refusal: ${after.map((ms) => ms.toFixed(0)).join(' ')}`);
   const spread = Math.max(...after) - Math.min(...late);
   t.true(spread >= ((late.length - 1) * 1000) / pace - 50, `${late.length} sends in ${spread.toFixed(0)} ms`);
+});
+
+test('queues: a burst Temporal let through does not set the pace: what it took a second over PACE_WINDOW_MS does', async (t) => {
+  // Temporal's buckets allow a burst of twice their rate: a flood's first second is taken, then refused. Paced at a
+  // quarter of that second, the ingest went on signalling at most of the namespace's limit, and the workers' polls and
+  // completions (which its signals are charged to) got next to nothing: no workflow task ran for seconds at a time.
+  t.timeout(20_000);
+  const exhausted = Object.assign(new Error('8 RESOURCE_EXHAUSTED: namespace rate limit exceeded'), { code: 8 });
+  let accepted = 0;
+  const q = new DeliveryQueues({
+    logger,
+    maxInFlight: 8,
+    urgentReserve: 1,
+    retry: { initialMs: 10, maxMs: 10 },
+    send: async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (++accepted === 41) throw exhausted;
+    },
+  });
+  const channels = Array.from({ length: 48 }, (_, i) => `c${i}`);
+  for (const c of channels) q.push(c, { kind: 'call', uuid: c, event: ev(c, 1) });
+  await q.idle();
+  const pace = q.signalsPerSecond;
+  // 40 accepted in well under a second, at most 8 in flight: a quarter of 48 over 5 s is 2.4 a second (not 12).
+  t.true(pace >= MIN_PACE && pace <= ((40 + 8) * 1000) / PACE_WINDOW_MS / 4, `paced at ${pace}/s`);
 });
 
 test('queues: a call workflow’s events no caller waits on linger for the channel’s next ones; a key press or a transfer’s event goes at once', async (t) => {

@@ -13,8 +13,10 @@
 // polls and completions and charges it to their budget too (its namespace limiter has priorities, and a request takes
 // a token from every class below its own), so an ingest that signals up to the namespace's limit leaves no workflow
 // task or activity to anyone: no transfer moves, whoever's it is. So the first RESOURCE_EXHAUSTED paces every signal
-// of the ingest at a quarter of what Temporal took in the second before (a signal to a call workflow costs about three
-// requests: itself, and its workflow task's poll and completion; the rest is left to other work), halved on a refusal
+// of the ingest at a quarter of what Temporal took a second over the last PACE_WINDOW_MS (a signal to a call workflow
+// costs about three requests: itself, and its workflow task's poll and completion; the rest is left to other work; and
+// over seconds, not the last one: Temporal's buckets allow a burst of twice their rate, so a flood's first second
+// takes far more than the namespace can carry, and a pace set from it left the workers nothing), halved on a refusal
 // while paced, and lifted once no send has waited for the pace for PACE_LIFT_MS. What waits for the pace is not
 // dropped but coalesced: a channel's queued events leave in one signal. And a channel whose queue is deep (a leg
 // pressing keys faster than its signals go: more than HEAVY_DEPTH waiting) goes after every other channel: a caller's
@@ -135,6 +137,8 @@ export function stampHeld(batch: Batch, held: (i: number) => boolean): Batch {
 export const HEAVY_DEPTH = 16;
 /** The least pace (signals/s) a refusal sets. */
 export const MIN_PACE = 2;
+/** A refusal paces the signals at a quarter of what Temporal took a second over this long (see the top of the file). */
+export const PACE_WINDOW_MS = 5_000;
 /** Pacing ends once no send has waited for it this long. */
 export const PACE_LIFT_MS = 10_000;
 
@@ -208,7 +212,7 @@ export class DeliveryQueues {
   private nextSendAt = 0;
   private lastPaceWait = 0;
   private paceTimer: NodeJS.Timeout | undefined;
-  /** When Temporal accepted each signal of the last second (from `acceptedFrom` on): what a refusal is measured by. */
+  /** When Temporal accepted each signal of the last PACE_WINDOW_MS (from `acceptedFrom` on): what a refusal measures. */
   private acceptedAt: number[] = [];
   private acceptedFrom = 0;
   /** Until when channels without anything urgent wait (RESOURCE_EXHAUSTED), and how many in a row backed off. */
@@ -423,10 +427,10 @@ export class DeliveryQueues {
     return this.pace;
   }
 
-  /** Signals Temporal accepted in the last second; `count`: one more now. */
-  private acceptedRate(now: number, count = false): number {
+  /** Signals Temporal accepted in the last PACE_WINDOW_MS; `count`: one more now. */
+  private accepted(now: number, count = false): number {
     if (count) this.acceptedAt.push(now);
-    while (this.acceptedFrom < this.acceptedAt.length && this.acceptedAt[this.acceptedFrom]! <= now - 1000)
+    while (this.acceptedFrom < this.acceptedAt.length && this.acceptedAt[this.acceptedFrom]! <= now - PACE_WINDOW_MS)
       this.acceptedFrom++;
     if (this.acceptedFrom > 1024) {
       this.acceptedAt = this.acceptedAt.slice(this.acceptedFrom);
@@ -442,9 +446,9 @@ export class DeliveryQueues {
   private slowDown(now: number, began: number): void {
     const pace = this.currentPace(now);
     if (pace !== Infinity && began < this.pacedAt) return;
-    // What Temporal took: the signals it accepted in the last second, and those still in flight (a burst of sends
+    // What Temporal took a second: the signals it accepted over the window, and those still in flight (a burst of sends
     // refused before most of their replies came).
-    const took = this.acceptedRate(now) + this.inFlight;
+    const took = ((this.accepted(now) + this.inFlight) * 1000) / PACE_WINDOW_MS;
     this.pace = Math.max(MIN_PACE, pace === Infinity ? took / 4 : pace / 2);
     this.pacedAt = now;
     this.lastPaceWait = now;
@@ -463,7 +467,7 @@ export class DeliveryQueues {
     try {
       const instead = await this.opts.send(sent);
       this.exhausted = 0;
-      this.acceptedRate(performance.now(), true);
+      this.accepted(performance.now(), true);
       if (!urgent) this.othersLimit = Math.min(this.maxInFlight - this.urgentReserve, this.othersLimit + 1);
       if (instead?.length) q.items.unshift(...instead);
       else {
