@@ -60,7 +60,7 @@ export interface BenchPhones {
   api(cmd: string): Promise<string>;
   bgapi(cmd: string): Promise<{ jobUuid: string; reply: string; result: Promise<string> }>;
   waitForEvent(pred: (ev: EslEvent) => boolean, timeoutMs?: number, from?: number): Promise<EslEvent>;
-  /** Presses `digits` on `leg` one at a time, `gapMs` apart, paced by the switch's process. */
+  /** Presses `digits` on `leg` one at a time, `gapMs` apart (not waiting for the switch's replies), paced by its process. */
   press(leg: string, digits: string, gapMs?: number): Promise<void>;
   /** `n` round trips of one `api uuid_exists` on the phones' raw client, ms each (measured where the phones run). */
   roundTrips(n: number): Promise<number[]>;
@@ -228,11 +228,19 @@ async function serve(seed: number | undefined): Promise<void> {
           return { jobUuid: job.jobUuid, reply: job.reply };
         });
       case 'press':
+        // A phone keeps its own time between keys: the next digit goes `gapMs` after the last, not after the switch's
+        // reply to it (replies queue behind the events the connection carries: in a flood of key presses, half a second
+        // a digit, and the switch would see the code typed over seconds). The replies are read once all are sent.
         return void reply(req.id, async () => {
+          const replies: Promise<string>[] = [];
           for (const d of req.digits) {
-            const r = await phones.api(`uuid_recv_dtmf ${req.leg} ${d}`);
-            if (!r.startsWith('+OK')) throw new Error(`uuid_recv_dtmf: ${r}`);
+            const sent = phones.api(`uuid_recv_dtmf ${req.leg} ${d}`);
+            sent.catch(() => undefined); // read below, in order
+            replies.push(sent);
             await new Promise((r) => setTimeout(r, req.gapMs));
+          }
+          for (const r of await Promise.all(replies)) {
+            if (!r.startsWith('+OK')) throw new Error(`uuid_recv_dtmf: ${r}`);
           }
         });
       case 'rtt':
