@@ -134,13 +134,6 @@ const IDLE_DIGITS_KEPT = 8;
  */
 const HOLD_AFTER_BRIDGE_MS = 300;
 
-/**
- * After the leg's feature codes could not be read (the switch did not answer within the activity's give-up time), key
- * presses wait this long for the next read, doubled on each failure up to POLICY_RETRY_MAX_MS.
- */
-const POLICY_RETRY_MS = 5_000;
-const POLICY_RETRY_MAX_MS = 60_000;
-
 /** History stays small: a long call starts afresh (with its state) after this many events. */
 const EVENTS_PER_RUN = 2000;
 
@@ -192,8 +185,8 @@ class CallLeg {
    */
   private digitTimer: RunningTimer | undefined;
   private idleDigits: ChannelEvent[];
-  /** After a failed read of the leg's feature codes: when the next may be, and how long this wait was. */
-  private policyRetry: { at: number; waitMs: number } | undefined;
+  /** When a read of the leg's feature codes last gave up (the switch did not answer): presses before it read no more. */
+  private policyFailedAt: number | undefined;
 
   constructor(
     private readonly start: CallStart,
@@ -462,7 +455,7 @@ class CallLeg {
     if (transfer?.role === 'transferor' && transfer.codes !== undefined) {
       return this.onTransferDigit(transfer, digit, at, held);
     }
-    const policy = this.policy ?? (await this.loadPolicy());
+    const policy = this.policy ?? (await this.loadPolicy(at));
     if (!policy?.sets.length) return false;
     const before = this.collector ?? emptyCollector(policy.sets);
     const now = Date.now();
@@ -480,7 +473,7 @@ class CallLeg {
       this.collectorOf = transfer.id;
       this.collector = undefined; // the sets change: a collection in progress starts again
     }
-    const policy = this.policy ?? (await this.loadPolicy());
+    const policy = this.policy ?? (await this.loadPolicy(at));
     if (!policy) return false;
     // A timer fires late on a busy worker: a digit that comes after the inter-digit timeout but before its timer
     // ends the code typed so far first, as the timer would have (else `*`, a pause, `1` would be a takeback).
@@ -512,13 +505,14 @@ class CallLeg {
   }
 
   /**
-   * The leg's feature codes, read on its first digit (and again after a transfer: the peer may have changed). When the
-   * switch did not answer (the activity gave up), none: the press is not acted on, and neither are the presses until
-   * the next read is due (POLICY_RETRY_MS, doubled on each failure): a leg pressing keys on an overloaded node does not
-   * add a read of the switch per press to its load.
+   * The leg's feature codes, read on its first digit (and again after a transfer: the peer may have changed); `at`: the
+   * switch's time of the press. When the switch did not answer (the activity gave up), none: the press is not acted
+   * on, and neither are the presses the switch sent before the read gave up, which queued behind it: each would read
+   * the switch again (and wait as long), a leg pressing keys on an overloaded node adding a read per press to its
+   * load. A press after that reads again: the caller trying once more finds the switch answering.
    */
-  private async loadPolicy(): Promise<LegPolicy | undefined> {
-    if (this.policyRetry && Date.now() < this.policyRetry.at) return undefined;
+  private async loadPolicy(at: number): Promise<LegPolicy | undefined> {
+    if (this.policyFailedAt !== undefined && at < this.policyFailedAt) return undefined;
     let policy: LegPolicy;
     try {
       policy = await this.sw.loadLegPolicy.executeWithOptions({ summary: "load the leg's feature codes" }, [
@@ -526,15 +520,13 @@ class CallLeg {
       ]);
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
-      const waitMs = Math.min(2 * (this.policyRetry?.waitMs ?? POLICY_RETRY_MS / 2), POLICY_RETRY_MAX_MS);
-      this.policyRetry = { at: Date.now() + waitMs, waitMs };
+      this.policyFailedAt = Date.now();
       log.warn("key presses not acted on: the leg's feature codes could not be read from the switch", {
         error: String(err.cause ?? err),
-        nextReadInMs: waitMs,
       });
       return undefined;
     }
-    this.policyRetry = undefined;
+    this.policyFailedAt = undefined;
     this.policy = policy;
     this.collector = emptyCollector(this.collectorSets());
     if (policy.accountId && this.call.accountId !== policy.accountId) {
