@@ -1,10 +1,12 @@
 // Activities that decide what a leg's digits and a transfer request mean for this account: they read the switch
 // (the leg's variables, its peer) and the store (metaflows, media, account defaults). They run beside the switch
 // activities, on the node's task queue.
+import { activityInfo, log } from '@temporalio/activity';
 import type { Config } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
 import { DTMF_PATTERN, TARGET_PATTERN, playableStream } from '../contracts/grammar.ts';
-import type { TransferAsk } from '../contracts/messages.ts';
+import { ACTIVE_TRANSFER_VARIABLE, parseTransferId, transferWorkflowId } from '../contracts/ids.ts';
+import type { TransferAsk, TransferType } from '../contracts/messages.ts';
 import type { DigitPolicy, FeatureCodeSet, Metaflows } from '../contracts/metaflows.ts';
 import { runnableMetaflows } from '../contracts/metaflow-entries.ts';
 import { resolveMedia } from '../contracts/media.ts';
@@ -12,7 +14,7 @@ import { featureCodeLimits, type FeatureCodeLimits } from '../contracts/patterns
 import { refuse } from '../contracts/refusals.ts';
 import type { TransferCodes } from '../contracts/transfer-codes.ts';
 import { unquotable } from './originate-vars.ts';
-import type { LegState } from './types.ts';
+import type { HoldResult, LegState } from './types.ts';
 import type { SwitchActivities } from './switch.ts';
 
 /** What the engine reads from the store; the store module implements it (SQLite now, PostgreSQL later). */
@@ -103,6 +105,22 @@ export interface ResolvedTransfer {
   /** The codes the transferor may press during this transfer (contracts/transfer-codes.ts), and the conference profile of its three-way. */
   codes: TransferCodes;
   conferenceProfile?: string;
+  /**
+   * The parties as this activity put them on hold, when asked to (`TransferHoldAsk`): the transfer starts from here
+   * instead of holding them itself. Absent: not asked, or the hold failed, and the transfer holds them (its hold reads
+   * what this one did, as a retry of its own would).
+   */
+  onHold?: HoldResult;
+}
+
+/**
+ * Asks resolveTransfer to put the parties on hold as soon as the transfer is valid: the transferee hears music one
+ * activity after the code is complete, not after the transfer workflow has started and sent its own hold.
+ */
+export interface TransferHoldAsk {
+  startedBy: 'dtmf' | 'api';
+  /** When the transfer was asked for (ms since the epoch): the `hold` step of the metrics starts there. */
+  requestedAt?: number;
 }
 
 export interface RecallPlan {
@@ -145,7 +163,7 @@ export function recallNumber(leg: LegState, variable: string): string | undefine
 }
 
 export function createPolicyActivities(
-  sw: Pick<SwitchActivities, 'legState' | 'holdWithMusic' | 'markCallWorkflows'>,
+  sw: Pick<SwitchActivities, 'legState' | 'holdWithMusic' | 'markCallWorkflows' | 'holdForTransfer'>,
   store: PolicyStore,
   config: PolicyConfig,
   node: {
@@ -263,27 +281,38 @@ export function createPolicyActivities(
       return sw.holdWithMusic(holder, music);
     },
 
-    /** Validates a transfer request against the switch and the store; refuses (TRANSFER_REFUSED) before anything moves. */
-    async resolveTransfer(transferor: string, ask: TransferAsk): Promise<ResolvedTransfer> {
-      // A drained node (the on-call CLI's `drain`) takes no new transfers; those running finish.
-      if (await node.draining?.()) refuse('node_draining', 'the call is on a node that is draining: no new transfers');
+    /**
+     * Validates a transfer request against the switch and the store; refuses (TRANSFER_REFUSED) before anything moves.
+     * With `hold`, then puts the parties on hold (holdForTransfer) and says so in `onHold`.
+     */
+    async resolveTransfer(transferor: string, ask: TransferAsk, hold?: TransferHoldAsk): Promise<ResolvedTransfer> {
       if (!TARGET_PATTERN.test(ask.target))
         refuse('invalid_target', `target: ${JSON.stringify(ask.target)} is not a dialable number`);
       const takebackDtmf = ask.takebackDtmf ?? config.DEFAULT_TAKEBACK_DTMF;
       if (!DTMF_PATTERN.test(takebackDtmf))
         refuse('invalid_takeback_dtmf', `takeback_dtmf: ${JSON.stringify(takebackDtmf)} is not 1-8 DTMF digits`);
       const me = await sw.legState(transferor);
+      // A retry of an attempt that had begun the hold finds the two parties parked, no longer bridged: its mark on the
+      // transferor names the transferee. A first attempt never takes a mark for its own (it may be another transfer's).
+      const heldBefore = hold && activityInfo().attempt > 1 ? transfereeMarked(me) : undefined;
+      // A drained node (the on-call CLI's `drain`) takes no new transfers; those running finish, and so does a
+      // transfer whose hold had begun before the drain.
+      if (heldBefore === undefined && (await node.draining?.()))
+        refuse('node_draining', 'the call is on a node that is draining: no new transfers');
       if (!me.exists) refuse('call_ended', 'the call has ended');
       if (!me.answered) refuse('not_answered', 'the call is not answered');
-      const peer = me.bridgeUuid ? await sw.legState(me.bridgeUuid) : undefined;
-      if (!peer?.exists || peer.bridgeUuid !== transferor)
+      const peerUuid = heldBefore ?? me.bridgeUuid;
+      const peer: LegState = peerUuid ? await sw.legState(peerUuid) : { uuid: '', exists: false };
+      // A retry carries its transfer on whatever became of the transferee since the hold: the transfer hears of it.
+      if (heldBefore === undefined && (!peer.exists || peer.bridgeUuid !== transferor))
         refuse('not_bridged', 'the call is not bridged to another party');
       // A REST request may have started the two call workflows (on demand): from now on they hear their legs' events.
-      if (config.CALL_WORKFLOWS === 'on_demand') await sw.markCallWorkflows([transferor, peer.uuid]);
+      if (config.CALL_WORKFLOWS === 'on_demand')
+        await sw.markCallWorkflows(peer.exists ? [transferor, peer.uuid] : [transferor]);
       // The transfer's first step signals the transferee's call workflow, and a transfer that finds none takes the
       // transferee for gone (and would leave it on hold). On demand it may not run yet; with one per leg it may not
       // either: a leg that appeared while Temporal was away has its start still held by the ingest.
-      await node.ensureCallWorkflow?.(peer, accountOf(peer));
+      if (peer.exists) await node.ensureCallWorkflow?.(peer, accountOf(peer));
       // Whose transfer this is: the transferor's own, or (a peer's feature code) the account of the leg whose
       // metaflow fired. Its media, its defaults and its account variables go with the transfer.
       const owner = await metaflowOwner(me, peer, ask.metaflowOwnerLeg);
@@ -339,9 +368,47 @@ export function createPolicyActivities(
           callerIdNumber: them.number,
         };
       }
+      // A blind transfer's hold hangs the transferor up: a retry of this activity would find no call to validate, so
+      // that hold stays the transfer workflow's.
+      const type = ask.type ?? 'attended';
+      if (hold && type !== 'blind') resolved.onHold = await holdNow(resolved, transferor, type, hold);
       return resolved;
     },
   };
+
+  /**
+   * The hold of a transfer just resolved. A failure is not the request's: the transfer's own hold tries again (it finds
+   * what this one did through the legs' marks) and, failing, gives the parties back to each other.
+   */
+  async function holdNow(
+    resolved: ResolvedTransfer,
+    transferor: string,
+    type: Exclude<TransferType, 'blind'>,
+    hold: TransferHoldAsk,
+  ): Promise<HoldResult | undefined> {
+    try {
+      return await sw.holdForTransfer({
+        transferId: transferWorkflowId(transferor, resolved.transferee),
+        transferor,
+        transferee: resolved.transferee,
+        moh: resolved.moh,
+        ringback: resolved.ringback,
+        releaseTransferor: false,
+        type,
+        startedBy: hold.startedBy,
+        requestedAt: hold.requestedAt,
+      });
+    } catch (err) {
+      log.warn('hold at resolve failed; the transfer holds the parties itself', { error: String(err) });
+      return undefined;
+    }
+  }
+
+  /** The other leg of the transfer whose mark the transferor carries, if any. */
+  function transfereeMarked(transferor: LegState): string | undefined {
+    const legs = parseTransferId(transferor.vars?.[ACTIVE_TRANSFER_VARIABLE] ?? '');
+    return legs?.includes(transferor.uuid) ? legs.find((leg) => leg !== transferor.uuid) : undefined;
+  }
 }
 
 export type PolicyActivities = ReturnType<typeof createPolicyActivities>;

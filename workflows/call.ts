@@ -768,9 +768,11 @@ class CallLeg {
     this.refuseUnlessFree();
     let resolved;
     try {
+      // The same activity puts the parties on hold once the transfer is valid: the transferee's music does not wait for
+      // the transfer workflow's start and first task (the transfer takes it from here: plan.onHold).
       resolved = await this.sw.resolveTransfer.executeWithOptions(
-        { summary: `resolve the transfer to ${ask.target}` },
-        [this.start.callId, ask],
+        { summary: `resolve the transfer to ${ask.target}, then hold` },
+        [this.start.callId, ask, { startedBy, requestedAt: how.requestedAt }],
       );
     } catch (err) {
       // Surface the activity's refusal itself, so the API can map it to a status code.

@@ -609,26 +609,33 @@ class TransferRun {
         () => false,
       );
     const transfereeGone = () => this.inbox.push({ type: 'hangup', party: 'transferee', cause: 'NORMAL_CLEARING' });
-    // The hold goes out in the same workflow task as the signal: the caller's music does not wait for the signal's
-    // round trip.
+    // Usually the transferor's call workflow put the parties on hold as it resolved the transfer (onHold): the target
+    // is dialled at once, and the signal's answer is taken when it comes.
+    if (plan.onHold) void joined.then((reached) => reached || transfereeGone());
     try {
-      const holding = this.sw.holdForTransfer.executeWithOptions(
-        { summary: 'hold: music for the transferee, ringback for the transferor' },
-        [
-          {
-            transferId: plan.transferId,
-            transferor: plan.transferor,
-            transferee: plan.transferee,
-            moh: plan.moh,
-            ringback: plan.ringback,
-            releaseTransferor: plan.type === 'blind',
-            type: plan.type,
-            startedBy: plan.startedBy,
-            requestedAt: plan.requestedAt,
-          },
-        ],
-      );
-      const [reached, held] = await Promise.all([joined, holding]);
+      // Otherwise the hold goes out in the same workflow task as the signal: the caller's music does not wait for the
+      // signal's round trip.
+      const [reached, held] = plan.onHold
+        ? [true, plan.onHold]
+        : await Promise.all([
+            joined,
+            this.sw.holdForTransfer.executeWithOptions(
+              { summary: 'hold: music for the transferee, ringback for the transferor' },
+              [
+                {
+                  transferId: plan.transferId,
+                  transferor: plan.transferor,
+                  transferee: plan.transferee,
+                  moh: plan.moh,
+                  ringback: plan.ringback,
+                  releaseTransferor: plan.type === 'blind',
+                  type: plan.type,
+                  startedBy: plan.startedBy,
+                  requestedAt: plan.requestedAt,
+                },
+              ],
+            ),
+          ]);
       if (!reached) transfereeGone();
       this.saved = held.saved;
       if (!held.alive.transferee) transfereeGone();
@@ -640,7 +647,7 @@ class TransferRun {
     } catch (err) {
       log.error('transfer could not start; giving the parties back to each other', { error: String(err) });
       this.inbox.unshift({ type: 'target_failed', cause: 'TRANSFER_SETUP_FAILED' });
-      if (!(await joined)) transfereeGone();
+      if (!plan.onHold && !(await joined)) transfereeGone();
     }
   }
 

@@ -1,8 +1,15 @@
 // resolveTransfer against a fake switch view: who the transferor is (the caller ID the target sees), and how the
 // transferor is reached again when a partial transfer fails under PARTIAL_FAILURE=recall.
 import test from 'ava';
-import { createPolicyActivities, recallNumber, type PolicyStore } from '../../activities/policy.ts';
-import type { LegState } from '../../activities/types.ts';
+import {
+  createPolicyActivities,
+  recallNumber,
+  type PolicyStore,
+  type ResolvedTransfer,
+} from '../../activities/policy.ts';
+import type { HoldPlan, HoldResult, LegState } from '../../activities/types.ts';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ACTIVE_TRANSFER_VARIABLE, transferWorkflowId } from '../../contracts/ids.ts';
 import { loadConfig } from '../../config/index.ts';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Metaflows } from '../../contracts/metaflows.ts';
@@ -49,6 +56,8 @@ function activities(
   legs: LegState[],
   policyStore: PolicyStore = store,
   held: [string, string | undefined][] = [],
+  holds: HoldPlan[] = [],
+  holdFails = false,
 ) {
   const byUuid = new Map(legs.map((l) => [l.uuid, l]));
   const legState = async (uuid: string): Promise<LegState> => byUuid.get(uuid) ?? { uuid, exists: false };
@@ -59,9 +68,19 @@ function activities(
   const markCallWorkflows = async (marked: string[]) =>
     void held.push(...marked.map((leg) => [leg, 'marked'] as [string, string]));
   const ensureCallWorkflow = async (leg: LegState) => void held.push([leg.uuid, 'started']);
-  return createPolicyActivities({ legState, holdWithMusic, markCallWorkflows }, policyStore, loadConfig(env), {
-    ensureCallWorkflow,
-  });
+  const holdForTransfer = async (plan: HoldPlan): Promise<HoldResult> => {
+    holds.push(plan);
+    if (holdFails) throw new Error('uuid_park: -ERR no reply');
+    return { saved: {}, alive: { transferor: true, transferee: true } };
+  };
+  return createPolicyActivities(
+    { legState, holdWithMusic, markCallWorkflows, holdForTransfer },
+    policyStore,
+    loadConfig(env),
+    {
+      ensureCallWorkflow,
+    },
+  );
 }
 
 test('an outbound transferor is presented to the target by the caller ID it was created with, not the flipped one', async (t) => {
@@ -330,4 +349,75 @@ test('a transfer makes sure the transferee has a call workflow; on demand it als
   const perCall: [string, string | undefined][] = [];
   await activities({}, [aliceOutbound, bobInbound], store, perCall).resolveTransfer('alice', { target: '2600' });
   t.deepEqual(perCall, [['bob', 'started']]);
+});
+
+/** resolveTransfer run as the activity it is, on attempt `attempt`. */
+function resolveAsActivity(
+  p: ReturnType<typeof activities>,
+  attempt: number,
+  ...args: Parameters<ReturnType<typeof activities>['resolveTransfer']>
+) {
+  return new MockActivityEnvironment({ attempt }).run(p.resolveTransfer, ...args) as Promise<ResolvedTransfer>;
+}
+
+test('resolveTransfer with a hold asked: the parties are held for the transfer the call workflow will start', async (t) => {
+  const holds: HoldPlan[] = [];
+  const p = activities({}, [aliceOutbound, bobInbound], store, [], holds);
+  const resolved = await resolveAsActivity(p, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf', requestedAt: 5 });
+  t.deepEqual(resolved.onHold, { saved: {}, alive: { transferor: true, transferee: true } });
+  t.is(holds.length, 1);
+  t.like(holds[0], {
+    transferId: transferWorkflowId('alice', 'bob'),
+    transferor: 'alice',
+    transferee: 'bob',
+    moh: resolved.moh,
+    ringback: resolved.ringback,
+    releaseTransferor: false,
+    type: 'attended',
+    startedBy: 'dtmf',
+    requestedAt: 5,
+  });
+  // Not asked (a workflow of an earlier build): nothing held here.
+  const alone = await resolveAsActivity(p, 1, 'alice', { target: '2600' });
+  t.is(alone.onHold, undefined);
+  t.is(holds.length, 1);
+});
+
+test("resolveTransfer with a hold asked: a blind transfer's hold (it hangs the transferor up) and a failed hold are the transfer's", async (t) => {
+  const holds: HoldPlan[] = [];
+  const p = activities({}, [aliceOutbound, bobInbound], store, [], holds);
+  const blind = await resolveAsActivity(p, 1, 'alice', { target: '2600', type: 'blind' }, { startedBy: 'api' });
+  t.is(blind.onHold, undefined);
+  t.is(holds.length, 0);
+  const failing = activities({}, [aliceOutbound, bobInbound], store, [], holds, true);
+  const resolved = await resolveAsActivity(failing, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf' });
+  t.is(holds.length, 1, 'the hold was tried');
+  t.is(resolved.onHold, undefined, 'the request is not refused for it: the transfer holds them itself');
+  t.is(resolved.transferee, 'bob');
+});
+
+test("resolveTransfer with a hold asked: a retry after the hold finds the parties parked and takes the transferee from the transferor's mark", async (t) => {
+  const id = transferWorkflowId('alice', 'bob');
+  // Parked by the earlier attempt: neither names the other as its bridge any more; both carry the transfer's mark.
+  const parkedAlice: LegState = { ...aliceOutbound, bridgeUuid: undefined, vars: { [ACTIVE_TRANSFER_VARIABLE]: id } };
+  const parkedBob: LegState = { ...bobInbound, bridgeUuid: undefined, vars: { [ACTIVE_TRANSFER_VARIABLE]: id } };
+  const holds: HoldPlan[] = [];
+  const p = activities({}, [parkedAlice, parkedBob], store, [], holds);
+  const again = await resolveAsActivity(p, 2, 'alice', { target: '2600' }, { startedBy: 'dtmf' });
+  t.is(again.transferee, 'bob');
+  t.is(holds[0]?.transferId, id);
+  // The transferee hung up since the hold: the transfer still starts, and hears of it (its hold finds the leg gone).
+  const gone = activities({}, [parkedAlice], store, [], []);
+  t.is((await resolveAsActivity(gone, 2, 'alice', { target: '2600' }, { startedBy: 'dtmf' })).transferee, 'bob');
+  // A first attempt never takes a mark for its own: it may be another transfer's (the peer's, of the same two legs).
+  const first = await t.throwsAsync(resolveAsActivity(p, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf' }));
+  t.is((first as ApplicationFailure).details?.[0], 'not_bridged');
+  // Nor does a retry take a mark of a transfer the transferor is not in.
+  const stranger: LegState = {
+    ...parkedAlice,
+    vars: { [ACTIVE_TRANSFER_VARIABLE]: transferWorkflowId('bob', 'carol') },
+  };
+  const q = activities({}, [stranger, parkedBob], store, [], []);
+  const other = await t.throwsAsync(resolveAsActivity(q, 2, 'alice', { target: '2600' }, { startedBy: 'dtmf' }));
+  t.is((other as ApplicationFailure).details?.[0], 'not_bridged');
 });

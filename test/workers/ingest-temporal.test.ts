@@ -274,6 +274,40 @@ itest(
 );
 
 itest(
+  "a party's hangup before its transfer has started (the hold marks the parties first) waits for the transfer",
+  async (t) => {
+    const { client, taskQueue } = t.context;
+    const { sim, node } = await simulatedNode();
+    const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
+    await ingest.ready();
+    const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
+    const leg = randomUUID();
+    await ingest.esl.bgapi(
+      `originate {origination_uuid=${leg},park_after_bridge=true,handoff_active_transfer=${transferId}}loopback/2601/default &park()`,
+      randomUUID(),
+    );
+    await eventsOf(client, leg, has('CHANNEL_ANSWER'));
+    await ingest.esl.api(`uuid_kill ${leg}`);
+    // The hangup has found no transfer workflow at least once before the transfer starts.
+    await eventsOf(client, leg, has('CHANNEL_HANGUP_COMPLETE'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
+    const rec = await eventually("the party's hangup at its transfer", async () => {
+      const r = await recorded(client, transferId);
+      return r.events.some((e) => e.uuid === leg && e.name === 'CHANNEL_HANGUP_COMPLETE') ? r : undefined;
+    });
+    t.deepEqual(
+      rec.events.map((e) => [e.uuid, e.name]),
+      [[leg, 'CHANNEL_HANGUP_COMPLETE']],
+    );
+    await handle.signal(finishSignal);
+    await handle.result();
+    await ingest.stop();
+    await sim.close();
+  },
+);
+
+itest(
   "a transferee's bridge to its transfer's target: in the projection, not signalled to its call (the transfer's end says it)",
   async (t) => {
     const { client, taskQueue } = t.context;

@@ -52,6 +52,12 @@ export function temporalSender(opts: SenderOptions): BatchSender {
           counters.lateDropped += eventsIn(batch);
           return;
         }
+        if (batch.kind === 'transfer' && batch.party && (await notStartedYet(opts.client, batch))) {
+          // The transferor's call workflow puts the parties on hold (and marks them) as it resolves their transfer, a
+          // workflow task before it starts it: a party's hangup in between waits for the transfer, retried.
+          counters.signalRetries++;
+          throw err;
+        }
         counters.transferGone++;
         logger.debug('ingest: transfer workflow gone', { workflowId: batchTarget(batch) });
         if (batch.kind !== 'transfer') return undefined;
@@ -78,6 +84,25 @@ export function temporalSender(opts: SenderOptions): BatchSender {
       throw err;
     }
   };
+}
+
+/**
+ * How long a party's event waits for a transfer that has never run (its parties were marked, its start is still on the
+ * way) before it is taken for a transfer that will not come: far longer than one workflow task, short of a caller's
+ * patience.
+ */
+export const TRANSFER_START_WAIT_MS = 10_000;
+
+/** No run of this transfer has ever existed, and the batch's newest event is recent enough to wait for its start. */
+async function notStartedYet(client: Client, batch: Extract<Batch, { kind: 'transfer' }>): Promise<boolean> {
+  const newest = Math.max(...batch.events.map((e) => e.at));
+  if (Date.now() - newest > TRANSFER_START_WAIT_MS) return false;
+  try {
+    await client.workflow.getHandle(batch.workflowId).describe();
+    return false;
+  } catch (err) {
+    return err instanceof WorkflowNotFoundError;
+  }
 }
 
 async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): Promise<void> {

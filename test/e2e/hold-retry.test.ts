@@ -1,0 +1,94 @@
+// The transferor's call workflow puts the parties on hold as it resolves the transfer (activities/policy.ts
+// resolveTransfer). Two ways that hold can go wrong after its commands went out, and what must follow:
+// - a command's reply is lost (the ESL connection dropped under it): the resolve succeeds without the hold, and the
+//   transfer holds the parties itself (its hold finds what the first one did through the legs' marks);
+// - the activity hangs (a node worker stuck, or dead: its attempt times out): the retry finds the two parties parked,
+//   no longer bridged, and must carry the transfer on, not refuse it as "not bridged" and leave the transferee on hold
+//   with nobody in charge.
+// The faults sit in the engine, between its switch activities and its ESL connection; what happened is read from the
+// switch's events, the engine's command journal and the workflows' histories.
+import anyTest, { type ExecutionContext } from 'ava';
+import type { SwitchCommands } from '../../activities/switch.ts';
+import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
+import { EslDisconnectedError } from '../../workers/esl/index.ts';
+import { hangUp, placeCall, press, useEngine, type Engine } from '../support/engine.ts';
+import { commandsFrom, completedByHangup, consulting, waitForTarget } from '../support/scenario.ts';
+
+/** The fault for the transferor's first ringback command (the hold's last tone), once. */
+let fault: { transferor: string; kind: 'lost-reply' | 'hung' } | undefined;
+/** Ends the hung command (with its reply) once the test is done, so that the worker can shut down. */
+let release = () => {};
+const faulty = (esl: SwitchCommands): SwitchCommands => ({
+  api: async (command) => {
+    const reply = await esl.api(command);
+    const f = fault;
+    if (f && command.startsWith(`uuid_broadcast ${f.transferor} `)) {
+      fault = undefined;
+      if (f.kind === 'hung') return new Promise<string>((resolve) => (release = () => resolve(reply)));
+      throw new EslDisconnectedError('fs: connection lost before the reply');
+    }
+    return reply;
+  },
+  bgapi: (command, jobUuid) => esl.bgapi(command, jobUuid),
+});
+const faultPending = () => fault !== undefined;
+const test = useEngine(anyTest, {}, { scenario: 'hold-retry', commands: faulty });
+
+/** The attempts of each activity of a workflow that completed, by activity type. */
+async function activityAttempts(e: Engine, workflowId: string): Promise<[string, number][]> {
+  const events = (await e.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const types = new Map<string, string>();
+  const attempts: [string, number][] = [];
+  for (const ev of events) {
+    const scheduled = ev.activityTaskScheduledEventAttributes;
+    if (scheduled) types.set(String(ev.eventId), scheduled.activityType?.name ?? '?');
+    const started = ev.activityTaskStartedEventAttributes;
+    if (started) attempts.push([types.get(String(started.scheduledEventId)) ?? '?', started.attempt ?? 1]);
+  }
+  return attempts;
+}
+
+async function transferThroughFault(t: ExecutionContext<Engine>, kind: 'lost-reply' | 'hung', waitMs: number) {
+  const e = t.context;
+  const { alice, bob } = await placeCall(e);
+  fault = { transferor: alice.uuid, kind };
+  const commands = commandsFrom(e);
+  await press(e, alice.uuid, '*22600');
+  const carol = await waitForTarget(e, commands, waitMs);
+  t.false(faultPending(), 'the fault took the ringback command');
+  await consulting(t, e, alice, bob, carol);
+  await completedByHangup(t, e, alice, bob, carol);
+  const call = await activityAttempts(e, callWorkflowId(alice.uuid));
+  const transfer = await activityAttempts(e, transferWorkflowId(alice.uuid, bob.uuid));
+  await hangUp(e, bob.uuid);
+  release();
+  return { call, transfer };
+}
+
+test.serial('the hold went out, a reply was lost: the transfer holds the parties itself and goes on', async (t) => {
+  const { call, transfer } = await transferThroughFault(t, 'lost-reply', 15_000);
+  t.deepEqual(
+    call.filter(([type]) => type === 'resolveTransfer'),
+    [['resolveTransfer', 1]],
+  );
+  t.true(
+    transfer.some(([type]) => type === 'holdForTransfer'),
+    `the transfer held the parties itself (${JSON.stringify(transfer)})`,
+  );
+});
+
+test.serial(
+  'the resolve hung after its hold went out: its retry finds the parties parked and carries on',
+  async (t) => {
+    // The hung attempt is given up after the switch activities' 20 s and tried again.
+    const { call, transfer } = await transferThroughFault(t, 'hung', 40_000);
+    t.deepEqual(
+      call.filter(([type]) => type === 'resolveTransfer'),
+      [['resolveTransfer', 2]],
+    );
+    t.false(
+      transfer.some(([type]) => type === 'holdForTransfer'),
+      `the retry's hold was the transfer's (${JSON.stringify(transfer)})`,
+    );
+  },
+);
