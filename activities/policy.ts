@@ -15,7 +15,7 @@ import { refuse } from '../contracts/refusals.ts';
 import type { TransferCodes } from '../contracts/transfer-codes.ts';
 import { unquotable } from './originate-vars.ts';
 import type { HoldResult, LegState } from './types.ts';
-import type { SwitchActivities } from './switch.ts';
+import type { KnownVariables, SwitchActivities } from './switch.ts';
 
 /** What the engine reads from the store; the store module implements it (SQLite now, PostgreSQL later). */
 export interface PolicyStore {
@@ -371,7 +371,11 @@ export function createPolicyActivities(
       // A blind transfer's hold hangs the transferor up: a retry of this activity would find no call to validate, so
       // that hold stays the transfer workflow's.
       const type = ask.type ?? 'attended';
-      if (hold && type !== 'blind') resolved.onHold = await holdNow(resolved, transferor, type, hold);
+      if (hold && type !== 'blind')
+        resolved.onHold = await holdNow(resolved, transferor, type, hold, {
+          [me.uuid]: me.vars,
+          [peer.uuid]: peer.vars,
+        });
       return resolved;
     },
   };
@@ -385,19 +389,24 @@ export function createPolicyActivities(
     transferor: string,
     type: Exclude<TransferType, 'blind'>,
     hold: TransferHoldAsk,
+    known: KnownVariables,
   ): Promise<HoldResult | undefined> {
     try {
-      return await sw.holdForTransfer({
-        transferId: transferWorkflowId(transferor, resolved.transferee),
-        transferor,
-        transferee: resolved.transferee,
-        moh: resolved.moh,
-        ringback: resolved.ringback,
-        releaseTransferor: false,
-        type,
-        startedBy: hold.startedBy,
-        requestedAt: hold.requestedAt,
-      });
+      return await sw.holdForTransfer(
+        {
+          transferId: transferWorkflowId(transferor, resolved.transferee),
+          transferor,
+          transferee: resolved.transferee,
+          moh: resolved.moh,
+          ringback: resolved.ringback,
+          releaseTransferor: false,
+          type,
+          startedBy: hold.startedBy,
+          requestedAt: hold.requestedAt,
+        },
+        // The legs were read just now: the hold needs no read of its own.
+        known,
+      );
     } catch (err) {
       log.warn('hold at resolve failed; the transfer holds the parties itself', { error: String(err) });
       return undefined;

@@ -126,6 +126,12 @@ const JOIN_POLL_MS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SAVED = ['park_after_bridge', 'hangup_after_bridge', 'playback_terminators'] as const;
 
+/**
+ * Channel variables of legs as a `uuid_dump` read them a moment ago (LegState.vars), by leg: what a caller that has
+ * just read the legs passes on instead of having them read again. A variable absent from a leg's map is unset.
+ */
+export type KnownVariables = Record<string, Record<string, string> | undefined>;
+
 export function createSwitchActivities(
   node: string,
   sw: SwitchCommands,
@@ -285,40 +291,43 @@ export function createSwitchActivities(
      * (park_after_bridge) and keeping digits from cutting the tones (playback_terminators=none). The settings found are
      * saved on the channel itself, so a retry (or a new worker) restores the originals, not our own.
      */
-    async holdForTransfer(plan: HoldPlan): Promise<HoldResult> {
-      const saved: Record<string, SavedSettings> = {};
-      /** No earlier attempt of this activity marked a leg: the transfer starts now (counted once, on the switch's word). */
-      let fresh = true;
-      let counted = false;
-      for (const leg of [plan.transferor, plan.transferee]) {
-        const mine = (await getvar(leg, ACTIVE_TRANSFER_VARIABLE)) === plan.transferId;
-        if (mine) fresh = false;
-        const settings: SavedSettings = {};
-        for (const name of SAVED) {
-          const v = await getvar(leg, mine ? `handoff_saved_${name}` : name);
-          settings[name] = v === '__unset__' ? undefined : v;
-          if (!mine) await setvar(leg, `handoff_saved_${name}`, v ?? '__unset__');
-        }
-        saved[leg] = settings;
-        const marked = await setvar(leg, ACTIVE_TRANSFER_VARIABLE, plan.transferId);
-        if (marked && fresh && !counted && plan.type) {
-          counted = true;
-          transfersStarted.inc({ type: plan.type, trigger: plan.startedBy ?? 'dtmf' });
-        }
-        await setvar(leg, 'park_after_bridge', 'true');
-        await setvar(leg, 'hangup_after_bridge', 'false');
-        await setvar(leg, 'playback_terminators', 'none');
-      }
+    async holdForTransfer(plan: HoldPlan, known?: KnownVariables): Promise<HoldResult> {
+      // The two legs at once (their commands go on different connections); each leg's saved settings are on it before
+      // its mark, which tells a retry they are there.
+      const prepared = await Promise.all(
+        [plan.transferor, plan.transferee].map(async (leg) => {
+          const read = async (name: string) => (known?.[leg] ? known[leg][name] : await getvar(leg, name));
+          const mine = (await read(ACTIVE_TRANSFER_VARIABLE)) === plan.transferId;
+          const found = await Promise.all(SAVED.map((name) => read(mine ? `handoff_saved_${name}` : name)));
+          const settings: SavedSettings = {};
+          SAVED.forEach((name, i) => (settings[name] = found[i] === '__unset__' ? undefined : found[i]));
+          if (!mine)
+            await Promise.all(SAVED.map((name, i) => setvar(leg, `handoff_saved_${name}`, found[i] ?? '__unset__')));
+          const marked = await setvar(leg, ACTIVE_TRANSFER_VARIABLE, plan.transferId);
+          await Promise.all([
+            setvar(leg, 'park_after_bridge', 'true'),
+            setvar(leg, 'hangup_after_bridge', 'false'),
+            setvar(leg, 'playback_terminators', 'none'),
+          ]);
+          return { leg, settings, mine, marked };
+        }),
+      );
+      // No earlier attempt of this activity marked a leg: the transfer starts now (counted once, on the switch's word).
+      if (plan.type && prepared.every((p) => !p.mine) && prepared.some((p) => p.marked))
+        transfersStarted.inc({ type: plan.type, trigger: plan.startedBy ?? 'dtmf' });
       // Parking the transferee unbridges the pair; the transferor parks too (park_after_bridge).
       await api(`uuid_park ${uuid(plan.transferee)}`);
       if (plan.releaseTransferor) await api(`uuid_kill ${uuid(plan.transferor)} NORMAL_CLEARING`);
-      await api(`uuid_broadcast ${uuid(plan.transferee)} ${stream(plan.moh)} aleg`);
-      if (!plan.releaseTransferor) await api(`uuid_broadcast ${uuid(plan.transferor)} ${stream(plan.ringback)} aleg`);
+      await Promise.all([
+        api(`uuid_broadcast ${uuid(plan.transferee)} ${stream(plan.moh)} aleg`),
+        plan.releaseTransferor || api(`uuid_broadcast ${uuid(plan.transferor)} ${stream(plan.ringback)} aleg`),
+      ]);
       // After the tones, off the path to the music: only the transferee's bridges at the transfer's end need it.
       await setvar(plan.transferee, TRANSFEREE_VARIABLE, plan.transferId);
       if (plan.requestedAt) transferStepSeconds.observe({ step: 'hold' }, (Date.now() - plan.requestedAt) / 1000);
       const exists = async (leg: string) => (await api(`uuid_exists ${uuid(leg)}`)) === 'true';
-      return { saved, alive: { transferor: await exists(plan.transferor), transferee: await exists(plan.transferee) } };
+      const [transferor, transferee] = await Promise.all([exists(plan.transferor), exists(plan.transferee)]);
+      return { saved: Object.fromEntries(prepared.map((p) => [p.leg, p.settings])), alive: { transferor, transferee } };
     },
 
     /** Originates the target with our own UUID and Job-UUID; does nothing if that leg already exists (a retry). */

@@ -92,3 +92,28 @@ test.serial(
     );
   },
 );
+
+test.serial(
+  "without a fault the hold reads nothing itself: the resolve's uuid_dump of each leg was its read",
+  async (t) => {
+    const e = t.context;
+    const { alice, bob } = await placeCall(e);
+    const commands = commandsFrom(e);
+    await press(e, alice.uuid, '*22600');
+    const carol = await waitForTarget(e, commands);
+    const sent = commands().map((c) => c.replace(/^(api|bgapi) /, ''));
+    const beforeDial = sent.slice(
+      0,
+      sent.findIndex((c) => c.startsWith('originate ')),
+    );
+    t.deepEqual(
+      beforeDial.filter((c) => c.startsWith('uuid_getvar ')),
+      [],
+      beforeDial.join('\n'),
+    );
+    t.true(beforeDial.some((c) => c.startsWith(`uuid_broadcast ${bob.uuid} `)));
+    await consulting(t, e, alice, bob, carol);
+    await completedByHangup(t, e, alice, bob, carol);
+    await hangUp(e, bob.uuid);
+  },
+);

@@ -115,21 +115,28 @@ test.serial('one attended transfer: metrics, logs and the Temporal UI story', as
   const activities = summaries(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
   t.true(activities.includes('uuid_bridge transferor ↔ target, until its CHANNEL_BRIDGE'), activities.join(' | '));
   t.true(activities.includes('uuid_bridge transferee ↔ target, until its CHANNEL_BRIDGE, then their settings'));
-  t.true(activities.includes('hold: music for the transferee, ringback for the transferor'));
-  // The join signal to the transferee's call and the hold go out in the same workflow task: the caller's music does
-  // not wait for the signal's round trip.
+  // The parties were put on hold by the activity that resolved the transfer, in Alice's call workflow.
+  const callActivities = ((await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).fetchHistory()).events ?? [])
+    .filter((ev) => ev.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    .flatMap((ev) =>
+      ev.userMetadata?.summary?.data ? [JSON.parse(Buffer.from(ev.userMetadata.summary.data).toString())] : [],
+    );
+  t.true(callActivities.includes('resolve the transfer to 2600, then hold'), callActivities.join(' | '));
+  t.false(activities.includes('hold: music for the transferee, ringback for the transferor'), activities.join(' | '));
+  // The join signal to the transferee's call and the originate go out in the transfer's first workflow task: the
+  // target is not dialled after the signal's round trip.
   const joinAt = events.findIndex(
     (ev) => ev.eventType === EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
   );
-  const holdAt = events.findIndex(
+  const dialAt = events.findIndex(
     (ev) =>
       ev.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
-      ev.activityTaskScheduledEventAttributes?.activityType?.name === 'holdForTransfer',
+      ev.activityTaskScheduledEventAttributes?.activityType?.name === 'originateTarget',
   );
-  t.true(joinAt >= 0 && holdAt > joinAt);
+  t.true(joinAt >= 0 && dialAt > joinAt);
   t.false(
-    events.slice(joinAt, holdAt).some((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
-    'the join and the hold in one workflow task',
+    events.slice(joinAt, dialAt).some((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+    'the join and the originate in one workflow task',
   );
   // Every timer is named (the target answers at once here and each bridge is confirmed in its activity: usually none).
   const timers = summaries(EventType.EVENT_TYPE_TIMER_STARTED);
