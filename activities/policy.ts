@@ -25,6 +25,8 @@ export interface PolicyStore {
   mediaUrl(accountId: string | undefined, mediaId: string): Promise<string | undefined>;
   /** Is `accountId` the account `ancestorId` or one below it? */
   isDescendantOrSelf(ancestorId: string, accountId: string): Promise<boolean>;
+  /** The store's claimTransferPair: true when `by` holds the pair until `until`. */
+  claimTransferPair(pair: string, by: string, until: number, now: number): Promise<boolean>;
 }
 
 /** The store, seen as the engine reads it. */
@@ -40,6 +42,7 @@ export function policyStore(store: Store): PolicyStore {
       return (await store.findMediaForAccount(accountId, mediaId))?.streamUrl;
     },
     isDescendantOrSelf: (ancestorId, accountId) => store.isDescendantOrSelf(ancestorId, accountId),
+    claimTransferPair: (pair, by, until, now) => store.claimTransferPair(pair, by, until, now),
   };
 }
 
@@ -83,6 +86,13 @@ export interface LegPolicy extends DigitPolicy {
   /** The key that ends a code at once where the metaflows name none (`""`: none); absent: the collector's default. */
   terminator?: string;
 }
+
+/**
+ * How long a transferor's claim on its pair lasts: from the resolve's hold to the transfer workflow's start, which
+ * holds the pair from then on (a few workflow tasks; seconds on a Temporal cluster in trouble). The other party's code
+ * is refused meanwhile, also after a transfer that ended within this time (pressed again, it works).
+ */
+export const PAIR_CLAIM_MS = 5_000;
 
 /** Everything a transfer needs, resolved and validated before the call is touched. */
 export interface ResolvedTransfer {
@@ -371,11 +381,14 @@ export function createPolicyActivities(
       // A blind transfer's hold hangs the transferor up: a retry of this activity would find no call to validate, so
       // that hold stays the transfer workflow's.
       const type = ask.type ?? 'attended';
-      if (hold && type !== 'blind')
+      if (hold && type !== 'blind') {
+        // Before anything moves: the other party may be starting a transfer of the same pair at this very moment.
+        await claimPair(transferor, peer.uuid);
         resolved.onHold = await holdNow(resolved, transferor, type, hold, {
           [me.uuid]: me.vars,
           [peer.uuid]: peer.vars,
         });
+      }
       return resolved;
     },
   };
@@ -411,6 +424,18 @@ export function createPolicyActivities(
       log.warn('hold at resolve failed; the transfer holds the parties itself', { error: String(err) });
       return undefined;
     }
+  }
+
+  /**
+   * The pair's claim for this transferor (PAIR_CLAIM_MS). The transfer workflow's start is the claim on a pair (its
+   * ID is the pair's); a hold made before that start, as here, takes the store's claim first, so that two parties
+   * pressing a transfer code at the same moment do not both put the other on hold: the second is refused.
+   */
+  async function claimPair(transferor: string, transferee: string): Promise<void> {
+    const now = Date.now();
+    const pair = transferWorkflowId(transferor, transferee);
+    if (!(await store.claimTransferPair(pair, transferor, now + PAIR_CLAIM_MS, now)))
+      refuse('transfer_in_progress', 'the other party is starting a transfer of this call');
   }
 
   /** The other leg of the transfer whose mark the transferor carries, if any. */

@@ -29,8 +29,8 @@ export const METRICS: Record<Metric, { title: string; segments: string[]; goal: 
     goal: 3,
     segments: [
       'digit signal + timer overhead → resolveTransfer (uuid_dump)',
-      'resolve + child start → holdForTransfer (first getvar)',
-      'holdForTransfer commands → uuid_broadcast reply',
+      "resolve's reads → the hold's first command",
+      'hold commands → uuid_broadcast reply',
       'switch: uuid_broadcast → PLAYBACK_START',
     ],
   },
@@ -279,7 +279,15 @@ async function transferToConsult(
   const lastDigit = tl.at(digits[digits.length - 1]!);
   const fired = lastDigit + digitTimeoutMs;
   const resolved = tl.command(fired, (c) => c === `api uuid_dump ${alice} json`);
-  const holding = tl.command(fired, (c) => c === `api uuid_getvar ${alice} handoff_active_transfer`);
+  // The hold begins in the resolve's activity with a write to either leg (it has their variables from the resolve's
+  // uuid_dumps); a transfer that holds the parties itself (the resolve's hold failed) reads Alice's mark first.
+  const holding = tl.command(
+    resolved ?? fired,
+    (c) =>
+      c.startsWith(`api uuid_setvar ${alice} `) ||
+      c.startsWith(`api uuid_setvar ${bob} `) ||
+      c === `api uuid_getvar ${alice} handoff_active_transfer`,
+  );
   const broadcast = tl.command(fired, (c) => c.startsWith(`api uuid_broadcast ${bob} `));
   out.a.push(timed([lastDigit, resolved, holding, broadcast, tl.at(music)], METRICS.a.segments, digitTimeoutMs));
 

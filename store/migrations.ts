@@ -191,6 +191,13 @@ export const MIGRATIONS: readonly Migration[] = [
       node TEXT PRIMARY KEY, connected_at BIGINT NOT NULL, claimed_by TEXT, claimed_until BIGINT
     );`,
   },
+  {
+    id: 9,
+    name: 'transfer claims',
+    // A transferor's claim on its pair of legs, from the resolve's hold until the transfer workflow's start takes over.
+    sql: `CREATE TABLE transfer_claims (pair TEXT PRIMARY KEY, claimed_by TEXT NOT NULL, claimed_until BIGINT NOT NULL);
+      CREATE INDEX transfer_claims_until ON transfer_claims(claimed_until);`,
+  },
 ];
 
 /** Applies the migrations this SQLite database lacks, each in its own transaction; returns the IDs applied. */

@@ -750,6 +750,20 @@ export class PostgresStore implements Store {
     return rows.length > 0;
   }
 
+  async claimTransferPair(pair: string, by: string, until: number, now: number): Promise<boolean> {
+    // Lapsed claims go first, so a claim left by a transferor that never started its transfer is taken over below.
+    await this.rows('DELETE FROM transfer_claims WHERE claimed_until < $1', [now]);
+    // The row lock serialises two claimers: the second sees the first's claim and does not update it.
+    const rows = await this.rows<{ pair: string }>(
+      `INSERT INTO transfer_claims (pair, claimed_by, claimed_until) VALUES ($1, $2, $3)
+       ON CONFLICT (pair) DO UPDATE SET claimed_until = excluded.claimed_until
+         WHERE transfer_claims.claimed_by = excluded.claimed_by
+       RETURNING pair`,
+      [pair, by, until],
+    );
+    return rows.length > 0;
+  }
+
   async ping(): Promise<void> {
     await this.rows('SELECT 1');
   }

@@ -618,6 +618,19 @@ export class SqliteStore implements Store {
     );
   }
 
+  async claimTransferPair(pair: string, by: string, until: number, now: number): Promise<boolean> {
+    this.db.prepare('DELETE FROM transfer_claims WHERE claimed_until < ?').run(now);
+    const claimed = this.db
+      .prepare(
+        `INSERT INTO transfer_claims (pair, claimed_by, claimed_until) VALUES (?, ?, ?)
+         ON CONFLICT(pair) DO UPDATE SET claimed_until = excluded.claimed_until
+           WHERE transfer_claims.claimed_by = excluded.claimed_by
+         RETURNING pair`,
+      )
+      .get(pair, by, until);
+    return claimed !== undefined;
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }

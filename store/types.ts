@@ -314,6 +314,14 @@ export interface Store {
   /** Forgets a lost node, unless it was seen again after `connectedAt`; true when forgotten. */
   forgetNode(node: string, connectedAt: number): Promise<boolean>;
 
+  /**
+   * Claims a transfer's pair of legs for `by` (its transferor) until `until`, unless another transferor holds it at
+   * `now` (a lapsed claim is taken over, `by`'s own renewed); true when `by` holds it. Two parties of one call pressing
+   * a transfer code at the same moment: the first claim wins, before either puts the other on hold. Lapsed claims are
+   * deleted on the way.
+   */
+  claimTransferPair(pair: string, by: string, until: number, now: number): Promise<boolean>;
+
   /** Resolves when the store answers a trivial read (readiness); rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   /**

@@ -20,6 +20,7 @@ const store: PolicyStore = {
   accountDefaults: async () => undefined,
   mediaUrl: async () => undefined,
   isDescendantOrSelf: async (ancestor, account) => ancestor === account,
+  claimTransferPair: async () => true,
 };
 
 // As captured (01-bridge, uuid_dump of an answered outbound loopback leg): its Caller-* are flipped, its callee ID is the
@@ -420,4 +421,23 @@ test("resolveTransfer with a hold asked: a retry after the hold finds the partie
   const q = activities({}, [stranger, parkedBob], store, [], []);
   const other = await t.throwsAsync(resolveAsActivity(q, 2, 'alice', { target: '2600' }, { startedBy: 'dtmf' }));
   t.is((other as ApplicationFailure).details?.[0], 'not_bridged');
+});
+
+test('resolveTransfer with a hold asked: the pair claimed by the other party is refused before anything moves', async (t) => {
+  const holds: HoldPlan[] = [];
+  const claims: [string, string][] = [];
+  const taken: PolicyStore = {
+    ...store,
+    claimTransferPair: async (pair, by) => (claims.push([pair, by]), by === 'bob'),
+  };
+  const p = activities({}, [aliceOutbound, bobInbound], taken, [], holds);
+  const err = await t.throwsAsync(resolveAsActivity(p, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf' }));
+  t.is((err as ApplicationFailure).details?.[0], 'transfer_in_progress');
+  t.deepEqual(claims, [[transferWorkflowId('alice', 'bob'), 'alice']]);
+  t.is(holds.length, 0, 'nobody was put on hold');
+  // Bob holds the claim: his transfer goes on.
+  t.truthy((await resolveAsActivity(p, 1, 'bob', { target: '2600' }, { startedBy: 'dtmf' })).onHold);
+  // No hold asked (an earlier build's workflow): no claim, as before.
+  await resolveAsActivity(p, 1, 'alice', { target: '2600' });
+  t.is(claims.length, 2);
 });

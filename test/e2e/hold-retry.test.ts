@@ -12,14 +12,27 @@ import type { SwitchCommands } from '../../activities/switch.ts';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
 import { EslDisconnectedError } from '../../workers/esl/index.ts';
 import { hangUp, placeCall, press, useEngine, type Engine } from '../support/engine.ts';
-import { commandsFrom, completedByHangup, consulting, waitForTarget } from '../support/scenario.ts';
+import {
+  commandsFrom,
+  completedByHangup,
+  consulting,
+  originates,
+  sleep,
+  transferResult,
+  waitForPhase,
+  waitForTarget,
+} from '../support/scenario.ts';
 
 /** The fault for the transferor's first ringback command (the hold's last tone), once. */
 let fault: { transferor: string; kind: 'lost-reply' | 'hung' } | undefined;
 /** Ends the hung command (with its reply) once the test is done, so that the worker can shut down. */
 let release = () => {};
+/** While set, each hold's first write waits this long: two resolves both pass their checks before either holds. */
+let holdDelayMs = 0;
 const faulty = (esl: SwitchCommands): SwitchCommands => ({
   api: async (command) => {
+    if (holdDelayMs && / handoff_saved_park_after_bridge /.test(command))
+      await new Promise((resolve) => setTimeout(resolve, holdDelayMs));
     const reply = await esl.api(command);
     const f = fault;
     if (f && command.startsWith(`uuid_broadcast ${f.transferor} `)) {
@@ -115,5 +128,31 @@ test.serial(
     await consulting(t, e, alice, bob, carol);
     await completedByHangup(t, e, alice, bob, carol);
     await hangUp(e, bob.uuid);
+  },
+);
+
+test.serial(
+  'both parties press a transfer code at the same moment, both pass their checks: one holds the pair',
+  async (t) => {
+    const e = t.context;
+    const { alice, bob } = await placeCall(e);
+    const commands = commandsFrom(e);
+    // Both resolves read the pair bridged; the claim, not the switch, decides which one holds it.
+    holdDelayMs = 1000;
+    try {
+      await Promise.all([press(e, alice.uuid, '*22600'), press(e, bob.uuid, '*22601')]);
+      const carol = await waitForTarget(e, commands);
+      await waitForPhase(e, alice, bob, 'consulting');
+      await sleep(1500); // the loser's hold, had it been let through, has reached the switch
+      t.is(commands().filter((c) => c.startsWith('api uuid_park ')).length, 1, 'the parties were put on hold once');
+      t.is(originates(commands()).length, 1, 'one target dialled');
+      const transferor = commands().some((c) => c.startsWith(`api uuid_park ${bob.uuid}`)) ? alice : bob;
+      await hangUp(e, transferor.uuid);
+      t.is((await transferResult(e, alice, bob)).outcome, 'completed');
+      await hangUp(e, transferor === alice ? bob.uuid : alice.uuid);
+      await hangUp(e, carol).catch(() => undefined);
+    } finally {
+      holdDelayMs = 0;
+    }
   },
 );
