@@ -10,7 +10,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
@@ -22,7 +21,7 @@ import { writeWorkflowBundle } from '../workers/workflow-worker.ts';
 import type { TransferPlan } from '../workflows/transfer.ts';
 import { legEvents, startCall, startWorker, TASK_QUEUE } from './first-tasks.ts';
 import { describeMachine, loadAverage, machineTable } from './machine.ts';
-import { intOption } from './options.ts';
+import { intOption, runAsScript } from './options.ts';
 import { summarise, table } from './stats.ts';
 
 const USAGE = 'npm run bench:first-task -- [--calls 30] [--out FILE]';
@@ -221,12 +220,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runAsScript(import.meta.url, main);

@@ -11,7 +11,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
@@ -21,7 +20,7 @@ import { channelEventsSignal, type ChannelEvent } from '../contracts/messages.ts
 import { findTemporalCli, startDevServer, type DevServer } from '../scripts/lib/temporal-dev-server.ts';
 import { writeWorkflowBundle } from '../workers/workflow-worker.ts';
 import { cpuMeter, describeMachine, findPid, loadAverage, machineTable, processSeconds } from './machine.ts';
-import { intOption } from './options.ts';
+import { intOption, runAsScript } from './options.ts';
 import { summarise, table } from './stats.ts';
 import { workflowBacklog } from './task-queue.ts';
 
@@ -420,12 +419,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${s.out} (the servers' and workers' logs: ${dir})`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runAsScript(import.meta.url, main);
