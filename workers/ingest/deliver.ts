@@ -8,7 +8,7 @@ import { CALL_WORKFLOW_TYPE, callStartOptions } from '../../workflows/call-start
 import type { Logger } from '../esl/index.ts';
 import type { Batch, BatchSender, Delivery } from './queue.ts';
 import type { IngestCounters } from './stats.ts';
-import { latestRunEndedByHand } from './transfers.ts';
+import { endedByHand, latestRun } from './transfers.ts';
 
 export { CALL_WORKFLOW_TYPE, type CallWorkflowInput } from '../../workflows/call-start.ts';
 
@@ -52,7 +52,8 @@ export function temporalSender(opts: SenderOptions): BatchSender {
           counters.lateDropped += eventsIn(batch);
           return;
         }
-        if (batch.kind === 'transfer' && batch.party && (await notStartedYet(opts.client, batch))) {
+        const run = batch.kind === 'transfer' ? await latestRun(opts.client, batch.workflowId) : undefined;
+        if (batch.kind === 'transfer' && batch.party && run === 'never' && startMayComeYet(batch)) {
           // The transferor's call workflow puts the parties on hold (and marks them) as it resolves their transfer, a
           // workflow task before it starts it: a party's hangup in between waits for the transfer, retried.
           counters.signalRetries++;
@@ -63,7 +64,7 @@ export function temporalSender(opts: SenderOptions): BatchSender {
         if (batch.kind !== 'transfer') return undefined;
         // Ended by hand: a new run will resume it from the switch's state (transfers.ts), and must still get the legs'
         // later events. Only a transfer that finished its business hands its legs over for good.
-        if (await latestRunEndedByHand(opts.client, batch.workflowId)) return undefined;
+        if (endedByHand(run)) return undefined;
         return opts.onTransferGone?.(batch);
       }
       const code = grpcCode(err);
@@ -93,16 +94,9 @@ export function temporalSender(opts: SenderOptions): BatchSender {
  */
 export const TRANSFER_START_WAIT_MS = 10_000;
 
-/** No run of this transfer has ever existed, and the batch's newest event is recent enough to wait for its start. */
-async function notStartedYet(client: Client, batch: Extract<Batch, { kind: 'transfer' }>): Promise<boolean> {
-  const newest = Math.max(...batch.events.map((e) => e.at));
-  if (Date.now() - newest > TRANSFER_START_WAIT_MS) return false;
-  try {
-    await client.workflow.getHandle(batch.workflowId).describe();
-    return false;
-  } catch (err) {
-    return err instanceof WorkflowNotFoundError;
-  }
+/** Is the batch's newest event recent enough to wait for the start of a transfer that has never run? */
+function startMayComeYet(batch: Extract<Batch, { kind: 'transfer' }>): boolean {
+  return Date.now() - Math.max(...batch.events.map((e) => e.at)) <= TRANSFER_START_WAIT_MS;
 }
 
 async function send({ client, node, taskQueue }: SenderOptions, batch: Batch): Promise<void> {

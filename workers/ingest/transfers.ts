@@ -9,6 +9,7 @@
 // The workflow type is named, not imported, so the ingest never loads workflow code.
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
@@ -24,16 +25,35 @@ export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
 /** Closed without an outcome: the workflow did not finish its own business (an SRE's hand, say). */
 const ENDED_BY_HAND: ReadonlySet<string> = new Set(['TERMINATED', 'CANCELLED', 'TIMED_OUT', 'FAILED']);
 
+/**
+ * The latest run of this workflow: its description; `'never'` when no run of it was ever started; undefined when
+ * Temporal could not say.
+ */
+export async function latestRun(
+  client: Client,
+  workflowId: string,
+): Promise<WorkflowExecutionDescription | 'never' | undefined> {
+  try {
+    return await client.workflow.getHandle(workflowId).describe();
+  } catch (err) {
+    return err instanceof WorkflowNotFoundError ? 'never' : undefined;
+  }
+}
+
+/** Did this run end without an outcome (terminated, cancelled, timed out, failed)? */
+export function endedByHand(
+  run: WorkflowExecutionDescription | 'never' | undefined,
+): run is WorkflowExecutionDescription {
+  return typeof run === 'object' && ENDED_BY_HAND.has(run.status.name);
+}
+
 /** The latest run of this workflow, if it ended without an outcome (terminated, cancelled, timed out, failed). */
 export async function latestRunEndedByHand(
   client: Client,
   workflowId: string,
 ): Promise<WorkflowExecutionDescription | undefined> {
-  const description = await client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .catch(() => undefined);
-  return description && ENDED_BY_HAND.has(description.status.name) ? description : undefined;
+  const run = await latestRun(client, workflowId);
+  return endedByHand(run) ? run : undefined;
 }
 
 export interface TransferSweepDeps {
