@@ -382,9 +382,10 @@ export function createPolicyActivities(
       // that hold stays the transfer workflow's.
       const type = ask.type ?? 'attended';
       if (hold && type !== 'blind') {
+        const transferId = transferWorkflowId(transferor, peer.uuid);
         // Before anything moves: the other party may be starting a transfer of the same pair at this very moment.
-        await claimPair(transferor, peer.uuid);
-        resolved.onHold = await holdNow(resolved, transferor, type, hold, {
+        await claimPair(transferId, transferor);
+        resolved.onHold = await holdNow(transferId, resolved, transferor, type, hold, {
           [me.uuid]: me.vars,
           [peer.uuid]: peer.vars,
         });
@@ -398,6 +399,7 @@ export function createPolicyActivities(
    * what this one did through the legs' marks) and, failing, gives the parties back to each other.
    */
   async function holdNow(
+    transferId: string,
     resolved: ResolvedTransfer,
     transferor: string,
     type: Exclude<TransferType, 'blind'>,
@@ -407,7 +409,7 @@ export function createPolicyActivities(
     try {
       return await sw.holdForTransfer(
         {
-          transferId: transferWorkflowId(transferor, resolved.transferee),
+          transferId,
           transferor,
           transferee: resolved.transferee,
           moh: resolved.moh,
@@ -431,10 +433,9 @@ export function createPolicyActivities(
    * ID is the pair's); a hold made before that start, as here, takes the store's claim first, so that two parties
    * pressing a transfer code at the same moment do not both put the other on hold: the second is refused.
    */
-  async function claimPair(transferor: string, transferee: string): Promise<void> {
+  async function claimPair(transferId: string, transferor: string): Promise<void> {
     const now = Date.now();
-    const pair = transferWorkflowId(transferor, transferee);
-    if (!(await store.claimTransferPair(pair, transferor, now + PAIR_CLAIM_MS, now)))
+    if (!(await store.claimTransferPair(transferId, transferor, now + PAIR_CLAIM_MS, now)))
       refuse('transfer_in_progress', 'the other party is starting a transfer of this call');
   }
 
