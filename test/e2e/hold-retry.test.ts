@@ -12,6 +12,7 @@ import type { SwitchCommands } from '../../activities/switch.ts';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
 import { EslDisconnectedError } from '../../workers/esl/index.ts';
 import { hangUp, placeCall, press, useEngine, type Engine } from '../support/engine.ts';
+import { activityAttempts } from '../support/history.ts';
 import {
   commandsFrom,
   completedByHangup,
@@ -46,20 +47,6 @@ const faulty = (esl: SwitchCommands): SwitchCommands => ({
 });
 const faultPending = () => fault !== undefined;
 const test = useEngine(anyTest, {}, { scenario: 'hold-retry', commands: faulty });
-
-/** The attempts of each activity of a workflow that completed, by activity type. */
-async function activityAttempts(e: Engine, workflowId: string): Promise<[string, number][]> {
-  const events = (await e.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const types = new Map<string, string>();
-  const attempts: [string, number][] = [];
-  for (const ev of events) {
-    const scheduled = ev.activityTaskScheduledEventAttributes;
-    if (scheduled) types.set(String(ev.eventId), scheduled.activityType?.name ?? '?');
-    const started = ev.activityTaskStartedEventAttributes;
-    if (started) attempts.push([types.get(String(started.scheduledEventId)) ?? '?', started.attempt ?? 1]);
-  }
-  return attempts;
-}
 
 async function transferThroughFault(t: ExecutionContext<Engine>, kind: 'lost-reply' | 'hung', waitMs: number) {
   const e = t.context;

@@ -6,6 +6,7 @@ import anyTest from 'ava';
 import type { SwitchCommands } from '../../activities/switch.ts';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
 import { hangUp, placeCall, useEngine } from '../support/engine.ts';
+import { activityAttempts } from '../support/history.ts';
 import { completedByHangup, consulting, transferByDigits, commandsFrom, transferResult } from '../support/scenario.ts';
 
 const COMMAND_MS = 100;
@@ -27,18 +28,7 @@ test.serial('a switch that takes 100 ms a command: every activity runs once, and
   t.is((await transferResult(e, alice, bob)).outcome, 'completed');
   // The hold (a few dozen commands) runs in the activity that resolves the transfer, in Alice's call workflow.
   for (const workflowId of [callWorkflowId(alice.uuid), transferWorkflowId(alice.uuid, bob.uuid)]) {
-    const history = await e.client.workflow.getHandle(workflowId).fetchHistory();
-    const events = history.events ?? [];
-    const types = new Map(
-      events.flatMap((ev) => {
-        const name = ev.activityTaskScheduledEventAttributes?.activityType?.name;
-        return name ? [[Number(ev.eventId), name] as const] : [];
-      }),
-    );
-    const attempts = events.flatMap((ev) => {
-      const started = ev.activityTaskStartedEventAttributes;
-      return started ? [[types.get(Number(started.scheduledEventId)), started.attempt ?? 1] as const] : [];
-    });
+    const attempts = await activityAttempts(e, workflowId);
     if (workflowId.startsWith('call:'))
       t.true(
         attempts.some(([type]) => type === 'resolveTransfer'),

@@ -1,5 +1,6 @@
-// A call workflow's history, read by e2e tests that must know when to go on (a timer fired, digits arrived): the
-// setup's own waits, never what a test asserts (that comes from ESL, as on a real switch).
+// Workflows' histories, read by e2e tests that must know when to go on (a timer fired, digits arrived): the setup's
+// own waits. What a caller hears is asserted from ESL, as on a real switch; what the engine did (its activities and
+// their attempts) may be read here too.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { callWorkflowId } from '../../contracts/ids.ts';
@@ -77,4 +78,18 @@ export async function workflowExists(client: Client, workflowId: string): Promis
     if (err instanceof WorkflowNotFoundError) return false;
     throw err;
   }
+}
+
+/** The activities a workflow's history shows run, each with its activity type and the attempt that completed it. */
+export async function activityAttempts(e: Engine, workflowId: string): Promise<[string, number][]> {
+  const events = (await e.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const types = new Map<string, string>();
+  const attempts: [string, number][] = [];
+  for (const ev of events) {
+    const scheduled = ev.activityTaskScheduledEventAttributes;
+    if (scheduled) types.set(String(ev.eventId), scheduled.activityType?.name ?? '?');
+    const started = ev.activityTaskStartedEventAttributes;
+    if (started) attempts.push([types.get(String(started.scheduledEventId)) ?? '?', started.attempt ?? 1]);
+  }
+  return attempts;
 }
