@@ -70,6 +70,7 @@ async function run(role: Role, config: Config, { logger, ops }: ProcessOps): Pro
       taskSlots: config.WORKFLOW_TASK_SLOTS,
       taskSlotsMax: config.WORKFLOW_TASK_SLOTS_MAX,
       taskSlotsCpu: config.WORKFLOW_TASK_SLOTS_CPU,
+      stackTraces: config.WORKFLOW_STACK_TRACES,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
       bundleFile: config.WORKFLOW_BUNDLE,
     });

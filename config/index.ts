@@ -493,6 +493,16 @@ const schema = z.object({
     .max(1)
     .default(DEFAULT_WORKFLOW_TASK_SLOTS_CPU)
     .describe('the machine’s CPU use (0–1) under which a workflow worker takes slots above `WORKFLOW_TASK_SLOTS`'),
+  WORKFLOW_STACK_TRACES: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .describe(
+      'the Temporal UI’s Stack Trace tab for call and transfer workflows (the SDK’s stack trace query): on, the ' +
+        'workflow worker captures a stack for every promise a workflow creates, some 40 % of its CPU per workflow ' +
+        'task (docs/operations.md, “Workflow stack traces”); off, the tab says stack traces are not enabled and each ' +
+        'workflow’s details and its `call` or `transfer` query still say what it waits for',
+    ),
   WORKFLOW_BUNDLE: z
     .string()
     .refine((file) => fs.existsSync(file), 'no such file (build it with npm run bundle:workflows -- FILE)')

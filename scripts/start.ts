@@ -134,6 +134,7 @@ async function main(): Promise<void> {
       taskSlots: config.WORKFLOW_TASK_SLOTS,
       taskSlotsMax: config.WORKFLOW_TASK_SLOTS_MAX,
       taskSlotsCpu: config.WORKFLOW_TASK_SLOTS_CPU,
+      stackTraces: config.WORKFLOW_STACK_TRACES,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     });
     const workflowsRunning = workflowWorker.run();

@@ -79,6 +79,8 @@ export interface WorkflowWorkerOptions {
   taskSlotsMax?: number;
   /** The machine's CPU use (0–1) under which the resource-based supplier hands out more slots. */
   taskSlotsCpu?: number;
+  /** The SDK's stack trace query (WORKFLOW_STACK_TRACES): a stack captured for every promise a workflow creates. */
+  stackTraces?: boolean;
 }
 
 /**
@@ -111,6 +113,12 @@ export function workflowTaskSlots(
 }
 
 export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise<Worker> {
+  // The SDK installs a promise hook in its workflow thread that captures a stack, mapped through the bundle's source
+  // map, for every promise a workflow creates: about a quarter of this worker's CPU per call, and the latency of every
+  // step on a busy machine (docs/operations.md, "Workflow stack traces"). SDK 1.24 has no option for it; the package's
+  // patch (patches/, applied by `npm ci`) reads this variable in the thread, which copies the environment as
+  // Worker.create starts it.
+  process.env.TEMPORAL_WORKFLOW_STACK_TRACES = opts.stackTraces ? 'on' : 'off';
   return Worker.create({
     connection: opts.connection,
     dataConverter: opts.dataConverter,

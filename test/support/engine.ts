@@ -182,6 +182,7 @@ export async function startEngineRoles(
           taskSlots: config.WORKFLOW_TASK_SLOTS,
           taskSlotsMax: config.WORKFLOW_TASK_SLOTS_MAX,
           taskSlotsCpu: config.WORKFLOW_TASK_SLOTS_CPU,
+          stackTraces: config.WORKFLOW_STACK_TRACES,
           shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         });
   const workflowsRunning = workflowWorker?.run();
