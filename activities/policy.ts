@@ -5,6 +5,7 @@ import { activityInfo, log } from '@temporalio/activity';
 import type { Config } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
 import { DTMF_PATTERN, TARGET_PATTERN, playableStream } from '../contracts/grammar.ts';
+import { holdPlan } from '../contracts/hold-plan.ts';
 import { ACTIVE_TRANSFER_VARIABLE, parseTransferId, transferWorkflowId } from '../contracts/ids.ts';
 import type { TransferAsk, TransferType } from '../contracts/messages.ts';
 import type { DigitPolicy, FeatureCodeSet, Metaflows } from '../contracts/metaflows.ts';
@@ -407,21 +408,8 @@ export function createPolicyActivities(
     known: KnownVariables,
   ): Promise<HoldResult | undefined> {
     try {
-      return await sw.holdForTransfer(
-        {
-          transferId,
-          transferor,
-          transferee: resolved.transferee,
-          moh: resolved.moh,
-          ringback: resolved.ringback,
-          releaseTransferor: false,
-          type,
-          startedBy: hold.startedBy,
-          requestedAt: hold.requestedAt,
-        },
-        // The legs were read just now: the hold needs no read of its own.
-        known,
-      );
+      // The legs were read just now: the hold needs no read of its own.
+      return await sw.holdForTransfer(holdPlan({ ...resolved, transferId, transferor, type, ...hold }), known);
     } catch (err) {
       log.warn('hold at resolve failed; the transfer holds the parties itself', { error: String(err) });
       return undefined;

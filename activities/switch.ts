@@ -2,15 +2,8 @@
 // state (uuid_exists, the variables it set) before acting again. They run on the task queue of the node hosting the legs.
 import { ApplicationFailure } from '@temporalio/activity';
 import { STREAM_SAFE, UUID_SAFE, VALUE_SAFE } from '../contracts/grammar.ts';
-import type {
-  ConferencePlan,
-  HoldPlan,
-  HoldResult,
-  LegState,
-  OriginatePlan,
-  SavedSettings,
-  StepTiming,
-} from './types.ts';
+import type { HoldPlan } from '../contracts/hold-plan.ts';
+import type { ConferencePlan, HoldResult, LegState, OriginatePlan, SavedSettings, StepTiming } from './types.ts';
 import {
   ACTIVE_TRANSFER_VARIABLE,
   CALL_WORKFLOW_VARIABLE,

@@ -1,5 +1,4 @@
 // Plain data exchanged between workflows and activities.
-import type { TransferType } from '../contracts/messages.ts';
 import type { TransferStep } from '../observability/metrics.ts';
 
 export interface LegState {
@@ -29,20 +28,6 @@ export interface SavedSettings {
   park_after_bridge?: string;
   hangup_after_bridge?: string;
   playback_terminators?: string;
-}
-
-export interface HoldPlan {
-  transferId: string;
-  transferor: string;
-  transferee: string;
-  moh: string;
-  ringback: string;
-  /** Blind transfer: hang the transferor up instead of giving it ringback. */
-  releaseTransferor: boolean;
-  /** What the metrics say of the transfer: its type, what started it, and when it was asked for (ms since the epoch). */
-  type?: TransferType;
-  startedBy?: 'dtmf' | 'api';
-  requestedAt?: number;
 }
 
 /** A bridge that completes one of a transfer's timed steps, and when that step began (a switch event's time, ms). */

@@ -22,6 +22,7 @@ import { Deadlines, type DeadlineName } from './deadlines.ts';
 import { indexedAtStart } from './transfer-start.ts';
 import { EventDeduplicator } from './dedup.ts';
 import { waitUntil } from './wait.ts';
+import { holdPlan } from '../contracts/hold-plan.ts';
 import { callWorkflowId, threeWayConference } from '../contracts/ids.ts';
 import { originateOnce, originateOutcome, switchActivities } from './switch-activities.ts';
 import {
@@ -621,19 +622,7 @@ class TransferRun {
             joined,
             this.sw.holdForTransfer.executeWithOptions(
               { summary: 'hold: music for the transferee, ringback for the transferor' },
-              [
-                {
-                  transferId: plan.transferId,
-                  transferor: plan.transferor,
-                  transferee: plan.transferee,
-                  moh: plan.moh,
-                  ringback: plan.ringback,
-                  releaseTransferor: plan.type === 'blind',
-                  type: plan.type,
-                  startedBy: plan.startedBy,
-                  requestedAt: plan.requestedAt,
-                },
-              ],
+              [holdPlan(plan)],
             ),
           ]);
       if (!reached) transfereeGone();

@@ -7,7 +7,8 @@ import {
   type PolicyStore,
   type ResolvedTransfer,
 } from '../../activities/policy.ts';
-import type { HoldPlan, HoldResult, LegState } from '../../activities/types.ts';
+import type { HoldPlan } from '../../contracts/hold-plan.ts';
+import type { HoldResult, LegState } from '../../activities/types.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ACTIVE_TRANSFER_VARIABLE, transferWorkflowId } from '../../contracts/ids.ts';
 import { loadConfig } from '../../config/index.ts';
