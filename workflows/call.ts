@@ -31,21 +31,29 @@ import {
   carriedCollector,
   DEFAULT_DIGIT_TIMEOUT_MS,
   emptyCollector,
-  press,
   timerFired,
-  type CollectorOptions,
   type CollectorState,
   type FeatureCodeMatch,
 } from './collector.ts';
 import { EventDeduplicator, type DedupState } from './dedup.ts';
 import { featureCodeAction } from './feature-codes.ts';
 import {
+  collect,
+  collectorOptions,
+  doneAtOnce,
+  keptIdle,
+  pressOn,
+  type KeyPress,
+  type LegDigits,
+  type TakenPress,
+} from './key-press.ts';
+import {
   NO_PRIVATE_DIGITS,
   afterStep,
-  digitPressed,
   masked,
   privateCollection,
   unmasked,
+  type PrivateAction,
   type PrivateDigits,
 } from './private-codes.ts';
 import { HANGUP_CAUSE_PATTERN } from '../contracts/grammar.ts';
@@ -124,9 +132,6 @@ interface Late {
   event: ChannelEvent;
   stale: boolean;
 }
-
-/** Key presses that did nothing kept for presses that come late (a feature code is a handful of digits). */
-const IDLE_DIGITS_KEPT = 8;
 
 /**
  * The switch plays the hold music only once the bridge has carried ~200 ms of media (a hold sooner than that is
@@ -333,42 +338,36 @@ class CallLeg {
   }
 
   /**
-   * What `onDigitEvent` does with an event, done here at once when that needs no command (no event but a key press
-   * needs one; a press needs none when the leg's feature codes are loaded, it is no transferor's, and it neither
-   * completes a code nor masks or unmasks the peer): true. Else false, having changed nothing: onDigitEvent takes it,
-   * to the same state and the same commands.
+   * What `onDigitEvent` does with an event, done here at once when that needs no command (key-press.ts `pressOn`: no
+   * event but a key press needs one, and a press only to read the leg's feature codes, for a transferor's codes, to act
+   * on a code, or to mask or unmask the peer): true. Else false, having changed nothing: onDigitEvent takes it, by the
+   * same rule, to the same state and the same commands.
    */
   private tookAtOnce(event: ChannelEvent): boolean {
-    if (event.name !== 'DTMF' || !event.digit || this.call.phase === 'ended') return true;
-    const policy = this.policy;
-    if (!policy || (this.transfer?.role === 'transferor' && this.transfer.codes !== undefined)) return false;
-    const privateDigits = digitPressed(this.privateDigits, event.digit, event.at);
-    let collector = this.collector;
-    let acted = false;
-    if (policy.sets.length) {
-      const before = collector ?? emptyCollector(policy.sets);
-      const when = { now: Date.now(), at: event.at, held: event.held };
-      const step = press(before, policy.sets, event.digit, when, collectorOptions(policy));
-      if (step.match || step.errors.length) return false;
-      const privateOn = privateCollection(step.state, this.collectorSets(), policy.limits);
-      if (afterStep(privateDigits, privateOn, false, this.call.bridgedTo)) return false;
-      collector = step.state;
-      acted = collecting(before) || collecting(step.state);
-    }
+    const key = this.keyPress(event);
+    if (!key) return true;
+    const step = pressOn(this.legDigits(), key, Date.now());
+    if (!doneAtOnce(step)) return false;
     this.indexed.flush(this.call);
-    this.privateDigits = privateDigits;
-    this.collector = collector;
-    this.idleDigits = acted ? [] : [...this.idleDigits, event].slice(-IDLE_DIGITS_KEPT);
+    this.took(step);
+    this.idleDigits = keptIdle(this.idleDigits, event, step.acted);
     return true;
+  }
+
+  /** A key press on this leg to interpret, if the event is one (none once the call ended). */
+  private keyPress(event: ChannelEvent): KeyPress | undefined {
+    if (event.name !== 'DTMF' || !event.digit || this.call.phase === 'ended') return undefined;
+    return { digit: event.digit, at: event.at, held: event.held };
   }
 
   /** A key press; one that did nothing is kept a while, for earlier presses that may still come (inSwitchOrder). */
   private async onDigitEvent(event: ChannelEvent): Promise<void> {
-    if (event.name !== 'DTMF' || !event.digit || this.call.phase === 'ended') return;
+    const key = this.keyPress(event);
+    if (!key) return;
     this.indexed.flush(this.call);
     let acted: boolean;
     try {
-      acted = await this.onDigit(event.digit, event.at, event.held);
+      acted = await this.onDigit(key);
     } catch (err) {
       // A switch command that went unanswered past its activity's give-up time (a node overloaded or out of reach):
       // this press is lost, the call is not. Failing the run would end its feature codes and its record for good.
@@ -377,7 +376,7 @@ class CallLeg {
       acted = false;
     }
     // Only the presses since the last one that did something may be taken again: the later ones never were.
-    this.idleDigits = acted ? [] : [...this.idleDigits, event].slice(-IDLE_DIGITS_KEPT);
+    this.idleDigits = keptIdle(this.idleDigits, event, acted);
   }
 
   /**
@@ -447,33 +446,45 @@ class CallLeg {
 
   // --- Digits: the takeback code, then feature codes ------------------------------------------------------------------
 
-  /** A digit on this leg (`at`: the switch's time): the takeback code of a running transfer first, then feature codes. */
-  private async onDigit(digit: string, at: number, held?: boolean): Promise<boolean> {
-    this.privateDigits = digitPressed(this.privateDigits, digit, at);
+  /** What a press finds of the leg's digits (key-press.ts). */
+  private legDigits(): LegDigits {
+    const transfer = this.transfer;
+    return {
+      policy: this.policy,
+      transferor: transfer?.role === 'transferor' && transfer.codes !== undefined,
+      collector: this.collector,
+      privateDigits: this.privateDigits,
+      peer: this.call.bridgedTo,
+    };
+  }
+
+  /** A key press on this leg: the codes of a running transfer first (its transferor's), then the leg's feature codes. */
+  private async onDigit(key: KeyPress): Promise<boolean> {
+    const found = this.legDigits();
+    let now = Date.now();
+    let step = pressOn(found, key, now);
+    this.privateDigits = step.privateDigits;
     const transfer = this.transfer;
     // The transfer's codes, matched by the collector's rules ahead of the metaflows.
-    if (transfer?.role === 'transferor' && transfer.codes !== undefined) {
-      return this.onTransferDigit(transfer, digit, at, held);
+    if (step.needs === 'transfer_codes' && transfer) return this.onTransferDigit(transfer, key);
+    if (step.needs === 'policy') {
+      const policy = await this.loadPolicy(key.at);
+      if (!policy) return false;
+      // The same press on what it found, the leg's codes read now (and the collector they start).
+      now = Date.now();
+      step = pressOn({ ...found, policy, collector: this.collector, peer: this.call.bridgedTo }, key, now);
     }
-    const policy = this.policy ?? (await this.loadPolicy(at));
-    if (!policy?.sets.length) return false;
-    const before = this.collector ?? emptyCollector(policy.sets);
-    const now = Date.now();
-    const step = press(before, policy.sets, digit, { now, at, held }, collectorOptions(policy));
-    this.collector = step.state;
-    for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
-    await this.keepPrivate(step.match !== undefined);
-    if (step.match) await this.runFeatureCode(step.match, now);
-    return step.match !== undefined || collecting(before) || collecting(step.state);
+    if (step.needs !== undefined) return false; // not again: the codes are read, and the leg was no transferor
+    return this.takePress(step, now);
   }
 
   /** A digit of a running transfer's transferor: the transfer's codes and the leg's metaflows, by one collector. */
-  private async onTransferDigit(transfer: LegTransfer, digit: string, at: number, held?: boolean): Promise<boolean> {
+  private async onTransferDigit(transfer: LegTransfer, key: KeyPress): Promise<boolean> {
     if (this.collectorOf !== transfer.id) {
       this.collectorOf = transfer.id;
       this.collector = undefined; // the sets change: a collection in progress starts again
     }
-    const policy = this.policy ?? (await this.loadPolicy(at));
+    const policy = this.policy ?? (await this.loadPolicy(key.at));
     if (!policy) return false;
     // A timer fires late on a busy worker: a digit that comes after the inter-digit timeout but before its timer
     // ends the code typed so far first, as the timer would have (else `*`, a pause, `1` would be a takeback).
@@ -483,16 +494,26 @@ class CallLeg {
     const sets = this.collectorSets();
     // The transfer may have ended meanwhile: its codes left the sets.
     if (this.collector && this.collector.collecting.length !== sets.length) this.collector = undefined;
-    const before = this.collector ?? emptyCollector(sets);
     const now = Date.now();
     // A code nothing can extend (the takeback `*1`) acts at its last digit, as the leg's own codes do.
-    const step = press(before, sets, digit, { now, at, held }, collectorOptions(policy));
-    this.collector = step.state;
-    this.lastDigitAt = at;
-    for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
-    await this.keepPrivate(step.match !== undefined);
+    const step = collect(sets, policy, this.legDigits(), key, now);
+    this.lastDigitAt = key.at;
+    return this.takePress(step, now);
+  }
+
+  /** A press the collector took: its state kept, then the peer's ear masked or unmasked, then its code acted on. */
+  private async takePress(step: TakenPress, now: number): Promise<boolean> {
+    this.took(step);
+    await this.keepPrivateBy(step.private);
     if (step.match) await this.runFeatureCode(step.match, now);
-    return step.match !== undefined || collecting(before) || collecting(this.collector);
+    return step.acted;
+  }
+
+  /** The leg's digit state after a press the collector took. */
+  private took(step: TakenPress): void {
+    this.collector = step.collector;
+    this.privateDigits = step.privateDigits;
+    for (const error of step.errors) log.warn('metaflow pattern skipped', { error });
   }
 
   /** The sets the collector matches: a running transfer's codes first while this leg is its transferor. */
@@ -551,10 +572,14 @@ class CallLeg {
    * A private metaflow's code (private-codes.ts): the peer's ear is masked as its collection begins, and the mask
    * lifted as it ends, before the code acts (a transfer moves the peer), sending on what it dropped that was no code.
    */
-  private async keepPrivate(matched: boolean): Promise<void> {
+  private keepPrivate(matched: boolean): Promise<void> {
     const collecting =
       this.call.phase !== 'ended' && privateCollection(this.collector, this.collectorSets(), this.policy?.limits);
-    const action = afterStep(this.privateDigits, collecting, matched, this.call.bridgedTo);
+    return this.keepPrivateBy(afterStep(this.privateDigits, collecting, matched, this.call.bridgedTo));
+  }
+
+  /** The mask put on or lifted as `afterStep` (private-codes.ts) answered. */
+  private async keepPrivateBy(action: PrivateAction): Promise<void> {
     if (!action) return;
     if (action.do === 'mask') {
       const { reply, at } = await this.sw.maskDigits.executeWithOptions(
@@ -919,14 +944,4 @@ function answerAgain(answer: RequestAnswer): TransferAccepted {
   if ('accepted' in answer) return answer.accepted;
   const { type, reason, message } = answer.refused;
   throw ApplicationFailure.create({ type, message, details: reason ? [reason] : [], nonRetryable: true });
-}
-
-/** Whether a collection is in progress (a digit into it, or one that started or ended it, did something). */
-function collecting(state: CollectorState): boolean {
-  return state.collecting.some((c) => c !== undefined);
-}
-
-/** What the collector reads from a leg's policy besides its sets. */
-function collectorOptions(p: LegPolicy): CollectorOptions {
-  return { fallbackTimeoutMs: p.defaultDigitTimeoutMs, limits: p.limits, terminator: p.terminator };
 }

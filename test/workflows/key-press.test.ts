@@ -1,0 +1,132 @@
+// A key press as the call workflow takes it (workflows/key-press.ts): the one rule by which a press is either done at
+// once, without a command, or carried out with one (the leg's codes read, a transferor's codes, a code, the mask).
+import test from 'ava';
+import type { LegPolicy } from '../../activities/policy.ts';
+import type { ChannelEvent } from '../../contracts/messages.ts';
+import type { FeatureCodeSet } from '../../contracts/metaflows.ts';
+import {
+  IDLE_DIGITS_KEPT,
+  doneAtOnce,
+  keptIdle,
+  pressOn,
+  type KeyPress,
+  type LegDigits,
+  type PressStep,
+} from '../../workflows/key-press.ts';
+import { NO_PRIVATE_DIGITS, masked } from '../../workflows/private-codes.ts';
+
+const codes = (opts: { privateCodes?: boolean; patterns?: Record<string, string> } = {}): FeatureCodeSet => ({
+  owner: 'self',
+  ownerLeg: 'alice',
+  metaflows: {
+    binding_digit: '*',
+    ...(opts.privateCodes ? { private_codes: true } : {}),
+    numbers: { '5': { module: 'hold' } },
+    patterns: Object.fromEntries(
+      Object.entries(opts.patterns ?? { '^2(\\d+)$': 'transfer' }).map(([p, module]) => [p, { module, data: {} }]),
+    ),
+  },
+});
+
+const policy = (...sets: FeatureCodeSet[]): LegPolicy => ({ sets, defaultDigitTimeoutMs: 800 });
+
+const leg = (over: Partial<LegDigits> = {}): LegDigits => ({
+  policy: policy(codes()),
+  transferor: false,
+  collector: undefined,
+  privateDigits: NO_PRIVATE_DIGITS,
+  peer: 'bob',
+  ...over,
+});
+
+/** Presses `digits` one after the other (100 ms apart, on both clocks), each on the state the last left. */
+function typed(found: LegDigits, digits: string): { leg: LegDigits; steps: PressStep[] } {
+  const steps: PressStep[] = [];
+  let now = 1000;
+  for (const digit of digits) {
+    const step = pressOn(found, { digit, at: now }, now);
+    steps.push(step);
+    if (step.needs) break;
+    found = { ...found, collector: step.collector, privateDigits: step.privateDigits };
+    now += 100;
+  }
+  return { leg: found, steps };
+}
+
+test('a press with nothing to command is done at once: a digit outside any code, the codes begun and continued', (t) => {
+  const { steps } = typed(leg(), '7*2');
+  t.is(steps.length, 3);
+  const [seven, star, two] = steps;
+  t.true(seven && doneAtOnce(seven) && !seven.acted, 'a digit that is no code does nothing');
+  t.true(star && doneAtOnce(star) && star.acted, 'the binding digit starts a collection');
+  t.true(two && doneAtOnce(two) && two.acted && two.collector?.collecting[0] === '2', '2 continues it');
+});
+
+test("a press waits for a command: the codes to read, a transferor's codes, a code complete", (t) => {
+  const key: KeyPress = { digit: '*', at: 1000 };
+  const unread = pressOn(leg({ policy: undefined }), key, 1000);
+  t.is(unread.needs, 'policy');
+  t.false(doneAtOnce(unread));
+  // A transferor's presses go to the transfer's codes (and their timeout) first, codes read or not.
+  t.is(pressOn(leg({ transferor: true }), key, 1000).needs, 'transfer_codes');
+  t.is(pressOn(leg({ transferor: true, policy: undefined }), key, 1000).needs, 'transfer_codes');
+  // `*5` is complete at its 5 (no code is longer): it acts without the digit timeout.
+  const last = typed(leg(), '*5').steps[1];
+  t.truthy(last && !last.needs && last.match, 'the hold code matched');
+  t.false(last !== undefined && doneAtOnce(last));
+});
+
+test('a leg without feature codes: every press is done at once and does nothing, whatever the mask', (t) => {
+  const open = masked(NO_PRIVATE_DIGITS, 'bob', 500);
+  const step = pressOn(leg({ policy: policy(), privateDigits: open }), { digit: '*', at: 1000 }, 1000);
+  t.true(doneAtOnce(step));
+  t.false(!step.needs && step.acted);
+  t.is(step.privateDigits.dropped, '*', 'the mask dropped it, as the switch did');
+  t.is(step.needs === undefined ? step.private : 'waits', undefined, 'no unmask without codes to end');
+});
+
+test('a private code: masking and unmasking the peer are commands; no peer, no mask', (t) => {
+  const found = leg({ policy: policy(codes({ privateCodes: true })) });
+  const star = pressOn(found, { digit: '*', at: 1000 }, 1000);
+  t.deepEqual(star.needs === undefined && star.private, { do: 'mask', peer: 'bob' });
+  t.false(doneAtOnce(star));
+  t.true(doneAtOnce(pressOn({ ...found, peer: undefined }, { digit: '*', at: 1000 }, 1000)), 'nobody to keep it from');
+  // Masked: `*9` is no code (none starts with 9): the mask comes off and sends on the 9 it dropped.
+  if (star.needs) return t.fail();
+  const armed = { ...found, collector: star.collector, privateDigits: masked(star.privateDigits, 'bob', 1050) };
+  const nine = pressOn(armed, { digit: '9', at: 1100 }, 1100);
+  t.deepEqual(nine.needs === undefined && nine.private, { do: 'unmask', peer: 'bob', resend: '9' });
+  t.false(doneAtOnce(nine));
+  // Masked, `*2` may still be a transfer: the mask stays, nothing to command.
+  const two = pressOn(armed, { digit: '2', at: 1100 }, 1100);
+  t.true(doneAtOnce(two));
+  t.is(two.privateDigits.dropped, '2');
+});
+
+test('a code ended with no match beside a pattern that cannot run: done at once, the pattern reported', (t) => {
+  // The press used to leave this to the awaited path, only to log the pattern: no command either way.
+  const { steps } = typed(leg({ policy: policy(codes({ patterns: { '(': 'transfer' } })) }), '*9#');
+  const end = steps[2];
+  t.true(end !== undefined && doneAtOnce(end));
+  t.true(end !== undefined && !end.needs && end.acted && end.errors.length === 1);
+  t.regex((end && !end.needs && end.errors[0]) || '', /is not run/);
+});
+
+test('the presses kept for late ones: none once one acted, else the last few', (t) => {
+  const press = (seq: number): ChannelEvent => ({
+    name: 'DTMF',
+    digit: '0',
+    uuid: 'alice',
+    coreUuid: 'core',
+    seq,
+    at: seq,
+    node: 'n',
+  });
+  let idle: ChannelEvent[] = [];
+  for (let seq = 1; seq <= IDLE_DIGITS_KEPT + 2; seq++) idle = keptIdle(idle, press(seq), false);
+  t.deepEqual(
+    idle.map((e) => e.seq),
+    Array.from({ length: IDLE_DIGITS_KEPT }, (_, i) => i + 3),
+  );
+  t.deepEqual(keptIdle(idle, press(99), true), []);
+});

@@ -1,0 +1,117 @@
+// A key press on a leg, as a pure function of what the leg knows of its digits: the collector's step over the leg's
+// feature codes, the private codes' mask (private-codes.ts), and whether the press needs a command before it is done:
+// the leg's codes to read, a running transfer's codes (its transferor's presses), a code to act on, the peer's ear to
+// mask or unmask. The call workflow (call.ts) takes a press that needs none at once, without a promise (a batch of a
+// flooding leg's presses costs its workflow task little), and carries out the others; both by this one rule.
+import type { LegPolicy } from '../activities/policy.ts';
+import type { ChannelEvent } from '../contracts/messages.ts';
+import {
+  emptyCollector,
+  press,
+  type CollectorOptions,
+  type CollectorState,
+  type FeatureCodeMatch,
+} from './collector.ts';
+import type { FeatureCodeSet } from '../contracts/metaflows.ts';
+import { afterStep, digitPressed, privateCollection, type PrivateAction, type PrivateDigits } from './private-codes.ts';
+
+/** A key press: its digit, the switch's time of it, and whether the ingest held it back (collector.ts `press`). */
+export interface KeyPress {
+  digit: string;
+  at: number;
+  held?: boolean;
+}
+
+/** What a press finds of the leg's digits. */
+export interface LegDigits {
+  /** The leg's feature codes, once read. */
+  policy: LegPolicy | undefined;
+  /** The leg is the transferor of a running transfer with codes: the transfer's codes come first. */
+  transferor: boolean;
+  collector: CollectorState | undefined;
+  privateDigits: PrivateDigits;
+  /** The leg's bridged peer: whose ear a private code is kept from. */
+  peer: string | undefined;
+}
+
+/** A press the collector took: the leg's new digit state, and what to do on the switch (`match`, `private`). */
+export interface TakenPress {
+  needs?: undefined;
+  collector: CollectorState | undefined;
+  privateDigits: PrivateDigits;
+  match?: FeatureCodeMatch;
+  private?: PrivateAction;
+  /** Patterns skipped (collector.ts): logged, nothing else. */
+  errors: string[];
+  /** The press started, continued or ended a collection: later presses are not taken again behind it (call.ts). */
+  acted: boolean;
+}
+
+/**
+ * A press the collector cannot take yet: the leg's feature codes are to be read, or the transfer's codes take it (the
+ * call workflow's own step, which may end a code by its timeout first). Only the mask's record has the press.
+ */
+export interface WaitingPress {
+  needs: 'policy' | 'transfer_codes';
+  privateDigits: PrivateDigits;
+}
+
+export type PressStep = TakenPress | WaitingPress;
+
+/** A press on the leg's own feature codes (`now`: the workflow's time). */
+export function pressOn(leg: LegDigits, key: KeyPress, now: number): PressStep {
+  const privateDigits = digitPressed(leg.privateDigits, key.digit, key.at);
+  if (leg.transferor) return { needs: 'transfer_codes', privateDigits };
+  if (!leg.policy) return { needs: 'policy', privateDigits };
+  // A leg without feature codes collects nothing, and masks nothing.
+  if (!leg.policy.sets.length) return { collector: leg.collector, privateDigits, errors: [], acted: false };
+  return collect(leg.policy.sets, leg.policy, { ...leg, privateDigits }, key, now);
+}
+
+/** Whether the press is done with its new state: no command (activity, signal, child workflow) is needed. */
+export function doneAtOnce(step: PressStep): step is TakenPress {
+  return step.needs === undefined && step.match === undefined && step.private === undefined;
+}
+
+/**
+ * The collector's step over `sets` (a transferor's: the transfer's codes, then the leg's), and the mask's after it;
+ * `found.privateDigits` has the press already.
+ */
+export function collect(
+  sets: readonly FeatureCodeSet[],
+  policy: LegPolicy,
+  found: Pick<LegDigits, 'collector' | 'privateDigits' | 'peer'>,
+  key: KeyPress,
+  now: number,
+): TakenPress {
+  const before = found.collector ?? emptyCollector(sets);
+  const step = press(before, sets, key.digit, { now, at: key.at, held: key.held }, collectorOptions(policy));
+  const matched = step.match !== undefined;
+  const privateOn = privateCollection(step.state, sets, policy.limits);
+  return {
+    collector: step.state,
+    privateDigits: found.privateDigits,
+    ...(step.match ? { match: step.match } : {}),
+    private: afterStep(found.privateDigits, privateOn, matched, found.peer),
+    errors: step.errors,
+    acted: matched || collecting(before) || collecting(step.state),
+  };
+}
+
+/** Key presses that did nothing kept for presses that come late (a feature code is a handful of digits). */
+export const IDLE_DIGITS_KEPT = 8;
+
+/** The presses kept after `event`: none once one acted, else the last IDLE_DIGITS_KEPT that did nothing. */
+export function keptIdle(idle: readonly ChannelEvent[], event: ChannelEvent, acted: boolean): ChannelEvent[] {
+  return acted ? [] : [...idle, event].slice(-IDLE_DIGITS_KEPT);
+}
+
+/** Whether a collection is in progress (a digit into it, or one that started or ended it, did something). */
+function collecting(state: CollectorState): boolean {
+  return state.collecting.some((c) => c !== undefined);
+}
+
+/** What the collector reads from a leg's policy besides its sets. */
+export function collectorOptions(p: LegPolicy): CollectorOptions {
+  return { fallbackTimeoutMs: p.defaultDigitTimeoutMs, limits: p.limits, terminator: p.terminator };
+}
