@@ -43,6 +43,8 @@ import {
   doneAtOnce,
   keptIdle,
   pressOn,
+  readGaveUp,
+  readsAgain,
   type KeyPress,
   type LegDigits,
   type TakenPress,
@@ -190,8 +192,11 @@ class CallLeg {
    */
   private digitTimer: RunningTimer | undefined;
   private idleDigits: ChannelEvent[];
-  /** When a read of the leg's feature codes last gave up (the switch did not answer): presses before it read no more. */
-  private policyFailedAt: number | undefined;
+  /**
+   * When a read of the leg's feature codes last gave up (the switch did not answer), on the switch's clock
+   * (key-press.ts `readGaveUp`): presses before it read no more.
+   */
+  private policyGaveUp: number | undefined;
 
   constructor(
     private readonly start: CallStart,
@@ -533,7 +538,8 @@ class CallLeg {
    * load. A press after that reads again: the caller trying once more finds the switch answering.
    */
   private async loadPolicy(at: number): Promise<LegPolicy | undefined> {
-    if (this.policyFailedAt !== undefined && at < this.policyFailedAt) return undefined;
+    if (!readsAgain(this.policyGaveUp, at)) return undefined;
+    const readFrom = Date.now();
     let policy: LegPolicy;
     try {
       policy = await this.sw.loadLegPolicy.executeWithOptions({ summary: "load the leg's feature codes" }, [
@@ -541,13 +547,13 @@ class CallLeg {
       ]);
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
-      this.policyFailedAt = Date.now();
+      this.policyGaveUp = readGaveUp(at, readFrom, Date.now());
       log.warn("key presses not acted on: the leg's feature codes could not be read from the switch", {
         error: String(err.cause ?? err),
       });
       return undefined;
     }
-    this.policyFailedAt = undefined;
+    this.policyGaveUp = undefined;
     this.policy = policy;
     this.collector = emptyCollector(this.collectorSets());
     if (policy.accountId && this.call.accountId !== policy.accountId) {

@@ -106,6 +106,21 @@ export function keptIdle(idle: readonly ChannelEvent[], event: ChannelEvent, act
   return acted ? [] : [...idle, event].slice(-IDLE_DIGITS_KEPT);
 }
 
+/**
+ * A read of the leg's feature codes that gave up, on the switch's clock: the switch's time of the press that asked
+ * for it plus how long the read took (`readFrom` to `gaveUpAt`, the workflow's clock: a duration is the same on
+ * either). The presses the switch sent before it queued behind the read. The mark falls short of the give-up by the
+ * press's delivery (the ingest's delay): a press sent in that last moment reads once more.
+ */
+export function readGaveUp(pressAt: number, readFrom: number, gaveUpAt: number): number {
+  return pressAt + Math.max(gaveUpAt - readFrom, 0);
+}
+
+/** Whether a press at `at` (the switch's time) reads the leg's feature codes, after a read that gave up at `gaveUp`. */
+export function readsAgain(gaveUp: number | undefined, at: number): boolean {
+  return gaveUp === undefined || at >= gaveUp;
+}
+
 /** Whether a collection is in progress (a digit into it, or one that started or ended it, did something). */
 function collecting(state: CollectorState): boolean {
   return state.collecting.some((c) => c !== undefined);

@@ -9,6 +9,8 @@ import {
   doneAtOnce,
   keptIdle,
   pressOn,
+  readGaveUp,
+  readsAgain,
   type KeyPress,
   type LegDigits,
   type PressStep,
@@ -129,4 +131,18 @@ test('the presses kept for late ones: none once one acted, else the last few', (
     Array.from({ length: IDLE_DIGITS_KEPT }, (_, i) => i + 3),
   );
   t.deepEqual(keptIdle(idle, press(99), true), []);
+});
+
+test('after a read of the codes gave up: presses sent before the give-up read no more, later ones read again', (t) => {
+  // The switch's clock is 120 s behind the workflow's, or 120 s ahead: the give-up falls at the same switch time.
+  for (const skew of [-120_000, 0, 120_000]) {
+    const pressAt = 1_000_000; // the switch's time of the press that read
+    const readFrom = pressAt - skew + 40; // the workflow took it 40 ms later
+    const gaveUp = readGaveUp(pressAt, readFrom, readFrom + 30_000);
+    t.is(gaveUp, pressAt + 30_000, `skew ${skew}`);
+    t.false(readsAgain(gaveUp, pressAt + 10_000), 'pressed during the read: it queued behind it');
+    t.false(readsAgain(gaveUp, pressAt + 29_999));
+    t.true(readsAgain(gaveUp, pressAt + 32_000), 'pressed after the give-up: the caller tries again');
+  }
+  t.true(readsAgain(undefined, 0), 'no read gave up');
 });
