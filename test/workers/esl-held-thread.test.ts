@@ -1,7 +1,7 @@
 // The command deadline when the engine's own thread is held up (a long garbage collection, a synchronous wait on the
 // store): the switch (the simulator, in a process of its own) answered in time, and the reply waits unread in the socket
 // while the thread is busy. Once free, Node runs due timers before it reads sockets, so the deadline must not be judged
-// before the sockets are read.
+// before the sockets are read. Serial: each test holds this thread up, which would make the other's timers late.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import test from 'ava';
@@ -11,7 +11,7 @@ import { testLogger as logger } from './silent-logger.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-test('a reply that came in time while this thread was held up past the deadline is taken, not timed out', async (t) => {
+test.serial('a reply that came in time while this thread was held up past the deadline is taken, not timed out', async (t) => {
   const sim = spawn(process.execPath, ['--import', 'tsx', 'simulator/main.ts', '--port', '0', '--heartbeat', '0'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -42,7 +42,7 @@ test('a reply that came in time while this thread was held up past the deadline 
   await conn.close();
 });
 
-test('a deadline missed while this thread was held up says so, apart from one the switch missed', async (t) => {
+test.serial('a deadline missed while this thread was held up says so, apart from one the switch missed', async (t) => {
   const fs = await startFakeEsl({ api: () => null });
   t.teardown(() => fs.close());
   const connect = () =>
