@@ -48,12 +48,14 @@ test.serial('a deadline missed while this thread was held up says so, apart from
   const connect = () =>
     new EslConnection({ host: '127.0.0.1', port: fs.port, password: 'ClueCon', commandTimeoutMs: 200, logger }).start();
   const quiet = connect();
+  t.teardown(() => quiet.close());
   await quiet.waitConnected(5_000);
   const unanswered = await t.throwsAsync(quiet.api('uuid_dump a json'));
   t.notRegex(unanswered?.message ?? '', /late/);
   await quiet.close();
 
   const held = connect();
+  t.teardown(() => held.close());
   await held.waitConnected(5_000);
   const reply = held.api('uuid_dump a json');
   for (let i = 0; i < 10; i++) await null;
