@@ -3,7 +3,7 @@
 // activities, on the node's task queue.
 import { activityInfo, log } from '@temporalio/activity';
 import type { Config } from '../config/index.ts';
-import type { Store } from '../store/index.ts';
+import type { Store, TransferPairClaim } from '../store/index.ts';
 import { DTMF_PATTERN, TARGET_PATTERN, playableStream } from '../contracts/grammar.ts';
 import { holdPlan } from '../contracts/hold-plan.ts';
 import { ACTIVE_TRANSFER_VARIABLE, parseTransferId, transferWorkflowId } from '../contracts/ids.ts';
@@ -27,7 +27,9 @@ export interface PolicyStore {
   /** Is `accountId` the account `ancestorId` or one below it? */
   isDescendantOrSelf(ancestorId: string, accountId: string): Promise<boolean>;
   /** The store's claimTransferPair: true when `by` holds the pair until `until`. */
-  claimTransferPair(pair: string, by: string, until: number, now: number): Promise<boolean>;
+  claimTransferPair(pair: string, by: string, until: number, now: number, at: number): Promise<boolean>;
+  transferPairClaim(pair: string): Promise<TransferPairClaim | undefined>;
+  releaseTransferPair(claim: TransferPairClaim): Promise<boolean>;
 }
 
 /** The store, seen as the engine reads it. */
@@ -43,7 +45,9 @@ export function policyStore(store: Store): PolicyStore {
       return (await store.findMediaForAccount(accountId, mediaId))?.streamUrl;
     },
     isDescendantOrSelf: (ancestorId, accountId) => store.isDescendantOrSelf(ancestorId, accountId),
-    claimTransferPair: (pair, by, until, now) => store.claimTransferPair(pair, by, until, now),
+    claimTransferPair: (pair, by, until, now, at) => store.claimTransferPair(pair, by, until, now, at),
+    transferPairClaim: (pair) => store.transferPairClaim(pair),
+    releaseTransferPair: (claim) => store.releaseTransferPair(claim),
   };
 }
 
@@ -91,9 +95,15 @@ export interface LegPolicy extends DigitPolicy {
 /**
  * How long a transferor's claim on its pair lasts: from the resolve's hold to the transfer workflow's start, which
  * holds the pair from then on (a few workflow tasks; seconds on a Temporal cluster in trouble). The other party's code
- * is refused meanwhile, also after a transfer that ended within this time (pressed again, it works).
+ * is refused meanwhile, unless the transfer the claim was made for has already run and ended (claimPair).
  */
 export const PAIR_CLAIM_MS = 5_000;
+
+/** A transfer workflow's latest run as Temporal describes it: is it running, and when did it start (Temporal's clock). */
+export interface TransferRunSeen {
+  running: boolean;
+  startedAt: number;
+}
 
 /** Everything a transfer needs, resolved and validated before the call is touched. */
 export interface ResolvedTransfer {
@@ -184,6 +194,8 @@ export function createPolicyActivities(
      * on demand, a REST request found the peer unknown to the projection, say; per call, the ingest's start is held).
      */
     ensureCallWorkflow?: (leg: LegState, accountId: string | undefined) => Promise<void>;
+    /** The latest run of this transfer workflow; `'never'` when none ever ran; undefined when Temporal cannot say. */
+    transferRun?: (transferId: string) => Promise<TransferRunSeen | 'never' | undefined>;
   } = {},
 ) {
   function accountOf(state: LegState): string | undefined {
@@ -419,12 +431,33 @@ export function createPolicyActivities(
   /**
    * The pair's claim for this transferor (PAIR_CLAIM_MS). The transfer workflow's start is the claim on a pair (its
    * ID is the pair's); a hold made before that start, as here, takes the store's claim first, so that two parties
-   * pressing a transfer code at the same moment do not both put the other on hold: the second is refused.
+   * pressing a transfer code at the same moment do not both put the other on hold: the second is refused. The claim
+   * is kept with when it was made in Temporal's clock (this attempt's scheduled time), the clock of the transfer's start.
    */
   async function claimPair(transferId: string, transferor: string): Promise<void> {
-    const now = Date.now();
-    if (!(await store.claimTransferPair(transferId, transferor, now + PAIR_CLAIM_MS, now)))
-      refuse('transfer_in_progress', 'the other party is starting a transfer of this call');
+    const at = activityInfo().currentAttemptScheduledTimestampMs;
+    const claim = () => {
+      const now = Date.now();
+      return store.claimTransferPair(transferId, transferor, now + PAIR_CLAIM_MS, now, at);
+    };
+    if (await claim()) return;
+    // Claimed again once the other party's is spent: the claim stays one, so of two claimers at once one still wins.
+    if ((await releaseSpentClaim(transferId)) && (await claim())) return;
+    refuse('transfer_in_progress', 'the other party is starting a transfer of this call');
+  }
+
+  /**
+   * Ends the other party's claim on the pair if the transfer it was made for has run and ended: a run of the pair's
+   * workflow started after the claim, and closed. A code pressed after that transfer's end then works at once, not
+   * PAIR_CLAIM_MS after its start. No run since the claim (none ever, or an earlier transfer's) means the claimer has
+   * not started its transfer yet: the claim is what keeps the pair, and stays. A running one keeps the pair itself.
+   */
+  async function releaseSpentClaim(transferId: string): Promise<boolean> {
+    const held = await store.transferPairClaim(transferId);
+    if (held?.at === undefined || !node.transferRun) return false;
+    const run = await node.transferRun(transferId);
+    if (typeof run !== 'object' || run.running || run.startedAt < held.at) return false;
+    return store.releaseTransferPair(held);
   }
 
   /** The other leg of the transfer whose mark the transferor carries, if any. */

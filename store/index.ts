@@ -27,6 +27,7 @@ export type {
   Store,
   StoreErrorCode,
   StoreOptions,
+  TransferPairClaim,
 } from './types.ts';
 export { DEFAULT_ACCOUNT_TREE_LIMITS, StoreError, StoreUnavailableError } from './types.ts';
 export { openStore } from './sqlite-store.ts';

@@ -198,6 +198,12 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `CREATE TABLE transfer_claims (pair TEXT PRIMARY KEY, claimed_by TEXT NOT NULL, claimed_until BIGINT NOT NULL);
       CREATE INDEX transfer_claims_until ON transfer_claims(claimed_until);`,
   },
+  {
+    id: 10,
+    name: 'when a transfer claim was made',
+    // In Temporal's clock, so that it compares with the start of the transfer the claim was made for.
+    sql: `ALTER TABLE transfer_claims ADD COLUMN claimed_at BIGINT;`,
+  },
 ];
 
 /** Applies the migrations this SQLite database lacks, each in its own transaction; returns the IDs applied. */

@@ -24,9 +24,11 @@ import {
   toApiKey,
   toChannel,
   toMedia,
+  toTransferPairClaim,
   type AccountRow,
   type ApiKeyRow,
   type ChannelRow,
+  type ClaimRow,
   type DefaultsRow,
   type MediaRow,
   type MetaflowsRow,
@@ -55,6 +57,7 @@ import type {
   PageRequest,
   Store,
   StoreOptions,
+  TransferPairClaim,
 } from './types.ts';
 import { DEFAULT_ACCOUNT_TREE_LIMITS, StoreError, StoreUnavailableError } from './types.ts';
 
@@ -750,16 +753,32 @@ export class PostgresStore implements Store {
     return rows.length > 0;
   }
 
-  async claimTransferPair(pair: string, by: string, until: number, now: number): Promise<boolean> {
+  async claimTransferPair(pair: string, by: string, until: number, now: number, at: number): Promise<boolean> {
     // Lapsed claims go first, so a claim left by a transferor that never started its transfer is taken over below.
     await this.rows('DELETE FROM transfer_claims WHERE claimed_until < $1', [now]);
     // The row lock serialises two claimers: the second sees the first's claim and does not update it.
     const rows = await this.rows<{ pair: string }>(
-      `INSERT INTO transfer_claims (pair, claimed_by, claimed_until) VALUES ($1, $2, $3)
-       ON CONFLICT (pair) DO UPDATE SET claimed_until = excluded.claimed_until
+      `INSERT INTO transfer_claims (pair, claimed_by, claimed_until, claimed_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (pair) DO UPDATE SET claimed_until = excluded.claimed_until, claimed_at = excluded.claimed_at
          WHERE transfer_claims.claimed_by = excluded.claimed_by
        RETURNING pair`,
-      [pair, by, until],
+      [pair, by, until, at],
+    );
+    return rows.length > 0;
+  }
+
+  async transferPairClaim(pair: string): Promise<TransferPairClaim | undefined> {
+    const [row] = await this.rows<ClaimRow>(
+      'SELECT pair, claimed_by, claimed_until, claimed_at FROM transfer_claims WHERE pair = $1',
+      [pair],
+    );
+    return row && toTransferPairClaim(row);
+  }
+
+  async releaseTransferPair(claim: TransferPairClaim): Promise<boolean> {
+    const rows = await this.rows<{ pair: string }>(
+      'DELETE FROM transfer_claims WHERE pair = $1 AND claimed_by = $2 AND claimed_until = $3 RETURNING pair',
+      [claim.pair, claim.by, claim.until],
     );
     return rows.length > 0;
   }

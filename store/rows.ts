@@ -11,6 +11,7 @@ import type {
   MediaUse,
   MetaflowScope,
   MetaflowsDoc,
+  TransferPairClaim,
 } from './types.ts';
 import { StoreError } from './types.ts';
 
@@ -106,6 +107,20 @@ export interface MetaflowsRow {
   level: string;
   owner_id: string;
   doc: string;
+}
+
+/** A transfer claim (PostgreSQL returns BIGINT as a string). */
+export interface ClaimRow {
+  pair: string;
+  claimed_by: string;
+  claimed_until: number | string;
+  claimed_at: number | string | null;
+}
+
+export function toTransferPairClaim(r: ClaimRow): TransferPairClaim {
+  const claim: TransferPairClaim = { pair: r.pair, by: r.claimed_by, until: Number(r.claimed_until) };
+  if (r.claimed_at !== null) claim.at = Number(r.claimed_at);
+  return claim;
 }
 
 export function toAccount(r: AccountRow): Account {

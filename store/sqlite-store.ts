@@ -23,9 +23,11 @@ import {
   toApiKey,
   toChannel,
   toMedia,
+  toTransferPairClaim,
   type AccountRow,
   type ApiKeyRow,
   type ChannelRow,
+  type ClaimRow,
   type DefaultsRow,
   type MediaRow,
   type MetaflowsRow,
@@ -54,6 +56,7 @@ import type {
   PageRequest,
   Store,
   StoreOptions,
+  TransferPairClaim,
 } from './types.ts';
 import { DEFAULT_ACCOUNT_TREE_LIMITS, StoreError } from './types.ts';
 
@@ -618,17 +621,32 @@ export class SqliteStore implements Store {
     );
   }
 
-  async claimTransferPair(pair: string, by: string, until: number, now: number): Promise<boolean> {
+  async claimTransferPair(pair: string, by: string, until: number, now: number, at: number): Promise<boolean> {
     this.db.prepare('DELETE FROM transfer_claims WHERE claimed_until < ?').run(now);
     const claimed = this.db
       .prepare(
-        `INSERT INTO transfer_claims (pair, claimed_by, claimed_until) VALUES (?, ?, ?)
-         ON CONFLICT(pair) DO UPDATE SET claimed_until = excluded.claimed_until
+        `INSERT INTO transfer_claims (pair, claimed_by, claimed_until, claimed_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(pair) DO UPDATE SET claimed_until = excluded.claimed_until, claimed_at = excluded.claimed_at
            WHERE transfer_claims.claimed_by = excluded.claimed_by
          RETURNING pair`,
       )
-      .get(pair, by, until);
+      .get(pair, by, until, at);
     return claimed !== undefined;
+  }
+
+  async transferPairClaim(pair: string): Promise<TransferPairClaim | undefined> {
+    const row = this.db
+      .prepare('SELECT pair, claimed_by, claimed_until, claimed_at FROM transfer_claims WHERE pair = ?')
+      .get(pair) as ClaimRow | undefined;
+    return row && toTransferPairClaim(row);
+  }
+
+  async releaseTransferPair(claim: TransferPairClaim): Promise<boolean> {
+    return (
+      this.db
+        .prepare('DELETE FROM transfer_claims WHERE pair = ? AND claimed_by = ? AND claimed_until = ?')
+        .run(claim.pair, claim.by, claim.until).changes > 0
+    );
   }
 
   async ping(): Promise<void> {

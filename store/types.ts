@@ -222,6 +222,15 @@ export interface NodeDrain {
   by: string;
 }
 
+/** A transferor's claim on its pair of legs (Store.claimTransferPair). */
+export interface TransferPairClaim {
+  pair: string;
+  by: string;
+  until: number;
+  /** When it was made, in Temporal's clock; absent for a claim made before this was kept. */
+  at?: number;
+}
+
 export interface Store {
   // Accounts: a tree. Parents are set at creation and never change, so the tree cannot grow a cycle. It is indexed
   // (every account with each of its ancestors), so every question about it is one indexed read, and it is held to
@@ -318,9 +327,13 @@ export interface Store {
    * Claims a transfer's pair of legs for `by` (its transferor) until `until`, unless another transferor holds it at
    * `now` (a lapsed claim is taken over, `by`'s own renewed); true when `by` holds it. Two parties of one call pressing
    * a transfer code at the same moment: the first claim wins, before either puts the other on hold. Lapsed claims are
-   * deleted on the way.
+   * deleted on the way. `at`: when the claim is made, in Temporal's clock (kept with it, see TransferPairClaim).
    */
-  claimTransferPair(pair: string, by: string, until: number, now: number): Promise<boolean>;
+  claimTransferPair(pair: string, by: string, until: number, now: number, at: number): Promise<boolean>;
+  /** The claim on a pair now, lapsed or not. */
+  transferPairClaim(pair: string): Promise<TransferPairClaim | undefined>;
+  /** Ends exactly this claim (the same holder and lease), not one renewed or taken since; true when it ended. */
+  releaseTransferPair(claim: TransferPairClaim): Promise<boolean>;
 
   /** Resolves when the store answers a trivial read (readiness); rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;

@@ -14,7 +14,7 @@ import type { NodeAdmin, OpsServer } from '../observability/server.ts';
 import type { LegState } from '../activities/types.ts';
 import { snapshotEvent, type ChannelEvent } from '../contracts/messages.ts';
 import { CALL_WORKFLOW_TYPE, callStartOptions } from '../workflows/call-start.ts';
-import { TRANSFER_WORKFLOW_TYPE } from './ingest/transfers.ts';
+import { TRANSFER_WORKFLOW_TYPE, latestRun } from './ingest/transfers.ts';
 import { EslNode } from './esl/index.ts';
 import { HEARTBEAT_EVERY_MS, heartbeating } from './heartbeat.ts';
 import { startIngest, type Ingest, type IngestOptions } from './ingest/index.ts';
@@ -118,9 +118,15 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
   };
+  const transferRun = async (transferId: string) => {
+    const run = await latestRun(opts.client, transferId);
+    if (typeof run !== 'object') return run;
+    return { running: run.status.name === 'RUNNING', startedAt: run.startTime.getTime() };
+  };
   const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config, {
     draining,
     ensureCallWorkflow,
+    transferRun,
   });
   const worker = await Worker.create({
     connection: opts.connection,

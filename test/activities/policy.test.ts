@@ -22,6 +22,8 @@ const store: PolicyStore = {
   mediaUrl: async () => undefined,
   isDescendantOrSelf: async (ancestor, account) => ancestor === account,
   claimTransferPair: async () => true,
+  transferPairClaim: async () => undefined,
+  releaseTransferPair: async () => false,
 };
 
 // As captured (01-bridge, uuid_dump of an answered outbound loopback leg): its Caller-* are flipped, its callee ID is the

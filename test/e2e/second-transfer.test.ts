@@ -1,9 +1,10 @@
 // One transfer per pair of legs: a second transfer asked for on the same pair while one runs is refused,
-// by either party, and the first goes on unaffected to its end.
+// by either party, and the first goes on unaffected to its end. Once it has ended, either party's code works at once.
 import anyTest, { type ExecutionContext } from 'ava';
 import { requestTransferUpdate, type TransferSummary } from '../../contracts/messages.ts';
 import { TRANSFER_REFUSED } from '../../contracts/refusals.ts';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
+import { PAIR_CLAIM_MS } from '../../activities/policy.ts';
 import { hangUp, placeCall, press, useEngine, type Engine, type Party } from '../support/engine.ts';
 import {
   bridgedTogether,
@@ -103,9 +104,8 @@ test.serial('a second transfer asked for by either party (the Update) is refused
   await firstCompletes(t, e, alice, bob, carol, commands);
 });
 
-test.serial('both parties press a transfer code at the same moment: exactly one transfer runs', async (t) => {
-  const e = t.context;
-  const { alice, bob } = await placeCall(e);
+/** Both parties press a code at the same moment: exactly one transfer runs, which then completes. */
+async function bothPressOneRuns(t: T, e: Engine, alice: Party, bob: Party): Promise<void> {
   const commands = commandsFrom(e);
   await Promise.all([press(e, alice.uuid, '*22600'), press(e, bob.uuid, '*22601')]);
   const carol = await waitForTarget(e, commands);
@@ -136,4 +136,66 @@ test.serial('both parties press a transfer code at the same moment: exactly one 
   t.is(summary.outcome, 'completed');
   await hangUp(e, transferee.uuid);
   await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', carol);
+}
+
+test.serial('both parties press a transfer code at the same moment: exactly one transfer runs', async (t) => {
+  const e = t.context;
+  const { alice, bob } = await placeCall(e);
+  await bothPressOneRuns(t, e, alice, bob);
 });
+
+test.serial(
+  "a transfer ends busy; the transferee's own code at once, within the first claim's lease, works",
+  async (t) => {
+    const e = t.context;
+    const { alice, bob } = await placeCall(e);
+    const commands = commandsFrom(e);
+    const pair = transferWorkflowId(alice.uuid, bob.uuid);
+    await transferByDigits(e, alice, '*22603', commands); // Carol is busy
+    const first = await transferResult(e, alice, bob);
+    const endedAt = Date.now();
+    t.is(first.outcome, 'target_failed');
+    await bridgedTogether(e, alice.uuid, bob.uuid);
+    const aliceClaim = await e.store.transferPairClaim(pair);
+    t.is(aliceClaim?.by, alice.uuid, "Alice's claim is still there");
+
+    // Bob presses his own code as soon as he hears Alice again.
+    const pressedAt = Date.now();
+    await press(e, bob.uuid, '*22600');
+    const carol = await waitForTarget(e, () => originates(commands()).slice(1)); // the second originate's leg
+    const bobClaim = await e.store.transferPairClaim(pair);
+    t.is(bobClaim?.by, bob.uuid, "Bob's claim replaced Alice's");
+    t.true(bobClaim!.at! < aliceClaim!.until, `made ${aliceClaim!.until - bobClaim!.at!} ms before Alice's lapsed`);
+    t.log(
+      `Bob's code pressed ${pressedAt - endedAt} ms after the first transfer's end; his claim made ` +
+        `${bobClaim!.at! - (aliceClaim!.until - PAIR_CLAIM_MS)} ms after Alice's, within its ${PAIR_CLAIM_MS} ms lease`,
+    );
+    await waitForPhase(e, alice, bob, 'consulting');
+    const running = await e.client.workflow.getHandle(pair).query<TransferSummary>('transfer');
+    t.is(running.transferor, bob.uuid);
+    await bridgedTogether(e, bob.uuid, carol);
+    await expectHearing(t, e, "Bob's transfer consulting", [
+      ['Bob', bob.uuid, peer(carol)],
+      ['Carol', carol, peer(bob.uuid)],
+      ['Alice', alice.uuid, music(e)],
+    ]);
+    await hangUp(e, bob.uuid);
+    await bridgedTogether(e, alice.uuid, carol);
+    t.is((await transferResult(e, alice, bob)).outcome, 'completed');
+    await hangUp(e, alice.uuid);
+    await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', carol);
+  },
+);
+
+test.serial(
+  'after a transfer has ended, both parties press a code at the same moment: one transfer still',
+  async (t) => {
+    const e = t.context;
+    const { alice, bob } = await placeCall(e);
+    await transferByDigits(e, alice, '*22603', commandsFrom(e)); // Carol is busy: the pair's workflow has a closed run
+    t.is((await transferResult(e, alice, bob)).outcome, 'target_failed');
+    await bridgedTogether(e, alice.uuid, bob.uuid);
+    // That run started before either new claim: it spends neither, and the first claim keeps the pair.
+    await bothPressOneRuns(t, e, alice, bob);
+  },
+);
