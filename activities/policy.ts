@@ -16,7 +16,7 @@ import { refuse } from '../contracts/refusals.ts';
 import type { TransferCodes } from '../contracts/transfer-codes.ts';
 import { unquotable } from './originate-vars.ts';
 import type { HoldResult, LegState } from './types.ts';
-import type { KnownVariables, SwitchActivities } from './switch.ts';
+import type { GivenBack, KnownVariables, SwitchActivities } from './switch.ts';
 
 /** What the engine reads from the store; the store module implements it (SQLite now, PostgreSQL later). */
 export interface PolicyStore {
@@ -184,7 +184,7 @@ export function recallNumber(leg: LegState, variable: string): string | undefine
 }
 
 export function createPolicyActivities(
-  sw: Pick<SwitchActivities, 'legState' | 'holdWithMusic' | 'markCallWorkflows' | 'holdForTransfer'>,
+  sw: Pick<SwitchActivities, 'legState' | 'holdWithMusic' | 'markCallWorkflows' | 'holdForTransfer' | 'giveBackPair'>,
   store: PolicyStore,
   config: PolicyConfig,
   node: {
@@ -405,6 +405,31 @@ export function createPolicyActivities(
       }
       return resolved;
     },
+
+    /**
+     * After the transferor's call workflow gave a resolve up (or a retry of it was refused, a party gone): the parties
+     * it may have held for the pair's transfer, which will not start now, are given back (giveBackPair), unless another
+     * transfer has the pair: one running, or starting under the other party's claim. The give-back claims the pair
+     * itself, so that such a transfer cannot hold it meanwhile, and releases it after.
+     */
+    async giveBackHeld(transferor: string, transferee: string | undefined): Promise<GivenBack> {
+      const id = transferee
+        ? transferWorkflowId(transferor, transferee)
+        : (await sw.legState(transferor)).vars?.[ACTIVE_TRANSFER_VARIABLE];
+      const legs = id ? parseTransferId(id) : undefined;
+      if (!id || !legs?.includes(transferor)) return 'not_held';
+      // Nobody marked for it (usually a refusal before anything moved): nothing to give back, and no claim taken.
+      const states = await Promise.all(legs.map((leg) => sw.legState(leg)));
+      if (!states.some((leg) => leg.vars?.[ACTIVE_TRANSFER_VARIABLE] === id)) return 'not_held';
+      const run = await node.transferRun?.(id);
+      if (node.transferRun && run === undefined) throw new Error(`Temporal could not say whether ${id} runs`);
+      if (typeof run === 'object' && run.running) return 'not_held';
+      if (!(await claimFor(id, transferor))) return 'not_held';
+      const done = await sw.giveBackPair(id);
+      const claim = await store.transferPairClaim(id);
+      if (claim?.by === transferor) await store.releaseTransferPair(claim);
+      return done;
+    },
   };
 
   /**
@@ -435,15 +460,17 @@ export function createPolicyActivities(
    * is kept with when it was made in Temporal's clock (this attempt's scheduled time), the clock of the transfer's start.
    */
   async function claimPair(transferId: string, transferor: string): Promise<void> {
-    const at = activityInfo().currentAttemptScheduledTimestampMs;
-    const claim = () => {
-      const now = Date.now();
-      return store.claimTransferPair(transferId, transferor, now + PAIR_CLAIM_MS, now, at);
-    };
-    if (await claim()) return;
+    if (await claimFor(transferId, transferor)) return;
     // Claimed again once the other party's is spent: the claim stays one, so of two claimers at once one still wins.
-    if ((await releaseSpentClaim(transferId)) && (await claim())) return;
+    if ((await releaseSpentClaim(transferId)) && (await claimFor(transferId, transferor))) return;
     refuse('transfer_in_progress', 'the other party is starting a transfer of this call');
+  }
+
+  /** The pair claimed for this transferor for PAIR_CLAIM_MS, made at this attempt's scheduled time (Temporal's clock). */
+  function claimFor(transferId: string, transferor: string): Promise<boolean> {
+    const now = Date.now();
+    const at = activityInfo().currentAttemptScheduledTimestampMs;
+    return store.claimTransferPair(transferId, transferor, now + PAIR_CLAIM_MS, now, at);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   CALL_WORKFLOW_VARIABLE,
   TRANSFEREE_VARIABLE,
   TRANSFER_ID_VARIABLE,
+  parseTransferId,
 } from '../contracts/ids.ts';
 import { originateVariableBlocks, UnquotableValue } from './originate-vars.ts';
 import {
@@ -118,6 +119,11 @@ const JOIN_WAIT_MS = 3000;
 const JOIN_POLL_MS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SAVED = ['park_after_bridge', 'hangup_after_bridge', 'playback_terminators'] as const;
+/** How long giveBackHeld waits for its bridge's CHANNEL_BRIDGE before it reads the legs instead. */
+const GIVE_BACK_CONFIRM_MS = 2000;
+
+/** What giveBackHeld did: the pair bridged again, a party left alone hung up, or nobody held for that transfer. */
+export type GivenBack = 'bridged' | 'released' | 'not_held';
 
 /**
  * Channel variables of legs as a `uuid_dump` read them a moment ago (LegState.vars), by leg: what a caller that has
@@ -244,6 +250,30 @@ export function createSwitchActivities(
     }
   }
 
+  /**
+   * The settings holdForTransfer saved on these legs for this transfer (a resumed transfer's first run, ended by hand,
+   * took its copy with it). A leg that is gone or was not held by this transfer is left out.
+   */
+  async function savedSettings(transferId: string, legs: string[]): Promise<Record<string, SavedSettings>> {
+    const found: Record<string, SavedSettings> = {};
+    for (const leg of legs) {
+      if ((await getvar(leg, ACTIVE_TRANSFER_VARIABLE)) !== transferId) continue;
+      const settings: SavedSettings = {};
+      for (const name of SAVED) {
+        const v = await getvar(leg, `handoff_saved_${name}`);
+        settings[name] = v === '__unset__' ? undefined : v;
+      }
+      found[leg] = settings;
+    }
+    return found;
+  }
+
+  /** Is `a` bridged to `b` right now? Both must exist, name each other, and neither may be parked. */
+  async function bridgedNow(a: string, b: string): Promise<boolean> {
+    const [sa, sb] = [await legState(a), await legState(b)];
+    return sa.exists && sb.exists && sa.bridgeUuid === b && sb.bridgeUuid === a;
+  }
+
   async function kill(leg: string, cause: string): Promise<void> {
     const reply = await api(`uuid_kill ${uuid(leg)} ${value(cause)}`);
     if (!reply.startsWith('+OK') && !NO_CHANNEL.test(reply)) throw new Error(`uuid_kill ${leg}: ${reply.trim()}`);
@@ -273,11 +303,7 @@ export function createSwitchActivities(
       return states.map((s) => (s.exists && members.has(s.uuid) ? { ...s, bridgeUuid: undefined, conference } : s));
     },
 
-    /** Is `a` bridged to `b` right now? Both must exist, name each other, and neither may be parked. */
-    async isBridged(a: string, b: string): Promise<boolean> {
-      const [sa, sb] = [await legState(a), await legState(b)];
-      return sa.exists && sb.exists && sa.bridgeUuid === b && sb.bridgeUuid === a;
-    },
+    isBridged: bridgedNow,
 
     /**
      * Puts the transferee on hold (music) and gives the transferor ringback, after making both legs survive the unbridge
@@ -391,22 +417,34 @@ export function createSwitchActivities(
       return { ...(await bridge(a, b, timing, watch, restore)), notKilled };
     },
 
+    savedSettings,
+
     /**
-     * The settings holdForTransfer saved on these legs for this transfer (a resumed transfer's first run, ended by
-     * hand, took its copy with it). A leg that is gone or was not held by this transfer is left out.
+     * The parties held for a transfer that never started (policy.ts giveBackHeld decides that it never will): the legs
+     * still marked for it talk again with their own settings back, as a reconnect leaves them, and a party left alone
+     * (the other hung up meanwhile) is hung up rather than left parked with music. Legs not marked for it are left as
+     * they are (the hold never reached them).
      */
-    async savedSettings(transferId: string, legs: string[]): Promise<Record<string, SavedSettings>> {
-      const found: Record<string, SavedSettings> = {};
-      for (const leg of legs) {
-        if ((await getvar(leg, ACTIVE_TRANSFER_VARIABLE)) !== transferId) continue;
-        const settings: SavedSettings = {};
-        for (const name of SAVED) {
-          const v = await getvar(leg, `handoff_saved_${name}`);
-          settings[name] = v === '__unset__' ? undefined : v;
+    async giveBackPair(transferId: string): Promise<GivenBack> {
+      const legs = parseTransferId(transferId);
+      if (!legs) return 'not_held';
+      const saved = await savedSettings(transferId, legs);
+      const restore: RestorePlan = Object.entries(saved).map(([leg, settings]) => ({ leg, saved: settings }));
+      const [a, b] = legs;
+      if (restore.length === 2) {
+        if (!(await bridgedNow(a, b))) {
+          const { reply, bridged } = await bridge(a, b, undefined, { withinMs: GIVE_BACK_CONFIRM_MS, legs });
+          if (!bridged && !(await bridgedNow(a, b))) throw new Error(`uuid_bridge ${a} ${b}: not bridged (${reply})`);
         }
-        found[leg] = settings;
+        const gone = await restoreSettings(restore);
+        if (!gone.length) return 'bridged';
+        // One hung up meanwhile, perhaps before its peer's settings were back (that peer is then parked alone).
+        for (const leg of legs) if (!gone.includes(leg)) await kill(leg, 'NORMAL_CLEARING');
+        return 'released';
       }
-      return found;
+      await restoreSettings(restore);
+      for (const { leg } of restore) await kill(leg, 'NORMAL_CLEARING');
+      return restore.length ? 'released' : 'not_held';
     },
 
     restoreSettings,

@@ -16,6 +16,7 @@ import {
   currentUpdateInfo,
   getExternalWorkflowHandle,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -182,6 +183,8 @@ class CallLeg {
   private held: { peer: string } | undefined;
   private bridgedAt: number | undefined;
   private privateDigits: PrivateDigits;
+  /** A give-back of the parties a resolve that gave up may have held (giveBackHeld), until it is done. */
+  private givingBack: Promise<void> | undefined;
   /** The plan of this call's transfer when its workflow ended without an outcome; resumed by the main loop. */
   private lostTransfer: TransferPlan | undefined;
   private resumes: number;
@@ -274,6 +277,8 @@ class CallLeg {
     }
     // The call ended while a private code was typed: the peer, which may stay on (a transfer's), hears digits again.
     if (this.privateDigits.mask && this.privateDigits.mask.until === undefined) await this.keepPrivate(false);
+    // The transferor gone is one reason to give the parties back: the transferee must not stay on hold for it.
+    await this.givingBack;
     await condition(allHandlersFinished);
     return this.call;
   }
@@ -403,7 +408,7 @@ class CallLeg {
 
   /** A long call starts afresh with its state, when no transfer runs and nothing waits. */
   private async continueAsNewWhenIdle(): Promise<void> {
-    const idle = () => !this.transfer && this.inbox.length === 0 && !this.lostTransfer;
+    const idle = () => !this.transfer && this.inbox.length === 0 && !this.lostTransfer && !this.givingBack;
     const due = this.processed >= (this.start.eventsPerRun ?? EVENTS_PER_RUN) || workflowInfo().continueAsNewSuggested;
     if (!idle() || !due) return;
     await condition(allHandlersFinished);
@@ -797,6 +802,7 @@ class CallLeg {
     how: { requestedAt: number; featureCode?: string },
   ): Promise<TransferAccepted> {
     this.refuseUnlessFree();
+    const peer = this.call.bridgedTo;
     let resolved;
     try {
       // The same activity puts the parties on hold once the transfer is valid: the transferee's music does not wait for
@@ -806,9 +812,12 @@ class CallLeg {
         [this.start.callId, ask, { startedBy, requestedAt: how.requestedAt }],
       );
     } catch (err) {
+      const refusal = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      // Given up (its node worker gone or stuck past the retry window), or refused by a retry that found a party gone,
+      // perhaps after its hold went out: no transfer will take the parties off hold, so this call does.
+      if ((!refusal || mayFollowHold(refusal)) && patched('give-back-held')) this.giveBackHeld(peer);
       // Surface the activity's refusal itself, so the API can map it to a status code.
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;
-      throw err;
+      throw refusal ?? err;
     }
     const type: TransferType = ask.type ?? 'attended';
     const plan: TransferPlan = {
@@ -846,6 +855,25 @@ class CallLeg {
     };
     this.update({ ...this.call, transfer: summary, phase: 'in_transfer' });
     return { transferId, transferor, transferee, target, type };
+  }
+
+  /**
+   * The parties a resolve that gave up may have held talk again (giveBackHeld), without holding up this call's loop
+   * or a REST request's answer: it waits for a worker of the node as long as a node may be away before its calls are
+   * ended (NODE_GONE_AFTER_S's default).
+   */
+  private giveBackHeld(peer: string | undefined): void {
+    const { giveBackHeld } = switchActivities(this.start.node, { giveUpAfter: '10 minutes' });
+    this.givingBack = giveBackHeld
+      .executeWithOptions({ summary: 'the resolve gave up: the parties it may have held talk again' }, [
+        this.start.callId,
+        peer,
+      ])
+      .then(
+        (done) => void (done !== 'not_held' && log.warn('the parties a resolve had held are given back', { done })),
+        (err) => log.error('the parties a resolve may have held could not be given back', { error: String(err) }),
+      )
+      .finally(() => (this.givingBack = undefined));
   }
 
   private async startTransferChild(plan: TransferPlan): Promise<void> {
@@ -943,6 +971,16 @@ class SearchIndex {
     }
     if (now.length) upsertSearchAttributes(now);
   }
+}
+
+/**
+ * A refusal a retry of the resolve can meet after an earlier attempt's hold went out: a party has gone since (the
+ * transferor, or the peer whose feature code it was). On a first attempt nothing had moved yet, and the give-back
+ * finds nobody held.
+ */
+function mayFollowHold(refusal: ApplicationFailure): boolean {
+  const reason: unknown = refusal.details?.[0];
+  return reason === 'call_ended' || reason === 'not_bridged';
 }
 
 /** A request answered before: the same acceptance, or the same refusal thrown again. */

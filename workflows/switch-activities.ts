@@ -23,7 +23,7 @@ const COMMAND_TIME = '20 seconds';
 /** How long an originate waits for a node worker before the workflow knows it was not sent (and may send it). */
 const ORIGINATE_WAITS_FOR_A_WORKER = '5 seconds';
 
-export function switchActivities(node: string, opts: { giveUpAfter: '30 seconds' | '60 seconds' }) {
+export function switchActivities(node: string, opts: { giveUpAfter: '30 seconds' | '60 seconds' | '10 minutes' }) {
   return proxyActivities<SwitchActivities & PolicyActivities>({
     taskQueue: nodeTaskQueue(node),
     startToCloseTimeout: COMMAND_TIME,

@@ -78,7 +78,7 @@ function activities(
     return { saved: {}, alive: { transferor: true, transferee: true } };
   };
   return createPolicyActivities(
-    { legState, holdWithMusic, markCallWorkflows, holdForTransfer },
+    { legState, holdWithMusic, markCallWorkflows, holdForTransfer, giveBackPair: async () => 'not_held' as const },
     policyStore,
     loadConfig(env),
     {

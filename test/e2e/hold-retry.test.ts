@@ -4,30 +4,39 @@
 //   transfer holds the parties itself (its hold finds what the first one did through the legs' marks);
 // - the activity hangs (a node worker stuck, or dead: its attempt times out): the retry finds the two parties parked,
 //   no longer bridged, and must carry the transfer on, not refuse it as "not bridged" and leave the transferee on hold
-//   with nobody in charge.
+//   with nobody in charge;
+// - every attempt hangs until the call workflow gives the resolve up: no transfer starts, and the call workflow gives
+//   the parties back to each other rather than leave them on hold.
 // The faults sit in the engine, between its switch activities and its ESL connection; what happened is read from the
 // switch's events, the engine's command journal and the workflows' histories.
 import anyTest, { type ExecutionContext } from 'ava';
 import type { SwitchCommands } from '../../activities/switch.ts';
-import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
+import { ACTIVE_TRANSFER_VARIABLE, callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
 import { EslDisconnectedError } from '../../workers/esl/index.ts';
-import { hangUp, placeCall, press, useEngine, type Engine } from '../support/engine.ts';
+import { hangUp, placeCall, press, useEngine, waitFor, type Engine, type Party } from '../support/engine.ts';
 import { activityAttempts } from '../support/history.ts';
 import {
+  bridgedTogether,
   commandsFrom,
   completedByHangup,
   consulting,
+  eventOn,
+  expectHearing,
+  expectSettingsRestored,
+  music,
   originates,
+  peer,
   sleep,
   transferResult,
   waitForPhase,
   waitForTarget,
 } from '../support/scenario.ts';
 
-/** The fault for the transferor's first ringback command (the hold's last tone), once. */
-let fault: { transferor: string; kind: 'lost-reply' | 'hung' } | undefined;
-/** Ends the hung command (with its reply) once the test is done, so that the worker can shut down. */
-let release = () => {};
+/** The fault for the transferor's first ringback command (the hold's last tone), once, or each one (`always`). */
+let fault: { transferor: string; kind: 'lost-reply' | 'hung'; always?: boolean } | undefined;
+/** Ends the hung commands (with their replies) once the test is done, so that the worker can shut down. */
+const hung: (() => void)[] = [];
+const release = () => hung.splice(0).forEach((end) => end());
 /** While set, each hold's first write waits this long: two resolves both pass their checks before either holds. */
 let holdDelayMs = 0;
 const faulty = (esl: SwitchCommands): SwitchCommands => ({
@@ -37,8 +46,8 @@ const faulty = (esl: SwitchCommands): SwitchCommands => ({
     const reply = await esl.api(command);
     const f = fault;
     if (f && command.startsWith(`uuid_broadcast ${f.transferor} `)) {
-      fault = undefined;
-      if (f.kind === 'hung') return new Promise<string>((resolve) => (release = () => resolve(reply)));
+      if (!f.always) fault = undefined;
+      if (f.kind === 'hung') return new Promise<string>((resolve) => hung.push(() => resolve(reply)));
       throw new EslDisconnectedError('fs: connection lost before the reply');
     }
     return reply;
@@ -143,3 +152,83 @@ test.serial(
     }
   },
 );
+
+test.serial(
+  'every attempt of the resolve hangs after its hold, past its retry window: the parties talk again, nobody is dialled',
+  async (t) => {
+    const e = t.context;
+    const { alice, bob } = await placeCall(e);
+    fault = { transferor: alice.uuid, kind: 'hung', always: true };
+    try {
+      const commands = commandsFrom(e);
+      const heldAt = await pressedAndHeld(e, alice, bob);
+      // The call workflow gives the resolve up after its 30 s; its two attempts held the parties.
+      await bridgedTogether(e, alice.uuid, bob.uuid, 60_000);
+      t.log(`Alice and Bob talk again ${Date.now() - heldAt} ms after they were put on hold`);
+      await expectHearing(t, e, 'given back', [
+        ['Alice', alice.uuid, peer(bob.uuid)],
+        ['Bob', bob.uuid, peer(alice.uuid)],
+      ]);
+      // The same activity puts their settings back once their bridge is confirmed.
+      await expectGaveBack(t, e, alice);
+      await expectSettingsRestored(t, e, alice.uuid, bob.uuid);
+      for (const leg of [alice.uuid, bob.uuid])
+        t.is(await e.phones.api(`uuid_getvar ${leg} ${ACTIVE_TRANSFER_VARIABLE}`), '_undef_', `${leg} unmarked`);
+      t.deepEqual(originates(commands()), [], 'nobody dialled');
+    } finally {
+      fault = undefined;
+      release();
+    }
+    await hangUp(e, alice.uuid);
+    await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', bob.uuid);
+  },
+);
+
+test.serial(
+  "the resolve hangs after its hold and the transferor hangs up meanwhile: its retry is refused, and Bob isn't left on hold",
+  async (t) => {
+    const e = t.context;
+    const { alice, bob } = await placeCall(e);
+    fault = { transferor: alice.uuid, kind: 'hung' };
+    try {
+      const commands = commandsFrom(e);
+      const heldAt = await pressedAndHeld(e, alice, bob);
+      await expectHearing(t, e, 'on hold', [['Bob', bob.uuid, music(e)]]);
+      await hangUp(e, alice.uuid); // tired of the ringback: the retry, 20 s on, finds no call to transfer
+      await eventOn(e, 'CHANNEL_HANGUP_COMPLETE', bob.uuid, 60_000);
+      t.log(`Bob released ${Date.now() - heldAt} ms after he was put on hold`);
+      await expectGaveBack(t, e, alice);
+      t.deepEqual(originates(commands()), [], 'nobody dialled');
+    } finally {
+      fault = undefined;
+      release();
+    }
+  },
+);
+
+/** Alice presses `*22600` and her resolve's hold goes out (Bob is parked): when. */
+async function pressedAndHeld(e: Engine, alice: Party, bob: Party): Promise<number> {
+  const from = e.phones.events.length;
+  await press(e, alice.uuid, '*22600');
+  await waitFor(
+    e,
+    (ev) => ev.name === 'CHANNEL_PARK' && ev.headers['Unique-ID'] === bob.uuid && e.phones.events.indexOf(ev) >= from,
+  );
+  return Date.now();
+}
+
+/** Alice's call workflow gave its resolve up after two attempts, then gave the parties back once. */
+async function expectGaveBack(t: ExecutionContext<Engine>, e: Engine, alice: Party): Promise<void> {
+  let attempts: [string, number][] = [];
+  for (const until = Date.now() + 15_000; Date.now() < until; await sleep(100)) {
+    attempts = await activityAttempts(e, callWorkflowId(alice.uuid));
+    if (attempts.some(([type]) => type === 'giveBackHeld')) break;
+  }
+  t.deepEqual(
+    attempts.filter(([type]) => type !== 'loadLegPolicy'),
+    [
+      ['resolveTransfer', 2],
+      ['giveBackHeld', 1],
+    ],
+  );
+}

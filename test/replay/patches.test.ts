@@ -7,11 +7,15 @@ import test from 'ava';
 import { repoRoot } from '../../config/index.ts';
 
 /**
- * Per patch: histories recorded with the code from before it, each passing where the patch now decides. Empty since
+ * Per patch: histories recorded with the code from before it, each passing where the patch now decides. Emptied when
  * the release baseline folded every patch of the unreleased builds (docs/operations.md, "Workflow code changes"): a
  * new patched() comes with its histories of both sides and its line here.
  */
-const BEFORE: Record<string, string[]> = {};
+const BEFORE: Record<string, string[]> = {
+  // hold-retry, the resolve's hold hung: given up (every attempt hung), and refused (the transferor gone meanwhile).
+  // Before, the parties were left on hold.
+  'give-back-held': ['hold-retry-61661e7c-callWorkflow-2.json', 'hold-retry-6852a4b1-callWorkflow-1.json'],
+};
 
 const workflowsDir = path.join(repoRoot, 'workflows');
 const historiesDir = path.join(repoRoot, 'test', 'histories');
