@@ -11,36 +11,39 @@ import { testLogger as logger } from './silent-logger.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-test.serial('a reply that came in time while this thread was held up past the deadline is taken, not timed out', async (t) => {
-  const sim = spawn(process.execPath, ['--import', 'tsx', 'simulator/main.ts', '--port', '0', '--heartbeat', '0'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  t.teardown(() => void sim.kill());
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    sim.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on [^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
+test.serial(
+  'a reply that came in time while this thread was held up past the deadline is taken, not timed out',
+  async (t) => {
+    const sim = spawn(process.execPath, ['--import', 'tsx', 'simulator/main.ts', '--port', '0', '--heartbeat', '0'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    sim.once('exit', (code) => reject(new Error(`simulator exited (${code})`)));
-  });
-  const conn = new EslConnection({ host: '127.0.0.1', port, password: 'ClueCon', commandTimeoutMs: 300, logger });
-  conn.start();
-  await conn.waitConnected(10_000);
-  const reply = conn.api('status');
-  // A few microtask turns: the command is written and its deadline runs. Then the thread is held up (still in the
-  // callback this test resumed in) for eight times the deadline, while the simulator's reply arrives and waits unread.
-  for (let i = 0; i < 10; i++) await null;
-  const until = Date.now() + 2500;
-  while (Date.now() < until) {
-    // busy, as a thread stuck in synchronous work is
-  }
-  t.regex(await reply, /^UP /);
-  t.true(conn.connected, 'the connection was not dropped');
-  await conn.close();
-});
+    t.teardown(() => void sim.kill());
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      sim.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /listening on [^:]+:(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      sim.once('exit', (code) => reject(new Error(`simulator exited (${code})`)));
+    });
+    const conn = new EslConnection({ host: '127.0.0.1', port, password: 'ClueCon', commandTimeoutMs: 300, logger });
+    conn.start();
+    await conn.waitConnected(10_000);
+    const reply = conn.api('status');
+    // A few microtask turns: the command is written and its deadline runs. Then the thread is held up (still in the
+    // callback this test resumed in) for eight times the deadline, while the simulator's reply arrives and waits unread.
+    for (let i = 0; i < 10; i++) await null;
+    const until = Date.now() + 2500;
+    while (Date.now() < until) {
+      // busy, as a thread stuck in synchronous work is
+    }
+    t.regex(await reply, /^UP /);
+    t.true(conn.connected, 'the connection was not dropped');
+    await conn.close();
+  },
+);
 
 test.serial('a deadline missed while this thread was held up says so, apart from one the switch missed', async (t) => {
   const fs = await startFakeEsl({ api: () => null });
