@@ -1,6 +1,7 @@
 // The gRPC status of a failed call to Temporal. The client raises a ServiceError whose `cause` (or the cause's cause)
 // carries the numeric status; the codes are written out here rather than taken from @grpc/grpc-js, which is not a
 // direct dependency.
+import proto from '@temporalio/proto';
 
 export const GRPC_STATUS = {
   INVALID_ARGUMENT: 3,
@@ -19,6 +20,35 @@ export function grpcCode(err: unknown): number | undefined {
   for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'number') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const RESOURCE_EXHAUSTED_FAILURE = 'type.googleapis.com/temporal.api.errordetails.v1.ResourceExhaustedFailure';
+
+/**
+ * Why Temporal answered RESOURCE_EXHAUSTED, from the ResourceExhaustedFailure in the status details along the error's
+ * cause chain: the cause's name without its prefix (`RPS_LIMIT`, `BUSY_WORKFLOW`, …), or undefined when the error
+ * carries none. A busy workflow (one workflow's requests queued on its lock) is no rate limit of the namespace.
+ */
+export function resourceExhaustedCause(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const metadata = (e as { metadata?: { get?: (key: string) => unknown[] } }).metadata;
+    const raw = typeof metadata?.get === 'function' ? metadata.get('grpc-status-details-bin')[0] : undefined;
+    if (raw instanceof Uint8Array) {
+      try {
+        for (const detail of proto.google.rpc.Status.decode(raw).details ?? []) {
+          if (detail.type_url !== RESOURCE_EXHAUSTED_FAILURE || !detail.value) continue;
+          const { cause } = proto.temporal.api.errordetails.v1.ResourceExhaustedFailure.decode(detail.value);
+          const name = proto.temporal.api.enums.v1.ResourceExhaustedCause[cause ?? 0];
+          return name?.replace(/^RESOURCE_EXHAUSTED_CAUSE_/, '');
+        }
+      } catch {
+        return undefined; // details that do not decode say nothing of the cause
+      }
+    }
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;

@@ -10,6 +10,7 @@ import {
   HEAVY_DEPTH,
   MIN_PACE,
   PACE_WINDOW_MS,
+  PACE_LIFT_MS,
   HELD_AFTER_MS,
   type Batch,
   type Delivery,
@@ -17,6 +18,8 @@ import {
 import { parseShowCalls, parseShowChannels } from '../../workers/ingest/reconcile.ts';
 import { routeFromEvent } from '../../workers/ingest/routing.ts';
 import { testLogger as logger } from './silent-logger.ts';
+import proto from '@temporalio/proto';
+import { resourceExhaustedCause } from '../../contracts/grpc.ts';
 
 const names = {
   ACCOUNT_ID_VARIABLE: 'ecallmgr_Account-ID',
@@ -507,6 +510,84 @@ test('queues: a burst Temporal let through does not set the pace: what it took a
   const pace = q.signalsPerSecond;
   // 40 accepted in well under a second, at most 8 in flight: a quarter of 48 over 5 s is 2.4 a second (not 12).
   t.true(pace >= MIN_PACE && pace <= ((40 + 8) * 1000) / PACE_WINDOW_MS / 4, `paced at ${pace}/s`);
+});
+
+/** A RESOURCE_EXHAUSTED as the client raises it: a ServiceError whose gRPC cause carries the status details. */
+function refusal(cause: keyof typeof proto.temporal.api.enums.v1.ResourceExhaustedCause): Error {
+  const failure = proto.temporal.api.errordetails.v1.ResourceExhaustedFailure.encode({
+    cause: proto.temporal.api.enums.v1.ResourceExhaustedCause[cause],
+  }).finish();
+  const status = proto.google.rpc.Status.encode({
+    code: 8,
+    message: cause,
+    details: [
+      { type_url: 'type.googleapis.com/temporal.api.errordetails.v1.ResourceExhaustedFailure', value: failure },
+    ],
+  }).finish();
+  const grpc = Object.assign(new Error(`8 RESOURCE_EXHAUSTED: ${cause}`), {
+    code: 8,
+    metadata: { get: (key: string) => (key === 'grpc-status-details-bin' ? [Buffer.from(status)] : []) },
+  });
+  return new Error('Failed to signal workflow', { cause: grpc });
+}
+
+test('resourceExhaustedCause reads the cause from the status details, none from an error without them', (t) => {
+  t.is(resourceExhaustedCause(refusal('RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW')), 'BUSY_WORKFLOW');
+  t.is(resourceExhaustedCause(refusal('RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT')), 'RPS_LIMIT');
+  t.is(resourceExhaustedCause(Object.assign(new Error('8 RESOURCE_EXHAUSTED'), { code: 8 })), undefined);
+});
+
+test('queues: a busy workflow (RESOURCE_EXHAUSTED, BUSY_WORKFLOW) retries its own channel and paces nothing', async (t) => {
+  let calls = 0;
+  const sent: string[] = [];
+  const q = new DeliveryQueues({
+    logger,
+    retry: { initialMs: 10, maxMs: 10 },
+    send: async (batch) => {
+      if (batch.kind === 'call' && batch.uuid === 'busy' && ++calls === 1)
+        throw refusal('RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW');
+      if (batch.kind === 'call') sent.push(batch.uuid);
+    },
+  });
+  for (const c of ['busy', 'a', 'b']) q.push(c, { kind: 'call', uuid: c, event: ev(c, 1) });
+  await q.idle();
+  t.is(q.signalsPerSecond, Infinity);
+  t.deepEqual([...sent].sort(), ['a', 'b', 'busy']);
+  t.is(calls, 2);
+});
+
+test('queues: a pace ends once Temporal has refused nothing for paceQuietMs, though every send waits for it', async (t) => {
+  // One refusal paced a node whose traffic stayed above the pace: every send waited, so "none waited for PACE_LIFT_MS"
+  // never came, and the node's signals went at 2.5 a second for good.
+  t.timeout(20_000);
+  let refused = false;
+  const q = new DeliveryQueues({
+    logger,
+    retry: { initialMs: 10, maxMs: 10 },
+    paceQuietMs: 1_500,
+    send: async () => {
+      if (!refused) {
+        refused = true;
+        throw refusal('RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT');
+      }
+    },
+  });
+  let n = 0;
+  const push = () => {
+    const c = `c${n++}`;
+    q.push(c, { kind: 'call', uuid: c, event: ev(c, 1) });
+  };
+  push();
+  await q.idle();
+  t.true(q.signalsPerSecond < Infinity, 'paced after the refusal');
+  // Sends keep waiting for the pace (more than it allows), well short of PACE_LIFT_MS without a wait.
+  const until = performance.now() + 2_500;
+  while (performance.now() < until) {
+    for (let i = 0; i < 5; i++) push();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.true(2_500 < PACE_LIFT_MS);
+  t.is(q.signalsPerSecond, Infinity);
 });
 
 test('queues: a call workflow’s events no caller waits on linger for the channel’s next ones; a key press or a transfer’s event goes at once', async (t) => {

@@ -17,7 +17,11 @@
 // costs about three requests: itself, and its workflow task's poll and completion; the rest is left to other work; and
 // over seconds, not the last one: Temporal's buckets allow a burst of twice their rate, so a flood's first second
 // takes far more than the namespace can carry, and a pace set from it left the workers nothing), halved on a refusal
-// while paced, and lifted once no send has waited for the pace for PACE_LIFT_MS. What waits for the pace is not
+// while paced, and lifted once no send has waited for the pace for PACE_LIFT_MS, or once Temporal has refused nothing
+// for PACE_QUIET_MS (else one refusal would pace a node whose traffic stays above the pace for good: every send
+// waits, so the first rule never comes; a flood still going is refused again and paced again). A busy workflow
+// (RESOURCE_EXHAUSTED with the cause BUSY_WORKFLOW: one workflow's requests queued on its lock) is no rate limit:
+// only that channel retries, with its backoff, and nothing is paced. What waits for the pace is not
 // dropped but coalesced: a channel's queued events leave in one signal. And a channel whose queue is deep (a leg
 // pressing keys faster than its signals go: more than HEAVY_DEPTH waiting) goes after every other channel: a caller's
 // few key presses or hangup take the next signal, not a place behind the flood; the heavy channels share what is left,
@@ -28,7 +32,7 @@
 // for all; the first send Temporal accepts sends every waiting channel at once. So what was held during an outage
 // leaves within about `reconnectMs` of Temporal's return, however long the outage, and once every channel waits, an
 // outage with thousands of channels held costs one attempt per `reconnectMs`, not one per channel.
-import { GRPC_STATUS, grpcCode } from '../../contracts/grpc.ts';
+import { GRPC_STATUS, grpcCode, resourceExhaustedCause } from '../../contracts/grpc.ts';
 import type { ChannelEvent, OriginateResult } from '../../contracts/messages.ts';
 import type { Logger } from '../esl/index.ts';
 
@@ -141,6 +145,8 @@ export const MIN_PACE = 2;
 export const PACE_WINDOW_MS = 5_000;
 /** Pacing ends once no send has waited for it this long. */
 export const PACE_LIFT_MS = 10_000;
+/** Pacing also ends once Temporal has refused no signal for this long (the default of `paceQuietMs`). */
+export const PACE_QUIET_MS = 30_000;
 
 /**
  * A delivery that may wait INGEST_LINGER_MS for the channel's next events, to leave with them in one signal (one action,
@@ -180,6 +186,8 @@ export interface DeliveryQueuesOptions {
   reconnectMs?: number;
   /** How long a call workflow's first non-urgent event waits for the channel's next ones (INGEST_LINGER_MS; 0: never). */
   lingerMs?: number;
+  /** Pacing ends once Temporal has refused no signal for this long (default PACE_QUIET_MS). */
+  paceQuietMs?: number;
 }
 
 interface Queue {
@@ -207,8 +215,9 @@ export class DeliveryQueues {
    * next send may begin; `lastPaceWait`: when a send last waited for the pace (or the pace was set).
    */
   private pace = Infinity;
-  /** When the pace was last set. */
+  /** When the pace was last set (a refusal). */
   private pacedAt = 0;
+  private readonly paceQuietMs: number;
   private nextSendAt = 0;
   private lastPaceWait = 0;
   private paceTimer: NodeJS.Timeout | undefined;
@@ -253,6 +262,7 @@ export class DeliveryQueues {
     this.retryMaxMs = opts.retry?.maxMs ?? 5000;
     this.reconnectMs = opts.reconnectMs ?? 500;
     this.lingerMs = opts.lingerMs ?? 0;
+    this.paceQuietMs = opts.paceQuietMs ?? PACE_QUIET_MS;
   }
 
   /** Deliveries not yet sent (queued, in flight or waiting to retry). */
@@ -415,13 +425,18 @@ export class DeliveryQueues {
     return waiting(this.heavyReady) ? this.heavyReady : undefined;
   }
 
-  /** The pace now; lifted once no send waited for it for PACE_LIFT_MS. */
+  /** The pace now; lifted once no send waited for it for PACE_LIFT_MS, or nothing was refused for `paceQuietMs`. */
   private currentPace(now: number): number {
-    if (this.pace !== Infinity && now - this.lastPaceWait > PACE_LIFT_MS) {
+    if (this.pace === Infinity) return this.pace;
+    const why =
+      now - this.lastPaceWait > PACE_LIFT_MS
+        ? { msg: 'none waited for the pace', forMs: PACE_LIFT_MS }
+        : now - this.pacedAt > this.paceQuietMs
+          ? { msg: 'Temporal refused none', forMs: this.paceQuietMs }
+          : undefined;
+    if (why) {
       this.pace = Infinity;
-      this.opts.logger.info('ingest: signals no longer paced: none waited for the pace', {
-        forMs: PACE_LIFT_MS,
-      });
+      this.opts.logger.info(`ingest: signals no longer paced: ${why.msg}`, { forMs: why.forMs });
       this.opts.onPace?.(Infinity);
     }
     return this.pace;
@@ -484,26 +499,10 @@ export class DeliveryQueues {
       q.attempt++;
       const delay = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (q.attempt - 1));
       const code = grpcCode(err);
+      const cause = code === GRPC_STATUS.RESOURCE_EXHAUSTED ? resourceExhaustedCause(err) : undefined;
       if (code === GRPC_STATUS.UNAVAILABLE) this.waitForTemporal(key, err);
-      else if (code === GRPC_STATUS.RESOURCE_EXHAUSTED) {
-        // Temporal is over its rate limit. The first refusal of a pause halves the other channels' sends and pauses
-        // them (longer while it lasts); the refusals of sends already under way count as the same one.
-        this.opts.onThrottled?.();
-        const now = Date.now();
-        if (now >= this.pausedUntil) {
-          this.slowDown(performance.now(), started);
-          this.exhausted++;
-          this.othersLimit = Math.max(1, Math.floor(this.othersLimit / 2));
-          const pause = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (this.exhausted - 1));
-          this.pausedUntil = now + pause;
-          this.opts.logger.warn('ingest: Temporal is over its rate limit (RESOURCE_EXHAUSTED): backing off', {
-            pauseMs: pause,
-            channelsAtOnce: this.othersLimit,
-            signalsPerS: Math.round(this.pace * 10) / 10,
-            queued: this.depth,
-          });
-        }
-      } else {
+      else if (code === GRPC_STATUS.RESOURCE_EXHAUSTED && cause !== 'BUSY_WORKFLOW') this.overLimit(started, cause);
+      else {
         this.opts.logger.warn(`ingest: signal failed, retrying in ${delay} ms`, {
           key,
           kind: batch.kind,
@@ -537,6 +536,28 @@ export class DeliveryQueues {
     }
     this.pump();
     this.notifyIdle();
+  }
+
+  /** Temporal refused a send begun at `started` over a rate limit (`cause`, when it said): back off, and pace. */
+  private overLimit(started: number, cause: string | undefined): void {
+    // Temporal is over its rate limit. The first refusal of a pause halves the other channels' sends and pauses
+    // them (longer while it lasts); the refusals of sends already under way count as the same one.
+    this.opts.onThrottled?.();
+    const now = Date.now();
+    if (now >= this.pausedUntil) {
+      this.slowDown(performance.now(), started);
+      this.exhausted++;
+      this.othersLimit = Math.max(1, Math.floor(this.othersLimit / 2));
+      const pause = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (this.exhausted - 1));
+      this.pausedUntil = now + pause;
+      this.opts.logger.warn('ingest: Temporal is over its rate limit (RESOURCE_EXHAUSTED): backing off', {
+        pauseMs: pause,
+        channelsAtOnce: this.othersLimit,
+        signalsPerS: Math.round(this.pace * 10) / 10,
+        queued: this.depth,
+        ...(cause ? { cause } : {}),
+      });
+    }
   }
 
   /** A channel's send failed with UNAVAILABLE: it waits for Temporal's return with the others. */
