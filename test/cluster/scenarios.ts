@@ -394,13 +394,30 @@ class Run {
     await this.holds(target, this.bob.uuid);
   }
 
-  /** Alice and Bob talk again, the target leg gone. */
-  async givenBack(target: string | undefined, from: number, latency: Latency): Promise<void> {
+  /**
+   * When the switch showed the last digit of the code `p` pressed on Alice (what the caller waits from), or undefined
+   * for a REST request. Not when press() returned: the switch's replies to the digits queue behind the events on the
+   * phones' connection, and a fast engine bridges before they come.
+   */
+  async lastDigitSeen(p: Press): Promise<number | undefined> {
+    const digit = p.code.at(-1);
+    if (!digit || !/^[0-9*#A-D]+$/.test(p.code)) return undefined;
+    const seen = await this.see(
+      (ev) => ev.name === 'DTMF' && ev.headers['Unique-ID'] === this.alice.uuid && ev.headers['DTMF-Digit'] === digit,
+      1000,
+      undefined,
+      p.startedAt,
+    );
+    return seen?.at;
+  }
+
+  /** Alice and Bob talk again, the target leg gone: a bridge of the two since `since`, timed from `from`. */
+  async givenBack(target: string | undefined, from: number, latency: Latency, since = from): Promise<void> {
     const bridge = await this.see(
       this.bridged(this.alice.uuid, this.bob.uuid),
       this.env.outcomeTimeoutMs,
       undefined,
-      from,
+      since,
     );
     if (!bridge) throw new Wrong('the transferor and the transferee were never bridged again');
     this.latency(latency, from, bridge.at);
@@ -569,7 +586,7 @@ async function takenBack(r: Run, p: Press, target: string, cause: string): Promi
   const ended = await r.see(r.on('CHANNEL_HANGUP_COMPLETE', target), waitMs, undefined, p.startedAt);
   if (ended && ended.headers['Hangup-Cause'] === cause) {
     p.effectAt = ended.at;
-    await r.givenBack(target, p.sentAt, 'takeback');
+    await r.givenBack(target, (await r.lastDigitSeen(p)) ?? p.sentAt, 'takeback', p.startedAt);
     return [r.alice.uuid];
   }
   p.lost = true;
