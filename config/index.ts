@@ -104,6 +104,13 @@ const positiveMs = z.coerce.number().int().positive();
 
 const optionalPath = z.string().min(1).optional();
 
+/** A yes/no variable: `true`/`1` or `false`/`0`, read as a boolean. */
+const flag = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback)
+    .transform((v) => v === 'true' || v === '1');
+
 // Every variable, with what the README's configuration table says of it: its description (`.describe()`, or
 // `.meta({ description, shownDefault })` where the default is computed or the README must say more than the value).
 // `npm run docs:config` writes the table from here, and test/config/readme-table.test.ts fails when it is not current
@@ -493,16 +500,12 @@ const schema = z.object({
     .max(1)
     .default(DEFAULT_WORKFLOW_TASK_SLOTS_CPU)
     .describe('the machine’s CPU use (0–1) under which a workflow worker takes slots above `WORKFLOW_TASK_SLOTS`'),
-  WORKFLOW_STACK_TRACES: z
-    .enum(['true', 'false', '1', '0'])
-    .default('false')
-    .transform((v) => v === 'true' || v === '1')
-    .describe(
-      'the Temporal UI’s Stack Trace tab for call and transfer workflows (the SDK’s stack trace query): on, the ' +
-        'workflow worker captures a stack for every promise a workflow creates, some 40 % of its CPU per workflow ' +
-        'task (docs/operations.md, “Workflow stack traces”); off, the tab says stack traces are not enabled and each ' +
-        'workflow’s details and its `call` or `transfer` query still say what it waits for',
-    ),
+  WORKFLOW_STACK_TRACES: flag('false').describe(
+    'the Temporal UI’s Stack Trace tab for call and transfer workflows (the SDK’s stack trace query): on, the ' +
+      'workflow worker captures a stack for every promise a workflow creates, some 40 % of its CPU per workflow ' +
+      'task (docs/operations.md, “Workflow stack traces”); off, the tab says stack traces are not enabled and each ' +
+      'workflow’s details and its `call` or `transfer` query still say what it waits for',
+  ),
   WORKFLOW_BUNDLE: z
     .string()
     .refine((file) => fs.existsSync(file), 'no such file (build it with npm run bundle:workflows -- FILE)')
@@ -697,14 +700,10 @@ const schema = z.object({
         'for a person',
       shownDefault: '`pretty` on a terminal, else `json`',
     }),
-  LOG_REDACT_NUMBERS: z
-    .enum(['true', 'false', '1', '0'])
-    .default('false')
-    .transform((v) => v === 'true' || v === '1')
-    .describe(
-      'mask caller numbers in logs (all but the last two digits of every run of 3 or more, in number fields and ' +
-        'messages); Operating it, below, says where numbers also appear',
-    ),
+  LOG_REDACT_NUMBERS: flag('false').describe(
+    'mask caller numbers in logs (all but the last two digits of every run of 3 or more, in number fields and ' +
+      'messages); Operating it, below, says where numbers also appear',
+  ),
 });
 
 /** Variables read by a name pattern rather than one name (so not keys of the schema), for the README's table. */
