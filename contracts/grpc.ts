@@ -14,13 +14,20 @@ export const GRPC_STATUS = {
   UNAUTHENTICATED: 16,
 } as const;
 
-/** The first numeric `code` along the error's cause chain (a few links deep), if any. */
-export function grpcCode(err: unknown): number | undefined {
+/** The error and its causes, a few links deep: the client's ServiceError wraps the gRPC error that has the status. */
+function* causeChain(err: unknown): Generator<object> {
   let e: unknown = err;
   for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    yield e;
+    e = (e as { cause?: unknown }).cause;
+  }
+}
+
+/** The first numeric `code` along the error's cause chain (a few links deep), if any. */
+export function grpcCode(err: unknown): number | undefined {
+  for (const e of causeChain(err)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'number') return code;
-    e = (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
@@ -33,8 +40,7 @@ const RESOURCE_EXHAUSTED_FAILURE = 'type.googleapis.com/temporal.api.errordetail
  * carries none. A busy workflow (one workflow's requests queued on its lock) is no rate limit of the namespace.
  */
 export function resourceExhaustedCause(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+  for (const e of causeChain(err)) {
     const metadata = (e as { metadata?: { get?: (key: string) => unknown[] } }).metadata;
     const raw = typeof metadata?.get === 'function' ? metadata.get('grpc-status-details-bin')[0] : undefined;
     if (raw instanceof Uint8Array) {
@@ -49,7 +55,6 @@ export function resourceExhaustedCause(err: unknown): string | undefined {
         return undefined; // details that do not decode say nothing of the cause
       }
     }
-    e = (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
