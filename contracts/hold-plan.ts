@@ -18,17 +18,8 @@ export interface HoldPlan {
   requestedAt?: number;
 }
 
-/** What a hold is built from: the transfer's plan, or what the resolve knows of it. */
-export interface HoldOf {
-  transferId: string;
-  transferor: string;
-  transferee: string;
-  moh: string;
-  ringback: string;
-  type: TransferType;
-  startedBy?: 'dtmf' | 'api';
-  requestedAt?: number;
-}
+/** What a hold is built from (the transfer's plan, or what the resolve knows of it): its type decides the rest. */
+export type HoldOf = Omit<HoldPlan, 'releaseTransferor' | 'type'> & { type: TransferType };
 
 /** The hold of a transfer; only the fields of HoldPlan, whatever else `of` carries. */
 export function holdPlan(of: HoldOf): HoldPlan {
