@@ -1,0 +1,440 @@
+// `npm run bench:hops`: where the engine's part of steps (a), (b) and (d) goes, hop by hop, with one call in flight.
+// The control run's call (bench/calls.ts controlCall: a transfer taken back with *1, then one completed) is placed
+// `--calls` times, one at a time; each step starts at the switch's own timestamp of its event and is cut at the
+// milestones its workflows' histories show (Temporal's event times) and the switch's replies (the engine's command
+// journal), all on this machine's one clock.
+// Beside it, the floor (one signal → one activity → one switch command) in the same run. Writes bench/RESULTS-hops.md
+// (or --out). A benchmark with figures: nothing fails on a slow number.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { callWorkflowId, transferWorkflowId } from '../contracts/ids.ts';
+import { isTemporalConnectionVariable } from '../config/temporal.ts';
+import { findTemporalCli, startDevServer } from '../scripts/lib/temporal-dev-server.ts';
+import { placeCall } from '../test/support/engine.ts';
+import type { EslEvent } from '../test/support/esl-client.ts';
+import { controlCall, Timeline, transferredCall, type Samples } from './calls.ts';
+import { startBenchEngine } from './engine.ts';
+import { runFloor } from './floor.ts';
+import { describeMachine, loadAverage, machineTable } from './machine.ts';
+import { intOption, runAsScript } from './options.ts';
+import { ms, summarise, table } from './stats.ts';
+
+const USAGE = 'npm run bench:hops -- [--calls 20] [--floor 40] [--out FILE]';
+const DIGIT_TIMEOUT_MS = 300;
+const THINK_MS = 400;
+
+/** A workflow history event as this benchmark reads it: its time, its type and the signal's name when it is one. */
+export interface HistoryMark {
+  at: number;
+  type: string;
+  signal?: string;
+  /** The activity's type, on ActivityTaskScheduled and ActivityTaskStarted. */
+  activity?: string;
+}
+
+/**
+ * A milestone of a step: the first history event of `type` (and signal name, activity type) in workflow `wf` at or
+ * after the previous milestone, or the first time in `times` (journal replies, phones' events) at or after it.
+ */
+export type Milestone =
+  | { name: string; wf: string; type: string; signal?: string; activity?: string }
+  | { name: string; times: readonly number[] };
+
+/**
+ * The step cut at its milestones: the time from each milestone to the next (ms), or undefined when one was not found.
+ * Each milestone is looked for from the one before, so a workflow task already running when a signal came is not
+ * taken for the one that saw it.
+ */
+export function cut(
+  start: number,
+  milestones: readonly Milestone[],
+  histories: ReadonlyMap<string, readonly HistoryMark[]>,
+): number[] | undefined {
+  let prev = start;
+  const hops: number[] = [];
+  for (const m of milestones) {
+    const at =
+      'times' in m
+        ? m.times.find((t) => t >= prev)
+        : histories
+            .get(m.wf)
+            ?.find(
+              (e) =>
+                e.at >= prev &&
+                e.type === m.type &&
+                (!m.signal || e.signal === m.signal) &&
+                (!m.activity || e.activity === m.activity),
+            )?.at;
+    if (at === undefined) return undefined;
+    hops.push(at - prev);
+    prev = at;
+  }
+  return hops;
+}
+
+function eventTime(ev: Record<string, unknown>): number {
+  const ts = ev['eventTime'] as { seconds?: unknown; nanos?: number } | null | undefined;
+  const s = ts?.seconds;
+  const seconds =
+    typeof s === 'object' && s !== null && 'toNumber' in s ? (s as { toNumber(): number }).toNumber() : Number(s ?? 0);
+  return seconds * 1000 + (ts?.nanos ?? 0) / 1e6;
+}
+
+/** The events of one run of a workflow (the latest when `runId` is not given), in order. */
+async function historyMarks(client: Client, workflowId: string, runId?: string): Promise<HistoryMark[]> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const activities = new Map<string, string>();
+  return (history.events ?? []).map((raw) => {
+    const ev = raw as unknown as Record<string, unknown>;
+    const key = Object.keys(ev).find((k) => k.endsWith('EventAttributes') && ev[k] != null) ?? 'unknown';
+    const attrs = ev[key] as {
+      signalName?: string;
+      activityType?: { name?: string };
+      scheduledEventId?: { toString(): string };
+    };
+    let activity: string | undefined;
+    if (attrs.activityType?.name) {
+      activity = attrs.activityType.name;
+      activities.set(String(ev['eventId']), activity);
+    } else if (key === 'activityTaskStartedEventAttributes') activity = activities.get(String(attrs.scheduledEventId));
+    return {
+      at: eventTime(ev),
+      type: key.slice(0, -'EventAttributes'.length),
+      ...(attrs.signalName ? { signal: attrs.signalName } : {}),
+      ...(activity ? { activity } : {}),
+    };
+  });
+}
+
+/** The runs of the transfers a call workflow started as its children, their events merged in time order. */
+async function childRunMarks(client: Client, callId: string, transferId: string): Promise<HistoryMark[]> {
+  const history = await client.workflow.getHandle(callWorkflowId(callId)).fetchHistory();
+  const runs = (history.events ?? [])
+    .map((ev) => ev.childWorkflowExecutionStartedEventAttributes?.workflowExecution)
+    .filter((x) => x?.workflowId === transferId && x.runId)
+    .map((x) => x!.runId!);
+  const marks = (await Promise.all(runs.map((runId) => historyMarks(client, transferId, runId)))).flat();
+  return marks.sort((a, b) => a.at - b.at);
+}
+
+interface Step {
+  key: 'a' | 'b' | 'd';
+  title: string;
+  /** The milestones after the step's start; the last is the switch's reply the engine's part ends at. */
+  hops: string[];
+  /** The hops the floor has no counterpart of. */
+  extra: string[];
+  samples: number[][];
+}
+
+const STEPS: Step[] = [
+  {
+    key: 'a',
+    title: '(a) last digit of *22600 + digit timeout → the resolve’s uuid_dump reply',
+    hops: [
+      'the digit timer fires (after the caller’s last key + timeout)',
+      'call workflow: its task starts',
+      'call workflow: task done, the resolve scheduled',
+      'activity: started on the node worker',
+      'switch: uuid_dump reply (the task’s way to the node worker included)',
+    ],
+    extra: ['the digit timer fires (after the caller’s last key + timeout)'],
+    samples: [],
+  },
+  {
+    key: 'b',
+    title: '(b) target’s CHANNEL_ANSWER → uuid_bridge transferor↔target reply',
+    hops: [
+      'ingest: the answer signalled to the transfer',
+      'transfer workflow: its task starts',
+      'transfer workflow: task done, the bridge scheduled',
+      'activity: started on the node worker',
+      'switch: uuid_break ×2, uuid_bridge reply (the task’s way to the node worker included)',
+    ],
+    extra: ['ingest: the answer signalled to the transfer'],
+    samples: [],
+  },
+  {
+    key: 'd',
+    title: '(d) last digit of *1 → uuid_kill target reply',
+    hops: [
+      'ingest: the digit signalled to the transferor’s call workflow',
+      'call workflow: its task starts',
+      'call workflow: task done, the takeback signalled',
+      'Temporal: the signal in the transfer’s history',
+      'transfer workflow: its task starts',
+      'transfer workflow: task done, the takeback’s activity scheduled',
+      'activity: started on the node worker',
+      'switch: uuid_kill reply (the task’s way to the node worker included)',
+    ],
+    extra: [
+      'ingest: the digit signalled to the transferor’s call workflow',
+      'call workflow: its task starts',
+      'call workflow: task done, the takeback signalled',
+      'Temporal: the signal in the transfer’s history',
+    ],
+    samples: [],
+  },
+];
+
+/** When the switch stamped the event (its Event-Date-Timestamp, µs): the phones receive it a moment after the ingest. */
+function switchTime(tl: Timeline, ev: EslEvent): number {
+  const us = Number(ev.headers['Event-Date-Timestamp']);
+  return Number.isFinite(us) && us > 0 ? us / 1000 : tl.at(ev);
+}
+
+const is = (name: string, uuid: string) => (ev: EslEvent) => ev.name === name && ev.headers['Unique-ID'] === uuid;
+
+/** One control call's steps, cut at their milestones. */
+async function measureCall(tl: Timeline, client: Client): Promise<{ a?: number[]; b?: number[]; d?: number[] }> {
+  const e = tl.e;
+  const mark = tl.mark();
+  const journalFrom = e.journal.entries.length;
+  const transferors: string[] = [];
+  const samples: Samples = { a: [], b: [], c: [], d: [] };
+  await controlCall(tl, { digitTimeoutMs: DIGIT_TIMEOUT_MS, thinkMs: THINK_MS }, samples, transferors);
+  const alice = transferors[0]!;
+  const events = e.phones.events.slice(mark);
+  const bob = events.find((ev) => is('CHANNEL_BRIDGE', alice)(ev))?.headers['Other-Leg-Unique-ID'];
+  if (!bob) return {};
+  const transferId = transferWorkflowId(alice, bob);
+  const histories = new Map<string, HistoryMark[]>([
+    ['call', await historyMarks(client, callWorkflowId(alice))],
+    ['transfer', await childRunMarks(client, alice, transferId)],
+  ]);
+  const digits = events.filter(is('DTMF', alice));
+  // *22600 (the first transfer's code), then *1.
+  const codeEnd = digits[5];
+  const takebackEnd = digits[7];
+  const replies = (prefix: string) =>
+    e.journal.entries
+      .slice(journalFrom)
+      .filter((j) => j.command.startsWith(prefix))
+      .map((j) => j.at);
+  const target = events.find(
+    (ev) =>
+      ev.name === 'CHANNEL_ANSWER' &&
+      ![alice, bob].includes(ev.headers['Unique-ID'] ?? '') &&
+      codeEnd !== undefined &&
+      tl.at(ev) > tl.at(codeEnd),
+  );
+  const targetUuid = target?.headers['Unique-ID'];
+  const out: { a?: number[]; b?: number[]; d?: number[] } = {};
+  if (codeEnd) {
+    out.a = cut(
+      switchTime(tl, codeEnd) + DIGIT_TIMEOUT_MS,
+      [
+        { name: 'fired', wf: 'call', type: 'timerFired' },
+        { name: 'started', wf: 'call', type: 'workflowTaskStarted' },
+        { name: 'scheduled', wf: 'call', type: 'activityTaskScheduled', activity: 'resolveTransfer' },
+        { name: 'activity', wf: 'call', type: 'activityTaskStarted', activity: 'resolveTransfer' },
+        { name: 'reply', times: replies(`api uuid_dump ${alice}`) },
+      ],
+      histories,
+    );
+  }
+  if (target && targetUuid) {
+    out.b = cut(
+      switchTime(tl, target),
+      [
+        { name: 'signalled', wf: 'transfer', type: 'workflowExecutionSignaled', signal: 'transferLegEvents' },
+        { name: 'started', wf: 'transfer', type: 'workflowTaskStarted' },
+        { name: 'scheduled', wf: 'transfer', type: 'activityTaskScheduled', activity: 'bridgeAndConfirm' },
+        { name: 'activity', wf: 'transfer', type: 'activityTaskStarted', activity: 'bridgeAndConfirm' },
+        {
+          name: 'reply',
+          times: [
+            ...replies(`api uuid_bridge ${alice} ${targetUuid}`),
+            ...replies(`api uuid_bridge ${targetUuid} ${alice}`),
+          ].sort((x, y) => x - y),
+        },
+      ],
+      histories,
+    );
+  }
+  if (takebackEnd && targetUuid) {
+    out.d = cut(
+      switchTime(tl, takebackEnd),
+      [
+        { name: 'signalled', wf: 'call', type: 'workflowExecutionSignaled', signal: 'channelEvents' },
+        { name: 'started', wf: 'call', type: 'workflowTaskStarted' },
+        { name: 'sent', wf: 'call', type: 'signalExternalWorkflowExecutionInitiated' },
+        { name: 'delivered', wf: 'transfer', type: 'workflowExecutionSignaled', signal: 'cancelTransfer' },
+        { name: 'started', wf: 'transfer', type: 'workflowTaskStarted' },
+        { name: 'scheduled', wf: 'transfer', type: 'activityTaskScheduled', activity: 'killThenBridge' },
+        { name: 'activity', wf: 'transfer', type: 'activityTaskStarted', activity: 'killThenBridge' },
+        { name: 'reply', times: replies(`api uuid_kill ${targetUuid}`) },
+      ],
+      histories,
+    );
+  }
+  return out;
+}
+
+function stepTable(step: Step, floorP50: number): string {
+  const rows = step.hops.map((hop, i) => {
+    const s = summarise(step.samples.map((x) => x[i]!));
+    return [hop, s.n, ms(s.p50), ms(s.p90), ms(s.max), step.extra.includes(hop) ? 'no' : 'yes'];
+  });
+  const totals = summarise(step.samples.map((x) => x.reduce((a, b) => a + b, 0)));
+  const extra = summarise(
+    step.samples.map((x) => x.reduce((a, v, i) => a + (step.extra.includes(step.hops[i]!) ? v : 0), 0)),
+  );
+  rows.push(['**the step (sum)**', totals.n, ms(totals.p50), ms(totals.p90), ms(totals.max), '']);
+  rows.push(['of which hops the floor does not have', extra.n, ms(extra.p50), ms(extra.p90), ms(extra.max), '']);
+  const head = ['hop (ms)', 'n', 'p50', 'p90', 'max', 'the floor has it'];
+  return (
+    `### ${step.title}\n\n${table(head, rows)}\n\n` +
+    `The step's p50 is ${(totals.p50 / floorP50).toFixed(1)}× the floor's; without the hops the floor does not have, ` +
+    `about ${((totals.p50 - extra.p50) / floorP50).toFixed(1)}×.\n`
+  );
+}
+
+async function main(): Promise<void> {
+  let values: { calls?: string; floor?: string; out?: string };
+  try {
+    ({ values } = parseArgs({
+      options: { calls: { type: 'string' }, floor: { type: 'string' }, out: { type: 'string' } },
+    }));
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nusage: ${USAGE}`);
+  }
+  const calls = intOption('calls', values.calls ?? '20', 1, 1000);
+  const floorSamples = intOption('floor', values.floor ?? '40', 5, 1000);
+  const out = values.out ?? path.join('bench', 'RESULTS-hops.md');
+  const runDir = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), 'handoff-hops-'));
+  // A dev server of its own: no stray TEMPORAL_* setting of the shell may point the engine elsewhere.
+  for (const name of Object.keys(process.env)) if (isTemporalConnectionVariable(name)) delete process.env[name];
+  const cli = findTemporalCli(process.env.TEMPORAL_CLI);
+  const server = await startDevServer({ cli, dbFile: path.join(runDir, 'temporal.sqlite'), fastTimers: true });
+  const machine = describeMachine(cli);
+  try {
+    process.env.TEMPORAL_ADDRESS = server.address;
+    const e = await startBenchEngine({ DIGIT_TIMEOUT_MS: String(DIGIT_TIMEOUT_MS) });
+    try {
+      const tl = new Timeline(e);
+      // A new worker's first transfer runs cold (bench/README.md, "First task"): one uncounted.
+      await transferredCall(tl, { digitTimeoutMs: DIGIT_TIMEOUT_MS, thinkMs: THINK_MS });
+      // The floor before and after the calls, half each: a shared machine's speed drifts along a run.
+      const { alice } = await placeCall(e);
+      const floorRun = async () =>
+        (
+          await runFloor({
+            config: e.config,
+            address: server.address,
+            client: e.client,
+            node: { name: 'floor', host: e.sw.host, port: e.sw.port, password: e.sw.password },
+            uuid: alice.uuid,
+            samples: Math.ceil(floorSamples / 2),
+            concurrency: 1,
+            warmup: 2,
+            gapMs: 100,
+            deadline: Date.now() + 120_000,
+          })
+        ).samples;
+      const before = await floorRun();
+      let failed = 0;
+      for (let i = 0; i < calls; i++) {
+        try {
+          const got = await measureCall(tl, e.client);
+          for (const step of STEPS) {
+            const hops = got[step.key];
+            if (hops) step.samples.push(hops);
+          }
+        } catch (err) {
+          failed++;
+          console.error(`call ${i} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      const after = await floorRun();
+      const row = (label: string, values: number[]) => {
+        const x = summarise(values);
+        return [label, x.n, ms(x.p50), ms(x.p90), ms(x.max)];
+      };
+      const both = [...before, ...after];
+      const report = render({
+        calls,
+        failed,
+        floorRows: [
+          row(
+            'before the calls: total',
+            before.map((f) => f.total),
+          ),
+          row(
+            'after the calls: total',
+            after.map((f) => f.total),
+          ),
+          row(
+            'both: signal sent → activity started (Temporal)',
+            both.map((f) => f.toActivity),
+          ),
+          row(
+            'both: activity started → switch reply (ESL)',
+            both.map((f) => f.command),
+          ),
+          row(
+            '**both: total**',
+            both.map((f) => f.total),
+          ),
+        ],
+        floorP50: summarise(both.map((f) => f.total)).p50,
+        machine: machineTable(machine, 'a dev server started by the benchmark (SQLite, WAL)', loadAverage()),
+      });
+      fs.writeFileSync(out, report);
+      console.log(report);
+    } finally {
+      await e.stop();
+    }
+  } finally {
+    await server.stop();
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+function render(r: {
+  calls: number;
+  failed: number;
+  floorRows: (string | number)[][];
+  floorP50: number;
+  machine: string;
+}): string {
+  return `# Where the engine's part of a step goes, hop by hop
+
+Generated by \`npm run bench:hops\` (bench/hops.ts) on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}. ${r.calls} control
+calls (bench/calls.ts: a transfer taken back with \`*1\`, then one completed), one at a time, ${r.failed} failed; the
+floor (one signal → one activity → one switch command) before and after them in the same run, one in flight; the
+ratios are to both runs' p50. Each step starts at the
+switch's own timestamp of its event and is cut at the milestones its workflows' histories show (Temporal's event times)
+and the engine's journal of switch replies: one clock, this machine's. A hop is timed from the milestone before it; "the floor has it" marks the
+hops the floor's own round trip also makes (a signal or a timer, a workflow task, an activity, a switch command).
+\`DIGIT_TIMEOUT_MS=${DIGIT_TIMEOUT_MS}\`, the phones' keys 60 ms apart.
+
+${r.machine}
+
+## The floor
+
+${table(['floor, 1 in flight (ms)', 'n', 'p50', 'p90', 'max'], r.floorRows)}
+
+## The steps
+
+${STEPS.map((s) => stepTable(s, r.floorP50)).join('\n')}
+## What the hops beyond the floor are
+
+- (a), the digit timer: the code's deadline is the timeout after the call workflow saw the last key (its task's time),
+  and the timer that ends it is started when that task, or the one its first timer woke, completes. So it fires about
+  one delivery after the caller's last key plus the timeout: the ingest's, the task's, and Temporal's timer
+  granularity. That margin is what lets a key pressed just inside the timeout (by the switch's clock, which decides
+  whether it belongs to the code) reach the workflow before the code is acted on; a deadline taken from the switch's
+  stamp would race such a key, and could act on the code without it.
+- (b), the ingest: the floor's signal is sent by its client at once; a switch event is read from the node's ESL
+  socket, parsed, queued per channel and signalled.
+- (d), the transferor's call workflow: it collects the transferor's keys (one collector for the leg's own feature
+  codes and the running transfer's, so that a code of one that begins another is read one way) and signals the
+  takeback to the transfer, whose task then runs the takeback's activity. The floor is one signal and one task: the
+  call workflow's task and the signal between the two workflows are the hops it does not have.
+`;
+}
+
+runAsScript(import.meta.url, main);

@@ -1,0 +1,47 @@
+// bench/hops.ts `cut`: a step cut at its milestones, each looked for from the one before.
+import test from 'ava';
+import { cut, type HistoryMark } from '../../bench/hops.ts';
+
+const call: HistoryMark[] = [
+  { at: 90, type: 'workflowTaskStarted' }, // a task already running when the digit came: not the one that saw it
+  { at: 105, type: 'workflowExecutionSignaled', signal: 'channelEvents' },
+  { at: 108, type: 'workflowTaskStarted' },
+  { at: 115, type: 'signalExternalWorkflowExecutionInitiated' },
+];
+const transfer: HistoryMark[] = [
+  { at: 100, type: 'workflowExecutionSignaled', signal: 'transferLegEvents' },
+  { at: 118, type: 'workflowExecutionSignaled', signal: 'cancelTransfer' },
+  { at: 121, type: 'workflowTaskStarted' },
+  { at: 128, type: 'activityTaskScheduled', activity: 'other' },
+  { at: 129, type: 'activityTaskScheduled', activity: 'killThenBridge' },
+  { at: 132, type: 'activityTaskStarted', activity: 'other' },
+  { at: 133, type: 'activityTaskStarted', activity: 'killThenBridge' },
+];
+const histories = new Map([
+  ['call', call],
+  ['transfer', transfer],
+]);
+
+test('each milestone is the first of its kind after the one before (signal name and activity type matched)', (t) => {
+  const hops = cut(
+    100,
+    [
+      { name: 'signalled', wf: 'call', type: 'workflowExecutionSignaled', signal: 'channelEvents' },
+      { name: 'started', wf: 'call', type: 'workflowTaskStarted' },
+      { name: 'sent', wf: 'call', type: 'signalExternalWorkflowExecutionInitiated' },
+      { name: 'delivered', wf: 'transfer', type: 'workflowExecutionSignaled', signal: 'cancelTransfer' },
+      { name: 'started', wf: 'transfer', type: 'workflowTaskStarted' },
+      { name: 'scheduled', wf: 'transfer', type: 'activityTaskScheduled', activity: 'killThenBridge' },
+      { name: 'activity', wf: 'transfer', type: 'activityTaskStarted', activity: 'killThenBridge' },
+      { name: 'reply', times: [90, 131, 137] },
+    ],
+    histories,
+  );
+  t.deepEqual(hops, [5, 3, 7, 3, 3, 8, 4, 4]);
+});
+
+test('a step whose milestone never came is not cut', (t) => {
+  t.is(cut(100, [{ name: 'x', wf: 'call', type: 'timerFired' }], histories), undefined);
+  t.is(cut(100, [{ name: 'reply', times: [50, 99] }], histories), undefined);
+  t.is(cut(100, [{ name: 'y', wf: 'nowhere', type: 'workflowTaskStarted' }], histories), undefined);
+});
