@@ -434,6 +434,10 @@ ${STEPS.map((s) => stepTable(s, r.floorP50)).join('\n')}
   codes and the running transfer's, so that a code of one that begins another is read one way) and signals the
   takeback to the transfer, whose task then runs the takeback's activity. The floor is one signal and one task: the
   call workflow's task and the signal between the two workflows are the hops it does not have.
+- A task's start ("its task starts") is the floor's hop, but it waits longer here, most in (b): a call's workflows
+  (the transfer, its parties' call workflows) share the workflow worker's \`WORKFLOW_TASK_SLOTS\` (2), of which one is
+  held for new workflows' first tasks, so their tasks take the other one in turn, each with its completion's round
+  trip; the floor's one workflow has the worker to itself.
 `;
 }
 
