@@ -33,11 +33,12 @@ export interface HistoryCount {
   timeline: { at: number; type: string }[];
 }
 
-type HistoryEvent = Record<string, unknown>;
+export type HistoryEvent = Record<string, unknown>;
 
 const has = (ev: HistoryEvent, attributes: string): boolean => ev[attributes] != null;
 
-function eventTime(ev: HistoryEvent): number {
+/** A history event's time (ms since the epoch), from the server's `eventTime`. */
+export function eventTime(ev: HistoryEvent): number {
   const ts = ev['eventTime'] as { seconds?: unknown; nanos?: number } | null | undefined;
   const s = ts?.seconds;
   const seconds =
@@ -45,7 +46,8 @@ function eventTime(ev: HistoryEvent): number {
   return seconds * 1000 + (ts?.nanos ?? 0) / 1e6;
 }
 
-function eventType(ev: HistoryEvent): string {
+/** A history event's type, as its attributes' name without `EventAttributes` (`workflowTaskStarted`). */
+export function eventType(ev: HistoryEvent): string {
   const key = Object.keys(ev).find((k) => k.endsWith('EventAttributes') && ev[k] != null);
   return key ? key.slice(0, -'EventAttributes'.length) : 'unknown';
 }

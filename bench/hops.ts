@@ -10,10 +10,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { callWorkflowId, transferWorkflowId } from '../contracts/ids.ts';
+import { channelEventsSignal, takebackSignal, transferLegEventsSignal } from '../contracts/messages.ts';
 import { isTemporalConnectionVariable } from '../config/temporal.ts';
 import { findTemporalCli, startDevServer } from '../scripts/lib/temporal-dev-server.ts';
 import { placeCall } from '../test/support/engine.ts';
 import type { EslEvent } from '../test/support/esl-client.ts';
+import { eventTime, eventType, type HistoryEvent } from './cost.ts';
 import { controlCall, Timeline, transferredCall, type Samples } from './calls.ts';
 import { startBenchEngine } from './engine.ts';
 import { runFloor } from './floor.ts';
@@ -74,22 +76,14 @@ export function cut(
   return hops;
 }
 
-function eventTime(ev: Record<string, unknown>): number {
-  const ts = ev['eventTime'] as { seconds?: unknown; nanos?: number } | null | undefined;
-  const s = ts?.seconds;
-  const seconds =
-    typeof s === 'object' && s !== null && 'toNumber' in s ? (s as { toNumber(): number }).toNumber() : Number(s ?? 0);
-  return seconds * 1000 + (ts?.nanos ?? 0) / 1e6;
-}
-
 /** The events of one run of a workflow (the latest when `runId` is not given), in order. */
 async function historyMarks(client: Client, workflowId: string, runId?: string): Promise<HistoryMark[]> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const activities = new Map<string, string>();
   return (history.events ?? []).map((raw) => {
-    const ev = raw as unknown as Record<string, unknown>;
-    const key = Object.keys(ev).find((k) => k.endsWith('EventAttributes') && ev[k] != null) ?? 'unknown';
-    const attrs = ev[key] as {
+    const ev = raw as unknown as HistoryEvent;
+    const type = eventType(ev);
+    const attrs = (ev[`${type}EventAttributes`] ?? {}) as {
       signalName?: string;
       activityType?: { name?: string };
       scheduledEventId?: { toString(): string };
@@ -98,10 +92,10 @@ async function historyMarks(client: Client, workflowId: string, runId?: string):
     if (attrs.activityType?.name) {
       activity = attrs.activityType.name;
       activities.set(String(ev['eventId']), activity);
-    } else if (key === 'activityTaskStartedEventAttributes') activity = activities.get(String(attrs.scheduledEventId));
+    } else if (type === 'activityTaskStarted') activity = activities.get(String(attrs.scheduledEventId));
     return {
       at: eventTime(ev),
-      type: key.slice(0, -'EventAttributes'.length),
+      type,
       ...(attrs.signalName ? { signal: attrs.signalName } : {}),
       ...(activity ? { activity } : {}),
     };
@@ -187,6 +181,15 @@ function switchTime(tl: Timeline, ev: EslEvent): number {
 
 const is = (name: string, uuid: string) => (ev: EslEvent) => ev.name === name && ev.headers['Unique-ID'] === uuid;
 
+/** A workflow's task that starts, ends with `activity` scheduled, and the activity's start on the node worker. */
+function taskThenActivity(wf: string, activity: string): Milestone[] {
+  return [
+    { name: 'started', wf, type: 'workflowTaskStarted' },
+    { name: 'scheduled', wf, type: 'activityTaskScheduled', activity },
+    { name: 'activity', wf, type: 'activityTaskStarted', activity },
+  ];
+}
+
 /** One control call's steps, cut at their milestones. */
 async function measureCall(tl: Timeline, client: Client): Promise<{ a?: number[]; b?: number[]; d?: number[] }> {
   const e = tl.e;
@@ -227,9 +230,7 @@ async function measureCall(tl: Timeline, client: Client): Promise<{ a?: number[]
       switchTime(tl, codeEnd) + DIGIT_TIMEOUT_MS,
       [
         { name: 'fired', wf: 'call', type: 'timerFired' },
-        { name: 'started', wf: 'call', type: 'workflowTaskStarted' },
-        { name: 'scheduled', wf: 'call', type: 'activityTaskScheduled', activity: 'resolveTransfer' },
-        { name: 'activity', wf: 'call', type: 'activityTaskStarted', activity: 'resolveTransfer' },
+        ...taskThenActivity('call', 'resolveTransfer'),
         { name: 'reply', times: replies(`api uuid_dump ${alice}`) },
       ],
       histories,
@@ -239,10 +240,8 @@ async function measureCall(tl: Timeline, client: Client): Promise<{ a?: number[]
     out.b = cut(
       switchTime(tl, target),
       [
-        { name: 'signalled', wf: 'transfer', type: 'workflowExecutionSignaled', signal: 'transferLegEvents' },
-        { name: 'started', wf: 'transfer', type: 'workflowTaskStarted' },
-        { name: 'scheduled', wf: 'transfer', type: 'activityTaskScheduled', activity: 'bridgeAndConfirm' },
-        { name: 'activity', wf: 'transfer', type: 'activityTaskStarted', activity: 'bridgeAndConfirm' },
+        { name: 'signalled', wf: 'transfer', type: 'workflowExecutionSignaled', signal: transferLegEventsSignal.name },
+        ...taskThenActivity('transfer', 'bridgeAndConfirm'),
         {
           name: 'reply',
           times: [
@@ -258,13 +257,11 @@ async function measureCall(tl: Timeline, client: Client): Promise<{ a?: number[]
     out.d = cut(
       switchTime(tl, takebackEnd),
       [
-        { name: 'signalled', wf: 'call', type: 'workflowExecutionSignaled', signal: 'channelEvents' },
+        { name: 'signalled', wf: 'call', type: 'workflowExecutionSignaled', signal: channelEventsSignal.name },
         { name: 'started', wf: 'call', type: 'workflowTaskStarted' },
         { name: 'sent', wf: 'call', type: 'signalExternalWorkflowExecutionInitiated' },
-        { name: 'delivered', wf: 'transfer', type: 'workflowExecutionSignaled', signal: 'cancelTransfer' },
-        { name: 'started', wf: 'transfer', type: 'workflowTaskStarted' },
-        { name: 'scheduled', wf: 'transfer', type: 'activityTaskScheduled', activity: 'killThenBridge' },
-        { name: 'activity', wf: 'transfer', type: 'activityTaskStarted', activity: 'killThenBridge' },
+        { name: 'delivered', wf: 'transfer', type: 'workflowExecutionSignaled', signal: takebackSignal.name },
+        ...taskThenActivity('transfer', 'killThenBridge'),
         { name: 'reply', times: replies(`api uuid_kill ${targetUuid}`) },
       ],
       histories,
@@ -349,36 +346,23 @@ async function main(): Promise<void> {
         }
       }
       const after = await floorRun();
-      const row = (label: string, values: number[]) => {
+      const both = [...before, ...after];
+      const floorRows = (
+        [
+          ['before the calls: total', before.map((f) => f.total)],
+          ['after the calls: total', after.map((f) => f.total)],
+          ['both: signal sent → activity started (Temporal)', both.map((f) => f.toActivity)],
+          ['both: activity started → switch reply (ESL)', both.map((f) => f.command)],
+          ['**both: total**', both.map((f) => f.total)],
+        ] as const
+      ).map(([label, values]) => {
         const x = summarise(values);
         return [label, x.n, ms(x.p50), ms(x.p90), ms(x.max)];
-      };
-      const both = [...before, ...after];
+      });
       const report = render({
         calls,
         failed,
-        floorRows: [
-          row(
-            'before the calls: total',
-            before.map((f) => f.total),
-          ),
-          row(
-            'after the calls: total',
-            after.map((f) => f.total),
-          ),
-          row(
-            'both: signal sent → activity started (Temporal)',
-            both.map((f) => f.toActivity),
-          ),
-          row(
-            'both: activity started → switch reply (ESL)',
-            both.map((f) => f.command),
-          ),
-          row(
-            '**both: total**',
-            both.map((f) => f.total),
-          ),
-        ],
+        floorRows,
         floorP50: summarise(both.map((f) => f.total)).p50,
         machine: machineTable(machine, 'a dev server started by the benchmark (SQLite, WAL)', loadAverage()),
       });
