@@ -99,7 +99,9 @@ export class Timeline {
   }
 }
 
-const is = (name: string, uuid: string) => (ev: EslEvent) => ev.name === name && ev.headers['Unique-ID'] === uuid;
+/** The phones' events of `name` on leg `uuid`. */
+export const is = (name: string, uuid: string) => (ev: EslEvent) =>
+  ev.name === name && ev.headers['Unique-ID'] === uuid;
 const bridged = (x: string, y: string) => (ev: EslEvent) => {
   if (ev.name !== 'CHANNEL_BRIDGE') return false;
   const a = ev.headers['Unique-ID'];

@@ -16,7 +16,7 @@ import { findTemporalCli, startDevServer } from '../scripts/lib/temporal-dev-ser
 import { placeCall } from '../test/support/engine.ts';
 import type { EslEvent } from '../test/support/esl-client.ts';
 import { eventTime, eventType, type HistoryEvent } from './cost.ts';
-import { controlCall, Timeline, transferredCall, type Samples } from './calls.ts';
+import { controlCall, is, Timeline, transferredCall, type Samples } from './calls.ts';
 import { startBenchEngine } from './engine.ts';
 import { runFloor } from './floor.ts';
 import { describeMachine, loadAverage, machineTable } from './machine.ts';
@@ -38,11 +38,9 @@ export interface HistoryMark {
 
 /**
  * A milestone of a step: the first history event of `type` (and signal name, activity type) in workflow `wf` at or
- * after the previous milestone, or the first time in `times` (journal replies, phones' events) at or after it.
+ * after the previous milestone, or the first time in `times` (the journal's switch replies) at or after it.
  */
-export type Milestone =
-  | { name: string; wf: string; type: string; signal?: string; activity?: string }
-  | { name: string; times: readonly number[] };
+export type Milestone = { wf: string; type: string; signal?: string; activity?: string } | { times: readonly number[] };
 
 /**
  * The step cut at its milestones: the time from each milestone to the next (ms), or undefined when one was not found.
@@ -116,27 +114,27 @@ async function childRunMarks(client: Client, callId: string, transferId: string)
 interface Step {
   key: 'a' | 'b' | 'd';
   title: string;
-  /** The milestones after the step's start; the last is the switch's reply the engine's part ends at. */
-  hops: string[];
-  /** The hops the floor has no counterpart of. */
-  extra: string[];
+  /** The milestones after the step's start, each with whether the floor's own path makes that hop too. */
+  hops: { hop: string; floorHasIt: boolean }[];
   samples: number[][];
   /** How long after the switch's stamp the benchmark's phones received the step's first event (ms), per sample. */
   phonesLate: number[];
 }
+
+const beyondFloor = (hop: string) => ({ hop, floorHasIt: false });
+const asFloor = (hop: string) => ({ hop, floorHasIt: true });
 
 const STEPS: Step[] = [
   {
     key: 'a',
     title: '(a) last digit of *22600 + digit timeout → the resolve’s uuid_dump reply',
     hops: [
-      'the digit timer fires (after the caller’s last key + timeout)',
-      'call workflow: its task starts',
-      'call workflow: task done, the resolve scheduled',
-      'activity: started on the node worker',
-      'switch: uuid_dump reply (the task’s way to the node worker included)',
+      beyondFloor('the digit timer fires (after the caller’s last key + timeout)'),
+      asFloor('call workflow: its task starts'),
+      asFloor('call workflow: task done, the resolve scheduled'),
+      asFloor('activity: started on the node worker'),
+      asFloor('switch: uuid_dump reply (the task’s way to the node worker included)'),
     ],
-    extra: ['the digit timer fires (after the caller’s last key + timeout)'],
     samples: [],
     phonesLate: [],
   },
@@ -144,13 +142,12 @@ const STEPS: Step[] = [
     key: 'b',
     title: '(b) target’s CHANNEL_ANSWER → uuid_bridge transferor↔target reply',
     hops: [
-      'ingest: the answer signalled to the transfer',
-      'transfer workflow: its task starts',
-      'transfer workflow: task done, the bridge scheduled',
-      'activity: started on the node worker',
-      'switch: uuid_break ×2, uuid_bridge reply (the task’s way to the node worker included)',
+      beyondFloor('ingest: the answer signalled to the transfer'),
+      asFloor('transfer workflow: its task starts'),
+      asFloor('transfer workflow: task done, the bridge scheduled'),
+      asFloor('activity: started on the node worker'),
+      asFloor('switch: uuid_break ×2, uuid_bridge reply (the task’s way to the node worker included)'),
     ],
-    extra: ['ingest: the answer signalled to the transfer'],
     samples: [],
     phonesLate: [],
   },
@@ -158,20 +155,14 @@ const STEPS: Step[] = [
     key: 'd',
     title: '(d) last digit of *1 → uuid_kill target reply',
     hops: [
-      'ingest: the digit signalled to the transferor’s call workflow',
-      'call workflow: its task starts',
-      'call workflow: task done, the takeback signalled',
-      'Temporal: the signal in the transfer’s history',
-      'transfer workflow: its task starts',
-      'transfer workflow: task done, the takeback’s activity scheduled',
-      'activity: started on the node worker',
-      'switch: uuid_kill reply (the task’s way to the node worker included)',
-    ],
-    extra: [
-      'ingest: the digit signalled to the transferor’s call workflow',
-      'call workflow: its task starts',
-      'call workflow: task done, the takeback signalled',
-      'Temporal: the signal in the transfer’s history',
+      beyondFloor('ingest: the digit signalled to the transferor’s call workflow'),
+      beyondFloor('call workflow: its task starts'),
+      beyondFloor('call workflow: task done, the takeback signalled'),
+      beyondFloor('Temporal: the signal in the transfer’s history'),
+      asFloor('transfer workflow: its task starts'),
+      asFloor('transfer workflow: task done, the takeback’s activity scheduled'),
+      asFloor('activity: started on the node worker'),
+      asFloor('switch: uuid_kill reply (the task’s way to the node worker included)'),
     ],
     samples: [],
     phonesLate: [],
@@ -184,14 +175,12 @@ function switchTime(tl: Timeline, ev: EslEvent): number {
   return Number.isFinite(us) && us > 0 ? us / 1000 : tl.at(ev);
 }
 
-const is = (name: string, uuid: string) => (ev: EslEvent) => ev.name === name && ev.headers['Unique-ID'] === uuid;
-
 /** A workflow's task that starts, ends with `activity` scheduled, and the activity's start on the node worker. */
 function taskThenActivity(wf: string, activity: string): Milestone[] {
   return [
-    { name: 'started', wf, type: 'workflowTaskStarted' },
-    { name: 'scheduled', wf, type: 'activityTaskScheduled', activity },
-    { name: 'activity', wf, type: 'activityTaskStarted', activity },
+    { wf, type: 'workflowTaskStarted' },
+    { wf, type: 'activityTaskScheduled', activity },
+    { wf, type: 'activityTaskStarted', activity },
   ];
 }
 
@@ -238,17 +227,16 @@ async function measureCall(tl: Timeline, client: Client): Promise<{ a?: Cut; b?:
   };
   if (codeEnd) {
     out.a = step(codeEnd, DIGIT_TIMEOUT_MS, [
-      { name: 'fired', wf: 'call', type: 'timerFired' },
+      { wf: 'call', type: 'timerFired' },
       ...taskThenActivity('call', 'resolveTransfer'),
-      { name: 'reply', times: replies(`api uuid_dump ${alice}`) },
+      { times: replies(`api uuid_dump ${alice}`) },
     ]);
   }
   if (target && targetUuid) {
     out.b = step(target, 0, [
-      { name: 'signalled', wf: 'transfer', type: 'workflowExecutionSignaled', signal: transferLegEventsSignal.name },
+      { wf: 'transfer', type: 'workflowExecutionSignaled', signal: transferLegEventsSignal.name },
       ...taskThenActivity('transfer', 'bridgeAndConfirm'),
       {
-        name: 'reply',
         times: [
           ...replies(`api uuid_bridge ${alice} ${targetUuid}`),
           ...replies(`api uuid_bridge ${targetUuid} ${alice}`),
@@ -258,26 +246,25 @@ async function measureCall(tl: Timeline, client: Client): Promise<{ a?: Cut; b?:
   }
   if (takebackEnd && targetUuid) {
     out.d = step(takebackEnd, 0, [
-      { name: 'signalled', wf: 'call', type: 'workflowExecutionSignaled', signal: channelEventsSignal.name },
-      { name: 'started', wf: 'call', type: 'workflowTaskStarted' },
-      { name: 'sent', wf: 'call', type: 'signalExternalWorkflowExecutionInitiated' },
-      { name: 'delivered', wf: 'transfer', type: 'workflowExecutionSignaled', signal: takebackSignal.name },
+      { wf: 'call', type: 'workflowExecutionSignaled', signal: channelEventsSignal.name },
+      { wf: 'call', type: 'workflowTaskStarted' },
+      { wf: 'call', type: 'signalExternalWorkflowExecutionInitiated' },
+      { wf: 'transfer', type: 'workflowExecutionSignaled', signal: takebackSignal.name },
       ...taskThenActivity('transfer', 'killThenBridge'),
-      { name: 'reply', times: replies(`api uuid_kill ${targetUuid}`) },
+      { times: replies(`api uuid_kill ${targetUuid}`) },
     ]);
   }
   return out;
 }
 
 function stepTable(step: Step, floorP50: number): string {
-  const rows = step.hops.map((hop, i) => {
+  const rows = step.hops.map(({ hop, floorHasIt }, i) => {
     const s = summarise(step.samples.map((x) => x[i]!));
-    return [hop, s.n, ms(s.p50), ms(s.p90), ms(s.max), step.extra.includes(hop) ? 'no' : 'yes'];
+    return [hop, s.n, ms(s.p50), ms(s.p90), ms(s.max), floorHasIt ? 'yes' : 'no'];
   });
   const totals = summarise(step.samples.map((x) => x.reduce((a, b) => a + b, 0)));
-  const extra = summarise(
-    step.samples.map((x) => x.reduce((a, v, i) => a + (step.extra.includes(step.hops[i]!) ? v : 0), 0)),
-  );
+  const extra = summarise(step.samples.map((x) => x.reduce((a, v, i) => a + (step.hops[i]!.floorHasIt ? 0 : v), 0)));
+  const late = summarise(step.phonesLate);
   rows.push(['**the step (sum)**', totals.n, ms(totals.p50), ms(totals.p90), ms(totals.max), '']);
   rows.push(['of which hops the floor does not have', extra.n, ms(extra.p50), ms(extra.p90), ms(extra.max), '']);
   const head = ['hop (ms)', 'n', 'p50', 'p90', 'max', 'the floor has it'];
@@ -285,8 +272,8 @@ function stepTable(step: Step, floorP50: number): string {
     `### ${step.title}\n\n${table(head, rows)}\n\n` +
     `The step's p50 is ${(totals.p50 / floorP50).toFixed(1)}× the floor's; without the hops the floor does not have, ` +
     `about ${((totals.p50 - extra.p50) / floorP50).toFixed(1)}×. The benchmark's phones received the step's first ` +
-    `event ${ms(summarise(step.phonesLate).p50)} ms (p50; max ${ms(summarise(step.phonesLate).max)}) after the switch ` +
-    'stamped it: `npm run bench` times the step from that receipt, so its engine part leaves them out.\n'
+    `event ${ms(late.p50)} ms (p50; max ${ms(late.max)}) after the switch stamped it: \`npm run bench\` times the ` +
+    'step from that receipt, so its engine part leaves them out.\n'
   );
 }
 
@@ -392,10 +379,10 @@ function render(r: {
 Generated by \`npm run bench:hops\` (bench/hops.ts) on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}. ${r.calls} control
 calls (bench/calls.ts: a transfer taken back with \`*1\`, then one completed), one at a time, ${r.failed} failed; the
 floor (one signal → one activity → one switch command) before and after them in the same run, one in flight; the
-ratios are to both runs' p50. Each step starts at the
-switch's own timestamp of its event and is cut at the milestones its workflows' histories show (Temporal's event times)
-and the engine's journal of switch replies: one clock, this machine's. A hop is timed from the milestone before it; "the floor has it" marks the
-hops the floor's own round trip also makes (a signal or a timer, a workflow task, an activity, a switch command).
+ratios are to both runs' p50. Each step starts at the switch's own timestamp of its event and is cut at the milestones
+its workflows' histories show (Temporal's event times) and the engine's journal of switch replies: one clock, this
+machine's. A hop is timed from the milestone before it; "the floor has it" marks the hops the floor's own round trip
+also makes (a signal or a timer, a workflow task, an activity, a switch command).
 \`DIGIT_TIMEOUT_MS=${DIGIT_TIMEOUT_MS}\`, the phones' keys 60 ms apart.
 
 ${r.machine}
