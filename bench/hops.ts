@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { callWorkflowId, transferWorkflowId } from '../contracts/ids.ts';
-import { channelEventsSignal, takebackSignal, transferLegEventsSignal } from '../contracts/messages.ts';
+import { takebackSignal, transferLegEventsSignal } from '../contracts/messages.ts';
 import { isTemporalConnectionVariable } from '../config/temporal.ts';
 import { findTemporalCli, startDevServer } from '../scripts/lib/temporal-dev-server.ts';
 import { placeCall } from '../test/support/engine.ts';
@@ -119,6 +119,11 @@ interface Step {
   samples: number[][];
   /** How long after the switch's stamp the benchmark's phones received the step's first event (ms), per sample. */
   phonesLate: number[];
+  /**
+   * (d): how long after the switch's stamp the call workflow's takeback signal, the code's other way, reached the
+   * transfer, per sample; and in how many samples the transfer had scheduled the takeback's activity before it.
+   */
+  otherWay?: { signalAt: number[]; before: number };
 }
 
 const beyondFloor = (hop: string) => ({ hop, floorHasIt: false });
@@ -154,11 +159,9 @@ const STEPS: Step[] = [
   {
     key: 'd',
     title: '(d) last digit of *1 → uuid_kill target reply',
+    otherWay: { signalAt: [], before: 0 },
     hops: [
-      beyondFloor('ingest: the digit signalled to the transferor’s call workflow'),
-      beyondFloor('call workflow: its task starts'),
-      beyondFloor('call workflow: task done, the takeback signalled'),
-      beyondFloor('Temporal: the signal in the transfer’s history'),
+      beyondFloor('ingest: the digit’s copy signalled to the transfer'),
       asFloor('transfer workflow: its task starts'),
       asFloor('transfer workflow: task done, the takeback’s activity scheduled'),
       asFloor('activity: started on the node worker'),
@@ -185,7 +188,7 @@ function taskThenActivity(wf: string, activity: string): Milestone[] {
 }
 
 /** One control call's steps, cut at their milestones. */
-type Cut = { hops: number[]; phonesLate: number };
+type Cut = { hops: number[]; phonesLate: number; signalAt?: number; scheduledFirst?: boolean };
 
 async function measureCall(tl: Timeline, client: Client): Promise<{ a?: Cut; b?: Cut; d?: Cut }> {
   const e = tl.e;
@@ -246,13 +249,20 @@ async function measureCall(tl: Timeline, client: Client): Promise<{ a?: Cut; b?:
   }
   if (takebackEnd && targetUuid) {
     out.d = step(takebackEnd, 0, [
-      { wf: 'call', type: 'workflowExecutionSignaled', signal: channelEventsSignal.name },
-      { wf: 'call', type: 'workflowTaskStarted' },
-      { wf: 'call', type: 'signalExternalWorkflowExecutionInitiated' },
-      { wf: 'transfer', type: 'workflowExecutionSignaled', signal: takebackSignal.name },
+      { wf: 'transfer', type: 'workflowExecutionSignaled', signal: transferLegEventsSignal.name },
       ...taskThenActivity('transfer', 'killThenBridge'),
       { times: replies(`api uuid_kill ${targetUuid}`) },
     ]);
+    // The call workflow's signal of the same takeback, and whether the transfer had acted before it came.
+    const from = switchTime(tl, takebackEnd);
+    const [signalled, scheduled] = [
+      cut(from, [{ wf: 'transfer', type: 'workflowExecutionSignaled', signal: takebackSignal.name }], histories),
+      cut(from, [{ wf: 'transfer', type: 'activityTaskScheduled', activity: 'killThenBridge' }], histories),
+    ];
+    if (out.d && signalled && scheduled) {
+      out.d.signalAt = signalled[0]!;
+      out.d.scheduledFirst = scheduled[0]! < signalled[0]!;
+    }
   }
   return out;
 }
@@ -273,7 +283,20 @@ function stepTable(step: Step, floorP50: number): string {
     `The step's p50 is ${(totals.p50 / floorP50).toFixed(1)}× the floor's; without the hops the floor does not have, ` +
     `about ${((totals.p50 - extra.p50) / floorP50).toFixed(1)}×. The benchmark's phones received the step's first ` +
     `event ${ms(late.p50)} ms (p50; max ${ms(late.max)}) after the switch stamped it: \`npm run bench\` times the ` +
-    'step from that receipt, so its engine part leaves them out.\n'
+    'step from that receipt, so its engine part leaves them out.\n' +
+    otherWayNote(step)
+  );
+}
+
+/** (d): the code's other way, the call workflow's signal, beside the transfer's own hearing of the press. */
+function otherWayNote(step: Step): string {
+  const other = step.otherWay;
+  if (!other?.signalAt.length) return '';
+  const at = summarise(other.signalAt);
+  return (
+    `\nThe transferor's call workflow signalled the same takeback too (the code's other way): its signal reached the ` +
+    `transfer ${ms(at.p50)} ms (p50; max ${ms(at.max)}) after the switch's stamp of the last key; the transfer had ` +
+    `scheduled the takeback's activity before it came in ${other.before} of ${at.n} calls.\n`
   );
 }
 
@@ -329,6 +352,10 @@ async function main(): Promise<void> {
             if (!cutOf) continue;
             step.samples.push(cutOf.hops);
             step.phonesLate.push(cutOf.phonesLate);
+            if (step.otherWay && cutOf.signalAt !== undefined) {
+              step.otherWay.signalAt.push(cutOf.signalAt);
+              if (cutOf.scheduledFirst) step.otherWay.before++;
+            }
           }
         } catch (err) {
           failed++;

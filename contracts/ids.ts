@@ -16,6 +16,14 @@ export function transferWorkflowId(legA: string, legB: string): string {
   return `transfer:${first}:${second}`;
 }
 
+/**
+ * One key press on one switch run (Core-UUID and Event-Sequence): the last key of a transfer code, by which a transfer
+ * acts on the code once, whether its transferor's call workflow or its own copy of the press brought it first.
+ */
+export function keyPressId(event: { coreUuid: string; seq: number }): string {
+  return `${event.coreUuid}/${event.seq}`;
+}
+
 /** The two legs (transferor and transferee, in the ID's order) of a transfer workflow ID; undefined if it is none. */
 export function parseTransferId(workflowId: string): [string, string] | undefined {
   const m = /^transfer:([^:]+):([^:]+)$/.exec(workflowId);

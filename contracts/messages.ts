@@ -259,20 +259,22 @@ export const transferQuery = defineQuery<TransferSummary>('transfer');
 /**
  * The takeback, delivered to a transfer workflow by the transferor's call workflow; `by`: `takeback` (the digits),
  * `resume` (Kazoo's metaflow module), `api` or `ctl` (the on-call CLI); `at`: the switch's time of the takeback code's
- * last digit (the `takeback` step is timed from it). Its wire name stays 'cancelTransfer', as the update's does.
+ * last digit (the `takeback` step is timed from it); `key`: that digit's press (contracts/ids.ts `keyPressId`), which
+ * the transfer may have acted on already from its own copy of the transferor's presses. Its wire name stays
+ * 'cancelTransfer', as the update's does.
  */
-export const takebackSignal = defineSignal<[{ by: string; at?: number }]>('cancelTransfer');
+export const takebackSignal = defineSignal<[{ by: string; at?: number; key?: string }]>('cancelTransfer');
 
 /** What the transferor may ask of a running transfer besides the takeback (contracts/transfer-codes.ts). */
 export type TransferCodeRequest = 'three_way' | 'swap';
 
 /**
  * The transferor's three-way or swap, delivered to a transfer workflow by the transferor's call workflow; `by`:
- * `code` (the transfer's own code), `metaflow` (a metaflow module of that name) or `api`; `at`: the switch's time of
- * the code's last digit.
+ * `code` (the transfer's own code), `metaflow` (a metaflow module of that name) or `api`; `at` and `key`: the switch's
+ * time of the code's last digit and that press, as for the takeback.
  */
 export const transferCodeSignal =
-  defineSignal<[{ action: TransferCodeRequest; by: string; at?: number }]>('transferCode');
+  defineSignal<[{ action: TransferCodeRequest; by: string; at?: number; key?: string }]>('transferCode');
 /**
  * REST `three_way` and `swap`: asked of the transferor's call, which passes them to its running transfer. Refused
  * (NO_TRANSFER) when the call is not the transferor of a running transfer; a transfer not consulting ignores it.

@@ -46,6 +46,7 @@ import {
   pressOn,
   readGaveUp,
   readsAgain,
+  transferorSets,
   type KeyPress,
   type LegDigits,
   type TakenPress,
@@ -60,7 +61,7 @@ import {
   type PrivateDigits,
 } from './private-codes.ts';
 import { HANGUP_CAUSE_PATTERN } from '../contracts/grammar.ts';
-import { transferWorkflowId } from '../contracts/ids.ts';
+import { keyPressId, transferWorkflowId } from '../contracts/ids.ts';
 import {
   MAX_TRANSFER_RESUMES,
   breakMediaUpdate,
@@ -86,7 +87,7 @@ import {
   type TransferType,
 } from '../contracts/messages.ts';
 import type { FeatureCodeSet } from '../contracts/metaflows.ts';
-import { transferCodeSets, type TransferCodeAction, type TransferCodes } from '../contracts/transfer-codes.ts';
+import type { TransferCodeAction, TransferCodes } from '../contracts/transfer-codes.ts';
 import { NO_TRANSFER, REQUEST_CONFLICT, isTransferRefusalReason, refuse } from '../contracts/refusals.ts';
 import {
   parseTransferRequestId,
@@ -177,8 +178,11 @@ class CallLeg {
   private collector: CollectorState | undefined;
   /** The transfer whose codes the collector's sets start with (they come first while this leg is its transferor). */
   private collectorOf: string | undefined;
-  /** The switch's time of the last digit collected: when a transfer code was complete on the switch. */
-  private lastDigitAt: number | undefined;
+  /**
+   * The last digit collected for a running transfer: the switch's time of it (when a transfer code was complete on the
+   * switch), and which press it was (the transfer may have acted on the code from its own copy of the press).
+   */
+  private lastDigit: { at: number; id?: string } | undefined;
   /** The peer this leg holds (Kazoo's `hold`), and the switch's time of the leg's last bridge. */
   private held: { peer: string } | undefined;
   private bridgedAt: number | undefined;
@@ -367,7 +371,7 @@ class CallLeg {
   /** A key press on this leg to interpret, if the event is one (none once the call ended). */
   private keyPress(event: ChannelEvent): KeyPress | undefined {
     if (event.name !== 'DTMF' || !event.digit || this.call.phase === 'ended') return undefined;
-    return { digit: event.digit, at: event.at, held: event.held };
+    return { digit: event.digit, at: event.at, held: event.held, id: keyPressId(event) };
   }
 
   /** A key press; one that did nothing is kept a while, for earlier presses that may still come (inSwitchOrder). */
@@ -507,7 +511,7 @@ class CallLeg {
     const now = Date.now();
     // A code nothing can extend (the takeback `*1`) acts at its last digit, as the leg's own codes do.
     const step = collect(sets, policy, this.legDigits(), key, now);
-    this.lastDigitAt = key.at;
+    this.lastDigit = { at: key.at, id: key.id };
     return this.takePress(step, now);
   }
 
@@ -531,8 +535,8 @@ class CallLeg {
     const own = this.policy?.sets ?? [];
     const transfer = this.transfer;
     if (!this.collectorOf || transfer?.id !== this.collectorOf || !transfer.codes) return own;
-    const timeoutMs = transfer.digitTimeoutMs ?? this.policy?.defaultDigitTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
-    return [...transferCodeSets(transfer.codes, transfer.id, timeoutMs), ...own];
+    const digitTimeoutMs = transfer.digitTimeoutMs ?? this.policy?.defaultDigitTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
+    return transferorSets({ id: transfer.id, codes: transfer.codes, digitTimeoutMs }, own);
   }
 
   /**
@@ -707,7 +711,8 @@ class CallLeg {
       log.info(`${action}: this leg is not the transferor of a running transfer`);
       return;
     }
-    const at = by === 'code' && this.lastDigitAt ? { at: this.lastDigitAt } : {};
+    const last = by === 'code' ? this.lastDigit : undefined;
+    const at = last ? { at: last.at, ...(last.id ? { key: last.id } : {}) } : {};
     const handle = getExternalWorkflowHandle(transfer.id);
     if (action === 'takeback') await handle.signal(takebackSignal, { by: 'takeback', ...at });
     else await handle.signal(transferCodeSignal, { action, by, ...at });
@@ -832,6 +837,8 @@ class CallLeg {
       // Who the transferor is, as the target sees it (its caller ID flips on answer; the policy's is the original).
       from: resolved.callerIdNumber ?? this.call.callerIdNumber,
       ...how,
+      // The transfer hears the transferor's presses itself with these (transferor-keys.ts); without them, by our signals.
+      ...(this.policy ? { transferorPolicy: this.policy } : {}),
     };
     try {
       await this.startTransferChild(plan);

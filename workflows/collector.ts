@@ -105,6 +105,11 @@ export interface CollectorStep {
   errors: string[];
   /** A late timer now waits for held digits (the timer was re-armed, nothing was decided). */
   waitsForHeld?: boolean;
+  /**
+   * The match is a collection the digit's arrival found timed out (its timer had not fired yet), not one the digit
+   * itself decided: the timer's match, which only the collector that runs the timer acts on.
+   */
+  byTimeout?: boolean;
 }
 
 export interface FeatureCodeMatch {
@@ -285,7 +290,7 @@ export function press(
     lastAt: pressed.collecting.map((c) => (c === undefined ? undefined : when.at)),
     ...graceSpent,
   };
-  if (match) return { state: current, match, errors };
+  if (match) return { state: current, match, errors, byTimeout: true };
 
   // Each armed set: decided (the terminator ended it, or it matches now or never, and no digit can change that), or
   // not. Only when every set is decided is the first match acted on: what the timer would have chosen.

@@ -13,6 +13,7 @@ import {
   type FeatureCodeMatch,
 } from './collector.ts';
 import type { FeatureCodeSet } from '../contracts/metaflows.ts';
+import { transferCodeSets, type TransferCodes } from '../contracts/transfer-codes.ts';
 import { afterStep, digitPressed, privateCollection, type PrivateAction, type PrivateDigits } from './private-codes.ts';
 
 /** A key press: its digit, the switch's time of it, and whether the ingest held it back (collector.ts `press`). */
@@ -20,6 +21,8 @@ export interface KeyPress {
   digit: string;
   at: number;
   held?: boolean;
+  /** Which press it is on the switch (contracts/ids.ts `keyPressId`). */
+  id?: string;
 }
 
 /** What a press finds of the leg's digits. */
@@ -129,4 +132,15 @@ function collecting(state: CollectorState): boolean {
 /** What the collector reads from a leg's policy besides its sets. */
 export function collectorOptions(p: LegPolicy): CollectorOptions {
   return { fallbackTimeoutMs: p.defaultDigitTimeoutMs, limits: p.limits, terminator: p.terminator };
+}
+
+/**
+ * The sets a transferor's presses are collected with while its transfer runs: the transfer's codes first, then the
+ * leg's own feature codes. Its call workflow and the transfer itself (transferor-keys.ts) collect with the same.
+ */
+export function transferorSets(
+  transfer: { id: string; codes: TransferCodes; digitTimeoutMs: number },
+  own: readonly FeatureCodeSet[],
+): FeatureCodeSet[] {
+  return [...transferCodeSets(transfer.codes, transfer.id, transfer.digitTimeoutMs), ...own];
 }

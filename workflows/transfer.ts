@@ -15,12 +15,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { ResolvedTransfer } from '../activities/policy.ts';
+import type { LegPolicy, ResolvedTransfer } from '../activities/policy.ts';
 import type { BridgeReply, BridgeWatch, RestorePlan } from '../activities/switch.ts';
 import type { OriginatePlan, SavedSettings, StepTiming } from '../activities/types.ts';
 import { Deadlines, type DeadlineName } from './deadlines.ts';
 import { indexedAtStart } from './transfer-start.ts';
 import { EventDeduplicator } from './dedup.ts';
+import { transferorSets } from './key-press.ts';
+import { NO_KEYS, codeTaken, transferorPressed, type TransferorKeys } from './transferor-keys.ts';
 import { waitUntil } from './wait.ts';
 import { holdPlan } from '../contracts/hold-plan.ts';
 import { callWorkflowId, threeWayConference } from '../contracts/ids.ts';
@@ -39,6 +41,8 @@ import {
   type TransferSummary,
   type TransferType,
 } from '../contracts/messages.ts';
+import type { FeatureCodeSet } from '../contracts/metaflows.ts';
+import type { TransferCodeAction } from '../contracts/transfer-codes.ts';
 import { TRANSFER_OUTCOME, TRANSFER_STATE } from '../contracts/search-attributes.ts';
 import { handoffMetrics } from './sinks.ts';
 import { transferHearing } from './story.ts';
@@ -81,6 +85,12 @@ export interface TransferPlan extends ResolvedTransfer {
    * workflow (the parent) or, when that has ended, by the ingest's sweep (workers/ingest/transfers.ts).
    */
   resume?: boolean;
+  /**
+   * The transferor's own feature codes, as its call workflow had read them when it started the transfer: with them the
+   * transfer hears its transferor's presses itself (transferor-keys.ts). Absent (a REST transfer on a leg that had
+   * pressed no key, a plan from before): the call workflow's signals alone bring the transfer's codes.
+   */
+  transferorPolicy?: LegPolicy;
 }
 
 export async function transferWorkflow(plan: TransferPlan): Promise<TransferSummary> {
@@ -112,6 +122,9 @@ class TransferRun {
   private unflushed: { phase: TransferPhase; upsert: SearchAttributeUpdatePair[] } | undefined;
   /** The state as Temporal holds it (set at start: transfer-start.ts indexedAtStart). */
   private indexedPhase: TransferPhase;
+  /** The transferor's presses as heard here, and what they are collected with (none without the plan's policy). */
+  private keys: TransferorKeys = NO_KEYS;
+  private readonly keySets: FeatureCodeSet[] | undefined;
 
   constructor(private readonly plan: TransferPlan) {
     this.sw = switchActivities(plan.node, { giveUpAfter: '60 seconds' });
@@ -127,6 +140,10 @@ class TransferRun {
       : HANG_UP_ON_PARTIAL_FAILURE;
     this.machine = initialState(plan.type === 'blind' ? 'partial' : 'ringing', plan.type === 'blind', this.policy);
     this.indexedPhase = indexedAtStart(plan);
+    if (plan.transferorPolicy) {
+      const transfer = { id: plan.transferId, codes: plan.codes, digitTimeoutMs: plan.digitTimeoutMs };
+      this.keySets = transferorSets(transfer, plan.transferorPolicy.sets);
+    }
     this.summary = {
       transferId: plan.transferId,
       phase: 'starting',
@@ -143,6 +160,10 @@ class TransferRun {
     setHandler(transferLegEventsSignal, (events: ChannelEvent[]) => {
       for (const event of events) {
         if (!this.dedup.isNew(event)) continue;
+        if (event.name === 'DTMF') {
+          this.heard(event);
+          continue;
+        }
         const input = this.timed(toInput(event, this.legs), event.at);
         if (input) this.inbox.push(input);
       }
@@ -152,8 +173,12 @@ class TransferRun {
       // The target's answer starts a timed step; a recall's does not.
       if (input) this.inbox.push(this.timed(input, result.jobUuid === this.plan.jobUuid ? result.at : undefined)!);
     });
-    setHandler(takebackSignal, ({ by, at }) => void this.inbox.push(this.timed({ type: 'takeback', by }, at)!));
-    setHandler(transferCodeSignal, ({ action, by, at }) => void this.inbox.push(this.timed({ type: action, by }, at)!));
+    setHandler(takebackSignal, ({ by, at, key }) => {
+      if (this.fresh(key)) this.inbox.push(this.timed({ type: 'takeback', by }, at)!);
+    });
+    setHandler(transferCodeSignal, ({ action, by, at, key }) => {
+      if (this.fresh(key)) this.inbox.push(this.timed({ type: action, by }, at)!);
+    });
     setHandler(auditLegsSignal, () => void (this.auditDue = true));
     // The outcome as soon as it is decided (the callers are being given back or joined), not only once all is done:
     // a REST cancel_transfer that comes then says the transfer was already ending, and how.
@@ -189,6 +214,25 @@ class TransferRun {
    */
   private over(): boolean {
     return this.machine.phase === 'ended';
+  }
+
+  /**
+   * A press of a party's, copied here by the ingest: the transferor's may decide a transfer code (transferor-keys.ts),
+   * which is then the machine's input as the call workflow's signal would have been (the transferee's presses are no
+   * input of the transfer's).
+   */
+  private heard(event: ChannelEvent): void {
+    if (!this.keySets || !this.plan.transferorPolicy || event.uuid !== this.plan.transferor) return;
+    const heard = transferorPressed(this.keys, this.keySets, this.plan.transferorPolicy, event);
+    this.keys = heard.keys;
+    if (heard.code) this.inbox.push(this.timed(codeInput(heard.code), event.at)!);
+  }
+
+  /** A transfer code that ends with press `key` was not acted on yet (the call workflow's signal, or the press). */
+  private fresh(key: string | undefined): boolean {
+    const taken = codeTaken(this.keys, key);
+    this.keys = taken.keys;
+    return taken.fresh;
   }
 
   private timed(input: Input | undefined, at: number | undefined): Input | undefined {
@@ -706,4 +750,9 @@ function stepOf(input: Input, since: number | undefined, machine: MachineState):
   if (c.goal === 'reconnect' && input.type === 'takeback' && input.by === 'takeback')
     return { step: 'takeback', since };
   return undefined;
+}
+
+/** A transfer code typed, as the machine's input: what the transferor's call workflow signals for it. */
+function codeInput(code: TransferCodeAction): Input {
+  return code === 'takeback' ? { type: 'takeback', by: 'takeback' } : { type: code, by: 'code' };
 }

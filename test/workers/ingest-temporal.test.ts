@@ -274,6 +274,68 @@ itest(
 );
 
 itest(
+  "a transferor's key presses go to its transfer as well as to its call workflow; its transferee's do not",
+  async (t) => {
+    const { client } = t.context;
+    const { sim, ingest, transferId, handle } = await ingestAndTransfer(t.context);
+    // As the transfer's hold leaves them: both marked handoff_active_transfer, the transferee handoff_transferee_of too.
+    const [transferor, transferee] = [randomUUID(), randomUUID()];
+    for (const [leg, marks] of [
+      [transferor, ''],
+      [transferee, `,handoff_transferee_of=${transferId}`],
+    ] as const) {
+      await ingest.esl.bgapi(
+        `originate {origination_uuid=${leg},park_after_bridge=true,handoff_active_transfer=${transferId}${marks}}loopback/2601/default &park()`,
+        randomUUID(),
+      );
+      await eventsOf(client, leg, has('CHANNEL_ANSWER'));
+    }
+    await ingest.esl.api(`uuid_recv_dtmf ${transferee} 9`);
+    await ingest.esl.api(`uuid_recv_dtmf ${transferor} *1`);
+    await eventsOf(client, transferee, has('DTMF', '9'));
+    const keys = await eventsOf(client, transferor, has('DTMF', '1'));
+    t.deepEqual(
+      keys.filter((e) => e.name === 'DTMF').map((e) => [e.digit, e.alsoTo]),
+      [
+        ['*', undefined],
+        ['1', undefined],
+      ],
+      'the call workflow collects every press, unmarked',
+    );
+    const rec = await eventually("the transferor's presses at its transfer", async () => {
+      const r = await recorded(client, transferId);
+      return r.events.filter((e) => e.name === 'DTMF').length >= 2 ? r : undefined;
+    });
+    await ingest.idle();
+    t.deepEqual(
+      (await recorded(client, transferId)).events.map((e) => [e.uuid, e.name, e.digit]),
+      [
+        [transferor, 'DTMF', '*'],
+        [transferor, 'DTMF', '1'],
+      ],
+    );
+    t.deepEqual(
+      rec.events.map((e) => [e.coreUuid, e.seq]),
+      keys.filter((e) => e.name === 'DTMF').map((e) => [e.coreUuid, e.seq]),
+      'the same presses',
+    );
+    // Once the leg carries the mark no more (the transfer restored it), its presses go to its call workflow alone.
+    await ingest.esl.api(`uuid_setvar ${transferor} handoff_active_transfer`);
+    t.is(await ingest.esl.api(`uuid_bridge ${transferor} ${transferee}`), `+OK ${transferee}\n`);
+    await eventsOf(client, transferor, has('CHANNEL_BRIDGE'));
+    await ingest.esl.api(`uuid_recv_dtmf ${transferor} 4`);
+    await eventsOf(client, transferor, has('DTMF', '4'));
+    await ingest.idle();
+    t.is((await recorded(client, transferId)).events.length, 2);
+    await handle.signal(finishSignal);
+    await handle.result();
+    for (const leg of [transferor, transferee]) await ingest.esl.api(`uuid_kill ${leg}`);
+    await ingest.stop();
+    await sim.close();
+  },
+);
+
+itest(
   "a party's hangup before its transfer has started (the hold marks the parties first) waits for the transfer",
   async (t) => {
     const { client, taskQueue } = t.context;

@@ -78,6 +78,7 @@ export class EventRouter {
           break;
         }
         projection.apply(event, carriesVariables(evt) ? channelOwnership(evt, this.o.names) : undefined);
+        if (carriesVariables(evt)) memory.setActiveTransfer(uuid, transferOfParty(evt));
         if (!toWorkflow) break;
         if (this.bridgedByItsTransfer(evt, event)) {
           counters.ignored++;
@@ -133,8 +134,19 @@ export class EventRouter {
    * acts on a bridge only while it makes one, and each of its bridge activities waits for that bridge's CHANNEL_BRIDGE
    * itself (activities/switch.ts); one that did not come in time is read on the switch. A bridge made by anyone else
    * is no input of the transfer's machine, so each copy was a signal and a workflow task with nothing done.
+   *
+   * A transferor's key presses go to its transfer as well as to its call workflow, which still collects them (the
+   * event goes to it unmarked): the transfer acts on a code they complete without waiting for the call workflow's
+   * signal (workflows/transferor-keys.ts). A press carries no variables: the leg's last event that did says whose party
+   * it is (the transfer's hold marks both legs before it unbridges them, so the unbridge says it before any press).
    */
   private sendToActiveTransfer(uuid: string, evt: EslEvent, event: ChannelEvent): void {
+    if (event.name === 'DTMF') {
+      const transferId = this.o.memory.activeTransfer(uuid);
+      if (!transferId || this.endedTransfers.has(transferId)) return;
+      this.o.push(`party:${uuid}`, { kind: 'transfer', workflowId: transferId, event: { ...event }, party: true });
+      return;
+    }
     if (event.name !== 'CHANNEL_HANGUP_COMPLETE') return;
     const transferId = evt[`variable_${ACTIVE_TRANSFER_VARIABLE}`];
     if (!transferId || this.endedTransfers.has(transferId)) return;
@@ -198,6 +210,16 @@ export class EventRouter {
     const key = legUuid ?? `job:${routed.result.jobUuid}`;
     this.o.push(key, { kind: 'originate', workflowId: routed.workflowId, result: routed.result });
   }
+}
+
+/**
+ * The transfer whose presses an event's leg makes, from its variables: the transfer it is a party of, unless it is
+ * that transfer's transferee (its presses are no input of the transfer's). The transferee's mark comes after its
+ * hold's first events, so the transfer may get a few of its presses, and drops them.
+ */
+function transferOfParty(evt: EslEvent): string | undefined {
+  const transferId = evt[`variable_${ACTIVE_TRANSFER_VARIABLE}`];
+  return transferId && evt[`variable_${TRANSFEREE_VARIABLE}`] !== transferId ? transferId : undefined;
 }
 
 // A hangup alone of a leg that had no call of its own starts no workflow (the channel is gone).

@@ -5,6 +5,8 @@ import type { Route } from './routing.ts';
 
 interface Entry {
   route?: Route;
+  /** The transfer whose handoff_active_transfer the leg's last event with variables carried (it is a party of it). */
+  activeTransfer?: string;
   coreUuid?: string;
   lastSeq?: number;
   endedAt?: number;
@@ -62,6 +64,17 @@ export class ChannelMemory {
 
   setRoute(uuid: string, route: Route): void {
     this.touch(uuid).route = route;
+  }
+
+  /** The transfer the leg is a party of, as its last event with variables said (DTMF carry none). */
+  activeTransfer(uuid: string): string | undefined {
+    return this.entries.get(uuid)?.activeTransfer;
+  }
+
+  setActiveTransfer(uuid: string, transferId: string | undefined): void {
+    const e = this.entries.get(uuid);
+    if (transferId !== undefined) this.touch(uuid).activeTransfer = transferId;
+    else if (e) delete e.activeTransfer;
   }
 
   /** The channel hung up: forget it after the grace period. */
