@@ -276,7 +276,7 @@ itest(
 itest(
   "a transferor's key presses go to its transfer as well as to its call workflow; its transferee's do not",
   async (t) => {
-    const { client } = t.context;
+    const { client, taskQueue } = t.context;
     const { sim, ingest, transferId, handle } = await ingestAndTransfer(t.context);
     // As the transfer's hold leaves them: both marked handoff_active_transfer, the transferee handoff_transferee_of too.
     const [transferor, transferee] = [randomUUID(), randomUUID()];
@@ -319,17 +319,38 @@ itest(
       keys.filter((e) => e.name === 'DTMF').map((e) => [e.coreUuid, e.seq]),
       'the same presses',
     );
-    // Once the leg carries the mark no more (the transfer restored it), its presses go to its call workflow alone.
-    await ingest.esl.api(`uuid_setvar ${transferor} handoff_active_transfer`);
-    t.is(await ingest.esl.api(`uuid_bridge ${transferor} ${transferee}`), `+OK ${transferee}\n`);
-    await eventsOf(client, transferor, has('CHANNEL_BRIDGE'));
-    await ingest.esl.api(`uuid_recv_dtmf ${transferor} 4`);
-    await eventsOf(client, transferor, has('DTMF', '4'));
-    await ingest.idle();
-    t.is((await recorded(client, transferId)).events.length, 2);
+    // The transfer ends; the leg still carries its mark (the transfer's restore is its last chore): a press then is
+    // its call workflow's alone, and does not make the pair's next transfer, which has the same ID, one that ended.
     await handle.signal(finishSignal);
     await handle.result();
-    for (const leg of [transferor, transferee]) await ingest.esl.api(`uuid_kill ${leg}`);
+    await ingest.esl.api(`uuid_recv_dtmf ${transferor} 7`);
+    await eventsOf(client, transferor, has('DTMF', '7'));
+    await ingest.idle();
+    const next = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
+    // The next transfer's hold marks the legs again and unbridges them: an event with variables says it.
+    t.is(await ingest.esl.api(`uuid_bridge ${transferor} ${transferee}`), `+OK ${transferee}\n`);
+    await eventsOf(client, transferor, has('CHANNEL_BRIDGE'));
+    await ingest.esl.api(`uuid_recv_dtmf ${transferor} 8`);
+    await eventually("the next transfer's press", async () => {
+      const r = await recorded(client, transferId);
+      return r.events.length > 0 ? r : undefined;
+    });
+    // Once the leg carries the mark no more (the transfer restored it), its presses and its hangup go to its call
+    // workflow alone.
+    await ingest.esl.api(`uuid_setvar ${transferor} handoff_active_transfer`);
+    t.is(await ingest.esl.api(`uuid_transfer ${transferor} -both park inline`), '+OK\n');
+    await eventsOf(client, transferor, has('CHANNEL_UNBRIDGE'));
+    await ingest.esl.api(`uuid_recv_dtmf ${transferor} 4`);
+    await ingest.esl.api(`uuid_kill ${transferor}`);
+    await eventsOf(client, transferor, has('CHANNEL_HANGUP_COMPLETE'));
+    await ingest.idle();
+    t.deepEqual(
+      (await recorded(client, transferId)).events.map((e) => [e.uuid, e.name, e.digit]),
+      [[transferor, 'DTMF', '8']],
+    );
+    await next.signal(finishSignal);
+    await next.result();
+    await ingest.esl.api(`uuid_kill ${transferee}`);
     await ingest.stop();
     await sim.close();
   },

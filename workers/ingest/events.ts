@@ -109,6 +109,7 @@ export class EventRouter {
    * back, at the head of their queue, to the leg's call. A party's copy is dropped: its call workflow had the original.
    */
   onTransferGone(batch: Extract<Batch, { kind: 'transfer' }>): Delivery[] {
+    if (batch.party && batch.events.every((e) => e.name === 'DTMF')) return this.keysAfterTransfer(batch);
     this.endedTransfers.add(batch.workflowId);
     if (batch.party) return [];
     const adopted = batch.events.map((event) => {
@@ -118,6 +119,19 @@ export class EventRouter {
     const onDemand = this.o.onDemand;
     if (!onDemand) return adopted;
     for (const d of adopted) onDemand.deliver(d);
+    return [];
+  }
+
+  /**
+   * A party's key presses that reached its transfer after it ended: the leg keeps the transfer's mark until the
+   * transfer's last chore puts its settings back, which no event shows. They are dropped (its call workflow has them),
+   * and the leg is no party of the transfer until an event with variables says so again. The transfer is not taken
+   * for ended for good: its ID is the pair's, and the pair's next transfer, whose hold marks the legs again, has it too.
+   */
+  private keysAfterTransfer(batch: Extract<Batch, { kind: 'transfer' }>): Delivery[] {
+    for (const { uuid } of batch.events) {
+      if (this.o.memory.activeTransfer(uuid) === batch.workflowId) this.o.memory.setActiveTransfer(uuid, undefined);
+    }
     return [];
   }
 
