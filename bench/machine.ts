@@ -61,14 +61,17 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
-/** Busy CPU seconds of the whole machine (all cores), from /proc/stat; undefined without /proc. */
-function machineBusySeconds(): number | undefined {
+/**
+ * Busy CPU seconds of the whole machine (all cores), and of them the steal (time a virtual machine's CPUs were
+ * ready to run but the hypervisor ran something else), from /proc/stat; undefined without /proc.
+ */
+function machineBusySeconds(): { busy: number; steal: number } | undefined {
   try {
     const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
     const f = line.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
     const busy = f.slice(0, 8).reduce((s, v, i) => (i === 3 || i === 4 ? s : s + v), 0);
-    return busy / CLOCK_TICKS;
+    return { busy: busy / CLOCK_TICKS, steal: (f[7] ?? 0) / CLOCK_TICKS };
   } catch {
     return undefined;
   }
@@ -111,8 +114,10 @@ export interface CpuWindow {
   switchS?: number;
   temporalS?: number;
   machineS?: number;
-  /** machine − self − switch − temporal: other processes on the machine (contention). */
+  /** machine − self − switch − temporal: other processes on the machine, and the steal (contention). */
   othersS?: number;
+  /** Of `othersS`, the hypervisor's steal: this machine's CPUs given to other virtual machines. */
+  stealS?: number;
 }
 
 export function cpuMeter(temporalPid: number | undefined, switchPid?: number): () => CpuWindow {
@@ -129,7 +134,8 @@ export function cpuMeter(temporalPid: number | undefined, switchPid?: number): (
     const machine1 = machineBusySeconds();
     const temporalS = temporal0 !== undefined && temporal1 !== undefined ? temporal1 - temporal0 : undefined;
     const switchS = switch0 !== undefined && switch1 !== undefined ? switch1 - switch0 : undefined;
-    const machineS = machine0 !== undefined && machine1 !== undefined ? machine1 - machine0 : undefined;
+    const machineS = machine0 !== undefined && machine1 !== undefined ? machine1.busy - machine0.busy : undefined;
+    const stealS = machine0 !== undefined && machine1 !== undefined ? machine1.steal - machine0.steal : undefined;
     return {
       wallS: (Date.now() - t0) / 1000,
       selfS,
@@ -137,6 +143,7 @@ export function cpuMeter(temporalPid: number | undefined, switchPid?: number): (
       temporalS,
       machineS,
       othersS: machineS !== undefined ? Math.max(0, machineS - selfS - (switchS ?? 0) - (temporalS ?? 0)) : undefined,
+      stealS,
     };
   };
 }
@@ -149,7 +156,8 @@ export function cpuLine(c: CpuWindow, calls: number, unit = 'call'): string {
     `wall ${c.wallS.toFixed(1)} s; CPU: engine process (ingest, node worker, workflow worker, the benchmark's driving) ` +
     `${f(c.selfS)} (${per(c.selfS)}/${unit}), switch process (simulator, phones) ${f(c.switchS)} ` +
     `(${per(c.switchS)}/${unit}), Temporal server ${f(c.temporalS)} (${per(c.temporalS)}/${unit}), ` +
-    `other processes on the machine ${f(c.othersS)} (of ${(c.wallS * os.availableParallelism()).toFixed(0)} CPU-s available)`
+    `other processes on the machine and the hypervisor's steal ${f(c.othersS)}, of which steal ${f(c.stealS)} ` +
+    `(of ${(c.wallS * os.availableParallelism()).toFixed(0)} CPU-s available)`
   );
 }
 
