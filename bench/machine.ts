@@ -156,8 +156,8 @@ export function cpuLine(c: CpuWindow, calls: number, unit = 'call'): string {
     `wall ${c.wallS.toFixed(1)} s; CPU: engine process (ingest, node worker, workflow worker, the benchmark's driving) ` +
     `${f(c.selfS)} (${per(c.selfS)}/${unit}), switch process (simulator, phones) ${f(c.switchS)} ` +
     `(${per(c.switchS)}/${unit}), Temporal server ${f(c.temporalS)} (${per(c.temporalS)}/${unit}), ` +
-    `other processes on the machine and the hypervisor's steal ${f(c.othersS)}, of which steal ${f(c.stealS)} ` +
-    `(of ${(c.wallS * os.availableParallelism()).toFixed(0)} CPU-s available)`
+    `other processes on the machine and the hypervisor's steal ${f(c.othersS)}; the steal alone, as the kernel ` +
+    `counts it, ${f(c.stealS)} (of ${(c.wallS * os.availableParallelism()).toFixed(0)} CPU-s available)`
   );
 }
 
