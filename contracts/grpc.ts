@@ -32,6 +32,15 @@ export function grpcCode(err: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The messages along the error's cause chain, outermost first: the client's ServiceError says only which call failed
+ * ("Failed to signal Workflow"), its cause what the server answered.
+ */
+export function causeMessages(err: unknown): string {
+  const messages = [...causeChain(err)].map((e) => (e instanceof Error ? e.message : String(e)));
+  return messages.length ? messages.join(' ← ') : String(err);
+}
+
 const RESOURCE_EXHAUSTED_FAILURE = 'type.googleapis.com/temporal.api.errordetails.v1.ResourceExhaustedFailure';
 
 /**

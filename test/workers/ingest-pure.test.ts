@@ -540,8 +540,9 @@ test('resourceExhaustedCause reads the cause from the status details, none from 
 test('queues: a busy workflow (RESOURCE_EXHAUSTED, BUSY_WORKFLOW) retries its own channel and paces nothing', async (t) => {
   let calls = 0;
   const sent: string[] = [];
+  const warnings: { msg: string; meta?: Record<string, unknown> }[] = [];
   const q = new DeliveryQueues({
-    logger,
+    logger: { ...logger, warn: (msg, meta) => void warnings.push({ msg, meta }) },
     retry: { initialMs: 10, maxMs: 10 },
     send: async (batch) => {
       if (batch.kind === 'call' && batch.uuid === 'busy' && ++calls === 1)
@@ -554,6 +555,18 @@ test('queues: a busy workflow (RESOURCE_EXHAUSTED, BUSY_WORKFLOW) retries its ow
   t.is(q.signalsPerSecond, Infinity);
   t.deepEqual([...sent].sort(), ['a', 'b', 'busy']);
   t.is(calls, 2);
+  // The log says what the server answered, not only which call failed.
+  t.deepEqual(
+    warnings.map((w) => [w.msg, w.meta?.['cause'], w.meta?.['grpcCode'], w.meta?.['error']]),
+    [
+      [
+        'ingest: signal failed, retrying in 10 ms',
+        'BUSY_WORKFLOW',
+        8,
+        'Failed to signal workflow ← 8 RESOURCE_EXHAUSTED: RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW',
+      ],
+    ],
+  );
 });
 
 test('queues: a pace ends once Temporal has refused nothing for paceQuietMs, though every send waits for it', async (t) => {

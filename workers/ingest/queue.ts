@@ -32,7 +32,7 @@
 // for all; the first send Temporal accepts sends every waiting channel at once. So what was held during an outage
 // leaves within about `reconnectMs` of Temporal's return, however long the outage, and once every channel waits, an
 // outage with thousands of channels held costs one attempt per `reconnectMs`, not one per channel.
-import { GRPC_STATUS, grpcCode, resourceExhaustedCause } from '../../contracts/grpc.ts';
+import { GRPC_STATUS, causeMessages, grpcCode, resourceExhaustedCause } from '../../contracts/grpc.ts';
 import type { ChannelEvent, OriginateResult } from '../../contracts/messages.ts';
 import type { Logger } from '../esl/index.ts';
 
@@ -503,11 +503,14 @@ export class DeliveryQueues {
       if (code === GRPC_STATUS.UNAVAILABLE) this.waitForTemporal(key, err);
       else if (code === GRPC_STATUS.RESOURCE_EXHAUSTED && cause !== 'BUSY_WORKFLOW') this.overLimit(started, cause);
       else {
+        // A busy workflow (BUSY_WORKFLOW: requests queued on its lock) is retried here without pacing the rest.
         this.opts.logger.warn(`ingest: signal failed, retrying in ${delay} ms`, {
           key,
           kind: batch.kind,
           attempt: q.attempt,
-          error: err instanceof Error ? err.message : String(err),
+          error: causeMessages(err),
+          ...(code !== undefined ? { grpcCode: code } : {}),
+          ...(cause ? { cause } : {}),
         });
       }
       if (code !== GRPC_STATUS.UNAVAILABLE) {
