@@ -438,7 +438,11 @@ ${STEPS.map((s) => stepTable(s, r.floorP50)).join('\n')}
 - A task's start ("its task starts") is the floor's hop, but it waits longer here, most in (b): a call's workflows
   (the transfer, its parties' call workflows) share the workflow worker's \`WORKFLOW_TASK_SLOTS\` (2) and its one
   workflow thread, where the floor's one workflow has a worker to itself. More slots move much of that wait into the
-  worker rather than remove it (README, "Cost per call and speed").
+  worker rather than remove it (README, "Cost per call and speed"). In (b) the benchmark's target answers some 25 ms
+  after it is dialled, while the transfer's start is still being taken up: the histories show the transferee's call
+  workflow's task for its join signal, the transferor's call workflow's task for its unbridge (the hold), and the
+  transfer's own task for its join signal's and its originate's completion, all queued before the answer's. A
+  target a person answers, seconds later, finds them done.
 `;
 }
 
