@@ -58,6 +58,26 @@ async function answeredTarget(ingest: Ingest, client: Client, transferId: string
   return leg;
 }
 
+/**
+ * A leg as a transfer's hold leaves its parties, once its answer has reached its call workflow: marked
+ * handoff_active_transfer, and a transferee handoff_transferee_of too.
+ */
+async function markedParty(
+  ingest: Ingest,
+  client: Client,
+  transferId: string,
+  opts: { transferee?: boolean } = {},
+): Promise<string> {
+  const leg = randomUUID();
+  const marks = opts.transferee ? `,handoff_transferee_of=${transferId}` : '';
+  await ingest.esl.bgapi(
+    `originate {origination_uuid=${leg},park_after_bridge=true,handoff_active_transfer=${transferId}${marks}}loopback/2601/default &park()`,
+    randomUUID(),
+  );
+  await eventsOf(client, leg, has('CHANNEL_ANSWER'));
+  return leg;
+}
+
 async function callWorkflowsOf(client: Client, node: string): Promise<string[]> {
   const ids: string[] = [];
   for await (const wf of client.workflow.list({ query: `HandoffNode = '${node}'` })) ids.push(wf.workflowId);
@@ -236,14 +256,8 @@ itest(
     const { client } = t.context;
     const { sim, ingest, transferId, handle } = await ingestAndTransfer(t.context);
     // A transferor and a transferee as the transfer's hold leaves them: carrying handoff_active_transfer.
-    const [a, b] = [randomUUID(), randomUUID()];
-    for (const leg of [a, b]) {
-      await ingest.esl.bgapi(
-        `originate {origination_uuid=${leg},park_after_bridge=true,handoff_active_transfer=${transferId}}loopback/2601/default &park()`,
-        randomUUID(),
-      );
-      await eventsOf(client, leg, has('CHANNEL_ANSWER'));
-    }
+    const a = await markedParty(ingest, client, transferId);
+    const b = await markedParty(ingest, client, transferId);
     t.is(await ingest.esl.api(`uuid_bridge ${a} ${b}`), `+OK ${b}\n`);
     const aEvents = await eventsOf(client, a, has('CHANNEL_BRIDGE'));
     t.is(aEvents.find((e) => e.name === 'CHANNEL_BRIDGE')?.alsoTo, undefined, 'the bridge went to the call alone');
@@ -278,18 +292,8 @@ itest(
   async (t) => {
     const { client, taskQueue } = t.context;
     const { sim, ingest, transferId, handle } = await ingestAndTransfer(t.context);
-    // As the transfer's hold leaves them: both marked handoff_active_transfer, the transferee handoff_transferee_of too.
-    const [transferor, transferee] = [randomUUID(), randomUUID()];
-    for (const [leg, marks] of [
-      [transferor, ''],
-      [transferee, `,handoff_transferee_of=${transferId}`],
-    ] as const) {
-      await ingest.esl.bgapi(
-        `originate {origination_uuid=${leg},park_after_bridge=true,handoff_active_transfer=${transferId}${marks}}loopback/2601/default &park()`,
-        randomUUID(),
-      );
-      await eventsOf(client, leg, has('CHANNEL_ANSWER'));
-    }
+    const transferor = await markedParty(ingest, client, transferId);
+    const transferee = await markedParty(ingest, client, transferId, { transferee: true });
     await ingest.esl.api(`uuid_recv_dtmf ${transferee} 9`);
     await ingest.esl.api(`uuid_recv_dtmf ${transferor} *1`);
     await eventsOf(client, transferee, has('DTMF', '9'));
@@ -364,12 +368,7 @@ itest(
     const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
     await ingest.ready();
     const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
-    const leg = randomUUID();
-    await ingest.esl.bgapi(
-      `originate {origination_uuid=${leg},park_after_bridge=true,handoff_active_transfer=${transferId}}loopback/2601/default &park()`,
-      randomUUID(),
-    );
-    await eventsOf(client, leg, has('CHANNEL_ANSWER'));
+    const leg = await markedParty(ingest, client, transferId);
     await ingest.esl.api(`uuid_kill ${leg}`);
     // The hangup has found no transfer workflow at least once before the transfer starts.
     await eventsOf(client, leg, has('CHANNEL_HANGUP_COMPLETE'));
@@ -402,17 +401,8 @@ itest(
     const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
     // A transferor (a) and a transferee (b) as the transfer's hold leaves them (the transferee marked as such), and
     // the target (g) the transfer originated.
-    const [a, b] = [randomUUID(), randomUUID()];
-    for (const [leg, marks] of [
-      [a, ''],
-      [b, `,handoff_transferee_of=${transferId}`],
-    ] as const) {
-      await ingest.esl.bgapi(
-        `originate {origination_uuid=${leg},park_after_bridge=true,handoff_active_transfer=${transferId}${marks}}loopback/2601/default &park()`,
-        randomUUID(),
-      );
-      await eventsOf(client, leg, has('CHANNEL_ANSWER'));
-    }
+    const a = await markedParty(ingest, client, transferId);
+    const b = await markedParty(ingest, client, transferId, { transferee: true });
     const g = await answeredTarget(ingest, client, transferId);
     const bridgedTo = (peer: string) => (events: ChannelEvent[]) =>
       events.some((e) => e.name === 'CHANNEL_BRIDGE' && bridgedPeer(e) === peer);
