@@ -124,7 +124,7 @@ class TransferRun {
   private indexedPhase: TransferPhase;
   /** The transferor's presses as heard here, and what they are collected with (none without the plan's policy). */
   private keys: TransferorKeys = NO_KEYS;
-  private readonly keySets: FeatureCodeSet[] | undefined;
+  private readonly hearing: { sets: FeatureCodeSet[]; policy: LegPolicy } | undefined;
 
   constructor(private readonly plan: TransferPlan) {
     this.sw = switchActivities(plan.node, { giveUpAfter: '60 seconds' });
@@ -140,9 +140,10 @@ class TransferRun {
       : HANG_UP_ON_PARTIAL_FAILURE;
     this.machine = initialState(plan.type === 'blind' ? 'partial' : 'ringing', plan.type === 'blind', this.policy);
     this.indexedPhase = indexedAtStart(plan);
-    if (plan.transferorPolicy) {
+    const policy = plan.transferorPolicy;
+    if (policy) {
       const transfer = { id: plan.transferId, codes: plan.codes, digitTimeoutMs: plan.digitTimeoutMs };
-      this.keySets = transferorSets(transfer, plan.transferorPolicy.sets);
+      this.hearing = { sets: transferorSets(transfer, policy.sets), policy };
     }
     this.summary = {
       transferId: plan.transferId,
@@ -222,8 +223,8 @@ class TransferRun {
    * input of the transfer's).
    */
   private heard(event: ChannelEvent): void {
-    if (!this.keySets || !this.plan.transferorPolicy || event.uuid !== this.plan.transferor) return;
-    const heard = transferorPressed(this.keys, this.keySets, this.plan.transferorPolicy, event);
+    if (!this.hearing || event.uuid !== this.plan.transferor) return;
+    const heard = transferorPressed(this.keys, this.hearing.sets, this.hearing.policy, event);
     this.keys = heard.keys;
     if (heard.code) this.inbox.push(this.timed(codeInput(heard.code), event.at)!);
   }
