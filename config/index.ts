@@ -506,6 +506,18 @@ const schema = z.object({
       'task (docs/operations.md, “Workflow stack traces”); off, the tab says stack traces are not enabled and each ' +
       'workflow’s details and its `call` or `transfer` query still say what it waits for',
   ),
+  WORKFLOW_DEADLOCK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(5000)
+    .describe(
+      'a workflow task whose code runs this long without yielding fails as a potential deadlock and the workflow ' +
+        'worker carries on (the SDK’s deadlock detection); 0: off, which saves the workflow worker a thread Node ' +
+        'creates and joins for each of the ~3 calls into the workflow sandbox per task (docs/operations.md, ' +
+        '“Deadlock detection”), and a workflow that never yields then holds the worker’s workflow thread',
+    ),
   WORKFLOW_BUNDLE: z
     .string()
     .refine((file) => fs.existsSync(file), 'no such file (build it with npm run bundle:workflows -- FILE)')

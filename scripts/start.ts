@@ -135,6 +135,7 @@ async function main(): Promise<void> {
       taskSlotsMax: config.WORKFLOW_TASK_SLOTS_MAX,
       taskSlotsCpu: config.WORKFLOW_TASK_SLOTS_CPU,
       stackTraces: config.WORKFLOW_STACK_TRACES,
+      deadlockTimeoutMs: config.WORKFLOW_DEADLOCK_TIMEOUT_MS,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     });
     const workflowsRunning = workflowWorker.run();

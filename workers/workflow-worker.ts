@@ -24,6 +24,8 @@ import { transfersEnded } from '../observability/metrics.ts';
 // Compiled (dist/) or run from source: the workflows sit beside this file either way.
 const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const workflowsPath = fileURLToPath(new URL(`../workflows/index.${extension}`, import.meta.url));
+/** The SDK's own deadlock timeout. */
+const DEFAULT_DEADLOCK_TIMEOUT_MS = 5000;
 const interceptorsPath = fileURLToPath(new URL(`../workflows/interceptors.${extension}`, import.meta.url));
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -81,6 +83,11 @@ export interface WorkflowWorkerOptions {
   taskSlotsCpu?: number;
   /** The SDK's stack trace query (WORKFLOW_STACK_TRACES): a stack captured for every promise a workflow creates. */
   stackTraces?: boolean;
+  /**
+   * How long a workflow task's code may run without yielding before its task fails as a potential deadlock
+   * (WORKFLOW_DEADLOCK_TIMEOUT_MS; the SDK's 5 s by default); 0: no deadlock detection.
+   */
+  deadlockTimeoutMs?: number;
 }
 
 /**
@@ -119,6 +126,12 @@ export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise
   // patch (patches/, applied by `npm ci`) reads this variable in the thread, which copies the environment as
   // Worker.create starts it.
   process.env.TEMPORAL_WORKFLOW_STACK_TRACES = opts.stackTraces ? 'on' : 'off';
+  // Node enforces the deadlock timeout with a watchdog thread it creates and joins for every call into the workflow
+  // sandbox (about three per workflow task): under load the join waits for the CPU like any thread, and every step of
+  // every call waits behind it (docs/operations.md, "Deadlock detection"). The SDK cannot turn the timeout off; the same
+  // patch reads this variable in the thread.
+  const deadlockTimeoutMs = opts.deadlockTimeoutMs ?? DEFAULT_DEADLOCK_TIMEOUT_MS;
+  process.env.TEMPORAL_WORKFLOW_DEADLOCK_DETECTION = deadlockTimeoutMs > 0 ? 'on' : 'off';
   return Worker.create({
     connection: opts.connection,
     dataConverter: opts.dataConverter,
@@ -133,8 +146,17 @@ export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise
     // task's own work; the server holds the rest, where the clock does not run yet.
     ...workflowTaskSlots(opts),
     shutdownGraceTime: opts.shutdownGraceMs,
+    ...isolateExecutionTimeout(deadlockTimeoutMs),
     sinks: workflowSinks(),
   });
+}
+
+/**
+ * The SDK's deadlock timeout. SDK 1.24 reads `isolateExecutionTimeout` from the worker's options (default 5 s) but no
+ * longer declares it, so it is passed beside the declared ones; 0 leaves the SDK's value, which the patch then ignores.
+ */
+function isolateExecutionTimeout(ms: number): { isolateExecutionTimeout?: number } {
+  return ms > 0 ? { isolateExecutionTimeout: ms } : {};
 }
 
 /** Transfers counted once per run in this process, whatever re-executes their last workflow task here. */
