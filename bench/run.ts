@@ -791,7 +791,8 @@ ${r.floors.map((f) => `CPU during the floor with ${f.concurrency} in flight: ${c
 - Digits pressed as \`press()\` does (60 ms apart). \`DIGIT_TIMEOUT_MS=${c.DIGIT_TIMEOUT_MS}\` (the inter-digit timeout:
   the caller's own wait, subtracted from (a)); \`BRIDGE_CONFIRM_TIMEOUT_MS=${c.BRIDGE_CONFIRM_TIMEOUT_MS}\`,
   \`TARGET_RING_TIMEOUT_S=${c.TARGET_RING_TIMEOUT_S}\`, \`STICKY_SCHEDULE_TO_START_MS=${c.STICKY_SCHEDULE_TO_START_MS}\`
-  (test/support/engine.ts's values); \`WORKFLOW_STACK_TRACES=${c.WORKFLOW_STACK_TRACES}\` (the floor's workers the same).
+  (test/support/engine.ts's values); \`WORKFLOW_STACK_TRACES=${c.WORKFLOW_STACK_TRACES}\`,
+  \`WORKFLOW_DEADLOCK_TIMEOUT_MS=${c.WORKFLOW_DEADLOCK_TIMEOUT_MS}\` (the floor's workers the same).
 - The engine's roles in one process (test/support/engine.ts's startEngineRoles): node worker (ESL, ingest, switch
   activities) and workflow worker. The simulator and the phones in a process of their own (bench/switch-process.ts,
   driven over Node's IPC channel; the phones pace their key presses there). Times are when the phones' ESL client

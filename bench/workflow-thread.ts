@@ -1,10 +1,10 @@
-// `npm run bench:stack-traces`: what the SDK's workflow stack traces cost a workflow worker. Every recorded history of
-// the end-to-end scenarios (test/histories) is replayed by the workflow code, in a process of its own per setting, with
-// the SDK's per-promise stack capture on (TEMPORAL_WORKFLOW_STACK_TRACES=on, the SDK's own behaviour) and off (Handoff's
-// default, WORKFLOW_STACK_TRACES=false; the patch in patches/). Replay runs the same workflow code a live worker runs
-// for each task, with no server, switch or other process in the figure: the process's CPU (all its threads) per
-// workflow task. The settings alternate, so that a machine that gets busier or quieter along the run touches both.
-// Writes bench/RESULTS-stack-traces.md (or --out).
+// `npm run bench:workflow-thread`: what two of the SDK's workflow-thread settings cost a workflow worker, the per-promise
+// stack capture (WORKFLOW_STACK_TRACES) and the deadlock timeout (WORKFLOW_DEADLOCK_TIMEOUT_MS), both switched by the
+// patch in patches/. Every recorded history of the end-to-end scenarios (test/histories) is replayed by the workflow
+// code, in a process of its own per setting: the SDK's own behaviour (both on), Handoff's default (stack traces off),
+// and both off. Replay runs the same workflow code a live worker runs for each task, with no server, switch or other
+// process in the figure: the process's CPU (all its threads) per workflow task. The settings alternate, so that a
+// machine that gets busier or quieter along the run touches each. Writes bench/RESULTS-workflow-thread.md (or --out).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,11 +18,22 @@ import { describeMachine, loadAverage, machineTable } from './machine.ts';
 import { intOption, runAsScript } from './options.ts';
 import { summarise, table } from './stats.ts';
 
-const USAGE = 'npm run bench:stack-traces -- [--rounds 3] [--out FILE]';
+const USAGE = 'npm run bench:workflow-thread -- [--rounds 3] [--out FILE]';
 const { temporal } = proto;
 const EventType = temporal.api.enums.v1.EventType;
-const SETTINGS = ['on', 'off'] as const;
-type Setting = (typeof SETTINGS)[number];
+/** The workflow thread's switches, as the patch reads them from the thread's environment. */
+const SETTINGS = {
+  sdk: { TEMPORAL_WORKFLOW_STACK_TRACES: 'on', TEMPORAL_WORKFLOW_DEADLOCK_DETECTION: 'on' },
+  handoff: { TEMPORAL_WORKFLOW_STACK_TRACES: 'off', TEMPORAL_WORKFLOW_DEADLOCK_DETECTION: 'on' },
+  'no-deadlock': { TEMPORAL_WORKFLOW_STACK_TRACES: 'off', TEMPORAL_WORKFLOW_DEADLOCK_DETECTION: 'off' },
+} as const;
+type Setting = keyof typeof SETTINGS;
+const SETTING_NAMES = Object.keys(SETTINGS) as Setting[];
+const DESCRIPTIONS: Record<Setting, string> = {
+  sdk: 'the SDK’s own: stack traces, deadlock timeout',
+  handoff: 'Handoff’s default: deadlock timeout (`WORKFLOW_STACK_TRACES=false`)',
+  'no-deadlock': 'neither (`WORKFLOW_DEADLOCK_TIMEOUT_MS=0` too)',
+};
 
 /** One child's measurement: the replays after its warm-up one. */
 interface Replay {
@@ -46,8 +57,7 @@ function loadHistories() {
 }
 
 /** In the child: replays every history once to warm up, then `times` more, measured. */
-async function child(times: number): Promise<void> {
-  const setting = process.env.TEMPORAL_WORKFLOW_STACK_TRACES === 'off' ? 'off' : 'on';
+async function child(setting: Setting, times: number): Promise<void> {
   // Each replay starts and stops a worker, which the SDK logs at INFO: only what went wrong.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const histories = loadHistories();
@@ -74,9 +84,9 @@ function runChild(setting: Setting, times: number): Promise<Replay> {
   return new Promise((resolve, reject) => {
     const proc = spawn(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(times)],
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', setting, String(times)],
       {
-        env: { ...process.env, TEMPORAL_WORKFLOW_STACK_TRACES: setting },
+        env: { ...process.env, ...SETTINGS[setting] },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
@@ -95,7 +105,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '3' },
-      out: { type: 'string', default: path.join(repoRoot, 'bench', 'RESULTS-stack-traces.md') },
+      out: { type: 'string', default: path.join(repoRoot, 'bench', 'RESULTS-workflow-thread.md') },
       help: { type: 'boolean', default: false },
     },
   });
@@ -105,11 +115,11 @@ async function main(): Promise<void> {
   const machine = describeMachine(undefined);
   const replays: Replay[] = [];
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? SETTINGS : [...SETTINGS].reverse();
+    const order = round % 2 === 0 ? SETTING_NAMES : [...SETTING_NAMES].reverse();
     for (const setting of order) {
       const r = await runChild(setting, times);
       console.log(
-        `[stack-traces] round ${round + 1}/${rounds} ${setting}: ${r.cpuMs.map((c) => c.toFixed(0)).join(', ')} ms CPU`,
+        `[workflow-thread] round ${round + 1}/${rounds} ${setting}: ${r.cpuMs.map((c) => c.toFixed(0)).join(', ')} ms CPU`,
       );
       replays.push(r);
     }
@@ -118,17 +128,17 @@ async function main(): Promise<void> {
   const perTask = (s: Setting) =>
     summarise(replays.filter((r) => r.setting === s).flatMap((r) => r.cpuMs.map((c) => (c * 1000) / r.workflowTasks)));
   const wall = (s: Setting) => summarise(replays.filter((r) => r.setting === s).flatMap((r) => r.wallMs));
-  const on = perTask('on');
-  const off = perTask('off');
-  const rows = SETTINGS.map((s) => {
+  const rows = SETTING_NAMES.map((s) => {
     const cpu = perTask(s);
     const w = wall(s);
-    return [s, cpu.n, cpu.p50.toFixed(0), cpu.min.toFixed(0), cpu.max.toFixed(0), w.p50.toFixed(0)];
+    return [DESCRIPTIONS[s], cpu.n, cpu.p50.toFixed(0), cpu.min.toFixed(0), cpu.max.toFixed(0), w.p50.toFixed(0)];
   });
-  const saving = (1 - off.p50 / on.p50) * 100;
-  const report = `# Workflow stack traces: what they cost a workflow worker
+  const p50 = (s: Setting) => perTask(s).p50;
+  const less = (from: Setting, to: Setting) => `${((1 - p50(to) / p50(from)) * 100).toFixed(0)} %`;
+  const walls = (s: Setting) => wall(s).p50;
+  const report = `# The workflow thread: what stack traces and the deadlock timeout cost a workflow worker
 
-Generated by \`npm run bench:stack-traces\` (bench/stack-traces.ts) on ${new Date().toISOString()}.
+Generated by \`npm run bench:workflow-thread\` (bench/workflow-thread.ts) on ${new Date().toISOString()}.
 
 ## Machine
 
@@ -140,19 +150,26 @@ Each of the ${first.histories} recorded histories of the end-to-end scenarios (t
 workflow tasks of call and transfer workflows) replayed by the workflow code, in a process of its own for each setting
 (one warm-up replay, then ${times} measured), ${rounds} round${rounds > 1 ? 's' : ''} with the settings alternating.
 CPU is the process's (user + system, all threads: the SDK's core and its workflow thread), per workflow task replayed.
-\`on\`: the SDK's own behaviour, a stack captured and source-mapped for every promise a workflow creates (the Temporal
-UI's Stack Trace tab); \`off\`: Handoff's default (\`WORKFLOW_STACK_TRACES=false\`, the SDK patched in patches/).
+Stack traces: a stack captured and source-mapped for every promise a workflow creates (the Temporal UI's Stack Trace
+tab). Deadlock timeout: Node enforces it with a watchdog thread it creates and joins for each call into the workflow
+sandbox, about three per task. Handoff's patch (patches/) switches each off.
 
 ## Results
 
-${table(['stack traces', 'replays', 'CPU per workflow task p50 (µs)', 'min', 'max', 'wall per replay of all, p50 (ms)'], rows)}
+${table(['setting', 'replays', 'CPU per workflow task p50 (µs)', 'min', 'max', 'wall per replay of all, p50 (ms)'], rows)}
 
-Off saves **${saving.toFixed(0)} %** of the CPU per workflow task (p50 ${on.p50.toFixed(0)} → ${off.p50.toFixed(0)} µs).
+Stack traces off (Handoff's default) saves **${less('sdk', 'handoff')}** of the CPU per workflow task (p50
+${p50('sdk').toFixed(0)} → ${p50('handoff').toFixed(0)} µs); the deadlock timeout off as well, **${less('handoff', 'no-deadlock')}**
+more (→ ${p50('no-deadlock').toFixed(0)} µs), and ${((1 - walls('no-deadlock') / walls('handoff')) * 100).toFixed(0)} % of the
+wall time of a replay of all (${walls('handoff').toFixed(0)} → ${walls('no-deadlock').toFixed(0)} ms: the thread waits for each
+watchdog's join).
 `;
   fs.writeFileSync(values.out, report);
   console.log(
-    `stack traces: ${on.p50.toFixed(0)} µs CPU per workflow task on, ${off.p50.toFixed(0)} off (${saving.toFixed(0)} % less)`,
+    `workflow thread: CPU per workflow task ${SETTING_NAMES.map((s) => `${s} ${p50(s).toFixed(0)} µs`).join(', ')}`,
   );
 }
 
-runAsScript(import.meta.url, () => (process.argv[2] === '--child' ? child(Number(process.argv[3] ?? 2)) : main()));
+runAsScript(import.meta.url, () =>
+  process.argv[2] === '--child' ? child(process.argv[3] as Setting, Number(process.argv[4] ?? 2)) : main(),
+);
