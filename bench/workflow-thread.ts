@@ -158,11 +158,10 @@ sandbox, about three per task. Handoff's patch (patches/) switches each off.
 
 ${table(['setting', 'replays', 'CPU per workflow task p50 (µs)', 'min', 'max', 'wall per replay of all, p50 (ms)'], rows)}
 
-Stack traces off (Handoff's default) saves **${less('sdk', 'handoff')}** of the CPU per workflow task (p50
-${p50('sdk').toFixed(0)} → ${p50('handoff').toFixed(0)} µs); the deadlock timeout off as well, **${less('handoff', 'no-deadlock')}**
-more (→ ${p50('no-deadlock').toFixed(0)} µs), and ${((1 - walls('no-deadlock') / walls('handoff')) * 100).toFixed(0)} % of the
-wall time of a replay of all (${walls('handoff').toFixed(0)} → ${walls('no-deadlock').toFixed(0)} ms: the thread waits for each
-watchdog's join).
+Stack traces off (Handoff's default) saves **${less('sdk', 'handoff')}** of the CPU per workflow task
+(p50 ${p50('sdk').toFixed(0)} → ${p50('handoff').toFixed(0)} µs). The deadlock timeout off as well saves a further
+**${less('handoff', 'no-deadlock')}** (→ ${p50('no-deadlock').toFixed(0)} µs) and ${((1 - walls('no-deadlock') / walls('handoff')) * 100).toFixed(0)} % of the wall time of a replay of all
+(${walls('handoff').toFixed(0)} → ${walls('no-deadlock').toFixed(0)} ms: the thread no longer waits for a watchdog's join).
 `;
   fs.writeFileSync(values.out, report);
   console.log(
