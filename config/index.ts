@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DTMF_PATTERN } from '../contracts/grammar.ts';
 import {
   DEFAULT_ESL_COMMAND_CONNECTIONS,
+  DEFAULT_WORKFLOW_DEADLOCK_TIMEOUT_MS,
   DEFAULT_WORKFLOW_TASK_SLOTS,
   DEFAULT_WORKFLOW_TASK_SLOTS_CPU,
   DEFAULT_WORKFLOW_TASK_SLOTS_MAX,
@@ -511,7 +512,7 @@ const schema = z.object({
     .int()
     .min(0)
     .max(60_000)
-    .default(5000)
+    .default(DEFAULT_WORKFLOW_DEADLOCK_TIMEOUT_MS)
     .describe(
       'a workflow task whose code runs this long without yielding fails as a potential deadlock and the workflow ' +
         'worker carries on (the SDK’s deadlock detection); 0: off, which saves the workflow worker a thread Node ' +

@@ -58,6 +58,12 @@ export const DEFAULT_WORKFLOW_TASK_SLOTS_MAX = 0;
 export const DEFAULT_WORKFLOW_TASK_SLOTS_CPU = 0.8;
 
 /**
+ * How long a workflow task's code may run without yielding before the task fails as a potential deadlock
+ * (WORKFLOW_DEADLOCK_TIMEOUT_MS): the SDK's own value.
+ */
+export const DEFAULT_WORKFLOW_DEADLOCK_TIMEOUT_MS = 5000;
+
+/**
  * The machine's memory use (0–1) under which a workflow worker with the resource-based slot supplier takes slots above
  * WORKFLOW_TASK_SLOTS: the supplier needs a target; the workflow cache, not the slots, is what grows its memory.
  */

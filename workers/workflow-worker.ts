@@ -13,6 +13,7 @@ import {
 } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import {
+  DEFAULT_WORKFLOW_DEADLOCK_TIMEOUT_MS,
   DEFAULT_WORKFLOW_TASK_SLOTS,
   DEFAULT_WORKFLOW_TASK_SLOTS_CPU,
   WORKFLOW_TASK_QUEUE,
@@ -24,8 +25,6 @@ import { transfersEnded } from '../observability/metrics.ts';
 // Compiled (dist/) or run from source: the workflows sit beside this file either way.
 const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const workflowsPath = fileURLToPath(new URL(`../workflows/index.${extension}`, import.meta.url));
-/** The SDK's own deadlock timeout. */
-const DEFAULT_DEADLOCK_TIMEOUT_MS = 5000;
 const interceptorsPath = fileURLToPath(new URL(`../workflows/interceptors.${extension}`, import.meta.url));
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -130,7 +129,7 @@ export async function createWorkflowWorker(opts: WorkflowWorkerOptions): Promise
   // sandbox (about three per workflow task): under load the join waits for the CPU like any thread, and every step of
   // every call waits behind it (docs/operations.md, "Deadlock detection"). The SDK cannot turn the timeout off; the same
   // patch reads this variable in the thread.
-  const deadlockTimeoutMs = opts.deadlockTimeoutMs ?? DEFAULT_DEADLOCK_TIMEOUT_MS;
+  const deadlockTimeoutMs = opts.deadlockTimeoutMs ?? DEFAULT_WORKFLOW_DEADLOCK_TIMEOUT_MS;
   process.env.TEMPORAL_WORKFLOW_DEADLOCK_DETECTION = deadlockTimeoutMs > 0 ? 'on' : 'off';
   return Worker.create({
     connection: opts.connection,
