@@ -18,11 +18,20 @@ export async function historyReaches(
   pred: (events: HistoryEvent[]) => boolean,
   timeoutMs = 30_000,
 ): Promise<void> {
+  await workflowHistoryReaches(e.client.workflow.getHandle(callWorkflowId(leg)), pred, timeoutMs);
+}
+
+/** Waits until a workflow's history satisfies `pred`, and returns that history's events. */
+export async function workflowHistoryReaches(
+  handle: { workflowId: string; fetchHistory(): Promise<{ events?: HistoryEvent[] | null }> },
+  pred: (events: HistoryEvent[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<HistoryEvent[]> {
   for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(100)) {
-    const history = await e.client.workflow.getHandle(callWorkflowId(leg)).fetchHistory();
-    if (pred(history.events ?? [])) return;
+    const events = (await handle.fetchHistory()).events ?? [];
+    if (pred(events)) return events;
   }
-  throw new Error(`call:${leg}: the history did not get there in ${timeoutMs} ms`);
+  throw new Error(`${handle.workflowId}: the history did not get there in ${timeoutMs} ms`);
 }
 
 /** Waits up to 15 s for a leg's call workflow to end. */

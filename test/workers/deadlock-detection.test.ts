@@ -8,13 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
-import type { WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, type NativeConnection } from '@temporalio/worker';
 import { connectNative } from '../../temporal/connection.ts';
 import { createWorkflowWorker } from '../../workers/workflow-worker.ts';
 import { startEngine, type Engine } from '../support/engine.ts';
-import { EventType, type HistoryEvent } from '../support/history.ts';
-import { sleep } from '../support/scenario.ts';
+import { eventTime } from '../../bench/cost.ts';
+import { EventType, workflowHistoryReaches, type HistoryEvent } from '../support/history.ts';
 import { spin } from '../support/spin-workflow.ts';
 
 const TIMEOUT_MS = 150;
@@ -88,31 +87,31 @@ async function withWorker(
   }
 }
 
+/** Starts the spin workflow for `rounds` on `taskQueue`. */
+function startSpin(e: Engine, taskQueue: string, name: string, rounds: number) {
+  return e.client.workflow.start('spinWorkflow', {
+    taskQueue,
+    workflowId: `spin-${name}-${Date.now()}`,
+    args: [rounds],
+  });
+}
+
+const isType = (type: number) => (ev: HistoryEvent) => ev.eventType === type;
+const taskFailed = isType(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+const completed = isType(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+
 test.serial(
   'with a timeout, a task that runs past it fails as a potential deadlock and the worker goes on',
   async (t) => {
     const { e, rounds } = t.context;
     await withWorker(t, TIMEOUT_MS, async (taskQueue) => {
-      const stuck = await e.client.workflow.start('spinWorkflow', {
-        taskQueue,
-        workflowId: `spin-stuck-${Date.now()}`,
-        args: [rounds],
-      });
+      const stuck = await startSpin(e, taskQueue, 'stuck', rounds);
       try {
-        let failure: string | undefined;
-        for (const until = Date.now() + 20_000; failure === undefined && Date.now() < until; await sleep(100)) {
-          const events = (await stuck.fetchHistory()).events ?? [];
-          const failed = events.find((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
-          failure = failed?.workflowTaskFailedEventAttributes?.failure?.message ?? undefined;
-        }
+        const events = await workflowHistoryReaches(stuck, (evs) => evs.some(taskFailed), 20_000);
+        const failure = events.find(taskFailed)?.workflowTaskFailedEventAttributes?.failure?.message;
         t.regex(failure ?? 'no task failed', /timed out after 150ms/);
         // The worker's thread is free again: another workflow runs to its end on it.
-        const quick = await e.client.workflow.execute('spinWorkflow', {
-          taskQueue,
-          workflowId: `spin-quick-${Date.now()}`,
-          args: [1000],
-        });
-        t.is(quick, spin(1000));
+        t.is(await (await startSpin(e, taskQueue, 'quick', 1000)).result(), spin(1000));
       } finally {
         await stuck.terminate('test over');
       }
@@ -120,12 +119,11 @@ test.serial(
   },
 );
 
-/** How long the run's first workflow task took, by the server's clock. */
-async function firstTaskMs(handle: WorkflowHandle): Promise<number> {
-  const events = (await handle.fetchHistory()).events ?? [];
+/** How long a run's first workflow task took, by the server's clock, from its history's events. */
+function firstTaskMs(events: HistoryEvent[]): number {
   const at = (type: number) => {
-    const time = events.find((ev) => ev.eventType === type)?.eventTime;
-    return time ? Number(time.seconds) * 1000 + Math.floor((time.nanos ?? 0) / 1e6) : NaN;
+    const ev = events.find(isType(type));
+    return ev ? eventTime(ev as Record<string, unknown>) : NaN;
   };
   return at(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) - at(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
 }
@@ -133,34 +131,18 @@ async function firstTaskMs(handle: WorkflowHandle): Promise<number> {
 test.serial('with 0, a task runs to its end past the SDK’s own 5 s', async (t) => {
   const { e, rounds } = t.context;
   await withWorker(t, 0, async (taskQueue) => {
-    const run = async (n: number) => {
-      const handle = await e.client.workflow.start('spinWorkflow', {
-        taskQueue,
-        workflowId: `spin-free-${n}-${Date.now()}`,
-        args: [n],
-      });
-      return { handle, result: await handle.result() };
-    };
     // The sandbox's own speed first, by the server's clock: then rounds that last past the SDK's 5 s there.
-    const short = await run(rounds);
-    t.is(short.result, spin(rounds));
-    const long = Math.ceil((rounds * 7000) / Math.max(1, await firstTaskMs(short.handle)));
-    const handle = await e.client.workflow.start('spinWorkflow', {
-      taskQueue,
-      workflowId: `spin-free-${long}-${Date.now()}`,
-      args: [long],
-    });
-    let events: HistoryEvent[] = [];
-    const ended = [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED];
-    for (const until = Date.now() + 30_000; Date.now() < until; await sleep(200)) {
-      events = (await handle.fetchHistory()).events ?? [];
-      if (events.some((ev) => ended.includes(ev.eventType as number))) break;
-    }
-    const failed = events.find((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    const short = await startSpin(e, taskQueue, 'free', rounds);
+    t.is(await short.result(), spin(rounds));
+    const shortMs = firstTaskMs((await short.fetchHistory()).events ?? []);
+    const long = Math.ceil((rounds * 7000) / Math.max(1, shortMs));
+    const handle = await startSpin(e, taskQueue, 'free', long);
+    const events = await workflowHistoryReaches(handle, (evs) => evs.some((ev) => completed(ev) || taskFailed(ev)));
+    const failed = events.find(taskFailed);
     if (failed) await handle.terminate('test over');
     t.is(failed?.workflowTaskFailedEventAttributes?.failure?.message ?? undefined, undefined);
-    t.true(events.some((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED));
-    const took = await firstTaskMs(handle);
+    t.true(events.some(completed));
+    const took = firstTaskMs(events);
     t.true(took > 5000, `the task took ${took} ms, not past the SDK's 5 s: the test proves nothing`);
   });
 });
