@@ -1,6 +1,6 @@
-// `npm run bench:hops`: where the engine's part of steps (a), (b) and (d) goes, hop by hop, with one call in flight.
-// The control run's call (bench/calls.ts controlCall: a transfer taken back with *1, then one completed) is placed
-// `--calls` times, one at a time; each step starts at the switch's own timestamp of its event and is cut at the
+// `npm run bench:hops`: where the engine's part of steps (a), (b) and (d) goes, hop by hop, with one call in flight
+// (or `--concurrency`, as `npm run bench`'s control run places them). The control run's call (bench/calls.ts
+// controlCall: a transfer taken back with *1, then one completed) is placed `--calls` times; each step starts at the switch's own timestamp of its event and is cut at the
 // milestones its workflows' histories show (Temporal's event times) and the switch's replies (the engine's command
 // journal), all on this machine's one clock.
 // Beside it, the floor (one signal → one activity → one switch command) in the same run. Writes bench/RESULTS-hops.md
@@ -23,7 +23,7 @@ import { describeMachine, loadAverage, machineTable } from './machine.ts';
 import { intOption, runAsScript } from './options.ts';
 import { ms, summarise, table } from './stats.ts';
 
-const USAGE = 'npm run bench:hops -- [--calls 20] [--floor 40] [--out FILE]';
+const USAGE = 'npm run bench:hops -- [--calls 20] [--concurrency 1] [--floor 40] [--out FILE]';
 const DIGIT_TIMEOUT_MS = 300;
 const THINK_MS = 400;
 
@@ -215,13 +215,15 @@ async function measureCall(tl: Timeline, client: Client): Promise<{ a?: Cut; b?:
       .slice(journalFrom)
       .filter((j) => j.command.startsWith(prefix))
       .map((j) => j.at);
-  const target = events.find(
+  // The first target: the leg Alice was bridged to after the code (other calls' legs answer beside it).
+  const consulted = events.find(
     (ev) =>
-      ev.name === 'CHANNEL_ANSWER' &&
-      ![alice, bob].includes(ev.headers['Unique-ID'] ?? '') &&
+      is('CHANNEL_BRIDGE', alice)(ev) &&
+      ev.headers['Other-Leg-Unique-ID'] !== bob &&
       codeEnd !== undefined &&
       tl.at(ev) > tl.at(codeEnd),
-  );
+  )?.headers['Other-Leg-Unique-ID'];
+  const target = events.find((ev) => consulted !== undefined && is('CHANNEL_ANSWER', consulted)(ev));
   const targetUuid = target?.headers['Unique-ID'];
   const out: { a?: Cut; b?: Cut; d?: Cut } = {};
   const step = (start: EslEvent, offset: number, milestones: Milestone[]): Cut | undefined => {
@@ -301,15 +303,21 @@ function otherWayNote(step: Step): string {
 }
 
 async function main(): Promise<void> {
-  let values: { calls?: string; floor?: string; out?: string };
+  let values: { calls?: string; concurrency?: string; floor?: string; out?: string };
   try {
     ({ values } = parseArgs({
-      options: { calls: { type: 'string' }, floor: { type: 'string' }, out: { type: 'string' } },
+      options: {
+        calls: { type: 'string' },
+        concurrency: { type: 'string' },
+        floor: { type: 'string' },
+        out: { type: 'string' },
+      },
     }));
   } catch (err) {
     throw new Error(`${err instanceof Error ? err.message : String(err)}\nusage: ${USAGE}`);
   }
   const calls = intOption('calls', values.calls ?? '20', 1, 1000);
+  const concurrency = intOption('concurrency', values.concurrency ?? '1', 1, 50);
   const floorSamples = intOption('floor', values.floor ?? '40', 5, 1000);
   const out = values.out ?? path.join('bench', 'RESULTS-hops.md');
   const runDir = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), 'handoff-hops-'));
@@ -344,7 +352,13 @@ async function main(): Promise<void> {
         ).samples;
       const before = await floorRun();
       let failed = 0;
-      for (let i = 0; i < calls; i++) {
+      let placed = 0;
+      // Lanes as the control run's (bench/run.ts): each places its next call when its last one ended, started apart.
+      const lane = async (n: number) => {
+        await new Promise((r) => setTimeout(r, n * 150));
+        for (let i = placed++; i < calls; i = placed++) await oneCall(i);
+      };
+      const oneCall = async (i: number) => {
         try {
           const got = await measureCall(tl, e.client);
           for (const step of STEPS) {
@@ -361,7 +375,8 @@ async function main(): Promise<void> {
           failed++;
           console.error(`call ${i} failed: ${err instanceof Error ? err.message : String(err)}`);
         }
-      }
+      };
+      await Promise.all(Array.from({ length: concurrency }, (_, n) => lane(n)));
       const after = await floorRun();
       const both = [...before, ...after];
       const floorRows = (
@@ -378,6 +393,7 @@ async function main(): Promise<void> {
       });
       const report = render({
         calls,
+        concurrency,
         failed,
         floorRows,
         floorP50: summarise(both.map((f) => f.total)).p50,
@@ -396,6 +412,7 @@ async function main(): Promise<void> {
 
 function render(r: {
   calls: number;
+  concurrency: number;
   failed: number;
   floorRows: (string | number)[][];
   floorP50: number;
@@ -404,7 +421,7 @@ function render(r: {
   return `# Where the engine's part of a step goes, hop by hop
 
 Generated by \`npm run bench:hops\` (bench/hops.ts) on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}. ${r.calls} control
-calls (bench/calls.ts: a transfer taken back with \`*1\`, then one completed), one at a time, ${r.failed} failed; the
+calls (bench/calls.ts: a transfer taken back with \`*1\`, then one completed), ${r.concurrency === 1 ? 'one at a time' : `${r.concurrency} at a time`}, ${r.failed} failed; the
 floor (one signal → one activity → one switch command) before and after them in the same run, one in flight; the
 ratios are to both runs' p50. Each step starts at the switch's own timestamp of its event and is cut at the milestones
 its workflows' histories show (Temporal's event times) and the engine's journal of switch replies: one clock, this
