@@ -234,7 +234,8 @@ class CallLeg {
     setHandler(callQuery, () => ({ ...this.call, ...(this.transfer ? { activeTransferId: this.transfer.id } : {}) }));
     setHandler(joinTransferSignal, ({ transferId, role }) => {
       this.transfer = { id: transferId, role };
-      this.setPhase('in_transfer');
+      // The transfer's hold parks this leg: unbridged, though its unbridge is no event here (workers/ingest/events.ts).
+      this.update({ ...this.call, bridgedTo: undefined, phase: 'in_transfer' });
     });
     setHandler(transferEndedSignal, (ended: TransferSummary) => this.onTransferEnded(ended));
     setHandler(requestTransferUpdate, (ask) => this.requestTransfer(ask), {
@@ -860,7 +861,9 @@ class CallLeg {
       type,
       startedAt: Date.now(),
     };
-    this.update({ ...this.call, transfer: summary, phase: 'in_transfer' });
+    // The transfer's hold unbridges the parties (the resolve's, or the transfer's own first): this leg talks to no one
+    // until its next bridge, and the hold's unbridge is no event here (workers/ingest/events.ts).
+    this.update({ ...this.call, transfer: summary, bridgedTo: undefined, phase: 'in_transfer' });
     return { transferId, transferor, transferee, target, type };
   }
 

@@ -3,13 +3,20 @@
 // phase is not upserted (the workflow closes in that task; its status says the call ended). A feature code's digits
 // share the digit timeout's timer instead of restarting it at each digit. The callers' side is read from ESL events.
 import anyTest, { type TestFn } from 'ava';
+import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import { bridgedPeer, callQuery, type CallSummary, type ChannelEvent } from '../../contracts/messages.ts';
 import { CALL_STATE } from '../../contracts/search-attributes.ts';
 import { transferWorkflowId } from '../../contracts/ids.ts';
 import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
-import { waitForCallWorkflow } from '../support/scenario.ts';
+import {
+  callInTransfer,
+  commandsFrom,
+  transferResult,
+  waitForCallWorkflow,
+  waitForTarget,
+} from '../support/scenario.ts';
 
 const { temporal } = proto;
 const EventType = temporal.api.enums.v1.EventType;
@@ -27,6 +34,22 @@ test.after.always(async (t) => {
 function valueOf(fields: Record<string, proto.temporal.api.common.v1.IPayload> | null | undefined, key: string) {
   const data = fields?.[key]?.data;
   return data ? (JSON.parse(Buffer.from(data).toString()) as unknown) : undefined;
+}
+
+/** The leg events a call workflow was signalled, in order: a bridge with the peer it names, an unbridge too. */
+async function signalledEvents(handle: WorkflowHandle): Promise<string[]> {
+  return ((await handle.fetchHistory()).events ?? []).flatMap((ev) => {
+    const signaled = ev.workflowExecutionSignaledEventAttributes;
+    const data = signaled?.signalName === 'channelEvents' ? signaled.input?.payloads?.[0]?.data : undefined;
+    const events = data ? (JSON.parse(Buffer.from(data).toString()) as ChannelEvent[]) : [];
+    return events.map((ev) =>
+      ev.name === 'CHANNEL_BRIDGE'
+        ? `${ev.name} to ${bridgedPeer(ev)}`
+        : ev.name === 'CHANNEL_UNBRIDGE'
+          ? `${ev.name} from ${bridgedPeer(ev)}`
+          : ev.name,
+    );
+  });
 }
 
 /** Our upserts (not the SDK's own TemporalChangeVersion) per workflow task, in order. */
@@ -129,17 +152,23 @@ test.serial("a feature code's digits share the digit timeout's timer: *22600 sta
   }
   t.like(bobNow, { phase: 'bridged', bridgedTo: targetLeg });
   t.is((await bobCall.describe()).typedSearchAttributes.get(CALL_STATE), 'bridged');
-  const bobHeard = ((await bobCall.fetchHistory()).events ?? []).flatMap((ev) => {
-    const signaled = ev.workflowExecutionSignaledEventAttributes;
-    const data = signaled?.signalName === 'channelEvents' ? signaled.input?.payloads?.[0]?.data : undefined;
-    const events = data ? (JSON.parse(Buffer.from(data).toString()) as ChannelEvent[]) : [];
-    return events.map((ev) => (ev.name === 'CHANNEL_BRIDGE' ? `${ev.name} to ${bridgedPeer(ev)}` : ev.name));
-  });
+  const bobHeard = await signalledEvents(bobCall);
   // The mark that told the ingest Bob is the transferee went with the transfer's other settings.
   t.is(await e.phones.api(`uuid_getvar ${bob.uuid} handoff_transferee_of`), '_undef_');
   t.true(bobHeard.includes('CHANNEL_ANSWER'), bobHeard.join(', '));
   t.false(
     bobHeard.some((name) => name.startsWith('CHANNEL_BRIDGE')),
+    `Bob's call workflow heard: ${bobHeard.join(', ')}`,
+  );
+  // The hold's unbridge of the pair (on whichever leg made their bridge) reaches neither call workflow: Alice's
+  // started the transfer and Bob's was told by it, and each took its leg for unbridged then.
+  const aliceHeard = await signalledEvents(e.client.workflow.getHandle(callWorkflowId(alice.uuid)));
+  t.false(
+    aliceHeard.includes(`CHANNEL_UNBRIDGE from ${bob.uuid}`),
+    `Alice's call workflow heard: ${aliceHeard.join(', ')}`,
+  );
+  t.false(
+    bobHeard.includes(`CHANNEL_UNBRIDGE from ${alice.uuid}`),
     `Bob's call workflow heard: ${bobHeard.join(', ')}`,
   );
   // The transfer's state: one upsert per workflow task, the last state of the inputs stepped in it.
@@ -223,3 +252,29 @@ test.serial("a feature code's digits share the digit timeout's timer: *22600 sta
   t.is(carolHistory.filter((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).length, 0);
   t.is(carolHistory.filter((ev) => ev.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length, 1);
 });
+
+test.serial(
+  "the hold's unbridge is no signal, yet both calls name no peer while their transfer runs, whichever leg made the pair's bridge",
+  async (t) => {
+    const e = t.context;
+    const { alice, bob } = await placeCall(e);
+    await waitForCallWorkflow(e, alice.uuid);
+    await waitForCallWorkflow(e, bob.uuid);
+    // Bob transfers Alice. The pair's bridge is Alice's leg's (placeCall bridges hers to Bob's), so the hold's unbridge
+    // is on the transferee's leg this time; 2602 rings until the ring time ends.
+    const commands = commandsFrom(e);
+    await press(e, bob.uuid, '*22602#');
+    await waitForTarget(e, commands);
+    for (const [name, party] of [
+      ['Bob (transferor)', bob],
+      ['Alice (transferee)', alice],
+    ] as const) {
+      t.like(await callInTransfer(e, party.uuid), { phase: 'in_transfer', bridgedTo: undefined }, name);
+    }
+    await press(e, bob.uuid, '*1');
+    t.is((await transferResult(e, bob, alice)).outcome, 'taken_back');
+    const aliceHeard = await signalledEvents(e.client.workflow.getHandle(callWorkflowId(alice.uuid)));
+    t.false(aliceHeard.includes(`CHANNEL_UNBRIDGE from ${bob.uuid}`), aliceHeard.join(', '));
+    await hangUp(e, alice.uuid);
+  },
+);

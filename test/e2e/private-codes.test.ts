@@ -16,6 +16,7 @@ import { digitsHeardBy, digitsOn, phoneOf } from '../support/digits.ts';
 import type { EslEvent } from '../support/esl-client.ts';
 import { hangUp, placeCall, press, useEngine, type Engine, type Party } from '../support/engine.ts';
 import {
+  callInTransfer,
   commandsFrom,
   consulting,
   expectHearing,
@@ -50,6 +51,19 @@ async function keptFrom(e: Engine, alice: Party, want: string | undefined, timeo
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`digits kept from ${seen ?? 'nobody'}, not ${want ?? 'nobody'}, after ${timeoutMs} ms`);
+}
+
+/**
+ * Alice and Bob talk; Alice presses `*`, and once Bob's ear is masked the rest of a transfer code (`rest`): the parties
+ * and the target leg the transfer dialled.
+ */
+async function privateTransfer(e: Engine, rest: string): Promise<{ alice: Party; bob: Party; target: string }> {
+  const { alice, bob } = await placeCall(e);
+  const commands = commandsFrom(e);
+  await press(e, alice.uuid, '*');
+  await keptFrom(e, alice, bob.uuid);
+  await press(e, alice.uuid, rest);
+  return { alice, bob, target: await waitForTarget(e, commands) };
 }
 
 /** Waits until Bob's phone has received `digits` (in all), then a moment more for anything that should not come. */
@@ -132,12 +146,7 @@ test.serial(
   async (t) => {
     const e = t.context;
     await withAccountMetaflows(e, PRIVATE, async () => {
-      const { alice, bob } = await placeCall(e);
-      const commands = commandsFrom(e);
-      await press(e, alice.uuid, '*');
-      await keptFrom(e, alice, bob.uuid);
-      await press(e, alice.uuid, '22600#');
-      const carol = await waitForTarget(e, commands);
+      const { alice, bob, target: carol } = await privateTransfer(e, '22600#');
       await consulting(t, e, alice, bob, carol);
       // The transfer's own codes are as private as the metaflow's: `*1` is kept from Carol.
       await press(e, alice.uuid, '*');
@@ -152,6 +161,34 @@ test.serial(
       t.is(digitsOn(e.phones.events, alice.uuid), '*22600#*1', "Alice's leg showed every digit to the event socket");
       await bobHears(t, e, bob, '*', 'the transfer code');
       t.is(digitsHeardBy(e.phones.events, carol), '*', "the takeback: the digits Carol's phone received");
+      await hangUp(e, alice.uuid);
+    });
+  },
+);
+
+test.serial(
+  "while the target rings Alice talks to no one: a private code then masks no one's ear, not Bob's on hold",
+  async (t) => {
+    const e = t.context;
+    await withAccountMetaflows(e, PRIVATE, async () => {
+      // 2602 rings until the ring time ends.
+      const { alice, bob } = await privateTransfer(e, '22602#');
+      // Both calls, once in the transfer, name no peer: the hold parked Bob (whichever leg's unbridge said it).
+      for (const party of [alice, bob]) {
+        t.like(await callInTransfer(e, party.uuid), { phase: 'in_transfer', bridgedTo: undefined }, party.uuid);
+      }
+      const ringing = commandsFrom(e);
+      await press(e, alice.uuid, '*1');
+      await expectHearing(t, e, 'taken back while the target rang', [
+        ['Alice', alice.uuid, peer(bob.uuid)],
+        ['Bob', bob.uuid, peer(alice.uuid)],
+      ]);
+      t.is((await transferResult(e, alice, bob)).outcome, 'taken_back');
+      t.deepEqual(
+        ringing().filter((c) => c.startsWith('api uuid_drop_dtmf')),
+        [],
+        'no ear masked for the takeback pressed while the target rang',
+      );
       await hangUp(e, alice.uuid);
     });
   },

@@ -8,7 +8,7 @@ import { playableStream } from '../../contracts/grammar.ts';
 import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import type { MetaflowsDoc } from '../../store/types.ts';
 import { TRANSFER_ID_VARIABLE, callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
-import { callQuery, type TransferSummary } from '../../contracts/messages.ts';
+import { callQuery, type CallSummary, type TransferSummary } from '../../contracts/messages.ts';
 import { hangUp, press, waitFor, type Engine, type Party } from './engine.ts';
 import type { EslEvent } from './esl-client.ts';
 import { digitsOn, phoneOf } from './digits.ts';
@@ -278,6 +278,17 @@ export async function waitForCallWorkflow(e: Engine, uuid: string, timeoutMs = 1
     if (Date.now() > until) throw new Error(`no call workflow for ${uuid} within ${timeoutMs} ms`);
     await sleep(100);
   }
+}
+
+/** A leg's call once its phase is `in_transfer` (or as it is after `timeoutMs`). */
+export async function callInTransfer(e: Engine, uuid: string, timeoutMs = 15_000): Promise<CallSummary> {
+  const handle = e.client.workflow.getHandle(callWorkflowId(uuid));
+  let call = await handle.query(callQuery);
+  for (const until = Date.now() + timeoutMs; call.phase !== 'in_transfer' && Date.now() < until;) {
+    await sleep(50);
+    call = await handle.query(callQuery);
+  }
+  return call;
 }
 
 /** Is this the switch announcing a leg the engine originated for a transfer off `transferor` (CHANNEL_CREATE)? */

@@ -43,6 +43,15 @@ async function ingestAndTransfer({ client, taskQueue }: { client: Client; taskQu
   return { sim, node, ingest, transferId, handle };
 }
 
+/** An ingest on a simulated node that writes the channel projection to a store of its own. */
+async function ingestWithProjection({ client, taskQueue }: { client: Client; taskQueue: string }) {
+  const { sim, node } = await simulatedNode();
+  const store = openStore(':memory:');
+  const ingest = await startIngest({ node, client, store, config: names, taskQueue, logger });
+  await ingest.ready();
+  return { sim, store, ingest };
+}
+
 /** A target leg the transfer originates, once its answer has reached the transfer. */
 async function answeredTarget(ingest: Ingest, client: Client, transferId: string): Promise<string> {
   const leg = randomUUID();
@@ -66,9 +75,9 @@ async function markedParty(
   ingest: Ingest,
   client: Client,
   transferId: string,
-  opts: { transferee?: boolean } = {},
+  opts: { transferee?: boolean; leg?: string } = {},
 ): Promise<string> {
-  const leg = randomUUID();
+  const leg = opts.leg ?? randomUUID();
   const marks = opts.transferee ? `,handoff_transferee_of=${transferId}` : '';
   await ingest.esl.bgapi(
     `originate {origination_uuid=${leg},park_after_bridge=true,handoff_active_transfer=${transferId}${marks}}loopback/2601/default &park()`,
@@ -393,10 +402,7 @@ itest(
   "a transferee's bridge to its transfer's target: in the projection, not signalled to its call (the transfer's end says it)",
   async (t) => {
     const { client, taskQueue } = t.context;
-    const { sim, node } = await simulatedNode();
-    const store = openStore(':memory:');
-    const ingest = await startIngest({ node, client, store, config: names, taskQueue, logger });
-    await ingest.ready();
+    const { sim, store, ingest } = await ingestWithProjection(t.context);
     const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
     const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
     // A transferor (a) and a transferee (b) as the transfer's hold leaves them (the transferee marked as such), and
@@ -422,6 +428,46 @@ itest(
     await handle.signal(finishSignal);
     await handle.result();
     for (const leg of [a, b, g]) await ingest.esl.api(`uuid_kill ${leg}`);
+    await ingest.stop();
+    await store.close();
+    await sim.close();
+  },
+);
+
+itest(
+  "the hold's unbridge of a transfer's parties: in the projection, not signalled to their calls; an unbridge from anyone else is",
+  async (t) => {
+    const { client, taskQueue } = t.context;
+    const { sim, store, ingest } = await ingestWithProjection(t.context);
+    const [a, b] = [randomUUID(), randomUUID()];
+    const transferId = `transfer:${a}:${b}`;
+    const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
+    await markedParty(ingest, client, transferId, { leg: a });
+    await markedParty(ingest, client, transferId, { leg: b });
+    const unbridgedFrom = (peer: string) => (events: ChannelEvent[]) =>
+      events.some((e) => e.name === 'CHANNEL_UNBRIDGE' && bridgedPeer(e) === peer);
+    t.is(await ingest.esl.api(`uuid_bridge ${a} ${b}`), `+OK ${b}\n`);
+    await eventsOf(client, a, has('CHANNEL_BRIDGE'));
+    // The hold: parking the transferee unbridges the pair, both marked. The projection shows it.
+    t.is(await ingest.esl.api(`uuid_park ${b}`), '+OK\n');
+    await eventually('a unbridged in the projection', async () =>
+      (await store.getChannel(a))?.bridgedTo === null ? true : undefined,
+    );
+    // The consultation and its end (a takeback kills the target): the unbridge from the target is signalled. It comes
+    // behind the hold's on the leg's queue, so once it is there, the hold's would have been too.
+    const g = await answeredTarget(ingest, client, transferId);
+    t.is(await ingest.esl.api(`uuid_bridge ${a} ${g}`), `+OK ${g}\n`);
+    await eventsOf(client, a, (events) => events.some((e) => e.name === 'CHANNEL_BRIDGE' && bridgedPeer(e) === g));
+    await ingest.esl.api(`uuid_kill ${g}`);
+    const aEvents = await eventsOf(client, a, unbridgedFrom(g));
+    t.false(unbridgedFrom(b)(aEvents), aEvents.map((e) => `${e.name} ${bridgedPeer(e) ?? ''}`).join(', '));
+    // The transferee's side: its hangup comes behind anything the hold gave it.
+    await ingest.esl.api(`uuid_kill ${b}`);
+    const bEvents = await eventsOf(client, b, has('CHANNEL_HANGUP_COMPLETE'));
+    t.false(unbridgedFrom(a)(bEvents), bEvents.map((e) => `${e.name} ${bridgedPeer(e) ?? ''}`).join(', '));
+    await handle.signal(finishSignal);
+    await handle.result();
+    await ingest.esl.api(`uuid_kill ${a}`);
     await ingest.stop();
     await store.close();
     await sim.close();

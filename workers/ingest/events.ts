@@ -1,7 +1,7 @@
 // The ingest's live events, one at a time: each channel event deduplicated, routed (routing.ts) to its call or
 // transfer workflow's queue, a transferor's or transferee's hangup to its transfer as well, the channel projection
 // written; originate results (BACKGROUND_JOB) to their transfer.
-import { ACTIVE_TRANSFER_VARIABLE, TRANSFEREE_VARIABLE } from '../../contracts/ids.ts';
+import { ACTIVE_TRANSFER_VARIABLE, parseTransferId, TRANSFEREE_VARIABLE } from '../../contracts/ids.ts';
 import { bridgedPeer, type ChannelEvent } from '../../contracts/messages.ts';
 import type { EslEvent, Logger } from '../esl/index.ts';
 import {
@@ -80,7 +80,7 @@ export class EventRouter {
         projection.apply(event, carriesVariables(evt) ? channelOwnership(evt, this.o.names) : undefined);
         if (carriesVariables(evt)) memory.setActiveTransfer(uuid, transferOfParty(evt));
         if (!toWorkflow) break;
-        if (this.bridgedByItsTransfer(evt, event)) {
+        if (this.bridgedByItsTransfer(evt, event) || unbridgedByItsHold(evt, event)) {
           counters.ignored++;
           return;
         }
@@ -224,6 +224,22 @@ export class EventRouter {
     const key = legUuid ?? `job:${routed.result.jobUuid}`;
     this.o.push(key, { kind: 'originate', workflowId: routed.workflowId, result: routed.result });
   }
+}
+
+/**
+ * A party's unbridge from the other party of the transfer whose mark it carries: the transfer's hold (it marks both
+ * legs, then parks the transferee, which unbridges the pair). Both call workflows know it without the event: the
+ * transferor's started the transfer and the transferee's is told by it (joinTransfer), and each takes its leg for
+ * unbridged then (workflows/call.ts); the leg's next bridge (the consultation, the takeback) says whom it talks to. It
+ * was a signal and a workflow task while the target is dialled, the transfer's busiest moment. The projection has it
+ * all the same. An unbridge from anyone else (the target, at a takeback) still goes.
+ */
+function unbridgedByItsHold(evt: EslEvent, event: ChannelEvent): boolean {
+  if (event.name !== 'CHANNEL_UNBRIDGE') return false;
+  const transferId = evt[`variable_${ACTIVE_TRANSFER_VARIABLE}`];
+  const parties = transferId ? parseTransferId(transferId) : undefined;
+  const peer = bridgedPeer(event);
+  return parties !== undefined && peer !== undefined && parties.includes(event.uuid) && parties.includes(peer);
 }
 
 /**
