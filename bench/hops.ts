@@ -1,8 +1,8 @@
 // `npm run bench:hops`: where the engine's part of steps (a), (b) and (d) goes, hop by hop, with one call in flight
 // (or `--concurrency`, as `npm run bench`'s control run places them). The control run's call (bench/calls.ts
-// controlCall: a transfer taken back with *1, then one completed) is placed `--calls` times; each step starts at the switch's own timestamp of its event and is cut at the
-// milestones its workflows' histories show (Temporal's event times) and the switch's replies (the engine's command
-// journal), all on this machine's one clock.
+// controlCall: a transfer taken back with *1, then one completed) is placed `--calls` times; each step starts at the
+// switch's own timestamp of its event and is cut at the milestones its workflows' histories show (Temporal's event
+// times) and the switch's replies (the engine's command journal), all on this machine's one clock.
 // Beside it, the floor (one signal → one activity → one switch command) in the same run. Writes bench/RESULTS-hops.md
 // (or --out). A benchmark with figures: nothing fails on a slow number.
 import fs from 'node:fs';

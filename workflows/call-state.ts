@@ -61,6 +61,15 @@ export function applyEvent(call: CallSummary, event: ChannelEvent, self: string,
 }
 
 /**
+ * The leg's transfer started, with the leg a party of it: the transfer's hold unbridges the parties (the resolve's, or
+ * the transfer's own first), so the leg talks to no one until its next bridge. The hold's unbridge is no event of the
+ * call's (workers/ingest/events.ts): this is how its call learns it.
+ */
+export function transferJoined(call: CallSummary): CallSummary {
+  return { ...call, bridgedTo: undefined, phase: 'in_transfer' };
+}
+
+/**
  * The leg's transfer ended (`self`: the leg's own UUID). A transferee whose transfer completed (or whose transferor
  * was called back) now talks to the target (or the recall leg).
  */

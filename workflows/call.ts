@@ -27,7 +27,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, type SearchAttributeUpdatePair } from '@temporalio/common';
 import type { LegPolicy } from '../activities/policy.ts';
-import { applyEvent, forwardsToTransfer, newCall, transferEnded } from './call-state.ts';
+import { applyEvent, forwardsToTransfer, newCall, transferEnded, transferJoined } from './call-state.ts';
 import {
   carriedCollector,
   DEFAULT_DIGIT_TIMEOUT_MS,
@@ -234,8 +234,7 @@ class CallLeg {
     setHandler(callQuery, () => ({ ...this.call, ...(this.transfer ? { activeTransferId: this.transfer.id } : {}) }));
     setHandler(joinTransferSignal, ({ transferId, role }) => {
       this.transfer = { id: transferId, role };
-      // The transfer's hold parks this leg: unbridged, though its unbridge is no event here (workers/ingest/events.ts).
-      this.update({ ...this.call, bridgedTo: undefined, phase: 'in_transfer' });
+      this.update(transferJoined(this.call));
     });
     setHandler(transferEndedSignal, (ended: TransferSummary) => this.onTransferEnded(ended));
     setHandler(requestTransferUpdate, (ask) => this.requestTransfer(ask), {
@@ -861,9 +860,7 @@ class CallLeg {
       type,
       startedAt: Date.now(),
     };
-    // The transfer's hold unbridges the parties (the resolve's, or the transfer's own first): this leg talks to no one
-    // until its next bridge, and the hold's unbridge is no event here (workers/ingest/events.ts).
-    this.update({ ...this.call, transfer: summary, bridgedTo: undefined, phase: 'in_transfer' });
+    this.update({ ...transferJoined(this.call), transfer: summary });
     return { transferId, transferor, transferee, target, type };
   }
 

@@ -32,6 +32,10 @@ async function eventsOf(
 
 const has = (name: ChannelEvent['name'], digit?: string) => (events: ChannelEvent[]) =>
   events.some((e) => e.name === name && (digit === undefined || e.digit === digit));
+const bridgedTo = (peer: string) => (events: ChannelEvent[]) =>
+  events.some((e) => e.name === 'CHANNEL_BRIDGE' && bridgedPeer(e) === peer);
+const unbridgedFrom = (peer: string) => (events: ChannelEvent[]) =>
+  events.some((e) => e.name === 'CHANNEL_UNBRIDGE' && bridgedPeer(e) === peer);
 
 /** An ingest on a simulated node, and a recording transfer workflow. */
 async function ingestAndTransfer({ client, taskQueue }: { client: Client; taskQueue: string }) {
@@ -410,8 +414,6 @@ itest(
     const a = await markedParty(ingest, client, transferId);
     const b = await markedParty(ingest, client, transferId, { transferee: true });
     const g = await answeredTarget(ingest, client, transferId);
-    const bridgedTo = (peer: string) => (events: ChannelEvent[]) =>
-      events.some((e) => e.name === 'CHANNEL_BRIDGE' && bridgedPeer(e) === peer);
     // The consultation: the transferor's bridge to the target reaches her call workflow (private codes need her peer).
     t.is(await ingest.esl.api(`uuid_bridge ${a} ${g}`), `+OK ${g}\n`);
     await eventsOf(client, a, bridgedTo(g));
@@ -444,8 +446,6 @@ itest(
     const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
     await markedParty(ingest, client, transferId, { leg: a });
     await markedParty(ingest, client, transferId, { leg: b });
-    const unbridgedFrom = (peer: string) => (events: ChannelEvent[]) =>
-      events.some((e) => e.name === 'CHANNEL_UNBRIDGE' && bridgedPeer(e) === peer);
     t.is(await ingest.esl.api(`uuid_bridge ${a} ${b}`), `+OK ${b}\n`);
     await eventsOf(client, a, has('CHANNEL_BRIDGE'));
     // The hold: parking the transferee unbridges the pair, both marked. The projection shows it.
@@ -457,7 +457,7 @@ itest(
     // behind the hold's on the leg's queue, so once it is there, the hold's would have been too.
     const g = await answeredTarget(ingest, client, transferId);
     t.is(await ingest.esl.api(`uuid_bridge ${a} ${g}`), `+OK ${g}\n`);
-    await eventsOf(client, a, (events) => events.some((e) => e.name === 'CHANNEL_BRIDGE' && bridgedPeer(e) === g));
+    await eventsOf(client, a, bridgedTo(g));
     await ingest.esl.api(`uuid_kill ${g}`);
     const aEvents = await eventsOf(client, a, unbridgedFrom(g));
     t.false(unbridgedFrom(b)(aEvents), aEvents.map((e) => `${e.name} ${bridgedPeer(e) ?? ''}`).join(', '));

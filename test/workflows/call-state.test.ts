@@ -1,6 +1,6 @@
 // The call's state as pure reducers (workflows/call-state.ts): what each leg event and a transfer's end do to a call.
 import test from 'ava';
-import { applyEvent, forwardsToTransfer, newCall, transferEnded } from '../../workflows/call-state.ts';
+import { applyEvent, forwardsToTransfer, newCall, transferEnded, transferJoined } from '../../workflows/call-state.ts';
 import type { CallSummary, ChannelEvent, TransferSummary } from '../../contracts/messages.ts';
 
 const SELF = 'leg-a';
@@ -53,6 +53,14 @@ test('in a transfer the phase stays in_transfer; only a hangup or GONE ends it',
   const gone = play([event('GONE')], true, held);
   t.is(gone.phase, 'ended');
   t.is(gone.hangupCause, 'NORMAL_CLEARING', 'a hangup without a cause reads as a normal clearing');
+});
+
+test("a transfer joined: the leg in_transfer and bridged to no one (the hold's unbridge is no event of its call)", (t) => {
+  const talking = play([event('CHANNEL_ANSWER'), event('CHANNEL_BRIDGE', { bridgeA: SELF, bridgeB: 'leg-b' })]);
+  t.like(talking, { phase: 'bridged', bridgedTo: 'leg-b' });
+  const joined = transferJoined(talking);
+  t.like(joined, { phase: 'in_transfer', bridgedTo: undefined, answered: true });
+  t.is(talking.bridgedTo, 'leg-b', 'the call it was given is unchanged');
 });
 
 test('a snapshot sets the leg as the switch lists it', (t) => {
