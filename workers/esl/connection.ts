@@ -310,6 +310,9 @@ export class EslConnection extends EventEmitter<ConnectionEvents> {
         });
       }, this.opts.commandTimeoutMs);
       session.pending.add(pending);
+      // modesl writes a command line by line (the command, each header, the blank line): corked, they leave as one
+      // write, one system call and one TCP segment, instead of two or more.
+      session.socket.cork();
       try {
         send(session.conn, (evt) => {
           if (!session.pending.delete(pending)) return;
@@ -319,6 +322,8 @@ export class EslConnection extends EventEmitter<ConnectionEvents> {
       } catch (err) {
         session.pending.delete(pending);
         pending.reject(err instanceof Error ? err : new EslError(String(err)));
+      } finally {
+        session.socket.uncork();
       }
     });
   }
