@@ -4,11 +4,10 @@
 // share the digit timeout's timer instead of restarting it at each digit. The callers' side is read from ESL events.
 import anyTest, { type TestFn } from 'ava';
 import type { WorkflowHandle } from '@temporalio/client';
-import proto from '@temporalio/proto';
-import { callWorkflowId } from '../../contracts/ids.ts';
-import { bridgedPeer, callQuery, type CallSummary, type ChannelEvent } from '../../contracts/messages.ts';
+import type proto from '@temporalio/proto';
+import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
+import { bridgedPeer, callQuery, type CallSummary } from '../../contracts/messages.ts';
 import { CALL_STATE } from '../../contracts/search-attributes.ts';
-import { transferWorkflowId } from '../../contracts/ids.ts';
 import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
 import {
   callInTransfer,
@@ -17,10 +16,7 @@ import {
   waitForCallWorkflow,
   waitForTarget,
 } from '../support/scenario.ts';
-
-const { temporal } = proto;
-const EventType = temporal.api.enums.v1.EventType;
-type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+import { EventType, signalledChannelEvents, type HistoryEvent } from '../support/history.ts';
 
 const test = anyTest as TestFn<Engine>;
 test.before(async (t) => {
@@ -38,18 +34,13 @@ function valueOf(fields: Record<string, proto.temporal.api.common.v1.IPayload> |
 
 /** The leg events a call workflow was signalled, in order: a bridge with the peer it names, an unbridge too. */
 async function signalledEvents(handle: WorkflowHandle): Promise<string[]> {
-  return ((await handle.fetchHistory()).events ?? []).flatMap((ev) => {
-    const signaled = ev.workflowExecutionSignaledEventAttributes;
-    const data = signaled?.signalName === 'channelEvents' ? signaled.input?.payloads?.[0]?.data : undefined;
-    const events = data ? (JSON.parse(Buffer.from(data).toString()) as ChannelEvent[]) : [];
-    return events.map((ev) =>
-      ev.name === 'CHANNEL_BRIDGE'
-        ? `${ev.name} to ${bridgedPeer(ev)}`
-        : ev.name === 'CHANNEL_UNBRIDGE'
-          ? `${ev.name} from ${bridgedPeer(ev)}`
-          : ev.name,
-    );
-  });
+  return signalledChannelEvents((await handle.fetchHistory()).events ?? []).map((ev) =>
+    ev.name === 'CHANNEL_BRIDGE'
+      ? `${ev.name} to ${bridgedPeer(ev)}`
+      : ev.name === 'CHANNEL_UNBRIDGE'
+        ? `${ev.name} from ${bridgedPeer(ev)}`
+        : ev.name,
+  );
 }
 
 /** Our upserts (not the SDK's own TemporalChangeVersion) per workflow task, in order. */

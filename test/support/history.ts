@@ -4,6 +4,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { callWorkflowId } from '../../contracts/ids.ts';
+import { channelEventsSignal, type ChannelEvent } from '../../contracts/messages.ts';
 import type { Engine } from './engine.ts';
 import { sleep } from './scenario.ts';
 
@@ -40,16 +41,21 @@ export async function callEnded(e: Engine, leg: string): Promise<void> {
   await Promise.race([result.catch(() => undefined), sleep(15_000)]);
 }
 
+/** The channel events a call workflow was signalled (`channelEvents`, the ingest's batches), in order. */
+export function signalledChannelEvents(events: HistoryEvent[]): ChannelEvent[] {
+  return events.flatMap((ev) => {
+    const signaled = ev.workflowExecutionSignaledEventAttributes;
+    const data = signaled?.signalName === channelEventsSignal.name ? signaled.input?.payloads?.[0]?.data : undefined;
+    return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as ChannelEvent[]) : [];
+  });
+}
+
 /** The DTMF digits the workflow was signalled, in order. */
 export function signalledDigits(events: HistoryEvent[]): string {
-  let digits = '';
-  for (const ev of events) {
-    const data = ev.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0]?.data;
-    if (!data) continue;
-    const batch = JSON.parse(Buffer.from(data).toString('utf8')) as { name?: string; digit?: string }[];
-    for (const x of Array.isArray(batch) ? batch : []) if (x.name === 'DTMF') digits += x.digit ?? '';
-  }
-  return digits;
+  return signalledChannelEvents(events)
+    .filter((ev) => ev.name === 'DTMF')
+    .map((ev) => ev.digit ?? '')
+    .join('');
 }
 
 /** Timers started and neither fired nor cancelled. */
