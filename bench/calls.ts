@@ -11,6 +11,27 @@ import type { TransferSummary } from '../contracts/messages.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Places calls as the control run does: `concurrency` lanes started 150 ms apart, as calls arrive; then each lane places
+ * its next call (`place(n)`, n counting from 0 across lanes) as soon as its last one ended, until `count` are placed
+ * or `more()` says stop. Resolves with how many were placed.
+ */
+export async function inLanes(
+  count: number,
+  concurrency: number,
+  place: (n: number) => Promise<void>,
+  more: () => boolean = () => true,
+): Promise<number> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, lane) => {
+      await sleep(lane * 150);
+      while (next < count && more()) await place(next++);
+    }),
+  );
+  return next;
+}
+
 /** One timed step: the caller-visible total, and its segments in order (they add up to the total). */
 export interface Timed {
   total: number;

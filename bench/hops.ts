@@ -16,7 +16,7 @@ import { findTemporalCli, startDevServer } from '../scripts/lib/temporal-dev-ser
 import { placeCall } from '../test/support/engine.ts';
 import type { EslEvent } from '../test/support/esl-client.ts';
 import { eventTime, eventType, type HistoryEvent } from './cost.ts';
-import { controlCall, is, Timeline, transferredCall, type Samples } from './calls.ts';
+import { controlCall, inLanes, is, Timeline, transferredCall, type Samples } from './calls.ts';
 import { startBenchEngine } from './engine.ts';
 import { runFloor } from './floor.ts';
 import { describeMachine, loadAverage, machineTable } from './machine.ts';
@@ -352,13 +352,7 @@ async function main(): Promise<void> {
         ).samples;
       const before = await floorRun();
       let failed = 0;
-      let placed = 0;
-      // Lanes as the control run's (bench/run.ts): each places its next call when its last one ended, started apart.
-      const lane = async (n: number) => {
-        await new Promise((r) => setTimeout(r, n * 150));
-        for (let i = placed++; i < calls; i = placed++) await oneCall(i);
-      };
-      const oneCall = async (i: number) => {
+      await inLanes(calls, concurrency, async (i) => {
         try {
           const got = await measureCall(tl, e.client);
           for (const step of STEPS) {
@@ -375,8 +369,7 @@ async function main(): Promise<void> {
           failed++;
           console.error(`call ${i} failed: ${err instanceof Error ? err.message : String(err)}`);
         }
-      };
-      await Promise.all(Array.from({ length: concurrency }, (_, n) => lane(n)));
+      });
       const after = await floorRun();
       const both = [...before, ...after];
       const floorRows = (

@@ -24,6 +24,7 @@ import {
   Timeline,
   enginePart,
   controlCall,
+  inLanes,
   plainCall,
   sleep,
   targetFeatureCodeProbe,
@@ -229,47 +230,42 @@ async function controlRun(
   const failures: string[] = [];
   const failedCalls: FailedCall[] = [];
   const pressedBefore = pressedAgain.count;
-  let next = 0;
-  let callsRun = 0;
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpu = cpuMeter(temporalPid, tl.e.switchPid);
   const started = Date.now();
-  await Promise.all(
-    Array.from({ length: run.concurrency }, async (_, lane) => {
-      // Lanes start a little apart, as calls do; then each places its next call as soon as its last one ends.
-      await sleep(lane * 150);
-      while (next < run.calls && Date.now() < run.until) {
-        const n = next++;
-        callsRun++;
-        try {
-          for (const o of await controlCall(
-            tl,
-            { digitTimeoutMs: settings.digitTimeoutMs, thinkMs: settings.thinkMs },
-            samples,
-            transferors,
-          ))
-            outcomes[o] = (outcomes[o] ?? 0) + 1;
-        } catch (err) {
-          const ids = err instanceof CallFailure ? err.workflowIds : [];
-          const problems = await taskProblems(tl.e, ids);
-          const reason = `${err instanceof Error ? err.message : String(err)}${problems ? ` (${problems})` : ''}`;
-          const f: FailedCall = {
-            label: `${run.solo ? 'solo ' : ''}call ${n}`,
-            reason,
-            phones: err instanceof CallFailure && err.phones,
-            legs: err instanceof CallFailure ? err.legs : [],
-            workflowIds: ids,
-          };
-          failedCalls.push(f);
-          failures.push(
-            `${f.label}${f.phones ? ' (phones)' : ''}: ${reason}; workflows: ${f.workflowIds.map((id) => `\`${id}\``).join(', ')}`,
-          );
-          log(`${f.label} failed: ${reason}; workflows: ${f.workflowIds.join(' ')}; ${writeCallLog(tl, f)}`);
-        }
-        if ((n + 1) % 10 === 0) log(`${n + 1} calls placed`);
+  const callsRun = await inLanes(
+    run.calls,
+    run.concurrency,
+    async (n) => {
+      try {
+        for (const o of await controlCall(
+          tl,
+          { digitTimeoutMs: settings.digitTimeoutMs, thinkMs: settings.thinkMs },
+          samples,
+          transferors,
+        ))
+          outcomes[o] = (outcomes[o] ?? 0) + 1;
+      } catch (err) {
+        const ids = err instanceof CallFailure ? err.workflowIds : [];
+        const problems = await taskProblems(tl.e, ids);
+        const reason = `${err instanceof Error ? err.message : String(err)}${problems ? ` (${problems})` : ''}`;
+        const f: FailedCall = {
+          label: `${run.solo ? 'solo ' : ''}call ${n}`,
+          reason,
+          phones: err instanceof CallFailure && err.phones,
+          legs: err instanceof CallFailure ? err.legs : [],
+          workflowIds: ids,
+        };
+        failedCalls.push(f);
+        failures.push(
+          `${f.label}${f.phones ? ' (phones)' : ''}: ${reason}; workflows: ${f.workflowIds.map((id) => `\`${id}\``).join(', ')}`,
+        );
+        log(`${f.label} failed: ${reason}; workflows: ${f.workflowIds.join(' ')}; ${writeCallLog(tl, f)}`);
       }
-    }),
+      if ((n + 1) % 10 === 0) log(`${n + 1} calls placed`);
+    },
+    () => Date.now() < run.until,
   );
   loop.disable();
   const wallS = (Date.now() - started) / 1000;
