@@ -1,5 +1,5 @@
 // ESL wire format: framing of client commands, encoding of replies and events.
-// Byte layouts follow ../shared/reference/freeswitch-captures (section 3 "Wire format facts").
+// Byte layouts are a real FreeSWITCH's, as recorded from its event socket (the capture fidelity tests compare them).
 
 export type Header = readonly [name: string, value: string];
 
@@ -7,6 +7,8 @@ export const DISCONNECT_BODY = 'Disconnected, goodbye.\nSee you at ClueCon! http
 
 const UNSAFE = new Set('\r\n #%&+:;<=>?@[\\]^`{|}"');
 const HEX = '0123456789ABCDEF';
+/** A byte the encoding changes, or a `%` (which may start a triplet that passes through): most values hold none. */
+const ENCODED = /[^\x21-\x7e]|[#%&+:;<=>?@[\\\]^`{|}"]/;
 
 function isHex(c: number | undefined): boolean {
   return c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102));
@@ -14,6 +16,7 @@ function isHex(c: number | undefined): boolean {
 
 /** FreeSWITCH's url encoding: per byte, existing %XX triplets pass through, `+` is never a space. */
 export function urlEncode(value: string): string {
+  if (!ENCODED.test(value)) return value;
   const bytes = Buffer.from(value, 'utf8');
   let out = '';
   for (let i = 0; i < bytes.length; i++) {
@@ -30,22 +33,6 @@ export function urlEncode(value: string): string {
     }
   }
   return out;
-}
-
-/** Tolerant decoder: %XX to bytes, then UTF-8 with replacement (never throws). */
-export function urlDecode(value: string): string {
-  if (!value.includes('%')) return value;
-  const bytes: number[] = [];
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 37 && isHex(value.charCodeAt(i + 1)) && isHex(value.charCodeAt(i + 2))) {
-      bytes.push(parseInt(value.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      bytes.push(...Buffer.from(value[i] as string, 'utf8'));
-    }
-  }
-  return new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(bytes));
 }
 
 /** The body of a text/event-plain frame: url-encoded header lines, then the optional inner body. */

@@ -1,7 +1,9 @@
-// A small raw-socket ESL client for tests (node:net only). It works the same against the simulator and a real
-// FreeSWITCH: auth, api, bgapi with the job result, event subscriptions, and a log of parsed events to wait on.
+// A small raw-socket ESL client for tests (node:net and the engine's header decoder; no modesl). It works the same
+// against the simulator and a real FreeSWITCH: auth, api, bgapi with the job result, event subscriptions, and a log of
+// parsed events to wait on.
 
 import { connect, type Socket } from 'node:net';
+import { decodeEslValue } from '../../workers/esl/decode.ts';
 
 export interface EslEvent {
   name: string;
@@ -20,24 +22,11 @@ export interface EslFrame {
   raw: string;
 }
 
-export function urlDecode(value: string): string {
-  if (!value.includes('%')) return value;
-  const bytes: number[] = [];
-  for (let i = 0; i < value.length; i++) {
-    const m = /^%([0-9A-Fa-f]{2})/.exec(value.slice(i, i + 3));
-    if (m) {
-      bytes.push(parseInt(m[1]!, 16));
-      i += 2;
-    } else bytes.push(...Buffer.from(value[i]!, 'utf8'));
-  }
-  return new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(bytes));
-}
-
 function parseHeaderBlock(text: string, decode: boolean): [string, string][] {
   const out: [string, string][] = [];
   for (const line of text.split('\n')) {
     const i = line.indexOf(': ');
-    if (i > 0) out.push([line.slice(0, i), decode ? urlDecode(line.slice(i + 2)) : line.slice(i + 2)]);
+    if (i > 0) out.push([line.slice(0, i), decode ? decodeEslValue(line.slice(i + 2)) : line.slice(i + 2)]);
   }
   return out;
 }

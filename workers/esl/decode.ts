@@ -5,6 +5,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** Decodes %XX triplets to bytes, then UTF-8 with replacement characters. `+` stays `+` (FreeSWITCH sends %2B). */
 export function decodeEslValue(value: string): string {
   if (!value.includes('%')) return value;
+  // Valid input decodes the same either way, and natively some 20 times faster than the loop below (a switch sends
+  // every channel variable of every event); only a stray `%` or invalid UTF-8 throws, and takes the loop.
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return decodeBytes(value);
+  }
+}
+
+function decodeBytes(value: string): string {
   // '%' and hex digits are ASCII, so scanning the UTF-8 bytes is exact and leaves other characters intact.
   const src = Buffer.from(value, 'utf8');
   const out = Buffer.alloc(src.length);
