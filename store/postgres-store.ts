@@ -637,13 +637,18 @@ export class PostgresStore implements Store {
     // One statement, one round trip, whatever the batch's size: the rows travel as one JSON parameter. The upsert
     // ignores stale rows (older updatedAt) and removed channels (their tombstone); a removal leaves a tombstone even
     // for a channel never upserted. Both sets are disjoint (normaliseChannelWrites), as one statement must touch a
-    // row at most once.
+    // row at most once. Each set is written in call ID order: the two ingests of a node write the same channels in
+    // batches cut at their own moments, so in different orders, and two statements locking shared rows in opposite
+    // orders deadlock (PostgreSQL fails one). Across the two sets no such cross can arise: both ingests apply the
+    // same events in the same order, so one cannot hold a channel's removal while the other holds its upsert, and the
+    // reverse for another channel.
     const columns = CHANNEL_COLUMNS.join(', ');
     await this.rows(
       `WITH upserted AS (
          INSERT INTO channels AS ch (${columns})
          SELECT ${columns} FROM jsonb_to_recordset($1::jsonb)
            AS r(${CHANNEL_COLUMNS.map((c) => `${c} ${CHANNEL_TYPES[c]}`).join(', ')})
+         ORDER BY call_id
          ON CONFLICT (call_id) DO UPDATE SET ${CHANNEL_UPDATES},
            created_at = least(ch.created_at, excluded.created_at)
          WHERE ch.removed_at IS NULL AND excluded.updated_at >= ch.updated_at
@@ -651,6 +656,7 @@ export class PostgresStore implements Store {
        ), removed AS (
          INSERT INTO channels AS ch (call_id, node, answered, created_at, updated_at, removed_at)
          SELECT call_id, '', 0, $3, $3, $3 FROM unnest($2::text[]) AS call_id
+         ORDER BY call_id
          ON CONFLICT (call_id) DO UPDATE SET removed_at = coalesce(ch.removed_at, excluded.removed_at)
          RETURNING 1
        )

@@ -1,5 +1,6 @@
-import type { ChannelRecord } from '../../store/index.ts';
-import { bothEngines, engineStore } from './engines.ts';
+import test from 'ava';
+import { openPostgresStore, type ChannelRecord } from '../../store/index.ts';
+import { bothEngines, engineStore, tempSchemaUrl } from './engines.ts';
 
 bothEngines('media: an account plays its own and its ancestors’ media, never a sibling’s', async (t, engine) => {
   const store = await engineStore(t, engine);
@@ -131,6 +132,35 @@ bothEngines(
     t.is(await store.getChannel('z'), undefined);
   },
 );
+
+// Both ingests of a node write the same channels, each in batches cut at its own moments, so the same rows come in
+// different orders; PostgreSQL locks a statement's rows one by one, and two statements locking shared rows in
+// opposite orders deadlock (one of them fails). Here the second batch is the first reversed, each big enough that the
+// two statements overlap, several times over, with removals among the rows the last time.
+test('postgres: two ingests writing the same channels in opposite orders at once: no deadlock, both writes land', async (t) => {
+  const url = await tempSchemaUrl(t);
+  const [first, second] = [await openPostgresStore(url), await openPostgresStore(url)];
+  t.teardown(() => Promise.all([first.close(), second.close()]));
+  const ids = Array.from({ length: 3000 }, (_, i) => `c${String(i).padStart(4, '0')}`);
+  await first.writeChannels({ upserts: ids.map((id) => channel(id)), removals: [] });
+  for (let round = 1; round <= 4; round++) {
+    const upserts = ids.map((id) => channel(id, { answered: true, updatedAt: 1000 + round }));
+    await Promise.all([
+      first.writeChannels({ upserts, removals: [] }),
+      second.writeChannels({ upserts: [...upserts].reverse(), removals: [] }),
+    ]);
+  }
+  // The last round: the odd channels hang up, seen by both ingests, each with the even ones' later state.
+  const odd = ids.filter((_, i) => i % 2 === 1);
+  const even = ids.filter((_, i) => i % 2 === 0).map((id) => channel(id, { answered: true, updatedAt: 2000 }));
+  await Promise.all([
+    first.writeChannels({ upserts: even, removals: odd }),
+    second.writeChannels({ upserts: [...even].reverse(), removals: [...odd].reverse() }),
+  ]);
+  const left = await first.listNodeChannels('fs1');
+  t.is(left.length, even.length);
+  t.true(left.every((c) => c.answered && c.updatedAt === 2000 && Number(c.callId.slice(1)) % 2 === 0));
+});
 
 bothEngines('channels: who they belong to round-trips; lists by user, by device, and by tree', async (t, engine) => {
   const store = await engineStore(t, engine);
