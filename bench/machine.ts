@@ -88,6 +88,66 @@ export function processSeconds(pid: number): number | undefined {
   }
 }
 
+/** /proc/<pid>/stat's fields after the command name: [0] state, [1] ppid, [11..14] utime stime cutime cstime. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds of a process and every process under it, alive or ended: each live one's own time plus what its ended
+ * children left it (a server's connection processes come and go). Undefined without /proc.
+ */
+export function processTreeSeconds(root: number): number | undefined {
+  const parents = new Map<number, number>();
+  try {
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const f = statFields(Number(name));
+      if (f) parents.set(Number(name), Number(f[1]));
+    }
+  } catch {
+    return undefined;
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && hops < 64; p = parents.get(p), hops++) {
+      if (p === root) return true;
+    }
+    return false;
+  };
+  let total = 0;
+  for (const pid of parents.keys()) {
+    if (!inTree(pid)) continue;
+    const f = statFields(pid);
+    if (f) total += [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0) / CLOCK_TICKS;
+  }
+  return total;
+}
+
+/** The pids of this process's children whose command name is `comm` (a server it spawned). */
+export function childPids(comm: string): number[] {
+  const out: number[] = [];
+  try {
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const f = statFields(Number(name));
+      if (!f || Number(f[1]) !== process.pid) continue;
+      try {
+        if (fs.readFileSync(`/proc/${name}/comm`, 'utf8').trim() === comm) out.push(Number(name));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return out;
+}
+
 /** The pid of the process whose command line contains `marker` (the dev server's own SQLite file path). */
 export function findPid(marker: string): number | undefined {
   try {
