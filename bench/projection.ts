@@ -56,43 +56,15 @@ function numbers(flag: string, text: string): number[] {
 }
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Seven events per call, calls overlapping: call i's events are spread over the next IN_FLIGHT calls' starts. */
-function events(calls: number, onNode = node): ChannelEvent[] {
-  const out: { order: number; e: ChannelEvent }[] = [];
-  let seq = 0;
-  for (let i = 0; i < calls; i++) {
-    const a = `${onNode}-a-${i}`;
-    const b = `${onNode}-b-${i}`;
-    const at = 1_700_000_000_000 + i;
-    const ev = (name: ChannelEvent['name'], uuid: string, extra: Partial<ChannelEvent> = {}): ChannelEvent => ({
-      name,
-      uuid,
-      coreUuid: 'core',
-      seq: ++seq,
-      at,
-      node: onNode,
-      leg: { accountId: `acc${i % 20}`, callerIdNumber: '1000', calleeIdNumber: '2000', direction: 'inbound' },
-      ...extra,
-    });
-    const steps: ChannelEvent[] = [
-      ev('CHANNEL_CREATE', a),
-      ev('CHANNEL_CREATE', b),
-      ev('CHANNEL_ANSWER', a, { answerState: 'answered' }),
-      ev('CHANNEL_ANSWER', b, { answerState: 'answered' }),
-      ev('CHANNEL_BRIDGE', a, { otherLeg: b }),
-      ev('CHANNEL_HANGUP_COMPLETE', a),
-      ev('CHANNEL_HANGUP_COMPLETE', b),
-    ];
-    steps.forEach((e, k) => out.push({ order: i + (k * IN_FLIGHT) / steps.length, e }));
-  }
-  return out.sort((x, y) => x.order - y.order).map((x) => x.e);
-}
-
 /**
- * A node's calls as a switch running `live` of them at once sends their events: each call's two creates, then (RING
- * calls later) its two answers and the bridge, and its two hangups once `live` more calls have started.
+ * A node's calls, seven events each (two creates, two answers, a bridge, two hangups), in the order `when` places them:
+ * event k of call i goes at `when(i, k)`.
  */
-function longCalls(calls: number, onNode: string, live: number): { order: number; e: ChannelEvent }[] {
+function callEvents(
+  calls: number,
+  onNode: string,
+  when: (call: number, step: number) => number,
+): { order: number; e: ChannelEvent }[] {
   const out: { order: number; e: ChannelEvent }[] = [];
   let seq = 0;
   for (let i = 0; i < calls; i++) {
@@ -108,17 +80,32 @@ function longCalls(calls: number, onNode: string, live: number): { order: number
       leg: { accountId: `acc${i % 20}`, callerIdNumber: '1000', calleeIdNumber: '2000', direction: 'inbound' },
       ...extra,
     });
-    out.push(
-      { order: i, e: ev('CHANNEL_CREATE', a) },
-      { order: i + 0.1, e: ev('CHANNEL_CREATE', b) },
-      { order: i + RING, e: ev('CHANNEL_ANSWER', a, { answerState: 'answered' }) },
-      { order: i + RING + 0.1, e: ev('CHANNEL_ANSWER', b, { answerState: 'answered' }) },
-      { order: i + RING + 0.2, e: ev('CHANNEL_BRIDGE', a, { otherLeg: b }) },
-      { order: i + live, e: ev('CHANNEL_HANGUP_COMPLETE', a) },
-      { order: i + live + 0.1, e: ev('CHANNEL_HANGUP_COMPLETE', b) },
-    );
+    const steps: ChannelEvent[] = [
+      ev('CHANNEL_CREATE', a),
+      ev('CHANNEL_CREATE', b),
+      ev('CHANNEL_ANSWER', a, { answerState: 'answered' }),
+      ev('CHANNEL_ANSWER', b, { answerState: 'answered' }),
+      ev('CHANNEL_BRIDGE', a, { otherLeg: b }),
+      ev('CHANNEL_HANGUP_COMPLETE', a),
+      ev('CHANNEL_HANGUP_COMPLETE', b),
+    ];
+    steps.forEach((e, k) => out.push({ order: when(i, k), e }));
   }
   return out.sort((x, y) => x.order - y.order);
+}
+
+/** Calls overlapping: call i's events are spread over the next IN_FLIGHT calls' starts. */
+function events(calls: number): ChannelEvent[] {
+  return callEvents(calls, node, (i, k) => i + (k * IN_FLIGHT) / 7).map((x) => x.e);
+}
+
+/**
+ * A node's calls as a switch running `live` of them at once sends their events: each call's two creates, then (RING
+ * calls later) its two answers and the bridge, and its two hangups once `live` more calls have started.
+ */
+function longCalls(calls: number, onNode: string, live: number): { order: number; e: ChannelEvent }[] {
+  const at = [0, 0.1, RING, RING + 0.1, RING + 0.2, live, live + 0.1];
+  return callEvents(calls, onNode, (i, k) => i + at[k]!);
 }
 
 interface Run {
