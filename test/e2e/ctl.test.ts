@@ -67,8 +67,11 @@ async function json<T>(e: Engine, args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
-/** Visibility is eventually consistent: ask again until the listing shows what is expected. */
-async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+/**
+ * Visibility is eventually consistent: ask again until the listing shows what is expected, and return what it last
+ * showed.
+ */
+async function readUntil<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();
@@ -83,7 +86,7 @@ test.serial('calls and call: running calls by node and account, one call with it
   await waitForCallWorkflow(e, alice.uuid);
   await waitForCallWorkflow(e, bob.uuid);
   type CallRow = { call: string; state: string; node: string; account: string };
-  const listed = await eventually(
+  const listed = await readUntil(
     () => json<CallRow[]>(e, ['calls', '--node', e.node.name]),
     (rows) => rows.some((r) => r.call === alice.uuid && r.state === 'bridged'),
   );
@@ -130,7 +133,7 @@ test.serial('transfers, call during a transfer, cancel, stats', async (t) => {
   t.true(during.stdout.includes(`transfer ui:`));
 
   type TransferRow = { transfer: string; state: string; outcome?: string; status: string };
-  const consulting = await eventually(
+  const consulting = await readUntil(
     () => json<TransferRow[]>(e, ['transfers', '--state', 'consulting', '--since', '10m']),
     (rows) => rows.some((r) => r.transfer === transferId),
   );
@@ -144,12 +147,12 @@ test.serial('transfers, call during a transfer, cancel, stats', async (t) => {
   t.is(again.code, 1);
   t.regex(again.stderr, /not running/);
 
-  const takenBack = await eventually(
+  const takenBack = await readUntil(
     () => json<TransferRow[]>(e, ['transfers', '--outcome', 'taken_back', '--since', '10m']),
     (rows) => rows.some((r) => r.transfer === transferId),
   );
   t.true(takenBack.some((r) => r.transfer === transferId && r.state === 'ended'));
-  const stats = await eventually(
+  const stats = await readUntil(
     () => json<{ outcomes: Record<string, number>; ended: number }>(e, ['stats', '--since', '10m']),
     (s) => s.outcomes['taken_back']! >= 1,
   );

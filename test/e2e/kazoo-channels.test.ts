@@ -4,7 +4,7 @@
 import anyTest from 'ava';
 import { request, tokenFor, useEngineWithApi } from '../support/api.ts';
 import { hangUp, placeCall } from '../support/engine.ts';
-import { sleep } from '../support/scenario.ts';
+import { eventually } from '../support/poll.ts';
 
 const test = useEngineWithApi(anyTest, 'kazoo-channels');
 
@@ -28,17 +28,6 @@ const LIST_KEYS = [
 
 type Channel = Record<string, unknown>;
 
-/** What the API shows once the ingest has written it: asked again until `found` says so. */
-async function poll<T>(ask: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await ask();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
 test.serial("the account, user and device lists carry Kazoo's keys; the detail adds to_api_props", async (t) => {
   const { e } = t.context;
   const account = e.demo.accountId;
@@ -56,11 +45,11 @@ test.serial("the account, user and device lists carry Kazoo's keys; the detail a
   t.teardown(() => hangUp(e, alice.uuid).catch(() => undefined));
 
   // The ingest writes the projection as the events come.
-  const listed = await poll(async () => {
+  const listed = await eventually("Alice's channel listed with her owner and Bob", async () => {
     const res = await request(t.context, 'GET', `/accounts/${account}/channels`);
     const mine = (res.body.data as Channel[]).find((c) => c.uuid === alice.uuid);
     return mine?.owner_id && mine.other_leg === bob.uuid ? { res, mine } : undefined;
-  }, 15_000);
+  });
   t.is(listed.res.status, 200);
   for (const key of LIST_KEYS) t.true(key in listed.mine, key);
   t.like(listed.mine, {

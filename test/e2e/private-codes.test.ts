@@ -14,6 +14,7 @@ import { DEMO_METAFLOWS } from '../../store/seed.ts';
 import type { MetaflowsDoc } from '../../store/types.ts';
 import { digitsHeardBy, digitsOn, phoneOf } from '../support/digits.ts';
 import type { EslEvent } from '../support/esl-client.ts';
+import { eventually } from '../support/poll.ts';
 import { hangUp, placeCall, press, useEngine, type Engine, type Party } from '../support/engine.ts';
 import {
   callInTransfer,
@@ -43,14 +44,13 @@ const PRIVATE: MetaflowsDoc = {
 
 /** Waits until Alice's call says whose ear is masked (`undefined`: none). */
 async function keptFrom(e: Engine, alice: Party, want: string | undefined, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
+  const handle = e.client.workflow.getHandle(callWorkflowId(alice.uuid));
   let seen: string | undefined;
-  while (Date.now() < until) {
-    seen = (await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).query(callQuery)).digitsKeptFrom;
-    if (seen === want) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`digits kept from ${seen ?? 'nobody'}, not ${want ?? 'nobody'}, after ${timeoutMs} ms`);
+  await eventually(
+    () => `digits kept from ${want ?? 'nobody'} (they are from ${seen ?? 'nobody'})`,
+    async () => ((seen = (await handle.query(callQuery)).digitsKeptFrom) === want ? true : undefined),
+    { timeoutMs, everyMs: 50 },
+  );
 }
 
 /**

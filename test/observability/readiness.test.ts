@@ -13,6 +13,7 @@ import { connectClient, connectNative, temporalProblem } from '../../temporal/co
 import { installRuntime } from '../../temporal/runtime.ts';
 import { startNodeWorker } from '../../workers/node-worker.ts';
 import { testLogger } from '../support/engine.ts';
+import { eventually } from '../support/poll.ts';
 
 interface Readiness {
   status: number;
@@ -25,13 +26,15 @@ async function readyz(url: string): Promise<Readiness> {
 }
 
 async function until(url: string, pred: (r: Readiness) => boolean, timeoutMs = 30_000): Promise<Readiness> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await readyz(url);
-    if (pred(r)) return r;
-    if (Date.now() > deadline) throw new Error(`readyz never turned as expected: ${JSON.stringify(r)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  let last: Readiness | undefined;
+  return eventually(
+    () => `readyz to turn as expected (it says ${JSON.stringify(last)})`,
+    async () => {
+      last = await readyz(url);
+      return pred(last) ? last : undefined;
+    },
+    { timeoutMs, everyMs: 200 },
+  );
 }
 
 /** The handoff_esl_command_connections sample of a node and state; NaN when the scrape has none. */

@@ -6,7 +6,7 @@ import proto from '@temporalio/proto';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import { channelEventsSignal, type ChannelEvent } from '../../contracts/messages.ts';
 import type { Engine } from './engine.ts';
-import { sleep } from './scenario.ts';
+import { eventually, sleep } from './poll.ts';
 
 export type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 export const EventType = proto.temporal.api.enums.v1.EventType;
@@ -28,11 +28,14 @@ export async function workflowHistoryReaches(
   pred: (events: HistoryEvent[]) => boolean,
   timeoutMs = 30_000,
 ): Promise<HistoryEvent[]> {
-  for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(100)) {
-    const events = (await handle.fetchHistory()).events ?? [];
-    if (pred(events)) return events;
-  }
-  throw new Error(`${handle.workflowId}: the history did not get there in ${timeoutMs} ms`);
+  return eventually(
+    `${handle.workflowId}'s history to get there`,
+    async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      return pred(events) ? events : undefined;
+    },
+    { timeoutMs },
+  );
 }
 
 /** Waits up to 15 s for a leg's call workflow to end. */

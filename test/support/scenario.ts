@@ -13,6 +13,7 @@ import { hangUp, press, waitFor, type Engine, type Party } from './engine.ts';
 import type { EslEvent } from './esl-client.ts';
 import { digitsOn, phoneOf } from './digits.ts';
 import { HearingTracker, type Hearing } from './hearing.ts';
+import { eventually, sleep } from './poll.ts';
 
 export const peer = (uuid: string): Hearing => ({ kind: 'peer', peer: uuid });
 export const gone: Hearing = { kind: 'gone' };
@@ -216,18 +217,17 @@ export function originates(commands: string[]): string[] {
 
 /** Waits for the engine to originate the target, and returns the target leg's UUID. */
 export async function waitForTarget(e: Engine, commands: () => string[], timeoutMs = 15_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const leg = targetLegIn(commands());
-    if (leg) return leg;
-    if (Date.now() > until) throw new Error(`no originate within ${timeoutMs} ms; commands: ${commands().join('\n')}`);
-    await sleep(50);
-  }
+  return eventually(
+    () => `an originate; commands: ${commands().join('\n')}`,
+    () => targetLegIn(commands()),
+    {
+      timeoutMs,
+      everyMs: 50,
+    },
+  );
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
 /** The transfer's final summary, failing after `timeoutMs` rather than hanging the file. */
 export async function transferResult(
@@ -256,28 +256,22 @@ export async function transferPhase(e: Engine, alice: Party, bob: Party): Promis
 
 /** Waits until the transfer reports `phase` (the machine has taken in what the switch said). */
 export async function waitForPhase(e: Engine, alice: Party, bob: Party, phase: string, timeoutMs = 15_000) {
-  const until = Date.now() + timeoutMs;
   let seen: string | undefined;
-  while (Date.now() < until) {
-    seen = await transferPhase(e, alice, bob);
-    if (seen === phase) return;
-    await sleep(100);
-  }
-  throw new Error(`transfer phase ${seen ?? 'unknown'}, not ${phase}, after ${timeoutMs} ms`);
+  await eventually(
+    () => `transfer phase ${phase} (it is ${seen ?? 'unknown'})`,
+    async () => ((seen = await transferPhase(e, alice, bob)) === phase ? true : undefined),
+    { timeoutMs },
+  );
 }
 
 /** Waits until a leg's call workflow runs and knows the leg (ingest → signal-with-start). */
 export async function waitForCallWorkflow(e: Engine, uuid: string, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const call = await e.client.workflow
-      .getHandle(callWorkflowId(uuid))
-      .query(callQuery)
-      .catch(() => undefined);
-    if (call?.answered) return;
-    if (Date.now() > until) throw new Error(`no call workflow for ${uuid} within ${timeoutMs} ms`);
-    await sleep(100);
-  }
+  const handle = e.client.workflow.getHandle(callWorkflowId(uuid));
+  await eventually(
+    `a call workflow for ${uuid} that knows the leg answered`,
+    async () => ((await handle.query(callQuery)).answered ? true : undefined),
+    { timeoutMs },
+  );
 }
 
 /** A leg's call once its phase is `in_transfer` (or as it is after `timeoutMs`). */
@@ -434,11 +428,14 @@ export async function terminateAndAwaitResume(
   const handle = e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid));
   const first = (await handle.describe()).runId;
   await handle.terminate('test: ended by hand');
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const d = await e.client.workflow.getHandle(handle.workflowId).describe();
-    if (d.runId !== first) return { first, second: d.runId };
-    if (Date.now() > until) throw new Error(`not resumed: still ${d.status.name}`);
-    await sleep(100);
-  }
+  let status = 'unknown';
+  return eventually(
+    () => `the transfer resumed in a new run (it is ${status})`,
+    async () => {
+      const d = await e.client.workflow.getHandle(handle.workflowId).describe();
+      status = d.status.name;
+      return d.runId !== first ? { first, second: d.runId } : undefined;
+    },
+    { timeoutMs: 20_000 },
+  );
 }

@@ -143,7 +143,7 @@ itest('a call whose hangup was lost while connected ends within one reconcile pe
     const result = (await eventually(
       'the call ended',
       () => client.workflow.getHandle(callWorkflowId(u)).result() as Promise<Recorded>,
-      periodMs * 4 + 10_000,
+      { timeoutMs: periodMs * 4 + 10_000 },
     )) as Recorded;
     const tookMs = Date.now() - endedAt;
     t.is(result.events.at(-1)?.name, 'GONE');
@@ -232,7 +232,9 @@ itest(
       const u = randomUUID();
       fs.sendEvent(eslEvent(u, 'CHANNEL_CREATE', 10));
       fs.sendEvent(eslEvent(u, 'DTMF', 11, { 'DTMF-Digit': '*' }));
-      await eventually('refused', async () => (ingest.stats().signalsRefused >= 2 ? true : undefined), 30_000);
+      await eventually('refused', async () => (ingest.stats().signalsRefused >= 2 ? true : undefined), {
+        timeoutMs: 30_000,
+      });
       fs.sendEvent(eslEvent(u, 'DTMF', 12, { 'DTMF-Digit': '1' }));
       t.true(ingest.stats().queueDepth >= 2, 'held, not dropped');
       // The operator registers the attribute: what was held goes through, in the switch's order.
@@ -251,7 +253,7 @@ itest(
           const r = await nsClient.workflow.getHandle(callWorkflowId(u)).query(recordedQuery);
           return r.events.length >= 3 ? r : undefined;
         },
-        60_000,
+        { timeoutMs: 60_000 },
       );
       t.deepEqual(
         rec.events.map((e: ChannelEvent) => `${e.name}${e.digit ?? ''}`),

@@ -15,21 +15,7 @@ export const names = {
   OWNER_ID_VARIABLE: 'ecallmgr_Owner-ID',
 };
 
-/** Polls `fn` until it returns something other than undefined; fails after `timeoutMs` with the last error. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+export { eventually } from '../support/poll.ts';
 
 export function nodeName(): string {
   return `t${randomUUID().slice(0, 8)}`;

@@ -13,6 +13,7 @@ import { connectNative } from '../../temporal/connection.ts';
 import { startNodeWorker, type NodeWorker } from '../../workers/node-worker.ts';
 import { EslClient } from '../support/esl-client.ts';
 import { placeCall, press, startEngine, testLogger, type Engine, type PhoneLine } from '../support/engine.ts';
+import { eventually } from '../support/poll.ts';
 
 interface Context {
   e: Engine;
@@ -29,17 +30,6 @@ test.before(async (t) => {
 test.after.always(async (t) => {
   await t.context.e?.stop();
 });
-
-/** Polls `fn` until it returns something other than undefined; fails after `timeoutMs`. */
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function status(client: Client, workflowId: string): Promise<string> {
   return (await client.workflow.getHandle(workflowId).describe()).status.name;
@@ -116,7 +106,7 @@ itest(
             const s = await status(e.client, id);
             return s === 'RUNNING' ? undefined : s;
           },
-          endedIn,
+          { timeoutMs: endedIn, everyMs: 200 },
         ),
         'COMPLETED',
         id,
@@ -129,7 +119,7 @@ itest(
           const s = await status(e.client, transferId);
           return s === 'RUNNING' ? undefined : s;
         },
-        endedIn,
+        { timeoutMs: endedIn, everyMs: 200 },
       ),
       'TERMINATED',
     );
