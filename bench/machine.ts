@@ -77,12 +77,22 @@ function machineBusySeconds(): { busy: number; steal: number } | undefined {
   }
 }
 
-/** CPU seconds (user + system) of a process by pid, from /proc/<pid>/stat. */
-export function processSeconds(pid: number): number | undefined {
+/** The pids /proc lists (none without /proc). */
+function pids(): number[] {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+    return fs
+      .readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A file of /proc/<pid>/; undefined once the process is gone. */
+function procFile(pid: number, file: string): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
     return undefined;
   }
@@ -90,12 +100,14 @@ export function processSeconds(pid: number): number | undefined {
 
 /** /proc/<pid>/stat's fields after the command name: [0] state, [1] ppid, [11..14] utime stime cutime cstime. */
 function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
+  const stat = procFile(pid, 'stat');
+  return stat === undefined ? undefined : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU seconds (user + system) of a process by pid, from /proc/<pid>/stat. */
+export function processSeconds(pid: number): number | undefined {
+  const f = statFields(pid);
+  return f ? (Number(f[11]) + Number(f[12])) / CLOCK_TICKS : undefined;
 }
 
 /**
@@ -104,15 +116,11 @@ function statFields(pid: number): string[] | undefined {
  */
 export function processTreeSeconds(root: number): number | undefined {
   const parents = new Map<number, number>();
-  try {
-    for (const name of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      const f = statFields(Number(name));
-      if (f) parents.set(Number(name), Number(f[1]));
-    }
-  } catch {
-    return undefined;
+  for (const pid of pids()) {
+    const f = statFields(pid);
+    if (f) parents.set(pid, Number(f[1]));
   }
+  if (!parents.has(root)) return undefined;
   const inTree = (pid: number): boolean => {
     for (let p: number | undefined = pid, hops = 0; p !== undefined && hops < 64; p = parents.get(p), hops++) {
       if (p === root) return true;
@@ -121,8 +129,7 @@ export function processTreeSeconds(root: number): number | undefined {
   };
   let total = 0;
   for (const pid of parents.keys()) {
-    if (!inTree(pid)) continue;
-    const f = statFields(pid);
+    const f = inTree(pid) ? statFields(pid) : undefined;
     if (f) total += [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0) / CLOCK_TICKS;
   }
   return total;
@@ -130,40 +137,15 @@ export function processTreeSeconds(root: number): number | undefined {
 
 /** The pids of this process's children whose command name is `comm` (a server it spawned). */
 export function childPids(comm: string): number[] {
-  const out: number[] = [];
-  try {
-    for (const name of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      const f = statFields(Number(name));
-      if (!f || Number(f[1]) !== process.pid) continue;
-      try {
-        if (fs.readFileSync(`/proc/${name}/comm`, 'utf8').trim() === comm) out.push(Number(name));
-      } catch {
-        // gone meanwhile
-      }
-    }
-  } catch {
-    // no /proc
-  }
-  return out;
+  return pids().filter((pid) => Number(statFields(pid)?.[1]) === process.pid && procFile(pid, 'comm')?.trim() === comm);
 }
 
 /** The pid of the process whose command line contains `marker` (the dev server's own SQLite file path). */
 export function findPid(marker: string): number | undefined {
-  try {
-    for (const name of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
-        if (cmd.includes(marker) && !cmd.includes('node')) return Number(name);
-      } catch {
-        // gone meanwhile
-      }
-    }
-  } catch {
-    // no /proc
-  }
-  return undefined;
+  return pids().find((pid) => {
+    const cmd = procFile(pid, 'cmdline');
+    return cmd !== undefined && cmd.includes(marker) && !cmd.includes('node');
+  });
 }
 
 export interface CpuWindow {
@@ -223,10 +205,6 @@ export function cpuLine(c: CpuWindow, calls: number, unit = 'call'): string {
 
 /** Resident memory of a process by pid in MiB (VmRSS of /proc/<pid>/status); undefined without /proc. */
 export function processRssMiB(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(procFile(pid, 'status') ?? '');
+  return m ? Number(m[1]) / 1024 : undefined;
 }
