@@ -10,15 +10,9 @@ import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { openConfiguredStore, storeSummary, StoreUnavailableError, type Store } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
 import { TemporalCallEngine, callWorkflowStarts } from '../api/temporal-engine.ts';
-import { createWorkflowWorker } from '../workers/workflow-worker.ts';
+import { createWorkflowWorker, workflowWorkerOptions } from '../workers/workflow-worker.ts';
 import { startNodeWorker, type NodeWorker } from '../workers/node-worker.ts';
-import {
-  connectClient,
-  connectNative,
-  dataConverter,
-  TemporalConnectError,
-  temporalProblem,
-} from '../temporal/connection.ts';
+import { connectClient, connectNative, TemporalConnectError, temporalProblem } from '../temporal/connection.ts';
 import { checkCluster, ClusterSetupError } from '../temporal/cluster.ts';
 import { startCodecServer } from '../temporal/codec-server.ts';
 import { announce, startProcessOps, type ProcessOps } from '../workers/ops.ts';
@@ -61,19 +55,7 @@ async function run(role: Role, config: Config, { logger, ops }: ProcessOps): Pro
   }
   const connection = await connectNative(config);
   if (role === 'workflows') {
-    const worker = await createWorkflowWorker({
-      connection,
-      dataConverter: dataConverter(config),
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.WORKFLOW_TASK_QUEUE,
-      stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
-      taskSlots: config.WORKFLOW_TASK_SLOTS,
-      taskSlotsMax: config.WORKFLOW_TASK_SLOTS_MAX,
-      taskSlotsCpu: config.WORKFLOW_TASK_SLOTS_CPU,
-      stackTraces: config.WORKFLOW_STACK_TRACES,
-      shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-      bundleFile: config.WORKFLOW_BUNDLE,
-    });
+    const worker = await createWorkflowWorker(workflowWorkerOptions(config, connection));
     const running = worker.run();
     ops.addCheck('worker', async () => (worker.getState() === 'RUNNING' ? undefined : `worker ${worker.getState()}`));
     announce(logger, `workflow worker running on task queue ${config.WORKFLOW_TASK_QUEUE}`);

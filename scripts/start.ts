@@ -9,16 +9,10 @@ import { openConfiguredStore, seedDemo } from '../store/index.ts';
 import { startApi } from '../api/index.ts';
 import { TemporalCallEngine, callWorkflowStarts } from '../api/temporal-engine.ts';
 import { dataDirJwtSecret } from '../api/tokens.ts';
-import { createWorkflowWorker } from '../workers/workflow-worker.ts';
+import { createWorkflowWorker, workflowWorkerOptions } from '../workers/workflow-worker.ts';
 import { startNodeWorker } from '../workers/node-worker.ts';
 import { startDevServer, waitForTemporal } from './lib/temporal-dev-server.ts';
-import {
-  connectClient,
-  connectionOptions,
-  connectNative,
-  dataConverter,
-  temporalProblem,
-} from '../temporal/connection.ts';
+import { connectClient, connectionOptions, connectNative, temporalProblem } from '../temporal/connection.ts';
 import { checkCluster } from '../temporal/cluster.ts';
 import { startCodecServer } from '../temporal/codec-server.ts';
 import { startProcessOps, type ProcessOps } from '../workers/ops.ts';
@@ -125,19 +119,7 @@ async function main(): Promise<void> {
     const nativeConnection = await connectNative(config, { address });
     stops.push(() => nativeConnection.close());
 
-    const workflowWorker = await createWorkflowWorker({
-      connection: nativeConnection,
-      dataConverter: dataConverter(config),
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.WORKFLOW_TASK_QUEUE,
-      stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
-      taskSlots: config.WORKFLOW_TASK_SLOTS,
-      taskSlotsMax: config.WORKFLOW_TASK_SLOTS_MAX,
-      taskSlotsCpu: config.WORKFLOW_TASK_SLOTS_CPU,
-      stackTraces: config.WORKFLOW_STACK_TRACES,
-      deadlockTimeoutMs: config.WORKFLOW_DEADLOCK_TIMEOUT_MS,
-      shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-    });
+    const workflowWorker = await createWorkflowWorker(workflowWorkerOptions(config, nativeConnection));
     const workflowsRunning = workflowWorker.run();
     ops.addCheck('worker', async () =>
       workflowWorker.getState() === 'RUNNING' ? undefined : `worker ${workflowWorker.getState()}`,

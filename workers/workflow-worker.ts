@@ -19,6 +19,8 @@ import {
   WORKFLOW_TASK_QUEUE,
   WORKFLOW_WORKER_MEMORY_TARGET,
 } from '../contracts/ids.ts';
+import type { Config } from '../config/index.ts';
+import { dataConverter } from '../temporal/connection.ts';
 import type { HandoffSinks } from '../workflows/sinks.ts';
 import { transfersEnded } from '../observability/metrics.ts';
 
@@ -87,6 +89,28 @@ export interface WorkflowWorkerOptions {
    * (WORKFLOW_DEADLOCK_TIMEOUT_MS; the SDK's 5 s by default); 0: no deadlock detection.
    */
   deadlockTimeoutMs?: number;
+}
+
+/**
+ * The worker's options as the configuration gives them: the one reading of the WORKFLOW_* settings that every process
+ * running a workflow worker (the `workflows` role, `npm start`, the tests' engine) takes, so a setting cannot hold in
+ * one and be ignored in another.
+ */
+export function workflowWorkerOptions(config: Config, connection: NativeConnection): WorkflowWorkerOptions {
+  return {
+    connection,
+    dataConverter: dataConverter(config),
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.WORKFLOW_TASK_QUEUE,
+    stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
+    taskSlots: config.WORKFLOW_TASK_SLOTS,
+    taskSlotsMax: config.WORKFLOW_TASK_SLOTS_MAX,
+    taskSlotsCpu: config.WORKFLOW_TASK_SLOTS_CPU,
+    stackTraces: config.WORKFLOW_STACK_TRACES,
+    deadlockTimeoutMs: config.WORKFLOW_DEADLOCK_TIMEOUT_MS,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    bundleFile: config.WORKFLOW_BUNDLE,
+  };
 }
 
 /**

@@ -15,9 +15,9 @@ import { loadConfig, type Config, type FreeswitchNode } from '../../config/index
 import { originateVariableBlocks } from '../../activities/originate-vars.ts';
 import type { CommandJournal, SwitchCommands } from '../../activities/switch.ts';
 import { openStore, seedDemo, type DemoSeed, type Store } from '../../store/index.ts';
-import { createWorkflowWorker } from '../../workers/workflow-worker.ts';
+import { createWorkflowWorker, workflowWorkerOptions } from '../../workers/workflow-worker.ts';
 import { startNodeWorker, type NodeWorker, type NodeWorkerOptions } from '../../workers/node-worker.ts';
-import { connectClient, connectNative, dataConverter, temporalProblem } from '../../temporal/connection.ts';
+import { connectClient, connectNative, temporalProblem } from '../../temporal/connection.ts';
 import { installRuntime } from '../../temporal/runtime.ts';
 import { createLogger, type Logger } from '../../observability/log.ts';
 import { startOpsServer, type OpsServer } from '../../observability/server.ts';
@@ -173,19 +173,7 @@ export async function startEngineRoles(
   const workflowWorker =
     opts.workflowWorker === false
       ? undefined
-      : await createWorkflowWorker({
-          connection: nativeConnection,
-          dataConverter: dataConverter(config),
-          namespace: config.TEMPORAL_NAMESPACE,
-          taskQueue: config.WORKFLOW_TASK_QUEUE,
-          stickyScheduleToStartMs: config.STICKY_SCHEDULE_TO_START_MS,
-          taskSlots: config.WORKFLOW_TASK_SLOTS,
-          taskSlotsMax: config.WORKFLOW_TASK_SLOTS_MAX,
-          taskSlotsCpu: config.WORKFLOW_TASK_SLOTS_CPU,
-          stackTraces: config.WORKFLOW_STACK_TRACES,
-          deadlockTimeoutMs: config.WORKFLOW_DEADLOCK_TIMEOUT_MS,
-          shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-        });
+      : await createWorkflowWorker(workflowWorkerOptions(config, nativeConnection));
   const workflowsRunning = workflowWorker?.run();
   const nodeWorker =
     opts.nodeWorker === false
