@@ -379,13 +379,24 @@ itest(
     const { client, taskQueue } = t.context;
     const { sim, node } = await simulatedNode();
     const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
+    t.teardown(async () => {
+      await ingest.stop();
+      await sim.close();
+    });
     await ingest.ready();
     const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
     const leg = await markedParty(ingest, client, transferId);
+    const retries = ingest.stats().signalRetries;
     await ingest.esl.api(`uuid_kill ${leg}`);
-    // The hangup has found no transfer workflow at least once before the transfer starts.
-    await eventsOf(client, leg, has('CHANNEL_HANGUP_COMPLETE'));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The hangup has found no transfer workflow at least once (the ingest holds it and tries again) before the
+    // transfer starts. Started at once then: the ingest waits TRANSFER_START_WAIT_MS from the hangup, its tries further
+    // and further apart, and a start that came seconds later on a loaded machine (it once waited for the call
+    // workflow's own copy of the hangup) could miss the last of them.
+    await eventually(
+      'the hangup tried at its transfer and held',
+      () => (ingest.stats().signalRetries > retries ? true : undefined),
+      { everyMs: 10 },
+    );
     const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
     const rec = await eventually("the party's hangup at its transfer", async () => {
       const r = await recorded(client, transferId);
@@ -397,8 +408,6 @@ itest(
     );
     await handle.signal(finishSignal);
     await handle.result();
-    await ingest.stop();
-    await sim.close();
   },
 );
 
