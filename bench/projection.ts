@@ -117,18 +117,35 @@ interface Run {
   rowsPerStatement: number;
 }
 
+/** The channel-write statements of the stores `wrap` gave out, with their rows and times, while `counting`. */
+class Statements {
+  counting = true;
+  count = 0;
+  rows = 0;
+  readonly ms: number[] = [];
+
+  wrap(store: Store): Store {
+    const counted = Object.create(store) as Store;
+    counted.writeChannels = async (w: ChannelWrites) => {
+      if (!this.counting) return store.writeChannels(w);
+      this.count++;
+      this.rows += w.upserts.length + w.removals.length;
+      const t = performance.now();
+      try {
+        return await store.writeChannels(w);
+      } finally {
+        this.ms.push(performance.now() - t);
+      }
+    };
+    return counted;
+  }
+}
+
 async function run(engine: string, store: Store, batched: boolean, evs: ChannelEvent[]): Promise<Run> {
-  let statements = 0;
-  let rows = 0;
-  const counted: Store = Object.create(store) as Store;
-  counted.writeChannels = (w: ChannelWrites) => {
-    statements++;
-    rows += w.upserts.length + w.removals.length;
-    return store.writeChannels(w);
-  };
+  const statements = new Statements();
   let failed = 0;
   const writer = new ProjectionWriter({
-    store: counted,
+    store: statements.wrap(store),
     node,
     logger: silent,
     onError: () => failed++,
@@ -149,8 +166,8 @@ async function run(engine: string, store: Store, batched: boolean, evs: ChannelE
     mode: batched ? 'batched' : 'one row per statement',
     events: evs.length,
     seconds,
-    statements,
-    rowsPerStatement: rows / Math.max(1, statements),
+    statements: statements.count,
+    rowsPerStatement: statements.rows / Math.max(1, statements.count),
   };
 }
 
@@ -189,10 +206,8 @@ async function paced(opts: {
   const stores: Awaited<ReturnType<typeof openPostgresStore>>[] = [];
   // One at a time: each open runs the store's migrations (a no-op after the first) under its lock.
   for (let i = 0; i < writers; i++) stores.push(await openPostgresStore(opts.url, { poolMax: 2 }));
-  const statementMs: number[] = [];
-  let counting = false;
-  let statements = 0;
-  let rows = 0;
+  const statements = new Statements();
+  statements.counting = false;
   let failed = 0;
   const errors = new Set<string>();
   const noting = { ...silent, warn: (_: string, f?: Record<string, unknown>) => void errors.add(String(f?.['error'])) };
@@ -210,21 +225,14 @@ async function paced(opts: {
     return stream;
   };
   const lanes = stores.map((store, i) => {
-    const counted: Store = Object.create(store) as Store;
-    counted.writeChannels = async (w: ChannelWrites) => {
-      if (!counting) return store.writeChannels(w);
-      statements++;
-      rows += w.upserts.length + w.removals.length;
-      const t = performance.now();
-      try {
-        return await store.writeChannels(w);
-      } finally {
-        statementMs.push(performance.now() - t);
-      }
-    };
     const name = `fs${Math.floor(i / 2) + 1}`;
     const { evs, before } = streamOf(name);
-    const writer = new ProjectionWriter({ store: counted, node: name, logger: noting, onError: () => failed++ });
+    const writer = new ProjectionWriter({
+      store: statements.wrap(store),
+      node: name,
+      logger: noting,
+      onError: () => failed++,
+    });
     return { writer, evs, before, next: 0 };
   });
   // The calls already up: written before the clock starts, not counted.
@@ -232,7 +240,7 @@ async function paced(opts: {
     while (lane.next < lane.before) lane.writer.apply(lane.evs[lane.next++]!);
   }
   await Promise.all(lanes.map((l) => l.writer.flushed()));
-  counting = true;
+  statements.counting = true;
   const postgres0 = opts.postmaster ? processTreeSeconds(opts.postmaster) : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -260,9 +268,9 @@ async function paced(opts: {
     rate,
     events: perWriter * writers,
     seconds: (end - t0) / 1000,
-    statements,
-    rows,
-    statementMs,
+    statements: statements.count,
+    rows: statements.rows,
+    statementMs: statements.ms,
     drainMs: end - sent,
     postgresS: postgres0 !== undefined && postgres1 !== undefined ? postgres1 - postgres0 : undefined,
     writersS: (cpu.user + cpu.system) / 1e6,
