@@ -1,7 +1,7 @@
 // The load benchmark's pure parts: the call mix, the open-loop arrival schedule, the verdict on one rate step, the
 // audit of what each call workflow received against what the switch emitted, and the last line. No processes, no
 // clock: bench/load.ts runs them against a cluster, test/scripts/load-plan.test.ts checks them.
-import { TRANSFEREE_VARIABLE } from '../contracts/ids.ts';
+import { ACTIVE_TRANSFER_VARIABLE, parseTransferId, TRANSFEREE_VARIABLE } from '../contracts/ids.ts';
 import type { Rng } from '../simulator/random.ts';
 import { SCENARIO_KINDS, type ScenarioKind } from '../test/cluster/scenarios.ts';
 import { summarise, type Summary } from './stats.ts';
@@ -202,23 +202,30 @@ export function latencySummaries(calls: readonly CallRecord[]): Record<StepLaten
 }
 
 /**
- * Whether the ingest sends this switch event to its leg's call workflow, of the events it forwards: all but a
- * transferee's bridge to a leg its transfer dialled (the target, a recall leg), which the transfer's end reports instead
- * (workers/ingest/events.ts). The transferee carries its transfer's ID while held (TRANSFEREE_VARIABLE); a bridge to
- * either party of that transfer (a takeback, a reconnect) still goes. An ingest that may send one anyway (restarted
- * since the transfer began) adds an event the audit does not miss.
+ * Whether the ingest sends this switch event to its leg's call workflow, of the events it forwards (the rules of
+ * workers/ingest/events.ts, restated from the headers alone), all but:
+ * - a transferee's bridge to a leg its transfer dialled (the target, a recall leg), which the transfer's end reports
+ *   instead. The transferee carries its transfer's ID while held (TRANSFEREE_VARIABLE); a bridge to either party of
+ *   that transfer (a takeback, a reconnect) still goes;
+ * - a party's unbridge from the other party of the transfer whose mark it carries (ACTIVE_TRANSFER_VARIABLE): the
+ *   transfer's hold, which both call workflows know of without it. An unbridge from anyone else still goes.
+ * An ingest that may send one anyway (restarted since the transfer began) adds an event the audit does not miss.
  */
 export function reachesCallWorkflow(ev: {
   name: string;
   headers: Readonly<Record<string, string | undefined>>;
 }): boolean {
-  if (ev.name !== 'CHANNEL_BRIDGE') return true;
-  const transferId = ev.headers[`variable_${TRANSFEREE_VARIABLE}`];
-  if (!transferId) return true;
+  if (ev.name !== 'CHANNEL_BRIDGE' && ev.name !== 'CHANNEL_UNBRIDGE') return true;
   const leg = ev.headers['Unique-ID'];
   const a = ev.headers['Bridge-A-Unique-ID'];
   const peer = (a === leg ? ev.headers['Bridge-B-Unique-ID'] : a) ?? ev.headers['Other-Leg-Unique-ID'];
-  return !peer || transferId.split(':').includes(peer);
+  if (!leg || !peer) return true;
+  if (ev.name === 'CHANNEL_UNBRIDGE') {
+    const parties = parseTransferId(ev.headers[`variable_${ACTIVE_TRANSFER_VARIABLE}`] ?? '');
+    return !(parties?.includes(leg) && parties.includes(peer));
+  }
+  const heldBy = parseTransferId(ev.headers[`variable_${TRANSFEREE_VARIABLE}`] ?? '');
+  return !heldBy || heldBy.includes(peer);
 }
 
 /**

@@ -6,7 +6,7 @@ import { EslClient, type EslAddress, type EslEvent } from '../support/esl-client
 import { HearingTracker, type Hearing } from '../support/hearing.ts';
 import type { PhoneLine } from '../support/engine.ts';
 import { liveChannels } from '../support/switch.ts';
-import { TRANSFEREE_VARIABLE, TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
+import { ACTIVE_TRANSFER_VARIABLE, TRANSFEREE_VARIABLE, TRANSFER_ID_VARIABLE } from '../../contracts/ids.ts';
 
 /** The events a verdict needs; anything else is not subscribed to. */
 const EVENTS = [
@@ -38,6 +38,8 @@ const KEPT = [
   'Job-UUID',
   // The transferee's mark while its transfer holds it: the load benchmark's audit knows which bridge its call is told of.
   `variable_${TRANSFEREE_VARIABLE}`,
+  // The mark of the transfer a leg is a party of: the audit knows the hold's unbridge of the two parties is no signal.
+  `variable_${ACTIVE_TRANSFER_VARIABLE}`,
   // The switch's own time of an event (µs): the load benchmark tells a code the phones split by the gaps between presses.
   'Event-Date-Timestamp',
   `variable_${TRANSFER_ID_VARIABLE}`,

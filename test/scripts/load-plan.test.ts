@@ -166,17 +166,22 @@ test('the last line', (t) => {
   t.is(loadLine({ transferShare: 0.3 }), 'load: no rate sustained (see the report)');
 });
 
-test('audit: a transferee’s bridge to its transfer’s target is not expected in its call workflow; to the transferor it is', (t) => {
-  const transferId = 'transfer:alice:bob';
-  const bridge = (leg: string, a: string, b: string, mark?: string) => ({
-    name: 'CHANNEL_BRIDGE',
+/** A switch's bridge or unbridge of `leg` between `a` and `b`, with a transfer's mark (a channel variable) if given. */
+const bridging =
+  (name: 'CHANNEL_BRIDGE' | 'CHANNEL_UNBRIDGE', markVariable: string) =>
+  (leg: string, a: string, b: string, mark?: string) => ({
+    name,
     headers: {
       'Unique-ID': leg,
       'Bridge-A-Unique-ID': a,
       'Bridge-B-Unique-ID': b,
-      ...(mark ? { variable_handoff_transferee_of: mark } : {}),
+      ...(mark ? { [markVariable]: mark } : {}),
     },
   });
+
+test('audit: a transferee’s bridge to its transfer’s target is not expected in its call workflow; to the transferor it is', (t) => {
+  const transferId = 'transfer:alice:bob';
+  const bridge = bridging('CHANNEL_BRIDGE', 'variable_handoff_transferee_of');
   t.false(reachesCallWorkflow(bridge('bob', 'bob', 'carol', transferId)), 'the end of the transfer says it');
   t.false(reachesCallWorkflow(bridge('bob', 'carol', 'bob', transferId)));
   t.true(reachesCallWorkflow(bridge('bob', 'bob', 'alice', transferId)), 'a takeback’s bridge goes');
@@ -184,5 +189,18 @@ test('audit: a transferee’s bridge to its transfer’s target is not expected 
   t.true(reachesCallWorkflow(bridge('bob', 'bob', 'carol')), 'no transfer holds bob');
   t.true(
     reachesCallWorkflow({ name: 'DTMF', headers: { 'Unique-ID': 'bob', variable_handoff_transferee_of: transferId } }),
+  );
+});
+
+test('audit: the hold’s unbridge of a transfer’s two parties is not expected in their call workflows; another unbridge is', (t) => {
+  const transferId = 'transfer:alice:bob';
+  const unbridge = bridging('CHANNEL_UNBRIDGE', 'variable_handoff_active_transfer');
+  t.false(reachesCallWorkflow(unbridge('alice', 'alice', 'bob', transferId)), 'the hold, on the transferor');
+  t.false(reachesCallWorkflow(unbridge('bob', 'alice', 'bob', transferId)), 'the hold, on the transferee');
+  t.true(reachesCallWorkflow(unbridge('alice', 'alice', 'carol', transferId)), 'a takeback unbridges the target');
+  t.true(reachesCallWorkflow(unbridge('alice', 'alice', 'bob')), 'no transfer: a plain unbridge goes');
+  t.true(reachesCallWorkflow(unbridge('alice', 'alice', 'bob', 'transfer:alice:dave')), 'another transfer’s parties');
+  t.true(
+    reachesCallWorkflow({ name: 'CHANNEL_UNBRIDGE', headers: { 'Unique-ID': 'bob', 'Other-Leg-Unique-ID': 'alice' } }),
   );
 });
