@@ -12,14 +12,16 @@ import { loadConfig, repoRoot } from '../config/index.ts';
 import { isTemporalConnectionVariable } from '../config/temporal.ts';
 import {
   findTemporalCli,
+  freePort,
   startDevServer,
   waitForTemporal,
   type DevServer,
 } from '../scripts/lib/temporal-dev-server.ts';
 import { startIngest, type Ingest } from '../workers/ingest/index.ts';
-import { plainCall, transferredCall, Timeline, type CostCall } from './calls.ts';
+import { plainCall, sleep, transferredCall, Timeline, type CostCall } from './calls.ts';
 import { startBenchEngine } from './engine.ts';
 import { actionsOf, countHistory, totalOf, type HistoryCount } from './cost.ts';
+import { callWork, difference, isWrite, meanWork, readServer, totals, type ServerReading } from './server-work.ts';
 import { table } from './stats.ts';
 
 const { values: flags } = parseArgs({
@@ -44,6 +46,8 @@ interface Row {
   kind: CostCall['kind'];
   totals: HistoryCount[];
   ingestSignals: number[];
+  /** The Temporal server's own work for each call (bench/server-work.ts); empty on a server whose metrics are not ours. */
+  server: ServerReading[];
 }
 
 const log = (line: string) => console.log(`[ingest-pair ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
@@ -61,6 +65,7 @@ async function main(): Promise<void> {
       dbFile: path.join(tmp, 'temporal.sqlite'),
       logFile: path.join(tmp, 'temporal.log'),
       fastTimers: true,
+      metricsPort: await freePort(),
     });
     address = server.address;
     await waitForTemporal(address);
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
   process.env.TEMPORAL_ADDRESS = address;
   const rows: Row[] = [];
   try {
-    for (const mode of modes) rows.push(...(await measure(mode)));
+    for (const mode of modes) rows.push(...(await measure(mode, server?.metricsUrl)));
   } finally {
     await server?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -88,8 +93,14 @@ async function main(): Promise<void> {
     'markers',
     'history events',
     'actions',
+    'frontend requests',
+    'internal requests',
+    'persistence writes',
+    'persistence reads',
   ];
   const of = (r: Row, f: (c: HistoryCount) => number) => mean(r.totals.map(f));
+  const work = (r: Row, k: keyof ReturnType<typeof totals>) =>
+    r.server.length ? mean(r.server.map((w) => totals(w)[k])) : '—';
   const body = rows.map((r) => [
     r.mode,
     r.ingests,
@@ -104,8 +115,13 @@ async function main(): Promise<void> {
     of(r, (c) => c.markers),
     of(r, (c) => c.events),
     of(r, actionsOf),
+    work(r, 'frontend'),
+    work(r, 'internal'),
+    work(r, 'persistenceWrites'),
+    work(r, 'persistenceReads'),
   ]);
   const text = table(head, body);
+  const detail = operationsTable(rows.filter((r) => r.server.length && r.totals[0]?.starts));
   console.log(`\n${text}`);
   const markdown = [
     '# What a call costs: per call or on demand, one ingest per switch or a pair',
@@ -121,21 +137,65 @@ async function main(): Promise<void> {
     '',
     text,
     '',
+    "## The Temporal server's own work",
+    '',
+    "The last four columns above, and the table below, are the dev server's own Prometheus counters " +
+      '(`service_requests`, `persistence_requests`, by service and operation; its `temporal_system` namespace left ' +
+      "out), read before each call and again a second after its last history was read, less the same server's counts " +
+      'over as long again right after, idle (bench/server-work.ts). Frontend requests are what the SDKs asked ' +
+      '(signals, starts, polls that returned a task, task completions); internal requests, what its services asked ' +
+      "each other; persistence writes, the operations that change the database (its shards' mutable state and " +
+      "history, matching's task queues). The benchmark's own reads (its waits for a workflow's result, its lists, " +
+      'describes and history reads) are left out of the requests; the persistence reads they cause are not told ' +
+      'apart, so the reads are an upper bound. A dev server runs every service in one process on SQLite: a cluster ' +
+      'makes the same requests and writes, over the network and to its own database.',
+    '',
+    ...(detail ? ['Per call, by operation (the rows above with workflows, in order):', '', detail, ''] : []),
   ].join('\n');
   fs.writeFileSync(flags.out, markdown);
   log(`wrote ${path.relative(process.cwd(), flags.out)}`);
 }
 
+/**
+ * Per operation, the mean count per call of each row given (one column each): the requests of each service, then the
+ * persistence operations of each, writes first.
+ */
+function operationsTable(rows: readonly Row[]): string | undefined {
+  if (!rows.length) return undefined;
+  const means = rows.map((r) => meanWork(r.server));
+  const keys = [...new Set(means.flatMap((m) => [...m.keys()]))];
+  const order = (key: string) => {
+    const [kind, service, operation] = key.split(' ') as [string, string, string];
+    return `${kind === 'request' ? 0 : isWrite(operation) ? 1 : 2} ${service === 'frontend' ? 0 : 1}${service} ${operation}`;
+  };
+  keys.sort((a, b) => order(a).localeCompare(order(b)));
+  const head = ['kind', 'service', 'operation', ...rows.map((r) => `${r.mode}, ${r.ingests}, ${r.kind}`)];
+  const body = keys
+    .filter((k) => means.some((m) => (m.get(k) ?? 0) >= 0.5))
+    .map((k) => {
+      const [kind, service, operation] = k.split(' ') as [string, string, string];
+      const what = kind === 'request' ? 'request' : isWrite(operation) ? 'persistence write' : 'persistence read';
+      return [what, service, operation, ...means.map((m) => (m.get(k) ?? 0).toFixed(1))];
+    });
+  return table(head, body);
+}
+
+/** After a call's last history is read, before the server's work for it is read. */
+const SETTLE_MS = 1000;
+
 /** One mode's rows: its calls with one ingest, then with a pair. */
-async function measure(mode: Mode): Promise<Row[]> {
+async function measure(mode: Mode, metricsUrl: string | undefined): Promise<Row[]> {
   const e = await startBenchEngine({ DIGIT_TIMEOUT_MS: '300', CALL_WORKFLOWS: mode });
   let second: Ingest | undefined;
   const rows: Row[] = [];
   try {
     const tl = new Timeline(e);
     const opts = { digitTimeoutMs: 300, thinkMs: 400 };
-    // Warm up, uncounted.
+    // Warm up, uncounted: a transferred call too, so that every task queue a call uses (the node's activities, the
+    // workers' sticky queues) is loaded by the server before the first counted call, which would otherwise pay for it.
     await plainCall(tl, 100);
+    await transferredCall(tl, opts);
+    await sleep(3 * SETTLE_MS);
     for (const ingests of [1, 2]) {
       if (ingests === 2) {
         second = await startIngest({
@@ -156,15 +216,25 @@ async function measure(mode: Mode): Promise<Row[]> {
         await second.ready();
       }
       for (const kind of ['plain', 'transferred'] as const) {
-        const row: Row = { mode, ingests, kind, totals: [], ingestSignals: [] };
+        const row: Row = { mode, ingests, kind, totals: [], ingestSignals: [], server: [] };
         for (let i = 0; i < calls; i++) {
           const before = second?.stats().signalsSent ?? 0;
+          const start = Date.now();
+          const serverBefore = metricsUrl ? await readServer(metricsUrl) : undefined;
           const call = kind === 'plain' ? await plainCall(tl, opts.thinkMs) : await transferredCall(tl, opts);
           await second?.idle();
           const counts: HistoryCount[] = [];
           for (const id of call.workflowIds) counts.push(await countHistory(e.client, id));
           row.totals.push(totalOf(kind, counts));
           row.ingestSignals.push(call.ingestSignals + (second ? second.stats().signalsSent - before : 0));
+          if (metricsUrl && serverBefore) {
+            // The server's own follow-up of a closed workflow (its visibility record, its transfer tasks) settles.
+            await sleep(SETTLE_MS);
+            const after = await readServer(metricsUrl);
+            await sleep(Date.now() - start);
+            const idle = await readServer(metricsUrl);
+            row.server.push(callWork(difference(after, serverBefore), difference(idle, after)));
+          }
         }
         rows.push(row);
         log(`${mode}, ${ingests} ingest(s), ${kind}: ${calls} calls`);

@@ -302,20 +302,34 @@ function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2).replace(/0+$/, '');
 }
 
+/** One series of a metric in Prometheus' text format: its labels and its value. */
+export interface MetricSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Every series of the metric `name` in Prometheus' text format (comments and other metrics skipped). */
+export function metricSeries(text: string, name: string): MetricSample[] {
+  const out: MetricSample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1]!] = pair[2]!;
+    out.push({ labels, value: Number(m[4]) });
+  }
+  return out;
+}
+
 /**
  * The sum of a metric's samples in Prometheus' text format, over the series whose labels include `labels`
  * (`handoff_ingest_events_dropped_total`, `{reason: 'refused'}`). 0 when no series matches.
  */
 export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
   let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have: Record<string, string> = {};
-    for (const pair of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-      have[pair[1]!] = pair[2]!;
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[4]);
-  }
+  for (const s of metricSeries(text, name))
+    if (Object.entries(labels).every(([k, v]) => s.labels[k] === v)) sum += s.value;
   return sum;
 }

@@ -8,6 +8,8 @@ export const INPUT_KEYS = [
   'plain.workflowTasks',
   'plain.historyEvents',
   'plain.searchAttributeUpserts',
+  'plain.frontendRequests',
+  'plain.persistenceWrites',
   'plain.workflows',
   'plain.ingestEvents',
   'transferred.signals',
@@ -16,6 +18,8 @@ export const INPUT_KEYS = [
   'transferred.activities',
   'transferred.timers',
   'transferred.searchAttributeUpserts',
+  'transferred.frontendRequests',
+  'transferred.persistenceWrites',
   'transferred.workflows',
   'transferred.ingestEvents',
   'transferred.switchCommands',
@@ -25,6 +29,8 @@ export const INPUT_KEYS = [
   'onDemand.transferred.activities',
   'onDemand.transferred.timers',
   'onDemand.transferred.searchAttributeUpserts',
+  'onDemand.transferred.frontendRequests',
+  'onDemand.transferred.persistenceWrites',
   'onDemand.transferred.workflows',
   'cpu.msPerWorkflowTask',
   'projection.eventsPerSecond',
@@ -34,7 +40,7 @@ export const INPUT_KEYS = [
   'switch.concurrentCalls',
   'worker.cpuTarget',
   'worker.mbPerCachedWorkflow',
-  'shard.transitionsPerSecond',
+  'shard.writesPerSecond',
   'shards.minimum',
   'visibility.sqlMaxWritesPerSecond',
 ] as const;
@@ -98,7 +104,7 @@ export interface Sizing {
   activities: [number, number];
   timers: [number, number];
   historyEvents: [number, number];
-  stateTransitions: [number, number];
+  persistenceWrites: [number, number];
   visibilityWrites: [number, number];
   actions: [number, number];
   frontendRequests: [number, number];
@@ -129,7 +135,15 @@ export function sizing(i: Inputs, concurrentCalls: number, mode: Mode = 'per_cal
   const temporal = (
     plain: number,
     key:
-      'signals' | 'workflowTasks' | 'historyEvents' | 'activities' | 'timers' | 'searchAttributeUpserts' | 'workflows',
+      | 'signals'
+      | 'workflowTasks'
+      | 'historyEvents'
+      | 'activities'
+      | 'timers'
+      | 'searchAttributeUpserts'
+      | 'frontendRequests'
+      | 'persistenceWrites'
+      | 'workflows',
   ) => (onDemand ? mean(0, i[`onDemand.transferred.${key}`]) : mean(plain, i[`transferred.${key}`]));
   const perCall = {
     signals: temporal(i['plain.signals'], 'signals'),
@@ -138,6 +152,8 @@ export function sizing(i: Inputs, concurrentCalls: number, mode: Mode = 'per_cal
     timers: temporal(0, 'timers'),
     historyEvents: temporal(i['plain.historyEvents'], 'historyEvents'),
     upserts: temporal(i['plain.searchAttributeUpserts'], 'searchAttributeUpserts'),
+    frontendRequests: temporal(i['plain.frontendRequests'], 'frontendRequests'),
+    persistenceWrites: temporal(i['plain.persistenceWrites'], 'persistenceWrites'),
     workflows: temporal(i['plain.workflows'], 'workflows'),
     ingestEvents: mean(i['plain.ingestEvents'], i['transferred.ingestEvents']),
     switchCommands: mean(0, i['transferred.switchCommands']),
@@ -146,18 +162,15 @@ export function sizing(i: Inputs, concurrentCalls: number, mode: Mode = 'per_cal
     perCallCount * callsPerSecond,
     perCallCount * callsPerSecond * i['peak.factor'],
   ];
-  // A state transition is one update of a workflow's mutable state, one persistence transaction on its shard: each
-  // signal, each workflow task (scheduled, completed), each activity (scheduled, completed), each timer fired, each
-  // workflow's start and close. An estimate: Temporal batches some of them.
-  const transitions =
-    perCall.signals + 2 * perCall.workflowTasks + 2 * perCall.activities + perCall.timers + 2 * perCall.workflows;
   // Visibility: every search-attribute upsert, and each workflow's start and close.
   const visibility = perCall.upserts + 2 * perCall.workflows;
   // Temporal Cloud's billable actions, roughly: signals, workflow starts, activities, timers, search-attribute upserts.
   const actions = perCall.signals + perCall.workflows + perCall.activities + perCall.timers + perCall.upserts;
-  // Requests the frontend serves besides the long polls: signals, workflow-task and activity completions.
-  const frontendRequests = rate(perCall.signals + perCall.workflowTasks + perCall.activities);
-  const stateTransitions = rate(transitions);
+  // Measured on the server (bench/ingest-pair.ts): the frontend's requests are the signals and starts, each task's
+  // poll and completion; the writes, each update of a workflow's mutable state (a signal, a task scheduled or
+  // completed, an activity, a timer, a start) and the task queues' task writes.
+  const frontendRequests = rate(perCall.frontendRequests);
+  const persistenceWrites = rate(perCall.persistenceWrites);
   const visibilityWrites = rate(visibility);
   const workflowTasks = rate(perCall.workflowTasks);
   const workflowWorkerCores = (workflowTasks[1] * i['cpu.msPerWorkflowTask']) / 1000 / i['worker.cpuTarget'];
@@ -184,12 +197,12 @@ export function sizing(i: Inputs, concurrentCalls: number, mode: Mode = 'per_cal
     activities: rate(perCall.activities),
     timers: rate(perCall.timers),
     historyEvents: rate(perCall.historyEvents),
-    stateTransitions,
+    persistenceWrites,
     visibilityWrites,
     actions: rate(actions),
     frontendRequests,
     switchCommands: rate(perCall.switchCommands),
-    historyShards: Math.max(i['shards.minimum'], pow2AtLeast(stateTransitions[1] / i['shard.transitionsPerSecond'])),
+    historyShards: Math.max(i['shards.minimum'], pow2AtLeast(persistenceWrites[1] / i['shard.writesPerSecond'])),
     visibilityStore:
       visibilityWrites[1] <= i['visibility.sqlMaxWritesPerSecond'] ? 'SQL (PostgreSQL 12+ / MySQL 8)' : 'Elasticsearch',
     workflowWorkerCores,
@@ -228,8 +241,11 @@ export function renderSizing(i: Inputs): string {
     row('activities/s, mean / peak', (s) => pair(s.activities)),
     row('timers/s, mean / peak', (s) => pair(s.timers)),
     row('history events/s, mean / peak', (s) => pair(s.historyEvents)),
-    row('**frontend requests/s** (signals, task completions), mean / peak', (s) => `**${pair(s.frontendRequests)}**`),
-    row('state transitions/s (estimate), mean / peak', (s) => pair(s.stateTransitions)),
+    row(
+      '**frontend requests/s** (signals, starts, task polls and completions), mean / peak',
+      (s) => `**${pair(s.frontendRequests)}**`,
+    ),
+    row('persistence writes/s, mean / peak', (s) => pair(s.persistenceWrites)),
     row('**history shards**', (s) => `**${n(s.historyShards)}**`),
     row('visibility writes/s, mean / peak', (s) => pair(s.visibilityWrites)),
     row('**visibility store**', (s) => `**${s.visibilityStore}**`),

@@ -14,6 +14,8 @@ export { freePort };
 export interface DevServer {
   address: string;
   uiUrl?: string;
+  /** The server's own Prometheus metrics (`http://127.0.0.1:<metricsPort>/metrics`), when `metricsPort` was given. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,11 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port; undefined runs headless. */
   uiPort?: number;
+  /**
+   * Serve the server's own Prometheus metrics on this port (its requests and persistence operations by kind: the
+   * benchmark counts them per call). Undefined: the CLI picks a port of its own, which nothing reads.
+   */
+  metricsPort?: number;
   /** SQLite file; undefined keeps state in memory. */
   dbFile?: string;
   /**
@@ -77,6 +84,7 @@ export interface DevServerOptions {
 export function devServerArgs(opts: DevServerOptions & { port: number }): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  if (opts.metricsPort) args.push('--metrics-port', String(opts.metricsPort));
   else args.push('--headless');
   if (opts.dbFile) {
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
@@ -140,6 +148,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   return {
     address: `127.0.0.1:${port}`,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    metricsUrl: opts.metricsPort ? `http://127.0.0.1:${opts.metricsPort}/metrics` : undefined,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

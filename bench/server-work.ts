@@ -1,0 +1,105 @@
+// What the Temporal server itself did for a call, from its own Prometheus metrics (the dev server's `--metrics-port`):
+// the requests each of its services served and the persistence operations they made, by operation. A call's share is
+// the difference of two readings around it, less what the same server did idle for as long right after (its
+// namespace refreshes, task-queue bookkeeping, idle polls). The histories (bench/cost.ts) say what the workflows
+// asked for; this says what it cost the server's services and its database to give it, which is what a cluster's
+// frontend, history shards and persistence are sized by.
+import { metricSeries } from './load-plan.ts';
+
+/** One reading: `kind service operation` → count since the server started. */
+export type ServerReading = Map<string, number>;
+
+/** The server's own system namespace: its internal workflows (scanners, schedulers), not the calls'. */
+const SYSTEM_NAMESPACE = 'temporal_system';
+
+/**
+ * Requests only an observer makes (the benchmark waiting for a workflow's result, listing and describing workflows,
+ * reading histories to count them), left out of a call's work, at the frontend and where the frontend passes them on.
+ * The engine makes none of them for a call (the API's channel reads come from the projection). The persistence reads
+ * they cause cannot be told apart: reads are shown, not counted on.
+ */
+const OBSERVER_OPERATIONS = new Set([
+  'DescribeWorkflowExecution',
+  'GetWorkflowExecutionHistory',
+  'PollWorkflowExecutionHistory',
+  'ListWorkflowExecutions',
+  'CountWorkflowExecutions',
+  'QueryWorkflow',
+  'DescribeNamespace',
+  'GetSystemInfo',
+]);
+
+export async function readServer(metricsUrl: string): Promise<ServerReading> {
+  return serverReading(await (await fetch(metricsUrl)).text());
+}
+
+/** A reading from the server's metrics in Prometheus' text format. */
+export function serverReading(text: string): ServerReading {
+  const out: ServerReading = new Map();
+  const add = (kind: string, labels: Record<string, string>, value: number) => {
+    if (labels.namespace === SYSTEM_NAMESPACE) return;
+    const key = `${kind} ${labels.service_name ?? '?'} ${labels.operation ?? '?'}`;
+    out.set(key, (out.get(key) ?? 0) + value);
+  };
+  for (const s of metricSeries(text, 'service_requests'))
+    if (!OBSERVER_OPERATIONS.has(s.labels.operation ?? '')) add('request', s.labels, s.value);
+  for (const s of metricSeries(text, 'persistence_requests')) add('persistence', s.labels, s.value);
+  return out;
+}
+
+/** `after − before`, series by series (a series missing from `before` counts from 0). */
+export function difference(after: ServerReading, before: ServerReading): ServerReading {
+  const out: ServerReading = new Map();
+  for (const [key, value] of after) {
+    const d = value - (before.get(key) ?? 0);
+    if (d !== 0) out.set(key, d);
+  }
+  return out;
+}
+
+/** A call's work: its window's difference less an idle window's of the same length, never below 0 per series. */
+export function callWork(during: ServerReading, idle: ServerReading): ServerReading {
+  const out: ServerReading = new Map();
+  for (const [key, value] of during) {
+    const d = value - (idle.get(key) ?? 0);
+    if (d > 0) out.set(key, d);
+  }
+  return out;
+}
+
+/** A persistence operation that writes (creates, updates, appends, deletes, completes) rather than reads. */
+export function isWrite(operation: string): boolean {
+  return /^(Create|Update|Upsert|Delete|Append|Complete|RangeComplete|RangeDelete|Put|Set|Add|Insert|Conflict|Record)/.test(
+    operation,
+  );
+}
+
+/** The figures the tables show of one call's work. */
+export interface ServerTotals {
+  /** Requests the frontend served (the SDK's calls: signals, polls, task completions, starts, queries). */
+  frontend: number;
+  /** Requests between the server's own services (frontend → history and matching, history → matching, …). */
+  internal: number;
+  persistenceWrites: number;
+  persistenceReads: number;
+}
+
+export function totals(work: ServerReading): ServerTotals {
+  const t: ServerTotals = { frontend: 0, internal: 0, persistenceWrites: 0, persistenceReads: 0 };
+  for (const [key, value] of work) {
+    const [kind, service, operation] = key.split(' ') as [string, string, string];
+    if (kind === 'request') {
+      if (service === 'frontend') t.frontend += value;
+      else t.internal += value;
+    } else if (isWrite(operation)) t.persistenceWrites += value;
+    else t.persistenceReads += value;
+  }
+  return t;
+}
+
+/** The mean of several calls' work, series by series. */
+export function meanWork(works: readonly ServerReading[]): ServerReading {
+  const out: ServerReading = new Map();
+  for (const w of works) for (const [key, value] of w) out.set(key, (out.get(key) ?? 0) + value / works.length);
+  return out;
+}
