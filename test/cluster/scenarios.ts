@@ -644,10 +644,8 @@ export async function runScenario(env: ScenarioEnv, plan: ScenarioPlan): Promise
             : 'error';
     if (!(err instanceof Lost || err instanceof Refused || err instanceof Wrong)) detail = `driver error: ${detail}`;
   }
-  // Not reached: look again, in case the outcome is only late, then judge what is left.
-  // The engine gets a few seconds to act on what it has seen before what is left is judged.
-  // The engine gets a few seconds to act on what it has seen before what is left is judged. A driver error (the
-  // tool's, or the switch's, not the engine's) is reported as such, and its legs are only cleaned up.
+  // Not reached: the engine gets a few seconds to act on what it has seen before what is left is judged. A driver
+  // error (the tool's, or the switch's, not the engine's) is reported as such, and its legs are only cleaned up.
   const judged = verdict !== 'error';
   if (verdict !== 'ok' && judged) await sleep(STRANDED_SETTLE_MS);
   const stranded = verdict !== 'ok' && judged ? r.strandedLegs() : [];
