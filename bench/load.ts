@@ -1252,7 +1252,7 @@ flooded legs' call workflows are read back against what the switch emitted.
 | audit of the flooded legs | ${auditLine(st.audit)} |
 
 ${table(['transfers', 'reached their outcome', 'step', 'p50', 'p99', 'max'], [...row('before the flood', st.baseline), ...row('during the flood', st.during)])}
-${failed.length ? `\n${failed.map((c) => `- ${c.verdict}: ${c.detail}`).join('\n')}` : ''}`);
+${failed.length ? `\n${failed.map((c) => `- ${c.verdict}: ${c.detail}${c.phones ? `; ${c.phones}: the engine rightly ended the code there` : ''}`).join('\n')}` : ''}`);
   }
 
   parts.push(`## Caveats
