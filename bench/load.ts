@@ -203,6 +203,14 @@ async function ingestIdle(urls: readonly string[], timeoutMs: number): Promise<I
   }
 }
 
+/**
+ * Workflow tasks the workflow workers have run since they started: the SDK core's count of the tasks it polled (each
+ * is run, a replay first if the workflow was not cached).
+ */
+async function workflowTasksRun(urls: readonly string[]): Promise<number> {
+  return metricSum(await scrape(urls), 'temporal_workflow_task_schedule_to_start_latency_seconds_count');
+}
+
 interface RoleUse {
   name: string;
   role: string;
@@ -284,6 +292,8 @@ interface Step {
   verdict: StepVerdict;
   audit?: AuditResult;
   roles: RoleUse[];
+  /** Workflow tasks the workflow workers ran over the arrival window (their CPU over it is in `roles`). */
+  workflowTasks: number;
   /** Calls in flight: mean over the arrival window (sampled each second) and the most. */
   inFlight: { mean: number; max: number };
   /** The arrival window, s, and how long the step's last calls took to end after it. */
@@ -347,6 +357,7 @@ async function rampStep(
   const { s, cluster, env } = ctx;
   const times = arrivals(rate, s.stepS * 1000, rng);
   const before = await readIngest(ctx.nodeUrls);
+  const tasksBefore = await workflowTasksRun(ctx.workflowUrls);
   const meter = roleMeter(cluster);
   const results: Promise<ScenarioResult>[] = [];
   let inFlight = 0;
@@ -374,6 +385,7 @@ async function rampStep(
   if (windowEnd > Date.now()) await sleep(windowEnd - Date.now());
   clearInterval(sampler);
   const roles = meter();
+  const workflowTasks = (await workflowTasksRun(ctx.workflowUrls)) - tasksBefore;
   const done = await Promise.all(results);
   const tailS = (Date.now() - windowEnd) / 1000;
   const calls = done.map((r) => record(r, s.digitTimeoutMs, ctx.dtmf));
@@ -393,6 +405,7 @@ async function rampStep(
     },
     stuck,
     roles,
+    workflowTasks,
     inFlight: {
       mean: counts.length ? counts.reduce((a, b) => a + b, 0) / counts.length : 0,
       max: Math.max(0, ...counts),
@@ -617,6 +630,8 @@ interface Ctx {
   watchers: SwitchWatcher[];
   env: ScenarioEnv;
   nodeUrls: string[];
+  /** The workflow workers' operations URLs (their /metrics carry the SDK core's, workflow tasks among them). */
+  workflowUrls: string[];
   /** Per leg, the events the switch emitted about it that the ingest delivers (for the audit). */
   seen: Map<string, Record<string, number>>;
   /** Per leg, the key presses the switch showed (DTMF events), to tell a code the phones split. */
@@ -672,6 +687,10 @@ async function openCluster(
     });
     const nodeUrls = node.workers.map((w) => metricsUrl(w)).filter((u): u is string => !!u);
     if (nodeUrls.length !== node.workers.length) throw new Error('a node worker announced no metrics URL in its log');
+    const workflowProcesses = cluster.supervisor.processes.filter((p) => p.role === 'workflows');
+    const workflowUrls = workflowProcesses.map((p) => metricsUrl(p)).filter((u): u is string => !!u);
+    if (workflowUrls.length !== workflowProcesses.length)
+      throw new Error('a workflow worker announced no metrics URL in its log');
     log(`cluster up: ${cluster.supervisor.processes.map((p) => p.name).join(', ')}`);
     return {
       s,
@@ -679,6 +698,7 @@ async function openCluster(
       config,
       watchers,
       nodeUrls,
+      workflowUrls,
       seen,
       dtmf,
       log,
@@ -1114,6 +1134,27 @@ ${table(
 ${table(
   ['calls/s', ...head.map((h) => `${h} CPU`), ...head.map((h) => `${h} RSS`)],
   r.steps.map((st) => [st.rate, ...roleCells(st.roles, head, 'cpu'), ...roleCells(st.roles, head, 'rss')]),
+)}
+
+### The workflow worker's CPU per workflow task
+
+Its CPU over each arrival window (the table above) over the workflow tasks it ran in that window (the SDK core's
+\`temporal_workflow_task_schedule_to_start_latency_seconds_count\`): docs/operations.md's sizing input
+\`cpu.msPerWorkflowTask\`, measured on the role alone.
+
+${table(
+  ['calls/s', 'workflow tasks', 'tasks /s', 'workflow worker CPU', 'CPU ms per task'],
+  r.steps.map((st) => {
+    const cpuPct = st.roles.filter((x) => x.role === 'workflows').reduce((sum, x) => sum + (x.cpuPct ?? 0), 0);
+    const perS = st.workflowTasks / st.windowS;
+    return [
+      st.rate,
+      st.workflowTasks,
+      perS.toFixed(1),
+      `${cpuPct.toFixed(0)} %`,
+      perS > 0 ? ((cpuPct * 10) / perS).toFixed(1) : '—',
+    ];
+  }),
 )}`);
   }
 
