@@ -167,12 +167,16 @@ export function judgeStep(s: StepInput): StepVerdict {
   const reasons: string[] = [];
   const failed = s.calls.filter((c) => !c.ok);
   if (failed.length) {
-    const byVerdict = new Map<string, number>();
-    for (const c of failed) byVerdict.set(c.verdict, (byVerdict.get(c.verdict) ?? 0) + 1);
+    // One example of each verdict: a stranded leg must not hide behind a late REST cancel.
+    const byVerdict = new Map<string, { n: number; first: CallRecord }>();
+    for (const c of failed) {
+      const seen = byVerdict.get(c.verdict);
+      byVerdict.set(c.verdict, { n: (seen?.n ?? 0) + 1, first: seen?.first ?? c });
+    }
     reasons.push(
       `${failed.length} of ${s.calls.length} calls did not reach their outcome (` +
-        [...byVerdict].map(([v, n]) => `${v} ×${n}`).join(', ') +
-        `): e.g. ${failed[0]!.kind}: ${failed[0]!.detail}`,
+        [...byVerdict].map(([v, { n }]) => `${v} ×${n}`).join(', ') +
+        `): e.g. ${[...byVerdict].map(([v, { first }]) => `${v}: ${first.kind}: ${first.detail}`).join(' | ')}`,
     );
   }
   if (!s.calls.length) reasons.push('no call started');

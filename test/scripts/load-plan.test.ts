@@ -72,7 +72,18 @@ test('a step is sustained only when every call reached its outcome and nothing w
   });
   t.false(failed.sustained);
   t.is(failed.failedCalls, 1);
-  t.regex(failed.reasons[0]!, /1 of 2 calls .*stranded ×1.*busy: the transferee heard music/);
+  t.regex(failed.reasons[0]!, /1 of 2 calls .*stranded ×1.*stranded: busy: the transferee heard music/);
+  const mixed = judgeStep({
+    ...base,
+    calls: [
+      { ...ok('rest-cancel'), ok: false, verdict: 'press_lost', detail: 'late cancel' },
+      { ...ok('rest-cancel'), ok: false, verdict: 'press_lost', detail: 'late cancel again' },
+      { ...ok('attended'), ok: false, verdict: 'stranded', detail: 'carol left ringing' },
+    ],
+  });
+  t.regex(mixed.reasons[0]!, /press_lost ×2, stranded ×1/);
+  t.regex(mixed.reasons[0]!, /press_lost: rest-cancel: late cancel \| stranded: attended: carol left ringing/);
+  t.notRegex(mixed.reasons[0]!, /again/);
   t.false(judgeStep({ ...base, ingest: { ...quiet, refused: 3 } }).sustained);
   t.is(judgeStep({ ...base, ingest: { ...quiet, queuedAtEnd: 2 } }).lost, 2);
   t.false(judgeStep({ ...base, stuck: 1 }).sustained);
