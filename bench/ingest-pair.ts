@@ -146,8 +146,9 @@ async function main(): Promise<void> {
       '(signals, starts, polls that returned a task, task completions); internal requests, what its services asked ' +
       "each other; persistence writes, the operations that change the database (its shards' mutable state and " +
       "history, matching's task queues). The benchmark's own reads (its waits for a workflow's result, its lists, " +
-      'describes and history reads) are left out of the requests; the persistence reads they cause are not told ' +
-      'apart, so the reads are an upper bound. A dev server runs every service in one process on SQLite: a cluster ' +
+      "describes and history reads) are left out of the requests, and with them the engine's one describe per " +
+      "transfer (its resolve's check that the transferee's call workflow runs); the persistence reads they cause " +
+      'are not told apart, so the reads are an upper bound. A dev server runs every service in one process on SQLite: a cluster ' +
       'makes the same requests and writes, over the network and to its own database.',
     '',
     ...(detail ? ['Per call, by operation (the rows above with workflows, in order):', '', detail, ''] : []),

@@ -15,8 +15,9 @@ const SYSTEM_NAMESPACE = 'temporal_system';
 /**
  * Requests only an observer makes (the benchmark waiting for a workflow's result, listing and describing workflows,
  * reading histories to count them), left out of a call's work, at the frontend and where the frontend passes them on.
- * The engine makes none of them for a call (the API's channel reads come from the projection). The persistence reads
- * they cause cannot be told apart: reads are shown, not counted on.
+ * The engine makes one of them for a star-code transfer (its resolve asks whether the transferee's call workflow runs:
+ * a describe), left out with them: one request of about a hundred. The persistence reads they cause cannot be told
+ * apart: reads are shown, not counted on.
  */
 const OBSERVER_OPERATIONS = new Set([
   'DescribeWorkflowExecution',
