@@ -21,7 +21,17 @@ import { startIngest, type Ingest } from '../workers/ingest/index.ts';
 import { plainCall, sleep, transferredCall, Timeline, type CostCall } from './calls.ts';
 import { startBenchEngine } from './engine.ts';
 import { actionsOf, countHistory, totalOf, type HistoryCount } from './cost.ts';
-import { callWork, difference, isWrite, meanWork, readServer, totals, type ServerReading } from './server-work.ts';
+import {
+  callWork,
+  difference,
+  meanWork,
+  readServer,
+  seriesOf,
+  totals,
+  WORK_KINDS,
+  type ServerReading,
+  type ServerTotals,
+} from './server-work.ts';
 import { table } from './stats.ts';
 
 const { values: flags } = parseArgs({
@@ -99,8 +109,7 @@ async function main(): Promise<void> {
     'persistence reads',
   ];
   const of = (r: Row, f: (c: HistoryCount) => number) => mean(r.totals.map(f));
-  const work = (r: Row, k: keyof ReturnType<typeof totals>) =>
-    r.server.length ? mean(r.server.map((w) => totals(w)[k])) : '—';
+  const work = (r: Row, k: keyof ServerTotals) => (r.server.length ? mean(r.server.map((w) => totals(w)[k])) : '—');
   const body = rows.map((r) => [
     r.mode,
     r.ingests,
@@ -166,17 +175,16 @@ function operationsTable(rows: readonly Row[]): string | undefined {
   const means = rows.map((r) => meanWork(r.server));
   const keys = [...new Set(means.flatMap((m) => [...m.keys()]))];
   const order = (key: string) => {
-    const [kind, service, operation] = key.split(' ') as [string, string, string];
-    return `${kind === 'request' ? 0 : isWrite(operation) ? 1 : 2} ${service === 'frontend' ? 0 : 1}${service} ${operation}`;
+    const { kind, service, operation } = seriesOf(key);
+    return `${WORK_KINDS.indexOf(kind)} ${service === 'frontend' ? 0 : 1}${service} ${operation}`;
   };
   keys.sort((a, b) => order(a).localeCompare(order(b)));
   const head = ['kind', 'service', 'operation', ...rows.map((r) => `${r.mode}, ${r.ingests}, ${r.kind}`)];
   const body = keys
     .filter((k) => means.some((m) => (m.get(k) ?? 0) >= 0.5))
     .map((k) => {
-      const [kind, service, operation] = k.split(' ') as [string, string, string];
-      const what = kind === 'request' ? 'request' : isWrite(operation) ? 'persistence write' : 'persistence read';
-      return [what, service, operation, ...means.map((m) => (m.get(k) ?? 0).toFixed(1))];
+      const { kind, service, operation } = seriesOf(k);
+      return [kind, service, operation, ...means.map((m) => (m.get(k) ?? 0).toFixed(1))];
     });
   return table(head, body);
 }

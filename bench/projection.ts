@@ -58,12 +58,12 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * A node's calls, seven events each (two creates, two answers, a bridge, two hangups), in the order `when` places them:
- * event k of call i goes at `when(i, k)`.
+ * event k of a call's `steps` events, of call i, goes at `when(i, k, steps)`.
  */
 function callEvents(
   calls: number,
   onNode: string,
-  when: (call: number, step: number) => number,
+  when: (call: number, step: number, steps: number) => number,
 ): { order: number; e: ChannelEvent }[] {
   const out: { order: number; e: ChannelEvent }[] = [];
   let seq = 0;
@@ -89,14 +89,14 @@ function callEvents(
       ev('CHANNEL_HANGUP_COMPLETE', a),
       ev('CHANNEL_HANGUP_COMPLETE', b),
     ];
-    steps.forEach((e, k) => out.push({ order: when(i, k), e }));
+    steps.forEach((e, k) => out.push({ order: when(i, k, steps.length), e }));
   }
   return out.sort((x, y) => x.order - y.order);
 }
 
 /** Calls overlapping: call i's events are spread over the next IN_FLIGHT calls' starts. */
 function events(calls: number): ChannelEvent[] {
-  return callEvents(calls, node, (i, k) => i + (k * IN_FLIGHT) / 7).map((x) => x.e);
+  return callEvents(calls, node, (i, k, steps) => i + (k * IN_FLIGHT) / steps).map((x) => x.e);
 }
 
 /**

@@ -60,12 +60,7 @@ export function difference(after: ServerReading, before: ServerReading): ServerR
 
 /** A call's work: its window's difference less an idle window's of the same length, never below 0 per series. */
 export function callWork(during: ServerReading, idle: ServerReading): ServerReading {
-  const out: ServerReading = new Map();
-  for (const [key, value] of during) {
-    const d = value - (idle.get(key) ?? 0);
-    if (d > 0) out.set(key, d);
-  }
-  return out;
+  return new Map([...difference(during, idle)].filter(([, d]) => d > 0));
 }
 
 /** A persistence operation that writes (creates, updates, appends, deletes, completes) rather than reads. */
@@ -75,9 +70,29 @@ export function isWrite(operation: string): boolean {
   );
 }
 
+/** The kinds of work a reading's series count, in the order the tables list them. */
+export const WORK_KINDS = ['request', 'persistence write', 'persistence read'] as const;
+
+/** What a reading's series is: its kind of work, the service that did it, the operation. */
+export interface Series {
+  kind: (typeof WORK_KINDS)[number];
+  service: string;
+  operation: string;
+}
+
+/** A reading's key (`kind service operation`, as serverReading writes it) read back. */
+export function seriesOf(key: string): Series {
+  const [kind, service = '?', operation = '?'] = key.split(' ');
+  return {
+    kind: kind === 'request' ? 'request' : isWrite(operation) ? 'persistence write' : 'persistence read',
+    service,
+    operation,
+  };
+}
+
 /** The figures the tables show of one call's work. */
 export interface ServerTotals {
-  /** Requests the frontend served (the SDK's calls: signals, polls, task completions, starts, queries). */
+  /** Requests the frontend served (the SDKs' calls: signals, starts, polls, task completions). */
   frontend: number;
   /** Requests between the server's own services (frontend → history and matching, history → matching, …). */
   internal: number;
@@ -88,11 +103,11 @@ export interface ServerTotals {
 export function totals(work: ServerReading): ServerTotals {
   const t: ServerTotals = { frontend: 0, internal: 0, persistenceWrites: 0, persistenceReads: 0 };
   for (const [key, value] of work) {
-    const [kind, service, operation] = key.split(' ') as [string, string, string];
+    const { kind, service } = seriesOf(key);
     if (kind === 'request') {
       if (service === 'frontend') t.frontend += value;
       else t.internal += value;
-    } else if (isWrite(operation)) t.persistenceWrites += value;
+    } else if (kind === 'persistence write') t.persistenceWrites += value;
     else t.persistenceReads += value;
   }
   return t;
