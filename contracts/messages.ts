@@ -45,6 +45,12 @@ export interface ChannelEvent {
    * themselves. Absent from older ingests.
    */
   held?: boolean;
+  /**
+   * On key presses: the ingest was pacing its signals when it sent the press (Temporal had refused them over its rate
+   * limit; workers/ingest/queue.ts): the leg's next presses may come hundreds of ms after their press, so a digit
+   * timer waits for them before it decides (workflows/collector.ts PACED_DIGITS_GRACE_MS). Absent when it was not.
+   */
+  paced?: boolean;
   hangupCause?: string;
   answerState?: string;
   /**

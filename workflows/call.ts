@@ -198,6 +198,8 @@ class CallLeg {
    * new one starts then only if the deadline has moved on (a later digit), not one per digit.
    */
   private digitTimer: RunningTimer | undefined;
+  /** The deadline of a wait for digits the ingest may still hold (collector.ts `waitsForHeld`): its timer says so. */
+  private heldWaitUntil: number | undefined;
   private idleDigits: ChannelEvent[];
   /**
    * When a read of the leg's feature codes last gave up (the switch did not answer), on the switch's clock
@@ -301,7 +303,10 @@ class CallLeg {
         this.digitTimer = undefined;
         if (timer.fired && deadline !== undefined && deadline <= Date.now()) return false;
       }
-      if (deadline !== undefined && !this.digitTimer) this.digitTimer = startTimer(deadline, DIGIT_TIMER_SUMMARY);
+      if (deadline !== undefined && !this.digitTimer) {
+        const summary = deadline === this.heldWaitUntil ? HELD_DIGITS_TIMER_SUMMARY : DIGIT_TIMER_SUMMARY;
+        this.digitTimer = startTimer(deadline, summary);
+      }
       await condition(() => wake() || this.digitTimer?.fired === true);
       if (wake()) return true;
     }
@@ -371,7 +376,7 @@ class CallLeg {
   /** A key press on this leg to interpret, if the event is one (none once the call ended). */
   private keyPress(event: ChannelEvent): KeyPress | undefined {
     if (event.name !== 'DTMF' || !event.digit || this.call.phase === 'ended') return undefined;
-    return { digit: event.digit, at: event.at, held: event.held, id: keyPressId(event) };
+    return { digit: event.digit, at: event.at, held: event.held, paced: event.paced, id: keyPressId(event) };
   }
 
   /** A key press; one that did nothing is kept a while, for earlier presses that may still come (inSwitchOrder). */
@@ -576,8 +581,11 @@ class CallLeg {
     const completeAt = this.collector.deadline ?? Date.now();
     // The leg's sets, and a running transfer's codes ahead of them while this leg is its transferor.
     const sets = this.collectorSets();
-    const result = timerFired(this.collector, sets, Date.now(), collectorOptions(this.policy));
+    // A run that decided without waiting for a paced ingest's digits (before the wait was) replays as it ran.
+    const pacedGrace = () => patched('paced-digits-grace');
+    const result = timerFired(this.collector, sets, Date.now(), { ...collectorOptions(this.policy), pacedGrace });
     this.collector = result.state;
+    this.heldWaitUntil = result.waitsForHeld ? result.state.deadline : undefined;
     for (const error of result.errors) log.warn('metaflow pattern skipped', { error });
     await this.keepPrivate(result.match !== undefined);
     if (result.match) await this.runFeatureCode(result.match, completeAt);
@@ -929,6 +937,8 @@ class CallLeg {
 }
 
 const DIGIT_TIMER_SUMMARY = 'feature code: the digit timeout ends the code';
+/** In the Temporal UI: the timer was due, but the ingest may still hold digits of the code (late, or paced). */
+export const HELD_DIGITS_TIMER_SUMMARY = 'feature code: waiting for digits the ingest may still hold';
 
 /** A timer of the workflow's own, that can be cancelled, and says when it has fired. */
 interface RunningTimer {

@@ -16,7 +16,11 @@
 // - a collection its timer ended as no match is reopened by the next digit when the switch stamped that digit within
 //   the digit timeout of the collection's last one (`press`): the timer fired before the ingest delivered digits
 //   pressed in time (it was away, or Temporal was, for less than LATE_TIMER_MS). A no match did nothing on the switch,
-//   so taking it back changes nothing the caller saw; a match that acted is never reopened.
+//   so taking it back changes nothing the caller saw; a match that acted is never reopened;
+// - a timer whose collection's last digit came through a paced ingest (`DigitArrival.paced`: Temporal refused the
+//   node's signals over its rate limit, and the ingest now sends them at a pace, one channel's keys a few hundred ms
+//   after their press) first waits PACED_DIGITS_GRACE_MS, once per digit: a digit pressed in time could still be in
+//   the ingest's queue, and a match, unlike a no match, cannot be reopened once it acted.
 import type { FeatureCodeSet, Metaflow } from '../contracts/metaflows.ts';
 import {
   canMatchLonger,
@@ -46,6 +50,14 @@ export const LATE_TIMER_MS = 3000;
  */
 export const HELD_DIGITS_GRACE_MS = 10_000;
 export const HELD_DIGITS_MARGIN_MS = 2000;
+/**
+ * How long a timer waits, before it decides, when the collection's last digit came through a paced ingest. A paced
+ * ingest sends a caller's key presses ahead of other events but no faster than its pace, at least MIN_PACE (2) signals
+ * a second (workers/ingest/queue.ts): a wait of a second covers the key presses of the channel and one other ahead of
+ * it at the least pace, and the few hundred ms a key waited in a flood at the load benchmark's storm. Only while the
+ * ingest is paced: a caller's code takes this much longer then, never otherwise.
+ */
+export const PACED_DIGITS_GRACE_MS = 1000;
 
 export interface CollectorState {
   /** Per feature-code set: the digits collected since the binding digit, or undefined when not armed. */
@@ -62,6 +74,8 @@ export interface CollectorState {
    * `deliveredLate`).
    */
   graceSpent?: boolean;
+  /** The last digit came through a paced ingest (`DigitArrival.paced`): the timer waits for the rest first. */
+  paced?: boolean;
   /** Per feature-code set: the collection its timer last ended as no match, until the next digit (`press`). */
   ended?: (EndedCollection | undefined)[];
 }
@@ -79,6 +93,12 @@ export interface CollectorOptions {
   limits?: FeatureCodeLimits;
   /** The terminator of a set that names none; `""` for none. */
   terminator?: string;
+  /**
+   * Whether a timer may wait for a paced ingest's digits (PACED_DIGITS_GRACE_MS); asked only when one would. The call
+   * workflow answers with its patch, so that a workflow that decided without the wait before replays as it ran.
+   * Default: yes.
+   */
+  pacedGrace?: () => boolean;
 }
 
 /**
@@ -284,11 +304,12 @@ export function press(
     errors.push(...ended.errors);
   }
   const pressed = pressDigit(current, sets, digit, when.now, fallback, limits);
-  const graceSpent = deliveredLate(when) ? { graceSpent: true } : {};
+  // What the timer is to know of how this digit came (`timerFired`).
+  const marks = { ...(deliveredLate(when) ? { graceSpent: true } : {}), ...(when.paced ? { paced: true } : {}) };
   current = {
     ...pressed,
     lastAt: pressed.collecting.map((c) => (c === undefined ? undefined : when.at)),
-    ...graceSpent,
+    ...marks,
   };
   if (match) return { state: current, match, errors, byTimeout: true };
 
@@ -324,7 +345,7 @@ export function press(
   }
   const lastAt = collecting.map((c) => (c === undefined ? undefined : when.at));
   return {
-    state: { collecting, deadlines, deadline: earliest(deadlines), lastAt, ...graceSpent },
+    state: { collecting, deadlines, deadline: earliest(deadlines), lastAt, ...marks },
     errors,
   };
 }
@@ -335,6 +356,8 @@ export interface DigitArrival {
   at: number;
   /** The ingest held the key press before it could deliver it (ChannelEvent.held); absent from older ingests. */
   held?: boolean;
+  /** The ingest was paced when it sent the key press (ChannelEvent.paced); absent when it was not, and from older ones. */
+  paced?: boolean;
 }
 
 /**
@@ -361,7 +384,8 @@ function stripper(opts: CollectorOptions, limits: FeatureCodeLimits) {
  * plus the timeout (LATE_TIMER_MS: Temporal or the workflow worker was away), digits pressed in time may still be held
  * by the ingest: the collection first waits for them (its lateness + HELD_DIGITS_MARGIN_MS, at most
  * HELD_DIGITS_GRACE_MS), once per digit, unless the last digit was
- * itself delivered late (`press` measures the held digits' gaps on the switch's clock). Otherwise each set whose own
+ * itself delivered late (`press` measures the held digits' gaps on the switch's clock). So it does, for
+ * PACED_DIGITS_GRACE_MS, when the last digit came through a paced ingest, on time or not. Otherwise each set whose own
  * timer has run out matches what it holds, a terminator typed last set aside, and is disarmed; a set with a longer
  * digit_timeout keeps collecting. A match disarms every set: one action per key press.
  */
@@ -382,8 +406,10 @@ export function timerFired(
       return due(i) && last !== undefined ? now - last - digitTimeout(set, fallback) : 0;
     }),
   );
-  if (lateness > LATE_TIMER_MS && !state.graceSpent) {
-    const grace = Math.min(HELD_DIGITS_GRACE_MS, lateness + HELD_DIGITS_MARGIN_MS);
+  const late = lateness > LATE_TIMER_MS;
+  const waits = () => late || (state.paced === true && sets.some((_, i) => due(i)) && (opts.pacedGrace?.() ?? true));
+  if (!state.graceSpent && waits()) {
+    const grace = late ? Math.min(HELD_DIGITS_GRACE_MS, lateness + HELD_DIGITS_MARGIN_MS) : PACED_DIGITS_GRACE_MS;
     const waiting = deadlines.map((d, i) => (due(i) ? now + grace : d));
     return {
       state: { ...state, deadlines: waiting, deadline: earliest(waiting), graceSpent: true },

@@ -21,6 +21,8 @@ export interface KeyPress {
   digit: string;
   at: number;
   held?: boolean;
+  /** The ingest was paced when it sent the press (ChannelEvent.paced). */
+  paced?: boolean;
   /** Which press it is on the switch (contracts/ids.ts `keyPressId`). */
   id?: string;
 }
@@ -88,7 +90,13 @@ export function collect(
   now: number,
 ): TakenPress {
   const before = found.collector ?? emptyCollector(sets);
-  const step = press(before, sets, key.digit, { now, at: key.at, held: key.held }, collectorOptions(policy));
+  const step = press(
+    before,
+    sets,
+    key.digit,
+    { now, at: key.at, held: key.held, paced: key.paced },
+    collectorOptions(policy),
+  );
   const matched = step.match !== undefined;
   const privateOn = privateCollection(step.state, sets, policy.limits);
   return {

@@ -46,7 +46,7 @@ export function transferorPressed(
 ): Heard {
   if (event.name !== 'DTMF' || !event.digit) return { keys };
   const before = keys.collector ?? emptyCollector(sets);
-  const when = { now: event.at, at: event.at, held: event.held };
+  const when = { now: event.at, at: event.at, held: event.held, paced: event.paced };
   const step = press(before, sets, event.digit, when, collectorOptions(policy));
   const next = { ...keys, collector: step.state };
   const code = step.match && !step.byTimeout ? transferCodeOf(step.match) : undefined;

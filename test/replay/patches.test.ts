@@ -15,6 +15,8 @@ const BEFORE: Record<string, string[]> = {
   // hold-retry, the resolve's hold hung: given up (every attempt hung), and refused (the transferor gone meanwhile).
   // Before, the parties were left on hold.
   'give-back-held': ['hold-retry-61661e7c-callWorkflow-2.json', 'hold-retry-6852a4b1-callWorkflow-1.json'],
+  // paced-digits, `*22` from a paced ingest: its timer decided at once (a transfer to 2), the `604` came after it.
+  'paced-digits-grace': ['paced-digits-a2c5bf7b-callWorkflow-1.json'],
 };
 
 const workflowsDir = path.join(repoRoot, 'workflows');

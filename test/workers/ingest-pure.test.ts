@@ -459,18 +459,22 @@ test('queues: after a RESOURCE_EXHAUSTED every signal is paced, at a quarter of 
   let accepted = 0;
   let refusedAt = 0;
   const after: number[] = [];
+  /** Each accepted key press's `paced` stamp, before the refusal and after it. */
+  const stamps = { before: [] as (boolean | undefined)[], after: [] as (boolean | undefined)[] };
   const q = new DeliveryQueues({
     logger,
     maxInFlight: 4,
     urgentReserve: 1,
     retry: { initialMs: 10, maxMs: 10 },
-    send: async () => {
+    send: async (b) => {
       await new Promise((r) => setTimeout(r, 5));
       if (++accepted === 9) {
         refusedAt = performance.now();
         throw exhausted;
       }
       if (refusedAt) after.push(performance.now() - refusedAt);
+      const paced = b.kind === 'call' ? b.events.map((e) => e.paced) : [];
+      (refusedAt ? stamps.after : stamps.before).push(...paced);
     },
   });
   // Urgent and light (a key press each): before, only the other channels backed off.
@@ -485,6 +489,13 @@ test('queues: after a RESOURCE_EXHAUSTED every signal is paced, at a quarter of 
   t.true(late.length > 0, `sends after the refusal: ${after.map((ms) => ms.toFixed(0)).join(' ')}`);
   const spread = Math.max(...after) - Math.min(...late);
   t.true(spread >= ((late.length - 1) * 1000) / pace - 50, `${late.length} sends in ${spread.toFixed(0)} ms`);
+  // The key presses say so: those sent before the refusal were not paced; those sent at the pace were.
+  t.true(stamps.before.length > 0 && stamps.before.every((p) => p === undefined), `before: ${stamps.before}`);
+  t.true(stamps.after.length >= late.length, `after: ${stamps.after}`);
+  t.true(
+    stamps.after.slice(-late.length).every((p) => p === true),
+    `after: ${stamps.after}`,
+  );
 });
 
 test('queues: a burst Temporal let through does not set the pace: what it took a second over PACE_WINDOW_MS does', async (t) => {

@@ -5,6 +5,7 @@ import {
   HELD_DIGITS_GRACE_MS,
   HELD_DIGITS_MARGIN_MS,
   LATE_TIMER_MS,
+  PACED_DIGITS_GRACE_MS,
   carriedCollector,
   emptyCollector,
   findMetaflow,
@@ -707,6 +708,71 @@ test('held stamp: *22 delivered at once, its task timed out and ran 3.3 s later,
   for (const [i, d] of [...'*22'].entries())
     prompt = pressOne(prompt, sets, d, { now: 1000, at: i * 100, held: true }, {}).state;
   t.falsy(timerFired(prompt, sets, 9000).waitsForHeld);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// A paced ingest: its key presses come on time or hundreds of ms late, one channel's not in step with its presses
+
+test('paced: *22 came through a paced ingest, 600 (pressed in time) 45 ms after the timer: the code is *22600', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  // The load benchmark's storm, by the switch's clock: `*` at 0, `22` at 120 and 240, `600` at 360, 480, 600; the
+  // ingest, paced, delivered `22` at 450 and `600` at 795, past the timer (450 + 300).
+  const opts = { fallbackTimeoutMs: 300 };
+  const paced = (state: CollectorState, digits: string, now: number, at: number[]) => {
+    for (const [i, d] of [...digits].entries())
+      state = pressOne(state, sets, d, { now, at: at[i]!, paced: true }, opts).state;
+    return state;
+  };
+  let state = paced(emptyCollector(sets), '*22', 450, [0, 120, 240]);
+  t.is(state.deadline, 750);
+  const fired = timerFired(state, sets, 750, opts);
+  t.true(fired.waitsForHeld, 'the last digit came paced: the timer waits for the rest');
+  t.is(fired.match, undefined);
+  t.is(fired.state.deadline, 750 + PACED_DIGITS_GRACE_MS);
+  state = paced(fired.state, '600', 795, [360, 480, 600]);
+  t.deepEqual(state.collecting, ['22600']);
+  const again = timerFired(state, sets, state.deadline!, opts);
+  t.true(again.waitsForHeld, 'once per digit: the 600 came paced too');
+  const decided = timerFired(again.state, sets, again.state.deadline!, opts);
+  t.falsy(decided.waitsForHeld, 'once per digit: the grace is spent');
+  t.deepEqual(decided.match?.captures, ['2600'], 'the transfer goes to 2600, not 2');
+  // Unpaced, the same timer decides at once: *22, a transfer to 2.
+  let prompt = emptyCollector(sets);
+  for (const [i, d] of [...'*22'].entries()) prompt = pressOne(prompt, sets, d, { now: 450, at: i * 120 }, opts).state;
+  const atOnce = timerFired(prompt, sets, 750, opts);
+  t.falsy(atOnce.waitsForHeld);
+  t.deepEqual(atOnce.match?.captures, ['2']);
+});
+
+test('paced: the wait only where a patch allows it, and only a timer that ends something', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  let state = emptyCollector(sets);
+  for (const [i, d] of [...'*22'].entries())
+    state = pressOne(state, sets, d, { now: 300, at: i * 100, paced: true }, {}).state;
+  let asked = 0;
+  const refused = timerFired(state, sets, state.deadline!, { pacedGrace: () => (asked++, false) });
+  t.is(asked, 1);
+  t.falsy(refused.waitsForHeld, 'a run from before the wait decides as it did');
+  t.deepEqual(refused.match?.captures, ['2']);
+  // A timer that fires before any set's deadline ends nothing, and does not ask.
+  const early = timerFired(state, sets, state.deadline! - 1, { pacedGrace: () => (asked++, true) });
+  t.is(asked, 1);
+  t.falsy(early.waitsForHeld);
+  t.deepEqual(early.state.collecting, ['22']);
+  // A key press that was paced and held too: the ingest is delivering what it held, in order: no wait either.
+  let heldToo = emptyCollector(sets);
+  for (const [i, d] of [...'*22'].entries())
+    heldToo = pressOne(heldToo, sets, d, { now: 300, at: i * 100, paced: true, held: true }, {}).state;
+  t.falsy(timerFired(heldToo, sets, heldToo.deadline!).waitsForHeld);
+  // A code that no digit can extend acts at its last digit, paced or not: no timer at all.
+  const exact = [set({ numbers: { '22': hangup } })];
+  let code = emptyCollector(exact);
+  let last;
+  for (const [i, d] of [...'*22'].entries()) {
+    last = pressOne(code, exact, d, { now: 300, at: i * 100, paced: true }, {});
+    code = last.state;
+  }
+  t.is(last!.match?.metaflow, hangup);
 });
 
 test('collector: a state carried across continue-as-new (through JSON) takes the next code', (t) => {

@@ -129,11 +129,14 @@ export const HELD_AFTER_MS = 1000;
 
 /**
  * The batch as sent: each key press says whether the ingest held it (ChannelEvent.held): `held(i)` for the i-th
- * event. Only key presses are stamped (the collector reads it; other events keep their shape).
+ * event; and, while the ingest is paced, that it is (ChannelEvent.paced). Only key presses are stamped (the collector
+ * reads them; other events keep their shape).
  */
-export function stampHeld(batch: Batch, held: (i: number) => boolean): Batch {
+export function stampKeys(batch: Batch, held: (i: number) => boolean, paced: boolean): Batch {
   if (batch.kind === 'originate' || !batch.events.some((e) => e.name === 'DTMF')) return batch;
-  const events = batch.events.map((e, i) => (e.name === 'DTMF' ? { ...e, held: held(i) } : e));
+  const events = batch.events.map((e, i) =>
+    e.name === 'DTMF' ? { ...e, held: held(i), ...(paced ? { paced: true } : {}) } : e,
+  );
   return { ...batch, events };
 }
 
@@ -477,7 +480,7 @@ export class DeliveryQueues {
     const started = performance.now();
     const retried = q.attempt > 0;
     const held = (i: number) => retried || started - (this.pushedAt.get(taken[i]!) ?? started) > HELD_AFTER_MS;
-    const sent = stampHeld(batch, held);
+    const sent = stampKeys(batch, held, this.pace !== Infinity);
     let failed = false;
     try {
       const instead = await this.opts.send(sent);
