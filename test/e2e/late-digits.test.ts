@@ -3,12 +3,11 @@
 // later. The call workflow takes the earlier digits it never saw, in the switch's order, and the last digit again
 // after them: `*22604` still dials 2604. (Here the two deliveries are sent to the call workflow as the two ingests
 // would send them, with a switch run of their own so that the switch's real events of the call do not interleave.)
-import crypto from 'node:crypto';
 import anyTest from 'ava';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
-import { channelEventsSignal, type ChannelEvent } from '../../contracts/messages.ts';
-import { hangUp, placeCall, useEngine, waitFor } from '../support/engine.ts';
-import { answeredFor, bridgedPair, createdFor } from '../support/events.ts';
+import { channelEventsSignal } from '../../contracts/messages.ts';
+import { hangUp, placeCall, useEngine } from '../support/engine.ts';
+import { consultsTarget, keyPresses } from '../support/events.ts';
 import { sleep } from '../support/scenario.ts';
 
 const test = useEngine(anyTest, {}, { scenario: 'late-digits' });
@@ -17,17 +16,7 @@ test('the last digit of a code delivered first, the code a second later by the o
   const e = t.context;
   const { alice, bob } = await placeCall(e);
   const from = e.phones.events.length;
-  const core = `core-${crypto.randomBytes(4).toString('hex')}`;
-  const typedAt = Date.now();
-  const code: ChannelEvent[] = [...'*22604'].map((digit, i) => ({
-    name: 'DTMF',
-    uuid: alice.uuid,
-    coreUuid: core,
-    seq: 100 + i,
-    at: typedAt + i * 120,
-    node: e.node.name,
-    digit,
-  }));
+  const code = keyPresses(e, alice.uuid, '*22604');
   const call = e.client.workflow.getHandle(callWorkflowId(alice.uuid));
   // The ingest that reconnected first heard only the last digit ...
   await call.signal(channelEventsSignal, [code.at(-1)!]);
@@ -35,9 +24,7 @@ test('the last digit of a code delivered first, the code a second later by the o
   // ... the other delivers what it held: every digit, the last one again.
   await call.signal(channelEventsSignal, code);
   try {
-    await waitFor(e, createdFor(e, '2604', from), 20_000);
-    const carol = (await waitFor(e, answeredFor(e, '2604', from), 20_000)).headers['Unique-ID']!;
-    await waitFor(e, bridgedPair(e, alice.uuid, carol, from), 20_000);
+    await consultsTarget(e, alice.uuid, '2604', from);
   } finally {
     // Alice's call ends either way (its history is the one recorded for the replay tests).
     await hangUp(e, alice.uuid);

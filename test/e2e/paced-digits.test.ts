@@ -6,12 +6,11 @@
 // digit came so waits a moment for the rest before it decides. (The presses are signalled to the call workflow as the
 // paced ingest sent them, with a switch run of their own so that the switch's real events of the call do not
 // interleave.)
-import crypto from 'node:crypto';
 import anyTest from 'ava';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
-import { channelEventsSignal, type ChannelEvent } from '../../contracts/messages.ts';
-import { hangUp, placeCall, useEngine, waitFor } from '../support/engine.ts';
-import { answeredFor, bridgedPair, createdFor } from '../support/events.ts';
+import { channelEventsSignal } from '../../contracts/messages.ts';
+import { hangUp, placeCall, useEngine } from '../support/engine.ts';
+import { consultsTarget, keyPresses } from '../support/events.ts';
 import { EventType, historyReaches, timersRunning, type HistoryEvent } from '../support/history.ts';
 import { HELD_DIGITS_TIMER_SUMMARY } from '../../workflows/call.ts';
 
@@ -21,19 +20,8 @@ test('*22 from a paced ingest, 604 pressed in time but delivered after the digit
   const e = t.context;
   const { alice, bob } = await placeCall(e);
   const from = e.phones.events.length;
-  const core = `core-${crypto.randomBytes(4).toString('hex')}`;
-  const typedAt = Date.now();
-  const code: ChannelEvent[] = [...'*22604'].map((digit, i) => ({
-    name: 'DTMF',
-    uuid: alice.uuid,
-    coreUuid: core,
-    seq: 100 + i,
-    at: typedAt + i * 120,
-    node: e.node.name,
-    digit,
-    held: false,
-    paced: true,
-  }));
+  // As a paced ingest sends them: stamped so, and none held.
+  const code = keyPresses(e, alice.uuid, '*22604', { held: false, paced: true });
   const call = e.client.workflow.getHandle(callWorkflowId(alice.uuid));
   // `*` first, then `22`, as the paced ingest sent them in the storm: the timer armed at `*` is kept for `22`.
   await call.signal(channelEventsSignal, code.slice(0, 1));
@@ -44,9 +32,7 @@ test('*22 from a paced ingest, 604 pressed in time but delivered after the digit
     // waits for it (or, before the wait was, resolves a transfer to 2).
     await historyReaches(e, alice.uuid, (events) => decided(events.slice(lastSignal(events))));
     await call.signal(channelEventsSignal, code.slice(3));
-    await waitFor(e, createdFor(e, '2604', from), 20_000);
-    const carol = (await waitFor(e, answeredFor(e, '2604', from), 20_000)).headers['Unique-ID']!;
-    await waitFor(e, bridgedPair(e, alice.uuid, carol, from), 20_000);
+    await consultsTarget(e, alice.uuid, '2604', from);
   } finally {
     // Alice's call ends either way (its history is the one recorded for the replay tests).
     await hangUp(e, alice.uuid);

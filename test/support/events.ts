@@ -1,5 +1,7 @@
 // What the phones see, as predicates for waitFor(): each only matches events from index `from` of the phones' list on
 // (mark it with `e.phones.events.length` before acting), so an earlier call's events never satisfy a later wait.
+import crypto from 'node:crypto';
+import type { ChannelEvent } from '../../contracts/messages.ts';
 import { press, waitFor, type Engine } from './engine.ts';
 import type { EslEvent } from './esl-client.ts';
 
@@ -50,4 +52,31 @@ export async function dialTarget(
   await press(e, transferor, `*2${ext}`);
   const created = await waitFor(e, createdFor(e, ext, start), 30_000);
   return { target: created.headers['Unique-ID']!, start };
+}
+
+/**
+ * `digits` pressed on `leg` 120 ms apart by the switch's clock, as the ingest would signal them to its call workflow
+ * (with `stamp`: what the ingest says of each), from a switch run of their own: the switch's real events of the call
+ * never share their sequence numbers.
+ */
+export function keyPresses(e: Engine, leg: string, digits: string, stamp: Partial<ChannelEvent> = {}): ChannelEvent[] {
+  const coreUuid = `core-${crypto.randomBytes(4).toString('hex')}`;
+  const typedAt = Date.now();
+  return [...digits].map((digit, i) => ({
+    name: 'DTMF',
+    uuid: leg,
+    coreUuid,
+    seq: 100 + i,
+    at: typedAt + i * 120,
+    node: e.node.name,
+    digit,
+    ...stamp,
+  }));
+}
+
+/** The transfer's target leg to `ext` was created, answered and bridged to `transferor` (each within 20 s). */
+export async function consultsTarget(e: Engine, transferor: string, ext: string, from: number): Promise<void> {
+  await waitFor(e, createdFor(e, ext, from), 20_000);
+  const target = (await waitFor(e, answeredFor(e, ext, from), 20_000)).headers['Unique-ID']!;
+  await waitFor(e, bridgedPair(e, transferor, target, from), 20_000);
 }
