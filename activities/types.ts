@@ -66,3 +66,13 @@ export interface ConferencePlan {
   /** How long to wait for every leg to show in the member list (default 3 s). */
   waitMs?: number;
 }
+
+/**
+ * What a node worker's ingest still has of a leg's key presses (activities/ingest.ts): `held` not yet delivered to the
+ * leg's call workflow; `sure`: the ingest can vouch for it: it was listening to the switch before the presses asked
+ * about and is not waiting for Temporal's return. Not sure, the workflow goes on waiting as if some were held.
+ */
+export interface KeyPressesHeld {
+  held: number;
+  sure: boolean;
+}

@@ -3,6 +3,7 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config, FreeswitchNode } from '../config/index.ts';
+import { createIngestActivities } from '../activities/ingest.ts';
 import { createPolicyActivities, policyStore } from '../activities/policy.ts';
 import { createSwitchActivities, type CommandJournal, type SwitchCommands } from '../activities/switch.ts';
 import type { Store } from '../store/index.ts';
@@ -128,12 +129,16 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
     ensureCallWorkflow,
     transferRun,
   });
+  // The ingest starts after the worker (its first reconciliation needs the workflows running): until then it has
+  // nothing to say of key presses, and says it is not sure.
+  const ingestNow: { ingest?: Ingest } = {};
+  const ingestActivities = createIngestActivities(() => ingestNow.ingest);
   const worker = await Worker.create({
     connection: opts.connection,
     dataConverter: dataConverter(config),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: nodeTaskQueue(node.name),
-    activities: heartbeating({ ...switchActivities, ...policyActivities }),
+    activities: heartbeating({ ...switchActivities, ...policyActivities, ...ingestActivities }),
     // Each heartbeat reaches the server as it is sent (the default throttle, 80% of the 2 s heartbeat timeout, would
     // leave a loaded server 0.4 s to take it).
     maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
@@ -170,6 +175,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
         }
       : {}),
   });
+  ingestNow.ingest = ingest;
   const lostNodes = startLostNodes({
     node: node.name,
     connected: () => esl.eventConnection.connected,

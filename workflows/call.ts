@@ -32,9 +32,11 @@ import {
   carriedCollector,
   DEFAULT_DIGIT_TIMEOUT_MS,
   emptyCollector,
+  endHeldWait,
   timerFired,
   type CollectorState,
   type FeatureCodeMatch,
+  type HeldWait,
 } from './collector.ts';
 import { EventDeduplicator, type DedupState } from './dedup.ts';
 import { featureCodeAction } from './feature-codes.ts';
@@ -99,7 +101,7 @@ import {
 } from '../contracts/requests.ts';
 import { ACCOUNT_ID, CALL_STATE } from '../contracts/search-attributes.ts';
 import { callHearing, transferHearing } from './story.ts';
-import { switchActivities } from './switch-activities.ts';
+import { ingestActivities, switchActivities } from './switch-activities.ts';
 import { transferStartOptions } from './transfer-start.ts';
 import { transferWorkflow, type TransferPlan } from './transfer.ts';
 
@@ -198,8 +200,10 @@ class CallLeg {
    * new one starts then only if the deadline has moved on (a later digit), not one per digit.
    */
   private digitTimer: RunningTimer | undefined;
-  /** The deadline of a wait for digits the ingest may still hold (collector.ts `waitsForHeld`): its timer says so. */
-  private heldWaitUntil: number | undefined;
+  /** A wait for digits the ingest may still hold (collector.ts `heldWait`): its timer says so. */
+  private heldWait: HeldWait | undefined;
+  /** The ingest said it holds none of this leg's presses during that wait (`askIngest`): it ends now. */
+  private noneHeld: HeldWait | undefined;
   private idleDigits: ChannelEvent[];
   /**
    * When a read of the leg's feature codes last gave up (the switch did not answer), on the switch's clock
@@ -304,11 +308,12 @@ class CallLeg {
         if (timer.fired && deadline !== undefined && deadline <= Date.now()) return false;
       }
       if (deadline !== undefined && !this.digitTimer) {
-        const summary = deadline === this.heldWaitUntil ? HELD_DIGITS_TIMER_SUMMARY : DIGIT_TIMER_SUMMARY;
+        const summary = deadline === this.heldWait?.until ? HELD_DIGITS_TIMER_SUMMARY : DIGIT_TIMER_SUMMARY;
         this.digitTimer = startTimer(deadline, summary);
       }
-      await condition(() => wake() || this.digitTimer?.fired === true);
+      await condition(() => wake() || this.digitTimer?.fired === true || this.heldWaitOver());
       if (wake()) return true;
+      if (this.heldWaitOver()) return false;
     }
   }
 
@@ -576,8 +581,38 @@ class CallLeg {
     return policy;
   }
 
+  /** The ingest vouched that it holds none of the presses the current wait is for (`askIngest`). */
+  private heldWaitOver(): boolean {
+    const wait = this.heldWait;
+    // A press taken meanwhile moved the deadlines on: the wait is over by itself.
+    return wait !== undefined && this.noneHeld === wait && this.collector?.deadlines?.includes(wait.until) === true;
+  }
+
+  /**
+   * A late timer's wait for held digits (up to 10 s) is for an outage: the ingest could not send what was pressed
+   * meanwhile. When it was the workflow worker that was behind (starved, or restarted), every press has come and the
+   * wait is silence for nothing; only the ingest knows which. It is asked while the wait runs, and an answer that it
+   * holds none of this leg's presses (and can vouch for it) ends the wait. No answer, or presses held: the wait runs on.
+   * Presses it sent before answering reached the workflow before its answer, and any press taken ends the wait anyway.
+   */
+  private askIngest(wait: HeldWait): void {
+    const { keyPressesHeld } = ingestActivities(this.start.node, wait.until - Date.now());
+    keyPressesHeld
+      .executeWithOptions({ summary: 'the digit timer fired late: does the ingest hold key presses?' }, [
+        this.start.callId,
+        wait.lastAt,
+      ])
+      .then(
+        (answer) => {
+          if (answer.sure && answer.held === 0 && this.heldWait === wait) this.noneHeld = wait;
+        },
+        () => undefined,
+      );
+  }
+
   private async onCollectorTimeout(): Promise<void> {
     if (!this.policy || !this.collector) return;
+    if (this.heldWaitOver() && this.heldWait) this.collector = endHeldWait(this.collector, this.heldWait, Date.now());
     const completeAt = this.collector.deadline ?? Date.now();
     // The leg's sets, and a running transfer's codes ahead of them while this leg is its transferor.
     const sets = this.collectorSets();
@@ -585,7 +620,9 @@ class CallLeg {
     const pacedGrace = () => patched('paced-digits-grace');
     const result = timerFired(this.collector, sets, Date.now(), { ...collectorOptions(this.policy), pacedGrace });
     this.collector = result.state;
-    this.heldWaitUntil = result.waitsForHeld ? result.state.deadline : undefined;
+    this.heldWait = result.heldWait;
+    this.noneHeld = undefined;
+    if (result.heldWait?.late && patched('ask-ingest-held')) this.askIngest(result.heldWait);
     for (const error of result.errors) log.warn('metaflow pattern skipped', { error });
     await this.keepPrivate(result.match !== undefined);
     if (result.match) await this.runFeatureCode(result.match, completeAt);

@@ -80,6 +80,14 @@ export interface CollectorState {
   ended?: (EndedCollection | undefined)[];
 }
 
+/** A wait for digits the ingest may still hold (`timerFired`): its deadline, and why it was given. */
+export interface HeldWait {
+  until: number;
+  late: boolean;
+  /** The switch's time of the last digit the collections have (ms). */
+  lastAt: number;
+}
+
 /** A collection a timer ended as no match: what it held, and the switch's timestamp (ms) of its last digit. */
 export interface EndedCollection {
   collected: string;
@@ -125,6 +133,8 @@ export interface CollectorStep {
   errors: string[];
   /** A late timer now waits for held digits (the timer was re-armed, nothing was decided). */
   waitsForHeld?: boolean;
+  /** That wait: until when, and whether the timer was late (else the last digit came paced). */
+  heldWait?: HeldWait;
   /**
    * The match is a collection the digit's arrival found timed out (its timer had not fired yet), not one the digit
    * itself decided: the timer's match, which only the collector that runs the timer acts on.
@@ -411,13 +421,25 @@ export function timerFired(
   if (!state.graceSpent && waits()) {
     const grace = late ? Math.min(HELD_DIGITS_GRACE_MS, lateness + HELD_DIGITS_MARGIN_MS) : PACED_DIGITS_GRACE_MS;
     const waiting = deadlines.map((d, i) => (due(i) ? now + grace : d));
+    const lastAt = Math.max(...sets.map((_, i) => (due(i) ? (state.lastAt?.[i] ?? 0) : 0)));
     return {
       state: { ...state, deadlines: waiting, deadline: earliest(waiting), graceSpent: true },
       errors: [],
       waitsForHeld: true,
+      heldWait: { until: now + grace, late, lastAt },
     };
   }
   return endCollections(state, sets, due, stripper(opts, limits), limits);
+}
+
+/**
+ * The ingest has said it holds none of the leg's key presses: the wait for them (`heldWait`, given by `timerFired`)
+ * ends at `now`. What the wait kept ends when the timer is next fired.
+ */
+export function endHeldWait(state: CollectorState, wait: HeldWait, now: number): CollectorState {
+  if (!state.deadlines) return state;
+  const deadlines = state.deadlines.map((d) => (d === wait.until ? now : d));
+  return { ...state, deadlines, deadline: earliest(deadlines) };
 }
 
 /** Numbers (exact) first, then patterns in key order, each matched against the whole collected string. */

@@ -12,6 +12,7 @@
 //   shorter than its restart would only fail commands that could have waited.
 // - An originate is never retried: see originateOnce.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities } from '@temporalio/workflow';
+import type { IngestActivities } from '../activities/ingest.ts';
 import type { PolicyActivities } from '../activities/policy.ts';
 import type { SwitchActivities } from '../activities/switch.ts';
 import { nodeTaskQueue } from '../contracts/ids.ts';
@@ -59,4 +60,17 @@ export function originateOutcome(err: unknown): 'not_sent' | 'refused' | 'unknow
   if (err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START') return 'not_sent';
   if (err.cause instanceof ApplicationFailure && err.cause.nonRetryable) return 'refused';
   return 'unknown';
+}
+
+/**
+ * The node worker's ingest asked what it holds (activities/ingest.ts): it answers from memory at once, or not at all:
+ * one attempt, given up after `giveUpAfterMs` (the asker waits no longer than that anyway).
+ */
+export function ingestActivities(node: string, giveUpAfterMs: number) {
+  return proxyActivities<IngestActivities>({
+    taskQueue: nodeTaskQueue(node),
+    startToCloseTimeout: '2 seconds',
+    scheduleToCloseTimeout: Math.max(giveUpAfterMs, 1000),
+    retry: { maximumAttempts: 1 },
+  });
 }

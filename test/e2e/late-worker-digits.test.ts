@@ -6,9 +6,18 @@
 // was taken for held, no wait was given, and `*22` dialled 2. Each role reaches Temporal through a gate of its own
 // (test/support/tcp-gate.ts); what happened is read from ESL, the history only tells the test when to go on.
 import anyTest from 'ava';
+import { callWorkflowId } from '../../contracts/ids.ts';
 import { press, useEngine } from '../support/engine.ts';
 import { dialledWhole, withGatedCall } from '../support/gated-call.ts';
-import { EventType, handledAfterSignals, historyReaches, signalledDigits } from '../support/history.ts';
+import { HELD_DIGITS_TIMER_SUMMARY } from '../../workflows/call.ts';
+import {
+  EventType,
+  handledAfterSignals,
+  historyReaches,
+  signalledDigits,
+  summaryOf,
+  type HistoryEvent,
+} from '../support/history.ts';
 import { sleep } from '../support/scenario.ts';
 
 const test = useEngine(anyTest, {}, { workflowWorker: false, nodeWorker: false, scenario: 'late-worker-digits' });
@@ -46,3 +55,42 @@ test.serial(
     });
   },
 );
+
+test.serial(
+  '*22600 delivered at once but taken late by the worker, nothing held: the ingest says so, and 2600 is dialled at once',
+  async (t) => {
+    const e = t.context;
+    await withGatedCall(e, { digitTimeoutMs: DIGIT_TIMEOUT_MS, workflowProcess: true }, async (call) => {
+      const { alice } = call;
+      const forWorkflows = call.forWorkflows!;
+      await press(e, alice.uuid, '1');
+      await historyReaches(e, alice.uuid, (events) =>
+        handledAfterSignals(events, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
+      );
+      forWorkflows.shut();
+      // The ingest vouches only for presses made after it began to listen (by more than the clocks may differ).
+      await sleep(1000);
+      await press(e, alice.uuid, '*22600');
+      await historyReaches(e, alice.uuid, (events) => signalledDigits(events) === '1*22600');
+      await sleep(WORKER_AWAY_MS);
+      // The worker is back: its digit timer fires seconds after the last press, as after a Temporal outage. The ingest
+      // delivered everything: asked, it says it holds nothing, and the wait for held digits ends there.
+      forWorkflows.open();
+      await dialledWhole(t, e, call, '2600');
+      const events = await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).fetchHistory();
+      const wait = heldWait(events.events ?? []);
+      t.truthy(wait.started, 'the late timer waited for held digits');
+      t.false(wait.fired, 'and the wait ended before its timer: the ingest said it held nothing');
+    });
+  },
+);
+
+/** The wait for held digits: whether its timer started, and whether it fired (rather than being cancelled). */
+function heldWait(events: HistoryEvent[]): { started: boolean; fired: boolean } {
+  const started = events.find(
+    (ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_STARTED && summaryOf(ev) === HELD_DIGITS_TIMER_SUMMARY,
+  );
+  const id = started?.timerStartedEventAttributes?.timerId;
+  const fired = events.some((ev) => ev.timerFiredEventAttributes?.timerId === id);
+  return { started: started !== undefined, fired: id !== undefined && fired };
+}

@@ -11,7 +11,7 @@ import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
 import { channelEventsSignal } from '../../contracts/messages.ts';
 import { hangUp, placeCall, useEngine } from '../support/engine.ts';
 import { consultsTarget, keyPresses } from '../support/events.ts';
-import { EventType, historyReaches, timersRunning, type HistoryEvent } from '../support/history.ts';
+import { EventType, historyReaches, summaryOf, timersRunning, type HistoryEvent } from '../support/history.ts';
 import { HELD_DIGITS_TIMER_SUMMARY } from '../../workflows/call.ts';
 
 const test = useEngine(anyTest, {}, { scenario: 'paced-digits' });
@@ -53,9 +53,4 @@ function decided(events: HistoryEvent[]): boolean {
       (ev.eventType === EventType.EVENT_TYPE_TIMER_STARTED && summaryOf(ev) === HELD_DIGITS_TIMER_SUMMARY) ||
       ev.activityTaskScheduledEventAttributes?.activityType?.name === 'resolveTransfer',
   );
-}
-
-function summaryOf(ev: HistoryEvent): string | undefined {
-  const data = ev.userMetadata?.summary?.data;
-  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : undefined;
 }

@@ -17,6 +17,12 @@ const BEFORE: Record<string, string[]> = {
   'give-back-held': ['hold-retry-61661e7c-callWorkflow-2.json', 'hold-retry-6852a4b1-callWorkflow-1.json'],
   // paced-digits, `*22` from a paced ingest: its timer decided at once (a transfer to 2), the `604` came after it.
   'paced-digits-grace': ['paced-digits-a2c5bf7b-callWorkflow-1.json'],
+  // held-digits and late-worker-digits: a late digit timer waited for held digits without asking the ingest.
+  'ask-ingest-held': [
+    'held-digits-39feef28-callWorkflow-2.json',
+    'held-digits-81448454-callWorkflow-2.json',
+    'late-worker-digits-9b15dfa1-callWorkflow-2.json',
+  ],
 };
 
 const workflowsDir = path.join(repoRoot, 'workflows');

@@ -61,6 +61,12 @@ export function signalledDigits(events: HistoryEvent[]): string {
     .join('');
 }
 
+/** What an event says of itself in the Temporal UI (a timer's or an activity's summary), if anything. */
+export function summaryOf(ev: HistoryEvent): string | undefined {
+  const data = ev.userMetadata?.summary?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : undefined;
+}
+
 /** Timers started and neither fired nor cancelled. */
 export function timersRunning(events: HistoryEvent[]): number {
   const count = (type: EventTypeValue) => events.filter((ev) => ev.eventType === type).length;

@@ -319,6 +319,9 @@ test('queues: each key press says whether the ingest held it (a send failed, or 
   q.push('slow', { kind: 'call', uuid: 'slow', event: ev('slow', 1) });
   await new Promise((r) => setImmediate(r));
   q.push('slow', { kind: 'call', uuid: 'slow', event: ev('slow', 2) });
+  // One press in the signal in flight, one queued behind it: both pending, as a late digit timer asks.
+  t.is(q.keyPressesPending('slow'), 2);
+  t.is(q.keyPressesPending('nobody'), 0);
   await new Promise((r) => setTimeout(r, HELD_AFTER_MS + 100));
   release();
   await q.idle();
@@ -327,6 +330,7 @@ test('queues: each key press says whether the ingest held it (a send failed, or 
     ['DTMF', false],
   ]);
   t.deepEqual(held('flaky'), [['DTMF', true]]);
+  t.is(q.keyPressesPending('slow'), 0, 'every press delivered: none pending');
   t.deepEqual(held('slow'), [
     ['DTMF', false],
     ['DTMF', true],

@@ -8,6 +8,7 @@ import {
   PACED_DIGITS_GRACE_MS,
   carriedCollector,
   emptyCollector,
+  endHeldWait,
   findMetaflow,
   mayGoOn,
   press as pressOne,
@@ -581,6 +582,13 @@ test('switch clock: a late timer waits once for held digits; they join the code;
   t.is(fired.match, undefined);
   // Late by 5000 − 200 − 800 = 4000 ms: it waits as long again, and a margin.
   t.is(fired.state.deadline, 5000 + 4000 + HELD_DIGITS_MARGIN_MS);
+  t.deepEqual(fired.heldWait, { until: 5000 + 4000 + HELD_DIGITS_MARGIN_MS, late: true, lastAt: 200 });
+  // The ingest says it holds none of the leg's presses: the wait ends now, and the timer decides *22 at once.
+  const over = endHeldWait(fired.state, fired.heldWait!, 5200);
+  t.is(over.deadline, 5200);
+  const atOnce = timerFired(over, sets, 5200);
+  t.falsy(atOnce.waitsForHeld, 'the grace is spent: no second wait');
+  t.deepEqual(atOnce.match?.captures, ['2']);
   t.is(timerFired(state, sets, 60_000).state.deadline, 60_000 + HELD_DIGITS_GRACE_MS, 'at most the grace');
   // The held 600 (pressed at 300, 400, 500 by the switch) arrive at 6000.
   state = fired.state;
@@ -729,6 +737,7 @@ test('paced: *22 came through a paced ingest, 600 (pressed in time) 45 ms after 
   t.true(fired.waitsForHeld, 'the last digit came paced: the timer waits for the rest');
   t.is(fired.match, undefined);
   t.is(fired.state.deadline, 750 + PACED_DIGITS_GRACE_MS);
+  t.deepEqual(fired.heldWait, { until: 750 + PACED_DIGITS_GRACE_MS, late: false, lastAt: 240 });
   state = paced(fired.state, '600', 795, [360, 480, 600]);
   t.deepEqual(state.collecting, ['22600']);
   const again = timerFired(state, sets, state.deadline!, opts);

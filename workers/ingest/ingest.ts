@@ -2,6 +2,7 @@
 // reconciliation on every (re)connect. This file wires the parts: events.ts routes each event (routing.ts says which
 // channels are calls), queue.ts and deliver.ts deliver them in order, schedule.ts says when the node is reconciled.
 import type { Client } from '@temporalio/client';
+import type { KeyPressesHeld } from '../../activities/types.ts';
 import { CALL_WORKFLOW_VARIABLE, WORKFLOW_TASK_QUEUE } from '../../contracts/ids.ts';
 import { EslNode, quietLogger, type EslEvent, type EslNodeSpec, type Logger } from '../esl/index.ts';
 import type { LegVariableNames } from './convert.ts';
@@ -61,8 +62,21 @@ export interface Ingest {
   /** Resolves when every event received so far has been delivered (or dropped). */
   idle(): Promise<void>;
   stats(): IngestStats;
+  /**
+   * The leg's key presses not yet delivered to its call workflow, and whether the ingest can vouch for that: it has
+   * listened to the switch since before `since` (the switch's time of a press, less a margin for the clocks) and is
+   * not waiting for Temporal's return.
+   */
+  keyPressesHeld(leg: string, since: number): KeyPressesHeld;
   stop(): Promise<void>;
 }
+
+/**
+ * How far the switch's clock may be behind this host's, for `keyPressesHeld`'s `since`: an ingest that connected after
+ * a press may have missed the presses after it (the switch does not send events again). NTP keeps the two within a few
+ * ms; a switch further behind makes the ingest unsure, and the caller waits as before.
+ */
+export const CLOCKS_APART_MS = 250;
 
 export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const ingest = new NodeIngest(opts);
@@ -84,7 +98,12 @@ class NodeIngest implements Ingest {
   private readonly onDemand: OnDemandCalls | undefined;
   private readonly schedule: ReconcileSchedule;
   private readonly onEvent = (evt: EslEvent) => this.router.onEvent(evt);
-  private readonly onConnected = () => this.schedule.onConnected();
+  /** When the event connection to the switch was last made (this host's clock); 0: not yet. */
+  private listeningSince = 0;
+  private readonly onConnected = () => {
+    this.listeningSince = Date.now();
+    this.schedule.onConnected();
+  };
 
   constructor(opts: IngestOptions) {
     const { counters, batchSizes } = this;
@@ -179,6 +198,12 @@ class NodeIngest implements Ingest {
     await this.onDemand?.settled();
     await this.queues.idle();
     await this.projection.flushed();
+  }
+
+  keyPressesHeld(leg: string, since: number): KeyPressesHeld {
+    const listening =
+      this.listeningSince > 0 && this.esl.eventConnection.connected && this.listeningSince <= since - CLOCKS_APART_MS;
+    return { held: this.queues.keyPressesPending(leg), sure: listening && !this.queues.waitingForTemporal };
   }
 
   stats(): IngestStats {

@@ -202,6 +202,8 @@ interface Queue {
   /** Holds an urgent delivery (isUrgent). */
   urgent: boolean;
   attempt: number;
+  /** Key presses in the signal in flight (taken from `items` until it is accepted or put back). */
+  sending?: number;
   /** Waiting `lingerMs` for more of the channel's events before it is made ready (see `lingers`). */
   lingering?: NodeJS.Timeout;
 }
@@ -372,6 +374,18 @@ export class DeliveryQueues {
     return this.othersLimit;
   }
 
+  /** Key presses of channel `key` not yet delivered: queued, waiting to retry, or in the signal in flight. */
+  keyPressesPending(key: string): number {
+    const q = this.queues.get(key);
+    if (!q) return 0;
+    return (q.sending ?? 0) + q.items.filter((d) => d.kind !== 'originate' && d.event?.name === 'DTMF').length;
+  }
+
+  /** Temporal did not answer the last send (UNAVAILABLE): what is queued waits for its return. */
+  get waitingForTemporal(): boolean {
+    return this.away;
+  }
+
   /** Signals per second the ingest allows itself now (Infinity: not paced). For tests and the ingest's stats. */
   get signalsPerSecond(): number {
     return this.currentPace(performance.now());
@@ -481,6 +495,7 @@ export class DeliveryQueues {
     const retried = q.attempt > 0;
     const held = (i: number) => retried || started - (this.pushedAt.get(taken[i]!) ?? started) > HELD_AFTER_MS;
     const sent = stampKeys(batch, held, this.pace !== Infinity);
+    q.sending = batch.kind === 'originate' ? 0 : batch.events.filter((e) => e.name === 'DTMF').length;
     let failed = false;
     try {
       const instead = await this.opts.send(sent);
@@ -528,6 +543,7 @@ export class DeliveryQueues {
         this.retryTimers.add(timer);
       }
     } finally {
+      q.sending = 0;
       this.inFlight--;
       if (!urgent) this.inFlightOthers--;
     }
