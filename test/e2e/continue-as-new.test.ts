@@ -14,6 +14,7 @@ import {
   type ChannelEvent,
 } from '../../contracts/messages.ts';
 import { useEngine } from '../support/engine.ts';
+import { eventually } from '../support/poll.ts';
 
 const test = useEngine(anyTest, {}, { scenario: 'continue-as-new' });
 
@@ -54,20 +55,22 @@ test('a call continues as new every few events, keeping its state and dropping d
   }
   // The last signal was a bridge (i = 10) then an unbridge (i = 11); replay i = 10 as a duplicate: it must be dropped.
   await handle.signal(channelEventsSignal, [bridgeEvent!]);
-  const deadline = Date.now() + 20_000;
-  let summary: CallSummary | undefined;
-  while (Date.now() < deadline) {
-    summary = await e.client.workflow.getHandle(workflowId).query(callQuery);
-    const description = await e.client.workflow.getHandle(workflowId).describe();
-    if (description.runId !== firstRun && summary.phase === 'answered') break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  let seen: CallSummary | undefined;
+  const summary = await eventually(
+    () => `the next run, answered (last seen: ${JSON.stringify(seen)})`,
+    async () => {
+      seen = await e.client.workflow.getHandle(workflowId).query(callQuery);
+      const description = await e.client.workflow.getHandle(workflowId).describe();
+      return description.runId !== firstRun && seen.phase === 'answered' ? seen : undefined;
+    },
+    { timeoutMs: 20_000, everyMs: 200 },
+  );
   const description = await e.client.workflow.getHandle(workflowId).describe();
   t.not(description.runId, firstRun, 'the call continued as new');
-  t.is(summary?.answered, true);
-  t.is(summary?.accountId, e.demo.accountId);
-  t.is(summary?.bridgedTo, undefined, 'the duplicate bridge event was dropped by the carried dedup state');
-  t.is(summary?.phase, 'answered');
+  t.is(summary.answered, true);
+  t.is(summary.accountId, e.demo.accountId);
+  t.is(summary.bridgedTo, undefined, 'the duplicate bridge event was dropped by the carried dedup state');
+  t.is(summary.phase, 'answered');
   await handle.signal(channelEventsSignal, [event('CHANNEL_HANGUP_COMPLETE', { hangupCause: 'NORMAL_CLEARING' })]);
   const result = await e.client.workflow.getHandle(workflowId).result();
   t.is(result.phase, 'ended');
@@ -119,14 +122,16 @@ test('events that arrive while a run waits for its handlers before continuing as
     activities: createSwitchActivities(node, e.nodeWorker!.esl),
   });
   await worker.runUntil(async () => {
-    const deadline = Date.now() + 20_000;
-    let summary: CallSummary | undefined;
-    while (Date.now() < deadline) {
-      summary = await handle.query(callQuery);
-      if (summary.bridgedTo === newPeer) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    t.is(summary?.bridgedTo, newPeer, 'the events that came while the run waited were applied');
+    let seen: CallSummary | undefined;
+    const summary = await eventually(
+      () => `the call bridged to ${newPeer} (last seen: ${JSON.stringify(seen)})`,
+      async () => {
+        seen = await handle.query(callQuery);
+        return seen.bridgedTo === newPeer ? seen : undefined;
+      },
+      { timeoutMs: 20_000, everyMs: 200 },
+    );
+    t.is(summary.bridgedTo, newPeer, 'the events that came while the run waited were applied');
     t.not((await handle.describe()).runId, firstRun, 'the call continued as new');
   });
   await handle.signal(channelEventsSignal, [event('CHANNEL_HANGUP_COMPLETE', { hangupCause: 'NORMAL_CLEARING' })]);
