@@ -16,12 +16,12 @@ import {
   expectHearing,
   peer,
   silence,
-  sleep,
   transferByDigits,
   takenBack,
   transferResult,
   waitForTarget,
 } from '../support/scenario.ts';
+import { eventually } from '../support/poll.ts';
 
 const test = useEngineWithApi(anyTest, 'on-demand', { CALL_WORKFLOWS: 'on_demand' });
 type T = ExecutionContext<EngineWithApi>;
@@ -50,13 +50,16 @@ function post(ctx: EngineWithApi, callId: string, data: Record<string, unknown>)
 
 /** The API shows the leg bridged to `to` (the channel projection has caught up with the switch), as a client sees it. */
 async function apiShowsBridged(t: T, leg: string, to: string): Promise<void> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const res = await request(t.context, 'GET', `/accounts/${t.context.e.demo.accountId}/channels/${leg}`);
-    if ((res.body.data as { other_leg_call_id?: string } | undefined)?.other_leg_call_id === to) return;
-    if (Date.now() > until) throw new Error(`the API does not show ${leg} bridged to ${to}: ${JSON.stringify(res)}`);
-    await sleep(50);
-  }
+  let res: unknown;
+  await eventually(
+    () => `the API to show ${leg} bridged to ${to} (last answer: ${JSON.stringify(res)})`,
+    async () => {
+      const answer = await request(t.context, 'GET', `/accounts/${t.context.e.demo.accountId}/channels/${leg}`);
+      res = answer;
+      return (answer.body.data as { other_leg_call_id?: string } | undefined)?.other_leg_call_id === to || undefined;
+    },
+    { timeoutMs: 10_000, everyMs: 50 },
+  );
 }
 
 test.serial('a plain call starts no call workflow, not even for a key press that begins no code', async (t) => {

@@ -16,12 +16,12 @@ import {
   originates,
   peer,
   ringback,
-  sleep,
   transferByDigits,
   transferResult,
   waitForPhase,
   expectSettingsRestored,
 } from '../support/scenario.ts';
+import { eventually } from '../support/poll.ts';
 
 const test = useEngine(
   anyTest,
@@ -59,14 +59,12 @@ function recallLegs(commands: string[], target: string): string[] {
   return originatedLegs(commands).filter((leg) => leg !== target);
 }
 
-async function waitForRecall(commands: () => string[], target: string, n: number): Promise<string> {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const leg = recallLegs(commands(), target)[n - 1];
-    if (leg) return leg;
-    if (Date.now() > until) throw new Error(`no recall #${n}; commands:\n${commands().join('\n')}`);
-    await sleep(50);
-  }
+function waitForRecall(commands: () => string[], target: string, n: number): Promise<string> {
+  return eventually(
+    () => `recall #${n}; commands:\n${commands().join('\n')}`,
+    () => recallLegs(commands(), target)[n - 1],
+    { timeoutMs: 20_000, everyMs: 50 },
+  );
 }
 
 test.serial('recall: the target does not answer; Alice is called back and gets Bob again', async (t) => {
