@@ -591,7 +591,7 @@ class CallLeg {
   /**
    * A late timer's wait for held digits (up to 10 s) is for an outage: the ingest could not send what was pressed
    * meanwhile. When it was the workflow worker that was behind (starved, or restarted), every press has come and the
-   * wait is silence for nothing; only the ingest knows which. It is asked while the wait runs, and an answer that it
+   * code waits to act for nothing; only the ingest knows which. It is asked while the wait runs, and an answer that it
    * holds none of this leg's presses (and can vouch for it) ends the wait. No answer, or presses held: the wait runs on.
    * Presses it sent before answering reached the workflow before its answer, and any press taken ends the wait anyway.
    */
