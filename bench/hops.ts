@@ -433,12 +433,13 @@ ${table(['floor, 1 in flight (ms)', 'n', 'p50', 'p90', 'max'], r.floorRows)}
 ${STEPS.map((s) => stepTable(s, r.floorP50)).join('\n')}
 ## What the hops beyond the floor are
 
-- (a), the digit timer: the code's deadline is the timeout after the call workflow saw the last key (its task's time),
-  and the timer that ends it is started when that task, or the one its first timer woke, completes. So it fires about
-  one delivery after the caller's last key plus the timeout: the ingest's, the task's, and Temporal's timer
-  granularity. That margin is what lets a key pressed just inside the timeout (by the switch's clock, which decides
-  whether it belongs to the code) reach the workflow before the code is acted on; a deadline taken from the switch's
-  stamp would race such a key, and could act on the code without it.
+- (a), the digit timer: the code's deadline is the timeout after the call workflow saw the last key (its task's time)
+  less that key's delivery from the switch's stamp, up to 100 ms and a quarter of the timeout (collector.ts
+  \`lagCredit\`), and the timer that ends it is started when that task, or the one its first timer woke, completes.
+  What is left of this hop is a delivery beyond the credit, the re-armed timer's task and Temporal's timer
+  granularity. The credit is capped because a deadline taken wholly from the switch's stamp would race a key pressed
+  just inside the timeout (by the switch's clock, which decides whether it belongs to the code) and delivered after
+  the timer: the code would act without it.
 - (b) and (d), the ingest: the floor's signal is sent by its client at once; a switch event is read from the node's
   ESL socket, parsed, queued per channel and signalled. In (d) the ingest sends the transfer its own copy of the
   transferor's key presses, and the transfer collects them as the transferor's call workflow does

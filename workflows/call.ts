@@ -479,6 +479,8 @@ class CallLeg {
       collector: this.collector,
       privateDigits: this.privateDigits,
       peer: this.call.bridgedTo,
+      // A run whose codes' deadlines counted from the digits' arrival replays as it ran.
+      creditLag: () => patched('digit-lag-credit'),
     };
   }
 

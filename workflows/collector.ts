@@ -13,6 +13,9 @@
 //   after the timeout ran out, by the switch's clock, does not join the code, however late it is delivered; and a
 //   timer that fires long after the last digit (Temporal or the workflow worker was away) first waits a short grace
 //   for digits the ingest still holds (`timerFired`);
+// - the timer counts from the press, not from its delivery: the time a digit took from the switch's stamp to the
+//   workflow is taken off its wait, up to DIGIT_LAG_CREDIT_MS (`lagCredit`), so a code ends about the timeout after the
+//   caller's last key rather than that plus the ingest's and Temporal's delivery;
 // - a collection its timer ended as no match is reopened by the next digit when the switch stamped that digit within
 //   the digit timeout of the collection's last one (`press`): the timer fired before the ingest delivered digits
 //   pressed in time (it was away, or Temporal was, for less than LATE_TIMER_MS). A no match did nothing on the switch,
@@ -58,6 +61,16 @@ export const HELD_DIGITS_MARGIN_MS = 2000;
  * ingest is paced: a caller's code takes this much longer then, never otherwise.
  */
 export const PACED_DIGITS_GRACE_MS = 1000;
+/**
+ * The most of a digit's delivery (the switch's stamp of the press to the workflow's task that takes it) that counts as
+ * already waited: the inter-digit timeout is the caller's pause, which the switch's clock measures, not the engine's
+ * delivery added to it. Capped, and at most a quarter of the set's timeout, because a deadline that trusts the stamp
+ * entirely would race the next key: a key pressed in time but delivered later than the timer's fire is taken for a
+ * new code (a match that acted cannot be taken back). So a key may come this much later than the one before it and
+ * still join the code (before: no later than the timeout after the previous key's arrival), and a switch clock behind
+ * Temporal's shortens the wait by at most this much.
+ */
+export const DIGIT_LAG_CREDIT_MS = 100;
 
 export interface CollectorState {
   /** Per feature-code set: the digits collected since the binding digit, or undefined when not armed. */
@@ -107,6 +120,17 @@ export interface CollectorOptions {
    * Default: yes.
    */
   pacedGrace?: () => boolean;
+  /**
+   * Whether a digit's deadline counts its delivery as waited (`lagCredit`); asked only when a digit came after its
+   * stamp and arms or moves a deadline. The call workflow answers with its patch, so that a workflow whose deadlines
+   * counted from the digits' arrival replays as it ran. Default: no.
+   */
+  creditLag?: () => boolean;
+}
+
+/** How much of a digit's delivery (`now` − `at`) a set with this timeout takes off its wait (DIGIT_LAG_CREDIT_MS). */
+export function lagCredit(timeoutMs: number, now: number, at: number): number {
+  return Math.max(0, Math.min(now - at, DIGIT_LAG_CREDIT_MS, timeoutMs / 4));
 }
 
 /**
@@ -160,7 +184,10 @@ function digitTimeout(set: FeatureCodeSet, fallbackMs: number): number {
   return typeof t === 'number' && t >= 0 ? t : fallbackMs;
 }
 
-/** A digit pressed on the leg. Returns the new state; the caller re-arms its timer at `deadline`. */
+/**
+ * A digit pressed on the leg. Returns the new state; the caller re-arms its timer at `deadline`. `at`: the switch's
+ * stamp of the press, when its delivery counts as waited (`lagCredit`).
+ */
 export function pressDigit(
   state: CollectorState,
   sets: readonly FeatureCodeSet[],
@@ -168,6 +195,7 @@ export function pressDigit(
   now: number,
   fallbackTimeoutMs = DEFAULT_DIGIT_TIMEOUT_MS,
   limits: Pick<FeatureCodeLimits, 'maxDigits'> = DEFAULT_FEATURE_CODE_LIMITS,
+  at?: () => number | undefined,
 ): CollectorState {
   const deadlines: (number | undefined)[] = [];
   const collecting = sets.map((set, i) => {
@@ -177,7 +205,12 @@ export function pressDigit(
     // Past the cap no code can match: the collection ends here, as no match.
     if (current !== undefined) next = current.length < limits.maxDigits ? current + digit : undefined;
     else if (digit === binding) next = '';
-    deadlines[i] = next === undefined ? undefined : now + digitTimeout(set, fallbackTimeoutMs);
+    if (next === undefined) deadlines[i] = undefined;
+    else {
+      const timeout = digitTimeout(set, fallbackTimeoutMs);
+      const stamp = at?.();
+      deadlines[i] = now + timeout - (stamp === undefined ? 0 : lagCredit(timeout, now, stamp));
+    }
     return next;
   });
   return { collecting, deadlines, deadline: earliest(deadlines) };
@@ -313,7 +346,9 @@ export function press(
     match = ended.match;
     errors.push(...ended.errors);
   }
-  const pressed = pressDigit(current, sets, digit, when.now, fallback, limits);
+  // The patch is asked only of a digit whose delivery would count: one that came after its stamp.
+  const credited = () => (when.now > when.at && opts.creditLag?.() === true ? when.at : undefined);
+  const pressed = pressDigit(current, sets, digit, when.now, fallback, limits, credited);
   // What the timer is to know of how this digit came (`timerFired`).
   const marks = { ...(deliveredLate(when) ? { graceSpent: true } : {}), ...(when.paced ? { paced: true } : {}) };
   current = {

@@ -37,6 +37,8 @@ export interface LegDigits {
   privateDigits: PrivateDigits;
   /** The leg's bridged peer: whose ear a private code is kept from. */
   peer: string | undefined;
+  /** Whether a code's deadline counts a press's delivery as waited (collector.ts `creditLag`; the call's patch). */
+  creditLag?: () => boolean;
 }
 
 /** A press the collector took: the leg's new digit state, and what to do on the switch (`match`, `private`). */
@@ -85,7 +87,7 @@ export function doneAtOnce(step: PressStep): step is TakenPress {
 export function collect(
   sets: readonly FeatureCodeSet[],
   policy: LegPolicy,
-  found: Pick<LegDigits, 'collector' | 'privateDigits' | 'peer'>,
+  found: Pick<LegDigits, 'collector' | 'privateDigits' | 'peer' | 'creditLag'>,
   key: KeyPress,
   now: number,
 ): TakenPress {
@@ -95,7 +97,7 @@ export function collect(
     sets,
     key.digit,
     { now, at: key.at, held: key.held, paced: key.paced },
-    collectorOptions(policy),
+    { ...collectorOptions(policy), ...(found.creditLag ? { creditLag: found.creditLag } : {}) },
   );
   const matched = step.match !== undefined;
   const privateOn = privateCollection(step.state, sets, policy.limits);

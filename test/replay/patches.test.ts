@@ -23,6 +23,9 @@ const BEFORE: Record<string, string[]> = {
     'held-digits-81448454-callWorkflow-2.json',
     'late-worker-digits-9b15dfa1-callWorkflow-2.json',
   ],
+  // paced-digits, `*22` then `604` paced: each code's deadline counted from the press's arrival. With the credit the
+  // deadline of a press delivered hundreds of ms late comes before the running timer's, which is cancelled there.
+  'digit-lag-credit': ['paced-digits-3fadafe4-callWorkflow-1.json'],
 };
 
 const workflowsDir = path.join(repoRoot, 'workflows');

@@ -2,6 +2,7 @@ import test from 'ava';
 import {
   DEFAULT_BINDING_DIGIT,
   DEFAULT_DIGIT_TIMEOUT_MS,
+  DIGIT_LAG_CREDIT_MS,
   HELD_DIGITS_GRACE_MS,
   HELD_DIGITS_MARGIN_MS,
   LATE_TIMER_MS,
@@ -10,6 +11,7 @@ import {
   emptyCollector,
   endHeldWait,
   findMetaflow,
+  lagCredit,
   mayGoOn,
   press as pressOne,
   pressDigit,
@@ -782,6 +784,70 @@ test('paced: the wait only where a patch allows it, and only a timer that ends s
     code = last.state;
   }
   t.is(last!.match?.metaflow, hangup);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The delivery counted as waited: the timeout runs from the press, by the switch's clock, up to a cap
+
+test('lag credit: a code ends the timeout after its last press, not after that press reached the workflow', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  const opts = { fallbackTimeoutMs: 300, creditLag: () => true };
+  // Each press reaches the workflow 40 ms after the switch stamped it (the ingest, Temporal, the task's start).
+  let state = emptyCollector(sets);
+  for (const [i, d] of [...'*22600'].entries()) {
+    state = pressOne(state, sets, d, { now: i * 60 + 40, at: i * 60 }, opts).state;
+  }
+  t.is(state.deadline, 300 + 300, 'the last press (300) plus the timeout, not its arrival (340) plus it');
+  t.deepEqual(timerFired(state, sets, state.deadline!, opts).match?.captures, ['2600']);
+  // Without the credit (a run from before it), the arrival counts.
+  let before = emptyCollector(sets);
+  for (const [i, d] of [...'*22600'].entries()) {
+    before = pressOne(before, sets, d, { now: i * 60 + 40, at: i * 60 }, { fallbackTimeoutMs: 300 }).state;
+  }
+  t.is(before.deadline, 340 + 300);
+});
+
+test('lag credit: at most DIGIT_LAG_CREDIT_MS and a quarter of the timeout; never more than the delivery', (t) => {
+  t.is(lagCredit(800, 1_000, 400), DIGIT_LAG_CREDIT_MS, 'a delivery of 600 ms: the cap');
+  t.is(lagCredit(300, 1_000, 900), 75, 'a quarter of a 300 ms timeout');
+  t.is(lagCredit(800, 1_000, 970), 30, 'the delivery itself, below the caps');
+  t.is(lagCredit(800, 1_000, 1_050), 0, "a switch clock ahead of the workflow's: nothing");
+  const sets = [set({ numbers: { '12': hangup } })];
+  const slow = pressOne(emptyCollector(sets), sets, '*', { now: 5_000, at: 1_000 }, { creditLag: () => true });
+  t.is(slow.state.deadline, 5_000 + DEFAULT_DIGIT_TIMEOUT_MS - DIGIT_LAG_CREDIT_MS, 'a held press: the cap only');
+});
+
+test('lag credit: the next press, in time and delivered within the credit of the last, joins the code', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  const opts = { fallbackTimeoutMs: 300, creditLag: () => true };
+  // `*2` delivered 70 ms late: the deadline is 300 ms after `2`'s press (100), 400. `6`, pressed at 290, in time,
+  // reaches the workflow at 390, 100 ms after its press: before the timer, so it joins.
+  let state = emptyCollector(sets);
+  for (const [i, d] of [...'*2'].entries())
+    state = pressOne(state, sets, d, { now: i * 100 + 70, at: i * 100 }, opts).state;
+  t.is(state.deadline, 400);
+  const six = pressOne(state, sets, '6', { now: 390, at: 290 }, opts);
+  t.deepEqual(six.state.collecting, ['26']);
+  t.is(six.state.deadline, 390 + 300 - 75, 'its own credit: a quarter of the timeout, below its 100 ms delivery');
+  // Delivered after the timer fired, it finds the code ended; `2` alone is no code, and a no match is reopened by a
+  // press the switch stamped in time, as before the credit.
+  const fired = timerFired(state, sets, 400, opts);
+  t.is(fired.match, undefined);
+  t.deepEqual(pressOne(fired.state, sets, '6', { now: 410, at: 290 }, opts).state.collecting, ['26']);
+});
+
+test('lag credit: asked only of a press that came after its stamp and arms or moves a deadline', (t) => {
+  const sets = [set({ numbers: { '12': hangup } })];
+  let asked = 0;
+  const opts = { creditLag: () => (asked++, false) };
+  const nothing = pressOne(emptyCollector(sets), sets, '5', { now: 100, at: 50 }, opts);
+  t.is(asked, 0, 'a digit that starts no code');
+  t.is(nothing.state.deadline, undefined);
+  const onTime = pressOne(emptyCollector(sets), sets, '*', { now: 100, at: 100 }, opts);
+  t.is(asked, 0, 'a press delivered at its stamp');
+  const late = pressOne(onTime.state, sets, '1', { now: 250, at: 200 }, opts);
+  t.true(asked > 0);
+  t.is(late.state.deadline, 250 + DEFAULT_DIGIT_TIMEOUT_MS, 'the patch refused: the arrival counts');
 });
 
 test('collector: a state carried across continue-as-new (through JSON) takes the next code', (t) => {
