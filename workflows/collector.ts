@@ -155,9 +155,10 @@ export interface CollectorStep {
   state: CollectorState;
   match?: FeatureCodeMatch;
   errors: string[];
-  /** A late timer now waits for held digits (the timer was re-armed, nothing was decided). */
-  waitsForHeld?: boolean;
-  /** That wait: until when, and whether the timer was late (else the last digit came paced). */
+  /**
+   * The timer now waits for digits the ingest may still hold (re-armed, nothing decided): until when, and whether the
+   * timer was late (else the last digit came paced).
+   */
   heldWait?: HeldWait;
   /**
    * The match is a collection the digit's arrival found timed out (its timer had not fired yet), not one the digit
@@ -460,7 +461,6 @@ export function timerFired(
     return {
       state: { ...state, deadlines: waiting, deadline: earliest(waiting), graceSpent: true },
       errors: [],
-      waitsForHeld: true,
       heldWait: { until: now + grace, late, lastAt },
     };
   }

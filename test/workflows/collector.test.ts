@@ -580,7 +580,7 @@ test('switch clock: a late timer waits once for held digits; they join the code;
   for (const [i, d] of [...'*22'].entries()) state = pressOne(state, sets, d, { now: i * 100, at: i * 100 }, {}).state;
   t.is(state.deadline, 200 + DEFAULT_DIGIT_TIMEOUT_MS);
   const fired = timerFired(state, sets, 5000);
-  t.true(fired.waitsForHeld);
+  t.truthy(fired.heldWait);
   t.is(fired.match, undefined);
   // Late by 5000 − 200 − 800 = 4000 ms: it waits as long again, and a margin.
   t.is(fired.state.deadline, 5000 + 4000 + HELD_DIGITS_MARGIN_MS);
@@ -589,7 +589,7 @@ test('switch clock: a late timer waits once for held digits; they join the code;
   const over = endHeldWait(fired.state, fired.heldWait!, 5200);
   t.is(over.deadline, 5200);
   const atOnce = timerFired(over, sets, 5200);
-  t.falsy(atOnce.waitsForHeld, 'the grace is spent: no second wait');
+  t.falsy(atOnce.heldWait, 'the grace is spent: no second wait');
   t.deepEqual(atOnce.match?.captures, ['2']);
   t.is(timerFired(state, sets, 60_000).state.deadline, 60_000 + HELD_DIGITS_GRACE_MS, 'at most the grace');
   // The held 600 (pressed at 300, 400, 500 by the switch) arrive at 6000.
@@ -599,12 +599,12 @@ test('switch clock: a late timer waits once for held digits; they join the code;
   t.deepEqual(state.collecting, ['22600']);
   // They were themselves late: the ingest is delivering what it held, in order. Their timer decides.
   const decided = timerFired(state, sets, 6000 + DEFAULT_DIGIT_TIMEOUT_MS);
-  t.falsy(decided.waitsForHeld);
+  t.falsy(decided.heldWait);
   t.is(decided.match?.collected, '22600');
   t.deepEqual(decided.match?.captures, ['2600']);
   // No digit came in the grace: the collection ends with what it has.
   const nothing = timerFired(fired.state, sets, fired.state.deadline!);
-  t.falsy(nothing.waitsForHeld);
+  t.falsy(nothing.heldWait);
   t.is(nothing.match?.collected, '22');
 });
 
@@ -613,7 +613,7 @@ test('switch clock: a timer late by less than LATE_TIMER_MS decides at once, as 
   const { state } = type(sets, '*22600');
   const deadline = state.deadline!;
   const fired = timerFired(state, sets, deadline + LATE_TIMER_MS - 100);
-  t.falsy(fired.waitsForHeld);
+  t.falsy(fired.heldWait);
   t.is(fired.match?.collected, '22600');
   t.deepEqual(fired, { ...expire(state, sets), state: fired.state });
 });
@@ -638,7 +638,7 @@ test('reopen: *2 ended as no match by a timer late by less than LATE_TIMER_MS; t
   state = deliver(sets, state, '2', 121, [121]).state;
   const fired = timerFired(state, sets, 3665);
   t.true(3665 - 121 - DEFAULT_DIGIT_TIMEOUT_MS < LATE_TIMER_MS, 'not late enough to wait for held digits');
-  t.falsy(fired.waitsForHeld);
+  t.falsy(fired.heldWait);
   t.is(fired.match, undefined, '*2 matches nothing');
   t.deepEqual(fired.state.collecting, [undefined]);
   // The held 2604, each stamped within the digit timeout of the one before, delivered 0.1 s after the timer.
@@ -701,23 +701,23 @@ test('held stamp: *22 delivered at once, its task timed out and ran 3.3 s later,
   };
   // The timer fires long after (Temporal restarted): late by more than LATE_TIMER_MS.
   const fired = timerFired(typed(false), sets, 9000);
-  t.true(fired.waitsForHeld, 'the presses were not held: it waits for the ones the ingest may hold');
+  t.truthy(fired.heldWait, 'the presses were not held: it waits for the ones the ingest may hold');
   // The held 602 (pressed at 300, 400, 500) come, stamped held.
   let state = fired.state;
   for (const [i, d] of [...'602'].entries())
     state = pressOne(state, sets, d, { now: 9500, at: 300 + i * 100, held: true }, {}).state;
   const decided = timerFired(state, sets, 9500 + DEFAULT_DIGIT_TIMEOUT_MS);
-  t.falsy(decided.waitsForHeld, 'the ingest is delivering what it held: no second wait');
+  t.falsy(decided.heldWait, 'the ingest is delivering what it held: no second wait');
   t.deepEqual(decided.match?.captures, ['2602'], 'the whole code, not 2');
   // A digit from an older ingest (no stamp), processed 3.3 s after its press, is taken for held, as before.
   const unstamped = timerFired(typed(undefined), sets, 9000);
-  t.falsy(unstamped.waitsForHeld);
+  t.falsy(unstamped.heldWait);
   t.deepEqual(unstamped.match?.captures, ['2']);
   // Stamped held, though processed soon after its press: no wait either (the rest follows in order).
   let prompt = emptyCollector(sets);
   for (const [i, d] of [...'*22'].entries())
     prompt = pressOne(prompt, sets, d, { now: 1000, at: i * 100, held: true }, {}).state;
-  t.falsy(timerFired(prompt, sets, 9000).waitsForHeld);
+  t.falsy(timerFired(prompt, sets, 9000).heldWait);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -736,22 +736,22 @@ test('paced: *22 came through a paced ingest, 600 (pressed in time) 45 ms after 
   let state = paced(emptyCollector(sets), '*22', 450, [0, 120, 240]);
   t.is(state.deadline, 750);
   const fired = timerFired(state, sets, 750, opts);
-  t.true(fired.waitsForHeld, 'the last digit came paced: the timer waits for the rest');
+  t.truthy(fired.heldWait, 'the last digit came paced: the timer waits for the rest');
   t.is(fired.match, undefined);
   t.is(fired.state.deadline, 750 + PACED_DIGITS_GRACE_MS);
   t.deepEqual(fired.heldWait, { until: 750 + PACED_DIGITS_GRACE_MS, late: false, lastAt: 240 });
   state = paced(fired.state, '600', 795, [360, 480, 600]);
   t.deepEqual(state.collecting, ['22600']);
   const again = timerFired(state, sets, state.deadline!, opts);
-  t.true(again.waitsForHeld, 'once per digit: the 600 came paced too');
+  t.truthy(again.heldWait, 'once per digit: the 600 came paced too');
   const decided = timerFired(again.state, sets, again.state.deadline!, opts);
-  t.falsy(decided.waitsForHeld, 'once per digit: the grace is spent');
+  t.falsy(decided.heldWait, 'once per digit: the grace is spent');
   t.deepEqual(decided.match?.captures, ['2600'], 'the transfer goes to 2600, not 2');
   // Unpaced, the same timer decides at once: *22, a transfer to 2.
   let prompt = emptyCollector(sets);
   for (const [i, d] of [...'*22'].entries()) prompt = pressOne(prompt, sets, d, { now: 450, at: i * 120 }, opts).state;
   const atOnce = timerFired(prompt, sets, 750, opts);
-  t.falsy(atOnce.waitsForHeld);
+  t.falsy(atOnce.heldWait);
   t.deepEqual(atOnce.match?.captures, ['2']);
 });
 
@@ -763,18 +763,18 @@ test('paced: the wait only where a patch allows it, and only a timer that ends s
   let asked = 0;
   const refused = timerFired(state, sets, state.deadline!, { pacedGrace: () => (asked++, false) });
   t.is(asked, 1);
-  t.falsy(refused.waitsForHeld, 'a run from before the wait decides as it did');
+  t.falsy(refused.heldWait, 'a run from before the wait decides as it did');
   t.deepEqual(refused.match?.captures, ['2']);
   // A timer that fires before any set's deadline ends nothing, and does not ask.
   const early = timerFired(state, sets, state.deadline! - 1, { pacedGrace: () => (asked++, true) });
   t.is(asked, 1);
-  t.falsy(early.waitsForHeld);
+  t.falsy(early.heldWait);
   t.deepEqual(early.state.collecting, ['22']);
   // A key press that was paced and held too: the ingest is delivering what it held, in order: no wait either.
   let heldToo = emptyCollector(sets);
   for (const [i, d] of [...'*22'].entries())
     heldToo = pressOne(heldToo, sets, d, { now: 300, at: i * 100, paced: true, held: true }, {}).state;
-  t.falsy(timerFired(heldToo, sets, heldToo.deadline!).waitsForHeld);
+  t.falsy(timerFired(heldToo, sets, heldToo.deadline!).heldWait);
   // A code that no digit can extend acts at its last digit, paced or not: no timer at all.
   const exact = [set({ numbers: { '22': hangup } })];
   let code = emptyCollector(exact);
