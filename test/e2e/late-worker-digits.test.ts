@@ -7,8 +7,8 @@
 // (test/support/tcp-gate.ts); what happened is read from ESL, the history only tells the test when to go on.
 import anyTest from 'ava';
 import { callWorkflowId } from '../../contracts/ids.ts';
-import { press, useEngine } from '../support/engine.ts';
-import { dialledWhole, withGatedCall } from '../support/gated-call.ts';
+import { press, useEngine, type Engine } from '../support/engine.ts';
+import { dialledWhole, withGatedCall, type GatedCall } from '../support/gated-call.ts';
 import { HELD_DIGITS_TIMER_SUMMARY } from '../../workflows/call.ts';
 import {
   EventType,
@@ -19,6 +19,7 @@ import {
   type HistoryEvent,
 } from '../support/history.ts';
 import { sleep } from '../support/scenario.ts';
+import type { TcpGate } from '../support/tcp-gate.ts';
 
 const test = useEngine(anyTest, {}, { workflowWorker: false, nodeWorker: false, scenario: 'late-worker-digits' });
 
@@ -33,13 +34,7 @@ test.serial(
     const e = t.context;
     await withGatedCall(e, { digitTimeoutMs: DIGIT_TIMEOUT_MS, workflowProcess: true }, async (call) => {
       const { alice, forNodes } = call;
-      const forWorkflows = call.forWorkflows!;
-      // A digit that starts no code: the call reads its feature codes now, while the node worker is reachable.
-      await press(e, alice.uuid, '1');
-      await historyReaches(e, alice.uuid, (events) =>
-        handledAfterSignals(events, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
-      );
-      forWorkflows.shut();
+      const forWorkflows = await codesReadThenWorkerAway(e, call);
       await press(e, alice.uuid, '*22');
       // The ingest delivered `*22` at once; no worker has taken it.
       await historyReaches(e, alice.uuid, (events) => signalledDigits(events) === '1*22');
@@ -62,12 +57,7 @@ test.serial(
     const e = t.context;
     await withGatedCall(e, { digitTimeoutMs: DIGIT_TIMEOUT_MS, workflowProcess: true }, async (call) => {
       const { alice } = call;
-      const forWorkflows = call.forWorkflows!;
-      await press(e, alice.uuid, '1');
-      await historyReaches(e, alice.uuid, (events) =>
-        handledAfterSignals(events, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
-      );
-      forWorkflows.shut();
+      const forWorkflows = await codesReadThenWorkerAway(e, call);
       // The ingest vouches only for presses made after it began to listen (by more than the clocks may differ).
       await sleep(1000);
       await press(e, alice.uuid, '*22600');
@@ -84,6 +74,20 @@ test.serial(
     });
   },
 );
+
+/**
+ * A digit that starts no code, so that the call reads its feature codes while the node worker is reachable; then the
+ * workflow worker's way to Temporal is cut. Returns its gate.
+ */
+async function codesReadThenWorkerAway(e: Engine, call: GatedCall): Promise<TcpGate> {
+  await press(e, call.alice.uuid, '1');
+  await historyReaches(e, call.alice.uuid, (events) =>
+    handledAfterSignals(events, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
+  );
+  const forWorkflows = call.forWorkflows!;
+  forWorkflows.shut();
+  return forWorkflows;
+}
 
 /** The wait for held digits: whether its timer started, and whether it fired (rather than being cancelled). */
 function heldWait(events: HistoryEvent[]): { started: boolean; fired: boolean } {
