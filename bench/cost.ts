@@ -171,10 +171,15 @@ function long(v: unknown): number {
 
 /** For every timer that fired: how much later than asked (TimerFired − TimerStarted − startToFireTimeout), in ms. */
 export async function timerLateness(client: Client, workflowId: string): Promise<number[]> {
+  return (await timersFired(client, workflowId)).map((t) => t.lateMs);
+}
+
+/** Every timer of the workflow that fired: how long it was asked for, and how much later than that it fired (ms). */
+export async function timersFired(client: Client, workflowId: string): Promise<{ askedMs: number; lateMs: number }[]> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = (history.events ?? []) as HistoryEvent[];
   const started = new Map<number, { at: number; timeoutMs: number }>();
-  const out: number[] = [];
+  const out: { askedMs: number; lateMs: number }[] = [];
   for (const ev of events) {
     const s = ev['timerStartedEventAttributes'] as {
       startToFireTimeout?: { seconds?: unknown; nanos?: number };
@@ -189,7 +194,7 @@ export async function timerLateness(client: Client, workflowId: string): Promise
     const f = ev['timerFiredEventAttributes'] as { startedEventId?: unknown } | null;
     if (f) {
       const st = started.get(long(f.startedEventId));
-      if (st) out.push(eventTime(ev) - st.at - st.timeoutMs);
+      if (st) out.push({ askedMs: st.timeoutMs, lateMs: eventTime(ev) - st.at - st.timeoutMs });
     }
   }
   return out;

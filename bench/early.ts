@@ -111,8 +111,8 @@ export function earlyTable(results: EarlyResult[], digitTimeoutMs: number): stri
       ],
       rows,
     ),
-    `The timer row includes the inter-digit timeout (${digitTimeoutMs} ms here; 800 ms by default, about 1 s on a ` +
-      'production cluster); the others do not wait for it.',
+    `The timer row includes the inter-digit timeout (${digitTimeoutMs} ms here; 800 ms by default, and longer on a ` +
+      "cluster with Temporal's default timer settings: RESULTS-coarse-timers.md); the others do not wait for it.",
     ...(failures.length ? ['Failed calls:', failures.join('\n')] : []),
   ].join('\n\n');
 }
