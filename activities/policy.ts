@@ -81,6 +81,7 @@ export type PolicyConfig = Pick<
   | 'FEATURE_CODE_MAX_PATTERNS'
   | 'FEATURE_CODE_TERMINATOR'
   | 'CALL_WORKFLOWS'
+  | 'TEMPORAL_TIMER_SHIFT_MS'
 >;
 
 export interface LegPolicy extends DigitPolicy {
@@ -90,6 +91,11 @@ export interface LegPolicy extends DigitPolicy {
   limits?: FeatureCodeLimits;
   /** The key that ends a code at once where the metaflows name none (`""`: none); absent: the collector's default. */
   terminator?: string;
+  /**
+   * How late the cluster may fire a short timer (TEMPORAL_TIMER_SHIFT_MS; collector.ts `restartsDigitTimer`); absent in
+   * policies recorded before it was: the code's timer is kept.
+   */
+  timerShiftMs?: number;
 }
 
 /**
@@ -265,6 +271,7 @@ export function createPolicyActivities(
         defaultDigitTimeoutMs: config.DIGIT_TIMEOUT_MS,
         limits,
         terminator: config.FEATURE_CODE_TERMINATOR,
+        timerShiftMs: config.TEMPORAL_TIMER_SHIFT_MS,
         accountId: accountOf(self),
       };
       if (!self.exists) return policy;

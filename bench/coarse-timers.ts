@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { repoRoot } from '../config/index.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
-import { findTemporalCli, startDevServer } from '../scripts/lib/temporal-dev-server.ts';
+import { FAST_TIMER_SHIFT_MS, findTemporalCli, startDevServer } from '../scripts/lib/temporal-dev-server.ts';
 import { hangUp, placeCall } from '../test/support/engine.ts';
 import { is, sleep, Timeline } from './calls.ts';
 import { timersFired } from './cost.ts';
@@ -38,7 +38,10 @@ interface Row {
 async function measure(fastTimers: boolean, gaps: number[], calls: number): Promise<Row[]> {
   const server = await startDevServer({ cli: findTemporalCli(process.env.TEMPORAL_CLI), fastTimers });
   process.env.TEMPORAL_ADDRESS = server.address;
-  const e = await startBenchEngine({ DIGIT_TIMEOUT_MS: String(DIGIT_TIMEOUT_MS) });
+  const e = await startBenchEngine({
+    DIGIT_TIMEOUT_MS: String(DIGIT_TIMEOUT_MS),
+    ...(fastTimers ? { TEMPORAL_TIMER_SHIFT_MS: String(FAST_TIMER_SHIFT_MS) } : {}),
+  });
   const tl = new Timeline(e);
   const timers = fastTimers ? 'precise (100 ms shift)' : 'default (1 s shift)';
   try {

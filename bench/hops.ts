@@ -12,7 +12,7 @@ import type { Client } from '@temporalio/client';
 import { callWorkflowId, transferWorkflowId } from '../contracts/ids.ts';
 import { takebackSignal, transferLegEventsSignal } from '../contracts/messages.ts';
 import { isTemporalConnectionVariable } from '../config/temporal.ts';
-import { findTemporalCli, startDevServer } from '../scripts/lib/temporal-dev-server.ts';
+import { FAST_TIMER_SHIFT_MS, findTemporalCli, startDevServer } from '../scripts/lib/temporal-dev-server.ts';
 import { placeCall } from '../test/support/engine.ts';
 import type { EslEvent } from '../test/support/esl-client.ts';
 import { eventTime, eventType, type HistoryEvent } from './cost.ts';
@@ -328,7 +328,10 @@ async function main(): Promise<void> {
   const machine = describeMachine(cli);
   try {
     process.env.TEMPORAL_ADDRESS = server.address;
-    const e = await startBenchEngine({ DIGIT_TIMEOUT_MS: String(DIGIT_TIMEOUT_MS) });
+    const e = await startBenchEngine({
+      DIGIT_TIMEOUT_MS: String(DIGIT_TIMEOUT_MS),
+      TEMPORAL_TIMER_SHIFT_MS: String(FAST_TIMER_SHIFT_MS),
+    });
     try {
       const tl = new Timeline(e);
       // A new worker's first transfer runs cold (bench/README.md, "First task"): one uncounted.

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, repoRoot } from '../config/index.ts';
 import { isTemporalConnectionVariable } from '../config/temporal.ts';
 import {
+  FAST_TIMER_SHIFT_MS,
   findTemporalCli,
   freePort,
   startDevServer,
@@ -194,7 +195,11 @@ const SETTLE_MS = 1000;
 
 /** One mode's rows: its calls with one ingest, then with a pair. */
 async function measure(mode: Mode, metricsUrl: string | undefined): Promise<Row[]> {
-  const e = await startBenchEngine({ DIGIT_TIMEOUT_MS: '300', CALL_WORKFLOWS: mode });
+  const e = await startBenchEngine({
+    DIGIT_TIMEOUT_MS: '300',
+    CALL_WORKFLOWS: mode,
+    TEMPORAL_TIMER_SHIFT_MS: String(FAST_TIMER_SHIFT_MS),
+  });
   let second: Ingest | undefined;
   const rows: Row[] = [];
   try {

@@ -9,6 +9,7 @@ import { loadConfig, repoRoot } from '../config/index.ts';
 import { isTemporalConnectionVariable } from '../config/temporal.ts';
 import { connectionOptions } from '../temporal/connection.ts';
 import {
+  FAST_TIMER_SHIFT_MS,
   findTemporalCli,
   startDevServer,
   waitForTemporal,
@@ -501,7 +502,10 @@ async function main(): Promise<void> {
   const machine = describeMachine(cli);
   process.env.TEMPORAL_ADDRESS = address;
 
-  const e = await startBenchEngine({ DIGIT_TIMEOUT_MS: String(settings.digitTimeoutMs) });
+  const e = await startBenchEngine({
+    DIGIT_TIMEOUT_MS: String(settings.digitTimeoutMs),
+    TEMPORAL_TIMER_SHIFT_MS: String(FAST_TIMER_SHIFT_MS),
+  });
   stoppers.push(() => e.stop());
   log(
     `engine up: simulator ${e.sw.host}:${e.sw.port} in the switch process (pid ${e.switchPid}), task queue ` +

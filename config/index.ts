@@ -387,6 +387,17 @@ const schema = z.object({
         'or the number dialled to reach it (outbound leg)',
     ),
   DIGIT_TIMEOUT_MS: positiveMs.default(800).describe('inter-digit timeout'),
+  TEMPORAL_TIMER_SHIFT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(1000)
+    .describe(
+      'how late the Temporal cluster may fire a timer shorter than this: its `history.timerProcessorMaxTimeShift` ' +
+        "(1 s by default, and on Temporal Cloud). Where waiting for a code's running digit timer would end the code " +
+        'later than a timer started at the digit, the timer is started again (one timer more per digit); 0: never',
+    ),
   // Feature-code limits, so that no tenant's metaflows can stall the engine (contracts/patterns.ts).
   FEATURE_CODE_MAX_DIGITS: z.coerce
     .number()

@@ -33,6 +33,7 @@ import {
   DEFAULT_DIGIT_TIMEOUT_MS,
   emptyCollector,
   endHeldWait,
+  restartsDigitTimer,
   timerFired,
   type CollectorState,
   type FeatureCodeMatch,
@@ -301,7 +302,7 @@ class CallLeg {
     for (;;) {
       const deadline = this.collector?.deadline;
       const timer = this.digitTimer;
-      if (timer && (timer.fired || deadline === undefined || deadline < timer.at)) {
+      if (timer && (timer.fired || deadline === undefined || this.restartsTimer(timer, deadline))) {
         // Fired, or its deadline went or came sooner: it has done its part.
         if (!timer.fired) timer.scope.cancel();
         this.digitTimer = undefined;
@@ -315,6 +316,17 @@ class CallLeg {
       if (wake()) return true;
       if (this.heldWaitOver()) return false;
     }
+  }
+
+  /**
+   * Whether the code's timer is started again for `deadline` (collector.ts `restartsDigitTimer`). Before the cluster's
+   * timer shift was weighed, a timer was started again only when the deadline came sooner than it: a run from then
+   * replays as it ran (the patch is asked only where the two rules differ).
+   */
+  private restartsTimer(timer: RunningTimer, deadline: number): boolean {
+    const before = deadline < timer.at;
+    const now = restartsDigitTimer(timer, deadline, Date.now(), this.policy?.timerShiftMs);
+    return now === before || !patched('digit-timer-shift') ? before : now;
   }
 
   /** What the inbox holds: each new event applied, digits interpreted, what the transfer needs forwarded to it. */
@@ -982,12 +994,13 @@ export const HELD_DIGITS_TIMER_SUMMARY = 'feature code: waiting for digits the i
 /** A timer of the workflow's own, that can be cancelled, and says when it has fired. */
 interface RunningTimer {
   at: number;
+  startedAt: number;
   scope: CancellationScope;
   fired: boolean;
 }
 
 function startTimer(at: number, summary: string): RunningTimer {
-  const timer: RunningTimer = { at, scope: new CancellationScope(), fired: false };
+  const timer: RunningTimer = { at, startedAt: Date.now(), scope: new CancellationScope(), fired: false };
   timer.scope
     .run(() => sleep(Math.max(at - Date.now(), 1), { summary }))
     .then(

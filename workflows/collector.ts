@@ -477,6 +477,27 @@ export function endHeldWait(state: CollectorState, wait: HeldWait, now: number):
   return { ...state, deadlines, deadline: earliest(deadlines) };
 }
 
+/**
+ * Whether the code's running digit timer (due at `timer.at`, started at `timer.startedAt`) is to be cancelled and
+ * started again now for `deadline`, rather than kept. A cluster fires a timer shorter than its `shiftMs` (Temporal's
+ * `history.timerProcessorMaxTimeShift`, 1 s by default) about `shiftMs` after it started. Kept, the timer fires then,
+ * and when that is before the deadline (a later digit moved it) it is started again for what is left, which, under
+ * the shift, lasts the shift: the code ends late by the difference. Started now, it ends at the deadline or `shiftMs`
+ * from now. The sooner wins, and a tie keeps the timer (one timer fewer). With a shift of 0, a timer is started again
+ * only when the deadline came sooner than it.
+ */
+export function restartsDigitTimer(
+  timer: { at: number; startedAt?: number },
+  deadline: number,
+  now: number,
+  shiftMs = 0,
+): boolean {
+  const fires = Math.max(timer.at, (timer.startedAt ?? timer.at) + shiftMs);
+  const kept = deadline <= fires ? fires : fires + Math.max(deadline - fires, shiftMs);
+  const restarted = now + Math.max(deadline - now, shiftMs);
+  return restarted < kept;
+}
+
 /** Numbers (exact) first, then patterns in key order, each matched against the whole collected string. */
 export function findMetaflow(
   set: FeatureCodeSet,

@@ -13,6 +13,7 @@ import { openConfiguredStore, seedDemo, type DemoSeed } from '../../store/index.
 import {
   devServerArgs,
   devServerEnv,
+  FAST_TIMER_SHIFT_MS,
   findTemporalCli,
   freePort,
   waitForTemporal,
@@ -133,6 +134,8 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     ...(workflowBundle ? { WORKFLOW_BUNDLE: workflowBundle } : {}),
     // Every process serves /metrics and /readyz: many on one host, each on a free port.
     METRICS_PORT: '0',
+    // The engine knows how precisely its own dev server fires short timers.
+    ...(spec.devServer?.fastTimers ? { TEMPORAL_TIMER_SHIFT_MS: String(FAST_TIMER_SHIFT_MS) } : {}),
     ...spec.env,
   };
   // A switch of the caller's environment must not leak into the cluster: its nodes are its own simulators. Nor, when

@@ -26,6 +26,13 @@ const BEFORE: Record<string, string[]> = {
   // paced-digits, `*22` then `604` paced: each code's deadline counted from the press's arrival. With the credit the
   // deadline of a press delivered hundreds of ms late comes before the running timer's, which is cancelled there.
   'digit-lag-credit': ['paced-digits-3fadafe4-callWorkflow-1.json'],
+  // attended, its codes' timers kept as before the shift was weighed, by a workflow worker of then under a node worker
+  // whose policy carried TEMPORAL_TIMER_SHIFT_MS (1 s): the rule of now would have started them again at the digits.
+  'digit-timer-shift': [
+    'attended-429fb44e-callWorkflow-1.json',
+    'attended-429fb44e-callWorkflow-2.json',
+    'attended-429fb44e-callWorkflow-3.json',
+  ],
 };
 
 const workflowsDir = path.join(repoRoot, 'workflows');

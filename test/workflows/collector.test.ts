@@ -7,6 +7,7 @@ import {
   HELD_DIGITS_MARGIN_MS,
   LATE_TIMER_MS,
   PACED_DIGITS_GRACE_MS,
+  restartsDigitTimer,
   carriedCollector,
   emptyCollector,
   endHeldWait,
@@ -848,6 +849,63 @@ test('lag credit: asked only of a press that came after its stamp and arms or mo
   const late = pressOne(onTime.state, sets, '1', { now: 250, at: 200 }, opts);
   t.true(asked > 0);
   t.is(late.state.deadline, 250 + DEFAULT_DIGIT_TIMEOUT_MS, 'the patch refused: the arrival counts');
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The code's timer on a cluster that fires short timers late
+
+test('timer shift: a digit starts the timer again only where waiting for it would end the code later', (t) => {
+  // A 1 s shift, an 800 ms timeout. `*` at 0 armed a timer due at 800, which fires at 1000. `2` at 200 moves the
+  // deadline to 1000: the timer, kept, ends the code then; started again it would end it at 1200. Kept.
+  const first = { at: 800, startedAt: 0 };
+  t.false(restartsDigitTimer(first, 1000, 200, 1000));
+  // `2` at 300: deadline 1100. Kept, it fires at 1000 and what is left (100 ms) lasts 1 s: 2000. Started again: 1300.
+  t.true(restartsDigitTimer(first, 1100, 300, 1000));
+  // With the benchmark's 100 ms shift, what is left (300 ms) is precise: kept.
+  t.false(restartsDigitTimer(first, 1100, 300, 100));
+  // ...but not when what is left is under the shift: 50 ms would last 100.
+  t.true(restartsDigitTimer(first, 850, 300, 100));
+  // A deadline that came sooner than the timer: started again where that is sooner (a precise cluster)...
+  t.true(restartsDigitTimer(first, 500, 200, 0));
+  // ...and kept where the new timer could not fire before the running one (a 1 s shift: 1200 against 1000).
+  t.false(restartsDigitTimer(first, 500, 200, 1000));
+  // A tie keeps the timer: one timer fewer.
+  t.false(restartsDigitTimer({ at: 800, startedAt: 0 }, 800, 200, 0));
+});
+
+test('timer shift: *22600 on a 1 s shift ends as soon as a timer can end it, and pays a timer for it', (t) => {
+  /** The timers a code with its keys `gap` ms apart starts (`*` at 0), and when the last one fires. */
+  const typed = (gap: number) => {
+    let timer = { at: 800, startedAt: 0 };
+    let started = 1;
+    for (let k = 1; k <= 5; k++) {
+      const now = k * gap;
+      if (restartsDigitTimer(timer, now + 800, now, 1000)) {
+        timer = { at: now + 800, startedAt: now };
+        started++;
+      }
+    }
+    return { started, endsAt: Math.max(timer.at, timer.startedAt + 1000) };
+  };
+  // Keys 100 ms apart: the first timer (due at 800, fired at 1000) carries the code past its third key; one more,
+  // started at it, ends the code at its deadline, 800 ms after the last key (at 500).
+  t.deepEqual(typed(100), { started: 2, endsAt: 1300 });
+  // Keys 300 ms apart: each key's deadline is past the running timer's fire, and what would be left then lasts 1 s: the
+  // timer is started again at every key, and the code ends 1 s after its last key (1500), the soonest a timer started
+  // then can fire. Kept, it would have ended up to the shift later (bench/RESULTS-coarse-timers.md).
+  t.deepEqual(typed(300), { started: 6, endsAt: 2500 });
+});
+
+test('timer shift: with no shift, the rule before it (started again only when the deadline came sooner)', (t) => {
+  for (const [at, deadline, now] of [
+    [800, 1000, 200],
+    [800, 500, 200],
+    [800, 800, 200],
+    [300, 900, 290],
+    [300, 250, 100],
+  ] as const) {
+    t.is(restartsDigitTimer({ at, startedAt: 0 }, deadline, now), deadline < at, `${at}, ${deadline}, ${now}`);
+  }
 });
 
 test('collector: a state carried across continue-as-new (through JSON) takes the next code', (t) => {
