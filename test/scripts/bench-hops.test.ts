@@ -1,6 +1,6 @@
 // bench/hops.ts `cut`: a step cut at its milestones, each looked for from the one before.
 import test from 'ava';
-import { cut, type HistoryMark } from '../../bench/hops.ts';
+import { codeAndTakebackEnds, cut, type HistoryMark } from '../../bench/hops.ts';
 
 const call: HistoryMark[] = [
   { at: 90, type: 'workflowTaskStarted' }, // a task already running when the digit came: not the one that saw it
@@ -44,4 +44,13 @@ test('a step whose milestone never came is not cut', (t) => {
   t.is(cut(100, [{ wf: 'call', type: 'timerFired' }], histories), undefined);
   t.is(cut(100, [{ times: [50, 99] }], histories), undefined);
   t.is(cut(100, [{ wf: 'nowhere', type: 'workflowTaskStarted' }], histories), undefined);
+});
+
+test("the code's and the takeback's last keys, wherever the phones pressed a split code again", (t) => {
+  t.deepEqual(codeAndTakebackEnds([...'*22600*1*22600']), { codeEnd: 5, takebackEnd: 7 });
+  // `*2`, a pause past the digit timeout, then the code pressed whole again.
+  t.deepEqual(codeAndTakebackEnds([...'*2*22600*1*22600']), { codeEnd: 7, takebackEnd: 9 });
+  // The takeback's `*` split from its `1`, and pressed again.
+  t.deepEqual(codeAndTakebackEnds([...'*22600**1']), { codeEnd: 5, takebackEnd: 8 });
+  t.deepEqual(codeAndTakebackEnds([...'*22600']), {});
 });
