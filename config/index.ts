@@ -396,7 +396,7 @@ const schema = z.object({
     .describe(
       'how late the Temporal cluster may fire a timer shorter than this: its `history.timerProcessorMaxTimeShift` ' +
         "(1 s by default, and on Temporal Cloud). Where waiting for a code's running digit timer would end the code " +
-        'later than a timer started at the digit, the timer is started again (one timer more per digit); 0: never',
+        'later than a timer started at the digit, the timer is started again there (up to one timer per digit); 0: never',
     ),
   // Feature-code limits, so that no tenant's metaflows can stall the engine (contracts/patterns.ts).
   FEATURE_CODE_MAX_DIGITS: z.coerce
