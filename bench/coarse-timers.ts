@@ -12,9 +12,9 @@ import type { Client } from '@temporalio/client';
 import { repoRoot } from '../config/index.ts';
 import { callWorkflowId } from '../contracts/ids.ts';
 import { FAST_TIMER_SHIFT_MS, findTemporalCli, startDevServer } from '../scripts/lib/temporal-dev-server.ts';
-import { hangUp, placeCall } from '../test/support/engine.ts';
-import { is, sleep, Timeline } from './calls.ts';
+import { Timeline } from './calls.ts';
 import { timersFired } from './cost.ts';
+import { codeToMusic } from './early.ts';
 import { startBenchEngine } from './engine.ts';
 import { intOption, runAsScript } from './options.ts';
 import { ms, summarise, table } from './stats.ts';
@@ -46,13 +46,13 @@ async function measure(fastTimers: boolean, gaps: number[], calls: number): Prom
   const timers = fastTimers ? 'precise (100 ms shift)' : 'default (1 s shift)';
   try {
     // A new workflow worker's first transfer runs cold: one, uncounted.
-    await codeToMusic(tl, gaps[0]!).catch(() => undefined);
+    await codeToMusic(tl, '*22600', { thinkMs: THINK_MS, gapMs: gaps[0]! }).catch(() => undefined);
     const rows: Row[] = [];
     for (const gapMs of gaps) {
       const row: Row = { timers, gapMs, samples: [], failures: [], fired: [], timersPerCall: [] };
       rows.push(row);
       for (let i = 0; i < calls; i++) {
-        await codeToMusic(tl, gapMs).then(
+        await codeToMusic(tl, '*22600', { thinkMs: THINK_MS, gapMs }).then(
           async ({ sample, transferor }) => {
             row.samples.push(sample);
             const fired = await timersFired(e.client, callWorkflowId(transferor));
@@ -67,34 +67,6 @@ async function measure(fastTimers: boolean, gaps: number[], calls: number): Prom
   } finally {
     await e.stop();
     await server.stop();
-  }
-}
-
-/** One call: `*22600` with its keys `gapMs` apart; ms from its last DTMF event to the transferee's music. */
-async function codeToMusic(tl: Timeline, gapMs: number): Promise<{ sample: number; transferor: string }> {
-  const e = tl.e;
-  const { alice, bob } = await placeCall(e);
-  try {
-    await sleep(THINK_MS);
-    const from = tl.mark();
-    await e.phones.press(alice.uuid, '*22600', gapMs);
-    const music = await tl.wait(is('PLAYBACK_START', bob.uuid), from, 10_000, "the transferee's music");
-    const digits = tl.all(is('DTMF', alice.uuid), from);
-    const sample = tl.at(music) - tl.at(digits[digits.length - 1]!);
-    await sleep(THINK_MS);
-    const back = tl.mark();
-    await e.phones.press(alice.uuid, '*1');
-    await tl.wait(
-      (ev) => is('CHANNEL_BRIDGE', alice.uuid)(ev) && ev.headers['Other-Leg-Unique-ID'] === bob.uuid,
-      back,
-      15_000,
-      'the takeback',
-    );
-    return { sample, transferor: alice.uuid };
-  } finally {
-    await hangUp(e, alice.uuid).catch(() => undefined);
-    await hangUp(e, bob.uuid).catch(() => undefined);
-    await sleep(200);
   }
 }
 

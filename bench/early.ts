@@ -2,10 +2,9 @@
 // inter-digit timer, and the three early actions (the terminator, a pattern's declared length, a code nothing can
 // extend). Calls one at a time, so that the figures compare the ways and not the load. See bench/README.md.
 import { hangUp, placeCall } from '../test/support/engine.ts';
-import type { EslEvent } from '../test/support/esl-client.ts';
 import { DEMO_METAFLOWS } from '../store/seed.ts';
 import type { MetaflowsDoc } from '../store/types.ts';
-import { sleep, type Timeline } from './calls.ts';
+import { is, sleep, type Timeline } from './calls.ts';
 import { ms, summarise, table } from './stats.ts';
 
 export interface EarlyMode {
@@ -44,8 +43,6 @@ export interface EarlyResult {
   failures: string[];
 }
 
-const on = (name: string, uuid: string) => (ev: EslEvent) => ev.name === name && ev.headers['Unique-ID'] === uuid;
-
 /** `samples` calls per mode: Alice presses the code, Bob hears music; Alice takes Bob back (`*1`), both hang up. */
 export async function earlyActionRun(
   tl: Timeline,
@@ -59,37 +56,52 @@ export async function earlyActionRun(
       const result: EarlyResult = { mode, samples: [], failures: [] };
       results.push(result);
       for (let i = 0; i < opts.samples && Date.now() < opts.deadline; i++) {
-        const { alice, bob } = await placeCall(e);
-        try {
-          await sleep(opts.thinkMs);
-          const from = tl.mark();
-          await e.phones.press(alice.uuid, mode.code);
-          const music = await tl.wait(on('PLAYBACK_START', bob.uuid), from, 10_000);
-          const digits = tl.all(on('DTMF', alice.uuid), from);
-          result.samples.push(tl.at(music) - tl.at(digits[digits.length - 1]!));
-          await sleep(opts.thinkMs);
-          const back = tl.mark();
-          await e.phones.press(alice.uuid, '*1');
-          await tl.wait(
-            (ev) =>
-              ev.name === 'CHANNEL_BRIDGE' &&
-              ev.headers['Unique-ID'] === alice.uuid &&
-              ev.headers['Other-Leg-Unique-ID'] === bob.uuid,
-            back,
-          );
-        } catch (err) {
-          result.failures.push(String(err));
-        } finally {
-          await hangUp(e, alice.uuid).catch(() => undefined);
-          await hangUp(e, bob.uuid).catch(() => undefined);
-          await sleep(200);
-        }
+        await codeToMusic(tl, mode.code, { thinkMs: opts.thinkMs }).then(
+          ({ sample }) => result.samples.push(sample),
+          (err: unknown) => result.failures.push(String(err)),
+        );
       }
     }
   } finally {
     await e.store.setMetaflows({ accountId: e.demo.accountId, level: 'account' }, DEMO_METAFLOWS);
   }
   return results;
+}
+
+/**
+ * One call: Alice presses `code` (its keys `gapMs` apart, the phones' default when absent), Bob hears music, Alice
+ * takes him back with `*1`, both hang up. Returns the ms from the code's last DTMF event to Bob's PLAYBACK_START, as
+ * the caller waits it, and Alice's leg (the transferor).
+ */
+export async function codeToMusic(
+  tl: Timeline,
+  code: string,
+  opts: { thinkMs: number; gapMs?: number },
+): Promise<{ sample: number; transferor: string }> {
+  const e = tl.e;
+  const { alice, bob } = await placeCall(e);
+  try {
+    await sleep(opts.thinkMs);
+    const from = tl.mark();
+    await e.phones.press(alice.uuid, code, opts.gapMs);
+    const music = await tl.wait(is('PLAYBACK_START', bob.uuid), from, 10_000, "the transferee's music");
+    const digits = tl.all(is('DTMF', alice.uuid), from);
+    const sample = tl.at(music) - tl.at(digits[digits.length - 1]!);
+    await sleep(opts.thinkMs);
+    const back = tl.mark();
+    await e.phones.press(alice.uuid, '*1');
+    await tl.wait(
+      (ev) => is('CHANNEL_BRIDGE', alice.uuid)(ev) && ev.headers['Other-Leg-Unique-ID'] === bob.uuid,
+      back,
+      15_000,
+      'the takeback',
+    );
+    return { sample, transferor: alice.uuid };
+  } finally {
+    await hangUp(e, alice.uuid).catch(() => undefined);
+    await hangUp(e, bob.uuid).catch(() => undefined);
+    await sleep(200);
+  }
 }
 
 export function earlyTable(results: EarlyResult[], digitTimeoutMs: number): string {
