@@ -303,7 +303,7 @@ class CallLeg {
       const deadline = this.collector?.deadline;
       const timer = this.digitTimer;
       if (timer && (timer.fired || deadline === undefined || this.restartsTimer(timer, deadline))) {
-        // Fired, or its deadline went or came sooner: it has done its part.
+        // Fired, or its deadline went, or a timer started now ends the code sooner: it has done its part.
         if (!timer.fired) timer.scope.cancel();
         this.digitTimer = undefined;
         if (timer.fired && deadline !== undefined && deadline <= Date.now()) return false;

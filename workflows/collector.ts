@@ -487,12 +487,12 @@ export function endHeldWait(state: CollectorState, wait: HeldWait, now: number):
  * only when the deadline came sooner than it.
  */
 export function restartsDigitTimer(
-  timer: { at: number; startedAt?: number },
+  timer: { at: number; startedAt: number },
   deadline: number,
   now: number,
   shiftMs = 0,
 ): boolean {
-  const fires = Math.max(timer.at, (timer.startedAt ?? timer.at) + shiftMs);
+  const fires = Math.max(timer.at, timer.startedAt + shiftMs);
   const kept = deadline <= fires ? fires : fires + Math.max(deadline - fires, shiftMs);
   const restarted = now + Math.max(deadline - now, shiftMs);
   return restarted < kept;
