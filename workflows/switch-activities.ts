@@ -37,7 +37,8 @@ export function switchActivities(node: string, opts: { giveUpAfter: '30 seconds'
 /**
  * `bgapi originate` with one attempt: a retry cannot tell "the first one went out and its leg has already failed" from
  * "it never went out", and would dial the target twice with the same UUIDs. The workflow reads the outcome with
- * originateOutcome: when it is unknown it looks at the switch and lets its own deadline decide, never sending again.
+ * originateOutcome: when it is unknown it looks at the switch and at what the switch told it of the leg, and sends the
+ * command again only when neither shows it ever went out (workflows/transfer.ts `dial`).
  */
 export function originateOnce(node: string) {
   return proxyActivities<Pick<SwitchActivities, 'originateTarget'>>({

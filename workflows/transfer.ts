@@ -8,6 +8,7 @@
 import {
   getExternalWorkflowHandle,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -93,6 +94,12 @@ export interface TransferPlan extends ResolvedTransfer {
   transferorPolicy?: LegPolicy;
 }
 
+/**
+ * How long after an originate is sent its leg is surely on the switch, or its result (a quick failure) on its way: a
+ * leg neither there nor heard of by then was not dialled.
+ */
+const ORIGINATE_SHOWS_ITSELF_MS = 2000;
+
 export async function transferWorkflow(plan: TransferPlan): Promise<TransferSummary> {
   const run = new TransferRun(plan);
   run.listen();
@@ -112,6 +119,8 @@ class TransferRun {
   /** The switch's time of the event behind an input, when it came from one: where a timed step begins. */
   private readonly seenAt = new WeakMap<Input, number>();
   private readonly dedup = new EventDeduplicator();
+  /** The legs and originate jobs the switch has told of (an event, a result): an originate that surely went out. */
+  private readonly heardOf = new Set<string>();
   private readonly deadlines = new Deadlines();
   private saved: Record<string, SavedSettings> = {};
   /** The pair a bridge's activity put the settings back for (the bridge ended the transfer), and who was gone then. */
@@ -160,6 +169,7 @@ class TransferRun {
   listen(): void {
     setHandler(transferLegEventsSignal, (events: ChannelEvent[]) => {
       for (const event of events) {
+        this.heardOf.add(event.uuid);
         if (!this.dedup.isNew(event)) continue;
         if (event.name === 'DTMF') {
           this.heard(event);
@@ -170,6 +180,7 @@ class TransferRun {
       }
     });
     setHandler(originateResultSignal, (result) => {
+      this.heardOf.add(result.jobUuid);
       const input = originateInput(result, { target: this.plan.jobUuid, recall: this.recallJob });
       // The target's answer starts a timed step; a recall's does not.
       if (input) this.inbox.push(this.timed(input, result.jobUuid === this.plan.jobUuid ? result.at : undefined)!);
@@ -613,13 +624,18 @@ class TransferRun {
   }
 
   /**
-   * Dials a leg at most once (switch-activities.ts originateOnce); throws if it surely was not sent. When the command
-   * may have gone out, the switch is read now (a leg already answered is an answer) and otherwise the leg's own
-   * events or the no-answer deadline decide: the command is never sent again.
+   * Dials a leg; throws if it surely was not sent. When the command may have gone out (its activity failed after the
+   * worker took it: the worker died, the reply was lost), the switch is read: a leg already answered is an answer, a
+   * leg there or heard of (its result, its events) went out, and its own events or the no-answer deadline decide. A leg
+   * neither there nor heard of once the switch has had time to show it never reached the switch (the worker died
+   * before sending): it is sent once more. Never more than that: a second originate after a first whose leg failed
+   * unheard would dial the target twice (switch-activities.ts originateOnce).
    */
   private async dial(o: OriginatePlan, answered: Input): Promise<void> {
     const giveUpAt = Date.now() + (o.ringTimeoutS + 2) * 1000;
+    let sentAgain = false;
     for (;;) {
+      const sentAt = Date.now();
       try {
         await this.originate.executeWithOptions({ summary: `originate ${o.dialString} (once)` }, [o]);
         return;
@@ -630,14 +646,23 @@ class TransferRun {
           if (Date.now() < giveUpAt) continue; // no node worker took it: sending it is safe
           throw err;
         }
-        log.warn('originate outcome unknown: reading the switch, never sending it again', {
-          leg: o.targetLeg,
-          error: String(err),
-        });
+        // Before this patch a command that may have gone out was never sent again, whatever the switch showed.
+        const mayResend = !sentAgain && patched('originate-sent-again');
+        const heard = () => this.heardOf.has(o.targetLeg) || this.heardOf.has(o.jobUuid);
+        log.warn('originate outcome unknown: reading the switch', { leg: o.targetLeg, error: String(err) });
+        // A sent originate's leg is on the switch within milliseconds, and a quick failure's result follows the reply:
+        // a worker's death is seen only after its heartbeat timeout, a lost reply at once.
+        const shownBy = sentAt + ORIGINATE_SHOWS_ITSELF_MS;
+        if (mayResend && !heard() && Date.now() < shownBy) await waitUntil(heard, shownBy);
         const leg = await this.sw.legState
           .executeWithOptions({ summary: 'the originate reply was lost: read the leg' }, [o.targetLeg])
           .catch(() => undefined);
         if (leg?.exists && leg.answered) this.inbox.push(answered);
+        if (mayResend && leg?.exists === false && !heard() && Date.now() < giveUpAt) {
+          log.warn('the originate never reached the switch: sending it once more', { leg: o.targetLeg });
+          sentAgain = true;
+          continue;
+        }
         return;
       }
     }

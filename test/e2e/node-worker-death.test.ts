@@ -21,7 +21,8 @@ test.serial(
       await press(e, alice.uuid, '*22604'); // rings 2 s, then answers
       await waitFor(e, (ev) => ev.name === 'PLAYBACK_START' && ev.headers['Unique-ID'] === alice.uuid, 30_000);
       // Carol's leg rings: under load Alice's ringback can start before the originate has reached the switch, and a
-      // kill then loses the originate itself (sent at most once: the callers are given back, nobody is dialled).
+      // kill then loses the originate itself (the transfer sends it again once the switch shows no such leg: the test
+      // of this death is originate-once's).
       await waitFor(e, createdFor(e, '2604', start), 30_000);
       node.kill();
       const killedAt = Date.now();

@@ -1,8 +1,10 @@
-// Originate at most once. The `bgapi originate` reaches the switch but its reply is lost on the way back (the node
-// worker's connection, a worker dying after sending): the transfer never sends it again, since a second one would dial
-// the target twice with the same UUID once the first leg has failed. It reads the switch, and the leg's own events (or
-// its deadline) decide. The fault sits in the engine, between its switch activities and its ESL connection: the
-// switch is untouched, and what happened is read from the switch's events.
+// Originate at most once, and at least once. The `bgapi originate` reaches the switch but its reply is lost on the way
+// back (the node worker's connection, a worker dying after sending): the transfer never sends it again, since a second
+// one would dial the target twice with the same UUID once the first leg has failed. It reads the switch, and the leg's
+// own events (or its deadline) decide. A worker that dies before sending leaves the same unknown outcome, but the switch
+// shows no such leg and tells of none: that originate is sent once more. The fault sits in the engine, between its
+// switch activities and its ESL connection: the switch is untouched, and what happened is read from the switch's
+// events.
 import anyTest from 'ava';
 import type { SwitchCommands } from '../../activities/switch.ts';
 import { placeCall, startEngine, useShared, waitFor, type Engine } from '../support/engine.ts';
@@ -14,22 +16,30 @@ interface Context {
   e: Engine;
   /** Every originate the engine sent through the faulty connection. */
   sent: string[];
+  /** How many originates to come are lost before they reach the switch (each then not sent, and not answered). */
+  lostBeforeSending: { count: number };
 }
 const test = useShared<Context>(
   anyTest,
   async () => {
     const sent: string[] = [];
-    // The command goes out; its reply never comes back.
+    const lostBeforeSending = { count: 0 };
+    // The command goes out; its reply never comes back. Or, when asked, it never goes out.
     const replyLost = (esl: SwitchCommands): SwitchCommands => ({
       api: (command) => esl.api(command),
       async bgapi(command, jobUuid) {
+        if (command.startsWith('originate ') && lostBeforeSending.count > 0) {
+          lostBeforeSending.count--;
+          throw new Error('ESL: connection lost before the command was written');
+        }
         await esl.bgapi(command, jobUuid);
         if (!command.startsWith('originate ')) return;
         sent.push(command);
         throw new Error('ESL: connection lost before the reply');
       },
     });
-    return { e: await startEngine({}, { scenario: 'originate-once', commands: replyLost }), sent };
+    const e = await startEngine({}, { scenario: 'originate-once', commands: replyLost });
+    return { e, sent, lostBeforeSending };
   },
   ({ e }) => e.stop(),
 );
@@ -72,5 +82,24 @@ test.serial('the target answers and the reply was lost: the consultation goes on
   t.is(summary.outcome, 'completed');
   t.is(sent.length - before, 1, 'one originate sent');
   t.is(legsCreated(e, '2600', from), 1);
+  await e.phones.api(`uuid_kill ${bob.uuid}`);
+});
+
+test.serial('the originate never reached the switch: sent once more, and the transfer completes', async (t) => {
+  const { e, sent, lostBeforeSending } = t.context;
+  const { alice, bob } = await placeCall(e);
+  const from = e.phones.events.length;
+  const before = sent.length;
+  lostBeforeSending.count = 1;
+  await press(e, alice.uuid, '*22600');
+  const created = await waitFor(e, createdFor(e, '2600', from));
+  t.is(lostBeforeSending.count, 0, 'the first originate was lost before the switch');
+  const carol = created.headers['Unique-ID']!;
+  await consulting(t, e, alice, bob, carol);
+  await completedByHangup(t, e, alice, bob, carol);
+  const summary = await transferResult(e, alice, bob);
+  t.is(summary.outcome, 'completed');
+  t.is(sent.length - before, 1, 'the second originate was the one sent');
+  t.is(legsCreated(e, '2600', from), 1, 'the switch created one target leg');
   await e.phones.api(`uuid_kill ${bob.uuid}`);
 });

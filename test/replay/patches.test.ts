@@ -33,6 +33,13 @@ const BEFORE: Record<string, string[]> = {
     'attended-429fb44e-callWorkflow-2.json',
     'attended-429fb44e-callWorkflow-3.json',
   ],
+  // originate-once, the originate's reply lost (the target busy, the target answering): the switch read at once and the
+  // command never sent again. Since, the transfer first gives the switch time to tell of the leg (a timer), and sends
+  // the command again if it neither shows nor told of it.
+  'originate-sent-again': [
+    'originate-once-22010ef6-transferWorkflow-1.json',
+    'originate-once-22010ef6-transferWorkflow-2.json',
+  ],
 };
 
 const workflowsDir = path.join(repoRoot, 'workflows');
