@@ -16,6 +16,7 @@ import {
   takebackUpdate,
   transferCodeUpdate,
   transferQuery,
+  transferVerdictUpdate,
   holdUpdate,
   type TransferCodeRequest,
   hangupCallUpdate,
@@ -259,20 +260,34 @@ export class TemporalCallEngine implements CallEngine {
   }
 
   /**
-   * The call passes the cancel on to its transfer; the transfer then says whether its outcome was decided already
-   * (the target failed or rang out and the callers are being given back, or it completed): then nothing was cancelled,
-   * and the caller of the API is told so, with that outcome. A transfer that cannot be asked is taken as cancelled.
+   * The call passes the cancel on to its transfer, and the answer waits for the transfer's verdict: taken back, or an
+   * outcome decided before the cancel came (the target failed or rang out and the callers are being given back, or it
+   * completed), when nothing was cancelled and the caller of the API is told so, with that outcome. A transfer that
+   * does not decide within the API's deadline, or cannot be asked, is answered as the call saw it (the cancel is on
+   * its way).
    */
   async takeback(callId: string): Promise<TransferSummary> {
+    const deadline = Date.now() + this.timeoutMs;
     const summary = await this.noTransferIfUnstarted(callId, () =>
       this.run(callId, () => this.handle(callId).executeUpdate(takebackUpdate)),
     );
-    const transfer = await this.client.workflow
-      .getHandle(summary.transferId)
-      .query(transferQuery)
-      .catch(() => undefined);
+    const transfer = await this.verdict(summary.transferId, deadline);
     if (transfer?.outcome && transfer.outcome !== 'taken_back') throw new TransferEndingError(transfer);
-    return summary;
+    return transfer?.outcome ? { ...summary, ...transfer } : summary;
+  }
+
+  /**
+   * The transfer's outcome once decided; a transfer that has closed (or whose workers predate the verdict update) is
+   * read by its query instead. Undefined when neither answers by `deadline`.
+   */
+  private async verdict(transferId: string, deadline: number): Promise<TransferSummary | undefined> {
+    const handle = this.client.workflow.getHandle(transferId);
+    try {
+      return await this.client.connection.withDeadline(deadline, () => handle.executeUpdate(transferVerdictUpdate));
+    } catch {
+      if (Date.now() >= deadline) return undefined;
+      return this.client.connection.withDeadline(deadline, () => handle.query(transferQuery)).catch(() => undefined);
+    }
   }
 
   hold(callId: string, action: 'hold' | 'unhold'): Promise<CallSummary> {

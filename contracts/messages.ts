@@ -263,6 +263,12 @@ export const takebackUpdate = defineUpdate<TransferSummary, []>('cancelTransfer'
 export const callQuery = defineQuery<CallSummary>('call');
 export const transferQuery = defineQuery<TransferSummary>('transfer');
 /**
+ * The transfer once its outcome is decided (at once if it is): what a REST cancel_transfer answers with. The cancel's
+ * signal is in the transfer's history before this is asked, so the outcome is the cancel's, or what came before it
+ * (the target rang out or failed first); a query asked then could still see the transfer ringing.
+ */
+export const transferVerdictUpdate = defineUpdate<TransferSummary, []>('transferVerdict');
+/**
  * The takeback, delivered to a transfer workflow by the transferor's call workflow; `by`: `takeback` (the digits),
  * `resume` (Kazoo's metaflow module), `api` or `ctl` (the on-call CLI); `at`: the switch's time of the takeback code's
  * last digit (the `takeback` step is timed from it); `key`: that digit's press (contracts/ids.ts `keyPressId`), which

@@ -6,6 +6,7 @@
 // means is the machine's (`toInput`, `step`), when each deadline falls is deadlines.ts; `TransferRun` keeps the state
 // between them and performs the machine's actions on the switch.
 import {
+  condition,
   getExternalWorkflowHandle,
   log,
   patched,
@@ -15,7 +16,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { HandlerUnfinishedPolicy, type SearchAttributeUpdatePair } from '@temporalio/common';
 import type { LegPolicy, ResolvedTransfer } from '../activities/policy.ts';
 import type { BridgeReply, BridgeWatch, RestorePlan } from '../activities/switch.ts';
 import type { OriginatePlan, SavedSettings, StepTiming } from '../activities/types.ts';
@@ -37,6 +38,7 @@ import {
   transferEndedSignal,
   transferLegEventsSignal,
   transferQuery,
+  transferVerdictUpdate,
   type ChannelEvent,
   type TransferPhase,
   type TransferSummary,
@@ -192,13 +194,26 @@ class TransferRun {
       if (this.fresh(key)) this.inbox.push(this.timed({ type: action, by }, at)!);
     });
     setHandler(auditLegsSignal, () => void (this.auditDue = true));
-    // The outcome as soon as it is decided (the callers are being given back or joined), not only once all is done:
-    // a REST cancel_transfer that comes then says the transfer was already ending, and how.
-    setHandler(transferQuery, () => {
-      const outcome = this.summary.outcome ?? this.machine.outcome ?? this.machine.connecting?.outcome;
-      const reason = this.summary.reason ?? this.machine.reason ?? this.machine.connecting?.reason;
-      return { ...this.summary, ...(outcome ? { outcome } : {}), ...(reason ? { reason } : {}) };
-    });
+    setHandler(transferQuery, () => this.view());
+    // Abandoned if the run ends undecided (it failed): the asker then reads the closed workflow.
+    setHandler(
+      transferVerdictUpdate,
+      async () => {
+        await condition(() => this.view().outcome !== undefined);
+        return this.view();
+      },
+      { unfinishedPolicy: HandlerUnfinishedPolicy.ABANDON },
+    );
+  }
+
+  /**
+   * The outcome as soon as it is decided (the callers are being given back or joined), not only once all is done: a
+   * REST cancel_transfer that comes then says the transfer was already ending, and how.
+   */
+  private view(): TransferSummary {
+    const outcome = this.summary.outcome ?? this.machine.outcome ?? this.machine.connecting?.outcome;
+    const reason = this.summary.reason ?? this.machine.reason ?? this.machine.connecting?.reason;
+    return { ...this.summary, ...(outcome ? { outcome } : {}), ...(reason ? { reason } : {}) };
   }
 
   async run(): Promise<TransferSummary> {

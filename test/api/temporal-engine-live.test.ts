@@ -8,7 +8,7 @@ import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/
 import { loadConfig } from '../../config/index.ts';
 import { connectClient, connectionOptions, connectNative, dataConverter } from '../../temporal/connection.ts';
 import test from 'ava';
-import { CallNotFoundError, NoTransferError, TransferRefusedError } from '../../api/engine.ts';
+import { CallNotFoundError, NoTransferError, TransferEndingError, TransferRefusedError } from '../../api/engine.ts';
 import { TemporalCallEngine } from '../../api/temporal-engine.ts';
 import { startApi } from '../../api/index.ts';
 import { findTemporalCli, startDevServer, waitForTemporal } from '../../scripts/lib/temporal-dev-server.ts';
@@ -16,7 +16,8 @@ import type { DevServer } from '../../scripts/lib/temporal-dev-server.ts';
 import { openStore } from '../../store/index.ts';
 import { callWorkflowId } from '../../contracts/ids.ts';
 import { JWT_SECRET } from './support/server.ts';
-import type { StubCallScript } from './support/stub-call-workflow.ts';
+import { decideSignal, type StubCallScript } from './support/stub-call-workflow.ts';
+import { hangupCallUpdate } from '../../contracts/messages.ts';
 
 function temporalAvailable(): boolean {
   if (process.env.TEMPORAL_ADDRESS) return true;
@@ -76,6 +77,11 @@ test.before(async () => {
   await start({ callId: id('busy'), accountId: 'acc', refuse: 'transfer_in_progress' });
   await start({ callId: id('unbridged'), accountId: 'acc', refuse: 'not_bridged' });
   await start({ callId: id('ends'), accountId: 'acc' });
+  for (const name of ['rang-out', 'cancelled']) {
+    const transferId = `transfer:${id(name)}:peer`;
+    await start({ callId: id(name), accountId: 'acc', transferId });
+    await client.workflow.start('stubTransferWorkflow', { taskQueue, workflowId: transferId, args: [id(name)] });
+  }
 });
 
 test.after.always(async () => {
@@ -175,3 +181,39 @@ live('over HTTP: 200 accepted, 409 in progress, 400 not bridged, 409 no transfer
   t.is((await post(id('ok'), { action: 'cancel_transfer' })).status, 409);
   t.is((await post(id('nobody'), { action: 'hangup' })).status, 404);
 });
+
+/** Whether `p` has settled within `ms`. */
+const settles = (p: Promise<unknown>, ms: number): Promise<boolean> =>
+  Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
+  ]);
+
+live(
+  'cancel_transfer answers with the transfer’s verdict: a ring-out before it is refused, a cancel taken is not',
+  async (t) => {
+    const engine = new TemporalCallEngine(client);
+    // The cancel reached the transfer just after its target rang out: the outcome is the ring-out's.
+    const late = engine.takeback(id('rang-out'));
+    t.false(await settles(late, 500), 'no answer while the transfer has not decided');
+    await client.workflow.getHandle(`transfer:${id('rang-out')}:peer`).signal(decideSignal, {
+      outcome: 'target_failed',
+      reason: 'NO_ANSWER',
+    });
+    const refused = await t.throwsAsync(late, { instanceOf: TransferEndingError });
+    t.is(refused?.transfer.reason, 'NO_ANSWER');
+    // The cancel decided it.
+    const taken = engine.takeback(id('cancelled'));
+    t.false(await settles(taken, 500));
+    await client.workflow.getHandle(`transfer:${id('cancelled')}:peer`).signal(decideSignal, { outcome: 'taken_back' });
+    t.like(await taken, { transferId: `transfer:${id('cancelled')}:peer`, outcome: 'taken_back' });
+    // A transfer closed since is read by its query.
+    await client.workflow.getHandle(`transfer:${id('rang-out')}:peer`).executeUpdate(hangupCallUpdate, { args: [{}] });
+    await client.workflow.getHandle(`transfer:${id('rang-out')}:peer`).result();
+    const closed = await t.throwsAsync(engine.takeback(id('rang-out')), { instanceOf: TransferEndingError });
+    t.is(closed?.transfer.outcome, 'target_failed');
+  },
+);
