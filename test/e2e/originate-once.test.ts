@@ -5,9 +5,9 @@
 // shows no such leg and tells of none: that originate is sent once more. The fault sits in the engine, between its
 // switch activities and its ESL connection: the switch is untouched, and what happened is read from the switch's
 // events.
-import anyTest from 'ava';
+import anyTest, { type ExecutionContext } from 'ava';
 import type { SwitchCommands } from '../../activities/switch.ts';
-import { placeCall, startEngine, useShared, waitFor, type Engine } from '../support/engine.ts';
+import { placeCall, startEngine, useShared, waitFor, type Engine, type Party } from '../support/engine.ts';
 import { bridgedPair, createdFor } from '../support/events.ts';
 import { completedByHangup, consulting, sleep, transferResult } from '../support/scenario.ts';
 import { press } from '../support/engine.ts';
@@ -48,6 +48,24 @@ const test = useShared<Context>(
 const legsCreated = (e: Engine, ext: string, from: number): number =>
   e.phones.events.filter(createdFor(e, ext, from)).length;
 
+/** The target leg `created` answers, the transferor hangs up, and the transfer completes: one originate sent since
+ * `sentBefore`, one target leg created since `from`. */
+async function completesWithOneLeg(
+  t: ExecutionContext<Context>,
+  at: { alice: Party; bob: Party; created: { headers: Record<string, string | undefined> }; from: number; sentBefore: number },
+): Promise<void> {
+  const { e, sent } = t.context;
+  const { alice, bob } = at;
+  const carol = at.created.headers['Unique-ID']!;
+  await consulting(t, e, alice, bob, carol);
+  await completedByHangup(t, e, alice, bob, carol);
+  const summary = await transferResult(e, alice, bob);
+  t.is(summary.outcome, 'completed');
+  t.is(sent.length - at.sentBefore, 1, 'one originate reached the switch');
+  t.is(legsCreated(e, '2600', at.from), 1, 'the switch created one target leg');
+  await e.phones.api(`uuid_kill ${bob.uuid}`);
+}
+
 test.serial('the target is busy and the reply was lost: dialled once, and the callers talk again', async (t) => {
   const { e, sent } = t.context;
   const { alice, bob } = await placeCall(e);
@@ -75,14 +93,7 @@ test.serial('the target answers and the reply was lost: the consultation goes on
   const before = sent.length;
   await press(e, alice.uuid, '*22600'); // answers at once
   const created = await waitFor(e, createdFor(e, '2600', from));
-  const carol = created.headers['Unique-ID']!;
-  await consulting(t, e, alice, bob, carol);
-  await completedByHangup(t, e, alice, bob, carol);
-  const summary = await transferResult(e, alice, bob);
-  t.is(summary.outcome, 'completed');
-  t.is(sent.length - before, 1, 'one originate sent');
-  t.is(legsCreated(e, '2600', from), 1);
-  await e.phones.api(`uuid_kill ${bob.uuid}`);
+  await completesWithOneLeg(t, { alice, bob, created, from, sentBefore: before });
 });
 
 test.serial('the originate never reached the switch: sent once more, and the transfer completes', async (t) => {
@@ -94,12 +105,5 @@ test.serial('the originate never reached the switch: sent once more, and the tra
   await press(e, alice.uuid, '*22600');
   const created = await waitFor(e, createdFor(e, '2600', from));
   t.is(lostBeforeSending.count, 0, 'the first originate was lost before the switch');
-  const carol = created.headers['Unique-ID']!;
-  await consulting(t, e, alice, bob, carol);
-  await completedByHangup(t, e, alice, bob, carol);
-  const summary = await transferResult(e, alice, bob);
-  t.is(summary.outcome, 'completed');
-  t.is(sent.length - before, 1, 'the second originate was the one sent');
-  t.is(legsCreated(e, '2600', from), 1, 'the switch created one target leg');
-  await e.phones.api(`uuid_kill ${bob.uuid}`);
+  await completesWithOneLeg(t, { alice, bob, created, from, sentBefore: before });
 });
