@@ -3,6 +3,7 @@
 // workflow APIs, so that worker and API code may import it.
 import { WORKFLOW_TASK_TIMEOUT, callWorkflowId } from '../contracts/ids.ts';
 import type { ChannelEvent } from '../contracts/messages.ts';
+import { taskPriority } from '../contracts/priority.ts';
 import { ACCOUNT_ID, CALL_STATE, NODE } from '../contracts/search-attributes.ts';
 import { applyEvent, newCall } from './call-state.ts';
 import { callDetails, callHeadline } from './story.ts';
@@ -47,6 +48,8 @@ export function callStartOptions(o: {
     // A task held by a workflow worker that died is retried after this, not after Temporal's default 10 s: the
     // caller waits on it (a transfer's own workflows use the same, workflows/transfer-start.ts).
     workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
+    // The account's share of the workers among tenants when tasks back up (contracts/priority.ts).
+    priority: taskPriority('call', first?.accountId),
     typedSearchAttributes: [
       { key: NODE, value: o.node },
       { key: CALL_STATE, value: phaseAfter(o.callId, o.node, all) },

@@ -1,6 +1,7 @@
 // How a transfer workflow is started, by its parent call workflow and by the ingest's sweep (a resumed transfer) alike.
 // Plain data, no workflow APIs, so that worker code may import it.
 import { WORKFLOW_TASK_TIMEOUT } from '../contracts/ids.ts';
+import { taskPriority } from '../contracts/priority.ts';
 import { ACCOUNT_ID, NODE, TRANSFER_STATE } from '../contracts/search-attributes.ts';
 import type { TransferPhase } from '../contracts/messages.ts';
 import { transferHeadline } from './story.ts';
@@ -27,6 +28,8 @@ export function transferStartOptions(plan: TransferStartPlan) {
     workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
     // A task held by a worker that died is retried after this, not after the default 10 s: callers are waiting.
     workflowTaskTimeout: WORKFLOW_TASK_TIMEOUT,
+    // Before call workflows' tasks when the workers are behind; the account's share among tenants (contracts/priority.ts).
+    priority: taskPriority('transfer', plan.accountId),
     // Set at start, not upserted: the transfer is found by node, account and state from its first moment.
     typedSearchAttributes: [
       { key: NODE, value: plan.node },

@@ -52,7 +52,13 @@ const legsCreated = (e: Engine, ext: string, from: number): number =>
  * `sentBefore`, one target leg created since `from`. */
 async function completesWithOneLeg(
   t: ExecutionContext<Context>,
-  at: { alice: Party; bob: Party; created: { headers: Record<string, string | undefined> }; from: number; sentBefore: number },
+  at: {
+    alice: Party;
+    bob: Party;
+    created: { headers: Record<string, string | undefined> };
+    from: number;
+    sentBefore: number;
+  },
 ): Promise<void> {
   const { e, sent } = t.context;
   const { alice, bob } = at;
