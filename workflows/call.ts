@@ -320,13 +320,19 @@ class CallLeg {
 
   /**
    * Whether the code's timer is started again for `deadline` (collector.ts `restartsDigitTimer`). Before the cluster's
-   * timer shift was weighed, a timer was started again only when the deadline came sooner than it: a run from then
-   * replays as it ran (the patch is asked only where the two rules differ).
+   * timer shift was weighed, a timer was started again only when the deadline came sooner than it; then, until a
+   * restart had to end the code half a shift sooner, whenever it ended it sooner at all. A run from either replays as
+   * it ran: each patch is asked only where its rule and the one before it differ.
    */
   private restartsTimer(timer: RunningTimer, deadline: number): boolean {
+    const shift = this.policy?.timerShiftMs;
     const before = deadline < timer.at;
-    const now = restartsDigitTimer(timer, deadline, Date.now(), this.policy?.timerShiftMs);
-    return now === before || !patched('digit-timer-shift') ? before : now;
+    const sooner = restartsDigitTimer(timer, deadline, Date.now(), shift);
+    const worthIt = restartsDigitTimer(timer, deadline, Date.now(), shift, true);
+    if (sooner === before && worthIt === before) return before;
+    // The newest rule first: a run of now records one marker, not one per rule.
+    if (patched('digit-timer-worth-it')) return worthIt;
+    return sooner !== before && patched('digit-timer-shift') ? sooner : before;
   }
 
   /** What the inbox holds: each new event applied, digits interpreted, what the transfer needs forwarded to it. */

@@ -485,17 +485,24 @@ export function endHeldWait(state: CollectorState, wait: HeldWait, now: number):
  * the shift, lasts the shift: the code ends late by the difference. Started now, it ends at the deadline or `shiftMs`
  * from now. The sooner wins, and a tie keeps the timer (one timer fewer). With a shift of 0, a timer is started again
  * only when the deadline came sooner than it.
+ *
+ * `worthIt`: a restart is a timer more (a billable action), and the next key usually moves the deadline again, so
+ * the code would have ended on time anyway: the timer is started again only when that ends the code at least half the
+ * shift sooner. Under a 1 s shift that is every restart that matters (the kept timer would end the code 0.5–1 s late);
+ * under a fine one (100 ms) the kept timer costs the code at most half of it, and a code typed with keys closer than
+ * the shift keeps one timer per deadline instead of one per key.
  */
 export function restartsDigitTimer(
   timer: { at: number; startedAt: number },
   deadline: number,
   now: number,
   shiftMs = 0,
+  worthIt = false,
 ): boolean {
   const fires = Math.max(timer.at, timer.startedAt + shiftMs);
   const kept = deadline <= fires ? fires : fires + Math.max(deadline - fires, shiftMs);
   const restarted = now + Math.max(deadline - now, shiftMs);
-  return restarted < kept;
+  return restarted < kept && (!worthIt || kept - restarted >= shiftMs / 2);
 }
 
 /** Numbers (exact) first, then patterns in key order, each matched against the whole collected string. */

@@ -896,6 +896,42 @@ test('timer shift: *22600 on a 1 s shift ends as soon as a timer can end it, and
   t.deepEqual(typed(300), { started: 6, endsAt: 2500 });
 });
 
+test('timer shift: a restart must end the code half a shift sooner to be worth its timer', (t) => {
+  /** The timers *22600 with its keys `gap` ms apart starts (`*` at 0, a 300 ms timeout), and when the code ends. */
+  const typed = (gap: number, shift: number, worthIt: boolean) => {
+    let timer = { at: 300, startedAt: 0 };
+    let started = 1;
+    for (let k = 1; k <= 5; k++) {
+      const now = k * gap;
+      if (restartsDigitTimer(timer, now + 300, now, shift, worthIt)) {
+        timer = { at: now + 300, startedAt: now };
+        started++;
+      }
+    }
+    const fires = Math.max(timer.at, timer.startedAt + shift);
+    const deadline = 5 * gap + 300;
+    // A timer that fires before the code's deadline is followed by one for what is left.
+    return { started: fires < deadline ? started + 1 : started, endsAt: Math.max(deadline, fires) };
+  };
+  // The benchmark's dev server (100 ms shift), keys 60 ms apart: each key's restart would end the code 40 ms sooner
+  // were it the last, and the next key moves the deadline again. Kept: two timers, and the code ends on time.
+  t.deepEqual(typed(60, 100, false), { started: 6, endsAt: 600 });
+  t.deepEqual(typed(60, 100, true), { started: 2, endsAt: 600 });
+  // Where the kept timer would end the code late by half the shift or more, the restart is made as before.
+  t.true(restartsDigitTimer({ at: 300, startedAt: 0 }, 340, 40, 100, true), 'kept: 400; started again: 340');
+  t.false(restartsDigitTimer({ at: 300, startedAt: 0 }, 360, 60, 100, true), 'kept: 400; started again: 360');
+  // A 1 s shift: the restarts the rule made save 700 ms each; all are still made.
+  for (const [at, deadline, now] of [
+    [800, 1100, 300],
+    [1100, 1400, 600],
+  ] as const) {
+    t.true(restartsDigitTimer({ at, startedAt: at - 800 }, deadline, now, 1000, true), `${at}, ${deadline}, ${now}`);
+  }
+  // With no shift, a restart is worth any gain (the rule of before the shift).
+  t.true(restartsDigitTimer({ at: 800, startedAt: 0 }, 500, 200, 0, true));
+  t.false(restartsDigitTimer({ at: 800, startedAt: 0 }, 800, 200, 0, true));
+});
+
 test('timer shift: with no shift, the rule before it (started again only when the deadline came sooner)', (t) => {
   for (const [at, deadline, now] of [
     [800, 1000, 200],
