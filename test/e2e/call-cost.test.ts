@@ -15,6 +15,7 @@ import {
   transferResult,
   waitForCallWorkflow,
   waitForTarget,
+  codeTimers,
 } from '../support/scenario.ts';
 import { EventType, signalledChannelEvents, type HistoryEvent } from '../support/history.ts';
 
@@ -107,19 +108,8 @@ test.serial("a feature code's digits share the digit timeout's timer: *22600 sta
   const e = t.context;
   const { alice, bob } = await placeCall(e);
   await waitForCallWorkflow(e, alice.uuid);
-  await press(e, alice.uuid, '*22600');
-  // The code worked: Bob hears music, Alice is bridged to Carol.
-  await waitFor(e, (ev) => ev.name === 'PLAYBACK_START' && ev.headers['Unique-ID'] === bob.uuid);
-  await waitFor(
-    e,
-    (ev) =>
-      ev.name === 'CHANNEL_BRIDGE' &&
-      ev.headers['Unique-ID'] === alice.uuid &&
-      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
-  );
-  const events = (await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).fetchHistory()).events ?? [];
-  const started = events.filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_STARTED).length;
-  const cancelled = events.filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_CANCELED).length;
+  // The code worked (Bob hears music, Alice is bridged to Carol), and cost these timers.
+  const { started, cancelled } = await codeTimers(e, alice, bob, '*22600');
   // Five digits after the binding `*`, 60 ms apart, the fixture's timeout: one timer from the first `2`, and one more for
   // what the later digits added when it fired. Each digit used to cancel the running timer and start another (5).
   t.true(started <= 2, `${started} timers started, ${cancelled} cancelled`);

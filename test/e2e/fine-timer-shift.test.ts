@@ -3,10 +3,8 @@
 // and costs a timer each time, so the timer is kept across the keys, as with no shift. On a cluster with Temporal's
 // default 1 s shift a restart saves most of a second and is made (test/workflows/collector.test.ts).
 import anyTest, { type TestFn } from 'ava';
-import { callWorkflowId } from '../../contracts/ids.ts';
-import { hangUp, placeCall, press, startEngine, waitFor, type Engine } from '../support/engine.ts';
-import { waitForCallWorkflow } from '../support/scenario.ts';
-import { EventType } from '../support/history.ts';
+import { hangUp, placeCall, startEngine, type Engine } from '../support/engine.ts';
+import { codeTimers, waitForCallWorkflow } from '../support/scenario.ts';
 
 const test = anyTest as TestFn<Engine>;
 test.before(async (t) => {
@@ -20,19 +18,8 @@ test.serial('*22600 with keys 75 ms apart under a 100 ms shift keeps its digit t
   const e = t.context;
   const { alice, bob } = await placeCall(e);
   await waitForCallWorkflow(e, alice.uuid);
-  await press(e, alice.uuid, '*22600', 75);
-  // The code worked: Bob hears music, Alice is bridged to Carol.
-  await waitFor(e, (ev) => ev.name === 'PLAYBACK_START' && ev.headers['Unique-ID'] === bob.uuid);
-  await waitFor(
-    e,
-    (ev) =>
-      ev.name === 'CHANNEL_BRIDGE' &&
-      ev.headers['Unique-ID'] === alice.uuid &&
-      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
-  );
-  const events = (await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).fetchHistory()).events ?? [];
-  const started = events.filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_STARTED).length;
-  const cancelled = events.filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_CANCELED).length;
+  // The code worked (Bob hears music, Alice is bridged to Carol), and cost these timers.
+  const { started, cancelled } = await codeTimers(e, alice, bob, '*22600', 75);
   // One timer from the start of the code, and one more for what the later keys added when it fired; a restart at
   // each key (each cancelling the last) would start up to six.
   t.true(started <= 2, `${started} timers started, ${cancelled} cancelled`);

@@ -14,6 +14,7 @@ import type { EslEvent } from './esl-client.ts';
 import { digitsOn, phoneOf } from './digits.ts';
 import { HearingTracker, type Hearing } from './hearing.ts';
 import { eventually, sleep } from './poll.ts';
+import { EventType } from './history.ts';
 
 export const peer = (uuid: string): Hearing => ({ kind: 'peer', peer: uuid });
 export const gone: Hearing = { kind: 'gone' };
@@ -438,4 +439,31 @@ export async function terminateAndAwaitResume(
     },
     { timeoutMs: 20_000 },
   );
+}
+
+/**
+ * Alice types `code` (keys `gapMs` apart) on her call with Bob, a transfer to a target that answers at once: once Bob
+ * hears music and Alice is bridged to the target, how many timers her call workflow started and cancelled.
+ */
+export async function codeTimers(
+  e: Engine,
+  alice: Party,
+  bob: Party,
+  code: string,
+  gapMs?: number,
+): Promise<{ started: number; cancelled: number }> {
+  await press(e, alice.uuid, code, gapMs);
+  await waitFor(e, (ev) => ev.name === 'PLAYBACK_START' && ev.headers['Unique-ID'] === bob.uuid);
+  await waitFor(
+    e,
+    (ev) =>
+      ev.name === 'CHANNEL_BRIDGE' &&
+      ev.headers['Unique-ID'] === alice.uuid &&
+      ev.headers['Other-Leg-Unique-ID'] !== bob.uuid,
+  );
+  const events = (await e.client.workflow.getHandle(callWorkflowId(alice.uuid)).fetchHistory()).events ?? [];
+  return {
+    started: events.filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_STARTED).length,
+    cancelled: events.filter((ev) => ev.eventType === EventType.EVENT_TYPE_TIMER_CANCELED).length,
+  };
 }
