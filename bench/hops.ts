@@ -38,38 +38,58 @@ export interface HistoryMark {
 
 /**
  * A milestone of a step: the first history event of `type` (and signal name, activity type) in workflow `wf` at or
- * after the previous milestone, or the first time in `times` (the journal's switch replies) at or after it.
+ * after the previous milestone, or the first time in `times` (the journal's switch replies) at or after it. With
+ * `latest`, the last such event at or before the milestone after it instead, however early: what led to that milestone
+ * (the timer whose task scheduled the resolve), which may have come before the step began.
  */
-export type Milestone = { wf: string; type: string; signal?: string; activity?: string } | { times: readonly number[] };
+export type Milestone =
+  { wf: string; type: string; signal?: string; activity?: string; latest?: boolean } | { times: readonly number[] };
 
 /**
  * The step cut at its milestones: the time from each milestone to the next (ms), or undefined when one was not found.
  * Each milestone is looked for from the one before, so a workflow task already running when a signal came is not
- * taken for the one that saw it.
+ * taken for the one that saw it. A `latest` milestone that came before the previous one is a hop of 0: the code's
+ * timer fired before the caller's last key plus the timeout when a later key moved its deadline and the task that saw
+ * it fire began after that deadline; looked for after the step began, the next code's timer was taken for it.
  */
 export function cut(
   start: number,
   milestones: readonly Milestone[],
   histories: ReadonlyMap<string, readonly HistoryMark[]>,
 ): number[] | undefined {
+  const matches = (m: Milestone) => (e: HistoryMark) =>
+    !('times' in m) &&
+    e.type === m.type &&
+    (!m.signal || e.signal === m.signal) &&
+    (!m.activity || e.activity === m.activity);
+  const events = (m: Milestone): readonly HistoryMark[] => ('times' in m ? [] : (histories.get(m.wf) ?? []));
   let prev = start;
   const hops: number[] = [];
-  for (const m of milestones) {
-    const at =
-      'times' in m
-        ? m.times.find((t) => t >= prev)
-        : histories
-            .get(m.wf)
-            ?.find(
-              (e) =>
-                e.at >= prev &&
-                e.type === m.type &&
-                (!m.signal || e.signal === m.signal) &&
-                (!m.activity || e.activity === m.activity),
-            )?.at;
-    if (at === undefined) return undefined;
-    hops.push(at - prev);
-    prev = at;
+  for (let i = 0; i < milestones.length; i++) {
+    // A run of `latest` milestones is found backwards from the first milestone after it.
+    let j = i;
+    while (j < milestones.length && (milestones[j] as { latest?: boolean }).latest) j++;
+    const anchor = milestones[j];
+    if (anchor === undefined) return undefined;
+    const anchorAt =
+      'times' in anchor
+        ? anchor.times.find((t) => t >= prev)
+        : events(anchor).find((e) => e.at >= prev && matches(anchor)(e))?.at;
+    if (anchorAt === undefined) return undefined;
+    const found: number[] = [];
+    let before = anchorAt;
+    for (let k = j - 1; k >= i; k--) {
+      const m = milestones[k]!;
+      const at = events(m).findLast((e) => e.at <= before && matches(m)(e))?.at;
+      if (at === undefined) return undefined;
+      found.unshift(at);
+      before = at;
+    }
+    for (const at of [...found, anchorAt]) {
+      hops.push(Math.max(0, at - prev));
+      prev = Math.max(prev, at);
+    }
+    i = j;
   }
   return hops;
 }
@@ -246,9 +266,13 @@ async function measureCall(tl: Timeline, client: Client): Promise<{ a?: Cut; b?:
     return hops && { hops, phonesLate: tl.at(start) - switchTime(tl, start) };
   };
   if (codeEnd) {
+    // The timer whose task scheduled the resolve, and that task: found back from the resolve, since the timer may have
+    // fired before the last key plus the timeout (`cut`).
+    const [task, ...activity] = taskThenActivity('call', 'resolveTransfer');
     out.a = step(codeEnd, DIGIT_TIMEOUT_MS, [
-      { wf: 'call', type: 'timerFired' },
-      ...taskThenActivity('call', 'resolveTransfer'),
+      { wf: 'call', type: 'timerFired', latest: true },
+      { ...task!, latest: true },
+      ...activity,
       { times: replies(`api uuid_dump ${alice}`) },
     ]);
   }
@@ -461,21 +485,25 @@ ${STEPS.map((s) => stepTable(s, r.floorP50)).join('\n')}
   What is left of this hop is a delivery beyond the credit, the re-armed timer's task and Temporal's timer
   granularity. The credit is capped because a deadline taken wholly from the switch's stamp would race a key pressed
   just inside the timeout (by the switch's clock, which decides whether it belongs to the code) and delivered after
-  the timer: the code would act without it.
+  the timer: the code would act without it. A timer kept when a later key moved the deadline past it (a restart would
+  not have ended the code half a timer shift sooner) fires before the last key plus the timeout; when the task that
+  sees it begins after the deadline, that task ends the code: the hop is 0, and the task's wait counts from the step's
+  start. (Before the hops were found back from the resolve, the next code's timer was taken for it: steps of 2 s.)
 - (b) and (d), the ingest: the floor's signal is sent by its client at once; a switch event is read from the node's
   ESL socket, parsed, queued per channel and signalled. In (d) the ingest sends the transfer its own copy of the
   transferor's key presses, and the transfer collects them as the transferor's call workflow does
   (workflows/transferor-keys.ts): the takeback no longer waits for the call workflow's task and its signal between the
   two workflows (21 ms p50 of 46 before this path, one call at a time). The call workflow still signals the code; the
   line under (d) says when that signal came, and how often the transfer had acted before it.
-- A task's start ("its task starts") is the floor's hop, but it waits longer here, most in (b): a call's workflows
-  (the transfer, its parties' call workflows) share the workflow worker's \`WORKFLOW_TASK_SLOTS\` (2) and its one
-  workflow thread, where the floor's one workflow has a worker to itself. More slots move much of that wait into the
-  worker rather than remove it (README, "Cost per call and speed"). In (b) the benchmark's target answers some 25 ms
-  after it is dialled, while the transfer's start is still being taken up: the histories show the transferee's call
-  workflow's task for its join signal, the transferor's call workflow's task for its unbridge (the hold), and the
-  transfer's own task for its join signal's and its originate's completion, all queued before the answer's. A
-  target a person answers, seconds later, finds them done.
+- A task's start ("its task starts") is the floor's hop, but it waits longer here: the calls' workflows share the
+  workflow worker's \`WORKFLOW_TASK_SLOTS\` (2) and its one workflow thread, where the floor's one workflow has a
+  worker to itself. More slots move much of that wait into the worker rather than remove it (README, "Cost per call
+  and speed"). A transfer's tasks go before call workflows' when they queue (contracts/priority.ts): (b) and (d) are
+  the transfer's, (a) the transferor's call workflow's, which waits behind the other calls' tasks. In (b) the
+  benchmark's target answers some 25 ms after it is dialled, while the transfer's start is still being taken up: the
+  transferee's call workflow's task for its join signal, the transferor's for its unbridge (the hold), and the
+  transfer's own for its join signal's and its originate's completion; the answer's task no longer waits behind the
+  call workflows' ones.
 `;
 }
 
