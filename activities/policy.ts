@@ -341,8 +341,14 @@ export function createPolicyActivities(
         await sw.markCallWorkflows(peer.exists ? [transferor, peer.uuid] : [transferor]);
       // The transfer's first step signals the transferee's call workflow, and a transfer that finds none takes the
       // transferee for gone (and would leave it on hold). On demand it may not run yet; with one per leg it may not
-      // either: a leg that appeared while Temporal was away has its start still held by the ingest.
-      if (peer.exists) await node.ensureCallWorkflow?.(peer, accountOf(peer));
+      // either: a leg that appeared while Temporal was away has its start still held by the ingest. Asking Temporal is
+      // a round trip the transferee's music need not wait for: it runs beside the rest, and the resolve returns (the
+      // transfer starts) only once it is done. If it fails after the hold went out, the retry finds the parties held
+      // (heldBefore), as one after a worker that died there does; a refusal before then leaves it to finish alone.
+      const ensured = peer.exists
+        ? (node.ensureCallWorkflow?.(peer, accountOf(peer)) ?? Promise.resolve())
+        : Promise.resolve();
+      ensured.catch(() => undefined);
       // Whose transfer this is: the transferor's own, or (a peer's feature code) the account of the leg whose
       // metaflow fired. Its media, its defaults and its account variables go with the transfer.
       const owner = await metaflowOwner(me, peer, ask.metaflowOwnerLeg);
@@ -410,6 +416,7 @@ export function createPolicyActivities(
           [peer.uuid]: peer.vars,
         });
       }
+      await ensured;
       return resolved;
     },
 

@@ -62,6 +62,7 @@ function activities(
   held: [string, string | undefined][] = [],
   holds: HoldPlan[] = [],
   holdFails = false,
+  ensure?: (leg: LegState) => Promise<void>,
 ) {
   const byUuid = new Map(legs.map((l) => [l.uuid, l]));
   const legState = async (uuid: string): Promise<LegState> => byUuid.get(uuid) ?? { uuid, exists: false };
@@ -71,7 +72,7 @@ function activities(
   };
   const markCallWorkflows = async (marked: string[]) =>
     void held.push(...marked.map((leg) => [leg, 'marked'] as [string, string]));
-  const ensureCallWorkflow = async (leg: LegState) => void held.push([leg.uuid, 'started']);
+  const ensureCallWorkflow = ensure ?? (async (leg: LegState) => void held.push([leg.uuid, 'started']));
   const holdForTransfer = async (plan: HoldPlan): Promise<HoldResult> => {
     holds.push(plan);
     if (holdFails) throw new Error('uuid_park: -ERR no reply');
@@ -424,6 +425,34 @@ test("resolveTransfer with a hold asked: a retry after the hold finds the partie
   const q = activities({}, [stranger, parkedBob], store, [], []);
   const other = await t.throwsAsync(resolveAsActivity(q, 2, 'alice', { target: '2600' }, { startedBy: 'dtmf' }));
   t.is((other as ApplicationFailure).details?.[0], 'not_bridged');
+});
+
+test("resolveTransfer with a hold asked: the transferee's music does not wait for Temporal's answer on its call workflow; the transfer's start does", async (t) => {
+  const order: string[] = [];
+  const holds: HoldPlan[] = [];
+  let answer = () => {};
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  // Temporal answers once the hold is out: asked first and waited for, there would be no hold yet.
+  const ensure = async (leg: LegState) => {
+    order.push(`asked about ${leg.uuid}`);
+    await answered;
+    order.push('answered');
+  };
+  const p = activities({}, [aliceOutbound, bobInbound], store, [], holds, false, ensure);
+  const held = resolveAsActivity(p, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf' });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  order.push(`held ${holds.length}`);
+  answer();
+  const resolved = await held;
+  t.deepEqual(order, ['asked about bob', 'held 1', 'answered']);
+  t.truthy(resolved.onHold);
+  // Temporal's answer failed: the resolve fails with it (its retry finds the parties held), after the hold went out.
+  const failing = activities({}, [aliceOutbound, bobInbound], store, [], holds, false, async () => {
+    throw new Error('DescribeWorkflowExecution: UNAVAILABLE');
+  });
+  const err = await t.throwsAsync(resolveAsActivity(failing, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf' }));
+  t.regex(String(err?.message), /UNAVAILABLE/);
+  t.is(holds.length, 2, 'the hold went out before the failure was known');
 });
 
 test('resolveTransfer with a hold asked: the pair claimed by the other party is refused before anything moves', async (t) => {
