@@ -63,12 +63,13 @@ export function cut(
     (!m.signal || e.signal === m.signal) &&
     (!m.activity || e.activity === m.activity);
   const events = (m: Milestone): readonly HistoryMark[] => ('times' in m ? [] : (histories.get(m.wf) ?? []));
+  const isLatest = (m: Milestone | undefined) => m !== undefined && !('times' in m) && m.latest === true;
   let prev = start;
   const hops: number[] = [];
-  for (let i = 0; i < milestones.length; i++) {
+  for (let i = 0; i < milestones.length;) {
     // A run of `latest` milestones is found backwards from the first milestone after it.
     let j = i;
-    while (j < milestones.length && (milestones[j] as { latest?: boolean }).latest) j++;
+    while (isLatest(milestones[j])) j++;
     const anchor = milestones[j];
     if (anchor === undefined) return undefined;
     const anchorAt =
@@ -89,7 +90,7 @@ export function cut(
       hops.push(Math.max(0, at - prev));
       prev = Math.max(prev, at);
     }
-    i = j;
+    i = j + 1;
   }
   return hops;
 }
