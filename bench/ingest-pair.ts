@@ -109,13 +109,21 @@ async function main(): Promise<void> {
     'persistence writes',
     'persistence reads',
   ];
-  const of = (r: Row, f: (c: HistoryCount) => number) => mean(r.totals.map(f));
+  // The mean, and the calls' range where they differ. With two ingests each batches a leg's events on its own clock
+  // and whichever copy of a batch comes first is the one applied: a split batch is one more signal, and, when it is
+  // the first copy, perhaps one more upsert (a workflow started from a CREATE without its ANSWER upserts the answer).
+  const spread = (xs: number[]) => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    return lo === hi ? mean(xs) : `${mean(xs)} (${lo}–${hi})`;
+  };
+  const of = (r: Row, f: (c: HistoryCount) => number) => spread(r.totals.map(f));
   const work = (r: Row, k: keyof ServerTotals) => (r.server.length ? mean(r.server.map((w) => totals(w)[k])) : '—');
   const body = rows.map((r) => [
     r.mode,
     r.ingests,
     r.kind,
-    mean(r.ingestSignals),
+    spread(r.ingestSignals),
     of(r, (c) => c.starts),
     of(r, (c) => c.signals),
     of(r, (c) => c.workflowTasks),
