@@ -18,10 +18,16 @@ import { unquotable } from './originate-vars.ts';
 import type { HoldResult, LegState } from './types.ts';
 import type { GivenBack, KnownVariables, SwitchActivities } from './switch.ts';
 
-/** What the engine reads from the store; the store module implements it (SQLite now, PostgreSQL later). */
+/** An account's own music on hold (a media ID) and ringback. */
+export interface AccountDefaults {
+  mohMediaId?: string;
+  ringback?: string;
+}
+
+/** What the engine reads from the store; the store module implements it (SQLite or PostgreSQL). */
 export interface PolicyStore {
   effectiveMetaflows(accountId: string, deviceId?: string, userId?: string): Promise<Metaflows | undefined>;
-  accountDefaults(accountId: string): Promise<{ mohMediaId?: string; ringback?: string } | undefined>;
+  accountDefaults(accountId: string): Promise<AccountDefaults | undefined>;
   /** A media ID usable by this account (its own or an ancestor's), as a stream URL the switch plays. */
   mediaUrl(accountId: string | undefined, mediaId: string): Promise<string | undefined>;
   /** Is `accountId` the account `ancestorId` or one below it? */
@@ -162,6 +168,12 @@ export interface RecallPlan {
   callerIdNumber?: string;
 }
 
+/** A promise started ahead of where it is awaited: its failure is not unhandled meanwhile, and still fails that await. */
+function early<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /**
  * Who a leg is: its caller ID on an inbound leg. An outbound leg's Caller-* fields are flipped on answer and its callee
  * ID becomes the bridged peer's, so use the caller ID it was created with. Any printable name is
@@ -261,6 +273,10 @@ export function createPolicyActivities(
     if (found.problem === 'invalid') refuse('invalid_media', `${field}: ${found.reason}`);
     return fallback();
   }
+  /** The account's own music on hold and ringback, if it has an account. */
+  async function defaultsOf(accountId: string | undefined): Promise<AccountDefaults | undefined> {
+    return accountId ? store.accountDefaults(accountId) : undefined;
+  }
 
   return {
     /** The feature codes that listen to this leg's digits: its own (self|both) and its peer's (peer|both). */
@@ -302,7 +318,7 @@ export function createPolicyActivities(
       // A REST hold may have started the holder's call workflow (on demand): from now on it hears its leg's events.
       if (config.CALL_WORKFLOWS === 'on_demand') await sw.markCallWorkflows([holder]);
       const accountId = accountOf(await sw.legState(holder));
-      const defaults = accountId ? await store.accountDefaults(accountId) : undefined;
+      const defaults = await defaultsOf(accountId);
       const accountMusic = async () =>
         defaults?.mohMediaId ? media(accountId, defaults.mohMediaId, 'moh', async () => undefined) : undefined;
       const music = moh
@@ -321,17 +337,24 @@ export function createPolicyActivities(
       const takebackDtmf = ask.takebackDtmf ?? config.DEFAULT_TAKEBACK_DTMF;
       if (!DTMF_PATTERN.test(takebackDtmf))
         refuse('invalid_takeback_dtmf', `takeback_dtmf: ${JSON.stringify(takebackDtmf)} is not 1-8 DTMF digits`);
+      // The store's reads go beside the switch's where one does not need the other: on a shared database each is a
+      // round trip, and the transferee's music waits for all of them. Each is awaited where its answer is needed, so
+      // the refusals come in the same order as when they ran one after the other.
+      const drainRead = early(node.draining?.() ?? Promise.resolve(false));
       const me = await sw.legState(transferor);
       // A retry of an attempt that had begun the hold finds the two parties parked, no longer bridged: its mark on the
       // transferor names the transferee. A first attempt never takes a mark for its own (it may be another transfer's).
       const heldBefore = hold && activityInfo().attempt > 1 ? transfereeMarked(me) : undefined;
       // A drained node (the on-call CLI's `drain`) takes no new transfers; those running finish, and so does a
       // transfer whose hold had begun before the drain.
-      if (heldBefore === undefined && (await node.draining?.()))
+      if (heldBefore === undefined && (await drainRead))
         refuse('node_draining', 'the call is on a node that is draining: no new transfers');
       if (!me.exists) refuse('call_ended', 'the call has ended');
       if (!me.answered) refuse('not_answered', 'the call is not answered');
       const peerUuid = heldBefore ?? me.bridgeUuid;
+      // The transferor's own code (not its peer's): its account's defaults are read while the peer's leg is.
+      const ownCode = !ask.metaflowOwnerLeg || ask.metaflowOwnerLeg === me.uuid;
+      const myDefaults = ownCode ? early(defaultsOf(accountOf(me))) : undefined;
       const peer: LegState = peerUuid ? await sw.legState(peerUuid) : { uuid: '', exists: false };
       // A retry carries its transfer on whatever became of the transferee since the hold: the transfer hears of it.
       if (heldBefore === undefined && (!peer.exists || peer.bridgeUuid !== transferor))
@@ -345,25 +368,27 @@ export function createPolicyActivities(
       // a round trip the transferee's music need not wait for: it runs beside the rest, and the resolve returns (the
       // transfer starts) only once it is done. If it fails after the hold went out, the retry finds the parties held
       // (heldBefore), as one after a worker that died there does; a refusal before then leaves it to finish alone.
-      const ensured = peer.exists
-        ? (node.ensureCallWorkflow?.(peer, accountOf(peer)) ?? Promise.resolve())
-        : Promise.resolve();
-      ensured.catch(() => undefined);
+      const ensured = early(
+        peer.exists ? (node.ensureCallWorkflow?.(peer, accountOf(peer)) ?? Promise.resolve()) : Promise.resolve(),
+      );
       // Whose transfer this is: the transferor's own, or (a peer's feature code) the account of the leg whose
       // metaflow fired. Its media, its defaults and its account variables go with the transfer.
       const owner = await metaflowOwner(me, peer, ask.metaflowOwnerLeg);
       const accountId = accountOf(owner);
-      const defaults = accountId ? await store.accountDefaults(accountId) : undefined;
+      const defaults = await (myDefaults ?? defaultsOf(accountId));
       const configuredMoh = async () => playableStream(config.DEFAULT_MOH) ?? config.DEFAULT_MOH;
       const accountMoh = async () =>
         defaults?.mohMediaId ? media(accountId, defaults.mohMediaId, 'moh', configuredMoh) : configuredMoh();
-      const moh = ask.moh ? await media(accountId, ask.moh, 'moh', accountMoh) : await accountMoh();
       const configuredRingback = async () => playableStream(config.DEFAULT_RINGBACK) ?? config.DEFAULT_RINGBACK;
       const accountRingback = async () =>
         defaults?.ringback ? media(accountId, defaults.ringback, 'ringback', configuredRingback) : configuredRingback();
-      const ringback = ask.ringback
-        ? await media(accountId, ask.ringback, 'ringback', accountRingback)
-        : await accountRingback();
+      // Both looked up at once; a refusal of the music's still comes before one of the ringback's.
+      const mohFound = early(ask.moh ? media(accountId, ask.moh, 'moh', accountMoh) : accountMoh());
+      const ringbackFound = early(
+        ask.ringback ? media(accountId, ask.ringback, 'ringback', accountRingback) : accountRingback(),
+      );
+      const moh = await mohFound;
+      const ringback = await ringbackFound;
       const vars: Record<string, string> = {};
       for (const name of config.ACCOUNT_VARIABLES) {
         const v = owner.vars?.[name];

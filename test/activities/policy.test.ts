@@ -473,3 +473,68 @@ test('resolveTransfer with a hold asked: the pair claimed by the other party is 
   await resolveAsActivity(p, 1, 'alice', { target: '2600' });
   t.is(claims.length, 2);
 });
+
+/** Two reads that meet: each waits until the other has been asked too, or `ms` (run one after the other, they cannot). */
+function meeting(ms = 1000) {
+  let arrived = 0;
+  let release = () => {};
+  const both = new Promise<void>((resolve) => (release = resolve));
+  return async (): Promise<boolean> => {
+    if (++arrived === 2) release();
+    return Promise.race([both.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  };
+}
+
+test("resolveTransfer: the store's reads run beside the switch's and beside each other; refusals keep their order", async (t) => {
+  const account = '4b8c5a2f3e1d4c6b9a8f7e6d5c4b3a21';
+  const met: Record<string, boolean> = {};
+  const drainAndDump = meeting();
+  const defaultsAndPeer = meeting();
+  const mohAndRingback = meeting();
+  const legs = new Map([aliceOutbound, bobInbound].map((l) => [l.uuid, l]));
+  const sw = {
+    legState: async (uuid: string): Promise<LegState> => {
+      if (uuid === 'alice') met['the transferor dumped beside the drain read'] = await drainAndDump();
+      if (uuid === 'bob') met["the peer dumped beside the account's defaults"] = await defaultsAndPeer();
+      return legs.get(uuid) ?? { uuid, exists: false };
+    },
+    holdWithMusic: async () => '+OK\n',
+    markCallWorkflows: async () => undefined,
+    holdForTransfer: async (): Promise<HoldResult> => ({ saved: {}, alive: { transferor: true, transferee: true } }),
+    giveBackPair: async () => 'not_held' as const,
+  };
+  const slowStore: PolicyStore = {
+    ...store,
+    accountDefaults: async () => {
+      met["the account's defaults beside the peer's dump"] = await defaultsAndPeer();
+      return { mohMediaId: 'house-music', ringback: 'house-ring' };
+    },
+    mediaUrl: async (_account, id) => {
+      met[`${id} looked up beside the other`] = await mohAndRingback();
+      return `local_stream://${id}`;
+    },
+  };
+  const p = createPolicyActivities(sw, slowStore, loadConfig({ DEFAULT_ACCOUNT_ID: account }), {
+    draining: async () => ((met['the drain read beside the dump'] = await drainAndDump()), false),
+  });
+  const resolved = await p.resolveTransfer('alice', { target: '2600' });
+  t.is(resolved.moh, 'local_stream://house-music');
+  t.is(resolved.ringback, 'local_stream://house-ring');
+  t.deepEqual(met, {
+    'the drain read beside the dump': true,
+    'the transferor dumped beside the drain read': true,
+    "the account's defaults beside the peer's dump": true,
+    "the peer dumped beside the account's defaults": true,
+    'house-music looked up beside the other': true,
+    'house-ring looked up beside the other': true,
+  });
+  // Both refused: the music's refusal, as when the ringback was looked up only after it.
+  const err = await t.throwsAsync(
+    createPolicyActivities(sw, store, loadConfig({}), {}).resolveTransfer('alice', {
+      target: '2600',
+      moh: 'local_stream://../moh',
+      ringback: 'tone_stream://%(1,2)',
+    }),
+  );
+  t.regex(String(err?.message), /^moh: /);
+});
