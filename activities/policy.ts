@@ -168,6 +168,11 @@ export interface RecallPlan {
   callerIdNumber?: string;
 }
 
+/** Is the feature code `me`'s own: no other leg named as its owner (metaflowOwnerLeg), or `me` itself? */
+function ownCode(me: LegState, ownerLeg: string | undefined): boolean {
+  return !ownerLeg || ownerLeg === me.uuid;
+}
+
 /** A promise started ahead of where it is awaited: its failure is not unhandled meanwhile, and still fails that await. */
 function early<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined);
@@ -246,7 +251,7 @@ export function createPolicyActivities(
    * the call (the transferor or its peer) and its account's metaflows must be allowed to act on the transferor's leg.
    */
   async function metaflowOwner(me: LegState, peer: LegState, ownerLeg: string | undefined): Promise<LegState> {
-    if (!ownerLeg || ownerLeg === me.uuid) return me;
+    if (ownCode(me, ownerLeg)) return me;
     if (ownerLeg !== peer.uuid) refuse('not_bridged', 'the party whose feature code this is has left the call');
     if (!(await actsOn(peer, me))) {
       refuse('not_bridged', "the peer's feature codes do not act on a leg outside its account tree");
@@ -353,8 +358,7 @@ export function createPolicyActivities(
       if (!me.answered) refuse('not_answered', 'the call is not answered');
       const peerUuid = heldBefore ?? me.bridgeUuid;
       // The transferor's own code (not its peer's): its account's defaults are read while the peer's leg is.
-      const ownCode = !ask.metaflowOwnerLeg || ask.metaflowOwnerLeg === me.uuid;
-      const myDefaults = ownCode ? early(defaultsOf(accountOf(me))) : undefined;
+      const myDefaults = ownCode(me, ask.metaflowOwnerLeg) ? early(defaultsOf(accountOf(me))) : undefined;
       const peer: LegState = peerUuid ? await sw.legState(peerUuid) : { uuid: '', exists: false };
       // A retry carries its transfer on whatever became of the transferee since the hold: the transfer hears of it.
       if (heldBefore === undefined && (!peer.exists || peer.bridgeUuid !== transferor))

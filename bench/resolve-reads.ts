@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     });
     await store.createMedia({ id: 'house-music', accountId: ACCOUNT, name: 'moh', streamUrl: 'local_stream://house' });
     await store.createMedia({ id: 'house-ring', accountId: ACCOUNT, name: 'ring', streamUrl: 'local_stream://ring' });
-    const vars = { 'ecallmgr_Account-ID': ACCOUNT };
+    const config = loadConfig({});
+    const vars = { [config.ACCOUNT_ID_VARIABLE]: ACCOUNT };
     const legs = new Map<string, LegState>([
       ['alice', { uuid: 'alice', exists: true, answered: true, bridgeUuid: 'bob', direction: 'inbound', vars }],
       ['bob', { uuid: 'bob', exists: true, answered: true, bridgeUuid: 'alice', direction: 'outbound', vars }],
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
       },
       giveBackPair: async () => 'not_held' as const,
     };
-    const policy = createPolicyActivities(sw, policyStore(store), loadConfig({}), {
+    const policy = createPolicyActivities(sw, policyStore(store), config, {
       draining: async () => (await store.nodeDrain(NODE)) !== undefined,
     });
     const times: number[] = [];

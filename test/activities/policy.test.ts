@@ -481,7 +481,11 @@ function meeting(ms = 1000) {
   const both = new Promise<void>((resolve) => (release = resolve));
   return async (): Promise<boolean> => {
     if (++arrived === 2) release();
-    return Promise.race([both.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+    let timer: NodeJS.Timeout | undefined;
+    const alone = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+    const met = await Promise.race([both.then(() => true), alone]);
+    clearTimeout(timer);
+    return met;
   };
 }
 
