@@ -55,17 +55,44 @@ const bobInbound: LegState = {
   vars: {},
 };
 
-function activities(
-  env: Record<string, string>,
-  legs: LegState[],
-  policyStore: PolicyStore = store,
-  held: [string, string | undefined][] = [],
-  holds: HoldPlan[] = [],
+/** A stand-in switch, store and hooks for one test; whatever is left out takes the default said beside it. */
+interface Stand {
+  /** The configuration's environment; none by default. */
+  env?: Record<string, string>;
+  /** The legs the switch knows; uuid_dump of any other answers that it does not exist. */
+  legs: LegState[];
+  /** `store` above by default. */
+  policyStore?: PolicyStore;
+  /** Gets [leg, music] for each hold with music, [leg, 'marked'] and [leg, 'started'] for the call workflows touched. */
+  held?: [string, string | undefined][];
+  /** Gets each hold plan. */
+  holds?: HoldPlan[];
+  /** The hold's first command fails. */
+  holdFails?: boolean;
+  /** Starts a leg's call workflow (on demand); by default records [leg, 'started'] in `held`. */
+  ensure?: (leg: LegState) => Promise<void>;
+  /** Runs before the switch answers a uuid_dump. */
+  beforeDump?: (uuid: string) => Promise<void>;
+  /** Whether this node is draining; by default the activities are given no way to ask. */
+  draining?: () => Promise<boolean>;
+}
+
+function activities({
+  env = {},
+  legs,
+  policyStore = store,
+  held = [],
+  holds = [],
   holdFails = false,
-  ensure?: (leg: LegState) => Promise<void>,
-) {
+  ensure,
+  beforeDump,
+  draining,
+}: Stand) {
   const byUuid = new Map(legs.map((l) => [l.uuid, l]));
-  const legState = async (uuid: string): Promise<LegState> => byUuid.get(uuid) ?? { uuid, exists: false };
+  const legState = async (uuid: string): Promise<LegState> => {
+    await beforeDump?.(uuid);
+    return byUuid.get(uuid) ?? { uuid, exists: false };
+  };
   const holdWithMusic = async (holder: string, moh?: string) => {
     held.push([holder, moh]);
     return '+OK Success\n';
@@ -82,14 +109,12 @@ function activities(
     { legState, holdWithMusic, markCallWorkflows, holdForTransfer, giveBackPair: async () => 'not_held' as const },
     policyStore,
     loadConfig(env),
-    {
-      ensureCallWorkflow,
-    },
+    { ensureCallWorkflow, ...(draining ? { draining } : {}) },
   );
 }
 
 test('an outbound transferor is presented to the target by the caller ID it was created with, not the flipped one', async (t) => {
-  const p = activities({}, [aliceOutbound, bobInbound]);
+  const p = activities({ legs: [aliceOutbound, bobInbound] });
   const resolved = await p.resolveTransfer('alice', { target: '2600' });
   t.is(resolved.callerIdNumber, '1001');
   t.is(resolved.callerIdName, 'Alice');
@@ -97,22 +122,22 @@ test('an outbound transferor is presented to the target by the caller ID it was 
 });
 
 test('an inbound transferor is presented by its own caller ID', async (t) => {
-  const p = activities({}, [aliceOutbound, bobInbound]);
+  const p = activities({ legs: [aliceOutbound, bobInbound] });
   const resolved = await p.resolveTransfer('bob', { target: '2600' });
   t.is(resolved.callerIdNumber, '1002');
   t.is(resolved.callerIdName, 'Bob');
 });
 
 test('PARTIAL_FAILURE=hangup (default): no recall plan', async (t) => {
-  const p = activities({}, [aliceOutbound, bobInbound]);
+  const p = activities({ legs: [aliceOutbound, bobInbound] });
   t.is((await p.resolveTransfer('alice', { target: '2600' })).recall, undefined);
 });
 
 test('PARTIAL_FAILURE=recall: the transferor is dialled back where it was reached, showing the transferee', async (t) => {
-  const p = activities(
-    { PARTIAL_FAILURE: 'recall', RECALL_ATTEMPTS: '3', RECALL_DELAY_MS: '700', RECALL_RING_TIMEOUT_S: '15' },
-    [aliceOutbound, bobInbound],
-  );
+  const p = activities({
+    env: { PARTIAL_FAILURE: 'recall', RECALL_ATTEMPTS: '3', RECALL_DELAY_MS: '700', RECALL_RING_TIMEOUT_S: '15' },
+    legs: [aliceOutbound, bobInbound],
+  });
   const { recall } = await p.resolveTransfer('alice', { target: '2600' });
   t.deepEqual(recall, {
     number: '2600',
@@ -137,7 +162,10 @@ test('recallNumber: the channel variable wins when dialable; an unsafe one falls
 });
 
 test('PARTIAL_FAILURE=recall without a dialable number: no recall plan (the transferee is released instead)', async (t) => {
-  const p = activities({ PARTIAL_FAILURE: 'recall' }, [aliceOutbound, { ...bobInbound, callerIdNumber: 'x y' }]);
+  const p = activities({
+    env: { PARTIAL_FAILURE: 'recall' },
+    legs: [aliceOutbound, { ...bobInbound, callerIdNumber: 'x y' }],
+  });
   t.is((await p.resolveTransfer('bob', { target: '2600' })).recall, undefined);
 });
 
@@ -147,12 +175,12 @@ test('configuration: PARTIAL_FAILURE accepts only hangup or recall', (t) => {
 });
 
 test('a transfer may ask for its own partial-failure policy, over PARTIAL_FAILURE', async (t) => {
-  const hangupByDefault = activities({}, [aliceOutbound, bobInbound]);
+  const hangupByDefault = activities({ legs: [aliceOutbound, bobInbound] });
   t.is(
     (await hangupByDefault.resolveTransfer('alice', { target: '2600', partialFailure: 'recall' })).recall?.number,
     '2600',
   );
-  const recallByDefault = activities({ PARTIAL_FAILURE: 'recall' }, [aliceOutbound, bobInbound]);
+  const recallByDefault = activities({ env: { PARTIAL_FAILURE: 'recall' }, legs: [aliceOutbound, bobInbound] });
   t.is(
     (await recallByDefault.resolveTransfer('alice', { target: '2600', partialFailure: 'hangup' })).recall,
     undefined,
@@ -165,9 +193,13 @@ test('loadLegPolicy: the collector gets only the patterns RE2 runs within the li
     numbers: { '1': { module: 'resume' }, '123456789': { module: 'hangup' } },
     patterns: { '2(\\d+)': { module: 'transfer' }, '(?=1)1': { module: 'hangup' }, '\\d{999}': { module: 'hangup' } },
   };
-  const p = activities({ DEFAULT_ACCOUNT_ID: 'acc', FEATURE_CODE_MAX_DIGITS: '8' }, [bobInbound], {
-    ...store,
-    effectiveMetaflows: async () => metaflows,
+  const p = activities({
+    env: { DEFAULT_ACCOUNT_ID: 'acc', FEATURE_CODE_MAX_DIGITS: '8' },
+    legs: [bobInbound],
+    policyStore: {
+      ...store,
+      effectiveMetaflows: async () => metaflows,
+    },
   });
   const policy = await p.loadLegPolicy('bob');
   t.deepEqual(policy.sets[0]?.metaflows, {
@@ -212,7 +244,7 @@ function legOf(uuid: string, peer: string, account: string): LegState {
 }
 
 test("loadLegPolicy: another tenant's listen_on peer metaflows do not listen to my leg", async (t) => {
-  const p = activities({}, [legOf('a', 'b', 'other'), legOf('b', 'a', 'reseller')], tree);
+  const p = activities({ legs: [legOf('a', 'b', 'other'), legOf('b', 'a', 'reseller')], policyStore: tree });
   const policy = await p.loadLegPolicy('a');
   t.deepEqual(
     policy.sets.map((s) => s.owner),
@@ -226,7 +258,7 @@ test('loadLegPolicy: the listen_on peer metaflows of my account or an account ab
     ['customer', 'reseller'],
     ['reseller', 'reseller'],
   ]) {
-    const p = activities({}, [legOf('a', 'b', mine!), legOf('b', 'a', theirs!)], tree);
+    const p = activities({ legs: [legOf('a', 'b', mine!), legOf('b', 'a', theirs!)], policyStore: tree });
     const sets = (await p.loadLegPolicy('a')).sets;
     t.deepEqual(
       sets.map((s) => [s.owner, s.ownerLeg]),
@@ -235,12 +267,12 @@ test('loadLegPolicy: the listen_on peer metaflows of my account or an account ab
     );
   }
   // ... but a parent's leg does not get its child's peer codes.
-  const p = activities({}, [legOf('a', 'b', 'reseller'), legOf('b', 'a', 'customer')], tree);
+  const p = activities({ legs: [legOf('a', 'b', 'reseller'), legOf('b', 'a', 'customer')], policyStore: tree });
   t.deepEqual((await p.loadLegPolicy('a')).sets, []);
 });
 
 test("resolveTransfer: a peer's feature code makes the transfer that account's (variables, media)", async (t) => {
-  const p = activities({}, [legOf('a', 'b', 'customer'), legOf('b', 'a', 'reseller')], tree);
+  const p = activities({ legs: [legOf('a', 'b', 'customer'), legOf('b', 'a', 'reseller')], policyStore: tree });
   const resolved = await p.resolveTransfer('a', { target: '2600', moh: 'hold', metaflowOwnerLeg: 'b' });
   t.is(resolved.vars[ACCOUNT], 'reseller');
   t.is(resolved.vars['ecallmgr_Realm'], 'reseller.example.com');
@@ -252,7 +284,10 @@ test("resolveTransfer: a peer's feature code makes the transfer that account's (
 });
 
 test("resolveTransfer: a peer's feature code from outside the tree, or from a leg no longer on the call, is refused", async (t) => {
-  const p = activities({}, [legOf('a', 'b', 'other'), legOf('b', 'a', 'reseller'), legOf('c', 'x', 'other')], tree);
+  const p = activities({
+    legs: [legOf('a', 'b', 'other'), legOf('b', 'a', 'reseller'), legOf('c', 'x', 'other')],
+    policyStore: tree,
+  });
   const refusal = async (ask: TransferAsk) => {
     const err = await t.throwsAsync(p.resolveTransfer('a', ask));
     return (err as ApplicationFailure).details?.[0];
@@ -262,7 +297,7 @@ test("resolveTransfer: a peer's feature code from outside the tree, or from a le
 });
 
 test('resolveTransfer: a bad target, a bad takeback code and a bad stream are each refused with their own reason', async (t) => {
-  const p = activities({}, [aliceOutbound, bobInbound]);
+  const p = activities({ legs: [aliceOutbound, bobInbound] });
   const refusal = async (ask: TransferAsk) => {
     const err = await t.throwsAsync(p.resolveTransfer('alice', ask));
     return (err as ApplicationFailure).details?.[0];
@@ -274,7 +309,7 @@ test('resolveTransfer: a bad target, a bad takeback code and a bad stream are ea
 });
 
 test('resolveTransfer: tones and streams are played as the switch wants them', async (t) => {
-  const p = activities({}, [aliceOutbound, bobInbound]);
+  const p = activities({ legs: [aliceOutbound, bobInbound] });
   const resolved = await p.resolveTransfer('alice', {
     target: '2600',
     ringback: '%(1000,2000,425)',
@@ -293,20 +328,27 @@ test('resolveTransfer: a Kazoo media ID no media record has plays through MEDIA_
     accountDefaults: async () => ({ mohMediaId: 'house-music' }),
     mediaUrl: async (_account, id) => (id === 'house-music' ? 'local_stream://house' : undefined),
   };
-  const templated = activities({ DEFAULT_ACCOUNT_ID: account }, [aliceOutbound, bobInbound], withDefaults);
+  const templated = activities({
+    env: { DEFAULT_ACCOUNT_ID: account },
+    legs: [aliceOutbound, bobInbound],
+    policyStore: withDefaults,
+  });
   const kazoo = await templated.resolveTransfer('alice', { target: '2600', moh: 'f0e1d2c3b4a5968778695a4b3c2d1e0f' });
   t.is(
     kazoo.moh,
     'http_cache://http://127.0.0.1:5984/account%2F4b%2F8c%2F5a2f3e1d4c6b9a8f7e6d5c4b3a21/f0e1d2c3b4a5968778695a4b3c2d1e0f/f0e1d2c3b4a5968778695a4b3c2d1e0f',
   );
-  const off = activities(
-    { DEFAULT_ACCOUNT_ID: account, MEDIA_URL_TEMPLATE: '' },
-    [aliceOutbound, bobInbound],
-    withDefaults,
-  );
+  const off = activities({
+    env: { DEFAULT_ACCOUNT_ID: account, MEDIA_URL_TEMPLATE: '' },
+    legs: [aliceOutbound, bobInbound],
+    policyStore: withDefaults,
+  });
   // Found nowhere: the account's default music, not a refusal.
   t.is((await off.resolveTransfer('alice', { target: '2600', moh: 'gone' })).moh, 'local_stream://house');
-  const bare = activities({ DEFAULT_ACCOUNT_ID: account, MEDIA_URL_TEMPLATE: '' }, [aliceOutbound, bobInbound]);
+  const bare = activities({
+    env: { DEFAULT_ACCOUNT_ID: account, MEDIA_URL_TEMPLATE: '' },
+    legs: [aliceOutbound, bobInbound],
+  });
   t.is((await bare.resolveTransfer('alice', { target: '2600', moh: 'gone' })).moh, 'local_stream://moh');
   t.is(
     (await bare.resolveTransfer('alice', { target: '2600', ringback: 'gone' })).ringback,
@@ -323,13 +365,13 @@ test("hold: the peer hears the metaflow's music, else the holder's account's, el
     mediaUrl: async (accountId, id) => (accountId === 'acct' ? media[id] : undefined),
   };
   const held: [string, string | undefined][] = [];
-  const p = activities({ MEDIA_URL_TEMPLATE: '' }, [alice, bobInbound], withMoh, held);
+  const p = activities({ env: { MEDIA_URL_TEMPLATE: '' }, legs: [alice, bobInbound], policyStore: withMoh, held });
   await p.hold('alice');
   await p.hold('alice', 'flow-media');
   await p.hold('alice', 'local_stream://office');
   await p.hold('alice', 'nobody-has-this');
   await p.hold('alice', 'not a media');
-  const none = activities({ MEDIA_URL_TEMPLATE: '' }, [aliceOutbound, bobInbound], store, held);
+  const none = activities({ env: { MEDIA_URL_TEMPLATE: '' }, legs: [aliceOutbound, bobInbound], held });
   await none.hold('alice');
   t.deepEqual(held, [
     ['alice', 'http_cache://media/moh.wav'],
@@ -343,7 +385,11 @@ test("hold: the peer hears the metaflow's music, else the holder's account's, el
 
 test('a transfer makes sure the transferee has a call workflow; on demand it also marks both parties', async (t) => {
   const seen: [string, string | undefined][] = [];
-  await activities({ CALL_WORKFLOWS: 'on_demand' }, [aliceOutbound, bobInbound], store, seen).resolveTransfer('alice', {
+  await activities({
+    env: { CALL_WORKFLOWS: 'on_demand' },
+    legs: [aliceOutbound, bobInbound],
+    held: seen,
+  }).resolveTransfer('alice', {
     target: '2600',
   });
   t.deepEqual(seen, [
@@ -352,7 +398,7 @@ test('a transfer makes sure the transferee has a call workflow; on demand it als
     ['bob', 'started'],
   ]);
   const perCall: [string, string | undefined][] = [];
-  await activities({}, [aliceOutbound, bobInbound], store, perCall).resolveTransfer('alice', { target: '2600' });
+  await activities({ legs: [aliceOutbound, bobInbound], held: perCall }).resolveTransfer('alice', { target: '2600' });
   t.deepEqual(perCall, [['bob', 'started']]);
 });
 
@@ -367,7 +413,7 @@ function resolveAsActivity(
 
 test('resolveTransfer with a hold asked: the parties are held for the transfer the call workflow will start', async (t) => {
   const holds: HoldPlan[] = [];
-  const p = activities({}, [aliceOutbound, bobInbound], store, [], holds);
+  const p = activities({ legs: [aliceOutbound, bobInbound], holds });
   const resolved = await resolveAsActivity(p, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf', requestedAt: 5 });
   t.deepEqual(resolved.onHold, { saved: {}, alive: { transferor: true, transferee: true } });
   t.is(holds.length, 1);
@@ -390,11 +436,11 @@ test('resolveTransfer with a hold asked: the parties are held for the transfer t
 
 test("resolveTransfer with a hold asked: a blind transfer's hold (it hangs the transferor up) and a failed hold are the transfer's", async (t) => {
   const holds: HoldPlan[] = [];
-  const p = activities({}, [aliceOutbound, bobInbound], store, [], holds);
+  const p = activities({ legs: [aliceOutbound, bobInbound], holds });
   const blind = await resolveAsActivity(p, 1, 'alice', { target: '2600', type: 'blind' }, { startedBy: 'api' });
   t.is(blind.onHold, undefined);
   t.is(holds.length, 0);
-  const failing = activities({}, [aliceOutbound, bobInbound], store, [], holds, true);
+  const failing = activities({ legs: [aliceOutbound, bobInbound], holds, holdFails: true });
   const resolved = await resolveAsActivity(failing, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf' });
   t.is(holds.length, 1, 'the hold was tried');
   t.is(resolved.onHold, undefined, 'the request is not refused for it: the transfer holds them itself');
@@ -407,12 +453,12 @@ test("resolveTransfer with a hold asked: a retry after the hold finds the partie
   const parkedAlice: LegState = { ...aliceOutbound, bridgeUuid: undefined, vars: { [ACTIVE_TRANSFER_VARIABLE]: id } };
   const parkedBob: LegState = { ...bobInbound, bridgeUuid: undefined, vars: { [ACTIVE_TRANSFER_VARIABLE]: id } };
   const holds: HoldPlan[] = [];
-  const p = activities({}, [parkedAlice, parkedBob], store, [], holds);
+  const p = activities({ legs: [parkedAlice, parkedBob], holds });
   const again = await resolveAsActivity(p, 2, 'alice', { target: '2600' }, { startedBy: 'dtmf' });
   t.is(again.transferee, 'bob');
   t.is(holds[0]?.transferId, id);
   // The transferee hung up since the hold: the transfer still starts, and hears of it (its hold finds the leg gone).
-  const gone = activities({}, [parkedAlice], store, [], []);
+  const gone = activities({ legs: [parkedAlice] });
   t.is((await resolveAsActivity(gone, 2, 'alice', { target: '2600' }, { startedBy: 'dtmf' })).transferee, 'bob');
   // A first attempt never takes a mark for its own: it may be another transfer's (the peer's, of the same two legs).
   const first = await t.throwsAsync(resolveAsActivity(p, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf' }));
@@ -422,7 +468,7 @@ test("resolveTransfer with a hold asked: a retry after the hold finds the partie
     ...parkedAlice,
     vars: { [ACTIVE_TRANSFER_VARIABLE]: transferWorkflowId('bob', 'carol') },
   };
-  const q = activities({}, [stranger, parkedBob], store, [], []);
+  const q = activities({ legs: [stranger, parkedBob] });
   const other = await t.throwsAsync(resolveAsActivity(q, 2, 'alice', { target: '2600' }, { startedBy: 'dtmf' }));
   t.is((other as ApplicationFailure).details?.[0], 'not_bridged');
 });
@@ -438,7 +484,7 @@ test("resolveTransfer with a hold asked: the transferee's music does not wait fo
     await answered;
     order.push('answered');
   };
-  const p = activities({}, [aliceOutbound, bobInbound], store, [], holds, false, ensure);
+  const p = activities({ legs: [aliceOutbound, bobInbound], holds, ensure });
   const held = resolveAsActivity(p, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf' });
   await new Promise((resolve) => setTimeout(resolve, 20));
   order.push(`held ${holds.length}`);
@@ -447,8 +493,12 @@ test("resolveTransfer with a hold asked: the transferee's music does not wait fo
   t.deepEqual(order, ['asked about bob', 'held 1', 'answered']);
   t.truthy(resolved.onHold);
   // Temporal's answer failed: the resolve fails with it (its retry finds the parties held), after the hold went out.
-  const failing = activities({}, [aliceOutbound, bobInbound], store, [], holds, false, async () => {
-    throw new Error('DescribeWorkflowExecution: UNAVAILABLE');
+  const failing = activities({
+    legs: [aliceOutbound, bobInbound],
+    holds,
+    ensure: async () => {
+      throw new Error('DescribeWorkflowExecution: UNAVAILABLE');
+    },
   });
   const err = await t.throwsAsync(resolveAsActivity(failing, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf' }));
   t.regex(String(err?.message), /UNAVAILABLE/);
@@ -462,7 +512,7 @@ test('resolveTransfer with a hold asked: the pair claimed by the other party is 
     ...store,
     claimTransferPair: async (pair, by) => (claims.push([pair, by]), by === 'bob'),
   };
-  const p = activities({}, [aliceOutbound, bobInbound], taken, [], holds);
+  const p = activities({ legs: [aliceOutbound, bobInbound], policyStore: taken, holds });
   const err = await t.throwsAsync(resolveAsActivity(p, 1, 'alice', { target: '2600' }, { startedBy: 'dtmf' }));
   t.is((err as ApplicationFailure).details?.[0], 'transfer_in_progress');
   t.deepEqual(claims, [[transferWorkflowId('alice', 'bob'), 'alice']]);
@@ -495,18 +545,6 @@ test("resolveTransfer: the store's reads run beside the switch's and beside each
   const drainAndDump = meeting();
   const defaultsAndPeer = meeting();
   const mohAndRingback = meeting();
-  const legs = new Map([aliceOutbound, bobInbound].map((l) => [l.uuid, l]));
-  const sw = {
-    legState: async (uuid: string): Promise<LegState> => {
-      if (uuid === 'alice') met['the transferor dumped beside the drain read'] = await drainAndDump();
-      if (uuid === 'bob') met["the peer dumped beside the account's defaults"] = await defaultsAndPeer();
-      return legs.get(uuid) ?? { uuid, exists: false };
-    },
-    holdWithMusic: async () => '+OK\n',
-    markCallWorkflows: async () => undefined,
-    holdForTransfer: async (): Promise<HoldResult> => ({ saved: {}, alive: { transferor: true, transferee: true } }),
-    giveBackPair: async () => 'not_held' as const,
-  };
   const slowStore: PolicyStore = {
     ...store,
     accountDefaults: async () => {
@@ -518,7 +556,14 @@ test("resolveTransfer: the store's reads run beside the switch's and beside each
       return `local_stream://${id}`;
     },
   };
-  const p = createPolicyActivities(sw, slowStore, loadConfig({ DEFAULT_ACCOUNT_ID: account }), {
+  const p = activities({
+    env: { DEFAULT_ACCOUNT_ID: account },
+    legs: [aliceOutbound, bobInbound],
+    policyStore: slowStore,
+    beforeDump: async (uuid) => {
+      if (uuid === 'alice') met['the transferor dumped beside the drain read'] = await drainAndDump();
+      if (uuid === 'bob') met["the peer dumped beside the account's defaults"] = await defaultsAndPeer();
+    },
     draining: async () => ((met['the drain read beside the dump'] = await drainAndDump()), false),
   });
   const resolved = await p.resolveTransfer('alice', { target: '2600' });
@@ -534,7 +579,7 @@ test("resolveTransfer: the store's reads run beside the switch's and beside each
   });
   // Both refused: the music's refusal, as when the ringback was looked up only after it.
   const err = await t.throwsAsync(
-    createPolicyActivities(sw, store, loadConfig({}), {}).resolveTransfer('alice', {
+    activities({ legs: [aliceOutbound, bobInbound] }).resolveTransfer('alice', {
       target: '2600',
       moh: 'local_stream://../moh',
       ringback: 'tone_stream://%(1,2)',
