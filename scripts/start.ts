@@ -133,6 +133,7 @@ async function main(): Promise<void> {
         node,
         connection: nativeConnection,
         client,
+        address,
         store,
         config,
         logger,

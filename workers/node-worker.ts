@@ -37,6 +37,11 @@ export interface NodeWorkerOptions {
   node: FreeswitchNode;
   connection: NativeConnection;
   client: Client;
+  /**
+   * The Temporal frontend the ingest's own client connects to, when it is not the configuration's (`npm start` runs a
+   * dev server of its own and has no TEMPORAL_ADDRESS).
+   */
+  address?: string;
   store: Store;
   config: Config;
   journal?: CommandJournal;
@@ -93,142 +98,156 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
       commandConnections: esl.commandConnections.length,
     })),
   ];
-  await esl.waitConnected(30_000);
-  const switchActivities = createSwitchActivities(node.name, opts.commands?.(esl) ?? esl, opts.journal, esl);
-  const draining = async () => (await opts.store.nodeDrain(node.name)) !== undefined;
-  const onDemand = config.CALL_WORKFLOWS === 'on_demand';
-  const callWorkflowRuns = async (callId: string): Promise<boolean> => {
-    try {
-      return (await opts.client.workflow.getHandle(callWorkflowId(callId)).describe()).status.name === 'RUNNING';
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    }
-  };
-  const ensureCallWorkflow = async (leg: LegState, accountId: string | undefined) => {
-    // One workflow per leg: the ingest has nearly always started it. Asking costs no Temporal action; a start that
-    // finds it running might.
-    if (!onDemand && (await callWorkflowRuns(leg.uuid))) return;
-    await opts.client.workflow.start(CALL_WORKFLOW_TYPE, {
-      ...callStartOptions({
-        callId: leg.uuid,
-        node: node.name,
-        taskQueue: config.WORKFLOW_TASK_QUEUE,
-        initial: [legSnapshot(leg, node.name, accountId)],
-      }),
-      workflowIdConflictPolicy: 'USE_EXISTING',
+  // What is up so far, undone in reverse when a later step fails: a node worker that cannot start leaves nothing behind
+  // (its activity worker would keep the process's Temporal connection from closing, its ESL connections the process up).
+  const undo: (() => Promise<unknown>)[] = [async () => untrack.forEach((remove) => remove()), () => esl.close()];
+  try {
+    await esl.waitConnected(30_000);
+    const switchActivities = createSwitchActivities(node.name, opts.commands?.(esl) ?? esl, opts.journal, esl);
+    const draining = async () => (await opts.store.nodeDrain(node.name)) !== undefined;
+    const onDemand = config.CALL_WORKFLOWS === 'on_demand';
+    const callWorkflowRuns = async (callId: string): Promise<boolean> => {
+      try {
+        return (await opts.client.workflow.getHandle(callWorkflowId(callId)).describe()).status.name === 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
+    };
+    const ensureCallWorkflow = async (leg: LegState, accountId: string | undefined) => {
+      // One workflow per leg: the ingest has nearly always started it. Asking costs no Temporal action; a start that
+      // finds it running might.
+      if (!onDemand && (await callWorkflowRuns(leg.uuid))) return;
+      await opts.client.workflow.start(CALL_WORKFLOW_TYPE, {
+        ...callStartOptions({
+          callId: leg.uuid,
+          node: node.name,
+          taskQueue: config.WORKFLOW_TASK_QUEUE,
+          initial: [legSnapshot(leg, node.name, accountId)],
+        }),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    };
+    const transferRun = async (transferId: string) => {
+      const run = await latestRun(opts.client, transferId);
+      if (typeof run !== 'object') return run;
+      return { running: run.status.name === 'RUNNING', startedAt: run.startTime.getTime() };
+    };
+    const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config, {
+      draining,
+      ensureCallWorkflow,
+      transferRun,
     });
-  };
-  const transferRun = async (transferId: string) => {
-    const run = await latestRun(opts.client, transferId);
-    if (typeof run !== 'object') return run;
-    return { running: run.status.name === 'RUNNING', startedAt: run.startTime.getTime() };
-  };
-  const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config, {
-    draining,
-    ensureCallWorkflow,
-    transferRun,
-  });
-  // The ingest starts after the worker (its first reconciliation needs the workflows running): until then it has
-  // nothing to say of key presses, and says it is not sure.
-  const ingestNow: { ingest?: Ingest } = {};
-  const ingestActivities = createIngestActivities(() => ingestNow.ingest);
-  const worker = await Worker.create({
-    connection: opts.connection,
-    dataConverter: dataConverter(config),
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: nodeTaskQueue(node.name),
-    activities: heartbeating({ ...switchActivities, ...policyActivities, ...ingestActivities }),
-    // Each heartbeat reaches the server as it is sent (the default throttle, 80% of the 2 s heartbeat timeout, would
-    // leave a loaded server 0.4 s to take it).
-    maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
-    shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
-  });
-  const running = worker.run();
-  // The ingest's own client: RESOURCE_EXHAUSTED (Temporal's rate limits) comes back to its queues, which decide what
-  // goes first and back off as one (workers/ingest/queue.ts), instead of the client retrying every signal on its own.
-  // After an outage it tries to reach Temporal again at least every INGEST_RECONNECT_MS: the key presses it held then
-  // reach their calls before a late digit timer stops waiting for them.
-  const { client: ingestClient, connection: ingestConnection } = await connectClient(config, {
-    retryWhenThrottled: false,
-    reconnectMs: config.INGEST_RECONNECT_MS,
-  });
-  const ingest = await startIngest({
-    node,
-    client: ingestClient,
-    store: opts.store,
-    config,
-    esl,
-    taskQueue: config.WORKFLOW_TASK_QUEUE,
-    transferSweepMs: config.TRANSFER_SWEEP_MS,
-    logger: messageLogger(log),
-    reconcileMs: config.RECONCILE_MS,
-    reconnectMs: config.INGEST_RECONNECT_MS,
-    lingerMs: config.INGEST_LINGER_MS,
-    deliveries: opts.deliveries,
-    ...(config.CALL_WORKFLOWS === 'on_demand'
-      ? {
-          onDemand: {
-            metaflows: (account, device, user) => opts.store.effectiveMetaflows(account, device, user),
-            cacheMs: config.METAFLOW_CACHE_MS,
-          },
-        }
-      : {}),
-  });
-  ingestNow.ingest = ingest;
-  const lostNodes = startLostNodes({
-    node: node.name,
-    connected: () => esl.eventConnection.connected,
-    store: opts.store,
-    client: opts.client,
-    goneAfterMs: config.NODE_GONE_AFTER_S * 1000,
-    logger: messageLogger(log),
-  });
-  const admin: NodeAdmin = {
-    reconcile: async () => ({ node: node.name, ...(await ingest.reconcile({ snapshotRunning: true })) }),
-    async drain(on, by) {
-      await opts.store.setNodeDrain(node.name, on ? { since: Date.now(), by } : undefined);
-      return admin.status();
-    },
-    async status() {
-      const drain = await opts.store.nodeDrain(node.name);
-      // Node names are [A-Za-z0-9_-] (config): no escaping needed in the query.
-      const query = `WorkflowType = '${TRANSFER_WORKFLOW_TYPE}' AND HandoffNode = '${node.name}' AND ExecutionStatus = 'Running'`;
-      const { count } = await opts.client.workflow.count(query);
-      return {
-        node: node.name,
-        esl: eslProblem(esl, node) ?? 'connected',
-        commandConnectionsUp: esl.commandConnectionsUp,
-        commandConnections: esl.commandConnections.length,
-        draining: drain !== undefined,
-        ...(drain ? { drainingSince: new Date(drain.since).toISOString(), drainedBy: drain.by } : {}),
-        runningTransfers: count,
-      };
-    },
-  };
-  untrack.push(trackIngest(node.name, () => ingest.stats()));
-  if (opts.ops) {
-    untrack.push(
-      opts.ops.addCheck(`esl:${node.name}`, async () => eslProblem(esl, node)),
-      opts.ops.addCheck('store', () => opts.store.ping().then(() => undefined)),
-      opts.ops.addNode(node.name, admin),
-    );
-  }
-  return {
-    node,
-    esl,
-    ingest,
-    worker,
-    lostNodes,
-    running,
-    async stop() {
-      lostNodes.stop();
-      for (const remove of untrack) remove();
-      await ingest.stop();
-      await ingestConnection.close().catch(() => undefined);
+    // The ingest starts after the worker (its first reconciliation needs the workflows running): until then it has
+    // nothing to say of key presses, and says it is not sure.
+    const ingestNow: { ingest?: Ingest } = {};
+    const ingestActivities = createIngestActivities(() => ingestNow.ingest);
+    const worker = await Worker.create({
+      connection: opts.connection,
+      dataConverter: dataConverter(config),
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: nodeTaskQueue(node.name),
+      activities: heartbeating({ ...switchActivities, ...policyActivities, ...ingestActivities }),
+      // Each heartbeat reaches the server as it is sent (the default throttle, 80% of the 2 s heartbeat timeout, would
+      // leave a loaded server 0.4 s to take it).
+      maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
+      shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
+    });
+    const running = worker.run();
+    undo.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
-      await esl.close();
-    },
-  };
+    });
+    // The ingest's own client: RESOURCE_EXHAUSTED (Temporal's rate limits) comes back to its queues, which decide what
+    // goes first and back off as one (workers/ingest/queue.ts), instead of the client retrying every signal on its own.
+    // After an outage it tries to reach Temporal again at least every INGEST_RECONNECT_MS: the key presses it held then
+    // reach their calls before a late digit timer stops waiting for them.
+    const { client: ingestClient, connection: ingestConnection } = await connectClient(config, {
+      ...(opts.address ? { address: opts.address } : {}),
+      retryWhenThrottled: false,
+      reconnectMs: config.INGEST_RECONNECT_MS,
+    });
+    undo.push(() => ingestConnection.close());
+    const ingest = await startIngest({
+      node,
+      client: ingestClient,
+      store: opts.store,
+      config,
+      esl,
+      taskQueue: config.WORKFLOW_TASK_QUEUE,
+      transferSweepMs: config.TRANSFER_SWEEP_MS,
+      logger: messageLogger(log),
+      reconcileMs: config.RECONCILE_MS,
+      reconnectMs: config.INGEST_RECONNECT_MS,
+      lingerMs: config.INGEST_LINGER_MS,
+      deliveries: opts.deliveries,
+      ...(config.CALL_WORKFLOWS === 'on_demand'
+        ? {
+            onDemand: {
+              metaflows: (account, device, user) => opts.store.effectiveMetaflows(account, device, user),
+              cacheMs: config.METAFLOW_CACHE_MS,
+            },
+          }
+        : {}),
+    });
+    ingestNow.ingest = ingest;
+    const lostNodes = startLostNodes({
+      node: node.name,
+      connected: () => esl.eventConnection.connected,
+      store: opts.store,
+      client: opts.client,
+      goneAfterMs: config.NODE_GONE_AFTER_S * 1000,
+      logger: messageLogger(log),
+    });
+    const admin: NodeAdmin = {
+      reconcile: async () => ({ node: node.name, ...(await ingest.reconcile({ snapshotRunning: true })) }),
+      async drain(on, by) {
+        await opts.store.setNodeDrain(node.name, on ? { since: Date.now(), by } : undefined);
+        return admin.status();
+      },
+      async status() {
+        const drain = await opts.store.nodeDrain(node.name);
+        // Node names are [A-Za-z0-9_-] (config): no escaping needed in the query.
+        const query = `WorkflowType = '${TRANSFER_WORKFLOW_TYPE}' AND HandoffNode = '${node.name}' AND ExecutionStatus = 'Running'`;
+        const { count } = await opts.client.workflow.count(query);
+        return {
+          node: node.name,
+          esl: eslProblem(esl, node) ?? 'connected',
+          commandConnectionsUp: esl.commandConnectionsUp,
+          commandConnections: esl.commandConnections.length,
+          draining: drain !== undefined,
+          ...(drain ? { drainingSince: new Date(drain.since).toISOString(), drainedBy: drain.by } : {}),
+          runningTransfers: count,
+        };
+      },
+    };
+    untrack.push(trackIngest(node.name, () => ingest.stats()));
+    if (opts.ops) {
+      untrack.push(
+        opts.ops.addCheck(`esl:${node.name}`, async () => eslProblem(esl, node)),
+        opts.ops.addCheck('store', () => opts.store.ping().then(() => undefined)),
+        opts.ops.addNode(node.name, admin),
+      );
+    }
+    return {
+      node,
+      esl,
+      ingest,
+      worker,
+      lostNodes,
+      running,
+      async stop() {
+        lostNodes.stop();
+        for (const remove of untrack) remove();
+        await ingest.stop();
+        await ingestConnection.close().catch(() => undefined);
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+        await esl.close();
+      },
+    };
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw err;
+  }
 }

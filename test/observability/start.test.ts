@@ -1,6 +1,7 @@
 // `npm start`, as a person runs it (scripts/start.ts, its own simulator), then `npm run demo`'s attended transfer: the
 // metrics URL it prints shows the transfer completed once, and the Temporal SDK's metrics beside it; /readyz is 200.
-// Against the test runner's Temporal server (TEMPORAL_ADDRESS), on free ports.
+// Against the test runner's Temporal server (TEMPORAL_ADDRESS), and with none, as the README's first command runs it:
+// then it starts a dev server of its own. On free ports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,11 +10,18 @@ import test from 'ava';
 import { repoRoot } from '../../config/index.ts';
 import { freePort } from '../../temporal/runtime.ts';
 
-function run(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
+/** Runs a script with the test's environment, `env` on top of it, less the variables named in `unset`. */
+function run(
+  script: string,
+  env: Record<string, string>,
+  unset: string[] = [],
+): { child: ChildProcess; output: () => string } {
   let output = '';
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const name of unset) delete childEnv[name];
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, script)], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => (output += d));
@@ -50,7 +58,14 @@ test('after one attended transfer on npm start, its metrics URL shows it complet
     }
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  await until('npm start', () => start.output().includes('Handoff is running.'), 90_000, start.output);
+  // A start that failed has exited: say so at once, with its output.
+  await until(
+    'npm start',
+    () => start.output().includes('Handoff is running.') || start.child.exitCode !== null,
+    90_000,
+    start.output,
+  );
+  t.true(start.output().includes('Handoff is running.'), start.output());
   const url = /Metrics:\s+(http:\/\/\S+\/metrics)/.exec(start.output())?.[1];
   t.is(url, `http://127.0.0.1:${env.METRICS_PORT}/metrics`, start.output());
 
@@ -74,4 +89,48 @@ test('after one attended transfer on npm start, its metrics URL shows it complet
   t.regex(metrics, /^temporal_workflow_completed_total\{.*\} \d+$/m);
   t.regex(metrics, /^temporal_request_total\{.*\} \d+$/m);
   t.is((await fetch(url!.replace('/metrics', '/readyz'))).status, 200);
+});
+
+test('npm start with no Temporal address runs a dev server of its own: ready, the demo transfer completes, Ctrl-C stops it all', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-start-dev-'));
+  const env = {
+    HANDOFF_DATA_DIR: dir,
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    SIMULATOR_PORT: String(await freePort()),
+    API_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  };
+  const start = run('scripts/start.ts', env, ['TEMPORAL_ADDRESS']);
+  const exited = new Promise<number | null>((r) => start.child.once('exit', r));
+  t.teardown(async () => {
+    if (start.child.exitCode === null) {
+      start.child.kill('SIGINT');
+      await exited;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  // A start that failed has exited: say so at once, with its output.
+  await until(
+    'npm start',
+    () => start.output().includes('Handoff is running.') || start.child.exitCode !== null,
+    90_000,
+    start.output,
+  );
+  t.true(start.output().includes('Handoff is running.'), start.output());
+  t.regex(start.output(), new RegExp(`Temporal:\\s+127\\.0\\.0\\.1:${env.TEMPORAL_PORT}\\s+Web UI: `));
+  const ready = await fetch(`http://127.0.0.1:${env.METRICS_PORT}/readyz`);
+  t.is(ready.status, 200, await ready.clone().text());
+
+  // The node worker's ingest has a Temporal client of its own: the transfer completes only if it reached the dev server.
+  const demo = run('scripts/demo.ts', env, ['TEMPORAL_ADDRESS']);
+  const code = await new Promise<number | null>((r) => demo.child.once('exit', r));
+  t.is(code, 0, demo.output() + start.output().slice(-4000));
+  t.regex(demo.output(), /Bob and Carol are connected/);
+
+  start.child.kill('SIGINT');
+  t.is(await exited, 0, start.output().slice(-4000));
+  // Each part stopped in turn: nothing failed to close (a worker left running keeps its connection from closing).
+  t.notRegex(start.output().split('stopping ...')[1] ?? '', /Error/);
 });
