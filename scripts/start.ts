@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     // A configured cluster (TEMPORAL_ADDRESS or a profile) is used as it is; otherwise the dev server, plain.
     let address = config.TEMPORAL_ADDRESS;
     let uiUrl: string | undefined;
+    /** The CLI reads the cluster from the environment, as every role does; this dev server is in none of it. */
+    let ctlEnv = '';
     let codecLine = '';
     let uiCodecEndpoint: string | undefined;
     if (config.PAYLOAD_CODEC_KEYS.length) {
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
       stops.push(() => server.stop());
       address = server.address;
       uiUrl = server.uiUrl;
+      ctlEnv = `TEMPORAL_ADDRESS=${address} `;
     }
     await waitForTemporal(connectionOptions(config.temporal, address), config.TEMPORAL_NAMESPACE);
 
@@ -160,7 +163,8 @@ async function main(): Promise<void> {
         `  Temporal:        ${uiUrl ? `${address}   Web UI: ${uiUrl}` : config.temporal.summary}`,
         ...(codecLine ? [`  ${codecLine}`] : []),
         `  REST API:        ${api.url}   (OpenAPI: ${api.url}/openapi.json, docs: ${api.url}/docs)`,
-        `  Metrics:         ${ops.url}/metrics   (health: ${ops.url}/readyz; on-call CLI: npm run ctl -- help)`,
+        `  Metrics:         ${ops.url}/metrics   (health: ${ops.url}/readyz)`,
+        `  On-call CLI:     ${ctlEnv}npm run ctl -- help`,
         ...(simulatorLine ? [`  ${simulatorLine}`] : []),
         `  Nodes:           ${nodes.map((n) => `${n.name}=${n.host}:${n.port}`).join(', ')}`,
         `  Demo account:    ${demo.accountId}`,

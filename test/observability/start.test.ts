@@ -10,16 +10,15 @@ import test from 'ava';
 import { repoRoot } from '../../config/index.ts';
 import { freePort } from '../../temporal/runtime.ts';
 
-/** Runs a script with the test's environment, `env` on top of it, less the variables named in `unset`. */
+/** Runs a script with `args`, in the test's environment with `env` on top of it, less the variables named in `unset`. */
 function run(
   script: string,
-  env: Record<string, string>,
-  unset: string[] = [],
+  { env, unset = [], args = [] }: { env: Record<string, string>; unset?: string[]; args?: string[] },
 ): { child: ChildProcess; output: () => string } {
   let output = '';
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const name of unset) delete childEnv[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, script)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, script), ...args], {
     cwd: repoRoot,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,7 +49,7 @@ test('after one attended transfer on npm start, its metrics URL shows it complet
     METRICS_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
   };
-  const start = run('scripts/start.ts', env);
+  const start = run('scripts/start.ts', { env });
   t.teardown(async () => {
     if (start.child.exitCode === null) {
       start.child.kill('SIGINT');
@@ -69,7 +68,7 @@ test('after one attended transfer on npm start, its metrics URL shows it complet
   const url = /Metrics:\s+(http:\/\/\S+\/metrics)/.exec(start.output())?.[1];
   t.is(url, `http://127.0.0.1:${env.METRICS_PORT}/metrics`, start.output());
 
-  const demo = run('scripts/demo.ts', env);
+  const demo = run('scripts/demo.ts', { env });
   const code = await new Promise<number | null>((r) => demo.child.once('exit', r));
   t.is(code, 0, demo.output());
   t.regex(demo.output(), /Bob and Carol are connected/);
@@ -91,7 +90,7 @@ test('after one attended transfer on npm start, its metrics URL shows it complet
   t.is((await fetch(url!.replace('/metrics', '/readyz'))).status, 200);
 });
 
-test('npm start with no Temporal address runs a dev server of its own: ready, the demo transfer completes, Ctrl-C stops it all', async (t) => {
+test('npm start with no Temporal address runs a dev server of its own: ready, the demo transfer completes, the on-call CLI as printed reaches it, Ctrl-C stops it all', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-start-dev-'));
   const env = {
     HANDOFF_DATA_DIR: dir,
@@ -102,7 +101,7 @@ test('npm start with no Temporal address runs a dev server of its own: ready, th
     METRICS_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
   };
-  const start = run('scripts/start.ts', env, ['TEMPORAL_ADDRESS']);
+  const start = run('scripts/start.ts', { env, unset: ['TEMPORAL_ADDRESS'] });
   const exited = new Promise<number | null>((r) => start.child.once('exit', r));
   t.teardown(async () => {
     if (start.child.exitCode === null) {
@@ -124,10 +123,19 @@ test('npm start with no Temporal address runs a dev server of its own: ready, th
   t.is(ready.status, 200, await ready.clone().text());
 
   // The node worker's ingest has a Temporal client of its own: the transfer completes only if it reached the dev server.
-  const demo = run('scripts/demo.ts', env, ['TEMPORAL_ADDRESS']);
+  const demo = run('scripts/demo.ts', { env, unset: ['TEMPORAL_ADDRESS'] });
   const code = await new Promise<number | null>((r) => demo.child.once('exit', r));
   t.is(code, 0, demo.output() + start.output().slice(-4000));
   t.regex(demo.output(), /Bob and Carol are connected/);
+
+  // The on-call CLI as the banner says to run it: the dev server's address is in no environment but that line's.
+  const ctlEnv = /On-call CLI:\s+TEMPORAL_ADDRESS=(\S+) npm run ctl/.exec(start.output())?.[1];
+  t.is(ctlEnv, `127.0.0.1:${env.TEMPORAL_PORT}`, start.output());
+  const ctl = run('ctl/main.ts', { env: { ...env, TEMPORAL_ADDRESS: ctlEnv! }, args: ['stats', '--json'] });
+  t.is(await new Promise<number | null>((r) => ctl.child.once('exit', r)), 0, ctl.output());
+  // The demo's one transfer, running or ended by now.
+  const stats = JSON.parse(ctl.output()) as { running: number; ended: number };
+  t.is(stats.running + stats.ended, 1, ctl.output());
 
   start.child.kill('SIGINT');
   t.is(await exited, 0, start.output().slice(-4000));
