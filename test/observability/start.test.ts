@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { repoRoot } from '../../config/index.ts';
 import { freePort } from '../../temporal/runtime.ts';
 
@@ -38,22 +38,27 @@ async function until(what: string, check: () => boolean, timeoutMs = 90_000, out
   }
 }
 
-test('after one attended transfer on npm start, its metrics URL shows it completed once, and temporal_* metrics', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-start-'));
-  const env = {
-    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
-    HANDOFF_DATA_DIR: dir,
-    WORKFLOW_TASK_QUEUE: `handoff-start-${path.basename(dir)}`,
-    SIMULATOR_PORT: String(await freePort()),
-    API_PORT: String(await freePort()),
-    METRICS_PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
-  };
-  const start = run('scripts/start.ts', { env });
+type Run = ReturnType<typeof run>;
+
+/** How the process exits (its code, null when a signal ended it). */
+const exitOf = (r: Run): Promise<number | null> =>
+  r.child.exitCode !== null ? Promise.resolve(r.child.exitCode) : new Promise((done) => r.child.once('exit', done));
+
+/**
+ * `npm start` as the test runs it, until it says it is running; stopped with Ctrl-C (SIGINT) and its data directory
+ * removed when the test ends.
+ */
+async function startHandoff(
+  t: ExecutionContext,
+  dir: string,
+  opts: Parameters<typeof run>[1],
+): Promise<{ start: Run; exited: Promise<number | null> }> {
+  const start = run('scripts/start.ts', opts);
+  const exited = exitOf(start);
   t.teardown(async () => {
     if (start.child.exitCode === null) {
       start.child.kill('SIGINT');
-      await new Promise((r) => start.child.once('exit', r));
+      await exited;
     }
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -65,11 +70,26 @@ test('after one attended transfer on npm start, its metrics URL shows it complet
     start.output,
   );
   t.true(start.output().includes('Handoff is running.'), start.output());
+  return { start, exited };
+}
+
+test('after one attended transfer on npm start, its metrics URL shows it completed once, and temporal_* metrics', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-start-'));
+  const env = {
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
+    HANDOFF_DATA_DIR: dir,
+    WORKFLOW_TASK_QUEUE: `handoff-start-${path.basename(dir)}`,
+    SIMULATOR_PORT: String(await freePort()),
+    API_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  };
+  const { start } = await startHandoff(t, dir, { env });
   const url = /Metrics:\s+(http:\/\/\S+\/metrics)/.exec(start.output())?.[1];
   t.is(url, `http://127.0.0.1:${env.METRICS_PORT}/metrics`, start.output());
 
   const demo = run('scripts/demo.ts', { env });
-  const code = await new Promise<number | null>((r) => demo.child.once('exit', r));
+  const code = await exitOf(demo);
   t.is(code, 0, demo.output());
   t.regex(demo.output(), /Bob and Carol are connected/);
 
@@ -101,30 +121,14 @@ test('npm start with no Temporal address runs a dev server of its own: ready, th
     METRICS_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
   };
-  const start = run('scripts/start.ts', { env, unset: ['TEMPORAL_ADDRESS'] });
-  const exited = new Promise<number | null>((r) => start.child.once('exit', r));
-  t.teardown(async () => {
-    if (start.child.exitCode === null) {
-      start.child.kill('SIGINT');
-      await exited;
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  // A start that failed has exited: say so at once, with its output.
-  await until(
-    'npm start',
-    () => start.output().includes('Handoff is running.') || start.child.exitCode !== null,
-    90_000,
-    start.output,
-  );
-  t.true(start.output().includes('Handoff is running.'), start.output());
+  const { start, exited } = await startHandoff(t, dir, { env, unset: ['TEMPORAL_ADDRESS'] });
   t.regex(start.output(), new RegExp(`Temporal:\\s+127\\.0\\.0\\.1:${env.TEMPORAL_PORT}\\s+Web UI: `));
   const ready = await fetch(`http://127.0.0.1:${env.METRICS_PORT}/readyz`);
   t.is(ready.status, 200, await ready.clone().text());
 
   // The node worker's ingest has a Temporal client of its own: the transfer completes only if it reached the dev server.
   const demo = run('scripts/demo.ts', { env, unset: ['TEMPORAL_ADDRESS'] });
-  const code = await new Promise<number | null>((r) => demo.child.once('exit', r));
+  const code = await exitOf(demo);
   t.is(code, 0, demo.output() + start.output().slice(-4000));
   t.regex(demo.output(), /Bob and Carol are connected/);
 
@@ -132,7 +136,7 @@ test('npm start with no Temporal address runs a dev server of its own: ready, th
   const ctlEnv = /On-call CLI:\s+TEMPORAL_ADDRESS=(\S+) npm run ctl/.exec(start.output())?.[1];
   t.is(ctlEnv, `127.0.0.1:${env.TEMPORAL_PORT}`, start.output());
   const ctl = run('ctl/main.ts', { env: { ...env, TEMPORAL_ADDRESS: ctlEnv! }, args: ['stats', '--json'] });
-  t.is(await new Promise<number | null>((r) => ctl.child.once('exit', r)), 0, ctl.output());
+  t.is(await exitOf(ctl), 0, ctl.output());
   // The demo's one transfer, running or ended by now.
   const stats = JSON.parse(ctl.output()) as { running: number; ended: number };
   t.is(stats.running + stats.ended, 1, ctl.output());
