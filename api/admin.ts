@@ -20,7 +20,7 @@ import { StoreError, StoreUnavailableError, openConfiguredStore, seedDemo } from
 import type { Account, Store } from '../store/index.ts';
 import { isMediaStream } from '../contracts/grammar.ts';
 
-export const ADMIN_USAGE = `usage:
+export const ADMIN_USAGE = `usage (help, --help or -h: this):
   admin accounts create --name NAME [--id ID] [--parent PARENT_ID]
   admin accounts list
   admin keys create --account ACCOUNT_ID [--label TEXT]
@@ -51,9 +51,9 @@ function accountJson(a: Account) {
   };
 }
 
-function need(values: Record<string, string | undefined>, name: string): string {
+function need(values: Record<string, string | boolean | undefined>, name: string): string {
   const v = values[name];
-  if (!v) throw new UsageError(`--${name} is required`);
+  if (typeof v !== 'string' || !v) throw new UsageError(`--${name} is required`);
   return v;
 }
 
@@ -70,8 +70,12 @@ export async function runAdmin(argv: string[], store: Store): Promise<AdminResul
         label: { type: 'string' },
         key: { type: 'string' },
         url: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
+    if (values.help || (positionals.length === 1 && positionals[0] === 'help')) {
+      return { code: 0, output: { usage: ADMIN_USAGE } };
+    }
     if (positionals[0] === 'backup') {
       const file = positionals[1];
       if (!file || positionals.length > 2) throw new UsageError('backup FILE: one file to write');

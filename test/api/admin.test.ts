@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { runAdmin } from '../../api/admin.ts';
+import { ADMIN_USAGE, runAdmin } from '../../api/admin.ts';
 import { DEMO_ACCOUNT_ID, openStore } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
 import { engineStore } from '../store/engines.ts';
@@ -78,6 +78,13 @@ test('usage errors are code 2 with the usage', async (t) => {
     const res = await runAdmin(argv, store);
     t.is(res.code, 2, argv.join(' '));
     t.true('usage' in (res.output as object));
+  }
+});
+
+test('help, --help and -h print the usage, code 0', async (t) => {
+  const { store } = tempStore(t);
+  for (const argv of [['help'], ['--help'], ['-h'], ['accounts', 'list', '--help']]) {
+    t.deepEqual(await runAdmin(argv, store), { code: 0, output: { usage: ADMIN_USAGE } }, argv.join(' '));
   }
 });
 
