@@ -91,10 +91,22 @@ async function openStoreLogged(config: Config, logger: Logger): Promise<Store> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { role: { type: 'string' } } });
+  const usage = `usage: npm run handoff -- --role ${ROLES.join('|')}   (bin/handoff.ts)`;
+  let values: { role?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ options: { role: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (err) {
+    // An unknown option or a stray argument: what was wrong and the usage, not a stack trace.
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${usage}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
   const role = values.role as Role | undefined;
   if (!role || !ROLES.includes(role)) {
-    console.error(`usage: bin/handoff.ts --role ${ROLES.join('|')}`);
+    console.error(usage);
     process.exit(2);
   }
   let config: Config;

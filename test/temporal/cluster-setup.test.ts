@@ -61,6 +61,18 @@ function run(args: string[], env: Record<string, string>, until?: RegExp, timeou
 
 const NAMES = Object.keys(SEARCH_ATTRIBUTES);
 
+test('bin/handoff.ts: --help prints the usage (code 0); an unknown option or no role is a usage error (code 2), no stack', async (t) => {
+  const help = await run(['bin/handoff.ts', '--help'], {});
+  t.is(help.code, 0, help.stderr);
+  t.regex(help.stdout, /^usage: npm run handoff -- --role workflows\|nodes\|api\|codec/);
+  for (const args of [['--bogus'], ['--role', 'workflows', 'stray'], [], ['--role', 'nope']]) {
+    const r = await run(['bin/handoff.ts', ...args], {});
+    t.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    t.regex(r.stderr, /usage: npm run handoff -- --role/, args.join(' '));
+    t.notRegex(r.stderr, /\n\s+at /, args.join(' '));
+  }
+});
+
 test.serial(
   'a role refuses to start on a namespace without the search attributes, naming them and the fix',
   async (t) => {
