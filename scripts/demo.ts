@@ -54,6 +54,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(String(err));
+  const refused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+  console.error(
+    refused
+      ? `no simulator at 127.0.0.1:${config.SIMULATOR_PORT}: run \`npm start\` first (in another terminal), with the same SIMULATOR_PORT`
+      : String(err),
+  );
   process.exit(1);
 });

@@ -146,3 +146,13 @@ test('npm start with no Temporal address runs a dev server of its own: ready, th
   // Each part stopped in turn: nothing failed to close (a worker left running keeps its connection from closing).
   t.notRegex(start.output().split('stopping ...')[1] ?? '', /Error/);
 });
+
+test('npm run demo with no npm start running says to run it first (exit 1)', async (t) => {
+  const port = String(await freePort());
+  const demo = run('scripts/demo.ts', { env: { SIMULATOR_PORT: port } });
+  t.is(await exitOf(demo), 1, demo.output());
+  t.is(
+    demo.output().trim(),
+    `no simulator at 127.0.0.1:${port}: run \`npm start\` first (in another terminal), with the same SIMULATOR_PORT`,
+  );
+});
