@@ -11,7 +11,7 @@ import { TemporalCallEngine, callWorkflowStarts } from '../api/temporal-engine.t
 import { dataDirJwtSecret } from '../api/tokens.ts';
 import { createWorkflowWorker, workflowWorkerOptions } from '../workers/workflow-worker.ts';
 import { startNodeWorker } from '../workers/node-worker.ts';
-import { startDevServer, waitForTemporal } from './lib/temporal-dev-server.ts';
+import { DevServerPortInUseError, startDevServer, waitForTemporal } from './lib/temporal-dev-server.ts';
 import { connectClient, connectionOptions, connectNative, temporalProblem } from '../temporal/connection.ts';
 import { checkCluster } from '../temporal/cluster.ts';
 import { startCodecServer } from '../temporal/codec-server.ts';
@@ -175,7 +175,15 @@ async function main(): Promise<void> {
     );
     await workflowsRunning;
   } catch (err) {
-    console.error(err);
+    if (err instanceof DevServerPortInUseError) {
+      const elsewhere =
+        err.port === config.TEMPORAL_PORT
+          ? `, or use that server: TEMPORAL_ADDRESS=127.0.0.1:${err.port} (it needs Handoff's search attributes: npm run admin -- temporal-setup)`
+          : '';
+      console.error(
+        `${err.message}: stop it, or give this dev server other ports (TEMPORAL_PORT, TEMPORAL_UI_PORT)${elsewhere}`,
+      );
+    } else console.error(err);
     await shutdown(1);
   }
 }

@@ -33,16 +33,28 @@ export function findTemporalCli(explicit?: string): string {
   throw new Error('no temporal CLI found: run `npm run setup` (it installs one into .tools/), or set TEMPORAL_CLI');
 }
 
+/** Whether something on this machine already listens on the port (127.0.0.1). */
+function listening(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** A port the dev server was asked to take is another process's. */
+export class DevServerPortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} on 127.0.0.1 is already in use (another Temporal dev server?)`);
+    this.name = 'DevServerPortInUseError';
+  }
+}
+
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`temporal dev server exited with code ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await listening(port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`temporal dev server did not listen on ${port} within ${timeoutMs} ms`);
@@ -138,6 +150,11 @@ export const devServerEnv = (): NodeJS.ProcessEnv => ({ ...process.env, TEMPORAL
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   const cli = findTemporalCli(opts.cli);
   const port = opts.port || (await freePort());
+  // Whatever else listens there would answer for the server this starts (which then fails to bind), and the caller
+  // would go on with a stranger's server.
+  for (const taken of [port, opts.uiPort]) {
+    if (taken && (await listening(taken))) throw new DevServerPortInUseError(taken);
+  }
   const args = devServerArgs({ ...opts, port });
   const log = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child = spawn(cli, args, {

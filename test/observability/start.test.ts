@@ -4,6 +4,7 @@
 // then it starts a dev server of its own. On free ports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -155,4 +156,28 @@ test('npm run demo with no npm start running says to run it first (exit 1)', asy
     demo.output().trim(),
     `no simulator at 127.0.0.1:${port}: run \`npm start\` first (in another terminal), with the same SIMULATOR_PORT`,
   );
+});
+
+test("npm start whose dev server port is another process's stops, naming the port, and does not use that server", async (t) => {
+  // Anything listening there would have answered for the dev server npm start failed to start.
+  const squatter = net.createServer((s) => s.destroy());
+  await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => squatter.close(() => r())));
+  const taken = (squatter.address() as net.AddressInfo).port;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-start-taken-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const env = {
+    HANDOFF_DATA_DIR: dir,
+    TEMPORAL_PORT: String(taken),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    SIMULATOR_PORT: String(await freePort()),
+    API_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  };
+  const start = run('scripts/start.ts', { env, unset: ['TEMPORAL_ADDRESS'] });
+  t.is(await exitOf(start), 1, start.output());
+  t.regex(start.output(), new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is already in use`));
+  t.regex(start.output(), new RegExp(`TEMPORAL_ADDRESS=127\\.0\\.0\\.1:${taken}`));
+  t.false(start.output().includes('Handoff is running.'));
 });
