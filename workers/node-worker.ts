@@ -154,10 +154,12 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
       shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
     });
     const running = worker.run();
-    undo.push(async () => {
+    /** Stops the activity worker and waits for it (a start that fails part-way, or stop()). */
+    const stopWorker = async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
-    });
+    };
+    undo.push(stopWorker);
     // The ingest's own client: RESOURCE_EXHAUSTED (Temporal's rate limits) comes back to its queues, which decide what
     // goes first and back off as one (workers/ingest/queue.ts), instead of the client retrying every signal on its own.
     // After an outage it tries to reach Temporal again at least every INGEST_RECONNECT_MS: the key presses it held then
@@ -241,8 +243,7 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
         for (const remove of untrack) remove();
         await ingest.stop();
         await ingestConnection.close().catch(() => undefined);
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch(() => undefined);
+        await stopWorker();
         await esl.close();
       },
     };
