@@ -18,6 +18,7 @@ import { loadConfig } from '../config/index.ts';
 import { transferWorkflowId } from '../contracts/ids.ts';
 import { startPostgresServer, type PostgresServer } from '../scripts/lib/postgres-server.ts';
 import { openPostgresStore } from '../store/index.ts';
+import { intOption } from './options.ts';
 import { ms, summarise, table } from './stats.ts';
 
 const { values: flags } = parseArgs({
@@ -27,9 +28,8 @@ const { values: flags } = parseArgs({
     'database-url': { type: 'string' },
   },
 });
-const resolves = Number(flags.resolves);
+const resolves = intOption('resolves', flags.resolves, 10, 100_000);
 const dumpMs = Number(flags['dump-ms']);
-if (!Number.isInteger(resolves) || resolves < 10) throw new Error('--resolves: an integer of at least 10');
 if (!(dumpMs >= 0)) throw new Error('--dump-ms: a number of ms, 0 or more');
 
 /** Waits `ms` (a timer would wait a whole millisecond at least), letting the database's replies in meanwhile. */
