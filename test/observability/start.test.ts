@@ -46,12 +46,40 @@ const exitOf = (r: Run): Promise<number | null> =>
   r.child.exitCode !== null ? Promise.resolve(r.child.exitCode) : new Promise((done) => r.child.once('exit', done));
 
 /**
- * `npm start` as the test runs it, until it says it is running; stopped with Ctrl-C (SIGINT) and its data directory
- * removed when the test ends.
+ * npm start's environment: a data directory of its own (removed when the test ends), its simulator, API and
+ * operations ports free ones, and `extra` on top.
+ */
+async function startEnv<E extends Record<string, string>>(
+  t: ExecutionContext,
+  prefix: string,
+  extra: E,
+): Promise<
+  { HANDOFF_DATA_DIR: string; SIMULATOR_PORT: string; API_PORT: string; METRICS_PORT: string; LOG_LEVEL: string } & E
+> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return {
+    HANDOFF_DATA_DIR: dir,
+    SIMULATOR_PORT: String(await freePort()),
+    API_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+/** A dev server's ports for npm start to run one of its own on. */
+const devServerPorts = async (): Promise<{ TEMPORAL_PORT: string; TEMPORAL_UI_PORT: string }> => ({
+  TEMPORAL_PORT: String(await freePort()),
+  TEMPORAL_UI_PORT: String(await freePort()),
+});
+
+/**
+ * `npm start` as the test runs it, until it says it is running; stopped with Ctrl-C (SIGINT) when the test ends (before
+ * its data directory is removed: teardowns run last registered first).
  */
 async function startHandoff(
   t: ExecutionContext,
-  dir: string,
   opts: Parameters<typeof run>[1],
 ): Promise<{ start: Run; exited: Promise<number | null> }> {
   const start = run('scripts/start.ts', opts);
@@ -61,7 +89,6 @@ async function startHandoff(
       start.child.kill('SIGINT');
       await exited;
     }
-    fs.rmSync(dir, { recursive: true, force: true });
   });
   // A start that failed has exited: say so at once, with its output.
   await until(
@@ -75,17 +102,9 @@ async function startHandoff(
 }
 
 test('after one attended transfer on npm start, its metrics URL shows it completed once, and temporal_* metrics', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-start-'));
-  const env = {
-    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
-    HANDOFF_DATA_DIR: dir,
-    WORKFLOW_TASK_QUEUE: `handoff-start-${path.basename(dir)}`,
-    SIMULATOR_PORT: String(await freePort()),
-    API_PORT: String(await freePort()),
-    METRICS_PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
-  };
-  const { start } = await startHandoff(t, dir, { env });
+  const base = await startEnv(t, 'handoff-start-', { TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS! });
+  const env = { ...base, WORKFLOW_TASK_QUEUE: `handoff-start-${path.basename(base.HANDOFF_DATA_DIR)}` };
+  const { start } = await startHandoff(t, { env });
   const url = /Metrics:\s+(http:\/\/\S+\/metrics)/.exec(start.output())?.[1];
   t.is(url, `http://127.0.0.1:${env.METRICS_PORT}/metrics`, start.output());
 
@@ -112,17 +131,8 @@ test('after one attended transfer on npm start, its metrics URL shows it complet
 });
 
 test('npm start with no Temporal address runs a dev server of its own: ready, the demo transfer completes, the on-call CLI as printed reaches it, Ctrl-C stops it all', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-start-dev-'));
-  const env = {
-    HANDOFF_DATA_DIR: dir,
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    SIMULATOR_PORT: String(await freePort()),
-    API_PORT: String(await freePort()),
-    METRICS_PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
-  };
-  const { start, exited } = await startHandoff(t, dir, { env, unset: ['TEMPORAL_ADDRESS'] });
+  const env = await startEnv(t, 'handoff-start-dev-', await devServerPorts());
+  const { start, exited } = await startHandoff(t, { env, unset: ['TEMPORAL_ADDRESS'] });
   t.regex(start.output(), new RegExp(`Temporal:\\s+127\\.0\\.0\\.1:${env.TEMPORAL_PORT}\\s+Web UI: `));
   const ready = await fetch(`http://127.0.0.1:${env.METRICS_PORT}/readyz`);
   t.is(ready.status, 200, await ready.clone().text());
@@ -164,17 +174,7 @@ test("npm start whose dev server port is another process's stops, naming the por
   await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => squatter.close(() => r())));
   const taken = (squatter.address() as net.AddressInfo).port;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-start-taken-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const env = {
-    HANDOFF_DATA_DIR: dir,
-    TEMPORAL_PORT: String(taken),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    SIMULATOR_PORT: String(await freePort()),
-    API_PORT: String(await freePort()),
-    METRICS_PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
-  };
+  const env = await startEnv(t, 'handoff-start-taken-', { ...(await devServerPorts()), TEMPORAL_PORT: String(taken) });
   const start = run('scripts/start.ts', { env, unset: ['TEMPORAL_ADDRESS'] });
   t.is(await exitOf(start), 1, start.output());
   t.regex(start.output(), new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is already in use`));
