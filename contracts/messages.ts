@@ -51,6 +51,12 @@ export interface ChannelEvent {
    * timer waits for them before it decides (workflows/collector.ts PACED_DIGITS_GRACE_MS). Absent when it was not.
    */
   paced?: boolean;
+  /**
+   * On the last key press of a code the ingest collected and sent as one (workers/ingest/code-hold.ts): no key was
+   * pressed on the leg for this long after it, so a collection whose digit timeout is no longer has ended, and the
+   * call workflow ends it at once rather than start its timer. Absent on every other press, and from older ingests.
+   */
+  quietMs?: number;
   hangupCause?: string;
   answerState?: string;
   /**

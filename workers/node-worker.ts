@@ -133,14 +133,14 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
       if (typeof run !== 'object') return run;
       return { running: run.status.name === 'RUNNING', startedAt: run.startTime.getTime() };
     };
+    // The ingest starts after the worker (its first reconciliation needs the workflows running): until then it has
+    // nothing to say of key presses, and says it is not sure.
+    const ingestNow: { ingest?: Ingest } = {};
     const policyActivities = createPolicyActivities(switchActivities, policyStore(opts.store), config, {
       draining,
       ensureCallWorkflow,
       transferRun,
     });
-    // The ingest starts after the worker (its first reconciliation needs the workflows running): until then it has
-    // nothing to say of key presses, and says it is not sure.
-    const ingestNow: { ingest?: Ingest } = {};
     const ingestActivities = createIngestActivities(() => ingestNow.ingest);
     const worker = await Worker.create({
       connection: opts.connection,
@@ -190,7 +190,10 @@ export async function startNodeWorker(opts: NodeWorkerOptions): Promise<NodeWork
               cacheMs: config.METAFLOW_CACHE_MS,
             },
           }
-        : {}),
+        : config.INGEST_CODE_HOLD
+          ? // A code's presses go as one signal (ingest/code-hold.ts), read with the call workflow's own policy read.
+            { readCodes: (leg: string) => policyActivities.loadLegPolicy(leg) }
+          : {}),
     });
     ingestNow.ingest = ingest;
     const lostNodes = startLostNodes({

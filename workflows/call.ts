@@ -33,6 +33,7 @@ import {
   DEFAULT_DIGIT_TIMEOUT_MS,
   emptyCollector,
   endHeldWait,
+  quietEnded,
   restartsDigitTimer,
   timerFired,
   type CollectorState,
@@ -388,6 +389,8 @@ class CallLeg {
   private tookAtOnce(event: ChannelEvent): boolean {
     const key = this.keyPress(event);
     if (!key) return true;
+    // The last press of a code the ingest sent as one may end it (onDigitEvent).
+    if (event.quietMs !== undefined) return false;
     const step = pressOn(this.legDigits(), key, Date.now());
     if (!doneAtOnce(step)) return false;
     this.indexed.flush(this.call);
@@ -417,6 +420,7 @@ class CallLeg {
       log.warn('key press not acted on: the switch did not answer in time', { error: String(err.cause ?? err) });
       acted = false;
     }
+    if (event.quietMs !== undefined && (await this.onQuiet(event.at + event.quietMs))) acted = true;
     // Only the presses since the last one that did something may be taken again: the later ones never were.
     this.idleDigits = keptIdle(this.idleDigits, event, acted);
   }
@@ -628,6 +632,29 @@ class CallLeg {
         },
         () => undefined,
       );
+  }
+
+  /**
+   * The ingest sent a code's presses as one, and no key was pressed until `quietUntil` (the switch's clock; ingest
+   * code-hold.ts): the collections whose timeout ran out by then end here, as their timer would have ended them later.
+   * True when one did.
+   */
+  private async onQuiet(quietUntil: number): Promise<boolean> {
+    if (!this.policy || !this.collector) return false;
+    const result = quietEnded(this.collector, this.collectorSets(), quietUntil, collectorOptions(this.policy));
+    if (result.state === this.collector) return false;
+    // A run that started the code's timer here replays as it ran.
+    if (!patched('ingest-quiet')) return false;
+    this.collector = result.state;
+    for (const error of result.errors) log.warn('metaflow pattern skipped', { error });
+    try {
+      await this.keepPrivate(result.match !== undefined);
+      if (result.match) await this.runFeatureCode(result.match, Date.now());
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('feature code not acted on: the switch did not answer in time', { error: String(err.cause ?? err) });
+    }
+    return true;
   }
 
   private async onCollectorTimeout(): Promise<void> {

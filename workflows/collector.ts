@@ -180,7 +180,8 @@ export function emptyCollector(sets: readonly FeatureCodeSet[]): CollectorState 
   return { collecting: sets.map(() => undefined) };
 }
 
-function digitTimeout(set: FeatureCodeSet, fallbackMs: number): number {
+/** A set's inter-digit timeout: its metaflows' `digit_timeout`, else `fallbackMs`. */
+export function digitTimeoutOf(set: FeatureCodeSet, fallbackMs = DEFAULT_DIGIT_TIMEOUT_MS): number {
   const t = set.metaflows.digit_timeout;
   return typeof t === 'number' && t >= 0 ? t : fallbackMs;
 }
@@ -208,7 +209,7 @@ export function pressDigit(
     else if (digit === binding) next = '';
     if (next === undefined) deadlines[i] = undefined;
     else {
-      const timeout = digitTimeout(set, fallbackTimeoutMs);
+      const timeout = digitTimeoutOf(set, fallbackTimeoutMs);
       const stamp = at?.();
       deadlines[i] = now + timeout - (stamp === undefined ? 0 : lagCredit(timeout, now, stamp));
     }
@@ -327,7 +328,7 @@ export function press(
     const ended = state.ended?.[i];
     if (state.collecting[i] !== undefined || ended === undefined) return undefined;
     const gap = when.at - ended.at;
-    return gap >= 0 && gap <= digitTimeout(set, fallback) ? ended : undefined;
+    return gap >= 0 && gap <= digitTimeoutOf(set, fallback) ? ended : undefined;
   });
   let current: CollectorState = reopen.some((r) => r !== undefined)
     ? {
@@ -339,7 +340,7 @@ export function press(
   let match: FeatureCodeMatch | undefined;
   const gone = sets.map((set, i) => {
     const last = current.lastAt?.[i];
-    return current.collecting[i] !== undefined && last !== undefined && when.at - last > digitTimeout(set, fallback);
+    return current.collecting[i] !== undefined && last !== undefined && when.at - last > digitTimeoutOf(set, fallback);
   });
   if (gone.some(Boolean)) {
     const ended = endCollections(current, sets, (i) => gone[i]!, stripper(opts, limits), limits);
@@ -449,7 +450,7 @@ export function timerFired(
     0,
     ...sets.map((set, i) => {
       const last = state.lastAt?.[i];
-      return due(i) && last !== undefined ? now - last - digitTimeout(set, fallback) : 0;
+      return due(i) && last !== undefined ? now - last - digitTimeoutOf(set, fallback) : 0;
     }),
   );
   const late = lateness > LATE_TIMER_MS;
@@ -464,6 +465,29 @@ export function timerFired(
       heldWait: { until: now + grace, late, lastAt },
     };
   }
+  return endCollections(state, sets, due, stripper(opts, limits), limits);
+}
+
+/**
+ * The ingest held the collection's presses and sent them with the time the leg was quiet after the last of them
+ * (workers/ingest/code-hold.ts): until `quietUntil` on the switch's clock, no key was pressed. Each set whose digit
+ * timeout ran out by then ends, as its timer would have ended it; the others keep collecting, on their timers.
+ */
+export function quietEnded(
+  state: CollectorState,
+  sets: readonly FeatureCodeSet[],
+  quietUntil: number,
+  opts: CollectorOptions = {},
+): CollectorStep {
+  const limits = opts.limits ?? DEFAULT_FEATURE_CODE_LIMITS;
+  const fallback = opts.fallbackTimeoutMs ?? DEFAULT_DIGIT_TIMEOUT_MS;
+  const due = (i: number) => {
+    const last = state.lastAt?.[i];
+    return (
+      state.collecting[i] !== undefined && last !== undefined && last + digitTimeoutOf(sets[i]!, fallback) <= quietUntil
+    );
+  };
+  if (!sets.some((_, i) => due(i))) return { state, errors: [] };
   return endCollections(state, sets, due, stripper(opts, limits), limits);
 }
 

@@ -36,6 +36,9 @@ const BEFORE: Record<string, string[]> = {
   // fine-timer-shift, *22600 with keys 75 ms apart under a 100 ms shift: each key started the timer again (6 timers),
   // each restart ending the code some 25 ms sooner had it been the last key. Since, the timer is kept (2).
   'digit-timer-worth-it': ['fine-timer-shift-1db78107-callWorkflow-2.json'],
+  // attended, *22600 sent whole by the ingest with the leg's quiet after it (workers/ingest/code-hold.ts): the code's
+  // timer started, as before the quiet ended the code at once.
+  'ingest-quiet': ['attended-10350ca9-callWorkflow-2.json'],
   // originate-once, the originate's reply lost (the target busy, the target answering): the switch read at once and the
   // command never sent again. Since, the transfer first gives the switch time to tell of the leg (a timer), and sends
   // the command again if it neither shows nor told of it.

@@ -44,7 +44,9 @@ export async function withGatedCall(
       gates.push(forWorkflows);
       processes.push(await startWorkflowProcess(e, { TEMPORAL_ADDRESS: forWorkflows.address }));
     }
-    processes.push(await startNodeProcess(e, { TEMPORAL_ADDRESS: forNodes.address }));
+    // These scenarios split a code between what reached the workflow and what an outage kept in the ingest: presses
+    // sent one by one, as private codes and a transfer party's are. With the code hold a code travels whole.
+    processes.push(await startNodeProcess(e, { TEMPORAL_ADDRESS: forNodes.address, INGEST_CODE_HOLD: 'false' }));
     await e.store.setMetaflows(
       { accountId: e.demo.accountId, level: 'account' },
       { ...DEMO_METAFLOWS, digit_timeout: opts.digitTimeoutMs },

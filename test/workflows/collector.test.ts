@@ -16,6 +16,7 @@ import {
   mayGoOn,
   press as pressOne,
   pressDigit,
+  quietEnded,
   terminatorOf,
   timerFired,
   type CollectorState,
@@ -960,4 +961,36 @@ test('collector: a state carried across continue-as-new (through JSON) takes the
     match ??= step.match;
   }
   t.is((match ?? expire(carried, sets).match)?.metaflow, park);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// A code the ingest sent as one, with the leg's quiet after its last press (workers/ingest/code-hold.ts)
+
+test('quiet: *22600 delivered at once with a quiet of the timeout ends at the last press, as the timer would', (t) => {
+  const sets = [set({ patterns: { '^2(\\d+)$': seedTransfer } })];
+  const at = [0, 60, 120, 180, 240, 300];
+  const taken = deliver(sets, emptyCollector(sets), '*22600', 300 + DEFAULT_DIGIT_TIMEOUT_MS + 20, at);
+  t.deepEqual(taken.state.collecting, ['22600'], 'the pattern could take more: the press alone decides nothing');
+  const ended = quietEnded(taken.state, sets, 300 + DEFAULT_DIGIT_TIMEOUT_MS);
+  t.is(ended.match?.collected, '22600');
+  t.deepEqual(ended.match?.captures, ['2600']);
+  t.deepEqual(ended.state.collecting, [undefined]);
+  // What the timer decides from the same state, once due.
+  t.is(expire(taken.state, sets).match?.collected, '22600');
+});
+
+test("quiet: shorter than a set's timeout leaves that set collecting, on its timer; a set it covers ends", (t) => {
+  const slow = set({ digit_timeout: 2000, numbers: { '55': hangup } });
+  const quick = set({ digit_timeout: 300, patterns: { '^2(\\d+)$': seedTransfer } }, 'peer', 'leg-b');
+  const sets = [slow, quick];
+  const taken = deliver(sets, emptyCollector(sets), '*26', 400, [0, 50, 100]);
+  const short = quietEnded(taken.state, sets, 100 + 299);
+  t.is(short.state, taken.state, 'a quiet short of every timeout changes nothing');
+  const ended = quietEnded(taken.state, sets, 100 + 300);
+  t.is(ended.match?.collected, '26', 'the quick set ends and matches');
+  t.deepEqual(ended.state.collecting, [undefined, undefined], 'a match disarms every set, as the timer does');
+  const noMatch = deliver(sets, emptyCollector(sets), '*9', 400, [0, 50]);
+  const over = quietEnded(noMatch.state, sets, 50 + 300);
+  t.is(over.match, undefined);
+  t.deepEqual(over.state.collecting, ['9', undefined], 'the slow set goes on; the quick one ended as no match');
 });

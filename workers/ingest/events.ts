@@ -12,6 +12,8 @@ import {
   toChannelEvent,
   type LegVariableNames,
 } from './convert.ts';
+import type { LegPolicy } from '../../activities/policy.ts';
+import { CodeHold } from './code-hold.ts';
 import { routeOriginateJob } from './jobs.ts';
 import type { ChannelMemory } from './memory.ts';
 import type { OnDemandCalls } from './on-demand.ts';
@@ -31,6 +33,8 @@ export interface EventRouterOptions {
   push: (key: string, delivery: Delivery) => void;
   /** When call workflows start on demand: what decides whether a call leg's event goes to its workflow. */
   onDemand?: OnDemandCalls;
+  /** A leg's feature codes (IngestOptions.readCodes): a code's presses then go as one (code-hold.ts). */
+  readCodes?: (leg: string) => Promise<LegPolicy>;
 }
 
 export class EventRouter {
@@ -41,8 +45,20 @@ export class EventRouter {
    * answered, so the originate's +OK after it would tell it nothing (onJob).
    */
   private readonly answeredToTransfer = new BoundedSet(10_000);
+  /** A feature code's key presses, sent as one delivery once the leg's codes are known (code-hold.ts). */
+  readonly codes: CodeHold;
 
-  constructor(private readonly o: EventRouterOptions) {}
+  constructor(private readonly o: EventRouterOptions) {
+    this.codes = new CodeHold({
+      send: (d) => this.deliverToCall(d),
+      read: o.readCodes,
+      onReadError: (leg, err) =>
+        o.logger.warn("ingest: the leg's feature codes could not be read: its key presses go one by one", {
+          uuid: leg,
+          error: String(err),
+        }),
+    });
+  }
 
   /** One event from the switch. */
   onEvent(evt: EslEvent): void {
@@ -135,8 +151,13 @@ export class EventRouter {
     return [];
   }
 
-  /** An event for a call leg's workflow; on demand, only once the leg has one (on-demand.ts). */
+  /** An event for a call leg's workflow: a code's key presses go together (code-hold.ts), a party's one by one. */
   private toCall(delivery: Extract<Delivery, { kind: 'call' }>): void {
+    this.codes.offer(delivery, this.o.memory.activeTransfer(delivery.uuid) !== undefined);
+  }
+
+  /** On demand, only once the leg has a call workflow (on-demand.ts). */
+  private deliverToCall(delivery: Extract<Delivery, { kind: 'call' }>): void {
     if (this.o.onDemand) this.o.onDemand.deliver(delivery);
     else this.o.push(delivery.uuid, delivery);
   }

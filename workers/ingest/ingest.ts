@@ -2,6 +2,7 @@
 // reconciliation on every (re)connect. This file wires the parts: events.ts routes each event (routing.ts says which
 // channels are calls), queue.ts and deliver.ts deliver them in order, schedule.ts says when the node is reconciled.
 import type { Client } from '@temporalio/client';
+import type { LegPolicy } from '../../activities/policy.ts';
 import type { KeyPressesHeld } from '../../activities/types.ts';
 import { CALL_WORKFLOW_VARIABLE, WORKFLOW_TASK_QUEUE } from '../../contracts/ids.ts';
 import { EslNode, quietLogger, type EslEvent, type EslNodeSpec, type Logger } from '../esl/index.ts';
@@ -52,6 +53,11 @@ export interface IngestOptions {
   reconnectMs?: number;
   /** How long a call workflow's events no caller waits on wait for the channel's next ones (INGEST_LINGER_MS). */
   lingerMs?: number;
+  /**
+   * A leg's feature codes, read as its call workflow reads them: with it, a code's key presses go as one signal
+   * (code-hold.ts). Absent: one signal per press.
+   */
+  readCodes?: (leg: string) => Promise<LegPolicy>;
 }
 
 export interface Ingest {
@@ -134,7 +140,17 @@ class NodeIngest implements Ingest {
         logger,
         graceMs: opts.graceMs,
       }));
-    this.router = new EventRouter({ node, names: opts.config, memory, projection, counters, logger, push, onDemand });
+    this.router = new EventRouter({
+      node,
+      names: opts.config,
+      memory,
+      projection,
+      counters,
+      logger,
+      push,
+      onDemand,
+      readCodes: opts.readCodes,
+    });
     const sender = temporalSender({
       client: opts.client,
       node,
@@ -195,6 +211,8 @@ class NodeIngest implements Ingest {
   }
 
   async idle(): Promise<void> {
+    // A code's presses held here leave within its digit timeout.
+    while (this.router.codes.held) await sleep(20);
     await this.onDemand?.settled();
     await this.queues.idle();
     await this.projection.flushed();
@@ -203,7 +221,8 @@ class NodeIngest implements Ingest {
   keyPressesHeld(leg: string, since: number): KeyPressesHeld {
     const listening =
       this.listeningSince > 0 && this.esl.eventConnection.connected && this.listeningSince <= since - CLOCKS_APART_MS;
-    return { held: this.queues.keyPressesPending(leg), sure: listening && !this.queues.waitingForTemporal };
+    const held = this.queues.keyPressesPending(leg) + this.router.codes.heldFor(leg);
+    return { held, sure: listening && !this.queues.waitingForTemporal };
   }
 
   stats(): IngestStats {
@@ -222,6 +241,7 @@ class NodeIngest implements Ingest {
     this.schedule.stop();
     this.esl.off('event', this.onEvent);
     this.esl.off('connected', this.onConnected);
+    this.router.codes.flushAll();
     // Let what is queued leave (bounded), then drop the rest: the next ingest's reconciliation covers it.
     await Promise.race([this.queues.idle(), sleep(2000)]);
     const dropped = this.queues.stop();

@@ -1,0 +1,149 @@
+// The ingest's hold of a feature code's key presses (workers/ingest/code-hold.ts): when they leave, in what order, and
+// what the last one says. Real timers, with digit timeouts of tens of ms.
+import test from 'ava';
+import type { LegPolicy } from '../../activities/policy.ts';
+import type { ChannelEvent } from '../../contracts/messages.ts';
+import type { Metaflows } from '../../contracts/metaflows.ts';
+import { CodeHold } from '../../workers/ingest/code-hold.ts';
+import type { Delivery } from '../../workers/ingest/queue.ts';
+
+type CallDelivery = Extract<Delivery, { kind: 'call' }>;
+
+const LEG = 'leg-a';
+const PEER = 'leg-b';
+const TIMEOUT = 60;
+
+function policy(metaflows: Partial<Metaflows> = {}): LegPolicy {
+  const flows: Metaflows = {
+    binding_digit: '*',
+    digit_timeout: TIMEOUT,
+    patterns: { '^2(\\d+)$': { module: 'transfer' } },
+    ...metaflows,
+  };
+  return { sets: [{ owner: 'self', ownerLeg: LEG, metaflows: flows }], defaultDigitTimeoutMs: 800, peer: PEER };
+}
+
+let seq = 0;
+function event(name: string, extra: Partial<ChannelEvent> = {}): ChannelEvent {
+  seq += 1;
+  return { name, uuid: LEG, coreUuid: 'core', seq, at: Date.now(), node: 'n1', ...extra } as ChannelEvent;
+}
+const key = (digit: string): CallDelivery => ({ kind: 'call', uuid: LEG, event: event('DTMF', { digit }) });
+const other = (name: string, extra: Partial<ChannelEvent> = {}): CallDelivery => ({
+  kind: 'call',
+  uuid: LEG,
+  event: event(name, extra),
+});
+
+function harness(read: () => Promise<LegPolicy> = async () => policy()) {
+  const sent: CallDelivery[] = [];
+  let reads = 0;
+  const hold = new CodeHold({
+    send: (d) => sent.push(d),
+    read: () => {
+      reads += 1;
+      return read();
+    },
+  });
+  const digits = () => sent.map((d) => d.event?.digit ?? d.event?.name).join('');
+  return { hold, sent, digits, reads: () => reads };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Presses `digits` `gapMs` apart, as a phone does. */
+async function type(hold: CodeHold, digits: string, gapMs = 10, party = false): Promise<void> {
+  for (const d of digits) {
+    hold.offer(key(d), party);
+    await sleep(gapMs);
+  }
+}
+
+test('the binding digit goes at once; the rest of the code as one delivery after the digit timeout, its last press saying how long the leg was quiet', async (t) => {
+  const h = harness();
+  await type(h.hold, '*22600');
+  t.is(h.digits(), '*', 'the binding digit: the workflow reads the codes at it');
+  t.is(h.hold.heldFor(LEG), 5, 'the rest waits while the code may go on');
+  const first = h.sent.length;
+  await sleep(TIMEOUT + 60);
+  t.is(h.digits(), '*22600', 'every press, in order');
+  t.is(h.sent.length - first, 5);
+  const last = h.sent.at(-1)!.event!;
+  t.true(last.quietMs! >= TIMEOUT, `quiet ${last.quietMs} ms covers the timeout`);
+  t.true(
+    h.sent.slice(0, -1).every((d) => d.event!.quietMs === undefined),
+    'only the last press says it',
+  );
+  t.is(h.hold.held, 0);
+  t.is(h.reads(), 1, 'the codes are read once, at the first press');
+});
+
+test('a code the collector decides at a press leaves at once: the terminator, a declared length', async (t) => {
+  const h = harness();
+  await type(h.hold, '*2600#');
+  t.is(h.digits(), '*2600#', 'the terminator sends it');
+  t.true(h.sent.every((d) => d.event!.quietMs === undefined));
+  const d = harness(async () => policy({ patterns: { '^2(\\d+)$': { module: 'transfer', digits: 5 } } }));
+  await type(d.hold, '*22600');
+  t.is(d.digits(), '*22600', 'the fifth digit of a five-digit pattern sends it');
+});
+
+test('presses that make no code pass at once; another event sends what is held first, in order', async (t) => {
+  const h = harness();
+  await type(h.hold, '5');
+  t.is(h.digits(), '5', 'no binding digit: nothing to hold');
+  await type(h.hold, '*2');
+  t.is(h.digits(), '5*');
+  h.hold.offer(other('CHANNEL_HANGUP_COMPLETE'), false);
+  t.is(h.digits(), '5*2CHANNEL_HANGUP_COMPLETE');
+  t.is(h.hold.heldFor(LEG), 0);
+});
+
+test('private codes, a transfer party and a failed read go one press at a time', async (t) => {
+  const priv = harness(async () => policy({ private_codes: true }));
+  await type(priv.hold, '*22');
+  t.is(priv.digits(), '*22', 'the binding digit reaches the workflow at once: it masks the peer');
+  const party = harness();
+  await type(party.hold, '*1', 10, true);
+  t.is(party.digits(), '*1');
+  t.is(party.reads(), 0, "a party's presses need no read");
+  const failed = harness(async () => {
+    throw new Error('switch away');
+  });
+  await type(failed.hold, '*22');
+  t.is(failed.digits(), '*22');
+});
+
+test('the first press waits for the read, and what comes meanwhile waits behind it', async (t) => {
+  let release: (p: LegPolicy) => void = () => undefined;
+  const h = harness(() => new Promise((r) => (release = r)));
+  h.hold.offer(key('*'), false);
+  h.hold.offer(key('2'), false);
+  h.hold.offer(other('CHANNEL_UNBRIDGE'), false);
+  t.is(h.sent.length, 0, 'even the binding digit waits for the read');
+  t.is(h.hold.heldFor(LEG), 3);
+  release(policy());
+  await sleep(1);
+  t.is(h.digits(), '*2CHANNEL_UNBRIDGE', 'in the order they came; the unbridge sends the code as it stands');
+  await type(h.hold, '*2');
+  t.is(h.reads(), 2, 'the unbridge changed the codes: read again at the next press');
+});
+
+test('a code the workflow has the start of is not held: holding starts at the next code', async (t) => {
+  // The leg's codes are read again after a bridge to another peer, in the middle of a code.
+  const h = harness();
+  await type(h.hold, '*2');
+  await sleep(TIMEOUT + 40);
+  t.is(h.digits(), '*2');
+  h.sent.length = 0;
+  await type(h.hold, '*2');
+  h.hold.offer(other('CHANNEL_BRIDGE', { otherLeg: 'leg-c' }), false);
+  await type(h.hold, '26');
+  t.is(h.digits(), '*2CHANNEL_BRIDGE26', "the code's rest goes as it comes: the workflow's timer ends what it has");
+  await sleep(TIMEOUT + 20);
+  h.sent.length = 0;
+  await type(h.hold, '*22');
+  t.is(h.digits(), '*', 'the next code, after the timeout, is held again after its binding digit');
+  await sleep(TIMEOUT + 40);
+  t.is(h.digits(), '*22');
+});

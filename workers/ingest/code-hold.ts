@@ -1,0 +1,281 @@
+// A feature code's key presses, delivered together. Each press of `*22600` was a signal and a workflow task of the
+// leg's call workflow, and the code's timer a task more each time a later press moved its deadline. At a leg's first
+// key press this ingest reads the leg's feature codes as the call workflow reads them (the same policy read, in this
+// process: no Temporal action) and runs the same collector over the leg's presses. A code's binding digit goes at
+// once (the call workflow reads the leg's codes at it, well before the code ends); the presses after it are held, and
+// go as one delivery when
+// - the collector decides at a press (a terminator, a code nothing can extend, the digit cap), or
+// - no press came for the shortest digit timeout of the leg's codes: the last press then says how long the leg was
+//   quiet after it (ChannelEvent.quietMs), and the call workflow ends the code at once instead of starting a timer, or
+// - any other event of the leg comes (it goes after the presses, in the switch's order), or the ingest stops.
+// The workflow's timer ends the lone binding digit as no code first; the held presses, stamped within the timeout of
+// it, take the collection up again (workflows/collector.ts `press`), as after any timer that fired before its digits.
+// The call workflow still collects every press itself and decides what they are: this only chooses when they travel.
+//
+// Holding starts only after a binding digit, never inside a code the workflow has more of: it ends what it has by its
+// own timer, and the rest held here would come after that timer (a `*226` that it already had would be dialled).
+// A leg is left to the old way, a signal per press, whenever holding could change what the caller gets:
+// - its codes are private (the peer's ear is masked at the binding digit, which must reach the workflow at once);
+// - it is a party of a running transfer (its presses go to the transfer too, which acts on the takeback at once);
+// - its codes could not be read, or its bridge changed since they were (they are read again at its next press).
+// The leg's first press waits for the read (a uuid_dump or two and the store's metaflows, a few ms), and its later
+// events wait behind it, in order. A press held here is lost if this process dies before the code goes, as is any
+// event the ingest had not sent yet; an HA pair's other ingest still delivers it.
+import type { LegPolicy } from '../../activities/policy.ts';
+import { bridgedPeer, type ChannelEvent } from '../../contracts/messages.ts';
+import type { FeatureCodeSet } from '../../contracts/metaflows.ts';
+import {
+  digitTimeoutOf,
+  emptyCollector,
+  press,
+  type CollectorOptions,
+  type CollectorState,
+} from '../../workflows/collector.ts';
+import { collectorOptions } from '../../workflows/key-press.ts';
+import type { Delivery } from './queue.ts';
+
+type CallDelivery = Extract<Delivery, { kind: 'call' }>;
+
+/**
+ * How much longer than the digit timeout the ingest waits before it sends a code with its quiet: a press made just
+ * inside the timeout reaches the ingest a little after its stamp (the switch's event queue, the socket, this event
+ * loop), and the quiet it reports leaves this out, so a press it has not seen yet cannot fall inside it.
+ */
+export const QUIET_MARGIN_MS = 15;
+
+/** Presses kept per leg: whether the call workflow has a code under way when the codes are read again. */
+const RECENT_PRESSES = 24;
+/** Legs remembered at most (a hangup lost while the ingest was away would keep its leg): the oldest goes first. */
+const MAX_LEGS = 100_000;
+
+interface LegCodes {
+  sets: FeatureCodeSet[];
+  options: CollectorOptions;
+  /** The bridged peer when the codes were read: a bridge to another leg changes them (the workflow reads again). */
+  peer?: string;
+  state: CollectorState;
+  /** The call workflow has this code's first presses: its presses go one by one until it ends. */
+  passing: boolean;
+}
+
+interface Leg {
+  /** Undefined: not read (or to be read again); null: nothing to hold (no codes, private ones, a failed read). */
+  codes?: LegCodes | null;
+  /** The read under way: the leg's deliveries wait behind it, in order. */
+  waiting?: { delivery: CallDelivery; party: boolean }[];
+  /** The leg's last presses the call workflow has (switch time). */
+  recent: { digit: string; at: number }[];
+  held: CallDelivery[];
+  timer?: NodeJS.Timeout;
+  /** This host's time of the last held press's arrival. */
+  lastArrival: number;
+}
+
+export interface CodeHoldOptions {
+  /** Where a delivery goes once it leaves (the leg's delivery queue). */
+  send: (delivery: CallDelivery) => void;
+  /** The leg's feature codes, as its call workflow reads them (activities/policy.ts `loadLegPolicy`). Absent: no hold. */
+  read?: (leg: string) => Promise<LegPolicy>;
+  onReadError?: (leg: string, err: unknown) => void;
+  /** The time the quiet is measured with (tests). */
+  now?: () => number;
+  marginMs?: number;
+}
+
+export class CodeHold {
+  private readonly legs = new Map<string, Leg>();
+  private readonly now: () => number;
+  private readonly marginMs: number;
+
+  constructor(private readonly o: CodeHoldOptions) {
+    this.now = o.now ?? Date.now;
+    this.marginMs = o.marginMs ?? QUIET_MARGIN_MS;
+  }
+
+  /** A delivery to a call workflow. `party`: the leg is a party of a running transfer. Sent now, held, or queued. */
+  offer(delivery: CallDelivery, party: boolean): void {
+    const waiting = this.legs.get(delivery.uuid)?.waiting;
+    if (waiting) waiting.push({ delivery, party });
+    else this.take(delivery, party);
+  }
+
+  /** Key presses held for the leg now (those waiting for the leg's read included). */
+  heldFor(uuid: string): number {
+    const leg = this.legs.get(uuid);
+    return leg ? leg.held.length + (leg.waiting?.length ?? 0) : 0;
+  }
+
+  /** Key presses held for every leg. */
+  get held(): number {
+    let n = 0;
+    for (const uuid of this.legs.keys()) n += this.heldFor(uuid);
+    return n;
+  }
+
+  /** Sends everything held (the ingest stops; its queues then deliver what they can). */
+  flushAll(): void {
+    for (const uuid of [...this.legs.keys()]) this.flush(uuid);
+  }
+
+  private take(delivery: CallDelivery, party: boolean): void {
+    const uuid = delivery.uuid;
+    const event = delivery.event;
+    if (!event || event.name !== 'DTMF' || !event.digit || delivery.initial || delivery.startEnded) {
+      const leg = this.legs.get(uuid);
+      if (leg && event && changesCodes(event, leg.codes)) leg.codes = undefined;
+      if (event?.name === 'CHANNEL_HANGUP_COMPLETE') this.drop(uuid);
+      else this.flush(uuid);
+      this.o.send(delivery);
+      return;
+    }
+    const leg = this.leg(uuid);
+    if (party) leg.codes = undefined;
+    if (party || leg.codes === null || (leg.codes === undefined && !this.o.read)) return this.pass(leg, delivery);
+    if (leg.codes === undefined) return this.read(uuid, leg, delivery);
+    const codes = leg.codes;
+    const wasOpen = openAt(codes, event.at);
+    if (!wasOpen) {
+      // The code so far ended before this press, by the switch's clock (its timeout ran out): held, it goes now with
+      // the gap this press proves; one the workflow had the start of has ended there. This press may start the next.
+      const last = leg.held.at(-1)?.event;
+      if (last) this.quiet(uuid, event.at - last.at);
+      codes.passing = false;
+    }
+    const step = press(codes.state, codes.sets, event.digit, { now: event.at, at: event.at }, codes.options);
+    codes.state = step.state;
+    const open = shortestTimeout(codes);
+    // A match the press found timed out is the code so far, sent above: only a match this press makes decides.
+    const decided = step.match !== undefined && !step.byTimeout;
+    leg.held.push(delivery);
+    if (codes.passing || decided || open === undefined || !wasOpen) {
+      // Sent now, after what is held: a code decided, no code under way, the rest of a code the workflow has the
+      // start of, or the binding digit that starts one (the workflow reads the leg's codes at it, well before the
+      // code ends; its timer ends the lone binding digit as no code, and the rest, held, takes it up again).
+      codes.passing = codes.passing && wasOpen && !decided && open !== undefined;
+      this.flush(uuid);
+      return;
+    }
+    leg.lastArrival = this.now();
+    if (leg.timer) clearTimeout(leg.timer);
+    // Node may fire a timer a millisecond before its time by Date.now(): the quiet is at least what the timer waited.
+    leg.timer = setTimeout(
+      () => this.quiet(uuid, Math.max(open, this.now() - leg.lastArrival - this.marginMs)),
+      open + this.marginMs,
+    );
+  }
+
+  /** A press that goes now, after what is held. */
+  private pass(leg: Leg, delivery: CallDelivery): void {
+    this.flush(delivery.uuid);
+    this.sent(leg, delivery);
+    this.o.send(delivery);
+  }
+
+  /** The leg's codes are read; its deliveries wait meanwhile, then go through `take` in order. */
+  private read(uuid: string, leg: Leg, delivery: CallDelivery): void {
+    leg.waiting = [{ delivery, party: false }];
+    this.o.read!(uuid)
+      .then(
+        (policy) => {
+          leg.codes = this.codesOf(policy, leg);
+        },
+        (err: unknown) => {
+          leg.codes = null;
+          this.o.onReadError?.(uuid, err);
+        },
+      )
+      .finally(() => {
+        const waiting = leg.waiting ?? [];
+        leg.waiting = undefined;
+        for (const w of waiting) this.take(w.delivery, w.party);
+      });
+  }
+
+  /** What is held for the leg's codes: nothing for private ones; a code under way at the workflow passes. */
+  private codesOf(policy: LegPolicy, leg: Leg): LegCodes | null {
+    if (!policy.sets.length || policy.sets.some((set) => set.metaflows.private_codes === true)) return null;
+    const options = collectorOptions(policy);
+    let state = emptyCollector(policy.sets);
+    for (const key of leg.recent) {
+      state = press(state, policy.sets, key.digit, { now: key.at, at: key.at }, options).state;
+    }
+    const codes: LegCodes = { sets: policy.sets, options, state, passing: false };
+    codes.passing = shortestTimeout(codes) !== undefined;
+    return policy.peer ? { ...codes, peer: policy.peer } : codes;
+  }
+
+  /** No press for `quietMs` after the last held one: the code goes, its last press saying so. */
+  private quiet(uuid: string, quietMs: number): void {
+    const leg = this.legs.get(uuid);
+    if (!leg?.held.length) return;
+    const last = leg.held[leg.held.length - 1]!;
+    leg.held[leg.held.length - 1] = { ...last, event: { ...last.event!, quietMs } };
+    // The workflow ends the collections this quiet covers; any it does not cover goes on there, by its timer, and its
+    // next presses go one by one from here.
+    if (leg.codes) leg.codes.passing = true;
+    this.flush(uuid);
+  }
+
+  private flush(uuid: string): void {
+    const leg = this.legs.get(uuid);
+    if (!leg) return;
+    if (leg.timer) clearTimeout(leg.timer);
+    leg.timer = undefined;
+    const held = leg.held;
+    leg.held = [];
+    for (const d of held) {
+      this.sent(leg, d);
+      this.o.send(d);
+    }
+  }
+
+  /** A press the call workflow is sent: kept among the leg's recent ones. */
+  private sent(leg: Leg, d: CallDelivery): void {
+    if (d.event?.name !== 'DTMF' || !d.event.digit) return;
+    leg.recent.push({ digit: d.event.digit, at: d.event.at });
+    if (leg.recent.length > RECENT_PRESSES) leg.recent.shift();
+  }
+
+  private drop(uuid: string): void {
+    this.flush(uuid);
+    this.legs.delete(uuid);
+  }
+
+  private leg(uuid: string): Leg {
+    let leg = this.legs.get(uuid);
+    if (!leg) {
+      leg = { recent: [], held: [], lastArrival: 0 };
+      this.legs.set(uuid, leg);
+      if (this.legs.size > MAX_LEGS) this.drop(this.legs.keys().next().value as string);
+    }
+    return leg;
+  }
+}
+
+/** The shortest digit timeout of the sets collecting now; undefined when none is. */
+function shortestTimeout(codes: LegCodes): number | undefined {
+  const armed = codes.sets.flatMap((set, i) =>
+    codes.state.collecting[i] === undefined ? [] : [digitTimeoutOf(set, codes.options.fallbackTimeoutMs)],
+  );
+  return armed.length ? Math.min(...armed) : undefined;
+}
+
+/** Whether a collection of `codes` is still open at `at` (the switch's time of a press): its timeout has not run out. */
+function openAt(codes: LegCodes, at: number): boolean {
+  return codes.sets.some((set, i) => {
+    const last = codes.state.lastAt?.[i];
+    return (
+      codes.state.collecting[i] !== undefined &&
+      last !== undefined &&
+      at - last <= digitTimeoutOf(set, codes.options.fallbackTimeoutMs)
+    );
+  });
+}
+
+/** A bridge to another leg than the one the codes were read with, or an unbridge: they are read again. */
+function changesCodes(event: ChannelEvent, codes: LegCodes | null | undefined): boolean {
+  if (codes === undefined) return false;
+  if (event.name === 'CHANNEL_UNBRIDGE') return true;
+  if (event.name !== 'CHANNEL_BRIDGE') return false;
+  return codes === null || bridgedPeer(event) !== codes.peer;
+}
