@@ -35,10 +35,11 @@ const other = (name: string, extra: Partial<ChannelEvent> = {}): CallDelivery =>
   event: event(name, extra),
 });
 
-function harness(read: () => Promise<LegPolicy> = async () => policy()) {
+function harness(read: () => Promise<LegPolicy> = async () => policy(), readWaitMs?: number) {
   const sent: CallDelivery[] = [];
   let reads = 0;
   const hold = new CodeHold({
+    ...(readWaitMs !== undefined ? { readWaitMs } : {}),
     send: (d) => sent.push(d),
     read: () => {
       reads += 1;
@@ -146,4 +147,19 @@ test('a code the workflow has the start of is not held: holding starts at the ne
   t.is(h.digits(), '*', 'the next code, after the timeout, is held again after its binding digit');
   await sleep(TIMEOUT + 40);
   t.is(h.digits(), '*22');
+});
+
+test('a read that does not answer holds the first press no longer than its wait; the leg then goes one press at a time', async (t) => {
+  let release: (p: LegPolicy) => void = () => undefined;
+  const h = harness(() => new Promise((r) => (release = r)), 40);
+  h.hold.offer(key('*'), false);
+  h.hold.offer(key('2'), false);
+  await sleep(20);
+  t.is(h.sent.length, 0, 'within the wait the presses wait for the read');
+  await sleep(40);
+  t.is(h.digits(), '*2', 'past it they go, in order');
+  release(policy());
+  await type(h.hold, '26');
+  t.is(h.digits(), '*226', 'a late answer changes nothing: one press at a time');
+  t.is(h.reads(), 1);
 });

@@ -18,8 +18,8 @@
 // - its codes are private (the peer's ear is masked at the binding digit, which must reach the workflow at once);
 // - it is a party of a running transfer (its presses go to the transfer too, which acts on the takeback at once);
 // - its codes could not be read, or its bridge changed since they were (they are read again at its next press).
-// The leg's first press waits for the read (a uuid_dump or two and the store's metaflows, a few ms), and its later
-// events wait behind it, in order. A press held here is lost if this process dies before the code goes, as is any
+// The leg's first press waits for the read (a uuid_dump or two and the store's metaflows, a few ms; READ_WAIT_MS at
+// most), and its later events wait behind it, in order. A press held here is lost if this process dies before the code goes, as is any
 // event the ingest had not sent yet; an HA pair's other ingest still delivers it.
 import type { LegPolicy } from '../../activities/policy.ts';
 import { bridgedPeer, type ChannelEvent } from '../../contracts/messages.ts';
@@ -42,6 +42,13 @@ type CallDelivery = Extract<Delivery, { kind: 'call' }>;
  * loop), and the quiet it reports leaves this out, so a press it has not seen yet cannot fall inside it.
  */
 export const QUIET_MARGIN_MS = 15;
+
+/**
+ * How long a leg's first press waits for the read of its codes: a switch slow to answer `uuid_dump` (or a store slow
+ * to answer) must not hold the caller's presses and the leg's other events for its commands' deadlines. Past it the
+ * leg's presses go one by one, as if it had no codes to hold, until its bridge changes.
+ */
+export const READ_WAIT_MS = 250;
 
 /** Presses kept per leg: whether the call workflow has a code under way when the codes are read again. */
 const RECENT_PRESSES = 24;
@@ -80,16 +87,20 @@ export interface CodeHoldOptions {
   /** The time the quiet is measured with (tests). */
   now?: () => number;
   marginMs?: number;
+  /** READ_WAIT_MS (tests). */
+  readWaitMs?: number;
 }
 
 export class CodeHold {
   private readonly legs = new Map<string, Leg>();
   private readonly now: () => number;
   private readonly marginMs: number;
+  private readonly readWaitMs: number;
 
   constructor(private readonly o: CodeHoldOptions) {
     this.now = o.now ?? Date.now;
     this.marginMs = o.marginMs ?? QUIET_MARGIN_MS;
+    this.readWaitMs = o.readWaitMs ?? READ_WAIT_MS;
   }
 
   /** A delivery to a call workflow. `party`: the leg is a party of a running transfer. Sent now, held, or queued. */
@@ -174,21 +185,27 @@ export class CodeHold {
   /** The leg's codes are read; its deliveries wait meanwhile, then go through `take` in order. */
   private read(uuid: string, leg: Leg, delivery: CallDelivery): void {
     leg.waiting = [{ delivery, party: false }];
-    this.o.read!(uuid)
-      .then(
-        (policy) => {
-          leg.codes = this.codesOf(policy, leg);
-        },
-        (err: unknown) => {
-          leg.codes = null;
-          this.o.onReadError?.(uuid, err);
-        },
-      )
-      .finally(() => {
-        const waiting = leg.waiting ?? [];
-        leg.waiting = undefined;
-        for (const w of waiting) this.take(w.delivery, w.party);
-      });
+    let done = false;
+    const release = (codes: LegCodes | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      leg.codes = codes;
+      const waiting = leg.waiting ?? [];
+      leg.waiting = undefined;
+      for (const w of waiting) this.take(w.delivery, w.party);
+    };
+    const timer = setTimeout(() => {
+      this.o.onReadError?.(uuid, new Error(`no answer within ${this.readWaitMs} ms`));
+      release(null);
+    }, this.readWaitMs);
+    this.o.read!(uuid).then(
+      (policy) => release(this.codesOf(policy, leg)),
+      (err: unknown) => {
+        if (!done) this.o.onReadError?.(uuid, err);
+        release(null);
+      },
+    );
   }
 
   /** What is held for the leg's codes: nothing for private ones; a code under way at the workflow passes. */
