@@ -43,7 +43,8 @@ export interface HistoryMark {
  * (the timer whose task scheduled the resolve), which may have come before the step began.
  */
 export type Milestone =
-  { wf: string; type: string; signal?: string; activity?: string; latest?: boolean } | { times: readonly number[] };
+  | { wf: string; type: string | readonly string[]; signal?: string; activity?: string; latest?: boolean }
+  | { times: readonly number[] };
 
 /**
  * The step cut at its milestones: the time from each milestone to the next (ms), or undefined when one was not found.
@@ -59,7 +60,7 @@ export function cut(
 ): number[] | undefined {
   const matches = (m: Milestone) => (e: HistoryMark) =>
     !('times' in m) &&
-    e.type === m.type &&
+    (typeof m.type === 'string' ? e.type === m.type : m.type.includes(e.type)) &&
     (!m.signal || e.signal === m.signal) &&
     (!m.activity || e.activity === m.activity);
   const events = (m: Milestone): readonly HistoryMark[] => ('times' in m ? [] : (histories.get(m.wf) ?? []));
@@ -155,7 +156,7 @@ const STEPS: Step[] = [
     key: 'a',
     title: '(a) last digit of *22600 + digit timeout → the resolve’s uuid_dump reply',
     hops: [
-      beyondFloor('the digit timer fires (after the caller’s last key + timeout)'),
+      beyondFloor('the code’s end reaches the call workflow: its held presses’ signal, or its digit timer fires'),
       asFloor('call workflow: its task starts'),
       asFloor('call workflow: task done, the resolve scheduled'),
       asFloor('activity: started on the node worker'),
@@ -267,11 +268,12 @@ async function measureCall(tl: Timeline, client: Client): Promise<{ a?: Cut; b?:
     return hops && { hops, phonesLate: tl.at(start) - switchTime(tl, start) };
   };
   if (codeEnd) {
-    // The timer whose task scheduled the resolve, and that task: found back from the resolve, since the timer may have
-    // fired before the last key plus the timeout (`cut`).
+    // What woke the task that scheduled the resolve, and that task: found back from the resolve, since it may have come
+    // before the last key plus the timeout (`cut`). The ingest sends a code's presses after its binding digit together
+    // once the leg was quiet for the timeout (workers/ingest/code-hold.ts): their signal ends the code, with no timer.
     const [task, ...activity] = taskThenActivity('call', 'resolveTransfer');
     out.a = step(codeEnd, DIGIT_TIMEOUT_MS, [
-      { wf: 'call', type: 'timerFired', latest: true },
+      { wf: 'call', type: ['timerFired', 'workflowExecutionSignaled'], latest: true },
       { ...task!, latest: true },
       ...activity,
       { times: replies(`api uuid_dump ${alice}`) },
@@ -480,7 +482,11 @@ ${table(['floor, 1 in flight (ms)', 'n', 'p50', 'p90', 'max'], r.floorRows)}
 ${STEPS.map((s) => stepTable(s, r.floorP50)).join('\n')}
 ## What the hops beyond the floor are
 
-- (a), the digit timer: the code's deadline is the timeout after the call workflow saw the last key (its task's time)
+- (a), the code's end. The ingest holds a code's presses after its binding digit and sends them together once the
+  leg was quiet for the digit timeout, plus a 5 ms margin for a press still on its way (workers/ingest/code-hold.ts);
+  the call workflow ends the code in the task that signal wakes. What this hop has is that margin, the ingest's timer
+  and the signal's way to Temporal. Where the presses go one by one (a private code, \`INGEST_CODE_HOLD=false\`), the
+  digit timer ends the code: the code's deadline is the timeout after the call workflow saw the last key (its task's time)
   less that key's delivery from the switch's stamp, up to 100 ms and a quarter of the timeout (collector.ts
   \`lagCredit\`), and the timer that ends it is started when that task, or the one its first timer woke, completes.
   What is left of this hop is a delivery beyond the credit, the re-armed timer's task and Temporal's timer

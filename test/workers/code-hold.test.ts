@@ -28,7 +28,11 @@ function event(name: string, extra: Partial<ChannelEvent> = {}): ChannelEvent {
   seq += 1;
   return { name, uuid: LEG, coreUuid: 'core', seq, at: Date.now(), node: 'n1', ...extra } as ChannelEvent;
 }
-const key = (digit: string): CallDelivery => ({ kind: 'call', uuid: LEG, event: event('DTMF', { digit }) });
+const key = (digit: string, at = Date.now()): CallDelivery => ({
+  kind: 'call',
+  uuid: LEG,
+  event: event('DTMF', { digit, at }),
+});
 const other = (name: string, extra: Partial<ChannelEvent> = {}): CallDelivery => ({
   kind: 'call',
   uuid: LEG,
@@ -163,3 +167,25 @@ test('a read that does not answer holds the first press no longer than its wait;
   t.is(h.digits(), '*226', 'a late answer changes nothing: one press at a time');
   t.is(h.reads(), 1);
 });
+
+test.serial(
+  'a press already on its way when the wait ends joins the code: the quiet is sent only after it is taken',
+  async (t) => {
+    const h = harness();
+    await type(h.hold, '*22');
+    const lastAt = Date.now() - 10; // the second 2, pressed one gap ago
+    // Pressed just inside the timeout, but taken by the ingest in the same turn of the event loop as the end of the
+    // wait (a busy loop runs the expired timers first, in the order they were due).
+    setTimeout(() => h.hold.offer(key('6', lastAt + TIMEOUT - 5), false), TIMEOUT + 10);
+    const until = Date.now() + TIMEOUT + 40;
+    while (Date.now() < until) {
+      // the event loop is busy past both
+    }
+    await sleep(1);
+    t.is(h.digits(), '*', 'the 6 restarted the wait: nothing of the code has gone');
+    await sleep(TIMEOUT + 40);
+    t.is(h.digits(), '*226');
+    t.true(h.sent.at(-1)!.event!.quietMs! >= TIMEOUT, 'the 6, last, says the quiet');
+    t.is(h.sent.at(-2)!.event!.quietMs, undefined);
+  },
+);

@@ -38,10 +38,12 @@ type CallDelivery = Extract<Delivery, { kind: 'call' }>;
 
 /**
  * How much longer than the digit timeout the ingest waits before it sends a code with its quiet: a press made just
- * inside the timeout reaches the ingest a little after its stamp (the switch's event queue, the socket, this event
- * loop), and the quiet it reports leaves this out, so a press it has not seen yet cannot fall inside it.
+ * inside the timeout reaches the ingest a little after its stamp (the switch's event queue and the network), and the
+ * quiet it reports leaves this out, so a press it has not seen yet cannot fall inside it. What waits in this process's
+ * socket is read first (`quiet` runs after the event loop's next read of its sockets), so a busy event loop needs no
+ * margin of its own. Every ms of it is a ms of the caller's wait for a code the timeout ends.
  */
-export const QUIET_MARGIN_MS = 15;
+export const QUIET_MARGIN_MS = 5;
 
 /**
  * How long a leg's first press waits for the read of its codes: a switch slow to answer `uuid_dump` (or a store slow
@@ -168,11 +170,15 @@ export class CodeHold {
     }
     leg.lastArrival = this.now();
     if (leg.timer) clearTimeout(leg.timer);
-    // Node may fire a timer a millisecond before its time by Date.now(): the quiet is at least what the timer waited.
-    leg.timer = setTimeout(
-      () => this.quiet(uuid, Math.max(open, this.now() - leg.lastArrival - this.marginMs)),
-      open + this.marginMs,
-    );
+    const timer = setTimeout(() => {
+      // A timer comes before the event loop reads its sockets: a press already in the ESL socket is taken first, and
+      // restarts the wait if it continues the code. Node may fire a timer a millisecond early by Date.now(): the quiet
+      // is at least what the timer waited.
+      setImmediate(() => {
+        if (leg.timer === timer) this.quiet(uuid, Math.max(open, this.now() - leg.lastArrival - this.marginMs));
+      });
+    }, open + this.marginMs);
+    leg.timer = timer;
   }
 
   /** A press that goes now, after what is held. */
