@@ -373,6 +373,8 @@ async function main(): Promise<void> {
     const e = await startBenchEngine({
       DIGIT_TIMEOUT_MS: String(DIGIT_TIMEOUT_MS),
       TEMPORAL_TIMER_SHIFT_MS: String(FAST_TIMER_SHIFT_MS),
+      // One ingest on the switch: a code's presses go in one signal (README, Feature codes).
+      INGEST_CODE_HOLD: 'true',
     });
     try {
       const tl = new Timeline(e);
@@ -485,7 +487,7 @@ ${STEPS.map((s) => stepTable(s, r.floorP50)).join('\n')}
 - (a), the code's end. The ingest holds a code's presses after its binding digit and sends them together once the
   leg was quiet for the digit timeout, plus a 5 ms margin for a press still on its way (workers/ingest/code-hold.ts);
   the call workflow ends the code in the task that signal wakes. What this hop has is that margin, the ingest's timer
-  and the signal's way to Temporal. Where the presses go one by one (a private code, \`INGEST_CODE_HOLD=false\`), the
+  and the signal's way to Temporal. Where the presses go one by one (a private code, \`INGEST_CODE_HOLD\` off, its default), the
   digit timer ends the code: the code's deadline is the timeout after the call workflow saw the last key (its task's time)
   less that key's delivery from the switch's stamp, up to 100 ms and a quarter of the timeout (collector.ts
   \`lagCredit\`), and the timer that ends it is started when that task, or the one its first timer woke, completes.

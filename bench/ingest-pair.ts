@@ -206,6 +206,8 @@ async function measure(mode: Mode, metricsUrl: string | undefined): Promise<Row[
   const e = await startBenchEngine({
     DIGIT_TIMEOUT_MS: '300',
     CALL_WORKFLOWS: mode,
+    // The engine's ingest holds a code's presses (README, Feature codes); the pair's second, started below, does not.
+    INGEST_CODE_HOLD: 'true',
     TEMPORAL_TIMER_SHIFT_MS: String(FAST_TIMER_SHIFT_MS),
   });
   let second: Ingest | undefined;

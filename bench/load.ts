@@ -656,6 +656,8 @@ async function openCluster(
     env: {
       DIGIT_TIMEOUT_MS: String(s.digitTimeoutMs),
       TARGET_RING_TIMEOUT_S: String(s.ringTimeoutS),
+      // One ingest per switch: a code's presses go in one signal (README, Feature codes).
+      INGEST_CODE_HOLD: 'true',
     },
   });
   const watchers: SwitchWatcher[] = [];

@@ -505,6 +505,8 @@ async function main(): Promise<void> {
   const e = await startBenchEngine({
     DIGIT_TIMEOUT_MS: String(settings.digitTimeoutMs),
     TEMPORAL_TIMER_SHIFT_MS: String(FAST_TIMER_SHIFT_MS),
+    // One ingest on the switch: a code's presses go in one signal (README, Feature codes).
+    INGEST_CODE_HOLD: 'true',
   });
   stoppers.push(() => e.stop());
   log(
