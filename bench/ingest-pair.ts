@@ -40,10 +40,14 @@ const { values: flags } = parseArgs({
     calls: { type: 'string', default: '3' },
     /** One mode only (per_call or on_demand); both by default. */
     'call-workflows': { type: 'string' },
+    /** The engine's ingest holds a code's presses (INGEST_CODE_HOLD): `on` (default) or `off`. */
+    'code-hold': { type: 'string', default: 'on' },
     out: { type: 'string', default: path.join(repoRoot, 'bench', 'RESULTS-ingest-pair.md') },
   },
 });
 const calls = Number(flags.calls);
+if (flags['code-hold'] !== 'on' && flags['code-hold'] !== 'off') throw new Error('--code-hold: on or off');
+const codeHold = flags['code-hold'] === 'on';
 if (!Number.isInteger(calls) || calls < 1 || calls > 50) throw new Error('--calls: 1..50');
 
 const MODES = ['per_call', 'on_demand'] as const;
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
     '# What a call costs: per call or on demand, one ingest per switch or a pair',
     '',
     `Written by \`npx tsx bench/ingest-pair.ts\` on ${new Date().toISOString().slice(0, 10)}, ${os.availableParallelism()} cores, ` +
+      `the engine's ingest ${codeHold ? 'holding a code’s presses (INGEST_CODE_HOLD=true; the pair’s second ingest does not)' : 'sending every press at once (--code-hold off)'}, ` +
       `load average ${os.loadavg()[0]!.toFixed(1)} at the end (read the figures for what they count, not for speed). ` +
       `Means over ${calls} calls of each kind, one at a time; each call's workflows counted from their histories ` +
       "(bench/cost.ts): all legs' call workflows, and for a transferred call its transfer and the target's call " +
@@ -206,8 +211,9 @@ async function measure(mode: Mode, metricsUrl: string | undefined): Promise<Row[
   const e = await startBenchEngine({
     DIGIT_TIMEOUT_MS: '300',
     CALL_WORKFLOWS: mode,
-    // The engine's ingest holds a code's presses (README, Feature codes); the pair's second, started below, does not.
-    INGEST_CODE_HOLD: 'true',
+    // The engine's ingest holds a code's presses (README, Feature codes) unless told not to; the pair's second, started
+    // below, never does.
+    INGEST_CODE_HOLD: String(codeHold),
     TEMPORAL_TIMER_SHIFT_MS: String(FAST_TIMER_SHIFT_MS),
   });
   let second: Ingest | undefined;
