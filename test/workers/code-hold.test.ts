@@ -11,7 +11,7 @@ type CallDelivery = Extract<Delivery, { kind: 'call' }>;
 
 const LEG = 'leg-a';
 const PEER = 'leg-b';
-const TIMEOUT = 60;
+const TIMEOUT = 150;
 
 function policy(metaflows: Partial<Metaflows> = {}): LegPolicy {
   const flows: Metaflows = {
@@ -155,12 +155,12 @@ test('a code the workflow has the start of is not held: holding starts at the ne
 
 test('a read that does not answer holds the first press no longer than its wait; the leg then goes one press at a time', async (t) => {
   let release: (p: LegPolicy) => void = () => undefined;
-  const h = harness(() => new Promise((r) => (release = r)), 40);
+  const h = harness(() => new Promise((r) => (release = r)), 150);
   h.hold.offer(key('*'), false);
   h.hold.offer(key('2'), false);
   await sleep(20);
   t.is(h.sent.length, 0, 'within the wait the presses wait for the read');
-  await sleep(40);
+  await sleep(160);
   t.is(h.digits(), '*2', 'past it they go, in order');
   release(policy());
   await type(h.hold, '26');
@@ -172,19 +172,24 @@ test.serial(
   'a press already on its way when the wait ends joins the code: the quiet is sent only after it is taken',
   async (t) => {
     const h = harness();
-    await type(h.hold, '*22');
-    const lastAt = Date.now() - 10; // the second 2, pressed one gap ago
-    // Pressed just inside the timeout, but taken by the ingest in the same turn of the event loop as the end of the
-    // wait (a busy loop runs the expired timers first, in the order they were due).
-    setTimeout(() => h.hold.offer(key('6', lastAt + TIMEOUT - 5), false), TIMEOUT + 10);
+    // The leg's codes are read at its first press; then `*22` pressed 10 ms apart, taken at once (no sleeps between,
+    // which a loaded machine could stretch past the timeout).
+    h.hold.offer(key('5'), false);
+    await sleep(1);
+    const at = Date.now();
+    for (const [i, d] of [...'*22'].entries()) h.hold.offer(key(d, at + i * 10), false);
+    t.is(h.digits(), '5*', 'the binding digit goes at once');
+    // The 6, pressed just inside the timeout, is taken by the ingest in the same turn of the event loop as the end of
+    // the wait: a busy loop runs the expired timers first, in the order they were due.
+    setTimeout(() => h.hold.offer(key('6', at + 20 + TIMEOUT - 5), false), TIMEOUT + 10);
     const until = Date.now() + TIMEOUT + 40;
     while (Date.now() < until) {
       // the event loop is busy past both
     }
     await sleep(1);
-    t.is(h.digits(), '*', 'the 6 restarted the wait: nothing of the code has gone');
+    t.is(h.digits(), '5*', 'the 6 restarted the wait: nothing of the code has gone');
     await sleep(TIMEOUT + 40);
-    t.is(h.digits(), '*226');
+    t.is(h.digits(), '5*226');
     t.true(h.sent.at(-1)!.event!.quietMs! >= TIMEOUT, 'the 6, last, says the quiet');
     t.is(h.sent.at(-2)!.event!.quietMs, undefined);
   },
