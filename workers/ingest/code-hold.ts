@@ -19,8 +19,8 @@
 // - it is a party of a running transfer (its presses go to the transfer too, which acts on the takeback at once);
 // - its codes could not be read, or its bridge changed since they were (they are read again at its next press).
 // The leg's first press waits for the read (a uuid_dump or two and the store's metaflows, a few ms; READ_WAIT_MS at
-// most), and its later events wait behind it, in order. A press held here is lost if this process dies before the code goes, as is any
-// event the ingest had not sent yet; an HA pair's other ingest still delivers it.
+// most), and its later events wait behind it, in order. A press held here is lost if this process dies before the
+// code goes, as is any event the ingest had not sent yet.
 import type { LegPolicy } from '../../activities/policy.ts';
 import { bridgedPeer, type ChannelEvent } from '../../contracts/messages.ts';
 import type { FeatureCodeSet } from '../../contracts/metaflows.ts';
@@ -86,22 +86,15 @@ export interface CodeHoldOptions {
   /** The leg's feature codes, as its call workflow reads them (activities/policy.ts `loadLegPolicy`). Absent: no hold. */
   read?: (leg: string) => Promise<LegPolicy>;
   onReadError?: (leg: string, err: unknown) => void;
-  /** The time the quiet is measured with (tests). */
-  now?: () => number;
-  marginMs?: number;
   /** READ_WAIT_MS (tests). */
   readWaitMs?: number;
 }
 
 export class CodeHold {
   private readonly legs = new Map<string, Leg>();
-  private readonly now: () => number;
-  private readonly marginMs: number;
   private readonly readWaitMs: number;
 
   constructor(private readonly o: CodeHoldOptions) {
-    this.now = o.now ?? Date.now;
-    this.marginMs = o.marginMs ?? QUIET_MARGIN_MS;
     this.readWaitMs = o.readWaitMs ?? READ_WAIT_MS;
   }
 
@@ -168,16 +161,16 @@ export class CodeHold {
       this.flush(uuid);
       return;
     }
-    leg.lastArrival = this.now();
+    leg.lastArrival = Date.now();
     if (leg.timer) clearTimeout(leg.timer);
     const timer = setTimeout(() => {
       // A timer comes before the event loop reads its sockets: a press already in the ESL socket is taken first, and
       // restarts the wait if it continues the code. Node may fire a timer a millisecond early by Date.now(): the quiet
       // is at least what the timer waited.
       setImmediate(() => {
-        if (leg.timer === timer) this.quiet(uuid, Math.max(open, this.now() - leg.lastArrival - this.marginMs));
+        if (leg.timer === timer) this.quiet(uuid, Math.max(open, Date.now() - leg.lastArrival - QUIET_MARGIN_MS));
       });
-    }, open + this.marginMs);
+    }, open + QUIET_MARGIN_MS);
     leg.timer = timer;
   }
 
