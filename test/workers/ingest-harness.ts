@@ -27,6 +27,17 @@ export async function simulatedNode(): Promise<{ sim: Simulator; node: Freeswitc
   return { sim, node: { name: nodeName(), host: sim.host, port: sim.port, password: sim.password } };
 }
 
+/** What a test opens and must not leave open: a switch, an ingest, a store, a connection. */
+export type Closable = { close(): Promise<void> } | { stop(): Promise<void> };
+
+/**
+ * Closes `things` when the test ends, passed or failed (ava runs teardowns last registered first: register an ingest
+ * after its switch and store). A test that fails half-way would otherwise leave them open, and its process with them.
+ */
+export function closeWhenDone(t: { teardown(fn: () => Promise<void>): void }, ...things: Closable[]): void {
+  for (const thing of things) t.teardown(() => ('stop' in thing ? thing.stop() : thing.close()));
+}
+
 /** A worker running the recording workflows on its own task queue, until `stop()`. */
 export async function startRecorders(
   opts: { namespace?: string; taskQueue?: string; config?: Config } = {},
@@ -73,6 +84,7 @@ export function ingestTests(): TestFn<IngestTestContext> {
   });
   test.after.always(async (t) => {
     await t.context.stop?.();
+    await t.context.client?.connection.close();
   });
   return test;
 }

@@ -9,7 +9,16 @@ import { NODE } from '../../contracts/search-attributes.ts';
 import { EslConnection, EslNode } from '../../workers/esl/index.ts';
 import { startIngest, type Ingest } from '../../workers/ingest/index.ts';
 import { startFakeEsl } from './fake-esl-server.ts';
-import { eventually, ingestTests, names, nodeName, simulatedNode } from './ingest-harness.ts';
+import type { ExecutionContext } from 'ava';
+import {
+  closeWhenDone,
+  eventually,
+  ingestTests,
+  names,
+  nodeName,
+  simulatedNode,
+  type IngestTestContext,
+} from './ingest-harness.ts';
 import { testLogger as logger } from './silent-logger.ts';
 import { finishSignal, recordedQuery, type Recorded } from './workflows/recorders.ts';
 
@@ -38,22 +47,28 @@ const unbridgedFrom = (peer: string) => (events: ChannelEvent[]) =>
   events.some((e) => e.name === 'CHANNEL_UNBRIDGE' && bridgedPeer(e) === peer);
 
 /** An ingest on a simulated node, and a recording transfer workflow. */
-async function ingestAndTransfer({ client, taskQueue }: { client: Client; taskQueue: string }) {
+async function ingestAndTransfer(t: ExecutionContext<IngestTestContext>) {
+  const { client, taskQueue } = t.context;
   const { sim, node } = await simulatedNode();
+  closeWhenDone(t, sim);
   const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
+  closeWhenDone(t, ingest);
   await ingest.ready();
   const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
   const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
-  return { sim, node, ingest, transferId, handle };
+  return { node, ingest, transferId, handle };
 }
 
 /** An ingest on a simulated node that writes the channel projection to a store of its own. */
-async function ingestWithProjection({ client, taskQueue }: { client: Client; taskQueue: string }) {
+async function ingestWithProjection(t: ExecutionContext<IngestTestContext>) {
+  const { client, taskQueue } = t.context;
   const { sim, node } = await simulatedNode();
   const store = openStore(':memory:');
+  closeWhenDone(t, sim, store);
   const ingest = await startIngest({ node, client, store, config: names, taskQueue, logger });
+  closeWhenDone(t, ingest);
   await ingest.ready();
-  return { sim, store, ingest };
+  return { store, ingest };
 }
 
 /** A target leg the transfer originates, once its answer has reached the transfer. */
@@ -101,7 +116,9 @@ itest('calls: per-channel order, one workflow per call leg (none for loopback -b
   const { client, taskQueue } = t.context;
   const { sim, node } = await simulatedNode();
   const store = openStore(':memory:');
+  closeWhenDone(t, sim, store);
   const ingest: Ingest = await startIngest({ node, client, store, config: names, taskQueue, logger });
+  closeWhenDone(t, ingest);
   await ingest.ready();
   const [a, b] = [randomUUID(), randomUUID()];
   for (const [leg, cid] of [
@@ -169,14 +186,11 @@ itest('calls: per-channel order, one workflow per call leg (none for loopback -b
   t.true(stats.batches > 0 && stats.batchMax >= 1);
   t.is(stats.deduplicated, 0);
   t.is(stats.forwarded, aEvents.length + bEvents.length);
-  await ingest.stop();
-  await store.close();
-  await sim.close();
 });
 
 itest('transfer target legs and originate results go to the transfer workflow, never to a call', async (t) => {
   const { client } = t.context;
-  const { sim, node, ingest, transferId, handle } = await ingestAndTransfer(t.context);
+  const { node, ingest, transferId, handle } = await ingestAndTransfer(t);
   const [c, d, jobC, jobD] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
   await ingest.esl.bgapi(
     `originate {origination_uuid=${c},handoff_transfer_id=${transferId},ignore_early_media=true}loopback/2600/default &park()`,
@@ -226,15 +240,13 @@ itest('transfer target legs and originate results go to the transfer workflow, n
   await ingest.esl.api(`uuid_kill ${f}`);
   await eventually('F hung up and dropped', async () => (ingest.stats().lateDropped >= 1 ? true : undefined));
   await t.throwsAsync(client.workflow.getHandle(callWorkflowId(f)).describe(), { instanceOf: WorkflowNotFoundError });
-  await ingest.stop();
-  await sim.close();
 });
 
 itest(
   'a target leg its transfer let go that hangs up: its call workflow starts with the hangup, and no signal',
   async (t) => {
     const { client } = t.context;
-    const { sim, ingest, transferId, handle } = await ingestAndTransfer(t.context);
+    const { ingest, transferId, handle } = await ingestAndTransfer(t);
     const g = await answeredTarget(ingest, client, transferId);
     // A completed transfer lets its target go (activities/switch.ts restoreSettings): G is a call of its own now.
     await ingest.esl.api(`uuid_setvar ${g} handoff_transfer_id`);
@@ -258,8 +270,6 @@ itest(
     const history = (await call.fetchHistory()).events ?? [];
     t.is(history.filter((ev) => ev.workflowExecutionSignaledEventAttributes).length, 0);
     t.is((await call.describe()).status.name, 'COMPLETED');
-    await ingest.stop();
-    await sim.close();
   },
 );
 
@@ -267,7 +277,7 @@ itest(
   "a transfer's parties: their hangup goes to the transfer too (alsoTo), their bridges only to their call workflows",
   async (t) => {
     const { client } = t.context;
-    const { sim, ingest, transferId, handle } = await ingestAndTransfer(t.context);
+    const { ingest, transferId, handle } = await ingestAndTransfer(t);
     // A transferor and a transferee as the transfer's hold leaves them: carrying handoff_active_transfer.
     const a = await markedParty(ingest, client, transferId);
     const b = await markedParty(ingest, client, transferId);
@@ -295,8 +305,6 @@ itest(
     await handle.signal(finishSignal);
     await handle.result();
     await ingest.esl.api(`uuid_kill ${b}`);
-    await ingest.stop();
-    await sim.close();
   },
 );
 
@@ -304,7 +312,7 @@ itest(
   "a transferor's key presses go to its transfer as well as to its call workflow; its transferee's do not",
   async (t) => {
     const { client, taskQueue } = t.context;
-    const { sim, ingest, transferId, handle } = await ingestAndTransfer(t.context);
+    const { ingest, transferId, handle } = await ingestAndTransfer(t);
     const transferor = await markedParty(ingest, client, transferId);
     const transferee = await markedParty(ingest, client, transferId, { transferee: true });
     await ingest.esl.api(`uuid_recv_dtmf ${transferee} 9`);
@@ -368,8 +376,6 @@ itest(
     await next.signal(finishSignal);
     await next.result();
     await ingest.esl.api(`uuid_kill ${transferee}`);
-    await ingest.stop();
-    await sim.close();
   },
 );
 
@@ -378,11 +384,9 @@ itest(
   async (t) => {
     const { client, taskQueue } = t.context;
     const { sim, node } = await simulatedNode();
+    closeWhenDone(t, sim);
     const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
-    t.teardown(async () => {
-      await ingest.stop();
-      await sim.close();
-    });
+    closeWhenDone(t, ingest);
     await ingest.ready();
     const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
     const leg = await markedParty(ingest, client, transferId);
@@ -415,7 +419,7 @@ itest(
   "a transferee's bridge to its transfer's target: in the projection, not signalled to its call (the transfer's end says it)",
   async (t) => {
     const { client, taskQueue } = t.context;
-    const { sim, store, ingest } = await ingestWithProjection(t.context);
+    const { store, ingest } = await ingestWithProjection(t);
     const transferId = `transfer:${randomUUID()}:${randomUUID()}`;
     const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
     // A transferor (a) and a transferee (b) as the transfer's hold leaves them (the transferee marked as such), and
@@ -439,9 +443,6 @@ itest(
     await handle.signal(finishSignal);
     await handle.result();
     for (const leg of [a, b, g]) await ingest.esl.api(`uuid_kill ${leg}`);
-    await ingest.stop();
-    await store.close();
-    await sim.close();
   },
 );
 
@@ -449,7 +450,7 @@ itest(
   "the hold's unbridge of a transfer's parties: in the projection, not signalled to their calls; an unbridge from anyone else is",
   async (t) => {
     const { client, taskQueue } = t.context;
-    const { sim, store, ingest } = await ingestWithProjection(t.context);
+    const { store, ingest } = await ingestWithProjection(t);
     const [a, b] = [randomUUID(), randomUUID()];
     const transferId = `transfer:${a}:${b}`;
     const handle = await client.workflow.start('recordingTransfer', { workflowId: transferId, taskQueue });
@@ -477,65 +478,54 @@ itest(
     await handle.signal(finishSignal);
     await handle.result();
     await ingest.esl.api(`uuid_kill ${a}`);
-    await ingest.stop();
-    await store.close();
-    await sim.close();
   },
 );
 
 itest('duplicates are dropped, a switch restart is not a duplicate, a late event starts no new run', async (t) => {
   const { client, taskQueue } = t.context;
   const fs = await startFakeEsl();
+  closeWhenDone(t, fs);
   const node = { name: nodeName(), host: '127.0.0.1', port: fs.port, password: 'ClueCon' };
   const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
+  closeWhenDone(t, ingest);
   await ingest.ready();
-  try {
-    const u = randomUUID();
-    const ev = (
-      name: string,
-      core: string,
-      seq: number,
-      extra: Record<string, string> = {},
-    ): Record<string, string> => ({
-      'Event-Name': name,
-      'Core-UUID': core,
-      'Event-Sequence': String(seq),
-      'Event-Date-Timestamp': String(Date.now() * 1000),
-      'Unique-ID': u,
-      'Channel-Name': 'sofia/internal/1001@example.com',
-      ...extra,
-    });
-    const vars = { variable_uuid: u, 'variable_ecallmgr_Account-ID': 'acct9' };
-    fs.sendEvent(ev('CHANNEL_CREATE', 'core1', 10, vars));
-    fs.sendEvent(ev('CHANNEL_CREATE', 'core1', 10, vars)); // the same event again (a second subscription, a replay)
-    fs.sendEvent(ev('DTMF', 'core1', 12, { 'DTMF-Digit': '1' }));
-    fs.sendEvent(ev('DTMF', 'core1', 11, { 'DTMF-Digit': '0' })); // older than the last seen: a duplicate
-    fs.sendEvent(ev('CHANNEL_STATE', 'core1', 13, vars)); // not subscribed to: never arrives
-    fs.sendEvent(ev('DTMF', 'core2', 3, { 'DTMF-Digit': '2' })); // the switch restarted: its sequence starts again
-    fs.sendEvent(ev('CHANNEL_HANGUP_COMPLETE', 'core2', 4, { ...vars, 'Hangup-Cause': 'NORMAL_CLEARING' }));
-    const handle = client.workflow.getHandle(callWorkflowId(u));
-    // The ingest delivers asynchronously: the workflow exists only once the first signal-with-start went through.
-    const result = await eventually('the call workflow', async () => (await handle.result()) as Recorded);
-    t.deepEqual(
-      result.events.map((e) => `${e.name}:${e.coreUuid}:${e.seq}`),
-      ['CHANNEL_CREATE:core1:10', 'DTMF:core1:12', 'DTMF:core2:3', 'CHANNEL_HANGUP_COMPLETE:core2:4'],
-    );
-    t.is(result.events[0]?.leg?.accountId, 'acct9');
-    const firstRun = (await handle.describe()).runId;
+  const u = randomUUID();
+  const ev = (name: string, core: string, seq: number, extra: Record<string, string> = {}): Record<string, string> => ({
+    'Event-Name': name,
+    'Core-UUID': core,
+    'Event-Sequence': String(seq),
+    'Event-Date-Timestamp': String(Date.now() * 1000),
+    'Unique-ID': u,
+    'Channel-Name': 'sofia/internal/1001@example.com',
+    ...extra,
+  });
+  const vars = { variable_uuid: u, 'variable_ecallmgr_Account-ID': 'acct9' };
+  fs.sendEvent(ev('CHANNEL_CREATE', 'core1', 10, vars));
+  fs.sendEvent(ev('CHANNEL_CREATE', 'core1', 10, vars)); // the same event again (a second subscription, a replay)
+  fs.sendEvent(ev('DTMF', 'core1', 12, { 'DTMF-Digit': '1' }));
+  fs.sendEvent(ev('DTMF', 'core1', 11, { 'DTMF-Digit': '0' })); // older than the last seen: a duplicate
+  fs.sendEvent(ev('CHANNEL_STATE', 'core1', 13, vars)); // not subscribed to: never arrives
+  fs.sendEvent(ev('DTMF', 'core2', 3, { 'DTMF-Digit': '2' })); // the switch restarted: its sequence starts again
+  fs.sendEvent(ev('CHANNEL_HANGUP_COMPLETE', 'core2', 4, { ...vars, 'Hangup-Cause': 'NORMAL_CLEARING' }));
+  const handle = client.workflow.getHandle(callWorkflowId(u));
+  // The ingest delivers asynchronously: the workflow exists only once the first signal-with-start went through.
+  const result = await eventually('the call workflow', async () => (await handle.result()) as Recorded);
+  t.deepEqual(
+    result.events.map((e) => `${e.name}:${e.coreUuid}:${e.seq}`),
+    ['CHANNEL_CREATE:core1:10', 'DTMF:core1:12', 'DTMF:core2:3', 'CHANNEL_HANGUP_COMPLETE:core2:4'],
+  );
+  t.is(result.events[0]?.leg?.accountId, 'acct9');
+  const firstRun = (await handle.describe()).runId;
 
-    fs.sendEvent(ev('DTMF', 'core2', 9, { 'DTMF-Digit': '9' }));
-    await eventually('the late event dropped', async () => (ingest.stats().lateDropped === 1 ? true : undefined));
-    const after = await handle.describe();
-    t.is(after.runId, firstRun);
-    t.is(after.status.name, 'COMPLETED');
-    const stats = ingest.stats();
-    t.is(stats.deduplicated, 2);
-    t.is(stats.received, 7); // 8 sent, CHANNEL_STATE filtered by the subscription
-    t.is(stats.forwarded, 5);
-  } finally {
-    await ingest.stop();
-    await fs.close();
-  }
+  fs.sendEvent(ev('DTMF', 'core2', 9, { 'DTMF-Digit': '9' }));
+  await eventually('the late event dropped', async () => (ingest.stats().lateDropped === 1 ? true : undefined));
+  const after = await handle.describe();
+  t.is(after.runId, firstRun);
+  t.is(after.status.name, 'COMPLETED');
+  const stats = ingest.stats();
+  t.is(stats.deduplicated, 2);
+  t.is(stats.received, 7); // 8 sent, CHANNEL_STATE filtered by the subscription
+  t.is(stats.forwarded, 5);
 });
 
 itest(
@@ -543,8 +533,10 @@ itest(
   async (t) => {
     const { client, taskQueue } = t.context;
     const { sim, node } = await simulatedNode();
+    closeWhenDone(t, sim);
     // Before the ingest runs: a live call leg, a live transfer target leg, and a call workflow whose channel is gone.
     const pre = new EslNode(node, { logger }).start();
+    closeWhenDone(t, pre);
     await pre.waitConnected();
     const [a, c, ghost] = [randomUUID(), randomUUID(), randomUUID()];
     // C's transfer is running: a target leg of a transfer that has ended would be adopted as a call.
@@ -575,6 +567,7 @@ itest(
     );
 
     const store = openStore(':memory:');
+    closeWhenDone(t, store);
     await store.upsertChannel({
       callId: 'stale',
       node: node.name,
@@ -585,6 +578,7 @@ itest(
       updatedAt: 1,
     });
     const ingest = await startIngest({ node, client, store, config: names, taskQueue, logger });
+    closeWhenDone(t, ingest);
     await ingest.ready();
     const aEvents = await eventsOf(client, a, has('SNAPSHOT'));
     const snap = aEvents[0];
@@ -621,9 +615,6 @@ itest(
     await ingest.esl.api(`uuid_kill ${c}`);
     await transfer.signal(finishSignal);
     await eventsOf(client, a, has('CHANNEL_HANGUP_COMPLETE'));
-    await ingest.stop();
-    await store.close();
-    await sim.close();
   },
 );
 
@@ -632,7 +623,9 @@ itest(
   async (t) => {
     const { client, taskQueue } = t.context;
     const { sim, node } = await simulatedNode();
+    closeWhenDone(t, sim);
     const ingest = await startIngest({ node, client, config: names, taskQueue, logger });
+    closeWhenDone(t, ingest);
     await ingest.ready();
     const a = randomUUID();
     await ingest.esl.bgapi(`originate {origination_uuid=${a}}loopback/2600/default &park()`, randomUUID());
@@ -650,7 +643,5 @@ itest(
     await ingest.esl.api(`uuid_kill ${a}`);
     await eventsOf(client, a, has('CHANNEL_HANGUP_COMPLETE'));
     t.pass();
-    await ingest.stop();
-    await sim.close();
   },
 );
