@@ -47,12 +47,15 @@ import {
   collectorOptions,
   doneAtOnce,
   keptIdle,
+  keptOpen,
+  reopenAt,
   pressOn,
   readGaveUp,
   readsAgain,
   transferorSets,
   type KeyPress,
   type LegDigits,
+  type OpenPress,
   type TakenPress,
 } from './key-press.ts';
 import {
@@ -133,6 +136,8 @@ export interface CallCarried {
   privateDigits?: PrivateDigits;
   /** Key presses that did nothing, since the last that did: taken again after earlier presses that come late. */
   idleDigits?: ChannelEvent[];
+  /** Key presses since the last that acted on the switch, each with the digit state before it (`inSwitchOrder`). */
+  openPresses?: OpenPress[];
 }
 
 /** An event earlier than one the call has taken; `stale`: a later state change was taken already. */
@@ -207,6 +212,8 @@ class CallLeg {
   /** The ingest said it holds none of this leg's presses during that wait (`askIngest`): it ends now. */
   private noneHeld: HeldWait | undefined;
   private idleDigits: ChannelEvent[];
+  /** Presses since the last that acted on the switch (key-press.ts `OpenPress`): emptied where a command is sent. */
+  private openPresses: OpenPress[];
   /**
    * When a read of the leg's feature codes last gave up (the switch did not answer), on the switch's clock
    * (key-press.ts `readGaveUp`): presses before it read no more.
@@ -235,6 +242,10 @@ class CallLeg {
     this.indexed = new SearchIndex(this.atStart.get(ACCOUNT_ID), this.atStart.get(CALL_STATE));
     this.privateDigits = carried?.privateDigits ?? NO_PRIVATE_DIGITS;
     this.idleDigits = carried?.idleDigits ?? [];
+    this.openPresses = (carried?.openPresses ?? []).map(({ event, before }) => ({
+      event,
+      before: { ...before, collector: before.collector && carriedCollector(before.collector) },
+    }));
   }
 
   listen(): void {
@@ -394,6 +405,7 @@ class CallLeg {
     const step = pressOn(this.legDigits(), key, Date.now());
     if (!doneAtOnce(step)) return false;
     this.indexed.flush(this.call);
+    this.keepOpen(event);
     this.took(step);
     this.idleDigits = keptIdle(this.idleDigits, event, step.acted);
     return true;
@@ -410,6 +422,8 @@ class CallLeg {
     const key = this.keyPress(event);
     if (!key) return;
     this.indexed.flush(this.call);
+    // Before the press is taken: a command it sends empties the open presses, this one with them.
+    this.keepOpen(event);
     let acted: boolean;
     try {
       acted = await this.onDigit(key);
@@ -425,14 +439,40 @@ class CallLeg {
     this.idleDigits = keptIdle(this.idleDigits, event, acted);
   }
 
+  /** A press about to be taken, and the leg's digit state before it (`inSwitchOrder`). */
+  private keepOpen(event: ChannelEvent): void {
+    const before = { collector: this.collector, collectorOf: this.collectorOf, privateDigits: this.privateDigits };
+    this.openPresses = keptOpen(this.openPresses, { event, before });
+  }
+
   /**
    * Events earlier than some already taken (the other ingest of the pair was held back while this one delivered a
-   * later one), in the switch's order, and after them the key presses that did nothing when they came first and
-   * follow one of the late ones: `*2260` arriving after the `4` that ends it is `*22604` again.
+   * later one), in the switch's order, and after them the key presses taken since the last that acted on the switch
+   * that follow one of the late ones, from the digit state before the first of them: `*4` then `2260` (one ingest held
+   * the code while the other, restarted, sent the `4` at once) is `*22604`. Before that, only the presses that did
+   * nothing were taken again (a `4` pressed outside any code), and a collection took the late ones after its own.
    */
   private inSwitchOrder(late: Late[]): (Late & { again?: boolean })[] {
     if (!late.length) return [];
     const lateDigits = late.filter(({ event }) => event.name === 'DTMF');
+    const from = reopenAt(
+      this.openPresses,
+      lateDigits.map(({ event }) => event),
+    );
+    if (from >= 0 && patched('presses-in-switch-order')) {
+      const again = this.openPresses.slice(from);
+      const { before } = again[0]!;
+      this.collector = before.collector;
+      this.collectorOf = before.collectorOf;
+      this.privateDigits = before.privateDigits;
+      this.openPresses = this.openPresses.slice(0, from);
+      const taken = (d: ChannelEvent) =>
+        again.some(({ event }) => event.coreUuid === d.coreUuid && event.seq === d.seq);
+      this.idleDigits = this.idleDigits.filter((d) => !taken(d));
+      return [...late, ...again.map(({ event }) => ({ event, stale: false, again: true }))].sort(
+        (a, b) => a.event.seq - b.event.seq,
+      );
+    }
     const again = this.idleDigits.filter((d) =>
       lateDigits.some(({ event }) => event.coreUuid === d.coreUuid && event.seq < d.seq),
     );
@@ -462,6 +502,7 @@ class CallLeg {
         resumes: this.resumes,
         privateDigits: this.privateDigits,
         ...(this.idleDigits.length ? { idleDigits: this.idleDigits } : {}),
+        ...(this.openPresses.length ? { openPresses: this.openPresses } : {}),
       });
     }
   }
@@ -531,6 +572,7 @@ class CallLeg {
     if (this.collectorOf !== transfer.id) {
       this.collectorOf = transfer.id;
       this.collector = undefined; // the sets change: a collection in progress starts again
+      this.openPresses = [];
     }
     const policy = this.policy ?? (await this.loadPolicy(key.at));
     if (!policy) return false;
@@ -688,6 +730,7 @@ class CallLeg {
   /** The mask put on or lifted as `afterStep` (private-codes.ts) answered. */
   private async keepPrivateBy(action: PrivateAction): Promise<void> {
     if (!action) return;
+    this.openPresses = []; // the peer heard (or not) the presses so far: they are not taken again
     if (action.do === 'mask') {
       const { reply, at } = await this.sw.maskDigits.executeWithOptions(
         { summary: "private code: the peer's ear masked" },
@@ -710,6 +753,7 @@ class CallLeg {
 
   /** `completeAt`: when the code was complete (its digit timer's deadline): the transfer's `hold` step starts there. */
   private async runFeatureCode(match: FeatureCodeMatch, completeAt: number): Promise<void> {
+    this.openPresses = []; // a code acted on is not taken back: its presses are not taken again
     log.info('feature code', { module: match.metaflow.module, collected: match.collected, key: match.key });
     const action = featureCodeAction(match);
     switch (action.do) {
@@ -1011,6 +1055,7 @@ class CallLeg {
       this.collectorOf = undefined;
       this.collector = undefined;
     }
+    this.openPresses = [];
     this.policy = undefined; // the peer may have changed: reload the feature codes on the next digit
     const next = transferEnded(this.call, ended, this.start.callId);
     // A transferee's bridge to the target comes with this end, not as an event (workers/ingest/events.ts): a hold

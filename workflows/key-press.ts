@@ -111,6 +111,35 @@ export function collect(
   };
 }
 
+/**
+ * A press taken since the last one that acted on the switch, and the leg's digit state before it. The two ingests of a
+ * pair do not deliver in step (one holds a code's presses while the other, just restarted, sends a later one at once):
+ * a press the switch sent before it that comes late is taken in its place, by taking this one again from `before`.
+ */
+export interface OpenPress {
+  event: ChannelEvent;
+  before: { collector: CollectorState | undefined; collectorOf: string | undefined; privateDigits: PrivateDigits };
+}
+
+/**
+ * Presses kept open: a feature code's longest (the limits' 32 digits) and its binding digit and terminator. A code longer
+ * than that split by a pair's restart is taken in arrival order past its first presses.
+ */
+export const OPEN_PRESSES_KEPT = 34;
+
+/** The open presses after `press` (none once a press or a timer acted on the switch: the caller empties them there). */
+export function keptOpen(open: readonly OpenPress[], press: OpenPress): OpenPress[] {
+  return [...open, press].slice(-OPEN_PRESSES_KEPT);
+}
+
+/**
+ * Where the open presses are taken again from, for `late` presses the switch sent before some of them (the same switch
+ * run, an earlier sequence number): the index of the first open press after one of the late ones; -1 when none is.
+ */
+export function reopenAt(open: readonly OpenPress[], late: readonly ChannelEvent[]): number {
+  return open.findIndex(({ event }) => late.some((l) => l.coreUuid === event.coreUuid && l.seq < event.seq));
+}
+
 /** Key presses that did nothing kept for presses that come late (a feature code is a handful of digits). */
 export const IDLE_DIGITS_KEPT = 8;
 

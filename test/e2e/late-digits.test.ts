@@ -2,7 +2,8 @@
 // while the other, held back (Temporal restarting, its queue retrying), delivers the code's first digits a second
 // later. The call workflow takes the earlier digits it never saw, in the switch's order, and the last digit again
 // after them: `*22604` still dials 2604. (Here the two deliveries are sent to the call workflow as the two ingests
-// would send them, with a switch run of their own so that the switch's real events of the call do not interleave.)
+// would send them, with a switch run of their own so that the switch's real events of the call do not interleave. The
+// tests run side by side on one switch: each dials a target of its own.)
 import anyTest from 'ava';
 import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
 import { channelEventsSignal } from '../../contracts/messages.ts';
@@ -32,4 +33,31 @@ test('the last digit of a code delivered first, the code a second later by the o
   const summary = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
   t.is(summary.outcome, 'completed');
   t.is(summary.target, '2604');
+});
+
+test('the binding digit sent at once, the last press by the other ingest, the rest held by the first: the code works', async (t) => {
+  const e = t.context;
+  const { alice, bob } = await placeCall(e);
+  const from = e.phones.events.length;
+  const code = keyPresses(e, alice.uuid, '*22600');
+  const call = e.client.workflow.getHandle(callWorkflowId(alice.uuid));
+  // One ingest holds a code's presses after its binding digit, which it sends at once ...
+  await call.signal(channelEventsSignal, [code[0]!]);
+  await sleep(200);
+  // ... the other, just restarted, heard only the last press, and holds nothing: it sends it at once ...
+  await call.signal(channelEventsSignal, [code.at(-1)!]);
+  await sleep(200);
+  // ... and the first sends what it held, the last press saying how long the leg was quiet after it.
+  await call.signal(
+    channelEventsSignal,
+    code.slice(1).map((press, i, held) => (i === held.length - 1 ? { ...press, quietMs: 800 } : press)),
+  );
+  try {
+    await consultsTarget(e, alice.uuid, '2600', from);
+  } finally {
+    await hangUp(e, alice.uuid);
+  }
+  const summary = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
+  t.is(summary.outcome, 'completed');
+  t.is(summary.target, '2600');
 });

@@ -39,6 +39,10 @@ const BEFORE: Record<string, string[]> = {
   // attended, *22600 sent whole by the ingest with the leg's quiet after it (workers/ingest/code-hold.ts): the code's
   // timer started, as before the quiet ended the code at once.
   'ingest-quiet': ['attended-10350ca9-callWorkflow-2.json'],
+  // late-digits: the `4` of *22604 first, then the whole code (the `4` did nothing and was taken again after the rest,
+  // as now); and *22600's `*` at once, its `0` from the other ingest, then the held `2260` taken after the `0`: *02260.
+  // Since, the presses of an open collection are taken again from before the first one a late press precedes.
+  'presses-in-switch-order': ['late-digits-388eec59-callWorkflow-1.json', 'late-digits-f5e9be3f-callWorkflow-2.json'],
   // originate-once, the originate's reply lost (the target busy, the target answering): the switch read at once and the
   // command never sent again. Since, the transfer first gives the switch time to tell of the leg (a timer), and sends
   // the command again if it neither shows nor told of it.

@@ -6,8 +6,12 @@ import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { FeatureCodeSet } from '../../contracts/metaflows.ts';
 import {
   IDLE_DIGITS_KEPT,
+  OPEN_PRESSES_KEPT,
   doneAtOnce,
   keptIdle,
+  keptOpen,
+  reopenAt,
+  type OpenPress,
   pressOn,
   readGaveUp,
   readsAgain,
@@ -131,6 +135,36 @@ test('the presses kept for late ones: none once one acted, else the last few', (
     Array.from({ length: IDLE_DIGITS_KEPT }, (_, i) => i + 3),
   );
   t.deepEqual(keptIdle(idle, press(99), true), []);
+});
+
+test('open presses: the last OPEN_PRESSES_KEPT kept; a late press reopens from the first after it on its switch run', (t) => {
+  const press = (seq: number, coreUuid = 'core'): ChannelEvent => ({
+    name: 'DTMF',
+    digit: String(seq % 10),
+    uuid: 'alice',
+    coreUuid,
+    seq,
+    at: seq,
+    node: 'n',
+  });
+  const before = { collector: undefined, collectorOf: undefined, privateDigits: NO_PRIVATE_DIGITS };
+  let open: OpenPress[] = [];
+  for (let seq = 1; seq <= OPEN_PRESSES_KEPT + 3; seq++) open = keptOpen(open, { event: press(seq), before });
+  t.is(open.length, OPEN_PRESSES_KEPT);
+  t.is(open[0]?.event.seq, 4);
+  // `*` (10) then `0` (15) taken; `2260` (11–14) comes late: taken again from the `0`.
+  const taken = [10, 15].map((seq) => ({ event: press(seq), before }));
+  t.is(
+    reopenAt(
+      taken,
+      [11, 12, 13, 14].map((seq) => press(seq)),
+    ),
+    1,
+  );
+  t.is(reopenAt(taken, [press(9)]), 0, 'before them all: all taken again');
+  t.is(reopenAt(taken, [press(16)]), -1, 'after them all: nothing to take again');
+  t.is(reopenAt(taken, [press(11, 'restarted')]), -1, "another switch run's sequence says nothing of the order");
+  t.is(reopenAt([], [press(11)]), -1);
 });
 
 test('after a read of the codes gave up: presses sent before the give-up read no more, later ones read again', (t) => {
