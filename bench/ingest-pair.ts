@@ -18,6 +18,8 @@ import {
   waitForTemporal,
   type DevServer,
 } from '../scripts/lib/temporal-dev-server.ts';
+import { createPolicyActivities, policyStore } from '../activities/policy.ts';
+import { createSwitchActivities } from '../activities/switch.ts';
 import { startIngest, type Ingest } from '../workers/ingest/index.ts';
 import { plainCall, sleep, transferredCall, Timeline, type CostCall } from './calls.ts';
 import { startBenchEngine } from './engine.ts';
@@ -149,7 +151,7 @@ async function main(): Promise<void> {
     '# What a call costs: per call or on demand, one ingest per switch or a pair',
     '',
     `Written by \`npx tsx bench/ingest-pair.ts\` on ${new Date().toISOString().slice(0, 10)}, ${os.availableParallelism()} cores, ` +
-      `the engine's ingest ${codeHold ? 'holding a code’s presses (INGEST_CODE_HOLD=true; the pair’s second ingest does not)' : 'sending every press at once (--code-hold off)'}, ` +
+      `the engine's ingest ${codeHold ? 'holding a code’s presses (INGEST_CODE_HOLD=true, both ingests of the pair)' : 'sending every press at once (--code-hold off)'}, ` +
       `load average ${os.loadavg()[0]!.toFixed(1)} at the end (read the figures for what they count, not for speed). ` +
       `Means over ${calls} calls of each kind, one at a time; each call's workflows counted from their histories ` +
       "(bench/cost.ts): all legs' call workflows, and for a transferred call its transfer and the target's call " +
@@ -211,8 +213,8 @@ async function measure(mode: Mode, metricsUrl: string | undefined): Promise<Row[
   const e = await startBenchEngine({
     DIGIT_TIMEOUT_MS: '300',
     CALL_WORKFLOWS: mode,
-    // The engine's ingest holds a code's presses (README, Feature codes) unless told not to; the pair's second, started
-    // below, never does.
+    // The engine's ingest holds a code's presses (README, Feature codes) unless told not to; so does the pair's second,
+    // started below, as a node worker of the pair would.
     INGEST_CODE_HOLD: String(codeHold),
     TEMPORAL_TIMER_SHIFT_MS: String(FAST_TIMER_SHIFT_MS),
   });
@@ -228,6 +230,17 @@ async function measure(mode: Mode, metricsUrl: string | undefined): Promise<Row[
     await sleep(3 * SETTLE_MS);
     for (const ingests of [1, 2]) {
       if (ingests === 2) {
+        // Its reads of a leg's codes go through its own ESL connections, as its node worker's would.
+        const own: { ingest?: Ingest; policy?: ReturnType<typeof createPolicyActivities> } = {};
+        const readCodes = (leg: string) => {
+          own.policy ??= createPolicyActivities(
+            createSwitchActivities(e.node.name, own.ingest!.esl),
+            policyStore(e.store),
+            e.config,
+            {},
+          );
+          return own.policy.loadLegPolicy(leg);
+        };
         second = await startIngest({
           node: e.node,
           client: e.client,
@@ -241,8 +254,11 @@ async function measure(mode: Mode, metricsUrl: string | undefined): Promise<Row[
                   cacheMs: e.config.METAFLOW_CACHE_MS,
                 },
               }
-            : {}),
+            : codeHold
+              ? { readCodes }
+              : {}),
         });
+        own.ingest = second;
         await second.ready();
       }
       for (const kind of ['plain', 'transferred'] as const) {

@@ -621,15 +621,14 @@ const schema = z.object({
         "channel's next events, to go with them in one signal (one Temporal action): a switch sends a leg's answer " +
         "and bridge a few ms apart. Key presses, hangups and a transfer's events never wait; 0 sends each at once",
     ),
-  INGEST_CODE_HOLD: flag('false').describe(
-    "a feature code's key presses in one signal, for a switch with ONE ingest: the ingest reads a leg's feature codes " +
-      "at its first key press (as its call workflow does), sends a code's binding digit at once and holds the code's " +
-      'other presses until it is complete or the digit timeout has passed, then sends them together, saying how long ' +
-      'the leg was quiet, so the call workflow acts at once rather than wait for a timer of its own (`*22600`: two ' +
-      'signals instead of six, a transfer 30 actions instead of 35). Private codes and a transfer party’s presses ' +
-      'always go one by one. Leave it off for an HA pair: an ingest restarted in the middle of a code sends its last ' +
-      'presses while the other still holds the first ones, and the call workflow takes them out of order (README, ' +
-      '“Feature codes”)',
+  INGEST_CODE_HOLD: flag('true').describe(
+    "a feature code's key presses in one signal: the ingest reads a leg's feature codes at its first key press (as its " +
+      "call workflow does), sends a code's binding digit at once and holds the code's other presses until it is " +
+      'complete or the digit timeout has passed, then sends them together, saying how long the leg was quiet, so the ' +
+      'call workflow acts at once rather than wait for a timer of its own (`*22600`: two signals instead of six, a ' +
+      'transfer 30 actions instead of 35). Private codes and a transfer party’s presses always go one by one. Safe ' +
+      'for an HA pair: the call workflow takes presses that come late in the switch’s order (README, “Feature ' +
+      'codes”). Ignored with CALL_WORKFLOWS=on_demand; false sends every press at once',
   ),
   SHUTDOWN_GRACE_MS: positiveMs
     .default(10000)

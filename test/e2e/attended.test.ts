@@ -5,8 +5,7 @@ import type { TransferSummary } from '../../contracts/messages.ts';
 import { hangUp, placeCall, press, useEngine, waitFor } from '../support/engine.ts';
 import { expectSettingsRestored, waitForPhase } from '../support/scenario.ts';
 
-// One ingest on the switch, holding a code's presses (INGEST_CODE_HOLD): the other files run with it off, its default.
-const test = useEngine(anyTest, { INGEST_CODE_HOLD: 'true' }, { scenario: 'attended' });
+const test = useEngine(anyTest, {}, { scenario: 'attended' });
 
 test('attended transfer by feature code: consult, then the transferor hangs up and the parties are connected', async (t) => {
   const e = t.context;

@@ -6,8 +6,7 @@ import type { MetaflowsDoc } from '../../store/types.ts';
 import { hangUp, placeCall, press, useEngine, waitFor, type Engine } from '../support/engine.ts';
 import { consulting, isTargetLegCreated, withAccountMetaflows } from '../support/scenario.ts';
 
-// One ingest on the switch, holding a code's presses (INGEST_CODE_HOLD): the other files run with it off, its default.
-const test = useEngine(anyTest, { INGEST_CODE_HOLD: 'true' }, { scenario: 'feature-codes' });
+const test = useEngine(anyTest, {}, { scenario: 'feature-codes' });
 
 /** Far longer than any wait of these tests: a code acted on within them did not wait for it. */
 const A_MINUTE = 60_000;
