@@ -5,10 +5,10 @@
 // would send them, with a switch run of their own so that the switch's real events of the call do not interleave. The
 // tests run side by side on one switch: each dials a target of its own.)
 import anyTest from 'ava';
-import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
+import { callWorkflowId } from '../../contracts/ids.ts';
 import { channelEventsSignal } from '../../contracts/messages.ts';
-import { hangUp, placeCall, useEngine } from '../support/engine.ts';
-import { consultsTarget, keyPresses } from '../support/events.ts';
+import { placeCall, useEngine } from '../support/engine.ts';
+import { consultThenHangUp, keyPresses } from '../support/events.ts';
 import { sleep } from '../support/scenario.ts';
 
 const test = useEngine(anyTest, {}, { scenario: 'late-digits' });
@@ -24,13 +24,7 @@ test('the last digit of a code delivered first, the code a second later by the o
   await sleep(1000);
   // ... the other delivers what it held: every digit, the last one again.
   await call.signal(channelEventsSignal, code);
-  try {
-    await consultsTarget(e, alice.uuid, '2604', from);
-  } finally {
-    // Alice's call ends either way (its history is the one recorded for the replay tests).
-    await hangUp(e, alice.uuid);
-  }
-  const summary = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
+  const summary = await consultThenHangUp(e, { alice: alice.uuid, bob: bob.uuid }, '2604', from);
   t.is(summary.outcome, 'completed');
   t.is(summary.target, '2604');
 });
@@ -52,12 +46,7 @@ test('the binding digit sent at once, the last press by the other ingest, the re
     channelEventsSignal,
     code.slice(1).map((press, i, held) => (i === held.length - 1 ? { ...press, quietMs: 800 } : press)),
   );
-  try {
-    await consultsTarget(e, alice.uuid, '2600', from);
-  } finally {
-    await hangUp(e, alice.uuid);
-  }
-  const summary = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
+  const summary = await consultThenHangUp(e, { alice: alice.uuid, bob: bob.uuid }, '2600', from);
   t.is(summary.outcome, 'completed');
   t.is(summary.target, '2600');
 });

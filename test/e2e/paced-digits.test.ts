@@ -7,10 +7,10 @@
 // paced ingest sent them, with a switch run of their own so that the switch's real events of the call do not
 // interleave.)
 import anyTest from 'ava';
-import { callWorkflowId, transferWorkflowId } from '../../contracts/ids.ts';
+import { callWorkflowId } from '../../contracts/ids.ts';
 import { channelEventsSignal } from '../../contracts/messages.ts';
-import { hangUp, placeCall, useEngine } from '../support/engine.ts';
-import { consultsTarget, keyPresses } from '../support/events.ts';
+import { placeCall, useEngine } from '../support/engine.ts';
+import { consultThenHangUp, keyPresses } from '../support/events.ts';
 import { EventType, historyReaches, summaryOf, timersRunning, type HistoryEvent } from '../support/history.ts';
 import { HELD_DIGITS_TIMER_SUMMARY } from '../../workflows/call.ts';
 
@@ -27,17 +27,12 @@ test('*22 from a paced ingest, 604 pressed in time but delivered after the digit
   await call.signal(channelEventsSignal, code.slice(0, 1));
   await historyReaches(e, alice.uuid, (events) => timersRunning(events) === 1);
   await call.signal(channelEventsSignal, code.slice(1, 3));
-  try {
+  const summary = await consultThenHangUp(e, { alice: alice.uuid, bob: bob.uuid }, '2604', from, async () => {
     // The code's digit timeout runs out, on time by the switch's clock, while the ingest still has `604`: the call
     // waits for it (or, before the wait was, resolves a transfer to 2).
     await historyReaches(e, alice.uuid, (events) => decided(events.slice(lastSignal(events))));
     await call.signal(channelEventsSignal, code.slice(3));
-    await consultsTarget(e, alice.uuid, '2604', from);
-  } finally {
-    // Alice's call ends either way (its history is the one recorded for the replay tests).
-    await hangUp(e, alice.uuid);
-  }
-  const summary = await e.client.workflow.getHandle(transferWorkflowId(alice.uuid, bob.uuid)).result();
+  });
   t.is(summary.target, '2604');
   t.is(summary.outcome, 'completed');
 });

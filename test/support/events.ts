@@ -1,8 +1,9 @@
 // What the phones see, as predicates for waitFor(): each only matches events from index `from` of the phones' list on
 // (mark it with `e.phones.events.length` before acting), so an earlier call's events never satisfy a later wait.
 import crypto from 'node:crypto';
-import type { ChannelEvent } from '../../contracts/messages.ts';
-import { press, waitFor, type Engine } from './engine.ts';
+import { transferWorkflowId } from '../../contracts/ids.ts';
+import type { ChannelEvent, TransferSummary } from '../../contracts/messages.ts';
+import { hangUp, press, waitFor, type Engine } from './engine.ts';
 import type { EslEvent } from './esl-client.ts';
 
 type Predicate = (ev: EslEvent) => boolean;
@@ -72,6 +73,26 @@ export function keyPresses(e: Engine, leg: string, digits: string, stamp: Partia
     digit,
     ...stamp,
   }));
+}
+
+/**
+ * After `steps` (what the test sends the call workflow), Alice's transfer consults `ext` (consultsTarget); then Alice
+ * hangs up, whether it did or not (her history is the one recorded for the replay tests), completing it. Its summary.
+ */
+export async function consultThenHangUp(
+  e: Engine,
+  parties: { alice: string; bob: string },
+  ext: string,
+  from: number,
+  steps: () => Promise<void> = async () => undefined,
+): Promise<TransferSummary> {
+  try {
+    await steps();
+    await consultsTarget(e, parties.alice, ext, from);
+  } finally {
+    await hangUp(e, parties.alice);
+  }
+  return e.client.workflow.getHandle(transferWorkflowId(parties.alice, parties.bob)).result();
 }
 
 /** The transfer's target leg to `ext` was created, answered and bridged to `transferor` (each within 20 s). */
