@@ -15,13 +15,13 @@ import {
   devServerEnv,
   FAST_TIMER_SHIFT_MS,
   findTemporalCli,
-  freePort,
   waitForTemporal,
   type DevServerOptions,
 } from '../../scripts/lib/temporal-dev-server.ts';
 import { startPostgresServer, type PostgresServer } from '../../scripts/lib/postgres-server.ts';
 import { writeWorkflowBundle } from '../../workers/workflow-worker.ts';
 import type { EslAddress } from '../support/esl-client.ts';
+import { rolePort } from './ports.ts';
 import { Supervisor, type ManagedProcess, type ProcessEvent, type Role } from './processes.ts';
 
 export interface ClusterSpec {
@@ -103,7 +103,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
   let temporal: ManagedProcess | undefined;
   let temporalAddress = spec.temporalAddress;
   if (!temporalAddress) {
-    const port = await freePort();
+    const port = await rolePort();
     temporalAddress = `127.0.0.1:${port}`;
     const address = temporalAddress;
     temporal = supervisor.add({
@@ -161,7 +161,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
 
   const nodes: ClusterNode[] = [];
   for (const [i, n] of spec.nodes.entries()) {
-    const port = await freePort();
+    const port = await rolePort();
     const esl: EslAddress = { host: '127.0.0.1', port, password: 'ClueCon' };
     const simulator = supervisor.add({
       name: `simulator-${n.name}`,
@@ -205,7 +205,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
   );
   const apis: Cluster['apis'] = [];
   for (let k = 0; k < spec.apiProcesses; k++) {
-    const port = await freePort();
+    const port = await rolePort();
     apis.push({
       url: `http://127.0.0.1:${port}`,
       process: supervisor.add({
