@@ -49,6 +49,7 @@ import {
   keptIdle,
   keptOpen,
   reopenAt,
+  sentBefore,
   pressOn,
   readGaveUp,
   readsAgain,
@@ -454,32 +455,32 @@ class CallLeg {
    */
   private inSwitchOrder(late: Late[]): (Late & { again?: boolean })[] {
     if (!late.length) return [];
-    const lateDigits = late.filter(({ event }) => event.name === 'DTMF');
-    const from = reopenAt(
-      this.openPresses,
-      lateDigits.map(({ event }) => event),
-    );
-    if (from >= 0 && patched('presses-in-switch-order')) {
-      const again = this.openPresses.slice(from);
-      const { before } = again[0]!;
-      this.collector = before.collector;
-      this.collectorOf = before.collectorOf;
-      this.privateDigits = before.privateDigits;
-      this.openPresses = this.openPresses.slice(0, from);
-      const taken = (d: ChannelEvent) =>
-        again.some(({ event }) => event.coreUuid === d.coreUuid && event.seq === d.seq);
-      this.idleDigits = this.idleDigits.filter((d) => !taken(d));
-      return [...late, ...again.map(({ event }) => ({ event, stale: false, again: true }))].sort(
-        (a, b) => a.event.seq - b.event.seq,
-      );
-    }
-    const again = this.idleDigits.filter((d) =>
-      lateDigits.some(({ event }) => event.coreUuid === d.coreUuid && event.seq < d.seq),
-    );
-    this.idleDigits = this.idleDigits.filter((d) => !again.includes(d));
+    const lateDigits = late.filter(({ event }) => event.name === 'DTMF').map(({ event }) => event);
+    const from = reopenAt(this.openPresses, lateDigits);
+    const again = from >= 0 && patched('presses-in-switch-order') ? this.reopen(from) : this.idleAfter(lateDigits);
     return [...late, ...again.map((event) => ({ event, stale: false, again: true }))].sort(
       (a, b) => a.event.seq - b.event.seq,
     );
+  }
+
+  /** The open presses from `from` on, to take again: the digit state goes back to before the first of them. */
+  private reopen(from: number): ChannelEvent[] {
+    const again = this.openPresses.slice(from).map(({ event }) => event);
+    const { before } = this.openPresses[from]!;
+    this.collector = before.collector;
+    this.collectorOf = before.collectorOf;
+    this.privateDigits = before.privateDigits;
+    this.openPresses = this.openPresses.slice(0, from);
+    const ids = new Set(again.map(keyPressId));
+    this.idleDigits = this.idleDigits.filter((d) => !ids.has(keyPressId(d)));
+    return again;
+  }
+
+  /** The presses that did nothing and that the switch sent after one of the `late` ones, to take again. */
+  private idleAfter(late: ChannelEvent[]): ChannelEvent[] {
+    const again = this.idleDigits.filter((d) => late.some((l) => sentBefore(l, d)));
+    this.idleDigits = this.idleDigits.filter((d) => !again.includes(d));
+    return again;
   }
 
   /** A long call starts afresh with its state, when no transfer runs and nothing waits. */

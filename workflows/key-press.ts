@@ -137,7 +137,15 @@ export function keptOpen(open: readonly OpenPress[], press: OpenPress): OpenPres
  * run, an earlier sequence number): the index of the first open press after one of the late ones; -1 when none is.
  */
 export function reopenAt(open: readonly OpenPress[], late: readonly ChannelEvent[]): number {
-  return open.findIndex(({ event }) => late.some((l) => l.coreUuid === event.coreUuid && l.seq < event.seq));
+  return open.findIndex(({ event }) => late.some((l) => sentBefore(l, event)));
+}
+
+/** Whether the switch sent `a` before `b`: the same switch run, an earlier sequence number (another run's say nothing). */
+export function sentBefore(
+  a: Pick<ChannelEvent, 'coreUuid' | 'seq'>,
+  b: Pick<ChannelEvent, 'coreUuid' | 'seq'>,
+): boolean {
+  return a.coreUuid === b.coreUuid && a.seq < b.seq;
 }
 
 /** Key presses that did nothing kept for presses that come late (a feature code is a handful of digits). */

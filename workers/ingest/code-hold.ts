@@ -20,7 +20,7 @@
 // - its codes could not be read, or its bridge changed since they were (they are read again at its next press).
 // The leg's first press waits for the read (a uuid_dump or two and the store's metaflows, a few ms; READ_WAIT_MS at
 // most), and its later events wait behind it, in order. A press held here is lost if this process dies before the
-// code goes, as is any event the ingest had not sent yet.
+// code goes, as is any event the ingest had not sent yet; an HA pair's other ingest has it too, and sends it.
 import type { LegPolicy } from '../../activities/policy.ts';
 import { bridgedPeer, type ChannelEvent } from '../../contracts/messages.ts';
 import type { FeatureCodeSet } from '../../contracts/metaflows.ts';
