@@ -15,7 +15,8 @@ import {
   type Batch,
   type Delivery,
 } from '../../workers/ingest/queue.ts';
-import { parseShowCalls, parseShowChannels } from '../../workers/ingest/reconcile.ts';
+import { parseShowCalls, parseShowChannels, reconcile } from '../../workers/ingest/reconcile.ts';
+import { ProjectionWriter } from '../../workers/ingest/projection.ts';
 import { routeFromEvent } from '../../workers/ingest/routing.ts';
 import { testLogger as logger } from './silent-logger.ts';
 import proto from '@temporalio/proto';
@@ -205,6 +206,38 @@ test('show channels / show calls as json', (t) => {
   t.is(peers.get('a'), 'c');
   t.is(peers.get('c'), 'a');
   t.false(peers.has('x'));
+});
+
+test('reconcile: a workflow still listed as running after its GONE or hangup was passed on gets no second GONE', async (t) => {
+  // Visibility lists a closed workflow as running for a moment; the memory knows its end was already passed on.
+  const memory = new ChannelMemory({ graceMs: 1000 });
+  memory.accept('hung', 'c', 1);
+  memory.ended('hung', Date.now());
+  const sent: Delivery[] = [];
+  const deps = {
+    node: 'fs1',
+    names,
+    api: async () => '-ERR no such channel\n',
+    list: async () => '{"row_count": 0}\n',
+    listRunningCalls: async () => new Set(['ghost', 'hung']),
+    memory,
+    projection: new ProjectionWriter({ store: undefined, node: 'fs1', logger, onError: () => {} }),
+    enqueue: (_key: string, d: Delivery) => void sent.push(d),
+    logger,
+  };
+  const first = await reconcile(deps);
+  t.like(first, { gones: 1, skipped: 1 });
+  t.deepEqual(
+    sent.map((d) => (d.kind === 'call' ? [d.uuid, d.event?.name] : d.kind)),
+    [['ghost', 'GONE']],
+  );
+  const second = await reconcile(deps);
+  t.like(second, { gones: 0, skipped: 2 });
+  t.is(sent.length, 1);
+  // Once the memory's grace period is over, a workflow still listed as running is sent its GONE again.
+  memory.sweep(Date.now() + 1000);
+  const third = await reconcile(deps);
+  t.like(third, { gones: 2, skipped: 0 });
 });
 
 function ev(uuid: string, seq: number, name: ChannelEvent['name'] = 'DTMF'): ChannelEvent {

@@ -77,10 +77,9 @@ export class ChannelMemory {
     else if (e) delete e.activeTransfer;
   }
 
-  /** The channel hung up: forget it after the grace period. */
+  /** The channel hung up (or was found gone, though never seen): forget it after the grace period. */
   ended(uuid: string, now: number): void {
-    const e = this.entries.get(uuid);
-    if (e) e.endedAt ??= now;
+    this.touch(uuid).endedAt ??= now;
   }
 
   /** Did this channel's hangup reach us (within the grace period)? */

@@ -92,7 +92,11 @@ export interface ReconcileReport {
   /** Answered target legs whose transfer was told (their answer may have been missed while disconnected). */
   targetSnapshots: number;
   gones: number;
-  /** Channels left alone because one of their own events arrived while reconciling (it is newer than the snapshot). */
+  /**
+   * Channels left alone because one of their own events arrived while reconciling (it is newer than the snapshot),
+   * and workflows still listed as running whose hangup or GONE was passed on within the channel memory's grace
+   * period (visibility lists a workflow as running for a moment after it closes).
+   */
   skipped: number;
   /**
    * Channels the switch still lists whose hangup has reached us (FreeSWITCH lists a channel until it is destroyed,
@@ -204,7 +208,11 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcileOptions = {
   return report;
 }
 
-/** Running call workflows whose channel the switch no longer lists: each gets a GONE (unless newer events came). */
+/**
+ * Running call workflows whose channel the switch no longer lists: each gets a GONE, unless newer events came or the
+ * channel's end was already passed on. Those are still ending, or ended a moment ago and visibility has not caught up;
+ * once the memory forgets them (its grace period), a workflow still running gets its GONE.
+ */
 function endGoneCalls(
   deps: ReconcilerDeps,
   callIds: string[],
@@ -213,7 +221,7 @@ function endGoneCalls(
   report: ReconcileReport,
 ): void {
   for (const callId of callIds) {
-    if (newer(callId)) {
+    if (newer(callId) || deps.memory.hasEnded(callId)) {
       report.skipped++;
       continue;
     }
