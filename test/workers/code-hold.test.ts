@@ -4,7 +4,7 @@ import test from 'ava';
 import type { LegPolicy } from '../../activities/policy.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { Metaflows } from '../../contracts/metaflows.ts';
-import { CodeHold } from '../../workers/ingest/code-hold.ts';
+import { CLOCKS_APART_MS, CodeHold } from '../../workers/ingest/code-hold.ts';
 import type { Delivery } from '../../workers/ingest/queue.ts';
 
 type CallDelivery = Extract<Delivery, { kind: 'call' }>;
@@ -39,11 +39,18 @@ const other = (name: string, extra: Partial<ChannelEvent> = {}): CallDelivery =>
   event: event(name, extra),
 });
 
-function harness(read: () => Promise<LegPolicy> = async () => policy(), readWaitMs?: number) {
+const UNSURE_WAIT = 100;
+
+function harness(
+  read: () => Promise<LegPolicy> = async () => policy(),
+  readWaitMs?: number,
+  listeningSince?: () => number,
+) {
   const sent: CallDelivery[] = [];
   let reads = 0;
   const hold = new CodeHold({
     ...(readWaitMs !== undefined ? { readWaitMs } : {}),
+    ...(listeningSince ? { listeningSince, unsureWaitMs: UNSURE_WAIT } : {}),
     send: (d) => sent.push(d),
     read: () => {
       reads += 1;
@@ -194,3 +201,76 @@ test.serial(
     t.is(h.sent.at(-2)!.event!.quietMs, undefined);
   },
 );
+
+/** A harness whose ingest began to listen `agoMs` ago. */
+function listening(agoMs: number) {
+  const since = Date.now() - agoMs;
+  return harness(undefined, undefined, () => since);
+}
+
+test('just after connecting, presses that arm no code wait for the leg to be quiet the timeout plus the unsure wait, then go as they are', async (t) => {
+  // Restarted in the middle of `*22600`, this ingest hears `2600`: the pair's other ingest holds the whole code, and
+  // its copy must reach the workflow first (sent at once, `*` + `2600` would be dialled as 600).
+  const h = listening(0);
+  await type(h.hold, '2600');
+  t.is(h.sent.length, 0, 'nothing placed in a code: perhaps the tail of one begun unheard');
+  await sleep(TIMEOUT + 20);
+  t.is(h.sent.length, 0, 'still held past the timeout: the other ingest sends its code then');
+  await sleep(UNSURE_WAIT + 40);
+  t.is(h.digits(), '2600', 'every press, in order');
+  t.true(
+    h.sent.every((d) => d.event!.quietMs === undefined),
+    'no quiet: it would end at the workflow a code they may be the tail of',
+  );
+  t.is(h.hold.held, 0);
+});
+
+test('just after connecting even a binding digit waits (it may be inside a code); a press long after connecting is placed as before', async (t) => {
+  const fresh = listening(0);
+  await type(fresh.hold, '*22');
+  await sleep(TIMEOUT + 20);
+  t.is(fresh.sent.length, 0, 'held past the timeout');
+  await sleep(UNSURE_WAIT + 40);
+  t.is(fresh.digits(), '*22');
+  t.true(fresh.sent.every((d) => d.event!.quietMs === undefined));
+  const settled = listening(TIMEOUT + CLOCKS_APART_MS + 50);
+  await type(settled.hold, '5*22');
+  t.is(settled.digits(), '5*', 'pressed later than any code begun unheard could go on: placed as before');
+});
+
+test('reconnected in the middle of a code: what follows may have a hole, so the code waits the longer wait and goes without a quiet', async (t) => {
+  // Held `*2`, the event connection dropped while the caller pressed the second `2`, and came back for `600`.
+  let since = Date.now() - 10_000;
+  const h = harness(undefined, undefined, () => since);
+  await type(h.hold, '*2');
+  t.is(h.digits(), '*', 'connected long before: held as usual');
+  since = Date.now();
+  await type(h.hold, '600');
+  await sleep(TIMEOUT + 30);
+  t.is(h.digits(), '*', 'no quiet at the timeout: the pair’s other ingest sends the whole code first');
+  await sleep(UNSURE_WAIT + 30);
+  t.is(h.digits(), '*2600');
+  t.true(h.sent.every((d) => d.event!.quietMs === undefined));
+});
+
+test('just after connecting, another event sends the presses held first, in order', async (t) => {
+  const h = listening(0);
+  await type(h.hold, '26');
+  t.is(h.sent.length, 0);
+  h.hold.offer(other('CHANNEL_HANGUP_COMPLETE'), false);
+  t.is(h.digits(), '26CHANNEL_HANGUP_COMPLETE');
+  t.is(h.hold.held, 0);
+});
+
+test('just after connecting, a pause longer than the timeout ends the unplaced presses: they go as they are, the next is judged anew', async (t) => {
+  const h = listening(0);
+  await type(h.hold, '5');
+  await sleep(TIMEOUT + 30);
+  t.is(h.sent.length, 0, 'held into the unsure wait');
+  await type(h.hold, '6');
+  t.is(h.digits(), '5', 'the 5 is no part of what follows the pause: it goes, without a quiet');
+  t.is(h.sent[0]!.event!.quietMs, undefined);
+  t.is(h.hold.heldFor(LEG), 1, 'the 6, still within the timeout of connecting, waits in its turn');
+  await sleep(TIMEOUT + UNSURE_WAIT + 40);
+  t.is(h.digits(), '56');
+});

@@ -21,6 +21,17 @@
 // The leg's first press waits for the read (a uuid_dump or two and the store's metaflows, a few ms; READ_WAIT_MS at
 // most), and its later events wait behind it, in order. A press held here is lost if this process dies before the
 // code goes, as is any event the ingest had not sent yet; an HA pair's other ingest has it too, and sends it.
+//
+// An ingest that has just (re)connected cannot tell a press that starts nothing from the middle of a code whose start
+// it did not hear: restarted in the middle of `*22600`, it hears `2600` only; reconnected in the middle of it, it holds
+// `*2` and hears `600`. Sent at once, or with a quiet, those presses may reach the call workflow before the pair's other
+// ingest sends the code it held whole, and the workflow, which has the `*`, would take `*2600`: its timer, a quiet, or
+// a code they complete as they come (`*1`) acts before the whole code arrives, and an act cannot be taken back. So a
+// press made within the longest digit timeout (and CLOCKS_APART_MS) of the start of listening, on a leg whose last
+// press this ingest heard came before it (or none did), is held, with the presses chained to it within the timeout,
+// until the leg has been quiet for the timeout plus UNSURE_WAIT_MS, and they go without a quiet: the other ingest's
+// code is in the workflow by then, and these are its copies, which the workflow drops. Another event of the leg sends
+// them at once, in order. Without a pair, the workflow takes them when they come, as it would have taken them at once.
 import type { LegPolicy } from '../../activities/policy.ts';
 import { bridgedPeer, type ChannelEvent } from '../../contracts/messages.ts';
 import type { FeatureCodeSet } from '../../contracts/metaflows.ts';
@@ -52,6 +63,21 @@ export const QUIET_MARGIN_MS = 5;
  */
 export const READ_WAIT_MS = 250;
 
+/**
+ * How far the switch's clock may be behind this host's: an ingest that connected after a press may have missed the
+ * presses before it (the switch does not send events again). NTP keeps the two within a few ms; a switch further
+ * behind makes the ingest unsure for longer, which costs nothing but a wait.
+ */
+export const CLOCKS_APART_MS = 250;
+
+/**
+ * How much longer than the digit timeout presses an ingest could not place (they may continue a code begun before it
+ * listened) wait for their leg to be quiet: the pair's other ingest sends the code it held the timeout plus
+ * QUIET_MARGIN_MS after its last press, and its signal must reach the call workflow first, behind a queue or a retry.
+ * Only presses made just after a (re)connect wait for it.
+ */
+export const UNSURE_WAIT_MS = 1000;
+
 /** Presses kept per leg: whether the call workflow has a code under way when the codes are read again. */
 const RECENT_PRESSES = 24;
 /** Legs remembered at most (a hangup lost while the ingest was away would keep its leg): the oldest goes first. */
@@ -78,6 +104,13 @@ interface Leg {
   timer?: NodeJS.Timeout;
   /** This host's time of the last held press's arrival. */
   lastArrival: number;
+  /**
+   * The switch's time of the last held press that may continue a code begun before this ingest listened: those held
+   * wait for the leg's quiet plus UNSURE_WAIT_MS.
+   */
+  unsureAt?: number;
+  /** The switch's time of the last press of the leg this ingest took with its codes known. */
+  heardAt?: number;
 }
 
 export interface CodeHoldOptions {
@@ -88,14 +121,24 @@ export interface CodeHoldOptions {
   onReadError?: (leg: string, err: unknown) => void;
   /** READ_WAIT_MS (tests). */
   readWaitMs?: number;
+  /**
+   * When this ingest last began to hear the switch's events (this host's clock, ms; 0 before): presses just after it
+   * may continue a code it did not hear begin. Absent: every press is placed as if this ingest heard all before it.
+   */
+  listeningSince?: () => number;
+  /** UNSURE_WAIT_MS (tests). */
+  unsureWaitMs?: number;
 }
 
 export class CodeHold {
   private readonly legs = new Map<string, Leg>();
   private readonly readWaitMs: number;
 
+  private readonly unsureWaitMs: number;
+
   constructor(private readonly o: CodeHoldOptions) {
     this.readWaitMs = o.readWaitMs ?? READ_WAIT_MS;
+    this.unsureWaitMs = o.unsureWaitMs ?? UNSURE_WAIT_MS;
   }
 
   /** A delivery to a call workflow. `party`: the leg is a party of a running transfer. Sent now, held, or queued. */
@@ -140,11 +183,19 @@ export class CodeHold {
     if (leg.codes === undefined) return this.read(uuid, leg, delivery);
     const codes = leg.codes;
     const wasOpen = openAt(codes, event.at);
-    if (!wasOpen) {
+    const longest = longestTimeout(codes);
+    // Held presses this ingest could not place, and this one within the timeout of them: the same unknown code.
+    const unsureChain = leg.unsureAt !== undefined && event.at - leg.unsureAt <= longest;
+    const unsure = unsureChain || this.mayFollowUnheard(leg.heardAt, event.at, longest);
+    leg.heardAt = event.at;
+    if (!wasOpen && !unsureChain) {
       // The code so far ended before this press, by the switch's clock (its timeout ran out): held, it goes now with
       // the gap this press proves; one the workflow had the start of has ended there. This press may start the next.
+      // Presses this ingest could not place go as they are: a quiet would end, at the workflow, a code they may be
+      // the tail of, before the other ingest's copy of its start arrives.
       const last = leg.held.at(-1)?.event;
-      if (last) this.quiet(uuid, event.at - last.at);
+      if (leg.unsureAt !== undefined) this.flush(uuid);
+      else if (last) this.quiet(uuid, event.at - last.at);
       codes.passing = false;
     }
     const step = press(codes.state, codes.sets, event.digit, { now: event.at, at: event.at }, codes.options);
@@ -153,6 +204,11 @@ export class CodeHold {
     // A match the press found timed out is the code so far, sent above: only a match this press makes decides.
     const decided = step.match !== undefined && !step.byTimeout;
     leg.held.push(delivery);
+    if (unsure) {
+      leg.unsureAt = event.at;
+      this.holdFor(uuid, leg, longest + this.unsureWaitMs, () => this.flush(uuid));
+      return;
+    }
     if (codes.passing || decided || open === undefined || !wasOpen) {
       // Sent now, after what is held: a code decided, no code under way, the rest of a code the workflow has the
       // start of, or the binding digit that starts one (the workflow reads the leg's codes at it, well before the
@@ -161,17 +217,35 @@ export class CodeHold {
       this.flush(uuid);
       return;
     }
+    // Node may fire a timer a millisecond early by Date.now(): the quiet is at least what the timer waited.
+    this.holdFor(uuid, leg, open, () =>
+      this.quiet(uuid, Math.max(open, Date.now() - leg.lastArrival - QUIET_MARGIN_MS)),
+    );
+  }
+
+  /** The leg's held presses wait for `waitMs` (plus QUIET_MARGIN_MS) without a press; then `then`. */
+  private holdFor(uuid: string, leg: Leg, waitMs: number, then: () => void): void {
     leg.lastArrival = Date.now();
     if (leg.timer) clearTimeout(leg.timer);
     const timer = setTimeout(() => {
       // A timer comes before the event loop reads its sockets: a press already in the ESL socket is taken first, and
-      // restarts the wait if it continues the code. Node may fire a timer a millisecond early by Date.now(): the quiet
-      // is at least what the timer waited.
+      // restarts the wait if it continues the code.
       setImmediate(() => {
-        if (leg.timer === timer) this.quiet(uuid, Math.max(open, Date.now() - leg.lastArrival - QUIET_MARGIN_MS));
+        if (leg.timer === timer) then();
       });
-    }, open + QUIET_MARGIN_MS);
+    }, waitMs + QUIET_MARGIN_MS);
     leg.timer = timer;
+  }
+
+  /**
+   * Whether a press at `at` (the switch's time) may continue a code with presses this ingest did not hear: it came
+   * within the leg's longest digit timeout of the start of listening, and the leg's last press heard (`heardAt`), if
+   * any, came before that start; give or take the clocks' distance, both ways.
+   */
+  private mayFollowUnheard(heardAt: number | undefined, at: number, longestMs: number): boolean {
+    const since = this.o.listeningSince?.();
+    if (since === undefined || since <= 0 || at - since > longestMs + CLOCKS_APART_MS) return false;
+    return heardAt === undefined || heardAt <= since + CLOCKS_APART_MS;
   }
 
   /** A press that goes now, after what is held. */
@@ -237,6 +311,7 @@ export class CodeHold {
     if (!leg) return;
     if (leg.timer) clearTimeout(leg.timer);
     leg.timer = undefined;
+    leg.unsureAt = undefined;
     const held = leg.held;
     leg.held = [];
     for (const d of held) {
@@ -274,6 +349,11 @@ function shortestTimeout(codes: LegCodes): number | undefined {
     codes.state.collecting[i] === undefined ? [] : [digitTimeoutOf(set, codes.options.fallbackTimeoutMs)],
   );
   return armed.length ? Math.min(...armed) : undefined;
+}
+
+/** The longest digit timeout of the leg's sets: how long a code begun unheard may go on. */
+function longestTimeout(codes: LegCodes): number {
+  return Math.max(...codes.sets.map((set) => digitTimeoutOf(set, codes.options.fallbackTimeoutMs)));
 }
 
 /** Whether a collection of `codes` is still open at `at` (the switch's time of a press): its timeout has not run out. */

@@ -35,6 +35,8 @@ export interface EventRouterOptions {
   onDemand?: OnDemandCalls;
   /** A leg's feature codes (IngestOptions.readCodes): a code's presses then go as one (code-hold.ts). */
   readCodes?: (leg: string) => Promise<LegPolicy>;
+  /** When the ingest last began to hear the switch's events (this host's clock; 0 before): code-hold.ts. */
+  listeningSince?: () => number;
 }
 
 export class EventRouter {
@@ -52,6 +54,7 @@ export class EventRouter {
     this.codes = new CodeHold({
       send: (d) => this.deliverToCall(d),
       read: o.readCodes,
+      ...(o.listeningSince ? { listeningSince: o.listeningSince } : {}),
       onReadError: (leg, err) =>
         o.logger.warn("ingest: the leg's feature codes could not be read: its key presses go one by one", {
           uuid: leg,

@@ -8,6 +8,7 @@ import { CALL_WORKFLOW_VARIABLE, WORKFLOW_TASK_QUEUE } from '../../contracts/ids
 import { EslNode, quietLogger, type EslEvent, type EslNodeSpec, type Logger } from '../esl/index.ts';
 import type { LegVariableNames } from './convert.ts';
 import { temporalSender } from './deliver.ts';
+import { CLOCKS_APART_MS } from './code-hold.ts';
 import { EventRouter } from './events.ts';
 import { ChannelMemory } from './memory.ts';
 import { OnDemandCalls, type MetaflowSource } from './on-demand.ts';
@@ -77,13 +78,6 @@ export interface Ingest {
   stop(): Promise<void>;
 }
 
-/**
- * How far the switch's clock may be behind this host's, for `keyPressesHeld`'s `since`: an ingest that connected after
- * a press may have missed the presses after it (the switch does not send events again). NTP keeps the two within a few
- * ms; a switch further behind makes the ingest unsure, and the caller waits as before.
- */
-export const CLOCKS_APART_MS = 250;
-
 export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const ingest = new NodeIngest(opts);
   ingest.listen();
@@ -150,6 +144,7 @@ class NodeIngest implements Ingest {
       push,
       onDemand,
       readCodes: opts.readCodes,
+      listeningSince: () => this.listeningSince,
     });
     const sender = temporalSender({
       client: opts.client,
