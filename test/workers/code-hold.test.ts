@@ -41,6 +41,8 @@ const other = (name: string, extra: Partial<ChannelEvent> = {}): CallDelivery =>
 
 const UNSURE_WAIT = 100;
 
+const UNSURE_TIMEOUT_MAX = 250;
+
 function harness(
   read: () => Promise<LegPolicy> = async () => policy(),
   readWaitMs?: number,
@@ -50,7 +52,7 @@ function harness(
   let reads = 0;
   const hold = new CodeHold({
     ...(readWaitMs !== undefined ? { readWaitMs } : {}),
-    ...(listeningSince ? { listeningSince, unsureWaitMs: UNSURE_WAIT } : {}),
+    ...(listeningSince ? { listeningSince, unsureWaitMs: UNSURE_WAIT, unsureTimeoutMaxMs: UNSURE_TIMEOUT_MAX } : {}),
     send: (d) => sent.push(d),
     read: () => {
       reads += 1;
@@ -203,9 +205,9 @@ test.serial(
 );
 
 /** A harness whose ingest began to listen `agoMs` ago. */
-function listening(agoMs: number) {
+function listening(agoMs: number, read?: () => Promise<LegPolicy>) {
   const since = Date.now() - agoMs;
-  return harness(undefined, undefined, () => since);
+  return harness(read, undefined, () => since);
 }
 
 test('just after connecting, presses that arm no code wait for the leg to be quiet the timeout plus the unsure wait, then go as they are', async (t) => {
@@ -273,4 +275,16 @@ test('just after connecting, a pause longer than the timeout ends the unplaced p
   t.is(h.hold.heldFor(LEG), 1, 'the 6, still within the timeout of connecting, waits in its turn');
   await sleep(TIMEOUT + UNSURE_WAIT + 40);
   t.is(h.digits(), '56');
+});
+
+test('just after connecting, a leg with a long digit timeout waits at most the capped timeout plus the unsure wait', async (t) => {
+  // A site with a minute's timeout would otherwise have every code pressed in the minute after a restart wait a minute.
+  const h = listening(0, async () => policy({ digit_timeout: 60_000 }));
+  await type(h.hold, '26');
+  t.is(h.sent.length, 0);
+  await sleep(UNSURE_TIMEOUT_MAX + UNSURE_WAIT + 60);
+  t.is(h.digits(), '26', 'gone after the cap, not after the minute');
+  const later = listening(UNSURE_TIMEOUT_MAX + CLOCKS_APART_MS + 50, async () => policy({ digit_timeout: 60_000 }));
+  await type(later.hold, '5');
+  t.is(later.digits(), '5', 'past the capped window a press is placed as before');
 });

@@ -27,11 +27,12 @@
 // `*2` and hears `600`. Sent at once, or with a quiet, those presses may reach the call workflow before the pair's other
 // ingest sends the code it held whole, and the workflow, which has the `*`, would take `*2600`: its timer, a quiet, or
 // a code they complete as they come (`*1`) acts before the whole code arrives, and an act cannot be taken back. So a
-// press made within the longest digit timeout (and CLOCKS_APART_MS) of the start of listening, on a leg whose last
-// press this ingest heard came before it (or none did), is held, with the presses chained to it within the timeout,
-// until the leg has been quiet for the timeout plus UNSURE_WAIT_MS, and they go without a quiet: the other ingest's
-// code is in the workflow by then, and these are its copies, which the workflow drops. Another event of the leg sends
-// them at once, in order. Without a pair, the workflow takes them when they come, as it would have taken them at once.
+// press made within the longest digit timeout (at most UNSURE_TIMEOUT_MAX_MS; give or take CLOCKS_APART_MS) of the
+// start of listening, on a leg whose last press this ingest heard came before it (or none did), is held, with the
+// presses chained to it within the timeout, until the leg has been quiet for the timeout plus UNSURE_WAIT_MS, and they
+// go without a quiet: the other ingest's code is in the workflow by then, and these are its copies, which the
+// workflow drops. Another event of the leg sends them at once, in order. Without a pair, the workflow takes them when
+// they come, as it would have taken them at once.
 import type { LegPolicy } from '../../activities/policy.ts';
 import { bridgedPeer, type ChannelEvent } from '../../contracts/messages.ts';
 import type { FeatureCodeSet } from '../../contracts/metaflows.ts';
@@ -77,6 +78,14 @@ export const CLOCKS_APART_MS = 250;
  * Only presses made just after a (re)connect wait for it.
  */
 export const UNSURE_WAIT_MS = 1000;
+
+/**
+ * The longest digit timeout the wait after a (re)connect covers: a press is taken for the tail of a code begun unheard
+ * within this (or the leg's longest timeout, when shorter) of the connect, and such presses wait this long plus
+ * UNSURE_WAIT_MS. Kazoo's default timeout is 800 ms; a site with a minute's timeout would otherwise have every code
+ * pressed in the minute after an ingest's restart wait a minute more.
+ */
+export const UNSURE_TIMEOUT_MAX_MS = 3000;
 
 /** Presses kept per leg: whether the call workflow has a code under way when the codes are read again. */
 const RECENT_PRESSES = 24;
@@ -126,19 +135,21 @@ export interface CodeHoldOptions {
    * may continue a code it did not hear begin. Absent: every press is placed as if this ingest heard all before it.
    */
   listeningSince?: () => number;
-  /** UNSURE_WAIT_MS (tests). */
+  /** UNSURE_WAIT_MS and UNSURE_TIMEOUT_MAX_MS (tests). */
   unsureWaitMs?: number;
+  unsureTimeoutMaxMs?: number;
 }
 
 export class CodeHold {
   private readonly legs = new Map<string, Leg>();
   private readonly readWaitMs: number;
-
   private readonly unsureWaitMs: number;
+  private readonly unsureTimeoutMaxMs: number;
 
   constructor(private readonly o: CodeHoldOptions) {
     this.readWaitMs = o.readWaitMs ?? READ_WAIT_MS;
     this.unsureWaitMs = o.unsureWaitMs ?? UNSURE_WAIT_MS;
+    this.unsureTimeoutMaxMs = o.unsureTimeoutMaxMs ?? UNSURE_TIMEOUT_MAX_MS;
   }
 
   /** A delivery to a call workflow. `party`: the leg is a party of a running transfer. Sent now, held, or queued. */
@@ -183,7 +194,7 @@ export class CodeHold {
     if (leg.codes === undefined) return this.read(uuid, leg, delivery);
     const codes = leg.codes;
     const wasOpen = openAt(codes, event.at);
-    const longest = longestTimeout(codes);
+    const longest = Math.min(longestTimeout(codes), this.unsureTimeoutMaxMs);
     // Held presses this ingest could not place, and this one within the timeout of them: the same unknown code.
     const unsureChain = leg.unsureAt !== undefined && event.at - leg.unsureAt <= longest;
     const unsure = unsureChain || this.mayFollowUnheard(leg.heardAt, event.at, longest);
