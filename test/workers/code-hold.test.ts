@@ -1,6 +1,6 @@
 // The ingest's hold of a feature code's key presses (workers/ingest/code-hold.ts): when they leave, in what order, and
 // what the last one says. Real timers, with digit timeouts of tens of ms.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { LegPolicy } from '../../activities/policy.ts';
 import type { ChannelEvent } from '../../contracts/messages.ts';
 import type { Metaflows } from '../../contracts/metaflows.ts';
@@ -210,31 +210,38 @@ function listening(agoMs: number, read?: () => Promise<LegPolicy>) {
   return harness(read, undefined, () => since);
 }
 
-test('just after connecting, presses that arm no code wait for the leg to be quiet the timeout plus the unsure wait, then go as they are', async (t) => {
-  // Restarted in the middle of `*22600`, this ingest hears `2600`: the pair's other ingest holds the whole code, and
-  // its copy must reach the workflow first (sent at once, `*` + `2600` would be dialled as 600).
-  const h = listening(0);
-  await type(h.hold, '2600');
-  t.is(h.sent.length, 0, 'nothing placed in a code: perhaps the tail of one begun unheard');
-  await sleep(TIMEOUT + 20);
-  t.is(h.sent.length, 0, 'still held past the timeout: the other ingest sends its code then');
+/**
+ * Presses `digits`, which an ingest just (re)connected cannot place: they must still be held past the digit timeout,
+ * then go in order, none with a quiet, once the unsure wait is over; `expected` is everything sent by then.
+ */
+async function heldPastTheTimeout(
+  t: ExecutionContext,
+  h: ReturnType<typeof harness>,
+  digits: string,
+  expected: string,
+): Promise<void> {
+  const before = h.digits();
+  await type(h.hold, digits);
+  await sleep(TIMEOUT + 30);
+  t.is(h.digits(), before, 'still held past the timeout: the other ingest sends its code then');
   await sleep(UNSURE_WAIT + 40);
-  t.is(h.digits(), '2600', 'every press, in order');
+  t.is(h.digits(), expected, 'every press, in order');
   t.true(
     h.sent.every((d) => d.event!.quietMs === undefined),
     'no quiet: it would end at the workflow a code they may be the tail of',
   );
+}
+
+test('just after connecting, presses that arm no code wait for the leg to be quiet the timeout plus the unsure wait, then go as they are', async (t) => {
+  // Restarted in the middle of `*22600`, this ingest hears `2600`: the pair's other ingest holds the whole code, and
+  // its copy must reach the workflow first (sent at once, `*` + `2600` would be dialled as 600).
+  const h = listening(0);
+  await heldPastTheTimeout(t, h, '2600', '2600');
   t.is(h.hold.held, 0);
 });
 
 test('just after connecting even a binding digit waits (it may be inside a code); a press long after connecting is placed as before', async (t) => {
-  const fresh = listening(0);
-  await type(fresh.hold, '*22');
-  await sleep(TIMEOUT + 20);
-  t.is(fresh.sent.length, 0, 'held past the timeout');
-  await sleep(UNSURE_WAIT + 40);
-  t.is(fresh.digits(), '*22');
-  t.true(fresh.sent.every((d) => d.event!.quietMs === undefined));
+  await heldPastTheTimeout(t, listening(0), '*22', '*22');
   const settled = listening(TIMEOUT + CLOCKS_APART_MS + 50);
   await type(settled.hold, '5*22');
   t.is(settled.digits(), '5*', 'pressed later than any code begun unheard could go on: placed as before');
@@ -247,12 +254,7 @@ test('reconnected in the middle of a code: what follows may have a hole, so the 
   await type(h.hold, '*2');
   t.is(h.digits(), '*', 'connected long before: held as usual');
   since = Date.now();
-  await type(h.hold, '600');
-  await sleep(TIMEOUT + 30);
-  t.is(h.digits(), '*', 'no quiet at the timeout: the pair’s other ingest sends the whole code first');
-  await sleep(UNSURE_WAIT + 30);
-  t.is(h.digits(), '*2600');
-  t.true(h.sent.every((d) => d.event!.quietMs === undefined));
+  await heldPastTheTimeout(t, h, '600', '*2600');
 });
 
 test('just after connecting, another event sends the presses held first, in order', async (t) => {
