@@ -627,8 +627,9 @@ const schema = z.object({
       'complete or the digit timeout has passed, then sends them together, saying how long the leg was quiet, so the ' +
       'call workflow acts at once rather than wait for a timer of its own (`*22600`: two signals instead of six, a ' +
       'transfer 30 actions instead of 35). Private codes and a transfer party’s presses always go one by one. Safe ' +
-      'for an HA pair: the call workflow takes presses that come late in the switch’s order (README, “Feature ' +
-      'codes”). Ignored with CALL_WORKFLOWS=on_demand; false sends every press at once',
+      'for an HA pair: the call workflow takes presses that come late in the switch’s order, and an ingest just ' +
+      '(re)connected holds the presses it cannot place in a code a second longer, so the other ingest’s whole code ' +
+      'comes first (README, “Feature codes”). Ignored with CALL_WORKFLOWS=on_demand; false sends every press at once',
   ),
   SHUTDOWN_GRACE_MS: positiveMs
     .default(10000)
