@@ -114,12 +114,10 @@ interface Leg {
   /** This host's time of the last held press's arrival. */
   lastArrival: number;
   /**
-   * The switch's time of the last held press that may continue a code begun before this ingest listened: those held
-   * wait for the leg's quiet plus UNSURE_WAIT_MS.
+   * The presses held may continue a code begun before this ingest listened: they wait for the leg's quiet plus
+   * UNSURE_WAIT_MS, and go without a quiet.
    */
-  unsureAt?: number;
-  /** The switch's time of the last press of the leg this ingest took with its codes known. */
-  heardAt?: number;
+  unsure?: boolean;
 }
 
 export interface CodeHoldOptions {
@@ -195,17 +193,17 @@ export class CodeHold {
     const codes = leg.codes;
     const wasOpen = openAt(codes, event.at);
     const longest = Math.min(longestTimeout(codes), this.unsureTimeoutMaxMs);
+    const last = leg.held.at(-1)?.event;
     // Held presses this ingest could not place, and this one within the timeout of them: the same unknown code.
-    const unsureChain = leg.unsureAt !== undefined && event.at - leg.unsureAt <= longest;
-    const unsure = unsureChain || this.mayFollowUnheard(leg.heardAt, event.at, longest);
-    leg.heardAt = event.at;
+    const unsureChain = leg.unsure === true && last !== undefined && event.at - last.at <= longest;
+    const heardAt = last?.at ?? leg.recent.at(-1)?.at;
+    const unsure = unsureChain || this.mayFollowUnheard(heardAt, event.at, longest);
     if (!wasOpen && !unsureChain) {
       // The code so far ended before this press, by the switch's clock (its timeout ran out): held, it goes now with
       // the gap this press proves; one the workflow had the start of has ended there. This press may start the next.
       // Presses this ingest could not place go as they are: a quiet would end, at the workflow, a code they may be
       // the tail of, before the other ingest's copy of its start arrives.
-      const last = leg.held.at(-1)?.event;
-      if (leg.unsureAt !== undefined) this.flush(uuid);
+      if (leg.unsure) this.flush(uuid);
       else if (last) this.quiet(uuid, event.at - last.at);
       codes.passing = false;
     }
@@ -216,7 +214,7 @@ export class CodeHold {
     const decided = step.match !== undefined && !step.byTimeout;
     leg.held.push(delivery);
     if (unsure) {
-      leg.unsureAt = event.at;
+      leg.unsure = true;
       this.holdFor(uuid, leg, longest + this.unsureWaitMs, () => this.flush(uuid));
       return;
     }
@@ -250,8 +248,8 @@ export class CodeHold {
 
   /**
    * Whether a press at `at` (the switch's time) may continue a code with presses this ingest did not hear: it came
-   * within the leg's longest digit timeout of the start of listening, and the leg's last press heard (`heardAt`), if
-   * any, came before that start; give or take the clocks' distance, both ways.
+   * within the leg's longest digit timeout of the start of listening, and the leg's last press heard (`heardAt`: held,
+   * or else the last sent), if any, came before that start; give or take the clocks' distance, both ways.
    */
   private mayFollowUnheard(heardAt: number | undefined, at: number, longestMs: number): boolean {
     const since = this.o.listeningSince?.();
@@ -322,7 +320,7 @@ export class CodeHold {
     if (!leg) return;
     if (leg.timer) clearTimeout(leg.timer);
     leg.timer = undefined;
-    leg.unsureAt = undefined;
+    leg.unsure = false;
     const held = leg.held;
     leg.held = [];
     for (const d of held) {

@@ -54,7 +54,7 @@ export class EventRouter {
     this.codes = new CodeHold({
       send: (d) => this.deliverToCall(d),
       read: o.readCodes,
-      ...(o.listeningSince ? { listeningSince: o.listeningSince } : {}),
+      listeningSince: o.listeningSince,
       onReadError: (leg, err) =>
         o.logger.warn("ingest: the leg's feature codes could not be read: its key presses go one by one", {
           uuid: leg,
