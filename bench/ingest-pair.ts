@@ -18,9 +18,8 @@ import {
   waitForTemporal,
   type DevServer,
 } from '../scripts/lib/temporal-dev-server.ts';
-import { createPolicyActivities, policyStore } from '../activities/policy.ts';
-import { createSwitchActivities } from '../activities/switch.ts';
-import { startIngest, type Ingest } from '../workers/ingest/index.ts';
+import type { Ingest } from '../workers/ingest/index.ts';
+import { startPairIngest } from '../test/support/engine.ts';
 import { plainCall, sleep, transferredCall, Timeline, type CostCall } from './calls.ts';
 import { startBenchEngine } from './engine.ts';
 import { actionsOf, countHistory, totalOf, type HistoryCount } from './cost.ts';
@@ -230,23 +229,9 @@ async function measure(mode: Mode, metricsUrl: string | undefined): Promise<Row[
     await sleep(3 * SETTLE_MS);
     for (const ingests of [1, 2]) {
       if (ingests === 2) {
-        // Its reads of a leg's codes go through its own ESL connections, as its node worker's would.
-        const own: { ingest?: Ingest; policy?: ReturnType<typeof createPolicyActivities> } = {};
-        const readCodes = (leg: string) => {
-          own.policy ??= createPolicyActivities(
-            createSwitchActivities(e.node.name, own.ingest!.esl),
-            policyStore(e.store),
-            e.config,
-            {},
-          );
-          return own.policy.loadLegPolicy(leg);
-        };
-        second = await startIngest({
-          node: e.node,
-          client: e.client,
-          store: e.store,
-          config: e.config,
-          taskQueue: e.config.WORKFLOW_TASK_QUEUE,
+        // It reads a leg's codes through its own ESL connections, as its node worker would.
+        second = await startPairIngest(e, {
+          readsCodes: codeHold,
           ...(mode === 'on_demand'
             ? {
                 onDemand: {
@@ -254,12 +239,8 @@ async function measure(mode: Mode, metricsUrl: string | undefined): Promise<Row[
                   cacheMs: e.config.METAFLOW_CACHE_MS,
                 },
               }
-            : codeHold
-              ? { readCodes }
-              : {}),
+            : {}),
         });
-        own.ingest = second;
-        await second.ready();
       }
       for (const kind of ['plain', 'transferred'] as const) {
         const row: Row = { mode, ingests, kind, totals: [], ingestSignals: [], server: [] };

@@ -15,9 +15,9 @@ import {
   waitForTemporal,
   type DevServer,
 } from '../scripts/lib/temporal-dev-server.ts';
-import { placeCall } from '../test/support/engine.ts';
+import { placeCall, startPairIngest } from '../test/support/engine.ts';
 import { startBenchEngine, type Engine } from './engine.ts';
-import { startIngest, type Ingest } from '../workers/ingest/index.ts';
+import type { Ingest } from '../workers/ingest/index.ts';
 import {
   CallFailure,
   METRICS,
@@ -529,20 +529,13 @@ async function main(): Promise<void> {
   const plain = await cost(e, await plainCall(tl, settings.thinkMs));
   const transferred = await cost(e, await transferredCall(tl, callOpts));
   // The same with a second ingest on the node, as production runs them (an HA pair): each delivers every event.
-  const second = await startIngest({
-    node: e.node,
-    client: e.client,
-    store: e.store,
-    config: e.config,
-    taskQueue: e.config.WORKFLOW_TASK_QUEUE,
-  });
+  const second = await startPairIngest(e);
   let pairStopped = false;
   const stopPair = async () => {
     if (!pairStopped) await second.stop();
     pairStopped = true;
   };
   stoppers.push(stopPair);
-  await second.ready();
   const plainPair = await cost(e, await plainCall(tl, settings.thinkMs), second);
   const transferredPair = await cost(e, await transferredCall(tl, callOpts), second);
   await stopPair();

@@ -7,11 +7,17 @@
 // holds (its deliveries a little slow, as behind a queue), and a second ingest, started between `*2` and `2600`, is
 // the restarted one.
 import anyTest from 'ava';
-import { createPolicyActivities, policyStore } from '../../activities/policy.ts';
-import { createSwitchActivities } from '../../activities/switch.ts';
-import { startIngest, type Ingest } from '../../workers/ingest/index.ts';
 import type { BatchSender } from '../../workers/ingest/queue.ts';
-import { placeCall, press, startEngine, testLogger, useShared, waitFor, type Engine } from '../support/engine.ts';
+import {
+  placeCall,
+  press,
+  startEngine,
+  startPairIngest,
+  testLogger,
+  useShared,
+  waitFor,
+  type Engine,
+} from '../support/engine.ts';
 import { consultThenHangUp } from '../support/events.ts';
 import { sleep } from '../support/scenario.ts';
 
@@ -30,37 +36,12 @@ const test = useShared<Engine>(
   (e) => e.stop(),
 );
 
-/** An ingest of the engine's node started now, reading a leg's codes as a node worker's does. */
-async function restartedIngest(e: Engine): Promise<Ingest> {
-  const own: { ingest?: Ingest; policy?: ReturnType<typeof createPolicyActivities> } = {};
-  const ingest = await startIngest({
-    node: e.node,
-    client: e.client,
-    store: e.store,
-    config: e.config,
-    taskQueue: e.config.WORKFLOW_TASK_QUEUE,
-    logger: testLogger,
-    readCodes: (leg) => {
-      own.policy ??= createPolicyActivities(
-        createSwitchActivities(e.node.name, own.ingest!.esl),
-        policyStore(e.store),
-        e.config,
-        {},
-      );
-      return own.policy.loadLegPolicy(leg);
-    },
-  });
-  own.ingest = ingest;
-  await ingest.ready(20_000);
-  return ingest;
-}
-
 test('an ingest restarted between `*2` and `2600` holds what it hears: the pair dials 2600, not 600', async (t) => {
   const e = t.context;
   const { alice, bob } = await placeCall(e);
   const from = e.phones.events.length;
   await press(e, alice.uuid, '*2');
-  const restarted = await restartedIngest(e);
+  const restarted = await startPairIngest(e, { readsCodes: true, logger: testLogger });
   t.teardown(() => restarted.stop());
   // The first leg a transfer originates after the code: the number it dialled.
   const dialled = waitFor(

@@ -13,10 +13,12 @@ const { temporal } = proto;
 import type { Worker } from '@temporalio/worker';
 import { loadConfig, type Config, type FreeswitchNode } from '../../config/index.ts';
 import { originateVariableBlocks } from '../../activities/originate-vars.ts';
-import type { CommandJournal, SwitchCommands } from '../../activities/switch.ts';
+import { createPolicyActivities, policyStore } from '../../activities/policy.ts';
+import { createSwitchActivities, type CommandJournal, type SwitchCommands } from '../../activities/switch.ts';
 import { openStore, seedDemo, type DemoSeed, type Store } from '../../store/index.ts';
 import { createWorkflowWorker, workflowWorkerOptions } from '../../workers/workflow-worker.ts';
 import { startNodeWorker, type NodeWorker, type NodeWorkerOptions } from '../../workers/node-worker.ts';
+import { startIngest, type Ingest, type IngestOptions } from '../../workers/ingest/index.ts';
 import { connectClient, connectNative, temporalProblem } from '../../temporal/connection.ts';
 import { installRuntime } from '../../temporal/runtime.ts';
 import { createLogger, type Logger } from '../../observability/log.ts';
@@ -128,6 +130,42 @@ export async function startEngine(env: Record<string, string> = {}, opts: Engine
 
 /** The engine without the phones: its roles, their store and Temporal connections. stop() leaves the switch up. */
 export type EngineRoles = Omit<Engine, 'phones'>;
+
+/**
+ * A second ingest of the engine's node, as the other node worker of an HA pair runs one, started now (so it hears only
+ * what comes next). `readsCodes`: it holds a feature code's presses as a node worker's does (INGEST_CODE_HOLD), reading a
+ * leg's codes through its own ESL connections; `onDemand`: call workflows start on demand instead.
+ */
+export async function startPairIngest(
+  e: EngineRoles,
+  opts: { readsCodes?: boolean; onDemand?: IngestOptions['onDemand']; logger?: Logger } = {},
+): Promise<Ingest> {
+  const own: { ingest?: Ingest; policy?: ReturnType<typeof createPolicyActivities> } = {};
+  const readCodes = (leg: string) => {
+    own.policy ??= createPolicyActivities(
+      createSwitchActivities(e.node.name, own.ingest!.esl),
+      policyStore(e.store),
+      e.config,
+      {},
+    );
+    return own.policy.loadLegPolicy(leg);
+  };
+  const ingest = await startIngest({
+    node: e.node,
+    client: e.client,
+    store: e.store,
+    config: e.config,
+    taskQueue: e.config.WORKFLOW_TASK_QUEUE,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.onDemand ? { onDemand: opts.onDemand } : opts.readsCodes ? { readCodes } : {}),
+  });
+  own.ingest = ingest;
+  await ingest.ready(20_000).catch(async (err: unknown) => {
+    await ingest.stop();
+    throw err;
+  });
+  return ingest;
+}
 
 /**
  * The engine's roles on a switch the caller started: startEngine's, and the benchmark's, whose switch and phones run
